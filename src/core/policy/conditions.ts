@@ -1,0 +1,231 @@
+/**
+ * IAM condition semantics, as documented in the IAM JSON policy reference ("Condition
+ * operators", "Single-valued vs. multivalued context keys"):
+ * - StringEquals compares exactly: a `*` is a literal character and never a wildcard.
+ * - StringLike globs: `*` matches any run (also empty), `?` exactly one character.
+ * - The *IgnoreCase variants compare case-insensitively; everything else is case-sensitive.
+ * - ArnEquals and ArnLike both compare each of the six colon-separated ARN fields on its own,
+ *   each field may use `*` and `?` (the reference documents one behaviour for both).
+ * - Negated operators (StringNotEquals, StringNotLike, ArnNotEquals, ArnNotLike) hold when the
+ *   value matches none of the policy values, and also when the key is absent from the request.
+ * - `...IfExists` holds when the key is absent; otherwise it behaves like the base operator.
+ * - `ForAnyValue:` holds when at least one request value satisfies the operator (false on an
+ *   empty or absent key); `ForAllValues:` when every request value does (true when absent).
+ * - Null: `"true"` holds when the key is absent, `"false"` when it is present.
+ * Policy variables (`${aws:username}`) cannot be resolved here: such a comparison is
+ * `undefined` (not provable). The escapes `${*}`, `${?}` and `${$}` are literal characters.
+ */
+import { PodidError } from '../errors.js';
+
+export type SetQualifier = 'ForAnyValue' | 'ForAllValues';
+
+export interface ParsedOperator {
+  readonly base: string;
+  readonly set: SetQualifier | undefined;
+  readonly ifExists: boolean;
+  readonly negated: boolean;
+}
+
+const NEGATED_TO_POSITIVE: Readonly<Record<string, string>> = {
+  StringNotEquals: 'StringEquals',
+  StringNotEqualsIgnoreCase: 'StringEqualsIgnoreCase',
+  StringNotLike: 'StringLike',
+  ArnNotEquals: 'ArnEquals',
+  ArnNotLike: 'ArnLike',
+};
+const POSITIVE = new Set(['StringEquals', 'StringEqualsIgnoreCase', 'StringLike', 'ArnEquals', 'ArnLike', 'Bool']);
+
+export function parseOperator(operator: string): ParsedOperator {
+  let rest = operator;
+  let set: SetQualifier | undefined;
+  for (const q of ['ForAnyValue', 'ForAllValues'] as const) {
+    if (rest.startsWith(`${q}:`)) {
+      set = q;
+      rest = rest.slice(q.length + 1);
+    }
+  }
+  const ifExists = rest.endsWith('IfExists') && rest !== 'IfExists';
+  const base = ifExists ? rest.slice(0, -'IfExists'.length) : rest;
+  return { base, set, ifExists, negated: Object.hasOwn(NEGATED_TO_POSITIVE, base) };
+}
+
+/** True for operators podid can evaluate (string, ARN, Bool and Null families). */
+export function isEvaluableOperator(operator: string): boolean {
+  const { base } = parseOperator(operator);
+  return base === 'Null' || POSITIVE.has(base) || Object.hasOwn(NEGATED_TO_POSITIVE, base);
+}
+
+type Token = { readonly kind: 'char'; readonly c: string } | { readonly kind: 'any' } | { readonly kind: 'one' };
+
+/** Tokenises a policy value; undefined when it holds a policy variable that cannot be resolved. */
+function tokenize(pattern: string, glob: boolean): Token[] | undefined {
+  const tokens: Token[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] ?? '';
+    if (c === '$' && pattern[i + 1] === '{') {
+      const end = pattern.indexOf('}', i + 2);
+      if (end === -1) {
+        tokens.push({ kind: 'char', c });
+        continue;
+      }
+      const inner = pattern.slice(i + 2, end);
+      if (inner === '*' || inner === '?' || inner === '$') {
+        tokens.push({ kind: 'char', c: inner });
+        i = end;
+        continue;
+      }
+      return undefined;
+    }
+    if (glob && c === '*') tokens.push({ kind: 'any' });
+    else if (glob && c === '?') tokens.push({ kind: 'one' });
+    else tokens.push({ kind: 'char', c });
+  }
+  return tokens;
+}
+
+/** Iterative glob match with single-star backtracking (linear-ish, no regex injection). */
+function matchTokens(tokens: readonly Token[], text: string): boolean {
+  let t = 0;
+  let s = 0;
+  let starT = -1;
+  let starS = 0;
+  while (s < text.length) {
+    const tok = tokens[t];
+    if (tok !== undefined && (tok.kind === 'one' || (tok.kind === 'char' && tok.c === text[s]))) {
+      t++;
+      s++;
+    } else if (tok !== undefined && tok.kind === 'any') {
+      starT = t++;
+      starS = s;
+    } else if (starT !== -1) {
+      t = starT + 1;
+      s = ++starS;
+    } else {
+      return false;
+    }
+  }
+  while (tokens[t]?.kind === 'any') t++;
+  return t === tokens.length;
+}
+
+/** Glob or exact match of one policy value against one request value; undefined if unresolvable. */
+export function matchPattern(pattern: string, actual: string, opts: { glob: boolean; ignoreCase?: boolean }): boolean | undefined {
+  const p = opts.ignoreCase ? pattern.toLowerCase() : pattern;
+  const a = opts.ignoreCase ? actual.toLowerCase() : actual;
+  const tokens = tokenize(p, opts.glob);
+  return tokens === undefined ? undefined : matchTokens(tokens, a);
+}
+
+function splitArnFields(arn: string): string[] | undefined {
+  const parts = arn.split(':');
+  if (parts.length < 6) return undefined;
+  return [...parts.slice(0, 5), parts.slice(5).join(':')];
+}
+
+function matchArn(pattern: string, actual: string): boolean | undefined {
+  const p = splitArnFields(pattern);
+  const a = splitArnFields(actual);
+  if (p === undefined || a === undefined) return false;
+  let result: boolean | undefined = true;
+  for (let i = 0; i < 6; i++) {
+    const m = matchPattern(p[i] ?? '', a[i] ?? '', { glob: true });
+    if (m === false) return false;
+    if (m === undefined) result = undefined;
+  }
+  return result;
+}
+
+function matchPositive(base: string, pattern: string, actual: string): boolean | undefined {
+  switch (base) {
+    case 'StringEquals':
+      return matchPattern(pattern, actual, { glob: false });
+    case 'StringEqualsIgnoreCase':
+      return matchPattern(pattern, actual, { glob: false, ignoreCase: true });
+    case 'StringLike':
+      return matchPattern(pattern, actual, { glob: true });
+    case 'ArnEquals':
+    case 'ArnLike':
+      return matchArn(pattern, actual);
+    case 'Bool':
+      return pattern.toLowerCase() === actual.toLowerCase();
+    default:
+      return undefined;
+  }
+}
+
+/** Three-valued OR / AND over a list (undefined = cannot tell). */
+function some3<T>(items: readonly T[], f: (x: T) => boolean | undefined): boolean | undefined {
+  let unknown = false;
+  for (const x of items) {
+    const r = f(x);
+    if (r === true) return true;
+    if (r === undefined) unknown = true;
+  }
+  return unknown ? undefined : false;
+}
+function every3<T>(items: readonly T[], f: (x: T) => boolean | undefined): boolean | undefined {
+  const r = some3(items, (x) => {
+    const v = f(x);
+    return v === undefined ? undefined : !v;
+  });
+  return r === undefined ? undefined : !r;
+}
+function not3(v: boolean | undefined): boolean | undefined {
+  return v === undefined ? undefined : !v;
+}
+
+/** What the request carries for a key: a value, several values, or nothing (absent). */
+export type RequestValue = string | readonly string[] | undefined;
+
+/**
+ * Evaluates one condition entry. Returns undefined when the operator is outside the string,
+ * ARN, Bool and Null families, or a policy variable is involved: "cannot prove either way".
+ */
+export function evaluateCondition(operator: string, policyValues: string | readonly string[], actual: RequestValue): boolean | undefined {
+  const op = parseOperator(operator);
+  const patterns = typeof policyValues === 'string' ? [policyValues] : policyValues;
+  const values = actual === undefined ? [] : typeof actual === 'string' ? [actual] : actual;
+  const absent = values.length === 0;
+
+  if (op.base === 'Null') {
+    if (op.set !== undefined || op.ifExists) return undefined;
+    return patterns.some((p) => (p.toLowerCase() === 'true' ? absent : p.toLowerCase() === 'false' ? !absent : false));
+  }
+  const positiveBase = op.negated ? NEGATED_TO_POSITIVE[op.base] : op.base;
+  if (positiveBase === undefined || !POSITIVE.has(positiveBase)) return undefined;
+
+  if (absent) {
+    if (op.ifExists || op.set === 'ForAllValues') return true;
+    if (op.set === 'ForAnyValue') return false;
+    return op.negated;
+  }
+  const matchesAny = (v: string) => some3(patterns, (p) => matchPositive(positiveBase, p, v));
+  const satisfies = (v: string) => (op.negated ? not3(matchesAny(v)) : matchesAny(v));
+  if (op.set === 'ForAllValues') return every3(values, satisfies);
+  if (op.set === 'ForAnyValue') return some3(values, satisfies);
+  // A single-valued operator: positive holds if any request value matches, negated if none does.
+  const matched = some3(values, matchesAny);
+  return op.negated ? not3(matched) : matched;
+}
+
+/**
+ * The string/ARN/Bool/Null condition check for callers that need a plain answer: a comparison
+ * that involves an unresolvable policy variable counts as not matching (not provable).
+ * Throws for operators outside those families (numeric, date, IP, binary).
+ */
+export function matchesStringCondition(operator: string, policyValues: string | readonly string[], actual: RequestValue): boolean {
+  if (!isEvaluableOperator(operator)) {
+    throw new PodidError('POLICY_UNSUPPORTED_OPERATOR', `condition operator ${operator} is not a string, ARN, Bool or Null operator`);
+  }
+  return evaluateCondition(operator, policyValues, actual) ?? false;
+}
+
+/** IAM action names are case-insensitive and may use `*` and `?` (e.g. `sts:*`, `sts:Assume*`). */
+export function actionMatches(pattern: string, action: string): boolean {
+  return matchPattern(pattern, action, { glob: true, ignoreCase: true }) === true;
+}
+
+/** True when the value contains a glob character that StringLike/ArnLike would expand. */
+export function hasWildcard(value: string): boolean {
+  return /[*?]/.test(value.replace(/\$\{[*?$]\}/g, ''));
+}

@@ -1,0 +1,85 @@
+/**
+ * Does a statement apply to a given request? A small, honest subset of IAM's evaluation: the
+ * principal, the action, and every condition. A condition on a key podid does not know the
+ * value of (it is not in the request's `keys`) makes the answer `unknown`, never `yes`: podid
+ * must not claim a role trusts a cluster unless it can prove it.
+ */
+import type { PrincipalSet, PrincipalType, Statement } from './types.js';
+import { actionMatches, evaluateCondition } from './conditions.js';
+
+/** Three-valued result: `unknown` when a condition cannot be evaluated. */
+export type Tri = 'yes' | 'no' | 'unknown';
+
+export interface TrustRequest {
+  readonly principal: { readonly type: PrincipalType; readonly id: string };
+  readonly action: string;
+  /**
+   * Condition keys podid knows, by lower-cased key. `null` = known to be absent from the
+   * request. A key not listed is unknown.
+   */
+  readonly keys: ReadonlyMap<string, string | readonly string[] | null>;
+}
+
+export interface StatementMatch {
+  readonly principal: boolean;
+  readonly action: boolean;
+  readonly conditions: Tri;
+  /** Condition keys (as written) whose value podid does not know, or whose operator it cannot evaluate. */
+  readonly unknownKeys: readonly string[];
+  /** principal && action && conditions. */
+  readonly applies: Tri;
+}
+
+export function principalSetIncludes(set: PrincipalSet, type: PrincipalType, id: string): boolean {
+  if (set.wildcard) return true;
+  // `{"AWS": "*"}` names every AWS principal; it does not stand for service or federated ones.
+  return set.ids[type].includes(id) || (type === 'AWS' && set.ids.AWS.includes('*'));
+}
+
+export function principalMatches(s: Statement, type: PrincipalType, id: string): boolean {
+  if (s.principal !== undefined) return principalSetIncludes(s.principal, type, id);
+  if (s.notPrincipal !== undefined) return !principalSetIncludes(s.notPrincipal, type, id);
+  return false;
+}
+
+/** Whether the statement's Action (or NotAction) covers `action`. */
+export function statementCoversAction(s: Statement, action: string): boolean {
+  const listed = s.action.values.some((p) => actionMatches(p, action));
+  return s.action.negated ? !listed : listed;
+}
+
+export function evaluateConditions(s: Statement, keys: TrustRequest['keys']): { result: Tri; unknownKeys: string[] } {
+  let unknown = false;
+  let failed = false;
+  const unknownKeys: string[] = [];
+  for (const c of s.conditions) {
+    const lookup = c.key.toLowerCase();
+    if (!keys.has(lookup)) {
+      unknown = true;
+      unknownKeys.push(c.key);
+      continue;
+    }
+    const value = keys.get(lookup);
+    const r = evaluateCondition(c.operator, c.values, value === null ? undefined : value);
+    if (r === undefined) {
+      unknown = true;
+      unknownKeys.push(c.key);
+    } else if (!r) {
+      failed = true;
+    }
+  }
+  return { result: failed ? 'no' : unknown ? 'unknown' : 'yes', unknownKeys };
+}
+
+export function matchStatement(s: Statement, req: TrustRequest): StatementMatch {
+  const principal = principalMatches(s, req.principal.type, req.principal.id);
+  const action = statementCoversAction(s, req.action);
+  const { result, unknownKeys } = evaluateConditions(s, req.keys);
+  return { principal, action, conditions: result, unknownKeys, applies: principal && action ? result : 'no' };
+}
+
+/** Condition entries for a key, compared case-insensitively as IAM does. */
+export function conditionsForKey(s: Statement, key: string): Statement['conditions'] {
+  const k = key.toLowerCase();
+  return s.conditions.filter((c) => c.key.toLowerCase() === k);
+}

@@ -1,0 +1,26 @@
+/** The trust-policy model: parse, serialise, compare, evaluate and edit IAM role trust policies. */
+export type { ActionSet, ConditionEntry, Effect, JsonObject, JsonValue, PrincipalSet, PrincipalType, Statement, TrustPolicy } from './types.js';
+export { PRINCIPAL_TYPES, PolicyEditError, PolicyParseError } from './types.js';
+export { parsePolicy, parseStatement } from './parse.js';
+export { policyLength, policyToJson, serializePolicy, serializePolicyCompact, withStatements } from './serialize.js';
+export { policiesEqual, statementFingerprint, statementsEqual } from './compare.js';
+export type { ParsedOperator, RequestValue, SetQualifier } from './conditions.js';
+export { actionMatches, evaluateCondition, hasWildcard, isEvaluableOperator, matchPattern, matchesStringCondition, parseOperator } from './conditions.js';
+export type { StatementMatch, Tri, TrustRequest } from './evaluate.js';
+export { conditionsForKey, evaluateConditions, matchStatement, principalMatches, principalSetIncludes, statementCoversAction } from './evaluate.js';
+export type { PodIdentityRequestInput } from './requests.js';
+export {
+  ASSUME_ROLE_ACTION,
+  DEFAULT_AUDIENCE,
+  POD_IDENTITY_SERVICE,
+  POD_IDENTITY_SESSION_TAGS,
+  TAG_SESSION_ACTION,
+  WEB_IDENTITY_ACTION,
+  podIdentityRequests,
+  serviceAccountSubject,
+  webIdentityRequest,
+} from './requests.js';
+export type { AddPodIdentityTrustResult, PodIdentityTrustChange, PodIdentityTrustTarget } from './dual-trust.js';
+export { POD_IDENTITY_SID, addPodIdentityTrust, isPodIdentityGrant, podIdentityStatement } from './dual-trust.js';
+export type { OidcRemovalStep, OidcTrustTarget, RemoveOidcTrustResult } from './remove-oidc-trust.js';
+export { removeOidcTrust } from './remove-oidc-trust.js';

@@ -1,0 +1,66 @@
+/**
+ * The requests a trust policy has to admit, with the condition keys podid can know in advance:
+ * - IRSA: `sts:AssumeRoleWithWebIdentity` from the cluster's OIDC provider with the projected
+ *   token's `<issuer>:sub` (`system:serviceaccount:<ns>:<sa>`) and `<issuer>:aud`.
+ * - Pod Identity: `sts:AssumeRole` and `sts:TagSession` from `pods.eks.amazonaws.com`, with
+ *   `aws:SourceAccount`/`aws:SourceArn` of the cluster and the session tags EKS attaches.
+ *   Per-pod tags (pod name and uid) are unknown ahead of time, and so is the organisation.
+ */
+import { providerIssuer } from '../arn.js';
+import type { TrustRequest } from './evaluate.js';
+
+export const POD_IDENTITY_SERVICE = 'pods.eks.amazonaws.com';
+export const WEB_IDENTITY_ACTION = 'sts:AssumeRoleWithWebIdentity';
+export const ASSUME_ROLE_ACTION = 'sts:AssumeRole';
+export const TAG_SESSION_ACTION = 'sts:TagSession';
+export const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
+
+/** Session tags EKS Pod Identity attaches on every assume. */
+export const POD_IDENTITY_SESSION_TAGS = [
+  'eks-cluster-arn',
+  'eks-cluster-name',
+  'kubernetes-namespace',
+  'kubernetes-service-account',
+  'kubernetes-pod-name',
+  'kubernetes-pod-uid',
+] as const;
+
+export function serviceAccountSubject(namespace: string, serviceAccount: string): string {
+  return `system:serviceaccount:${namespace}:${serviceAccount}`;
+}
+
+export function webIdentityRequest(input: { providerArn: string; namespace: string; serviceAccount: string; audience?: string }): TrustRequest {
+  const issuer = providerIssuer(input.providerArn) ?? '';
+  const keys = new Map<string, string>([
+    [`${issuer}:sub`.toLowerCase(), serviceAccountSubject(input.namespace, input.serviceAccount)],
+    [`${issuer}:aud`.toLowerCase(), input.audience ?? DEFAULT_AUDIENCE],
+  ]);
+  return { principal: { type: 'Federated', id: input.providerArn }, action: WEB_IDENTITY_ACTION, keys };
+}
+
+export interface PodIdentityRequestInput {
+  readonly clusterArn: string;
+  readonly clusterAccount: string;
+  /** Unknown when checking whether a role admits a whole cluster rather than one service account. */
+  readonly namespace?: string;
+  readonly serviceAccount?: string;
+}
+
+/** The two calls EKS makes for a pod identity association: AssumeRole and TagSession. */
+export function podIdentityRequests(input: PodIdentityRequestInput): { assumeRole: TrustRequest; tagSession: TrustRequest } {
+  const clusterName = input.clusterArn.slice(input.clusterArn.lastIndexOf('/') + 1);
+  const keys = new Map<string, string | readonly string[]>([
+    ['aws:sourceaccount', input.clusterAccount],
+    ['aws:sourcearn', input.clusterArn],
+    ['aws:requesttag/eks-cluster-arn', input.clusterArn],
+    ['aws:requesttag/eks-cluster-name', clusterName],
+    ['aws:tagkeys', POD_IDENTITY_SESSION_TAGS],
+  ]);
+  if (input.namespace !== undefined) keys.set('aws:requesttag/kubernetes-namespace', input.namespace);
+  if (input.serviceAccount !== undefined) keys.set('aws:requesttag/kubernetes-service-account', input.serviceAccount);
+  const principal = { type: 'Service', id: POD_IDENTITY_SERVICE } as const;
+  return {
+    assumeRole: { principal, action: ASSUME_ROLE_ACTION, keys },
+    tagSession: { principal, action: TAG_SESSION_ACTION, keys },
+  };
+}

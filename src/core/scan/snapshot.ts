@@ -1,0 +1,148 @@
+/**
+ * What the scan reads from the outside world, before any judgement: the adapters
+ * (src/adapters) fill a FleetSnapshot, `core/scan/analyze` turns it into an Inventory. Keeping
+ * the raw facts separate keeps the analysis pure and testable without AWS or Kubernetes.
+ * Only the fields the analysis needs are kept, so a large fleet stays small in memory.
+ */
+import type { JsonObject } from '../json.js';
+
+export interface FleetSnapshot {
+  caller: { account: string; arn: string };
+  /** IAM's trust-policy length quota in force (--trust-policy-limit, default 2048). */
+  trustPolicyLimit: number;
+  clusters: ClusterSnapshot[];
+  /** Every role named by an annotation, add-on or association, fetched once per run, by ARN as written. */
+  roles: Record<string, RoleSnapshot>;
+  /** Node roles' permission check, by role ARN. */
+  nodeRoles: Record<string, NodeRoleSnapshot>;
+}
+
+export interface ClusterSnapshot {
+  /** The kubeconfig context the cluster was reached through (null in manifests mode). */
+  context: string | null;
+  name: string;
+  arn: string;
+  account: string;
+  region: string;
+  partition: string;
+  version: string;
+  platformVersion: string;
+  status: string;
+  endpoint: string;
+  oidcIssuer: string | null;
+  autoMode: boolean;
+  addons: AddonSnapshot[];
+  nodegroups: NodegroupSnapshot[];
+  fargateProfiles: FargateProfileSnapshot[];
+  associations: AssociationSnapshot[];
+  kube: KubeSnapshot;
+}
+
+export interface AddonSnapshot {
+  name: string;
+  version: string;
+  status: string;
+  arn: string;
+  serviceAccountRoleArn: string | null;
+  /** ARNs of the associations the add-on owns. */
+  podIdentityAssociations: string[];
+  /** DescribeAddonConfiguration's podIdentityConfiguration; null when this version does not support Pod Identity. Only fetched for add-ons that use IRSA. */
+  podIdentityConfiguration: { serviceAccount: string; recommendedManagedPolicies: string[] }[] | null;
+}
+
+export interface NodegroupSnapshot {
+  name: string;
+  nodeRole: string;
+  amiType: string;
+  status: string;
+}
+
+export interface FargateProfileSnapshot {
+  name: string;
+  selectors: { namespace: string; labels: Record<string, string> }[];
+}
+
+export interface AssociationSnapshot {
+  associationId: string;
+  associationArn: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn: string | null;
+  ownerArn: string | null;
+}
+
+export interface KubeSnapshot {
+  serviceAccounts: ServiceAccountObject[];
+  workloads: WorkloadObject[];
+  pods: PodObject[];
+  nodes: NodeObject[];
+}
+
+export interface ServiceAccountObject {
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  /** Only the `eks.amazonaws.com/*` annotations. */
+  annotations: Record<string, string>;
+}
+
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'ReplicaSet';
+
+export interface WorkloadObject {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  serviceAccount: string;
+  /** Pod template labels (for Fargate selector matching). */
+  templateLabels: Record<string, string>;
+  /** Pod template nodeSelector (kubernetes.io/os: windows means Windows nodes). */
+  nodeSelector: Record<string, string>;
+  replicas: number | null;
+  /** ReplicaSet/Job owner (e.g. the Deployment of a ReplicaSet, the CronJob of a Job). */
+  owner: { kind: string; name: string } | null;
+  /** Jobs: still running (active pods); CronJobs: suspended. */
+  active: boolean;
+}
+
+export type PodIdentityEnv = 'pod-identity' | 'irsa' | 'none';
+
+export interface PodObject {
+  namespace: string;
+  name: string;
+  serviceAccount: string;
+  nodeName: string | null;
+  phase: string;
+  owner: { kind: string; name: string } | null;
+  /** Which credentials the webhook injected at creation, read from the containers' env. */
+  identity: PodIdentityEnv;
+  labels: Record<string, string>;
+}
+
+export interface NodeObject {
+  name: string;
+  os: string;
+  /** `fargate`, `auto` (EKS Auto Mode), or `ec2`. */
+  computeType: 'fargate' | 'auto' | 'ec2';
+  nodegroup: string | null;
+}
+
+export interface RoleSnapshot {
+  /** The ARN as the annotation/add-on wrote it (normalised by parseRoleArn). */
+  arn: string;
+  /** found: readable; missing: NoSuchEntity; unreadable: AccessDenied or another account. */
+  state: 'found' | 'missing' | 'unreadable';
+  trustPolicy: JsonObject | null;
+  error: string | null;
+}
+
+export interface NodeRoleSnapshot {
+  arn: string;
+  /** Whether some attached or inline policy allows eks-auth:AssumeRoleForPodIdentity; null when it could not be read. */
+  allowsAssumeRoleForPodIdentity: boolean | null;
+  /** Which policy grants it, or why it could not be decided. */
+  detail: string;
+}

@@ -1,0 +1,298 @@
+/**
+ * The sandbox's IAM: the read operations podid uses to inspect roles, policies and OIDC
+ * providers, and UpdateAssumeRolePolicy with IAM's validation (JSON shape, trust-policy rules,
+ * the whitespace-insensitive length quota). Roles and providers of accounts other than the
+ * caller's are invisible, as they are to a real caller.
+ */
+import type { RoleState, SandboxState } from '../state.js';
+import { stableId } from '../state.js';
+import type { JsonObject } from '../world-types.js';
+import { AwsServiceError, type AwsServiceModule } from './common.js';
+import { awsManagedPolicy, isAwsManagedArn } from './managed-policies.js';
+import { createQueryService, paginate, requiredParam, type QueryParams, type XmlObject } from './query.js';
+import { callerIdentity } from './sts.js';
+
+export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
+export const IAM_VERSION = '2010-05-08';
+
+/** New roles get IAM's default maximum session duration (one hour). */
+const MAX_SESSION_DURATION = 3600;
+/**
+ * Thumbprint IAM stores for EKS OIDC providers created by eksctl/Terraform (the root CA of
+ * oidc.eks.<region>.amazonaws.com). IAM no longer uses it for EKS issuers, but still returns it.
+ */
+const EKS_OIDC_THUMBPRINT = '9e99a48a9960b14926bb7f3b02e22da2b0ab7280';
+
+/** IAM returns policy documents URL-encoded (RFC 3986); SDKs leave decoding to the caller. */
+export function encodeDocument(doc: JsonObject): string {
+  return encodeURIComponent(JSON.stringify(doc));
+}
+
+interface PolicyView {
+  arn: string;
+  name: string;
+  path: string;
+  document: JsonObject;
+  defaultVersionId: string;
+  description?: string;
+  createDate: Date;
+  updateDate: Date;
+}
+
+export function createIamService(state: SandboxState): AwsServiceModule {
+  const { partition } = state.settings;
+  // OIDC providers and customer-managed policies carry no dates in the world; they "exist since" the sandbox started.
+  const started = new Date(state.clock.now());
+  const account = () => state.settings.account;
+
+  const visibleRoles = (): RoleState[] => state.roles.filter((r) => r.account === account());
+
+  /** IAM role names are case-insensitive: GetRole(RoleName=CART) finds `cart`. */
+  function role(params: QueryParams): RoleState {
+    const name = requiredParam(params, 'RoleName');
+    const found = visibleRoles().find((r) => r.name.toLowerCase() === name.toLowerCase());
+    if (!found) throw noSuchEntity(`The role with name ${name} cannot be found.`);
+    return found;
+  }
+
+  function accessDenied(action: string, resource: string): AwsServiceError {
+    return new AwsServiceError(
+      'AccessDenied',
+      `User: ${callerIdentity(state).arn} is not authorized to perform: iam:${action} on resource: ${resource}`,
+      403,
+    );
+  }
+
+  function policy(action: string, arn: string): PolicyView {
+    const missing = () => noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
+    if (isAwsManagedArn(arn)) {
+      const p = awsManagedPolicy(arn);
+      if (!p || !arn.startsWith(`arn:${partition}:`)) throw missing();
+      return { ...p };
+    }
+    const m = /^arn:([^:]+):iam::(\d{12}):policy(\/(?:.*\/)?)([^/]+)$/.exec(arn);
+    if (!m) throw invalidInput(`ARN ${arn} is not valid.`);
+    if (m[2] !== account()) throw accessDenied(action, arn);
+    const spec = state.policies.find((p) => p.arn === arn);
+    if (!spec) throw missing();
+    return {
+      arn, name: m[4]!, path: m[3]!, document: spec.document, defaultVersionId: 'v1', createDate: started, updateDate: started,
+    };
+  }
+
+  function oidcProviderArn(url: string, owner: string): string {
+    return `arn:${partition}:iam::${owner}:oidc-provider/${url.replace(/^https:\/\//, '')}`;
+  }
+
+  const attachmentCount = (arn: string) => visibleRoles().filter((r) => r.attachedPolicies.includes(arn)).length;
+
+  return createQueryService({
+    namespace: IAM_NAMESPACE,
+    version: IAM_VERSION,
+    internalErrorCode: 'ServiceFailure',
+    operations: {
+      GetRole: {
+        mutating: false,
+        handler: (params) => ({ Role: roleXml(role(params), true) }),
+      },
+      ListRoles: {
+        mutating: false,
+        handler: (params) => {
+          const prefix = params.get('PathPrefix') ?? '/';
+          const roles = visibleRoles().filter((r) => r.path.startsWith(prefix));
+          const { page, IsTruncated, Marker } = paginate(roles, (r) => r.name, params);
+          // ListRoles leaves out Tags, RoleLastUsed and PermissionsBoundary, as IAM does.
+          return { Roles: page.map((r) => roleXml(r, false)), IsTruncated, Marker };
+        },
+      },
+      UpdateAssumeRolePolicy: {
+        mutating: true,
+        handler: (params) => {
+          const r = role(params);
+          const text = requiredParam(params, 'PolicyDocument');
+          r.assumeRolePolicyDocument = validateTrustPolicy(text, state.settings.trustPolicyLimit);
+          return null;
+        },
+      },
+      ListAttachedRolePolicies: {
+        mutating: false,
+        handler: (params) => {
+          const r = role(params);
+          const prefix = params.get('PathPrefix') ?? '/';
+          const attached = r.attachedPolicies
+            .map((arn) => ({ arn, ...splitPolicyArn(arn) }))
+            .filter((p) => p.path.startsWith(prefix));
+          const { page, IsTruncated, Marker } = paginate(attached, (p) => p.arn, params);
+          return { AttachedPolicies: page.map((p) => ({ PolicyName: p.name, PolicyArn: p.arn })), IsTruncated, Marker };
+        },
+      },
+      ListRolePolicies: {
+        mutating: false,
+        handler: (params) => {
+          const r = role(params);
+          const { page, IsTruncated, Marker } = paginate(Object.keys(r.inlinePolicies), (n) => n, params);
+          return { PolicyNames: page, IsTruncated, Marker };
+        },
+      },
+      GetRolePolicy: {
+        mutating: false,
+        handler: (params) => {
+          const r = role(params);
+          const name = requiredParam(params, 'PolicyName');
+          const doc = Object.hasOwn(r.inlinePolicies, name) ? r.inlinePolicies[name] : undefined;
+          if (!doc) throw noSuchEntity(`The role policy with name ${name} cannot be found.`);
+          return { RoleName: r.name, PolicyName: name, PolicyDocument: encodeDocument(doc) };
+        },
+      },
+      GetPolicy: {
+        mutating: false,
+        handler: (params) => {
+          const p = policy('GetPolicy', requiredParam(params, 'PolicyArn'));
+          return {
+            Policy: {
+              PolicyName: p.name,
+              PolicyId: stableId('ANPA', p.arn),
+              Arn: p.arn,
+              Path: p.path,
+              DefaultVersionId: p.defaultVersionId,
+              AttachmentCount: attachmentCount(p.arn),
+              PermissionsBoundaryUsageCount: 0,
+              IsAttachable: true,
+              Description: p.description,
+              CreateDate: p.createDate,
+              UpdateDate: p.updateDate,
+              Tags: [],
+            },
+          };
+        },
+      },
+      GetPolicyVersion: {
+        mutating: false,
+        handler: (params) => {
+          const arn = requiredParam(params, 'PolicyArn');
+          const versionId = requiredParam(params, 'VersionId');
+          const p = policy('GetPolicyVersion', arn);
+          // The sandbox keeps only each policy's default version.
+          if (versionId !== p.defaultVersionId) {
+            throw noSuchEntity(`Policy ${arn} version ${versionId} does not exist or is not attachable.`);
+          }
+          return {
+            PolicyVersion: { Document: encodeDocument(p.document), VersionId: p.defaultVersionId, IsDefaultVersion: true, CreateDate: p.updateDate },
+          };
+        },
+      },
+      ListRoleTags: {
+        mutating: false,
+        handler: (params) => {
+          const r = role(params);
+          const { page, IsTruncated, Marker } = paginate(tagList(r.tags), (t) => t.Key, params);
+          return { Tags: page, IsTruncated, Marker };
+        },
+      },
+      ListOpenIDConnectProviders: {
+        mutating: false,
+        handler: () => ({
+          OpenIDConnectProviderList: state.oidcProviders
+            .filter((p) => p.account === account())
+            .map((p) => ({ Arn: oidcProviderArn(p.url, p.account) })),
+        }),
+      },
+      GetOpenIDConnectProvider: {
+        mutating: false,
+        handler: (params) => {
+          const arn = requiredParam(params, 'OpenIDConnectProviderArn');
+          const m = /^arn:[^:]+:iam::(\d{12}):oidc-provider\/(.+)$/.exec(arn);
+          if (!m) throw invalidInput(`ARN ${arn} is not valid.`);
+          if (m[1] !== account()) throw accessDenied('GetOpenIDConnectProvider', arn);
+          const p = state.oidcProviders.find((o) => o.account === account() && oidcProviderArn(o.url, o.account) === arn);
+          if (!p) throw noSuchEntity(`OpenIDConnect Provider not found for arn ${arn}`);
+          return {
+            Url: p.url.replace(/^https:\/\//, ''),
+            ClientIDList: p.clientIds,
+            ThumbprintList: [EKS_OIDC_THUMBPRINT],
+            CreateDate: started,
+            Tags: [],
+          };
+        },
+      },
+    },
+  });
+}
+
+function roleXml(r: RoleState, full: boolean): XmlObject {
+  return {
+    Path: r.path,
+    RoleName: r.name,
+    RoleId: r.roleId,
+    Arn: r.arn,
+    CreateDate: r.createDate,
+    AssumeRolePolicyDocument: encodeDocument(r.assumeRolePolicyDocument),
+    MaxSessionDuration: MAX_SESSION_DURATION,
+    ...(full ? { Tags: tagList(r.tags), RoleLastUsed: {} } : {}),
+  };
+}
+
+function tagList(tags: Record<string, string>): { Key: string; Value: string }[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/** `arn:aws:iam::aws:policy/service-role/X` -> path `/service-role/`, name `X`. */
+function splitPolicyArn(arn: string): { path: string; name: string } {
+  const m = /:policy(\/(?:.*\/)?)([^/]+)$/.exec(arn);
+  return m ? { path: m[1]!, name: m[2]! } : { path: '/', name: arn };
+}
+
+function noSuchEntity(message: string): AwsServiceError {
+  return new AwsServiceError('NoSuchEntity', message, 404);
+}
+
+function invalidInput(message: string): AwsServiceError {
+  return new AwsServiceError('InvalidInput', message, 400);
+}
+
+function malformed(message: string): AwsServiceError {
+  return new AwsServiceError('MalformedPolicyDocument', message, 400);
+}
+
+const POLICY_VERSIONS = new Set(['2012-10-17', '2008-10-17']);
+
+/**
+ * Parse and check a trust policy as IAM's UpdateAssumeRolePolicy does, returning the decoded
+ * document. The length quota (ACLSizePerRole, Service Quotas L-C07B4B0D) counts characters
+ * without whitespace, so a pretty-printed document just under the limit is accepted.
+ */
+export function validateTrustPolicy(text: string, limit: number): JsonObject {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw malformed('This policy contains invalid Json');
+  }
+  if (!isObject(doc)) throw malformed('Syntax errors in policy.');
+  if (!('Version' in doc)) throw malformed('Missing required field Version');
+  if (typeof doc.Version !== 'string' || !POLICY_VERSIONS.has(doc.Version)) {
+    throw malformed('The policy failed legacy parsing');
+  }
+  if (!('Statement' in doc)) throw malformed('Missing required field Statement');
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  for (const st of statements) {
+    if (!isObject(st)) throw malformed('Syntax errors in policy.');
+    if (st.Effect !== 'Allow' && st.Effect !== 'Deny') {
+      throw malformed(st.Effect === undefined ? 'Missing required field Effect' : `Invalid effect: ${String(st.Effect)}`);
+    }
+    if (st.Principal === undefined && st.NotPrincipal === undefined) throw malformed('Missing required field Principal');
+    if (st.Action === undefined && st.NotAction === undefined) throw malformed('Policy statement must contain actions.');
+    // Trust policies name who may assume the role; the role itself is the resource.
+    if (st.Resource !== undefined) throw malformed('Has prohibited field Resource');
+    if (st.NotResource !== undefined) throw malformed('Has prohibited field NotResource');
+  }
+  const size = text.replace(/\s/g, '').length;
+  if (size > limit) {
+    throw new AwsServiceError('LimitExceeded', `Cannot exceed quota for ACLSizePerRole: ${limit}`, 409);
+  }
+  return doc;
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,267 @@
+/**
+ * The HTTP surface of one cluster's API server: path and verb resolution (without touching
+ * state, so the server can log and inject faults first), then list/get/create/update/patch/
+ * delete/watch against the core.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { HttpReply } from '../aws/common.js';
+import type { JsonObject } from '../world-types.js';
+import type { KubeCore } from './cluster.js';
+import { applyPatch, patchTypeOf } from './patch.js';
+import { apiVersionOf, discoveryDocument, resourceByPlural, versionInfo, type ResourceType } from './resources.js';
+import { labelsOf, matches, matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { KubeError, badRequest, errorReply, jsonReply } from './status.js';
+import { clone, isObj } from './util.js';
+
+export interface KubeRequest {
+  method: string;
+  /** Relative to the cluster's kubePath, e.g. /api/v1/namespaces/shop/pods. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface KubeRouted {
+  /** list | get | patch | create | update | delete | deletecollection | watch */
+  verb: string;
+  /** Plural resource name, or 'version' / 'discovery' / 'unknown'. */
+  resource: string;
+  mutating: boolean;
+  run(): HttpReply;
+}
+
+interface Target {
+  type: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+/** Split `/api/v1/namespaces/shop/pods/x` into resource, namespace and name; undefined when not a resource path. */
+function parseResourcePath(path: string): Target | { unknownPlural: string } | undefined {
+  const segs = path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  let group: string;
+  let version: string | undefined;
+  let rest: string[];
+  if (segs[0] === 'api') {
+    group = '';
+    version = segs[1];
+    rest = segs.slice(2);
+  } else if (segs[0] === 'apis') {
+    group = segs[1] ?? '';
+    version = segs[2];
+    rest = segs.slice(3);
+  } else {
+    return undefined;
+  }
+  if (!version || rest.length === 0) return undefined;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const [plural = '', name, subresource, ...extra] = rest;
+  const type = resourceByPlural(group, version, plural);
+  if (!type || extra.length > 0) return { unknownPlural: plural };
+  // Namespaced resources are addressed by name only inside a namespace; cluster-scoped never are.
+  if (type.namespaced && namespace === undefined && name !== undefined) return { unknownPlural: plural };
+  if (!type.namespaced && namespace !== undefined) return { unknownPlural: plural };
+  return { type, namespace, name, subresource };
+}
+
+function notFoundReply(): HttpReply {
+  return jsonReply(404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 });
+}
+
+function guarded(k: KubeCore, fn: () => HttpReply): () => HttpReply {
+  return () => {
+    try {
+      k.reconcile();
+      return fn();
+    } catch (err) {
+      if (err instanceof KubeError) return errorReply(err);
+      const message = err instanceof Error ? err.message : String(err);
+      return errorReply(new KubeError(500, 'InternalError', `Internal error occurred: ${message}`));
+    }
+  };
+}
+
+export function route(k: KubeCore, req: KubeRequest): KubeRouted {
+  const method = req.method.toUpperCase();
+  const path = req.path.length > 1 ? req.path.replace(/\/+$/, '') : req.path;
+  if (method === 'GET' && (path === '/version' || path === '/version/')) {
+    return { verb: 'get', resource: 'version', mutating: false, run: () => jsonReply(200, versionInfo(k.cluster.version)) };
+  }
+  const doc = method === 'GET' ? discoveryDocument(path) : undefined;
+  if (doc) return { verb: 'get', resource: 'discovery', mutating: false, run: () => jsonReply(200, doc) };
+
+  let parsedPath = path;
+  let legacyWatch = false;
+  const watchPrefix = /^\/(api\/v1|apis\/[^/]+\/[^/]+)\/watch\//.exec(path);
+  if (watchPrefix) {
+    legacyWatch = true;
+    parsedPath = path.replace('/watch/', '/');
+  }
+  const target = parseResourcePath(parsedPath);
+  const fallbackVerb = { GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method] ?? method.toLowerCase();
+  if (!target || 'unknownPlural' in target || target.subresource !== undefined) {
+    const plural = !target ? 'unknown' : 'unknownPlural' in target ? target.unknownPlural || 'unknown' : target.type.plural;
+    return { verb: fallbackVerb, resource: plural, mutating: method !== 'GET', run: notFoundReply };
+  }
+  const t = target;
+  const plural = t.type.plural;
+  const isCollection = t.name === undefined;
+  const watch = legacyWatch || ['true', '1'].includes(req.query.get('watch') ?? '');
+  const verb =
+    method === 'GET' ? (watch ? 'watch' : isCollection ? 'list' : 'get')
+      : method === 'POST' ? (isCollection ? 'create' : 'invalid')
+        : method === 'PUT' ? (isCollection ? 'invalid' : 'update')
+          : method === 'PATCH' ? (isCollection ? 'invalid' : 'patch')
+            : method === 'DELETE' ? (isCollection ? 'deletecollection' : 'delete')
+              : 'invalid';
+  const mutating = ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(verb);
+  const run = (): HttpReply => {
+    switch (verb) {
+      case 'list':
+        return list(k, t, req.query);
+      case 'watch':
+        return watchReply(k, t, req.query);
+      case 'get':
+        return jsonReply(200, manifest(k.entry(plural, t.namespace ?? '', t.name ?? '').obj, t.type));
+      case 'create':
+        return write(k, req, 201, (dryRun) => {
+          const body = parseBody(req.body);
+          if (t.type.namespaced) {
+            const meta = isObj(body.metadata) ? body.metadata : (body.metadata = {});
+            if (meta.namespace !== undefined && meta.namespace !== t.namespace) {
+              throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+            }
+            meta.namespace = t.namespace;
+          }
+          return k.create(t.type, body, { dryRun });
+        });
+      case 'update':
+        return write(k, req, 200, (dryRun) => k.replace(t.type, t.namespace ?? '', t.name ?? '', parseBody(req.body), { dryRun }));
+      case 'patch':
+        return write(k, req, 200, (dryRun) => {
+          const patchType = patchTypeOf(req.headers['content-type']);
+          if (patchType === 'apply') throw new KubeError(415, 'UnsupportedMediaType', 'server-side apply is not supported by the podid sandbox; use a merge, strategic merge or JSON patch');
+          if (!patchType) throw new KubeError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+          const current = clone(k.entry(plural, t.namespace ?? '', t.name ?? '').obj);
+          const patched = applyPatch(patchType, current, parseJson(req.body));
+          return k.replace(t.type, t.namespace ?? '', t.name ?? '', patched, { dryRun });
+        });
+      case 'delete':
+        return write(k, req, 200, (dryRun) => {
+          const gone = k.remove(t.type, t.namespace ?? '', t.name ?? '', { dryRun });
+          if (plural === 'pods') {
+            // A pod is deleted gracefully: the API answers with the pod, marked for deletion.
+            const meta = gone.metadata as JsonObject;
+            meta.deletionTimestamp = new Date(k.now() + 30_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+            meta.deletionGracePeriodSeconds = 30;
+            return gone;
+          }
+          const meta = gone.metadata as JsonObject;
+          return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: meta.name, group: t.type.group || undefined, kind: plural, uid: meta.uid } };
+        });
+      default:
+        throw new KubeError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+    }
+  };
+  return { verb: verb === 'invalid' ? fallbackVerb : verb, resource: plural, mutating, run: guarded(k, run) };
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8') || 'null');
+  } catch (err) {
+    throw badRequest(`error decoding the request body: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function parseBody(body: Buffer): JsonObject {
+  const v = parseJson(body);
+  if (!isObj(v)) throw badRequest('the request body must be a JSON object');
+  return v;
+}
+
+function isDryRun(req: KubeRequest): boolean {
+  const values = req.query.getAll('dryRun');
+  for (const v of values) if (v !== 'All') throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  return values.length > 0;
+}
+
+function write(k: KubeCore, req: KubeRequest, status: number, fn: (dryRun: boolean) => JsonObject): HttpReply {
+  const dryRun = isDryRun(req);
+  const result = fn(dryRun);
+  if (!dryRun) k.reconcile();
+  return jsonReply(status, result);
+}
+
+/** A stored object as the API returns it from get/create/patch: with kind and apiVersion. */
+export function manifest(obj: JsonObject, type: ResourceType): JsonObject {
+  return { apiVersion: apiVersionOf(type), kind: type.kind, ...clone(obj) };
+}
+
+/** A list item: the real API omits kind/apiVersion inside lists. */
+function listItem(obj: JsonObject): JsonObject {
+  const { kind: _kind, apiVersion: _apiVersion, ...rest } = clone(obj);
+  return rest;
+}
+
+function selected(k: KubeCore, t: Target, query: URLSearchParams): JsonObject[] {
+  const labels = parseLabelSelector(query.get('labelSelector') ?? '');
+  const fields = parseFieldSelector(query.get('fieldSelector') ?? '', t.type);
+  return k.store
+    .list(t.type.plural, t.type.namespaced ? t.namespace : undefined)
+    .map((e) => e.obj)
+    .filter((o) => matches(labels, labelsOf(o)) && matchesFields(fields, o));
+}
+
+function list(k: KubeCore, t: Target, query: URLSearchParams): HttpReply {
+  const limitRaw = query.get('limit');
+  const limit = limitRaw ? Number(limitRaw) : 0;
+  if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${limitRaw}"`);
+  const token = query.get('continue');
+  let items: JsonObject[];
+  let offset = 0;
+  let rv = Number(k.store.resourceVersion);
+  if (token) {
+    ({ items, offset, rv } = k.store.loadSnapshot(token));
+  } else {
+    items = selected(k, t, query).map(listItem);
+  }
+  const end = limit > 0 ? Math.min(items.length, offset + limit) : items.length;
+  const metadata: JsonObject = { resourceVersion: String(rv) };
+  if (end < items.length) {
+    metadata.continue = k.store.saveSnapshot(items, end, rv);
+    metadata.remainingItemCount = items.length - end;
+  }
+  return jsonReply(200, { kind: `${t.type.kind}List`, apiVersion: apiVersionOf(t.type), metadata, items: items.slice(offset, end) });
+}
+
+/**
+ * A watch answered in one response: the events after `resourceVersion` (or, without one, an
+ * ADDED event per current object), then the end of the stream, as when a watch times out.
+ * Clients reconnect from the last resourceVersion they saw, so informers keep working.
+ */
+function watchReply(k: KubeCore, t: Target, query: URLSearchParams): HttpReply {
+  const labels = parseLabelSelector(query.get('labelSelector') ?? '');
+  const fields = parseFieldSelector(query.get('fieldSelector') ?? '', t.type);
+  const rvParam = query.get('resourceVersion');
+  const ns = t.type.namespaced ? t.namespace : undefined;
+  let events: { type: string; object: JsonObject }[];
+  if (!rvParam || rvParam === '0') {
+    events = selected(k, t, query).map((o) => ({ type: 'ADDED', object: manifest(o, t.type) }));
+  } else {
+    const since = Number(rvParam);
+    if (!Number.isInteger(since)) throw badRequest(`invalid resource version: ${rvParam}`);
+    events = k.store
+      .eventsSince(since, t.type.plural, ns)
+      .filter((e) => matches(labels, labelsOf(e.obj)) && matchesFields(fields, e.obj))
+      .map((e) => ({ type: e.type, object: manifest(e.obj, t.type) }));
+  }
+  const body = events.map((e) => `${JSON.stringify(e)}\n`).join('');
+  return { status: 200, headers: { 'content-type': 'application/json' }, body };
+}

@@ -1,0 +1,379 @@
+/**
+ * One cluster's API server core: object creation (defaults, admission, the EKS webhooks),
+ * updates (optimistic concurrency, immutable fields, generation), deletion (garbage collection)
+ * and pod placement. Controllers (controllers.ts) and the HTTP layer (api.ts) build on it.
+ */
+import type { ClusterState, SandboxState } from '../state.js';
+import type { JsonObject } from '../world-types.js';
+import { reconcile as runControllers } from './controllers.js';
+import { clusterNodes, fargateNode, isFargateNode, isWindowsNode, nodeIp, nodeSelectorAllows } from './nodes.js';
+import { controllerUid, globMatch, podStatus } from './pods.js';
+import { apiVersionOf, resource, type ResourceType } from './resources.js';
+import { fromLabelSelector, labelsOf, matches } from './selectors.js';
+import { KubeError, badRequest, conflict, invalid, notFound, qualified } from './status.js';
+import { ObjectStore, metaOf, nameOf, namespaceOf, type Entry } from './store.js';
+import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, objList, str, strMap } from './util.js';
+import { injectCredentials } from './webhook.js';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
+const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
+
+export class KubeCore {
+  readonly store = new ObjectStore();
+  /** True while the world's objects are loaded: the world starts settled, pods ready at once. */
+  loading = true;
+  private podSeq = 0;
+  private fargateSeq = 0;
+  /** resourceVersion at which the controllers last had nothing left to do. */
+  private settledAt = '';
+  /** Earliest time a starting pod becomes ready (the next time the controllers have work). */
+  private nextDue = Infinity;
+
+  constructor(
+    readonly state: SandboxState,
+    readonly cluster: ClusterState,
+  ) {}
+
+  now(): number {
+    return this.state.clock.now();
+  }
+
+  /** Let the controllers catch up with the clock and with the last write. */
+  reconcile(): void {
+    // Nothing to do when no object changed since the last pass and no pod has become ready:
+    // the controllers are a pure function of the objects and the clock.
+    if (this.store.resourceVersion === this.settledAt && this.now() < this.nextDue) return;
+    runControllers(this);
+    this.settledAt = this.store.resourceVersion;
+    this.nextDue = Infinity;
+    for (const e of this.store.list('pods')) {
+      if (e.readyAt !== undefined && getPath(e.obj, 'status.phase') === 'Pending') this.nextDue = Math.min(this.nextDue, e.readyAt);
+    }
+  }
+
+  /** Namespaces and nodes a new cluster has before any user object. */
+  bootstrap(): void {
+    for (const ns of SYSTEM_NAMESPACES) this.ensureNamespace(ns);
+    for (const node of clusterNodes(this.cluster, this.cluster.nodegroups)) this.create(resource('nodes'), node);
+  }
+
+  ensureNamespace(name: string): void {
+    if (!this.store.get('namespaces', '', name)) this.create(resource('namespaces'), { metadata: { name } });
+  }
+
+  entry(plural: string, namespace: string, name: string): Entry {
+    const t = resource(plural);
+    const e = this.store.get(plural, t.namespaced ? namespace : '', name);
+    if (!e) throw notFound(plural, t.group, name);
+    return e;
+  }
+
+  create(type: ResourceType, input: JsonObject, opts: WriteOptions = {}): JsonObject {
+    const obj = clone(input);
+    checkKind(type, obj);
+    obj.apiVersion = apiVersionOf(type);
+    obj.kind = type.kind;
+    const meta = metaOf(obj);
+    if (!str(meta.name) && str(meta.generateName)) meta.name = `${String(meta.generateName)}${nameSuffix()}`;
+    const name = str(meta.name);
+    if (!name) throw invalid(type.kind, type.group, '', 'metadata.name', 'Required value: name or generateName is required');
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
+      throw invalid(type.kind, type.group, name, 'metadata.name', `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
+    }
+    if (type.namespaced) {
+      meta.namespace = str(meta.namespace) ?? 'default';
+      if (this.loading) this.ensureNamespace(String(meta.namespace));
+      else if (!this.store.get('namespaces', '', String(meta.namespace))) throw notFound('namespaces', '', String(meta.namespace));
+    } else {
+      delete meta.namespace;
+    }
+    const ns = namespaceOf(obj);
+    if (this.store.get(type.plural, ns, name)) {
+      throw new KubeError(409, 'AlreadyExists', `${qualified(type.plural, type.group)} "${name}" already exists`, { name, group: type.group || undefined, kind: type.plural });
+    }
+    const now = this.now();
+    meta.uid = crypto.randomUUID();
+    meta.creationTimestamp = isoTime(now);
+    meta.generation = 1;
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    // The status subresource is written by controllers; clients' status is dropped, except for
+    // world objects, whose status describes the state the world starts in (a finished Job).
+    if (!this.loading || !isObj(obj.status)) obj.status = {};
+    this.applyDefaults(type, obj);
+    const entry: Entry = { type, obj };
+    if (type.plural === 'pods') this.admitPod(entry, opts);
+    if (opts.dryRun) return clone(obj);
+    this.store.put(entry, 'ADDED');
+    if (type.plural === 'namespaces') {
+      this.create(resource('serviceaccounts'), { metadata: { name: 'default', namespace: name } });
+    }
+    return clone(obj);
+  }
+
+  /** Replace an object (PUT, or the result of a PATCH). Status and identity are kept from the stored object. */
+  replace(type: ResourceType, namespace: string, name: string, input: JsonObject, opts: WriteOptions = {}): JsonObject {
+    const entry = this.entry(type.plural, namespace, name);
+    const old = entry.obj;
+    const next = clone(input);
+    checkKind(type, next);
+    const meta = metaOf(next);
+    const oldMeta = metaOf(old);
+    if (meta.name !== undefined && meta.name !== name) {
+      throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+    }
+    if (type.namespaced && meta.namespace !== undefined && meta.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    if (meta.resourceVersion !== undefined && meta.resourceVersion !== '' && meta.resourceVersion !== oldMeta.resourceVersion) {
+      throw conflict(type.plural, type.group, name);
+    }
+    next.apiVersion = old.apiVersion;
+    next.kind = old.kind;
+    for (const k of ['name', 'namespace', 'uid', 'creationTimestamp', 'generation', 'resourceVersion', 'deletionTimestamp']) {
+      if (oldMeta[k] === undefined) delete meta[k];
+      else meta[k] = oldMeta[k];
+    }
+    next.status = clone(old.status);
+    this.applyDefaults(type, next);
+    this.checkImmutable(type, old, next);
+    if (!deepEqual(old.spec, next.spec)) meta.generation = Number(oldMeta.generation ?? 1) + 1;
+    if (deepEqual(old, next)) return clone(old);
+    if (opts.dryRun) return clone(next);
+    entry.obj = next;
+    this.store.put(entry, 'MODIFIED');
+    return clone(next);
+  }
+
+  /** Controller write: store `next` for `entry` when it differs. Returns whether anything changed. */
+  commit(entry: Entry, next: JsonObject): boolean {
+    if (deepEqual(entry.obj, next)) return false;
+    if (this.store.get(entry.type.plural, namespaceOf(entry.obj), nameOf(entry.obj)) !== entry) return false;
+    entry.obj = next;
+    this.store.put(entry, 'MODIFIED');
+    return true;
+  }
+
+  /** Delete an object and, as the garbage collector does, everything it owns (and a namespace's contents). */
+  remove(type: ResourceType, namespace: string, name: string, opts: WriteOptions = {}): JsonObject {
+    const entry = this.entry(type.plural, namespace, name);
+    const out = clone(entry.obj);
+    if (opts.dryRun) return out;
+    this.removeEntry(entry);
+    return out;
+  }
+
+  removeEntry(entry: Entry): void {
+    this.store.delete(entry);
+    const uid = String(metaOf(entry.obj).uid ?? '');
+    const owned = this.store.all().filter((e) => objList(getPath(e.obj, 'metadata.ownerReferences')).some((r) => r.uid === uid));
+    for (const e of owned) this.removeEntry(e);
+    if (entry.type.plural === 'namespaces') {
+      const ns = nameOf(entry.obj);
+      for (const e of this.store.all()) if (e.type.namespaced && namespaceOf(e.obj) === ns) this.removeEntry(e);
+    }
+    if (entry.type.plural === 'pods') {
+      // A Fargate node lives exactly as long as its pod.
+      const nodeName = str(getPath(entry.obj, 'spec.nodeName'));
+      const node = nodeName ? this.store.get('nodes', '', nodeName) : undefined;
+      if (node && isFargateNode(node.obj)) this.store.delete(node);
+    }
+  }
+
+  /** A pod from a controller's template, created through admission like any other pod. */
+  createPod(owner: Entry, template: JsonObject, name: string, extra: { labels?: Record<string, string>; nodeName?: string } = {}): Entry {
+    const tmeta = isObj(template.metadata) ? template.metadata : {};
+    const ometa = metaOf(owner.obj);
+    const pod: JsonObject = {
+      metadata: {
+        name,
+        namespace: ometa.namespace,
+        labels: { ...strMap(tmeta.labels), ...extra.labels },
+        ...(isObj(tmeta.annotations) ? { annotations: clone(tmeta.annotations) } : {}),
+        ownerReferences: [
+          { apiVersion: owner.obj.apiVersion, kind: owner.obj.kind, name: ometa.name, uid: ometa.uid, controller: true, blockOwnerDeletion: true },
+        ],
+      },
+      spec: clone(isObj(template.spec) ? template.spec : {}),
+    };
+    if (extra.nodeName) child(pod, 'spec').nodeName = extra.nodeName;
+    this.create(resource('pods'), pod);
+    const created = this.store.get('pods', String(ometa.namespace), name);
+    if (!created) throw new Error(`pod ${name} was not stored`);
+    return created;
+  }
+
+  /** Schedule a new pod, run the webhooks on it, and give it the status of a pod being started. */
+  private admitPod(entry: Entry, opts: WriteOptions): void {
+    const pod = entry.obj;
+    const spec = child(pod, 'spec');
+    const meta = metaOf(pod);
+    const ns = String(meta.namespace);
+    let node = str(spec.nodeName) ? this.store.get('nodes', '', String(spec.nodeName))?.obj : undefined;
+    let fargateProfile: string | undefined;
+    if (!node && !str(spec.nodeName)) {
+      fargateProfile = this.fargateProfileFor(ns, labelsOf(pod));
+      if (fargateProfile) {
+        spec.schedulerName = 'fargate-scheduler';
+        meta.labels = { ...strMap(meta.labels), 'eks.amazonaws.com/fargate-profile': fargateProfile };
+        meta.annotations = { ...strMap(meta.annotations), CapacityProvisioned: '0.25vCPU 0.5GB' };
+        node = fargateNode(this.cluster, this.fargateSeq, fargateProfile);
+      } else {
+        node = this.pickNode(strMap(spec.nodeSelector));
+      }
+      if (node) spec.nodeName = nameOf(node);
+    }
+    const saName = str(spec.serviceAccountName) ?? str(spec.serviceAccount) ?? 'default';
+    spec.serviceAccountName = saName;
+    spec.serviceAccount = saName;
+    const sa = this.store.get('serviceaccounts', ns, saName)?.obj;
+    const windows = (node ? isWindowsNode(node) : false) || strMap(spec.nodeSelector)['kubernetes.io/os'] === 'windows';
+    injectCredentials(this.state, this.cluster, pod, sa, { fargate: fargateProfile !== undefined || (node ? isFargateNode(node) : false), windows });
+
+    const now = this.now();
+    const given = this.loading && isObj(pod.status) && typeof pod.status.phase === 'string';
+    entry.readyAt = node ? (this.loading ? now : now + this.state.settings.rolloutDelayMs) : Infinity;
+    if (opts.dryRun) return;
+    if (fargateProfile && node) {
+      this.fargateSeq++;
+      this.create(resource('nodes'), node);
+    }
+    if (given) return;
+    this.podSeq++;
+    const podIP = spec.hostNetwork === true && node ? nodeIp(node) : `10.0.${128 + Math.floor(this.podSeq / 240)}.${10 + (this.podSeq % 240)}`;
+    pod.status = podStatus(pod, !node ? 'unschedulable' : entry.readyAt <= now ? 'running' : 'starting', now, node ? nodeIp(node) : '', podIP);
+    if (!node) delete (pod.status as JsonObject).podIP;
+  }
+
+  private fargateProfileFor(namespace: string, labels: Record<string, string>): string | undefined {
+    for (const p of this.cluster.fargateProfiles) {
+      for (const s of p.selectors) {
+        if (globMatch(s.namespace, namespace) && Object.entries(s.labels ?? {}).every(([k, v]) => labels[k] === v)) return p.name;
+      }
+    }
+    return undefined;
+  }
+
+  /** The allowed node running the fewest pods (ties: by name), as a spreading scheduler would pick. */
+  private pickNode(nodeSelector: Record<string, string>): JsonObject | undefined {
+    const load = new Map<string, number>();
+    for (const p of this.store.all()) {
+      if (p.type.plural !== 'pods') continue;
+      const n = str(getPath(p.obj, 'spec.nodeName'));
+      if (n) load.set(n, (load.get(n) ?? 0) + 1);
+    }
+    let best: JsonObject | undefined;
+    for (const n of this.store.list('nodes')) {
+      if (!nodeSelectorAllows(nodeSelector, n.obj)) continue;
+      if (!best || (load.get(nameOf(n.obj)) ?? 0) < (load.get(nameOf(best)) ?? 0)) best = n.obj;
+    }
+    return best;
+  }
+
+  /** Server-side defaults, and the validation of selectors against template labels. */
+  private applyDefaults(type: ResourceType, obj: JsonObject): void {
+    const spec = type.plural === 'serviceaccounts' || type.plural === 'namespaces' ? undefined : child(obj, 'spec');
+    const name = nameOf(obj);
+    if (type.plural === 'namespaces') {
+      const meta = metaOf(obj);
+      meta.labels = { ...strMap(meta.labels), 'kubernetes.io/metadata.name': name };
+      obj.spec = { finalizers: ['kubernetes'] };
+      obj.status = { phase: 'Active' };
+      return;
+    }
+    if (!spec) return;
+    if (type.workload) {
+      const template = child(spec, 'template');
+      if (['deployments', 'replicasets', 'statefulsets', 'daemonsets'].includes(type.plural)) {
+        if (!isObj(spec.selector)) spec.selector = { matchLabels: strMap(getPath(template, 'metadata.labels')) };
+        const sel = fromLabelSelector(spec.selector);
+        if (sel.length === 0) throw invalid(type.kind, type.group, name, 'spec.selector', 'Invalid value: empty selector is invalid for deployment');
+        if (!matches(sel, strMap(getPath(template, 'metadata.labels')))) {
+          throw invalid(type.kind, type.group, name, 'spec.template.metadata.labels', 'Invalid value: `selector` does not match template `labels`');
+        }
+      }
+      if (type.plural !== 'daemonsets' && type.plural !== 'jobs' && spec.replicas === undefined) spec.replicas = 1;
+      if (type.plural === 'deployments') {
+        spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } };
+        spec.revisionHistoryLimit ??= 10;
+        spec.progressDeadlineSeconds ??= 600;
+      }
+      if (type.plural === 'statefulsets') {
+        spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+        spec.podManagementPolicy ??= 'OrderedReady';
+        spec.serviceName ??= '';
+      }
+      if (type.plural === 'daemonsets') spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
+      if (type.plural === 'jobs') this.jobDefaults(obj, spec, template);
+    }
+    if (type.plural === 'pods') {
+      spec.restartPolicy ??= 'Always';
+      spec.dnsPolicy ??= 'ClusterFirst';
+      spec.schedulerName ??= 'default-scheduler';
+      spec.terminationGracePeriodSeconds ??= 30;
+    }
+    if (type.plural === 'cronjobs') {
+      spec.suspend ??= false;
+      spec.concurrencyPolicy ??= 'Allow';
+    }
+  }
+
+  private jobDefaults(obj: JsonObject, spec: JsonObject, template: JsonObject): void {
+    const uid = String(metaOf(obj).uid ?? '');
+    if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
+    spec.parallelism ??= 1;
+    spec.backoffLimit ??= 6;
+    const tmeta = child(template, 'metadata');
+    const ids = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': nameOf(obj), 'controller-uid': uid, 'job-name': nameOf(obj) };
+    tmeta.labels = { ...strMap(tmeta.labels), ...ids };
+    spec.selector ??= { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+  }
+
+  /** Fields the API server refuses to change after creation. */
+  private checkImmutable(type: ResourceType, old: JsonObject, next: JsonObject): void {
+    const name = nameOf(old);
+    if (type.plural === 'pods') {
+      // Only images (and a few scheduling fields) may change on a running pod; env never does.
+      const strip = (spec: unknown): unknown => {
+        const s = clone(isObj(spec) ? spec : {});
+        for (const f of ['containers', 'initContainers']) for (const c of objList(s[f])) delete c.image;
+        delete s.activeDeadlineSeconds;
+        delete s.tolerations;
+        delete s.terminationGracePeriodSeconds;
+        return s;
+      };
+      if (!deepEqual(strip(old.spec), strip(next.spec))) {
+        throw invalid(type.kind, type.group, name, 'spec', 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)');
+      }
+    }
+    if (['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs'].includes(type.plural)) {
+      if (!deepEqual(getPath(old, 'spec.selector'), getPath(next, 'spec.selector'))) {
+        throw invalid(type.kind, type.group, name, 'spec.selector', 'Invalid value: field is immutable');
+      }
+    }
+    if (type.plural === 'jobs' && !deepEqual(getPath(old, 'spec.template'), getPath(next, 'spec.template'))) {
+      throw invalid(type.kind, type.group, name, 'spec.template', 'Invalid value: field is immutable');
+    }
+  }
+
+  /** The pods (or other objects) whose controller is `owner`, by namespace and name. */
+  ownedBy(owner: Entry, plural: string): Entry[] {
+    const uid = String(metaOf(owner.obj).uid ?? '');
+    return this.store
+      .owned(uid)
+      .filter((e) => e.type.plural === plural)
+      .sort((a, b) => (nameOf(a.obj) < nameOf(b.obj) ? -1 : nameOf(a.obj) > nameOf(b.obj) ? 1 : 0));
+  }
+}
+
+function checkKind(type: ResourceType, obj: JsonObject): void {
+  if (obj.kind !== undefined && obj.kind !== type.kind) {
+    throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(type)})`);
+  }
+  if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(type)) {
+    throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(type)})`);
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The sandbox's Kubernetes API servers, one per EKS cluster. `createKubeCluster` loads the
+ * world's objects (plus nodes, system namespaces and the Pod Identity agent) into a fresh
+ * cluster; the sandbox server routes `/k8s/<account>/<region>/<name>/...` requests to `route`.
+ */
+import type { HttpReply } from '../aws/common.js';
+import type { ClusterState, KubeApi, SandboxState } from '../state.js';
+import type { ClusterSpec, JsonObject } from '../world-types.js';
+import { AGENT, agentDaemonSet } from './agent.js';
+import { manifest, route, type KubeRequest, type KubeRouted } from './api.js';
+import { KubeCore } from './cluster.js';
+import { RESOURCES, resourceByKind, type ResourceType } from './resources.js';
+import { jsonReply, statusBody } from './status.js';
+import { getPath, isObj } from './util.js';
+
+export type { KubeRequest, KubeRouted } from './api.js';
+
+export interface KubeCluster extends KubeApi {
+  /** Resolve a request without changing state; `run()` performs it. */
+  route(req: KubeRequest): KubeRouted;
+  /** A metav1.Status error reply (fault injection: 429 TooManyRequests, 500 InternalError). */
+  renderError(status: number, reason: string, message: string): HttpReply;
+}
+
+/** World objects go in dependency order: namespaces, then service accounts (the webhooks read them), workloads, bare pods. */
+const LOAD_ORDER = ['namespaces', 'nodes', 'serviceaccounts', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs', 'pods'];
+
+export function createKubeCluster(state: SandboxState, cluster: ClusterState, spec: ClusterSpec): KubeCluster {
+  const core = new KubeCore(state, cluster);
+  core.bootstrap();
+  const typed: { type: ResourceType; obj: JsonObject }[] = spec.objects.map((obj, i) => {
+    const type = resourceByKind(String(obj.apiVersion ?? ''), String(obj.kind ?? ''));
+    if (!type) {
+      throw new Error(
+        `cluster ${cluster.name}: objects[${i}]: unsupported kind ${String(obj.kind)} (apiVersion ${String(obj.apiVersion)}); ` +
+          `supported: ${RESOURCES.map((r) => `${r.group ? `${r.group}/` : ''}${r.version} ${r.kind}`).join(', ')}`,
+      );
+    }
+    return { type, obj };
+  });
+  typed.sort((a, b) => LOAD_ORDER.indexOf(a.type.plural) - LOAD_ORDER.indexOf(b.type.plural));
+  for (const { type, obj } of typed) {
+    const exists = type.plural === 'namespaces' && core.store.get('namespaces', '', String(getPath(obj, 'metadata.name')));
+    try {
+      // System namespaces already exist; a world may still list them (with labels, say).
+      if (exists) core.replace(type, '', String(getPath(obj, 'metadata.name')), { ...obj, metadata: { ...(isObj(obj.metadata) ? obj.metadata : {}) } });
+      else core.create(type, obj);
+    } catch (err) {
+      const what = `${type.kind} ${String(getPath(obj, 'metadata.namespace') ?? '')}${getPath(obj, 'metadata.namespace') ? '/' : ''}${String(getPath(obj, 'metadata.name'))}`;
+      throw new Error(`cluster ${cluster.name}: objects: ${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const syncAgent = (): void => {
+    const want = !cluster.autoMode && cluster.addons.has(AGENT);
+    const existing = core.store.get('daemonsets', 'kube-system', AGENT);
+    const type = existing?.type;
+    if (want) {
+      const desired = agentDaemonSet(cluster, cluster.addons.get(AGENT)?.version ?? 'v1.3.4-eksbuild.1');
+      if (!existing) core.create(RESOURCES.find((r) => r.plural === 'daemonsets') as ResourceType, desired);
+      else if (type && JSON.stringify(getPath(existing.obj, 'spec.template')) !== JSON.stringify(getPath(desired, 'spec.template'))) {
+        // A new add-on version rolls the agent to the new image.
+        const next = { ...existing.obj, spec: { ...(existing.obj.spec as JsonObject), template: getPath(desired, 'spec.template') } };
+        core.replace(type, 'kube-system', AGENT, next);
+      }
+    } else if (existing && type) {
+      core.remove(type, 'kube-system', AGENT);
+    }
+    core.reconcile();
+  };
+  syncAgent();
+  core.reconcile();
+  core.loading = false;
+
+  return {
+    route: (req) => route(core, req),
+    renderError: (status, reason, message) => {
+      const reply = jsonReply(status, statusBody(status, reason, message, status === 429 ? { retryAfterSeconds: 1 } : undefined));
+      if (status === 429) reply.headers['retry-after'] = '1';
+      return reply;
+    },
+    allObjects: () => {
+      core.reconcile();
+      const out: JsonObject[] = [];
+      for (const type of RESOURCES) for (const e of core.store.list(type.plural)) out.push(manifest(e.obj, type));
+      return out;
+    },
+    syncAgent,
+  };
+}

@@ -1,0 +1,258 @@
+/**
+ * `podid sandbox`: one HTTP server on 127.0.0.1 that answers as AWS (IAM, STS: query protocol;
+ * EKS: REST-JSON; dispatched by the SigV4 signature's service) and as one Kubernetes API server
+ * per cluster (under /k8s/<account>/<region>/<cluster>). `/_sandbox/state` and `/_sandbox/calls`
+ * let tests and users see what happened.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { stringify as toYaml } from 'yaml';
+import { AwsServiceError, type AwsRequest, type AwsServiceModule, type AwsServiceName, type HttpReply } from './aws/common.js';
+import { createEksService } from './aws/eks.js';
+import { createIamService } from './aws/iam.js';
+import { createStsService } from './aws/sts.js';
+import { actionAllowed, nextFault } from './faults.js';
+import { createKubeCluster, type KubeCluster } from './kube/index.js';
+import { looksLikeAws, parseSigV4 } from './sigv4.js';
+import { SandboxState, systemClock, type Clock, type ClusterState } from './state.js';
+import type { FaultKind, World } from './world-types.js';
+
+export interface SandboxOptions {
+  world: World;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  clock?: Clock;
+}
+
+export interface Sandbox {
+  /** http://127.0.0.1:PORT — the AWS endpoint (AWS_ENDPOINT_URL) and the base of every cluster's API server. */
+  endpoint: string;
+  state: SandboxState;
+  /** A kubeconfig (YAML) with one context per cluster, named by cluster ARN. */
+  kubeconfig(): string;
+  /** An env file (KEY=value lines) pointing AWS SDKs and kubectl at this sandbox. */
+  envFile(kubeconfigPath: string): string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 8 * 1024 * 1024;
+const SANDBOX_ACCESS_KEY = 'AKIDSANDBOXEXAMPLE';
+const SANDBOX_SECRET_KEY = 'sandbox-secret-key-not-a-real-secret';
+
+export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
+  const kubes = new Map<ClusterState, KubeCluster>();
+  const state = new SandboxState(opts.world, opts.clock ?? systemClock, (s, cluster, spec) => {
+    const kube = createKubeCluster(s, cluster, spec);
+    kubes.set(cluster, kube);
+    return kube;
+  });
+  const services: Record<AwsServiceName, AwsServiceModule> = {
+    iam: createIamService(state),
+    sts: createStsService(state),
+    eks: createEksService(state),
+  };
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
+      timers.add(t);
+    });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const body = await readBody(req);
+    if (url.pathname.startsWith('/_sandbox/')) return send(res, sandboxEndpoint(req.method ?? 'GET', url.pathname));
+    if (state.settings.latencyMs > 0) await sleep(state.settings.latencyMs);
+
+    const kubeMatch = /^\/k8s\/([^/]+)\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    if (kubeMatch) {
+      const cluster = state.clusters.find((c) => c.account === kubeMatch[1] && c.region === kubeMatch[2] && c.name === kubeMatch[3]);
+      if (cluster) return handleKube(req, res, cluster, kubeMatch[4] ?? '/', url, body);
+    }
+
+    const scope = parseSigV4(req.headers);
+    const svcName = scope?.service;
+    if (!scope || (svcName !== 'iam' && svcName !== 'sts' && svcName !== 'eks')) {
+      const message = scope
+        ? `The sandbox does not emulate the AWS service "${scope.service}".`
+        : looksLikeAws(req.headers)
+          ? 'Request is missing a valid SigV4 Authorization header.'
+          : `No route for ${req.method} ${url.pathname}.`;
+      const status = scope ? 400 : 403;
+      state.calls.push({ service: scope?.service ?? 'unknown', operation: 'unsigned', mutating: false, status });
+      return send(res, {
+        status,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ __type: scope ? 'UnknownServiceException' : 'MissingAuthenticationTokenException', message }),
+      });
+    }
+    const service = services[svcName];
+    const awsReq: AwsRequest = {
+      service: svcName, region: scope.region, accessKeyId: scope.accessKeyId, method: req.method ?? 'GET',
+      path: url.pathname, query: url.searchParams, headers: req.headers, body,
+    };
+    let operation = 'unknown';
+    let mutating = false;
+    let reply: HttpReply | undefined;
+    try {
+      const routed = service.route(awsReq);
+      operation = routed.operation;
+      mutating = routed.mutating;
+      const action = `${svcName}:${operation}`;
+      if (state.caller && !actionAllowed(state.caller.allow, action)) {
+        throw accessDenied(svcName, state.caller.arn, action);
+      }
+      const fault = nextFault(state.faults, action);
+      if (fault === 'reset' || fault === 'timeout') {
+        state.calls.push({ service: svcName, operation, mutating, status: 0 });
+        return breakConnection(req, res, fault);
+      }
+      if (fault) throw awsFault(svcName, fault);
+      reply = await routed.run();
+    } catch (err) {
+      reply = service.renderError(err instanceof AwsServiceError ? err : internalError(svcName, err));
+    }
+    state.calls.push({ service: svcName, operation, mutating, status: reply.status });
+    send(res, reply);
+  }
+
+  function handleKube(req: IncomingMessage, res: ServerResponse, cluster: ClusterState, path: string, url: URL, body: Buffer): void {
+    const kube = kubes.get(cluster)!;
+    const routed = kube.route({ method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body });
+    const service = `k8s:${cluster.name}`;
+    const fault = nextFault(state.faults, `k8s:${routed.verb}:${routed.resource}`);
+    if (fault === 'reset' || fault === 'timeout') {
+      state.calls.push({ service, operation: `${routed.verb}:${routed.resource}`, mutating: routed.mutating, status: 0 });
+      return breakConnection(req, res, fault);
+    }
+    let reply: HttpReply;
+    if (fault === 'throttle') reply = { ...kube.renderError(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later'), };
+    else if (fault === 'server-error') reply = kube.renderError(500, 'InternalError', 'an error on the server ("injected fault") has prevented the request from succeeding');
+    else {
+      try {
+        reply = routed.run();
+      } catch (err) {
+        reply = kube.renderError(500, 'InternalError', `sandbox error: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (fault === 'throttle') reply.headers['retry-after'] = '1';
+    state.calls.push({ service, operation: `${routed.verb}:${routed.resource}`, mutating: routed.mutating, status: reply.status });
+    send(res, reply);
+  }
+
+  function sandboxEndpoint(method: string, path: string): HttpReply {
+    const json = (status: number, value: unknown): HttpReply => ({
+      status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value, null, 2),
+    });
+    if (path === '/_sandbox/state' && method === 'GET') return json(200, state.toWorld());
+    if (path === '/_sandbox/calls' && method === 'GET') return json(200, state.calls);
+    if (path === '/_sandbox/calls' && method === 'DELETE') { state.calls.length = 0; return json(200, []); }
+    if (path === '/_sandbox/health') return json(200, { ok: true });
+    return json(404, { message: `No sandbox endpoint ${method} ${path}. Known: GET /_sandbox/state, GET|DELETE /_sandbox/calls, GET /_sandbox/health.` });
+  }
+
+  function breakConnection(req: IncomingMessage, res: ServerResponse, fault: FaultKind): void {
+    // reset: drop the TCP connection now; timeout: hold it open and never answer (closed on shutdown).
+    if (fault === 'reset') req.socket.destroy();
+    else res.on('close', () => undefined);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      send(res, { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `sandbox error: ${String(err)}` }) });
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${port}`;
+  state.endpoint = endpoint;
+
+  return {
+    endpoint,
+    state,
+    kubeconfig: () => renderKubeconfig(state),
+    envFile: (kubeconfigPath) => renderEnvFile(state, kubeconfigPath),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res: ServerResponse, reply: HttpReply): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': String(body.length) });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) { reject(new Error('request body too large')); req.destroy(); return; }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function accessDenied(svc: AwsServiceName, callerArn: string, action: string): AwsServiceError {
+  const message = `User: ${callerArn} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`;
+  return svc === 'eks' ? new AwsServiceError('AccessDeniedException', message, 403) : new AwsServiceError('AccessDenied', message, 403);
+}
+
+function awsFault(svc: AwsServiceName, fault: 'throttle' | 'server-error'): AwsServiceError {
+  if (fault === 'throttle') {
+    return svc === 'eks' ? new AwsServiceError('ThrottlingException', 'Rate exceeded', 429) : new AwsServiceError('Throttling', 'Rate exceeded', 400);
+  }
+  if (svc === 'eks') return new AwsServiceError('ServerException', 'Internal server error (injected fault)', 500);
+  return new AwsServiceError(svc === 'iam' ? 'ServiceFailure' : 'InternalFailure', 'Internal failure (injected fault)', 500);
+}
+
+function internalError(svc: AwsServiceName, err: unknown): AwsServiceError {
+  const message = `sandbox error: ${err instanceof Error ? err.message : String(err)}`;
+  return svc === 'eks' ? new AwsServiceError('ServerException', message, 500) : new AwsServiceError('ServiceFailure', message, 500);
+}
+
+export function renderKubeconfig(state: SandboxState): string {
+  const clusters = state.clusters;
+  return toYaml({
+    apiVersion: 'v1',
+    kind: 'Config',
+    preferences: {},
+    'current-context': clusters[0]?.arn ?? '',
+    clusters: clusters.map((c) => ({
+      name: c.arn,
+      cluster: { server: state.endpoint + c.kubePath, 'insecure-skip-tls-verify': true },
+    })),
+    users: clusters.map((c) => ({ name: c.arn, user: { token: `sandbox-token-${c.name}` } })),
+    contexts: clusters.map((c) => ({ name: c.arn, context: { cluster: c.arn, user: c.arn } })),
+  });
+}
+
+export function renderEnvFile(state: SandboxState, kubeconfigPath: string): string {
+  const q = (v: string) => (/^[A-Za-z0-9_./:@-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  const vars: [string, string][] = [
+    ['AWS_ENDPOINT_URL', state.endpoint],
+    ['AWS_REGION', state.settings.region],
+    ['AWS_DEFAULT_REGION', state.settings.region],
+    ['AWS_ACCESS_KEY_ID', SANDBOX_ACCESS_KEY],
+    ['AWS_SECRET_ACCESS_KEY', SANDBOX_SECRET_KEY],
+    ['KUBECONFIG', kubeconfigPath],
+    ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true'],
+  ];
+  return vars.map(([k, v]) => `${k}=${q(v)}`).join('\n') + '\n';
+}

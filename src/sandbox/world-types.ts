@@ -1,0 +1,124 @@
+/**
+ * The sandbox world file, after validation and defaults (contract: ../shared/sandbox-world.md,
+ * documented for users in docs/sandbox.md). Every optional field of the file is filled in here,
+ * so the emulator never re-derives a default.
+ */
+export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
+export const ADDON_STATUSES = ['ACTIVE', 'CREATING', 'DEGRADED', 'DELETING', 'DELETE_FAILED', 'UPDATING', 'UPDATE_FAILED', 'CREATE_FAILED'] as const;
+export type AddonStatus = (typeof ADDON_STATUSES)[number];
+export const FAULT_KINDS = ['throttle', 'server-error', 'reset', 'timeout'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export type JsonObject = { [k: string]: unknown };
+
+export interface World {
+  account: string;
+  region: string;
+  partition: Partition;
+  latencyMs: number;
+  rolloutDelayMs: number;
+  associationPropagationMs: number;
+  clusters: ClusterSpec[];
+  iam: IamSpec;
+  caller: CallerSpec | null;
+  faults: FaultSpec[];
+}
+
+export interface ClusterSpec {
+  name: string;
+  account: string;
+  region: string;
+  version: string;
+  platformVersion: string;
+  oidcIssuer: string | null;
+  autoMode: boolean;
+  addons: AddonSpec[];
+  nodegroups: NodegroupSpec[];
+  fargateProfiles: FargateProfileSpec[];
+  podIdentityAssociations: AssociationSpec[];
+  /** Kubernetes objects as manifests (apiVersion, kind, metadata, ...). */
+  objects: JsonObject[];
+}
+
+export interface AddonSpec {
+  name: string;
+  version: string;
+  status: AddonStatus;
+  serviceAccountRoleArn: string | null;
+  /** What DescribeAddonConfiguration returns; null = this version does not support Pod Identity. */
+  podIdentityConfiguration: PodIdentityConfigurationSpec[] | null;
+}
+
+export interface PodIdentityConfigurationSpec {
+  serviceAccount: string;
+  recommendedManagedPolicies: string[];
+}
+
+export interface NodegroupSpec {
+  name: string;
+  nodeRole: string;
+  amiType: string;
+  nodes: number;
+}
+
+export interface FargateProfileSpec {
+  name: string;
+  selectors: { namespace: string; labels?: Record<string, string> }[];
+  podExecutionRoleArn: string | null;
+}
+
+export interface AssociationSpec {
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn: string | null;
+  disableSessionTags: boolean;
+  /** Optional in the file; generated (`a-` + 17 chars) when absent. */
+  associationId?: string;
+  /** Set for associations owned by an add-on (UpdateAddon podIdentityAssociations). */
+  ownerArn?: string | null;
+}
+
+export interface IamSpec {
+  trustPolicyLimit: number;
+  roles: RoleSpec[];
+  policies: ManagedPolicySpec[];
+  openIdConnectProviders: OidcProviderSpec[];
+}
+
+export interface RoleSpec {
+  name: string;
+  path: string;
+  account: string;
+  /** Decoded trust policy (the file may give an object or a JSON string). */
+  assumeRolePolicyDocument: JsonObject;
+  attachedPolicies: string[];
+  inlinePolicies: Record<string, JsonObject>;
+  tags: Record<string, string>;
+}
+
+export interface ManagedPolicySpec {
+  arn: string;
+  document: JsonObject;
+}
+
+export interface OidcProviderSpec {
+  url: string;
+  clientIds: string[];
+  /** Owning account; defaults to the top-level account. */
+  account: string;
+}
+
+export interface CallerSpec {
+  arn: string;
+  /** IAM-style action patterns (`eks:Describe*`); calls outside them answer AccessDenied. */
+  allow: string[];
+}
+
+export interface FaultSpec {
+  /** `service:Operation` (iam:UpdateAssumeRolePolicy) or `k8s:<verb>:<resource>` (k8s:patch:deployments). */
+  target: string;
+  error: FaultKind;
+  after: number;
+  times: number;
+}

@@ -1,0 +1,96 @@
+/** Run the built `podid` binary as a user would: a subprocess, with a bounded wait. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/podid.js', import.meta.url));
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runPodid(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`podid ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export interface SandboxProcess {
+  child: ChildProcess;
+  endpoint: string;
+  kubeconfig: string;
+  env: string;
+  /** Environment that points AWS SDKs and the Kubernetes client at this sandbox. */
+  clientEnv: NodeJS.ProcessEnv;
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Start `podid sandbox` as a subprocess and wait for its `ready` line. */
+export function startSandboxProcess(args: string[], timeoutMs = 20_000): Promise<SandboxProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'sandbox', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sandbox printed no ready line within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    const early = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`sandbox exited with ${code} before ready; stderr: ${stderr}`));
+    };
+    child.once('exit', early);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.startsWith('ready ')) return;
+      clearTimeout(timer);
+      const kv = Object.fromEntries(line.slice('ready '.length).split(' ').map((p) => p.split('=') as [string, string]));
+      child.removeListener('exit', early);
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+        child.once('exit', (code, signal) => res({ code, signal })),
+      );
+      resolve({
+        child,
+        endpoint: kv['endpoint']!,
+        kubeconfig: kv['kubeconfig']!,
+        env: kv['env']!,
+        clientEnv: {
+          AWS_ENDPOINT_URL: kv['endpoint']!,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'AKIDSANDBOXEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'sandbox',
+          KUBECONFIG: kv['kubeconfig']!,
+        },
+        stop: () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    });
+  });
+}
