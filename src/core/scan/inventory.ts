@@ -16,6 +16,8 @@ export interface Finding {
   fix: string;
   /** Manifests mode: where the finding was found. */
   location?: { file: string; line: number };
+  /** Set when an unexpired `.podid.yaml` allowlist entry covers this finding: it no longer fails the gate. */
+  suppressed?: { reason: string; expires: string };
 }
 
 export type Verdict = 'ready' | 'ready-with-warnings' | 'blocked' | 'partial' | 'migrated';

@@ -1,0 +1,101 @@
+/**
+ * `podid scan -o junit`: JUnit XML for CI test reporters. One <testsuite> per cluster, with a
+ * testcase for the cluster's own readiness, one per IRSA service account
+ * (`classname="<cluster>" name="<namespace>/<name>"`) and one per add-on migration. A blocked
+ * verdict is a <failure> (type = the first error's code) unless every error is allowlisted;
+ * everything else passes, with its findings in <system-out> so reporters still show warnings.
+ */
+import type { Finding, Inventory } from '../core/scan/inventory.js';
+import { bySeverity, groupByCluster, oneLine, suppressionOf, type ClusterGroup } from './common.js';
+import { attrs, escapeText } from './xml.js';
+
+interface TestCase {
+  readonly classname: string;
+  readonly name: string;
+  readonly blocked: boolean;
+  readonly findings: readonly Finding[];
+}
+
+export function renderJunit(inv: Inventory): string {
+  const suites = groupByCluster(inv).map((g) => ({ group: g, cases: testCases(g) }));
+  const tests = suites.reduce((n, s) => n + s.cases.length, 0);
+  const failures = suites.reduce((n, s) => n + s.cases.filter(isFailure).length, 0);
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  out.push(`<testsuites${attrs({ name: 'podid scan', tests, failures, errors: 0 })}>`);
+  for (const { group, cases } of suites) {
+    const suiteAttrs = {
+      name: suiteName(inv, group),
+      tests: cases.length,
+      failures: cases.filter(isFailure).length,
+      errors: 0,
+      skipped: 0,
+      timestamp: inv.generatedAt,
+    };
+    if (cases.length === 0) {
+      out.push(`  <testsuite${attrs(suiteAttrs)}/>`);
+      continue;
+    }
+    out.push(`  <testsuite${attrs(suiteAttrs)}>`);
+    for (const tc of cases) out.push(...testCaseXml(tc));
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>');
+  return `${out.join('\n')}\n`;
+}
+
+function suiteName(inv: Inventory, group: ClusterGroup): string {
+  if (group.key !== '') return group.key;
+  return inv.source === 'manifests' ? 'manifests' : '(no cluster)';
+}
+
+function testCases(group: ClusterGroup): TestCase[] {
+  const classname = group.key === '' ? 'manifests' : group.key;
+  const cases: TestCase[] = [];
+  if (group.cluster) {
+    cases.push({ classname, name: 'cluster readiness', blocked: group.cluster.readiness === 'blocked', findings: group.cluster.findings });
+  }
+  for (const sa of group.serviceAccounts) {
+    cases.push({ classname, name: `${sa.namespace}/${sa.name}`, blocked: sa.verdict === 'blocked', findings: sa.findings });
+  }
+  for (const a of group.addons) {
+    cases.push({ classname, name: `addon/${a.name}`, blocked: a.verdict === 'blocked', findings: a.findings });
+  }
+  return cases;
+}
+
+function activeErrors(tc: TestCase): Finding[] {
+  return tc.findings.filter((f) => f.severity === 'error' && suppressionOf(f) === null);
+}
+
+/**
+ * Blocked with an error nobody waived. A blocked verdict whose errors are all allowlisted
+ * passes: that is what the allowlist is for. Blocked with no error findings at all is still a
+ * failure (the verdict is the scan's judgement), reported under the type BLOCKED.
+ */
+function isFailure(tc: TestCase): boolean {
+  if (!tc.blocked) return false;
+  const errors = tc.findings.filter((f) => f.severity === 'error');
+  return errors.length === 0 || activeErrors(tc).length > 0;
+}
+
+function findingText(f: Finding): string {
+  const lines = [`${f.severity} ${f.code}: ${oneLine(f.message)}`];
+  if (f.location) lines.push(`  at ${f.location.file}:${f.location.line}`);
+  if (f.fix.trim() !== '') lines.push(`  fix: ${oneLine(f.fix)}`);
+  const s = suppressionOf(f);
+  if (s) lines.push(`  allowlisted until ${s.expires}: ${oneLine(s.reason)}`);
+  return lines.join('\n');
+}
+
+function testCaseXml(tc: TestCase): string[] {
+  const open = `    <testcase${attrs({ classname: tc.classname, name: tc.name })}`;
+  const sorted = bySeverity(tc.findings);
+  if (isFailure(tc)) {
+    const first = activeErrors(tc)[0];
+    const failure = attrs({ message: first ? oneLine(first.message) : 'blocked', type: first ? first.code : 'BLOCKED' });
+    const body = sorted.map(findingText).join('\n');
+    return [`${open}>`, `      <failure${failure}>${escapeText(body)}</failure>`, '    </testcase>'];
+  }
+  if (sorted.length === 0) return [`${open}/>`];
+  return [`${open}>`, `      <system-out>${escapeText(sorted.map(findingText).join('\n'))}</system-out>`, '    </testcase>'];
+}

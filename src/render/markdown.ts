@@ -1,0 +1,132 @@
+/**
+ * `podid scan -o markdown`: for pull-request comments and `$GITHUB_STEP_SUMMARY`. A title and
+ * the summary sentence, counts by verdict, one table per cluster (service account, role,
+ * verdict, the finding that explains it), then every finding inside a collapsed <details>.
+ * Text from the outside world is escaped so it cannot break a table or inject markup.
+ */
+import { VERDICTS, type Finding, type Inventory, type Verdict } from '../core/scan/inventory.js';
+import {
+  bySeverity, clusterLabel, groupByCluster, oneLine, roleLabel, saLabel, summarySentence, suppressionOf, topFinding, truncateEnd,
+  truncateMiddle, type ClusterGroup,
+} from './common.js';
+
+export interface MarkdownOptions {
+  /** First line, a level-2 heading. */
+  readonly title?: string;
+  /**
+   * Cap on the characters of the findings list, because GitHub rejects comments over 65,536
+   * characters; what does not fit is counted and left to the JSON or SARIF report.
+   */
+  readonly maxFindingsChars?: number;
+}
+
+const DEFAULT_TITLE = 'podid scan: IRSA to Pod Identity readiness';
+const DEFAULT_MAX_FINDINGS_CHARS = 40_000;
+const MAX_TOP_FINDING = 140;
+const MAX_ROLE = 80;
+
+/**
+ * The verdict's own name (the word in the JSON, so it can be searched for), in bold when a
+ * person has to act before or after the move. No emoji: it reads the same in every font.
+ */
+export function verdictMarker(v: Verdict): string {
+  return v === 'blocked' || v === 'partial' ? `**${v}**` : v;
+}
+
+/** Backslash-escape Markdown punctuation (`|` included) and neutralise HTML, on one line, for a table cell. */
+export function escapeCell(s: string): string {
+  return escapeInline(oneLine(s));
+}
+
+/** Inline text outside tables: Markdown specials escaped, `<` and `&` as entities. */
+export function escapeInline(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([\\`*_{}[\]()#+!~|])/g, '\\$1');
+}
+
+export function renderMarkdown(inv: Inventory, opts: MarkdownOptions = {}): string {
+  const out: string[] = [];
+  out.push(`## ${escapeInline(opts.title ?? DEFAULT_TITLE)}`, '');
+  out.push(`${escapeInline(summarySentence(inv))}.`, '');
+  out.push(...verdictTable(inv), '');
+  const groups = groupByCluster(inv);
+  for (const group of groups) out.push(...clusterSection(inv, group), '');
+  out.push(...findingsDetails(groups, opts.maxFindingsChars ?? DEFAULT_MAX_FINDINGS_CHARS));
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+function verdictTable(inv: Inventory): string[] {
+  const rows = VERDICTS.map((v) => `| ${verdictMarker(v)} | ${inv.summary.byVerdict[v]} |`);
+  return ['| Verdict | Service accounts |', '| --- | ---: |', ...rows];
+}
+
+function clusterSection(inv: Inventory, group: ClusterGroup): string[] {
+  const c = group.cluster;
+  const heading = c ? `### ${escapeInline(c.name)} (\`${c.arn.replace(/`/g, '')}\`)` : `### ${escapeInline(inv.source === 'manifests' ? 'Manifests' : clusterLabel(group))}`;
+  const out = [heading, ''];
+  if (c) {
+    out.push(`Kubernetes ${escapeInline(c.version)}, ${escapeInline(c.platformVersion)}; readiness ${verdictMarker(c.readiness)}; `
+      + `associations ${c.associations.count}/${c.associations.quota}.`, '');
+    const top = topFinding(c.findings);
+    if (top) out.push(`Cluster: ${findingCell(top)}`, '');
+  }
+  if (group.serviceAccounts.length === 0) {
+    out.push('No service accounts with an IRSA role annotation.');
+  } else {
+    out.push('| Service account | Role | Verdict | Top finding |', '| --- | --- | --- | --- |');
+    for (const sa of group.serviceAccounts) {
+      const top = topFinding(sa.findings);
+      out.push(`| ${escapeCell(saLabel(sa))} | ${escapeCell(truncateMiddle(roleLabel(sa), MAX_ROLE))} | ${verdictMarker(sa.verdict)} | ${top ? findingCell(top) : ''} |`);
+    }
+  }
+  if (group.addons.length > 0) {
+    out.push('', '| Add-on (UpdateAddon) | Version | Pod Identity | Verdict | Top finding |', '| --- | --- | --- | --- | --- |');
+    for (const a of group.addons) {
+      const top = topFinding(a.findings);
+      out.push(`| ${escapeCell(a.name)} | ${escapeCell(a.version)} | ${a.supportsPodIdentity ? 'supported' : 'unsupported'} | ${verdictMarker(a.verdict)} | ${top ? findingCell(top) : ''} |`);
+    }
+  }
+  return out;
+}
+
+function findingCell(f: Finding): string {
+  const waived = suppressionOf(f) ? ' (allowlisted)' : '';
+  return `\`${f.code}\` ${escapeCell(truncateEnd(oneLine(f.message), MAX_TOP_FINDING))}${waived}`;
+}
+
+function findingItem(subject: string, f: Finding): string {
+  const s = suppressionOf(f);
+  const where = f.location ? ` (${escapeInline(`${f.location.file}:${f.location.line}`)})` : '';
+  let line = `- ${f.severity} \`${f.code}\` ${subject}${where}: ${escapeInline(oneLine(f.message))}`;
+  if (f.fix.trim() !== '') line += ` Fix: ${escapeInline(oneLine(f.fix))}`;
+  if (s) line += ` _Allowlisted until ${escapeInline(s.expires)}: ${escapeInline(oneLine(s.reason))}_`;
+  return line;
+}
+
+function findingsDetails(groups: readonly ClusterGroup[], maxChars: number): string[] {
+  const items: string[] = [];
+  for (const group of groups) {
+    const where = group.cluster ? ` in ${escapeInline(group.cluster.name)}` : '';
+    if (group.cluster) for (const f of bySeverity(group.cluster.findings)) items.push(findingItem(`cluster${where}`, f));
+    for (const sa of group.serviceAccounts) {
+      for (const f of bySeverity(sa.findings)) items.push(findingItem(`${escapeInline(saLabel(sa))}${where}`, f));
+    }
+    for (const a of group.addons) {
+      for (const f of bySeverity(a.findings)) items.push(findingItem(`add-on ${escapeInline(a.name)}${where}`, f));
+    }
+  }
+  if (items.length === 0) return ['No findings.'];
+  const kept: string[] = [];
+  let used = 0;
+  for (const item of items) {
+    if (used + item.length + 1 > maxChars) break;
+    kept.push(item);
+    used += item.length + 1;
+  }
+  const left = items.length - kept.length;
+  const tail = left > 0 ? ['', `${left} more not shown here; run \`podid scan -o json\` or \`-o sarif\` for all of them.`] : [];
+  return ['<details>', `<summary>All findings (${items.length})</summary>`, '', ...kept, ...tail, '', '</details>'];
+}

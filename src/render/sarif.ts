@@ -1,0 +1,159 @@
+/**
+ * `podid scan -o sarif`: SARIF 2.1.0 for code-scanning UIs (GitHub, GitLab, Azure DevOps). One
+ * rule per finding code, one result per finding. Manifests-mode findings point at the file and
+ * line; live findings name the Kubernetes object as a logical location
+ * (`<cluster-arn>/<namespace>/<name>`). Allowlisted findings carry an external suppression, so
+ * viewers show them as dismissed rather than dropping them.
+ */
+import type { Finding, Inventory, Severity } from '../core/scan/inventory.js';
+import { groupByCluster, suppressionOf } from './common.js';
+
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+export interface SarifOptions {
+  /** podid's version (tool.driver.version); default: the inventory's toolVersion. */
+  readonly toolVersion?: string;
+  /** Where users read about podid (tool.driver.informationUri). */
+  readonly informationUri: string;
+}
+
+export type SarifLevel = 'error' | 'warning' | 'note';
+
+const LEVEL: Readonly<Record<Severity, SarifLevel>> = { error: 'error', warning: 'warning', info: 'note' };
+const LEVEL_RANK: Readonly<Record<SarifLevel, number>> = { error: 0, warning: 1, note: 2 };
+
+export interface SarifRule {
+  id: string;
+  shortDescription: { text: string };
+  help: { text: string };
+  defaultConfiguration: { level: SarifLevel };
+}
+
+export interface SarifLocation {
+  physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } };
+  logicalLocations: { name: string; fullyQualifiedName: string; kind: 'resource' }[];
+}
+
+export interface SarifResult {
+  ruleId: string;
+  ruleIndex: number;
+  level: SarifLevel;
+  message: { text: string };
+  locations: SarifLocation[];
+  partialFingerprints: Record<string, string>;
+  suppressions?: { kind: 'external'; status: 'accepted'; justification: string }[];
+}
+
+export interface SarifLog {
+  $schema: string;
+  version: '2.1.0';
+  runs: [{
+    tool: { driver: { name: 'podid'; version: string; informationUri: string; rules: SarifRule[] } };
+    invocations: { executionSuccessful: boolean; endTimeUtc: string }[];
+    results: SarifResult[];
+    properties: { source: Inventory['source']; schemaVersion: number };
+  }];
+}
+
+/** The subject a finding is about: its name for humans and its logical location. */
+interface Subject {
+  readonly label: string;
+  readonly name: string;
+  readonly fullyQualifiedName: string;
+  readonly location: { file: string; line: number } | undefined;
+}
+
+export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
+  const rules: SarifRule[] = [];
+  const ruleIndex = new Map<string, number>();
+  const results: SarifResult[] = [];
+
+  const add = (f: Finding, subject: Subject): void => {
+    const level = LEVEL[f.severity];
+    let index = ruleIndex.get(f.code);
+    if (index === undefined) {
+      index = rules.length;
+      ruleIndex.set(f.code, index);
+      rules.push({ id: f.code, shortDescription: { text: describeCode(f.code) }, help: { text: f.fix }, defaultConfiguration: { level } });
+    } else {
+      const rule = rules[index];
+      // A code normally has one severity; if not, the rule advertises the most severe.
+      if (rule && LEVEL_RANK[level] < LEVEL_RANK[rule.defaultConfiguration.level]) rule.defaultConfiguration.level = level;
+    }
+    const where = f.location ?? subject.location;
+    const location: SarifLocation = {
+      logicalLocations: [{ name: subject.name, fullyQualifiedName: subject.fullyQualifiedName, kind: 'resource' }],
+    };
+    if (where) location.physicalLocation = { artifactLocation: { uri: fileUri(where.file) }, region: { startLine: Math.max(1, where.line) } };
+    const result: SarifResult = {
+      ruleId: f.code,
+      ruleIndex: index,
+      level,
+      message: { text: `${subject.label}: ${f.message}` },
+      locations: [location],
+      // Stable across runs, so code-scanning UIs track a finding rather than reopening it.
+      partialFingerprints: { 'podidFinding/v1': `${f.code}:${subject.fullyQualifiedName}` },
+    };
+    const suppressed = suppressionOf(f);
+    if (suppressed) {
+      result.suppressions = [{ kind: 'external', status: 'accepted', justification: `${suppressed.reason} (allowlisted until ${suppressed.expires})` }];
+    }
+    results.push(result);
+  };
+
+  for (const group of groupByCluster(inv)) {
+    const prefix = group.key === '' ? '' : `${group.key}/`;
+    const clusterName = group.cluster?.name ?? (group.key === '' ? null : group.key);
+    if (group.cluster) {
+      const c = group.cluster;
+      for (const f of c.findings) add(f, { label: `cluster ${c.name}`, name: c.name, fullyQualifiedName: c.arn, location: undefined });
+    }
+    for (const sa of group.serviceAccounts) {
+      const name = `${sa.namespace}/${sa.name}`;
+      const label = clusterName ? `${name} (${clusterName})` : name;
+      for (const f of sa.findings) add(f, { label, name, fullyQualifiedName: prefix + name, location: sa.location });
+    }
+    for (const a of group.addons) {
+      const name = `addon/${a.name}`;
+      const label = clusterName ? `add-on ${a.name} (${clusterName})` : `add-on ${a.name}`;
+      for (const f of a.findings) add(f, { label, name, fullyQualifiedName: prefix + name, location: undefined });
+    }
+  }
+
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: '2.1.0',
+    runs: [{
+      tool: { driver: { name: 'podid', version: opts.toolVersion ?? inv.toolVersion ?? 'unknown', informationUri: opts.informationUri, rules } },
+      invocations: [{ executionSuccessful: true, endTimeUtc: inv.generatedAt }],
+      results,
+      properties: { source: inv.source, schemaVersion: inv.schemaVersion },
+    }],
+  };
+}
+
+export function renderSarif(inv: Inventory, opts: SarifOptions): string {
+  return `${JSON.stringify(buildSarif(inv, opts), null, 2)}\n`;
+}
+
+/** `TRUST_POLICY_TOO_LARGE` -> `Trust policy too large`; the full text lives in docs/findings.md. */
+export function describeCode(code: string): string {
+  const words = code.toLowerCase().split('_').filter((w) => w !== '');
+  const text = words.join(' ');
+  return text === '' ? code : text[0]!.toUpperCase() + text.slice(1);
+}
+
+/**
+ * A SARIF artifact URI for a manifest path: relative paths stay relative (resolved against the
+ * repository root by code-scanning UIs), absolute ones become file:// URIs; separators are `/`
+ * and characters that are not allowed in a URI are percent-encoded.
+ */
+export function fileUri(file: string): string {
+  let path = file.replace(/\\/g, '/');
+  const encode = (p: string) => p.split('/').map(encodeURIComponent).join('/');
+  const drive = /^([A-Za-z]):\//.exec(path);
+  if (drive) return `file:///${drive[1]}:/${encode(path.slice(3))}`;
+  if (path.startsWith('/')) return `file://${encode(path)}`;
+  while (path.startsWith('./')) path = path.slice(2);
+  return encode(path);
+}

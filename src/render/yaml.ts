@@ -1,0 +1,14 @@
+/** `podid scan -o yaml`: the same document as `-o json`, as YAML. */
+import { stringify } from 'yaml';
+import type { Inventory } from '../core/scan/inventory.js';
+import { toInventoryDocument } from './inventory-schema.js';
+
+export function renderYaml(inv: Inventory): string {
+  return stringify(toInventoryDocument(inv), {
+    indent: 2,
+    // No folding: long messages and ARNs stay on one line, greppable and diff-stable.
+    lineWidth: 0,
+    // Repeated values are written out in full, never as anchors a reader has to chase.
+    aliasDuplicateObjects: false,
+  });
+}

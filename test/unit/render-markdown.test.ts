@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { Inventory } from '../../src/core/scan/inventory.js';
+import { escapeCell, renderMarkdown, verdictMarker } from '../../src/render/markdown.js';
+import { liveInventory, manifestsInventory } from './fixtures/inventory.js';
+
+/** Cells of a Markdown table row, honouring `\|` escapes. */
+function cells(row: string): string[] {
+  return row.replace(/^\|\s?|\s?\|$/g, '').split(/(?<!\\)\|/).map((c) => c.trim());
+}
+
+describe('renderMarkdown', () => {
+  const md = renderMarkdown(liveInventory);
+  const lines = md.split('\n');
+
+  it('starts with a title and the summary sentence', () => {
+    expect(lines[0]).toBe('## podid scan: IRSA to Pod Identity readiness');
+    expect(lines[2]).toBe('7 service accounts in 2 clusters: 2 ready, 1 ready-with-warnings, 2 blocked, 1 partial, 1 migrated; 2 add-on migrations; findings: 5 errors, 2 warnings, 2 info.');
+    expect(renderMarkdown(liveInventory, { title: 'Fleet *scan*' }).split('\n')[0]).toBe('## Fleet \\*scan\\*');
+  });
+
+  it('counts service accounts by verdict', () => {
+    const start = lines.indexOf('| Verdict | Service accounts |');
+    expect(lines.slice(start, start + 7)).toEqual([
+      '| Verdict | Service accounts |',
+      '| --- | ---: |',
+      '| ready | 2 |',
+      '| ready-with-warnings | 1 |',
+      '| **blocked** | 2 |',
+      '| **partial** | 1 |',
+      '| migrated | 1 |',
+    ]);
+  });
+
+  it('has a table per cluster whose rows all have four cells, pipes in text escaped', () => {
+    expect(md).toContain('### prod (`arn:aws:eks:us-east-1:111122223333:cluster/prod`)');
+    expect(md).toContain('### staging (`arn:aws:eks:eu-west-1:111122223333:cluster/staging`)');
+    const saRows = lines.filter((l) => /^\| (shop|kube-system|batch)\//.test(l));
+    expect(saRows).toHaveLength(7);
+    for (const row of saRows) expect(cells(row)).toHaveLength(4);
+    expect(cells(saRows[2]!)).toEqual([
+      'shop/payments', 'arn:aws:iam::444455556666:role/payments-irsa', '**blocked**',
+      '`ROLE_UNREADABLE` Role arn:aws:iam::444455556666:role/payments-irsa is in another account and GetRole was denied.',
+    ]);
+  });
+
+  it('escapes a pipe inside a cell so the row keeps its four cells', () => {
+    const sa = liveInventory.serviceAccounts[0]!;
+    const piped: Inventory = {
+      ...liveInventory,
+      serviceAccounts: [{ ...sa, findings: [{ code: 'X_Y', severity: 'warning', message: 'a | b', fix: 'f' }] }],
+    };
+    const row = renderMarkdown(piped).split('\n').find((l) => l.startsWith('| shop/cart |'))!;
+    expect(cells(row)).toEqual(['shop/cart', 'cart', 'ready', '`X_Y` a \\| b']);
+  });
+
+  it('shows the finding that is not allowlisted as the top one', () => {
+    const row = lines.find((l) => l.startsWith('| batch/reports |'))!;
+    expect(cells(row)[3]).toBe('`AGENT_NOT_INSTALLED` The cluster has no Pod Identity agent.');
+  });
+
+  it('lists every finding in a collapsed details block, escaped', () => {
+    const open = lines.indexOf('<details>');
+    expect(lines[open + 1]).toBe('<summary>All findings (9)</summary>');
+    expect(lines[open + 2]).toBe('');
+    const items = lines.slice(open).filter((l) => l.startsWith('- '));
+    expect(items).toHaveLength(9);
+    const fargate = items.find((l) => l.includes('WORKLOAD_ON_FARGATE'))!;
+    expect(fargate).toContain('fp-batch \\| Pod Identity is &lt;not&gt; supported there &amp; "never"');
+    expect(fargate).toContain('_Allowlisted until 2026-12-31: Fargate batch stays on IRSA_');
+    expect(md.trimEnd().endsWith('</details>')).toBe(true);
+  });
+
+  it('caps the findings list and says how many were left out', () => {
+    const capped = renderMarkdown(liveInventory, { maxFindingsChars: 300 });
+    const items = capped.split('\n').filter((l) => l.startsWith('- '));
+    expect(items.length).toBeGreaterThan(0);
+    expect(items.length).toBeLessThan(9);
+    expect(capped).toContain(`${9 - items.length} more not shown here`);
+  });
+
+  it('renders a manifests scan with file and line, and a clean scan without findings', () => {
+    const m = renderMarkdown(manifestsInventory);
+    expect(m).toContain('### Manifests');
+    expect(m).toContain('- error `ARN_WHITESPACE` gitops/worker (apps/worker/all in one.yaml:9): The role ARN has trailing whitespace.');
+    const clean: Inventory = { ...manifestsInventory, serviceAccounts: [manifestsInventory.serviceAccounts[0]!] };
+    expect(renderMarkdown(clean)).toContain('No findings.');
+    expect(renderMarkdown(clean)).not.toContain('<details>');
+  });
+
+  it('uses no emoji', () => {
+    expect(md).not.toMatch(/\p{Extended_Pictographic}/u);
+  });
+});
+
+describe('markdown escaping', () => {
+  it('keeps cell text from breaking the table or injecting markup', () => {
+    expect(escapeCell('a|b')).toBe('a\\|b');
+    expect(escapeCell('*x* _y_ `z` [l](u) <b>')).toBe('\\*x\\* \\_y\\_ \\`z\\` \\[l\\]\\(u\\) &lt;b&gt;');
+    expect(escapeCell('line\nbreak')).toBe('line break');
+  });
+
+  it('marks only verdicts that need action', () => {
+    expect(verdictMarker('blocked')).toBe('**blocked**');
+    expect(verdictMarker('ready')).toBe('ready');
+  });
+});

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { Inventory } from '../../src/core/scan/inventory.js';
+import { buildSarif, describeCode, fileUri, renderSarif, SARIF_SCHEMA_URI } from '../../src/render/sarif.js';
+import { liveInventory, manifestsInventory, PROD, STAGING } from './fixtures/inventory.js';
+
+const TOOL = { toolVersion: '1.2.3', informationUri: 'https://example.com/podid' };
+
+function allFindings(inv: Inventory) {
+  return [...inv.clusters, ...inv.serviceAccounts, ...inv.addons].flatMap((x) => x.findings);
+}
+
+describe('SARIF', () => {
+  it('has the 2.1.0 envelope and the driver fields code-scanning UIs require', () => {
+    const log = JSON.parse(renderSarif(liveInventory, TOOL));
+    expect(log.$schema).toBe(SARIF_SCHEMA_URI);
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs).toHaveLength(1);
+    expect(log.runs[0].tool.driver).toEqual(expect.objectContaining({ name: 'podid', version: '1.2.3', informationUri: 'https://example.com/podid' }));
+  });
+
+  it('falls back to the inventory\'s toolVersion', () => {
+    expect(buildSarif(liveInventory, { informationUri: TOOL.informationUri }).runs[0].tool.driver.version).toBe('0.1.0');
+  });
+
+  it('declares one rule per finding code, each with a description, help and level', () => {
+    const { rules, } = buildSarif(liveInventory, TOOL).runs[0].tool.driver;
+    const codes = [...new Set(allFindings(liveInventory).map((f) => f.code))];
+    expect(rules.map((r) => r.id).sort()).toEqual(codes.sort());
+    for (const r of rules) {
+      expect(r.shortDescription.text).not.toBe('');
+      expect(r.help.text).not.toBe('');
+      expect(['error', 'warning', 'note']).toContain(r.defaultConfiguration.level);
+    }
+    expect(rules.find((r) => r.id === 'ROLE_UNREADABLE')).toEqual({
+      id: 'ROLE_UNREADABLE',
+      shortDescription: { text: 'Role unreadable' },
+      help: { text: 'Scan with credentials that can read the role, or allowlist the SA in .podid.yaml.' },
+      defaultConfiguration: { level: 'error' },
+    });
+  });
+
+  it('has one result per finding, levels mapped, ruleIndex pointing at its rule', () => {
+    const run = buildSarif(liveInventory, TOOL).runs[0];
+    expect(run.results).toHaveLength(allFindings(liveInventory).length);
+    for (const r of run.results) {
+      expect(run.tool.driver.rules[r.ruleIndex]?.id).toBe(r.ruleId);
+      expect(r.message.text).not.toBe('');
+    }
+    const levelOf = (code: string) => run.results.find((r) => r.ruleId === code)?.level;
+    expect(levelOf('ROLE_UNREADABLE')).toBe('error');
+    expect(levelOf('TRUST_IRSA_WILDCARD')).toBe('warning');
+    expect(levelOf('ANNOTATION_TOKEN_EXPIRATION')).toBe('note');
+  });
+
+  it('names live objects as logical locations: cluster ARN / namespace / name', () => {
+    const run = buildSarif(liveInventory, TOOL).runs[0];
+    const payments = run.results.find((r) => r.ruleId === 'ROLE_UNREADABLE')!;
+    expect(payments.message.text).toBe(`shop/payments (prod): ${liveInventory.serviceAccounts[2]!.findings[0]!.message}`);
+    expect(payments.locations).toEqual([{ logicalLocations: [{ name: 'shop/payments', fullyQualifiedName: `${PROD}/shop/payments`, kind: 'resource' }] }]);
+    const cluster = run.results.find((r) => r.ruleId === 'AGENT_NOT_INSTALLED')!;
+    expect(cluster.locations[0]!.logicalLocations[0]!.fullyQualifiedName).toBe(STAGING);
+    const addon = run.results.find((r) => r.ruleId === 'ADDON_VERSION_NO_POD_IDENTITY')!;
+    expect(addon.locations[0]!.logicalLocations[0]!.fullyQualifiedName).toBe(`${STAGING}/addon/aws-ebs-csi-driver`);
+    for (const r of run.results) expect(r.locations[0]).not.toHaveProperty('physicalLocation');
+  });
+
+  it('points manifests findings at file and line, the finding\'s own location first', () => {
+    const [result] = buildSarif(manifestsInventory, TOOL).runs[0].results;
+    expect(result!.locations[0]!.physicalLocation).toEqual({
+      artifactLocation: { uri: 'apps/worker/all%20in%20one.yaml' },
+      region: { startLine: 9 },
+    });
+  });
+
+  it('marks allowlisted findings as externally suppressed with the reason', () => {
+    const results = buildSarif(liveInventory, TOOL).runs[0].results;
+    const suppressed = results.filter((r) => r.suppressions);
+    expect(suppressed.map((r) => r.ruleId)).toEqual(['WORKLOAD_ON_FARGATE']);
+    expect(suppressed[0]!.suppressions).toEqual([{ kind: 'external', status: 'accepted', justification: 'Fargate batch stays on IRSA (allowlisted until 2026-12-31)' }]);
+  });
+
+  it('fingerprints each result stably and uniquely', () => {
+    const a = buildSarif(liveInventory, TOOL).runs[0].results.map((r) => r.partialFingerprints['podidFinding/v1']);
+    const b = buildSarif(liveInventory, TOOL).runs[0].results.map((r) => r.partialFingerprints['podidFinding/v1']);
+    expect(a).toEqual(b);
+    expect(new Set(a).size).toBe(a.length);
+  });
+
+  it('writes an empty results list when nothing was found', () => {
+    const clean: Inventory = { ...liveInventory, clusters: [], serviceAccounts: [], addons: [] };
+    const run = buildSarif(clean, TOOL).runs[0];
+    expect(run.results).toEqual([]);
+    expect(run.tool.driver.rules).toEqual([]);
+  });
+});
+
+describe('SARIF helpers', () => {
+  it('turns a code into a sentence', () => {
+    expect(describeCode('TRUST_POLICY_TOO_LARGE')).toBe('Trust policy too large');
+    expect(describeCode('X')).toBe('X');
+  });
+
+  it('makes artifact URIs: relative stays relative, absolute becomes file://, unsafe characters encoded', () => {
+    expect(fileUri('./k8s/sa.yaml')).toBe('k8s/sa.yaml');
+    expect(fileUri('k8s\\prod\\sa #1.yaml')).toBe('k8s/prod/sa%20%231.yaml');
+    expect(fileUri('/repo/k8s/sa.yaml')).toBe('file:///repo/k8s/sa.yaml');
+    expect(fileUri('C:\\repo\\sa.yaml')).toBe('file:///C:/repo/sa.yaml');
+  });
+});
