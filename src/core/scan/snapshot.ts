@@ -11,7 +11,7 @@ export interface FleetSnapshot {
   /** IAM's trust-policy length quota in force (--trust-policy-limit, default 2048). */
   trustPolicyLimit: number;
   clusters: ClusterSnapshot[];
-  /** Every role named by an annotation, add-on or association, fetched once per run, by ARN as written. */
+  /** Every role named by an annotation, add-on or association, fetched once per run, keyed by the normalised ARN (parseRoleArn: trimmed). */
   roles: Record<string, RoleSnapshot>;
   /** Node roles' permission check, by role ARN. */
   nodeRoles: Record<string, NodeRoleSnapshot>;

@@ -8,7 +8,8 @@ import type { ClusterState, SandboxState } from '../state.js';
 import type { JsonObject } from '../world-types.js';
 import { child, isObj, objList, strMap } from './util.js';
 
-export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+export { ROLE_ARN_ANNOTATION } from '../../core/annotations.js';
+import { ROLE_ARN_ANNOTATION } from '../../core/annotations.js';
 const AUDIENCE_ANNOTATION = 'eks.amazonaws.com/audience';
 const EXPIRATION_ANNOTATION = 'eks.amazonaws.com/token-expiration';
 const SKIP_CONTAINERS_ANNOTATION = 'eks.amazonaws.com/skip-containers';

@@ -1,0 +1,99 @@
+/**
+ * SDK errors -> podid errors. A user should see one line that says which call failed and what
+ * to do, never an SDK stack: missing or expired credentials are a usage problem (exit 2); a
+ * denied read names the IAM action to grant; an unreachable endpoint names the URL.
+ */
+import { PodidError, UsageError } from '../core/errors.js';
+import { READ_DENIED, READ_NOT_FOUND } from './ports.js';
+
+export const CREDENTIALS_HINT = 'configure AWS credentials: --profile, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (aws sso login / aws configure)';
+
+/** Set on an SDK error by the endpoint-tracking middleware in aws.ts: where the request went. */
+export const ENDPOINT_PROPERTY = '$podidEndpoint';
+
+const NO_CREDENTIALS = new Set(['CredentialsProviderError', 'CredentialsError']);
+const BAD_CREDENTIALS = new Set([
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+  'TokenRefreshRequired',
+  'RequestExpired',
+]);
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedException']);
+const NOT_FOUND = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException', 'NotFoundException']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+interface SdkErrorShape {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  [ENDPOINT_PROPERTY]?: unknown;
+}
+
+function shape(err: unknown): SdkErrorShape {
+  return typeof err === 'object' && err !== null ? (err as SdkErrorShape) : {};
+}
+
+export function awsErrorName(err: unknown): string {
+  const e = shape(err);
+  return typeof e.name === 'string' ? e.name : '';
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]?.trim() ?? '';
+}
+
+export function isAccessDenied(err: unknown): boolean {
+  return DENIED.has(awsErrorName(err));
+}
+
+export function isNotFound(err: unknown): boolean {
+  return NOT_FOUND.has(awsErrorName(err));
+}
+
+/**
+ * Maps an SDK failure of `action` (IAM action form, `eks:DescribeCluster`) to a PodidError.
+ * `fallbackEndpoint` names the service when the request never got far enough to have a URL.
+ */
+export function mapAwsError(err: unknown, action: string, fallbackEndpoint: string): PodidError {
+  if (err instanceof PodidError) return err;
+  const e = shape(err);
+  const name = awsErrorName(err);
+  const message = typeof e.message === 'string' ? firstLine(e.message) : String(err);
+  const code = typeof e.code === 'string' ? e.code : '';
+  const endpoint = typeof e[ENDPOINT_PROPERTY] === 'string' ? e[ENDPOINT_PROPERTY] : fallbackEndpoint;
+
+  if (NO_CREDENTIALS.has(name) || /could not load credentials/i.test(message)) {
+    return withCause(new UsageError('AWS_NO_CREDENTIALS', `no AWS credentials found (${message})`, CREDENTIALS_HINT), err);
+  }
+  if (BAD_CREDENTIALS.has(name)) {
+    return withCause(new UsageError('AWS_CREDENTIALS_INVALID', `AWS rejected the credentials on ${action}: ${name}: ${message}`, CREDENTIALS_HINT), err);
+  }
+  if (DENIED.has(name)) {
+    return new PodidError(READ_DENIED, `${action} was denied: ${message}`, {
+      hint: `grant ${action} to the identity podid runs as (podid scan only needs read permissions)`,
+      cause: err,
+    });
+  }
+  if (NOT_FOUND.has(name)) {
+    return new PodidError(READ_NOT_FOUND, `${action}: ${message}`, { cause: err });
+  }
+  if (NETWORK_CODES.has(code) || NETWORK_CODES.has(name) || TIMEOUT_NAMES.has(name) || /socket hang up|timed? ?out/i.test(message)) {
+    return new PodidError('AWS_UNREACHABLE', `cannot reach ${endpoint} for ${action}: ${code || name || message}`, {
+      hint: 'check the network, proxy settings and AWS_ENDPOINT_URL*; podid retried before giving up',
+      cause: err,
+    });
+  }
+  const status = e.$metadata?.httpStatusCode;
+  return new PodidError('AWS_ERROR', `${action} failed${status ? ` (HTTP ${status})` : ''}: ${name ? `${name}: ` : ''}${message}`, { cause: err });
+}
+
+function withCause<E extends PodidError>(error: E, cause: unknown): E {
+  Object.defineProperty(error, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
+  return error;
+}

@@ -1,0 +1,272 @@
+/**
+ * EKS, IAM and STS ports over the AWS SDK v3. The SDK packages load lazily (createAwsPorts is
+ * async) so `podid --help` never pays for them.
+ *
+ * Endpoints: when `endpoint` is not passed, the SDK itself honours AWS_ENDPOINT_URL and the
+ * per-service AWS_ENDPOINT_URL_EKS / _IAM / _STS (and `endpoint_url` in the shared config file);
+ * checked in @smithy/core's getEndpointFromConfig for the installed version.
+ * Credentials: the standard chain, with `profile` standing in for AWS_PROFILE.
+ * Resilience: throttling and 5xx are retried by the SDK's standard retry strategy (exponential
+ * backoff with jitter) up to `maxAttempts`; every request has a connection and a response
+ * timeout, so a hung endpoint fails the scan instead of hanging it.
+ */
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { parseRoleArn } from '../core/arn.js';
+import { PodidError } from '../core/errors.js';
+import type { RoleSnapshot } from '../core/scan/snapshot.js';
+import { ENDPOINT_PROPERTY, isAccessDenied, isNotFound, mapAwsError } from './aws-errors.js';
+import { createEksPort } from './aws-eks.js';
+import type { AttachedPolicy, EksPort, IamPort, StsPort } from './ports.js';
+
+export interface AwsOptions {
+  /** --profile; otherwise AWS_PROFILE / the default profile. */
+  profile?: string;
+  /** --region: STS's region, and the default for clusters whose region is not known otherwise. */
+  region?: string;
+  /** An explicit endpoint for every service (tests); otherwise AWS_ENDPOINT_URL* apply. */
+  endpoint?: string;
+  /** Explicit credentials (tests); otherwise the standard chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Attempts per call, first one included (default 6). */
+  maxAttempts?: number;
+  /** Time allowed for a response once connected (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Time allowed to connect (default 5 s). */
+  connectionTimeoutMs?: number;
+}
+
+export interface AwsPorts {
+  sts: StsPort;
+  iam: IamPort;
+  eks(region: string): EksPort;
+}
+
+/** IAM is global per partition; its endpoint lives in one region of each. */
+export const IAM_REGION: Readonly<Record<string, string>> = {
+  aws: 'us-east-1',
+  'aws-cn': 'cn-north-1',
+  'aws-us-gov': 'us-gov-west-1',
+  'aws-iso': 'us-iso-east-1',
+  'aws-iso-b': 'us-isob-east-1',
+};
+
+export const DEFAULT_MAX_ATTEMPTS = 6;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
+
+/** Client settings shared by the three services. */
+export function clientConfig(opts: AwsOptions, region: string) {
+  return {
+    region,
+    maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    // Accepted by the SDK as NodeHttpHandler options, so @smithy/node-http-handler need not be
+    // imported. Without throwOnRequestTimeout the installed handler only logs a warning when
+    // requestTimeout passes and keeps waiting; with it, the request fails (TimeoutError) and the
+    // retry strategy treats that as transient.
+    requestHandler: {
+      requestTimeout: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      connectionTimeout: opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
+    ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
+  };
+}
+
+interface StackClient {
+  middlewareStack: { add(mw: unknown, opts: { step: 'finalizeRequest'; name: string; priority?: 'low' }): void };
+}
+
+/**
+ * Records on a failed request's error where it was sent, so "cannot reach" names the real URL
+ * (AWS_ENDPOINT_URL, a VPC endpoint, ...) rather than a guess.
+ */
+export function trackEndpoint(client: StackClient): void {
+  client.middlewareStack.add(
+    (next: (args: { request?: unknown }) => Promise<unknown>) => async (args: { request?: unknown }) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        const req = args.request as { protocol?: string; hostname?: string; port?: number } | undefined;
+        if (typeof err === 'object' && err !== null && req?.hostname && !(ENDPOINT_PROPERTY in err)) {
+          const url = `${req.protocol ?? 'https:'}//${req.hostname}${req.port ? `:${req.port}` : ''}`;
+          Object.defineProperty(err, ENDPOINT_PROPERTY, { value: url, enumerable: false, configurable: true });
+        }
+        throw err;
+      }
+    },
+    { step: 'finalizeRequest', name: 'podidTrackEndpoint', priority: 'low' },
+  );
+}
+
+export async function createAwsPorts(opts: AwsOptions = {}): Promise<AwsPorts> {
+  const [eksSdk, iamSdk, stsSdk] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam'), import('@aws-sdk/client-sts')]);
+  const defaultRegion = opts.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
+
+  const eksClients = new Map<string, EksPort>();
+  const iamClients = new Map<string, IAMClient>();
+  let stsClient: STSClient | undefined;
+
+  const iamFor = (partition: string): IAMClient => {
+    let client = iamClients.get(partition);
+    if (!client) {
+      client = new iamSdk.IAMClient(clientConfig(opts, IAM_REGION[partition] ?? defaultRegion ?? 'us-east-1'));
+      trackEndpoint(client);
+      iamClients.set(partition, client);
+    }
+    return client;
+  };
+
+  const sts: StsPort = {
+    async getCallerIdentity() {
+      const region = defaultRegion ?? 'us-east-1';
+      if (!stsClient) {
+        stsClient = new stsSdk.STSClient(clientConfig(opts, region));
+        trackEndpoint(stsClient);
+      }
+      try {
+        const out = await stsClient.send(new stsSdk.GetCallerIdentityCommand({}));
+        return { account: out.Account ?? '', arn: out.Arn ?? '' };
+      } catch (err) {
+        throw mapAwsError(err, 'sts:GetCallerIdentity', `https://sts.${region}.amazonaws.com`);
+      }
+    },
+  };
+
+  const iam = createIamPort(iamSdk, iamFor);
+
+  return {
+    sts,
+    iam,
+    eks(region: string): EksPort {
+      let port = eksClients.get(region);
+      if (!port) {
+        const client: EKSClient = new eksSdk.EKSClient(clientConfig(opts, region));
+        trackEndpoint(client);
+        port = createEksPort(eksSdk, client, region);
+        eksClients.set(region, port);
+      }
+      return port;
+    },
+  };
+}
+
+type IamSdk = typeof import('@aws-sdk/client-iam');
+
+/** The role name and partition IAM needs, from a role ARN the collector already validated. */
+function roleRef(roleArn: string): { name: string; partition: string; arn: string } {
+  const parsed = parseRoleArn(roleArn);
+  if (!parsed.ok) throw new PodidError('ROLE_ARN_INVALID', `not a role ARN: ${JSON.stringify(roleArn)}`);
+  return { name: parsed.arn.name, partition: parsed.arn.partition, arn: parsed.arn.arn };
+}
+
+function partitionOfArn(arn: string): string {
+  return arn.split(':')[1] ?? 'aws';
+}
+
+/** IAM returns policy documents URL-encoded (RFC 3986) JSON. */
+export function decodePolicyDocument(doc: string): unknown {
+  let text = doc;
+  if (!text.trimStart().startsWith('{')) {
+    try {
+      text = decodeURIComponent(text);
+    } catch {
+      // Not URL-encoded after all; let JSON.parse report it.
+    }
+  }
+  return JSON.parse(text) as unknown;
+}
+
+function createIamPort(sdk: IamSdk, clientFor: (partition: string) => IAMClient): IamPort {
+  const iamEndpoint = (partition: string) => (partition === 'aws' ? 'https://iam.amazonaws.com' : `https://iam.${IAM_REGION[partition] ?? partition}.amazonaws.com`);
+
+  async function call<T>(partition: string, action: string, run: (client: IAMClient) => Promise<T>): Promise<T> {
+    try {
+      return await run(clientFor(partition));
+    } catch (err) {
+      throw mapAwsError(err, action, iamEndpoint(partition));
+    }
+  }
+
+  return {
+    async getRole(roleArn: string): Promise<RoleSnapshot> {
+      const ref = roleRef(roleArn);
+      try {
+        const out = await clientFor(ref.partition).send(new sdk.GetRoleCommand({ RoleName: ref.name }));
+        const actual = out.Role?.Arn ?? '';
+        // GetRole is by name; an annotation with the wrong path names a role that does not exist.
+        if (actual.toLowerCase() !== ref.arn.toLowerCase()) {
+          return { arn: ref.arn, state: 'missing', trustPolicy: null, error: `no role ${ref.arn}; the account has ${actual} (different path)` };
+        }
+        const raw = out.Role?.AssumeRolePolicyDocument;
+        if (raw === undefined) return { arn: ref.arn, state: 'found', trustPolicy: null, error: 'GetRole returned no trust policy' };
+        try {
+          const doc = decodePolicyDocument(raw);
+          if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('not a JSON object');
+          return { arn: ref.arn, state: 'found', trustPolicy: doc as RoleSnapshot['trustPolicy'], error: null };
+        } catch (err) {
+          return { arn: ref.arn, state: 'found', trustPolicy: null, error: `trust policy is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+        }
+      } catch (err) {
+        if (isNotFound(err)) return { arn: ref.arn, state: 'missing', trustPolicy: null, error: `role ${ref.name} does not exist` };
+        if (isAccessDenied(err)) {
+          return { arn: ref.arn, state: 'unreadable', trustPolicy: null, error: mapAwsError(err, 'iam:GetRole', iamEndpoint(ref.partition)).message };
+        }
+        throw mapAwsError(err, 'iam:GetRole', iamEndpoint(ref.partition));
+      }
+    },
+
+    async listAttachedRolePolicies(roleArn: string): Promise<AttachedPolicy[]> {
+      const ref = roleRef(roleArn);
+      return call(ref.partition, 'iam:ListAttachedRolePolicies', async (client) => {
+        const policies: AttachedPolicy[] = [];
+        let marker: string | undefined;
+        do {
+          const out = await client.send(new sdk.ListAttachedRolePoliciesCommand({ RoleName: ref.name, Marker: marker }));
+          for (const p of out.AttachedPolicies ?? []) policies.push({ arn: p.PolicyArn ?? '', name: p.PolicyName ?? '' });
+          marker = out.IsTruncated ? out.Marker : undefined;
+        } while (marker);
+        return policies;
+      });
+    },
+
+    async listRolePolicies(roleArn: string): Promise<string[]> {
+      const ref = roleRef(roleArn);
+      return call(ref.partition, 'iam:ListRolePolicies', async (client) => {
+        const names: string[] = [];
+        let marker: string | undefined;
+        do {
+          const out = await client.send(new sdk.ListRolePoliciesCommand({ RoleName: ref.name, Marker: marker }));
+          names.push(...(out.PolicyNames ?? []));
+          marker = out.IsTruncated ? out.Marker : undefined;
+        } while (marker);
+        return names;
+      });
+    },
+
+    async getRolePolicy(roleArn: string, policyName: string): Promise<unknown> {
+      const ref = roleRef(roleArn);
+      return call(ref.partition, 'iam:GetRolePolicy', async (client) => {
+        const out = await client.send(new sdk.GetRolePolicyCommand({ RoleName: ref.name, PolicyName: policyName }));
+        return decodePolicyDocument(out.PolicyDocument ?? '{}');
+      });
+    },
+
+    async getPolicyDocument(policyArn: string): Promise<unknown> {
+      const partition = partitionOfArn(policyArn);
+      const versionId = await call(partition, 'iam:GetPolicy', async (client) => {
+        const out = await client.send(new sdk.GetPolicyCommand({ PolicyArn: policyArn }));
+        return out.Policy?.DefaultVersionId;
+      });
+      if (!versionId) throw new PodidError('AWS_ERROR', `iam:GetPolicy returned no default version for ${policyArn}`);
+      return call(partition, 'iam:GetPolicyVersion', async (client) => {
+        const out = await client.send(new sdk.GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: versionId }));
+        return decodePolicyDocument(out.PolicyVersion?.Document ?? '{}');
+      });
+    },
+  };
+}

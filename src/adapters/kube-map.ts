@@ -1,0 +1,128 @@
+/**
+ * Kubernetes objects -> the scan's slim snapshot objects. Applied to each list page as it
+ * arrives, so full objects (managedFields, status, specs) never pile up in memory.
+ * Input shapes are the camelCase models @kubernetes/client-node deserialises to.
+ */
+import type {
+  V1CronJob,
+  V1DaemonSet,
+  V1Deployment,
+  V1Job,
+  V1Node,
+  V1ObjectMeta,
+  V1OwnerReference,
+  V1Pod,
+  V1PodSpec,
+  V1PodTemplateSpec,
+  V1ReplicaSet,
+  V1ServiceAccount,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
+import type { NodeObject, PodIdentityEnv, PodObject, ServiceAccountObject, WorkloadKind, WorkloadObject } from '../core/scan/snapshot.js';
+
+export const POD_IDENTITY_ENV = 'AWS_CONTAINER_CREDENTIALS_FULL_URI';
+export const IRSA_ROLE_ENV = 'AWS_ROLE_ARN';
+export const IRSA_TOKEN_ENV = 'AWS_WEB_IDENTITY_TOKEN_FILE';
+const EKS_ANNOTATION_PREFIX = 'eks.amazonaws.com/';
+
+/**
+ * Which credentials the EKS webhooks injected when the pod was created. Pod Identity wins when
+ * present: with both an annotation and an association the webhook injects only Pod Identity.
+ */
+export function classifyPodIdentity(spec: Pick<V1PodSpec, 'containers' | 'initContainers'> | undefined): PodIdentityEnv {
+  const names = new Set<string>();
+  for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+    for (const e of c.env ?? []) names.add(e.name);
+  }
+  if (names.has(POD_IDENTITY_ENV)) return 'pod-identity';
+  if (names.has(IRSA_ROLE_ENV) && names.has(IRSA_TOKEN_ENV)) return 'irsa';
+  return 'none';
+}
+
+function controllerOwner(meta: V1ObjectMeta | undefined): { kind: string; name: string } | null {
+  const refs: V1OwnerReference[] = meta?.ownerReferences ?? [];
+  const owner = refs.find((r) => r.controller === true) ?? refs[0];
+  return owner ? { kind: owner.kind, name: owner.name } : null;
+}
+
+const strings = (r: Record<string, string> | undefined): Record<string, string> => ({ ...(r ?? {}) });
+
+export function toServiceAccount(sa: V1ServiceAccount): ServiceAccountObject {
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(sa.metadata?.annotations ?? {})) {
+    if (k.startsWith(EKS_ANNOTATION_PREFIX)) annotations[k] = v;
+  }
+  return {
+    namespace: sa.metadata?.namespace ?? '',
+    name: sa.metadata?.name ?? '',
+    uid: sa.metadata?.uid ?? '',
+    resourceVersion: sa.metadata?.resourceVersion ?? '',
+    annotations,
+  };
+}
+
+export function toPod(pod: V1Pod): PodObject {
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    // The API server defaults serviceAccountName to `default`; a missing one means the same.
+    serviceAccount: pod.spec?.serviceAccountName || 'default',
+    nodeName: pod.spec?.nodeName ?? null,
+    phase: pod.status?.phase ?? 'Unknown',
+    owner: controllerOwner(pod.metadata),
+    identity: classifyPodIdentity(pod.spec),
+    labels: strings(pod.metadata?.labels),
+  };
+}
+
+function workload(
+  kind: WorkloadKind,
+  meta: V1ObjectMeta | undefined,
+  template: V1PodTemplateSpec | undefined,
+  rest: Pick<WorkloadObject, 'replicas' | 'active'>,
+): WorkloadObject {
+  return {
+    kind,
+    namespace: meta?.namespace ?? '',
+    name: meta?.name ?? '',
+    uid: meta?.uid ?? '',
+    resourceVersion: meta?.resourceVersion ?? '',
+    serviceAccount: template?.spec?.serviceAccountName || 'default',
+    templateLabels: strings(template?.metadata?.labels),
+    nodeSelector: strings(template?.spec?.nodeSelector),
+    owner: controllerOwner(meta),
+    ...rest,
+  };
+}
+
+// Replicated workloads are active while they ask for pods (a Deployment scaled to 0 runs nothing);
+// spec.replicas defaults to 1 when absent.
+export const toDeployment = (d: V1Deployment): WorkloadObject =>
+  workload('Deployment', d.metadata, d.spec?.template, { replicas: d.spec?.replicas ?? 1, active: (d.spec?.replicas ?? 1) > 0 });
+
+export const toStatefulSet = (s: V1StatefulSet): WorkloadObject =>
+  workload('StatefulSet', s.metadata, s.spec?.template, { replicas: s.spec?.replicas ?? 1, active: (s.spec?.replicas ?? 1) > 0 });
+
+export const toReplicaSet = (r: V1ReplicaSet): WorkloadObject =>
+  workload('ReplicaSet', r.metadata, r.spec?.template, { replicas: r.spec?.replicas ?? 1, active: (r.spec?.replicas ?? 1) > 0 });
+
+export const toDaemonSet = (d: V1DaemonSet): WorkloadObject => workload('DaemonSet', d.metadata, d.spec?.template, { replicas: null, active: true });
+
+/** A Job is active while it has running pods. */
+export const toJob = (j: V1Job): WorkloadObject =>
+  workload('Job', j.metadata, j.spec?.template, { replicas: j.spec?.parallelism ?? 1, active: (j.status?.active ?? 0) > 0 });
+
+/** A CronJob is active unless suspended (it will create Jobs, hence pods, on schedule). */
+export const toCronJob = (c: V1CronJob): WorkloadObject =>
+  workload('CronJob', c.metadata, c.spec?.jobTemplate?.spec?.template, { replicas: null, active: c.spec?.suspend !== true });
+
+export function toNode(node: V1Node): NodeObject {
+  const labels = node.metadata?.labels ?? {};
+  const compute = labels['eks.amazonaws.com/compute-type'];
+  return {
+    name: node.metadata?.name ?? '',
+    os: labels['kubernetes.io/os'] ?? node.status?.nodeInfo?.operatingSystem ?? 'linux',
+    computeType: compute === 'fargate' ? 'fargate' : compute === 'auto' ? 'auto' : 'ec2',
+    nodegroup: labels['eks.amazonaws.com/nodegroup'] ?? null,
+  };
+}

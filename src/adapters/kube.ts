@@ -1,0 +1,203 @@
+/**
+ * The Kubernetes port of one kubeconfig context over @kubernetes/client-node (loaded lazily).
+ * Each list is ONE all-namespaces list walked with `limit` + `continue` and mapped page by page
+ * to slim snapshot objects. Every request has a timeout; 429, 5xx and network failures are
+ * retried with capped exponential backoff (Retry-After honoured); a continue token that expired
+ * (410) restarts the list from the beginning.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { PodidError, UsageError } from '../core/errors.js';
+import { toCronJob, toDaemonSet, toDeployment, toJob, toNode, toPod, toReplicaSet, toServiceAccount, toStatefulSet } from './kube-map.js';
+import type { KubePort } from './ports.js';
+
+export interface KubeOptions {
+  /** Items per list page (default 500). */
+  pageSize?: number;
+  /** Per-request timeout (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Attempts per request, first one included (default 5). */
+  maxAttempts?: number;
+  /** Injected in tests; real timers otherwise. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_PAGE_SIZE = 500;
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_ATTEMPTS = 5;
+const BASE_DELAY_MS = 250;
+const MAX_DELAY_MS = 8_000;
+const MAX_LIST_RESTARTS = 2;
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface KubeFailure {
+  status: number | undefined;
+  retryAfterMs: number | undefined;
+  message: string;
+  network: boolean;
+}
+
+/** What a client-node failure says: HTTP status (ApiException.code), Retry-After, or a network error. */
+export function describeKubeFailure(err: unknown): KubeFailure {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; headers?: Record<string, string>; body?: unknown; message?: unknown; name?: unknown; type?: unknown };
+  const status = typeof e.code === 'number' ? e.code : undefined;
+  const retryAfter = e.headers?.['retry-after'];
+  const seconds = retryAfter !== undefined ? Number(retryAfter) : NaN;
+  let message = typeof e.message === 'string' ? e.message.split('\n')[0] ?? '' : String(err);
+  if (status !== undefined && typeof e.body === 'string') {
+    try {
+      const parsed = JSON.parse(e.body) as { message?: unknown };
+      if (typeof parsed.message === 'string') message = parsed.message;
+    } catch {
+      // Not a Status object; keep the exception's message.
+    }
+  }
+  const network =
+    status === undefined &&
+    (e.name === 'FetchError' || e.name === 'AbortError' || e.type === 'aborted' || e.type === 'request-timeout' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)));
+  return { status, retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : undefined, message, network };
+}
+
+export function isRetryable(f: KubeFailure): boolean {
+  return f.network || f.status === 429 || (f.status !== undefined && f.status >= 500);
+}
+
+/** Backoff before attempt `attempt + 1`: Retry-After when given, else 250 ms doubling, capped. */
+export function backoffMs(attempt: number, retryAfterMs: number | undefined): number {
+  if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, 0), MAX_DELAY_MS);
+  return Math.min(BASE_DELAY_MS * 2 ** (attempt - 1), MAX_DELAY_MS);
+}
+
+/** Runs one request with bounded retries. */
+export async function withKubeRetry<T>(run: () => Promise<T>, maxAttempts: number, sleep: (ms: number) => Promise<void>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      const f = describeKubeFailure(err);
+      if (attempt >= maxAttempts || !isRetryable(f)) throw err;
+      await sleep(backoffMs(attempt, f.retryAfterMs));
+    }
+  }
+}
+
+function observableOf<T>(value: T): { toPromise(): Promise<T>; pipe<S>(cb: (v: T) => S | Promise<S>): unknown } {
+  const promise = Promise.resolve(value);
+  return { toPromise: () => promise, pipe: (cb) => promise.then(cb).then(observableOf) };
+}
+
+interface ListPage<T> {
+  items: T[];
+  metadata?: { _continue?: string };
+}
+
+type K8s = typeof import('@kubernetes/client-node');
+
+/** Loads the Kubernetes client once and returns a factory of per-context ports. */
+export async function kubePortFactory(kubeconfig: KubeConfig, opts: KubeOptions = {}): Promise<(context: string) => KubePort> {
+  const k8s = await import('@kubernetes/client-node');
+  const ports = new Map<string, KubePort>();
+  return (context: string) => {
+    let port = ports.get(context);
+    if (!port) {
+      port = createKubePort(k8s, kubeconfig, context, opts);
+      ports.set(context, port);
+    }
+    return port;
+  };
+}
+
+function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts: KubeOptions): KubePort {
+  // A copy pinned to this context, so contexts can be scanned in parallel.
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
+  const server = kc.getCurrentCluster()?.server ?? '(no server)';
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const batch = kc.makeApiClient(k8s.BatchV1Api);
+  const versionApi = kc.makeApiClient(k8s.VersionApi);
+
+  const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
+  const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const attempts = opts.maxAttempts ?? DEFAULT_ATTEMPTS;
+  const sleep = opts.sleep ?? realSleep;
+
+  // Per-call options: a middleware that gives each request its own deadline. The object API
+  // runs middleware through client-node's internal Observable stub, which only needs toPromise().
+  const requestOptions = () =>
+    ({
+      middleware: [
+        {
+          pre: (ctx: { setSignal(signal: AbortSignal): void }) => {
+            ctx.setSignal(AbortSignal.timeout(timeoutMs));
+            return observableOf(ctx);
+          },
+          post: <R>(rsp: R) => observableOf(rsp),
+        },
+      ],
+      middlewareMergeStrategy: 'append',
+    }) as never;
+
+  function fail(err: unknown, what: string): PodidError {
+    const f = describeKubeFailure(err);
+    if (f.status === 401) {
+      return new UsageError('KUBE_UNAUTHORIZED', `Kubernetes rejected the credentials of context ${JSON.stringify(context)} on ${what}: ${f.message}`, 'refresh the credentials (aws eks update-kubeconfig, aws sso login) and check the context user');
+    }
+    if (f.status === 403) {
+      return new PodidError('KUBE_FORBIDDEN', `${what} is forbidden in context ${JSON.stringify(context)}: ${f.message}`, {
+        hint: 'podid scan needs cluster-wide get/list on serviceaccounts, pods, nodes, deployments, replicasets, statefulsets, daemonsets, jobs and cronjobs',
+        cause: err,
+      });
+    }
+    if (f.network) {
+      return new PodidError('KUBE_UNREACHABLE', `cannot reach the Kubernetes API of context ${JSON.stringify(context)} at ${server} (${what}): ${f.message}`, {
+        hint: 'check the network, VPN or private endpoint access; podid retried before giving up',
+        cause: err,
+      });
+    }
+    return new PodidError('KUBE_ERROR', `${what} failed in context ${JSON.stringify(context)}${f.status ? ` (HTTP ${f.status})` : ''}: ${f.message}`, { cause: err });
+  }
+
+  /** One paginated list, mapped page by page. */
+  async function listAll<T, R>(what: string, page: (cont: string | undefined) => Promise<ListPage<T>>, map: (item: T) => R): Promise<R[]> {
+    for (let restart = 0; ; restart++) {
+      const out: R[] = [];
+      let cont: string | undefined;
+      try {
+        do {
+          const res = await withKubeRetry(() => page(cont), attempts, sleep);
+          for (const item of res.items) out.push(map(item));
+          cont = res.metadata?._continue || undefined;
+        } while (cont);
+        return out;
+      } catch (err) {
+        // 410 Gone: the continue token expired mid-list; start over for a consistent snapshot.
+        if (cont !== undefined && describeKubeFailure(err).status === 410 && restart < MAX_LIST_RESTARTS) continue;
+        throw fail(err, what);
+      }
+    }
+  }
+
+  const params = (cont: string | undefined) => ({ limit: pageSize, _continue: cont });
+
+  return {
+    context,
+    async version() {
+      try {
+        const v = await withKubeRetry(() => versionApi.getCode(requestOptions()), attempts, sleep);
+        return { major: v.major, minor: v.minor, gitVersion: v.gitVersion };
+      } catch (err) {
+        throw fail(err, 'get /version');
+      }
+    },
+    listServiceAccounts: () => listAll('list serviceaccounts', (c) => core.listServiceAccountForAllNamespaces(params(c), requestOptions()), toServiceAccount),
+    listPods: () => listAll('list pods', (c) => core.listPodForAllNamespaces(params(c), requestOptions()), toPod),
+    listNodes: () => listAll('list nodes', (c) => core.listNode(params(c), requestOptions()), toNode),
+    listDeployments: () => listAll('list deployments', (c) => apps.listDeploymentForAllNamespaces(params(c), requestOptions()), toDeployment),
+    listReplicaSets: () => listAll('list replicasets', (c) => apps.listReplicaSetForAllNamespaces(params(c), requestOptions()), toReplicaSet),
+    listStatefulSets: () => listAll('list statefulsets', (c) => apps.listStatefulSetForAllNamespaces(params(c), requestOptions()), toStatefulSet),
+    listDaemonSets: () => listAll('list daemonsets', (c) => apps.listDaemonSetForAllNamespaces(params(c), requestOptions()), toDaemonSet),
+    listJobs: () => listAll('list jobs', (c) => batch.listJobForAllNamespaces(params(c), requestOptions()), toJob),
+    listCronJobs: () => listAll('list cronjobs', (c) => batch.listCronJobForAllNamespaces(params(c), requestOptions()), toCronJob),
+  };
+}

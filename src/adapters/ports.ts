@@ -1,0 +1,131 @@
+/**
+ * The scan's view of the outside world: only the read calls `podid scan` makes, already mapped
+ * to the slim snapshot shapes of core/scan/snapshot.ts. The real implementations live in
+ * aws.ts and kube.ts; tests can hand the collector in-memory ports instead.
+ *
+ * Every port here is read-only by construction: no method mutates anything.
+ */
+import type {
+  AssociationSnapshot,
+  FargateProfileSnapshot,
+  NodeObject,
+  NodegroupSnapshot,
+  PodObject,
+  RoleSnapshot,
+  ServiceAccountObject,
+  WorkloadObject,
+} from '../core/scan/snapshot.js';
+
+/** What DescribeCluster says about a cluster, before add-ons, node groups and the rest. */
+export interface EksClusterInfo {
+  name: string;
+  arn: string;
+  version: string;
+  platformVersion: string;
+  status: string;
+  /** The API server URL; must equal the kubeconfig context's server. */
+  endpoint: string;
+  oidcIssuer: string | null;
+  /** EKS Auto Mode (computeConfig.enabled). */
+  autoMode: boolean;
+}
+
+export interface EksAddonInfo {
+  name: string;
+  version: string;
+  status: string;
+  arn: string;
+  serviceAccountRoleArn: string | null;
+  podIdentityAssociations: string[];
+}
+
+export interface AddonPodIdentityConfiguration {
+  serviceAccount: string;
+  recommendedManagedPolicies: string[];
+}
+
+/** ListPodIdentityAssociations' summary: everything but the role. */
+export interface AssociationSummary {
+  associationId: string;
+  associationArn: string;
+  namespace: string;
+  serviceAccount: string;
+  ownerArn: string | null;
+}
+
+/** EKS in one region. List calls return every page. */
+export interface EksPort {
+  listClusters(): Promise<string[]>;
+  describeCluster(name: string): Promise<EksClusterInfo>;
+  listAddons(cluster: string): Promise<string[]>;
+  describeAddon(cluster: string, addon: string): Promise<EksAddonInfo>;
+  /** null when this add-on version does not support Pod Identity (no podIdentityConfiguration). */
+  describeAddonConfiguration(addon: string, version: string): Promise<AddonPodIdentityConfiguration[] | null>;
+  listNodegroups(cluster: string): Promise<string[]>;
+  describeNodegroup(cluster: string, nodegroup: string): Promise<NodegroupSnapshot>;
+  listFargateProfiles(cluster: string): Promise<string[]>;
+  describeFargateProfile(cluster: string, profile: string): Promise<FargateProfileSnapshot>;
+  /** Cluster-wide, one paginated call chain (no namespace filter). */
+  listPodIdentityAssociations(cluster: string): Promise<AssociationSummary[]>;
+  describePodIdentityAssociation(cluster: string, associationId: string): Promise<AssociationSnapshot>;
+}
+
+export interface AttachedPolicy {
+  arn: string;
+  name: string;
+}
+
+/**
+ * Codes of the PodidErrors the adapters throw for a read the caller may record instead of
+ * failing the run (e.g. one node role whose policies cannot be read).
+ */
+export const READ_DENIED = 'AWS_ACCESS_DENIED';
+export const READ_NOT_FOUND = 'AWS_NOT_FOUND';
+
+/**
+ * IAM, addressed by ARN: the adapter derives the role name and picks the partition's global
+ * endpoint from it. AccessDenied / NoSuchEntity on getRole become the snapshot's state; on the
+ * other calls they are thrown as PodidErrors coded READ_DENIED / READ_NOT_FOUND so the caller can
+ * record why a node role could not be judged.
+ */
+export interface IamPort {
+  getRole(roleArn: string): Promise<RoleSnapshot>;
+  listAttachedRolePolicies(roleArn: string): Promise<AttachedPolicy[]>;
+  listRolePolicies(roleArn: string): Promise<string[]>;
+  getRolePolicy(roleArn: string, policyName: string): Promise<unknown>;
+  /** GetPolicy, then GetPolicyVersion of its default version: the decoded document. */
+  getPolicyDocument(policyArn: string): Promise<unknown>;
+}
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+}
+
+export interface StsPort {
+  getCallerIdentity(): Promise<CallerIdentity>;
+}
+
+/** One cluster's Kubernetes API. Each list is ONE paginated all-namespaces list. */
+export interface KubePort {
+  /** The context this port talks through (for messages). */
+  readonly context: string;
+  version(): Promise<{ major: string; minor: string; gitVersion: string }>;
+  listServiceAccounts(): Promise<ServiceAccountObject[]>;
+  listPods(): Promise<PodObject[]>;
+  listDeployments(): Promise<WorkloadObject[]>;
+  listReplicaSets(): Promise<WorkloadObject[]>;
+  listStatefulSets(): Promise<WorkloadObject[]>;
+  listDaemonSets(): Promise<WorkloadObject[]>;
+  listJobs(): Promise<WorkloadObject[]>;
+  listCronJobs(): Promise<WorkloadObject[]>;
+  listNodes(): Promise<NodeObject[]>;
+}
+
+/** Everything the collector reads through. EKS is regional; IAM and STS are not (for podid). */
+export interface ScanPorts {
+  sts: StsPort;
+  iam: IamPort;
+  eks(region: string): EksPort;
+  kube(context: string): KubePort;
+}

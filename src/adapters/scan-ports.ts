@@ -1,0 +1,13 @@
+/**
+ * The composition of the scan's ports: AWS (EKS per region, IAM, STS) and one Kubernetes port
+ * per kubeconfig context. Both SDKs load here, lazily, on first use by a command.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createAwsPorts, type AwsOptions } from './aws.js';
+import { kubePortFactory, type KubeOptions } from './kube.js';
+import type { ScanPorts } from './ports.js';
+
+export async function createScanPorts(opts: { aws: AwsOptions; kubeconfig: KubeConfig; kube?: KubeOptions }): Promise<ScanPorts> {
+  const [aws, kube] = await Promise.all([createAwsPorts(opts.aws), kubePortFactory(opts.kubeconfig, opts.kube)]);
+  return { sts: aws.sts, iam: aws.iam, eks: aws.eks, kube };
+}

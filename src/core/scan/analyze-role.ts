@@ -1,0 +1,192 @@
+/**
+ * The role behind an IRSA annotation: its ARN (parsed strictly), whether it exists and is
+ * readable, whether it is in another account, what its trust policy grants this service
+ * account today, and how long the policy becomes once podid adds the Pod Identity statement.
+ * ARN parsing, trust matching and IAM's length measure come from core/arn, core/trust and
+ * core/policy; this module only turns their results into findings.
+ */
+import { parseRoleArn } from '../arn.js';
+import type { ArnIssue, RoleArn } from '../arn.js';
+import { addPodIdentityTrust, parsePolicy, policyLength } from '../policy/index.js';
+import type { TrustPolicy } from '../policy/index.js';
+import { analyzeTrust } from '../trust.js';
+import type { TrustAnalysis } from '../trust.js';
+import type { Finding, RoleRef, TrustReport } from './inventory.js';
+import type { ClusterSnapshot, FleetSnapshot, RoleSnapshot } from './snapshot.js';
+import { finding, isFindingCode } from './findings.js';
+import type { FindingCode } from './findings.js';
+
+export interface RoleAnalysis {
+  role: RoleRef;
+  /** The parsed ARN when usable. */
+  parsed: RoleArn | null;
+  trust: TrustReport;
+  findings: Finding[];
+}
+
+export interface RoleContext {
+  cluster: ClusterSnapshot;
+  namespace: string;
+  serviceAccount: string;
+  /** The annotation value as written. */
+  annotation: string;
+  audience: string | null;
+  roles: FleetSnapshot['roles'];
+  limit: number;
+  /**
+   * Every scanned cluster (of the role's account) whose service accounts use this role: podid
+   * adds them all to the one Pod Identity statement, so the length after is measured for all.
+   */
+  clustersUsingRole: readonly string[];
+}
+
+/** Looks a role up by its normalised ARN, falling back to the ARN as written. */
+export function lookupRole(roles: FleetSnapshot['roles'], normalised: string, written: string): RoleSnapshot | undefined {
+  return roles[normalised] ?? roles[written] ?? roles[written.trim()];
+}
+
+function unknownTrust(limit: number): TrustReport {
+  return { irsa: 'unknown', irsaStatements: [], podIdentity: 'unknown', length: null, lengthAfter: null, limit };
+}
+
+export function analyzeRole(ctx: RoleContext): RoleAnalysis {
+  const { cluster, annotation, limit } = ctx;
+  const result = parseRoleArn(annotation, { region: cluster.region });
+  if (!result.ok) {
+    return {
+      role: { arn: annotation.trim() === '' ? annotation : annotation.trim(), account: null, name: null, path: null, state: 'invalid', crossAccount: false },
+      parsed: null,
+      trust: unknownTrust(limit),
+      findings: result.issues.map(arnFinding),
+    };
+  }
+
+  const parsed = result.arn;
+  const findings = result.findings.map(arnFinding);
+  const crossAccount = parsed.account !== cluster.account;
+  const snap = lookupRole(ctx.roles, parsed.arn, annotation);
+  const state: RoleRef['state'] = snap?.state ?? 'unreadable';
+  const role: RoleRef = { arn: parsed.arn, account: parsed.account, name: parsed.name, path: parsed.path, state, crossAccount };
+
+  if (crossAccount) {
+    findings.push(finding('ROLE_CROSS_ACCOUNT', { role: parsed.arn, roleAccount: parsed.account, clusterAccount: cluster.account, readable: state === 'found' }));
+  } else if (state === 'missing') {
+    findings.push(finding('ROLE_NOT_FOUND', { role: parsed.arn, detail: snap?.error ?? null }));
+  } else if (state === 'unreadable') {
+    findings.push(finding('ROLE_UNREADABLE', { role: parsed.arn, detail: snap?.error ?? 'the scan did not fetch it' }));
+  }
+  if (snap?.state !== 'found') return { role, parsed, trust: unknownTrust(limit), findings };
+
+  if (snap.trustPolicy === null) {
+    if (snap.error !== null) findings.push(finding('TRUST_POLICY_INVALID', { role: parsed.arn, detail: snap.error }));
+    return { role, parsed, trust: unknownTrust(limit), findings };
+  }
+  let policy: TrustPolicy;
+  try {
+    policy = parsePolicy(snap.trustPolicy);
+  } catch (err) {
+    findings.push(finding('TRUST_POLICY_INVALID', { role: parsed.arn, detail: err instanceof Error ? err.message : String(err) }));
+    return { role, parsed, trust: unknownTrust(limit), findings };
+  }
+
+  const trust = analyzePolicy(ctx, parsed, crossAccount, policy, findings);
+  return { role, parsed, trust, findings };
+}
+
+type ArnFindingCode = Extract<FindingCode, `ARN_${string}`>;
+
+function isArnFindingCode(code: string): code is ArnFindingCode {
+  return code.startsWith('ARN_') && isFindingCode(code);
+}
+
+function arnFinding(issue: ArnIssue): Finding {
+  // parseRoleArn's codes are part of the catalogue (a unit test checks it); its hint is the more specific fix.
+  if (!isArnFindingCode(issue.code)) throw new Error(`parseRoleArn returned ${issue.code}, which is not in the findings catalogue`);
+  return finding(issue.code, { message: issue.message }, issue.hint);
+}
+
+function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean, policy: TrustPolicy, findings: Finding[]): TrustReport {
+  const { cluster, namespace, serviceAccount, limit } = ctx;
+  const subject = {
+    partition: cluster.partition,
+    clusterAccount: cluster.account,
+    clusterArn: cluster.arn,
+    oidcIssuer: cluster.oidcIssuer,
+    namespace,
+    serviceAccount,
+    ...(ctx.audience === null ? {} : { audience: ctx.audience }),
+  };
+  const analysis = analyzeTrust(policy, subject);
+  // Cross-account IRSA trusts an OIDC provider created in the role's own account.
+  const irsa = crossAccount ? analyzeTrust(policy, { ...subject, clusterAccount: parsed.account }) : analysis;
+
+  const irsaReport = irsaFindings(irsa, parsed.arn, cluster, findings);
+  const podIdentity = podIdentityFindings(analysis, parsed.arn, crossAccount, findings);
+
+  const length = policyLength(policy);
+  let lengthAfter: number | null = null;
+  if (!crossAccount) {
+    try {
+      const clusterArns = ctx.clustersUsingRole.includes(cluster.arn) ? ctx.clustersUsingRole : [...ctx.clustersUsingRole, cluster.arn];
+      lengthAfter = policyLength(addPodIdentityTrust(policy, { partition: cluster.partition, clusterAccount: cluster.account, clusterArns }).policy);
+    } catch {
+      // An edit podid would refuse (e.g. a malformed cluster ARN) has no length to report.
+      lengthAfter = null;
+    }
+  }
+  if (length > limit || (lengthAfter !== null && lengthAfter > limit)) {
+    findings.push(finding('TRUST_POLICY_TOO_LARGE', { role: parsed.arn, length, lengthAfter, limit }));
+  }
+  return { irsa: irsaReport.irsa, irsaStatements: irsaReport.statements, podIdentity, length, lengthAfter, limit };
+}
+
+const SUB_RANK = { exact: 0, wildcard: 1, unconstrained: 2, none: 3 } as const;
+
+function irsaFindings(a: TrustAnalysis, role: string, cluster: ClusterSnapshot, findings: Finding[]): { irsa: TrustReport['irsa']; statements: number[] } {
+  const admitting = a.irsaStatements.filter((s) => s.admits === 'yes');
+  if (!a.grantsIrsa) {
+    findings.push(finding('TRUST_NO_IRSA_GRANT', { role, reason: noGrantReason(a, cluster) }));
+    return { irsa: 'none', statements: [] };
+  }
+  const best = [...admitting].sort((x, y) => SUB_RANK[x.subMatch] - SUB_RANK[y.subMatch])[0];
+  const irsa = best === undefined || best.subMatch === 'none' ? 'none' : best.subMatch;
+  if (irsa === 'wildcard') {
+    const patterns = [...new Set(admitting.filter((s) => s.subMatch === 'wildcard').flatMap((s) => s.subValues))];
+    findings.push(finding('TRUST_IRSA_WILDCARD', { role, patterns }));
+  } else if (irsa === 'unconstrained') {
+    findings.push(finding('TRUST_IRSA_UNCONSTRAINED', { role }));
+  }
+  return { irsa, statements: admitting.map((s) => s.index) };
+}
+
+function noGrantReason(a: TrustAnalysis, cluster: ClusterSnapshot): string {
+  if (cluster.oidcIssuer === null) return 'the cluster has no OIDC issuer';
+  if (a.denies.some((d) => d.blocks === 'irsa' && d.certain)) return `a Deny statement blocks it (statement ${a.denies.filter((d) => d.blocks === 'irsa').map((d) => d.index).join(', ')})`;
+  if (a.irsaStatements.length === 0) return `no statement trusts this cluster's OIDC provider ${a.providerArn ?? ''}`.trimEnd();
+  if (a.irsaStatements.some((s) => s.admits === 'unknown')) {
+    const keys = [...new Set(a.irsaStatements.flatMap((s) => s.unknownConditionKeys))];
+    return `it depends on conditions podid cannot evaluate (${keys.join(', ')})`;
+  }
+  if (a.irsaStatements.some((s) => s.subMatch !== 'none' && s.audMatch === 'present-mismatch')) return 'the aud condition does not admit the token audience';
+  const subs = [...new Set(a.irsaStatements.flatMap((s) => s.subValues))];
+  return `the sub condition admits ${subs.length === 0 ? 'other service accounts' : subs.join(', ')}, not ${a.subject}`;
+}
+
+function podIdentityFindings(a: TrustAnalysis, role: string, crossAccount: boolean, findings: Finding[]): TrustReport['podIdentity'] {
+  const statements = a.podIdentityStatements;
+  const unconditioned = statements.filter((s) => s.unconditioned);
+  if (unconditioned.length > 0) findings.push(finding('TRUST_POD_IDENTITY_UNCONDITIONED', { role, statements: unconditioned.map((s) => s.index) }));
+  // A cross-account role is the association's target: it trusts the source role, not pods.eks.
+  if (!crossAccount) {
+    const denied = a.denies.filter((d) => d.blocks === 'pod-identity' && d.certain);
+    if (denied.length > 0) findings.push(finding('TRUST_POD_IDENTITY_DENIED', { role, statements: denied.map((d) => d.index) }));
+  }
+  if (unconditioned.length > 0) return 'unconditioned';
+  if (statements.some((s) => s.admitsCluster)) {
+    if (!crossAccount && a.grantsPodIdentity) findings.push(finding('TRUST_POD_IDENTITY_PRESENT', { role }));
+    return 'admits-cluster';
+  }
+  if (statements.length === 0) return 'none';
+  if (!crossAccount) findings.push(finding('TRUST_POD_IDENTITY_OTHER_CLUSTERS', { role, clusters: [...new Set(statements.flatMap((s) => s.scopedClusters))] }));
+  return 'other-clusters';
+}

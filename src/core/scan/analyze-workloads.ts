@@ -1,0 +1,162 @@
+/**
+ * Which workloads use a service account, how many of their pods run on IRSA vs Pod Identity,
+ * and where they run. Pods are the truth for counts (a Deployment's pods are found through its
+ * ReplicaSets, a CronJob's through its Jobs); templates add what has no pod yet: a Fargate
+ * profile that would schedule the next pod, or a Windows nodeSelector.
+ */
+import type { Finding, WorkloadReport } from './inventory.js';
+import type { ClusterSnapshot, FargateProfileSnapshot, NodeObject, PodObject, WorkloadObject } from './snapshot.js';
+import { finding } from './findings.js';
+
+type Placement = WorkloadReport['runsOn'][number];
+const PLACEMENT_ORDER: readonly Placement[] = ['ec2', 'auto', 'fargate', 'windows'];
+
+export interface WorkloadAnalysis {
+  workloads: WorkloadReport[];
+  pods: WorkloadReport['pods'];
+  findings: Finding[];
+}
+
+interface Entry {
+  kind: WorkloadReport['kind'];
+  name: string;
+  pods: { irsa: number; podIdentity: number; none: number };
+  runsOn: Set<Placement>;
+  /** Why each blocking placement was concluded, for the finding's message. */
+  why: Map<Placement, string[]>;
+  /** Owner of a pod whose controller podid does not know (e.g. an Argo Rollout). */
+  foreignOwner: string | null;
+}
+
+/** Fargate selectors accept `*` and `?` wildcards in the namespace and label values. */
+function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(value);
+}
+
+export function matchingFargateProfile(profiles: readonly FargateProfileSnapshot[], namespace: string, labels: Readonly<Record<string, string>>): string | null {
+  for (const p of profiles) {
+    for (const s of p.selectors) {
+      if (!globMatch(s.namespace, namespace)) continue;
+      const ok = Object.entries(s.labels).every(([k, v]) => labels[k] !== undefined && globMatch(v, labels[k]));
+      if (ok) return p.name;
+    }
+  }
+  return null;
+}
+
+function isWindowsSelector(nodeSelector: Readonly<Record<string, string>>): boolean {
+  const os = nodeSelector['kubernetes.io/os'] ?? nodeSelector['beta.kubernetes.io/os'];
+  return os?.toLowerCase() === 'windows';
+}
+
+function placementOfNode(node: NodeObject): Placement {
+  if (node.computeType === 'fargate') return 'fargate';
+  if (node.os.toLowerCase() === 'windows') return 'windows';
+  return node.computeType === 'auto' ? 'auto' : 'ec2';
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const isLive = (p: PodObject) => p.phase !== 'Succeeded' && p.phase !== 'Failed';
+
+export function analyzeWorkloads(cluster: ClusterSnapshot, namespace: string, serviceAccount: string): WorkloadAnalysis {
+  const { kube } = cluster;
+  const inNs = kube.workloads.filter((w) => w.namespace === namespace);
+  const byKey = new Map(inNs.map((w) => [`${w.kind}/${w.name}`, w]));
+  const nodes = new Map(kube.nodes.map((n) => [n.name, n]));
+
+  /**
+   * The top-level controller podid would restart: ReplicaSet -> Deployment, Job -> CronJob.
+   * `foreign` names a controller podid does not know (an Argo Rollout owning a ReplicaSet, a
+   * static pod's Node): its pods are reported one by one, as podid cannot restart them.
+   */
+  const root = (kind: string, name: string): { kind: WorkloadReport['kind']; name: string } | { foreign: string } => {
+    if (kind === 'ReplicaSet') {
+      const owner = byKey.get(`ReplicaSet/${name}`)?.owner ?? null;
+      if (owner === null) return { kind, name };
+      return owner.kind === 'Deployment' ? { kind: 'Deployment', name: owner.name } : { foreign: `${owner.kind}/${owner.name} (through ReplicaSet/${name})` };
+    }
+    if (kind === 'Job') {
+      const owner = byKey.get(`Job/${name}`)?.owner ?? null;
+      return owner?.kind === 'CronJob' ? { kind: 'CronJob', name: owner.name } : { kind, name };
+    }
+    if (kind === 'Deployment' || kind === 'StatefulSet' || kind === 'DaemonSet' || kind === 'CronJob') return { kind, name };
+    return { foreign: `${kind}/${name}` };
+  };
+
+  const entries = new Map<string, Entry>();
+  const entry = (kind: WorkloadReport['kind'], name: string): Entry => {
+    const key = `${kind}/${name}`;
+    let e = entries.get(key);
+    if (e === undefined) {
+      e = { kind, name, pods: { irsa: 0, podIdentity: 0, none: 0 }, runsOn: new Set(), why: new Map(), foreignOwner: null };
+      entries.set(key, e);
+    }
+    return e;
+  };
+  const place = (e: Entry, where: Placement, why: string) => {
+    e.runsOn.add(where);
+    if (where === 'fargate' || where === 'windows') e.why.set(where, [...(e.why.get(where) ?? []), why]);
+  };
+
+  // Workloads whose template names the service account, even with no pod yet. Completed Jobs
+  // and ReplicaSets (their Deployment is listed itself; old revisions hold no pods) are skipped.
+  for (const w of inNs) {
+    if (w.serviceAccount !== serviceAccount) continue;
+    if (w.kind === 'ReplicaSet' || (w.kind === 'Job' && (!w.active || w.owner !== null))) continue;
+    templatePlacement(cluster, w, entry(w.kind, w.name), place);
+  }
+
+  const jobPods = new Map<Entry, number>();
+  for (const pod of kube.pods) {
+    if (pod.namespace !== namespace || pod.serviceAccount !== serviceAccount || !isLive(pod)) continue;
+    const r = pod.owner === null ? null : root(pod.owner.kind, pod.owner.name);
+    const e = r === null || 'foreign' in r ? entry('Pod', pod.name) : entry(r.kind, r.name);
+    if (r !== null && 'foreign' in r) e.foreignOwner = r.foreign;
+    if (pod.owner?.kind === 'Job') jobPods.set(e, (jobPods.get(e) ?? 0) + 1);
+    e.pods[pod.identity === 'pod-identity' ? 'podIdentity' : pod.identity]++;
+
+    const node = pod.nodeName === null ? undefined : nodes.get(pod.nodeName);
+    if (node !== undefined) {
+      const where = placementOfNode(node);
+      place(e, where, where === 'fargate' ? `pod ${pod.name} on Fargate node ${node.name}` : `pod ${pod.name} on node ${node.name}`);
+    } else {
+      // Not scheduled yet: the Fargate admission decides from the namespace and labels.
+      const profile = matchingFargateProfile(cluster.fargateProfiles, namespace, pod.labels);
+      if (profile !== null) place(e, 'fargate', `Fargate profile ${profile} selects pod ${pod.name}`);
+    }
+  }
+
+  const workloads: WorkloadReport[] = [];
+  const findings: Finding[] = [];
+  const total = { irsa: 0, podIdentity: 0, none: 0 };
+  const sorted = [...entries.values()].sort((a, b) => cmp(a.kind, b.kind) || cmp(a.name, b.name));
+  for (const e of sorted) {
+    const label = `${e.kind} ${namespace}/${e.name}`;
+    workloads.push({ kind: e.kind, namespace, name: e.name, pods: { ...e.pods }, runsOn: PLACEMENT_ORDER.filter((p) => e.runsOn.has(p)) });
+    total.irsa += e.pods.irsa;
+    total.podIdentity += e.pods.podIdentity;
+    total.none += e.pods.none;
+    if (e.runsOn.has('fargate')) findings.push(finding('WORKLOAD_ON_FARGATE', { workload: label, why: summarise(e.why.get('fargate')) }));
+    if (e.runsOn.has('windows')) findings.push(finding('WORKLOAD_ON_WINDOWS', { workload: label, why: summarise(e.why.get('windows')) }));
+    if (e.kind === 'Pod') findings.push(finding('POD_NOT_RESTARTABLE', { pod: `${namespace}/${e.name}`, owner: e.foreignOwner }));
+    const running = jobPods.get(e) ?? 0;
+    if (running > 0) findings.push(finding('JOB_RUNNING', { workload: label, pods: running }));
+  }
+  return { workloads, pods: total, findings };
+}
+
+function summarise(reasons: readonly string[] | undefined): string {
+  const r = [...new Set(reasons ?? [])];
+  return r.length <= 2 ? r.join('; ') : `${r.slice(0, 2).join('; ')} and ${r.length - 2} more`;
+}
+
+/** Placement implied by a workload's pod template: a Fargate profile selecting it, a Windows nodeSelector. */
+function templatePlacement(cluster: ClusterSnapshot, w: WorkloadObject, e: Entry, place: (e: Entry, where: Placement, why: string) => void): void {
+  // DaemonSet pods are never scheduled on Fargate, whatever the profiles select.
+  if (w.kind !== 'DaemonSet') {
+    const profile = matchingFargateProfile(cluster.fargateProfiles, w.namespace, w.templateLabels);
+    if (profile !== null) place(e, 'fargate', `Fargate profile ${profile} selects its pods`);
+  }
+  if (isWindowsSelector(w.nodeSelector)) place(e, 'windows', 'nodeSelector kubernetes.io/os=windows');
+}

@@ -1,0 +1,220 @@
+/**
+ * `analyzeFleet`: the scan's judgement. A FleetSnapshot (raw facts the adapters read) in, an
+ * Inventory (verdicts and findings, the documented JSON output and the planner's input) out.
+ * Pure and deterministic: no I/O, the clock is passed in, and every list is sorted (clusters by
+ * ARN, service accounts by cluster/namespace/name, add-ons by cluster/name), so the same
+ * snapshot always gives byte-identical JSON.
+ */
+import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
+import { parseRoleArn } from '../arn.js';
+import type { AddonReport, ClusterReport, Finding, Inventory, InventorySummary, ServiceAccountReport, Severity } from './inventory.js';
+import { INVENTORY_SCHEMA_VERSION, VERDICTS } from './inventory.js';
+import type { AddonSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from './snapshot.js';
+import { analyzeRole } from './analyze-role.js';
+import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
+import { analyzeWorkloads } from './analyze-workloads.js';
+import { finding, sortFindings } from './findings.js';
+import { analyzeCluster } from './readiness.js';
+
+const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
+
+/**
+ * Where EKS installs the service accounts of add-ons that use IRSA. podIdentityConfiguration
+ * names the service account but not its namespace, and versions without Pod Identity support
+ * name nothing, so the well-known ones are listed here; others default to kube-system.
+ */
+const ADDON_SERVICE_ACCOUNTS: Readonly<Record<string, { namespace: string; names: readonly string[] }>> = {
+  'vpc-cni': { namespace: 'kube-system', names: ['aws-node'] },
+  'aws-ebs-csi-driver': { namespace: 'kube-system', names: ['ebs-csi-controller-sa'] },
+  'aws-efs-csi-driver': { namespace: 'kube-system', names: ['efs-csi-controller-sa'] },
+  'aws-mountpoint-s3-csi-driver': { namespace: 'kube-system', names: ['s3-csi-driver-sa'] },
+  'amazon-cloudwatch-observability': { namespace: 'amazon-cloudwatch', names: ['cloudwatch-agent'] },
+};
+
+export interface AnalyzeOptions {
+  now: Date;
+  toolVersion?: string;
+}
+
+function irsaAddons(c: ClusterSnapshot): AddonSnapshot[] {
+  return c.addons.filter((a) => a.serviceAccountRoleArn !== null);
+}
+
+function addonServiceAccounts(a: AddonSnapshot): { namespace: string; names: string[] } {
+  const known = ADDON_SERVICE_ACCOUNTS[a.name];
+  const names = [...new Set([...(a.podIdentityConfiguration ?? []).map((p) => p.serviceAccount), ...(known?.names ?? [])])];
+  return { namespace: known?.namespace ?? 'kube-system', names };
+}
+
+function addonOf(c: ClusterSnapshot, sa: ServiceAccountObject): AddonSnapshot | null {
+  return irsaAddons(c).find((a) => {
+    const owned = addonServiceAccounts(a);
+    return owned.namespace === sa.namespace && owned.names.includes(sa.name);
+  }) ?? null;
+}
+
+/** Normalised role ARN -> ARNs of the scanned clusters (in the role's account) whose SAs use it. */
+function clustersByRole(snapshot: FleetSnapshot): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of snapshot.clusters) {
+    for (const sa of c.kube.serviceAccounts) {
+      const raw = sa.annotations[ROLE_ARN_ANNOTATION];
+      if (raw === undefined) continue;
+      const parsed = parseRoleArn(raw, { region: c.region });
+      if (!parsed.ok || parsed.arn.account !== c.account) continue;
+      const list = out.get(parsed.arn.arn) ?? [];
+      if (!list.includes(c.arn)) out.set(parsed.arn.arn, [...list, c.arn].sort());
+    }
+  }
+  return out;
+}
+
+const sameArn = (a: string | null | undefined, b: string | null | undefined) => a != null && b != null && a.toLowerCase() === b.toLowerCase();
+
+type Draft = Omit<ServiceAccountReport, 'verdict'>;
+
+function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleClusters: Map<string, string[]>): Draft {
+  const ann = sa.annotations;
+  const audience = ann[AUDIENCE_ANNOTATION] ?? null;
+  const stsRegional = ann[STS_REGIONAL_ENDPOINTS_ANNOTATION] ?? null;
+  const tokenExpiration = ann[TOKEN_EXPIRATION_ANNOTATION] ?? null;
+
+  const normalised = parseRoleArn(annotation, { region: c.region });
+  const role = analyzeRole({
+    cluster: c,
+    namespace: sa.namespace,
+    serviceAccount: sa.name,
+    annotation,
+    audience,
+    roles: snapshot.roles,
+    limit: snapshot.trustPolicyLimit,
+    clustersUsingRole: normalised.ok ? (roleClusters.get(normalised.arn.arn) ?? [c.arn]) : [c.arn],
+  });
+  const findings: Finding[] = [...role.findings];
+
+  if (audience !== null && audience !== DEFAULT_AUDIENCE) findings.push(finding('ANNOTATION_AUDIENCE', { audience }));
+  if (stsRegional !== null) findings.push(finding('ANNOTATION_STS_REGIONAL_ENDPOINTS', { value: stsRegional }));
+  if (tokenExpiration !== null) findings.push(finding('ANNOTATION_TOKEN_EXPIRATION', { value: tokenExpiration }));
+
+  const addon = addonOf(c, sa);
+  if (addon !== null) {
+    findings.push(finding('ADDON_SERVICE_ACCOUNT', { addon: addon.name }));
+    if (addon.podIdentityConfiguration === null) findings.push(finding('ADDON_VERSION_UNSUPPORTED', { addon: addon.name, version: addon.version }));
+  }
+
+  // One association per namespace/service account (EKS refuses a second).
+  const assoc = c.associations.find((a) => a.namespace === sa.namespace && a.serviceAccount === sa.name) ?? null;
+  let association: ServiceAccountReport['association'] = { state: 'none', associationId: null, roleArn: null, ownerArn: null };
+  if (assoc !== null) {
+    // With role chaining the annotated (cross-account) role is the association's target.
+    const same = sameArn(assoc.roleArn, role.role.arn) || sameArn(assoc.targetRoleArn, role.role.arn);
+    association = { state: same ? 'same-role' : 'other-role', associationId: assoc.associationId, roleArn: assoc.targetRoleArn ?? assoc.roleArn, ownerArn: assoc.ownerArn };
+    findings.push(
+      same
+        ? finding('ASSOCIATION_EXISTS', { id: assoc.associationId, role: role.role.arn })
+        : finding('ASSOCIATION_CONFLICT', { id: assoc.associationId, associated: assoc.targetRoleArn ?? assoc.roleArn, annotated: role.role.arn }),
+    );
+  }
+
+  const usage = analyzeWorkloads(c, sa.namespace, sa.name);
+  findings.push(...usage.findings);
+  const { pods } = usage;
+  const live = pods.irsa + pods.podIdentity + pods.none;
+  if (live === 0) findings.push(finding('SA_NO_PODS', { workloads: usage.workloads.length }));
+  if (association.state === 'same-role' && pods.irsa + pods.none > 0) findings.push(finding('PODS_NEED_RESTART', { irsa: pods.irsa, none: pods.none }));
+  else if (association.state === 'none' && pods.none > 0) findings.push(finding('PODS_WITHOUT_CREDENTIALS', { pods: pods.none }));
+
+  return {
+    cluster: c.arn,
+    namespace: sa.namespace,
+    name: sa.name,
+    roleArn: annotation,
+    role: role.role,
+    annotations: { audience, stsRegionalEndpoints: stsRegional, tokenExpiration },
+    trust: role.trust,
+    association,
+    workloads: usage.workloads,
+    pods,
+    addon: addon?.name ?? null,
+    findings,
+  };
+}
+
+function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn: string, carried: Finding | null): AddonReport {
+  const findings: Finding[] = [];
+  const supportsPodIdentity = a.podIdentityConfiguration !== null;
+  if (!supportsPodIdentity) findings.push(finding('ADDON_VERSION_UNSUPPORTED', { addon: a.name, version: a.version }));
+  if (a.status !== 'ACTIVE') findings.push(finding('ADDON_NOT_ACTIVE', { addon: a.name, status: a.status }));
+  if (a.podIdentityAssociations.length > 0) findings.push(finding('ADDON_MIGRATED', { addon: a.name, associations: a.podIdentityAssociations.length }));
+  if (carried !== null) findings.push(carried);
+  const sorted = sortFindings(findings);
+  return {
+    cluster: c.arn,
+    name: a.name,
+    version: a.version,
+    serviceAccountRoleArn,
+    serviceAccount: a.podIdentityConfiguration?.[0]?.serviceAccount ?? addonServiceAccounts(a).names[0] ?? null,
+    supportsPodIdentity,
+    verdict: addonVerdict(sorted, a.podIdentityAssociations.length),
+    findings: sorted,
+  };
+}
+
+function summarise(clusters: readonly ClusterReport[], sas: readonly ServiceAccountReport[], addons: readonly AddonReport[]): InventorySummary {
+  const byVerdict = Object.fromEntries(VERDICTS.map((v) => [v, sas.filter((s) => s.verdict === v).length])) as InventorySummary['byVerdict'];
+  const all = [...clusters, ...sas, ...addons].flatMap((x) => x.findings);
+  const count = (s: Severity) => all.filter((f) => f.severity === s).length;
+  return {
+    clusters: clusters.length,
+    serviceAccounts: sas.length,
+    addons: addons.length,
+    byVerdict,
+    findings: { error: count('error'), warning: count('warning'), info: count('info') },
+  };
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inventory {
+  const roleClusters = clustersByRole(snapshot);
+  const clusters: ClusterReport[] = [];
+  const serviceAccounts: ServiceAccountReport[] = [];
+  const addons: AddonReport[] = [];
+
+  for (const c of [...snapshot.clusters].sort((a, b) => compare(a.arn, b.arn))) {
+    const drafts: Draft[] = [];
+    for (const sa of c.kube.serviceAccounts) {
+      const annotation = sa.annotations[ROLE_ARN_ANNOTATION];
+      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleClusters));
+    }
+    // Every SA without an association needs one (directly, or through UpdateAddon for add-ons).
+    const planned = drafts.filter((d) => d.association.state === 'none').length;
+    const report = analyzeCluster(c, snapshot.nodeRoles, planned);
+    clusters.push(report);
+
+    const carried = clusterFinding(report);
+    for (const d of drafts) {
+      const findings = sortFindings(carried === null ? d.findings : [...d.findings, carried]);
+      serviceAccounts.push({ ...d, verdict: serviceAccountVerdict({ ...d, findings }), findings });
+    }
+    for (const a of c.addons) {
+      if (a.serviceAccountRoleArn !== null) addons.push(addonReport(c, a, a.serviceAccountRoleArn, carried));
+    }
+  }
+
+  serviceAccounts.sort((a, b) => compare(a.cluster, b.cluster) || compare(a.namespace, b.namespace) || compare(a.name, b.name));
+  addons.sort((a, b) => compare(a.cluster, b.cluster) || compare(a.name, b.name));
+
+  return {
+    schemaVersion: INVENTORY_SCHEMA_VERSION,
+    generatedAt: opts.now.toISOString(),
+    ...(opts.toolVersion === undefined ? {} : { toolVersion: opts.toolVersion }),
+    source: 'live',
+    caller: { account: snapshot.caller.account, arn: snapshot.caller.arn },
+    trustPolicyLimit: snapshot.trustPolicyLimit,
+    clusters,
+    serviceAccounts,
+    addons,
+    summary: summarise(clusters, serviceAccounts, addons),
+  };
+}

@@ -1,0 +1,367 @@
+/**
+ * The catalogue of every finding `podid scan` can report. A code is a promise to users (CI
+ * allowlists, SARIF rule ids and scripts key on it), so codes never change meaning; each one is
+ * documented in docs/findings.md (a unit test keeps the two in step). Severity is fixed per
+ * code so that the verdict rules stay simple and predictable: an `error` blocks, a `warning`
+ * degrades `ready` to `ready-with-warnings`, an `info` never changes a verdict.
+ */
+import type { Finding, Severity } from './inventory.js';
+
+interface FindingDef<A> {
+  readonly severity: Severity;
+  /** A short name for tables and SARIF rules. */
+  readonly title: string;
+  /** The default fix; a builder may pass a more specific one. */
+  readonly fix: string;
+  readonly message: (args: A) => string;
+}
+
+function def<A>(severity: Severity, title: string, fix: string, message: (args: A) => string): FindingDef<A> {
+  return { severity, title, fix, message };
+}
+
+/** ARN problems are reported by `parseRoleArn` with their own message (and sometimes a hint). */
+type Issue = { message: string };
+const issueMessage = (a: Issue): string => a.message;
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+const list = (items: readonly string[], max = 5): string =>
+  items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+
+const DEFS = {
+  // --- Cluster readiness ---------------------------------------------------------------------
+  CLUSTER_VERSION_UNSUPPORTED: def(
+    'error',
+    'Kubernetes version too old',
+    'upgrade the cluster to Kubernetes 1.24 or later (EKS Pod Identity does not exist below it)',
+    (a: { version: string }) => `Kubernetes ${a.version} is below 1.24, the first version EKS Pod Identity supports`,
+  ),
+  CLUSTER_PLATFORM_VERSION_UNSUPPORTED: def(
+    'error',
+    'EKS platform version too old',
+    'wait for EKS to roll the platform version forward, or upgrade the cluster to the next Kubernetes version',
+    (a: { version: string; platformVersion: string; minimum: string }) =>
+      `platform version ${a.platformVersion} of Kubernetes ${a.version} is below ${a.minimum}, the first one with EKS Pod Identity`,
+  ),
+  CLUSTER_VERSION_UNKNOWN: def(
+    'warning',
+    'Cluster version not recognised',
+    'check the Kubernetes and platform versions by hand against docs/findings.md',
+    (a: { version: string; platformVersion: string }) =>
+      `cannot compare Kubernetes ${JSON.stringify(a.version)} platform ${JSON.stringify(a.platformVersion)} with the Pod Identity minimums`,
+  ),
+  CLUSTER_NOT_ACTIVE: def(
+    'warning',
+    'Cluster not ACTIVE',
+    'wait until the cluster is ACTIVE before migrating',
+    (a: { status: string }) => `the cluster is ${a.status}; associations and add-on updates may be refused until it is ACTIVE`,
+  ),
+  CLUSTER_REGION_UNSUPPORTED: def(
+    'error',
+    'Pod Identity unavailable in this region',
+    'keep IRSA on this cluster: EKS Pod Identity is not available in the China regions',
+    (a: { region: string; partition: string }) => `EKS Pod Identity is not available in ${a.region} (partition ${a.partition})`,
+  ),
+  CLUSTER_NO_OIDC_ISSUER: def(
+    'info',
+    'No OIDC issuer',
+    'nothing to do for Pod Identity; note that IRSA annotations cannot work on this cluster today',
+    (_: Record<string, never>) => 'the cluster has no OIDC issuer, so no IRSA annotation on it can work today',
+  ),
+  AGENT_MISSING: def(
+    'warning',
+    'Pod Identity agent not installed',
+    'install the eks-pod-identity-agent add-on (podid migrate --install-agent does it)',
+    (a: { nodes: number; autoMode: boolean }) =>
+      a.autoMode
+        ? `Auto Mode's built-in agent covers only Auto Mode nodes; ${plural(a.nodes, 'other Linux node')} have no eks-pod-identity-agent`
+        : 'the eks-pod-identity-agent add-on is not installed: pods cannot get Pod Identity credentials',
+  ),
+  AGENT_NOT_ACTIVE: def(
+    'error',
+    'Pod Identity agent add-on not ACTIVE',
+    'repair the eks-pod-identity-agent add-on (aws eks describe-addon shows its health issues) until it is ACTIVE',
+    (a: { status: string; version: string }) => `the eks-pod-identity-agent add-on ${a.version} is ${a.status}, not ACTIVE`,
+  ),
+  AGENT_NOT_READY: def(
+    'error',
+    'Pod Identity agent not running on every node',
+    'find why the kube-system/eks-pod-identity-agent DaemonSet pods are not running there (taints, resources, hostNetwork ports 80 and 2703)',
+    (a: { ready: number; total: number; missing: readonly string[] }) =>
+      `the eks-pod-identity-agent runs on ${a.ready} of ${plural(a.total, 'Linux node')}; none on ${list(a.missing)}`,
+  ),
+  NODE_ROLE_MISSING_PERMISSION: def(
+    'error',
+    'Node role cannot assume roles for pods',
+    'attach AmazonEKSWorkerNodePolicy to the node role, or allow eks-auth:AssumeRoleForPodIdentity in one of its policies',
+    (a: { role: string; nodegroups: readonly string[] }) =>
+      `node role ${a.role} (node groups ${list(a.nodegroups)}) does not allow eks-auth:AssumeRoleForPodIdentity`,
+  ),
+  NODE_ROLE_UNCHECKED: def(
+    'warning',
+    'Node role permission not checked',
+    'let the scan read the node role (iam:GetRole, iam:ListAttachedRolePolicies, iam:ListRolePolicies, iam:GetRolePolicy, iam:GetPolicyVersion) or check eks-auth:AssumeRoleForPodIdentity by hand',
+    (a: { role: string; nodegroups: readonly string[]; detail: string }) =>
+      `could not tell whether node role ${a.role} (node groups ${list(a.nodegroups)}) allows eks-auth:AssumeRoleForPodIdentity: ${a.detail}`,
+  ),
+  ASSOCIATION_QUOTA_EXCEEDED: def(
+    'warning',
+    'Association quota would be exceeded',
+    'migrate in batches (-n/--service-account), delete unused associations, or share one service account between workloads',
+    (a: { existing: number; planned: number; quota: number }) =>
+      `${plural(a.existing, 'existing association')} plus ${a.planned} planned exceed the quota of ${a.quota} per cluster`,
+  ),
+  CLUSTER_BLOCKED: def(
+    'error',
+    'Cluster not ready',
+    'fix the cluster findings first (see the cluster in this report)',
+    (a: { cluster: string; codes: readonly string[] }) => `cluster ${a.cluster} is blocked: ${a.codes.join(', ')}`,
+  ),
+  CLUSTER_HAS_WARNINGS: def(
+    'warning',
+    'Cluster has warnings',
+    'review the cluster findings (see the cluster in this report)',
+    (a: { cluster: string; codes: readonly string[] }) => `cluster ${a.cluster} has warnings: ${a.codes.join(', ')}`,
+  ),
+
+  // --- Role ARN (from parseRoleArn) ----------------------------------------------------------
+  ARN_WHITESPACE: def('warning', 'Role ARN has whitespace', 'remove the whitespace from the annotation; podid uses the trimmed value', issueMessage),
+  ARN_NOT_AN_ARN: def('error', 'Role annotation is not an ARN', 'write the full role ARN, e.g. arn:aws:iam::111122223333:role/my-role', issueMessage),
+  ARN_MALFORMED: def('error', 'Role ARN malformed', 'fix the annotation to arn:<partition>:iam::<account>:role/<name>', issueMessage),
+  ARN_NOT_A_ROLE: def('error', 'ARN is not a role', 'annotate with the IAM role ARN, not a user, instance profile or session ARN', issueMessage),
+  ARN_BAD_ACCOUNT: def('error', 'Role ARN account invalid', 'an account ID is exactly 12 digits', issueMessage),
+  ARN_BAD_NAME: def('error', 'Role name or path invalid', 'role names are 1-64 characters of letters, digits and +=,.@_-', issueMessage),
+  ARN_PARTITION_MISMATCH: def('error', 'Role ARN in the wrong partition', "use the partition of the cluster's region (aws, aws-cn, aws-us-gov)", issueMessage),
+  ARN_HAS_PATH: def('info', 'Role has a path', 'nothing to do: pod identity associations accept role ARNs with paths', issueMessage),
+
+  // --- Role and trust policy -----------------------------------------------------------------
+  ROLE_NOT_FOUND: def(
+    'error',
+    'Role does not exist',
+    'create the role or correct the annotation (IRSA is broken for this service account today)',
+    (a: { role: string; detail: string | null }) => `role ${a.role} does not exist${a.detail === null ? '' : ` (${a.detail})`}`,
+  ),
+  ROLE_UNREADABLE: def(
+    'error',
+    'Role cannot be read',
+    'allow iam:GetRole on the role for the identity running podid',
+    (a: { role: string; detail: string | null }) => `cannot read role ${a.role}${a.detail === null ? '' : `: ${a.detail}`}`,
+  ),
+  ROLE_CROSS_ACCOUNT: def(
+    'warning',
+    'Cross-account role',
+    'pass --cross-account-source-role: podid then creates the association with a role of the cluster account and this role as targetRoleArn (role chaining); this role must trust that source role',
+    (a: { role: string; roleAccount: string; clusterAccount: string; readable: boolean }) =>
+      `role ${a.role} is in account ${a.roleAccount}, not the cluster account ${a.clusterAccount}; an association needs a role of the cluster account and this one as its target${a.readable ? '' : ' (podid could not read it from here)'}`,
+  ),
+  TRUST_POLICY_INVALID: def(
+    'error',
+    'Trust policy unreadable',
+    'fix the trust policy (IAM would reject it) before migrating; podid will not edit a policy it cannot parse',
+    (a: { role: string; detail: string }) => `the trust policy of ${a.role} cannot be analysed: ${a.detail}`,
+  ),
+  TRUST_NO_IRSA_GRANT: def(
+    'warning',
+    'Trust policy does not grant IRSA',
+    'IRSA is already broken for this service account: check whether it needs AWS access at all; the migration gives it working Pod Identity credentials',
+    (a: { role: string; reason: string }) => `the trust policy of ${a.role} does not let this service account use IRSA through this cluster: ${a.reason}`,
+  ),
+  TRUST_IRSA_WILDCARD: def(
+    'info',
+    'IRSA trust uses a wildcard',
+    'nothing to do: podid creates one association per service account; other service accounts the pattern admits need their own',
+    (a: { role: string; patterns: readonly string[] }) => `the trust policy of ${a.role} admits this service account through a pattern (${list(a.patterns)})`,
+  ),
+  TRUST_IRSA_UNCONSTRAINED: def(
+    'info',
+    'IRSA trust has no subject condition',
+    'nothing to do for the move; the OIDC statement admits every service account of the cluster and should be removed once migrated (podid finalize)',
+    (a: { role: string }) => `the trust policy of ${a.role} lets every service account of the cluster assume it (no :sub condition)`,
+  ),
+  TRUST_POD_IDENTITY_PRESENT: def(
+    'info',
+    'Pod Identity trust already present',
+    'nothing to do: the role already trusts pods.eks.amazonaws.com for this cluster',
+    (a: { role: string }) => `the trust policy of ${a.role} already admits EKS Pod Identity from this cluster`,
+  ),
+  TRUST_POD_IDENTITY_OTHER_CLUSTERS: def(
+    'info',
+    'Pod Identity trust for other clusters',
+    'nothing to do: podid adds this cluster to the existing statement or appends a scoped one',
+    (a: { role: string; clusters: readonly string[] }) =>
+      `the trust policy of ${a.role} trusts EKS Pod Identity only for ${a.clusters.length === 0 ? 'conditions podid cannot prove for this cluster' : list(a.clusters)}`,
+  ),
+  TRUST_POD_IDENTITY_UNCONDITIONED: def(
+    'warning',
+    'Over-broad Pod Identity trust',
+    'scope the statement with StringEquals aws:SourceAccount and ArnEquals aws:SourceArn (the cluster ARNs); as it is, any cluster in any account can use this role through an association',
+    (a: { role: string; statements: readonly number[] }) =>
+      `the trust policy of ${a.role} trusts pods.eks.amazonaws.com without conditions (statement ${a.statements.join(', ')})`,
+  ),
+  TRUST_POD_IDENTITY_DENIED: def(
+    'error',
+    'Pod Identity denied by the trust policy',
+    'remove or narrow the Deny statement; no Allow podid adds can override it',
+    (a: { role: string; statements: readonly number[] }) => `a Deny in the trust policy of ${a.role} (statement ${a.statements.join(', ')}) blocks EKS Pod Identity from this cluster`,
+  ),
+  TRUST_POLICY_TOO_LARGE: def(
+    'error',
+    'Trust policy would exceed the length quota',
+    'raise the "Role trust policy length" quota (Service Quotas L-C07B4B0D) and pass --trust-policy-limit, split the role per workload, or drop stale OIDC statements of deleted clusters',
+    (a: { role: string; length: number; lengthAfter: number | null; limit: number }) =>
+      a.lengthAfter === null || a.lengthAfter === a.length
+        ? `the trust policy of ${a.role} is ${a.length} characters, over the limit of ${a.limit}`
+        : `the trust policy of ${a.role} would grow from ${a.length} to ${a.lengthAfter} characters with the Pod Identity statement, over the limit of ${a.limit}`,
+  ),
+
+  // --- Association ---------------------------------------------------------------------------
+  ASSOCIATION_EXISTS: def(
+    'info',
+    'Association exists',
+    'nothing to do: the pod identity association for this role exists',
+    (a: { id: string; role: string }) => `pod identity association ${a.id} already binds this service account to ${a.role}`,
+  ),
+  ASSOCIATION_CONFLICT: def(
+    'error',
+    'Association for another role',
+    'decide which role is right: delete the association or change the annotation; EKS allows one association per service account',
+    (a: { id: string; associated: string; annotated: string }) =>
+      `pod identity association ${a.id} binds this service account to ${a.associated}, but the annotation names ${a.annotated}; new pods already use ${a.associated}`,
+  ),
+
+  // --- Workloads and pods --------------------------------------------------------------------
+  WORKLOAD_ON_FARGATE: def(
+    'error',
+    'Runs on Fargate',
+    'keep IRSA for this service account, or move the workload off Fargate: EKS Pod Identity does not work on Fargate',
+    (a: { workload: string; why: string }) => `${a.workload} runs on Fargate (${a.why})`,
+  ),
+  WORKLOAD_ON_WINDOWS: def(
+    'error',
+    'Runs on Windows nodes',
+    'keep IRSA for this service account, or move the workload to Linux nodes: EKS Pod Identity does not work on Windows',
+    (a: { workload: string; why: string }) => `${a.workload} runs on Windows nodes (${a.why})`,
+  ),
+  POD_NOT_RESTARTABLE: def(
+    'info',
+    'Pod podid cannot restart',
+    'delete and re-create the pod yourself after the migration so it gets Pod Identity credentials',
+    (a: { pod: string; owner: string | null }) =>
+      a.owner === null ? `pod ${a.pod} has no controller; podid cannot restart it` : `pod ${a.pod} is owned by ${a.owner}, which podid cannot restart`,
+  ),
+  JOB_RUNNING: def(
+    'info',
+    'Job running',
+    'let the running Job finish; its pods keep IRSA credentials, the next ones get Pod Identity',
+    (a: { workload: string; pods: number }) => `${a.workload} has ${plural(a.pods, 'running pod')} that podid will not restart`,
+  ),
+  SA_NO_PODS: def(
+    'info',
+    'No pods',
+    'nothing to do: pods created after the migration get Pod Identity credentials',
+    (a: { workloads: number }) =>
+      a.workloads === 0 ? 'no workload or pod uses this service account' : `no running pod uses this service account (${plural(a.workloads, 'workload')} reference it)`,
+  ),
+  PODS_NEED_RESTART: def(
+    'warning',
+    'Pods still on IRSA',
+    'restart the workloads (podid migrate resumes with the rollout, or kubectl rollout restart) so new pods get Pod Identity credentials',
+    (a: { irsa: number; none: number }) =>
+      `the association exists but ${plural(a.irsa + a.none, 'running pod')} still ${a.irsa + a.none === 1 ? 'has' : 'have'} ${a.none === 0 ? 'IRSA credentials' : `IRSA or no injected credentials (${a.irsa} IRSA, ${a.none} none)`}`,
+  ),
+  PODS_WITHOUT_CREDENTIALS: def(
+    'info',
+    'Pods without injected credentials',
+    'nothing to do before the migration; the pods were created before the annotation (or the webhook skipped them) and the rollout replaces them',
+    (a: { pods: number }) => `${plural(a.pods, 'running pod')} of this service account ${a.pods === 1 ? 'has' : 'have'} neither IRSA nor Pod Identity credentials`,
+  ),
+
+  // --- Other IRSA annotations ----------------------------------------------------------------
+  ANNOTATION_AUDIENCE: def(
+    'warning',
+    'Custom token audience',
+    'check that nothing relies on the custom audience (e.g. a non-STS token consumer); Pod Identity has no audience setting',
+    (a: { audience: string }) => `eks.amazonaws.com/audience is ${JSON.stringify(a.audience)}; Pod Identity credentials have no audience`,
+  ),
+  ANNOTATION_STS_REGIONAL_ENDPOINTS: def(
+    'info',
+    'STS regional endpoints annotation',
+    'nothing to do: Pod Identity credentials come from the node-local agent; remove the annotation after the migration',
+    (a: { value: string }) => `eks.amazonaws.com/sts-regional-endpoints is ${JSON.stringify(a.value)}; it has no effect under Pod Identity`,
+  ),
+  ANNOTATION_TOKEN_EXPIRATION: def(
+    'info',
+    'Token expiration annotation',
+    'nothing to do: the SDKs refresh Pod Identity credentials before they expire; remove the annotation after the migration',
+    (a: { value: string }) => `eks.amazonaws.com/token-expiration is ${JSON.stringify(a.value)}; Pod Identity credentials have their own expiry and ignore it`,
+  ),
+
+  // --- EKS add-ons ---------------------------------------------------------------------------
+  ADDON_SERVICE_ACCOUNT: def(
+    'info',
+    'Belongs to an EKS add-on',
+    'nothing to do: podid migrates it with UpdateAddon (podIdentityAssociations), not a direct association',
+    (a: { addon: string }) => `this service account belongs to the ${a.addon} add-on`,
+  ),
+  ADDON_VERSION_UNSUPPORTED: def(
+    'error',
+    'Add-on version without Pod Identity',
+    'upgrade the add-on to a version whose DescribeAddonConfiguration lists podIdentityConfiguration, then migrate',
+    (a: { addon: string; version: string }) => `add-on ${a.addon} ${a.version} does not support Pod Identity`,
+  ),
+  ADDON_NOT_ACTIVE: def(
+    'warning',
+    'Add-on not ACTIVE',
+    'repair the add-on before migrating it: UpdateAddon may be refused or fail',
+    (a: { addon: string; status: string }) => `add-on ${a.addon} is ${a.status}, not ACTIVE`,
+  ),
+  ADDON_MIGRATED: def(
+    'info',
+    'Add-on uses Pod Identity',
+    'nothing to do; remove serviceAccountRoleArn from the add-on when you no longer need IRSA',
+    (a: { addon: string; associations: number }) => `add-on ${a.addon} already has ${plural(a.associations, 'pod identity association')}`,
+  ),
+} as const;
+
+type Defs = typeof DEFS;
+export type FindingCode = keyof Defs;
+export type FindingArgs<C extends FindingCode> = Parameters<Defs[C]['message']>[0];
+
+export interface FindingSpec {
+  readonly code: FindingCode;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly fix: string;
+}
+
+/** Every code with its severity, title and default fix (what docs/findings.md documents). */
+export const FINDINGS: { readonly [C in FindingCode]: FindingSpec & { readonly code: C } } = Object.fromEntries(
+  Object.entries(DEFS).map(([code, d]) => [code, { code, severity: d.severity, title: d.title, fix: d.fix }]),
+) as { readonly [C in FindingCode]: FindingSpec & { readonly code: C } };
+
+export const FINDING_CODES: readonly FindingCode[] = Object.keys(DEFS) as FindingCode[];
+
+export function isFindingCode(code: string): code is FindingCode {
+  return Object.hasOwn(DEFS, code);
+}
+
+/** Builds a finding from the catalogue; `fix` overrides the default with a more specific one. */
+export function finding<C extends FindingCode>(code: C, args: FindingArgs<C>, fix?: string): Finding {
+  const d = DEFS[code] as FindingDef<FindingArgs<C>>;
+  return { code, severity: d.severity, message: d.message(args), fix: fix ?? d.fix };
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/** Most severe first; within a severity, the order the analysis found them (stable sort). */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+}
+
+export function worstSeverity(findings: readonly Finding[]): Severity | null {
+  let worst: Severity | null = null;
+  for (const f of findings) {
+    if (worst === null || SEVERITY_RANK[f.severity] < SEVERITY_RANK[worst]) worst = f.severity;
+  }
+  return worst;
+}

@@ -1,0 +1,204 @@
+/** The collector over in-memory ports: policy evaluation, scoping, caching, bounded parallelism. */
+import { describe, expect, it } from 'vitest';
+import type { EksPort, IamPort, KubePort, ScanPorts } from '../../src/adapters/ports.js';
+import { PodidError, UsageError } from '../../src/core/errors.js';
+import { collectFleet, decideNodeRole, globMatch, policyEffectOn, sameEndpoint } from '../../src/core/scan/collect.js';
+import type { RoleSnapshot, ServiceAccountObject } from '../../src/core/scan/snapshot.js';
+
+const doc = (...Statement: object[]) => ({ Version: '2012-10-17', Statement });
+
+describe('policyEffectOn eks-auth:AssumeRoleForPodIdentity', () => {
+  const A = 'eks-auth:AssumeRoleForPodIdentity';
+  it.each([
+    [doc({ Effect: 'Allow', Action: 'eks-auth:AssumeRoleForPodIdentity', Resource: '*' }), 'allow'],
+    [doc({ Effect: 'Allow', Action: ['ec2:Describe*', 'EKS-AUTH:assumeroleforpodidentity'], Resource: '*' }), 'allow'],
+    [doc({ Effect: 'Allow', Action: 'eks-auth:*', Resource: '*' }), 'allow'],
+    [doc({ Effect: 'Allow', Action: '*', Resource: '*' }), 'allow'],
+    [doc({ Effect: 'Allow', Action: 'eks-auth:AssumeRole?orPodIdentity', Resource: '*' }), 'allow'],
+    [doc({ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }), 'allow'],
+    [doc({ Effect: 'Allow', NotAction: ['eks-auth:*'], Resource: '*' }), 'none'],
+    [doc({ Effect: 'Allow', Action: 'eks:*', Resource: '*' }), 'none'],
+    [doc({ Effect: 'Allow', Action: '*', Resource: '*' }, { Effect: 'Deny', Action: 'eks-auth:*', Resource: '*' }), 'deny'],
+    [doc({ Effect: 'Allow', Action: '*', Resource: '*' }, { Effect: 'Deny', Action: 'eks-auth:*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }), 'allow'],
+    [{ Version: '2012-10-17', Statement: { Effect: 'Allow', Action: 'eks-auth:AssumeRoleForPodIdentity', Resource: '*' } }, 'allow'],
+    [{}, 'none'],
+    [null, 'none'],
+  ])('%j -> %s', (document, expected) => {
+    expect(policyEffectOn(document, A)).toBe(expected);
+  });
+
+  it('globMatch escapes regex characters', () => {
+    expect(globMatch('a.b', 'axb')).toBe(false);
+    expect(globMatch('a.*', 'a.b')).toBe(true);
+  });
+});
+
+describe('decideNodeRole', () => {
+  const arn = 'arn:aws:iam::111122223333:role/node';
+  it('names the granting policy', () => {
+    expect(decideNodeRole(arn, [{ source: 'p1', document: doc({ Effect: 'Allow', Action: 's3:*', Resource: '*' }) }, { source: 'p2', document: doc({ Effect: 'Allow', Action: 'eks-auth:*', Resource: '*' }) }])).toEqual({
+      arn,
+      allowsAssumeRoleForPodIdentity: true,
+      detail: 'allowed by p2',
+    });
+  });
+  it('is false when nothing grants it', () => {
+    expect(decideNodeRole(arn, [{ source: 'p1', document: doc({ Effect: 'Allow', Action: 's3:*', Resource: '*' }) }]).allowsAssumeRoleForPodIdentity).toBe(false);
+  });
+  it('a deny anywhere wins', () => {
+    const r = decideNodeRole(arn, [
+      { source: 'allow', document: doc({ Effect: 'Allow', Action: '*', Resource: '*' }) },
+      { source: 'deny', document: doc({ Effect: 'Deny', Action: 'eks-auth:AssumeRoleForPodIdentity', Resource: '*' }) },
+    ]);
+    expect(r).toMatchObject({ allowsAssumeRoleForPodIdentity: false });
+    expect(r.detail).toContain('deny');
+  });
+});
+
+describe('sameEndpoint', () => {
+  it.each([
+    ['https://ABC.gr7.us-east-1.eks.amazonaws.com', 'https://abc.gr7.us-east-1.eks.amazonaws.com/', true],
+    ['https://abc.example.com:443', 'https://abc.example.com', true],
+    ['http://127.0.0.1:1/k8s/a/b/c', 'http://127.0.0.1:1/k8s/a/b/c//', true],
+    ['http://127.0.0.1:1/k8s/a/b/prod', 'http://127.0.0.1:1/k8s/a/b/staging', false],
+    ['https://a.example.com', 'https://b.example.com', false],
+  ])('%s vs %s', (a, b, same) => {
+    expect(sameEndpoint(a, b)).toBe(same);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// collectFleet over fakes
+
+const ACCOUNT = '111122223333';
+const sa = (namespace: string, name: string, role?: string): ServiceAccountObject => ({
+  namespace, name, uid: `${namespace}-${name}`, resourceVersion: '1', annotations: role === undefined ? {} : { 'eks.amazonaws.com/role-arn': role },
+});
+
+function fakePorts(opts: { nodeRoleDenied?: boolean } = {}) {
+  const calls: string[] = [];
+  let inFlight = 0;
+  let peak = 0;
+  const track = async <T>(name: string, value: T): Promise<T> => {
+    calls.push(name);
+    inFlight += 1;
+    peak = Math.max(peak, inFlight);
+    await new Promise((r) => setImmediate(r));
+    inFlight -= 1;
+    return value;
+  };
+  const clusters: Record<string, { sas: ServiceAccountObject[] }> = {
+    a: { sas: [sa('shop', 'cart', 'arn:aws:iam::111122223333:role/shared'), sa('ops', 'dns', ' arn:aws:iam::111122223333:role/dns '), sa('ops', 'bad', 'not-an-arn')] },
+    b: { sas: [sa('shop', 'cart', 'arn:aws:iam::111122223333:role/shared'), sa('x', 'other', 'arn:aws:iam::999999999999:role/foreign')] },
+  };
+  const eks: EksPort = {
+    listClusters: () => track('eks:ListClusters', Object.keys(clusters)),
+    describeCluster: (name) =>
+      track('eks:DescribeCluster', { name, arn: `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/${name}`, version: '1.30', platformVersion: 'eks.9', status: 'ACTIVE', endpoint: `https://${name}.example.com`, oidcIssuer: null, autoMode: false }),
+    listAddons: () => track('eks:ListAddons', ['vpc-cni']),
+    describeAddon: (_c, name) => track('eks:DescribeAddon', { name, version: 'v1', status: 'ACTIVE', arn: 'addon-arn', serviceAccountRoleArn: 'arn:aws:iam::111122223333:role/cni', podIdentityAssociations: [] }),
+    describeAddonConfiguration: () => track('eks:DescribeAddonConfiguration', null),
+    listNodegroups: () => track('eks:ListNodegroups', ['ng']),
+    describeNodegroup: (_c, name) => track('eks:DescribeNodegroup', { name, nodeRole: 'arn:aws:iam::111122223333:role/node', amiType: 'AL2023_x86_64_STANDARD', status: 'ACTIVE' }),
+    listFargateProfiles: () => track('eks:ListFargateProfiles', []),
+    describeFargateProfile: () => Promise.reject(new Error('unexpected')),
+    listPodIdentityAssociations: () => track('eks:ListPodIdentityAssociations', [{ associationId: 'a-1', associationArn: 'arn-1', namespace: 'ops', serviceAccount: 'dns', ownerArn: null }]),
+    describePodIdentityAssociation: (_c, id) => track('eks:DescribePodIdentityAssociation', { associationId: id, associationArn: 'arn-1', namespace: 'ops', serviceAccount: 'dns', roleArn: 'arn:aws:iam::111122223333:role/dns', targetRoleArn: null, ownerArn: null }),
+  };
+  const iam: IamPort = {
+    getRole: (arn) => track(`iam:GetRole ${arn}`, { arn, state: 'found', trustPolicy: { Version: '2012-10-17', Statement: [] }, error: null } satisfies RoleSnapshot),
+    listAttachedRolePolicies: async (arn) => {
+      if (opts.nodeRoleDenied) throw new PodidError('AWS_ACCESS_DENIED', 'iam:ListAttachedRolePolicies was denied');
+      return track(`iam:ListAttachedRolePolicies ${arn}`, [{ arn: 'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy', name: 'AmazonEKSWorkerNodePolicy' }]);
+    },
+    listRolePolicies: (arn) => track(`iam:ListRolePolicies ${arn}`, []),
+    getRolePolicy: () => Promise.reject(new Error('unexpected')),
+    getPolicyDocument: (arn) => track(`iam:GetPolicy ${arn}`, doc({ Effect: 'Allow', Action: ['ec2:DescribeInstances', 'eks-auth:AssumeRoleForPodIdentity'], Resource: '*' })),
+  };
+  const kube = (context: string): KubePort => {
+    const c = clusters[context]!;
+    return {
+      context,
+      version: () => track('k8s:version', { major: '1', minor: '30', gitVersion: 'v1.30.0' }),
+      listServiceAccounts: () => track(`k8s:${context}:sa`, c.sas),
+      listPods: () => track(`k8s:${context}:pods`, [{ namespace: 'shop', name: 'p', serviceAccount: 'cart', nodeName: 'n', phase: 'Running', owner: null, identity: 'irsa' as const, labels: {} }]),
+      listDeployments: () => track(`k8s:${context}:deploy`, []),
+      listReplicaSets: () => track(`k8s:${context}:rs`, []),
+      listStatefulSets: () => track(`k8s:${context}:sts`, []),
+      listDaemonSets: () => track(`k8s:${context}:ds`, []),
+      listJobs: () => track(`k8s:${context}:jobs`, []),
+      listCronJobs: () => track(`k8s:${context}:cj`, []),
+      listNodes: () => track(`k8s:${context}:nodes`, [{ name: 'n', os: 'linux', computeType: 'ec2' as const, nodegroup: 'ng' }]),
+    };
+  };
+  const ports: ScanPorts = { sts: { getCallerIdentity: () => track('sts', { account: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci` }) }, iam, eks: () => eks, kube };
+  return { ports, calls, peak: () => peak };
+}
+
+const targets = [
+  { context: 'a', server: 'https://a.example.com/', clusterName: 'a', region: 'us-east-1' },
+  { context: 'b', server: 'https://B.example.com', clusterName: 'b', region: 'us-east-1' },
+];
+
+describe('collectFleet', () => {
+  it('fetches each role and policy once per run, skips non-ARNs, marks other accounts unreadable', async () => {
+    const f = fakePorts();
+    const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048 });
+    expect(snap.clusters.map((c) => c.name)).toEqual(['a', 'b']);
+    expect(Object.keys(snap.roles)).toEqual([
+      'arn:aws:iam::111122223333:role/cni',
+      'arn:aws:iam::111122223333:role/dns',
+      'arn:aws:iam::111122223333:role/shared',
+      'arn:aws:iam::999999999999:role/foreign',
+    ]);
+    expect(snap.roles['arn:aws:iam::999999999999:role/foreign']).toMatchObject({ state: 'unreadable' });
+    expect(f.calls.filter((c) => c.startsWith('iam:GetRole'))).toHaveLength(3);
+    expect(f.calls.filter((c) => c.startsWith('iam:GetPolicy'))).toHaveLength(1);
+    expect(f.calls.filter((c) => c.startsWith('iam:ListAttachedRolePolicies'))).toHaveLength(1);
+    expect(snap.nodeRoles['arn:aws:iam::111122223333:role/node']).toEqual({
+      arn: 'arn:aws:iam::111122223333:role/node',
+      allowsAssumeRoleForPodIdentity: true,
+      detail: 'allowed by arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
+    });
+    expect(f.calls.filter((c) => c === 'k8s:a:sa')).toHaveLength(1);
+    expect(f.calls).not.toContain('k8s:version');
+  });
+
+  it('bounds parallelism fleet-wide', async () => {
+    const f = fakePorts();
+    await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, concurrency: 3 });
+    expect(f.peak()).toBeLessThanOrEqual(3);
+    expect(f.peak()).toBeGreaterThan(1);
+  });
+
+  it('records a node role whose policies cannot be read instead of failing', async () => {
+    const f = fakePorts({ nodeRoleDenied: true });
+    const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048 });
+    expect(snap.nodeRoles['arn:aws:iam::111122223333:role/node']).toMatchObject({ allowsAssumeRoleForPodIdentity: null, detail: expect.stringContaining('denied') });
+  });
+
+  it('scopes by namespace and service account after one list, and reads only scoped roles', async () => {
+    const f = fakePorts();
+    const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, serviceAccounts: ['shop/cart'] });
+    for (const c of snap.clusters) expect(c.kube.serviceAccounts.map((s) => `${s.namespace}/${s.name}`)).toEqual(['shop/cart']);
+    // Add-on roles are cluster facts and stay; roles of out-of-scope SAs and associations are not read.
+    expect(Object.keys(snap.roles)).toEqual(['arn:aws:iam::111122223333:role/cni', 'arn:aws:iam::111122223333:role/shared']);
+    // Associations are all kept (the quota check counts them), even out of scope.
+    expect(snap.clusters[0]!.associations).toHaveLength(1);
+    await expect(collectFleet(targets, f.ports, { trustPolicyLimit: 2048, serviceAccounts: ['cart'] })).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('refuses a context whose server is another endpoint', async () => {
+    const f = fakePorts();
+    const err = await collectFleet([{ ...targets[0]!, server: 'https://b.example.com' }], f.ports, { trustPolicyLimit: 2048 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).code).toBe('CONTEXT_ENDPOINT_MISMATCH');
+    expect(f.calls.some((c) => c.startsWith('k8s:'))).toBe(false);
+  });
+
+  it('scans a cluster reached through two contexts once', async () => {
+    const f = fakePorts();
+    const snap = await collectFleet([targets[0]!, { ...targets[0]!, context: 'alias' }], f.ports, { trustPolicyLimit: 2048 });
+    expect(snap.clusters).toHaveLength(1);
+  });
+});
