@@ -1,0 +1,174 @@
+/**
+ * The migration plan is data: a versioned, serialisable document (`podid migrate --dry-run
+ * --out plan.json`) that the renderers show, Terraform export reads, and `podid migrate
+ * --apply` executes step by step. Every step carries a fingerprint of the inputs it was planned
+ * from, so apply can refuse a stale plan (Terraform's "saved plan is stale").
+ */
+import type { JsonObject } from '../json.js';
+import type { Finding } from '../scan/inventory.js';
+
+export const PLAN_SCHEMA_VERSION = 1;
+export const PLAN_KIND = 'podid-migration-plan';
+
+export interface MigrationPlan {
+  kind: typeof PLAN_KIND;
+  schemaVersion: typeof PLAN_SCHEMA_VERSION;
+  createdAt: string;
+  toolVersion: string;
+  /** The identity the plan was made with; apply warns when it differs. */
+  caller: { account: string; arn: string };
+  options: PlanOptions;
+  clusters: PlanCluster[];
+  /** In execution order: agent installs, trust updates, associations, add-on updates, restart batches. */
+  steps: PlanStep[];
+  /** What the plan will not do, and why. */
+  blocked: BlockedItem[];
+  /** Workloads podid cannot restart (bare Pods, running Jobs) or need not (CronJobs), with advice. */
+  manual: ManualItem[];
+  summary: PlanSummary;
+}
+
+export interface PlanOptions {
+  installAgent: boolean;
+  restart: boolean;
+  maxConcurrentRollouts: number;
+  crossAccountSourceRole: string | null;
+  /** The selection the plan was made for (scan flags plus --role). */
+  selection: { contexts: string[]; namespaces: string[]; serviceAccounts: string[]; roles: string[] };
+  trustPolicyLimit: number;
+}
+
+export interface PlanCluster {
+  arn: string;
+  name: string;
+  account: string;
+  region: string;
+  context: string | null;
+  endpoint: string;
+}
+
+/** sha256 (hex) of the canonical JSON of the input a step depends on. */
+export type Fingerprint = string;
+
+interface StepBase {
+  /** Stable within a plan: `trust:<roleArn>`, `assoc:<clusterArn>/<ns>/<sa>`, ... */
+  id: string;
+  /** Steps that must succeed first. */
+  dependsOn: string[];
+}
+
+/** CreateAddon eks-pod-identity-agent (only with --install-agent). */
+export interface InstallAgentStep extends StepBase {
+  kind: 'install-agent';
+  cluster: string;
+  addonName: 'eks-pod-identity-agent';
+  /** null: the default version EKS picks for the cluster. */
+  addonVersion: string | null;
+  /** Fingerprint of "the add-on is absent". */
+  fingerprint: Fingerprint;
+}
+
+/** UpdateAssumeRolePolicy: add (or extend) the pods.eks.amazonaws.com statement; nothing else changes. */
+export interface UpdateTrustStep extends StepBase {
+  kind: 'update-trust';
+  roleArn: string;
+  roleName: string;
+  /** Cluster ARNs this change admits. */
+  clusters: string[];
+  change: 'added-statement' | 'extended-statement';
+  /** Index of the added or extended statement in `after.Statement`. */
+  statementIndex: number;
+  before: JsonObject;
+  after: JsonObject;
+  lengthBefore: number;
+  lengthAfter: number;
+  limit: number;
+  /** Fingerprint of `before` (the trust policy as read). */
+  fingerprint: Fingerprint;
+}
+
+/** CreatePodIdentityAssociation for one ServiceAccount. */
+export interface CreateAssociationStep extends StepBase {
+  kind: 'create-association';
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  /** The role the association names: the SA's role, or for cross-account the same-account source role. */
+  roleArn: string;
+  /** Cross-account role chaining: the SA's role in the other account. */
+  targetRoleArn: string | null;
+  /** The IRSA annotation's value, for review. */
+  annotationRoleArn: string;
+  /**
+   * Cross-account only: what podid cannot apply in the other account and shows for review —
+   * the statement the target role's trust policy needs (the source role may assume and tag it),
+   * and the permission the source role needs (sts:AssumeRole + sts:TagSession on the target).
+   */
+  crossAccount: { targetTrustStatement: JsonObject; sourcePermissionStatement: JsonObject } | null;
+  /** Fingerprint of: no association for ns/sa, and the SA's resourceVersion. */
+  fingerprint: Fingerprint;
+}
+
+/** UpdateAddon with podIdentityAssociations (add-ons cannot adopt associations). */
+export interface UpdateAddonStep extends StepBase {
+  kind: 'update-addon';
+  cluster: string;
+  addonName: string;
+  addonVersion: string;
+  podIdentityAssociations: { serviceAccount: string; roleArn: string }[];
+  before: { serviceAccountRoleArn: string | null; podIdentityAssociations: string[] };
+  /** Fingerprint of the add-on's version, IRSA role and owned associations. */
+  fingerprint: Fingerprint;
+}
+
+export interface RolloutTarget {
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  namespace: string;
+  name: string;
+  /** The ServiceAccounts whose association this restart applies. */
+  serviceAccounts: string[];
+}
+
+/** Restart a batch of workloads (pod-template annotation kubectl.kubernetes.io/restartedAt). */
+export interface RestartBatchStep extends StepBase {
+  kind: 'restart-batch';
+  cluster: string;
+  /** 1-based batch number within the cluster. */
+  batch: number;
+  workloads: RolloutTarget[];
+  /** Fingerprint of the workloads' identity (uid) — a deleted-and-recreated workload is a different one. */
+  fingerprint: Fingerprint;
+}
+
+export type PlanStep = InstallAgentStep | UpdateTrustStep | CreateAssociationStep | UpdateAddonStep | RestartBatchStep;
+export type PlanStepKind = PlanStep['kind'];
+
+export interface BlockedItem {
+  /** What is blocked: a ServiceAccount, an add-on, a role, or a whole cluster. */
+  target:
+    | { kind: 'service-account'; cluster: string; namespace: string; name: string; roleArn: string }
+    | { kind: 'addon'; cluster: string; name: string }
+    | { kind: 'role'; roleArn: string }
+    | { kind: 'cluster'; cluster: string };
+  reasons: Finding[];
+}
+
+export interface ManualItem {
+  cluster: string;
+  kind: 'Pod' | 'Job' | 'CronJob' | 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  namespace: string;
+  name: string;
+  serviceAccount: string;
+  /** What the user should do: recreate the Pod, let the Job finish and rerun, nothing for CronJobs... */
+  advice: string;
+}
+
+export interface PlanSummary {
+  agentsToInstall: number;
+  rolesToUpdate: number;
+  associationsToCreate: number;
+  addonsToUpdate: number;
+  workloadsToRestart: number;
+  blocked: number;
+  manual: number;
+}
