@@ -1,13 +1,15 @@
-// `npm run demo`: start `podid sandbox` on examples/world.yaml (no AWS account needed) and show
-// the fleet it serves through unmodified AWS SDK and Kubernetes clients.
-import { spawn } from 'node:child_process';
+// `npm run demo`: start `podid sandbox` on examples/world.yaml (no AWS account needed), then run
+// podid against it exactly as a user would against a real fleet: the sandbox's env file points
+// the AWS SDK (AWS_ENDPOINT_URL, dummy keys) and the Kubernetes client (KUBECONFIG) at it.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const bin = 'bin/podid.js';
 
-const sandbox = spawn(process.execPath, ['bin/podid.js', 'sandbox', '--world', 'examples/world.yaml', '--quiet'], {
+const sandbox = spawn(process.execPath, [bin, 'sandbox', '--world', 'examples/world.yaml', '--quiet'], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -15,38 +17,31 @@ const ready = await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error('sandbox did not print its ready line within 20s')), 20_000);
   sandbox.once('exit', (code) => reject(new Error(`sandbox exited early with code ${code}`)));
   createInterface({ input: sandbox.stdout }).on('line', (line) => {
-    if (line.startsWith('ready ')) { clearTimeout(timer); resolve(Object.fromEntries(line.slice(6).split(' ').map((kv) => kv.split('=')))); }
+    if (line.startsWith('ready ')) {
+      clearTimeout(timer);
+      resolve(Object.fromEntries(line.slice(6).split(' ').map((kv) => kv.split('='))));
+    }
   });
 });
 
+const env = { ...process.env };
+for (const line of readFileSync(ready.env, 'utf8').split('\n')) {
+  const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+  if (m) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+}
+
+function run(args) {
+  console.log(`\n$ podid ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env, stdio: 'inherit' });
+  return r.status;
+}
+
+let failed = false;
 try {
-  console.log(`$ podid sandbox --world examples/world.yaml\nready endpoint=${ready.endpoint}\n`);
-  const { EKSClient, ListClustersCommand, DescribeClusterCommand, ListAddonsCommand } = await import('@aws-sdk/client-eks');
-  const k8s = await import('@kubernetes/client-node');
-  const aws = { region: 'us-east-1', endpoint: ready.endpoint, credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' } };
-  const eks = new EKSClient(aws);
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(ready.kubeconfig);
-  const { clusters = [] } = await eks.send(new ListClustersCommand({}));
-  for (const name of clusters) {
-    const { cluster } = await eks.send(new DescribeClusterCommand({ name }));
-    const { addons = [] } = await eks.send(new ListAddonsCommand({ clusterName: name }));
-    console.log(`cluster ${cluster.arn}  Kubernetes ${cluster.version} ${cluster.platformVersion}  add-ons: ${addons.join(', ')}`);
-    kc.setCurrentContext(cluster.arn);
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const sas = await core.listServiceAccountForAllNamespaces();
-    const pods = await core.listPodForAllNamespaces();
-    for (const sa of sas.items) {
-      const role = sa.metadata?.annotations?.['eks.amazonaws.com/role-arn'];
-      if (!role) continue;
-      const mine = pods.items.filter((p) => p.metadata?.namespace === sa.metadata?.namespace && p.spec?.serviceAccountName === sa.metadata?.name);
-      const env = (p) => p.spec?.containers?.flatMap((c) => c.env ?? []).map((e) => e.name) ?? [];
-      const onPi = mine.filter((p) => env(p).includes('AWS_CONTAINER_CREDENTIALS_FULL_URI')).length;
-      const onIrsa = mine.filter((p) => env(p).includes('AWS_ROLE_ARN')).length;
-      console.log(`  ${`${sa.metadata.namespace}/${sa.metadata.name}`.padEnd(36)} ${role.trim().padEnd(56)} pods: ${onIrsa} IRSA, ${onPi} Pod Identity`);
-    }
-    console.log('');
-  }
+  console.log('$ podid sandbox --world examples/world.yaml');
+  console.log(`ready endpoint=${ready.endpoint}   (set -a; . ${ready.env}; set +a  to use it yourself)`);
+  failed ||= run(['scan', '--all-contexts']) !== 0;
 } finally {
   sandbox.kill('SIGTERM');
 }
+process.exitCode = failed ? 1 : 0;

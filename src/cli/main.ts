@@ -42,7 +42,38 @@ export function buildProgram(): Command {
       await runSandbox(opts);
     });
 
+  const scan = program
+    .command('scan')
+    .description('inventory IRSA service accounts and judge whether they can move to Pod Identity (read-only)');
+  addTargetOptions(scan)
+    .option('--manifests <path...>', 'scan Kubernetes manifests offline (files, directories, - for stdin) instead of clusters')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml', 'sarif', 'junit', 'markdown']).default('table'))
+    .addOption(new Option('--fail-on <what>', 'exit 3 when findings match: any IRSA left, blocked SAs, any warning, or never').choices(['irsa', 'blocked', 'warnings', 'never']).default('never'))
+    .option('--config <path>', 'podid config with the allowlist (default: .podid.yaml when present)')
+    .action(async (opts, cmd: Command) => {
+      const { runScan } = await import('./commands/scan.js');
+      process.exitCode = await runScan({ ...opts, color: cmd.optsWithGlobals()['color'] });
+    });
+
   return program;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** kubectl's and the AWS CLI's conventions for choosing what to look at, shared by scan and migrate. */
+function addTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('--context <name>', 'kubeconfig context (repeatable; default: the current context)', collect)
+    .option('--all-contexts', 'every context in the kubeconfig')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('--cluster <name>', 'EKS cluster name behind the context (when the context does not say)')
+    .option('--region <region>', 'AWS region (default: from the context, then AWS_REGION)')
+    .option('--profile <name>', 'AWS profile from the shared config files')
+    .option('-n, --namespace <ns>', 'only this namespace (repeatable)', collect)
+    .option('-A, --all-namespaces', 'every namespace (the default)')
+    .option('--service-account <ns/name>', 'only this ServiceAccount (repeatable)', collect)
+    .option('--trust-policy-limit <n>', "IAM's role trust policy length quota, counted without whitespace", '2048')
+    .option('--concurrency <n>', 'API calls in flight at once', '8');
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,59 @@
+/**
+ * The CLI's one place for terminal concerns: colour (NO_COLOR, --no-color, TTY), progress
+ * spinners (ora, only when stderr is a TTY), and where output goes (results on stdout,
+ * progress and errors on stderr).
+ */
+import type { Palette } from '../render/palette.js';
+
+export interface Io {
+  palette: Palette;
+  /** Report progress; a spinner on a TTY, nothing otherwise. */
+  progress(message: string): void;
+  /** Stop the spinner (before printing results or errors). */
+  done(): void;
+  out(text: string): void;
+  warn(text: string): void;
+}
+
+export interface IoOptions {
+  /** commander's --no-color sets color: false. */
+  color?: boolean;
+}
+
+export function colorWanted(opts: IoOptions, env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stdout.isTTY)): boolean {
+  if (opts.color === false) return false;
+  if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
+  if (env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0') return true;
+  return isTty;
+}
+
+export async function createIo(opts: IoOptions): Promise<Io> {
+  const { plainPalette, chalkPalette } = await import('../render/palette.js');
+  let palette = plainPalette;
+  if (colorWanted(opts)) {
+    const { Chalk } = await import('chalk');
+    palette = chalkPalette(new Chalk({ level: 1 }));
+  }
+  let spinner: { text: string; stop(): unknown } | undefined;
+  const tty = Boolean(process.stderr.isTTY) && process.env['CI'] === undefined;
+  // ora loads only when there is a terminal to spin on.
+  const ora = tty ? (await import('ora')).default : undefined;
+  return {
+    palette,
+    progress(message) {
+      if (!ora) return;
+      if (spinner) spinner.text = message;
+      else spinner = ora({ text: message, stream: process.stderr }).start();
+    },
+    done() {
+      spinner?.stop();
+      spinner = undefined;
+    },
+    out(text) {
+      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+    warn(text) {
+      process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+  };
+}

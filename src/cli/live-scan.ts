@@ -1,0 +1,77 @@
+/**
+ * The live scan pipeline shared by `podid scan` and `podid migrate`: kubeconfig targets ->
+ * ports (AWS SDK and Kubernetes client, loaded lazily) -> FleetSnapshot -> Inventory.
+ */
+import type { FleetSnapshot } from '../core/scan/snapshot.js';
+import type { Inventory } from '../core/scan/inventory.js';
+import { UsageError } from '../core/errors.js';
+import type { Io } from './io.js';
+import { VERSION } from './version.js';
+
+export interface TargetFlags {
+  context?: string[];
+  allContexts?: boolean;
+  kubeconfig?: string;
+  cluster?: string;
+  region?: string;
+  profile?: string;
+  namespace?: string[];
+  allNamespaces?: boolean;
+  serviceAccount?: string[];
+  trustPolicyLimit: string;
+  concurrency: string;
+}
+
+export interface LiveScan {
+  snapshot: FleetSnapshot;
+  inventory: Inventory;
+}
+
+export function positiveInt(flag: string, raw: string, min = 1): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min) throw new UsageError('BAD_FLAG_VALUE', `${flag} ${raw}: expected a whole number of at least ${min}`, `for example ${flag} ${Math.max(min, 8)}`);
+  return n;
+}
+
+export function checkServiceAccountFlags(values: readonly string[]): string[] {
+  for (const v of values) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(v)) {
+      throw new UsageError('BAD_FLAG_VALUE', `--service-account ${v}: expected NAMESPACE/NAME`, 'for example --service-account shop/cart');
+    }
+  }
+  return [...values];
+}
+
+export async function runLiveScan(flags: TargetFlags, io: Io): Promise<LiveScan> {
+  const trustPolicyLimit = positiveInt('--trust-policy-limit', flags.trustPolicyLimit, 1);
+  const concurrency = positiveInt('--concurrency', flags.concurrency, 1);
+  const serviceAccounts = checkServiceAccountFlags(flags.serviceAccount ?? []);
+  const namespaces = flags.allNamespaces ? [] : (flags.namespace ?? []);
+
+  const { loadKubeconfig, resolveTargets } = await import('../adapters/kubeconfig.js');
+  const kc = await loadKubeconfig(flags.kubeconfig);
+  const targets = resolveTargets(kc, {
+    ...(flags.context?.length ? { contexts: flags.context } : {}),
+    ...(flags.allContexts ? { allContexts: true } : {}),
+    ...(flags.cluster ? { cluster: flags.cluster } : {}),
+    ...(flags.region ? { region: flags.region } : {}),
+  });
+  io.progress(`Scanning ${targets.length === 1 ? targets[0]!.context : `${targets.length} clusters`}`);
+
+  const { createScanPorts } = await import('../adapters/scan-ports.js');
+  const { collectFleet } = await import('../core/scan/collect.js');
+  const { analyzeFleet } = await import('../core/scan/analyze.js');
+  const ports = await createScanPorts({
+    aws: { ...(flags.profile ? { profile: flags.profile } : {}), ...((flags.region ?? targets[0]?.region) ? { region: flags.region ?? targets[0]!.region } : {}) },
+    kubeconfig: kc,
+  });
+  const snapshot = await collectFleet(targets, ports, {
+    trustPolicyLimit,
+    namespaces,
+    serviceAccounts,
+    concurrency,
+    onProgress: (msg) => io.progress(msg),
+  });
+  const inventory = analyzeFleet(snapshot, { now: new Date(), toolVersion: VERSION });
+  return { snapshot, inventory };
+}
