@@ -55,6 +55,24 @@ export function buildProgram(): Command {
       process.exitCode = await runScan({ ...opts, color: cmd.optsWithGlobals()['color'] });
     });
 
+  const migrate = program
+    .command('migrate')
+    .description('plan the move to Pod Identity: dual trust, associations, add-on updates, restarts (makes no change)');
+  addTargetOptions(migrate)
+    .option('--dry-run', 'plan and show the changes without making any (the default; applying comes in a later release)')
+    .addOption(new Option('-o, --output <format>', 'how to print the plan').choices(['text', 'json']).default('text'))
+    .option('--out <file>', 'save the plan document (JSON) for review and a later apply')
+    .option('--emit <format-and-file...>', 'also write the plan for another tool: --emit terraform FILE')
+    .option('--install-agent', 'plan the eks-pod-identity-agent add-on where it is missing')
+    .option('--no-restart', 'do not plan workload restarts (restart them yourself)')
+    .option('--max-concurrent-rollouts <n>', 'workloads restarted at once per cluster', '5')
+    .option('--cross-account-source-role <arn>', 'role of the cluster account to chain to roles in other accounts (targetRoleArn)')
+    .option('--role <arn>', 'only service accounts using this role (repeatable)', collect)
+    .action(async (opts, cmd: Command) => {
+      const { runMigrate } = await import('./commands/migrate.js');
+      process.exitCode = await runMigrate({ ...opts, color: cmd.optsWithGlobals()['color'] });
+    });
+
   return program;
 }
 

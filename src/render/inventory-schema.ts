@@ -162,6 +162,9 @@ export const InventorySchema = z.object({
   clusters: z.array(ClusterSchema),
   serviceAccounts: z.array(ServiceAccountSchema).meta({ description: 'Every service account with an eks.amazonaws.com/role-arn annotation.' }),
   addons: z.array(AddonSchema).meta({ description: 'EKS add-ons with a serviceAccountRoleArn: migrated with UpdateAddon.' }),
+  inputFindings: z.array(FindingSchema).optional().meta({
+    description: 'Findings about the inputs, not about a cluster, service account or add-on: unreadable manifests, expired .podid.yaml entries that cover nothing.',
+  }),
   summary: SummarySchema,
 }).meta({
   title: 'podid scan inventory',

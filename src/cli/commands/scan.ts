@@ -1,17 +1,19 @@
 /**
  * `podid scan`: inventory and migration readiness, live (kubeconfig contexts + AWS) or offline
- * from manifests, rendered in one of the output formats, optionally as a CI gate.
+ * from manifests, rendered in one of the output formats, and a CI gate (`--fail-on`, with the
+ * `.podid.yaml` allowlist).
  */
 import { ExitCode } from '../../core/errors.js';
+import type { FailOn } from '../../core/gate.js';
 import type { Inventory } from '../../core/scan/inventory.js';
 import type { ScanFormat } from '../../render/scan.js';
-import { createIo } from '../io.js';
-import { runLiveScan, type TargetFlags } from '../live-scan.js';
+import { createIo, type Io } from '../io.js';
+import { checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
 import { VERSION } from '../version.js';
 
 export interface ScanCliOptions extends TargetFlags {
   output: ScanFormat;
-  failOn: 'irsa' | 'blocked' | 'warnings' | 'never';
+  failOn: FailOn;
   manifests?: string[];
   config?: string;
   color?: boolean;
@@ -21,13 +23,45 @@ export const INFORMATION_URI = 'https://github.com/podid/podid';
 
 export async function runScan(opts: ScanCliOptions): Promise<number> {
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+  const now = new Date();
+  // The allowlist is read first: a bad .podid.yaml should fail before any API call.
+  const { loadConfig } = await import('../../core/config.js');
+  const config = await loadConfig(opts.config, process.cwd());
+
   let inventory: Inventory;
   try {
-    inventory = (await runLiveScan(opts, io)).inventory;
+    inventory = opts.manifests?.length ? await scanManifests(opts, now) : (await runLiveScan(opts, io)).inventory;
   } finally {
     io.done();
   }
+  const { applyAllowlist, evaluateGate } = await import('../../core/gate.js');
+  inventory = applyAllowlist(inventory, config.allowlist, now);
+
   const { renderScan } = await import('../../render/scan.js');
   io.out(renderScan(inventory, opts.output, { palette: io.palette, sarif: { informationUri: INFORMATION_URI, toolVersion: VERSION } }));
-  return ExitCode.ok;
+
+  const gate = evaluateGate(inventory, opts.failOn);
+  if (!gate.failed) return ExitCode.ok;
+  reportGate(io, opts.failOn, gate.reasons);
+  return ExitCode.gateFailed;
+}
+
+async function scanManifests(opts: ScanCliOptions, now: Date): Promise<Inventory> {
+  const { readManifests } = await import('../../adapters/manifests.js');
+  const { analyzeManifests } = await import('../../core/scan/manifests.js');
+  const docs = await readManifests(opts.manifests ?? [], {});
+  return analyzeManifests(docs, {
+    now,
+    toolVersion: VERSION,
+    namespaces: opts.allNamespaces ? [] : (opts.namespace ?? []),
+    serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
+    trustPolicyLimit: positiveInt('--trust-policy-limit', opts.trustPolicyLimit, 1),
+  });
+}
+
+function reportGate(io: Io, failOn: FailOn, reasons: readonly string[]): void {
+  const shown = reasons.slice(0, 20);
+  io.warn(`podid: gate failed (--fail-on ${failOn}): ${reasons.length} finding${reasons.length === 1 ? '' : 's'} matched`);
+  for (const r of shown) io.warn(`  ${r}`);
+  if (reasons.length > shown.length) io.warn(`  ... and ${reasons.length - shown.length} more`);
 }

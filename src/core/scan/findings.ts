@@ -321,6 +321,84 @@ const DEFS = {
     'nothing to do; remove serviceAccountRoleArn from the add-on when you no longer need IRSA',
     (a: { addon: string; associations: number }) => `add-on ${a.addon} already has ${plural(a.associations, 'pod identity association')}`,
   ),
+
+  // --- Migration plan (podid migrate: why an item is blocked) ---------------------------------
+  AGENT_REQUIRED: def(
+    'error',
+    'Pod Identity agent required',
+    'pass --install-agent (podid creates the eks-pod-identity-agent add-on first) or install the eks-pod-identity-agent add-on yourself',
+    (a: { cluster: string }) => `cluster ${a.cluster} has no eks-pod-identity-agent: pods restarted after the association would get no credentials`,
+  ),
+  CROSS_ACCOUNT_SOURCE_ROLE_REQUIRED: def(
+    'error',
+    'Cross-account role needs a source role',
+    'pass --cross-account-source-role ARN (a role of the cluster account): podid associates it with this role as targetRoleArn; this role must trust the source role (the plan shows the statement)',
+    (a: { role: string; roleAccount: string; clusterAccount: string }) =>
+      `role ${a.role} is in account ${a.roleAccount}, not the cluster account ${a.clusterAccount}; an association needs a role of the cluster account`,
+  ),
+  CROSS_ACCOUNT_SOURCE_ROLE_UNUSABLE: def(
+    'error',
+    'Cross-account source role unusable',
+    'pass --cross-account-source-role with an existing role of the cluster account whose trust policy podid can read',
+    (a: { sourceRole: string; reason: string }) => `the cross-account source role ${a.sourceRole} cannot be used: ${a.reason}`,
+  ),
+  ASSOCIATION_QUOTA_FULL: def(
+    'error',
+    'No association left in the quota',
+    'delete unused associations and migrate the rest in another run, or share one service account between workloads',
+    (a: { cluster: string; existing: number; planned: number; quota: number }) =>
+      `cluster ${a.cluster} has ${plural(a.existing, 'association')} and this plan creates ${a.planned} before this one: the quota of ${a.quota} per cluster is reached`,
+  ),
+  ADDON_ROLE_CROSS_ACCOUNT: def(
+    'error',
+    'Add-on role in another account',
+    'give the add-on a role of the cluster account: UpdateAddon podIdentityAssociations cannot chain to a role in another account',
+    (a: { addon: string; role: string; clusterAccount: string }) => `add-on ${a.addon} uses role ${a.role}, which is not in the cluster account ${a.clusterAccount}`,
+  ),
+
+  // --- Manifests mode (podid scan --manifests) -----------------------------------------------
+  IRSA_ANNOTATION: def(
+    'warning',
+    'Uses IRSA',
+    'migrate to an EKS Pod Identity association (aws_eks_pod_identity_association / eksctl podIdentityAssociations) and remove the annotation',
+    (a: { serviceAccount: string; at: string; template: string | null }) =>
+      `ServiceAccount ${a.serviceAccount} uses IRSA (eks.amazonaws.com/role-arn) at ${a.at}${a.template === null ? '' : ` (from ${a.template})`}`,
+  ),
+  IRSA_HAND_WIRED: def(
+    'warning',
+    'IRSA wired by hand',
+    "remove these variables and the projected token volume from the pod spec: the AWS SDKs try web identity before Pod Identity's container credentials, so the pod would stay on IRSA after the migration",
+    (a: { workload: string; container: string; variables: readonly string[]; at: string }) =>
+      `${a.workload} sets ${a.variables.join(' and ')} in container ${a.container} itself (hand-wired IRSA) at ${a.at}`,
+  ),
+  MANIFEST_PARSE_ERROR: def(
+    'error',
+    'Manifest cannot be read',
+    'fix the YAML (kubectl apply --dry-run=client -f FILE shows the same error), or leave the file out of --manifests',
+    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; podid could not look for IRSA annotations in it`,
+  ),
+  MANIFEST_UNRENDERED_TEMPLATE: def(
+    'warning',
+    'Manifest is an unrendered template',
+    'scan the rendered output instead: helm template RELEASE CHART | podid scan --manifests - (or kustomize build DIR | podid scan --manifests -)',
+    (a: { at: string; what: string }) => `${a.at}: ${a.what} contains unrendered template syntax ({{ }}); podid cannot tell what it renders to`,
+  ),
+
+  // --- CI gate (.podid.yaml) -----------------------------------------------------------------
+  ALLOWLIST_EXPIRED: def(
+    'warning',
+    'Allowlist entry expired',
+    'migrate what the entry covered, or extend its expires date in .podid.yaml after review',
+    (a: { entry: string; expires: string; reason: string }) =>
+      `.podid.yaml ${a.entry} (${JSON.stringify(a.reason)}) was valid until ${a.expires} and no longer applies`,
+  ),
+  ALLOWLIST_EXEMPT: def(
+    'info',
+    'Exempted by the allowlist',
+    'nothing to do until the entry expires; migrate it or extend the entry after review',
+    (a: { entry: string; expires: string; reason: string }) =>
+      `.podid.yaml ${a.entry} exempts this from the CI gate until ${a.expires}: ${a.reason}`,
+  ),
 } as const;
 
 type Defs = typeof DEFS;

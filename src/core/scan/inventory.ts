@@ -35,6 +35,12 @@ export interface Inventory {
   clusters: ClusterReport[];
   serviceAccounts: ServiceAccountReport[];
   addons: AddonReport[];
+  /**
+   * Findings about podid's inputs rather than any cluster, service account or add-on: a
+   * manifest that cannot be parsed, an expired `.podid.yaml` entry that covers nothing.
+   * Absent when there are none.
+   */
+  inputFindings?: Finding[];
   summary: InventorySummary;
 }
 

@@ -1,0 +1,214 @@
+/**
+ * Reads Kubernetes manifests for `podid scan --manifests`: files, directories (recursively),
+ * and `-` for stdin; multi-document YAML, JSON, `kind: List` (and typed `*List`) items,
+ * `helm template` output (its `# Source:` comments name the chart template) and `kustomize
+ * build` output. Every object keeps its file and 1-based line, and can tell the line of any of
+ * its entries, so findings point at the annotation itself.
+ *
+ * A file that does not parse is a ManifestProblem (a finding), never an exception: one broken
+ * file must not hide the IRSA annotations of the others. Only a path that does not exist (or
+ * cannot be read) is a usage error.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import { UsageError } from '../core/errors.js';
+import type { ManifestDoc, ManifestObject, ManifestPath } from '../core/scan/manifests.js';
+
+export interface ReadManifestsOptions {
+  /** Reads all of stdin; defaults to process.stdin. */
+  stdin?: () => Promise<string>;
+}
+
+export const STDIN_NAME = '<stdin>';
+const EXTENSIONS = ['.yaml', '.yml', '.json'];
+const SKIPPED_DIRS = new Set(['node_modules']);
+const TEMPLATE_RE = /\{\{.*?\}\}/;
+
+export async function readManifests(paths: readonly string[], opts: ReadManifestsOptions = {}): Promise<ManifestDoc[]> {
+  const files: string[] = [];
+  let readStdin = false;
+  for (const p of paths) {
+    if (p === '-') {
+      readStdin = true;
+      continue;
+    }
+    const info = await stat(p).catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError('MANIFESTS_NOT_FOUND', `--manifests ${p}: ${describeFsError(err)}`, 'pass existing files or directories, or - for stdin');
+    });
+    if (info.isDirectory()) files.push(...(await walk(p)));
+    else files.push(p);
+  }
+
+  const docs: ManifestDoc[] = [];
+  const seen = new Set<string>();
+  for (const file of files) {
+    // A file named directly and again through its directory is read once.
+    if (seen.has(file)) continue;
+    seen.add(file);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new UsageError('MANIFESTS_UNREADABLE', `--manifests ${file}: ${describeFsError(err as NodeJS.ErrnoException)}`, 'check the file permissions, or leave it out');
+    }
+    docs.push(...parseManifests(text, file));
+  }
+  if (readStdin) docs.push(...parseManifests(await (opts.stdin ?? readProcessStdin)(), STDIN_NAME));
+  return docs;
+}
+
+function describeFsError(err: NodeJS.ErrnoException): string {
+  if (err.code === 'ENOENT') return 'no such file or directory';
+  if (err.code === 'EACCES' || err.code === 'EPERM') return 'permission denied';
+  return err.message;
+}
+
+/**
+ * Every `.yaml`, `.yml` and `.json` file under `dir`, in a stable order (byte order of names at
+ * each level, so the output does not depend on the filesystem or locale). Hidden entries
+ * (`.git`, `.github`, `.podid.yaml`) and node_modules are skipped; symbolic links to
+ * directories are not followed, so a link cycle cannot loop.
+ */
+async function walk(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.') || SKIPPED_DIRS.has(e.name)) continue;
+    const path = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walk(path)));
+    else if (hasManifestExtension(e.name) && (e.isFile() || (e.isSymbolicLink() && (await stat(path).then((s) => s.isFile(), () => false))))) out.push(path);
+  }
+  return out;
+}
+
+const hasManifestExtension = (name: string) => EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext));
+
+async function readProcessStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// ---- parsing ----------------------------------------------------------------------------------
+
+/** Parses one file's text (YAML stream or JSON) into objects and problems. Pure; exported for tests. */
+export function parseManifests(text: string, file: string): ManifestDoc[] {
+  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const lineCounter = new LineCounter();
+  // Duplicate keys are tolerated (last wins, as kubectl does) rather than hiding the whole document.
+  const documents = parseAllDocuments(source, { lineCounter, uniqueKeys: false });
+  const lineAt = (offset: number) => lineCounter.linePos(offset).line;
+  const out: ManifestDoc[] = [];
+  let templateReported = false;
+
+  for (const doc of documents) {
+    const template = helmSource(doc);
+    const firstError = doc.errors[0];
+    if (firstError !== undefined) {
+      const line = firstError.linePos?.[0].line ?? lineAt(firstError.pos[0]);
+      const docText = source.slice(doc.range[0], doc.range[2]);
+      // Helm chart sources are rarely valid YAML; say what to do instead of quoting the parser.
+      const templateLine = findTemplateLine(docText);
+      if (templateLine !== null) {
+        // One finding per chart file: every document of it fails for the same reason.
+        if (templateReported) continue;
+        templateReported = true;
+        out.push({ type: 'problem', problem: 'unrendered-template', file, line: lineAt(doc.range[0]) + templateLine - 1, template, detail: 'the file' });
+      } else {
+        out.push({ type: 'problem', problem: 'parse-error', file, line, template, detail: firstLine(firstError.message) });
+      }
+      continue;
+    }
+    const contents = doc.contents;
+    if (contents === null) continue;
+    collectObjects(doc, [], contents, file, template, lineAt, out);
+  }
+  return out;
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '').trim();
+}
+
+/** 1-based line (within `text`) of the first `{{ ... }}`, if any. */
+function findTemplateLine(text: string): number | null {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => TEMPLATE_RE.test(l) && !l.trimStart().startsWith('#'));
+  return i === -1 ? null : i + 1;
+}
+
+/** `helm template` writes `# Source: chart/templates/x.yaml` before each document. */
+function helmSource(doc: Document.Parsed): string | null {
+  const comments = [doc.commentBefore, doc.contents?.commentBefore].filter((c): c is string => typeof c === 'string');
+  for (const c of comments) {
+    const m = /^\s*Source:\s*(\S.*?)\s*$/m.exec(c);
+    if (m?.[1] !== undefined) return m[1];
+  }
+  return null;
+}
+
+const isK8sObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as Record<string, unknown>)['kind'] === 'string' && typeof (v as Record<string, unknown>)['apiVersion'] === 'string';
+
+/**
+ * Adds the object at `base` (the document root, or a List item) to `out`; List items become
+ * objects of their own. Typed lists (`ServiceAccountList` from the API) omit their items' kind
+ * and apiVersion, which are then taken from the list.
+ */
+function collectObjects(doc: Document.Parsed, base: ManifestPath, node: YamlNode, file: string, template: string | null, lineAt: (offset: number) => number, out: ManifestDoc[], inherited?: { kind: string; apiVersion: string }): void {
+  const raw: unknown = node.toJSON();
+  const value = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && inherited !== undefined && (raw as Record<string, unknown>)['kind'] === undefined
+    ? { apiVersion: inherited.apiVersion, kind: inherited.kind, ...(raw as Record<string, unknown>) }
+    : raw;
+  // Not a Kubernetes object (values files, Chart.yaml, CI configs): skipped without a word.
+  if (!isK8sObject(value)) return;
+  const kind = value['kind'] as string;
+  const items = value['items'];
+  if (kind.endsWith('List') && Array.isArray(items)) {
+    const itemKind = kind === 'List' ? undefined : { kind: kind.slice(0, -'List'.length), apiVersion: value['apiVersion'] as string };
+    const seq = isMap(node) ? node.get('items', true) : undefined;
+    if (isSeq(seq)) {
+      seq.items.forEach((item, i) => {
+        if (item !== null && typeof item === 'object' && 'range' in item) collectObjects(doc, [...base, 'items', i], item as YamlNode, file, template, lineAt, out, itemKind);
+      });
+    }
+    return;
+  }
+  const object: ManifestObject = {
+    type: 'object',
+    file,
+    line: lineAt(node.range?.[0] ?? 0),
+    template,
+    value,
+    lineOf: (path) => lineOfPath(node, path, lineAt),
+  };
+  out.push(object);
+}
+
+/** The line of the entry at `path` under `root`: a map entry's key line, a sequence item's line; else the nearest ancestor's. */
+function lineOfPath(root: YamlNode, path: ManifestPath, lineAt: (offset: number) => number): number {
+  let node: unknown = root;
+  let line = lineAt((root.range ?? [0])[0]);
+  for (const key of path) {
+    if (typeof key === 'string' && isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : p.key) === key);
+      if (pair === undefined) return line;
+      const keyNode = pair.key as YamlNode | null;
+      const offset = keyNode?.range?.[0] ?? (pair.value as YamlNode | null)?.range?.[0];
+      if (offset !== undefined) line = lineAt(offset);
+      node = pair.value;
+    } else if (typeof key === 'number' && isSeq(node)) {
+      const item = node.items[key] as YamlNode | undefined;
+      if (item === undefined) return line;
+      const offset = item.range?.[0];
+      if (offset !== undefined) line = lineAt(offset);
+      node = item;
+    } else {
+      return line;
+    }
+  }
+  return line;
+}

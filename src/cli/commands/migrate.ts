@@ -1,0 +1,89 @@
+/**
+ * `podid migrate --dry-run`: scan (read-only), plan (pure), show the plan for review, and save it
+ * (`--out`) or export it to Terraform (`--emit terraform FILE`). Makes no mutating call.
+ */
+import { writeFileSync } from 'node:fs';
+import { ExitCode, UsageError } from '../../core/errors.js';
+import type { PlanOptions } from '../../core/plan/model.js';
+import { createIo } from '../io.js';
+import { checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
+import { VERSION } from '../version.js';
+
+export interface MigrateCliOptions extends TargetFlags {
+  dryRun?: boolean;
+  output: 'text' | 'json';
+  out?: string;
+  emit?: string[];
+  installAgent?: boolean;
+  restart: boolean;
+  maxConcurrentRollouts: string;
+  crossAccountSourceRole?: string;
+  role?: string[];
+  color?: boolean;
+}
+
+export function parseEmit(values: readonly string[] | undefined): { terraform: string } | undefined {
+  if (!values) return undefined;
+  if (values.length !== 2 || values[0] !== 'terraform' || !values[1]) {
+    throw new UsageError('BAD_FLAG_VALUE', `--emit ${values.join(' ')}: expected --emit terraform FILE`, 'for example --emit terraform pod-identity.tf');
+  }
+  return { terraform: values[1] };
+}
+
+const ROLE_ARN = /^arn:aws(-cn|-us-gov|-iso[a-z-]*)?:iam::\d{12}:role\/.+$/;
+
+export function checkRoleFlag(flag: string, value: string): string {
+  if (!ROLE_ARN.test(value)) {
+    throw new UsageError('BAD_FLAG_VALUE', `${flag} ${value}: expected an IAM role ARN`, `for example ${flag} arn:aws:iam::111122223333:role/name`);
+  }
+  return value;
+}
+
+export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
+  const emit = parseEmit(opts.emit);
+  const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 1);
+  const roles = (opts.role ?? []).map((r) => checkRoleFlag('--role', r));
+  const crossAccountSourceRole = opts.crossAccountSourceRole ? checkRoleFlag('--cross-account-source-role', opts.crossAccountSourceRole) : null;
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+
+  let scan;
+  try {
+    scan = await runLiveScan(opts, io);
+  } finally {
+    io.done();
+  }
+  const options: PlanOptions = {
+    installAgent: Boolean(opts.installAgent),
+    restart: opts.restart,
+    maxConcurrentRollouts,
+    crossAccountSourceRole,
+    selection: {
+      contexts: scan.snapshot.clusters.map((c) => c.context).filter((c): c is string => c !== null),
+      namespaces: opts.allNamespaces ? [] : [...(opts.namespace ?? [])],
+      serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
+      roles,
+    },
+    trustPolicyLimit: scan.snapshot.trustPolicyLimit,
+  };
+  const { planMigration } = await import('../../core/plan/plan.js');
+  const plan = planMigration({ snapshot: scan.snapshot, inventory: scan.inventory, options, now: new Date(), toolVersion: VERSION });
+
+  const { renderPlan, renderPlanJson } = await import('../../render/plan.js');
+  if (opts.out) writeOut(opts.out, renderPlanJson(plan), '--out');
+  if (emit) {
+    const { renderTerraform } = await import('../../render/terraform.js');
+    writeOut(emit.terraform, renderTerraform(plan), '--emit terraform');
+  }
+  io.out(opts.output === 'json' ? renderPlanJson(plan) : renderPlan(plan, { palette: io.palette }));
+  if (opts.out && opts.output !== 'json') io.warn(`Saved the plan to ${opts.out}.`);
+  if (emit && opts.output !== 'json') io.warn(`Wrote Terraform to ${emit.terraform}.`);
+  return ExitCode.ok;
+}
+
+function writeOut(path: string, content: string, flag: string): void {
+  try {
+    writeFileSync(path, content.endsWith('\n') ? content : `${content}\n`);
+  } catch (err) {
+    throw new UsageError('WRITE_FAILED', `${flag} ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'choose a writable path');
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * `.podid.yaml`: the CI gate's allowlist (docs/ci.md). Loaded from `--config PATH` (which must
+ * exist) or `.podid.yaml` in the working directory (optional). Validated strictly, with one-line
+ * errors that name the file and the entry, because a typo in an allowlist must not silently
+ * allow nothing (or everything): `.podid.yaml: allowlist[2].expires: expected a date YYYY-MM-DD`.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+import { isFindingCode } from './scan/findings.js';
+
+export const DEFAULT_CONFIG_FILE = '.podid.yaml';
+
+export interface AllowlistEntry {
+  /** Position in the file, for messages (`allowlist[2]`). */
+  readonly index: number;
+  /** Globs; an absent selector matches anything. `cluster` matches the cluster ARN or name. */
+  readonly cluster?: string;
+  readonly namespace?: string;
+  readonly serviceAccount?: string;
+  /** Manifests mode: a glob over the file a service account or input finding is in. */
+  readonly file?: string;
+  /** Finding codes covered; absent: every finding of the matched service accounts, and the `irsa` gate. */
+  readonly codes?: readonly string[];
+  readonly reason: string;
+  /** Last day (UTC) the entry applies, `YYYY-MM-DD`. */
+  readonly expires: string;
+}
+
+export interface PodidConfig {
+  readonly version: 1;
+  readonly allowlist: readonly AllowlistEntry[];
+  /** The file it came from, or null when there was none (the empty default). */
+  readonly path: string | null;
+}
+
+export const EMPTY_CONFIG: PodidConfig = { version: 1, allowlist: [], path: null };
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** A real calendar date: 2025-02-30 is refused, not rolled over to March. */
+export function isIsoDate(s: string): boolean {
+  const m = DATE_RE.exec(s);
+  if (m === null) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+const glob = z.string({ error: 'expected a glob (a string)' }).min(1, { error: 'expected a non-empty glob' });
+
+const EntrySchema = z.strictObject({
+  cluster: glob.optional(),
+  namespace: glob.optional(),
+  serviceAccount: glob.optional(),
+  file: glob.optional(),
+  codes: z
+    .array(
+      z.string({ error: 'expected a finding code (a string)' }).refine(isFindingCode, {
+        error: (iss) => `unknown finding code ${JSON.stringify(iss.input)} (docs/findings.md lists them)`,
+      }),
+      { error: 'expected a list of finding codes' },
+    )
+    .min(1, { error: 'expected at least one code (leave codes out to cover every finding)' })
+    .optional(),
+  reason: z.string({ error: 'expected a reason (a string)' }).refine((s) => s.trim() !== '', { error: 'expected a non-empty reason' }),
+  expires: z.string({ error: 'expected a date YYYY-MM-DD' }).refine(isIsoDate, { error: 'expected a date YYYY-MM-DD' }),
+});
+
+const ConfigSchema = z.strictObject({
+  version: z.literal(1, { error: 'expected 1 (the only config version)' }),
+  allowlist: z.array(EntrySchema, { error: 'expected a list of entries' }).optional(),
+});
+
+function pathLabel(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out === '' ? '' : '.'}${String(p)}`;
+  return out;
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = raw;
+  for (const key of path) cur = cur !== null && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[key] : undefined;
+  return cur;
+}
+
+function issueLine(issue: z.core.$ZodIssue, raw: unknown): string {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `${pathLabel([...issue.path, k])}: unknown key`).join('; ');
+  }
+  const where = pathLabel(issue.path);
+  // A missing required key is reported as such, whatever the field's own message says.
+  const message = valueAt(raw, issue.path) === undefined ? 'required' : issue.message;
+  return where === '' ? message : `${where}: ${message}`;
+}
+
+/** Parses and validates the text of a config file; `name` is how messages refer to it. Pure. */
+export function parseConfig(text: string, name: string): PodidConfig {
+  const doc = parseDocument(text, { prettyErrors: true });
+  const error = doc.errors[0];
+  if (error !== undefined) {
+    const line = error.linePos?.[0].line;
+    const detail = (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, '');
+    throw new UsageError('CONFIG_INVALID', `${name}${line === undefined ? '' : `:${line}`}: ${detail}`, 'fix the YAML (docs/ci.md describes the file)');
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UsageError('CONFIG_INVALID', `${name}: expected a mapping with version: 1 and an allowlist`, 'see docs/ci.md');
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const [first, ...rest] = parsed.error.issues;
+    const more = rest.length === 0 ? '' : ` (and ${rest.length} more ${rest.length === 1 ? 'problem' : 'problems'})`;
+    throw new UsageError('CONFIG_INVALID', `${name}: ${first === undefined ? 'invalid' : issueLine(first, raw)}${more}`, 'see docs/ci.md for the format');
+  }
+  const allowlist = (parsed.data.allowlist ?? []).map((e, index): AllowlistEntry => ({
+    index,
+    ...(e.cluster === undefined ? {} : { cluster: e.cluster }),
+    ...(e.namespace === undefined ? {} : { namespace: e.namespace }),
+    ...(e.serviceAccount === undefined ? {} : { serviceAccount: e.serviceAccount }),
+    ...(e.file === undefined ? {} : { file: e.file }),
+    ...(e.codes === undefined ? {} : { codes: e.codes }),
+    reason: e.reason.trim(),
+    expires: e.expires,
+  }));
+  return { version: 1, allowlist, path: name };
+}
+
+/**
+ * `--config PATH` (relative to `cwd`) must exist; without it, `.podid.yaml` in `cwd` is used when
+ * present, else the empty config.
+ */
+export async function loadConfig(path: string | undefined, cwd: string): Promise<PodidConfig> {
+  const name = path ?? DEFAULT_CONFIG_FILE;
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, name), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (path === undefined && code === 'ENOENT') return EMPTY_CONFIG;
+    const what = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
+    const flag = path === undefined ? name : `--config ${name}`;
+    throw new UsageError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_UNREADABLE', `${flag}: ${what}`, 'pass an existing file to --config, or leave it out to use .podid.yaml when present');
+  }
+  return parseConfig(text, name);
+}

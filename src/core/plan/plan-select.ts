@@ -1,0 +1,250 @@
+/**
+ * The planner's first half: which inventory items the plan moves, and which it must block.
+ * The scan's verdicts decide most of it (a `blocked` SA stays blocked with its error findings,
+ * `migrated` needs nothing); on top of that the plan adds what only a migration has to know:
+ * the agent (a scan warning, a plan blocker unless --install-agent), cross-account roles
+ * (need --cross-account-source-role), and the per-cluster association quota. Each candidate
+ * collects its blocking findings; the planner turns the non-empty ones into BlockedItems.
+ */
+import { parseRoleArn } from '../arn.js';
+import type { ArnIssue, RoleArn } from '../arn.js';
+import { parsePolicy } from '../policy/index.js';
+import { lookupRole } from '../scan/analyze-role.js';
+import { finding, isFindingCode } from '../scan/findings.js';
+import type { FindingCode } from '../scan/findings.js';
+import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from '../scan/inventory.js';
+import type { AddonSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from '../scan/snapshot.js';
+import type { BlockedItem, PlanOptions } from './model.js';
+
+/** Where EKS puts an add-on's service accounts when no annotated SA of it was scanned. */
+const DEFAULT_ADDON_NAMESPACE = 'kube-system';
+
+export interface ClusterContext {
+  report: ClusterReport;
+  snap: ClusterSnapshot;
+  /** No eks-pod-identity-agent: the plan installs it (--install-agent) or blocks the cluster's items. */
+  needsAgent: boolean;
+}
+
+export interface SaCandidate {
+  cluster: ClusterContext;
+  report: ServiceAccountReport;
+  object: ServiceAccountObject;
+  /** `associate`: create the association (then restart); `restart`: it exists (verdict partial), only restarts remain. */
+  mode: 'associate' | 'restart';
+  /** The role whose trust must admit the cluster: the SA's role, or the source role of a chain. null: nothing to check. */
+  trustRole: string | null;
+  /** The role the association names (the SA's role, or the cross-account source role). */
+  associationRole: string;
+  /** Cross-account: the SA's own role, the association's targetRoleArn. */
+  targetRole: string | null;
+  blockers: Finding[];
+}
+
+export interface AddonCandidate {
+  cluster: ClusterContext;
+  report: AddonReport;
+  snap: AddonSnapshot;
+  namespace: string;
+  serviceAccounts: string[];
+  /** Normalised IRSA role ARN (null when it does not parse: then it is blocked). */
+  role: string | null;
+  blockers: Finding[];
+}
+
+export interface Selection {
+  clusters: ClusterContext[];
+  serviceAccounts: SaCandidate[];
+  addons: AddonCandidate[];
+  /** Items the scan already judged blocked. */
+  blocked: BlockedItem[];
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Role ARNs compare trimmed and case-insensitively (IAM role names are unique regardless of case). */
+export function roleKey(raw: string): string {
+  const parsed = parseRoleArn(raw);
+  return (parsed.ok ? parsed.arn.arn : raw.trim()).toLowerCase();
+}
+
+interface Filter {
+  /** No namespace or service-account scoping: everything is in. */
+  unscoped: boolean;
+  serviceAccount(namespace: string, name: string): boolean;
+  role(arn: string): boolean;
+}
+
+function buildFilter(selection: PlanOptions['selection']): Filter {
+  const namespaces = new Set(selection.namespaces);
+  const accounts = new Set(selection.serviceAccounts.map((s) => s.trim()));
+  const roles = new Set(selection.roles.map(roleKey));
+  return {
+    unscoped: namespaces.size === 0 && accounts.size === 0,
+    serviceAccount: (ns, name) => (namespaces.size === 0 || namespaces.has(ns)) && (accounts.size === 0 || accounts.has(`${ns}/${name}`)),
+    role: (arn) => roles.size === 0 || roles.has(roleKey(arn)),
+  };
+}
+
+function needsAgent(c: ClusterReport): boolean {
+  // Auto Mode reports source 'auto-mode' yet still lacks the add-on for its non-Auto nodes (AGENT_MISSING).
+  return c.agent.source === 'none' || c.findings.some((f) => f.code === 'AGENT_MISSING');
+}
+
+const errorsOf = (findings: readonly Finding[]) => findings.filter((f) => f.severity === 'error');
+
+function arnIssueFinding(issue: ArnIssue): Finding {
+  const code: FindingCode = issue.code !== 'ARN_NOT_A_CLUSTER' && isFindingCode(issue.code) ? issue.code : 'ARN_MALFORMED';
+  return finding(code as Extract<FindingCode, `ARN_${string}`>, { message: issue.message }, issue.hint);
+}
+
+export function selectItems(snapshot: FleetSnapshot, inventory: Inventory, options: PlanOptions): Selection {
+  const filter = buildFilter(options.selection);
+  const snaps = new Map(snapshot.clusters.map((c) => [c.arn, c]));
+  const clusters: ClusterContext[] = [];
+  for (const report of [...inventory.clusters].sort((a, b) => cmp(a.arn, b.arn))) {
+    const snap = snaps.get(report.arn);
+    if (snap === undefined) throw new Error(`planner: cluster ${report.arn} is in the inventory but not in the snapshot it was analysed from`);
+    clusters.push({ report, snap, needsAgent: needsAgent(report) });
+  }
+  const byArn = new Map(clusters.map((c) => [c.report.arn, c]));
+  const clusterOf = (arn: string): ClusterContext => {
+    const c = byArn.get(arn);
+    if (c === undefined) throw new Error(`planner: ${arn} is not a cluster of the inventory`);
+    return c;
+  };
+  const agentBlocker = (c: ClusterContext): Finding[] =>
+    c.needsAgent && !options.installAgent ? [finding('AGENT_REQUIRED', { cluster: c.report.name })] : [];
+
+  const serviceAccounts: SaCandidate[] = [];
+  const addons: AddonCandidate[] = [];
+  const blocked: BlockedItem[] = [];
+
+  for (const report of inventory.serviceAccounts) {
+    // Add-on service accounts move with UpdateAddon (below), never with a direct association.
+    if (report.addon !== null || report.verdict === 'migrated') continue;
+    if (!filter.serviceAccount(report.namespace, report.name) || !filter.role(report.role.arn)) continue;
+    const cluster = clusterOf(report.cluster);
+    const target = { kind: 'service-account' as const, cluster: report.cluster, namespace: report.namespace, name: report.name, roleArn: report.role.arn };
+    if (report.verdict === 'blocked') {
+      blocked.push({ target, reasons: [...errorsOf(report.findings), ...agentBlocker(cluster)] });
+      continue;
+    }
+    const object = cluster.snap.kube.serviceAccounts.find((s) => s.namespace === report.namespace && s.name === report.name);
+    if (object === undefined) throw new Error(`planner: service account ${report.namespace}/${report.name} of ${report.cluster} is not in the snapshot`);
+    serviceAccounts.push(saCandidate(snapshot, options, cluster, report, object, agentBlocker(cluster)));
+  }
+
+  for (const report of inventory.addons) {
+    if (report.verdict === 'migrated' || !filter.role(report.serviceAccountRoleArn)) continue;
+    const cluster = clusterOf(report.cluster);
+    const owned = inventory.serviceAccounts.filter((s) => s.cluster === report.cluster && s.addon === report.name);
+    const namespace = owned[0]?.namespace ?? DEFAULT_ADDON_NAMESPACE;
+    const snap = cluster.snap.addons.find((a) => a.name === report.name);
+    if (snap === undefined) throw new Error(`planner: add-on ${report.name} of ${report.cluster} is not in the snapshot`);
+    const names = [...new Set((snap.podIdentityConfiguration ?? []).map((p) => p.serviceAccount))];
+    const serviceAccounts = names.length > 0 ? names.sort() : report.serviceAccount === null ? [] : [report.serviceAccount];
+    const inScope = serviceAccounts.length === 0 ? filter.unscoped : serviceAccounts.some((name) => filter.serviceAccount(namespace, name));
+    if (!inScope) continue;
+    const target = { kind: 'addon' as const, cluster: report.cluster, name: report.name };
+    if (report.verdict === 'blocked') {
+      blocked.push({ target, reasons: [...errorsOf(report.findings), ...agentBlocker(cluster)] });
+      continue;
+    }
+    addons.push(addonCandidate(cluster, report, snap, namespace, serviceAccounts, agentBlocker(cluster)));
+  }
+
+  applyQuota(serviceAccounts, addons);
+  return { clusters, serviceAccounts, addons, blocked };
+}
+
+function saCandidate(
+  snapshot: FleetSnapshot,
+  options: PlanOptions,
+  cluster: ClusterContext,
+  report: ServiceAccountReport,
+  object: ServiceAccountObject,
+  blockers: Finding[],
+): SaCandidate {
+  const role = report.role.arn;
+  if (report.verdict === 'partial') {
+    // The association exists. A same-account role must still admit the cluster, or the restart
+    // would hand pods credentials that fail; a chained role's trust is the owner's business.
+    return { cluster, report, object, mode: 'restart', trustRole: report.role.crossAccount ? null : role, associationRole: role, targetRole: null, blockers };
+  }
+  if (report.association.state === 'other-role') {
+    // The scan reports this as ASSOCIATION_CONFLICT (an error); kept here so a plan never overwrites one.
+    const id = report.association.associationId ?? 'unknown';
+    blockers.push(finding('ASSOCIATION_CONFLICT', { id, associated: report.association.roleArn ?? 'another role', annotated: role }));
+  }
+  if (!report.role.crossAccount) {
+    return { cluster, report, object, mode: 'associate', trustRole: role, associationRole: role, targetRole: null, blockers };
+  }
+  const source = sourceRole(snapshot, options, cluster.snap, report);
+  if ('blocker' in source) {
+    blockers.push(source.blocker);
+    return { cluster, report, object, mode: 'associate', trustRole: null, associationRole: role, targetRole: null, blockers };
+  }
+  return { cluster, report, object, mode: 'associate', trustRole: source.arn.arn, associationRole: source.arn.arn, targetRole: role, blockers };
+}
+
+/** The --cross-account-source-role for a cluster: a role of the cluster's account whose trust podid can edit. */
+function sourceRole(snapshot: FleetSnapshot, options: PlanOptions, c: ClusterSnapshot, report: ServiceAccountReport): { arn: RoleArn } | { blocker: Finding } {
+  const raw = options.crossAccountSourceRole;
+  if (raw === null) {
+    return { blocker: finding('CROSS_ACCOUNT_SOURCE_ROLE_REQUIRED', { role: report.role.arn, roleAccount: report.role.account ?? 'unknown', clusterAccount: c.account }) };
+  }
+  const unusable = (reason: string) => ({ blocker: finding('CROSS_ACCOUNT_SOURCE_ROLE_UNUSABLE', { sourceRole: raw, reason }) });
+  const parsed = parseRoleArn(raw, { region: c.region });
+  if (!parsed.ok) return unusable(parsed.issues.map((i) => i.message).join('; '));
+  if (parsed.arn.account !== c.account) return unusable(`it is in account ${parsed.arn.account}, not the cluster account ${c.account} of ${c.name}`);
+  const snap = lookupRole(snapshot.roles, parsed.arn.arn, raw);
+  if (snap === undefined) return unusable('the scan did not read it');
+  if (snap.state === 'missing') return unusable('it does not exist');
+  if (snap.state === 'unreadable') return unusable(`podid cannot read it${snap.error === null ? '' : ` (${snap.error})`}`);
+  if (snap.trustPolicy === null) return unusable(`its trust policy was not returned${snap.error === null ? '' : ` (${snap.error})`}`);
+  try {
+    parsePolicy(snap.trustPolicy);
+  } catch (err) {
+    return unusable(`its trust policy cannot be parsed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { arn: parsed.arn };
+}
+
+function addonCandidate(cluster: ClusterContext, report: AddonReport, snap: AddonSnapshot, namespace: string, serviceAccounts: string[], blockers: Finding[]): AddonCandidate {
+  const base = { cluster, report, snap, namespace, serviceAccounts, blockers };
+  if (!report.supportsPodIdentity || serviceAccounts.length === 0) {
+    // Also an error on the report (verdict blocked); kept so the plan never updates such an add-on.
+    blockers.push(finding('ADDON_VERSION_UNSUPPORTED', { addon: report.name, version: report.version }));
+  }
+  const parsed = parseRoleArn(report.serviceAccountRoleArn, { region: cluster.snap.region });
+  if (!parsed.ok) {
+    blockers.push(...parsed.issues.filter((i) => i.severity === 'error').map(arnIssueFinding));
+    return { ...base, role: null };
+  }
+  if (parsed.arn.account !== cluster.snap.account) {
+    blockers.push(finding('ADDON_ROLE_CROSS_ACCOUNT', { addon: report.name, role: parsed.arn.arn, clusterAccount: cluster.snap.account }));
+  }
+  return { ...base, role: parsed.arn.arn };
+}
+
+/**
+ * EKS allows a fixed number of associations per cluster. Add-on associations are counted first
+ * (the add-ons run the cluster), then service accounts in namespace/name order; whatever would
+ * go past the quota is blocked, so the plan never asks for a call EKS would refuse.
+ */
+function applyQuota(sas: readonly SaCandidate[], addons: readonly AddonCandidate[]): void {
+  const planned = new Map<string, number>();
+  const take = (c: ClusterContext, n: number, block: (f: Finding) => void) => {
+    const { count, quota } = c.report.associations;
+    const before = planned.get(c.report.arn) ?? 0;
+    if (count + before + n > quota) {
+      block(finding('ASSOCIATION_QUOTA_FULL', { cluster: c.report.name, existing: count, planned: before, quota }));
+      return;
+    }
+    planned.set(c.report.arn, before + n);
+  };
+  for (const a of addons) if (a.blockers.length === 0) take(a.cluster, a.serviceAccounts.length, (f) => a.blockers.push(f));
+  const order = [...sas].sort((x, y) => cmp(x.report.namespace, y.report.namespace) || cmp(x.report.name, y.report.name));
+  for (const s of order) if (s.mode === 'associate' && s.blockers.length === 0) take(s.cluster, 1, (f) => s.blockers.push(f));
+}

@@ -1,0 +1,252 @@
+/**
+ * `podid migrate --dry-run`: the migration plan as a review a person can approve line by line,
+ * in the spirit of `terraform plan` — what the plan covers and was made with, then every change
+ * in execution order (agent installs, trust policies as coloured diffs, associations, add-on
+ * updates, restarts), what it will not do (blocked, with reasons) and what is left to the user
+ * (manual), and one summary line. `renderPlanJson` is the plan document itself (`-o json`,
+ * `--out plan.json`). docs/plan.md explains both.
+ */
+import { parseClusterArn, parseRoleArn } from '../core/arn.js';
+import type { JsonObject } from '../core/json.js';
+import type {
+  BlockedItem, CreateAssociationStep, InstallAgentStep, ManualItem, MigrationPlan, PlanStep, RestartBatchStep, RolloutTarget,
+  UpdateAddonStep, UpdateTrustStep,
+} from '../core/plan/model.js';
+import { POD_IDENTITY_SERVICE, parsePolicy, serializePolicy } from '../core/policy/index.js';
+import { bySeverity, oneLine, plural } from './common.js';
+import { unifiedDiff } from './diff.js';
+import { SEVERITY_LABEL, paintSeverity, type Palette } from './palette.js';
+
+export interface PlanRenderOptions {
+  readonly palette: Palette;
+  /** Unchanged lines around each trust-policy change; 3 like `diff -u`. */
+  readonly diffContext?: number;
+}
+
+/** The plan document, two-space JSON with a trailing newline: what `-o json` prints and `--out` writes. */
+export function renderPlanJson(plan: MigrationPlan): string {
+  return `${JSON.stringify(plan, null, 2)}\n`;
+}
+
+export function renderPlan(plan: MigrationPlan, opts: PlanRenderOptions): string {
+  const ctx: Ctx = { plan, p: opts.palette, diffContext: opts.diffContext ?? 3 };
+  const out: string[] = [...header(ctx), ''];
+  const stepsOf = <K extends PlanStep['kind']>(kind: K) => plan.steps.filter((s): s is Extract<PlanStep, { kind: K }> => s.kind === kind);
+
+  const sections: [string, string[]][] = [
+    ['Agent add-ons (CreateAddon)', stepsOf('install-agent').flatMap((s) => installAgent(ctx, s))],
+    ['Trust policies (UpdateAssumeRolePolicy)', stepsOf('update-trust').flatMap((s) => updateTrust(ctx, s))],
+    ['Pod identity associations (CreatePodIdentityAssociation)', associations(ctx, stepsOf('create-association'))],
+    ['Add-ons (UpdateAddon)', stepsOf('update-addon').flatMap((s) => updateAddon(ctx, s))],
+    ['Restarts (rollout restart, in batches)', restarts(ctx, stepsOf('restart-batch'))],
+    ['Blocked: not in this plan', plan.blocked.flatMap((b) => blocked(ctx, b))],
+    ['Manual: podid will not restart these', plan.manual.flatMap((m) => manual(ctx, m))],
+  ];
+  const shown = sections.filter(([, lines]) => lines.length > 0);
+  if (plan.steps.length > 0) {
+    out.push(`Symbols: ${ctx.p.green('+')} create, ${ctx.p.yellow('~')} update in place, ${ctx.p.red('!')} blocked, ${ctx.p.yellow('?')} manual`, '');
+  }
+  for (const [title, lines] of shown) out.push(ctx.p.bold(title), ...lines, '');
+  out.push(...summary(ctx));
+  return `${out.join('\n')}\n`;
+}
+
+interface Ctx {
+  readonly plan: MigrationPlan;
+  readonly p: Palette;
+  readonly diffContext: number;
+}
+
+/** A step's cluster is its ARN; the reader wants the name the plan knows it by. */
+function clusterName(ctx: Ctx, ref: string): string {
+  const known = ctx.plan.clusters.find((c) => c.arn === ref || c.name === ref);
+  if (known) return oneLine(known.name);
+  const parsed = parseClusterArn(ref);
+  return oneLine(parsed.ok ? parsed.arn.name : ref);
+}
+
+function clusterAccount(ctx: Ctx, ref: string): string | null {
+  const known = ctx.plan.clusters.find((c) => c.arn === ref || c.name === ref);
+  if (known) return known.account;
+  const parsed = parseClusterArn(ref);
+  return parsed.ok ? parsed.arn.account : null;
+}
+
+/** `role/cart` for a role of the cluster's account; the full ARN when the account is the point. */
+function roleRef(arn: string, account: string | null): string {
+  const parsed = parseRoleArn(arn);
+  if (!parsed.ok || parsed.arn.account !== account) return oneLine(arn);
+  return oneLine(`role${parsed.arn.path}${parsed.arn.name}`);
+}
+
+function header(ctx: Ctx): string[] {
+  const { plan, p } = ctx;
+  const o = plan.options;
+  const lines = [p.bold(`podid migration plan, created ${oneLine(plan.createdAt)} by podid ${oneLine(plan.toolVersion)}`)];
+  lines.push(`  caller     ${oneLine(plan.caller.arn)} (account ${oneLine(plan.caller.account)})`);
+  if (plan.clusters.length === 0) lines.push('  clusters   none');
+  plan.clusters.forEach((c, i) => {
+    const context = c.context !== null && c.context !== c.arn ? `, context ${oneLine(c.context)}` : '';
+    lines.push(`  ${i === 0 ? 'clusters ' : '         '}  ${oneLine(c.name)} (${oneLine(c.arn)}${context})`);
+  });
+  const restart = o.restart ? `restart yes, at most ${o.maxConcurrentRollouts} rollouts at a time per cluster` : 'restart no (--no-restart)';
+  lines.push(`  options    install-agent ${o.installAgent ? 'yes' : 'no'}, ${restart}, trust policy limit ${o.trustPolicyLimit}`);
+  if (o.crossAccountSourceRole !== null) lines.push(`             cross-account source role ${oneLine(o.crossAccountSourceRole)}`);
+  const sel = o.selection;
+  const scoped: [string, string[]][] = [['contexts', sel.contexts], ['namespaces', sel.namespaces], ['service accounts', sel.serviceAccounts], ['roles', sel.roles]];
+  const scope = scoped.filter(([, v]) => v.length > 0).map(([k, v]) => `${k} ${v.map(oneLine).join(', ')}`);
+  if (scope.length > 0) lines.push(`  selection  ${scope.join('; ')}`);
+  return lines;
+}
+
+function installAgent(ctx: Ctx, s: InstallAgentStep): string[] {
+  const version = s.addonVersion === null ? 'the default version for the cluster' : `version ${oneLine(s.addonVersion)}`;
+  return [`  ${ctx.p.green('+')} agent add-on ${s.addonName} on ${clusterName(ctx, s.cluster)} (${version})`];
+}
+
+/** Canonical two-space JSON; a document that is not a valid policy is still shown as it is. */
+function canonical(doc: JsonObject): string {
+  try {
+    return serializePolicy(parsePolicy(doc));
+  } catch {
+    return JSON.stringify(doc, null, 2);
+  }
+}
+
+function updateTrust(ctx: Ctx, s: UpdateTrustStep): string[] {
+  const { p } = ctx;
+  const names = s.clusters.map((c) => clusterName(ctx, c)).join(', ');
+  const what = s.change === 'added-statement' ? `+1 statement (${POD_IDENTITY_SERVICE} for ${names})` : `~1 statement (${POD_IDENTITY_SERVICE}, adds ${names})`;
+  const lines = [`  ${p.yellow('~')} role ${oneLine(s.roleName)} (${oneLine(s.roleArn)})  trust policy: ${what}`];
+  lines.push(...unifiedDiff(canonical(s.before), canonical(s.after), { palette: p, context: ctx.diffContext }).map((l) => `      ${l}`));
+  const length = `length ${s.lengthBefore} -> ${s.lengthAfter} of ${s.limit} (IAM, without whitespace)`;
+  const paint = s.lengthAfter > s.limit ? p.red : s.lengthAfter * 10 >= s.limit * 9 ? p.yellow : p.dim;
+  lines.push(`      ${paint(length)}`);
+  return lines;
+}
+
+function jsonBlock(value: unknown, indent: string): string[] {
+  return JSON.stringify(value, null, 2).split('\n').map((l) => `${indent}${l}`);
+}
+
+function associations(ctx: Ctx, steps: readonly CreateAssociationStep[]): string[] {
+  const { p } = ctx;
+  const width = Math.max(0, ...steps.map((s) => clusterName(ctx, s.cluster).length));
+  return steps.flatMap((s) => {
+    const account = clusterAccount(ctx, s.cluster);
+    const sa = oneLine(`${s.namespace}/${s.serviceAccount}`);
+    const chain = s.targetRoleArn === null ? roleRef(s.roleArn, account) : `${roleRef(s.roleArn, account)} -> ${oneLine(s.targetRoleArn)}`;
+    const lines = [`  ${p.green('+')} association  ${clusterName(ctx, s.cluster).padEnd(width)}  ${sa} -> ${chain}`];
+    if (s.annotationRoleArn !== (s.targetRoleArn ?? s.roleArn)) lines.push(p.dim(`      IRSA annotation today: ${oneLine(s.annotationRoleArn)}`));
+    if (s.crossAccount !== null && s.targetRoleArn !== null) {
+      const target = parseRoleArn(s.targetRoleArn);
+      const where = target.ok ? `account ${target.arn.account}` : 'the other account';
+      lines.push(p.yellow(`      podid does not change ${where}: apply these yourself before the restarts`));
+      lines.push(`      add to the trust policy of ${oneLine(s.targetRoleArn)}:`, ...jsonBlock(s.crossAccount.targetTrustStatement, '        '));
+      lines.push(`      add to a permission policy of ${oneLine(s.roleArn)}:`, ...jsonBlock(s.crossAccount.sourcePermissionStatement, '        '));
+    }
+    return lines;
+  });
+}
+
+function updateAddon(ctx: Ctx, s: UpdateAddonStep): string[] {
+  const { p } = ctx;
+  const account = clusterAccount(ctx, s.cluster);
+  const next = `[${s.podIdentityAssociations.map((a) => `${oneLine(a.serviceAccount)} -> ${roleRef(a.roleArn, account)}`).join(', ')}]`;
+  const from = s.before.serviceAccountRoleArn !== null ? 'serviceAccountRoleArn' : `podIdentityAssociations [${s.before.podIdentityAssociations.map(oneLine).join(', ')}]`;
+  const lines = [`  ${p.yellow('~')} add-on ${oneLine(s.addonName)} on ${clusterName(ctx, s.cluster)}: ${from} -> podIdentityAssociations ${next}`];
+  const details = [`version ${oneLine(s.addonVersion)}`];
+  if (s.before.serviceAccountRoleArn !== null) details.push(`serviceAccountRoleArn ${roleRef(s.before.serviceAccountRoleArn, account)} is no longer used`);
+  if (s.before.podIdentityAssociations.length > 0) details.push(`replaces ${s.before.podIdentityAssociations.length} existing association(s)`);
+  details.push("EKS restarts the add-on's pods");
+  lines.push(p.dim(`      ${details.join('; ')}`));
+  return lines;
+}
+
+const KIND_ABBREVIATION: Readonly<Record<ManualItem['kind'], string>> = {
+  Deployment: 'deploy',
+  StatefulSet: 'sts',
+  DaemonSet: 'ds',
+  Job: 'job',
+  CronJob: 'cronjob',
+  ReplicaSet: 'rs',
+  Pod: 'pod',
+};
+
+/** `deploy/cart, sts/orders in shop; ds/log-shipper in logging`: namespaces in first-seen order. */
+function workloadList(workloads: readonly RolloutTarget[]): string {
+  const byNamespace = new Map<string, string[]>();
+  for (const w of workloads) {
+    const list = byNamespace.get(w.namespace) ?? [];
+    list.push(`${KIND_ABBREVIATION[w.kind]}/${oneLine(w.name)}`);
+    byNamespace.set(w.namespace, list);
+  }
+  return [...byNamespace].map(([ns, names]) => `${names.join(', ')} in ${oneLine(ns)}`).join('; ');
+}
+
+function restarts(ctx: Ctx, steps: readonly RestartBatchStep[]): string[] {
+  const { p, plan } = ctx;
+  if (!plan.options.restart) {
+    const any = plan.steps.some((s) => s.kind === 'create-association');
+    return any ? [p.yellow('  none (--no-restart): restart the workloads of the associated service accounts yourself; running pods keep IRSA until then')] : [];
+  }
+  const clusters = [...new Set(steps.map((s) => s.cluster))];
+  return clusters.flatMap((cluster) => [
+    `  ${clusterName(ctx, cluster)}`,
+    ...steps.filter((s) => s.cluster === cluster).flatMap((s) => {
+      const sas = [...new Set(s.workloads.flatMap((w) => w.serviceAccounts.map((sa) => oneLine(`${w.namespace}/${sa}`))))];
+      const lines = [`    batch ${s.batch}: ${workloadList(s.workloads)}`];
+      if (sas.length > 0) lines.push(p.dim(`      after the association${sas.length === 1 ? '' : 's'} of ${sas.join(', ')}`));
+      return lines;
+    }),
+  ]);
+}
+
+function blockedLabel(ctx: Ctx, t: BlockedItem['target']): string {
+  switch (t.kind) {
+    case 'service-account':
+      return `service account ${oneLine(`${t.namespace}/${t.name}`)} on ${clusterName(ctx, t.cluster)} (${roleRef(t.roleArn, clusterAccount(ctx, t.cluster))})`;
+    case 'addon':
+      return `add-on ${oneLine(t.name)} on ${clusterName(ctx, t.cluster)}`;
+    case 'role':
+      return `role ${oneLine(t.roleArn)}`;
+    case 'cluster':
+      return `cluster ${clusterName(ctx, t.cluster)}`;
+  }
+}
+
+function blocked(ctx: Ctx, b: BlockedItem): string[] {
+  const { p } = ctx;
+  const lines = [`  ${p.red('!')} ${blockedLabel(ctx, b.target)}`];
+  for (const f of bySeverity(b.reasons)) {
+    const label = SEVERITY_LABEL[f.severity].padEnd(5);
+    lines.push(`      ${paintSeverity(p, f.severity, label)} ${oneLine(f.code)}  ${oneLine(f.message)}`);
+    lines.push(p.dim(`            fix: ${oneLine(f.fix)}`));
+  }
+  return lines;
+}
+
+function manual(ctx: Ctx, m: ManualItem): string[] {
+  return [
+    `  ${ctx.p.yellow('?')} ${KIND_ABBREVIATION[m.kind]}/${oneLine(m.name)} in ${oneLine(m.namespace)} on ${clusterName(ctx, m.cluster)} (service account ${oneLine(m.serviceAccount)})`,
+    ctx.p.dim(`      ${oneLine(m.advice)}`),
+  ];
+}
+
+function summary(ctx: Ctx): string[] {
+  const { p, plan } = ctx;
+  const s = plan.summary;
+  const lines: string[] = [];
+  if (plan.steps.length === 0) {
+    const why = s.blocked > 0 ? `${s.blocked} blocked: resolve them and plan again.` : 'Everything selected already uses EKS Pod Identity.';
+    lines.push(`${p.bold('No changes.')} ${why}`);
+  } else {
+    if (s.agentsToInstall > 0) lines.push(`Agents: ${plural(s.agentsToInstall, 'eks-pod-identity-agent add-on')} to install`);
+    const blockedText = s.blocked > 0 ? p.red(`${s.blocked} blocked`) : `${s.blocked} blocked`;
+    lines.push(
+      `${p.bold('Plan:')} ${s.rolesToUpdate} roles to update, ${s.associationsToCreate} associations to create, ${s.addonsToUpdate} add-ons to update, ${s.workloadsToRestart} workloads to restart, ${blockedText}`,
+    );
+  }
+  if (s.manual > 0) lines.push(`Manual: ${plural(s.manual, 'workload')} to restart or recreate yourself (see above)`);
+  return lines;
+}

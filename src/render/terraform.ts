@@ -1,0 +1,362 @@
+/**
+ * `podid migrate --dry-run --emit terraform FILE`: the plan as Terraform, for teams whose IAM
+ * roles and EKS resources live in Terraform (podid applying them behind Terraform's back would
+ * only produce drift). What it writes, and why each part takes the shape it does:
+ *
+ * - `aws_eks_pod_identity_association` resources, one per planned association (with
+ *   `target_role_arn` for cross-account role chaining). They do not exist yet, so they are real
+ *   resources that `terraform apply` creates.
+ * - `aws_eks_addon` resources for agent installs: the plan only installs the agent where the
+ *   add-on is absent, so a new resource is right too.
+ * - For every trust-policy change, a `data "aws_iam_policy_document"` holding only the new (or
+ *   extended) Pod Identity statement, with a comment naming the role and how to merge it into
+ *   the role's `assume_role_policy`. The rest of the trust policy is the user's Terraform, which
+ *   podid cannot see and must not restate.
+ * - Add-on updates as comments: the add-on already exists and is managed somewhere (an
+ *   `aws_eks_addon` or the eks module's `cluster_addons`); a second resource for it would fail
+ *   to create. The comment says what to change in the existing definition.
+ * - Restarts, blocked and manual items as comments: Terraform cannot restart workloads.
+ *
+ * Every string goes through {@link hclString}, so names and values from the outside world cannot
+ * break the file or inject interpolation.
+ */
+import { createHash } from 'node:crypto';
+import { parseClusterArn, parseRoleArn } from '../core/arn.js';
+import { PodidError } from '../core/errors.js';
+import type { JsonObject } from '../core/json.js';
+import type { CreateAssociationStep, MigrationPlan, PlanStep, UpdateAddonStep, UpdateTrustStep } from '../core/plan/model.js';
+import { oneLine } from './common.js';
+
+// ---------------------------------------------------------------------------------------------
+// A small HCL writer: enough for blocks, string and string-list attributes, and comments.
+
+type HclValue = string | readonly string[];
+type HclNode =
+  | { readonly kind: 'attr'; readonly name: string; readonly value: HclValue }
+  | { readonly kind: 'block'; readonly type: string; readonly labels: readonly string[]; readonly body: readonly HclNode[] }
+  | { readonly kind: 'comment'; readonly text: string };
+
+const attr = (name: string, value: HclValue): HclNode => ({ kind: 'attr', name, value });
+const block = (type: string, labels: readonly string[], body: readonly HclNode[]): HclNode => ({ kind: 'block', type, labels, body });
+const comment = (text: string): HclNode => ({ kind: 'comment', text });
+
+/**
+ * A quoted HCL string literal. Besides the JSON-like escapes, `${` and `%{` start template
+ * interpolations and directives inside quoted strings; doubling the sigil makes them literal,
+ * so an IAM policy variable such as `${aws:PrincipalTag/x}` reaches the policy unchanged.
+ */
+export function hclString(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '"') out += '\\"';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  // A function replacement: in a replacement string `$$` would itself collapse to `$`.
+  return `"${out.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')}"`;
+}
+
+function renderValue(value: HclValue, indent: string): string {
+  if (typeof value === 'string') return hclString(value);
+  if (value.length <= 1) return `[${value.map(hclString).join(', ')}]`;
+  return `[\n${value.map((v) => `${indent}  ${hclString(v)},`).join('\n')}\n${indent}]`;
+}
+
+function renderNodes(nodes: readonly HclNode[], indent: string): string[] {
+  const out: string[] = [];
+  // Like `terraform fmt`: the `=` of consecutive attributes line up.
+  let run: { name: string; value: HclValue }[] = [];
+  const flush = () => {
+    const width = Math.max(0, ...run.map((a) => a.name.length));
+    for (const a of run) out.push(`${indent}${a.name.padEnd(width)} = ${renderValue(a.value, indent)}`);
+    run = [];
+  };
+  for (const node of nodes) {
+    if (node.kind === 'attr') {
+      run.push(node);
+      continue;
+    }
+    flush();
+    if (node.kind === 'comment') {
+      out.push(`${indent}# ${oneLine(node.text)}`.trimEnd());
+    } else {
+      const labels = node.labels.map((l) => ` ${hclString(l)}`).join('');
+      out.push(`${indent}${node.type}${labels} {`, ...renderNodes(node.body, `${indent}  `), `${indent}}`);
+    }
+  }
+  flush();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+/** A Terraform identifier: letters, digits and underscores, not starting with a digit. */
+export function tfIdentifier(s: string): string {
+  const cleaned = s.replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[A-Za-z_]/.test(cleaned) ? cleaned : `_${cleaned}`;
+}
+
+/**
+ * Unique names for `items` (by `key`, e.g. the association's cluster/ns/sa). Sanitising can make
+ * two names equal (`a-b`/`c` and `a`/`b-c`); every member of such a group gets a suffix from a
+ * hash of its key, so a name never depends on which other item came first.
+ */
+function uniqueNames(items: readonly { key: string; base: string }[]): string[] {
+  const counts = new Map<string, number>();
+  for (const { base } of items) counts.set(base, (counts.get(base) ?? 0) + 1);
+  const taken = new Set<string>();
+  return items.map(({ key, base }) => {
+    let name = (counts.get(base) ?? 0) > 1 ? `${base}_${createHash('sha256').update(key).digest('hex').slice(0, 8)}` : base;
+    for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+    taken.add(name);
+    return name;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// IAM statements as aws_iam_policy_document `statement` blocks
+
+function strings(value: unknown, path: string): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((v) => {
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    throw unsupported(`${path} holds ${JSON.stringify(v)}`);
+  });
+}
+
+function unsupported(what: string): PodidError {
+  return new PodidError('TERRAFORM_UNSUPPORTED_STATEMENT', `cannot express the policy statement in Terraform: ${what}`, {
+    hint: 'the plan file may be damaged; plan again, or use `podid migrate --apply`',
+    exit: 'usage',
+  });
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function principals(type: 'principals' | 'not_principals', value: unknown): HclNode[] {
+  // aws_iam_policy_document writes `type = "*"`, `identifiers = ["*"]` as `"Principal": "*"`.
+  if (value === '*') return [block(type, [], [attr('type', '*'), attr('identifiers', ['*'])])];
+  if (!isObject(value)) throw unsupported(`${type} ${JSON.stringify(value)}`);
+  return Object.entries(value).map(([t, ids]) => block(type, [], [attr('type', t), attr('identifiers', strings(ids, `${type}.${t}`))]));
+}
+
+const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Principal', 'NotPrincipal', 'Condition']);
+
+/** One `statement` block, in the attribute order Terraform users write (not the JSON's order). */
+export function statementBlock(statement: JsonObject): HclNode {
+  for (const key of Object.keys(statement)) if (!STATEMENT_KEYS.has(key)) throw unsupported(`unknown element ${key}`);
+  const body: HclNode[] = [];
+  const listAttr = (key: string, name: string) => {
+    if (statement[key] !== undefined) body.push(attr(name, strings(statement[key], key)));
+  };
+  if (typeof statement['Sid'] === 'string' && statement['Sid'] !== '') body.push(attr('sid', statement['Sid']));
+  body.push(attr('effect', typeof statement['Effect'] === 'string' ? statement['Effect'] : 'Allow'));
+  listAttr('Action', 'actions');
+  listAttr('NotAction', 'not_actions');
+  listAttr('Resource', 'resources');
+  listAttr('NotResource', 'not_resources');
+  if (statement['Principal'] !== undefined) body.push(...principals('principals', statement['Principal']));
+  if (statement['NotPrincipal'] !== undefined) body.push(...principals('not_principals', statement['NotPrincipal']));
+  const condition = statement['Condition'];
+  if (condition !== undefined) {
+    if (!isObject(condition)) throw unsupported('Condition is not an object');
+    for (const [test, entries] of Object.entries(condition)) {
+      if (!isObject(entries)) throw unsupported(`Condition.${test} is not an object`);
+      for (const [variable, values] of Object.entries(entries)) {
+        body.push(block('condition', [], [attr('test', test), attr('variable', variable), attr('values', strings(values, `Condition.${test}.${variable}`))]));
+      }
+    }
+  }
+  return block('statement', [], body);
+}
+
+function policyDocument(name: string, statement: JsonObject): HclNode {
+  return block('data', ['aws_iam_policy_document', name], [statementBlock(statement)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The plan
+
+function clusterName(plan: MigrationPlan, ref: string): string {
+  const known = plan.clusters.find((c) => c.arn === ref || c.name === ref);
+  if (known) return known.name;
+  const parsed = parseClusterArn(ref);
+  return parsed.ok ? parsed.arn.name : ref;
+}
+
+function stepsOf<K extends PlanStep['kind']>(plan: MigrationPlan, kind: K): Extract<PlanStep, { kind: K }>[] {
+  return plan.steps.filter((s): s is Extract<PlanStep, { kind: K }> => s.kind === kind);
+}
+
+function changedStatement(step: UpdateTrustStep): JsonObject {
+  const raw = step.after['Statement'];
+  const statement = Array.isArray(raw) ? (raw[step.statementIndex] as unknown) : step.statementIndex === 0 ? raw : undefined;
+  if (!isObject(statement)) throw unsupported(`role ${step.roleArn}: the plan has no statement ${step.statementIndex} in its new trust policy`);
+  return statement;
+}
+
+function trustSection(plan: MigrationPlan): HclNode[] {
+  const steps = stepsOf(plan, 'update-trust');
+  const names = uniqueNames(steps.map((s) => ({ key: s.roleArn, base: `${tfIdentifier(s.roleName)}_pod_identity_trust` })));
+  return steps.flatMap((s, i) => {
+    const name = names[i] ?? '';
+    const statement = changedStatement(s);
+    const clusters = s.clusters.map((c) => clusterName(plan, c)).join(', ');
+    const sid = typeof statement['Sid'] === 'string' && statement['Sid'] !== '' ? statement['Sid'] : null;
+    const ref = `data.aws_iam_policy_document.${name}.json`;
+    const head =
+      s.change === 'added-statement'
+        ? [
+            comment(`Role ${s.roleName} (${s.roleArn}): the statement podid adds to its trust policy, admitting ${clusters}.`),
+            comment(`Merge it into the role's assume_role_policy: list ${ref} in source_policy_documents`),
+            comment('of the aws_iam_policy_document that builds the trust policy (keep every existing statement).'),
+          ]
+        : [
+            comment(`Role ${s.roleName} (${s.roleArn}): an existing Pod Identity statement of its trust policy, extended to admit ${clusters}.`),
+            sid === null
+              ? comment("The statement has no sid: change the aws:SourceArn values of the existing statement to match this one.")
+              : comment(`It replaces the existing statement "${sid}": list ${ref} in override_policy_documents of the role's trust document.`),
+          ];
+    return [...head, policyDocument(name, statement)];
+  });
+}
+
+function associationSection(plan: MigrationPlan): HclNode[] {
+  const steps = stepsOf(plan, 'create-association');
+  const names = uniqueNames(steps.map((s) => ({
+    key: `${s.cluster}/${s.namespace}/${s.serviceAccount}`,
+    base: tfIdentifier(`${clusterName(plan, s.cluster)}_${s.namespace}_${s.serviceAccount}`),
+  })));
+  return steps.flatMap((s, i) => {
+    const name = names[i] ?? '';
+    const body: HclNode[] = [
+      attr('cluster_name', clusterName(plan, s.cluster)),
+      attr('namespace', s.namespace),
+      attr('service_account', s.serviceAccount),
+      attr('role_arn', s.roleArn),
+    ];
+    if (s.targetRoleArn !== null) body.push(attr('target_role_arn', s.targetRoleArn));
+    return [...(s.targetRoleArn !== null ? crossAccountHead(s) : []), block('resource', ['aws_eks_pod_identity_association', name], body), ...crossAccountDocs(s, name)];
+  });
+}
+
+function crossAccountHead(s: CreateAssociationStep): HclNode[] {
+  return [
+    comment(`Cross-account role chaining: pods of ${s.namespace}/${s.serviceAccount} get ${s.roleArn}, which assumes ${s.targetRoleArn ?? ''}.`),
+    comment('target_role_arn needs an AWS provider release that supports it on aws_eks_pod_identity_association.'),
+  ];
+}
+
+function crossAccountDocs(s: CreateAssociationStep, name: string): HclNode[] {
+  if (s.crossAccount === null || s.targetRoleArn === null) return [];
+  const target = parseRoleArn(s.targetRoleArn);
+  const account = target.ok ? `account ${target.arn.account}` : 'the target role account';
+  return [
+    comment(`Add to the trust policy of ${s.targetRoleArn} (in ${account}, with that account's provider):`),
+    policyDocument(`${name}_target_trust`, s.crossAccount.targetTrustStatement),
+    comment(`Add to a permission policy of ${s.roleArn}, so it may assume and tag the target role:`),
+    policyDocument(`${name}_source_permission`, s.crossAccount.sourcePermissionStatement),
+  ];
+}
+
+function agentSection(plan: MigrationPlan): HclNode[] {
+  const steps = stepsOf(plan, 'install-agent');
+  const names = uniqueNames(steps.map((s) => ({ key: s.cluster, base: tfIdentifier(`${clusterName(plan, s.cluster)}_eks_pod_identity_agent`) })));
+  return steps.flatMap((s, i) => [
+    comment(`Pod Identity agent for ${clusterName(plan, s.cluster)}. With the eks module, add eks-pod-identity-agent to cluster_addons instead.`),
+    block('resource', ['aws_eks_addon', names[i] ?? ''], [
+      attr('cluster_name', clusterName(plan, s.cluster)),
+      attr('addon_name', s.addonName),
+      ...(s.addonVersion === null ? [] : [attr('addon_version', s.addonVersion)]),
+    ]),
+  ]);
+}
+
+function addonHint(plan: MigrationPlan, s: UpdateAddonStep): HclNode[] {
+  const lines = [
+    `Add-on ${s.addonName} on ${clusterName(plan, s.cluster)} (version ${s.addonVersion}): move it from IRSA to Pod Identity.`,
+    'In the aws_eks_addon resource that manages it, remove service_account_role_arn and add:',
+    '',
+    ...s.podIdentityAssociations.flatMap((a) => [
+      '  pod_identity_association {',
+      `    service_account = ${hclString(a.serviceAccount)}`,
+      `    role_arn        = ${hclString(a.roleArn)}`,
+      '  }',
+    ]),
+    '',
+    `(eks module: pod_identity_association = [{ service_account = ..., role_arn = ... }] in its cluster_addons entry.)`,
+    "The update replaces the add-on's associations and restarts its pods.",
+  ];
+  return lines.map(comment);
+}
+
+const KUBECTL_KIND = { Deployment: 'deployment', StatefulSet: 'statefulset', DaemonSet: 'daemonset' } as const;
+
+function restartComments(plan: MigrationPlan): HclNode[] {
+  const steps = stepsOf(plan, 'restart-batch');
+  if (steps.length === 0) return [];
+  const out = [comment(`After terraform apply, restart these in batches of at most ${plan.options.maxConcurrentRollouts} so new pods get Pod Identity credentials:`)];
+  for (const s of steps) {
+    const context = plan.clusters.find((c) => c.arn === s.cluster)?.context ?? null;
+    const ctx = context === null ? '' : ` --context ${context}`;
+    out.push(comment(`${clusterName(plan, s.cluster)} batch ${s.batch}:`));
+    for (const w of s.workloads) out.push(comment(`  kubectl${ctx} -n ${w.namespace} rollout restart ${KUBECTL_KIND[w.kind]}/${w.name}`));
+  }
+  return out;
+}
+
+function leftOutComments(plan: MigrationPlan): HclNode[] {
+  const out: HclNode[] = [];
+  for (const b of plan.blocked) {
+    const t = b.target;
+    const what =
+      t.kind === 'service-account' ? `service account ${t.namespace}/${t.name} on ${clusterName(plan, t.cluster)}`
+      : t.kind === 'addon' ? `add-on ${t.name} on ${clusterName(plan, t.cluster)}`
+      : t.kind === 'role' ? `role ${t.roleArn}`
+      : `cluster ${clusterName(plan, t.cluster)}`;
+    out.push(comment(`Blocked, not included: ${what}: ${b.reasons.map((r) => r.code).join(', ')}`));
+  }
+  for (const m of plan.manual) out.push(comment(`Manual: ${m.kind} ${m.namespace}/${m.name} on ${clusterName(plan, m.cluster)}: ${m.advice}`));
+  return out;
+}
+
+export function renderTerraform(plan: MigrationPlan): string {
+  const header = [
+    comment(`Generated by podid ${plan.toolVersion} from the migration plan created ${plan.createdAt}.`),
+    comment(`Clusters: ${plan.clusters.map((c) => `${c.name} (${c.arn})`).join(', ') || 'none'}.`),
+    comment('podid does not apply or track this file. Review it, then apply it with Terraform instead of'),
+    comment('`podid migrate --apply` (not both: the associations would already exist for the other).'),
+  ];
+  const sections = [
+    agentSection(plan),
+    trustSection(plan),
+    associationSection(plan),
+    stepsOf(plan, 'update-addon').flatMap((s) => addonHint(plan, s)),
+    restartComments(plan),
+    leftOutComments(plan),
+  ];
+  if (plan.steps.length === 0) sections.push([comment('No changes: the plan has no steps.')]);
+  // One blank line between top-level blocks; a comment stays attached to the block after it.
+  const chunks: string[][] = [renderNodes(header, '')];
+  for (const section of sections.filter((s) => s.length > 0)) {
+    let pending: HclNode[] = [];
+    for (const node of section) {
+      pending.push(node);
+      if (node.kind === 'block') {
+        chunks.push(renderNodes(pending, ''));
+        pending = [];
+      }
+    }
+    if (pending.length > 0) chunks.push(renderNodes(pending, ''));
+  }
+  return `${chunks.map((c) => c.join('\n')).join('\n\n')}\n`;
+}

@@ -1,0 +1,150 @@
+/**
+ * Saved plans (`--out plan.json`, read back by `migrate --apply`) and step fingerprints: a plan
+ * round-trips through JSON unchanged, and every way a file can be wrong gives a one-line
+ * UsageError naming the place.
+ */
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/core/errors.js';
+import { canonicalJson, fingerprintAddon, fingerprintAgent, fingerprintAssociationInput, fingerprintOf, fingerprintTrust } from '../../src/core/plan/fingerprint.js';
+import type { MigrationPlan, PlanOptions } from '../../src/core/plan/model.js';
+import { planMigration } from '../../src/core/plan/plan.js';
+import { formatPath, parsePlanDocument } from '../../src/core/plan/validate.js';
+import { analyzeFleet } from '../../src/core/scan/analyze.js';
+import { OTHER_ACCOUNT, baseFleet, foundRole, pod, policy, prod, roleArn, workload } from './analyze-snapshot.js';
+
+const NOW = new Date('2025-06-01T12:00:00Z');
+const SOURCE = roleArn('chain-source');
+
+/** A plan with every part filled: trust, a chained association, restarts, manual items and a blocked item. */
+function richPlan(): MigrationPlan {
+  const s = baseFleet();
+  const c = prod(s);
+  const remote = roleArn('remote', OTHER_ACCOUNT);
+  c.kube.serviceAccounts.push({ namespace: 'data', name: 'etl', uid: 'sa-etl', resourceVersion: '4', annotations: { 'eks.amazonaws.com/role-arn': remote } });
+  c.kube.workloads.push(workload('CronJob', 'data', 'nightly', 'etl'));
+  c.kube.pods.push(pod('data', 'bare', 'etl', 'irsa'));
+  c.kube.serviceAccounts.push({ namespace: 'data', name: 'gone', uid: 'sa-gone', resourceVersion: '1', annotations: { 'eks.amazonaws.com/role-arn': roleArn('missing') } });
+  s.roles[remote] = { arn: remote, state: 'unreadable', trustPolicy: null, error: 'AccessDenied' };
+  s.roles[roleArn('missing')] = { arn: roleArn('missing'), state: 'missing', trustPolicy: null, error: 'NoSuchEntity' };
+  s.roles[SOURCE] = foundRole(SOURCE, policy({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }));
+  const options: PlanOptions = {
+    installAgent: false,
+    restart: true,
+    maxConcurrentRollouts: 1,
+    crossAccountSourceRole: SOURCE,
+    selection: { contexts: ['prod'], namespaces: [], serviceAccounts: [], roles: [] },
+    trustPolicyLimit: 2048,
+  };
+  return planMigration({ snapshot: s, inventory: analyzeFleet(s, { now: NOW }), options, now: NOW, toolVersion: '1.2.3' });
+}
+
+function failure(text: string): UsageError {
+  try {
+    parsePlanDocument(text, 'plan.json');
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return err as UsageError;
+  }
+  throw new Error('parsePlanDocument accepted the document');
+}
+
+function edited(edit: (doc: Record<string, unknown> & { steps: Record<string, unknown>[] }) => void): string {
+  const doc = JSON.parse(JSON.stringify(richPlan())) as Record<string, unknown> & { steps: Record<string, unknown>[] };
+  edit(doc);
+  return JSON.stringify(doc);
+}
+
+describe('parsePlanDocument', () => {
+  it('round-trips a plan: JSON.stringify, parse, deep equal', () => {
+    const plan = richPlan();
+    expect(plan.steps.map((s) => s.kind)).toEqual(['update-trust', 'update-trust', 'create-association', 'create-association', 'restart-batch']);
+    expect(plan.blocked).toHaveLength(1);
+    expect(plan.manual.length).toBeGreaterThan(0);
+    expect(parsePlanDocument(JSON.stringify(plan), 'plan.json')).toEqual(plan);
+    expect(parsePlanDocument(JSON.stringify(plan, null, 2), 'plan.json')).toEqual(plan);
+  });
+
+  it('rejects text that is not JSON', () => {
+    const e = failure('{"kind": ');
+    expect(e.code).toBe('PLAN_INVALID');
+    expect(e.message).toMatch(/^plan\.json: not valid JSON: /);
+  });
+
+  it('rejects a document of another kind', () => {
+    const e = failure(JSON.stringify({ schemaVersion: 1, clusters: [] }));
+    expect(e.code).toBe('PLAN_WRONG_KIND');
+    expect(e.message).toContain('kind is missing');
+    expect(failure(JSON.stringify([1])).message).toBe('plan.json: (document): expected a JSON object');
+  });
+
+  it('tells to upgrade podid for a newer schema version', () => {
+    const e = failure(edited((d) => (d['schemaVersion'] = 2)));
+    expect(e.code).toBe('PLAN_TOO_NEW');
+    expect(e.message).toContain('schemaVersion 2');
+    expect(e.hint).toMatch(/upgrade podid/);
+  });
+
+  it('names the path of a missing or mistyped field, on one line', () => {
+    const missing = failure(edited((d) => delete d.steps[0]?.['fingerprint']));
+    expect(missing.code).toBe('PLAN_INVALID');
+    expect(missing.message).toMatch(/^plan\.json: steps\[0\]\.fingerprint: /);
+    expect(missing.message).not.toContain('\n');
+
+    const typed = failure(edited((d) => ((d['options'] as Record<string, unknown>)['maxConcurrentRollouts'] = 'two')));
+    expect(typed.message).toMatch(/^plan\.json: options\.maxConcurrentRollouts: /);
+
+    const fp = failure(edited((d) => (d.steps[1]!['fingerprint'] = 'abc')));
+    expect(fp.message).toBe('plan.json: steps[1].fingerprint: expected a sha256 hex fingerprint (64 lowercase hex digits)');
+  });
+
+  it('rejects unknown keys and unknown step kinds', () => {
+    const extra = failure(edited((d) => (d.steps[2]!['overwrite'] = true)));
+    expect(extra.message).toMatch(/^plan\.json: steps\[2\]: .*overwrite/);
+    const kind = failure(edited((d) => (d.steps[0]!['kind'] = 'delete-role')));
+    expect(kind.message).toMatch(/^plan\.json: steps\[0\]\.kind: unknown step kind; expected one of install-agent, update-trust/);
+  });
+
+  it('counts further problems in the same line', () => {
+    const e = failure(edited((d) => {
+      delete d['toolVersion'];
+      delete d['caller'];
+    }));
+    expect(e.message).toMatch(/\(and 1 more problem\)$/);
+  });
+
+  it('checks that steps depend only on earlier steps, and ids are unique', () => {
+    const dangling = failure(edited((d) => (d.steps[0]!['dependsOn'] = ['assoc:nowhere'])));
+    expect(dangling.message).toBe('plan.json: steps[0].dependsOn[0]: "assoc:nowhere" is not an earlier step of the plan');
+    const dup = failure(edited((d) => (d.steps[1]!['id'] = d.steps[0]!['id'])));
+    expect(dup.message).toMatch(/^plan\.json: steps\[1\]\.id: duplicate step id/);
+  });
+
+  it('formats paths the way users read them', () => {
+    expect(formatPath([])).toBe('(document)');
+    expect(formatPath(['steps', 3, 'before', 'Statement', 0])).toBe('steps[3].before.Statement[0]');
+    expect(formatPath(['before', 'Condition', 'aws:SourceArn'])).toBe('before.Condition["aws:SourceArn"]');
+  });
+});
+
+describe('fingerprints', () => {
+  it('are sha256 hex of canonical JSON: key order does not matter, array order does', () => {
+    expect(canonicalJson({ b: 1, a: [2, { d: null, c: 'x' }] })).toBe('{"a":[2,{"c":"x","d":null}],"b":1}');
+    expect(fingerprintOf({ a: 1, b: 2 })).toBe(fingerprintOf({ b: 2, a: 1 }));
+    expect(fingerprintOf([1, 2])).not.toBe(fingerprintOf([2, 1]));
+    expect(fingerprintOf({})).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('change when the input a step depends on changes', () => {
+    const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' }] };
+    expect(fingerprintTrust(doc)).not.toBe(fingerprintTrust({ ...doc, Statement: [{ Effect: 'Deny' }] }));
+    const sa = { saUid: 'u1', saResourceVersion: '5' };
+    expect(fingerprintAssociationInput({ association: null, ...sa })).not.toBe(
+      fingerprintAssociationInput({ association: { associationId: 'a-1', roleArn: roleArn('x'), targetRoleArn: null }, ...sa }),
+    );
+    expect(fingerprintAssociationInput({ association: null, ...sa })).not.toBe(fingerprintAssociationInput({ association: null, saUid: 'u2', saResourceVersion: '5' }));
+    const addon = { version: 'v1', serviceAccountRoleArn: roleArn('cni'), podIdentityAssociations: ['b', 'a'] };
+    expect(fingerprintAddon(addon)).toBe(fingerprintAddon({ ...addon, podIdentityAssociations: ['a', 'b'] }));
+    expect(fingerprintAddon(addon)).not.toBe(fingerprintAddon({ ...addon, version: 'v2' }));
+    expect(fingerprintAgent(null)).not.toBe(fingerprintAgent({ version: 'v1', status: 'ACTIVE' }));
+  });
+});
