@@ -56,6 +56,7 @@ async function scanManifests(opts: ScanCliOptions, now: Date): Promise<Inventory
     namespaces: opts.allNamespaces ? [] : (opts.namespace ?? []),
     serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
     trustPolicyLimit: positiveInt('--trust-policy-limit', opts.trustPolicyLimit, 1),
+    ...(opts.cluster ? { cluster: opts.cluster } : {}),
   });
 }
 
