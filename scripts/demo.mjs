@@ -2,7 +2,9 @@
 // podid against it exactly as a user would against a real fleet: the sandbox's env file points
 // the AWS SDK (AWS_ENDPOINT_URL, dummy keys) and the Kubernetes client (KUBECONFIG) at it.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -36,11 +38,13 @@ function run(args) {
   return r.status;
 }
 
+const planFile = join(mkdtempSync(join(tmpdir(), 'podid-demo-')), 'plan.json');
 let failed = false;
 try {
   console.log('$ podid sandbox --world examples/world.yaml');
   console.log(`ready endpoint=${ready.endpoint}   (set -a; . ${ready.env}; set +a  to use it yourself)`);
   failed ||= run(['scan', '--all-contexts']) !== 0;
+  failed ||= run(['migrate', '--dry-run', '--all-contexts', '--out', planFile]) !== 0;
 } finally {
   sandbox.kill('SIGTERM');
 }
