@@ -181,6 +181,18 @@ export function decodePolicyDocument(doc: string): unknown {
   return JSON.parse(text) as unknown;
 }
 
+/** A role IAM returned (GetRole or ListRoles): its trust policy decoded, or why it is not usable. */
+function trustSnapshot(arn: string, raw: string | undefined, operation: string): RoleSnapshot {
+  if (raw === undefined) return { arn, state: 'found', trustPolicy: null, error: `${operation} returned no trust policy` };
+  try {
+    const doc = decodePolicyDocument(raw);
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('not a JSON object');
+    return { arn, state: 'found', trustPolicy: doc as RoleSnapshot['trustPolicy'], error: null };
+  } catch (err) {
+    return { arn, state: 'found', trustPolicy: null, error: `trust policy is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
 function createIamPort(sdk: IamSdk, clientFor: (partition: string) => IAMClient): IamPort {
   const iamEndpoint = (partition: string) => (partition === 'aws' ? 'https://iam.amazonaws.com' : `https://iam.${IAM_REGION[partition] ?? partition}.amazonaws.com`);
 
@@ -202,15 +214,7 @@ function createIamPort(sdk: IamSdk, clientFor: (partition: string) => IAMClient)
         if (actual.toLowerCase() !== ref.arn.toLowerCase()) {
           return { arn: ref.arn, state: 'missing', trustPolicy: null, error: `no role ${ref.arn}; the account has ${actual} (different path)` };
         }
-        const raw = out.Role?.AssumeRolePolicyDocument;
-        if (raw === undefined) return { arn: ref.arn, state: 'found', trustPolicy: null, error: 'GetRole returned no trust policy' };
-        try {
-          const doc = decodePolicyDocument(raw);
-          if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('not a JSON object');
-          return { arn: ref.arn, state: 'found', trustPolicy: doc as RoleSnapshot['trustPolicy'], error: null };
-        } catch (err) {
-          return { arn: ref.arn, state: 'found', trustPolicy: null, error: `trust policy is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
-        }
+        return trustSnapshot(ref.arn, out.Role?.AssumeRolePolicyDocument, 'GetRole');
       } catch (err) {
         if (isNotFound(err)) return { arn: ref.arn, state: 'missing', trustPolicy: null, error: `role ${ref.name} does not exist` };
         if (isAccessDenied(err)) {
@@ -218,6 +222,20 @@ function createIamPort(sdk: IamSdk, clientFor: (partition: string) => IAMClient)
         }
         throw mapAwsError(err, 'iam:GetRole', iamEndpoint(ref.partition));
       }
+    },
+
+    async listRoles(partition: string): Promise<RoleSnapshot[]> {
+      return call(partition, 'iam:ListRoles', async (client) => {
+        const roles: RoleSnapshot[] = [];
+        let marker: string | undefined;
+        do {
+          // 1,000 is ListRoles' largest page: an account at IAM's role quota takes a few calls.
+          const out = await client.send(new sdk.ListRolesCommand({ Marker: marker, MaxItems: 1000 }));
+          for (const r of out.Roles ?? []) if (r.Arn) roles.push(trustSnapshot(r.Arn, r.AssumeRolePolicyDocument, 'ListRoles'));
+          marker = out.IsTruncated ? out.Marker : undefined;
+        } while (marker);
+        return roles;
+      });
     },
 
     async listAttachedRolePolicies(roleArn: string): Promise<AttachedPolicy[]> {

@@ -4,6 +4,12 @@
  * to slim snapshot objects. Every request has a timeout; 429, 5xx and network failures are
  * retried with capped exponential backoff (Retry-After honoured); a continue token that expired
  * (410) restarts the list from the beginning.
+ *
+ * Lists go through client-node's own request path (its configuration, the kubeconfig's auth and
+ * TLS, its HTTP library) but skip its model deserialiser: ObjectSerializer walks every field of
+ * every object against the OpenAPI models (revived dates, renamed keys), which cost more than
+ * the rest of a fleet scan's Kubernetes reading. The mappers in kube-map.ts read only fields
+ * whose wire name is the model's name, so the parsed JSON serves them as is.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { PodidError, UsageError } from '../core/errors.js';
@@ -88,14 +94,21 @@ function observableOf<T>(value: T): { toPromise(): Promise<T>; pipe<S>(cb: (v: T
 
 interface ListPage<T> {
   items: T[];
-  metadata?: { _continue?: string };
+  /** The continue token of the next page; absent or empty on the last. */
+  continue: string | undefined;
 }
 
-type K8s = typeof import('@kubernetes/client-node');
+/** A list response as the API server writes it (wire names: `continue`, not the model's `_continue`). */
+interface WireList<T> {
+  items?: T[] | null;
+  metadata?: { continue?: string };
+}
+
+type K8s = typeof import('./k8s-client.js');
 
 /** Loads the Kubernetes client once and returns a factory of per-context ports. */
 export async function kubePortFactory(kubeconfig: KubeConfig, opts: KubeOptions = {}): Promise<(context: string) => KubePort> {
-  const k8s = await import('@kubernetes/client-node');
+  const k8s = await import('./k8s-client.js');
   const ports = new Map<string, KubePort>();
   return (context: string) => {
     let port = ports.get(context);
@@ -112,10 +125,10 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
   const server = kc.getCurrentCluster()?.server ?? '(no server)';
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const batch = kc.makeApiClient(k8s.BatchV1Api);
   const versionApi = kc.makeApiClient(k8s.VersionApi);
+  // What makeApiClient builds (it threw above when the context has no cluster): the cluster's
+  // server, the KubeConfig as the auth method (token, exec plugin, client certificates, CA).
+  const config = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(server, {}), authMethods: { default: kc } });
 
   const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -158,16 +171,36 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
     return new PodidError('KUBE_ERROR', `${what} failed in context ${JSON.stringify(context)}${f.status ? ` (HTTP ${f.status})` : ''}: ${f.message}`, { cause: err });
   }
 
+  /**
+   * One page of an all-namespaces list, requested as the generated list methods request it and
+   * failing as they fail (ApiException with the status, body and headers describeKubeFailure reads).
+   */
+  async function listPage<T>(path: string, cont: string | undefined): Promise<ListPage<T>> {
+    const ctx = config.baseServer.makeRequestContext(path, k8s.HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json, */*;q=0.8');
+    if (cont !== undefined) ctx.setQueryParam('continue', cont);
+    ctx.setQueryParam('limit', String(pageSize));
+    await config.authMethods.default?.applySecurityAuthentication(ctx);
+    ctx.setSignal(AbortSignal.timeout(timeoutMs));
+    const rsp = await config.httpApi.send(ctx).toPromise();
+    if (rsp.httpStatusCode === 401) throw new k8s.ApiException(401, 'Unauthorized', undefined, rsp.headers);
+    if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299) {
+      throw new k8s.ApiException(rsp.httpStatusCode, 'Unknown API Status Code!', await rsp.getBodyAsAny(), rsp.headers);
+    }
+    const list = JSON.parse(await rsp.body.text()) as WireList<T>;
+    return { items: list.items ?? [], continue: list.metadata?.continue };
+  }
+
   /** One paginated list, mapped page by page. */
-  async function listAll<T, R>(what: string, page: (cont: string | undefined) => Promise<ListPage<T>>, map: (item: T) => R): Promise<R[]> {
+  async function listAll<T, R>(what: string, path: string, map: (item: T) => R): Promise<R[]> {
     for (let restart = 0; ; restart++) {
       const out: R[] = [];
       let cont: string | undefined;
       try {
         do {
-          const res = await withKubeRetry(() => page(cont), attempts, sleep);
+          const res = await withKubeRetry(() => listPage<T>(path, cont), attempts, sleep);
           for (const item of res.items) out.push(map(item));
-          cont = res.metadata?._continue || undefined;
+          cont = res.continue || undefined;
         } while (cont);
         return out;
       } catch (err) {
@@ -177,8 +210,6 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
       }
     }
   }
-
-  const params = (cont: string | undefined) => ({ limit: pageSize, _continue: cont });
 
   return {
     context,
@@ -190,14 +221,14 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
         throw fail(err, 'get /version');
       }
     },
-    listServiceAccounts: () => listAll('list serviceaccounts', (c) => core.listServiceAccountForAllNamespaces(params(c), requestOptions()), toServiceAccount),
-    listPods: () => listAll('list pods', (c) => core.listPodForAllNamespaces(params(c), requestOptions()), toPod),
-    listNodes: () => listAll('list nodes', (c) => core.listNode(params(c), requestOptions()), toNode),
-    listDeployments: () => listAll('list deployments', (c) => apps.listDeploymentForAllNamespaces(params(c), requestOptions()), toDeployment),
-    listReplicaSets: () => listAll('list replicasets', (c) => apps.listReplicaSetForAllNamespaces(params(c), requestOptions()), toReplicaSet),
-    listStatefulSets: () => listAll('list statefulsets', (c) => apps.listStatefulSetForAllNamespaces(params(c), requestOptions()), toStatefulSet),
-    listDaemonSets: () => listAll('list daemonsets', (c) => apps.listDaemonSetForAllNamespaces(params(c), requestOptions()), toDaemonSet),
-    listJobs: () => listAll('list jobs', (c) => batch.listJobForAllNamespaces(params(c), requestOptions()), toJob),
-    listCronJobs: () => listAll('list cronjobs', (c) => batch.listCronJobForAllNamespaces(params(c), requestOptions()), toCronJob),
+    listServiceAccounts: () => listAll('list serviceaccounts', '/api/v1/serviceaccounts', toServiceAccount),
+    listPods: () => listAll('list pods', '/api/v1/pods', toPod),
+    listNodes: () => listAll('list nodes', '/api/v1/nodes', toNode),
+    listDeployments: () => listAll('list deployments', '/apis/apps/v1/deployments', toDeployment),
+    listReplicaSets: () => listAll('list replicasets', '/apis/apps/v1/replicasets', toReplicaSet),
+    listStatefulSets: () => listAll('list statefulsets', '/apis/apps/v1/statefulsets', toStatefulSet),
+    listDaemonSets: () => listAll('list daemonsets', '/apis/apps/v1/daemonsets', toDaemonSet),
+    listJobs: () => listAll('list jobs', '/apis/batch/v1/jobs', toJob),
+    listCronJobs: () => listAll('list cronjobs', '/apis/batch/v1/cronjobs', toCronJob),
   };
 }

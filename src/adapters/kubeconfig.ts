@@ -65,7 +65,7 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
       'pass --kubeconfig PATH, set KUBECONFIG, or run aws eks update-kubeconfig --name CLUSTER --region REGION',
     );
   }
-  const k8s = await import('@kubernetes/client-node');
+  const k8s = await import('./k8s-client.js');
   // kubectl's merge rule: for a name defined in several files, the first file wins; so does the
   // first current-context set. (KubeConfig.mergeConfig throws on duplicates instead.)
   const clusters: KubeConfig['clusters'] = [];
@@ -94,7 +94,7 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
 
 /** A kubeconfig from YAML text (tests, and kubeconfigs passed on stdin). */
 export async function kubeconfigFromString(text: string): Promise<KubeConfig> {
-  const k8s = await import('@kubernetes/client-node');
+  const k8s = await import('./k8s-client.js');
   const kc = new k8s.KubeConfig();
   try {
     kc.loadFromString(text);

@@ -90,6 +90,12 @@ export const READ_NOT_FOUND = 'AWS_NOT_FOUND';
  */
 export interface IamPort {
   getRole(roleArn: string): Promise<RoleSnapshot>;
+  /**
+   * ListRoles, every page: each role of the caller's account in `partition`, judged as getRole
+   * judges it (state `found`, the trust policy decoded or why it could not be). Each snapshot's
+   * `arn` is the role's ARN as IAM returns it. AccessDenied is thrown coded READ_DENIED.
+   */
+  listRoles(partition: string): Promise<RoleSnapshot[]>;
   listAttachedRolePolicies(roleArn: string): Promise<AttachedPolicy[]>;
   listRolePolicies(roleArn: string): Promise<string[]>;
   getRolePolicy(roleArn: string, policyName: string): Promise<unknown>;

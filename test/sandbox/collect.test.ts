@@ -31,7 +31,7 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-async function scan(sb: Sandbox, kubeconfigText = sb.kubeconfig(), opts: { namespaces?: string[] } = {}): Promise<FleetSnapshot> {
+async function scan(sb: Sandbox, kubeconfigText = sb.kubeconfig(), opts: { namespaces?: string[]; listRolesThreshold?: number } = {}): Promise<FleetSnapshot> {
   const kubeconfig = await kubeconfigFromString(kubeconfigText);
   const targets = resolveTargets(kubeconfig, { allContexts: true });
   const ports = await createScanPorts({
@@ -145,6 +145,19 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     }
     expect(annotated.has('arn:aws:iam::111122223333:role/external-dns')).toBe(true);
     expect(getRoles).toBe(annotated.size);
+  });
+
+  it('reads many roles with ListRoles and reports exactly what GetRole does', async () => {
+    sandbox = await sandboxFrom(WORLD);
+    const byGetRole = await scan(sandbox);
+    await fetch(`${sandbox.endpoint}/_sandbox/calls`, { method: 'DELETE' });
+    const byListRoles = await scan(sandbox, sandbox.kubeconfig(), { listRolesThreshold: 0 });
+    expect(byListRoles.roles).toEqual(byGetRole.roles);
+    const log = await calls(sandbox);
+    expect(log.filter((c) => c.service === 'iam' && c.operation === 'ListRoles')).toHaveLength(1);
+    // GetRole only for the referenced roles IAM does not have (the listing cannot vouch for them).
+    const missing = Object.values(byGetRole.roles).filter((r) => r.state === 'missing').length;
+    expect(log.filter((c) => c.service === 'iam' && c.operation === 'GetRole')).toHaveLength(missing);
   });
 
   it('pages through lists with limit/continue and returns every object', async () => {

@@ -1,6 +1,6 @@
 /** The AWS adapter's mapping of SDK answers and errors (aws-sdk-client-mock; the wire is covered by test/sandbox). */
 import { DescribeClusterCommand, EKSClient, ListAddonsCommand } from '@aws-sdk/client-eks';
-import { GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,6 +40,29 @@ describe('IAM port', () => {
     expect(denied.state).toBe('unreadable');
     expect(denied.error).toContain('iam:GetRole');
     expect(await p.iam.getRole(ROLE)).toMatchObject({ state: 'missing', error: expect.stringContaining('different path') });
+  });
+
+  it('ListRoles: every page at 1,000 a page, each role judged as GetRole judges it', async () => {
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    const role = (name: string, doc: string | undefined) => ({ Arn: `arn:aws:iam::111122223333:role/${name}`, RoleName: name, Path: '/', RoleId: name, CreateDate: new Date(), AssumeRolePolicyDocument: doc });
+    iamMock
+      .on(ListRolesCommand)
+      .resolvesOnce({ Roles: [role('a', encodeURIComponent(JSON.stringify(trust))), role('bad', '%7Bnot')], IsTruncated: true, Marker: 'm1' })
+      .resolvesOnce({ Roles: [role('none', undefined)], IsTruncated: false });
+    expect(await (await ports()).iam.listRoles('aws')).toEqual([
+      { arn: 'arn:aws:iam::111122223333:role/a', state: 'found', trustPolicy: trust, error: null },
+      { arn: 'arn:aws:iam::111122223333:role/bad', state: 'found', trustPolicy: null, error: expect.stringContaining('trust policy is not valid JSON') },
+      { arn: 'arn:aws:iam::111122223333:role/none', state: 'found', trustPolicy: null, error: 'ListRoles returned no trust policy' },
+    ]);
+    const inputs = iamMock.commandCalls(ListRolesCommand).map((c) => c.args[0].input);
+    expect(inputs).toEqual([{ MaxItems: 1000 }, { Marker: 'm1', MaxItems: 1000 }]);
+  });
+
+  it('ListRoles denied is a READ_DENIED PodidError (the collector then reads role by role)', async () => {
+    iamMock.on(ListRolesCommand).rejects(sdkError('AccessDenied', 'User: x is not authorized to perform: iam:ListRoles'));
+    const err = await (await ports()).iam.listRoles('aws').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PodidError);
+    expect((err as PodidError).code).toBe('AWS_ACCESS_DENIED');
   });
 
   it('reads a managed policy through its default version', async () => {

@@ -75,7 +75,7 @@ const sa = (namespace: string, name: string, role?: string): ServiceAccountObjec
   namespace, name, uid: `${namespace}-${name}`, resourceVersion: '1', annotations: role === undefined ? {} : { 'eks.amazonaws.com/role-arn': role },
 });
 
-function fakePorts(opts: { nodeRoleDenied?: boolean } = {}) {
+function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; listed?: RoleSnapshot[] } = {}) {
   const calls: string[] = [];
   let inFlight = 0;
   let peak = 0;
@@ -107,6 +107,10 @@ function fakePorts(opts: { nodeRoleDenied?: boolean } = {}) {
   };
   const iam: IamPort = {
     getRole: (arn) => track(`iam:GetRole ${arn}`, { arn, state: 'found', trustPolicy: { Version: '2012-10-17', Statement: [] }, error: null } satisfies RoleSnapshot),
+    listRoles: async (partition) => {
+      if (opts.listRolesDenied) throw new PodidError('AWS_ACCESS_DENIED', 'iam:ListRoles was denied');
+      return track(`iam:ListRoles ${partition}`, opts.listed ?? []);
+    },
     listAttachedRolePolicies: async (arn) => {
       if (opts.nodeRoleDenied) throw new PodidError('AWS_ACCESS_DENIED', 'iam:ListAttachedRolePolicies was denied');
       return track(`iam:ListAttachedRolePolicies ${arn}`, [{ arn: 'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy', name: 'AmazonEKSWorkerNodePolicy' }]);
@@ -200,5 +204,53 @@ describe('collectFleet', () => {
     const f = fakePorts();
     const snap = await collectFleet([targets[0]!, { ...targets[0]!, context: 'alias' }], f.ports, { trustPolicyLimit: 2048 });
     expect(snap.clusters).toHaveLength(1);
+  });
+
+  describe('ListRoles above the threshold', () => {
+    const found = (arn: string, Sid: string): RoleSnapshot => ({ arn, state: 'found', trustPolicy: { Version: '2012-10-17', Statement: [{ Sid }] }, error: null });
+
+    it('reads referenced roles from one listing, GetRole only for what it lacks, each role once', async () => {
+      const f = fakePorts({
+        listed: [
+          // IAM spells the ARN its own way; the snapshot keeps the referenced (normalised) ARN.
+          found('arn:aws:iam::111122223333:role/SHARED', 'listed-shared'),
+          found('arn:aws:iam::111122223333:role/cni', 'listed-cni'),
+          found('arn:aws:iam::111122223333:role/unreferenced', 'x'),
+        ],
+      });
+      const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 1 });
+      expect(f.calls.filter((c) => c.startsWith('iam:ListRoles'))).toEqual(['iam:ListRoles aws']);
+      // dns is not in the listing: GetRole tells what it is (missing, other path, or created since).
+      expect(f.calls.filter((c) => c.startsWith('iam:GetRole'))).toEqual(['iam:GetRole arn:aws:iam::111122223333:role/dns']);
+      expect(snap.roles['arn:aws:iam::111122223333:role/shared']).toEqual(found('arn:aws:iam::111122223333:role/shared', 'listed-shared'));
+      expect(snap.roles['arn:aws:iam::111122223333:role/cni']).toEqual(found('arn:aws:iam::111122223333:role/cni', 'listed-cni'));
+      expect(snap.roles['arn:aws:iam::111122223333:role/dns']).toMatchObject({ state: 'found', trustPolicy: { Statement: [] } });
+      expect(snap.roles['arn:aws:iam::999999999999:role/foreign']).toMatchObject({ state: 'unreadable' });
+      expect(snap.roles['arn:aws:iam::111122223333:role/unreferenced']).toBeUndefined();
+    });
+
+    it('keeps GetRole at or below the threshold', async () => {
+      const f = fakePorts({ listed: [found('arn:aws:iam::111122223333:role/shared', 'listed')] });
+      await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 3 });
+      expect(f.calls.filter((c) => c.startsWith('iam:ListRoles'))).toEqual([]);
+      expect(f.calls.filter((c) => c.startsWith('iam:GetRole'))).toHaveLength(3);
+    });
+
+    it('falls back to GetRole per role when ListRoles is denied', async () => {
+      const f = fakePorts({ listRolesDenied: true });
+      const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 0 });
+      expect(f.calls.filter((c) => c.startsWith('iam:GetRole')).sort()).toEqual([
+        'iam:GetRole arn:aws:iam::111122223333:role/cni',
+        'iam:GetRole arn:aws:iam::111122223333:role/dns',
+        'iam:GetRole arn:aws:iam::111122223333:role/shared',
+      ]);
+      expect(snap.roles['arn:aws:iam::111122223333:role/shared']).toMatchObject({ state: 'found' });
+    });
+
+    it('fails the scan when ListRoles fails otherwise, as GetRole would', async () => {
+      const f = fakePorts();
+      f.ports.iam.listRoles = () => Promise.reject(new PodidError('AWS_UNREACHABLE', 'cannot reach https://iam.amazonaws.com for iam:ListRoles'));
+      await expect(collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 0 })).rejects.toMatchObject({ code: 'AWS_UNREACHABLE' });
+    });
   });
 });

@@ -59,11 +59,46 @@ function placementOfNode(node: NodeObject): Placement {
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const isLive = (p: PodObject) => p.phase !== 'Succeeded' && p.phase !== 'Failed';
 
-export function analyzeWorkloads(cluster: ClusterSnapshot, namespace: string, serviceAccount: string): WorkloadAnalysis {
+/**
+ * A cluster's workloads, pods and nodes grouped once, so each service account's analysis reads
+ * its own namespace and pods instead of scanning the whole cluster (a fleet scan analyses
+ * thousands of service accounts). Groups keep the snapshot's order.
+ */
+export interface ClusterIndex {
+  workloadsByNamespace: ReadonlyMap<string, readonly WorkloadObject[]>;
+  /** Keyed by podKey(namespace, serviceAccount). */
+  podsByServiceAccount: ReadonlyMap<string, readonly PodObject[]>;
+  nodes: ReadonlyMap<string, NodeObject>;
+}
+
+// Namespace and service account names are DNS labels/subdomains: they never contain a NUL.
+const podKey = (namespace: string, serviceAccount: string) => `${namespace}\u0000${serviceAccount}`;
+
+function group<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
+export function indexCluster(cluster: ClusterSnapshot): ClusterIndex {
   const { kube } = cluster;
-  const inNs = kube.workloads.filter((w) => w.namespace === namespace);
+  return {
+    workloadsByNamespace: group(kube.workloads, (w) => w.namespace),
+    podsByServiceAccount: group(kube.pods, (p) => podKey(p.namespace, p.serviceAccount)),
+    nodes: new Map(kube.nodes.map((n) => [n.name, n])),
+  };
+}
+
+/** `index` defaults to one built for this call; analyzeFleet passes one per cluster. */
+export function analyzeWorkloads(cluster: ClusterSnapshot, namespace: string, serviceAccount: string, index: ClusterIndex = indexCluster(cluster)): WorkloadAnalysis {
+  const inNs = index.workloadsByNamespace.get(namespace) ?? [];
   const byKey = new Map(inNs.map((w) => [`${w.kind}/${w.name}`, w]));
-  const nodes = new Map(kube.nodes.map((n) => [n.name, n]));
+  const nodes = index.nodes;
 
   /**
    * The top-level controller podid would restart: ReplicaSet -> Deployment, Job -> CronJob.
@@ -108,8 +143,8 @@ export function analyzeWorkloads(cluster: ClusterSnapshot, namespace: string, se
   }
 
   const jobPods = new Map<Entry, number>();
-  for (const pod of kube.pods) {
-    if (pod.namespace !== namespace || pod.serviceAccount !== serviceAccount || !isLive(pod)) continue;
+  for (const pod of index.podsByServiceAccount.get(podKey(namespace, serviceAccount)) ?? []) {
+    if (!isLive(pod)) continue;
     const r = pod.owner === null ? null : root(pod.owner.kind, pod.owner.name);
     const e = r === null || 'foreign' in r ? entry('Pod', pod.name) : entry(r.kind, r.name);
     if (r !== null && 'foreign' in r) e.foreignOwner = r.foreign;

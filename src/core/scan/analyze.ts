@@ -9,10 +9,10 @@ import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTA
 import { parseRoleArn } from '../arn.js';
 import type { AddonReport, ClusterReport, Finding, Inventory, InventorySummary, ServiceAccountReport, Severity } from './inventory.js';
 import { INVENTORY_SCHEMA_VERSION, VERDICTS } from './inventory.js';
-import type { AddonSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from './snapshot.js';
+import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from './snapshot.js';
 import { analyzeRole } from './analyze-role.js';
 import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
-import { analyzeWorkloads } from './analyze-workloads.js';
+import { analyzeWorkloads, indexCluster, type ClusterIndex } from './analyze-workloads.js';
 import { finding, sortFindings } from './findings.js';
 import { analyzeCluster } from './readiness.js';
 
@@ -73,7 +73,23 @@ const sameArn = (a: string | null | undefined, b: string | null | undefined) => 
 
 type Draft = Omit<ServiceAccountReport, 'verdict'>;
 
-function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleClusters: Map<string, string[]>): Draft {
+/** Per-cluster lookups built once for all of its service accounts. */
+interface ClusterLookups {
+  workloads: ClusterIndex;
+  /** namespace/name -> the first association for it (EKS allows one). */
+  associations: ReadonlyMap<string, AssociationSnapshot>;
+}
+
+function clusterLookups(c: ClusterSnapshot): ClusterLookups {
+  const associations = new Map<string, AssociationSnapshot>();
+  for (const a of c.associations) {
+    const key = `${a.namespace}/${a.serviceAccount}`;
+    if (!associations.has(key)) associations.set(key, a);
+  }
+  return { workloads: indexCluster(c), associations };
+}
+
+function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleClusters: Map<string, string[]>, lookups: ClusterLookups): Draft {
   const ann = sa.annotations;
   const audience = ann[AUDIENCE_ANNOTATION] ?? null;
   const stsRegional = ann[STS_REGIONAL_ENDPOINTS_ANNOTATION] ?? null;
@@ -103,7 +119,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
   }
 
   // One association per namespace/service account (EKS refuses a second).
-  const assoc = c.associations.find((a) => a.namespace === sa.namespace && a.serviceAccount === sa.name) ?? null;
+  const assoc = lookups.associations.get(`${sa.namespace}/${sa.name}`) ?? null;
   let association: ServiceAccountReport['association'] = { state: 'none', associationId: null, roleArn: null, ownerArn: null };
   if (assoc !== null) {
     // With role chaining the annotated (cross-account) role is the association's target.
@@ -116,7 +132,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     );
   }
 
-  const usage = analyzeWorkloads(c, sa.namespace, sa.name);
+  const usage = analyzeWorkloads(c, sa.namespace, sa.name, lookups.workloads);
   findings.push(...usage.findings);
   const { pods } = usage;
   const live = pods.irsa + pods.podIdentity + pods.none;
@@ -183,9 +199,10 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inv
 
   for (const c of [...snapshot.clusters].sort((a, b) => compare(a.arn, b.arn))) {
     const drafts: Draft[] = [];
+    const lookups = clusterLookups(c);
     for (const sa of c.kube.serviceAccounts) {
       const annotation = sa.annotations[ROLE_ARN_ANNOTATION];
-      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleClusters));
+      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleClusters, lookups));
     }
     // Every SA without an association needs one (directly, or through UpdateAddon for add-ons).
     const planned = drafts.filter((d) => d.association.state === 'none').length;

@@ -42,10 +42,24 @@ export interface CollectOptions {
   serviceAccounts?: readonly string[];
   /** Remote calls in flight at once, fleet-wide (default 8). */
   concurrency?: number;
+  /** Referenced roles above which ListRoles replaces GetRole (default LIST_ROLES_THRESHOLD). */
+  listRolesThreshold?: number;
   onProgress?: (msg: string) => void;
 }
 
 export const POD_IDENTITY_ACTION = 'eks-auth:AssumeRoleForPodIdentity';
+
+/**
+ * Above this many referenced roles (caller's account, one partition), roles are read with
+ * ListRoles instead of one GetRole each. ListRoles returns up to 1,000 roles per page, trust
+ * policies included, so it costs ceil(roles in the account / 1,000) calls however many are
+ * referenced (a handful under IAM's role quota), but every page is large: the account's every
+ * role and trust policy travels and is parsed. With few references GetRole is cheaper (an
+ * account with thousands of roles and 3 referenced keeps its 3 GetRole calls); past a few dozen,
+ * ListRoles wins on calls and latency. 25 keeps small scans (the demo world refers to ~15) on
+ * GetRole.
+ */
+export const LIST_ROLES_THRESHOLD = 25;
 
 export async function collectFleet(targets: readonly CollectTarget[], ports: ScanPorts, opts: CollectOptions): Promise<FleetSnapshot> {
   const scope = buildScope(opts);
@@ -53,7 +67,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const progress = opts.onProgress ?? (() => undefined);
 
   const caller = await call(() => ports.sts.getCallerIdentity());
-  const iam = new IamReader(ports, call, caller.account);
+  const iam = new IamReader(ports, call, caller.account, opts.listRolesThreshold ?? LIST_ROLES_THRESHOLD);
 
   // Two contexts for one cluster (an alias and the ARN-named one) would list it twice.
   const unique = new Map<string, CollectTarget>();
@@ -66,7 +80,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const clusters = await Promise.all(
     [...unique.values()].map(async (target) => {
       const cluster = await collectCluster(target, ports, call, scope, progress);
-      for (const arn of referencedRoles(cluster, scope)) iam.role(arn);
+      iam.roles(referencedRoles(cluster, scope));
       for (const ng of cluster.nodegroups) if (ng.nodeRole) iam.nodeRole(ng.nodeRole);
       return cluster;
     }),
@@ -224,28 +238,75 @@ function referencedRoles(c: ClusterSnapshot, scope: Scope): string[] {
 // ---------------------------------------------------------------------------------------------
 // IAM
 
-/** Fetches each role, node role and policy document at most once per run (promise caches). */
+/**
+ * Fetches each role, node role and policy document at most once per run (promise caches). Roles
+ * are read as each cluster's references arrive (IAM overlaps the slower clusters' listing): by
+ * GetRole while few are referenced, else from one ListRoles walk per partition, with GetRole for
+ * any role the listing does not hold as referenced (a path mismatch, one created meanwhile), so
+ * every snapshot says what GetRole would have. One difference by design: an identity allowed
+ * ListRoles but denied GetRole on some role gets that role from the listing (found, with its
+ * trust policy) rather than `unreadable`; IAM did give podid the document.
+ */
 class IamReader {
-  private readonly roles = new Map<string, Promise<RoleSnapshot>>();
+  private readonly cache = new Map<string, Promise<RoleSnapshot>>();
   private readonly nodeRoles = new Map<string, Promise<NodeRoleSnapshot>>();
   private readonly policies = new Map<string, Promise<unknown>>();
+  /** Same-account roles referenced so far, per partition (the count the threshold is about). */
+  private readonly referenced = new Map<string, number>();
+  /** Per partition: lowercased role ARN -> the listing's snapshot; null when ListRoles is denied. */
+  private readonly listings = new Map<string, Promise<Map<string, RoleSnapshot> | null>>();
 
   constructor(
     private readonly ports: ScanPorts,
     private readonly call: Limiter,
     private readonly callerAccount: string,
+    private readonly listRolesThreshold: number,
   ) {}
 
-  role(arn: string): void {
-    if (this.roles.has(arn)) return;
-    const parsed = parseRoleArn(arn);
-    const account = parsed.ok ? parsed.arn.account : '';
-    // GetRole reads by name in the caller's own account: another account's role cannot be read.
-    const snapshot: Promise<RoleSnapshot> =
-      account !== this.callerAccount
-        ? Promise.resolve({ arn, state: 'unreadable', trustPolicy: null, error: `role is in account ${account}; podid reads IAM as account ${this.callerAccount}` })
-        : this.call(() => this.ports.iam.getRole(arn));
-    this.roles.set(arn, handled(snapshot));
+  /** One cluster's referenced roles (normalised ARNs); the ones not seen before are read. */
+  roles(arns: readonly string[]): void {
+    const fresh = new Map<string, string>();
+    for (const arn of arns) {
+      if (this.cache.has(arn) || fresh.has(arn)) continue;
+      const parsed = parseRoleArn(arn);
+      const account = parsed.ok ? parsed.arn.account : '';
+      if (account !== this.callerAccount) {
+        // GetRole reads by name in the caller's own account: another account's role cannot be read.
+        this.cache.set(arn, Promise.resolve({ arn, state: 'unreadable', trustPolicy: null, error: `role is in account ${account}; podid reads IAM as account ${this.callerAccount}` }));
+        continue;
+      }
+      const partition = parsed.ok ? parsed.arn.partition : 'aws';
+      this.referenced.set(partition, (this.referenced.get(partition) ?? 0) + 1);
+      fresh.set(arn, partition);
+    }
+    for (const [arn, partition] of fresh) {
+      const useListing = (this.referenced.get(partition) ?? 0) > this.listRolesThreshold;
+      this.cache.set(arn, handled(useListing ? this.fromListing(arn, partition) : this.getRole(arn)));
+    }
+  }
+
+  private getRole(arn: string): Promise<RoleSnapshot> {
+    return this.call(() => this.ports.iam.getRole(arn));
+  }
+
+  private async fromListing(arn: string, partition: string): Promise<RoleSnapshot> {
+    let listing = this.listings.get(partition);
+    if (!listing) {
+      listing = handled(
+        this.call(() => this.ports.iam.listRoles(partition)).then(
+          (roles) => new Map(roles.map((r) => [r.arn.toLowerCase(), r])),
+          (err: unknown) => {
+            // Allowed GetRole but not ListRoles: read role by role, as below the threshold.
+            if (err instanceof PodidError && err.code === READ_DENIED) return null;
+            throw err;
+          },
+        ),
+      );
+      this.listings.set(partition, listing);
+    }
+    // IAM role ARNs compare case-insensitively, as GetRole (by name) resolves them.
+    const hit = (await listing)?.get(arn.toLowerCase());
+    return hit ? { ...hit, arn } : this.getRole(arn);
   }
 
   nodeRole(arn: string): void {
@@ -255,7 +316,7 @@ class IamReader {
   async settle(): Promise<{ roles: Record<string, RoleSnapshot>; nodeRoles: Record<string, NodeRoleSnapshot> }> {
     const entries = async <T>(m: Map<string, Promise<T>>): Promise<Record<string, T>> =>
       Object.fromEntries(await Promise.all([...m].sort(([a], [b]) => a.localeCompare(b)).map(async ([k, p]) => [k, await p] as const)));
-    const [roles, nodeRoles] = await Promise.all([entries(this.roles), entries(this.nodeRoles)]);
+    const [roles, nodeRoles] = await Promise.all([entries(this.cache), entries(this.nodeRoles)]);
     return { roles, nodeRoles };
   }
 

@@ -10,7 +10,7 @@ import type { KubeCore } from './cluster.js';
 import { applyPatch, patchTypeOf } from './patch.js';
 import { apiVersionOf, discoveryDocument, resourceByPlural, versionInfo, type ResourceType } from './resources.js';
 import { labelsOf, matches, matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { KubeError, badRequest, errorReply, jsonReply } from './status.js';
+import { KubeError, badRequest, errorReply, jsonReply, jsonTextReply } from './status.js';
 import { clone, isObj } from './util.js';
 
 export interface KubeRequest {
@@ -204,10 +204,14 @@ export function manifest(obj: JsonObject, type: ResourceType): JsonObject {
   return { apiVersion: apiVersionOf(type), kind: type.kind, ...clone(obj) };
 }
 
-/** A list item: the real API omits kind/apiVersion inside lists. */
-function listItem(obj: JsonObject): JsonObject {
-  const { kind: _kind, apiVersion: _apiVersion, ...rest } = clone(obj);
-  return rest;
+/**
+ * A list item, serialised: the real API omits kind/apiVersion inside lists. Serialising at list
+ * time is the copy that freezes the list for its later pages (stored objects change in place),
+ * so no deep clone is needed: a large list costs one JSON.stringify per object.
+ */
+function listItem(obj: JsonObject): string {
+  const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj;
+  return JSON.stringify(rest);
 }
 
 function selected(k: KubeCore, t: Target, query: URLSearchParams): JsonObject[] {
@@ -224,7 +228,7 @@ function list(k: KubeCore, t: Target, query: URLSearchParams): HttpReply {
   const limit = limitRaw ? Number(limitRaw) : 0;
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${limitRaw}"`);
   const token = query.get('continue');
-  let items: JsonObject[];
+  let items: string[];
   let offset = 0;
   let rv = Number(k.store.resourceVersion);
   if (token) {
@@ -238,7 +242,9 @@ function list(k: KubeCore, t: Target, query: URLSearchParams): HttpReply {
     metadata.continue = k.store.saveSnapshot(items, end, rv);
     metadata.remainingItemCount = items.length - end;
   }
-  return jsonReply(200, { kind: `${t.type.kind}List`, apiVersion: apiVersionOf(t.type), metadata, items: items.slice(offset, end) });
+  // What jsonReply would write for { kind, apiVersion, metadata, items }, with the items already serialised.
+  const head = JSON.stringify({ kind: `${t.type.kind}List`, apiVersion: apiVersionOf(t.type), metadata });
+  return jsonTextReply(200, `${head.slice(0, -1)},"items":[${items.slice(offset, end).join(',')}]}`);
 }
 
 /**

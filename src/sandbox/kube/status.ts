@@ -32,11 +32,12 @@ export function statusBody(code: number, reason: string, message: string, detail
 }
 
 export function jsonReply(status: number, body: unknown): HttpReply {
-  return {
-    status,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-cache, private' },
-    body: JSON.stringify(body),
-  };
+  return jsonTextReply(status, JSON.stringify(body));
+}
+
+/** A reply whose JSON body is already serialised. */
+export function jsonTextReply(status: number, json: string): HttpReply {
+  return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-cache, private' }, body: json };
 }
 
 export function errorReply(err: KubeError): HttpReply {

@@ -44,7 +44,8 @@ export function namespaceOf(obj: JsonObject): string {
 
 interface Snapshot {
   rv: number;
-  items: JsonObject[];
+  /** The list's items, serialised when it was first requested (the consistent view later pages read). */
+  items: string[];
 }
 
 export class ObjectStore {
@@ -133,7 +134,7 @@ export class ObjectStore {
   }
 
   /** Remember the rest of a paged list; returns the opaque continue token. */
-  saveSnapshot(items: JsonObject[], offset: number, rv: number): string {
+  saveSnapshot(items: string[], offset: number, rv: number): string {
     const id = crypto.randomUUID();
     this.snapshots.set(id, { rv, items });
     if (this.snapshots.size > SNAPSHOTS) {
@@ -143,7 +144,7 @@ export class ObjectStore {
     return encodeToken(id, offset, rv);
   }
 
-  loadSnapshot(token: string): { items: JsonObject[]; offset: number; rv: number } {
+  loadSnapshot(token: string): { items: string[]; offset: number; rv: number } {
     const t = decodeToken(token);
     const snap = this.snapshots.get(t.id);
     if (!snap) {

@@ -1,0 +1,280 @@
+/**
+ * Every finding code of the catalogue, end to end: the built `podid` against `podid sandbox`
+ * on worlds built to produce them (test/fixtures/finding-worlds/), and `podid scan
+ * --manifests` over a fixture repository. A few runs collect the findings, one table says
+ * which run must report which code on which cluster, service account, add-on or plan item,
+ * and a last test keeps the table in step with the catalogue: a new code must get a world here
+ * or a reason in EXCLUDED.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EKSClient, UpdateAddonCommand } from '@aws-sdk/client-eks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { MigrationPlan } from '../../src/core/plan/model.js';
+import { FINDING_CODES, FINDINGS, type FindingCode } from '../../src/core/scan/findings.js';
+import type { Finding, Inventory } from '../../src/core/scan/inventory.js';
+import { ROOT, runPodid, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+
+const WORLDS = join(ROOT, 'test/fixtures/finding-worlds');
+const world = (file: string) => readFileSync(join(WORLDS, file), 'utf8');
+
+/**
+ * Codes no world can produce end to end, each with the reason. Keep it short: a code belongs
+ * here only when neither the sandbox nor a real-looking input can trigger it.
+ */
+const EXCLUDED: Readonly<Partial<Record<FindingCode, string>>> = {
+  // The world file only accepts `version: "<major>.<minor>"` and `platformVersion: eks.<n>`
+  // (world-schema.ts), which podid can always compare; only an unexpected DescribeCluster
+  // answer from real EKS yields it (unit-tested in test/unit/analyze-cluster.test.ts).
+  CLUSTER_VERSION_UNKNOWN: 'the sandbox world schema admits only versions podid can compare',
+  // The world has no cluster status field: the sandbox's DescribeCluster always says ACTIVE
+  // (unit-tested in test/unit/analyze-cluster.test.ts).
+  CLUSTER_NOT_ACTIVE: 'the sandbox has no way to make a cluster other than ACTIVE',
+};
+
+/** The runs whose output the table below reads. */
+type Run =
+  | 'scan:service-accounts'
+  | 'plan:service-accounts'
+  | 'plan:service-accounts:source-role'
+  | 'scan:clusters'
+  | 'plan:clusters'
+  | 'scan:china'
+  | 'scan:restricted'
+  | 'scan:manifests';
+
+/**
+ * Which run reports which code where. Targets: `cluster:NAME`, `sa:CLUSTER/NS/NAME` (a
+ * manifests scan has no cluster: `sa:NS/NAME`), `addon:CLUSTER/NAME`, `input` (a manifests
+ * scan's inputFindings); in a plan, the blocked item's target with the same keys.
+ */
+const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
+  // --- cluster readiness (clusters.yaml, china.yaml, restricted.yaml)
+  ['CLUSTER_VERSION_UNSUPPORTED', 'scan:clusters', 'cluster:old-k8s'],
+  ['CLUSTER_PLATFORM_VERSION_UNSUPPORTED', 'scan:clusters', 'cluster:stale-platform'],
+  ['CLUSTER_REGION_UNSUPPORTED', 'scan:china', 'cluster:beijing'],
+  ['CLUSTER_NO_OIDC_ISSUER', 'scan:clusters', 'cluster:no-oidc'],
+  ['AGENT_MISSING', 'scan:clusters', 'cluster:no-agent'],
+  ['AGENT_MISSING', 'scan:clusters', 'cluster:auto-mixed'],
+  ['AGENT_NOT_ACTIVE', 'scan:clusters', 'cluster:agent-degraded'],
+  ['AGENT_NOT_READY', 'scan:clusters', 'cluster:agent-gap'],
+  ['NODE_ROLE_MISSING_PERMISSION', 'scan:clusters', 'cluster:weak-node-role'],
+  ['NODE_ROLE_UNCHECKED', 'scan:restricted', 'cluster:locked'],
+  ['ASSOCIATION_QUOTA_EXCEEDED', 'scan:clusters', 'cluster:full'],
+  ['CLUSTER_BLOCKED', 'scan:clusters', 'sa:old-k8s/app/api'],
+  ['CLUSTER_HAS_WARNINGS', 'scan:clusters', 'sa:no-agent/app/api'],
+  // --- the role ARN as written (service-accounts.yaml)
+  ['ARN_WHITESPACE', 'scan:service-accounts', 'sa:prod/arn/whitespace'],
+  ['ARN_NOT_AN_ARN', 'scan:service-accounts', 'sa:prod/arn/bare-name'],
+  ['ARN_MALFORMED', 'scan:service-accounts', 'sa:prod/arn/malformed'],
+  ['ARN_NOT_A_ROLE', 'scan:service-accounts', 'sa:prod/arn/user-arn'],
+  ['ARN_BAD_ACCOUNT', 'scan:service-accounts', 'sa:prod/arn/short-account'],
+  ['ARN_BAD_NAME', 'scan:service-accounts', 'sa:prod/arn/bad-name'],
+  ['ARN_PARTITION_MISMATCH', 'scan:service-accounts', 'sa:prod/arn/wrong-partition'],
+  ['ARN_HAS_PATH', 'scan:service-accounts', 'sa:prod/arn/with-path'],
+  // --- the role and its trust policy
+  ['ROLE_NOT_FOUND', 'scan:service-accounts', 'sa:prod/roles/ghost'],
+  ['ROLE_UNREADABLE', 'scan:restricted', 'sa:locked/app/api'],
+  ['ROLE_CROSS_ACCOUNT', 'scan:service-accounts', 'sa:prod/roles/exporter'],
+  ['TRUST_POLICY_INVALID', 'scan:service-accounts', 'sa:prod/roles/broken-trust'],
+  ['TRUST_NO_IRSA_GRANT', 'scan:service-accounts', 'sa:prod/trust/not-granted'],
+  ['TRUST_NO_IRSA_GRANT', 'scan:clusters', 'sa:no-oidc/app/api'],
+  ['TRUST_IRSA_WILDCARD', 'scan:service-accounts', 'sa:prod/trust/wildcard'],
+  ['TRUST_IRSA_UNCONSTRAINED', 'scan:service-accounts', 'sa:prod/trust/unconstrained'],
+  ['TRUST_POD_IDENTITY_PRESENT', 'scan:service-accounts', 'sa:prod/trust/dual'],
+  ['TRUST_POD_IDENTITY_OTHER_CLUSTERS', 'scan:service-accounts', 'sa:prod/trust/other-cluster'],
+  ['TRUST_POD_IDENTITY_UNCONDITIONED', 'scan:service-accounts', 'sa:prod/trust/eksctl'],
+  ['TRUST_POD_IDENTITY_DENIED', 'scan:service-accounts', 'sa:prod/trust/denied'],
+  ['TRUST_POLICY_TOO_LARGE', 'scan:service-accounts', 'sa:prod/trust/crowded'],
+  // --- associations
+  ['ASSOCIATION_EXISTS', 'scan:service-accounts', 'sa:prod/assoc/same-role'],
+  ['ASSOCIATION_CONFLICT', 'scan:service-accounts', 'sa:prod/assoc/other-role'],
+  // --- workloads and pods
+  ['WORKLOAD_ON_FARGATE', 'scan:service-accounts', 'sa:prod/batch/etl'],
+  ['WORKLOAD_ON_WINDOWS', 'scan:service-accounts', 'sa:prod/windows/reporter'],
+  ['POD_NOT_RESTARTABLE', 'scan:service-accounts', 'sa:prod/tools/debug'],
+  ['JOB_RUNNING', 'scan:service-accounts', 'sa:prod/jobs/backfill'],
+  ['SA_NO_PODS', 'scan:service-accounts', 'sa:prod/idle/unused'],
+  ['PODS_NEED_RESTART', 'scan:clusters', 'sa:no-agent/app/api'],
+  ['PODS_WITHOUT_CREDENTIALS', 'scan:clusters', 'sa:no-oidc/app/api'],
+  // --- the other IRSA annotations
+  ['ANNOTATION_AUDIENCE', 'scan:service-accounts', 'sa:prod/annotations/legacy-client'],
+  ['ANNOTATION_STS_REGIONAL_ENDPOINTS', 'scan:service-accounts', 'sa:prod/annotations/legacy-client'],
+  ['ANNOTATION_TOKEN_EXPIRATION', 'scan:service-accounts', 'sa:prod/annotations/legacy-client'],
+  // --- add-ons
+  ['ADDON_SERVICE_ACCOUNT', 'scan:service-accounts', 'sa:prod/kube-system/aws-node'],
+  ['ADDON_VERSION_UNSUPPORTED', 'scan:service-accounts', 'addon:prod/aws-ebs-csi-driver'],
+  ['ADDON_VERSION_UNSUPPORTED', 'scan:service-accounts', 'sa:prod/kube-system/ebs-csi-controller-sa'],
+  ['ADDON_NOT_ACTIVE', 'scan:service-accounts', 'addon:prod/aws-efs-csi-driver'],
+  ['ADDON_MIGRATED', 'scan:service-accounts', 'addon:prod/amazon-cloudwatch-observability'],
+  // --- the migration plan's own reasons (podid migrate --dry-run -o json, blocked[])
+  ['AGENT_REQUIRED', 'plan:clusters', 'sa:no-agent/app/api'],
+  ['ASSOCIATION_QUOTA_FULL', 'plan:clusters', 'sa:full/app/api'],
+  ['CROSS_ACCOUNT_SOURCE_ROLE_REQUIRED', 'plan:service-accounts', 'sa:prod/roles/exporter'],
+  ['CROSS_ACCOUNT_SOURCE_ROLE_UNUSABLE', 'plan:service-accounts:source-role', 'sa:prod/roles/exporter'],
+  ['ADDON_ROLE_CROSS_ACCOUNT', 'plan:service-accounts', 'addon:prod/aws-mountpoint-s3-csi-driver'],
+  // --- manifests mode and the allowlist (manifests/, allowlist.yaml)
+  ['IRSA_ANNOTATION', 'scan:manifests', 'sa:shop/api'],
+  ['IRSA_HAND_WIRED', 'scan:manifests', 'sa:shop/worker'],
+  ['MANIFEST_PARSE_ERROR', 'scan:manifests', 'input'],
+  ['MANIFEST_UNRENDERED_TEMPLATE', 'scan:manifests', 'input'],
+  ['ALLOWLIST_EXEMPT', 'scan:manifests', 'sa:vendor/vendor-agent'],
+  ['ALLOWLIST_EXPIRED', 'scan:manifests', 'sa:legacy/legacy-sync'],
+];
+
+/** Target key -> the codes reported there, for one run. */
+type Observed = Map<string, Finding[]>;
+
+const clusterName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+
+function add(into: Observed, key: string, findings: readonly Finding[]): void {
+  into.set(key, [...(into.get(key) ?? []), ...findings]);
+}
+
+function fromInventory(inv: Inventory): Observed {
+  const out: Observed = new Map();
+  for (const c of inv.clusters) add(out, `cluster:${c.name}`, c.findings);
+  for (const s of inv.serviceAccounts) {
+    // A manifests scan names no cluster unless --cluster says one.
+    const prefix = inv.source === 'manifests' ? '' : `${clusterName(s.cluster)}/`;
+    add(out, `sa:${prefix}${s.namespace}/${s.name}`, s.findings);
+  }
+  for (const a of inv.addons) add(out, `addon:${clusterName(a.cluster)}/${a.name}`, a.findings);
+  add(out, 'input', inv.inputFindings ?? []);
+  return out;
+}
+
+function fromPlan(plan: MigrationPlan): Observed {
+  const out: Observed = new Map();
+  for (const b of plan.blocked) {
+    const t = b.target;
+    const key =
+      t.kind === 'service-account' ? `sa:${clusterName(t.cluster)}/${t.namespace}/${t.name}`
+        : t.kind === 'addon' ? `addon:${clusterName(t.cluster)}/${t.name}`
+          : t.kind === 'cluster' ? `cluster:${clusterName(t.cluster)}`
+            : `role:${t.roleArn}`;
+    add(out, key, b.reasons);
+  }
+  return out;
+}
+
+async function podidJson<T>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<T> {
+  const r = await runPodid(args, { env, timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`podid ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout) as T;
+}
+
+/** clusters.yaml with `full` at EKS's quota: 1,000 associations for other service accounts. */
+function clustersWorld(): object {
+  const doc = parse(world('clusters.yaml')) as { clusters: { name: string; podIdentityAssociations?: unknown[] }[] };
+  const full = doc.clusters.find((c) => c.name === 'full');
+  if (full === undefined) throw new Error('clusters.yaml has no cluster named full');
+  full.podIdentityAssociations = Array.from({ length: 1000 }, (_, i) => ({
+    namespace: 'tenants',
+    serviceAccount: `tenant-${String(i).padStart(4, '0')}`,
+    roleArn: 'arn:aws:iam::111122223333:role/app',
+  }));
+  return doc;
+}
+
+/**
+ * The add-on migration a user would run (UpdateAddon with podIdentityAssociations), so the
+ * sandbox creates the add-on-owned association whose ownerArn only it can compute.
+ */
+async function migrateAddon(sb: SandboxProcess, cluster: string, addon: string, serviceAccount: string, roleArn: string): Promise<void> {
+  const eks = new EKSClient({
+    endpoint: sb.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' },
+  });
+  try {
+    await eks.send(new UpdateAddonCommand({ clusterName: cluster, addonName: addon, podIdentityAssociations: [{ serviceAccount, roleArn }] }));
+  } finally {
+    eks.destroy();
+  }
+}
+
+const observed = new Map<Run, Observed>();
+const sandboxes: SandboxProcess[] = [];
+
+async function withSandbox(worldDoc: string | object, runs: (sb: SandboxProcess) => Promise<void>): Promise<void> {
+  const sb = await startSandboxWorld(worldDoc);
+  sandboxes.push(sb);
+  await runs(sb);
+}
+
+beforeAll(async () => {
+  const scan = ['scan', '--all-contexts', '-o', 'json'];
+  const plan = ['migrate', '--dry-run', '--all-contexts', '-o', 'json'];
+  // Independent worlds, so their sandboxes and runs go in parallel.
+  await Promise.all([
+    withSandbox(world('service-accounts.yaml'), async (sb) => {
+      await migrateAddon(sb, 'prod', 'amazon-cloudwatch-observability', 'cloudwatch-agent', 'arn:aws:iam::111122223333:role/app');
+      const [inv, p, withSource] = await Promise.all([
+        podidJson<Inventory>(scan, sb.clientEnv),
+        podidJson<MigrationPlan>(plan, sb.clientEnv),
+        // An ARN of the cluster account that does not exist.
+        podidJson<MigrationPlan>([...plan, '--cross-account-source-role', 'arn:aws:iam::111122223333:role/no-such-source'], sb.clientEnv),
+      ]);
+      observed.set('scan:service-accounts', fromInventory(inv));
+      observed.set('plan:service-accounts', fromPlan(p));
+      observed.set('plan:service-accounts:source-role', fromPlan(withSource));
+    }),
+    withSandbox(clustersWorld(), async (sb) => {
+      const [inv, p] = await Promise.all([podidJson<Inventory>(scan, sb.clientEnv), podidJson<MigrationPlan>(plan, sb.clientEnv)]);
+      observed.set('scan:clusters', fromInventory(inv));
+      observed.set('plan:clusters', fromPlan(p));
+    }),
+    withSandbox(world('china.yaml'), async (sb) => {
+      observed.set('scan:china', fromInventory(await podidJson<Inventory>(scan, sb.clientEnv)));
+    }),
+    withSandbox(world('restricted.yaml'), async (sb) => {
+      observed.set('scan:restricted', fromInventory(await podidJson<Inventory>(scan, sb.clientEnv)));
+    }),
+    (async () => {
+      // Offline: no AWS endpoint or kubeconfig that could answer.
+      const inv = await podidJson<Inventory>(
+        ['scan', '--manifests', join(WORLDS, 'manifests'), '--config', join(WORLDS, 'allowlist.yaml'), '-o', 'json'],
+        { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', KUBECONFIG: '/nonexistent' },
+      );
+      observed.set('scan:manifests', fromInventory(inv));
+    })(),
+  ]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(sandboxes.map((sb) => sb.stop()));
+});
+
+describe('every finding code comes from a world that produces it', () => {
+  it.each(EXPECTED.map(([code, run, target]) => ({ code, run, target })))('$code on $target ($run)', ({ code, run, target }) => {
+    const byTarget = observed.get(run);
+    expect(byTarget, `run ${run} did not happen`).toBeDefined();
+    const findings = byTarget!.get(target);
+    expect(findings, `${run} reported nothing on ${target}; it reported on ${[...byTarget!.keys()].join(', ')}`).toBeDefined();
+    const found = findings!.find((f) => f.code === code);
+    expect(found, `${run} on ${target}: ${findings!.map((f) => f.code).join(', ') || 'no finding'}`).toBeDefined();
+    // With the catalogue's severity (verdicts and --fail-on depend on it).
+    expect(found!.severity).toBe(FINDINGS[code].severity);
+  });
+
+  it('reports the details the worlds were built for', () => {
+    const sa = observed.get('scan:service-accounts')!;
+    // The crowded role fits today and overflows only once the Pod Identity statement is added.
+    expect(sa.get('sa:prod/trust/crowded')!.find((f) => f.code === 'TRUST_POLICY_TOO_LARGE')!.message).toMatch(/would grow from \d+ to \d+ characters .* over the limit of 2048/);
+    // AccessDenied (not a missing role): the restricted caller could not read it.
+    expect(observed.get('scan:restricted')!.get('sa:locked/app/api')!.find((f) => f.code === 'ROLE_UNREADABLE')!.message).toMatch(/iam:GetRole was denied/);
+    // Auto Mode's variant of AGENT_MISSING names the nodes outside Auto Mode.
+    expect(observed.get('scan:clusters')!.get('cluster:auto-mixed')!.find((f) => f.code === 'AGENT_MISSING')!.message).toMatch(/Auto Mode/);
+    expect(observed.get('scan:clusters')!.get('cluster:agent-gap')!.find((f) => f.code === 'AGENT_NOT_READY')!.message).toContain('ip-10-0-50-10.ec2.internal');
+  });
+
+  it('covers the whole catalogue, apart from the codes EXCLUDED says cannot be produced', () => {
+    const covered = new Set(EXPECTED.map(([code]) => code));
+    const excluded = Object.keys(EXCLUDED) as FindingCode[];
+    expect(excluded.filter((c) => covered.has(c)), 'excluded yet covered').toEqual([]);
+    expect([...covered, ...excluded].sort()).toEqual([...FINDING_CODES].sort());
+  });
+});

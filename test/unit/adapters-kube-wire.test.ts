@@ -1,0 +1,141 @@
+/**
+ * The Kubernetes port over the wire: a tiny local API server answering as kube-apiserver does,
+ * driven through kubePortFactory (client-node's request path, podid's own JSON handling). Checks
+ * what is sent (path, limit/continue, auth, Accept) and how failures map (401, 403, 410, 429).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kubeconfigFromString } from '../../src/adapters/kubeconfig.js';
+import { kubePortFactory, type KubeOptions } from '../../src/adapters/kube.js';
+import { PodidError, UsageError } from '../../src/core/errors.js';
+
+interface Reply {
+  status?: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+/** Serves `replies` in order and records each request. */
+async function apiServer(replies: Reply[]): Promise<{ url: string; requests: IncomingMessage[] }> {
+  const requests: IncomingMessage[] = [];
+  server = createServer((req, res) => {
+    requests.push(req);
+    const r = replies.shift() ?? { status: 500, body: { kind: 'Status', message: 'no more replies' } };
+    res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...r.headers });
+    res.end(JSON.stringify(r.body));
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/prefix`, requests };
+}
+
+async function port(url: string, opts: KubeOptions = {}) {
+  const kc = await kubeconfigFromString(
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: c',
+      'clusters: [{ name: c, cluster: { server: "' + url + '", insecure-skip-tls-verify: true } }]',
+      'users: [{ name: u, user: { token: secret-token } }]',
+      'contexts: [{ name: c, context: { cluster: c, user: u } }]',
+    ].join('\n'),
+  );
+  return (await kubePortFactory(kc, opts))('c');
+}
+
+const pod = (name: string, env: string[] = []) => ({
+  metadata: { name, namespace: 'shop', labels: { app: name }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name}-rs`, uid: 'u', controller: true }], creationTimestamp: '2024-01-01T00:00:00Z' },
+  spec: { serviceAccountName: 'cart', nodeName: 'n1', containers: [{ name: 'c', env: env.map((e) => ({ name: e, value: 'x' })) }] },
+  status: { phase: 'Running' },
+});
+const status = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+const noSleep = async () => undefined;
+
+describe('Kubernetes port over HTTP', () => {
+  it('walks limit/continue pages with the kubeconfig credentials and maps each object', async () => {
+    const api = await apiServer([
+      { body: { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '9', continue: 'tok-1', remainingItemCount: 1 }, items: [pod('a', ['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'])] } },
+      { body: { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '9' }, items: [pod('b')] } },
+    ]);
+    const pods = await (await port(api.url, { pageSize: 1 })).listPods();
+    expect(pods).toEqual([
+      { namespace: 'shop', name: 'a', serviceAccount: 'cart', nodeName: 'n1', phase: 'Running', owner: { kind: 'ReplicaSet', name: 'a-rs' }, identity: 'irsa', labels: { app: 'a' } },
+      { namespace: 'shop', name: 'b', serviceAccount: 'cart', nodeName: 'n1', phase: 'Running', owner: { kind: 'ReplicaSet', name: 'b-rs' }, identity: 'none', labels: { app: 'b' } },
+    ]);
+    const urls = api.requests.map((r) => new URL(r.url ?? '', 'http://x'));
+    expect(urls.map((u) => u.pathname)).toEqual(['/prefix/api/v1/pods', '/prefix/api/v1/pods']);
+    expect(urls.map((u) => [u.searchParams.get('limit'), u.searchParams.get('continue')])).toEqual([['1', null], ['1', 'tok-1']]);
+    expect(api.requests[0]?.headers.authorization).toBe('Bearer secret-token');
+    expect(api.requests[0]?.headers.accept).toContain('application/json');
+  });
+
+  it('lists each kind at its all-namespaces path', async () => {
+    const empty = (kind: string) => ({ body: { kind, metadata: {}, items: [] } });
+    const api = await apiServer(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map(empty));
+    const p = await port(api.url);
+    await p.listServiceAccounts();
+    await p.listNodes();
+    await p.listDeployments();
+    await p.listReplicaSets();
+    await p.listStatefulSets();
+    await p.listDaemonSets();
+    await p.listJobs();
+    await p.listCronJobs();
+    expect(api.requests.map((r) => new URL(r.url ?? '', 'http://x').pathname.replace('/prefix', ''))).toEqual([
+      '/api/v1/serviceaccounts',
+      '/api/v1/nodes',
+      '/apis/apps/v1/deployments',
+      '/apis/apps/v1/replicasets',
+      '/apis/apps/v1/statefulsets',
+      '/apis/apps/v1/daemonsets',
+      '/apis/batch/v1/jobs',
+      '/apis/batch/v1/cronjobs',
+    ]);
+  });
+
+  it('401 is a usage error; 403 names the forbidden list with the API server message', async () => {
+    const api = await apiServer([
+      { status: 401, body: status(401, 'Unauthorized', 'Unauthorized') },
+      { status: 403, body: status(403, 'Forbidden', 'pods is forbidden: User "ci" cannot list resource "pods"') },
+    ]);
+    const p = await port(api.url, { sleep: noSleep });
+    const unauthorized = await p.listPods().catch((e: unknown) => e);
+    expect(unauthorized).toBeInstanceOf(UsageError);
+    expect((unauthorized as UsageError).code).toBe('KUBE_UNAUTHORIZED');
+    const forbidden = await p.listPods().catch((e: unknown) => e);
+    expect(forbidden).toBeInstanceOf(PodidError);
+    expect((forbidden as PodidError).code).toBe('KUBE_FORBIDDEN');
+    expect((forbidden as PodidError).message).toContain('pods is forbidden: User "ci" cannot list resource "pods"');
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it('retries 429 after Retry-After, and restarts a list whose continue token expired (410)', async () => {
+    const api = await apiServer([
+      { status: 429, headers: { 'retry-after': '2' }, body: status(429, 'TooManyRequests', 'slow down') },
+      { body: { kind: 'PodList', metadata: { continue: 'old' }, items: [pod('a')] } },
+      { status: 410, body: status(410, 'Expired', 'continue token too old') },
+      { body: { kind: 'PodList', metadata: { continue: 'new' }, items: [pod('a')] } },
+      { body: { kind: 'PodList', metadata: {}, items: [pod('b')] } },
+    ]);
+    const slept: number[] = [];
+    const pods = await (await port(api.url, { pageSize: 1, sleep: async (ms) => void slept.push(ms) })).listPods();
+    expect(pods.map((p) => p.name)).toEqual(['a', 'b']);
+    expect(slept).toEqual([2000]);
+    expect(api.requests.map((r) => new URL(r.url ?? '', 'http://x').searchParams.get('continue'))).toEqual([null, null, 'old', null, 'new']);
+  });
+
+  it('a 500 after every attempt fails the list with the status', async () => {
+    const api = await apiServer([0, 1].map(() => ({ status: 500, body: status(500, 'InternalError', 'etcd is down') })));
+    const err = await (await port(api.url, { maxAttempts: 2, sleep: noSleep })).listNodes().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PodidError);
+    expect((err as PodidError).code).toBe('KUBE_ERROR');
+    expect((err as PodidError).message).toContain('(HTTP 500): etcd is down');
+    expect(api.requests).toHaveLength(2);
+  });
+});
