@@ -14,7 +14,10 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  packages: 'external',
+  // Dependencies stay external except @kubernetes/client-node: bundled, tree-shaken to what
+  // podid uses, it loads in a fraction of the ~1,000 files Node would otherwise read on every
+  // live scan (measured: about 0.65 s saved per scan). The AWS SDK gains nothing from it.
+  external: Object.keys(pkg.dependencies ?? {}).filter((d) => d !== '@kubernetes/client-node'),
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
