@@ -42,7 +42,13 @@ export function checkServiceAccountFlags(values: readonly string[]): string[] {
   return [...values];
 }
 
-export async function runLiveScan(flags: TargetFlags, io: Io): Promise<LiveScan> {
+/** What a command needs read beyond the scan's own references. */
+export interface LiveScanExtras {
+  /** Roles the command's options name (migrate's --cross-account-source-role): read like any referenced role. */
+  roleArns?: readonly string[];
+}
+
+export async function runLiveScan(flags: TargetFlags, io: Io, extras: LiveScanExtras = {}): Promise<LiveScan> {
   const trustPolicyLimit = positiveInt('--trust-policy-limit', flags.trustPolicyLimit, 1);
   const concurrency = positiveInt('--concurrency', flags.concurrency, 1);
   const serviceAccounts = checkServiceAccountFlags(flags.serviceAccount ?? []);
@@ -70,6 +76,7 @@ export async function runLiveScan(flags: TargetFlags, io: Io): Promise<LiveScan>
     namespaces,
     serviceAccounts,
     concurrency,
+    ...(extras.roleArns?.length ? { extraRoleArns: extras.roleArns } : {}),
     onProgress: (msg) => io.progress(msg),
   });
   const inventory = analyzeFleet(snapshot, { now: new Date(), toolVersion: VERSION });

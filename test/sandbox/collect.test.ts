@@ -177,9 +177,16 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     const snap = await scan(sandbox, sandbox.kubeconfig(), { namespaces: ['shop'] });
     for (const c of snap.clusters) {
       expect(c.kube.serviceAccounts.every((s) => s.namespace === 'shop')).toBe(true);
-      expect(c.kube.pods.every((p) => p.namespace === 'shop')).toBe(true);
+      // Out of scope, only the Pod Identity Agent's pods stay: readiness counts the nodes they cover.
+      const agentPod = (p: { namespace: string; owner: { kind: string; name: string } | null }) =>
+        p.namespace === 'kube-system' && p.owner?.kind === 'DaemonSet' && p.owner.name === 'eks-pod-identity-agent';
+      expect(c.kube.pods.every((p) => p.namespace === 'shop' || agentPod(p))).toBe(true);
       expect(c.kube.nodes.length).toBeGreaterThan(0);
     }
+    // prod runs the agent on each of its 3 Linux nodes; staging has none.
+    const prod = snap.clusters.find((c) => c.arn === PROD)!;
+    expect(prod.kube.pods.filter((p) => p.namespace === 'kube-system' && p.owner?.name === 'eks-pod-identity-agent' && p.phase === 'Running')).toHaveLength(3);
+    expect(prod.kube.pods.some((p) => p.namespace === 'kube-system' && p.owner?.name !== 'eks-pod-identity-agent')).toBe(false);
     expect(snap.roles['arn:aws:iam::111122223333:role/external-dns']).toBeUndefined();
     expect(snap.roles['arn:aws:iam::111122223333:role/cart']).toBeDefined();
   });

@@ -125,7 +125,15 @@ function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; 
       context,
       version: () => track('k8s:version', { major: '1', minor: '30', gitVersion: 'v1.30.0' }),
       listServiceAccounts: () => track(`k8s:${context}:sa`, c.sas),
-      listPods: () => track(`k8s:${context}:pods`, [{ namespace: 'shop', name: 'p', serviceAccount: 'cart', nodeName: 'n', phase: 'Running', owner: null, identity: 'irsa' as const, labels: {} }]),
+      listPods: () =>
+        track(`k8s:${context}:pods`, [
+          { namespace: 'shop', name: 'p', serviceAccount: 'cart', nodeName: 'n', phase: 'Running', owner: null, identity: 'irsa' as const, labels: {} },
+          { namespace: 'ops', name: 'd', serviceAccount: 'dns', nodeName: 'n', phase: 'Running', owner: null, identity: 'irsa' as const, labels: {} },
+          {
+            namespace: 'kube-system', name: 'eks-pod-identity-agent-x', serviceAccount: 'eks-pod-identity-agent-sa', nodeName: 'n', phase: 'Running',
+            owner: { kind: 'DaemonSet', name: 'eks-pod-identity-agent' }, identity: 'none' as const, labels: {},
+          },
+        ]),
       listDeployments: () => track(`k8s:${context}:deploy`, []),
       listReplicaSets: () => track(`k8s:${context}:rs`, []),
       listStatefulSets: () => track(`k8s:${context}:sts`, []),
@@ -187,9 +195,53 @@ describe('collectFleet', () => {
     for (const c of snap.clusters) expect(c.kube.serviceAccounts.map((s) => `${s.namespace}/${s.name}`)).toEqual(['shop/cart']);
     // Add-on roles are cluster facts and stay; roles of out-of-scope SAs and associations are not read.
     expect(Object.keys(snap.roles)).toEqual(['arn:aws:iam::111122223333:role/cni', 'arn:aws:iam::111122223333:role/shared']);
-    // Associations are all kept (the quota check counts them), even out of scope.
-    expect(snap.clusters[0]!.associations).toHaveLength(1);
+    // Associations are all kept (the quota check counts them), even out of scope, but an
+    // out-of-scope one is not described: its role is unknown (null), and no call was made.
+    expect(snap.clusters[0]!.associations).toEqual([{ associationId: 'a-1', associationArn: 'arn-1', namespace: 'ops', serviceAccount: 'dns', roleArn: null, targetRoleArn: null, ownerArn: null }]);
+    expect(f.calls).not.toContain('eks:DescribePodIdentityAssociation');
+    // The agent's pods are cluster readiness: kept whatever the scope; other pods are scoped.
+    expect(snap.clusters[0]!.kube.pods.map((p) => `${p.namespace}/${p.name}`)).toEqual(['shop/p', 'kube-system/eks-pod-identity-agent-x']);
     await expect(collectFleet(targets, f.ports, { trustPolicyLimit: 2048, serviceAccounts: ['cart'] })).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('describes an association of an in-scope annotated service account, once per cluster', async () => {
+    const f = fakePorts();
+    const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048 });
+    // Both clusters list a-1 (ops/dns); only cluster a has ops/dns annotated.
+    expect(f.calls.filter((c) => c === 'eks:DescribePodIdentityAssociation')).toHaveLength(1);
+    expect(snap.clusters[0]!.associations[0]).toMatchObject({ roleArn: 'arn:aws:iam::111122223333:role/dns' });
+    expect(snap.clusters[1]!.associations[0]).toMatchObject({ roleArn: null });
+  });
+
+  it('describes the associations an IRSA add-on owns, whatever the scope', async () => {
+    const f = fakePorts();
+    const eks = f.ports.eks('us-east-1');
+    eks.listPodIdentityAssociations = async () => [
+      { associationId: 'a-cni', associationArn: 'arn-cni', namespace: 'kube-system', serviceAccount: 'aws-node', ownerArn: 'addon-arn' },
+      { associationId: 'a-other', associationArn: 'arn-other', namespace: 'kube-system', serviceAccount: 'x', ownerArn: 'arn:aws:eks:us-east-1:111122223333:addon/a/gone/1' },
+    ];
+    const describedIds: string[] = [];
+    eks.describePodIdentityAssociation = async (_c, id) => {
+      describedIds.push(id);
+      return { associationId: id, associationArn: 'arn-cni', namespace: 'kube-system', serviceAccount: 'aws-node', roleArn: 'arn:aws:iam::111122223333:role/cni', targetRoleArn: null, ownerArn: 'addon-arn' };
+    };
+    await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, serviceAccounts: ['shop/cart'] });
+    // vpc-cni (arn addon-arn, IRSA) is reported; the owner of a-other is no add-on the scan reports.
+    expect(describedIds).toEqual(['a-cni', 'a-cni']);
+  });
+
+  it('reads extra roles (e.g. --cross-account-source-role) once, like referenced ones', async () => {
+    const f = fakePorts();
+    const snap = await collectFleet(targets, f.ports, {
+      trustPolicyLimit: 2048,
+      serviceAccounts: ['shop/cart'],
+      extraRoleArns: [' arn:aws:iam::111122223333:role/source ', 'arn:aws:iam::111122223333:role/shared', 'not-a-role'],
+    });
+    expect(snap.roles['arn:aws:iam::111122223333:role/source']).toMatchObject({ state: 'found' });
+    expect(f.calls.filter((c) => c === 'iam:GetRole arn:aws:iam::111122223333:role/source')).toHaveLength(1);
+    // shared is also referenced by both clusters: still one read.
+    expect(f.calls.filter((c) => c === 'iam:GetRole arn:aws:iam::111122223333:role/shared')).toHaveLength(1);
+    expect(Object.keys(snap.roles)).toEqual(['arn:aws:iam::111122223333:role/cni', 'arn:aws:iam::111122223333:role/shared', 'arn:aws:iam::111122223333:role/source']);
   });
 
   it('refuses a context whose server is another endpoint', async () => {

@@ -48,7 +48,8 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
 
   let scan;
   try {
-    scan = await runLiveScan(opts, io);
+    // The planner checks the source role's trust policy, so the scan must read it.
+    scan = await runLiveScan(opts, io, crossAccountSourceRole === null ? {} : { roleArns: [crossAccountSourceRole] });
   } finally {
     io.done();
   }

@@ -128,7 +128,9 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     findings.push(
       same
         ? finding('ASSOCIATION_EXISTS', { id: assoc.associationId, role: role.role.arn })
-        : finding('ASSOCIATION_CONFLICT', { id: assoc.associationId, associated: assoc.targetRoleArn ?? assoc.roleArn, annotated: role.role.arn }),
+        // roleArn is null only for an association the collector did not describe; it describes
+        // every one naming an annotated SA, so this fallback is a safe block, never a guess.
+        : finding('ASSOCIATION_CONFLICT', { id: assoc.associationId, associated: assoc.targetRoleArn ?? assoc.roleArn ?? 'a role the scan did not read', annotated: role.role.arn }),
     );
   }
 

@@ -62,12 +62,19 @@ export interface FargateProfileSnapshot {
   selectors: { namespace: string; labels: Record<string, string> }[];
 }
 
+/**
+ * Every association of the cluster is listed (the quota counts them all), but only the ones the
+ * analysis reads are described (core/scan/collect.ts): the others carry `roleArn: null`, as
+ * ListPodIdentityAssociations does not return the role.
+ */
 export interface AssociationSnapshot {
   associationId: string;
   associationArn: string;
   namespace: string;
   serviceAccount: string;
-  roleArn: string;
+  /** null: not described (not needed by the analysis); a described association always has one. */
+  roleArn: string | null;
+  /** null: no role chaining, or not described (roleArn null). */
   targetRoleArn: string | null;
   ownerArn: string | null;
 }

@@ -1,0 +1,123 @@
+/**
+ * `podid migrate --dry-run --cross-account-source-role`: a service account whose IRSA role is in
+ * another account moves to Pod Identity by role chaining. The association names a same-account
+ * source role (whose trust podid edits) and targets the other account's role. The scan must
+ * read the source role for the planner to judge it. The built binary against `podid sandbox` on
+ * a small world.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CreateAssociationStep, MigrationPlan, UpdateTrustStep } from '../../src/core/plan/model.js';
+import { runPodid, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+
+const ACCOUNT = '111122223333';
+const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/C0FFEE0000000000000000000000C0DE';
+const PROD = `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`;
+const SOURCE = `arn:aws:iam::${ACCOUNT}:role/exporter-source`;
+const TARGET = 'arn:aws:iam::444455556666:role/data-lake-writer';
+const irsaTrust = (sub: string) => ({
+  Version: '2012-10-17',
+  Statement: [{
+    Effect: 'Allow',
+    Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER}` },
+    Action: 'sts:AssumeRoleWithWebIdentity',
+    Condition: { StringEquals: { [`${ISSUER}:sub`]: sub, [`${ISSUER}:aud`]: 'sts.amazonaws.com' } },
+  }],
+});
+
+const WORLD = {
+  account: ACCOUNT,
+  region: 'us-east-1',
+  partition: 'aws',
+  latencyMs: 0,
+  clusters: [{
+    name: 'prod',
+    version: '1.30',
+    platformVersion: 'eks.9',
+    oidcIssuer: `https://${ISSUER}`,
+    addons: [{ name: 'eks-pod-identity-agent', version: 'v1.3.4-eksbuild.1' }],
+    nodegroups: [{ name: 'ng', nodeRole: `arn:aws:iam::${ACCOUNT}:role/prod-node`, amiType: 'AL2023_x86_64_STANDARD', nodes: 2 }],
+    objects: [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'exporter', namespace: 'data', annotations: { 'eks.amazonaws.com/role-arn': TARGET } } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'exporter', namespace: 'data' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'exporter' } },
+          template: { metadata: { labels: { app: 'exporter' } }, spec: { serviceAccountName: 'exporter', containers: [{ name: 'app', image: 'example/exporter:0.9.1' }] } },
+        },
+      },
+    ],
+  }],
+  iam: {
+    openIdConnectProviders: [{ url: `https://${ISSUER}`, clientIds: ['sts.amazonaws.com'] }],
+    roles: [
+      {
+        name: 'prod-node',
+        assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+        attachedPolicies: ['arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy'],
+      },
+      // The same-account hop: today it trusts the exporter through IRSA; podid adds pods.eks.
+      { name: 'exporter-source', assumeRolePolicyDocument: irsaTrust('system:serviceaccount:data:exporter') },
+      // The other account's role (not readable as the caller).
+      { name: 'data-lake-writer', account: '444455556666', assumeRolePolicyDocument: irsaTrust('system:serviceaccount:data:exporter') },
+    ],
+  },
+};
+
+let sb: SandboxProcess;
+
+beforeAll(async () => {
+  sb = await startSandboxWorld(WORLD);
+});
+afterAll(async () => {
+  await sb?.stop();
+});
+
+async function plan(...args: string[]): Promise<MigrationPlan> {
+  const r = await runPodid(['migrate', '--dry-run', '--all-contexts', ...args, '-o', 'json'], { env: sb.clientEnv });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as MigrationPlan;
+}
+
+const blockedCodes = (p: MigrationPlan) =>
+  p.blocked.filter((b) => b.target.kind === 'service-account' && b.target.namespace === 'data' && b.target.name === 'exporter').flatMap((b) => b.reasons.map((r) => r.code));
+
+describe('migrate --dry-run with a cross-account role', () => {
+  it('without --cross-account-source-role: blocked, CROSS_ACCOUNT_SOURCE_ROLE_REQUIRED', async () => {
+    const p = await plan();
+    expect(blockedCodes(p)).toContain('CROSS_ACCOUNT_SOURCE_ROLE_REQUIRED');
+    expect(p.steps.filter((s) => s.kind === 'create-association')).toEqual([]);
+  });
+
+  it('with --cross-account-source-role: chains through the source role and updates its trust', async () => {
+    const p = await plan('--cross-account-source-role', SOURCE);
+    expect(p.blocked).toEqual([]);
+    expect(p.options.crossAccountSourceRole).toBe(SOURCE);
+
+    const assoc = p.steps.find((s): s is CreateAssociationStep => s.kind === 'create-association');
+    expect(assoc).toMatchObject({ cluster: PROD, namespace: 'data', serviceAccount: 'exporter', roleArn: SOURCE, targetRoleArn: TARGET, annotationRoleArn: TARGET });
+    expect(assoc!.crossAccount).not.toBeNull();
+    // What the other account must do, for review: the target trusts the source; the source may assume the target.
+    expect(JSON.stringify(assoc!.crossAccount!.targetTrustStatement)).toContain(SOURCE);
+    expect(JSON.stringify(assoc!.crossAccount!.sourcePermissionStatement)).toContain(TARGET);
+
+    const trust = p.steps.filter((s): s is UpdateTrustStep => s.kind === 'update-trust');
+    expect(trust.map((t) => t.roleArn)).toEqual([SOURCE]);
+    expect(trust[0]!.clusters).toEqual([PROD]);
+    expect(JSON.stringify(trust[0]!.after)).toContain('pods.eks.amazonaws.com');
+    // The IRSA statement stays: pods keep working until they restart.
+    expect((trust[0]!.after['Statement'] as unknown[])[0]).toEqual((trust[0]!.before['Statement'] as unknown[])[0]);
+    expect(assoc!.dependsOn).toContain(trust[0]!.id);
+    expect(p.steps.map((s) => s.kind)).toEqual(['update-trust', 'create-association', 'restart-batch']);
+  });
+
+  it('a source role that does not exist is read, and reported as missing (not "not read")', async () => {
+    const p = await plan('--cross-account-source-role', `arn:aws:iam::${ACCOUNT}:role/no-such-role`);
+    expect(blockedCodes(p)).toContain('CROSS_ACCOUNT_SOURCE_ROLE_UNUSABLE');
+    const reason = p.blocked.flatMap((b) => b.reasons).find((r) => r.code === 'CROSS_ACCOUNT_SOURCE_ROLE_UNUSABLE')!;
+    expect(reason.message).toContain('does not exist');
+    expect(reason.message).not.toContain('did not read');
+  });
+});

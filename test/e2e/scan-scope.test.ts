@@ -1,0 +1,69 @@
+/**
+ * A narrowed scan (-n, --service-account) judges fewer service accounts, never a different
+ * cluster: the Pod Identity Agent runs in kube-system whatever the scope, so prod stays ready
+ * and its in-scope service accounts keep the verdicts a full scan gives them. The built binary
+ * against `podid sandbox` on the demo world.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MigrationPlan } from '../../src/core/plan/model.js';
+import type { Inventory } from '../../src/core/scan/inventory.js';
+import { runPodid, startSandboxProcess, type SandboxProcess } from '../helpers/cli.js';
+
+const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
+
+let sb: SandboxProcess;
+
+beforeAll(async () => {
+  sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
+});
+afterAll(async () => {
+  await sb?.stop();
+});
+
+async function scan(...args: string[]): Promise<Inventory> {
+  const r = await runPodid(['scan', '--all-contexts', ...args, '-o', 'json'], { env: sb.clientEnv });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Inventory;
+}
+
+const prodReport = (inv: Inventory) => inv.clusters.find((c) => c.arn === PROD)!;
+const prodVerdicts = (inv: Inventory) =>
+  Object.fromEntries(inv.serviceAccounts.filter((s) => s.cluster === PROD).map((s) => [`${s.namespace}/${s.name}`, s.verdict]));
+
+describe('a scoped scan keeps cluster readiness', () => {
+  it('-n shop: prod is ready, with the agent on all 3 Linux nodes', async () => {
+    const inv = await scan('-n', 'shop');
+    const prod = prodReport(inv);
+    expect(prod.findings.map((f) => f.code)).not.toContain('AGENT_NOT_READY');
+    expect(prod.readiness).toBe('ready');
+    expect(prod.agent).toMatchObject({ source: 'addon', nodesReady: 3, nodesTotal: 3 });
+    expect(prodVerdicts(inv)).toEqual({ 'shop/cart': 'ready', 'shop/checkout': 'migrated', 'shop/orders': 'ready' });
+  });
+
+  it('--service-account shop/cart: prod is ready and cart is ready', async () => {
+    const inv = await scan('--service-account', 'shop/cart');
+    const prod = prodReport(inv);
+    expect(prod.readiness).toBe('ready');
+    expect(prod.agent).toMatchObject({ nodesReady: 3, nodesTotal: 3 });
+    expect(prodVerdicts(inv)).toEqual({ 'shop/cart': 'ready' });
+    // The whole cluster's associations still count towards the quota (checkout's).
+    expect(prod.associations.count).toBe(1);
+  });
+
+  it('a scoped scan reports prod exactly as a full scan does', async () => {
+    const [full, scoped] = await Promise.all([scan(), scan('-n', 'shop')]);
+    expect(prodReport(scoped)).toEqual(prodReport(full));
+  });
+
+  it('migrate --dry-run --service-account shop/cart plans cart\'s trust, association and restart', async () => {
+    const r = await runPodid(['migrate', '--dry-run', '--context', PROD, '--service-account', 'shop/cart', '-o', 'json'], { env: sb.clientEnv });
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as MigrationPlan;
+    expect(plan.blocked).toEqual([]);
+    expect(plan.steps.map((s) => s.kind)).toEqual(['update-trust', 'create-association', 'restart-batch']);
+    const [trust, assoc, restart] = plan.steps;
+    expect(trust).toMatchObject({ kind: 'update-trust', roleArn: 'arn:aws:iam::111122223333:role/cart', clusters: [PROD] });
+    expect(assoc).toMatchObject({ kind: 'create-association', cluster: PROD, namespace: 'shop', serviceAccount: 'cart', roleArn: 'arn:aws:iam::111122223333:role/cart', targetRoleArn: null });
+    expect(restart).toMatchObject({ kind: 'restart-batch', cluster: PROD, workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'cart', serviceAccounts: ['cart'] }] });
+  });
+});
