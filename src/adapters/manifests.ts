@@ -2,8 +2,9 @@
  * Reads Kubernetes manifests for `podid scan --manifests`: files, directories (recursively),
  * and `-` for stdin; multi-document YAML, JSON, `kind: List` (and typed `*List`) items,
  * `helm template` output (its `# Source:` comments name the chart template) and `kustomize
- * build` output. Every object keeps its file and 1-based line, and can tell the line of any of
- * its entries, so findings point at the annotation itself.
+ * build` output. Every object keeps its file and 1-based line, and can tell the line and the
+ * text as written of any of its entries, so findings point at the annotation itself and the
+ * scan can see template syntax that YAML parsed into something else.
  *
  * A file that does not parse is a ManifestProblem (a finding), never an exception: one broken
  * file must not hide the IRSA annotations of the others. Only a path that does not exist (or
@@ -11,7 +12,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import { isCollection, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { UsageError } from '../core/errors.js';
 import type { ManifestDoc, ManifestObject, ManifestPath } from '../core/scan/manifests.js';
@@ -124,7 +125,7 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
     }
     const contents = doc.contents;
     if (contents === null) continue;
-    collectObjects(doc, [], contents, file, template, lineAt, out);
+    collectObjects({ source, file, template, lineAt }, contents, out);
   }
   return out;
 }
@@ -153,12 +154,20 @@ function helmSource(doc: Document.Parsed): string | null {
 const isK8sObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as Record<string, unknown>)['kind'] === 'string' && typeof (v as Record<string, unknown>)['apiVersion'] === 'string';
 
+interface ParseContext {
+  /** The whole file's text (BOM removed): node ranges are offsets into it. */
+  readonly source: string;
+  readonly file: string;
+  readonly template: string | null;
+  readonly lineAt: (offset: number) => number;
+}
+
 /**
- * Adds the object at `base` (the document root, or a List item) to `out`; List items become
+ * Adds the object at `node` (the document root, or a List item) to `out`; List items become
  * objects of their own. Typed lists (`ServiceAccountList` from the API) omit their items' kind
  * and apiVersion, which are then taken from the list.
  */
-function collectObjects(doc: Document.Parsed, base: ManifestPath, node: YamlNode, file: string, template: string | null, lineAt: (offset: number) => number, out: ManifestDoc[], inherited?: { kind: string; apiVersion: string }): void {
+function collectObjects(ctx: ParseContext, node: YamlNode, out: ManifestDoc[], inherited?: { kind: string; apiVersion: string }): void {
   const raw: unknown = node.toJSON();
   const value = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && inherited !== undefined && (raw as Record<string, unknown>)['kind'] === undefined
     ? { apiVersion: inherited.apiVersion, kind: inherited.kind, ...(raw as Record<string, unknown>) }
@@ -171,44 +180,72 @@ function collectObjects(doc: Document.Parsed, base: ManifestPath, node: YamlNode
     const itemKind = kind === 'List' ? undefined : { kind: kind.slice(0, -'List'.length), apiVersion: value['apiVersion'] as string };
     const seq = isMap(node) ? node.get('items', true) : undefined;
     if (isSeq(seq)) {
-      seq.items.forEach((item, i) => {
-        if (item !== null && typeof item === 'object' && 'range' in item) collectObjects(doc, [...base, 'items', i], item as YamlNode, file, template, lineAt, out, itemKind);
+      seq.items.forEach((item) => {
+        if (item !== null && typeof item === 'object' && 'range' in item) collectObjects(ctx, item as YamlNode, out, itemKind);
       });
     }
     return;
   }
+  const textOf = (n: YamlNode) => (n.range === undefined || n.range === null ? undefined : ctx.source.slice(n.range[0], n.range[1]));
   const object: ManifestObject = {
     type: 'object',
-    file,
-    line: lineAt(node.range?.[0] ?? 0),
-    template,
+    file: ctx.file,
+    line: ctx.lineAt(node.range?.[0] ?? 0),
+    template: ctx.template,
     value,
-    lineOf: (path) => lineOfPath(node, path, lineAt),
+    source: textOf(node) ?? '',
+    lineOf: (path) => walkPath(node, path, ctx.lineAt).line,
+    sourceOf: (path) => {
+      const found = walkPath(node, path, ctx.lineAt);
+      return found.node === undefined ? undefined : textOf(found.node);
+    },
+    bareTemplateLine: bareTemplateLine(node, ctx),
   };
   out.push(object);
 }
 
-/** The line of the entry at `path` under `root`: a map entry's key line, a sequence item's line; else the nearest ancestor's. */
-function lineOfPath(root: YamlNode, path: ManifestPath, lineAt: (offset: number) => number): number {
+/**
+ * 1-based line of the first unquoted `{{ ... }}` in the object. YAML reads it as a flow mapping
+ * whose first key is another flow mapping, which no hand-written manifest contains: only a
+ * template produces it. Quoted template syntax stays a string and is judged by the scan.
+ */
+function bareTemplateLine(root: YamlNode, ctx: ParseContext): number | null {
+  let line: number | null = null;
+  visit(root, (_key, n) => {
+    if (isCollection(n) && n.flow === true && n.range && ctx.source.startsWith('{{', n.range[0])) {
+      line = ctx.lineAt(n.range[0]);
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return line;
+}
+
+/**
+ * The node at `path` under `root` (undefined when absent) and the line of the entry: a map
+ * entry's key line, a sequence item's line; for an absent entry, its nearest ancestor's line.
+ */
+function walkPath(root: YamlNode, path: ManifestPath, lineAt: (offset: number) => number): { node: YamlNode | undefined; line: number } {
   let node: unknown = root;
   let line = lineAt((root.range ?? [0])[0]);
   for (const key of path) {
     if (typeof key === 'string' && isMap(node)) {
       const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : p.key) === key);
-      if (pair === undefined) return line;
+      if (pair === undefined) return { node: undefined, line };
       const keyNode = pair.key as YamlNode | null;
       const offset = keyNode?.range?.[0] ?? (pair.value as YamlNode | null)?.range?.[0];
       if (offset !== undefined) line = lineAt(offset);
       node = pair.value;
     } else if (typeof key === 'number' && isSeq(node)) {
       const item = node.items[key] as YamlNode | undefined;
-      if (item === undefined) return line;
+      if (item === undefined) return { node: undefined, line };
       const offset = item.range?.[0];
       if (offset !== undefined) line = lineAt(offset);
       node = item;
     } else {
-      return line;
+      return { node: undefined, line };
     }
   }
-  return line;
+  // `key:` with nothing after it has no value node; the entry is there, its value is null.
+  return { node: node !== null && typeof node === 'object' && 'range' in node ? (node as YamlNode) : undefined, line };
 }

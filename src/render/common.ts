@@ -1,6 +1,7 @@
 /**
  * Shared pieces of the scan renderers: grouping by cluster, short labels for roles and
- * workloads, truncation, the summary sentence, and the allowlist suppression a finding may carry.
+ * workloads, truncation, the summary sentence, the allowlist suppression a finding may carry,
+ * and the findings about the inputs rather than any cluster.
  */
 import {
   VERDICTS, type AddonReport, type ClusterReport, type Finding, type Inventory, type ServiceAccountReport, type Severity,
@@ -74,7 +75,8 @@ export function roleLabel(sa: ServiceAccountReport): string {
   return role.name;
 }
 
-const KIND_ABBREVIATION: Readonly<Record<WorkloadReport['kind'], string>> = {
+/** kubectl's short names, for workload lists in every renderer. */
+export const KIND_ABBREVIATION: Readonly<Record<WorkloadReport['kind'] | 'Pod', string>> = {
   Deployment: 'deploy',
   StatefulSet: 'sts',
   DaemonSet: 'ds',
@@ -112,6 +114,30 @@ export function podsLabel(pods: ServiceAccountReport['pods']): string {
 
 export function locationLabel(loc: { file: string; line: number } | undefined): string {
   return loc ? `${loc.file}:${loc.line}` : '-';
+}
+
+/**
+ * The `file:line` to print beside a finding's message, or null: when it has no location, or
+ * when the message already names it (the manifest findings about inputs start with it,
+ * IRSA_ANNOTATION ends with it), so a reader does not see it twice.
+ */
+export function findingWhere(f: Finding): string | null {
+  if (!f.location) return null;
+  const where = locationLabel(f.location);
+  return mentions(f.message, where) ? null : where;
+}
+
+/** `text` contains `where` not followed by a digit: `a.yaml:1` is not named by `a.yaml:12`. */
+function mentions(text: string, where: string): boolean {
+  for (let i = text.indexOf(where); i !== -1; i = text.indexOf(where, i + 1)) {
+    if (!/\d/.test(text.charAt(i + where.length))) return true;
+  }
+  return false;
+}
+
+/** The findings about the scan's inputs (manifests, `.podid.yaml`), most severe first. */
+export function inputFindings(inv: Inventory): Finding[] {
+  return bySeverity(inv.inputFindings ?? []);
 }
 
 const ELLIPSIS = '...';

@@ -4,9 +4,12 @@
  * (`classname="<cluster>" name="<namespace>/<name>"`) and one per add-on migration. A blocked
  * verdict is a <failure> (type = the first error's code) unless every error is allowlisted;
  * everything else passes, with its findings in <system-out> so reporters still show warnings.
+ * Findings about the inputs (`inputFindings`) get a last suite, `inputs`, one testcase each.
  */
 import type { Finding, Inventory } from '../core/scan/inventory.js';
-import { bySeverity, groupByCluster, oneLine, suppressionOf, type ClusterGroup } from './common.js';
+import {
+  bySeverity, findingWhere, groupByCluster, inputFindings, locationLabel, oneLine, suppressionOf, truncateEnd, type ClusterGroup,
+} from './common.js';
 import { attrs, escapeText } from './xml.js';
 
 interface TestCase {
@@ -16,15 +19,19 @@ interface TestCase {
   readonly findings: readonly Finding[];
 }
 
+const INPUTS = 'inputs';
+
 export function renderJunit(inv: Inventory): string {
-  const suites = groupByCluster(inv).map((g) => ({ group: g, cases: testCases(g) }));
+  const suites = groupByCluster(inv).map((g) => ({ name: suiteName(inv, g), cases: testCases(g) }));
+  const inputs = inputCases(inv);
+  if (inputs.length > 0) suites.push({ name: INPUTS, cases: inputs });
   const tests = suites.reduce((n, s) => n + s.cases.length, 0);
   const failures = suites.reduce((n, s) => n + s.cases.filter(isFailure).length, 0);
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(`<testsuites${attrs({ name: 'podid scan', tests, failures, errors: 0 })}>`);
-  for (const { group, cases } of suites) {
+  for (const { name, cases } of suites) {
     const suiteAttrs = {
-      name: suiteName(inv, group),
+      name,
       tests: cases.length,
       failures: cases.filter(isFailure).length,
       errors: 0,
@@ -63,6 +70,23 @@ function testCases(group: ClusterGroup): TestCase[] {
   return cases;
 }
 
+/**
+ * One testcase per finding about the inputs (a manifest podid could not read, a template, a
+ * stale allowlist entry): an error fails it, as it fails every `--fail-on` gate, unless the
+ * allowlist covers it; anything else passes with the finding in <system-out>.
+ */
+function inputCases(inv: Inventory): TestCase[] {
+  return inputFindings(inv).map((f) => ({
+    classname: INPUTS,
+    // The file and line tell two findings of one code apart; an unlocated one names its subject in the message.
+    name: `${f.code} ${f.location ? locationLabel(f.location) : truncateEnd(oneLine(f.message), MAX_NAME)}`,
+    blocked: f.severity === 'error',
+    findings: [f],
+  }));
+}
+
+const MAX_NAME = 120;
+
 function activeErrors(tc: TestCase): Finding[] {
   return tc.findings.filter((f) => f.severity === 'error' && suppressionOf(f) === null);
 }
@@ -80,7 +104,8 @@ function isFailure(tc: TestCase): boolean {
 
 function findingText(f: Finding): string {
   const lines = [`${f.severity} ${f.code}: ${oneLine(f.message)}`];
-  if (f.location) lines.push(`  at ${f.location.file}:${f.location.line}`);
+  const at = findingWhere(f);
+  if (at !== null) lines.push(`  at ${at}`);
   if (f.fix.trim() !== '') lines.push(`  fix: ${oneLine(f.fix)}`);
   const s = suppressionOf(f);
   if (s) lines.push(`  allowlisted until ${s.expires}: ${oneLine(s.reason)}`);

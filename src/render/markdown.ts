@@ -1,13 +1,15 @@
 /**
  * `podid scan -o markdown`: for pull-request comments and `$GITHUB_STEP_SUMMARY`. A title and
  * the summary sentence, counts by verdict, one table per cluster (service account, role,
- * verdict, the finding that explains it), then every finding inside a collapsed <details>.
+ * verdict, the finding that explains it), the findings about the inputs (manifests,
+ * `.podid.yaml`) in a section of their own, then every other finding inside a collapsed
+ * <details>.
  * Text from the outside world is escaped so it cannot break a table or inject markup.
  */
 import { VERDICTS, type Finding, type Inventory, type Verdict } from '../core/scan/inventory.js';
 import {
-  bySeverity, clusterLabel, groupByCluster, oneLine, roleLabel, saLabel, summarySentence, suppressionOf, topFinding, truncateEnd,
-  truncateMiddle, type ClusterGroup,
+  bySeverity, clusterLabel, findingWhere, groupByCluster, inputFindings, oneLine, roleLabel, saLabel, summarySentence, suppressionOf,
+  topFinding, truncateEnd, truncateMiddle, type ClusterGroup,
 } from './common.js';
 
 export interface MarkdownOptions {
@@ -54,7 +56,10 @@ export function renderMarkdown(inv: Inventory, opts: MarkdownOptions = {}): stri
   out.push(...verdictTable(inv), '');
   const groups = groupByCluster(inv);
   for (const group of groups) out.push(...clusterSection(inv, group), '');
-  out.push(...findingsDetails(groups, opts.maxFindingsChars ?? DEFAULT_MAX_FINDINGS_CHARS));
+  const budget = { left: opts.maxFindingsChars ?? DEFAULT_MAX_FINDINGS_CHARS };
+  const inputs = inputsSection(inv, budget);
+  out.push(...inputs, '');
+  out.push(...findingsDetails(groups, budget, inputs.length > 0));
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
@@ -97,16 +102,48 @@ function findingCell(f: Finding): string {
   return `\`${f.code}\` ${escapeCell(truncateEnd(oneLine(f.message), MAX_TOP_FINDING))}${waived}`;
 }
 
+/** `- error \`CODE\` subject (file:line): message Fix: ...`; an input finding has no subject. */
 function findingItem(subject: string, f: Finding): string {
   const s = suppressionOf(f);
-  const where = f.location ? ` (${escapeInline(`${f.location.file}:${f.location.line}`)})` : '';
-  let line = `- ${f.severity} \`${f.code}\` ${subject}${where}: ${escapeInline(oneLine(f.message))}`;
+  const at = findingWhere(f);
+  const where = at === null ? '' : ` (${escapeInline(oneLine(at))})`;
+  const about = `${subject === '' ? '' : ` ${subject}`}${where}`;
+  let line = `- ${f.severity} \`${f.code}\`${about}${about === '' ? '' : ':'} ${escapeInline(oneLine(f.message))}`;
   if (f.fix.trim() !== '') line += ` Fix: ${escapeInline(oneLine(f.fix))}`;
   if (s) line += ` _Allowlisted until ${escapeInline(s.expires)}: ${escapeInline(oneLine(s.reason))}_`;
   return line;
 }
 
-function findingsDetails(groups: readonly ClusterGroup[], maxChars: number): string[] {
+/** What is left of the characters the finding lists may use; shared so the two lists never exceed it together. */
+interface Budget {
+  left: number;
+}
+
+/** The leading items that fit in the budget (taken from it), and how many did not. */
+function fit(items: readonly string[], budget: Budget): { kept: string[]; left: number } {
+  const kept: string[] = [];
+  for (const item of items) {
+    if (item.length + 1 > budget.left) break;
+    kept.push(item);
+    budget.left -= item.length + 1;
+  }
+  return { kept, left: items.length - kept.length };
+}
+
+const notShown = (n: number) => `${n} more not shown here; run \`podid scan -o json\` or \`-o sarif\` for all of them.`;
+
+/**
+ * Findings about the inputs (unparseable manifests, unrendered templates, stale allowlist
+ * entries) in the open, before the collapsed list: an input error fails every CI gate.
+ */
+function inputsSection(inv: Inventory, budget: Budget): string[] {
+  const findings = inputFindings(inv);
+  if (findings.length === 0) return [];
+  const { kept, left } = fit(findings.map((f) => findingItem('', f)), budget);
+  return ['### Inputs', '', ...kept, ...(left > 0 ? ['', notShown(left)] : [])];
+}
+
+function findingsDetails(groups: readonly ClusterGroup[], budget: Budget, hasInputs: boolean): string[] {
   const items: string[] = [];
   for (const group of groups) {
     const where = group.cluster ? ` in ${escapeInline(group.cluster.name)}` : '';
@@ -118,15 +155,10 @@ function findingsDetails(groups: readonly ClusterGroup[], maxChars: number): str
       for (const f of bySeverity(a.findings)) items.push(findingItem(`add-on ${escapeInline(a.name)}${where}`, f));
     }
   }
-  if (items.length === 0) return ['No findings.'];
-  const kept: string[] = [];
-  let used = 0;
-  for (const item of items) {
-    if (used + item.length + 1 > maxChars) break;
-    kept.push(item);
-    used += item.length + 1;
-  }
-  const left = items.length - kept.length;
-  const tail = left > 0 ? ['', `${left} more not shown here; run \`podid scan -o json\` or \`-o sarif\` for all of them.`] : [];
-  return ['<details>', `<summary>All findings (${items.length})</summary>`, '', ...kept, ...tail, '', '</details>'];
+  // With input findings listed above, "No findings." would contradict them.
+  if (items.length === 0) return hasInputs ? [] : ['No findings.'];
+  const { kept, left } = fit(items, budget);
+  const tail = left > 0 ? ['', notShown(left)] : [];
+  const what = hasInputs ? 'Other findings' : 'All findings';
+  return ['<details>', `<summary>${what} (${items.length})</summary>`, '', ...kept, ...tail, '', '</details>'];
 }

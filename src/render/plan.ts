@@ -13,7 +13,7 @@ import type {
   UpdateAddonStep, UpdateTrustStep,
 } from '../core/plan/model.js';
 import { POD_IDENTITY_SERVICE, parsePolicy, serializePolicy } from '../core/policy/index.js';
-import { bySeverity, oneLine, plural } from './common.js';
+import { KIND_ABBREVIATION, bySeverity, oneLine, plural } from './common.js';
 import { unifiedDiff } from './diff.js';
 import { SEVERITY_LABEL, paintSeverity, type Palette } from './palette.js';
 
@@ -162,16 +162,6 @@ function updateAddon(ctx: Ctx, s: UpdateAddonStep): string[] {
   lines.push(p.dim(`      ${details.join('; ')}`));
   return lines;
 }
-
-const KIND_ABBREVIATION: Readonly<Record<ManualItem['kind'], string>> = {
-  Deployment: 'deploy',
-  StatefulSet: 'sts',
-  DaemonSet: 'ds',
-  Job: 'job',
-  CronJob: 'cronjob',
-  ReplicaSet: 'rs',
-  Pod: 'pod',
-};
 
 /** `deploy/cart, sts/orders in shop; ds/log-shipper in logging`: namespaces in first-seen order. */
 function workloadList(workloads: readonly RolloutTarget[]): string {

@@ -2,8 +2,10 @@
  * `podid scan -o sarif`: SARIF 2.1.0 for code-scanning UIs (GitHub, GitLab, Azure DevOps). One
  * rule per finding code, one result per finding. Manifests-mode findings point at the file and
  * line; live findings name the Kubernetes object as a logical location
- * (`<cluster-arn>/<namespace>/<name>`). Allowlisted findings carry an external suppression, so
- * viewers show them as dismissed rather than dropping them.
+ * (`<cluster-arn>/<namespace>/<name>`). Findings about the inputs (`inputFindings`: manifests
+ * that do not parse or are templates, stale allowlist entries) point at their file when they
+ * have one, under the logical location `inputs/<file>`. Allowlisted findings carry an external
+ * suppression, so viewers show them as dismissed rather than dropping them.
  */
 import type { Finding, Inventory, Severity } from '../core/scan/inventory.js';
 import { groupByCluster, suppressionOf } from './common.js';
@@ -57,10 +59,23 @@ export interface SarifLog {
 
 /** The subject a finding is about: its name for humans and its logical location. */
 interface Subject {
+  /** Prefixes the message; empty for input findings, whose message names its file itself. */
   readonly label: string;
   readonly name: string;
   readonly fullyQualifiedName: string;
   readonly location: { file: string; line: number } | undefined;
+  /** What tells this result from others of the same code; default: the fully qualified name. */
+  readonly fingerprint?: string;
+}
+
+/** The logical location of a finding about the inputs: the file, or podid's inputs as a whole. */
+function inputSubject(f: Finding): Subject {
+  if (f.location) {
+    const where = `${f.location.file}:${f.location.line}`;
+    return { label: '', name: f.location.file, fullyQualifiedName: `inputs/${f.location.file}`, location: undefined, fingerprint: `inputs/${where}` };
+  }
+  // Unlocated (an expired allowlist entry): its message names the entry, which is what stays stable.
+  return { label: '', name: 'inputs', fullyQualifiedName: 'inputs', location: undefined, fingerprint: `inputs/${f.message}` };
 }
 
 export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
@@ -89,10 +104,10 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
       ruleId: f.code,
       ruleIndex: index,
       level,
-      message: { text: `${subject.label}: ${f.message}` },
+      message: { text: subject.label === '' ? f.message : `${subject.label}: ${f.message}` },
       locations: [location],
       // Stable across runs, so code-scanning UIs track a finding rather than reopening it.
-      partialFingerprints: { 'podidFinding/v1': `${f.code}:${subject.fullyQualifiedName}` },
+      partialFingerprints: { 'podidFinding/v1': `${f.code}:${subject.fingerprint ?? subject.fullyQualifiedName}` },
     };
     const suppressed = suppressionOf(f);
     if (suppressed) {
@@ -119,6 +134,8 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
       for (const f of a.findings) add(f, { label, name, fullyQualifiedName: prefix + name, location: undefined });
     }
   }
+  // Findings about the inputs share the rules (one per code) with everything above.
+  for (const f of inv.inputFindings ?? []) add(f, inputSubject(f));
 
   return {
     $schema: SARIF_SCHEMA_URI,

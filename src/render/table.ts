@@ -1,13 +1,14 @@
 /**
  * `podid scan` default output: one block per cluster (readiness header, its findings, the IRSA
  * service accounts as aligned rows with their findings beneath, then its add-on migrations),
- * and a closing summary sentence. Pure: the palette decides whether anything is coloured.
+ * then the findings about the inputs (manifests, `.podid.yaml`), and a closing summary
+ * sentence. Pure: the palette decides whether anything is coloured.
  */
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from '../core/scan/inventory.js';
 import { alignColumns, type CellInput } from './columns.js';
 import {
-  bySeverity, clusterLabel, groupByCluster, locationLabel, oneLine, podsLabel, roleLabel, saLabel, summarySentence,
-  suppressionOf, truncateMiddle, workloadsLabel, type ClusterGroup,
+  bySeverity, clusterLabel, findingWhere, groupByCluster, inputFindings, locationLabel, oneLine, podsLabel, roleLabel, saLabel,
+  summarySentence, suppressionOf, truncateMiddle, workloadsLabel, type ClusterGroup,
 } from './common.js';
 import { paintSeverity, paintVerdict, plainPalette, SEVERITY_LABEL, type Palette } from './palette.js';
 
@@ -31,6 +32,12 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   for (const group of groupByCluster(inv)) {
     if (lines.length > 0) lines.push('');
     lines.push(...clusterBlock(inv, group, p));
+  }
+  const inputs = inputFindings(inv);
+  if (inputs.length > 0) {
+    // About the files podid read (or the allowlist), not any cluster: a section of its own.
+    if (lines.length > 0) lines.push('');
+    lines.push(p.bold('inputs'), ...findingLines(inputs, INDENT, p));
   }
   if (lines.length > 0) lines.push('');
   lines.push(p.bold(summarySentence(inv)));
@@ -135,7 +142,8 @@ function findingLines(findings: readonly Finding[], indent: string, p: Palette):
   for (const f of bySeverity(findings)) {
     const label = SEVERITY_LABEL[f.severity].padEnd(labelWidth);
     const suppressed = suppressionOf(f);
-    const where = f.location ? ` (${oneLine(locationLabel(f.location))})` : '';
+    const at = findingWhere(f);
+    const where = at === null ? '' : ` (${oneLine(at)})`;
     if (suppressed) {
       out.push(`${indent}${p.dim(`${label} ${f.code}  ${oneLine(f.message)}${where}`)}`);
       out.push(`${indent}${' '.repeat(labelWidth + 1)}${p.dim(`allowlisted until ${oneLine(suppressed.expires)}: ${oneLine(suppressed.reason)}`)}`);

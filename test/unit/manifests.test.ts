@@ -170,7 +170,8 @@ describe('parseManifests: problems', () => {
     const inv = analyzeManifests(parseManifests(text, 't.yaml'), { now: NOW });
     expect(inv.serviceAccounts).toEqual([]);
     expect(inv.inputFindings?.map((f) => [f.code, f.location?.line, f.message])).toEqual([
-      ['MANIFEST_UNRENDERED_TEMPLATE', 1, 't.yaml:1: ServiceAccount {{ .Release.Name }} contains unrendered template syntax ({{ }}); podid cannot tell what it renders to'],
+      // The line of the first template syntax (the name), as for a chart file YAML cannot parse.
+      ['MANIFEST_UNRENDERED_TEMPLATE', 4, 't.yaml:4: ServiceAccount {{ .Release.Name }} contains unrendered template syntax ({{ }}); podid cannot tell what it renders to'],
     ]);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Inventory } from '../../src/core/scan/inventory.js';
 import { renderJunit } from '../../src/render/junit.js';
 import { escapeAttr, escapeText } from '../../src/render/xml.js';
-import { liveInventory, manifestsInventory, PROD, STAGING } from './fixtures/inventory.js';
+import { inputsInventory, liveInventory, manifestsInventory, PROD, STAGING } from './fixtures/inventory.js';
 
 interface XmlElement {
   name: string;
@@ -133,6 +133,40 @@ describe('renderJunit', () => {
     expect(m.children.map((s) => s.attrs['name'])).toEqual(['manifests']);
     expect(m.attrs['failures']).toBe('1');
     expect(m.children[0]!.children[1]!.children[0]!.text).toContain('at apps/worker/all in one.yaml:9');
+  });
+});
+
+describe('renderJunit: findings about the inputs', () => {
+  const doc = parseXml(renderJunit(inputsInventory));
+  const inputs = doc.children.find((s) => s.attrs['name'] === 'inputs')!;
+  const failureOf = (tc: XmlElement) => tc.children.find((x) => x.name === 'failure');
+
+  it('adds a last suite, inputs, with a testcase per finding and counts that add up', () => {
+    expect(doc.children.map((s) => s.attrs['name'])).toEqual(['manifests', 'inputs']);
+    expect(inputs.children.map((c) => [c.attrs['classname'], c.attrs['name']])).toEqual([
+      ['inputs', 'MANIFEST_PARSE_ERROR broken/bad.yaml:6'],
+      ['inputs', 'MANIFEST_PARSE_ERROR vendor/x.yaml:2'],
+      ['inputs', 'MANIFEST_UNRENDERED_TEMPLATE charts/app/templates/sa.yaml:4'],
+      ['inputs', 'ALLOWLIST_EXPIRED .podid.yaml allowlist[1] ("migrating in Q3") was valid until 2024-09-30 and no longer applies'],
+    ]);
+    expect(inputs.attrs).toMatchObject({ tests: '4', failures: '1', errors: '0' });
+    expect(doc.attrs).toMatchObject({ tests: '6', failures: '2' });
+  });
+
+  it('fails only the error no allowlist entry covers; the rest pass with the finding in system-out', () => {
+    const [parse, vendored, template, expired] = inputs.children;
+    expect(failureOf(parse!)?.attrs).toEqual({ message: inputsInventory.inputFindings![0]!.message, type: 'MANIFEST_PARSE_ERROR' });
+    expect(failureOf(parse!)?.text).toContain('fix: fix the YAML');
+    for (const tc of [vendored!, template!, expired!]) {
+      expect(failureOf(tc)).toBeUndefined();
+      expect(tc.children.map((c) => c.name)).toEqual(['system-out']);
+    }
+    expect(vendored!.children[0]!.text).toContain('allowlisted until 2026-06-30: vendored upstream manifests');
+    expect(template!.children[0]!.text).toContain('warning MANIFEST_UNRENDERED_TEMPLATE: charts/app/templates/sa.yaml:4:');
+  });
+
+  it('writes no inputs suite when there are no input findings', () => {
+    expect(parseXml(renderJunit(manifestsInventory)).children.map((s) => s.attrs['name'])).toEqual(['manifests']);
   });
 });
 

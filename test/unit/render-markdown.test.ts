@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Inventory } from '../../src/core/scan/inventory.js';
 import { escapeCell, renderMarkdown, verdictMarker } from '../../src/render/markdown.js';
-import { liveInventory, manifestsInventory } from './fixtures/inventory.js';
+import { inputsInventory, liveInventory, manifestsInventory } from './fixtures/inventory.js';
 
 /** Cells of a Markdown table row, honouring `\|` escapes. */
 function cells(row: string): string[] {
@@ -89,6 +89,64 @@ describe('renderMarkdown', () => {
 
   it('uses no emoji', () => {
     expect(md).not.toMatch(/\p{Extended_Pictographic}/u);
+  });
+});
+
+const INPUTS_MARKDOWN = `## podid scan: IRSA to Pod Identity readiness
+
+2 service accounts in manifests: 1 ready, 1 blocked; findings: 3 errors, 2 warnings.
+
+| Verdict | Service accounts |
+| --- | ---: |
+| ready | 1 |
+| ready-with-warnings | 0 |
+| **blocked** | 1 |
+| **partial** | 0 |
+| migrated | 0 |
+
+### Manifests
+
+| Service account | Role | Verdict | Top finding |
+| --- | --- | --- | --- |
+| gitops/api | api | ready |  |
+| gitops/worker | worker | **blocked** | \`ARN_WHITESPACE\` The role ARN has trailing whitespace. |
+
+### Inputs
+
+- error \`MANIFEST_PARSE_ERROR\` broken/bad.yaml:6: Flow sequence in block collection must be sufficiently indented and end with a \\]; podid could not look for IRSA annotations in it Fix: fix the YAML \\(kubectl apply --dry-run=client -f FILE shows the same error\\), or leave the file out of --manifests
+- error \`MANIFEST_PARSE_ERROR\` vendor/x.yaml:2: Unexpected scalar at node end; podid could not look for IRSA annotations in it Fix: fix the YAML \\(kubectl apply --dry-run=client -f FILE shows the same error\\), or leave the file out of --manifests _Allowlisted until 2026-06-30: vendored upstream manifests_
+- warning \`MANIFEST_UNRENDERED_TEMPLATE\` charts/app/templates/sa.yaml:4: ServiceAccount \\{\\{ include "app.sa" . \\}\\} contains unrendered template syntax \\(\\{\\{ \\}\\}\\); podid cannot tell what it renders to Fix: scan the rendered output instead: helm template RELEASE CHART \\| podid scan --manifests -
+- warning \`ALLOWLIST_EXPIRED\` .podid.yaml allowlist\\[1\\] \\("migrating in Q3"\\) was valid until 2024-09-30 and no longer applies Fix: migrate what the entry covered, or extend its expires date in .podid.yaml after review
+
+<details>
+<summary>Other findings (1)</summary>
+
+- error \`ARN_WHITESPACE\` gitops/worker (apps/worker/all in one.yaml:9): The role ARN has trailing whitespace. Fix: Remove the space after the ARN.
+
+</details>
+`;
+
+describe('renderMarkdown: findings about the inputs', () => {
+  it('lists them in an Inputs section before the collapsed list of the other findings', () => {
+    expect(renderMarkdown(inputsInventory)).toBe(INPUTS_MARKDOWN);
+  });
+
+  it('gives a located finding whose message does not name the file its file:line, and says nothing of "No findings"', () => {
+    const f = { code: 'MANIFEST_PARSE_ERROR', severity: 'error' as const, message: 'cannot be read', fix: 'fix it', location: { file: 'a_b.yaml', line: 3 } };
+    const clean: Inventory = { ...manifestsInventory, serviceAccounts: [manifestsInventory.serviceAccounts[0]!], inputFindings: [f] };
+    const out = renderMarkdown(clean);
+    expect(out.trimEnd().split('\n').slice(-3)).toEqual(['### Inputs', '', '- error `MANIFEST_PARSE_ERROR` (a\\_b.yaml:3): cannot be read Fix: fix it']);
+    expect(out).not.toContain('No findings.');
+    expect(out).not.toContain('<details>');
+  });
+
+  it('counts the inputs against the same character cap as the findings list, inputs first', () => {
+    const first = renderMarkdown(inputsInventory).split('\n').find((l) => l.startsWith('- error `MANIFEST_PARSE_ERROR` broken'))!;
+    const capped = renderMarkdown(inputsInventory, { maxFindingsChars: first.length + 1 });
+    const items = capped.split('\n').filter((l) => l.startsWith('- '));
+    expect(items).toEqual([first]);
+    expect(capped).toContain('### Inputs\n\n' + first + '\n\n3 more not shown here;');
+    expect(capped).toContain('<summary>Other findings (1)</summary>\n\n1 more not shown here;');
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Inventory } from '../../src/core/scan/inventory.js';
 import { buildSarif, describeCode, fileUri, renderSarif, SARIF_SCHEMA_URI } from '../../src/render/sarif.js';
-import { liveInventory, manifestsInventory, PROD, STAGING } from './fixtures/inventory.js';
+import { inputsInventory, liveInventory, manifestsInventory, PROD, STAGING } from './fixtures/inventory.js';
 
 const TOOL = { toolVersion: '1.2.3', informationUri: 'https://example.com/podid' };
 
@@ -91,6 +91,45 @@ describe('SARIF', () => {
     const run = buildSarif(clean, TOOL).runs[0];
     expect(run.results).toEqual([]);
     expect(run.tool.driver.rules).toEqual([]);
+  });
+});
+
+describe('SARIF: findings about the inputs', () => {
+  const run = buildSarif(inputsInventory, TOOL).runs[0];
+  const inputs = inputsInventory.inputFindings!;
+
+  it('adds one result per input finding after the others, with the message as written', () => {
+    expect(run.results).toHaveLength(allFindings(inputsInventory).length + inputs.length);
+    const tail = run.results.slice(-inputs.length);
+    expect(tail.map((r) => [r.ruleId, r.level, r.message.text])).toEqual(inputs.map((f) => [f.code, f.severity === 'error' ? 'error' : 'warning', f.message]));
+    for (const r of run.results) expect(run.tool.driver.rules[r.ruleIndex]?.id).toBe(r.ruleId);
+  });
+
+  it('points located ones at their file and line, and names the file as the logical location', () => {
+    const parse = run.results.find((r) => r.ruleId === 'MANIFEST_PARSE_ERROR')!;
+    expect(parse.locations).toEqual([{
+      logicalLocations: [{ name: 'broken/bad.yaml', fullyQualifiedName: 'inputs/broken/bad.yaml', kind: 'resource' }],
+      physicalLocation: { artifactLocation: { uri: 'broken/bad.yaml' }, region: { startLine: 6 } },
+    }]);
+    const expired = run.results.find((r) => r.ruleId === 'ALLOWLIST_EXPIRED')!;
+    expect(expired.locations).toEqual([{ logicalLocations: [{ name: 'inputs', fullyQualifiedName: 'inputs', kind: 'resource' }] }]);
+  });
+
+  it('keeps rule ids unique when a code appears on a service account and in the inputs', () => {
+    const worker = inputsInventory.serviceAccounts[1]!;
+    const expiredOnSa = { code: 'ALLOWLIST_EXPIRED', severity: 'warning' as const, message: '.podid.yaml allowlist[0] no longer applies', fix: 'extend it' };
+    const inv: Inventory = { ...inputsInventory, serviceAccounts: [{ ...worker, findings: [...worker.findings, expiredOnSa] }] };
+    const r = buildSarif(inv, TOOL).runs[0];
+    const ids = r.tool.driver.rules.map((x) => x.id);
+    expect(ids).toEqual(['ARN_WHITESPACE', 'ALLOWLIST_EXPIRED', 'MANIFEST_PARSE_ERROR', 'MANIFEST_UNRENDERED_TEMPLATE']);
+    expect(r.results.filter((x) => x.ruleId === 'ALLOWLIST_EXPIRED').map((x) => x.ruleIndex)).toEqual([1, 1]);
+  });
+
+  it('suppresses allowlisted input findings and fingerprints every result uniquely', () => {
+    expect(run.results.filter((r) => r.suppressions).map((r) => r.message.text)).toEqual([inputs[1]!.message]);
+    const prints = run.results.map((r) => r.partialFingerprints['podidFinding/v1']);
+    expect(new Set(prints).size).toBe(prints.length);
+    expect(prints).toContain('MANIFEST_PARSE_ERROR:inputs/broken/bad.yaml:6');
   });
 });
 

@@ -1,10 +1,10 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { Inventory, ServiceAccountReport } from '../../src/core/scan/inventory.js';
-import { summarySentence, truncateEnd, truncateMiddle, workloadsLabel } from '../../src/render/common.js';
+import { findingWhere, summarySentence, truncateEnd, truncateMiddle, workloadsLabel } from '../../src/render/common.js';
 import { chalkPalette, plainPalette, type Palette } from '../../src/render/palette.js';
 import { renderTable } from '../../src/render/table.js';
-import { liveInventory, manifestsInventory } from './fixtures/inventory.js';
+import { inputsInventory, liveInventory, manifestsInventory } from './fixtures/inventory.js';
 
 const ANSI = /\u001b\[[0-9;]*m/;
 
@@ -63,6 +63,27 @@ const MANIFESTS_TABLE = `manifests
 2 service accounts in manifests: 1 ready, 1 blocked; findings: 1 error
 `;
 
+const INPUTS_TABLE = `manifests
+
+  NAMESPACE/NAME  ROLE    WORKLOADS   LOCATION                         VERDICT
+  gitops/api      api     deploy/api  apps/api/service-account.yaml:4  ready
+  gitops/worker   worker  -           apps/worker/all in one.yaml:7    blocked
+    error ARN_WHITESPACE  The role ARN has trailing whitespace. (apps/worker/all in one.yaml:9)
+          fix: Remove the space after the ARN.
+
+inputs
+  error MANIFEST_PARSE_ERROR  broken/bad.yaml:6: Flow sequence in block collection must be sufficiently indented and end with a ]; podid could not look for IRSA annotations in it
+        fix: fix the YAML (kubectl apply --dry-run=client -f FILE shows the same error), or leave the file out of --manifests
+  error MANIFEST_PARSE_ERROR  vendor/x.yaml:2: Unexpected scalar at node end; podid could not look for IRSA annotations in it
+        allowlisted until 2026-06-30: vendored upstream manifests
+  warn  MANIFEST_UNRENDERED_TEMPLATE  charts/app/templates/sa.yaml:4: ServiceAccount {{ include "app.sa" . }} contains unrendered template syntax ({{ }}); podid cannot tell what it renders to
+        fix: scan the rendered output instead: helm template RELEASE CHART | podid scan --manifests -
+  warn  ALLOWLIST_EXPIRED  .podid.yaml allowlist[1] ("migrating in Q3") was valid until 2024-09-30 and no longer applies
+        fix: migrate what the entry covered, or extend its expires date in .podid.yaml after review
+
+2 service accounts in manifests: 1 ready, 1 blocked; findings: 3 errors, 2 warnings
+`;
+
 /** Marks each colour so a test can see what was painted, without ANSI. */
 const tagPalette: Palette = {
   red: (s) => `<red>${s}</red>`,
@@ -81,6 +102,31 @@ describe('renderTable', () => {
 
   it('shows file:line instead of pod counts for a manifests scan', () => {
     expect(renderTable(manifestsInventory)).toBe(MANIFESTS_TABLE);
+  });
+
+  it('lists the findings about the inputs in a section after the clusters, file:line shown once', () => {
+    expect(renderTable(inputsInventory)).toBe(INPUTS_TABLE);
+  });
+
+  it('shows a located input finding whose message does not name the file with its file:line', () => {
+    const f = { code: 'MANIFEST_PARSE_ERROR', severity: 'error' as const, message: 'cannot be read', fix: 'fix it', location: { file: 'a.yaml', line: 3 } };
+    const inv: Inventory = { ...manifestsInventory, serviceAccounts: [], inputFindings: [f] };
+    expect(renderTable(inv)).toBe([
+      'inputs',
+      '  error MANIFEST_PARSE_ERROR  cannot be read (a.yaml:3)',
+      '        fix: fix it',
+      '',
+      summarySentence(inv),
+      '',
+    ].join('\n'));
+  });
+
+  it('paints input findings like any other: severity coloured, allowlisted ones dimmed', () => {
+    const painted = renderTable(inputsInventory, { palette: tagPalette });
+    expect(untag(painted)).toBe(INPUTS_TABLE);
+    expect(painted).toContain('\n<bold>inputs</bold>\n');
+    expect(painted).toContain('  <red>error</red> <bold>MANIFEST_PARSE_ERROR</bold>  broken/bad.yaml:6:');
+    expect(painted).toContain('  <dim>error MANIFEST_PARSE_ERROR  vendor/x.yaml:2:');
   });
 
   it('has no trailing spaces on any line', () => {
@@ -146,6 +192,15 @@ describe('table helpers', () => {
     expect(workloadsLabel(sa, 60)).toBe('cronjob/legacy-report, job/legacy-backfill, +3 more');
     expect(workloadsLabel(sa, 10)).toMatch(/, \+4 more$/);
     expect(workloadsLabel({ ...sa, workloads: [] })).toBe('-');
+  });
+
+  it('prints a finding\'s file:line unless its message already names that very line', () => {
+    const at = (message: string) => findingWhere({ code: 'X', severity: 'warning', message, fix: '', location: { file: 'a.yaml', line: 1 } });
+    expect(at('a.yaml:1: cannot be read')).toBeNull();
+    expect(at('ServiceAccount x uses IRSA at a.yaml:1')).toBeNull();
+    expect(at('ServiceAccount x uses IRSA at a.yaml:12')).toBe('a.yaml:1');
+    expect(at('no location named')).toBe('a.yaml:1');
+    expect(findingWhere({ code: 'X', severity: 'warning', message: 'm', fix: '' })).toBeNull();
   });
 
   it('pluralises the summary and leaves out zero counts', () => {

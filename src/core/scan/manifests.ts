@@ -7,6 +7,8 @@
  * the same inputs run under them, and what in their pod templates would defeat Pod Identity
  * (a Windows nodeSelector, IRSA variables wired by hand). Everything the APIs would tell is
  * reported as unknown (`trust.*: unknown`, `role.state: unreadable`, no association, no pods).
+ * An object that is an unrendered template, or that Kubernetes would refuse (a name or an IRSA
+ * annotation that is not a string), is an input finding and skipped: never a guessed report.
  * Pure and deterministic: the clock is passed in and every list is sorted.
  */
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
@@ -30,8 +32,17 @@ export interface ManifestObject {
   /** The chart template `helm template` named in its `# Source:` comment, if any. */
   readonly template: string | null;
   readonly value: Readonly<Record<string, unknown>>;
+  /** The object's text as written, from its first key (on line `line`) to its end. */
+  readonly source: string;
   /** 1-based line of the entry at `path` in the object (a map entry's key line), or of its nearest present ancestor. */
   readonly lineOf: (path: ManifestPath) => number;
+  /** The text of the value at `path` as written; undefined when absent or empty. */
+  readonly sourceOf: (path: ManifestPath) => string | undefined;
+  /**
+   * 1-based line of the first unquoted `{{ ... }}`, which YAML parses as a nested flow mapping:
+   * valid YAML that only an unrendered template writes. Null when there is none.
+   */
+  readonly bareTemplateLine: number | null;
 }
 
 /** A file, or one document of it, podid could not turn into objects. */
@@ -113,15 +124,95 @@ const records = (v: unknown): Record<string, unknown>[] =>
   Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x)) : [];
 const at = (obj: ManifestObject, line: number) => `${obj.file}:${line}`;
 const located = (f: Finding, file: string, line: number): Finding => ({ ...f, location: { file, line } });
-const TEMPLATE_RE = /\{\{.*\}\}/s;
-const isTemplated = (...values: (string | undefined)[]) => values.some((v) => v !== undefined && TEMPLATE_RE.test(v));
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** An annotation value as Kubernetes would see it: strings as written, anything else stringified (null as empty). */
+/**
+ * An annotation value as Kubernetes reads it: a string, or empty for `key:` with no value.
+ * Anything else was refused by `skipReason` before this is asked; it is never stringified.
+ */
 function annotationValue(v: unknown): string | undefined {
-  if (v === undefined) return undefined;
   if (v === null) return '';
-  return typeof v === 'string' ? v : String(v);
+  return typeof v === 'string' ? v : undefined;
+}
+
+// ---- objects podid will not report on ---------------------------------------------------------
+
+const TEMPLATE_RE = /\{\{.*\}\}/s;
+/**
+ * The body of a template action only a Helm chart writes: its built-in objects and its own
+ * functions. Go templates of other tools (Vault agent annotations, Prometheus rules) use none.
+ */
+const HELM_ACTION_RE = /(?:^|[\s(|$])\.(?:Values|Release|Chart|Capabilities|Files|Template)\b|^-?\s*(?:include|tpl|toYaml|required)\s/;
+
+/** Why an object is skipped instead of reported: it is a template, or Kubernetes would refuse it. */
+type Skip = { readonly problem: 'unrendered-template'; readonly line: number } | { readonly problem: 'parse-error'; readonly line: number; readonly detail: string };
+
+/** A string field podid reads: where it is and what to call it in a message. */
+interface Field {
+  readonly path: ManifestPath;
+  readonly what: string;
+}
+
+function describeValue(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `a ${typeof v} (${String(v)})`;
+}
+
+/** A field that must be a string, or absent. YAML reads an unquoted `{{ x }}` as a mapping: its source tells. */
+function fieldSkip(obj: ManifestObject, label: string, { path, what }: Field): Skip | null {
+  const v = get(obj.value, path);
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string') return TEMPLATE_RE.test(v) ? { problem: 'unrendered-template', line: obj.lineOf(path) } : null;
+  const line = obj.lineOf(path);
+  if (obj.sourceOf(path)?.includes('{{') === true) return { problem: 'unrendered-template', line };
+  return { problem: 'parse-error', line, detail: `${label}: ${what} is ${describeValue(v)}, not a string, so Kubernetes refuses the object (quote the value)` };
+}
+
+/** Line of the first Helm template action in the object's text (comments aside), quoted or not. */
+function helmActionLine(obj: ManifestObject): number | null {
+  const lines = obj.source.split('\n');
+  for (const [i, text] of lines.entries()) {
+    if (text.trimStart().startsWith('#')) continue;
+    for (const m of text.matchAll(/\{\{(.*?)\}\}/g)) if (HELM_ACTION_RE.test(m[1] ?? '')) return obj.line + i;
+  }
+  return null;
+}
+
+/**
+ * Template syntax in the fields podid reads, anywhere unquoted, or Helm's anywhere: the object
+ * is a template, reported at its first such line. Otherwise, a field that is not a string.
+ */
+function skipReason(obj: ManifestObject, label: string, fields: readonly Field[]): Skip | null {
+  const found = fields.map((f) => fieldSkip(obj, label, f)).filter((x): x is Skip => x !== null);
+  const templateLines = [...found.filter((x) => x.problem === 'unrendered-template').map((x) => x.line), obj.bareTemplateLine, helmActionLine(obj)]
+    .filter((x): x is number => x !== null);
+  if (templateLines.length > 0) return { problem: 'unrendered-template', line: Math.min(...templateLines) };
+  return found[0] ?? null;
+}
+
+/** `ServiceAccount api`; a templated name as written, so the finding shows what to render. */
+function objectLabel(obj: ManifestObject, kind: string): string {
+  const name = get(obj.value, ['metadata', 'name']);
+  const written = typeof name === 'string' ? name : obj.sourceOf(['metadata', 'name'])?.replace(/\s+/g, ' ').trim();
+  return `${kind} ${written === undefined || written === '' ? '(unnamed)' : truncate(written, 80)}`;
+}
+
+const truncate = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 3)}...`);
+
+const METADATA_FIELDS: readonly Field[] = [
+  { path: ['metadata', 'name'], what: 'metadata.name' },
+  { path: ['metadata', 'namespace'], what: 'metadata.namespace' },
+];
+
+const SERVICE_ACCOUNT_FIELDS: readonly Field[] = [
+  ...METADATA_FIELDS,
+  ...[ROLE_ARN_ANNOTATION, AUDIENCE_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION]
+    .map((key) => ({ path: ['metadata', 'annotations', key], what: `annotation ${key}` })),
+];
+
+function workloadFields(spec: ManifestPath): Field[] {
+  return [...METADATA_FIELDS, ...['serviceAccountName', 'serviceAccount'].map((key) => ({ path: [...spec, key], what: [...spec, key].join('.') }))];
 }
 
 // ---- workloads --------------------------------------------------------------------------------
@@ -166,13 +257,14 @@ function handWiredContainers(obj: ManifestObject, spec: ManifestPath): HandWired
   return out;
 }
 
-function readWorkload(obj: ManifestObject, kind: WorkloadKind): Workload | 'templated' {
+function readWorkload(obj: ManifestObject, kind: WorkloadKind, label: string): Workload | Skip {
   const spec = POD_SPEC_PATHS[kind];
+  const skip = skipReason(obj, label, workloadFields(spec));
+  if (skip !== null) return skip;
   const name = str(get(obj.value, ['metadata', 'name'])) ?? '';
   const namespace = str(get(obj.value, ['metadata', 'namespace'])) ?? 'default';
   // serviceAccount is the deprecated alias; with neither, pods run as `default`.
   const serviceAccount = str(get(obj.value, [...spec, 'serviceAccountName'])) ?? str(get(obj.value, [...spec, 'serviceAccount'])) ?? 'default';
-  if (isTemplated(name, namespace, serviceAccount)) return 'templated';
   return { obj, kind, namespace, name, serviceAccount, windowsLine: isWindows(obj, spec), handWired: handWiredContainers(obj, spec) };
 }
 
@@ -306,11 +398,15 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
 
   const inputFindings: Finding[] = [];
   const templatedFiles = new Set<string>();
-  const templated = (obj: ManifestObject, what: string) => {
+  const skipped = (obj: ManifestObject, label: string, skip: Skip) => {
+    if (skip.problem === 'parse-error') {
+      inputFindings.push(problemFinding({ type: 'problem', problem: 'parse-error', file: obj.file, line: skip.line, template: obj.template, detail: skip.detail }));
+      return;
+    }
     // One finding per file: a chart's templates directory would otherwise report every object.
     if (templatedFiles.has(obj.file)) return;
     templatedFiles.add(obj.file);
-    inputFindings.push(problemFinding({ type: 'problem', problem: 'unrendered-template', file: obj.file, line: obj.line, template: obj.template, detail: what }));
+    inputFindings.push(problemFinding({ type: 'problem', problem: 'unrendered-template', file: obj.file, line: skip.line, template: obj.template, detail: label }));
   };
 
   const workloads: Workload[] = [];
@@ -322,18 +418,25 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
       continue;
     }
     const kind = str(doc.value['kind']) ?? '';
-    const label = `${kind} ${str(get(doc.value, ['metadata', 'name'])) ?? '(unnamed)'}`;
+    const label = objectLabel(doc, kind);
     if (isWorkloadKind(kind)) {
-      const w = readWorkload(doc, kind);
-      if (w === 'templated') templated(doc, label);
+      const w = readWorkload(doc, kind, label);
+      if ('problem' in w) skipped(doc, label, w);
       else workloads.push(w);
     } else if (kind === 'ServiceAccount') {
-      const raw = annotationValue(get(doc.value, ['metadata', 'annotations', ROLE_ARN_ANNOTATION]));
-      if (raw === undefined) continue;
+      const skip = skipReason(doc, label, SERVICE_ACCOUNT_FIELDS);
+      // A templated ServiceAccount may render to an annotated one: reported even without the annotation.
+      if (skip?.problem === 'unrendered-template') {
+        skipped(doc, label, skip);
+        continue;
+      }
+      const annotation = get(doc.value, ['metadata', 'annotations', ROLE_ARN_ANNOTATION]);
+      if (annotation === undefined) continue;
       const name = str(get(doc.value, ['metadata', 'name'])) ?? '';
-      const namespace = str(get(doc.value, ['metadata', 'namespace'])) ?? 'default';
-      if (isTemplated(raw, name, namespace)) templated(doc, label);
-      else serviceAccounts.push({ obj: doc, raw, namespace, name });
+      const raw = annotationValue(annotation);
+      if (skip !== null) skipped(doc, label, skip);
+      else if (name === '') skipped(doc, label, { problem: 'parse-error', line: doc.lineOf(['metadata', 'name']), detail: `${label}: no metadata.name, so Kubernetes refuses the object` });
+      else if (raw !== undefined) serviceAccounts.push({ obj: doc, raw, namespace: str(get(doc.value, ['metadata', 'namespace'])) ?? 'default', name });
     }
   }
 
