@@ -60,6 +60,7 @@ export interface ClusterState {
   platformVersion: string;
   oidcIssuer: string | null;
   autoMode: boolean;
+  status: string;
   createdAt: Date;
   /** Path of this cluster's Kubernetes API under the sandbox endpoint: /k8s/<account>/<region>/<name>. */
   kubePath: string;
@@ -141,6 +142,7 @@ export class SandboxState {
         platformVersion: spec.platformVersion,
         oidcIssuer: spec.oidcIssuer,
         autoMode: spec.autoMode,
+        status: spec.status,
         createdAt: created,
         kubePath: `/k8s/${spec.account}/${spec.region}/${spec.name}`,
         addons: new Map(
@@ -220,6 +222,7 @@ export class SandboxState {
         platformVersion: c.platformVersion,
         oidcIssuer: c.oidcIssuer,
         autoMode: c.autoMode,
+        status: c.status,
         addons: [...c.addons.values()].map((a) => ({
           name: a.name,
           version: a.version,

@@ -5,7 +5,7 @@
  * after parsing, since it needs the top level.
  */
 import { z } from 'zod';
-import { ADDON_STATUSES, FAULT_KINDS, type JsonObject } from './world-types.js';
+import { ADDON_STATUSES, CLUSTER_STATUSES, FAULT_KINDS, type JsonObject } from './world-types.js';
 
 /** Fall back to the parse-wide messages for a missing field ("required field is missing"). */
 const expecting = (what: string) => (iss: { input?: unknown }) => (iss.input === undefined ? undefined : `expected ${what}`);
@@ -123,6 +123,7 @@ const CLUSTER = fields({
   platformVersion: text('an EKS platform version like eks.8', /^eks\.\d+$/),
   oidcIssuer: HTTPS_URL.nullable().default(null),
   autoMode: z.boolean().default(false),
+  status: z.enum(CLUSTER_STATUSES).default('ACTIVE'),
   addons: z.array(ADDON).default(() => []),
   nodegroups: z.array(NODEGROUP).default(() => []),
   fargateProfiles: z.array(FARGATE_PROFILE).default(() => []),

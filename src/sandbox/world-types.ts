@@ -6,6 +6,8 @@
 export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
 export const ADDON_STATUSES = ['ACTIVE', 'CREATING', 'DEGRADED', 'DELETING', 'DELETE_FAILED', 'UPDATING', 'UPDATE_FAILED', 'CREATE_FAILED'] as const;
 export type AddonStatus = (typeof ADDON_STATUSES)[number];
+export const CLUSTER_STATUSES = ['ACTIVE', 'CREATING', 'UPDATING', 'DELETING', 'FAILED', 'PENDING'] as const;
+export type ClusterStatus = (typeof CLUSTER_STATUSES)[number];
 export const FAULT_KINDS = ['throttle', 'server-error', 'reset', 'timeout'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -32,6 +34,8 @@ export interface ClusterSpec {
   platformVersion: string;
   oidcIssuer: string | null;
   autoMode: boolean;
+  /** What DescribeCluster reports (default ACTIVE). */
+  status: ClusterStatus;
   addons: AddonSpec[];
   nodegroups: NodegroupSpec[];
   fargateProfiles: FargateProfileSpec[];

@@ -28,9 +28,6 @@ const EXCLUDED: Readonly<Partial<Record<FindingCode, string>>> = {
   // (world-schema.ts), which podid can always compare; only an unexpected DescribeCluster
   // answer from real EKS yields it (unit-tested in test/unit/analyze-cluster.test.ts).
   CLUSTER_VERSION_UNKNOWN: 'the sandbox world schema admits only versions podid can compare',
-  // The world has no cluster status field: the sandbox's DescribeCluster always says ACTIVE
-  // (unit-tested in test/unit/analyze-cluster.test.ts).
-  CLUSTER_NOT_ACTIVE: 'the sandbox has no way to make a cluster other than ACTIVE',
 };
 
 /** The runs whose output the table below reads. */
@@ -55,6 +52,7 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['CLUSTER_PLATFORM_VERSION_UNSUPPORTED', 'scan:clusters', 'cluster:stale-platform'],
   ['CLUSTER_REGION_UNSUPPORTED', 'scan:china', 'cluster:beijing'],
   ['CLUSTER_NO_OIDC_ISSUER', 'scan:clusters', 'cluster:no-oidc'],
+  ['CLUSTER_NOT_ACTIVE', 'scan:clusters', 'cluster:upgrading'],
   ['AGENT_MISSING', 'scan:clusters', 'cluster:no-agent'],
   ['AGENT_MISSING', 'scan:clusters', 'cluster:auto-mixed'],
   ['AGENT_NOT_ACTIVE', 'scan:clusters', 'cluster:agent-degraded'],

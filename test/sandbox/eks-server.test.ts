@@ -17,7 +17,7 @@ const ACCOUNT = '111122223333';
 function cluster(name: string, over: Partial<ClusterSpec> = {}): ClusterSpec {
   return {
     name, account: ACCOUNT, region: 'us-east-1', version: '1.30', platformVersion: 'eks.2',
-    oidcIssuer: 'https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0000000000000000000000001', autoMode: false,
+    oidcIssuer: 'https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE0000000000000000000000001', autoMode: false, status: 'ACTIVE',
     addons: [], nodegroups: [{ name: 'ng', nodeRole: `arn:aws:iam::${ACCOUNT}:role/node`, amiType: 'AL2023_x86_64_STANDARD', nodes: 2 }],
     fargateProfiles: [], podIdentityAssociations: [], objects: [], ...over,
   };

@@ -30,7 +30,7 @@ const ISSUER = 'https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53D
 function cluster(name: string, over: Partial<ClusterSpec> = {}): ClusterSpec {
   return {
     name, account: ACCOUNT, region: 'us-east-1', version: '1.29', platformVersion: 'eks.8', oidcIssuer: ISSUER,
-    autoMode: false, addons: [], nodegroups: [], fargateProfiles: [], podIdentityAssociations: [], objects: [], ...over,
+    autoMode: false, status: 'ACTIVE', addons: [], nodegroups: [], fargateProfiles: [], podIdentityAssociations: [], objects: [], ...over,
   };
 }
 

@@ -25,6 +25,7 @@ export function cluster(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
     platformVersion: 'eks.8',
     oidcIssuer: ISSUER,
     autoMode: false,
+    status: 'ACTIVE',
     addons: [],
     nodegroups: [{ name: 'ng-linux', nodeRole: `arn:aws:iam::${ACCOUNT}:role/eks-node`, amiType: 'AL2023_x86_64_STANDARD', nodes: 3 }],
     fargateProfiles: [],

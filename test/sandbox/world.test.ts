@@ -59,7 +59,7 @@ describe('the full fixture world', () => {
       clusters: [
         {
           name: 'prod', account: '111122223333', region: 'us-east-1', version: '1.29', platformVersion: 'eks.8',
-          oidcIssuer: `https://${PROD_OIDC}`, autoMode: false,
+          oidcIssuer: `https://${PROD_OIDC}`, autoMode: false, status: 'ACTIVE',
           addons: [
             { name: 'eks-pod-identity-agent', version: 'v1.3.4-eksbuild.1', status: 'ACTIVE', serviceAccountRoleArn: null, podIdentityConfiguration: null },
             {
@@ -87,7 +87,7 @@ describe('the full fixture world', () => {
         },
         {
           name: 'staging', account: '111122223333', region: 'us-west-2', version: '1.30', platformVersion: 'eks.3',
-          oidcIssuer: `https://${STAGING_OIDC}`, autoMode: true,
+          oidcIssuer: `https://${STAGING_OIDC}`, autoMode: true, status: 'ACTIVE',
           addons: [], nodegroups: [], fargateProfiles: [], podIdentityAssociations: [],
           objects: raw.clusters[1]!.objects,
         },
@@ -224,7 +224,7 @@ faults: [{ target: "k8s:patch:deployments", error: reset }]
       account: '111122223333', region: 'us-east-1', partition: 'aws', latencyMs: 0, rolloutDelayMs: 0, associationPropagationMs: 0,
       clusters: [
         {
-          name: 'prod', account: '111122223333', region: 'us-east-1', version: '1.29', platformVersion: 'eks.8', oidcIssuer: null, autoMode: false,
+          name: 'prod', account: '111122223333', region: 'us-east-1', version: '1.29', platformVersion: 'eks.8', oidcIssuer: null, autoMode: false, status: 'ACTIVE',
           addons: [{ name: 'vpc-cni', version: 'v1.18.3-eksbuild.1', status: 'ACTIVE', serviceAccountRoleArn: null, podIdentityConfiguration: null }],
           nodegroups: [{ name: 'ng', nodeRole: 'arn:aws:iam::111122223333:role/node', amiType: 'AL2023_x86_64_STANDARD', nodes: 1 }],
           fargateProfiles: [{ name: 'fp', selectors: [{ namespace: 'batch' }], podExecutionRoleArn: null }],
@@ -232,7 +232,7 @@ faults: [{ target: "k8s:patch:deployments", error: reset }]
           objects: [],
         },
         {
-          name: 'dev', account: '444455556666', region: 'eu-west-1', version: '1.31', platformVersion: 'eks.1', oidcIssuer: null, autoMode: false,
+          name: 'dev', account: '444455556666', region: 'eu-west-1', version: '1.31', platformVersion: 'eks.1', oidcIssuer: null, autoMode: false, status: 'ACTIVE',
           addons: [], nodegroups: [], fargateProfiles: [], podIdentityAssociations: [], objects: [],
         },
       ],

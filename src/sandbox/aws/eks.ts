@@ -190,7 +190,7 @@ function renderCluster(state: SandboxState, c: ClusterState): JsonBody {
     kubernetesNetworkConfig: { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4', elasticLoadBalancing: { enabled: c.autoMode } },
     logging: { clusterLogging: [{ types: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'], enabled: false }] },
     ...(c.oidcIssuer ? { identity: { oidc: { issuer: c.oidcIssuer } } } : {}),
-    status: 'ACTIVE',
+    status: c.status,
     certificateAuthority: { data: Buffer.from(`sandbox certificate authority for ${c.arn}\n`).toString('base64') },
     platformVersion: c.platformVersion,
     tags: {},
