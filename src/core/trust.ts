@@ -6,7 +6,7 @@
 import { issuerHostPath, oidcProviderArn, providerIssuer } from './arn.js';
 import type { ConditionEntry, Statement, TrustPolicy } from './policy/types.js';
 import { evaluateCondition, hasWildcard, parseOperator } from './policy/conditions.js';
-import { conditionsForKey, matchStatement, principalMatches, statementCoversAction } from './policy/evaluate.js';
+import { conditionsForKey, isNotPrincipalAllow, matchStatement, principalMatches, statementCoversAction } from './policy/evaluate.js';
 import type { Tri } from './policy/evaluate.js';
 import { DEFAULT_AUDIENCE, TAG_SESSION_ACTION, WEB_IDENTITY_ACTION, podIdentityRequests, serviceAccountSubject, webIdentityRequest } from './policy/requests.js';
 import { isPodIdentityGrant } from './policy/dual-trust.js';
@@ -93,6 +93,12 @@ export interface TrustAnalysis {
   /** OIDC statements for other providers: finalize must keep them. */
   readonly otherClusterIrsa: readonly OtherProviderStatement[];
   readonly denies: readonly DenyStatementAnalysis[];
+  /**
+   * Indexes of `Allow` statements that use `NotPrincipal`. IAM does not support that in a role
+   * trust policy, so podid counts them as admitting nobody (neither IRSA nor Pod Identity) and
+   * adds its own statement instead; the scanner should report them.
+   */
+  readonly unsupportedNotPrincipalAllows: readonly number[];
 }
 
 const EKS_ISSUER_RE = /^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//;
@@ -172,6 +178,7 @@ export function analyzeTrust(policy: TrustPolicy, subj: TrustSubject): TrustAnal
   const podIdentityStatements: PodIdentityStatementAnalysis[] = [];
   const otherClusterIrsa: OtherProviderStatement[] = [];
   const denies: DenyStatementAnalysis[] = [];
+  const unsupportedNotPrincipalAllows: number[] = [];
 
   for (const [index, s] of policy.statements.entries()) {
     if (s.effect === 'Deny') {
@@ -182,6 +189,10 @@ export function analyzeTrust(policy: TrustPolicy, subj: TrustSubject): TrustAnal
       for (const [blocks, applies] of checks) {
         if (applies !== 'no') denies.push({ index, blocks, certain: applies === 'yes' });
       }
+      continue;
+    }
+    if (isNotPrincipalAllow(s)) {
+      unsupportedNotPrincipalAllows.push(index);
       continue;
     }
 
@@ -219,5 +230,5 @@ export function analyzeTrust(policy: TrustPolicy, subj: TrustSubject): TrustAnal
   const grantsIrsa = irsaStatements.some((st) => st.admits === 'yes') && !certainlyDenied('irsa');
   const grantsPodIdentity = allowedFor(pod.assumeRole) && allowedFor(pod.tagSession) && !certainlyDenied('pod-identity');
 
-  return { providerArn, subject, irsaStatements, grantsIrsa, podIdentityStatements, grantsPodIdentity, otherClusterIrsa, denies };
+  return { providerArn, subject, irsaStatements, grantsIrsa, podIdentityStatements, grantsPodIdentity, otherClusterIrsa, denies, unsupportedNotPrincipalAllows };
 }

@@ -8,6 +8,7 @@
  */
 import { parseClusterArn, parseRoleArn } from '../core/arn.js';
 import type { JsonObject } from '../core/json.js';
+import { clusterLabeller, type ClusterLabeller } from '../core/plan/labels.js';
 import type {
   BlockedItem, CreateAssociationStep, InstallAgentStep, ManualItem, MigrationPlan, PlanStep, RestartBatchStep, RolloutTarget,
   UpdateAddonStep, UpdateTrustStep,
@@ -29,7 +30,7 @@ export function renderPlanJson(plan: MigrationPlan): string {
 }
 
 export function renderPlan(plan: MigrationPlan, opts: PlanRenderOptions): string {
-  const ctx: Ctx = { plan, p: opts.palette, diffContext: opts.diffContext ?? 3 };
+  const ctx: Ctx = { plan, p: opts.palette, diffContext: opts.diffContext ?? 3, label: clusterLabeller(plan.clusters) };
   const out: string[] = [...header(ctx), ''];
   const stepsOf = <K extends PlanStep['kind']>(kind: K) => plan.steps.filter((s): s is Extract<PlanStep, { kind: K }> => s.kind === kind);
 
@@ -55,14 +56,15 @@ interface Ctx {
   readonly plan: MigrationPlan;
   readonly p: Palette;
   readonly diffContext: number;
+  readonly label: ClusterLabeller;
 }
 
-/** A step's cluster is its ARN; the reader wants the name the plan knows it by. */
+/**
+ * A step's cluster is its ARN; the reader wants the name the plan knows it by, with the region
+ * (and account) when two clusters of the plan share a name.
+ */
 function clusterName(ctx: Ctx, ref: string): string {
-  const known = ctx.plan.clusters.find((c) => c.arn === ref || c.name === ref);
-  if (known) return oneLine(known.name);
-  const parsed = parseClusterArn(ref);
-  return oneLine(parsed.ok ? parsed.arn.name : ref);
+  return oneLine(ctx.label(ref));
 }
 
 function clusterAccount(ctx: Ctx, ref: string): string | null {
@@ -141,9 +143,15 @@ function associations(ctx: Ctx, steps: readonly CreateAssociationStep[]): string
     if (s.crossAccount !== null && s.targetRoleArn !== null) {
       const target = parseRoleArn(s.targetRoleArn);
       const where = target.ok ? `account ${target.arn.account}` : 'the other account';
-      lines.push(p.yellow(`      podid does not change ${where}: apply these yourself before the restarts`));
-      lines.push(`      add to the trust policy of ${oneLine(s.targetRoleArn)}:`, ...jsonBlock(s.crossAccount.targetTrustStatement, '        '));
-      lines.push(`      add to a permission policy of ${oneLine(s.roleArn)}:`, ...jsonBlock(s.crossAccount.sourcePermissionStatement, '        '));
+      const cluster = ctx.plan.clusters.find((c) => c.arn === s.cluster);
+      const name = oneLine(cluster?.name ?? clusterName(ctx, s.cluster));
+      lines.push(p.yellow(`      podid does not change ${where}, and does not restart these workloads (see Manual). After the association exists:`));
+      lines.push(p.yellow(`      1. read its externalId: aws eks list-pod-identity-associations --cluster-name ${name}${cluster === undefined ? '' : ` --region ${oneLine(cluster.region)}`} --namespace ${oneLine(s.namespace)} --service-account ${oneLine(s.serviceAccount)},`));
+      lines.push(p.yellow('         then aws eks describe-pod-identity-association --association-id ID (its externalId field)'));
+      lines.push(p.yellow(`      2. add to the trust policy of ${oneLine(s.targetRoleArn)}, with that externalId in place of the placeholder:`));
+      lines.push(...jsonBlock(s.crossAccount.targetTrustStatement, '        '));
+      lines.push(p.yellow(`      3. add to a permission policy of ${oneLine(s.roleArn)}:`), ...jsonBlock(s.crossAccount.sourcePermissionStatement, '        '));
+      lines.push(p.yellow('      4. restart the workloads of this service account (kubectl rollout restart)'));
     }
     return lines;
   });

@@ -25,12 +25,18 @@ import { parseClusterArn, parseRoleArn } from '../core/arn.js';
 import { PodidError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import type { CreateAssociationStep, MigrationPlan, PlanStep, UpdateAddonStep, UpdateTrustStep } from '../core/plan/model.js';
+import { clusterLabeller, type ClusterLabeller } from '../core/plan/labels.js';
 import { oneLine } from './common.js';
 
 // ---------------------------------------------------------------------------------------------
 // A small HCL writer: enough for blocks, string and string-list attributes, and comments.
 
-type HclValue = string | readonly string[];
+/** A Terraform expression written as is (a reference such as `var.x` or `aws.alias`), never user text. */
+interface HclExpr {
+  readonly expr: string;
+}
+type HclScalar = string | HclExpr;
+type HclValue = HclScalar | readonly HclScalar[];
 type HclNode =
   | { readonly kind: 'attr'; readonly name: string; readonly value: HclValue }
   | { readonly kind: 'block'; readonly type: string; readonly labels: readonly string[]; readonly body: readonly HclNode[] }
@@ -61,10 +67,17 @@ export function hclString(s: string): string {
   return `"${out.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')}"`;
 }
 
+const expr = (text: string): HclExpr => ({ expr: text });
+
+function renderScalar(value: HclScalar): string {
+  return typeof value === 'string' ? hclString(value) : value.expr;
+}
+
 function renderValue(value: HclValue, indent: string): string {
-  if (typeof value === 'string') return hclString(value);
-  if (value.length <= 1) return `[${value.map(hclString).join(', ')}]`;
-  return `[\n${value.map((v) => `${indent}  ${hclString(v)},`).join('\n')}\n${indent}]`;
+  if (!Array.isArray(value)) return renderScalar(value as HclScalar);
+  const list = value as readonly HclScalar[];
+  if (list.length <= 1) return `[${list.map(renderScalar).join(', ')}]`;
+  return `[\n${list.map((v) => `${indent}  ${renderScalar(v)},`).join('\n')}\n${indent}]`;
 }
 
 function renderNodes(nodes: readonly HclNode[], indent: string): string[] {
@@ -151,8 +164,12 @@ function principals(type: 'principals' | 'not_principals', value: unknown): HclN
 
 const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Principal', 'NotPrincipal', 'Condition']);
 
-/** One `statement` block, in the attribute order Terraform users write (not the JSON's order). */
-export function statementBlock(statement: JsonObject): HclNode {
+/**
+ * One `statement` block, in the attribute order Terraform users write (not the JSON's order).
+ * `substitute` maps a condition value that stands for something Terraform knows better (the
+ * externalId placeholder) to the expression that holds it.
+ */
+export function statementBlock(statement: JsonObject, substitute: ReadonlyMap<string, HclExpr> = new Map()): HclNode {
   for (const key of Object.keys(statement)) if (!STATEMENT_KEYS.has(key)) throw unsupported(`unknown element ${key}`);
   const body: HclNode[] = [];
   const listAttr = (key: string, name: string) => {
@@ -172,25 +189,80 @@ export function statementBlock(statement: JsonObject): HclNode {
     for (const [test, entries] of Object.entries(condition)) {
       if (!isObject(entries)) throw unsupported(`Condition.${test} is not an object`);
       for (const [variable, values] of Object.entries(entries)) {
-        body.push(block('condition', [], [attr('test', test), attr('variable', variable), attr('values', strings(values, `Condition.${test}.${variable}`))]));
+        const list = strings(values, `Condition.${test}.${variable}`).map((v) => substitute.get(v) ?? v);
+        body.push(block('condition', [], [attr('test', test), attr('variable', variable), attr('values', list)]));
       }
     }
   }
   return block('statement', [], body);
 }
 
-function policyDocument(name: string, statement: JsonObject): HclNode {
-  return block('data', ['aws_iam_policy_document', name], [statementBlock(statement)]);
+function policyDocument(name: string, statement: JsonObject, substitute?: ReadonlyMap<string, HclExpr>): HclNode {
+  return block('data', ['aws_iam_policy_document', name], [statementBlock(statement, substitute)]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The plan
 
+/** The cluster's EKS name, for `cluster_name` (the provider's region and account say which one). */
 function clusterName(plan: MigrationPlan, ref: string): string {
-  const known = plan.clusters.find((c) => c.arn === ref || c.name === ref);
+  const known = plan.clusters.find((c) => c.arn === ref) ?? plan.clusters.find((c) => c.name === ref);
   if (known) return known.name;
   const parsed = parseClusterArn(ref);
   return parsed.ok ? parsed.arn.name : ref;
+}
+
+const labellers = new WeakMap<MigrationPlan, ClusterLabeller>();
+
+/** How comments name a cluster: by name, with region (and account) when names collide in the plan. */
+function label(plan: MigrationPlan, ref: string): string {
+  let l = labellers.get(plan);
+  if (l === undefined) {
+    l = clusterLabeller(plan.clusters);
+    labellers.set(plan, l);
+  }
+  return l(ref);
+}
+
+/** The label as part of a resource name: `prod`, or `prod_us_east_1` when two clusters are called prod. */
+function labelName(plan: MigrationPlan, ref: string): string {
+  return label(plan, ref).replace(/[\s(),]+/g, '_').replace(/_+$/, '');
+}
+
+/**
+ * Provider aliases. EKS resources live in a region of an account, and the default `aws`
+ * provider has one of each; a plan spanning several needs one aliased provider per region and
+ * account, named `<region>_<account>` (`us_east_1_111122223333`). A plan within one region and
+ * account keeps the default provider, as most configurations have it.
+ */
+interface Providers {
+  /** The `provider` meta-argument for a cluster's resources; null: the default provider. */
+  of(clusterRef: string): HclNode[];
+  header: HclNode[];
+}
+
+function providerAlias(region: string, account: string): string {
+  return tfIdentifier(`${region}_${account}`);
+}
+
+function providers(plan: MigrationPlan): Providers {
+  const places = new Map<string, { region: string; account: string }>();
+  for (const c of plan.clusters) places.set(providerAlias(c.region, c.account), { region: c.region, account: c.account });
+  if (places.size <= 1) return { of: () => [], header: [] };
+  const header = [
+    comment(`This plan spans ${places.size} regions/accounts, so each EKS resource names its provider. Configure these aliased`),
+    comment('AWS providers (provider "aws" with alias and region, and credentials for the account):'),
+    ...[...places].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([alias, p]) => comment(`  aws.${alias}  (region ${p.region}, account ${p.account})`)),
+  ];
+  return {
+    header,
+    of: (ref) => {
+      const c = plan.clusters.find((x) => x.arn === ref);
+      const parsed = c === undefined ? parseClusterArn(ref) : null;
+      const place = c ?? (parsed?.ok === true ? parsed.arn : undefined);
+      return place === undefined ? [] : [attr('provider', expr(`aws.${providerAlias(place.region, place.account)}`))];
+    },
+  };
 }
 
 function stepsOf<K extends PlanStep['kind']>(plan: MigrationPlan, kind: K): Extract<PlanStep, { kind: K }>[] {
@@ -210,7 +282,7 @@ function trustSection(plan: MigrationPlan): HclNode[] {
   return steps.flatMap((s, i) => {
     const name = names[i] ?? '';
     const statement = changedStatement(s);
-    const clusters = s.clusters.map((c) => clusterName(plan, c)).join(', ');
+    const clusters = s.clusters.map((c) => label(plan, c)).join(', ');
     const sid = typeof statement['Sid'] === 'string' && statement['Sid'] !== '' ? statement['Sid'] : null;
     const ref = `data.aws_iam_policy_document.${name}.json`;
     const head =
@@ -230,15 +302,16 @@ function trustSection(plan: MigrationPlan): HclNode[] {
   });
 }
 
-function associationSection(plan: MigrationPlan): HclNode[] {
+function associationSection(plan: MigrationPlan, provider: Providers): HclNode[] {
   const steps = stepsOf(plan, 'create-association');
   const names = uniqueNames(steps.map((s) => ({
     key: `${s.cluster}/${s.namespace}/${s.serviceAccount}`,
-    base: tfIdentifier(`${clusterName(plan, s.cluster)}_${s.namespace}_${s.serviceAccount}`),
+    base: tfIdentifier(`${labelName(plan, s.cluster)}_${s.namespace}_${s.serviceAccount}`),
   })));
   return steps.flatMap((s, i) => {
     const name = names[i] ?? '';
     const body: HclNode[] = [
+      ...provider.of(s.cluster),
       attr('cluster_name', clusterName(plan, s.cluster)),
       attr('namespace', s.namespace),
       attr('service_account', s.serviceAccount),
@@ -251,29 +324,46 @@ function associationSection(plan: MigrationPlan): HclNode[] {
 
 function crossAccountHead(s: CreateAssociationStep): HclNode[] {
   return [
-    comment(`Cross-account role chaining: pods of ${s.namespace}/${s.serviceAccount} get ${s.roleArn}, which assumes ${s.targetRoleArn ?? ''}.`),
+    comment(`Cross-account role chaining: for pods of ${s.namespace}/${s.serviceAccount}, EKS assumes ${s.roleArn}, then ${s.targetRoleArn ?? ''}.`),
     comment('target_role_arn needs an AWS provider release that supports it on aws_eks_pod_identity_association.'),
   ];
 }
 
+/**
+ * The two statements for the other account and the source role. The target trust requires the
+ * association's externalId, which EKS generates on create: it is a required variable here, so
+ * Terraform cannot apply the statement until someone supplies the real value.
+ */
 function crossAccountDocs(s: CreateAssociationStep, name: string): HclNode[] {
   if (s.crossAccount === null || s.targetRoleArn === null) return [];
   const target = parseRoleArn(s.targetRoleArn);
   const account = target.ok ? `account ${target.arn.account}` : 'the target role account';
+  const variable = `${name}_external_id`;
+  const substitute = new Map([[s.crossAccount.externalIdPlaceholder, expr(`var.${variable}`)]]);
   return [
-    comment(`Add to the trust policy of ${s.targetRoleArn} (in ${account}, with that account's provider):`),
-    policyDocument(`${name}_target_trust`, s.crossAccount.targetTrustStatement),
+    comment(`The externalId EKS generated for aws_eks_pod_identity_association.${name}: it exists only after the association is created.`),
+    comment('Create the association first (terraform apply -target=...), read its externalId (aws eks describe-pod-identity-association),'),
+    comment('then set this variable. Until then it stands for the placeholder in the plan:'),
+    comment(s.crossAccount.externalIdPlaceholder),
+    block('variable', [variable], [
+      attr('type', expr('string')),
+      attr('description', `externalId of the pod identity association ${s.namespace}/${s.serviceAccount} (aws_eks_pod_identity_association.${name}); required in the trust policy of ${s.targetRoleArn}`),
+    ]),
+    comment(`Add to the trust policy of ${s.targetRoleArn} (in ${account}, with that account's provider), after the association exists;`),
+    comment('only then restart the workloads of the service account (podid leaves them to you):'),
+    policyDocument(`${name}_target_trust`, s.crossAccount.targetTrustStatement, substitute),
     comment(`Add to a permission policy of ${s.roleArn}, so it may assume and tag the target role:`),
     policyDocument(`${name}_source_permission`, s.crossAccount.sourcePermissionStatement),
   ];
 }
 
-function agentSection(plan: MigrationPlan): HclNode[] {
+function agentSection(plan: MigrationPlan, provider: Providers): HclNode[] {
   const steps = stepsOf(plan, 'install-agent');
-  const names = uniqueNames(steps.map((s) => ({ key: s.cluster, base: tfIdentifier(`${clusterName(plan, s.cluster)}_eks_pod_identity_agent`) })));
+  const names = uniqueNames(steps.map((s) => ({ key: s.cluster, base: tfIdentifier(`${labelName(plan, s.cluster)}_eks_pod_identity_agent`) })));
   return steps.flatMap((s, i) => [
-    comment(`Pod Identity agent for ${clusterName(plan, s.cluster)}. With the eks module, add eks-pod-identity-agent to cluster_addons instead.`),
+    comment(`Pod Identity agent for ${label(plan, s.cluster)}. With the eks module, add eks-pod-identity-agent to cluster_addons instead.`),
     block('resource', ['aws_eks_addon', names[i] ?? ''], [
+      ...provider.of(s.cluster),
       attr('cluster_name', clusterName(plan, s.cluster)),
       attr('addon_name', s.addonName),
       ...(s.addonVersion === null ? [] : [attr('addon_version', s.addonVersion)]),
@@ -283,7 +373,7 @@ function agentSection(plan: MigrationPlan): HclNode[] {
 
 function addonHint(plan: MigrationPlan, s: UpdateAddonStep): HclNode[] {
   const lines = [
-    `Add-on ${s.addonName} on ${clusterName(plan, s.cluster)} (version ${s.addonVersion}): move it from IRSA to Pod Identity.`,
+    `Add-on ${s.addonName} on ${label(plan, s.cluster)} (version ${s.addonVersion}): move it from IRSA to Pod Identity.`,
     'In the aws_eks_addon resource that manages it, remove service_account_role_arn and add:',
     '',
     ...s.podIdentityAssociations.flatMap((a) => [
@@ -308,7 +398,7 @@ function restartComments(plan: MigrationPlan): HclNode[] {
   for (const s of steps) {
     const context = plan.clusters.find((c) => c.arn === s.cluster)?.context ?? null;
     const ctx = context === null ? '' : ` --context ${context}`;
-    out.push(comment(`${clusterName(plan, s.cluster)} batch ${s.batch}:`));
+    out.push(comment(`${label(plan, s.cluster)} batch ${s.batch}:`));
     for (const w of s.workloads) out.push(comment(`  kubectl${ctx} -n ${w.namespace} rollout restart ${KUBECTL_KIND[w.kind]}/${w.name}`));
   }
   return out;
@@ -319,27 +409,29 @@ function leftOutComments(plan: MigrationPlan): HclNode[] {
   for (const b of plan.blocked) {
     const t = b.target;
     const what =
-      t.kind === 'service-account' ? `service account ${t.namespace}/${t.name} on ${clusterName(plan, t.cluster)}`
-      : t.kind === 'addon' ? `add-on ${t.name} on ${clusterName(plan, t.cluster)}`
+      t.kind === 'service-account' ? `service account ${t.namespace}/${t.name} on ${label(plan, t.cluster)}`
+      : t.kind === 'addon' ? `add-on ${t.name} on ${label(plan, t.cluster)}`
       : t.kind === 'role' ? `role ${t.roleArn}`
-      : `cluster ${clusterName(plan, t.cluster)}`;
+      : `cluster ${label(plan, t.cluster)}`;
     out.push(comment(`Blocked, not included: ${what}: ${b.reasons.map((r) => r.code).join(', ')}`));
   }
-  for (const m of plan.manual) out.push(comment(`Manual: ${m.kind} ${m.namespace}/${m.name} on ${clusterName(plan, m.cluster)}: ${m.advice}`));
+  for (const m of plan.manual) out.push(comment(`Manual: ${m.kind} ${m.namespace}/${m.name} on ${label(plan, m.cluster)}: ${m.advice}`));
   return out;
 }
 
 export function renderTerraform(plan: MigrationPlan): string {
+  const provider = providers(plan);
   const header = [
     comment(`Generated by podid ${plan.toolVersion} from the migration plan created ${plan.createdAt}.`),
     comment(`Clusters: ${plan.clusters.map((c) => `${c.name} (${c.arn})`).join(', ') || 'none'}.`),
     comment('podid does not apply or track this file. Review it, then apply it with Terraform instead of'),
     comment('`podid migrate --apply` (not both: the associations would already exist for the other).'),
+    ...provider.header,
   ];
   const sections = [
-    agentSection(plan),
+    agentSection(plan, provider),
     trustSection(plan),
-    associationSection(plan),
+    associationSection(plan, provider),
     stepsOf(plan, 'update-addon').flatMap((s) => addonHint(plan, s)),
     restartComments(plan),
     leftOutComments(plan),

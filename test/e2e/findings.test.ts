@@ -35,6 +35,7 @@ type Run =
   | 'scan:service-accounts'
   | 'plan:service-accounts'
   | 'plan:service-accounts:source-role'
+  | 'plan:service-accounts:shared-source'
   | 'scan:clusters'
   | 'plan:clusters'
   | 'scan:china'
@@ -112,6 +113,8 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['CROSS_ACCOUNT_SOURCE_ROLE_REQUIRED', 'plan:service-accounts', 'sa:prod/roles/exporter'],
   ['CROSS_ACCOUNT_SOURCE_ROLE_UNUSABLE', 'plan:service-accounts:source-role', 'sa:prod/roles/exporter'],
   ['ADDON_ROLE_CROSS_ACCOUNT', 'plan:service-accounts', 'addon:prod/aws-mountpoint-s3-csi-driver'],
+  ['CROSS_ACCOUNT_SOURCE_ROLE_SHARED', 'plan:service-accounts:shared-source', 'sa:prod/roles/exporter'],
+  ['ADDON_SERVICE_ACCOUNT_AMBIGUOUS', 'plan:service-accounts', 'addon:prod/adot'],
   // --- manifests mode and the allowlist (manifests/, allowlist.yaml)
   ['IRSA_ANNOTATION', 'scan:manifests', 'sa:shop/api'],
   ['IRSA_HAND_WIRED', 'scan:manifests', 'sa:shop/worker'],
@@ -164,6 +167,23 @@ async function podidJson<T>(args: string[], env: NodeJS.ProcessEnv = {}): Promis
   return JSON.parse(r.stdout) as T;
 }
 
+/**
+ * service-accounts.yaml plus an add-on whose podIdentityConfiguration lists two service
+ * accounts, none of them annotated: podid cannot tell which one runs with its IRSA role.
+ */
+function serviceAccountsWorld(): object {
+  const doc = parse(world('service-accounts.yaml')) as { clusters: { name: string; addons: unknown[] }[] };
+  const prod = doc.clusters.find((c) => c.name === 'prod');
+  if (prod === undefined) throw new Error('service-accounts.yaml has no cluster named prod');
+  prod.addons.push({
+    name: 'adot',
+    version: 'v0.109.0-eksbuild.1',
+    serviceAccountRoleArn: 'arn:aws:iam::111122223333:role/app',
+    podIdentityConfiguration: [{ serviceAccount: 'adot-col-otlp-ingest' }, { serviceAccount: 'adot-col-prom-metrics' }],
+  });
+  return doc;
+}
+
 /** clusters.yaml with `full` at EKS's quota: 1,000 associations for other service accounts. */
 function clustersWorld(): object {
   const doc = parse(world('clusters.yaml')) as { clusters: { name: string; podIdentityAssociations?: unknown[] }[] };
@@ -208,17 +228,20 @@ beforeAll(async () => {
   const plan = ['migrate', '--dry-run', '--all-contexts', '-o', 'json'];
   // Independent worlds, so their sandboxes and runs go in parallel.
   await Promise.all([
-    withSandbox(world('service-accounts.yaml'), async (sb) => {
+    withSandbox(serviceAccountsWorld(), async (sb) => {
       await migrateAddon(sb, 'prod', 'amazon-cloudwatch-observability', 'cloudwatch-agent', 'arn:aws:iam::111122223333:role/app');
-      const [inv, p, withSource] = await Promise.all([
+      const [inv, p, withSource, sharedSource] = await Promise.all([
         podidJson<Inventory>(scan, sb.clientEnv),
         podidJson<MigrationPlan>(plan, sb.clientEnv),
         // An ARN of the cluster account that does not exist.
         podidJson<MigrationPlan>([...plan, '--cross-account-source-role', 'arn:aws:iam::111122223333:role/no-such-source'], sb.clientEnv),
+        // The role most service accounts of the world are annotated with.
+        podidJson<MigrationPlan>([...plan, '--cross-account-source-role', 'arn:aws:iam::111122223333:role/app'], sb.clientEnv),
       ]);
       observed.set('scan:service-accounts', fromInventory(inv));
       observed.set('plan:service-accounts', fromPlan(p));
       observed.set('plan:service-accounts:source-role', fromPlan(withSource));
+      observed.set('plan:service-accounts:shared-source', fromPlan(sharedSource));
     }),
     withSandbox(clustersWorld(), async (sb) => {
       const [inv, p] = await Promise.all([podidJson<Inventory>(scan, sb.clientEnv), podidJson<MigrationPlan>(plan, sb.clientEnv)]);

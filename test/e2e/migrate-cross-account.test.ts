@@ -5,6 +5,9 @@
  * read the source role for the planner to judge it. The built binary against `podid sandbox` on
  * a small world.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateAssociationStep, MigrationPlan, UpdateTrustStep } from '../../src/core/plan/model.js';
 import { runPodid, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
@@ -14,6 +17,8 @@ const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/C0FFEE0000000000000000000000
 const PROD = `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`;
 const SOURCE = `arn:aws:iam::${ACCOUNT}:role/exporter-source`;
 const TARGET = 'arn:aws:iam::444455556666:role/data-lake-writer';
+const READER = `arn:aws:iam::${ACCOUNT}:role/reader`;
+const EXTERNAL_ID = `<externalId of the pod identity association data/exporter on cluster prod (us-east-1, account ${ACCOUNT}), known once it is created>`;
 const irsaTrust = (sub: string) => ({
   Version: '2012-10-17',
   Statement: [{
@@ -38,6 +43,8 @@ const WORLD = {
     nodegroups: [{ name: 'ng', nodeRole: `arn:aws:iam::${ACCOUNT}:role/prod-node`, amiType: 'AL2023_x86_64_STANDARD', nodes: 2 }],
     objects: [
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'exporter', namespace: 'data', annotations: { 'eks.amazonaws.com/role-arn': TARGET } } },
+      // An ordinary IRSA service account: its role must never serve as a cross-account source.
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'reader', namespace: 'reports', annotations: { 'eks.amazonaws.com/role-arn': READER } } },
       {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
@@ -60,6 +67,7 @@ const WORLD = {
       },
       // The same-account hop: today it trusts the exporter through IRSA; podid adds pods.eks.
       { name: 'exporter-source', assumeRolePolicyDocument: irsaTrust('system:serviceaccount:data:exporter') },
+      { name: 'reader', assumeRolePolicyDocument: irsaTrust('system:serviceaccount:reports:reader') },
       // The other account's role (not readable as the caller).
       { name: 'data-lake-writer', account: '444455556666', assumeRolePolicyDocument: irsaTrust('system:serviceaccount:data:exporter') },
     ],
@@ -88,7 +96,7 @@ describe('migrate --dry-run with a cross-account role', () => {
   it('without --cross-account-source-role: blocked, CROSS_ACCOUNT_SOURCE_ROLE_REQUIRED', async () => {
     const p = await plan();
     expect(blockedCodes(p)).toContain('CROSS_ACCOUNT_SOURCE_ROLE_REQUIRED');
-    expect(p.steps.filter((s) => s.kind === 'create-association')).toEqual([]);
+    expect(p.steps.filter((s) => s.kind === 'create-association' && s.namespace === 'data')).toEqual([]);
   });
 
   it('with --cross-account-source-role: chains through the source role and updates its trust', async () => {
@@ -99,18 +107,53 @@ describe('migrate --dry-run with a cross-account role', () => {
     const assoc = p.steps.find((s): s is CreateAssociationStep => s.kind === 'create-association');
     expect(assoc).toMatchObject({ cluster: PROD, namespace: 'data', serviceAccount: 'exporter', roleArn: SOURCE, targetRoleArn: TARGET, annotationRoleArn: TARGET });
     expect(assoc!.crossAccount).not.toBeNull();
-    // What the other account must do, for review: the target trusts the source; the source may assume the target.
-    expect(JSON.stringify(assoc!.crossAccount!.targetTrustStatement)).toContain(SOURCE);
+    // What the other account must do, for review: the target trusts the source, only with this
+    // association's externalId; the source may assume the target.
+    expect(assoc!.crossAccount!.targetTrustStatement).toEqual({
+      Sid: 'PodidRoleChainingSource',
+      Effect: 'Allow',
+      Principal: { AWS: SOURCE },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } },
+    });
+    expect(assoc!.crossAccount!.externalIdPlaceholder).toBe(EXTERNAL_ID);
     expect(JSON.stringify(assoc!.crossAccount!.sourcePermissionStatement)).toContain(TARGET);
 
-    const trust = p.steps.filter((s): s is UpdateTrustStep => s.kind === 'update-trust');
-    expect(trust.map((t) => t.roleArn)).toEqual([SOURCE]);
+    const trust = p.steps.filter((s): s is UpdateTrustStep => s.kind === 'update-trust' && s.roleArn === SOURCE);
+    expect(trust).toHaveLength(1);
     expect(trust[0]!.clusters).toEqual([PROD]);
     expect(JSON.stringify(trust[0]!.after)).toContain('pods.eks.amazonaws.com');
     // The IRSA statement stays: pods keep working until they restart.
     expect((trust[0]!.after['Statement'] as unknown[])[0]).toEqual((trust[0]!.before['Statement'] as unknown[])[0]);
     expect(assoc!.dependsOn).toContain(trust[0]!.id);
-    expect(p.steps.map((s) => s.kind)).toEqual(['update-trust', 'create-association', 'restart-batch']);
+    // The exporter is not restarted by podid: the target trust must be applied by hand first.
+    const restarted = p.steps.flatMap((s) => (s.kind === 'restart-batch' ? s.workloads.map((w) => `${w.namespace}/${w.name}`) : []));
+    expect(restarted).not.toContain('data/exporter');
+    const manual = p.manual.find((m) => m.namespace === 'data' && m.name === 'exporter');
+    expect(manual).toMatchObject({ kind: 'Deployment', serviceAccount: 'exporter' });
+    expect(manual!.advice).toContain('externalId');
+    expect(manual!.advice).toContain('kubectl -n data rollout restart deployment/exporter');
+  });
+
+  it('the review tells how to fill in the externalId, and the Terraform makes it a variable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podid-xacct-'));
+    const tf = join(dir, 'plan.tf');
+    const r = await runPodid(['migrate', '--dry-run', '--all-contexts', '--cross-account-source-role', SOURCE, '--emit', 'terraform', tf, '--no-color'], { env: sb.clientEnv });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`"sts:ExternalId": "${EXTERNAL_ID}"`);
+    expect(r.stdout).toContain('aws eks list-pod-identity-associations --cluster-name prod --region us-east-1 --namespace data --service-account exporter');
+    expect(r.stdout).toMatch(/\? deploy\/exporter in data on prod/);
+    const text = readFileSync(tf, 'utf8');
+    expect(text).toContain('variable "prod_data_exporter_external_id" {');
+    expect(text).toContain('values   = [var.prod_data_exporter_external_id]');
+  });
+
+  it('refuses a source role that a service account already uses (CROSS_ACCOUNT_SOURCE_ROLE_SHARED)', async () => {
+    const p = await plan('--cross-account-source-role', READER);
+    expect(blockedCodes(p)).toEqual(['CROSS_ACCOUNT_SOURCE_ROLE_SHARED']);
+    const reason = p.blocked.flatMap((b) => b.reasons).find((r) => r.code === 'CROSS_ACCOUNT_SOURCE_ROLE_SHARED')!;
+    expect(reason.message).toContain('service account reports/reader on prod (IRSA annotation)');
+    expect(p.steps.filter((s): s is CreateAssociationStep => s.kind === 'create-association' && s.targetRoleArn !== null)).toEqual([]);
   });
 
   it('a source role that does not exist is read, and reported as missing (not "not read")', async () => {

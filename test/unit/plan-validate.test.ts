@@ -8,7 +8,7 @@ import { UsageError } from '../../src/core/errors.js';
 import { canonicalJson, fingerprintAddon, fingerprintAgent, fingerprintAssociationInput, fingerprintOf, fingerprintTrust } from '../../src/core/plan/fingerprint.js';
 import type { MigrationPlan, PlanOptions } from '../../src/core/plan/model.js';
 import { planMigration } from '../../src/core/plan/plan.js';
-import { formatPath, parsePlanDocument } from '../../src/core/plan/validate.js';
+import { checkPlanIntegrity, formatPath, parsePlanDocument } from '../../src/core/plan/validate.js';
 import { analyzeFleet } from '../../src/core/scan/analyze.js';
 import { OTHER_ACCOUNT, baseFleet, foundRole, pod, policy, prod, roleArn, workload } from './analyze-snapshot.js';
 
@@ -117,6 +117,57 @@ describe('parsePlanDocument', () => {
     expect(dangling.message).toBe('plan.json: steps[0].dependsOn[0]: "assoc:nowhere" is not an earlier step of the plan');
     const dup = failure(edited((d) => (d.steps[1]!['id'] = d.steps[0]!['id'])));
     expect(dup.message).toMatch(/^plan\.json: steps\[1\]\.id: duplicate step id/);
+  });
+
+  describe('refuses steps whose derived parts are not what podid derives', () => {
+    type Doc = Record<string, unknown> & { steps: Record<string, unknown>[] };
+    const trustIndex = (d: Doc) => d.steps.findIndex((s) => s['kind'] === 'update-trust' && String(s['roleArn']).endsWith('role/cart'));
+    const afterStatements = (d: Doc) => (d.steps[trustIndex(d)]!['after'] as { Statement: Record<string, unknown>[] }).Statement;
+
+    it('an update-trust after widened by hand (principal, conditions)', () => {
+      const widened = failure(edited((d) => {
+        const added = afterStatements(d).at(-1)!;
+        added['Principal'] = '*';
+      }));
+      expect(widened.code).toBe('PLAN_INVALID');
+      expect(widened.message).toMatch(/^plan\.json: steps\[\d\]: update-trust "trust:arn:aws:iam::111122223333:role\/cart": after is not podid's dual-trust change of before/);
+      expect(widened.message).not.toContain('\n');
+
+      const unconditioned = failure(edited((d) => delete afterStatements(d).at(-1)!['Condition']));
+      expect(unconditioned.message).toContain("after is not podid's dual-trust change");
+    });
+
+    it('an update-trust after that changes another statement, or drops one', () => {
+      const other = failure(edited((d) => {
+        const irsa = afterStatements(d)[0]!;
+        irsa['Action'] = ['sts:AssumeRoleWithWebIdentity', 'sts:AssumeRole'];
+      }));
+      expect(other.message).toContain("after is not podid's dual-trust change");
+      const dropped = failure(edited((d) => afterStatements(d).shift()));
+      expect(dropped.message).toContain("after is not podid's dual-trust change");
+    });
+
+    it('a fingerprint that is not the fingerprint of before', () => {
+      const e = failure(edited((d) => (d.steps[trustIndex(d)]!['fingerprint'] = 'f'.repeat(64))));
+      expect(e.message).toMatch(/steps\[\d\]: update-trust .*: fingerprint is not the fingerprint of before$/);
+    });
+
+    it('a wrong statementIndex or clusters list', () => {
+      expect(failure(edited((d) => (d.steps[trustIndex(d)]!['statementIndex'] = 0))).message).toContain('change and statementIndex must be added-statement at 1');
+      expect(failure(edited((d) => (d.steps[trustIndex(d)]!['clusters'] = ['arn:aws:eks:us-east-1:111122223333:cluster/other']))).message).toContain("after is not podid's dual-trust change");
+    });
+
+    it('a cross-account target trust edited by hand (the externalId condition dropped)', () => {
+      const e = failure(edited((d) => {
+        const step = d.steps.find((s) => s['kind'] === 'create-association' && s['targetRoleArn'] !== null)!;
+        delete ((step['crossAccount'] as Record<string, Record<string, unknown>>)['targetTrustStatement']!)['Condition'];
+      }));
+      expect(e.message).toMatch(/create-association "assoc:.*\/data\/etl": crossAccount is not podid's role-chaining statements/);
+    });
+
+    it('checkPlanIntegrity accepts what the planner makes', () => {
+      expect(() => checkPlanIntegrity(richPlan())).not.toThrow();
+    });
   });
 
   it('formats paths the way users read them', () => {

@@ -320,9 +320,65 @@ describe('planMigration: cross-account roles', () => {
     expect(t.clusters).toEqual([PROD]);
     const a = only(stepsOf(p, 'create-association'));
     expect(a).toMatchObject({ roleArn: SOURCE, targetRoleArn: REMOTE, annotationRoleArn: REMOTE, dependsOn: [t.id] });
-    expect(a.crossAccount?.targetTrustStatement).toMatchObject({ Effect: 'Allow', Principal: { AWS: SOURCE }, Action: ['sts:AssumeRole', 'sts:TagSession'] });
+    const placeholder = `<externalId of the pod identity association shop/cart on cluster prod (us-east-1, account ${ACCOUNT}), known once it is created>`;
+    expect(a.crossAccount?.externalIdPlaceholder).toBe(placeholder);
+    // Only this association may chain into the target: its trust requires the association's externalId.
+    expect(a.crossAccount?.targetTrustStatement).toEqual({
+      Sid: 'PodidRoleChainingSource',
+      Effect: 'Allow',
+      Principal: { AWS: SOURCE },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: { StringEquals: { 'sts:ExternalId': placeholder } },
+    });
     expect(a.crossAccount?.sourcePermissionStatement).toMatchObject({ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: REMOTE });
-    expect(stepsOf(p, 'restart-batch')).toHaveLength(1);
+  });
+
+  it('does not restart cross-account workloads: the target trust must be applied by hand first', () => {
+    const p = plan(crossAccount(), { crossAccountSourceRole: SOURCE });
+    expect(stepsOf(p, 'restart-batch')).toEqual([]);
+    expect(p.summary.workloadsToRestart).toBe(0);
+    const m = only(p.manual);
+    expect(m).toMatchObject({ cluster: PROD, kind: 'Deployment', namespace: 'shop', name: 'cart', serviceAccount: 'cart' });
+    expect(m.advice).toContain(`externalId to ${REMOTE} (in account ${OTHER_ACCOUNT})`);
+    expect(m.advice).toContain('kubectl -n shop rollout restart deployment/cart');
+    // --no-restart still lists it: the manual trust step is needed either way.
+    expect(only(plan(crossAccount(), { crossAccountSourceRole: SOURCE, restart: false }).manual).name).toBe('cart');
+  });
+
+  describe('a source role that workloads already use is refused', () => {
+    const sharedCode = (s: FleetSnapshot) => {
+      const p = plan(s, { crossAccountSourceRole: SOURCE });
+      expect(stepsOf(p, 'create-association').filter((a) => a.targetRoleArn !== null)).toEqual([]);
+      const b = p.blocked.filter((x) => x.target.kind === 'service-account' && x.target.name === 'cart');
+      return only(only(b).reasons);
+    };
+
+    it('annotated on a scanned service account (IRSA)', () => {
+      const s = crossAccount();
+      prod(s).kube.serviceAccounts.push({ namespace: 'web', name: 'api', uid: 'sa-api', resourceVersion: '1', annotations: { 'eks.amazonaws.com/role-arn': SOURCE } });
+      const f = sharedCode(s);
+      expect(f.code).toBe('CROSS_ACCOUNT_SOURCE_ROLE_SHARED');
+      expect(f.message).toContain('service account web/api on prod (IRSA annotation)');
+      expect(f.fix).toContain('dedicated role');
+    });
+
+    it('named by an association without targetRoleArn, or used by an add-on', () => {
+      const s = crossAccount();
+      prod(s).associations.push({ associationId: 'a-9', associationArn: 'arn:a-9', namespace: 'web', serviceAccount: 'api', roleArn: SOURCE, targetRoleArn: null, ownerArn: null });
+      expect(sharedCode(s).message).toContain('the association of web/api on prod');
+
+      const t = crossAccount();
+      prod(t).addons.push({ name: 'vpc-cni', version: 'v1.18.0-eksbuild.1', status: 'ACTIVE', arn: 'arn:addon', serviceAccountRoleArn: SOURCE, podIdentityAssociations: [], podIdentityConfiguration: [] });
+      expect(sharedCode(t).message).toContain('add-on vpc-cni on prod');
+    });
+
+    it('but an association that only chains through it (with targetRoleArn) is fine', () => {
+      const s = crossAccount();
+      prod(s).associations.push({ associationId: 'a-8', associationArn: 'arn:a-8', namespace: 'web', serviceAccount: 'api', roleArn: SOURCE, targetRoleArn: roleArn('other', OTHER_ACCOUNT), ownerArn: null });
+      const p = plan(s, { crossAccountSourceRole: SOURCE });
+      expect(p.blocked).toEqual([]);
+      expect(stepsOf(p, 'create-association')).toHaveLength(1);
+    });
   });
 
   it('with a source role podid cannot read, or of another account: blocked', () => {
@@ -367,6 +423,47 @@ describe('planMigration: add-ons', () => {
     expect(stepsOf(p, 'restart-batch').flatMap((b) => b.workloads.map((w) => w.name))).toEqual(['cart']);
     expect(p.summary.addonsToUpdate).toBe(1);
     expect(p.steps.map((x) => x.kind)).toEqual(['update-trust', 'update-trust', 'create-association', 'update-addon', 'restart-batch']);
+  });
+
+  describe('only the service accounts that run with the role today get it', () => {
+    const EBS = roleArn('ebs-csi');
+    function withEbs(annotated: string[], configured = ['ebs-csi-controller-sa', 'ebs-csi-node-sa']): FleetSnapshot {
+      const s = baseFleet();
+      const c = prod(s);
+      c.addons.push({
+        name: 'aws-ebs-csi-driver', version: 'v1.35.0-eksbuild.1', status: 'ACTIVE', arn: `arn:aws:eks:us-east-1:${ACCOUNT}:addon/prod/aws-ebs-csi-driver/x`,
+        serviceAccountRoleArn: EBS, podIdentityAssociations: [], podIdentityConfiguration: configured.map((serviceAccount) => ({ serviceAccount, recommendedManagedPolicies: [] })),
+      });
+      for (const name of annotated) c.kube.serviceAccounts.push({ namespace: 'kube-system', name, uid: `sa-${name}`, resourceVersion: '1', annotations: { 'eks.amazonaws.com/role-arn': EBS } });
+      s.roles[EBS] = foundRole(EBS, policy(irsaStatement(annotated.map((n) => `system:serviceaccount:kube-system:${n}`))));
+      return s;
+    }
+
+    it('the controller is annotated, the node account is not: only the controller is associated', () => {
+      const u = only(stepsOf(plan(withEbs(['ebs-csi-controller-sa'])), 'update-addon'));
+      expect(u.podIdentityAssociations).toEqual([{ serviceAccount: 'ebs-csi-controller-sa', roleArn: EBS }]);
+    });
+
+    it('a single configured account with none annotated: that one', () => {
+      const s = withEbs([], ['ebs-csi-controller-sa']);
+      s.roles[EBS] = foundRole(EBS, policy(irsaStatement('system:serviceaccount:kube-system:ebs-csi-controller-sa')));
+      const u = only(stepsOf(plan(s), 'update-addon'));
+      expect(u.podIdentityAssociations).toEqual([{ serviceAccount: 'ebs-csi-controller-sa', roleArn: EBS }]);
+    });
+
+    it('several configured accounts and none annotated: blocked, never all of them', () => {
+      const s = withEbs([]);
+      s.roles[EBS] = foundRole(EBS, policy(irsaStatement('system:serviceaccount:kube-system:ebs-csi-controller-sa')));
+      const p = plan(s);
+      expect(stepsOf(p, 'update-addon')).toEqual([]);
+      expect(stepsOf(p, 'update-trust').map((t) => t.roleArn)).toEqual([CART]);
+      const b = only(p.blocked);
+      expect(b.target).toEqual({ kind: 'addon', cluster: PROD, name: 'aws-ebs-csi-driver' });
+      const f = only(b.reasons);
+      expect(f.code).toBe('ADDON_SERVICE_ACCOUNT_AMBIGUOUS');
+      expect(f.message).toContain('ebs-csi-controller-sa, ebs-csi-node-sa');
+      expect(f.message).toContain(EBS);
+    });
   });
 
   it('a version without Pod Identity support: blocked, upgrade first', () => {
@@ -476,7 +573,15 @@ describe('planMigration: rollouts', () => {
     expect(analyse(s).serviceAccounts[0]?.verdict).toBe('partial');
     const p = plan(s);
     expect(p.steps.map((x) => x.kind)).toEqual(['restart-batch']);
-    expect(only(stepsOf(p, 'restart-batch'))).toMatchObject({ dependsOn: [], workloads: [{ name: 'cart' }] });
+    const r = only(stepsOf(p, 'restart-batch'));
+    expect(r).toMatchObject({ dependsOn: [], workloads: [{ name: 'cart' }] });
+    // The restart relies on the existing association: it is part of the fingerprint.
+    const served = { namespace: 'shop', serviceAccount: 'cart', associationId: 'a-1', roleArn: CART, targetRoleArn: null };
+    expect(r.fingerprint).toBe(fingerprintRestartBatch(['Deployment-cart'], [served]));
+    expect(r.fingerprint).not.toBe(fingerprintRestartBatch(['Deployment-cart']));
+    expect(r.fingerprint).not.toBe(fingerprintRestartBatch(['Deployment-cart'], [{ ...served, associationId: 'a-2' }]));
+    expect(r.fingerprint).not.toBe(fingerprintRestartBatch(['Deployment-cart'], [{ ...served, roleArn: roleArn('other') }]));
+    expect(r.fingerprint).not.toBe(fingerprintRestartBatch(['Deployment-cart'], [{ ...served, targetRoleArn: roleArn('x', OTHER_ACCOUNT) }]));
   });
 });
 
@@ -541,7 +646,10 @@ describe('planMigration: idempotency', () => {
     const assocs: CreateAssociationStep[] = stepsOf(first, 'create-association');
     expect(assocs.map((a) => `${a.cluster === DEV ? 'dev' : 'prod'}:${a.namespace}/${a.serviceAccount}`)).toEqual(['dev:shop/cart', 'prod:data/etl', 'prod:shop/cart']);
 
+    // Cross-account workloads are the user's to restart, after the target trust: done here by hand.
+    expect(first.manual.map((m) => `${m.kind}/${m.namespace}/${m.name}`)).toEqual(['Deployment/data/etl']);
     const after = applyPlan(s, first);
+    for (const pd of prod(after).kube.pods) if (pd.namespace === 'data' && pd.serviceAccount === 'etl') pd.identity = 'pod-identity';
     const inventory = analyse(after);
     expect(inventory.serviceAccounts.map((x) => [x.name, x.verdict])).toEqual([
       ['cart', 'migrated'],

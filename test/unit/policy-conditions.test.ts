@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionMatches, evaluateCondition, matchesStringCondition, matchStatement, parseOperator, parseStatement } from '../../src/core/policy/index.js';
+import { actionMatches, evaluateCondition, isNotPrincipalAllow, matchesStringCondition, matchStatement, parseOperator, parseStatement, podIdentityRequests } from '../../src/core/policy/index.js';
 import type { RequestValue } from '../../src/core/policy/index.js';
 
 const SA = 'system:serviceaccount:kube-system:efs-csi-controller-sa';
@@ -48,6 +48,15 @@ describe('matchesStringCondition', () => {
     ['ArnLike', 'not-an-arn', CLUSTER, false],
     ['ArnNotEquals', CLUSTER, 'arn:aws:eks:us-east-1:111122223333:cluster/dev', true],
     ['ArnNotLike', 'arn:aws:eks:*:111122223333:cluster/*', CLUSTER, false],
+    // A bare `*` is "any ARN", not a one-field ARN that never matches.
+    ['ArnLike', '*', CLUSTER, true],
+    ['ArnEquals', '*', CLUSTER, true],
+    ['ArnLike', ['arn:aws:eks:*:444455556666:cluster/*', '*'], CLUSTER, true],
+    ['ArnNotLike', '*', CLUSTER, false],
+    ['ArnNotEquals', '*', CLUSTER, false],
+    ['ArnLike', '*', undefined, false],
+    // Absent key: a negated operator holds (IAM: "the condition is true"), so this Deny-shape applies.
+    ['ArnNotLike', '*', undefined, true],
     // IfExists: absent keys pass, present ones are checked.
     ['StringEqualsIfExists', 'a', undefined, true],
     ['StringEqualsIfExists', 'a', 'b', false],
@@ -141,5 +150,57 @@ describe('matchStatement', () => {
     expect(matchStatement(statement, other).applies).toBe('no');
     const ec2 = { ...request([]), principal: { type: 'Service' as const, id: 'ec2.amazonaws.com' } };
     expect(matchStatement(statement, ec2).principal).toBe(false);
+  });
+
+  it('never lets an Allow with NotPrincipal admit anyone, but evaluates a Deny with NotPrincipal', () => {
+    const notPrincipal = { NotPrincipal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'sts:*' };
+    const req = request([]);
+    const allow = parseStatement({ Effect: 'Allow', ...notPrincipal });
+    expect(isNotPrincipalAllow(allow)).toBe(true);
+    expect(matchStatement(allow, req)).toMatchObject({ principal: false, applies: 'no' });
+    const deny = parseStatement({ Effect: 'Deny', ...notPrincipal });
+    expect(isNotPrincipalAllow(deny)).toBe(false);
+    expect(matchStatement(deny, req)).toMatchObject({ principal: true, applies: 'yes' });
+    const denyExceptPods = parseStatement({ Effect: 'Deny', NotPrincipal: { Service: 'pods.eks.amazonaws.com' }, Action: 'sts:*' });
+    expect(matchStatement(denyExceptPods, req).applies).toBe('no');
+  });
+});
+
+describe('podIdentityRequests: keys fixed for the service principal', () => {
+  const { assumeRole } = podIdentityRequests({ clusterArn: CLUSTER, clusterAccount: '111122223333' });
+  const deny = (condition: Record<string, Record<string, string>>) =>
+    matchStatement(parseStatement({ Effect: 'Deny', Principal: '*', Action: 'sts:*', Condition: condition }), assumeRole).applies;
+
+  it.each([
+    ['Bool aws:PrincipalIsAWSService true', { Bool: { 'aws:PrincipalIsAWSService': 'true' } }, 'yes'],
+    ['Bool aws:PrincipalIsAWSService false', { Bool: { 'aws:PrincipalIsAWSService': 'false' } }, 'no'],
+    ['BoolIfExists aws:PrincipalIsAWSService false (data-perimeter exemption)', { BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } }, 'no'],
+    ['StringEquals aws:PrincipalServiceName', { StringEquals: { 'aws:PrincipalServiceName': 'pods.eks.amazonaws.com' } }, 'yes'],
+    ['StringNotEquals aws:PrincipalServiceName', { StringNotEquals: { 'aws:PrincipalServiceName': 'pods.eks.amazonaws.com' } }, 'no'],
+    // Absent keys: a negated operator holds (IAM documents "the condition is true"), a positive one fails.
+    ['StringNotEquals aws:PrincipalOrgID (absent)', { StringNotEquals: { 'aws:PrincipalOrgID': 'o-x' } }, 'yes'],
+    ['StringEquals aws:PrincipalOrgID (absent)', { StringEquals: { 'aws:PrincipalOrgID': 'o-x' } }, 'no'],
+    // ...IfExists holds on an absent key: this alone still denies the service principal; the
+    // data-perimeter pattern exempts services with an extra BoolIfExists on aws:PrincipalIsAWSService.
+    ['StringNotEqualsIfExists aws:PrincipalOrgID (absent)', { StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-x' } }, 'yes'],
+    [
+      'StringNotEqualsIfExists aws:PrincipalOrgID + BoolIfExists aws:PrincipalIsAWSService false',
+      { StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-x' }, BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } },
+      'no',
+    ],
+    ['Null aws:PrincipalOrgID true', { Null: { 'aws:PrincipalOrgID': 'true' } }, 'yes'],
+    ['Null aws:PrincipalOrgID false', { Null: { 'aws:PrincipalOrgID': 'false' } }, 'no'],
+    ['StringNotEquals aws:PrincipalAccount (absent)', { StringNotEquals: { 'aws:PrincipalAccount': '111122223333' } }, 'yes'],
+    ['ArnLikeIfExists aws:PrincipalArn (absent)', { ArnLikeIfExists: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/*' } }, 'yes'],
+    ['ArnLike aws:PrincipalArn (absent)', { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/*' } }, 'no'],
+    ['Null aws:PrincipalArn true', { Null: { 'aws:PrincipalArn': 'true' } }, 'yes'],
+    ['ArnLike aws:SourceArn "*"', { ArnLike: { 'aws:SourceArn': '*' } }, 'yes'],
+    ['ArnNotLike aws:SourceArn "*"', { ArnNotLike: { 'aws:SourceArn': '*' } }, 'no'],
+  ] as const)('%s', (_name, condition, applies) => {
+    expect(deny(condition)).toBe(applies);
+  });
+
+  it('still leaves keys it cannot know (e.g. aws:SourceOrgId) unknown', () => {
+    expect(deny({ StringNotEquals: { 'aws:SourceOrgId': 'o-x' } })).toBe('unknown');
   });
 });

@@ -157,6 +157,57 @@ describe('addPodIdentityTrust: existing Pod Identity statements', () => {
     }
   });
 
+  it.each([
+    ['"*"', '*'],
+    ['"sts:*"', 'sts:*'],
+    ['a wildcard list', ['sts:AssumeRole', 'sts:Tag*']],
+    ['an extra action', ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity']],
+  ] satisfies [string, string | string[]][])('does not extend a scoped statement granting %s: the new cluster would get more than two actions', (_name, action) => {
+    const statement: JsonObject = { ...podIdentityStatement({ StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnEquals: { 'aws:SourceArn': DEV } }), Action: action };
+    const result = addPodIdentityTrust(parsePolicy({ Statement: [statement] }), TARGET);
+    expect(result).toMatchObject({ change: 'added-statement', statementIndex: 1, addedClusterArns: [PROD] });
+    expect(statementTexts(serializePolicy(result.policy))[0]).toBe(JSON.stringify(statement, null, 2));
+    expect(result.policy.statements[1]?.action.values).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+  });
+
+  it('does not extend a NotAction statement', () => {
+    const statement: JsonObject = {
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      NotAction: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { ArnEquals: { 'aws:SourceArn': DEV } },
+    };
+    expect(addPodIdentityTrust(parsePolicy({ Statement: [statement] }), TARGET).change).toBe('added-statement');
+  });
+
+  it.each([
+    ['reordered, any case', ['STS:TagSession', 'sts:assumerole']],
+    ['with a duplicate', ['sts:AssumeRole', 'sts:TagSession', 'sts:AssumeRole']],
+  ] satisfies [string, string[]][])('extends a statement whose actions are exactly AssumeRole and TagSession (%s)', (_name, action) => {
+    const statement: JsonObject = { ...podIdentityStatement({ ArnEquals: { 'aws:SourceArn': DEV } }), Action: action };
+    const result = addPodIdentityTrust(parsePolicy({ Statement: [statement] }), TARGET);
+    expect(result).toMatchObject({ change: 'extended-statement', statementIndex: 0, addedClusterArns: [PROD] });
+    expect(result.policy.statements[0]?.raw['Action']).toEqual(action);
+  });
+
+  it('does not count an Allow with NotPrincipal as admitting the cluster: it appends its own statement', () => {
+    const notPrincipal = { Effect: 'Allow', NotPrincipal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:*' };
+    const result = addPodIdentityTrust(parsePolicy({ Statement: [notPrincipal] }), TARGET);
+    expect(result).toMatchObject({ change: 'added-statement', statementIndex: 1, addedClusterArns: [PROD] });
+  });
+
+  it.each([
+    ['ArnLike aws:SourceArn "*"', { ArnLike: { 'aws:SourceArn': '*' } }, [PROD, DEV]],
+    ['ArnNotLike aws:SourceArn "*"', { ArnNotLike: { 'aws:SourceArn': '*' } }, []],
+    ['Bool aws:PrincipalIsAWSService true', { Bool: { 'aws:PrincipalIsAWSService': 'true' } }, [PROD, DEV]],
+    ['StringNotEquals aws:PrincipalOrgID (absent for a service)', { StringNotEquals: { 'aws:PrincipalOrgID': 'o-x' } }, [PROD, DEV]],
+    ['Null aws:PrincipalOrgID false', { Null: { 'aws:PrincipalOrgID': 'false' } }, []],
+  ])('reports the clusters a Deny * sts:* with %s blocks', (_name, condition, blocked) => {
+    const deny = { Effect: 'Deny', Principal: '*', Action: 'sts:*', Condition: condition };
+    const result = addPodIdentityTrust(parsePolicy({ Statement: [deny] }), { ...TARGET, clusterArns: [PROD, DEV] });
+    expect(result.deniedClusterArns).toEqual(blocked);
+  });
+
   it('changes nothing when a scoped statement already admits the cluster, and names it', () => {
     const policy = parsePolicy({ Statement: [...irsaStatement, podIdentityStatement({ ArnLike: { 'aws:SourceArn': `arn:aws:eks:*:${ACCOUNT}:cluster/*` } })] });
     const result = addPodIdentityTrust(policy, { ...TARGET, clusterArns: [PROD, DEV] });

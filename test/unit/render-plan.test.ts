@@ -4,7 +4,7 @@ import type { MigrationPlan, UpdateTrustStep } from '../../src/core/plan/model.j
 import { unifiedDiff } from '../../src/render/diff.js';
 import { chalkPalette, plainPalette } from '../../src/render/palette.js';
 import { renderPlan, renderPlanJson } from '../../src/render/plan.js';
-import { CART_ADDED_STATEMENT, emptyPlan, fullPlan } from './fixtures/plan.js';
+import { CART_ADDED_STATEMENT, emptyPlan, fullPlan, samePlacesPlan } from './fixtures/plan.js';
 
 const ANSI = /\u001b\[[0-9;]*m/;
 const plain = { palette: plainPalette };
@@ -74,10 +74,12 @@ Pod identity associations (CreatePodIdentityAssociation)
   + association  staging  shop/cart -> role/cart
   + association  staging  shop/orders -> role/orders
   + association  prod     shop/payments -> role/podid-xacct-source -> arn:aws:iam::444455556666:role/payments
-      podid does not change account 444455556666: apply these yourself before the restarts
-      add to the trust policy of arn:aws:iam::444455556666:role/payments:
+      podid does not change account 444455556666, and does not restart these workloads (see Manual). After the association exists:
+      1. read its externalId: aws eks list-pod-identity-associations --cluster-name prod --region us-east-1 --namespace shop --service-account payments,
+         then aws eks describe-pod-identity-association --association-id ID (its externalId field)
+      2. add to the trust policy of arn:aws:iam::444455556666:role/payments, with that externalId in place of the placeholder:
         {
-          "Sid": "PodidCrossAccountSource",
+          "Sid": "PodidRoleChainingSource",
           "Effect": "Allow",
           "Principal": {
             "AWS": "arn:aws:iam::111122223333:role/podid-xacct-source"
@@ -85,11 +87,16 @@ Pod identity associations (CreatePodIdentityAssociation)
           "Action": [
             "sts:AssumeRole",
             "sts:TagSession"
-          ]
+          ],
+          "Condition": {
+            "StringEquals": {
+              "sts:ExternalId": "<externalId of the pod identity association shop/payments on cluster prod (us-east-1, account 111122223333), known once it is created>"
+            }
+          }
         }
-      add to a permission policy of arn:aws:iam::111122223333:role/podid-xacct-source:
+      3. add to a permission policy of arn:aws:iam::111122223333:role/podid-xacct-source:
         {
-          "Sid": "PodidAssumeTarget",
+          "Sid": "PodidRoleChainingTarget",
           "Effect": "Allow",
           "Action": [
             "sts:AssumeRole",
@@ -97,6 +104,7 @@ Pod identity associations (CreatePodIdentityAssociation)
           ],
           "Resource": "arn:aws:iam::444455556666:role/payments"
         }
+      4. restart the workloads of this service account (kubectl rollout restart)
 
 Add-ons (UpdateAddon)
   ~ add-on vpc-cni on prod: serviceAccountRoleArn -> podIdentityAssociations [aws-node -> role/vpc-cni-irsa]
@@ -104,8 +112,8 @@ Add-ons (UpdateAddon)
 
 Restarts (rollout restart, in batches)
   prod
-    batch 1: deploy/cart, sts/payments-ledger in shop
-      after the associations of shop/cart, shop/payments
+    batch 1: deploy/cart, sts/cart-db in shop
+      after the association of shop/cart
     batch 2: deploy/cart-worker in shop
       after the association of shop/cart
   staging
@@ -123,12 +131,14 @@ Blocked: not in this plan
 Manual: podid will not restart these
   ? pod/debug in shop on prod (service account cart)
       Delete and recreate the Pod after the association exists.
+  ? sts/payments-ledger in shop on prod (service account payments)
+      after the association exists, add the target trust statement with its externalId to arn:aws:iam::444455556666:role/payments (in account 444455556666), then run: kubectl -n shop rollout restart statefulset/payments-ledger
   ? cronjob/reports in batch on prod (service account reports)
       Nothing to do: the next run gets Pod Identity.
 
 Agents: 1 eks-pod-identity-agent add-on to install
 Plan: 2 roles to update, 4 associations to create, 1 add-ons to update, 5 workloads to restart, 2 blocked
-Manual: 2 workloads to restart or recreate yourself (see above)
+Manual: 3 workloads to restart or recreate yourself (see above)
 `;
 
 const EMPTY = `podid migration plan, created 2025-06-01T12:00:00.000Z by podid 0.4.0
@@ -169,6 +179,17 @@ describe('renderPlan', () => {
     expect(text).toContain('  ! add-on aws-ebs-csi-driver on prod\n      error ADDON_VERSION_UNSUPPORTED');
     expect(text.endsWith('No changes. 2 blocked: resolve them and plan again.\n')).toBe(true);
     expect(text).not.toContain('Plan:');
+  });
+
+  it('tells clusters of the same name apart by region, and account when the region is shared too', () => {
+    const text = renderPlan(samePlacesPlan(), plain);
+    expect(text).toContain(
+      '  + association  prod (eu-west-1)                shop/cart -> role/cart\n' +
+        '  + association  prod (us-east-1, 111122223333)  shop/cart -> role/cart\n' +
+        '  + association  prod (us-east-1, 444455556666)  shop/cart -> role/cart\n',
+    );
+    // A unique name stays short.
+    expect(renderPlan(fullPlan(), plain)).toContain('  + association  prod     shop/cart -> role/cart\n');
   });
 
   it('leaves restarts to the user with --no-restart', () => {

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { PodidError } from '../../src/core/errors.js';
 import type { CreateAssociationStep, MigrationPlan } from '../../src/core/plan/model.js';
 import { hclString, renderTerraform, tfIdentifier } from '../../src/render/terraform.js';
-import { ACCOUNT, CART_ROLE, ORDERS_ROLE, PAYMENTS_ROLE, PROD, SOURCE_ROLE, STAGING, emptyPlan, fullPlan } from './fixtures/plan.js';
+import {
+  ACCOUNT, CART_ROLE, ORDERS_ROLE, OTHER, PAYMENTS_EXTERNAL_ID, PAYMENTS_ROLE, PROD, SOURCE_ROLE, STAGING, emptyPlan, fullPlan, samePlacesPlan,
+} from './fixtures/plan.js';
 
 type Parsed = {
   resource?: Record<string, Record<string, Record<string, unknown>[]>>;
@@ -28,15 +30,18 @@ function association(plan: MigrationPlan, over: Partial<CreateAssociationStep>):
 describe('renderTerraform', () => {
   it('writes associations, the agent add-on and the new trust statements as valid HCL', async () => {
     const parsed = await hcl(renderTerraform(fullPlan()));
+    // prod and staging are in two regions: every EKS resource names its region's provider.
+    const us = '${aws.us_east_1_111122223333}';
+    const eu = '${aws.eu_west_1_111122223333}';
     expect(parsed.resource?.['aws_eks_pod_identity_association']).toEqual({
-      prod_shop_cart: [{ cluster_name: 'prod', namespace: 'shop', service_account: 'cart', role_arn: CART_ROLE }],
-      staging_shop_cart: [{ cluster_name: 'staging', namespace: 'shop', service_account: 'cart', role_arn: CART_ROLE }],
-      staging_shop_orders: [{ cluster_name: 'staging', namespace: 'shop', service_account: 'orders', role_arn: ORDERS_ROLE }],
-      prod_shop_payments: [{ cluster_name: 'prod', namespace: 'shop', service_account: 'payments', role_arn: SOURCE_ROLE, target_role_arn: PAYMENTS_ROLE }],
+      prod_shop_cart: [{ provider: us, cluster_name: 'prod', namespace: 'shop', service_account: 'cart', role_arn: CART_ROLE }],
+      staging_shop_cart: [{ provider: eu, cluster_name: 'staging', namespace: 'shop', service_account: 'cart', role_arn: CART_ROLE }],
+      staging_shop_orders: [{ provider: eu, cluster_name: 'staging', namespace: 'shop', service_account: 'orders', role_arn: ORDERS_ROLE }],
+      prod_shop_payments: [{ provider: us, cluster_name: 'prod', namespace: 'shop', service_account: 'payments', role_arn: SOURCE_ROLE, target_role_arn: PAYMENTS_ROLE }],
     });
     // Only the agent is a real add-on resource; the vpc-cni update is a hint in comments.
     expect(parsed.resource?.['aws_eks_addon']).toEqual({
-      staging_eks_pod_identity_agent: [{ cluster_name: 'staging', addon_name: 'eks-pod-identity-agent' }],
+      staging_eks_pod_identity_agent: [{ provider: eu, cluster_name: 'staging', addon_name: 'eks-pod-identity-agent' }],
     });
     const docs = parsed.data?.['aws_iam_policy_document'] ?? {};
     expect(Object.keys(docs).sort()).toEqual([
@@ -58,6 +63,52 @@ describe('renderTerraform', () => {
     expect(docs['orders_pod_identity_trust']?.[0]?.statement[0]?.['sid']).toBe('PodIdentityProd');
     expect(docs['prod_shop_payments_source_permission']?.[0]?.statement[0]?.['resources']).toEqual([PAYMENTS_ROLE]);
     expect(docs['prod_shop_payments_target_trust']?.[0]?.statement[0]?.['principals']).toEqual([{ type: 'AWS', identifiers: [SOURCE_ROLE] }]);
+  });
+
+  it("requires the association's externalId in the target trust, as a variable to set once it exists", async () => {
+    const text = renderTerraform(fullPlan());
+    const parsed = (await hcl(text)) as Parsed & { variable?: Record<string, { type: string; description: string }[]> };
+    const trust = parsed.data?.['aws_iam_policy_document']?.['prod_shop_payments_target_trust']?.[0]?.statement[0];
+    expect(trust?.['condition']).toEqual([{ test: 'StringEquals', variable: 'sts:ExternalId', values: ['${var.prod_shop_payments_external_id}'] }]);
+    const v = parsed.variable?.['prod_shop_payments_external_id']?.[0];
+    expect(v?.type).toBe('${string}');
+    expect(v?.description).toContain('externalId of the pod identity association shop/payments');
+    // No default: Terraform refuses to apply the statement until the real value is given.
+    expect(v).not.toHaveProperty('default');
+    expect(text).toContain(`# ${PAYMENTS_EXTERNAL_ID}\n`);
+    expect(text).toContain('Create the association first (terraform apply -target=...), read its externalId');
+    // The placeholder itself never reaches a policy value.
+    expect(text).not.toContain(`"${PAYMENTS_EXTERNAL_ID}"`);
+  });
+
+  it('keeps the default provider for a plan in one region and account', async () => {
+    const plan = fullPlan();
+    const prodOnly: MigrationPlan = {
+      ...plan,
+      clusters: plan.clusters.filter((c) => c.arn === PROD),
+      steps: plan.steps.filter((s) => s.kind === 'create-association' && s.cluster === PROD),
+    };
+    const text = renderTerraform(prodOnly);
+    expect(text).not.toMatch(/provider\s+=/);
+    expect(text).not.toContain('aliased');
+    const parsed = await hcl(text);
+    expect(parsed.resource?.['aws_eks_pod_identity_association']?.['prod_shop_cart']).toEqual([{ cluster_name: 'prod', namespace: 'shop', service_account: 'cart', role_arn: CART_ROLE }]);
+  });
+
+  it('names a provider per region and account, and tells same-named clusters apart', async () => {
+    const text = renderTerraform(samePlacesPlan());
+    expect(text).toContain(
+      '#   aws.eu_west_1_111122223333  (region eu-west-1, account 111122223333)\n' +
+        '#   aws.us_east_1_111122223333  (region us-east-1, account 111122223333)\n' +
+        `#   aws.us_east_1_${OTHER}  (region us-east-1, account ${OTHER})\n`,
+    );
+    const parsed = await hcl(text);
+    const resources = parsed.resource?.['aws_eks_pod_identity_association'] ?? {};
+    expect(Object.fromEntries(Object.entries(resources).map(([name, [r]]) => [name, [r?.['provider'], r?.['cluster_name']]]))).toEqual({
+      prod_eu_west_1_shop_cart: ['${aws.eu_west_1_111122223333}', 'prod'],
+      prod_us_east_1_111122223333_shop_cart: ['${aws.us_east_1_111122223333}', 'prod'],
+      [`prod_us_east_1_${OTHER}_shop_cart`]: [`\${aws.us_east_1_${OTHER}}`, 'prod'],
+    });
   });
 
   it('names the role each trust statement belongs to and how to merge it', () => {
@@ -82,7 +133,7 @@ describe('renderTerraform', () => {
     expect(text).toContain(
       '#   pod_identity_association {\n#     service_account = "aws-node"\n#     role_arn        = "arn:aws:iam::111122223333:role/vpc-cni-irsa"\n#   }\n',
     );
-    expect(text).toContain('#   kubectl --context prod-admin -n shop rollout restart statefulset/payments-ledger\n');
+    expect(text).toContain('#   kubectl --context prod-admin -n shop rollout restart statefulset/cart-db\n');
     expect(text).toContain('# Blocked, not included: service account shop/legacy on prod: TRUST_POLICY_TOO_LARGE\n');
     expect(text).toContain('# Manual: Pod shop/debug on prod: Delete and recreate the Pod after the association exists.\n');
   });
@@ -99,6 +150,7 @@ describe('renderTerraform', () => {
           Condition: { StringEquals: { 'aws:PrincipalTag/kubernetes-namespace': tricky }, Bool: { 'aws:SecureTransport': true } },
         },
         sourcePermissionStatement: { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: PAYMENTS_ROLE },
+        externalIdPlaceholder: PAYMENTS_EXTERNAL_ID,
       },
     });
     const text = renderTerraform({ ...plan, steps: [step] });
@@ -145,7 +197,7 @@ describe('renderTerraform', () => {
     const plan = fullPlan();
     const step = association(plan, {
       targetRoleArn: PAYMENTS_ROLE,
-      crossAccount: { targetTrustStatement: { Effect: 'Allow', Principal: { AWS: SOURCE_ROLE }, Action: 'sts:AssumeRole', Bogus: 1 }, sourcePermissionStatement: {} },
+      crossAccount: { targetTrustStatement: { Effect: 'Allow', Principal: { AWS: SOURCE_ROLE }, Action: 'sts:AssumeRole', Bogus: 1 }, sourcePermissionStatement: {}, externalIdPlaceholder: PAYMENTS_EXTERNAL_ID },
     });
     expect(() => renderTerraform({ ...plan, steps: [step] })).toThrow(PodidError);
   });

@@ -215,7 +215,10 @@ describe('analyzeTrust: IRSA edge cases', () => {
 
   it('ignores statements for other actions or NotPrincipal', () => {
     const p = parsePolicy({ Statement: [irsa(undefined, { Action: 'sts:AssumeRole' }), { Effect: 'Allow', NotPrincipal: { AWS: 'x' }, Action: 'sts:*' }] });
-    expect(analyzeTrust(p, sa).irsaStatements).toEqual([]);
+    const a = analyzeTrust(p, sa);
+    expect(a.irsaStatements).toEqual([]);
+    expect(a.unsupportedNotPrincipalAllows).toEqual([1]);
+    expect(a.grantsIrsa).toBe(false);
   });
 
   it('honours a Deny that excludes this SA', () => {
@@ -339,6 +342,44 @@ describe('analyzeTrust: Pod Identity', () => {
     expect(a.podIdentityStatements[0]?.admitsCluster).toBe(true);
     expect(a.denies).toEqual([{ index: 1, blocks: 'pod-identity', certain: true }]);
     expect(a.grantsPodIdentity).toBe(false);
+  });
+
+  const denyAll = (condition: JsonObject, action: string | string[] = 'sts:*'): JsonObject => ({ Effect: 'Deny', Principal: '*', Action: action, Condition: condition });
+
+  it('sees a Deny on aws:PrincipalIsAWSService as certainly blocking Pod Identity', () => {
+    const p = parsePolicy({ Statement: [podid(), denyAll({ Bool: { 'aws:PrincipalIsAWSService': 'true' } }, 'sts:AssumeRole')] });
+    const a = analyzeTrust(p, sa);
+    expect(a.denies.filter((d) => d.blocks === 'pod-identity')).toEqual([{ index: 1, blocks: 'pod-identity', certain: true }]);
+    expect(a.grantsPodIdentity).toBe(false);
+  });
+
+  it('applies IAM\'s absent-key rules to the principal keys a service request lacks', () => {
+    const podDenies = (condition: JsonObject) => analyzeTrust(parsePolicy({ Statement: [podid(), denyAll(condition)] }), sa).denies.filter((d) => d.blocks === 'pod-identity');
+    // Negated operator on an absent key holds: the org guard denies the Pod Identity service too.
+    expect(podDenies({ StringNotEquals: { 'aws:PrincipalOrgID': 'o-x' } })).toEqual([{ index: 1, blocks: 'pod-identity', certain: true }]);
+    expect(podDenies({ Null: { 'aws:PrincipalOrgID': 'true' } })).toEqual([{ index: 1, blocks: 'pod-identity', certain: true }]);
+    // The data-perimeter form exempts AWS services, so it does not block.
+    expect(podDenies({ StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-x' }, BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } })).toEqual([]);
+    expect(podDenies({ StringNotEquals: { 'aws:PrincipalServiceName': 'pods.eks.amazonaws.com' } })).toEqual([]);
+    expect(podDenies({ ArnLike: { 'aws:SourceArn': '*' } })).toEqual([{ index: 1, blocks: 'pod-identity', certain: true }]);
+    expect(podDenies({ ArnNotLike: { 'aws:SourceArn': '*' } })).toEqual([]);
+  });
+
+  it('does not admit through an Allow gated on a principal key a service request lacks', () => {
+    const a = analyzeTrust(parsePolicy({ Statement: [podid({ StringEquals: { 'aws:PrincipalOrgID': 'o-x' } })] }), sa);
+    expect(a.podIdentityStatements[0]).toMatchObject({ admitsCluster: false, unknownConditionKeys: [] });
+    expect(a.grantsPodIdentity).toBe(false);
+  });
+
+  it('reports an Allow with NotPrincipal as unsupported and not admitting', () => {
+    const notPrincipal = { Effect: 'Allow', NotPrincipal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: '*' };
+    const a = analyzeTrust(parsePolicy({ Statement: [notPrincipal] }), sa);
+    expect(a.unsupportedNotPrincipalAllows).toEqual([0]);
+    expect([a.grantsPodIdentity, a.grantsIrsa]).toEqual([false, false]);
+    expect(a.podIdentityStatements).toEqual([]);
+    const ok = analyzeTrust(parsePolicy({ Statement: [podid(), { ...notPrincipal, Effect: 'Deny', NotPrincipal: { Service: 'pods.eks.amazonaws.com' } }] }), sa);
+    expect(ok.unsupportedNotPrincipalAllows).toEqual([]);
+    expect(ok.grantsPodIdentity).toBe(true);
   });
 
   it('sees both trusts of a dual-trust role', () => {

@@ -65,7 +65,25 @@ export function fingerprintAgent(addon: { version: string; status: string } | nu
   return fingerprintOf({ addon: addon === null ? null : { status: addon.status, version: addon.version } });
 }
 
-/** restart-batch: the uids of the batch's workloads, in batch order. */
-export function fingerprintRestartBatch(uids: readonly string[]): Fingerprint {
-  return fingerprintOf({ uids: [...uids] });
+/** An association a restart relies on but the plan does not create (the SA's verdict was partial). */
+export interface ServedAssociation {
+  namespace: string;
+  serviceAccount: string;
+  associationId: string;
+  /** null when the association was listed but not described. */
+  roleArn: string | null;
+  targetRoleArn: string | null;
+}
+
+/**
+ * restart-batch: the uids of the batch's workloads, in batch order, and the existing
+ * association of every served service account the plan does not associate itself (sorted by
+ * namespace/name). A restart puts that association into effect, so one deleted or re-pointed
+ * at another role since the plan must stop the restart, not be applied blindly.
+ */
+export function fingerprintRestartBatch(uids: readonly string[], associations: readonly ServedAssociation[] = []): Fingerprint {
+  const served = [...associations]
+    .map((a) => ({ associationId: a.associationId, namespace: a.namespace, roleArn: a.roleArn, serviceAccount: a.serviceAccount, targetRoleArn: a.targetRoleArn }))
+    .sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.serviceAccount < b.serviceAccount ? -1 : a.serviceAccount > b.serviceAccount ? 1 : 0));
+  return fingerprintOf({ associations: served, uids: [...uids] });
 }

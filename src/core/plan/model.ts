@@ -101,12 +101,25 @@ export interface CreateAssociationStep extends StepBase {
   annotationRoleArn: string;
   /**
    * Cross-account only: what podid cannot apply in the other account and shows for review —
-   * the statement the target role's trust policy needs (the source role may assume and tag it),
-   * and the permission the source role needs (sts:AssumeRole + sts:TagSession on the target).
+   * the statement the target role's trust policy needs (the source role may assume and tag it,
+   * only with this association's `sts:ExternalId`), and the permission the source role needs
+   * (sts:AssumeRole + sts:TagSession on the target).
    */
-  crossAccount: { targetTrustStatement: JsonObject; sourcePermissionStatement: JsonObject } | null;
+  crossAccount: CrossAccountChain | null;
   /** Fingerprint of: no association for ns/sa, and the SA's resourceVersion. */
   fingerprint: Fingerprint;
+}
+
+export interface CrossAccountChain {
+  /**
+   * Its `Condition.StringEquals["sts:ExternalId"]` is {@link externalIdPlaceholder}: EKS
+   * generates the association's externalId when it creates the association, so the plan can
+   * only name it. Replace it with the real value before applying the statement.
+   */
+  targetTrustStatement: JsonObject;
+  sourcePermissionStatement: JsonObject;
+  /** The placeholder standing for the association's externalId in `targetTrustStatement`. */
+  externalIdPlaceholder: string;
 }
 
 /** UpdateAddon with podIdentityAssociations (add-ons cannot adopt associations). */
@@ -136,7 +149,11 @@ export interface RestartBatchStep extends StepBase {
   /** 1-based batch number within the cluster. */
   batch: number;
   workloads: RolloutTarget[];
-  /** Fingerprint of the workloads' identity (uid) — a deleted-and-recreated workload is a different one. */
+  /**
+   * Fingerprint of the workloads' identity (uid) — a deleted-and-recreated workload is a
+   * different one — and of the existing association (id, roleArn, targetRoleArn) of every
+   * served service account whose association the plan does not create itself.
+   */
   fingerprint: Fingerprint;
 }
 

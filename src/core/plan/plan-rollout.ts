@@ -6,8 +6,10 @@
  * (bare Pods, orphan ReplicaSets, running Jobs, CronJobs) is listed for the user with advice.
  * Add-on workloads are not here: EKS restarts them itself on UpdateAddon.
  */
+import { parseRoleArn } from '../arn.js';
 import type { WorkloadReport } from '../scan/inventory.js';
 import { fingerprintRestartBatch } from './fingerprint.js';
+import type { ServedAssociation } from './fingerprint.js';
 import type { ManualItem, RestartBatchStep, RolloutTarget } from './model.js';
 import type { SaCandidate } from './plan-select.js';
 
@@ -20,6 +22,17 @@ export const ADVICE = {
   Unseen: 'restart it yourself after the association exists (podid did not read the workload object, so it cannot restart it safely)',
 } as const;
 
+/**
+ * A cross-account workload: its pods can only get credentials once the target role (in an
+ * account podid does not change) trusts the source role with the association's externalId,
+ * which exists only after the association is created. So podid never restarts it on its own.
+ */
+export function crossAccountAdvice(kind: RolloutTarget['kind'], namespace: string, name: string, targetRole: string): string {
+  const parsed = parseRoleArn(targetRole);
+  const where = parsed.ok ? `account ${parsed.arn.account}` : 'the target role account';
+  return `after the association exists, add the target trust statement with its externalId to ${targetRole} (in ${where}), then run: kubectl -n ${namespace} rollout restart ${kind.toLowerCase()}/${name}`;
+}
+
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const RESTARTABLE = new Set<WorkloadReport['kind']>(['Deployment', 'StatefulSet', 'DaemonSet']);
 
@@ -29,6 +42,8 @@ interface Target {
   target: RolloutTarget;
   uid: string;
   dependsOn: Set<string>;
+  /** Existing associations (partial SAs) the restart relies on, by namespace/name. */
+  associations: Map<string, ServedAssociation>;
 }
 
 export interface RolloutPlan {
@@ -55,8 +70,13 @@ export function planRollouts(
       const note = (kind: ManualItem['kind'], advice: string) =>
         manual.push({ cluster, kind, namespace: w.namespace, name: w.name, serviceAccount: c.report.name, advice });
       if (RESTARTABLE.has(w.kind)) {
-        if (stale === 0 || !opts.restart) continue;
+        if (stale === 0) continue;
         const kind = w.kind as RolloutTarget['kind'];
+        if (c.targetRole !== null) {
+          note(kind, crossAccountAdvice(kind, w.namespace, w.name, c.targetRole));
+          continue;
+        }
+        if (!opts.restart) continue;
         const object = c.cluster.snap.kube.workloads.find((o) => o.kind === kind && o.namespace === w.namespace && o.name === w.name);
         if (object === undefined) {
           note(kind, ADVICE.Unseen);
@@ -65,10 +85,17 @@ export function planRollouts(
         const targets = byCluster.get(cluster) ?? new Map<string, Target>();
         byCluster.set(cluster, targets);
         const key = `${w.namespace}/${w.name}/${kind}`;
-        const t = targets.get(key) ?? { target: { kind, namespace: w.namespace, name: w.name, serviceAccounts: [] }, uid: object.uid, dependsOn: new Set<string>() };
+        const t: Target = targets.get(key) ?? {
+          target: { kind, namespace: w.namespace, name: w.name, serviceAccounts: [] },
+          uid: object.uid,
+          dependsOn: new Set<string>(),
+          associations: new Map<string, ServedAssociation>(),
+        };
         targets.set(key, t);
         if (!t.target.serviceAccounts.includes(c.report.name)) t.target.serviceAccounts = [...t.target.serviceAccounts, c.report.name].sort();
         for (const d of dependenciesOf(c)) t.dependsOn.add(d);
+        const existing = c.mode === 'restart' ? existingAssociation(c) : null;
+        if (existing !== null) t.associations.set(`${existing.namespace}/${existing.serviceAccount}`, existing);
       } else if (w.kind === 'CronJob') {
         // A CronJob's next Job gets Pod Identity by itself; worth saying once, when it moves.
         if (stale > 0) note('CronJob', ADVICE.CronJobRunning);
@@ -94,11 +121,25 @@ export function planRollouts(
         cluster,
         batch,
         workloads: chunk.map((t) => t.target),
-        fingerprint: fingerprintRestartBatch(chunk.map((t) => t.uid)),
+        fingerprint: fingerprintRestartBatch(chunk.map((t) => t.uid), uniqueAssociations(chunk)),
       });
     }
   }
 
   manual.sort((a, b) => cmp(a.cluster, b.cluster) || cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.kind, b.kind) || cmp(a.serviceAccount, b.serviceAccount));
   return { steps, manual };
+}
+
+/** The association of a partial service account, as the scan read it (not one an add-on owns). */
+function existingAssociation(c: SaCandidate): ServedAssociation | null {
+  const { namespace, name } = c.report;
+  const a = c.cluster.snap.associations.find((x) => x.namespace === namespace && x.serviceAccount === name && x.ownerArn === null)
+    ?? c.cluster.snap.associations.find((x) => x.namespace === namespace && x.serviceAccount === name);
+  return a === undefined ? null : { namespace, serviceAccount: name, associationId: a.associationId, roleArn: a.roleArn, targetRoleArn: a.targetRoleArn };
+}
+
+function uniqueAssociations(chunk: readonly Target[]): ServedAssociation[] {
+  const all = new Map<string, ServedAssociation>();
+  for (const t of chunk) for (const [k, a] of t.associations) all.set(k, a);
+  return [...all.values()];
 }

@@ -6,6 +6,7 @@
  * (need --cross-account-source-role), and the per-cluster association quota. Each candidate
  * collects its blocking findings; the planner turns the non-empty ones into BlockedItems.
  */
+import { ROLE_ARN_ANNOTATION } from '../annotations.js';
 import { parseRoleArn } from '../arn.js';
 import type { ArnIssue, RoleArn } from '../arn.js';
 import { parsePolicy } from '../policy/index.js';
@@ -142,20 +143,42 @@ export function selectItems(snapshot: FleetSnapshot, inventory: Inventory, optio
     const namespace = owned[0]?.namespace ?? DEFAULT_ADDON_NAMESPACE;
     const snap = cluster.snap.addons.find((a) => a.name === report.name);
     if (snap === undefined) throw new Error(`planner: add-on ${report.name} of ${report.cluster} is not in the snapshot`);
-    const names = [...new Set((snap.podIdentityConfiguration ?? []).map((p) => p.serviceAccount))];
-    const serviceAccounts = names.length > 0 ? names.sort() : report.serviceAccount === null ? [] : [report.serviceAccount];
-    const inScope = serviceAccounts.length === 0 ? filter.unscoped : serviceAccounts.some((name) => filter.serviceAccount(namespace, name));
+    const configured = [...new Set((snap.podIdentityConfiguration ?? []).map((p) => p.serviceAccount))].sort();
+    const chosen = addonServiceAccounts(report, owned, configured);
+    // Scoping flags see every service account the add-on could move, chosen or not.
+    const scopeNames = configured.length > 0 ? configured : report.serviceAccount === null ? [] : [report.serviceAccount];
+    const inScope = scopeNames.length === 0 ? filter.unscoped : scopeNames.some((name) => filter.serviceAccount(namespace, name));
     if (!inScope) continue;
     const target = { kind: 'addon' as const, cluster: report.cluster, name: report.name };
     if (report.verdict === 'blocked') {
       blocked.push({ target, reasons: [...errorsOf(report.findings), ...agentBlocker(cluster)] });
       continue;
     }
-    addons.push(addonCandidate(cluster, report, snap, namespace, serviceAccounts, agentBlocker(cluster)));
+    const blockers = agentBlocker(cluster);
+    if (chosen === 'ambiguous') {
+      blockers.push(finding('ADDON_SERVICE_ACCOUNT_AMBIGUOUS', { addon: report.name, role: report.serviceAccountRoleArn, serviceAccounts: configured }));
+    }
+    addons.push(addonCandidate(cluster, report, snap, namespace, chosen === 'ambiguous' ? [] : chosen, blockers));
   }
 
   applyQuota(serviceAccounts, addons);
   return { clusters, serviceAccounts, addons, blocked };
+}
+
+/**
+ * Which of an add-on's service accounts get its role. `UpdateAddon` associates exactly the
+ * accounts it is given, so giving the IRSA role to every account in podIdentityConfiguration
+ * would hand it to accounts that never had it (aws-ebs-csi-driver's node account, say, when
+ * only its controller was annotated). Only the configured accounts that run with the role
+ * today (annotated with it in the scan) get it; with none identified, the single configured
+ * account is unambiguous; otherwise podid cannot tell, and the add-on is blocked.
+ */
+function addonServiceAccounts(report: AddonReport, owned: readonly ServiceAccountReport[], configured: readonly string[]): string[] | 'ambiguous' {
+  if (configured.length === 0) return report.serviceAccount === null ? [] : [report.serviceAccount];
+  const role = roleKey(report.serviceAccountRoleArn);
+  const annotated = owned.filter((s) => configured.includes(s.name) && (roleKey(s.roleArn) === role || roleKey(s.role.arn) === role)).map((s) => s.name);
+  if (annotated.length > 0) return [...new Set(annotated)].sort();
+  return configured.length === 1 ? [...configured] : 'ambiguous';
 }
 
 function saCandidate(
@@ -198,6 +221,8 @@ function sourceRole(snapshot: FleetSnapshot, options: PlanOptions, c: ClusterSna
   const parsed = parseRoleArn(raw, { region: c.region });
   if (!parsed.ok) return unusable(parsed.issues.map((i) => i.message).join('; '));
   if (parsed.arn.account !== c.account) return unusable(`it is in account ${parsed.arn.account}, not the cluster account ${c.account} of ${c.name}`);
+  const users = sourceRoleUsers(snapshot, parsed.arn.arn);
+  if (users.length > 0) return { blocker: finding('CROSS_ACCOUNT_SOURCE_ROLE_SHARED', { sourceRole: parsed.arn.arn, users }) };
   const snap = lookupRole(snapshot.roles, parsed.arn.arn, raw);
   if (snap === undefined) return unusable('the scan did not read it');
   if (snap.state === 'missing') return unusable('it does not exist');
@@ -211,9 +236,36 @@ function sourceRole(snapshot: FleetSnapshot, options: PlanOptions, c: ClusterSna
   return { arn: parsed.arn };
 }
 
+/**
+ * Who already gets the source role's credentials. Every target role trusts the source role,
+ * so a pod holding those credentials could assume all of them: an IRSA service account
+ * annotated with it, an association that names it without a targetRoleArn (its pods get the
+ * source role itself), or an add-on using it. Associations that chain through it (with a
+ * targetRoleArn) are fine: EKS does the chaining, their pods only ever see the target role,
+ * and each target's trust requires its own association's externalId.
+ */
+function sourceRoleUsers(snapshot: FleetSnapshot, sourceArn: string): string[] {
+  const key = roleKey(sourceArn);
+  const same = (raw: string | null | undefined) => raw !== null && raw !== undefined && roleKey(raw) === key;
+  const users: string[] = [];
+  for (const c of [...snapshot.clusters].sort((a, b) => cmp(a.arn, b.arn))) {
+    for (const sa of c.kube.serviceAccounts) {
+      if (same(sa.annotations[ROLE_ARN_ANNOTATION])) users.push(`service account ${sa.namespace}/${sa.name} on ${c.name} (IRSA annotation)`);
+    }
+    for (const a of c.associations) {
+      if (same(a.roleArn) && a.targetRoleArn === null) users.push(`the association of ${a.namespace}/${a.serviceAccount} on ${c.name}`);
+    }
+    for (const a of c.addons) {
+      if (same(a.serviceAccountRoleArn)) users.push(`add-on ${a.name} on ${c.name}`);
+    }
+  }
+  return [...new Set(users)];
+}
+
 function addonCandidate(cluster: ClusterContext, report: AddonReport, snap: AddonSnapshot, namespace: string, serviceAccounts: string[], blockers: Finding[]): AddonCandidate {
   const base = { cluster, report, snap, namespace, serviceAccounts, blockers };
-  if (!report.supportsPodIdentity || serviceAccounts.length === 0) {
+  const ambiguous = blockers.some((f) => f.code === 'ADDON_SERVICE_ACCOUNT_AMBIGUOUS');
+  if (!report.supportsPodIdentity || (serviceAccounts.length === 0 && !ambiguous)) {
     // Also an error on the report (verdict blocked); kept so the plan never updates such an add-on.
     blockers.push(finding('ADDON_VERSION_UNSUPPORTED', { addon: report.name, version: report.version }));
   }

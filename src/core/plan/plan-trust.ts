@@ -143,7 +143,7 @@ function denyingStatements(policy: TrustPolicy, cluster: ClusterSnapshot): numbe
  * Which statement changed. addPodIdentityTrust edits at most one statement per call and later
  * calls extend the statement the first one added or extended, so the whole plan changes one.
  */
-function describeChange(before: TrustPolicy, after: TrustPolicy): { change: UpdateTrustStep['change']; statementIndex: number } {
+export function describeChange(before: TrustPolicy, after: TrustPolicy): { change: UpdateTrustStep['change']; statementIndex: number } {
   if (after.statements.length > before.statements.length) return { change: 'added-statement', statementIndex: before.statements.length };
   const index = after.statements.findIndex((s, i) => JSON.stringify(s.raw) !== JSON.stringify(before.statements[i]?.raw));
   if (index === -1) throw new Error('planner: addPodIdentityTrust reported a change but no statement differs');

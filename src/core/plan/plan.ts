@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { AGENT_ADDON } from '../scan/readiness.js';
 import type { Inventory } from '../scan/inventory.js';
 import type { FleetSnapshot } from '../scan/snapshot.js';
+import { externalIdPlaceholder, roleChaining } from './cross-account.js';
 import { fingerprintAddon, fingerprintAgent, fingerprintAssociationInput } from './fingerprint.js';
 import { PLAN_KIND, PLAN_SCHEMA_VERSION } from './model.js';
 import type {
@@ -145,21 +146,8 @@ function associationStep(s: SaCandidate, dependsOn: string[]): CreateAssociation
     roleArn: s.associationRole,
     targetRoleArn: target,
     annotationRoleArn: report.roleArn,
-    crossAccount: target === null ? null : roleChaining(s.associationRole, target),
+    crossAccount: target === null ? null : roleChaining(s.associationRole, target, externalIdPlaceholder(s.cluster.snap, report.namespace, report.name)),
     fingerprint: fingerprintAssociationInput({ association: null, saUid: object.uid, saResourceVersion: object.resourceVersion }),
-  };
-}
-
-/**
- * What role chaining needs in the other account, which podid cannot edit: the target role must
- * let the source role assume it and pass the session tags, and the source role must be allowed
- * to do so.
- */
-export function roleChaining(sourceRole: string, targetRole: string): NonNullable<CreateAssociationStep['crossAccount']> {
-  const actions = ['sts:AssumeRole', 'sts:TagSession'];
-  return {
-    targetTrustStatement: { Sid: 'PodidRoleChainingSource', Effect: 'Allow', Principal: { AWS: sourceRole }, Action: actions },
-    sourcePermissionStatement: { Sid: 'PodidRoleChainingTarget', Effect: 'Allow', Action: [...actions], Resource: targetRole },
   };
 }
 

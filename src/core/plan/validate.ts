@@ -7,9 +7,15 @@
  * between steps.
  */
 import { z } from 'zod';
+import { parseClusterArn } from '../arn.js';
 import { UsageError } from '../errors.js';
+import { addPodIdentityTrust, parsePolicy, policyLength, policyToJson } from '../policy/index.js';
+import type { TrustPolicy } from '../policy/index.js';
+import { externalIdPlaceholder, roleChaining } from './cross-account.js';
+import { canonicalJson, fingerprintTrust } from './fingerprint.js';
 import { PLAN_KIND, PLAN_SCHEMA_VERSION } from './model.js';
-import type { MigrationPlan } from './model.js';
+import type { CreateAssociationStep, MigrationPlan, UpdateTrustStep } from './model.js';
+import { describeChange } from './plan-trust.js';
 
 const fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex fingerprint (64 lowercase hex digits)');
 const jsonObject = z.record(z.string(), z.unknown());
@@ -79,7 +85,7 @@ const createAssociation = z.strictObject({
   roleArn: z.string().min(1),
   targetRoleArn: z.string().min(1).nullable(),
   annotationRoleArn: z.string(),
-  crossAccount: z.strictObject({ targetTrustStatement: jsonObject, sourcePermissionStatement: jsonObject }).nullable(),
+  crossAccount: z.strictObject({ targetTrustStatement: jsonObject, sourcePermissionStatement: jsonObject, externalIdPlaceholder: z.string().min(1) }).nullable(),
   fingerprint,
 });
 
@@ -205,6 +211,7 @@ export function parsePlanDocument(text: string, source: string): MigrationPlan {
   }
   const plan: MigrationPlan = parsed.data;
   checkReferences(plan, source);
+  checkPlanIntegrity(plan, source);
   return plan;
 }
 
@@ -218,4 +225,57 @@ function checkReferences(plan: MigrationPlan, source: string): void {
     }
     seen.add(s.id);
   }
+}
+
+/**
+ * What the schema cannot see: the parts of a step podid derives from others must be what
+ * podid derives. Apply re-reads and fingerprints only a step's inputs (`before`), so without
+ * this a hand-edited `after` (a wider principal, a dropped condition, a removed statement)
+ * would be written to IAM under a valid fingerprint. Each `update-trust` step's `after` must be
+ * exactly podid's dual-trust edit of its `before` for its clusters, and each cross-account
+ * association's statements exactly podid's role-chaining statements. Throws a one-line
+ * UsageError naming the step.
+ */
+export function checkPlanIntegrity(plan: MigrationPlan, source = 'plan'): void {
+  for (const [i, step] of plan.steps.entries()) {
+    const problem = step.kind === 'update-trust' ? trustProblem(step) : step.kind === 'create-association' ? chainProblem(plan, step) : null;
+    if (problem !== null) throw invalid(source, `steps[${i}]`, `${step.kind} ${JSON.stringify(step.id)}: ${problem}`);
+  }
+}
+
+function trustProblem(step: UpdateTrustStep): string | null {
+  if (step.fingerprint !== fingerprintTrust(step.before)) return 'fingerprint is not the fingerprint of before';
+  let current: TrustPolicy;
+  let original: TrustPolicy;
+  try {
+    original = parsePolicy(step.before);
+    current = original;
+    // The planner admits the clusters one at a time in ARN order; the same edit, replayed.
+    for (const arn of [...step.clusters].sort()) {
+      const parsed = parseClusterArn(arn);
+      if (!parsed.ok) return `clusters holds ${JSON.stringify(arn)}, which is not a cluster ARN`;
+      const result = addPodIdentityTrust(current, { partition: parsed.arn.partition, clusterAccount: parsed.arn.account, clusterArns: [parsed.arn.arn] });
+      if (!result.addedClusterArns.includes(parsed.arn.arn)) return `before already admits ${arn}, so the step has nothing to add for it`;
+      current = result.policy;
+    }
+  } catch (err) {
+    return `before cannot be edited as podid would: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (canonicalJson(policyToJson(current)) !== canonicalJson(step.after)) {
+    return "after is not podid's dual-trust change of before (only the Pod Identity statement for the step's clusters may be added or extended)";
+  }
+  const { change, statementIndex } = describeChange(original, current);
+  if (change !== step.change || statementIndex !== step.statementIndex) return `change and statementIndex must be ${change} at ${statementIndex}`;
+  if (step.lengthBefore !== policyLength(original) || step.lengthAfter !== policyLength(current)) return 'lengthBefore or lengthAfter does not match the policies';
+  return null;
+}
+
+function chainProblem(plan: MigrationPlan, step: CreateAssociationStep): string | null {
+  if (step.targetRoleArn === null) return step.crossAccount === null ? null : 'crossAccount is set but targetRoleArn is null';
+  if (step.crossAccount === null) return 'targetRoleArn is set but crossAccount is null';
+  const cluster = plan.clusters.find((c) => c.arn === step.cluster);
+  if (cluster === undefined) return `its cluster ${step.cluster} is not in clusters`;
+  const expected = roleChaining(step.roleArn, step.targetRoleArn, externalIdPlaceholder(cluster, step.namespace, step.serviceAccount));
+  if (canonicalJson(expected) !== canonicalJson(step.crossAccount)) return "crossAccount is not podid's role-chaining statements for this association";
+  return null;
 }

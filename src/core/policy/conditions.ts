@@ -5,7 +5,8 @@
  * - StringLike globs: `*` matches any run (also empty), `?` exactly one character.
  * - The *IgnoreCase variants compare case-insensitively; everything else is case-sensitive.
  * - ArnEquals and ArnLike both compare each of the six colon-separated ARN fields on its own,
- *   each field may use `*` and `?` (the reference documents one behaviour for both).
+ *   each field may use `*` and `?` (the reference documents one behaviour for both). A bare
+ *   `*` matches any ARN.
  * - Negated operators (StringNotEquals, StringNotLike, ArnNotEquals, ArnNotLike) hold when the
  *   value matches none of the policy values, and also when the key is absent from the request.
  * - `...IfExists` holds when the key is absent; otherwise it behaves like the base operator.
@@ -123,6 +124,9 @@ function splitArnFields(arn: string): string[] | undefined {
 }
 
 function matchArn(pattern: string, actual: string): boolean | undefined {
+  // A value made only of `*` is not split into fields: IAM treats `"ArnLike": {"k": "*"}` as
+  // "any ARN" (the documented way to require that an ARN key is present), so it matches any value.
+  if (/^\*+$/.test(pattern)) return true;
   const p = splitArnFields(pattern);
   const a = splitArnFields(actual);
   if (p === undefined || a === undefined) return false;

@@ -95,7 +95,19 @@ function denied(statements: readonly Statement[], arn: string, target: PodIdenti
 }
 
 /**
- * A statement podid may extend: only the Pod Identity principal, both actions, and conditions
+ * The statement's Action is exactly {sts:AssumeRole, sts:TagSession} (any case, string or list,
+ * no wildcard). Covering them is not enough: extending `"Action": "sts:*"` (or a list that adds
+ * sts:SetSourceIdentity) would hand the new cluster more than the two calls Pod Identity makes.
+ */
+function grantsExactlyPodIdentityActions(s: Statement): boolean {
+  if (s.action.negated) return false;
+  const wanted = [ASSUME_ROLE_ACTION.toLowerCase(), TAG_SESSION_ACTION.toLowerCase()];
+  const actions = new Set(s.action.values.map((a) => a.toLowerCase()));
+  return actions.size === wanted.length && wanted.every((a) => actions.has(a));
+}
+
+/**
+ * A statement podid may extend: only the Pod Identity principal, exactly the two actions, and conditions
  * that are nothing but `aws:SourceAccount` = this account and one `aws:SourceArn` list of
  * concrete clusters of this account. Adding an ARN to such a list cannot widen the trust
  * beyond clusters the owner already chose to trust in the same way.
@@ -105,7 +117,7 @@ function extensibleSourceArn(s: Statement, target: PodIdentityTrustTarget): { op
   if (s.effect !== 'Allow' || p === undefined || p.wildcard || s.action.negated) return undefined;
   if (!p.ids.Service.every((id) => id === POD_IDENTITY_SERVICE) || p.ids.Service.length === 0) return undefined;
   if (p.ids.AWS.length + p.ids.Federated.length + p.ids.CanonicalUser.length > 0) return undefined;
-  if (!statementCoversAction(s, ASSUME_ROLE_ACTION) || !statementCoversAction(s, TAG_SESSION_ACTION)) return undefined;
+  if (!grantsExactlyPodIdentityActions(s)) return undefined;
   let found: { operator: string; key: string } | undefined;
   for (const c of s.conditions) {
     const key = c.key.toLowerCase();

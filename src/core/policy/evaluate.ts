@@ -71,8 +71,17 @@ export function evaluateConditions(s: Statement, keys: TrustRequest['keys']): { 
   return { result: failed ? 'no' : unknown ? 'unknown' : 'yes', unknownKeys };
 }
 
+/**
+ * `Allow` with `NotPrincipal`: IAM does not support that combination in a role trust policy, so
+ * podid never counts such a statement as admitting anyone (it cannot prove the grant works).
+ * A `Deny` with `NotPrincipal` is supported and evaluated normally.
+ */
+export function isNotPrincipalAllow(s: Statement): boolean {
+  return s.effect === 'Allow' && s.notPrincipal !== undefined;
+}
+
 export function matchStatement(s: Statement, req: TrustRequest): StatementMatch {
-  const principal = principalMatches(s, req.principal.type, req.principal.id);
+  const principal = !isNotPrincipalAllow(s) && principalMatches(s, req.principal.type, req.principal.id);
   const action = statementCoversAction(s, req.action);
   const { result, unknownKeys } = evaluateConditions(s, req.keys);
   return { principal, action, conditions: result, unknownKeys, applies: principal && action ? result : 'no' };

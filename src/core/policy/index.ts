@@ -7,7 +7,7 @@ export { policiesEqual, statementFingerprint, statementsEqual } from './compare.
 export type { ParsedOperator, RequestValue, SetQualifier } from './conditions.js';
 export { actionMatches, evaluateCondition, hasWildcard, isEvaluableOperator, matchPattern, matchesStringCondition, parseOperator } from './conditions.js';
 export type { StatementMatch, Tri, TrustRequest } from './evaluate.js';
-export { conditionsForKey, evaluateConditions, matchStatement, principalMatches, principalSetIncludes, statementCoversAction } from './evaluate.js';
+export { conditionsForKey, evaluateConditions, isNotPrincipalAllow, matchStatement, principalMatches, principalSetIncludes, statementCoversAction } from './evaluate.js';
 export type { PodIdentityRequestInput } from './requests.js';
 export {
   ASSUME_ROLE_ACTION,

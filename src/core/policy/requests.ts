@@ -4,7 +4,13 @@
  *   token's `<issuer>:sub` (`system:serviceaccount:<ns>:<sa>`) and `<issuer>:aud`.
  * - Pod Identity: `sts:AssumeRole` and `sts:TagSession` from `pods.eks.amazonaws.com`, with
  *   `aws:SourceAccount`/`aws:SourceArn` of the cluster and the session tags EKS attaches.
- *   Per-pod tags (pod name and uid) are unknown ahead of time, and so is the organisation.
+ *   Per-pod tags (pod name and uid) are unknown ahead of time.
+ *   The caller is a service principal, so (IAM global condition keys reference) the request
+ *   carries `aws:PrincipalIsAWSService` = true and `aws:PrincipalServiceName`, and carries no
+ *   `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths`:
+ *   known to be absent, so `Null`, `...IfExists` and negated operators on them evaluate
+ *   definitely (a `Deny` with `StringNotEquals aws:PrincipalOrgID` applies to Pod Identity, as
+ *   it does in IAM).
  */
 import { providerIssuer } from '../arn.js';
 import type { TrustRequest } from './evaluate.js';
@@ -24,6 +30,16 @@ export const POD_IDENTITY_SESSION_TAGS = [
   'kubernetes-pod-name',
   'kubernetes-pod-uid',
 ] as const;
+
+/** Condition keys fixed for a request made by the Pod Identity service principal; null = absent. */
+const SERVICE_PRINCIPAL_KEYS: readonly (readonly [string, string | null])[] = [
+  ['aws:principalisawsservice', 'true'],
+  ['aws:principalservicename', POD_IDENTITY_SERVICE],
+  ['aws:principalarn', null],
+  ['aws:principalaccount', null],
+  ['aws:principalorgid', null],
+  ['aws:principalorgpaths', null],
+];
 
 export function serviceAccountSubject(namespace: string, serviceAccount: string): string {
   return `system:serviceaccount:${namespace}:${serviceAccount}`;
@@ -49,7 +65,8 @@ export interface PodIdentityRequestInput {
 /** The two calls EKS makes for a pod identity association: AssumeRole and TagSession. */
 export function podIdentityRequests(input: PodIdentityRequestInput): { assumeRole: TrustRequest; tagSession: TrustRequest } {
   const clusterName = input.clusterArn.slice(input.clusterArn.lastIndexOf('/') + 1);
-  const keys = new Map<string, string | readonly string[]>([
+  const keys = new Map<string, string | readonly string[] | null>([
+    ...SERVICE_PRINCIPAL_KEYS,
     ['aws:sourceaccount', input.clusterAccount],
     ['aws:sourcearn', input.clusterArn],
     ['aws:requesttag/eks-cluster-arn', input.clusterArn],

@@ -342,6 +342,13 @@ const DEFS = {
     'pass --cross-account-source-role with an existing role of the cluster account whose trust policy podid can read',
     (a: { sourceRole: string; reason: string }) => `the cross-account source role ${a.sourceRole} cannot be used: ${a.reason}`,
   ),
+  CROSS_ACCOUNT_SOURCE_ROLE_SHARED: def(
+    'error',
+    'Cross-account source role already in use',
+    'create a dedicated role in the cluster account that nothing else uses (no IRSA annotation, no association without targetRoleArn, no add-on) and pass it as --cross-account-source-role',
+    (a: { sourceRole: string; users: readonly string[] }) =>
+      `the cross-account source role ${a.sourceRole} is already used by ${list(a.users)}: their pods hold its credentials and could assume every role that trusts it`,
+  ),
   ASSOCIATION_QUOTA_FULL: def(
     'error',
     'No association left in the quota',
@@ -354,6 +361,13 @@ const DEFS = {
     'Add-on role in another account',
     'give the add-on a role of the cluster account: UpdateAddon podIdentityAssociations cannot chain to a role in another account',
     (a: { addon: string; role: string; clusterAccount: string }) => `add-on ${a.addon} uses role ${a.role}, which is not in the cluster account ${a.clusterAccount}`,
+  ),
+  ADDON_SERVICE_ACCOUNT_AMBIGUOUS: def(
+    'error',
+    'Add-on service account unknown',
+    "migrate the add-on yourself with UpdateAddon podIdentityAssociations naming only the service accounts that need the role, or make sure the add-on's service account that uses the role is annotated with it, then plan again",
+    (a: { addon: string; role: string; serviceAccounts: readonly string[] }) =>
+      `add-on ${a.addon} configures ${plural(a.serviceAccounts.length, 'service account')} (${list(a.serviceAccounts)}) and no scanned one is annotated with its role ${a.role}: podid cannot tell which of them run with it, and will not give the role to all of them`,
   ),
 
   // --- Manifests mode (podid scan --manifests) -----------------------------------------------
