@@ -31,6 +31,8 @@ export interface TargetOptions {
    * only fills in for contexts whose region cannot be found (it is also the AWS default region).
    */
   region?: string;
+  /** The AWS default region (AWS_REGION, AWS_DEFAULT_REGION): the last resort when neither the context nor --region names one. */
+  defaultRegion?: string;
 }
 
 /** One kubeconfig context and the EKS cluster behind it. */
@@ -77,7 +79,9 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
     try {
       kc.loadFromFile(path);
     } catch (err) {
-      throw new UsageError('KUBECONFIG_INVALID', `cannot read kubeconfig ${path}: ${err instanceof Error ? err.message : String(err)}`, 'fix the file or pass another with --kubeconfig');
+      // The YAML parser's message carries a multi-line code frame; its first line says what and where.
+      const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+      throw new UsageError('KUBECONFIG_INVALID', `cannot read kubeconfig ${path}: ${reason}`, 'fix the file or pass another with --kubeconfig');
     }
     const addNew = <T extends { name: string }>(into: T[], from: readonly T[]) => {
       for (const item of from) if (!into.some((x) => x.name === item.name)) into.push(item);
@@ -149,8 +153,8 @@ function resolveContext(kc: KubeconfigView, name: string, opts: TargetOptions, s
   const base = { context: name, server: clusterEntry.server };
 
   if (opts.cluster !== undefined) {
-    const region = opts.region ?? fromArn?.region ?? exec?.region;
-    if (!region) throw new UsageError('CONTEXT_REGION_UNKNOWN', `cannot tell the region of cluster ${opts.cluster} for context ${JSON.stringify(name)}`, 'pass --region REGION');
+    const region = opts.region ?? fromArn?.region ?? exec?.region ?? opts.defaultRegion;
+    if (!region) throw new UsageError('CONTEXT_REGION_UNKNOWN', `cannot tell the region of cluster ${opts.cluster} for context ${JSON.stringify(name)}`, 'pass --region REGION or set AWS_REGION');
     const account = fromArn && fromArn.name === opts.cluster && fromArn.region === region ? fromArn.account : null;
     return { ...base, clusterName: opts.cluster, region, account, via: 'flags' };
   }
@@ -159,9 +163,9 @@ function resolveContext(kc: KubeconfigView, name: string, opts: TargetOptions, s
     return { ...base, clusterName: fromArn.name, region, account: region === fromArn.region ? fromArn.account : null, via: fromArn.via };
   }
   if (exec) {
-    const region = (single ? opts.region : undefined) ?? exec.region ?? opts.region;
+    const region = (single ? opts.region : undefined) ?? exec.region ?? opts.region ?? opts.defaultRegion;
     if (!region) {
-      throw new UsageError('CONTEXT_REGION_UNKNOWN', `context ${JSON.stringify(name)} runs ${exec.tool} for cluster ${exec.cluster} but names no region`, 'pass --region REGION');
+      throw new UsageError('CONTEXT_REGION_UNKNOWN', `context ${JSON.stringify(name)} runs ${exec.tool} for cluster ${exec.cluster} but names no region`, 'pass --region REGION or set AWS_REGION');
     }
     return { ...base, clusterName: exec.cluster, region, account: null, via: 'exec-args' };
   }

@@ -27,15 +27,24 @@ export function colorWanted(opts: IoOptions, env: NodeJS.ProcessEnv = process.en
   return isTty;
 }
 
+/**
+ * Spinners only on an interactive terminal: not when piped, not in CI, and not on a pty that
+ * reports 0 columns (script(1) gives one), where the spinner would redraw forever.
+ */
+export function spinnerWanted(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && env['CI'] === undefined;
+}
+
 export async function createIo(opts: IoOptions): Promise<Io> {
   const { plainPalette, chalkPalette } = await import('../render/palette.js');
   let palette = plainPalette;
-  if (colorWanted(opts)) {
+  const color = colorWanted(opts);
+  if (color) {
     const { Chalk } = await import('chalk');
     palette = chalkPalette(new Chalk({ level: 1 }));
   }
   let spinner: { text: string; stop(): unknown } | undefined;
-  const tty = Boolean(process.stderr.isTTY) && process.env['CI'] === undefined;
+  const tty = spinnerWanted(process.stderr);
   // ora loads only when there is a terminal to spin on.
   const ora = tty ? (await import('ora')).default : undefined;
   return {
@@ -43,7 +52,7 @@ export async function createIo(opts: IoOptions): Promise<Io> {
     progress(message) {
       if (!ora) return;
       if (spinner) spinner.text = message;
-      else spinner = ora({ text: message, stream: process.stderr }).start();
+      else spinner = ora({ text: message, stream: process.stderr, color: color ? 'cyan' : false }).start();
     },
     done() {
       spinner?.stop();

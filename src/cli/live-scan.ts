@@ -27,10 +27,20 @@ export interface LiveScan {
   inventory: Inventory;
 }
 
-export function positiveInt(flag: string, raw: string, min = 1): number {
+export function positiveInt(flag: string, raw: string, example: number, min = 1): number {
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min) throw new UsageError('BAD_FLAG_VALUE', `${flag} ${raw}: expected a whole number of at least ${min}`, `for example ${flag} ${Math.max(min, 8)}`);
+  if (!/^\d+$/.test(raw) || n < min) throw new UsageError('BAD_FLAG_VALUE', `${flag} ${raw}: expected a whole number of at least ${min}`, `for example ${flag} ${example}`);
   return n;
+}
+
+/** Kubernetes namespace names (RFC 1123 labels), as -n takes them. */
+export function checkNamespaceFlags(values: readonly string[]): string[] {
+  for (const v of values) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) || v.length > 63) {
+      throw new UsageError('BAD_FLAG_VALUE', `--namespace ${v}: not a Kubernetes namespace name`, 'namespace names are lower-case letters, digits and -, for example -n kube-system');
+    }
+  }
+  return [...values];
 }
 
 export function checkServiceAccountFlags(values: readonly string[]): string[] {
@@ -49,18 +59,20 @@ export interface LiveScanExtras {
 }
 
 export async function runLiveScan(flags: TargetFlags, io: Io, extras: LiveScanExtras = {}): Promise<LiveScan> {
-  const trustPolicyLimit = positiveInt('--trust-policy-limit', flags.trustPolicyLimit, 1);
-  const concurrency = positiveInt('--concurrency', flags.concurrency, 1);
+  const trustPolicyLimit = positiveInt('--trust-policy-limit', flags.trustPolicyLimit, 2048);
+  const concurrency = positiveInt('--concurrency', flags.concurrency, 8);
   const serviceAccounts = checkServiceAccountFlags(flags.serviceAccount ?? []);
-  const namespaces = flags.allNamespaces ? [] : (flags.namespace ?? []);
+  const namespaces = flags.allNamespaces ? [] : checkNamespaceFlags(flags.namespace ?? []);
 
   const { loadKubeconfig, resolveTargets } = await import('../adapters/kubeconfig.js');
   const kc = await loadKubeconfig(flags.kubeconfig);
+  const defaultRegion = process.env['AWS_REGION'] || process.env['AWS_DEFAULT_REGION'] || undefined;
   const targets = resolveTargets(kc, {
     ...(flags.context?.length ? { contexts: flags.context } : {}),
     ...(flags.allContexts ? { allContexts: true } : {}),
     ...(flags.cluster ? { cluster: flags.cluster } : {}),
     ...(flags.region ? { region: flags.region } : {}),
+    ...(defaultRegion ? { defaultRegion } : {}),
   });
   io.progress(`Scanning ${targets.length === 1 ? targets[0]!.context : `${targets.length} clusters`}`);
 

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { PlanOptions } from '../../core/plan/model.js';
 import { createIo } from '../io.js';
-import { checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
+import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
 import { VERSION } from '../version.js';
 
 export interface MigrateCliOptions extends TargetFlags {
@@ -41,7 +41,7 @@ export function checkRoleFlag(flag: string, value: string): string {
 
 export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   const emit = parseEmit(opts.emit);
-  const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 1);
+  const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const roles = (opts.role ?? []).map((r) => checkRoleFlag('--role', r));
   const crossAccountSourceRole = opts.crossAccountSourceRole ? checkRoleFlag('--cross-account-source-role', opts.crossAccountSourceRole) : null;
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
@@ -60,7 +60,7 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
     crossAccountSourceRole,
     selection: {
       contexts: scan.snapshot.clusters.map((c) => c.context).filter((c): c is string => c !== null),
-      namespaces: opts.allNamespaces ? [] : [...(opts.namespace ?? [])],
+      namespaces: opts.allNamespaces ? [] : checkNamespaceFlags(opts.namespace ?? []),
       serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
       roles,
     },

@@ -3,12 +3,12 @@
  * from manifests, rendered in one of the output formats, and a CI gate (`--fail-on`, with the
  * `.podid.yaml` allowlist).
  */
-import { ExitCode } from '../../core/errors.js';
+import { ExitCode, UsageError } from '../../core/errors.js';
 import type { FailOn } from '../../core/gate.js';
 import type { Inventory } from '../../core/scan/inventory.js';
 import type { ScanFormat } from '../../render/scan.js';
 import { createIo, type Io } from '../io.js';
-import { checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
+import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
 import { VERSION } from '../version.js';
 
 export interface ScanCliOptions extends TargetFlags {
@@ -47,15 +47,20 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
 }
 
 async function scanManifests(opts: ScanCliOptions, now: Date): Promise<Inventory> {
+  const live = (['context', 'allContexts', 'kubeconfig', 'region', 'profile'] as const).filter((k) => opts[k] !== undefined && opts[k] !== false);
+  if (live.length > 0) {
+    const flag = `--${live[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new UsageError('TARGET_FLAGS_CONFLICT', `--manifests scans files offline and cannot be combined with ${flag}`, 'drop one of them: scan the files, or the clusters');
+  }
   const { readManifests } = await import('../../adapters/manifests.js');
   const { analyzeManifests } = await import('../../core/scan/manifests.js');
   const docs = await readManifests(opts.manifests ?? [], {});
   return analyzeManifests(docs, {
     now,
     toolVersion: VERSION,
-    namespaces: opts.allNamespaces ? [] : (opts.namespace ?? []),
+    namespaces: opts.allNamespaces ? [] : checkNamespaceFlags(opts.namespace ?? []),
     serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
-    trustPolicyLimit: positiveInt('--trust-policy-limit', opts.trustPolicyLimit, 1),
+    trustPolicyLimit: positiveInt('--trust-policy-limit', opts.trustPolicyLimit, 2048),
     ...(opts.cluster ? { cluster: opts.cluster } : {}),
   });
 }

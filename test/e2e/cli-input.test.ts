@@ -1,0 +1,64 @@
+/**
+ * Bad or unusual input through the built binary: one line, the documented exit code, and the
+ * conventions users know (AWS_REGION as the default region).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { Inventory } from '../../src/core/scan/inventory.js';
+import { runPodid, startSandboxProcess, type SandboxProcess } from '../helpers/cli.js';
+
+const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
+const dir = mkdtempSync(join(tmpdir(), 'podid-input-'));
+let sb: SandboxProcess;
+
+beforeAll(async () => {
+  sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
+});
+afterAll(async () => {
+  await sb?.stop();
+});
+
+describe('input handling', () => {
+  it('a context that names neither cluster nor region works with --cluster and AWS_REGION', async () => {
+    const kc = parse(readFileSync(sb.kubeconfig, 'utf8')) as {
+      clusters: { name: string; cluster: object }[]; users: { name: string; user: object }[];
+      contexts: { name: string; context: { cluster: string; user: string } }[]; 'current-context': string;
+    };
+    const prod = kc.clusters.find((c) => c.name === PROD)!;
+    const plain = {
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'plain',
+      clusters: [{ name: 'plain', cluster: prod.cluster }],
+      users: [{ name: 'plain', user: kc.users.find((u) => u.name === PROD)!.user }],
+      contexts: [{ name: 'plain', context: { cluster: 'plain', user: 'plain' } }],
+    };
+    const file = join(dir, 'plain.kubeconfig');
+    writeFileSync(file, stringify(plain));
+    const r = await runPodid(['scan', '--kubeconfig', file, '--cluster', 'prod', '-o', 'json'], { env: { ...sb.clientEnv, AWS_REGION: 'us-east-1' } });
+    expect(r.stderr).toBe('');
+    expect((JSON.parse(r.stdout) as Inventory).clusters.map((c) => c.arn)).toEqual([PROD]);
+    const noRegion = await runPodid(['scan', '--kubeconfig', file, '--cluster', 'prod'], { env: { ...sb.clientEnv, AWS_REGION: '', AWS_DEFAULT_REGION: '' } });
+    expect(noRegion.code).toBe(2);
+    expect(noRegion.stderr).toContain('--region');
+  });
+
+  it('a kubeconfig that is not YAML is one line, exit 2', async () => {
+    const file = join(dir, 'bad.kubeconfig');
+    writeFileSync(file, 'garbage: [\n');
+    const r = await runPodid(['scan', '--kubeconfig', file], { env: sb.clientEnv });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(file);
+  });
+
+  it('--manifests cannot be mixed with cluster targets; -n takes namespace names', async () => {
+    const mixed = await runPodid(['scan', '--manifests', '-', '--context', PROD], { input: '' });
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('--context');
+    const badNs = await runPodid(['scan', '-n', 'Bad NS'], { env: sb.clientEnv });
+    expect(badNs.code).toBe(2);
+    expect(badNs.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { colorWanted, spinnerWanted } from '../../src/cli/io.js';
+import { checkNamespaceFlags, positiveInt } from '../../src/cli/live-scan.js';
+
+describe('terminal rules', () => {
+  it('colour: --no-color and NO_COLOR win, FORCE_COLOR forces, else only on a TTY', () => {
+    expect(colorWanted({ color: false }, {}, true)).toBe(false);
+    expect(colorWanted({}, { NO_COLOR: '1' }, true)).toBe(false);
+    expect(colorWanted({}, { NO_COLOR: '' }, true)).toBe(true);
+    expect(colorWanted({}, { FORCE_COLOR: '1' }, false)).toBe(true);
+    expect(colorWanted({}, {}, false)).toBe(false);
+  });
+
+  it('spinner: only on a TTY with columns, never in CI', () => {
+    expect(spinnerWanted({ isTTY: true, columns: 120 }, {})).toBe(true);
+    expect(spinnerWanted({ isTTY: true, columns: 0 }, {})).toBe(false);
+    expect(spinnerWanted({ isTTY: true }, {})).toBe(false);
+    expect(spinnerWanted({ isTTY: false, columns: 120 }, {})).toBe(false);
+    expect(spinnerWanted({ isTTY: true, columns: 120 }, { CI: 'true' })).toBe(false);
+  });
+});
+
+describe('flag values', () => {
+  it('positiveInt names the flag and gives a fitting example', () => {
+    expect(positiveInt('--trust-policy-limit', '4096', 2048)).toBe(4096);
+    expect(() => positiveInt('--trust-policy-limit', 'abc', 2048)).toThrow(/--trust-policy-limit abc/);
+    try {
+      positiveInt('--trust-policy-limit', 'abc', 2048);
+    } catch (err) {
+      expect((err as { hint: string }).hint).toBe('for example --trust-policy-limit 2048');
+    }
+  });
+
+  it('namespaces must be Kubernetes names', () => {
+    expect(checkNamespaceFlags(['kube-system', 'shop'])).toEqual(['kube-system', 'shop']);
+    expect(() => checkNamespaceFlags(['Bad NS'])).toThrow(/--namespace Bad NS/);
+  });
+});
