@@ -7,6 +7,7 @@
  * have one, under the logical location `inputs/<file>`. Allowlisted findings carry an external
  * suppression, so viewers show them as dismissed rather than dropping them.
  */
+import { FINDINGS, isFindingCode } from '../core/scan/findings.js';
 import type { Finding, Inventory, Severity } from '../core/scan/inventory.js';
 import { groupByCluster, suppressionOf } from './common.js';
 
@@ -16,7 +17,7 @@ export interface SarifOptions {
   /** podid's version (tool.driver.version); default: the inventory's toolVersion. */
   readonly toolVersion?: string;
   /** Where users read about podid (tool.driver.informationUri). */
-  readonly informationUri: string;
+  readonly informationUri?: string;
 }
 
 export type SarifLevel = 'error' | 'warning' | 'note';
@@ -50,7 +51,7 @@ export interface SarifLog {
   $schema: string;
   version: '2.1.0';
   runs: [{
-    tool: { driver: { name: 'podid'; version: string; informationUri: string; rules: SarifRule[] } };
+    tool: { driver: { name: 'podid'; version: string; informationUri?: string; rules: SarifRule[] } };
     invocations: { executionSuccessful: boolean; endTimeUtc: string }[];
     results: SarifResult[];
     properties: { source: Inventory['source']; schemaVersion: number };
@@ -89,7 +90,7 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
     if (index === undefined) {
       index = rules.length;
       ruleIndex.set(f.code, index);
-      rules.push({ id: f.code, shortDescription: { text: describeCode(f.code) }, help: { text: f.fix }, defaultConfiguration: { level } });
+      rules.push({ id: f.code, ...ruleText(f), defaultConfiguration: { level } });
     } else {
       const rule = rules[index];
       // A code normally has one severity; if not, the rule advertises the most severe.
@@ -141,7 +142,7 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0',
     runs: [{
-      tool: { driver: { name: 'podid', version: opts.toolVersion ?? inv.toolVersion ?? 'unknown', informationUri: opts.informationUri, rules } },
+      tool: { driver: { name: 'podid', version: opts.toolVersion ?? inv.toolVersion ?? 'unknown', ...(opts.informationUri ? { informationUri: opts.informationUri } : {}), rules } },
       invocations: [{ executionSuccessful: true, endTimeUtc: inv.generatedAt }],
       results,
       properties: { source: inv.source, schemaVersion: inv.schemaVersion },
@@ -153,7 +154,20 @@ export function renderSarif(inv: Inventory, opts: SarifOptions): string {
   return `${JSON.stringify(buildSarif(inv, opts), null, 2)}\n`;
 }
 
-/** `TRUST_POLICY_TOO_LARGE` -> `Trust policy too large`; the full text lives in docs/findings.md. */
+/**
+ * A rule describes the code, not one result: the catalogue's title and default fix (a result's
+ * own fix may be more specific to its subject). A code outside the catalogue (an inventory from
+ * another podid version) falls back to its name and the first result's fix.
+ */
+function ruleText(f: Finding): Pick<SarifRule, 'shortDescription' | 'help'> {
+  if (isFindingCode(f.code)) {
+    const spec = FINDINGS[f.code];
+    return { shortDescription: { text: spec.title }, help: { text: spec.fix } };
+  }
+  return { shortDescription: { text: describeCode(f.code) }, help: { text: f.fix } };
+}
+
+/** `TRUST_POLICY_TOO_LARGE` -> `Trust policy too large`: the rule text of a code outside the catalogue. */
 export function describeCode(code: string): string {
   const words = code.toLowerCase().split('_').filter((w) => w !== '');
   const text = words.join(' ');

@@ -85,6 +85,8 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['TRUST_POD_IDENTITY_OTHER_CLUSTERS', 'scan:service-accounts', 'sa:prod/trust/other-cluster'],
   ['TRUST_POD_IDENTITY_UNCONDITIONED', 'scan:service-accounts', 'sa:prod/trust/eksctl'],
   ['TRUST_POD_IDENTITY_DENIED', 'scan:service-accounts', 'sa:prod/trust/denied'],
+  ['TRUST_POD_IDENTITY_DENIED', 'scan:service-accounts', 'sa:prod/trust/org-guard'],
+  ['TRUST_NOT_PRINCIPAL_ALLOW', 'scan:service-accounts', 'sa:prod/trust/not-principal'],
   ['TRUST_POLICY_TOO_LARGE', 'scan:service-accounts', 'sa:prod/trust/crowded'],
   // --- associations
   ['ASSOCIATION_EXISTS', 'scan:service-accounts', 'sa:prod/assoc/same-role'],
@@ -285,6 +287,10 @@ describe('every finding code comes from a world that produces it', () => {
     const sa = observed.get('scan:service-accounts')!;
     // The crowded role fits today and overflows only once the Pod Identity statement is added.
     expect(sa.get('sa:prod/trust/crowded')!.find((f) => f.code === 'TRUST_POLICY_TOO_LARGE')!.message).toMatch(/would grow from \d+ to \d+ characters .* over the limit of 2048/);
+    // An organisation guard denies Pod Identity: the fix is the standard service exemption, not "remove the Deny".
+    expect(sa.get('sa:prod/trust/org-guard')!.find((f) => f.code === 'TRUST_POD_IDENTITY_DENIED')!.fix).toContain('"BoolIfExists": {"aws:PrincipalIsAWSService": "false"}');
+    expect(sa.get('sa:prod/trust/denied')!.find((f) => f.code === 'TRUST_POD_IDENTITY_DENIED')!.fix).not.toContain('BoolIfExists');
+    expect(sa.get('sa:prod/trust/not-principal')!.find((f) => f.code === 'TRUST_NOT_PRINCIPAL_ALLOW')!.message).toContain('statement 1');
     // AccessDenied (not a missing role): the restricted caller could not read it.
     expect(observed.get('scan:restricted')!.get('sa:locked/app/api')!.find((f) => f.code === 'ROLE_UNREADABLE')!.message).toMatch(/iam:GetRole was denied/);
     // Auto Mode's variant of AGENT_MISSING names the nodes outside Auto Mode.

@@ -67,3 +67,44 @@ describe('a scoped scan keeps cluster readiness', () => {
     expect(restart).toMatchObject({ kind: 'restart-batch', cluster: PROD, workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'cart', serviceAccounts: ['cart'] }] });
   });
 });
+
+describe('a scoped scan reports only the add-ons in scope', () => {
+  it('--service-account shop/checkout: no vpc-cni add-on, so --fail-on irsa passes', async () => {
+    const inv = await scan('--service-account', 'shop/checkout');
+    expect(inv.addons).toEqual([]);
+    const r = await runPodid(['scan', '--service-account', 'shop/checkout', '--fail-on', 'irsa'], { env: sb.clientEnv });
+    expect(r.stdout + r.stderr).not.toContain('vpc-cni');
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('-n nope lists no add-on; -n kube-system and --service-account kube-system/aws-node list vpc-cni', async () => {
+    const [nope, kubeSystem, awsNode, full] = await Promise.all([
+      scan('-n', 'nope'),
+      scan('-n', 'kube-system'),
+      scan('--service-account', 'kube-system/aws-node'),
+      scan(),
+    ]);
+    expect(nope.addons).toEqual([]);
+    expect(nope.summary.addons).toBe(0);
+    const vpcCni = full.addons.find((a) => a.cluster === PROD && a.name === 'vpc-cni');
+    expect(vpcCni).toBeDefined();
+    expect(kubeSystem.addons.filter((a) => a.cluster === PROD)).toEqual([vpcCni]);
+    expect(awsNode.addons.filter((a) => a.cluster === PROD)).toEqual([vpcCni]);
+  });
+});
+
+describe('a cluster that does not exist', () => {
+  it.each([
+    [['--cluster', 'nope'], /EKS cluster "nope" does not exist in us-east-1/],
+    [['--context', PROD, '--region', 'eu-west-1'], /EKS cluster "prod" does not exist in eu-west-1/],
+  ])('podid scan %j is a usage error (exit 2) on one line naming context, cluster and region', async (args, expected) => {
+    const r = await runPodid(['scan', ...args], { env: sb.clientEnv });
+    expect(r.code, r.stderr).toBe(2);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('podid:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(expected);
+    expect(lines[0]).toMatch(/context "/);
+    expect(lines[0]).toContain('check --cluster/--region or the kubeconfig context');
+    expect(r.stderr).not.toContain('No cluster found');
+  });
+});

@@ -252,6 +252,31 @@ describe('collectFleet', () => {
     expect(f.calls.some((c) => c.startsWith('k8s:'))).toBe(false);
   });
 
+  it('reports a cluster that does not exist as a usage error naming the context, cluster and region', async () => {
+    const f = fakePorts();
+    f.ports.eks('us-east-1').describeCluster = (name) => Promise.reject(new PodidError('AWS_NOT_FOUND', `eks:DescribeCluster: No cluster found for name: ${name}.`));
+    const err = await collectFleet([{ ...targets[0]!, clusterName: 'nope', region: 'eu-west-1' }], f.ports, { trustPolicyLimit: 2048 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err).toMatchObject({ code: 'CLUSTER_NOT_FOUND', exit: 'usage', hint: 'check --cluster/--region or the kubeconfig context' });
+    expect((err as UsageError).message).toBe('context "a": EKS cluster "nope" does not exist in eu-west-1');
+    expect(f.calls.some((c) => c.startsWith('k8s:'))).toBe(false);
+  });
+
+  it('passes other DescribeCluster failures through unchanged', async () => {
+    const f = fakePorts();
+    const denied = new PodidError('AWS_ACCESS_DENIED', 'eks:DescribeCluster was denied: no');
+    f.ports.eks('us-east-1').describeCluster = () => Promise.reject(denied);
+    await expect(collectFleet([targets[0]!], f.ports, { trustPolicyLimit: 2048 })).rejects.toBe(denied);
+  });
+
+  it('records the scope on the snapshot for the analysis, and none when unscoped', async () => {
+    const f = fakePorts();
+    const scoped = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, namespaces: ['shop'], serviceAccounts: [' shop/cart'] });
+    expect(scoped.scope).toEqual({ namespaces: ['shop'], serviceAccounts: ['shop/cart'] });
+    const full = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, namespaces: [] });
+    expect(full.scope).toBeUndefined();
+  });
+
   it('scans a cluster reached through two contexts once', async () => {
     const f = fakePorts();
     const snap = await collectFleet([targets[0]!, { ...targets[0]!, context: 'alias' }], f.ports, { trustPolicyLimit: 2048 });

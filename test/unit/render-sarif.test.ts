@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FINDINGS } from '../../src/core/scan/findings.js';
 import type { Inventory } from '../../src/core/scan/inventory.js';
 import { buildSarif, describeCode, fileUri, renderSarif, SARIF_SCHEMA_URI } from '../../src/render/sarif.js';
 import { inputsInventory, liveInventory, manifestsInventory, PROD, STAGING } from './fixtures/inventory.js';
@@ -31,12 +32,31 @@ describe('SARIF', () => {
       expect(r.help.text).not.toBe('');
       expect(['error', 'warning', 'note']).toContain(r.defaultConfiguration.level);
     }
+    // A catalogue code: the catalogue's title and default fix, not the code name or one result's fix.
     expect(rules.find((r) => r.id === 'ROLE_UNREADABLE')).toEqual({
       id: 'ROLE_UNREADABLE',
-      shortDescription: { text: 'Role unreadable' },
-      help: { text: 'Scan with credentials that can read the role, or allowlist the SA in .podid.yaml.' },
+      shortDescription: { text: 'Role cannot be read' },
+      help: { text: FINDINGS.ROLE_UNREADABLE.fix },
       defaultConfiguration: { level: 'error' },
     });
+    expect(FINDINGS.ROLE_UNREADABLE.fix).toBe('allow iam:GetRole on the role for the identity running podid');
+    // A code outside the catalogue (another podid version's inventory): its name and the result's fix.
+    expect(rules.find((r) => r.id === 'AGENT_NOT_INSTALLED')).toMatchObject({
+      shortDescription: { text: 'Agent not installed' },
+      help: { text: 'Install it: aws eks create-addon --cluster-name staging --addon-name eks-pod-identity-agent' },
+    });
+  });
+
+  it('titles every catalogue rule with the catalogue title (e.g. SA_NO_PODS is "No pods")', () => {
+    const inv: Inventory = {
+      ...liveInventory,
+      clusters: [],
+      addons: [],
+      inputFindings: [],
+      serviceAccounts: [{ ...liveInventory.serviceAccounts[0]!, findings: [{ code: 'SA_NO_PODS', severity: 'info', message: 'no pod uses it', fix: 'a subject-specific fix' }] }],
+    };
+    const { rules } = buildSarif(inv, TOOL).runs[0].tool.driver;
+    expect(rules).toEqual([{ id: 'SA_NO_PODS', shortDescription: { text: 'No pods' }, help: { text: FINDINGS.SA_NO_PODS.fix }, defaultConfiguration: { level: 'note' } }]);
   });
 
   it('has one result per finding, levels mapped, ruleIndex pointing at its rule', () => {

@@ -19,8 +19,6 @@ export interface ScanCliOptions extends TargetFlags {
   color?: boolean;
 }
 
-export const INFORMATION_URI = 'https://github.com/podid/podid';
-
 export async function runScan(opts: ScanCliOptions): Promise<number> {
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
   const now = new Date();
@@ -38,7 +36,7 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
   inventory = applyAllowlist(inventory, config.allowlist, now);
 
   const { renderScan } = await import('../../render/scan.js');
-  io.out(renderScan(inventory, opts.output, { palette: io.palette, sarif: { informationUri: INFORMATION_URI, toolVersion: VERSION } }));
+  io.out(renderScan(inventory, opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
 
   const gate = evaluateGate(inventory, opts.failOn);
   if (!gate.failed) return ExitCode.ok;

@@ -9,7 +9,7 @@
 import { parseRoleArn } from '../arn.js';
 import { addPodIdentityTrust, matchStatement, parsePolicy, podIdentityRequests, policyLength, policyToJson } from '../policy/index.js';
 import type { TrustPolicy } from '../policy/index.js';
-import { lookupRole } from '../scan/analyze-role.js';
+import { lookupRole, podIdentityDenyFix } from '../scan/analyze-role.js';
 import { finding } from '../scan/findings.js';
 import type { Finding } from '../scan/inventory.js';
 import type { ClusterSnapshot, FleetSnapshot } from '../scan/snapshot.js';
@@ -83,7 +83,8 @@ export function planRoleTrust(snapshot: FleetSnapshot, input: RoleTrustInput, li
     }
     if (result.deniedClusterArns.length > 0) {
       // No Allow can override a Deny: adding one would only make the policy longer.
-      blockAll(finding('TRUST_POD_IDENTITY_DENIED', { role: arn, statements: denyingStatements(current, cluster) }), deps);
+      const statements = denyingStatements(current, cluster);
+      blockAll(finding('TRUST_POD_IDENTITY_DENIED', { role: arn, statements }, podIdentityDenyFix(current, statements)), deps);
       continue;
     }
     current = result.policy;

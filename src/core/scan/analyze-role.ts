@@ -121,20 +121,30 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
   const irsa = crossAccount ? analyzeTrust(policy, { ...subject, clusterAccount: parsed.account }) : analysis;
 
   const irsaReport = irsaFindings(irsa, parsed.arn, cluster, findings);
-  const podIdentity = podIdentityFindings(analysis, parsed.arn, crossAccount, findings);
+  const podIdentity = podIdentityFindings(analysis, policy, parsed.arn, crossAccount, findings);
+  // Which statements are NotPrincipal Allows does not depend on the subject: one analysis says.
+  if (analysis.unsupportedNotPrincipalAllows.length > 0) {
+    findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: analysis.unsupportedNotPrincipalAllows }));
+  }
 
   const length = policyLength(policy);
   let lengthAfter: number | null = null;
+  let edits = false;
   if (!crossAccount) {
     try {
       const clusterArns = ctx.clustersUsingRole.includes(cluster.arn) ? ctx.clustersUsingRole : [...ctx.clustersUsingRole, cluster.arn];
-      lengthAfter = policyLength(addPodIdentityTrust(policy, { partition: cluster.partition, clusterAccount: cluster.account, clusterArns }).policy);
+      const edit = addPodIdentityTrust(policy, { partition: cluster.partition, clusterAccount: cluster.account, clusterArns });
+      lengthAfter = policyLength(edit.policy);
+      edits = edit.change !== 'none';
     } catch {
       // An edit podid would refuse (e.g. a malformed cluster ARN) has no length to report.
       lengthAfter = null;
     }
   }
-  if (length > limit || (lengthAfter !== null && lengthAfter > limit)) {
+  // Only an edit podid would make can hit the quota: a policy IAM already holds, left as it is,
+  // is never rewritten (so a --trust-policy-limit below its length changes nothing for it), and
+  // a cross-account role's trust is not podid's to edit.
+  if (edits && lengthAfter !== null && lengthAfter > limit) {
     findings.push(finding('TRUST_POLICY_TOO_LARGE', { role: parsed.arn, length, lengthAfter, limit }));
   }
   return { irsa: irsaReport.irsa, irsaStatements: irsaReport.statements, podIdentity, length, lengthAfter, limit };
@@ -172,14 +182,37 @@ function noGrantReason(a: TrustAnalysis, cluster: ClusterSnapshot): string {
   return `the sub condition admits ${subs.length === 0 ? 'other service accounts' : subs.join(', ')}, not ${a.subject}`;
 }
 
-function podIdentityFindings(a: TrustAnalysis, role: string, crossAccount: boolean, findings: Finding[]): TrustReport['podIdentity'] {
+/** Condition keys of an organisation (data-perimeter) guard: absent for AWS service principals. */
+const ORG_GUARD_KEYS = new Set(['aws:principalorgid', 'aws:principalorgpaths', 'aws:principalaccount']);
+
+/**
+ * The fix for a Deny that blocks Pod Identity. An organisation guard (a Deny conditioned on the
+ * principal's organisation or account) blocks it because pods.eks.amazonaws.com, an AWS
+ * service, has no organisation; the standard data-perimeter exemption for services keeps the
+ * guard for everyone else. Undefined: the catalogue's generic fix.
+ */
+export function podIdentityDenyFix(policy: TrustPolicy, statements: readonly number[]): string | undefined {
+  const guards = statements.filter((i) => policy.statements[i]?.conditions.some((c) => ORG_GUARD_KEYS.has(c.key.toLowerCase())) === true);
+  if (guards.length === 0) return undefined;
+  const others = statements.filter((i) => !guards.includes(i));
+  return (
+    `add "BoolIfExists": {"aws:PrincipalIsAWSService": "false"} to the Condition of statement ${guards.join(', ')}: ` +
+    'the standard exemption that keeps the organisation guard for every principal but AWS services such as pods.eks.amazonaws.com' +
+    (others.length === 0 ? '' : `; remove or narrow the Deny of statement ${others.join(', ')}`)
+  );
+}
+
+function podIdentityFindings(a: TrustAnalysis, policy: TrustPolicy, role: string, crossAccount: boolean, findings: Finding[]): TrustReport['podIdentity'] {
   const statements = a.podIdentityStatements;
   const unconditioned = statements.filter((s) => s.unconditioned);
   if (unconditioned.length > 0) findings.push(finding('TRUST_POD_IDENTITY_UNCONDITIONED', { role, statements: unconditioned.map((s) => s.index) }));
   // A cross-account role is the association's target: it trusts the source role, not pods.eks.
   if (!crossAccount) {
     const denied = a.denies.filter((d) => d.blocks === 'pod-identity' && d.certain);
-    if (denied.length > 0) findings.push(finding('TRUST_POD_IDENTITY_DENIED', { role, statements: denied.map((d) => d.index) }));
+    if (denied.length > 0) {
+      const statements = denied.map((d) => d.index);
+      findings.push(finding('TRUST_POD_IDENTITY_DENIED', { role, statements }, podIdentityDenyFix(policy, statements)));
+    }
   }
   if (unconditioned.length > 0) return 'unconditioned';
   if (statements.some((s) => s.admitsCluster)) {

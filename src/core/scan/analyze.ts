@@ -15,6 +15,7 @@ import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-v
 import { analyzeWorkloads, indexCluster, type ClusterIndex } from './analyze-workloads.js';
 import { finding, sortFindings } from './findings.js';
 import { analyzeCluster } from './readiness.js';
+import { scopeFilter, type Scope } from './scope.js';
 
 const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 
@@ -51,6 +52,34 @@ function addonOf(c: ClusterSnapshot, sa: ServiceAccountObject): AddonSnapshot | 
     const owned = addonServiceAccounts(a);
     return owned.namespace === sa.namespace && owned.names.includes(sa.name);
   }) ?? null;
+}
+
+/**
+ * Whether a narrowed scan (-n / --service-account) reports this add-on: one of its service
+ * accounts must be in scope. Those are the ones its podIdentityConfiguration (or the list
+ * above) names, in its namespace, and any scanned service account annotated with its role in
+ * kube-system or that namespace (an add-on podid knows nothing else about).
+ */
+function addonInScope(c: ClusterSnapshot, a: AddonSnapshot, scope: Scope): boolean {
+  if (scope.unscoped) return true;
+  const owned = addonServiceAccounts(a);
+  if (owned.names.some((name) => scope.serviceAccount(owned.namespace, name))) return true;
+  const role = a.serviceAccountRoleArn;
+  if (role === null) return false;
+  const namespaces = new Set(['kube-system', owned.namespace]);
+  return c.kube.serviceAccounts.some(
+    (sa) => namespaces.has(sa.namespace) && sameRole(sa.annotations[ROLE_ARN_ANNOTATION], role, c.region) && scope.serviceAccount(sa.namespace, sa.name),
+  );
+}
+
+/** Two role ARNs as written name the same role (normalised by parseRoleArn, compared without case). */
+function sameRole(a: string | undefined, b: string, region: string): boolean {
+  if (a === undefined) return false;
+  const norm = (raw: string) => {
+    const parsed = parseRoleArn(raw, { region });
+    return (parsed.ok ? parsed.arn.arn : raw.trim()).toLowerCase();
+  };
+  return norm(a) === norm(b);
 }
 
 /** Normalised role ARN -> ARNs of the scanned clusters (in the role's account) whose SAs use it. */
@@ -195,6 +224,7 @@ const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inventory {
   const roleClusters = clustersByRole(snapshot);
+  const scope = scopeFilter(snapshot.scope);
   const clusters: ClusterReport[] = [];
   const serviceAccounts: ServiceAccountReport[] = [];
   const addons: AddonReport[] = [];
@@ -217,7 +247,7 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inv
       serviceAccounts.push({ ...d, verdict: serviceAccountVerdict({ ...d, findings }), findings });
     }
     for (const a of c.addons) {
-      if (a.serviceAccountRoleArn !== null) addons.push(addonReport(c, a, a.serviceAccountRoleArn, carried));
+      if (a.serviceAccountRoleArn !== null && addonInScope(c, a, scope)) addons.push(addonReport(c, a, a.serviceAccountRoleArn, carried));
     }
   }
 

@@ -20,12 +20,14 @@
  * cluster reads the same whatever -n / --service-account says.
  */
 import { ROLE_ARN_ANNOTATION } from '../annotations.js';
-import type { AssociationSummary, ScanPorts } from '../../adapters/ports.js';
+import type { AssociationSummary, EksClusterInfo, EksPort, ScanPorts } from '../../adapters/ports.js';
+import { READ_NOT_FOUND } from '../../adapters/ports.js';
 import { parseClusterArn, parseRoleArn } from '../arn.js';
 import { createLimiter, DEFAULT_CONCURRENCY, type Limiter } from '../concurrency.js';
-import { UsageError } from '../errors.js';
+import { PodidError, UsageError } from '../errors.js';
 import { IamReader } from './collect-iam.js';
 import { AGENT_DAEMONSET, AGENT_NAMESPACE } from './readiness.js';
+import { scanScope, scopeFilter, type Scope } from './scope.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject } from './snapshot.js';
 
 export { decideNodeRole, globMatch, policyEffectOn, POD_IDENTITY_ACTION } from './collect-iam.js';
@@ -70,7 +72,8 @@ export interface CollectOptions {
 export const LIST_ROLES_THRESHOLD = 25;
 
 export async function collectFleet(targets: readonly CollectTarget[], ports: ScanPorts, opts: CollectOptions): Promise<FleetSnapshot> {
-  const scope = buildScope(opts);
+  const scoped = scanScope(opts.namespaces, opts.serviceAccounts);
+  const scope = scopeFilter(scoped);
   const call = createLimiter(opts.concurrency ?? DEFAULT_CONCURRENCY);
   const progress = opts.onProgress ?? (() => undefined);
 
@@ -96,31 +99,11 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   );
   progress('reading IAM roles');
   const { roles, nodeRoles } = await iam.settle();
-  return { caller, trustPolicyLimit: opts.trustPolicyLimit, clusters, roles, nodeRoles };
+  return { caller, trustPolicyLimit: opts.trustPolicyLimit, clusters, roles, nodeRoles, ...(scope.unscoped ? {} : { scope: scoped }) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Scope
-
-interface Scope {
-  namespace(ns: string): boolean;
-  serviceAccount(ns: string, name: string): boolean;
-}
-
-function buildScope(opts: CollectOptions): Scope {
-  const namespaces = new Set(opts.namespaces ?? []);
-  const accounts = new Set<string>();
-  for (const ref of opts.serviceAccounts ?? []) {
-    const m = /^([^/\s]+)\/([^/\s]+)$/.exec(ref.trim());
-    if (!m) throw new UsageError('SERVICE_ACCOUNT_REF_INVALID', `--service-account ${JSON.stringify(ref)} is not NAMESPACE/NAME`, 'e.g. --service-account shop/cart');
-    accounts.add(`${m[1]}/${m[2]}`);
-  }
-  const namespace = (ns: string) => namespaces.size === 0 || namespaces.has(ns);
-  return {
-    namespace,
-    serviceAccount: (ns, name) => namespace(ns) && (accounts.size === 0 || accounts.has(`${ns}/${name}`)),
-  };
-}
 
 /** A pod of the Pod Identity Agent DaemonSet: readiness counts the nodes they run on. */
 function isAgentPod(p: PodObject): boolean {
@@ -160,7 +143,7 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, call: Lim
   const eks = ports.eks(target.region);
   const name = target.clusterName;
   progress(`${name}: describing the cluster`);
-  const info = await call(() => eks.describeCluster(name));
+  const info = await describeCluster(target, eks, call);
   if (!sameEndpoint(info.endpoint, target.server)) {
     throw new UsageError(
       'CONTEXT_ENDPOINT_MISMATCH',
@@ -223,6 +206,26 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, call: Lim
   };
 }
 
+/**
+ * DescribeCluster, with a cluster that does not exist reported as what it is: a wrong
+ * --cluster/--region or a context pointing at a deleted cluster (a usage problem, exit 2),
+ * not an unexpected failure.
+ */
+async function describeCluster(target: CollectTarget, eks: EksPort, call: Limiter): Promise<EksClusterInfo> {
+  try {
+    return await call(() => eks.describeCluster(target.clusterName));
+  } catch (err) {
+    if (err instanceof PodidError && err.code === READ_NOT_FOUND) {
+      throw new UsageError(
+        'CLUSTER_NOT_FOUND',
+        `context ${JSON.stringify(target.context)}: EKS cluster ${JSON.stringify(target.clusterName)} does not exist in ${target.region}`,
+        'check --cluster/--region or the kubeconfig context',
+      );
+    }
+    throw err;
+  }
+}
+
 async function collectAddons(cluster: string, eks: ReturnType<ScanPorts['eks']>, call: Limiter): Promise<AddonSnapshot[]> {
   const names = await call(() => eks.listAddons(cluster));
   return Promise.all(
@@ -238,8 +241,8 @@ async function collectAddons(cluster: string, eks: ReturnType<ScanPorts['eks']>,
 /**
  * The associations (by id) whose roles the analysis reads: one naming an in-scope service
  * account with an IRSA annotation (the analysis compares its role with the annotation), and one
- * owned by an add-on the scan reports (an add-on that uses IRSA). The rest only count towards
- * the quota, which the list gives.
+ * owned by an add-on that uses IRSA (whatever the scope: the analysis decides which add-ons a
+ * narrowed scan reports). The rest only count towards the quota, which the list gives.
  */
 function associationsToDescribe(listed: readonly AssociationSummary[], kube: KubeSnapshot, addons: readonly AddonSnapshot[]): Set<string> {
   const annotated = new Set(kube.serviceAccounts.filter((sa) => sa.annotations[ROLE_ARN_ANNOTATION] !== undefined).map((sa) => `${sa.namespace}/${sa.name}`));

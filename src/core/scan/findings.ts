@@ -71,7 +71,7 @@ const DEFS = {
   AGENT_MISSING: def(
     'warning',
     'Pod Identity agent not installed',
-    'install the eks-pod-identity-agent add-on (podid migrate --install-agent does it)',
+    'install the eks-pod-identity-agent add-on (podid migrate --install-agent plans it)',
     (a: { nodes: number; autoMode: boolean }) =>
       a.autoMode
         ? `Auto Mode's built-in agent covers only Auto Mode nodes; ${plural(a.nodes, 'other Linux node')} have no eks-pod-identity-agent`
@@ -204,6 +204,13 @@ const DEFS = {
     'remove or narrow the Deny statement; no Allow podid adds can override it',
     (a: { role: string; statements: readonly number[] }) => `a Deny in the trust policy of ${a.role} (statement ${a.statements.join(', ')}) blocks EKS Pod Identity from this cluster`,
   ),
+  TRUST_NOT_PRINCIPAL_ALLOW: def(
+    'warning',
+    'Trust policy allows with NotPrincipal',
+    'rewrite the statement with Principal naming who may assume the role, or remove it: IAM does not support Allow with NotPrincipal in a role trust policy, so it grants nothing podid can rely on',
+    (a: { role: string; statements: readonly number[] }) =>
+      `the trust policy of ${a.role} has an Allow with NotPrincipal (statement ${a.statements.join(', ')}), which IAM does not support in trust policies; podid counts it as granting nothing and adds its own Pod Identity statement where one is needed`,
+  ),
   TRUST_POLICY_TOO_LARGE: def(
     'error',
     'Trust policy would exceed the length quota',
@@ -265,7 +272,7 @@ const DEFS = {
   PODS_NEED_RESTART: def(
     'warning',
     'Pods still on IRSA',
-    'restart the workloads (podid migrate resumes with the rollout, or kubectl rollout restart) so new pods get Pod Identity credentials',
+    'restart the workloads (kubectl rollout restart; podid migrate plans the restarts) so new pods get Pod Identity credentials',
     (a: { irsa: number; none: number }) =>
       `the association exists but ${plural(a.irsa + a.none, 'running pod')} still ${a.irsa + a.none === 1 ? 'has' : 'have'} ${a.none === 0 ? 'IRSA credentials' : `IRSA or no injected credentials (${a.irsa} IRSA, ${a.none} none)`}`,
   ),
@@ -300,7 +307,7 @@ const DEFS = {
   ADDON_SERVICE_ACCOUNT: def(
     'info',
     'Belongs to an EKS add-on',
-    'nothing to do: podid migrates it with UpdateAddon (podIdentityAssociations), not a direct association',
+    'nothing to do: podid plans it as an UpdateAddon (podIdentityAssociations), not a direct association',
     (a: { addon: string }) => `this service account belongs to the ${a.addon} add-on`,
   ),
   ADDON_VERSION_UNSUPPORTED: def(

@@ -5,6 +5,7 @@
  * Only the fields the analysis needs are kept, so a large fleet stays small in memory.
  */
 import type { JsonObject } from '../json.js';
+import type { ScanScope } from './scope.js';
 
 export interface FleetSnapshot {
   caller: { account: string; arn: string };
@@ -15,6 +16,12 @@ export interface FleetSnapshot {
   roles: Record<string, RoleSnapshot>;
   /** Node roles' permission check, by role ARN. */
   nodeRoles: Record<string, NodeRoleSnapshot>;
+  /**
+   * The -n / --service-account scope the snapshot was read with; absent: unscoped. The
+   * Kubernetes lists are already filtered by it, but cluster facts (add-ons among them) are
+   * kept whole, so the analysis needs it to report only the add-ons in scope.
+   */
+  scope?: ScanScope;
 }
 
 export interface ClusterSnapshot {
