@@ -14,7 +14,7 @@ import type { AllowlistEntry } from './config.js';
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport, Verdict } from './scan/inventory.js';
 import { addonVerdict, serviceAccountVerdict } from './scan/analyze-verdict.js';
 import { finding, sortFindings } from './scan/findings.js';
-import { summariseInventory } from './scan/manifests.js';
+import { summariseInventory } from './scan/summary.js';
 
 export type FailOn = 'irsa' | 'blocked' | 'warnings' | 'never';
 export const FAIL_ON: readonly FailOn[] = ['irsa', 'blocked', 'warnings', 'never'];

@@ -10,7 +10,6 @@ import {
   INVENTORY_SCHEMA_VERSION, type AddonReport, type ClusterReport, type Finding, type Inventory, type InventorySummary, type RoleRef,
   type ServiceAccountReport, type TrustReport, type WorkloadReport,
 } from '../core/scan/inventory.js';
-import type { Suppression } from './common.js';
 
 const count = z.int().min(0);
 const verdict = z.enum(['ready', 'ready-with-warnings', 'blocked', 'partial', 'migrated']).meta({ id: 'Verdict' });

@@ -5,7 +5,8 @@ import { addonVerdict, serviceAccountVerdict } from '../../src/core/scan/analyze
 import { finding } from '../../src/core/scan/findings.js';
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from '../../src/core/scan/inventory.js';
 import { INVENTORY_SCHEMA_VERSION } from '../../src/core/scan/inventory.js';
-import { analyzeManifests, summariseInventory } from '../../src/core/scan/manifests.js';
+import { analyzeManifests } from '../../src/core/scan/manifests.js';
+import { summariseInventory } from '../../src/core/scan/summary.js';
 import { parseManifests } from '../../src/adapters/manifests.js';
 import { InventorySchema } from '../../src/render/inventory-schema.js';
 

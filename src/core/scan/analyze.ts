@@ -5,10 +5,11 @@
  * ARN, service accounts by cluster/namespace/name, add-ons by cluster/name), so the same
  * snapshot always gives byte-identical JSON.
  */
+import { summariseInventory } from './summary.js';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import { parseRoleArn } from '../arn.js';
-import type { AddonReport, ClusterReport, Finding, Inventory, InventorySummary, ServiceAccountReport, Severity } from './inventory.js';
-import { INVENTORY_SCHEMA_VERSION, VERDICTS } from './inventory.js';
+import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from './inventory.js';
+import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from './snapshot.js';
 import { analyzeRole } from './analyze-role.js';
 import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
@@ -207,18 +208,6 @@ function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn
   };
 }
 
-function summarise(clusters: readonly ClusterReport[], sas: readonly ServiceAccountReport[], addons: readonly AddonReport[]): InventorySummary {
-  const byVerdict = Object.fromEntries(VERDICTS.map((v) => [v, sas.filter((s) => s.verdict === v).length])) as InventorySummary['byVerdict'];
-  const all = [...clusters, ...sas, ...addons].flatMap((x) => x.findings);
-  const count = (s: Severity) => all.filter((f) => f.severity === s).length;
-  return {
-    clusters: clusters.length,
-    serviceAccounts: sas.length,
-    addons: addons.length,
-    byVerdict,
-    findings: { error: count('error'), warning: count('warning'), info: count('info') },
-  };
-}
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -264,6 +253,6 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inv
     clusters,
     serviceAccounts,
     addons,
-    summary: summarise(clusters, serviceAccounts, addons),
+    summary: summariseInventory({ clusters, serviceAccounts, addons }),
   };
 }

@@ -11,11 +11,12 @@
  * annotation that is not a string), is an input finding and skipped: never a guessed report.
  * Pure and deterministic: the clock is passed in and every list is sorted.
  */
+import { summariseInventory } from './summary.js';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import { parseRoleArn } from '../arn.js';
 import type { ArnIssue } from '../arn.js';
-import type { Finding, Inventory, InventorySummary, RoleRef, ServiceAccountReport, Severity, WorkloadReport } from './inventory.js';
-import { INVENTORY_SCHEMA_VERSION, VERDICTS } from './inventory.js';
+import type { Finding, Inventory, RoleRef, ServiceAccountReport, WorkloadReport } from './inventory.js';
+import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import { serviceAccountVerdict } from './analyze-verdict.js';
 import { finding, isFindingCode, sortFindings } from './findings.js';
 
@@ -376,18 +377,6 @@ function problemFinding(p: ManifestProblem): Finding {
   return located(f, p.file, p.line);
 }
 
-export function summariseInventory(inv: Pick<Inventory, 'clusters' | 'serviceAccounts' | 'addons' | 'inputFindings'>): InventorySummary {
-  const byVerdict = Object.fromEntries(VERDICTS.map((v) => [v, inv.serviceAccounts.filter((s) => s.verdict === v).length])) as InventorySummary['byVerdict'];
-  const all = [...inv.clusters, ...inv.serviceAccounts, ...inv.addons].flatMap((x) => x.findings).concat(inv.inputFindings ?? []);
-  const count = (s: Severity) => all.filter((f) => f.severity === s).length;
-  return {
-    clusters: inv.clusters.length,
-    serviceAccounts: inv.serviceAccounts.length,
-    addons: inv.addons.length,
-    byVerdict,
-    findings: { error: count('error'), warning: count('warning'), info: count('info') },
-  };
-}
 
 export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeManifestsOptions): Inventory {
   const cluster = opts.cluster ?? '';

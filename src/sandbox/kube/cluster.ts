@@ -7,7 +7,7 @@ import type { ClusterState, SandboxState } from '../state.js';
 import type { JsonObject } from '../world-types.js';
 import { reconcile as runControllers } from './controllers.js';
 import { clusterNodes, fargateNode, isFargateNode, isWindowsNode, nodeIp, nodeSelectorAllows } from './nodes.js';
-import { controllerUid, globMatch, podStatus } from './pods.js';
+import { globMatch, podStatus } from './pods.js';
 import { apiVersionOf, resource, type ResourceType } from './resources.js';
 import { fromLabelSelector, labelsOf, matches } from './selectors.js';
 import { KubeError, badRequest, conflict, invalid, notFound, qualified } from './status.js';
