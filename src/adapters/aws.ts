@@ -14,7 +14,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { parseRoleArn } from '../core/arn.js';
-import { PodidError } from '../core/errors.js';
+import { PodidError, UsageError } from '../core/errors.js';
 import type { RoleSnapshot } from '../core/scan/snapshot.js';
 import { ENDPOINT_PROPERTY, isAccessDenied, isNotFound, mapAwsError } from './aws-errors.js';
 import { createEksPort } from './aws-eks.js';
@@ -132,7 +132,11 @@ export async function createAwsPorts(opts: AwsOptions = {}): Promise<AwsPorts> {
         const out = await stsClient.send(new stsSdk.GetCallerIdentityCommand({}));
         return { account: out.Account ?? '', arn: out.Arn ?? '' };
       } catch (err) {
-        throw mapAwsError(err, 'sts:GetCallerIdentity', `https://sts.${region}.amazonaws.com`);
+        const mapped = mapAwsError(err, 'sts:GetCallerIdentity', `https://sts.${region}.amazonaws.com`);
+        if (mapped.code === 'AWS_NO_CREDENTIALS' && opts.profile !== undefined) {
+          throw new UsageError('AWS_PROFILE_UNUSABLE', `--profile ${opts.profile}: no credentials from this profile (${mapped.message})`, 'check the profile name in ~/.aws/config and ~/.aws/credentials (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE), or run aws sso login --profile ' + opts.profile);
+        }
+        throw mapped;
       }
     },
   };

@@ -76,6 +76,9 @@ export async function runLiveScan(flags: TargetFlags, io: Io, extras: LiveScanEx
   });
   io.progress(`Scanning ${targets.length === 1 ? targets[0]!.context : `${targets.length} clusters`}`);
 
+  // As with the AWS CLI, --profile wins over static keys in the environment (the SDK would
+  // otherwise use the keys and warn about two credential sources on every run).
+  if (flags.profile) profileOverridesEnvKeys(process.env);
   const { createScanPorts } = await import('../adapters/scan-ports.js');
   const { collectFleet } = await import('../core/scan/collect.js');
   const { analyzeFleet } = await import('../core/scan/analyze.js');
@@ -93,4 +96,9 @@ export async function runLiveScan(flags: TargetFlags, io: Io, extras: LiveScanEx
   });
   const inventory = analyzeFleet(snapshot, { now: new Date(), toolVersion: VERSION });
   return { snapshot, inventory };
+}
+
+/** Drops static credentials from the environment so the named profile is what the SDK uses. */
+export function profileOverridesEnvKeys(env: NodeJS.ProcessEnv): void {
+  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete env[key];
 }

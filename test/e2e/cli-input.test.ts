@@ -62,3 +62,18 @@ describe('input handling', () => {
     expect(badNs.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('--profile', () => {
+  it('uses the named profile over environment keys, and names a profile that gives no credentials', async () => {
+    const config = join(dir, 'aws-config');
+    writeFileSync(config, '[profile sbx]\naws_access_key_id = AKIDSANDBOXEXAMPLE\naws_secret_access_key = sandbox\nregion = us-east-1\n');
+    const env = { ...sb.clientEnv, AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') };
+    const ok = await runPodid(['scan', '--profile', 'sbx', '-o', 'json'], { env });
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toBe(''); // no "multiple credential sources" warning
+    const bad = await runPodid(['scan', '--profile', 'nope'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('--profile nope');
+  });
+});

@@ -36,3 +36,12 @@ describe('flag values', () => {
     expect(() => checkNamespaceFlags(['Bad NS'])).toThrow(/--namespace Bad NS/);
   });
 });
+
+describe('--profile', () => {
+  it('wins over static keys in the environment, as in the AWS CLI', async () => {
+    const { profileOverridesEnvKeys } = await import('../../src/cli/live-scan.js');
+    const env: NodeJS.ProcessEnv = { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_SESSION_TOKEN: 'c', AWS_REGION: 'us-east-1' };
+    profileOverridesEnvKeys(env);
+    expect(env).toEqual({ AWS_REGION: 'us-east-1' });
+  });
+});
