@@ -41,6 +41,8 @@ interface KubeFailure {
   retryAfterMs: number | undefined;
   message: string;
   network: boolean;
+  /** No answer before the request timeout (the client aborted). */
+  timedOut: boolean;
 }
 
 /** What a client-node failure says: HTTP status (ApiException.code), Retry-After, or a network error. */
@@ -61,8 +63,12 @@ export function describeKubeFailure(err: unknown): KubeFailure {
   const network =
     status === undefined &&
     (e.name === 'FetchError' || e.name === 'AbortError' || e.type === 'aborted' || e.type === 'request-timeout' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)));
-  return { status, retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : undefined, message, network };
+  const timedOut = status === undefined && (e.name === 'AbortError' || e.type === 'aborted' || e.type === 'request-timeout');
+  return { status, retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : undefined, message: timedOut ? 'no answer before the request timeout' : message, network, timedOut };
 }
+
+/** A server that does not answer at all is tried twice, not maxAttempts times: each try costs a full timeout. */
+const TIMEOUT_ATTEMPTS = 2;
 
 export function isRetryable(f: KubeFailure): boolean {
   return f.network || f.status === 429 || (f.status !== undefined && f.status >= 500);
@@ -81,7 +87,7 @@ export async function withKubeRetry<T>(run: () => Promise<T>, maxAttempts: numbe
       return await run();
     } catch (err) {
       const f = describeKubeFailure(err);
-      if (attempt >= maxAttempts || !isRetryable(f)) throw err;
+      if (attempt >= (f.timedOut ? Math.min(maxAttempts, TIMEOUT_ATTEMPTS) : maxAttempts) || !isRetryable(f)) throw err;
       await sleep(backoffMs(attempt, f.retryAfterMs));
     }
   }

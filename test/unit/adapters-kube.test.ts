@@ -100,6 +100,14 @@ describe('Kubernetes retries', () => {
     expect(describeKubeFailure(Object.assign(new Error('aborted'), { name: 'AbortError', type: 'aborted' })).network).toBe(true);
   });
 
+  it('tries a server that never answers only twice, and says so plainly', async () => {
+    let n = 0;
+    const timeout = () => Object.assign(new Error('The user aborted a request.'), { name: 'AbortError', type: 'aborted' });
+    await expect(withKubeRetry(async () => { n += 1; throw timeout(); }, 5, async () => undefined)).rejects.toThrow('aborted');
+    expect(n).toBe(2);
+    expect(describeKubeFailure(timeout())).toMatchObject({ timedOut: true, message: 'no answer before the request timeout' });
+  });
+
   it('backoff doubles and is capped; Retry-After is capped too', () => {
     expect([1, 2, 3, 4, 5, 6, 7].map((a) => backoffMs(a, undefined))).toEqual([250, 500, 1000, 2000, 4000, 8000, 8000]);
     expect(backoffMs(1, 120_000)).toBe(8000);
