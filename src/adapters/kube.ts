@@ -93,11 +93,6 @@ export async function withKubeRetry<T>(run: () => Promise<T>, maxAttempts: numbe
   }
 }
 
-function observableOf<T>(value: T): { toPromise(): Promise<T>; pipe<S>(cb: (v: T) => S | Promise<S>): unknown } {
-  const promise = Promise.resolve(value);
-  return { toPromise: () => promise, pipe: (cb) => promise.then(cb).then(observableOf) };
-}
-
 interface ListPage<T> {
   items: T[];
   /** The continue token of the next page; absent or empty on the last. */
@@ -131,7 +126,6 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
   const server = kc.getCurrentCluster()?.server ?? '(no server)';
-  const versionApi = kc.makeApiClient(k8s.VersionApi);
   // What makeApiClient builds (it threw above when the context has no cluster): the cluster's
   // server, the KubeConfig as the auth method (token, exec plugin, client certificates, CA).
   const config = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(server, {}), authMethods: { default: kc } });
@@ -140,22 +134,6 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const attempts = opts.maxAttempts ?? DEFAULT_ATTEMPTS;
   const sleep = opts.sleep ?? realSleep;
-
-  // Per-call options: a middleware that gives each request its own deadline. The object API
-  // runs middleware through client-node's internal Observable stub, which only needs toPromise().
-  const requestOptions = () =>
-    ({
-      middleware: [
-        {
-          pre: (ctx: { setSignal(signal: AbortSignal): void }) => {
-            ctx.setSignal(AbortSignal.timeout(timeoutMs));
-            return observableOf(ctx);
-          },
-          post: <R>(rsp: R) => observableOf(rsp),
-        },
-      ],
-      middlewareMergeStrategy: 'append',
-    }) as never;
 
   function fail(err: unknown, what: string): PodidError {
     const f = describeKubeFailure(err);
@@ -219,14 +197,6 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
 
   return {
     context,
-    async version() {
-      try {
-        const v = await withKubeRetry(() => versionApi.getCode(requestOptions()), attempts, sleep);
-        return { major: v.major, minor: v.minor, gitVersion: v.gitVersion };
-      } catch (err) {
-        throw fail(err, 'get /version');
-      }
-    },
     listServiceAccounts: () => listAll('list serviceaccounts', '/api/v1/serviceaccounts', toServiceAccount),
     listPods: () => listAll('list pods', '/api/v1/pods', toPod),
     listNodes: () => listAll('list nodes', '/api/v1/nodes', toNode),

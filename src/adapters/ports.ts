@@ -116,7 +116,6 @@ export interface StsPort {
 export interface KubePort {
   /** The context this port talks through (for messages). */
   readonly context: string;
-  version(): Promise<{ major: string; minor: string; gitVersion: string }>;
   listServiceAccounts(): Promise<ServiceAccountObject[]>;
   listPods(): Promise<PodObject[]>;
   listDeployments(): Promise<WorkloadObject[]>;

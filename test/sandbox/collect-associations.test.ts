@@ -15,6 +15,7 @@ import { collectFleet } from '../../src/core/scan/collect.js';
 import type { FleetSnapshot } from '../../src/core/scan/snapshot.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { addonArn } from '../../src/sandbox/state.js';
+import { sandboxCalls, type CallRecord as Call } from '../helpers/cli.js';
 import { SANDBOX_CREDENTIALS, awsConfig, sandboxFrom } from '../helpers/sandbox.js';
 
 const WORLD = readFileSync(new URL('../../examples/world.yaml', import.meta.url), 'utf8');
@@ -22,13 +23,6 @@ const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
 const role = (name: string) => `arn:aws:iam::111122223333:role/${name}`;
 /** Associations for service accounts no scan reports on (no such ServiceAccount exists). */
 const UNRELATED = 60;
-
-interface Call {
-  service: string;
-  operation: string;
-  mutating: boolean;
-  status: number;
-}
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -69,7 +63,7 @@ async function scan(sb: Sandbox, opts: { namespaces?: string[]; serviceAccounts?
     kubeconfig,
   });
   const snap = await collectFleet(resolveTargets(kubeconfig, { allContexts: true }), ports, { trustPolicyLimit: 2048, ...opts });
-  const log = (await (await fetch(`${sb.endpoint}/_sandbox/calls`)).json()) as Call[];
+  const log = await sandboxCalls(sb);
   return { snap, log };
 }
 

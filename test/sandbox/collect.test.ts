@@ -11,19 +11,13 @@ import { UsageError } from '../../src/core/errors.js';
 import { collectFleet } from '../../src/core/scan/collect.js';
 import type { FleetSnapshot } from '../../src/core/scan/snapshot.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
+import { sandboxCalls } from '../helpers/cli.js';
 import { SANDBOX_CREDENTIALS, sandboxFrom } from '../helpers/sandbox.js';
 
 const WORLD = readFileSync(new URL('../../examples/world.yaml', import.meta.url), 'utf8');
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
 const STAGING = 'arn:aws:eks:us-east-1:111122223333:cluster/staging';
 const KINDS = ['serviceaccounts', 'pods', 'nodes', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs'];
-
-interface Call {
-  service: string;
-  operation: string;
-  mutating: boolean;
-  status: number;
-}
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -40,11 +34,6 @@ async function scan(sb: Sandbox, kubeconfigText = sb.kubeconfig(), opts: { names
     kube: { pageSize: 5, requestTimeoutMs: 5_000 },
   });
   return collectFleet(targets, ports, { trustPolicyLimit: 2048, ...opts });
-}
-
-async function calls(sb: Sandbox): Promise<Call[]> {
-  const res = await fetch(`${sb.endpoint}/_sandbox/calls`);
-  return (await res.json()) as Call[];
 }
 
 describe('collectFleet against the sandbox (examples/world.yaml)', () => {
@@ -100,7 +89,7 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     expect(snap.roles['arn:aws:iam::111122223333:role/cart']?.trustPolicy).toMatchObject({ Version: '2012-10-17' });
     expect(snap.nodeRoles['arn:aws:iam::111122223333:role/prod-eks-node']).toMatchObject({ allowsAssumeRoleForPodIdentity: true });
 
-    const log = await calls(sandbox);
+    const log = await sandboxCalls(sandbox);
     expect(log.filter((c) => c.mutating)).toEqual([]);
     for (const cluster of ['prod', 'staging']) {
       for (const kind of KINDS) {
@@ -126,7 +115,7 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
       kubeconfig,
     });
     await collectFleet(resolveTargets(kubeconfig, { allContexts: true }), ports, { trustPolicyLimit: 2048 });
-    const log = await calls(sandbox);
+    const log = await sandboxCalls(sandbox);
     for (const cluster of ['prod', 'staging']) {
       for (const kind of KINDS) {
         expect(log.filter((c) => c.service === `k8s:${cluster}` && c.operation === `list:${kind}`), `${cluster} ${kind}`).toHaveLength(1);
@@ -153,7 +142,7 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     await fetch(`${sandbox.endpoint}/_sandbox/calls`, { method: 'DELETE' });
     const byListRoles = await scan(sandbox, sandbox.kubeconfig(), { listRolesThreshold: 0 });
     expect(byListRoles.roles).toEqual(byGetRole.roles);
-    const log = await calls(sandbox);
+    const log = await sandboxCalls(sandbox);
     expect(log.filter((c) => c.service === 'iam' && c.operation === 'ListRoles')).toHaveLength(1);
     // GetRole only for the referenced roles IAM does not have (the listing cannot vouch for them).
     const missing = Object.values(byGetRole.roles).filter((r) => r.state === 'missing').length;
@@ -168,7 +157,7 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     const prod = small.clusters.find((c) => c.name === 'prod')!;
     expect(prod.kube.pods).toHaveLength(prodState.objects.filter((o) => o.kind === 'Pod').length);
     expect(prod.kube.serviceAccounts).toHaveLength(prodState.objects.filter((o) => o.kind === 'ServiceAccount').length);
-    const log = await calls(sandbox);
+    const log = await sandboxCalls(sandbox);
     expect(log.filter((c) => c.service === 'k8s:prod' && c.operation === 'list:pods').length).toBeGreaterThan(1);
   });
 
@@ -201,7 +190,7 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).code).toBe('CONTEXT_ENDPOINT_MISMATCH');
     expect((err as UsageError).message).toContain(STAGING);
-    const log = await calls(sandbox);
+    const log = await sandboxCalls(sandbox);
     expect(log.filter((c) => c.service === 'k8s:prod' && c.operation.startsWith('list:')).length).toBeLessThanOrEqual(KINDS.length);
   });
 
@@ -211,7 +200,7 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     sandbox = await sandboxFrom(world);
     const snap = await scan(sandbox);
     expect(snap.roles['arn:aws:iam::111122223333:role/external-dns']?.state).toBe('found');
-    const throttled = (await calls(sandbox)).filter((c) => c.operation === 'GetRole' && c.status !== 200);
+    const throttled = (await sandboxCalls(sandbox)).filter((c) => c.operation === 'GetRole' && c.status !== 200);
     expect(throttled).toHaveLength(2);
     expect(Object.values(snap.roles).filter((r) => r.state === 'found').length).toBeGreaterThan(10);
   });
@@ -222,7 +211,7 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     sandbox = await sandboxFrom(world);
     const snap = await scan(sandbox);
     expect(snap.clusters.every((c) => c.kube.pods.length > 0)).toBe(true);
-    expect((await calls(sandbox)).filter((c) => c.operation === 'list:pods' && c.status === 429)).toHaveLength(1);
+    expect((await sandboxCalls(sandbox)).filter((c) => c.operation === 'list:pods' && c.status === 429)).toHaveLength(1);
   });
 
   it('a hung IAM request times out and is retried; the scan still succeeds', async () => {
@@ -236,7 +225,7 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     });
     const snap = await collectFleet(resolveTargets(kubeconfig, { allContexts: true }), ports, { trustPolicyLimit: 2048 });
     expect(Object.values(snap.roles).filter((r) => r.state === 'found').length).toBeGreaterThan(10);
-    expect((await calls(sandbox)).filter((c) => c.operation === 'GetRole' && c.status === 0)).toHaveLength(1);
+    expect((await sandboxCalls(sandbox)).filter((c) => c.operation === 'GetRole' && c.status === 0)).toHaveLength(1);
   });
 
   it('a hung Kubernetes list times out and is retried', async () => {
@@ -251,7 +240,7 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     });
     const snap = await collectFleet(resolveTargets(kubeconfig, { allContexts: true }), ports, { trustPolicyLimit: 2048 });
     expect(snap.clusters.every((c) => c.kube.serviceAccounts.length > 0)).toBe(true);
-    expect((await calls(sandbox)).filter((c) => c.operation === 'list:serviceaccounts' && c.status === 0)).toHaveLength(1);
+    expect((await sandboxCalls(sandbox)).filter((c) => c.operation === 'list:serviceaccounts' && c.status === 0)).toHaveLength(1);
   });
 
   it('honours AWS_ENDPOINT_URL when no endpoint is passed', async () => {

@@ -123,7 +123,6 @@ function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; 
     const c = clusters[context]!;
     return {
       context,
-      version: () => track('k8s:version', { major: '1', minor: '30', gitVersion: 'v1.30.0' }),
       listServiceAccounts: () => track(`k8s:${context}:sa`, c.sas),
       listPods: () =>
         track(`k8s:${context}:pods`, [
