@@ -1,5 +1,5 @@
 /**
- * The sandbox world file, after validation and defaults (contract: ../shared/sandbox-world.md,
+ * The sandbox world file, after validation and defaults (the world-file contract,
  * documented for users in docs/sandbox.md). Every optional field of the file is filled in here,
  * so the emulator never re-derives a default.
  */

@@ -1,5 +1,5 @@
 /**
- * The scan over real-world trust policies (../shared/fixtures/trust-policies): each one is put
+ * The scan over real-world trust policies (test/fixtures/trust-policies, each with its source): each one is put
  * on the role of a service account of a cluster whose issuer, region and account match the
  * policy, and the scan must read the grant the way IAM would.
  */
@@ -11,7 +11,7 @@ import type { TrustReport } from '../../src/core/scan/inventory.js';
 import type { JsonObject } from '../../src/core/json.js';
 import { baseCluster, baseFleet, deployment, foundRole } from './analyze-snapshot.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/trust-policies/', import.meta.url);
+const FIXTURES = new URL('../fixtures/trust-policies/', import.meta.url);
 
 interface Case {
   file: string;

@@ -666,7 +666,7 @@ describe('planMigration: idempotency', () => {
 });
 
 describe('planMigration over every shared trust-policy fixture', () => {
-  const FIXTURES = new URL('../../../shared/fixtures/trust-policies/', import.meta.url);
+  const FIXTURES = new URL('../fixtures/trust-policies/', import.meta.url);
   const fixtures = readdirSync(FIXTURES)
     .filter((f) => f.endsWith('.json'))
     .sort()

@@ -4,7 +4,7 @@ import { POD_IDENTITY_SID, PolicyEditError, addPodIdentityTrust, parsePolicy, po
 import type { JsonObject, TrustPolicy } from '../../src/core/policy/index.js';
 import { analyzeTrust } from '../../src/core/trust.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/trust-policies/', import.meta.url);
+const FIXTURES = new URL('../fixtures/trust-policies/', import.meta.url);
 const fixtures = readdirSync(FIXTURES)
   .filter((f) => f.endsWith('.json'))
   .sort()

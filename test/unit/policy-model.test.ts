@@ -13,8 +13,8 @@ import {
 } from '../../src/core/policy/index.js';
 import type { JsonObject } from '../../src/core/policy/index.js';
 
-// CI clones main beside a copy of shared/, so the fixtures are always at ../shared.
-const FIXTURES = new URL('../../../shared/fixtures/trust-policies/', import.meta.url);
+// Real published trust policies, copied into test/fixtures/trust-policies/ (each file names its source).
+const FIXTURES = new URL('../fixtures/trust-policies/', import.meta.url);
 const fixtures = readdirSync(FIXTURES)
   .filter((f) => f.endsWith('.json'))
   .sort()

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PolicyEditError, addPodIdentityTrust, parsePolicy, removeOidcTrust, serializePolicy } from '../../src/core/policy/index.js';
 import type { JsonObject, TrustPolicy } from '../../src/core/policy/index.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/trust-policies/', import.meta.url);
+const FIXTURES = new URL('../fixtures/trust-policies/', import.meta.url);
 function fixture(prefix: string): TrustPolicy {
   const file = readdirSync(FIXTURES).find((f) => f.startsWith(prefix));
   if (file === undefined) throw new Error(`no fixture ${prefix}`);

@@ -5,7 +5,7 @@ import type { JsonObject, TrustPolicy } from '../../src/core/policy/index.js';
 import { analyzeTrust } from '../../src/core/trust.js';
 import type { TrustSubject } from '../../src/core/trust.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/trust-policies/', import.meta.url);
+const FIXTURES = new URL('../fixtures/trust-policies/', import.meta.url);
 function fixture(prefix: string): TrustPolicy {
   const file = readdirSync(FIXTURES).find((f) => f.startsWith(prefix));
   if (file === undefined) throw new Error(`no fixture ${prefix}`);

@@ -2,7 +2,7 @@
  * The two EKS mutating webhooks, run once when a pod is created (never on later updates):
  * the Pod Identity webhook (association for the pod's namespace/SA, agent installed) and the
  * IRSA webhook (SA annotated `eks.amazonaws.com/role-arn`). Pod Identity wins when both apply;
- * Fargate and Windows pods never get Pod Identity. Values: ../../../../shared/pod-identity-facts.md.
+ * Fargate and Windows pods never get Pod Identity. Values: docs/sandbox.md.
  */
 import type { ClusterState, SandboxState } from '../state.js';
 import type { JsonObject } from '../world-types.js';
