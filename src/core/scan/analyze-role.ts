@@ -8,7 +8,7 @@
 import { parseRoleArn } from '../arn.js';
 import type { ArnIssue, RoleArn } from '../arn.js';
 import { addPodIdentityTrust, parsePolicy, policyLength } from '../policy/index.js';
-import type { TrustPolicy } from '../policy/index.js';
+import type { PodIdentitySubject, TrustPolicy } from '../policy/index.js';
 import { analyzeTrust } from '../trust.js';
 import type { TrustAnalysis } from '../trust.js';
 import type { Finding, RoleRef, TrustReport } from './inventory.js';
@@ -34,10 +34,10 @@ export interface RoleContext {
   roles: FleetSnapshot['roles'];
   limit: number;
   /**
-   * Every scanned cluster (of the role's account) whose service accounts use this role: podid
-   * adds them all to the one Pod Identity statement, so the length after is measured for all.
+   * Every scanned service account (in a cluster of the role's account) annotated with this role:
+   * a plan admits them all, so the length after is measured for all of them.
    */
-  clustersUsingRole: readonly string[];
+  subjectsUsingRole: readonly PodIdentitySubject[];
 }
 
 /** Looks a role up by its normalised ARN, falling back to the ARN as written. */
@@ -132,8 +132,11 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
   let edits = false;
   if (!crossAccount) {
     try {
-      const clusterArns = ctx.clustersUsingRole.includes(cluster.arn) ? ctx.clustersUsingRole : [...ctx.clustersUsingRole, cluster.arn];
-      const edit = addPodIdentityTrust(policy, { partition: cluster.partition, clusterAccount: cluster.account, clusterArns });
+      const own = { cluster: cluster.arn, namespace, serviceAccount };
+      const subjects = ctx.subjectsUsingRole.some((x) => x.cluster === own.cluster && x.namespace === own.namespace && x.serviceAccount === own.serviceAccount)
+        ? ctx.subjectsUsingRole
+        : [...ctx.subjectsUsingRole, own];
+      const edit = addPodIdentityTrust(policy, { partition: cluster.partition, clusterAccount: cluster.account, subjects });
       lengthAfter = policyLength(edit.policy);
       edits = edit.change !== 'none';
     } catch {
@@ -206,6 +209,8 @@ function podIdentityFindings(a: TrustAnalysis, policy: TrustPolicy, role: string
   const statements = a.podIdentityStatements;
   const unconditioned = statements.filter((s) => s.unconditioned);
   if (unconditioned.length > 0) findings.push(finding('TRUST_POD_IDENTITY_UNCONDITIONED', { role, statements: unconditioned.map((s) => s.index) }));
+  const sourceArn = statements.filter((s) => s.unknownConditionKeys.some((k) => k.toLowerCase() === 'aws:sourcearn'));
+  if (sourceArn.length > 0 && !crossAccount) findings.push(finding('TRUST_POD_IDENTITY_SOURCE_ARN', { role, statements: sourceArn.map((s) => s.index) }));
   // A cross-account role is the association's target: it trusts the source role, not pods.eks.
   if (!crossAccount) {
     const denied = a.denies.filter((d) => d.blocks === 'pod-identity' && d.certain);

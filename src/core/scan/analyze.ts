@@ -12,6 +12,7 @@ import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountRepo
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from './snapshot.js';
 import { analyzeRole } from './analyze-role.js';
+import type { PodIdentitySubject } from '../policy/index.js';
 import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
 import { analyzeWorkloads, indexCluster, type ClusterIndex } from './analyze-workloads.js';
 import { finding, sortFindings } from './findings.js';
@@ -83,17 +84,16 @@ function sameRole(a: string | undefined, b: string, region: string): boolean {
   return norm(a) === norm(b);
 }
 
-/** Normalised role ARN -> ARNs of the scanned clusters (in the role's account) whose SAs use it. */
-function clustersByRole(snapshot: FleetSnapshot): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const c of snapshot.clusters) {
+/** Normalised role ARN -> the scanned service accounts (in clusters of the role's account) annotated with it. */
+function subjectsByRole(snapshot: FleetSnapshot): Map<string, PodIdentitySubject[]> {
+  const out = new Map<string, PodIdentitySubject[]>();
+  for (const c of [...snapshot.clusters].sort((a, b) => compare(a.arn, b.arn))) {
     for (const sa of c.kube.serviceAccounts) {
       const raw = sa.annotations[ROLE_ARN_ANNOTATION];
       if (raw === undefined) continue;
       const parsed = parseRoleArn(raw, { region: c.region });
       if (!parsed.ok || parsed.arn.account !== c.account) continue;
-      const list = out.get(parsed.arn.arn) ?? [];
-      if (!list.includes(c.arn)) out.set(parsed.arn.arn, [...list, c.arn].sort());
+      out.set(parsed.arn.arn, [...(out.get(parsed.arn.arn) ?? []), { cluster: c.arn, namespace: sa.namespace, serviceAccount: sa.name }]);
     }
   }
   return out;
@@ -119,7 +119,7 @@ function clusterLookups(c: ClusterSnapshot): ClusterLookups {
   return { workloads: indexCluster(c), associations };
 }
 
-function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleClusters: Map<string, string[]>, lookups: ClusterLookups): Draft {
+function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleSubjects: Map<string, PodIdentitySubject[]>, lookups: ClusterLookups): Draft {
   const ann = sa.annotations;
   const audience = ann[AUDIENCE_ANNOTATION] ?? null;
   const stsRegional = ann[STS_REGIONAL_ENDPOINTS_ANNOTATION] ?? null;
@@ -134,7 +134,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     audience,
     roles: snapshot.roles,
     limit: snapshot.trustPolicyLimit,
-    clustersUsingRole: normalised.ok ? (roleClusters.get(normalised.arn.arn) ?? [c.arn]) : [c.arn],
+    subjectsUsingRole: normalised.ok ? (roleSubjects.get(normalised.arn.arn) ?? []) : [],
   });
   const findings: Finding[] = [...role.findings];
 
@@ -212,7 +212,7 @@ function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inventory {
-  const roleClusters = clustersByRole(snapshot);
+  const roleSubjects = subjectsByRole(snapshot);
   const scope = scopeFilter(snapshot.scope);
   const clusters: ClusterReport[] = [];
   const serviceAccounts: ServiceAccountReport[] = [];
@@ -223,7 +223,7 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inv
     const lookups = clusterLookups(c);
     for (const sa of c.kube.serviceAccounts) {
       const annotation = sa.annotations[ROLE_ARN_ANNOTATION];
-      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleClusters, lookups));
+      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleSubjects, lookups));
     }
     // Every SA without an association needs one (directly, or through UpdateAddon for add-ons).
     const planned = drafts.filter((d) => d.association.state === 'none').length;
