@@ -79,6 +79,16 @@ function prodWorld(): World {
   ]);
 }
 
+/** A cluster with no Kubernetes objects (these tests are about the EKS API alone). */
+const NO_KUBE = {
+  allObjects: () => [],
+  syncAgent: () => undefined,
+  getObject: () => undefined,
+  listObjects: () => [],
+  updateObject: () => false,
+  createObject: () => undefined,
+};
+
 interface Harness {
   client: EKSClient;
   state: SandboxState;
@@ -95,7 +105,7 @@ async function start(w: World): Promise<Harness> {
   const clock = { t: T0, now() { return this.t; } };
   const syncs = new Map<string, number>();
   const state = new SandboxState(w, clock, (_s, c) => ({
-    allObjects: () => [],
+    ...NO_KUBE,
     syncAgent: () => { syncs.set(c.name, (syncs.get(c.name) ?? 0) + 1); },
   }));
   const eks = createEksService(state);
@@ -537,7 +547,7 @@ describe('pod identity associations', () => {
 
 describe('routing', () => {
   it('recognises operations without changing state and refuses unknown routes', () => {
-    const state = new SandboxState(prodWorld(), { now: () => T0 }, () => ({ allObjects: () => [], syncAgent: () => undefined }));
+    const state = new SandboxState(prodWorld(), { now: () => T0 }, () => NO_KUBE);
     const eks = createEksService(state);
     const req = (method: string, path: string, body = ''): AwsRequest => ({
       service: 'eks', region: 'us-east-1', accessKeyId: 'AKID', method, path, query: new URLSearchParams(), headers: {}, body: Buffer.from(body),

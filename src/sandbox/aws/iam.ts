@@ -110,7 +110,8 @@ export function createIamService(state: SandboxState): AwsServiceModule {
         handler: (params) => {
           const r = role(params);
           const text = requiredParam(params, 'PolicyDocument');
-          r.assumeRolePolicyDocument = validateTrustPolicy(text, state.settings.trustPolicyLimit);
+          // GetRole shows the new document at once; STS and EKS see it after iamPropagationMs.
+          state.setTrustPolicy(r, validateTrustPolicy(text, state.settings.trustPolicyLimit));
           return null;
         },
       },
