@@ -42,10 +42,22 @@ function assoc(namespace: string, serviceAccount: string, over: Partial<Associat
   return { namespace, serviceAccount, roleArn: role(serviceAccount), targetRoleArn: null, disableSessionTags: false, ...over };
 }
 
+/** Roles the tests name, each assumable by EKS Pod Identity (EKS checks that on association create). */
+const POD_ROLES = [
+  'app', 'cart', 'cart2', 'cni', 'dns', 'ebs-controller', 'ebs-controller-v2', 'ebs-node', 'manual', 'orders', 'orders-v2', 'other', 'pay', 'x',
+];
+const POD_TRUST = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }],
+};
+
 function world(clusters: ClusterSpec[]): World {
+  const roles = POD_ROLES.map((name) => ({
+    name, path: '/', account: ACCOUNT, assumeRolePolicyDocument: POD_TRUST, attachedPolicies: [], inlinePolicies: {}, tags: {},
+  }));
   return {
     account: ACCOUNT, region: 'us-east-1', partition: 'aws', latencyMs: 0, rolloutDelayMs: 0, associationPropagationMs: 0,
-    clusters, iam: { trustPolicyLimit: 2048, roles: [], policies: [], openIdConnectProviders: [] }, caller: null, faults: [],
+    clusters, iam: { trustPolicyLimit: 2048, roles, policies: [], openIdConnectProviders: [] }, caller: null, faults: [],
   };
 }
 
