@@ -18,7 +18,7 @@ import { PodidError, UsageError } from '../core/errors.js';
 import type { RoleSnapshot } from '../core/scan/snapshot.js';
 import { ENDPOINT_PROPERTY, isAccessDenied, isNotFound, mapAwsError } from './aws-errors.js';
 import { createEksPort } from './aws-eks.js';
-import type { AttachedPolicy, EksPort, IamPort, StsPort } from './ports.js';
+import type { AttachedPolicy, EksPort, IamPort, StsPort } from '../core/ports.js';
 
 export interface AwsOptions {
   /** --profile; otherwise AWS_PROFILE / the default profile. */

@@ -23,7 +23,7 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
   const now = new Date();
   // The allowlist is read first: a bad .podid.yaml should fail before any API call.
-  const { loadConfig } = await import('../../core/config.js');
+  const { loadConfig } = await import('../../adapters/config-file.js');
   const config = await loadConfig(opts.config, process.cwd());
 
   let inventory: Inventory;

@@ -20,8 +20,8 @@
  * cluster reads the same whatever -n / --service-account says.
  */
 import { ROLE_ARN_ANNOTATION } from '../annotations.js';
-import type { AssociationSummary, EksClusterInfo, EksPort, ScanPorts } from '../../adapters/ports.js';
-import { READ_NOT_FOUND } from '../../adapters/ports.js';
+import type { AssociationSummary, EksClusterInfo, EksPort, ScanPorts } from '../ports.js';
+import { READ_NOT_FOUND } from '../ports.js';
 import { parseClusterArn, parseRoleArn } from '../arn.js';
 import { createLimiter, DEFAULT_CONCURRENCY, type Limiter } from '../concurrency.js';
 import { PodidError, UsageError } from '../errors.js';
