@@ -16,6 +16,7 @@ import type {
   ServiceAccountObject,
   WorkloadObject,
 } from './scan/snapshot.js';
+import type { ManifestDoc } from './scan/manifests.js';
 
 /** What DescribeCluster says about a cluster, before add-ons, node groups and the rest. */
 export interface EksClusterInfo {
@@ -134,4 +135,10 @@ export interface ScanPorts {
   iam: IamPort;
   eks(region: string): EksPort;
   kube(context: string): KubePort;
+}
+
+/** Kubernetes manifests for the offline scan: files, directories, `-` for stdin. */
+export interface ManifestPort {
+  /** Every document of every path, parsed; a file that does not parse is a ManifestProblem, not a throw. */
+  read(paths: readonly string[]): Promise<ManifestDoc[]>;
 }
