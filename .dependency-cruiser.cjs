@@ -37,9 +37,11 @@ module.exports = {
     {
       name: 'app-below-cli',
       severity: 'error',
-      comment: 'The application layer takes validated options and ports; it never reaches up into the CLI (flags, env, terminal).',
+      comment:
+        'The application layer takes validated options and ports and returns results: it never reaches up into the CLI ' +
+        '(flags, env, terminal), nor sideways into adapters (the CLI builds them) or renderers (the CLI prints).',
       from: { path: '^src/app/' },
-      to: { path: '^src/(cli|sandbox)/' },
+      to: { path: '^src/(cli|adapters|render|sandbox)/' },
     },
     {
       name: 'adapters-below-app',
