@@ -4,10 +4,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import type { PlanOptions } from '../../core/plan/model.js';
+import { readEnv } from '../env.js';
 import { createIo } from '../io.js';
-import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
-import { VERSION } from '../version.js';
+import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
+import { eventsTo } from '../progress.js';
 
 export interface MigrateCliOptions extends TargetFlags {
   dryRun?: boolean;
@@ -46,28 +46,14 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   const crossAccountSourceRole = opts.crossAccountSourceRole ? checkRoleFlag('--cross-account-source-role', opts.crossAccountSourceRole) : null;
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
 
-  let scan;
+  let plan;
   try {
-    // The planner checks the source role's trust policy, so the scan must read it.
-    scan = await runLiveScan(opts, io, crossAccountSourceRole === null ? {} : { roleArns: [crossAccountSourceRole] });
+    const { options, ports } = await setUpLiveScan(opts, readEnv(), new Date());
+    const app = await import('../../app/plan.js');
+    ({ plan } = await app.plan({ scan: options, installAgent: Boolean(opts.installAgent), restart: opts.restart, maxConcurrentRollouts, crossAccountSourceRole, roles }, ports, eventsTo(io)));
   } finally {
     io.done();
   }
-  const options: PlanOptions = {
-    installAgent: Boolean(opts.installAgent),
-    restart: opts.restart,
-    maxConcurrentRollouts,
-    crossAccountSourceRole,
-    selection: {
-      contexts: scan.snapshot.clusters.map((c) => c.context).filter((c): c is string => c !== null),
-      namespaces: opts.allNamespaces ? [] : checkNamespaceFlags(opts.namespace ?? []),
-      serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
-      roles,
-    },
-    trustPolicyLimit: scan.snapshot.trustPolicyLimit,
-  };
-  const { planMigration } = await import('../../core/plan/plan.js');
-  const plan = planMigration({ snapshot: scan.snapshot, inventory: scan.inventory, options, now: new Date(), toolVersion: VERSION });
 
   const { renderPlan, renderPlanJson } = await import('../../render/plan.js');
   if (opts.out) writeOut(opts.out, renderPlanJson(plan), '--out');

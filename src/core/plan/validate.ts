@@ -11,6 +11,7 @@ import { parseClusterArn, parseRoleArn } from '../arn.js';
 import { UsageError } from '../errors.js';
 import { addPodIdentityTrust, checkNoWidening, parsePolicy, podIdentityAdmits, policyLength, policyToJson, roleAccess, subjectKey } from '../policy/index.js';
 import type { AccessCluster, TrustPolicy } from '../policy/index.js';
+import { FINDING_CODES } from '../scan/findings.js';
 import { externalIdPlaceholder, roleChaining } from './cross-account.js';
 import { canonicalJson, fingerprintTrust } from './fingerprint.js';
 import { PLAN_KIND, PLAN_SCHEMA_VERSION } from './model.js';
@@ -22,7 +23,7 @@ const count = z.int().min(0);
 const stringList = z.array(z.string());
 
 const finding = z.strictObject({
-  code: z.string().min(1),
+  code: z.enum(FINDING_CODES),
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string(),
   fix: z.string(),
