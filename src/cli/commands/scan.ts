@@ -12,7 +12,8 @@ import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, runLiveScan
 import { VERSION } from '../version.js';
 
 export interface ScanCliOptions extends TargetFlags {
-  output: ScanFormat;
+  /** `text` is the table (the name `podid migrate -o` uses for its human output too). */
+  output: ScanFormat | 'text';
   failOn: FailOn;
   manifests?: string[];
   config?: string;
@@ -36,7 +37,7 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
   inventory = applyAllowlist(inventory, config.allowlist, now);
 
   const { renderScan } = await import('../../render/scan.js');
-  io.out(renderScan(inventory, opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
+  io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
 
   const gate = evaluateGate(inventory, opts.failOn);
   if (!gate.failed) return ExitCode.ok;
