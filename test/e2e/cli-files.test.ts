@@ -128,7 +128,8 @@ describe('podid sandbox files', () => {
     const sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
     const tmp = dirname(sb.kubeconfig);
     expect(existsSync(sb.kubeconfig)).toBe(true);
-    expect(await sb.stop()).toEqual({ code: 0, signal: null });
+    const stopped = await sb.stop();
+    expect(stopped, JSON.stringify(stopped)).toEqual({ code: 0, signal: null });
     expect(existsSync(tmp)).toBe(false);
   });
 

@@ -4,13 +4,13 @@
  */
 import { stringify } from 'yaml';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import type { PlanOptions } from '../../core/plan/model.js';
 import { unmatchedSelection } from '../../core/selection.js';
+import { plainPalette } from '../../render/palette.js';
+import { readEnv } from '../env.js';
 import { writeOutputs, withNewline, type OutputFile } from '../files.js';
 import { createIo } from '../io.js';
-import { plainPalette } from '../../render/palette.js';
-import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
-import { VERSION } from '../version.js';
+import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
+import { eventsTo } from '../progress.js';
 
 export interface MigrateCliOptions extends TargetFlags {
   dryRun?: boolean;
@@ -50,30 +50,19 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   const routes = outputRoutes(opts.output, opts.out, emit?.terraform);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
 
-  let scan;
+  let result;
+  let scope: { namespaces: readonly string[]; serviceAccounts: readonly string[] };
   try {
-    // The planner checks the source role's trust policy, so the scan must read it.
-    scan = await runLiveScan(opts, io, crossAccountSourceRole === null ? {} : { roleArns: [crossAccountSourceRole] });
+    const { options, ports } = await setUpLiveScan(opts, readEnv(), new Date());
+    scope = options;
+    const app = await import('../../app/plan.js');
+    result = await app.plan({ scan: options, installAgent: Boolean(opts.installAgent), restart: opts.restart, maxConcurrentRollouts, crossAccountSourceRole, roles }, ports, eventsTo(io));
   } finally {
     io.done();
   }
-  const options: PlanOptions = {
-    installAgent: Boolean(opts.installAgent),
-    restart: opts.restart,
-    maxConcurrentRollouts,
-    crossAccountSourceRole,
-    selection: {
-      contexts: scan.snapshot.clusters.map((c) => c.context).filter((c): c is string => c !== null),
-      namespaces: opts.allNamespaces ? [] : checkNamespaceFlags(opts.namespace ?? []),
-      serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
-      roles,
-    },
-    trustPolicyLimit: scan.snapshot.trustPolicyLimit,
-  };
-  const { planMigration } = await import('../../core/plan/plan.js');
-  const plan = planMigration({ snapshot: scan.snapshot, inventory: scan.inventory, options, now: new Date(), toolVersion: VERSION });
+  const { plan, inventory } = result;
   // A typo in a selection flag must not read as "already migrated".
-  const unmatched = unmatchedSelection(scan.inventory, options.selection);
+  const unmatched = unmatchedSelection(inventory, { namespaces: scope.namespaces, serviceAccounts: scope.serviceAccounts, roles });
   if (unmatched !== null) throw unmatched;
 
   const { renderPlan, renderPlanJson } = await import('../../render/plan.js');

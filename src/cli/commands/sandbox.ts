@@ -9,6 +9,7 @@ import { UsageError } from '../../core/errors.js';
 import { loadWorldFile, parseWorld, WorldError } from '../../sandbox/world.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { writeOutputs } from '../files.js';
+import { createIo } from '../io.js';
 
 export interface SandboxCliOptions {
   world: string;
@@ -62,17 +63,18 @@ export async function runSandbox(opts: SandboxCliOptions): Promise<void> {
   // Also on an exit podid did not plan (an uncaught error): the directory must not pile up in /tmp.
   process.once('exit', removeDir);
 
+  const io = await createIo({});
   if (!opts.quiet) {
     const s = sandbox.state;
-    process.stderr.write(`podid sandbox: world ${opts.world}\n`);
+    io.warn(`podid sandbox: world ${opts.world}`);
     for (const c of s.clusters) {
-      process.stderr.write(`  cluster ${c.arn}  Kubernetes ${c.version} (${c.platformVersion})  api ${sandbox.endpoint}${c.kubePath}\n`);
+      io.warn(`  cluster ${c.arn}  Kubernetes ${c.version} (${c.platformVersion})  api ${sandbox.endpoint}${c.kubePath}`);
     }
-    process.stderr.write(`  ${s.roles.length} IAM roles, ${s.oidcProviders.length} OIDC providers\n`);
-    process.stderr.write(`  state: ${sandbox.endpoint}/_sandbox/state   calls: ${sandbox.endpoint}/_sandbox/calls\n`);
-    process.stderr.write(`  use it: set -a; . ${envPath}; set +a\n`);
+    io.warn(`  ${s.roles.length} IAM roles, ${s.oidcProviders.length} OIDC providers`);
+    io.warn(`  state: ${sandbox.endpoint}/_sandbox/state   calls: ${sandbox.endpoint}/_sandbox/calls`);
+    io.warn(`  use it: set -a; . ${envPath}; set +a`);
   }
-  process.stdout.write(`ready endpoint=${sandbox.endpoint} kubeconfig=${kubeconfigPath} env=${envPath}\n`);
+  io.out(`ready endpoint=${sandbox.endpoint} kubeconfig=${kubeconfigPath} env=${envPath}`);
 
   await new Promise<void>((done) => {
     const stop = () => {
