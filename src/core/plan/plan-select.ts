@@ -191,6 +191,8 @@ function saCandidate(
 ): SaCandidate {
   const role = report.role.arn;
   if (report.verdict === 'partial') {
+    // Without session tags, no trust podid writes can admit its pods: the association must change.
+    blockers.push(...report.findings.filter((f) => f.code === 'ASSOCIATION_SESSION_TAGS_DISABLED'));
     // The association exists. A same-account role must still admit the cluster, or the restart
     // would hand pods credentials that fail; a chained role's trust is the owner's business.
     return { cluster, report, object, mode: 'restart', trustRole: report.role.crossAccount ? null : role, associationRole: role, targetRole: null, blockers };

@@ -62,6 +62,8 @@ export interface PodIdentityRequestInput {
   /** Unknown when checking whether a role admits a whole cluster rather than one service account. */
   readonly namespace?: string;
   readonly serviceAccount?: string;
+  /** false: the association sets disableSessionTags, so no aws:RequestTag/* key is sent. */
+  readonly sessionTags?: boolean;
 }
 
 /** The two calls EKS makes for a pod identity association: AssumeRole and TagSession. */
@@ -76,6 +78,11 @@ export function podIdentityRequests(input: PodIdentityRequestInput): { assumeRol
   ]);
   if (input.namespace !== undefined) keys.set('aws:requesttag/kubernetes-namespace', input.namespace);
   if (input.serviceAccount !== undefined) keys.set('aws:requesttag/kubernetes-service-account', input.serviceAccount);
+  if (input.sessionTags === false) {
+    // Known to be absent: a condition on a tag fails (or, for the negated and IfExists forms, holds).
+    for (const tag of POD_IDENTITY_SESSION_TAGS) keys.set(`aws:requesttag/${tag}`, null);
+    keys.set('aws:tagkeys', null);
+  }
   const principal = { type: 'Service', id: POD_IDENTITY_SERVICE } as const;
   return {
     assumeRole: { principal, action: ASSUME_ROLE_ACTION, keys },

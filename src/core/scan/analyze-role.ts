@@ -7,7 +7,7 @@
  */
 import { parseRoleArn } from '../arn.js';
 import type { ArnIssue, RoleArn } from '../arn.js';
-import { addPodIdentityTrust, parsePolicy, policyLength } from '../policy/index.js';
+import { addPodIdentityTrust, admitsRequests, parsePolicy, podIdentityRequests, policyLength } from '../policy/index.js';
 import type { PodIdentitySubject, TrustPolicy } from '../policy/index.js';
 import { analyzeTrust } from '../trust.js';
 import type { TrustAnalysis } from '../trust.js';
@@ -38,6 +38,8 @@ export interface RoleContext {
    * a plan admits them all, so the length after is measured for all of them.
    */
   subjectsUsingRole: readonly PodIdentitySubject[];
+  /** The service account's existing association disables session tags (its id). */
+  sessionTagsDisabledBy?: string;
 }
 
 /** Looks a role up by its normalised ARN, falling back to the ARN as written. */
@@ -122,6 +124,13 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
 
   const irsaReport = irsaFindings(irsa, parsed.arn, cluster, findings);
   const podIdentity = podIdentityFindings(analysis, policy, parsed.arn, crossAccount, findings);
+  if (ctx.sessionTagsDisabledBy !== undefined && !crossAccount) {
+    // Without session tags EKS sends no aws:RequestTag/* keys: a trust scoped by them denies.
+    const untagged = podIdentityRequests({ clusterArn: cluster.arn, clusterAccount: cluster.account, namespace, serviceAccount, sessionTags: false });
+    if (!admitsRequests(policy.statements, [untagged.assumeRole, untagged.tagSession])) {
+      findings.push(finding('ASSOCIATION_SESSION_TAGS_DISABLED', { id: ctx.sessionTagsDisabledBy, role: parsed.arn }));
+    }
+  }
   // Which statements are NotPrincipal Allows does not depend on the subject: one analysis says.
   if (analysis.unsupportedNotPrincipalAllows.length > 0) {
     findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: analysis.unsupportedNotPrincipalAllows }));

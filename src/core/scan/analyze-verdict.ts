@@ -30,7 +30,9 @@ export function clusterFinding(cluster: ClusterReport): Finding | null {
 export function serviceAccountVerdict(sa: Pick<ServiceAccountReport, 'findings' | 'association' | 'pods'> & { trust?: Pick<ServiceAccountReport['trust'], 'podIdentity'>; role?: Pick<ServiceAccountReport['role'], 'crossAccount'> }): Verdict {
   if (sa.findings.some((f) => f.severity === 'error')) return 'blocked';
   if (sa.association.state === 'same-role') {
-    const unproven = sa.role?.crossAccount !== true && (sa.trust?.podIdentity === 'none' || sa.trust?.podIdentity === 'other-clusters');
+    const unproven =
+      (sa.role?.crossAccount !== true && (sa.trust?.podIdentity === 'none' || sa.trust?.podIdentity === 'other-clusters')) ||
+      sa.findings.some((f) => f.code === 'ASSOCIATION_SESSION_TAGS_DISABLED');
     return sa.pods.irsa + sa.pods.none === 0 && !unproven ? 'migrated' : 'partial';
   }
   if (sa.findings.some((f) => f.severity === 'warning')) return 'ready-with-warnings';

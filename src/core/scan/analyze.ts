@@ -126,6 +126,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
   const tokenExpiration = ann[TOKEN_EXPIRATION_ANNOTATION] ?? null;
 
   const normalised = parseRoleArn(annotation, { region: c.region });
+  const assoc = lookups.associations.get(`${sa.namespace}/${sa.name}`) ?? null;
   const role = analyzeRole({
     cluster: c,
     namespace: sa.namespace,
@@ -135,6 +136,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     roles: snapshot.roles,
     limit: snapshot.trustPolicyLimit,
     subjectsUsingRole: normalised.ok ? (roleSubjects.get(normalised.arn.arn) ?? []) : [],
+    ...(assoc?.disableSessionTags === true && assoc.targetRoleArn === null ? { sessionTagsDisabledBy: assoc.associationId } : {}),
   });
   const findings: Finding[] = [...role.findings];
 
@@ -148,8 +150,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     if (addon.podIdentityConfiguration === null) findings.push(finding('ADDON_VERSION_UNSUPPORTED', { addon: addon.name, version: addon.version }));
   }
 
-  // One association per namespace/service account (EKS refuses a second).
-  const assoc = lookups.associations.get(`${sa.namespace}/${sa.name}`) ?? null;
+  // One association per namespace/service account (EKS refuses a second): `assoc` above.
   let association: ServiceAccountReport['association'] = { state: 'none', associationId: null, roleArn: null, ownerArn: null };
   if (assoc !== null) {
     // With role chaining the annotated (cross-account) role is the association's target.
