@@ -256,6 +256,8 @@ export function checkNoWidening(
     for (const subject of subjects) {
       const parsed = parseClusterArn(subject.cluster);
       const c = clusters.get(subject.cluster) ?? { arn: subject.cluster, account: parsed.ok ? parsed.arn.account : '', oidcProvider: null };
+      // Only what `after` really admits counts (a Deny kept from before may still exclude it).
+      if (!admitsRequests(after.statements, subjectRequests(c.account, subject))) continue;
       if (admitsRequests(before.statements, subjectRequests(c.account, subject))) continue;
       if (!clusters.has(subject.cluster)) {
         problems.push(`statement ${i} admits ${subject.namespace}/${subject.serviceAccount} on ${subject.cluster}, a cluster outside the plan that the trust policy did not admit`);
