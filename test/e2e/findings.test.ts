@@ -165,7 +165,7 @@ function fromPlan(plan: MigrationPlan): Observed {
 }
 
 async function podidJson<T>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<T> {
-  const r = await runPodid(args, { env, timeoutMs: 30_000 });
+  const r = await runPodid(args, { env, timeoutMs: 90_000 });
   if (r.code !== 0) throw new Error(`podid ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as T;
