@@ -74,7 +74,7 @@ const K8S_OBJECT = z.looseObject({
   apiVersion: text('an apiVersion like v1 or apps/v1'),
   kind: text('a kind like Deployment'),
   // Namespace defaulting (to `default`, except cluster-scoped kinds) is the kube module's job.
-  metadata: z.looseObject({ name: text('a non-empty name'), namespace: K8S_LABEL.optional() }),
+  metadata: z.looseObject({ name: K8S_SUBDOMAIN, namespace: K8S_LABEL.optional() }),
 });
 
 const ADDON = fields({
