@@ -267,7 +267,7 @@ const DEFS = {
     'No pods',
     'nothing to do: pods created after the migration get Pod Identity credentials',
     (a: { workloads: number }) =>
-      a.workloads === 0 ? 'no workload or pod uses this service account' : `no running pod uses this service account (${plural(a.workloads, 'workload')} reference it)`,
+      a.workloads === 0 ? 'no workload or pod uses this service account' : `no running pod uses this service account (${plural(a.workloads, 'workload')} ${a.workloads === 1 ? 'references' : 'reference'} it)`,
   ),
   PODS_NEED_RESTART: def(
     'warning',
