@@ -227,7 +227,8 @@ function createIamPort(sdk: IamSdk, clientFor: (partition: string) => IAMClient)
         if (actual.toLowerCase() !== ref.arn.toLowerCase()) {
           return { arn: ref.arn, state: 'missing', trustPolicy: null, error: `no role ${ref.arn}; the account has ${actual} (different path)` };
         }
-        return trustSnapshot(ref.arn, out.Role?.AssumeRolePolicyDocument, 'GetRole');
+        // GetRole returns the permissions boundary; ListRoles does not (IAM API reference, ListRoles).
+        return { ...trustSnapshot(ref.arn, out.Role?.AssumeRolePolicyDocument, 'GetRole'), permissionsBoundary: out.Role?.PermissionsBoundary?.PermissionsBoundaryArn ?? null };
       } catch (err) {
         if (isNotFound(err)) return { arn: ref.arn, state: 'missing', trustPolicy: null, error: `role ${ref.name} does not exist` };
         if (isAccessDenied(err)) {
