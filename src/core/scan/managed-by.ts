@@ -16,6 +16,15 @@
  *   Karpenter, the AWS Load Balancer Controller and the ACK controllers are installed;
  * - eksctl labels the service accounts of `eksctl create iamserviceaccount`
  *   `app.kubernetes.io/managed-by: eksctl` and owns them through CloudFormation.
+ *
+ * Sources: Crossplane's package-runtime design ("the Crossplane package manager installs your
+ * provider by creating a Kubernetes Deployment, along with ... a ServiceAccount",
+ * github.com/crossplane/crossplane design/one-pager-package-runtime-config.md); Argo CD's
+ * resource tracking (argo-cd.readthedocs.io user-guide/resource_tracking: the
+ * `argocd.argoproj.io/tracking-id` annotation, or a tracking label); Flux's Kustomization
+ * (fluxcd.io/flux/components/kustomize/kustomizations: applies on every `.spec.interval`, and
+ * labels what it manages `kustomize.toolkit.fluxcd.io/*`); Kubernetes' well-known labels
+ * (`app.kubernetes.io/managed-by`, kubernetes.io/docs/reference/labels-annotations-taints).
  */
 export interface ObjectMarkers {
   readonly labels: Readonly<Record<string, string>>;
