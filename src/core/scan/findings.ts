@@ -5,7 +5,21 @@
  * code so that the verdict rules stay simple and predictable: an `error` blocks, a `warning`
  * degrades `ready` to `ready-with-warnings`, an `info` never changes a verdict.
  */
-import type { Finding, Severity } from './inventory.js';
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  /** Stable, documented code (docs/findings.md); only codes of the catalogue below type-check. */
+  code: FindingCode;
+  severity: Severity;
+  message: string;
+  /** How to fix or proceed. */
+  fix: string;
+  /** Manifests mode: where the finding was found. */
+  location?: { file: string; line: number };
+  /** Set when an unexpired `.podid.yaml` allowlist entry covers this finding: it no longer fails the gate. */
+  suppressed?: { reason: string; expires: string };
+}
+
 
 interface FindingDef<A> {
   readonly severity: Severity;
@@ -503,7 +517,7 @@ export const FINDINGS: { readonly [C in FindingCode]: FindingSpec & { readonly c
   Object.entries(DEFS).map(([code, d]) => [code, { code, severity: d.severity, title: d.title, fix: d.fix }]),
 ) as { readonly [C in FindingCode]: FindingSpec & { readonly code: C } };
 
-export const FINDING_CODES: readonly FindingCode[] = Object.keys(DEFS) as FindingCode[];
+export const FINDING_CODES = Object.keys(DEFS) as [FindingCode, ...FindingCode[]];
 
 export function isFindingCode(code: string): code is FindingCode {
   return Object.hasOwn(DEFS, code);

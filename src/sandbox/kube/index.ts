@@ -9,9 +9,9 @@ import type { ClusterSpec, JsonObject } from '../world-types.js';
 import { AGENT, agentDaemonSet } from './agent.js';
 import { manifest, route, type KubeRequest, type KubeRouted } from './api.js';
 import { KubeCore } from './cluster.js';
-import { RESOURCES, resourceByKind, type ResourceType } from './resources.js';
+import { RESOURCES, resource, resourceByKind, type ResourceType } from './resources.js';
 import { jsonReply, statusBody } from './status.js';
-import { getPath, isObj } from './util.js';
+import { clone, getPath, isObj } from './util.js';
 import { WorldError } from '../world.js';
 
 export type { KubeRequest, KubeRouted } from './api.js';
@@ -99,5 +99,27 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
       return out;
     },
     syncAgent,
+    // For the sandbox's AWS side (credential probe, add-on rollouts): plain object access through
+    // the same core the HTTP API uses, so these see and cause what a client would.
+    getObject: (plural, namespace, name) => {
+      core.reconcile();
+      const e = core.store.get(plural, namespace, name);
+      return e ? manifest(e.obj, e.type) : undefined;
+    },
+    listObjects: (plural, namespace) => {
+      core.reconcile();
+      return core.store.list(plural, namespace).map((e) => manifest(e.obj, e.type));
+    },
+    updateObject: (plural, namespace, name, change) => {
+      const e = core.store.get(plural, namespace, name);
+      if (!e) return false;
+      core.replace(e.type, namespace, name, change(clone(e.obj)));
+      core.reconcile();
+      return true;
+    },
+    createObject: (plural, obj) => {
+      core.create(resource(plural), obj);
+      core.reconcile();
+    },
   };
 }
