@@ -342,6 +342,7 @@ export class SandboxState {
           attachedPolicies: r.attachedPolicies,
           inlinePolicies: r.inlinePolicies,
           tags: r.tags,
+          permissionsBoundary: r.permissionsBoundary,
         })),
         policies: this.policies,
         openIdConnectProviders: this.oidcProviders,

@@ -142,6 +142,8 @@ const ROLE = fields({
   attachedPolicies: z.array(POLICY_ARN).default(() => []),
   inlinePolicies: z.record(z.string(), POLICY_DOCUMENT).default(() => ({})),
   tags: STRING_MAP.default(() => ({})),
+  // GetRole returns it (ListRoles does not); podid reports it (ROLE_PERMISSIONS_BOUNDARY).
+  permissionsBoundary: POLICY_ARN.nullable().optional(),
 }, ['arn']);
 
 // Optional, so worlds that only exercise EKS or Kubernetes stay short.

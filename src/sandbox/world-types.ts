@@ -107,6 +107,8 @@ export interface RoleSpec {
   attachedPolicies: string[];
   inlinePolicies: Record<string, JsonObject>;
   tags: Record<string, string>;
+  /** The permissions boundary's policy ARN; absent or null: none. */
+  permissionsBoundary?: string | null | undefined;
 }
 
 export interface ManagedPolicySpec {

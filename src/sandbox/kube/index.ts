@@ -41,11 +41,23 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
   });
   typed.sort((a, b) => LOAD_ORDER.indexOf(a.type.plural) - LOAD_ORDER.indexOf(b.type.plural));
   for (const { type, obj, index } of typed) {
-    const exists = type.plural === 'namespaces' && core.store.get('namespaces', '', String(getPath(obj, 'metadata.name')));
+    const name = String(getPath(obj, 'metadata.name'));
+    // A `default` ServiceAccount exists in every namespace once the namespace does.
+    const ns = type.plural === 'namespaces' ? '' : String(getPath(obj, 'metadata.namespace') ?? 'default');
+    const exists = (type.plural === 'namespaces' || (type.plural === 'serviceaccounts' && name === 'default')) && core.store.get(type.plural, ns, name);
     try {
-      // System namespaces already exist; a world may still list them (with labels, say).
-      if (exists) core.replace(type, '', String(getPath(obj, 'metadata.name')), { ...obj, metadata: { ...(isObj(obj.metadata) ? obj.metadata : {}) } });
-      else core.create(type, obj);
+      // System namespaces and default service accounts already exist; a world may still list
+      // them (with labels or an IRSA annotation, say).
+      const replace = () => core.replace(type, ns, name, { ...obj, metadata: { ...(isObj(obj.metadata) ? obj.metadata : {}), ...(ns === '' ? {} : { namespace: ns }) } });
+      if (exists) replace();
+      else if (type.plural === 'serviceaccounts' && name === 'default') {
+        // Creating it creates its namespace, and with it the default ServiceAccount it replaces.
+        try {
+          core.create(type, obj);
+        } catch {
+          replace();
+        }
+      } else core.create(type, obj);
     } catch (err) {
       const what = `${type.kind} ${String(getPath(obj, 'metadata.namespace') ?? '')}${getPath(obj, 'metadata.namespace') ? '/' : ''}${String(getPath(obj, 'metadata.name'))}`;
       // What Kubernetes would refuse is a mistake in the world file (exit 2), not a sandbox bug.
