@@ -11,6 +11,7 @@ import { applyPatch, patchTypeOf } from './patch.js';
 import { apiVersionOf, discoveryDocument, resourceByPlural, versionInfo, type ResourceType } from './resources.js';
 import { labelsOf, matches, matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeError, badRequest, errorReply, jsonReply, jsonTextReply } from './status.js';
+import type { Entry } from './store.js';
 import { clone, isObj } from './util.js';
 
 export interface KubeRequest {
@@ -209,18 +210,27 @@ export function manifest(obj: JsonObject, type: ResourceType): JsonObject {
  * time is the copy that freezes the list for its later pages (stored objects change in place),
  * so no deep clone is needed: a large list costs one JSON.stringify per object.
  */
-function listItem(obj: JsonObject): string {
+function listItem(e: Entry): string {
+  const obj = e.obj;
+  const rv = isObj(obj.metadata) ? obj.metadata.resourceVersion : undefined;
+  if (e.json !== undefined && e.jsonOf === obj && e.jsonRv === rv) return e.json;
   const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj;
-  return JSON.stringify(rest);
+  e.json = JSON.stringify(rest);
+  e.jsonOf = obj;
+  e.jsonRv = rv;
+  return e.json;
 }
 
-function selected(k: KubeCore, t: Target, query: URLSearchParams): JsonObject[] {
+function selectedEntries(k: KubeCore, t: Target, query: URLSearchParams): Entry[] {
   const labels = parseLabelSelector(query.get('labelSelector') ?? '');
   const fields = parseFieldSelector(query.get('fieldSelector') ?? '', t.type);
   return k.store
     .list(t.type.plural, t.type.namespaced ? t.namespace : undefined)
-    .map((e) => e.obj)
-    .filter((o) => matches(labels, labelsOf(o)) && matchesFields(fields, o));
+    .filter((e) => matches(labels, labelsOf(e.obj)) && matchesFields(fields, e.obj));
+}
+
+function selected(k: KubeCore, t: Target, query: URLSearchParams): JsonObject[] {
+  return selectedEntries(k, t, query).map((e) => e.obj);
 }
 
 function list(k: KubeCore, t: Target, query: URLSearchParams): HttpReply {
@@ -234,7 +244,7 @@ function list(k: KubeCore, t: Target, query: URLSearchParams): HttpReply {
   if (token) {
     ({ items, offset, rv } = k.store.loadSnapshot(token));
   } else {
-    items = selected(k, t, query).map(listItem);
+    items = selectedEntries(k, t, query).map(listItem);
   }
   const end = limit > 0 ? Math.min(items.length, offset + limit) : items.length;
   const metadata: JsonObject = { resourceVersion: String(rv) };

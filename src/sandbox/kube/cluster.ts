@@ -3,6 +3,7 @@
  * updates (optimistic concurrency, immutable fields, generation), deletion (garbage collection)
  * and pod placement. Controllers (controllers.ts) and the HTTP layer (api.ts) build on it.
  */
+import { randomUUID } from 'node:crypto';
 import type { ClusterState, SandboxState } from '../state.js';
 import type { JsonObject } from '../world-types.js';
 import { reconcile as runControllers } from './controllers.js';
@@ -17,6 +18,8 @@ import { injectCredentials } from './webhook.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** The input is a fresh object the core may keep (controller-built pods): no defensive copy. */
+  fresh?: boolean;
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
@@ -31,6 +34,10 @@ export class KubeCore {
   private settledAt = '';
   /** Earliest time a starting pod becomes ready (the next time the controllers have work). */
   private nextDue = Infinity;
+  /** Pods bound to each node (the scheduler's spreading score), kept current as pods come and go. */
+  private readonly podsOnNode = new Map<string, number>();
+  /** Nodes a nodeSelector allows, per selector, for the current node list. */
+  private schedulable?: { nodes: readonly Entry[]; bySelector: Map<string, JsonObject[]> };
 
   constructor(
     readonly state: SandboxState,
@@ -71,8 +78,9 @@ export class KubeCore {
     return e;
   }
 
+  /** Create an object; returns the stored object (callers serialise it, never change it). */
   create(type: ResourceType, input: JsonObject, opts: WriteOptions = {}): JsonObject {
-    const obj = clone(input);
+    const obj = opts.fresh ? input : clone(input);
     checkKind(type, obj);
     obj.apiVersion = apiVersionOf(type);
     obj.kind = type.kind;
@@ -95,7 +103,7 @@ export class KubeCore {
       throw new KubeError(409, 'AlreadyExists', `${qualified(type.plural, type.group)} "${name}" already exists`, { name, group: type.group || undefined, kind: type.plural });
     }
     const now = this.now();
-    meta.uid = crypto.randomUUID();
+    meta.uid = randomUUID();
     meta.creationTimestamp = isoTime(now);
     meta.generation = 1;
     delete meta.resourceVersion;
@@ -111,7 +119,7 @@ export class KubeCore {
     if (type.plural === 'namespaces') {
       this.create(resource('serviceaccounts'), { metadata: { name: 'default', namespace: name } });
     }
-    return clone(obj);
+    return obj;
   }
 
   /** Replace an object (PUT, or the result of a PATCH). Status and identity are kept from the stored object. */
@@ -169,15 +177,15 @@ export class KubeCore {
   removeEntry(entry: Entry): void {
     this.store.delete(entry);
     const uid = String(metaOf(entry.obj).uid ?? '');
-    const owned = this.store.all().filter((e) => objList(getPath(e.obj, 'metadata.ownerReferences')).some((r) => r.uid === uid));
-    for (const e of owned) this.removeEntry(e);
+    for (const e of this.store.dependentsOf(uid)) this.removeEntry(e);
     if (entry.type.plural === 'namespaces') {
       const ns = nameOf(entry.obj);
       for (const e of this.store.all()) if (e.type.namespaced && namespaceOf(e.obj) === ns) this.removeEntry(e);
     }
     if (entry.type.plural === 'pods') {
-      // A Fargate node lives exactly as long as its pod.
       const nodeName = str(getPath(entry.obj, 'spec.nodeName'));
+      if (nodeName) this.podsOnNode.set(nodeName, (this.podsOnNode.get(nodeName) ?? 1) - 1);
+      // A Fargate node lives exactly as long as its pod.
       const node = nodeName ? this.store.get('nodes', '', nodeName) : undefined;
       if (node && isFargateNode(node.obj)) this.store.delete(node);
     }
@@ -200,7 +208,7 @@ export class KubeCore {
       spec: clone(isObj(template.spec) ? template.spec : {}),
     };
     if (extra.nodeName) child(pod, 'spec').nodeName = extra.nodeName;
-    this.create(resource('pods'), pod);
+    this.create(resource('pods'), pod, { fresh: true });
     const created = this.store.get('pods', String(ometa.namespace), name);
     if (!created) throw new Error(`pod ${name} was not stored`);
     return created;
@@ -237,6 +245,7 @@ export class KubeCore {
     const given = this.loading && isObj(pod.status) && typeof pod.status.phase === 'string';
     entry.readyAt = node ? (this.loading ? now : now + this.state.settings.rolloutDelayMs) : Infinity;
     if (opts.dryRun) return;
+    if (node) this.podsOnNode.set(nameOf(node), (this.podsOnNode.get(nameOf(node)) ?? 0) + 1);
     if (fargateProfile && node) {
       this.fargateSeq++;
       this.create(resource('nodes'), node);
@@ -259,16 +268,22 @@ export class KubeCore {
 
   /** The allowed node running the fewest pods (ties: by name), as a spreading scheduler would pick. */
   private pickNode(nodeSelector: Record<string, string>): JsonObject | undefined {
-    const load = new Map<string, number>();
-    for (const p of this.store.all()) {
-      if (p.type.plural !== 'pods') continue;
-      const n = str(getPath(p.obj, 'spec.nodeName'));
-      if (n) load.set(n, (load.get(n) ?? 0) + 1);
+    const nodes = this.store.list('nodes');
+    if (this.schedulable?.nodes !== nodes) this.schedulable = { nodes, bySelector: new Map() };
+    const key = JSON.stringify(Object.entries(nodeSelector).sort());
+    let allowed = this.schedulable.bySelector.get(key);
+    if (!allowed) {
+      allowed = nodes.filter((n) => nodeSelectorAllows(nodeSelector, n.obj)).map((n) => n.obj);
+      this.schedulable.bySelector.set(key, allowed);
     }
     let best: JsonObject | undefined;
-    for (const n of this.store.list('nodes')) {
-      if (!nodeSelectorAllows(nodeSelector, n.obj)) continue;
-      if (!best || (load.get(nameOf(n.obj)) ?? 0) < (load.get(nameOf(best)) ?? 0)) best = n.obj;
+    let bestLoad = Infinity;
+    for (const n of allowed) {
+      const load = this.podsOnNode.get(nameOf(n)) ?? 0;
+      if (load < bestLoad) {
+        best = n;
+        bestLoad = load;
+      }
     }
     return best;
   }

@@ -27,6 +27,8 @@ const LOAD_ORDER = ['namespaces', 'nodes', 'serviceaccounts', 'deployments', 're
 
 export function createKubeCluster(state: SandboxState, cluster: ClusterState, spec: ClusterSpec): KubeCluster {
   const core = new KubeCore(state, cluster);
+  // The world's own objects are the starting state, not history a watch could ask for.
+  core.store.setRecording(false);
   core.bootstrap();
   const typed: { type: ResourceType; obj: JsonObject }[] = spec.objects.map((obj, i) => {
     const type = resourceByKind(String(obj.apiVersion ?? ''), String(obj.kind ?? ''));
@@ -70,6 +72,7 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
   syncAgent();
   core.reconcile();
   core.loading = false;
+  core.store.setRecording(true);
 
   return {
     route: (req) => route(core, req),
