@@ -270,14 +270,22 @@ describe('writes', () => {
     const del = h.call('DELETE', `/api/v1/namespaces/shop/pods/${String(meta(victim).name)}`);
     expect(del.status).toBe(200);
     expect(del.body.kind).toBe('Pod');
+    expect(meta(del.body)).toMatchObject({ deletionGracePeriodSeconds: 30 });
+    // The deleted pod is Terminating for its grace period; its replacement starts at once.
     const after = items(h.call('GET', '/api/v1/namespaces/shop/pods', { query: { labelSelector: 'app=web' } }).body);
-    expect(after).toHaveLength(1);
-    expect(meta(after[0] as JsonObject).uid).not.toBe(meta(victim).uid);
+    expect(after).toHaveLength(2);
+    const replacement = after.find((p) => meta(p).uid !== meta(victim).uid) as JsonObject;
+    expect(meta(replacement).deletionTimestamp).toBeUndefined();
+    expect(meta(after.find((p) => meta(p).uid === meta(victim).uid) as JsonObject).deletionTimestamp).toBeDefined();
+    // gracePeriodSeconds=0 deletes at once.
+    expect(h.call('DELETE', `/api/v1/namespaces/shop/pods/${String(meta(victim).name)}`, { query: { gracePeriodSeconds: '0' } }).status).toBe(200);
+    expect(items(h.call('GET', '/api/v1/namespaces/shop/pods', { query: { labelSelector: 'app=web' } }).body).map((p) => meta(p).uid)).toEqual([meta(replacement).uid]);
 
     const gone = h.call('DELETE', '/apis/apps/v1/namespaces/shop/deployments/web');
     expect(gone.body).toMatchObject({ kind: 'Status', status: 'Success' });
     expect(items(h.call('GET', '/apis/apps/v1/namespaces/shop/replicasets', { query: { labelSelector: 'app=web' } }).body)).toEqual([]);
-    expect(items(h.call('GET', '/api/v1/namespaces/shop/pods', { query: { labelSelector: 'app=web' } }).body)).toEqual([]);
+    // The garbage collector deletes the pods gracefully too.
+    expect(items(h.call('GET', '/api/v1/namespaces/shop/pods', { query: { labelSelector: 'app=web' } }).body).every((p) => meta(p).deletionTimestamp !== undefined)).toBe(true);
   });
 
   it('lists everything for /_sandbox/state with kind and apiVersion', () => {

@@ -155,14 +155,15 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
         });
       case 'delete':
         return write(k, req, 200, (dryRun) => {
-          const gone = k.remove(t.type, t.namespace ?? '', t.name ?? '', { dryRun });
           if (plural === 'pods') {
-            // A pod is deleted gracefully: the API answers with the pod, marked for deletion.
-            const meta = gone.metadata as JsonObject;
-            meta.deletionTimestamp = new Date(k.now() + 30_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-            meta.deletionGracePeriodSeconds = 30;
-            return gone;
+            // A pod is deleted gracefully: the API answers with the pod, marked for deletion
+            // (Terminating for its grace period, from the query or DeleteOptions, else the pod's own).
+            const entry = k.entry(plural, t.namespace ?? '', t.name ?? '');
+            const grace = gracePeriod(req);
+            if (dryRun) return clone(entry.obj);
+            return manifest(k.deletePod(entry, grace), t.type);
           }
+          const gone = k.remove(t.type, t.namespace ?? '', t.name ?? '', { dryRun });
           const meta = gone.metadata as JsonObject;
           return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: meta.name, group: t.type.group || undefined, kind: plural, uid: meta.uid } };
         });
@@ -171,6 +172,19 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
     }
   };
   return { verb: verb === 'invalid' ? fallbackVerb : verb, resource: plural, mutating, run: guarded(k, run) };
+}
+
+/** gracePeriodSeconds from the query or a DeleteOptions body; undefined when neither sets it. */
+function gracePeriod(req: KubeRequest): number | undefined {
+  const q = req.query.get('gracePeriodSeconds');
+  if (q !== null) {
+    const n = Number(q);
+    if (!Number.isInteger(n) || n < 0) throw badRequest(`gracePeriodSeconds: Invalid value: "${q}"`);
+    return n;
+  }
+  if (req.body.length === 0) return undefined;
+  const body = parseJson(req.body);
+  return isObj(body) && typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined;
 }
 
 function parseJson(body: Buffer): unknown {

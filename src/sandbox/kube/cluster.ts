@@ -7,19 +7,21 @@ import { randomUUID } from 'node:crypto';
 import type { ClusterState, SandboxState } from '../state.js';
 import type { JsonObject } from '../world-types.js';
 import { reconcile as runControllers } from './controllers.js';
-import { clusterNodes, fargateNode, isFargateNode, isWindowsNode, nodeIp, nodeSelectorAllows } from './nodes.js';
+import { clusterNodes, fargateNode, isFargateNode, nodeIp, nodeSelectorAllows } from './nodes.js';
 import { globMatch, podStatus } from './pods.js';
 import { apiVersionOf, resource, type ResourceType } from './resources.js';
 import { fromLabelSelector, labelsOf, matches } from './selectors.js';
 import { KubeError, badRequest, conflict, invalid, notFound, qualified } from './status.js';
 import { ObjectStore, metaOf, nameOf, namespaceOf, type Entry } from './store.js';
-import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, objList, str, strMap } from './util.js';
+import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, num, objList, str, strMap } from './util.js';
 import { injectCredentials } from './webhook.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
   /** The input is a fresh object the core may keep (controller-built pods): no defensive copy. */
   fresh?: boolean;
+  /** Pods: never becomes ready, for this reason (a stuck workload of the world). */
+  stuck?: 'ImagePullBackOff' | 'CrashLoopBackOff';
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
@@ -32,8 +34,13 @@ export class KubeCore {
   private fargateSeq = 0;
   /** resourceVersion at which the controllers last had nothing left to do. */
   private settledAt = '';
-  /** Earliest time a starting pod becomes ready (the next time the controllers have work). */
+  /** The next time the controllers have work without any write (a pod ready, a grace period over). */
   private nextDue = Infinity;
+  private dueAt = Infinity;
+  private readonly terminatingPods = new Set<Entry>();
+  /** Sandbox options (world): workloads whose new pods never become ready, and images that cannot be pulled. */
+  stuckWorkloads: { kind: string; namespace: string; name: string; reason: 'ImagePullBackOff' | 'CrashLoopBackOff' }[] = [];
+  missingImages: string[] = [];
   /** Pods bound to each node (the scheduler's spreading score), kept current as pods come and go. */
   private readonly podsOnNode = new Map<string, number>();
   /** Nodes a nodeSelector allows, per selector, for the current node list. */
@@ -50,15 +57,66 @@ export class KubeCore {
 
   /** Let the controllers catch up with the clock and with the last write. */
   reconcile(): void {
-    // Nothing to do when no object changed since the last pass and no pod has become ready:
-    // the controllers are a pure function of the objects and the clock.
+    // Nothing to do when no object changed since the last pass and nothing fell due (a pod
+    // ready, a grace period over, a progress deadline): the controllers are a pure function of
+    // the objects and the clock.
     if (this.store.resourceVersion === this.settledAt && this.now() < this.nextDue) return;
     runControllers(this);
     this.settledAt = this.store.resourceVersion;
-    this.nextDue = Infinity;
-    for (const e of this.store.list('pods')) {
-      if (e.readyAt !== undefined && getPath(e.obj, 'status.phase') === 'Pending') this.nextDue = Math.min(this.nextDue, e.readyAt);
+    this.nextDue = this.dueAt;
+  }
+
+  /** When the controllers next have work, if nothing else changes (Infinity: never). */
+  get nextWake(): number {
+    return this.nextDue;
+  }
+
+  /** Controllers: forget the times collected by the previous pass. */
+  resetDue(): void {
+    this.dueAt = Infinity;
+  }
+
+  /** Controllers: something changes by itself at clock time `at` (reconcile again then). */
+  due(at: number): void {
+    if (at < this.dueAt) this.dueAt = at;
+  }
+
+  /** Pods marked for deletion, waiting out their grace period. */
+  terminating(): Entry[] {
+    return [...this.terminatingPods];
+  }
+
+  /**
+   * Delete a pod as the API server does: gracefully (Terminating, `deletionTimestamp` = now +
+   * grace) when it is bound to a node and not finished, at once otherwise. Returns the pod as
+   * the DELETE answer shows it.
+   */
+  deletePod(entry: Entry, graceSeconds?: number): JsonObject {
+    const obj = entry.obj;
+    const meta = metaOf(obj);
+    const now = this.now();
+    const grace = graceSeconds ?? num(getPath(obj, 'spec.terminationGracePeriodSeconds')) ?? 30;
+    if (meta.deletionTimestamp !== undefined) {
+      // Deleting again may only shorten the grace period.
+      if (graceSeconds !== undefined && entry.goneAt !== undefined && now + grace * 1000 < entry.goneAt) {
+        if (grace === 0) {
+          this.removeEntry(entry);
+          return obj;
+        }
+        entry.goneAt = now + grace * 1000;
+        this.commit(entry, { ...obj, metadata: { ...meta, deletionTimestamp: isoTime(entry.goneAt), deletionGracePeriodSeconds: grace } });
+      }
+      return entry.obj;
     }
+    const phase = String(getPath(obj, 'status.phase') ?? '');
+    if (grace <= 0 || !str(getPath(obj, 'spec.nodeName')) || phase === 'Succeeded' || phase === 'Failed') {
+      this.removeEntry(entry);
+      return obj;
+    }
+    entry.goneAt = now + grace * 1000;
+    this.terminatingPods.add(entry);
+    this.commit(entry, { ...obj, metadata: { ...meta, deletionTimestamp: isoTime(entry.goneAt), deletionGracePeriodSeconds: grace } });
+    return entry.obj;
   }
 
   /** Namespaces and nodes a new cluster has before any user object. */
@@ -176,8 +234,13 @@ export class KubeCore {
 
   removeEntry(entry: Entry): void {
     this.store.delete(entry);
+    this.terminatingPods.delete(entry);
     const uid = String(metaOf(entry.obj).uid ?? '');
-    for (const e of this.store.dependentsOf(uid)) this.removeEntry(e);
+    // The garbage collector deletes dependents as any client would: pods gracefully.
+    for (const e of this.store.dependentsOf(uid)) {
+      if (e.type.plural === 'pods' && !this.loading) this.deletePod(e);
+      else this.removeEntry(e);
+    }
     if (entry.type.plural === 'namespaces') {
       const ns = nameOf(entry.obj);
       for (const e of this.store.all()) if (e.type.namespaced && namespaceOf(e.obj) === ns) this.removeEntry(e);
@@ -208,10 +271,25 @@ export class KubeCore {
       spec: clone(isObj(template.spec) ? template.spec : {}),
     };
     if (extra.nodeName) child(pod, 'spec').nodeName = extra.nodeName;
-    this.create(resource('pods'), pod, { fresh: true });
+    this.create(resource('pods'), pod, { fresh: true, stuck: this.loading ? undefined : this.stuckReason(owner) });
     const created = this.store.get('pods', String(ometa.namespace), name);
     if (!created) throw new Error(`pod ${name} was not stored`);
     return created;
+  }
+
+  /** The world's stuckWorkloads reason for pods of `owner` (a ReplicaSet counts as its Deployment). */
+  private stuckReason(owner: Entry): 'ImagePullBackOff' | 'CrashLoopBackOff' | undefined {
+    if (this.stuckWorkloads.length === 0) return undefined;
+    let workload = owner;
+    if (owner.type.plural === 'replicasets') {
+      const ref = objList(getPath(owner.obj, 'metadata.ownerReferences')).find((r) => r.controller === true && r.kind === 'Deployment');
+      const d = ref ? this.store.get('deployments', namespaceOf(owner.obj), String(ref.name)) : undefined;
+      if (d) workload = d;
+    }
+    const kind = String(workload.obj.kind);
+    const ns = namespaceOf(workload.obj);
+    const name = nameOf(workload.obj);
+    return this.stuckWorkloads.find((w) => w.kind === kind && w.namespace === ns && w.name === name)?.reason;
   }
 
   /** Schedule a new pod, run the webhooks on it, and give it the status of a pod being started. */
@@ -238,12 +316,19 @@ export class KubeCore {
     spec.serviceAccountName = saName;
     spec.serviceAccount = saName;
     const sa = this.store.get('serviceaccounts', ns, saName)?.obj;
-    const windows = (node ? isWindowsNode(node) : false) || strMap(spec.nodeSelector)['kubernetes.io/os'] === 'windows';
-    injectCredentials(this.state, this.cluster, pod, sa, { fargate: fargateProfile !== undefined || (node ? isFargateNode(node) : false), windows });
+    if (!sa) {
+      // The ServiceAccount admission plugin refuses the pod (controllers report it as FailedCreate).
+      const podName = str(meta.name) ?? str(meta.generateName) ?? '';
+      throw new KubeError(403, 'Forbidden', `pods "${podName}" is forbidden: error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`, { name: podName, kind: 'pods' });
+    }
+    injectCredentials(this.state, this.cluster, pod, sa);
 
     const now = this.now();
     const given = this.loading && isObj(pod.status) && typeof pod.status.phase === 'string';
-    entry.readyAt = node ? (this.loading ? now : now + this.state.settings.rolloutDelayMs) : Infinity;
+    const images = [...objList(spec.initContainers), ...objList(spec.containers)].map((c) => String(c.image ?? ''));
+    const stuck = opts.stuck ?? (images.some((i) => this.missingImages.some((g) => globMatch(g, i))) ? 'ImagePullBackOff' : undefined);
+    entry.readyAt = node && !stuck ? (this.loading ? now : now + this.state.settings.rolloutDelayMs) : Infinity;
+    entry.stuck = stuck;
     if (opts.dryRun) return;
     if (node) this.podsOnNode.set(nameOf(node), (this.podsOnNode.get(nameOf(node)) ?? 0) + 1);
     if (fargateProfile && node) {
@@ -253,7 +338,7 @@ export class KubeCore {
     if (given) return;
     this.podSeq++;
     const podIP = spec.hostNetwork === true && node ? nodeIp(node) : `10.0.${128 + Math.floor(this.podSeq / 240)}.${10 + (this.podSeq % 240)}`;
-    pod.status = podStatus(pod, !node ? 'unschedulable' : entry.readyAt <= now ? 'running' : 'starting', now, node ? nodeIp(node) : '', podIP);
+    pod.status = podStatus(pod, !node ? 'unschedulable' : stuck ?? (entry.readyAt <= now ? 'running' : 'starting'), now, node ? nodeIp(node) : '', podIP);
     if (!node) delete (pod.status as JsonObject).podIP;
   }
 

@@ -14,6 +14,12 @@ export interface Entry {
   obj: JsonObject;
   /** Pods only: clock time at which the pod's containers are ready (Infinity = unschedulable). */
   readyAt?: number;
+  /** Pods only: clock time at which a Terminating pod is gone (its grace period after deletion). */
+  goneAt?: number;
+  /** Pods only: why the pod never becomes ready (a sandbox option: missing image, stuck workload). */
+  stuck?: 'ImagePullBackOff' | 'CrashLoopBackOff';
+  /** StatefulSets only: pod templates by revision name (what ControllerRevisions hold). */
+  revisions?: Map<string, JsonObject>;
   /** Jobs only: the job has started its pods once (so a finished job is not re-run). */
   started?: boolean;
   /** The object as a list item (JSON), cached for `jsonOf` at `jsonRv` (lists serialise each object once per change). */
