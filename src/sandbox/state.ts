@@ -48,6 +48,8 @@ export interface KubeApi {
   allObjects(): JsonObject[];
   /** Create or delete the kube-system/eks-pod-identity-agent DaemonSet to match the cluster's add-ons. */
   syncAgent(): void;
+  /** The world's sandbox options for this cluster (stuckWorkloads, missingImages), for the state dump. */
+  sandboxOptions?(): JsonObject;
 }
 
 export interface ClusterState {
@@ -243,6 +245,7 @@ export class SandboxState {
           ownerArn: a.ownerArn,
         })),
         objects: c.kube.allObjects(),
+        ...(c.kube.sandboxOptions?.() ?? {}),
       })),
       iam: {
         trustPolicyLimit: this.settings.trustPolicyLimit,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isStream } from '../../src/sandbox/kube/index.js';
 import type { JsonObject } from '../../src/sandbox/world-types.js';
 import { ACCOUNT, AGENT_ADDON, cluster, deployment, envOf, harness, items, serviceAccount, world, type Harness } from './kube-world.js';
 
@@ -302,8 +303,24 @@ describe('writes', () => {
     const rv = String((h.call('GET', '/apis/apps/v1/namespaces/shop/deployments').body.metadata as JsonObject).resourceVersion);
     h.call('PATCH', path, { contentType: 'application/merge-patch+json', body: { metadata: { labels: { w: '1' } } } });
     const reply = h.kube.route({ method: 'GET', path: '/apis/apps/v1/namespaces/shop/deployments', query: new URLSearchParams({ watch: 'true', resourceVersion: rv }), headers: {}, body: Buffer.alloc(0) }).run();
-    const events = String(reply.body).trim().split('\n').map((l) => JSON.parse(l) as JsonObject);
-    expect(events[0]).toMatchObject({ type: 'MODIFIED', object: { kind: 'Deployment', metadata: { name: 'web', labels: { w: '1' } } } });
+    if (!isStream(reply)) throw new Error(`expected a stream, got HTTP ${reply.status}`);
+    const chunks: string[] = [];
+    let ended = false;
+    const stop = reply.start((c) => chunks.push(c), () => { ended = true; });
+    const events = () => chunks.join('').trim().split('\n').map((l) => JSON.parse(l) as JsonObject);
+    expect(events()[0]).toMatchObject({ type: 'MODIFIED', object: { kind: 'Deployment', metadata: { name: 'web', labels: { w: '1' } } } });
+    // Later changes arrive on the open stream.
+    h.call('PATCH', path, { contentType: 'application/merge-patch+json', body: { metadata: { labels: { w: '2' } } } });
+    expect(events().at(-1)).toMatchObject({ type: 'MODIFIED', object: { metadata: { labels: { w: '2' } } } });
+    stop();
+    expect(ended).toBe(false);
+    // A resourceVersion older than the history answers 200 with an ERROR event (410 Expired), as the watch cache does.
+    const old = h.kube.route({ method: 'GET', path: '/apis/apps/v1/namespaces/shop/deployments', query: new URLSearchParams({ watch: 'true', resourceVersion: '1' }), headers: {}, body: Buffer.alloc(0) }).run();
+    if (!isStream(old)) throw new Error('expected a stream');
+    const lines: string[] = [];
+    old.start((c) => lines.push(c), () => { ended = true; });
+    expect(JSON.parse(lines.join(''))).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+    expect(ended).toBe(true);
   });
 
   it('rejects world objects of unsupported kinds', () => {

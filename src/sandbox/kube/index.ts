@@ -13,7 +13,8 @@ import { RESOURCES, resourceByKind, type ResourceType } from './resources.js';
 import { jsonReply, statusBody } from './status.js';
 import { getPath, isObj } from './util.js';
 
-export type { KubeRequest, KubeRouted } from './api.js';
+export type { KubeRequest, KubeRouted, KubeStream } from './api.js';
+export { isStream } from './api.js';
 
 export interface KubeCluster extends KubeApi {
   /** Resolve a request without changing state; `run()` performs it. */
@@ -27,6 +28,8 @@ const LOAD_ORDER = ['namespaces', 'nodes', 'serviceaccounts', 'deployments', 're
 
 export function createKubeCluster(state: SandboxState, cluster: ClusterState, spec: ClusterSpec): KubeCluster {
   const core = new KubeCore(state, cluster);
+  core.stuckWorkloads = structuredClone(spec.stuckWorkloads ?? []);
+  core.missingImages = [...(spec.missingImages ?? [])];
   // The world's own objects are the starting state, not history a watch could ask for.
   core.store.setRecording(false);
   core.bootstrap();
@@ -88,5 +91,6 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
       return out;
     },
     syncAgent,
+    sandboxOptions: () => ({ stuckWorkloads: structuredClone(core.stuckWorkloads), missingImages: [...core.missingImages] }),
   };
 }

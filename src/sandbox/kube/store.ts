@@ -54,6 +54,8 @@ export function namespaceOf(obj: JsonObject): string {
 
 interface Snapshot {
   rv: number;
+  /** The list the snapshot belongs to (path and selectors): its continue tokens work only there. */
+  key: string;
   /** The list's items, serialised when it was first requested (the consistent view later pages read). */
   items: string[];
 }
@@ -206,9 +208,9 @@ export class ObjectStore {
   }
 
   /** Remember the rest of a paged list; returns the opaque continue token. */
-  saveSnapshot(items: string[], offset: number, rv: number): string {
+  saveSnapshot(items: string[], offset: number, rv: number, key: string): string {
     const id = crypto.randomUUID();
-    this.snapshots.set(id, { rv, items });
+    this.snapshots.set(id, { rv, items, key });
     if (this.snapshots.size > SNAPSHOTS) {
       const oldest = this.snapshots.keys().next().value;
       if (oldest !== undefined) this.snapshots.delete(oldest);
@@ -216,9 +218,12 @@ export class ObjectStore {
     return encodeToken(id, offset, rv);
   }
 
-  loadSnapshot(token: string): { items: string[]; offset: number; rv: number } {
+  loadSnapshot(token: string, key: string): { items: string[]; offset: number; rv: number } {
     const t = decodeToken(token);
     const snap = this.snapshots.get(t.id);
+    if (snap && snap.key !== key) {
+      throw badRequest(`continue key is not valid: the token continues the list ${snap.key}, not ${key}; start a new list without the continue parameter`);
+    }
     if (!snap) {
       throw new KubeError(
         410,
