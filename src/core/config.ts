@@ -1,12 +1,11 @@
 /**
- * `.podid.yaml`: the CI gate's allowlist (docs/ci.md). Loaded from `--config PATH` (which must
- * exist) or `.podid.yaml` in the working directory (optional). Validated strictly, with one-line
+ * `.podid.yaml`: the CI gate's allowlist (docs/ci.md). Parsed and validated here (pure); read
+ * from disk by adapters/config-file.ts. Validated strictly, with one-line
  * errors that name the file and the entry, because a typo in an allowlist must not silently
  * allow nothing (or everything): `.podid.yaml: allowlist[2].expires: expected a date YYYY-MM-DD`.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import picomatch from 'picomatch';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 import { isFindingCode } from './scan/findings.js';
@@ -27,6 +26,8 @@ export interface AllowlistEntry {
   readonly reason: string;
   /** Last day (UTC) the entry applies, `YYYY-MM-DD`. */
   readonly expires: string;
+  /** The config file the entry is in, as podid was told it (`.podid.yaml`, `--config ci/podid.yaml`). */
+  readonly config: string;
 }
 
 export interface PodidConfig {
@@ -48,7 +49,23 @@ export function isIsoDate(s: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
-const glob = z.string({ error: 'expected a glob (a string)' }).min(1, { error: 'expected a non-empty glob' });
+/** A glob picomatch accepts strictly: an unclosed `[` or `{` is a typo, not a literal to match. */
+function globProblem(pattern: string): string | null {
+  try {
+    picomatch(pattern, { dot: true, strictBrackets: true });
+    return null;
+  } catch (err) {
+    return (err as Error).message.replace(/^Missing closing: "(.)".*$/, 'unclosed $1 (write \\$1 to match it literally)');
+  }
+}
+
+const glob = z
+  .string({ error: 'expected a glob (a string)' })
+  .min(1, { error: 'expected a non-empty glob' })
+  .superRefine((pattern, ctx) => {
+    const problem = pattern === '' ? null : globProblem(pattern);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: `invalid glob ${JSON.stringify(pattern)}: ${problem}` });
+  });
 
 const EntrySchema = z.strictObject({
   cluster: glob.optional(),
@@ -123,25 +140,7 @@ export function parseConfig(text: string, name: string): PodidConfig {
     ...(e.codes === undefined ? {} : { codes: e.codes }),
     reason: e.reason.trim(),
     expires: e.expires,
+    config: name,
   }));
   return { version: 1, allowlist, path: name };
-}
-
-/**
- * `--config PATH` (relative to `cwd`) must exist; without it, `.podid.yaml` in `cwd` is used when
- * present, else the empty config.
- */
-export async function loadConfig(path: string | undefined, cwd: string): Promise<PodidConfig> {
-  const name = path ?? DEFAULT_CONFIG_FILE;
-  let text: string;
-  try {
-    text = await readFile(resolve(cwd, name), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (path === undefined && code === 'ENOENT') return EMPTY_CONFIG;
-    const what = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
-    const flag = path === undefined ? name : `--config ${name}`;
-    throw new UsageError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_UNREADABLE', `${flag}: ${what}`, 'pass an existing file to --config, or leave it out to use .podid.yaml when present');
-  }
-  return parseConfig(text, name);
 }
