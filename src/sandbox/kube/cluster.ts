@@ -38,6 +38,7 @@ export class KubeCore {
   private nextDue = Infinity;
   private dueAt = Infinity;
   private readonly terminatingPods = new Set<Entry>();
+  private readonly specJson = new WeakMap<object, string>();
   /** Sandbox options (world): workloads whose new pods never become ready, and images that cannot be pulled. */
   stuckWorkloads: { kind: string; namespace: string; name: string; reason: 'ImagePullBackOff' | 'CrashLoopBackOff' }[] = [];
   missingImages: string[] = [];
@@ -263,18 +264,29 @@ export class KubeCore {
         name,
         namespace: ometa.namespace,
         labels: { ...strMap(tmeta.labels), ...extra.labels },
-        ...(isObj(tmeta.annotations) ? { annotations: clone(tmeta.annotations) } : {}),
+        ...(isObj(tmeta.annotations) ? { annotations: { ...strMap(tmeta.annotations) } } : {}),
         ownerReferences: [
           { apiVersion: owner.obj.apiVersion, kind: owner.obj.kind, name: ometa.name, uid: ometa.uid, controller: true, blockOwnerDeletion: true },
         ],
       },
-      spec: clone(isObj(template.spec) ? template.spec : {}),
+      spec: this.specCopy(template),
     };
     if (extra.nodeName) child(pod, 'spec').nodeName = extra.nodeName;
     this.create(resource('pods'), pod, { fresh: true, stuck: this.loading ? undefined : this.stuckReason(owner) });
     const created = this.store.get('pods', String(ometa.namespace), name);
     if (!created) throw new Error(`pod ${name} was not stored`);
     return created;
+  }
+
+  /** A fresh copy of a template's pod spec (parsed from JSON cached per template: a ReplicaSet makes many pods from one). */
+  private specCopy(template: JsonObject): JsonObject {
+    const spec = isObj(template.spec) ? template.spec : {};
+    let json = this.specJson.get(spec);
+    if (json === undefined) {
+      json = JSON.stringify(spec);
+      this.specJson.set(spec, json);
+    }
+    return JSON.parse(json) as JsonObject;
   }
 
   /** The world's stuckWorkloads reason for pods of `owner` (a ReplicaSet counts as its Deployment). */
