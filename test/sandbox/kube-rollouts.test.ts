@@ -233,6 +233,8 @@ describe('authentication and paging', () => {
     expect(anon.status).toBe(401);
     expect(await anon.json()).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
     expect((await fetch(`${server}/readyz`)).status).toBe(200);
+    // kubectl (client-go) never sends kubeconfig credentials over plain HTTP: it is let in.
+    expect((await fetch(`${server}/api/v1/pods`, { headers: { 'user-agent': 'kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07' } })).status).toBe(200);
 
     const page = await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=web', limit: 2 });
     expect(page.items).toHaveLength(2);
