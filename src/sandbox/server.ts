@@ -136,8 +136,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const kube = kubes.get(cluster)!;
     const service = `k8s:${cluster.name}`;
     // EKS authenticates every request but the health checks (anonymous access is limited to
-    // /healthz, /livez and /readyz); any bearer token is accepted (the kubeconfig's).
-    if (!/^Bearer \S+/i.test(req.headers.authorization ?? '') && !/^\/(healthz|livez|readyz)(\/|$)/.test(path)) {
+    // /healthz, /livez and /readyz); any bearer token is accepted (the kubeconfig's). client-go
+    // tools (kubectl, helm: User-Agent ".../<version> (<os>/<arch>) kubernetes/<commit>") never
+    // send a kubeconfig's credentials over plain HTTP (kubernetes/kubectl#744), and the sandbox
+    // speaks plain HTTP, so they are taken as the kubeconfig's user.
+    const clientGo = / kubernetes\/[0-9a-f]+$/.test(String(req.headers['user-agent'] ?? ''));
+    if (!clientGo && !/^Bearer \S+/i.test(req.headers.authorization ?? '') && !/^\/(healthz|livez|readyz)(\/|$)/.test(path)) {
       state.calls.push({ service, operation: 'unauthenticated', mutating: false, status: 401 });
       return send(res, kube.renderError(401, 'Unauthorized', 'Unauthorized'));
     }
