@@ -226,7 +226,13 @@ function reconcileDeployment(k: KubeCore, d: Entry): boolean {
   let current = rses.find((r) => rsHash(r) === hash);
   const maxRevision = Math.max(0, ...rses.map(revisionOf));
   const paused = spec.paused === true;
-  const count = (r: Entry) => podsOf(k, r);
+  // Pods per ReplicaSet, read once per pass and re-read after this controller changes them.
+  const podCache = new Map<Entry, { active: Entry[]; terminating: Entry[] }>();
+  const count = (r: Entry) => {
+    let c = podCache.get(r);
+    if (!c) podCache.set(r, (c = podsOf(k, r)));
+    return c;
+  };
   const replicasOf = (r: Entry) => num(getPath(r.obj, 'spec.replicas')) ?? 0;
 
   if (!current && !paused) {

@@ -81,8 +81,16 @@ function randomByte(): number {
 
 /** RFC 3339 at second precision, as the API server writes timestamps. */
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastIso = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastIso;
 }
+// Timestamps repeat within a second (a controller pass writes thousands): format each second once.
+let lastSecond = Number.NaN;
+let lastIso = '';
 
 /** `obj.a.b.c` by dotted path; undefined when any step is missing. */
 export function getPath(obj: unknown, path: string): unknown {
