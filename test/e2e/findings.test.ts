@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EKSClient, UpdateAddonCommand } from '@aws-sdk/client-eks';
+import { CreatePodIdentityAssociationCommand, EKSClient, UpdateAddonCommand } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
@@ -231,6 +231,20 @@ async function migrateAddon(sb: SandboxProcess, cluster: string, addon: string, 
   }
 }
 
+/** An association made while the sandbox runs: pods created before it keep their env. */
+async function associateLater(sb: SandboxProcess, cluster: string, namespace: string, serviceAccount: string, roleArn: string): Promise<void> {
+  const eks = new EKSClient({
+    endpoint: sb.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' },
+  });
+  try {
+    await eks.send(new CreatePodIdentityAssociationCommand({ clusterName: cluster, namespace, serviceAccount, roleArn }));
+  } finally {
+    eks.destroy();
+  }
+}
+
 const observed = new Map<Run, Observed>();
 const sandboxes: SandboxProcess[] = [];
 
@@ -261,6 +275,7 @@ beforeAll(async () => {
       observed.set('plan:service-accounts:shared-source', fromPlan(sharedSource));
     }),
     withSandbox(clustersWorld(), async (sb) => {
+      await associateLater(sb, 'no-agent', 'app', 'api', 'arn:aws:iam::111122223333:role/app');
       const [inv, p] = await Promise.all([podidJson<Inventory>(scan, sb.clientEnv), podidJson<MigrationPlan>(plan, sb.clientEnv)]);
       observed.set('scan:clusters', fromInventory(inv));
       observed.set('plan:clusters', fromPlan(p));

@@ -14,7 +14,8 @@ import { jsonReply, statusBody } from './status.js';
 import { clone, getPath, isObj } from './util.js';
 import { WorldError } from '../world.js';
 
-export type { KubeRequest, KubeRouted } from './api.js';
+export type { KubeRequest, KubeRouted, KubeStream } from './api.js';
+export { isStream } from './api.js';
 
 export interface KubeCluster extends KubeApi {
   /** Resolve a request without changing state; `run()` performs it. */
@@ -28,6 +29,10 @@ const LOAD_ORDER = ['namespaces', 'nodes', 'serviceaccounts', 'deployments', 're
 
 export function createKubeCluster(state: SandboxState, cluster: ClusterState, spec: ClusterSpec): KubeCluster {
   const core = new KubeCore(state, cluster);
+  core.stuckWorkloads = structuredClone(spec.stuckWorkloads ?? []);
+  core.missingImages = [...(spec.missingImages ?? [])];
+  // The world's own objects are the starting state, not history a watch could ask for.
+  core.store.setRecording(false);
   core.bootstrap();
   const typed: { type: ResourceType; obj: JsonObject; index: number }[] = spec.objects.map((obj, i) => {
     const type = resourceByKind(String(obj.apiVersion ?? ''), String(obj.kind ?? ''));
@@ -84,6 +89,7 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
   syncAgent();
   core.reconcile();
   core.loading = false;
+  core.store.setRecording(true);
 
   return {
     route: (req) => route(core, req),
@@ -99,6 +105,7 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
       return out;
     },
     syncAgent,
+    sandboxOptions: () => ({ stuckWorkloads: structuredClone(core.stuckWorkloads), missingImages: [...core.missingImages] }),
     // For the sandbox's AWS side (credential probe, add-on rollouts): plain object access through
     // the same core the HTTP API uses, so these see and cause what a client would.
     getObject: (plural, namespace, name) => {
