@@ -48,7 +48,7 @@ function clusterBlock(inv: Inventory, group: ClusterGroup, p: Palette): string[]
   const lines: string[] = [];
   const c = group.cluster;
   if (c) {
-    lines.push(`${p.bold(c.name)}  ${p.dim(c.arn)}`);
+    lines.push(c.scanned === false ? `${p.bold(c.name)}  ${p.dim(`context ${c.context ?? ''}`)}` : `${p.bold(c.name)}  ${p.dim(c.arn)}`);
     lines.push(INDENT + clusterFacts(c, p));
     lines.push(...findingLines(c.findings, INDENT, p));
   } else {
@@ -70,6 +70,7 @@ function clusterBlock(inv: Inventory, group: ClusterGroup, p: Palette): string[]
 }
 
 function clusterFacts(c: ClusterReport, p: Palette): string {
+  if (c.scanned === false) return `not scanned: ${paintVerdict(p, c.readiness)}`;
   const facts = [
     `Kubernetes ${c.version} ${c.platformVersion}${c.autoMode ? ' Auto Mode' : ''}`,
     agentFact(c),

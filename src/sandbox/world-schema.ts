@@ -129,6 +129,9 @@ const CLUSTER = fields({
   fargateProfiles: z.array(FARGATE_PROFILE).default(() => []),
   podIdentityAssociations: z.array(ASSOCIATION).default(() => []),
   objects: z.array(K8S_OBJECT).default(() => []),
+  // The API server URL DescribeCluster reports and the kubeconfig names, instead of the sandbox's
+  // own: a URL nothing listens on rehearses an unreachable cluster (the sandbox serves none there).
+  apiServerUrl: text('an http:// or https:// URL', /^https?:\/\/[^\s/]+(\/\S*)?$/).optional(),
 }, ['arn', 'endpoint']);
 
 const ROLE = fields({

@@ -42,6 +42,8 @@ export interface ClusterSpec {
   podIdentityAssociations: AssociationSpec[];
   /** Kubernetes objects as manifests (apiVersion, kind, metadata, ...). */
   objects: JsonObject[];
+  /** The API server URL to report instead of the sandbox's own (an unreachable cluster). */
+  apiServerUrl?: string;
 }
 
 export interface AddonSpec {

@@ -7,7 +7,7 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { readEnv } from '../env.js';
 import { createIo } from '../io.js';
 import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
-import { eventsTo } from '../progress.js';
+import { eventsTo, reportPartial } from '../progress.js';
 
 export interface MigrateCliOptions extends TargetFlags {
   dryRun?: boolean;
@@ -47,10 +47,12 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
 
   let plan;
+  let planned;
   try {
     const { options, ports } = await setUpLiveScan(opts, readEnv(), new Date());
     const app = await import('../../app/plan.js');
-    ({ plan } = await app.plan({ scan: options, installAgent: Boolean(opts.installAgent), restart: opts.restart, maxConcurrentRollouts, crossAccountSourceRole, roles }, ports, eventsTo(io)));
+    planned = await app.plan({ scan: options, installAgent: Boolean(opts.installAgent), restart: opts.restart, maxConcurrentRollouts, crossAccountSourceRole, roles }, ports, eventsTo(io));
+    ({ plan } = planned);
   } finally {
     io.done();
   }
@@ -64,6 +66,10 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   io.out(opts.output === 'json' ? renderPlanJson(plan) : renderPlan(plan, { palette: io.palette }));
   if (opts.out && opts.output !== 'json') io.warn(`Saved the plan to ${opts.out}.`);
   if (emit && opts.output !== 'json') io.warn(`Wrote Terraform to ${emit.terraform}.`);
+  if (planned.partial) {
+    reportPartial(io, planned.inventory);
+    return ExitCode.partial;
+  }
   return ExitCode.ok;
 }
 
