@@ -2,9 +2,7 @@
 // podid against it exactly as a user would against a real fleet: the sandbox's env file points
 // the AWS SDK (AWS_ENDPOINT_URL, dummy keys) and the Kubernetes client (KUBECONFIG) at it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -38,14 +36,29 @@ function run(args) {
   return r.status;
 }
 
-const planFile = join(mkdtempSync(join(tmpdir(), 'podid-demo-')), 'plan.json');
 let failed = false;
 try {
   console.log('$ podid sandbox --world examples/world.yaml');
   console.log(`ready endpoint=${ready.endpoint}   (set -a; . ${ready.env}; set +a  to use it yourself)`);
   failed ||= run(['scan', '--all-contexts']) !== 0;
-  failed ||= run(['migrate', '--dry-run', '--all-contexts', '--out', planFile]) !== 0;
+  failed ||= run(['migrate', '--dry-run', '--all-contexts']) !== 0;
 } finally {
   sandbox.kill('SIGTERM');
+  // The sandbox removes its temporary directory (kubeconfig, env file) when it exits.
+  await new Promise((resolve) => (sandbox.exitCode !== null ? resolve() : sandbox.once('exit', resolve)));
+}
+if (!failed) {
+  console.log(`
+What to run next:
+  # keep a sandbox running (in another terminal) and point your shell at it
+  node bin/podid.js sandbox --world examples/world.yaml --kubeconfig-out /tmp/podid.kubeconfig --env-out /tmp/podid.env
+  set -a; . /tmp/podid.env; set +a
+  # the inventory for machines (also yaml, sarif, junit, markdown)
+  node bin/podid.js scan --all-contexts -o json
+  # plan with the agent installed, keep the plan, export it to Terraform
+  node bin/podid.js migrate --dry-run --all-contexts --install-agent --out plan.json --emit terraform pod-identity.tf
+  # the CI gate over manifests, no cluster needed
+  helm template my-release my-chart | node bin/podid.js scan --manifests - --fail-on irsa
+Against your own fleet: the same commands with your kubeconfig and AWS credentials (README.md, docs/ci.md).`);
 }
 process.exitCode = failed ? 1 : 0;

@@ -456,6 +456,18 @@ const DEFS = {
     'fix the YAML (kubectl apply --dry-run=client -f FILE shows the same error), or leave the file out of --manifests',
     (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; podid could not look for IRSA annotations in it`,
   ),
+  MANIFEST_NOT_TEXT: def(
+    'error',
+    'Manifest is not text',
+    'save the file as UTF-8 (or UTF-16 with a byte-order mark), or leave it out of --manifests',
+    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; podid could not look for IRSA annotations in it`,
+  ),
+  MANIFEST_INPUT_EMPTY: def(
+    'error',
+    'No manifests in the input',
+    'check the path, or the command that pipes into podid (helm template, kustomize build): an empty input proves nothing',
+    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}`,
+  ),
   MANIFEST_UNRENDERED_TEMPLATE: def(
     'warning',
     'Manifest is an unrendered template',
@@ -469,14 +481,14 @@ const DEFS = {
     'Allowlist entry expired',
     'migrate what the entry covered, or extend its expires date in .podid.yaml after review',
     (a: { entry: string; expires: string; reason: string }) =>
-      `.podid.yaml ${a.entry} (${JSON.stringify(a.reason)}) was valid until ${a.expires} and no longer applies`,
+      `${a.entry} (${JSON.stringify(a.reason)}) was valid until ${a.expires} and no longer applies`,
   ),
   ALLOWLIST_EXEMPT: def(
     'info',
     'Exempted by the allowlist',
     'nothing to do until the entry expires; migrate it or extend the entry after review',
     (a: { entry: string; expires: string; reason: string }) =>
-      `.podid.yaml ${a.entry} exempts this from the CI gate until ${a.expires}: ${a.reason}`,
+      `${a.entry} exempts this from the CI gate until ${a.expires}: ${a.reason}`,
   ),
 } as const;
 
