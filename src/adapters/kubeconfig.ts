@@ -4,10 +4,11 @@
  * an exec user running `aws eks get-token --cluster-name X --region R`; both are read here, and
  * `--cluster`/`--region` override them. The Kubernetes client loads lazily.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { parseClusterArn } from '../core/arn.js';
 import { UsageError } from '../core/errors.js';
 
@@ -74,8 +75,18 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
   const users: KubeConfig['users'] = [];
   const contexts: KubeConfig['contexts'] = [];
   let currentContext = '';
+  const empty: string[] = [];
   for (const path of existing) {
     const kc = new k8s.KubeConfig();
+    // kubectl reads an empty file as an empty config; the client library throws a TypeError.
+    const shape = kubeconfigShape(path);
+    if (shape === 'empty') {
+      empty.push(path);
+      continue;
+    }
+    if (shape !== 'mapping') {
+      throw new UsageError('KUBECONFIG_INVALID', `cannot read kubeconfig ${path}: expected a mapping with clusters, users and contexts, found ${shape}`, 'fix the file or pass another with --kubeconfig');
+    }
     try {
       kc.loadFromFile(path);
     } catch (err) {
@@ -91,9 +102,29 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
     addNew(contexts, kc.contexts);
     if (!currentContext && kc.currentContext) currentContext = kc.currentContext;
   }
+  if (empty.length === existing.length) {
+    throw new UsageError(
+      'KUBECONFIG_EMPTY',
+      `the kubeconfig ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty: no clusters, users or contexts`,
+      'run aws eks update-kubeconfig --name CLUSTER --region REGION, or pass another file with --kubeconfig',
+    );
+  }
   const merged = new k8s.KubeConfig();
   merged.loadFromOptions({ clusters, users, contexts, currentContext });
   return merged;
+}
+
+/** `empty` (nothing, or only comments), `mapping`, or what else the file holds; unreadable YAML is left to the loader. */
+function kubeconfigShape(path: string): 'empty' | 'mapping' | string {
+  let value: unknown;
+  try {
+    value = parse(readFileSync(path, 'utf8'));
+  } catch {
+    return 'mapping';
+  }
+  if (value === null || value === undefined) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'mapping' : `a ${typeof value}`;
 }
 
 /** A kubeconfig from YAML text (tests, and kubeconfigs passed on stdin). */
@@ -108,8 +139,26 @@ export async function kubeconfigFromString(text: string): Promise<KubeConfig> {
   return kc;
 }
 
+/** A selected context that names no EKS cluster podid can find (a fleet run goes on without it). */
+export interface UnresolvedTarget {
+  context: string;
+  server: string | null;
+  error: UsageError;
+}
+
 /** Resolves the contexts to scan and the EKS cluster behind each. Throws UsageError with the fix. */
 export function resolveTargets(kc: KubeconfigView, opts: TargetOptions = {}): ScanTarget[] {
+  const { targets, unresolved } = resolveFleetTargets(kc, opts);
+  if (unresolved[0] !== undefined) throw unresolved[0].error;
+  return targets;
+}
+
+/**
+ * As resolveTargets, but in a fleet run (several contexts selected) a context whose EKS cluster
+ * cannot be told (no server, not an EKS context, no region) is returned in `unresolved` instead
+ * of stopping the run. With one context selected, its problem is thrown as a usage error.
+ */
+export function resolveFleetTargets(kc: KubeconfigView, opts: TargetOptions = {}): { targets: ScanTarget[]; unresolved: UnresolvedTarget[] } {
   const contexts = kc.getContexts();
   const available = contexts.map((c) => c.name);
   const listing = available.length > 0 ? `available: ${available.join(', ')}` : 'the kubeconfig has no contexts';
@@ -138,7 +187,20 @@ export function resolveTargets(kc: KubeconfigView, opts: TargetOptions = {}): Sc
   if (opts.cluster !== undefined && names.length !== 1) {
     throw new UsageError('TARGET_FLAGS_CONFLICT', `--cluster names one cluster but ${names.length} contexts are selected`, 'pass --cluster with exactly one --context');
   }
-  return names.map((name) => resolveContext(kc, name, opts, names.length === 1));
+  if (names.length === 1) return { targets: [resolveContext(kc, names[0]!, opts, true)], unresolved: [] };
+  const targets: ScanTarget[] = [];
+  const unresolved: UnresolvedTarget[] = [];
+  for (const name of names) {
+    try {
+      targets.push(resolveContext(kc, name, opts, false));
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      const ctx = kc.getContexts().find((c) => c.name === name);
+      const server = (ctx && kc.getClusters().find((c) => c.name === ctx.cluster)?.server) || null;
+      unresolved.push({ context: name, server, error: err });
+    }
+  }
+  return { targets, unresolved };
 }
 
 function resolveContext(kc: KubeconfigView, name: string, opts: TargetOptions, single: boolean): ScanTarget {

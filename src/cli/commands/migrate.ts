@@ -10,7 +10,7 @@ import { readEnv } from '../env.js';
 import { writeOutputs, withNewline, type OutputFile } from '../files.js';
 import { createIo } from '../io.js';
 import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
-import { eventsTo } from '../progress.js';
+import { eventsTo, reportPartial } from '../progress.js';
 
 export interface MigrateCliOptions extends TargetFlags {
   dryRun?: boolean;
@@ -87,6 +87,10 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   const human = routes.stdout === 'review' || routes.reviewOnStderr;
   if (human && opts.out !== undefined && opts.out !== '-') io.warn(`Saved the plan to ${opts.out}.`);
   if (human && emit && emit.terraform !== '-') io.warn(`Wrote Terraform to ${emit.terraform}.`);
+  if (result.partial) {
+    reportPartial(io, inventory);
+    return ExitCode.partial;
+  }
   return ExitCode.ok;
 }
 

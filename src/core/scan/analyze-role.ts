@@ -13,6 +13,7 @@ import { analyzeTrust } from '../trust.js';
 import type { TrustAnalysis } from '../trust.js';
 import type { Finding, RoleRef, TrustReport } from './inventory.js';
 import type { ClusterSnapshot, FleetSnapshot, RoleSnapshot } from './snapshot.js';
+import { permissionsBoundaryFinding, trustShapeFindings } from './analyze-extra.js';
 import { finding, isFindingCode } from './findings.js';
 import type { FindingCode } from './findings.js';
 
@@ -40,6 +41,8 @@ export interface RoleContext {
   subjectsUsingRole: readonly PodIdentitySubject[];
   /** The service account's existing association disables session tags (its id). */
   sessionTagsDisabledBy?: string;
+  /** OIDC issuers of every scanned cluster: trusting them is sharing, not stale trust. */
+  fleetIssuers?: readonly string[];
 }
 
 /** Looks a role up by its normalised ARN, falling back to the ARN as written. */
@@ -78,6 +81,8 @@ export function analyzeRole(ctx: RoleContext): RoleAnalysis {
     findings.push(finding('ROLE_UNREADABLE', { role: parsed.arn, detail: snap?.error ?? 'the scan did not fetch it' }));
   }
   if (snap?.state !== 'found') return { role, parsed, trust: unknownTrust(limit), findings };
+  const boundary = permissionsBoundaryFinding(snap, parsed.arn);
+  if (boundary !== null) findings.push(boundary);
 
   if (snap.trustPolicy === null) {
     if (snap.error !== null) findings.push(finding('TRUST_POLICY_INVALID', { role: parsed.arn, detail: snap.error }));
@@ -131,6 +136,7 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
       findings.push(finding('ASSOCIATION_SESSION_TAGS_DISABLED', { id: ctx.sessionTagsDisabledBy, role: parsed.arn }));
     }
   }
+  findings.push(...trustShapeFindings(policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn, ctx.fleetIssuers ?? []));
   // Which statements are NotPrincipal Allows does not depend on the subject: one analysis says.
   if (analysis.unsupportedNotPrincipalAllows.length > 0) {
     findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: analysis.unsupportedNotPrincipalAllows }));

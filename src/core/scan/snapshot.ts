@@ -4,7 +4,9 @@
  * the raw facts separate keeps the analysis pure and testable without AWS or Kubernetes.
  * Only the fields the analysis needs are kept, so a large fleet stays small in memory.
  */
+import type { ErrorCode } from '../errors.js';
 import type { JsonObject } from '../json.js';
+import type { Manager } from './managed-by.js';
 import type { ScanScope } from './scope.js';
 
 export interface FleetSnapshot {
@@ -22,6 +24,22 @@ export interface FleetSnapshot {
    * kept whole, so the analysis needs it to report only the add-ons in scope.
    */
   scope?: ScanScope;
+  /**
+   * Clusters of a fleet run that could not be scanned (not an EKS context, unreachable, denied,
+   * throttled past the retries); every other cluster is in `clusters`. Absent when there are none.
+   */
+  unscanned?: UnscannedCluster[];
+}
+
+/** A context a fleet run could not scan, with what podid knew of it and why. */
+export interface UnscannedCluster {
+  context: string;
+  /** The EKS cluster behind the context, when podid could tell. */
+  clusterName: string | null;
+  region: string | null;
+  /** The kubeconfig's API server URL, when it has one. */
+  server: string | null;
+  error: { code: ErrorCode; message: string; hint: string | null };
 }
 
 export interface ClusterSnapshot {
@@ -102,6 +120,8 @@ export interface ServiceAccountObject {
   resourceVersion: string;
   /** Only the `eks.amazonaws.com/*` annotations. */
   annotations: Record<string, string>;
+  /** The controller that re-applies its annotations (Helm, Argo CD, Crossplane...), when its markers say so. */
+  managedBy?: Manager | null;
 }
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'ReplicaSet';
@@ -136,6 +156,8 @@ export interface PodObject {
   /** Which credentials the webhook injected at creation, read from the containers' env. */
   identity: PodIdentityEnv;
   labels: Record<string, string>;
+  /** Containers whose env sets AWS_WEB_IDENTITY_TOKEN_FILE to a literal value, with it. */
+  tokenFiles?: { container: string; path: string }[];
 }
 
 export interface NodeObject {
@@ -153,6 +175,11 @@ export interface RoleSnapshot {
   state: 'found' | 'missing' | 'unreadable';
   trustPolicy: JsonObject | null;
   error: string | null;
+  /**
+   * The permissions boundary's policy ARN (GetRole); null: none; undefined: not known (ListRoles
+   * does not return it, see the IAM API reference for ListRoles).
+   */
+  permissionsBoundary?: string | null;
 }
 
 export interface NodeRoleSnapshot {
