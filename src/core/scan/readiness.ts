@@ -15,18 +15,18 @@ export const AGENT_ADDON = 'eks-pod-identity-agent';
 export const AGENT_NAMESPACE = 'kube-system';
 export const AGENT_DAEMONSET = 'eks-pod-identity-agent';
 
-/** The first platform version of each Kubernetes version with Pod Identity; later versions all have it. */
+/**
+ * The first platform version of each Kubernetes version with Pod Identity, as the EKS user guide
+ * lists them ("EKS Pod Identity cluster versions"). The guide says a Kubernetes version not in
+ * its table supports Pod Identity on every platform version (1.29 and later).
+ */
 export const MIN_PLATFORM_VERSION: Readonly<Record<string, number>> = {
   '1.24': 13,
   '1.25': 10,
   '1.26': 9,
   '1.27': 8,
   '1.28': 4,
-  '1.29': 1,
-  '1.30': 2,
-  '1.31': 4,
 };
-const LAST_VERSION_WITH_MINIMUM = 31;
 
 type VersionCheck = { kind: 'ok' } | { kind: 'too-old' } | { kind: 'platform-too-old'; minimum: string } | { kind: 'unknown' };
 
@@ -37,7 +37,6 @@ export function checkVersions(version: string, platformVersion: string): Version
   const major = Number(v[1]);
   const minor = Number(v[2]);
   if (major < 1 || (major === 1 && minor < 24)) return { kind: 'too-old' };
-  if (major > 1 || minor > LAST_VERSION_WITH_MINIMUM) return { kind: 'ok' };
   const minimum = MIN_PLATFORM_VERSION[`${major}.${minor}`];
   if (minimum === undefined) return { kind: 'ok' };
   const p = /^eks\.(\d+)$/.exec(platformVersion.trim());
