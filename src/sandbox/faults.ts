@@ -3,6 +3,7 @@
  * call, whether the sandbox answers normally.
  */
 import type { FaultKind, FaultSpec } from './world-types.js';
+import { wildcardMatch } from '../core/text.js';
 
 /** The fault to inject for this call (counting it), or undefined. `target` is `iam:GetRole` or `k8s:patch:deployments`. */
 export function nextFault(faults: (FaultSpec & { seen: number })[], target: string): FaultKind | undefined {
@@ -16,10 +17,5 @@ export function nextFault(faults: (FaultSpec & { seen: number })[], target: stri
 
 /** IAM-style action matching: `eks:Describe*` matches `eks:DescribeCluster`; case-insensitive. */
 export function actionAllowed(allow: readonly string[], action: string): boolean {
-  return allow.some((pattern) => globToRegExp(pattern).test(action));
-}
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
+  return allow.some((pattern) => wildcardMatch(pattern, action, { ignoreCase: true }));
 }
