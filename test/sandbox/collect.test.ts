@@ -141,7 +141,10 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     const byGetRole = await scan(sandbox);
     await fetch(`${sandbox.endpoint}/_sandbox/calls`, { method: 'DELETE' });
     const byListRoles = await scan(sandbox, sandbox.kubeconfig(), { listRolesThreshold: 0 });
-    expect(byListRoles.roles).toEqual(byGetRole.roles);
+    // ListRoles does not return permissions boundaries (IAM API reference): unknown there, known by GetRole.
+    const withoutBoundary = (roles: typeof byGetRole.roles) => Object.fromEntries(Object.entries(roles).map(([k, { permissionsBoundary: _b, ...r }]) => [k, r]));
+    expect(withoutBoundary(byListRoles.roles)).toEqual(withoutBoundary(byGetRole.roles));
+    expect(Object.values(byListRoles.roles).filter((r) => r.state === 'found').every((r) => r.permissionsBoundary === undefined)).toBe(true);
     const log = await sandboxCalls(sandbox);
     expect(log.filter((c) => c.service === 'iam' && c.operation === 'ListRoles')).toHaveLength(1);
     // GetRole only for the referenced roles IAM does not have (the listing cannot vouch for them).
