@@ -26,7 +26,7 @@ export interface FaultHit {
  */
 export function nextFault(faults: (FaultSpec & { seen: number })[], target: string, scope: FaultScope = {}): FaultHit | undefined {
   for (const f of faults) {
-    if (!globToRegExp(f.target).test(target)) continue;
+    if (!wildcardMatch(f.target, target, { ignoreCase: true })) continue;
     if (f.cluster !== undefined && f.cluster !== scope.cluster) continue;
     if (f.namespace !== undefined && f.namespace !== scope.namespace) continue;
     f.seen += 1;
