@@ -27,6 +27,7 @@ import type { JsonObject } from '../core/json.js';
 import type { CreateAssociationStep, MigrationPlan, PlanStep, UpdateAddonStep, UpdateTrustStep } from '../core/plan/model.js';
 import { clusterLabeller, type ClusterLabeller } from '../core/plan/labels.js';
 import { oneLine } from './common.js';
+import { compareStrings } from '../core/text.js';
 
 // ---------------------------------------------------------------------------------------------
 // A small HCL writer: enough for blocks, string and string-list attributes, and comments.
@@ -263,7 +264,7 @@ function providers(plan: MigrationPlan): Providers {
   const header = [
     comment(`This plan spans ${places.size} regions/accounts, so each EKS resource names its provider. Configure these aliased`),
     comment('AWS providers (provider "aws" with alias and region, and credentials for the account):'),
-    ...[...places].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([alias, p]) => comment(`  aws.${alias}  (region ${p.region}, account ${p.account})`)),
+    ...[...places].sort(([a], [b]) => compareStrings(a, b)).map(([alias, p]) => comment(`  aws.${alias}  (region ${p.region}, account ${p.account})`)),
   ];
   return {
     header,

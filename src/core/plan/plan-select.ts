@@ -16,6 +16,7 @@ import type { FindingCode } from '../scan/findings.js';
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from '../scan/inventory.js';
 import type { AddonSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from '../scan/snapshot.js';
 import type { BlockedItem, PlanOptions } from './model.js';
+import { compareStrings } from '../text.js';
 
 /** Where EKS puts an add-on's service accounts when no annotated SA of it was scanned. */
 const DEFAULT_ADDON_NAMESPACE = 'kube-system';
@@ -61,7 +62,7 @@ export interface Selection {
   blocked: BlockedItem[];
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = compareStrings;
 
 /** Role ARNs compare trimmed and case-insensitively (IAM role names are unique regardless of case). */
 export function roleKey(raw: string): string {

@@ -18,6 +18,7 @@ import type { Finding } from '../scan/inventory.js';
 import type { ClusterSnapshot, FleetSnapshot } from '../scan/snapshot.js';
 import { fingerprintTrust } from './fingerprint.js';
 import type { UpdateTrustStep } from './model.js';
+import { compareStrings } from '../text.js';
 
 /** Something that needs the role to trust Pod Identity from its cluster: a service account or an add-on. */
 export interface TrustDependent {
@@ -36,7 +37,7 @@ export interface RoleTrustInput {
   crossAccountSource?: boolean;
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = compareStrings;
 
 export const trustStepId = (roleArn: string) => `trust:${roleArn}`;
 

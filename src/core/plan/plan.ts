@@ -21,6 +21,7 @@ import { roleKey, selectItems } from './plan-select.js';
 import type { AddonCandidate, ClusterContext, SaCandidate } from './plan-select.js';
 import { accessCluster, planRoleTrust } from './plan-trust.js';
 import type { RoleTrustInput } from './plan-trust.js';
+import { compareStrings } from '../text.js';
 
 export interface PlanInput {
   snapshot: FleetSnapshot;
@@ -30,7 +31,7 @@ export interface PlanInput {
   toolVersion: string;
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = compareStrings;
 
 export const agentStepId = (clusterArn: string) => `agent:${clusterArn}`;
 export const associationStepId = (clusterArn: string, namespace: string, serviceAccount: string) => `assoc:${clusterArn}/${namespace}/${serviceAccount}`;

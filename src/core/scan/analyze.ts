@@ -20,6 +20,7 @@ import { analyzeWorkloads, indexCluster, podKey, type ClusterIndex } from './ana
 import { finding, sortFindings, type FindingCode } from './findings.js';
 import { analyzeCluster } from './readiness.js';
 import { scopeFilter, type Scope } from './scope.js';
+import { compareStrings } from '../text.js';
 
 const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 
@@ -215,7 +216,7 @@ function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn
 }
 
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const compare = compareStrings;
 
 /** What a cluster-level failure of a fleet run is reported as, by the error that stopped it. */
 const UNSCANNED_FINDING: Partial<Record<ErrorCode, FindingCode>> = {

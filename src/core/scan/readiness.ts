@@ -7,6 +7,7 @@
 import type { ClusterReport, Finding } from './inventory.js';
 import type { ClusterSnapshot, FleetSnapshot, NodeObject } from './snapshot.js';
 import { finding, sortFindings, worstSeverity } from './findings.js';
+import { compareStrings } from '../text.js';
 
 /** Pod identity associations per cluster (EKS quota, not adjustable at the time of writing). */
 export const ASSOCIATION_QUOTA = 1000;
@@ -109,7 +110,7 @@ function nodeRoleFindings(c: ClusterSnapshot, nodeRoles: FleetSnapshot['nodeRole
     byRole.set(ng.nodeRole, [...(byRole.get(ng.nodeRole) ?? []), ng.name]);
   }
   const findings: Finding[] = [];
-  for (const [role, groups] of [...byRole].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [role, groups] of [...byRole].sort(([a], [b]) => compareStrings(a, b))) {
     const nodegroups = groups.sort();
     const check = nodeRoles[role];
     if (check === undefined || check.allowsAssumeRoleForPodIdentity === null) {
