@@ -57,10 +57,13 @@ export function buildProgram(): Command {
 
   const migrate = program
     .command('migrate')
-    .description('plan the move to Pod Identity: dual trust, associations, add-on updates, restarts (makes no change)');
+    .description('plan the move to Pod Identity (--dry-run, the default) or apply it (--apply): dual trust, associations, add-on updates, restarts, verification');
   addTargetOptions(migrate)
-    .option('--dry-run', 'plan and show the changes without making any (the default; applying comes in a later release)')
-    .addOption(new Option('-o, --output <format>', 'how to print the plan').choices(['text', 'json']).default('text'))
+    .option('--dry-run', 'plan and show the changes without making any (the default)')
+    .option('--apply', 'make the changes: journal first, then trust, associations, add-ons, restarts, verification (see docs/apply.md)')
+    .option('--plan <file>', 'with --apply: execute this saved plan (checked, and refused step by step where stale) instead of planning now')
+    .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
+    .addOption(new Option('-o, --output <format>', 'how to print the plan (dry run) or the run result (apply)').choices(['text', 'json']).default('text'))
     .option('--out <file>', 'save the plan document (JSON) for review and a later apply')
     .option('--emit <format-and-file...>', 'also write the plan for another tool: --emit terraform FILE')
     .option('--install-agent', 'plan the eks-pod-identity-agent add-on where it is missing')
@@ -68,6 +71,11 @@ export function buildProgram(): Command {
     .option('--max-concurrent-rollouts <n>', 'workloads restarted at once per cluster', '5')
     .option('--cross-account-source-role <arn>', 'role of the cluster account to chain to roles in other accounts (targetRoleArn)')
     .option('--role <arn>', 'only service accounts using this role (repeatable)', collect)
+    .option('--propagation-wait <duration>', 'with --apply: wait this long after associations are created before restarting (they are eventually consistent)', '15s')
+    .option('--rollout-timeout <duration>', 'with --apply: a rollout with no progress for this long is stuck (failed)', '5m')
+    .option('--request-timeout <duration>', 'with --apply: time allowed for each AWS or Kubernetes call to answer', '30s')
+    .option('--fail-fast', 'with --apply: stop starting new steps after the first failure')
+    .option('--journal-dir <dir>', 'with --apply: where run journals and locks are kept (default: $XDG_STATE_HOME/podid/runs or ~/.local/state/podid/runs)')
     .action(async (opts, cmd: Command) => {
       const { runMigrate } = await import('./commands/migrate.js');
       process.exitCode = await runMigrate({ ...opts, color: cmd.optsWithGlobals()['color'] });

@@ -4,13 +4,22 @@
  */
 import { writeFileSync } from 'node:fs';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import type { PlanOptions } from '../../core/plan/model.js';
-import { createIo } from '../io.js';
+import type { MigrationPlan, PlanOptions } from '../../core/plan/model.js';
+import { createIo, type Io } from '../io.js';
 import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
 import { VERSION } from '../version.js';
 
 export interface MigrateCliOptions extends TargetFlags {
   dryRun?: boolean;
+  apply?: boolean;
+  /** --apply: a saved plan to execute instead of planning now. */
+  plan?: string;
+  yes?: boolean;
+  propagationWait?: string;
+  rolloutTimeout?: string;
+  requestTimeout?: string;
+  failFast?: boolean;
+  journalDir?: string;
   output: 'text' | 'json';
   out?: string;
   emit?: string[];
@@ -39,13 +48,11 @@ export function checkRoleFlag(flag: string, value: string): string {
   return value;
 }
 
-export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
-  const emit = parseEmit(opts.emit);
+/** Scan (read-only) and plan (pure): what --dry-run shows and --apply executes. */
+export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<MigrationPlan> {
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const roles = (opts.role ?? []).map((r) => checkRoleFlag('--role', r));
   const crossAccountSourceRole = opts.crossAccountSourceRole ? checkRoleFlag('--cross-account-source-role', opts.crossAccountSourceRole) : null;
-  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
-
   let scan;
   try {
     // The planner checks the source role's trust policy, so the scan must read it.
@@ -67,7 +74,19 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
     trustPolicyLimit: scan.snapshot.trustPolicyLimit,
   };
   const { planMigration } = await import('../../core/plan/plan.js');
-  const plan = planMigration({ snapshot: scan.snapshot, inventory: scan.inventory, options, now: new Date(), toolVersion: VERSION });
+  return planMigration({ snapshot: scan.snapshot, inventory: scan.inventory, options, now: new Date(), toolVersion: VERSION });
+}
+
+export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
+  if (opts.apply) {
+    if (opts.dryRun) throw new UsageError('BAD_FLAGS', '--dry-run and --apply exclude each other', 'pass one of them');
+    const { runApply } = await import('./apply.js');
+    return runApply(opts);
+  }
+  if (opts.plan !== undefined) throw new UsageError('BAD_FLAGS', '--plan FILE is read by --apply only', 'podid migrate --apply --plan plan.json');
+  const emit = parseEmit(opts.emit);
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+  const plan = await makePlan(opts, io);
 
   const { renderPlan, renderPlanJson } = await import('../../render/plan.js');
   if (opts.out) writeOut(opts.out, renderPlanJson(plan), '--out');
@@ -81,7 +100,7 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   return ExitCode.ok;
 }
 
-function writeOut(path: string, content: string, flag: string): void {
+export function writeOut(path: string, content: string, flag: string): void {
   try {
     writeFileSync(path, content.endsWith('\n') ? content : `${content}\n`);
   } catch (err) {

@@ -1,0 +1,203 @@
+/**
+ * `podid migrate --apply`: plan (or load --plan FILE, checked), show the review, confirm, then
+ * execute with a journal and a lock, and report per ServiceAccount. The composition root of
+ * apply: flags -> options, ports (AWS SDK and Kubernetes client, lazily), journal directory,
+ * SIGINT. The executor (core/apply) does the work.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { ExitCode, UsageError } from '../../core/errors.js';
+import type { ApplyPorts } from '../../core/apply/ports.js';
+import type { RunResult } from '../../core/apply/result.js';
+import type { MigrationPlan } from '../../core/plan/model.js';
+import { parseDuration } from '../duration.js';
+import { createIo, type Io } from '../io.js';
+import { positiveInt, profileOverridesEnvKeys } from '../live-scan.js';
+import { VERSION } from '../version.js';
+import { makePlan, type MigrateCliOptions } from './migrate.js';
+
+export const DEFAULT_PROPAGATION_WAIT = '15s';
+export const DEFAULT_ROLLOUT_TIMEOUT = '5m';
+export const DEFAULT_REQUEST_TIMEOUT = '30s';
+
+/** $XDG_STATE_HOME/podid/runs, else ~/.local/state/podid/runs (XDG Base Directory spec). */
+export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
+  const state = env['XDG_STATE_HOME'] && env['XDG_STATE_HOME'].startsWith('/') ? env['XDG_STATE_HOME'] : join(home, '.local', 'state');
+  return join(state, 'podid', 'runs');
+}
+
+function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+const SCOPE_FLAGS: (keyof MigrateCliOptions)[] = ['context', 'allContexts', 'cluster', 'namespace', 'allNamespaces', 'serviceAccount', 'role', 'installAgent', 'crossAccountSourceRole'];
+
+async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; source: string | null }> {
+  if (opts.plan === undefined) return { plan: await makePlan(opts, io), source: null };
+  const given = SCOPE_FLAGS.filter((f) => opts[f] !== undefined && opts[f] !== false);
+  if (given.length > 0) {
+    throw new UsageError('BAD_FLAGS', `--plan ${opts.plan}: the plan already fixes what is applied; drop ${given.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'make a new plan with those flags (podid migrate --dry-run --out plan.json), then apply it');
+  }
+  let text: string;
+  try {
+    text = opts.plan === '-' ? readFileSync(0, 'utf8') : readFileSync(opts.plan, 'utf8');
+  } catch (err) {
+    throw new UsageError('PLAN_UNREADABLE', `--plan ${opts.plan}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'pass the file written by podid migrate --dry-run --out FILE');
+  }
+  const { parsePlanDocument } = await import('../../core/plan/validate.js');
+  return { plan: parsePlanDocument(text, opts.plan), source: resolve(opts.plan) };
+}
+
+async function confirm(opts: MigrateCliOptions, plan: MigrationPlan, io: Io): Promise<boolean> {
+  if (opts.yes) return true;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new UsageError('CONFIRMATION_REQUIRED', 'podid migrate --apply changes IAM, EKS and Kubernetes, and there is no terminal to confirm on', 'review the plan (podid migrate --dry-run), then pass --yes');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const clusters = plan.clusters.map((c) => c.name).join(', ');
+    const answer = await rl.question(`\nApply these changes to ${clusters}? Only 'yes' will be accepted: `);
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+  void io;
+}
+
+/** Test-only: SIGKILL this process right after its k-th mutating call (PODID_TEST_KILL_AFTER_MUTATIONS=k). */
+function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
+  let n = 0;
+  const after = async <T>(p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } finally {
+      n++;
+      if (n >= k) process.kill(process.pid, 'SIGKILL');
+    }
+  };
+  return {
+    iam: { getRole: (a) => ports.iam.getRole(a), updateAssumeRolePolicy: (a, d) => after(ports.iam.updateAssumeRolePolicy(a, d)) },
+    eks: (region) => {
+      const e = ports.eks(region);
+      return { ...e, createAssociation: (c, i) => after(e.createAssociation(c, i)), createAddon: (c, i) => after(e.createAddon(c, i)), updateAddon: (c, i) => after(e.updateAddon(c, i)) };
+    },
+    kube: (context) => {
+      const k8s = ports.kube(context);
+      return { ...k8s, restartWorkload: (kind, ns, name, at) => after(k8s.restartWorkload(kind, ns, name, at)) };
+    },
+  };
+}
+
+export async function runApply(opts: MigrateCliOptions): Promise<number> {
+  const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait ?? DEFAULT_PROPAGATION_WAIT, '15s');
+  const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT, '5m');
+  const requestTimeoutMs = parseDuration('--request-timeout', opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, '30s');
+  if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
+  if (requestTimeoutMs < 100) throw new UsageError('BAD_FLAG_VALUE', `--request-timeout ${opts.requestTimeout}: must be at least 100ms`, 'for example --request-timeout 30s');
+  const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
+  const journalDir = resolve(opts.journalDir ?? defaultJournalDir());
+  const json = opts.output === 'json';
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+
+  const { plan, source } = await loadPlan(opts, io);
+  const maxConcurrentRollouts = opts.plan !== undefined && opts.maxConcurrentRollouts === '5' ? plan.options.maxConcurrentRollouts : positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
+  const restart = opts.restart && plan.options.restart;
+
+  const { renderPlan } = await import('../../render/plan.js');
+  const review = renderPlan(plan, { palette: io.palette });
+  if (json) io.warn(review);
+  else io.out(review);
+
+  const { renderRunResult, renderRunResultJson, stepLine } = await import('../../render/apply.js');
+  const startedAt = new Date();
+  if (plan.steps.length === 0) {
+    const result: RunResult = {
+      kind: 'podid-apply-result', schemaVersion: 1, runId: null, journal: null, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
+      status: 'no-changes', exitCode: 0, clusters: plan.clusters.map((c) => c.arn), steps: [], serviceAccounts: [], blocked: plan.blocked.length,
+      summary: { migrated: 0, needsRestart: 0, drifted: 0, failed: 0, skipped: 0, mutatingCalls: 0 },
+    };
+    if (json) io.out(renderRunResultJson(result));
+    return ExitCode.ok;
+  }
+  if (!(await confirm(opts, plan, io))) {
+    io.warn('Apply cancelled; nothing was changed.');
+    return ExitCode.ok;
+  }
+
+  if (opts.profile) profileOverridesEnvKeys(process.env);
+  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { loadKubeconfig }, { acquireLocks, createJournal }, { ApplyExecutor }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
+    import('../../adapters/aws-write.js'),
+    import('../../adapters/kube-write.js'),
+    import('../../adapters/kubeconfig.js'),
+    import('../../adapters/journal-fs.js'),
+    import('../../core/apply/executor.js'),
+    import('../../core/apply/ports.js'),
+    import('../../core/apply/retry.js'),
+  ]);
+  const region = opts.region ?? plan.clusters[0]?.region;
+  const aws = await createAwsApplyPorts({ ...(opts.profile ? { profile: opts.profile } : {}), ...(region ? { region } : {}), requestTimeoutMs });
+  const kubeconfig = await loadKubeconfig(opts.kubeconfig);
+  const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs });
+  let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
+  const killAt = Number(process.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
+  if (Number.isInteger(killAt) && killAt > 0) ports = killAfter(ports, killAt);
+
+  const runId = newRunId(startedAt);
+  const clusters = plan.clusters.map((c) => c.arn);
+  const lock = acquireLocks(journalDir, clusters, runId, () => new Date().toISOString());
+  const abort = new AbortController();
+  const saved = process.listeners('SIGINT');
+  process.removeAllListeners('SIGINT');
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    io.done();
+    io.warn('Interrupted: finishing the calls in flight and writing the journal (interrupt again to stop at once).');
+    abort.abort();
+  });
+  try {
+    const executor = new ApplyExecutor(
+      plan,
+      { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, failFast: Boolean(opts.failFast), restart, pollMs: 500, settleTimeoutMs: Math.max(rolloutTimeoutMs, 60_000) },
+      {
+        ports,
+        clock: realClock,
+        random: Math.random,
+        retry: DEFAULT_RETRY,
+        signal: abort.signal,
+        runId,
+        openJournal: async (previous) =>
+          createJournal(journalDir, {
+            kind: 'podid-run-journal', schemaVersion: 1, record: 'run', runId, startedAt: startedAt.toISOString(), toolVersion: VERSION, clusters, planSource: source,
+            options: { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, failFast: Boolean(opts.failFast), restart },
+            plan, previous,
+          }),
+        onEvent: (e) => {
+          if (e.kind === 'step') {
+            io.done();
+            io.warn(stepLine(e.report, io.palette));
+          } else if (e.kind === 'workload') {
+            io.done();
+            io.warn(`  ${e.workload.status} ${e.workload.kind}/${e.workload.namespace}/${e.workload.name}: ${e.workload.message}`);
+          } else if (e.kind === 'progress') {
+            io.progress(e.message);
+          }
+        },
+      },
+    );
+    io.progress('Reading the current state of everything the plan touches');
+    const result = await executor.run(startedAt.toISOString());
+    io.done();
+    io.out(json ? renderRunResultJson(result) : renderRunResult(result, { palette: io.palette }));
+    return result.exitCode;
+  } finally {
+    io.done();
+    lock.release();
+    process.removeAllListeners('SIGINT');
+    for (const l of saved) process.on('SIGINT', l as () => void);
+  }
+}
