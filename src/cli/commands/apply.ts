@@ -67,26 +67,32 @@ async function confirm(opts: MigrateCliOptions, plan: MigrationPlan, io: Io): Pr
   void io;
 }
 
-/** Test-only: SIGKILL this process right after its k-th mutating call (PODID_TEST_KILL_AFTER_MUTATIONS=k). */
+/**
+ * Test-only (PODID_TEST_KILL_AFTER_MUTATIONS=k): SIGKILL this process as soon as its k-th
+ * mutating call has answered, and never send a (k+1)-th, so exactly k mutations happened.
+ */
 function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
-  let n = 0;
-  const after = async <T>(p: Promise<T>): Promise<T> => {
-    try {
-      return await p;
-    } finally {
-      n++;
-      if (n >= k) process.kill(process.pid, 'SIGKILL');
+  let sent = 0;
+  const wrap = <T>(send: () => Promise<T>): Promise<T> => {
+    sent++;
+    if (sent > k) {
+      process.kill(process.pid, 'SIGKILL');
+      return new Promise<T>(() => undefined);
     }
+    const index = sent;
+    return send().finally(() => {
+      if (index === k) process.kill(process.pid, 'SIGKILL');
+    });
   };
   return {
-    iam: { getRole: (a) => ports.iam.getRole(a), updateAssumeRolePolicy: (a, d) => after(ports.iam.updateAssumeRolePolicy(a, d)) },
+    iam: { getRole: (a) => ports.iam.getRole(a), updateAssumeRolePolicy: (a, d) => wrap(() => ports.iam.updateAssumeRolePolicy(a, d)) },
     eks: (region) => {
       const e = ports.eks(region);
-      return { ...e, createAssociation: (c, i) => after(e.createAssociation(c, i)), createAddon: (c, i) => after(e.createAddon(c, i)), updateAddon: (c, i) => after(e.updateAddon(c, i)) };
+      return { ...e, createAssociation: (c, i) => wrap(() => e.createAssociation(c, i)), createAddon: (c, i) => wrap(() => e.createAddon(c, i)), updateAddon: (c, i) => wrap(() => e.updateAddon(c, i)) };
     },
     kube: (context) => {
       const k8s = ports.kube(context);
-      return { ...k8s, restartWorkload: (kind, ns, name, at) => after(k8s.restartWorkload(kind, ns, name, at)) };
+      return { ...k8s, restartWorkload: (kind, ns, name, at) => wrap(() => k8s.restartWorkload(kind, ns, name, at)) };
     },
   };
 }
