@@ -5,7 +5,7 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AssociationSnapshot, FargateProfileSnapshot, NodegroupSnapshot } from '../core/scan/snapshot.js';
 import { mapAwsError } from './aws-errors.js';
-import type { AddonPodIdentityConfiguration, AssociationSummary, EksAddonInfo, EksClusterInfo, EksPort } from './ports.js';
+import type { AddonPodIdentityConfiguration, AssociationSummary, EksAddonInfo, EksClusterInfo, EksPort } from '../core/ports.js';
 
 type EksSdk = typeof import('@aws-sdk/client-eks');
 

@@ -4,7 +4,7 @@
  * denied read names the IAM action to grant; an unreachable endpoint names the URL.
  */
 import { PodidError, UsageError } from '../core/errors.js';
-import { READ_DENIED, READ_NOT_FOUND } from './ports.js';
+import { READ_DENIED, READ_NOT_FOUND } from '../core/ports.js';
 
 export const CREDENTIALS_HINT = 'configure AWS credentials: --profile, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (aws sso login / aws configure)';
 

@@ -65,7 +65,7 @@ export interface AwsApplyPorts {
 export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPorts> {
   const [eksSdk, iamSdk] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam')]);
   const single = { ...opts, maxAttempts: 1 };
-  const defaultRegion = opts.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+  const defaultRegion = opts.region ?? 'us-east-1';
   const iamClients = new Map<string, IAMClient>();
   const iamFor = (partition: string): IAMClient => {
     let c = iamClients.get(partition);

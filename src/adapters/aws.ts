@@ -18,12 +18,12 @@ import { PodidError, UsageError } from '../core/errors.js';
 import type { RoleSnapshot } from '../core/scan/snapshot.js';
 import { ENDPOINT_PROPERTY, isAccessDenied, isNotFound, mapAwsError } from './aws-errors.js';
 import { createEksPort } from './aws-eks.js';
-import type { AttachedPolicy, EksPort, IamPort, StsPort } from './ports.js';
+import type { AttachedPolicy, EksPort, IamPort, StsPort } from '../core/ports.js';
 
 export interface AwsOptions {
   /** --profile; otherwise AWS_PROFILE / the default profile. */
   profile?: string;
-  /** --region: STS's region, and the default for clusters whose region is not known otherwise. */
+  /** STS's region and IAM's fallback: --region, else the first cluster's, else AWS_REGION (the CLI decides). */
   region?: string;
   /** An explicit endpoint for every service (tests); otherwise AWS_ENDPOINT_URL* apply. */
   endpoint?: string;
@@ -56,6 +56,10 @@ export const DEFAULT_MAX_ATTEMPTS = 6;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
 
+const ignore = (): void => undefined;
+/** A logger that drops everything, as the SDK's own NoOpLogger does (see clientConfig). */
+const QUIET_LOGGER = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
+
 /** Client settings shared by the three services. */
 export function clientConfig(opts: AwsOptions, region: string) {
   return {
@@ -71,7 +75,10 @@ export function clientConfig(opts: AwsOptions, region: string) {
       connectionTimeout: opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
       throwOnRequestTimeout: true,
     },
-    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    // With a profile, the SDK's default chain skips static keys in the environment (the AWS CLI's
+    // rule: --profile wins) but warns about the two sources on the console unless the client has a
+    // logger of its own; the SDK's default logger drops everything, so this one does too.
+    ...(opts.profile !== undefined ? { profile: opts.profile, logger: QUIET_LOGGER } : {}),
     ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
     ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
   };
@@ -105,7 +112,7 @@ export function trackEndpoint(client: StackClient): void {
 
 export async function createAwsPorts(opts: AwsOptions = {}): Promise<AwsPorts> {
   const [eksSdk, iamSdk, stsSdk] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam'), import('@aws-sdk/client-sts')]);
-  const defaultRegion = opts.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
+  const defaultRegion = opts.region;
 
   const eksClients = new Map<string, EksPort>();
   const iamClients = new Map<string, IAMClient>();

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PodidError, RefusedError, UsageError } from '../core/errors.js';
-import type { JournalWriter, RunRecord } from '../core/apply/journal.js';
+import type { HeldLock, JournalStore, JournalWriter, LockPort, RunRecord } from '../core/apply/journal.js';
 
 function fsyncDir(dir: string): void {
   let fd: number | undefined;
@@ -77,10 +77,6 @@ export interface LockInfo {
   runId: string;
   cluster: string;
   startedAt: string;
-}
-
-export interface HeldLock {
-  release(): void;
 }
 
 function pidAlive(pid: number): boolean {
@@ -154,4 +150,12 @@ export function acquireLocks(dir: string, clusters: readonly string[], runId: st
     throw err;
   }
   return { release };
+}
+
+/** The journal directory as apply's JournalStore and LockPort. */
+export function journalDirectory(dir: string, now: () => string = () => new Date().toISOString()): JournalStore & LockPort {
+  return {
+    create: async (first) => createJournal(dir, first),
+    acquire: (clusters, runId) => acquireLocks(dir, clusters, runId, now),
+  };
 }

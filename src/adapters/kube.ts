@@ -14,7 +14,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { PodidError, UsageError } from '../core/errors.js';
 import { toCronJob, toDaemonSet, toDeployment, toJob, toNode, toPod, toReplicaSet, toServiceAccount, toStatefulSet } from './kube-map.js';
-import type { KubePort } from './ports.js';
+import type { KubePort } from '../core/ports.js';
 
 export interface KubeOptions {
   /** Items per list page (default 500). */

@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createAwsPorts, type AwsOptions } from './aws.js';
 import { kubePortFactory, type KubeOptions } from './kube.js';
-import type { ScanPorts } from './ports.js';
+import type { ScanPorts } from '../core/ports.js';
 
 export async function createScanPorts(opts: { aws: AwsOptions; kubeconfig: KubeConfig; kube?: KubeOptions }): Promise<ScanPorts> {
   const [aws, kube] = await Promise.all([createAwsPorts(opts.aws), kubePortFactory(opts.kubeconfig, opts.kube)]);

@@ -1,11 +1,13 @@
 /**
- * The live scan pipeline shared by `podid scan` and `podid migrate`: kubeconfig targets ->
- * ports (AWS SDK and Kubernetes client, loaded lazily) -> FleetSnapshot -> Inventory.
+ * The target flags shared by `podid scan` and `podid migrate`, turned into what the application
+ * layer takes: validated scan options (kubeconfig contexts resolved to EKS clusters) and the
+ * ports (AWS SDK and Kubernetes client, loaded lazily). Flags and the environment are read here;
+ * the scan itself runs in app/scan.ts.
  */
-import type { FleetSnapshot } from '../core/scan/snapshot.js';
-import type { Inventory } from '../core/scan/inventory.js';
+import type { ClusterScanOptions } from '../app/scan.js';
 import { UsageError } from '../core/errors.js';
-import type { Io } from './io.js';
+import type { ScanPorts } from '../core/ports.js';
+import type { CliEnv } from './env.js';
 import { VERSION } from './version.js';
 
 export interface TargetFlags {
@@ -20,11 +22,6 @@ export interface TargetFlags {
   serviceAccount?: string[];
   trustPolicyLimit: string;
   concurrency: string;
-}
-
-export interface LiveScan {
-  snapshot: FleetSnapshot;
-  inventory: Inventory;
 }
 
 export function positiveInt(flag: string, raw: string, example: number, min = 1): number {
@@ -52,53 +49,38 @@ export function checkServiceAccountFlags(values: readonly string[]): string[] {
   return [...values];
 }
 
-/** What a command needs read beyond the scan's own references. */
-export interface LiveScanExtras {
-  /** Roles the command's options name (migrate's --cross-account-source-role): read like any referenced role. */
-  roleArns?: readonly string[];
+export interface LiveScanSetup {
+  readonly options: ClusterScanOptions;
+  readonly ports: ScanPorts;
 }
 
-export async function runLiveScan(flags: TargetFlags, io: Io, extras: LiveScanExtras = {}): Promise<LiveScan> {
+/**
+ * Validates the target flags, loads the kubeconfig, resolves the contexts to EKS clusters and
+ * builds the ports. Every usage error (a bad flag, an unknown context, no region) is thrown
+ * before any API call.
+ */
+export async function setUpLiveScan(flags: TargetFlags, env: CliEnv, now: Date): Promise<LiveScanSetup> {
   const trustPolicyLimit = positiveInt('--trust-policy-limit', flags.trustPolicyLimit, 2048);
   const concurrency = positiveInt('--concurrency', flags.concurrency, 8);
   const serviceAccounts = checkServiceAccountFlags(flags.serviceAccount ?? []);
   const namespaces = flags.allNamespaces ? [] : checkNamespaceFlags(flags.namespace ?? []);
 
   const { loadKubeconfig, resolveTargets } = await import('../adapters/kubeconfig.js');
-  const kc = await loadKubeconfig(flags.kubeconfig);
-  const defaultRegion = process.env['AWS_REGION'] || process.env['AWS_DEFAULT_REGION'] || undefined;
+  const kc = await loadKubeconfig(flags.kubeconfig, { KUBECONFIG: env.kubeconfig });
   const targets = resolveTargets(kc, {
     ...(flags.context?.length ? { contexts: flags.context } : {}),
     ...(flags.allContexts ? { allContexts: true } : {}),
     ...(flags.cluster ? { cluster: flags.cluster } : {}),
     ...(flags.region ? { region: flags.region } : {}),
-    ...(defaultRegion ? { defaultRegion } : {}),
+    ...(env.awsRegion ? { defaultRegion: env.awsRegion } : {}),
   });
-  io.progress(`Scanning ${targets.length === 1 ? targets[0]!.context : `${targets.length} clusters`}`);
 
-  // As with the AWS CLI, --profile wins over static keys in the environment (the SDK would
-  // otherwise use the keys and warn about two credential sources on every run).
-  if (flags.profile) profileOverridesEnvKeys(process.env);
   const { createScanPorts } = await import('../adapters/scan-ports.js');
-  const { collectFleet } = await import('../core/scan/collect.js');
-  const { analyzeFleet } = await import('../core/scan/analyze.js');
+  const region = flags.region ?? targets[0]?.region ?? env.awsRegion;
   const ports = await createScanPorts({
-    aws: { ...(flags.profile ? { profile: flags.profile } : {}), ...((flags.region ?? targets[0]?.region) ? { region: flags.region ?? targets[0]!.region } : {}) },
+    // As with the AWS CLI, --profile wins over static keys in the environment (aws.ts).
+    aws: { ...(flags.profile ? { profile: flags.profile } : {}), ...(region ? { region } : {}) },
     kubeconfig: kc,
   });
-  const snapshot = await collectFleet(targets, ports, {
-    trustPolicyLimit,
-    namespaces,
-    serviceAccounts,
-    concurrency,
-    ...(extras.roleArns?.length ? { extraRoleArns: extras.roleArns } : {}),
-    onProgress: (msg) => io.progress(msg),
-  });
-  const inventory = analyzeFleet(snapshot, { now: new Date(), toolVersion: VERSION });
-  return { snapshot, inventory };
-}
-
-/** Drops static credentials from the environment so the named profile is what the SDK uses. */
-export function profileOverridesEnvKeys(env: NodeJS.ProcessEnv): void {
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete env[key];
+  return { options: { targets, trustPolicyLimit, concurrency, namespaces, serviceAccounts, now, toolVersion: VERSION }, ports };
 }

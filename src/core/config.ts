@@ -1,11 +1,9 @@
 /**
- * `.podid.yaml`: the CI gate's allowlist (docs/ci.md). Loaded from `--config PATH` (which must
- * exist) or `.podid.yaml` in the working directory (optional). Validated strictly, with one-line
+ * `.podid.yaml`: the CI gate's allowlist (docs/ci.md). Parsed and validated here (pure); read
+ * from disk by adapters/config-file.ts. Validated strictly, with one-line
  * errors that name the file and the entry, because a typo in an allowlist must not silently
  * allow nothing (or everything): `.podid.yaml: allowlist[2].expires: expected a date YYYY-MM-DD`.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
@@ -125,23 +123,4 @@ export function parseConfig(text: string, name: string): PodidConfig {
     expires: e.expires,
   }));
   return { version: 1, allowlist, path: name };
-}
-
-/**
- * `--config PATH` (relative to `cwd`) must exist; without it, `.podid.yaml` in `cwd` is used when
- * present, else the empty config.
- */
-export async function loadConfig(path: string | undefined, cwd: string): Promise<PodidConfig> {
-  const name = path ?? DEFAULT_CONFIG_FILE;
-  let text: string;
-  try {
-    text = await readFile(resolve(cwd, name), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (path === undefined && code === 'ENOENT') return EMPTY_CONFIG;
-    const what = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
-    const flag = path === undefined ? name : `--config ${name}`;
-    throw new UsageError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_UNREADABLE', `${flag}: ${what}`, 'pass an existing file to --config, or leave it out to use .podid.yaml when present');
-  }
-  return parseConfig(text, name);
 }

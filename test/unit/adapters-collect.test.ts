@@ -1,6 +1,6 @@
 /** The collector over in-memory ports: policy evaluation, scoping, caching, bounded parallelism. */
 import { describe, expect, it } from 'vitest';
-import type { EksPort, IamPort, KubePort, ScanPorts } from '../../src/adapters/ports.js';
+import type { EksPort, IamPort, KubePort, ScanPorts } from '../../src/core/ports.js';
 import { PodidError, UsageError } from '../../src/core/errors.js';
 import { collectFleet, decideNodeRole, globMatch, policyEffectOn, sameEndpoint } from '../../src/core/scan/collect.js';
 import type { RoleSnapshot, ServiceAccountObject } from '../../src/core/scan/snapshot.js';

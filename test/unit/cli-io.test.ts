@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { colorWanted, spinnerWanted } from '../../src/cli/io.js';
 import { checkNamespaceFlags, positiveInt } from '../../src/cli/live-scan.js';
 
@@ -38,10 +38,24 @@ describe('flag values', () => {
 });
 
 describe('--profile', () => {
-  it('wins over static keys in the environment, as in the AWS CLI', async () => {
-    const { profileOverridesEnvKeys } = await import('../../src/cli/live-scan.js');
-    const env: NodeJS.ProcessEnv = { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_SESSION_TOKEN: 'c', AWS_REGION: 'us-east-1' };
-    profileOverridesEnvKeys(env);
-    expect(env).toEqual({ AWS_REGION: 'us-east-1' });
+  it('is handed to the SDK with a logger of its own, so the SDK skips static env keys without a console warning', async () => {
+    const { clientConfig } = await import('../../src/adapters/aws.js');
+    const withProfile = clientConfig({ profile: 'sbx' }, 'us-east-1') as { profile?: string; logger?: { warn(m: string): void } };
+    expect(withProfile.profile).toBe('sbx');
+    expect(withProfile.logger).toBeDefined();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    withProfile.logger!.warn('Multiple credential sources detected');
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+    expect(clientConfig({}, 'us-east-1')).not.toHaveProperty('logger');
+  });
+});
+
+describe('readEnv', () => {
+  it('reads AWS_REGION before AWS_DEFAULT_REGION, treats empty values as unset, and never writes', async () => {
+    const { readEnv } = await import('../../src/cli/env.js');
+    const env: NodeJS.ProcessEnv = Object.freeze({ AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-west-1', KUBECONFIG: '/a:/b' });
+    expect(readEnv(env)).toEqual({ awsRegion: 'eu-west-1', kubeconfig: '/a:/b' });
+    expect(readEnv({ AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'eu-west-1' })).toEqual({ awsRegion: 'us-east-2', kubeconfig: undefined });
   });
 });

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EMPTY_CONFIG, isIsoDate, loadConfig, parseConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/adapters/config-file.js';
+import { EMPTY_CONFIG, isIsoDate, parseConfig } from '../../src/core/config.js';
 import { UsageError } from '../../src/core/errors.js';
 
 const VALID = `version: 1

@@ -1,7 +1,7 @@
 /**
  * `podid migrate --apply`: plan (or load --plan FILE, checked), show the review, confirm, then
- * execute with a journal and a lock, and report per ServiceAccount. The composition root of
- * apply: flags -> options, ports (AWS SDK and Kubernetes client, lazily), journal directory,
+ * run the use case (app/apply.ts) and print the run result. The composition root of apply:
+ * flags -> options, ports (AWS SDK and Kubernetes client, lazily), the journal directory,
  * SIGINT. The executor (core/apply) does the work.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,11 +11,12 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { ApplyPorts } from '../../core/apply/ports.js';
-import type { RunResult } from '../../core/apply/result.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import { parseDuration } from '../duration.js';
 import { createIo, type Io } from '../io.js';
-import { positiveInt, profileOverridesEnvKeys } from '../live-scan.js';
+import { readEnv } from '../env.js';
+import { positiveInt } from '../live-scan.js';
+import { eventsTo } from '../progress.js';
 import { VERSION } from '../version.js';
 import { makePlan, type MigrateCliOptions } from './migrate.js';
 
@@ -23,7 +24,7 @@ export const DEFAULT_PROPAGATION_WAIT = '15s';
 export const DEFAULT_ROLLOUT_TIMEOUT = '5m';
 export const DEFAULT_REQUEST_TIMEOUT = '30s';
 
-/** $XDG_STATE_HOME/podid/runs, else ~/.local/state/podid/runs (XDG Base Directory spec). */
+/** $XDG_STATE_HOME/podid/runs, else ~/.local/state/podid/runs (XDG Base Directory spec: a relative XDG_STATE_HOME is ignored). */
 export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
   const state = env['XDG_STATE_HOME'] && env['XDG_STATE_HOME'].startsWith('/') ? env['XDG_STATE_HOME'] : join(home, '.local', 'state');
   return join(state, 'podid', 'runs');
@@ -51,7 +52,7 @@ async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: Migrat
   return { plan: parsePlanDocument(text, opts.plan), source: resolve(opts.plan) };
 }
 
-async function confirm(opts: MigrateCliOptions, plan: MigrationPlan, io: Io): Promise<boolean> {
+async function confirm(opts: MigrateCliOptions, plan: MigrationPlan): Promise<boolean> {
   if (opts.yes) return true;
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
     throw new UsageError('CONFIRMATION_REQUIRED', 'podid migrate --apply changes IAM, EKS and Kubernetes, and there is no terminal to confirm on', 'review the plan (podid migrate --dry-run), then pass --yes');
@@ -64,7 +65,6 @@ async function confirm(opts: MigrateCliOptions, plan: MigrationPlan, io: Io): Pr
   } finally {
     rl.close();
   }
-  void io;
 }
 
 /**
@@ -118,42 +118,36 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   else io.out(review);
 
   const { renderRunResult, renderRunResultJson, stepLine } = await import('../../render/apply.js');
+  const app = await import('../../app/apply.js');
   const startedAt = new Date();
   if (plan.steps.length === 0) {
-    const result: RunResult = {
-      kind: 'podid-apply-result', schemaVersion: 1, runId: null, journal: null, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
-      status: 'no-changes', exitCode: 0, clusters: plan.clusters.map((c) => c.arn), steps: [], serviceAccounts: [], blocked: plan.blocked.length,
-      summary: { migrated: 0, needsRestart: 0, drifted: 0, failed: 0, skipped: 0, mutatingCalls: 0 },
-    };
+    const result = app.noChanges(plan, startedAt, new Date());
+    // The review already says "No changes." for people.
     if (json) io.out(renderRunResultJson(result));
     return ExitCode.ok;
   }
-  if (!(await confirm(opts, plan, io))) {
+  if (!(await confirm(opts, plan))) {
     io.warn('Apply cancelled; nothing was changed.');
     return ExitCode.ok;
   }
 
-  if (opts.profile) profileOverridesEnvKeys(process.env);
-  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { loadKubeconfig }, { acquireLocks, createJournal }, { ApplyExecutor }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
+  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { loadKubeconfig }, { journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
     import('../../adapters/aws-write.js'),
     import('../../adapters/kube-write.js'),
     import('../../adapters/kubeconfig.js'),
     import('../../adapters/journal-fs.js'),
-    import('../../core/apply/executor.js'),
     import('../../core/apply/ports.js'),
     import('../../core/apply/retry.js'),
   ]);
-  const region = opts.region ?? plan.clusters[0]?.region;
+  const env = readEnv();
+  const region = opts.region ?? plan.clusters[0]?.region ?? env.awsRegion;
   const aws = await createAwsApplyPorts({ ...(opts.profile ? { profile: opts.profile } : {}), ...(region ? { region } : {}), requestTimeoutMs });
-  const kubeconfig = await loadKubeconfig(opts.kubeconfig);
+  const kubeconfig = await loadKubeconfig(opts.kubeconfig, { KUBECONFIG: env.kubeconfig });
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs });
   let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
   const killAt = Number(process.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
   if (Number.isInteger(killAt) && killAt > 0) ports = killAfter(ports, killAt);
 
-  const runId = newRunId(startedAt);
-  const clusters = plan.clusters.map((c) => c.arn);
-  const lock = acquireLocks(journalDir, clusters, runId, () => new Date().toISOString());
   const abort = new AbortController();
   const saved = process.listeners('SIGINT');
   process.removeAllListeners('SIGINT');
@@ -165,44 +159,37 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     io.warn('Interrupted: finishing the calls in flight and writing the journal (interrupt again to stop at once).');
     abort.abort();
   });
+  const progress = eventsTo(io);
   try {
-    const executor = new ApplyExecutor(
-      plan,
-      { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, failFast: Boolean(opts.failFast), restart, pollMs: 500, settleTimeoutMs: Math.max(rolloutTimeoutMs, 60_000) },
+    const dir = journalDirectory(journalDir);
+    const result = await app.applyPlan(
       {
-        ports,
-        clock: realClock,
-        random: Math.random,
-        retry: DEFAULT_RETRY,
-        signal: abort.signal,
-        runId,
-        openJournal: async (previous) =>
-          createJournal(journalDir, {
-            kind: 'podid-run-journal', schemaVersion: 1, record: 'run', runId, startedAt: startedAt.toISOString(), toolVersion: VERSION, clusters, planSource: source,
-            options: { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, failFast: Boolean(opts.failFast), restart },
-            plan, previous,
-          }),
-        onEvent: (e) => {
-          if (e.kind === 'step') {
-            io.done();
-            io.warn(stepLine(e.report, io.palette));
-          } else if (e.kind === 'workload') {
-            io.done();
-            io.warn(`  ${e.workload.status} ${e.workload.kind}/${e.workload.namespace}/${e.workload.name}: ${e.workload.message}`);
-          } else if (e.kind === 'progress') {
-            io.progress(e.message);
-          }
-        },
+        plan,
+        planSource: source,
+        executor: { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, failFast: Boolean(opts.failFast), restart, pollMs: 500, settleTimeoutMs: Math.max(rolloutTimeoutMs, 60_000) },
+        runId: newRunId(startedAt),
+        startedAt,
+        toolVersion: VERSION,
+      },
+      { ports, journal: dir, locks: dir, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal: abort.signal },
+      (e) => {
+        // One line per completed step; the spinner (on a terminal) for the rest.
+        if (e.type === 'apply-step') {
+          io.done();
+          io.warn(stepLine(e.report, io.palette));
+        } else if (e.type === 'apply-workload') {
+          io.done();
+          io.warn(`  ${e.workload.status} ${e.workload.kind}/${e.workload.namespace}/${e.workload.name}: ${e.workload.message}`);
+        } else {
+          progress(e);
+        }
       },
     );
-    io.progress('Reading the current state of everything the plan touches');
-    const result = await executor.run(startedAt.toISOString());
     io.done();
     io.out(json ? renderRunResultJson(result) : renderRunResult(result, { palette: io.palette }));
     return result.exitCode;
   } finally {
     io.done();
-    lock.release();
     process.removeAllListeners('SIGINT');
     for (const l of saved) process.on('SIGINT', l as () => void);
   }

@@ -1,13 +1,15 @@
 /**
  * `podid migrate --dry-run`: scan (read-only), plan (pure), show the plan for review, and save it
  * (`--out`) or export it to Terraform (`--emit terraform FILE`). Makes no mutating call.
+ * `podid migrate --apply` is in apply.ts.
  */
 import { writeFileSync } from 'node:fs';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import type { MigrationPlan, PlanOptions } from '../../core/plan/model.js';
+import { readEnv } from '../env.js';
+import type { MigrationPlan } from '../../core/plan/model.js';
 import { createIo, type Io } from '../io.js';
-import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
-import { VERSION } from '../version.js';
+import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
+import { eventsTo } from '../progress.js';
 
 export interface MigrateCliOptions extends TargetFlags {
   dryRun?: boolean;
@@ -53,28 +55,14 @@ export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<Migrati
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const roles = (opts.role ?? []).map((r) => checkRoleFlag('--role', r));
   const crossAccountSourceRole = opts.crossAccountSourceRole ? checkRoleFlag('--cross-account-source-role', opts.crossAccountSourceRole) : null;
-  let scan;
   try {
-    // The planner checks the source role's trust policy, so the scan must read it.
-    scan = await runLiveScan(opts, io, crossAccountSourceRole === null ? {} : { roleArns: [crossAccountSourceRole] });
+    const { options, ports } = await setUpLiveScan(opts, readEnv(), new Date());
+    const app = await import('../../app/plan.js');
+    const { plan } = await app.plan({ scan: options, installAgent: Boolean(opts.installAgent), restart: opts.restart, maxConcurrentRollouts, crossAccountSourceRole, roles }, ports, eventsTo(io));
+    return plan;
   } finally {
     io.done();
   }
-  const options: PlanOptions = {
-    installAgent: Boolean(opts.installAgent),
-    restart: opts.restart,
-    maxConcurrentRollouts,
-    crossAccountSourceRole,
-    selection: {
-      contexts: scan.snapshot.clusters.map((c) => c.context).filter((c): c is string => c !== null),
-      namespaces: opts.allNamespaces ? [] : checkNamespaceFlags(opts.namespace ?? []),
-      serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
-      roles,
-    },
-    trustPolicyLimit: scan.snapshot.trustPolicyLimit,
-  };
-  const { planMigration } = await import('../../core/plan/plan.js');
-  return planMigration({ snapshot: scan.snapshot, inventory: scan.inventory, options, now: new Date(), toolVersion: VERSION });
 }
 
 export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
@@ -100,7 +88,7 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   return ExitCode.ok;
 }
 
-export function writeOut(path: string, content: string, flag: string): void {
+function writeOut(path: string, content: string, flag: string): void {
   try {
     writeFileSync(path, content.endsWith('\n') ? content : `${content}\n`);
   } catch (err) {

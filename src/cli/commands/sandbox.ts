@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { loadWorldFile, parseWorld } from '../../sandbox/world.js';
 import { startSandbox } from '../../sandbox/server.js';
+import { createIo } from '../io.js';
 
 export interface SandboxCliOptions {
   world: string;
@@ -43,17 +44,18 @@ export async function runSandbox(opts: SandboxCliOptions): Promise<void> {
   writeOut(kubeconfigPath, sandbox.kubeconfig(), '--kubeconfig-out');
   writeOut(envPath, sandbox.envFile(kubeconfigPath), '--env-out');
 
+  const io = await createIo({});
   if (!opts.quiet) {
     const s = sandbox.state;
-    process.stderr.write(`podid sandbox: world ${opts.world}\n`);
+    io.warn(`podid sandbox: world ${opts.world}`);
     for (const c of s.clusters) {
-      process.stderr.write(`  cluster ${c.arn}  Kubernetes ${c.version} (${c.platformVersion})  api ${sandbox.endpoint}${c.kubePath}\n`);
+      io.warn(`  cluster ${c.arn}  Kubernetes ${c.version} (${c.platformVersion})  api ${sandbox.endpoint}${c.kubePath}`);
     }
-    process.stderr.write(`  ${s.roles.length} IAM roles, ${s.oidcProviders.length} OIDC providers\n`);
-    process.stderr.write(`  state: ${sandbox.endpoint}/_sandbox/state   calls: ${sandbox.endpoint}/_sandbox/calls\n`);
-    process.stderr.write(`  use it: set -a; . ${envPath}; set +a\n`);
+    io.warn(`  ${s.roles.length} IAM roles, ${s.oidcProviders.length} OIDC providers`);
+    io.warn(`  state: ${sandbox.endpoint}/_sandbox/state   calls: ${sandbox.endpoint}/_sandbox/calls`);
+    io.warn(`  use it: set -a; . ${envPath}; set +a`);
   }
-  process.stdout.write(`ready endpoint=${sandbox.endpoint} kubeconfig=${kubeconfigPath} env=${envPath}\n`);
+  io.out(`ready endpoint=${sandbox.endpoint} kubeconfig=${kubeconfigPath} env=${envPath}`);
 
   await new Promise<void>((done) => {
     const stop = () => {

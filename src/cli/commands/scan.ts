@@ -7,8 +7,10 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import type { FailOn } from '../../core/gate.js';
 import type { Inventory } from '../../core/scan/inventory.js';
 import type { ScanFormat } from '../../render/scan.js';
+import { readEnv } from '../env.js';
 import { createIo, type Io } from '../io.js';
-import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, runLiveScan, type TargetFlags } from '../live-scan.js';
+import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
+import { eventsTo } from '../progress.js';
 import { VERSION } from '../version.js';
 
 export interface ScanCliOptions extends TargetFlags {
@@ -23,22 +25,26 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
   const now = new Date();
   // The allowlist is read first: a bad .podid.yaml should fail before any API call.
-  const { loadConfig } = await import('../../core/config.js');
+  const { loadConfig } = await import('../../adapters/config-file.js');
   const config = await loadConfig(opts.config, process.cwd());
 
-  let inventory: Inventory;
+  const app = await import('../../app/scan.js');
+  let scanned: Inventory;
   try {
-    inventory = opts.manifests?.length ? await scanManifests(opts, now) : (await runLiveScan(opts, io)).inventory;
+    if (opts.manifests?.length) {
+      scanned = await scanManifests(opts, now);
+    } else {
+      const { options, ports } = await setUpLiveScan(opts, readEnv(), now);
+      scanned = (await app.scanClusters(options, ports, eventsTo(io))).inventory;
+    }
   } finally {
     io.done();
   }
-  const { applyAllowlist, evaluateGate } = await import('../../core/gate.js');
-  inventory = applyAllowlist(inventory, config.allowlist, now);
+  const { inventory, gate } = app.gate(scanned, { allowlist: config.allowlist, failOn: opts.failOn }, now);
 
   const { renderScan } = await import('../../render/scan.js');
   io.out(renderScan(inventory, opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
 
-  const gate = evaluateGate(inventory, opts.failOn);
   if (!gate.failed) return ExitCode.ok;
   reportGate(io, opts.failOn, gate.reasons);
   return ExitCode.gateFailed;
@@ -50,17 +56,18 @@ async function scanManifests(opts: ScanCliOptions, now: Date): Promise<Inventory
     const flag = `--${live[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     throw new UsageError('TARGET_FLAGS_CONFLICT', `--manifests scans files offline and cannot be combined with ${flag}`, 'drop one of them: scan the files, or the clusters');
   }
-  const { readManifests } = await import('../../adapters/manifests.js');
-  const { analyzeManifests } = await import('../../core/scan/manifests.js');
-  const docs = await readManifests(opts.manifests ?? [], {});
-  return analyzeManifests(docs, {
+  const options = {
+    paths: opts.manifests ?? [],
     now,
     toolVersion: VERSION,
     namespaces: opts.allNamespaces ? [] : checkNamespaceFlags(opts.namespace ?? []),
     serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
     trustPolicyLimit: positiveInt('--trust-policy-limit', opts.trustPolicyLimit, 2048),
     ...(opts.cluster ? { cluster: opts.cluster } : {}),
-  });
+  };
+  const { readManifests } = await import('../../adapters/manifests.js');
+  const { scanManifests: scanFiles } = await import('../../app/scan.js');
+  return scanFiles(options, { manifests: { read: (paths) => readManifests(paths) } });
 }
 
 function reportGate(io: Io, failOn: FailOn, reasons: readonly string[]): void {

@@ -116,3 +116,17 @@ export function parseJournal(text: string): JournalRecord[] {
   }
   return out;
 }
+
+/** Where journals are kept: creates a run's journal with its first record, durably. */
+export interface JournalStore {
+  create(first: RunRecord): Promise<JournalWriter>;
+}
+
+export interface HeldLock {
+  release(): void;
+}
+
+/** One apply at a time per cluster: acquire refuses (RefusedError, exit 4) while a live run holds any of them. */
+export interface LockPort {
+  acquire(clusters: readonly string[], runId: string): HeldLock;
+}

@@ -3,8 +3,8 @@
  * permission for eks-auth:AssumeRoleForPodIdentity, and the policy evaluation that decides it.
  * Every read goes through the collector's limiter and is cached for the run.
  */
-import type { ScanPorts } from '../../adapters/ports.js';
-import { READ_DENIED, READ_NOT_FOUND } from '../../adapters/ports.js';
+import type { ScanPorts } from '../ports.js';
+import { READ_DENIED, READ_NOT_FOUND } from '../ports.js';
 import { parseRoleArn } from '../arn.js';
 import type { Limiter } from '../concurrency.js';
 import { PodidError } from '../errors.js';

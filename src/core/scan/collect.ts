@@ -20,14 +20,15 @@
  * cluster reads the same whatever -n / --service-account says.
  */
 import { ROLE_ARN_ANNOTATION } from '../annotations.js';
-import type { AssociationSummary, EksClusterInfo, EksPort, ScanPorts } from '../../adapters/ports.js';
-import { READ_NOT_FOUND } from '../../adapters/ports.js';
+import type { AssociationSummary, EksClusterInfo, EksPort, ScanPorts } from '../ports.js';
+import { READ_NOT_FOUND } from '../ports.js';
 import { parseClusterArn, parseRoleArn } from '../arn.js';
 import { createLimiter, DEFAULT_CONCURRENCY, type Limiter } from '../concurrency.js';
 import { PodidError, UsageError } from '../errors.js';
 import { IamReader } from './collect-iam.js';
 import { AGENT_DAEMONSET, AGENT_NAMESPACE } from './readiness.js';
 import { scanScope, scopeFilter, type Scope } from './scope.js';
+import type { ScanEventSink } from './events.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject } from './snapshot.js';
 
 export { decideNodeRole, globMatch, policyEffectOn, POD_IDENTITY_ACTION } from './collect-iam.js';
@@ -56,7 +57,8 @@ export interface CollectOptions {
    * that are not role ARNs are skipped (the caller validates and reports them).
    */
   extraRoleArns?: readonly string[];
-  onProgress?: (msg: string) => void;
+  /** Progress, as typed events (core/scan/events.ts). */
+  onEvent?: ScanEventSink;
 }
 
 /**
@@ -75,7 +77,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const scoped = scanScope(opts.namespaces, opts.serviceAccounts);
   const scope = scopeFilter(scoped);
   const call = createLimiter(opts.concurrency ?? DEFAULT_CONCURRENCY);
-  const progress = opts.onProgress ?? (() => undefined);
+  const emit: ScanEventSink = opts.onEvent ?? (() => undefined);
 
   const caller = await call(() => ports.sts.getCallerIdentity());
   const iam = new IamReader(ports, call, caller.account, opts.listRolesThreshold ?? LIST_ROLES_THRESHOLD);
@@ -86,18 +88,18 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   for (const t of targets) {
     const key = `${t.region}/${t.clusterName}`;
     if (!unique.has(key)) unique.set(key, t);
-    else progress(`context ${t.context} is the same cluster as ${unique.get(key)?.context}; scanning it once`);
+    else emit({ type: 'context-duplicate', context: t.context, sameAs: unique.get(key)!.context });
   }
 
   const clusters = await Promise.all(
     [...unique.values()].map(async (target) => {
-      const cluster = await collectCluster(target, ports, call, scope, progress);
+      const cluster = await collectCluster(target, ports, call, scope, emit);
       iam.roles(referencedRoles(cluster, scope));
       for (const ng of cluster.nodegroups) if (ng.nodeRole) iam.nodeRole(ng.nodeRole);
       return cluster;
     }),
   );
-  progress('reading IAM roles');
+  emit({ type: 'iam-reading' });
   const { roles, nodeRoles } = await iam.settle();
   return { caller, trustPolicyLimit: opts.trustPolicyLimit, clusters, roles, nodeRoles, ...(scope.unscoped ? {} : { scope: scoped }) };
 }
@@ -139,10 +141,10 @@ export function sameEndpoint(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
-async function collectCluster(target: CollectTarget, ports: ScanPorts, call: Limiter, scope: Scope, progress: (msg: string) => void): Promise<ClusterSnapshot> {
+async function collectCluster(target: CollectTarget, ports: ScanPorts, call: Limiter, scope: Scope, emit: ScanEventSink): Promise<ClusterSnapshot> {
   const eks = ports.eks(target.region);
   const name = target.clusterName;
-  progress(`${name}: describing the cluster`);
+  emit({ type: 'cluster-describing', context: target.context, cluster: name });
   const info = await describeCluster(target, eks, call);
   if (!sameEndpoint(info.endpoint, target.server)) {
     throw new UsageError(
@@ -156,7 +158,7 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, call: Lim
   const partition = arn.ok ? arn.arn.partition : (info.arn.split(':')[1] ?? 'aws');
 
   const kube = ports.kube(target.context);
-  progress(`${name}: reading EKS and Kubernetes`);
+  emit({ type: 'cluster-reading', context: target.context, cluster: name });
   const [addons, nodegroups, fargateProfiles, listed, kubeSnapshot] = await Promise.all([
     collectAddons(name, eks, call),
     call(() => eks.listNodegroups(name)).then((ngs) => Promise.all(ngs.map((ng) => call(() => eks.describeNodegroup(name, ng))))),
@@ -184,7 +186,7 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, call: Lim
         : { associationId: a.associationId, associationArn: a.associationArn, namespace: a.namespace, serviceAccount: a.serviceAccount, roleArn: null, targetRoleArn: null, ownerArn: a.ownerArn },
     ),
   );
-  progress(`${name}: ${kubeSnapshot.serviceAccounts.length} service accounts, ${kubeSnapshot.pods.length} pods`);
+  emit({ type: 'cluster-read', context: target.context, cluster: name, serviceAccounts: kubeSnapshot.serviceAccounts.length, pods: kubeSnapshot.pods.length });
   return {
     context: target.context,
     name: info.name,

@@ -1,7 +1,8 @@
 /**
  * The scan's view of the outside world: only the read calls `podid scan` makes, already mapped
- * to the slim snapshot shapes of core/scan/snapshot.ts. The real implementations live in
- * aws.ts and kube.ts; tests can hand the collector in-memory ports instead.
+ * to the slim snapshot shapes of core/scan/snapshot.ts. Ports belong to the core; the real
+ * implementations are adapters (src/adapters/aws.ts, aws-eks.ts, kube.ts); tests can hand the
+ * collector in-memory ports instead.
  *
  * Every port here is read-only by construction: no method mutates anything.
  */
@@ -14,7 +15,8 @@ import type {
   RoleSnapshot,
   ServiceAccountObject,
   WorkloadObject,
-} from '../core/scan/snapshot.js';
+} from './scan/snapshot.js';
+import type { ManifestDoc } from './scan/manifests.js';
 
 /** What DescribeCluster says about a cluster, before add-ons, node groups and the rest. */
 export interface EksClusterInfo {
@@ -133,4 +135,10 @@ export interface ScanPorts {
   iam: IamPort;
   eks(region: string): EksPort;
   kube(context: string): KubePort;
+}
+
+/** Kubernetes manifests for the offline scan: files, directories, `-` for stdin. */
+export interface ManifestPort {
+  /** Every document of every path, parsed; a file that does not parse is a ManifestProblem, not a throw. */
+  read(paths: readonly string[]): Promise<ManifestDoc[]>;
 }

@@ -1,0 +1,26 @@
+/**
+ * Reads `.podid.yaml` (or `--config PATH`) from disk; core/config.ts parses and validates it.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG_FILE, EMPTY_CONFIG, parseConfig, type PodidConfig } from '../core/config.js';
+import { UsageError } from '../core/errors.js';
+
+/**
+ * `--config PATH` (relative to `cwd`) must exist; without it, `.podid.yaml` in `cwd` is used when
+ * present, else the empty config.
+ */
+export async function loadConfig(path: string | undefined, cwd: string): Promise<PodidConfig> {
+  const name = path ?? DEFAULT_CONFIG_FILE;
+  let text: string;
+  try {
+    text = await readFile(resolve(cwd, name), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (path === undefined && code === 'ENOENT') return EMPTY_CONFIG;
+    const what = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
+    const flag = path === undefined ? name : `--config ${name}`;
+    throw new UsageError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_UNREADABLE', `${flag}: ${what}`, 'pass an existing file to --config, or leave it out to use .podid.yaml when present');
+  }
+  return parseConfig(text, name);
+}

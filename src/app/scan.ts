@@ -1,0 +1,92 @@
+/**
+ * `scan`: the use case behind `podid scan` (and the first half of `podid migrate`). Takes
+ * validated options and ports, emits progress events, returns the Inventory with the allowlist
+ * applied and the gate's verdict. Never reads process.env, files or the terminal itself: the
+ * CLI builds the ports (AWS, Kubernetes, manifests) and renders the result.
+ */
+import type { AllowlistEntry } from '../core/config.js';
+import { applyAllowlist, evaluateGate, type FailOn, type GateResult } from '../core/gate.js';
+import type { ManifestPort, ScanPorts } from '../core/ports.js';
+import { analyzeFleet } from '../core/scan/analyze.js';
+import { collectFleet, type CollectTarget } from '../core/scan/collect.js';
+import type { Inventory } from '../core/scan/inventory.js';
+import { analyzeManifests } from '../core/scan/manifests.js';
+import type { FleetSnapshot } from '../core/scan/snapshot.js';
+import type { EventSink } from './events.js';
+
+/** What to judge, common to both sources. */
+export interface ScanScopeOptions {
+  /** -n; empty: every namespace. */
+  readonly namespaces: readonly string[];
+  /** --service-account NS/NAME; empty: every service account. */
+  readonly serviceAccounts: readonly string[];
+  readonly trustPolicyLimit: number;
+  readonly now: Date;
+  readonly toolVersion: string;
+}
+
+export interface ClusterScanOptions extends ScanScopeOptions {
+  /** The kubeconfig contexts and the EKS cluster behind each (resolved by the caller). */
+  readonly targets: readonly CollectTarget[];
+  /** Remote calls in flight at once, fleet-wide. */
+  readonly concurrency: number;
+  /** Roles to read besides the referenced ones (migrate's --cross-account-source-role). */
+  readonly extraRoleArns?: readonly string[];
+}
+
+export interface ManifestScanOptions extends ScanScopeOptions {
+  readonly paths: readonly string[];
+  /** --cluster: the cluster to report the service accounts under. */
+  readonly cluster?: string;
+}
+
+/** The CI gate: the allowlist to apply and what fails the run. */
+export interface GateOptions {
+  readonly allowlist: readonly AllowlistEntry[];
+  readonly failOn: FailOn;
+}
+
+export interface ClusterScanResult {
+  readonly snapshot: FleetSnapshot;
+  readonly inventory: Inventory;
+}
+
+export interface ScanResult {
+  /** With the allowlist applied (covered findings marked suppressed). */
+  readonly inventory: Inventory;
+  readonly gate: GateResult;
+}
+
+/** Reads the clusters (read-only) and judges every IRSA service account and add-on. */
+export async function scanClusters(options: ClusterScanOptions, ports: ScanPorts, events: EventSink): Promise<ClusterScanResult> {
+  events({ type: 'scan-started', contexts: options.targets.map((t) => t.context) });
+  const snapshot = await collectFleet(options.targets, ports, {
+    trustPolicyLimit: options.trustPolicyLimit,
+    namespaces: options.namespaces,
+    serviceAccounts: options.serviceAccounts,
+    concurrency: options.concurrency,
+    ...(options.extraRoleArns?.length ? { extraRoleArns: options.extraRoleArns } : {}),
+    onEvent: events,
+  });
+  const inventory = analyzeFleet(snapshot, { now: options.now, toolVersion: options.toolVersion });
+  return { snapshot, inventory };
+}
+
+/** Reads manifests (offline) and reports their IRSA service accounts. */
+export async function scanManifests(options: ManifestScanOptions, ports: { manifests: ManifestPort }): Promise<Inventory> {
+  const docs = await ports.manifests.read(options.paths);
+  return analyzeManifests(docs, {
+    now: options.now,
+    toolVersion: options.toolVersion,
+    namespaces: options.namespaces,
+    serviceAccounts: options.serviceAccounts,
+    trustPolicyLimit: options.trustPolicyLimit,
+    ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
+  });
+}
+
+/** Applies the allowlist and decides the gate (`--fail-on`). */
+export function gate(inventory: Inventory, options: GateOptions, now: Date): ScanResult {
+  const allowed = applyAllowlist(inventory, options.allowlist, now);
+  return { inventory: allowed, gate: evaluateGate(allowed, options.failOn) };
+}

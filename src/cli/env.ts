@@ -1,0 +1,19 @@
+/**
+ * The environment variables podid itself reads, read here and nowhere else (the AWS SDK reads
+ * its own: AWS_PROFILE, AWS_ENDPOINT_URL*, credentials, AWS_CONFIG_FILE). podid never writes
+ * process.env: what it decides (--profile over static keys) it passes to the adapters.
+ */
+export interface CliEnv {
+  /** AWS_REGION, else AWS_DEFAULT_REGION: the last-resort region of a context that names none. */
+  readonly awsRegion: string | undefined;
+  /** KUBECONFIG, as a path list; undefined when unset or empty. */
+  readonly kubeconfig: string | undefined;
+}
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
+  const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+  return {
+    awsRegion: nonEmpty(env['AWS_REGION']) ?? nonEmpty(env['AWS_DEFAULT_REGION']),
+    kubeconfig: nonEmpty(env['KUBECONFIG']),
+  };
+}

@@ -1,0 +1,37 @@
+/** The application layer's progress events as the one-line texts the CLI's spinner shows. */
+import type { AppEvent, EventSink } from '../app/events.js';
+import type { Io } from './io.js';
+
+export function progressText(e: AppEvent): string {
+  switch (e.type) {
+    case 'scan-started':
+      return `Scanning ${e.contexts.length === 1 ? e.contexts[0] : `${e.contexts.length} clusters`}`;
+    case 'context-duplicate':
+      return `context ${e.context} is the same cluster as ${e.sameAs}; scanning it once`;
+    case 'cluster-describing':
+      return `${e.cluster}: describing the cluster`;
+    case 'cluster-reading':
+      return `${e.cluster}: reading EKS and Kubernetes`;
+    case 'cluster-read':
+      return `${e.cluster}: ${e.serviceAccounts} service accounts, ${e.pods} pods`;
+    case 'iam-reading':
+      return 'reading IAM roles';
+    case 'planning':
+      return `planning ${e.serviceAccounts} service accounts and ${e.addons} add-ons`;
+    case 'apply-reading':
+      return 'reading the current state of everything the plan touches';
+    case 'apply-step':
+      return `${e.report.kind} ${e.report.status}: ${e.report.target}`;
+    case 'apply-workload':
+      return `${e.workload.kind}/${e.workload.namespace}/${e.workload.name}: ${e.workload.status}`;
+    case 'apply-progress':
+      return e.message;
+    case 'apply-outcome':
+      return `${e.sa.namespace}/${e.sa.serviceAccount}: ${e.sa.outcome}`;
+  }
+}
+
+/** Renders events through the Io (a spinner on a terminal, nothing otherwise). */
+export function eventsTo(io: Io): EventSink {
+  return (e) => io.progress(progressText(e));
+}

@@ -1,0 +1,16 @@
+/**
+ * What a live scan reports while it works. The collector emits these; the application layer
+ * passes them on; the CLI decides how (if at all) to show them (a spinner line on a terminal).
+ * Typed, so a front end other than the CLI (or a test) can follow a scan without parsing text.
+ */
+export type ScanEvent =
+  /** The contexts about to be scanned, in order. */
+  | { readonly type: 'scan-started'; readonly contexts: readonly string[] }
+  /** A context that reaches a cluster another selected context already reaches: scanned once. */
+  | { readonly type: 'context-duplicate'; readonly context: string; readonly sameAs: string }
+  | { readonly type: 'cluster-describing'; readonly context: string; readonly cluster: string }
+  | { readonly type: 'cluster-reading'; readonly context: string; readonly cluster: string }
+  | { readonly type: 'cluster-read'; readonly context: string; readonly cluster: string; readonly serviceAccounts: number; readonly pods: number }
+  | { readonly type: 'iam-reading' };
+
+export type ScanEventSink = (event: ScanEvent) => void;
