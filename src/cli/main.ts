@@ -77,8 +77,14 @@ export function buildProgram(): Command {
     .option('--fail-fast', 'with --apply: stop starting new steps after the first failure')
     .option('--journal-dir <dir>', 'with --apply: where run journals and locks are kept (default: $XDG_STATE_HOME/podid/runs or ~/.local/state/podid/runs)')
     .action(async (opts, cmd: Command) => {
-      const { runMigrate } = await import('./commands/migrate.js');
-      process.exitCode = await runMigrate({ ...opts, color: cmd.optsWithGlobals()['color'] });
+      const options = { ...opts, color: cmd.optsWithGlobals()['color'] };
+      if (opts.apply) {
+        const { runApply } = await import('./commands/apply.js');
+        process.exitCode = await runApply(options);
+      } else {
+        const { runMigrate } = await import('./commands/migrate.js');
+        process.exitCode = await runMigrate(options);
+      }
     });
 
   return program;

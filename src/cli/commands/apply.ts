@@ -98,6 +98,7 @@ function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
 }
 
 export async function runApply(opts: MigrateCliOptions): Promise<number> {
+  if (opts.dryRun) throw new UsageError('BAD_FLAGS', '--dry-run and --apply exclude each other', 'pass one of them');
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait ?? DEFAULT_PROPAGATION_WAIT, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT, '5m');
   const requestTimeoutMs = parseDuration('--request-timeout', opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, '30s');

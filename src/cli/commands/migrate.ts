@@ -66,11 +66,6 @@ export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<Migrati
 }
 
 export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
-  if (opts.apply) {
-    if (opts.dryRun) throw new UsageError('BAD_FLAGS', '--dry-run and --apply exclude each other', 'pass one of them');
-    const { runApply } = await import('./apply.js');
-    return runApply(opts);
-  }
   if (opts.plan !== undefined) throw new UsageError('BAD_FLAGS', '--plan FILE is read by --apply only', 'podid migrate --apply --plan plan.json');
   const emit = parseEmit(opts.emit);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
