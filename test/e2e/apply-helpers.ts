@@ -53,6 +53,8 @@ export interface WorldOptions {
   /** Two node groups and a DaemonSet on every node (for the agent check). */
   twoNodegroups?: boolean;
   withAddon?: boolean;
+  /** No eks-pod-identity-agent add-on (apply with --install-agent). */
+  noAgent?: boolean;
 }
 
 /**
@@ -93,7 +95,7 @@ export function smallWorld(o: WorldOptions = {}): object {
         platformVersion: 'eks.9',
         oidcIssuer: ISSUER,
         addons: [
-          { name: 'eks-pod-identity-agent', version: 'v1.3.4-eksbuild.1' },
+          ...(o.noAgent ? [] : [{ name: 'eks-pod-identity-agent', version: 'v1.3.4-eksbuild.1' }]),
           ...(o.withAddon !== false
             ? [{ name: 'vpc-cni', version: 'v1.18.3-eksbuild.1', serviceAccountRoleArn: `arn:aws:iam::${ACCOUNT}:role/cni`, podIdentityConfiguration: [{ serviceAccount: 'aws-node', recommendedManagedPolicies: ['arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy'] }] }]
             : []),

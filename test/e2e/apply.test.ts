@@ -263,6 +263,24 @@ describe('rollouts and verification', () => {
   });
 });
 
+describe('--install-agent', () => {
+  it('installs the agent first, waits for it on every node, then migrates', async () => {
+    const sb = await startSandboxWorld(smallWorld({ noAgent: true, withAddon: false }));
+    try {
+      const r = await apply(sb, ['-o', 'json', '--journal-dir', journalDir(), '--install-agent']);
+      expect(r.code, r.stderr).toBe(0);
+      const res = result(r);
+      expect(res.steps[0]).toMatchObject({ kind: 'install-agent', status: 'done' });
+      expect(res.serviceAccounts.map((s) => s.outcome)).toEqual(['migrated', 'migrated']);
+      const calls = (await sandboxCalls(sb)).filter((c) => c.mutating).map((c) => c.operation);
+      expect(calls[0]).toBe('CreateAddon');
+      expect((await state(sb)).clusters[0]!.addons.map((a) => a.name)).toContain('eks-pod-identity-agent');
+    } finally {
+      await sb.stop();
+    }
+  });
+});
+
 describe('safety rails', () => {
   let sb: SandboxProcess;
   beforeAll(async () => {

@@ -102,6 +102,7 @@ export class ApplyExecutor {
   private readonly retryCtx: RetryContext;
   private readonly addonNamespaces = new Map<string, string>();
   private readonly installedAgent = new Set<string>();
+  private readonly agentReady = new Map<string, Promise<string | null>>();
 
   constructor(
     private readonly plan: MigrationPlan,
@@ -600,6 +601,16 @@ export class ApplyExecutor {
       return;
     }
 
+    // An agent installed by this run must be running on the nodes before pods rely on it.
+    if (this.installedAgent.has(batch.cluster)) {
+      const why = await this.waitAgentRollout(batch.cluster);
+      if (why !== null) {
+        for (const u of eligible) this.setWorkload(u, 'failed', why);
+        await this.finishStep(batch, what, { status: 'failed', message: why, mutatedAt: null }, 0);
+        return;
+      }
+    }
+
     // --propagation-wait after the latest association or trust change the batch relies on.
     const mutated = eligible.flatMap((u) => u.deps.map((d) => this.settled.get(d)?.mutatedAt ?? null)).filter((t): t is number => t !== null);
     if (mutated.length > 0) {
@@ -625,6 +636,23 @@ export class ApplyExecutor {
     const status: StepStatus = results.some((r) => r.status === 'failed') ? 'failed' : failed.length > 0 ? 'skipped' : results.every((r) => r.status === 'already-on-pod-identity') ? 'already-done' : 'done';
     const message = results.map((r) => `${r.kind}/${r.namespace}/${r.name}: ${r.status}`).join(', ');
     await this.finishStep(batch, what, { status, message, mutatedAt: null }, attempts);
+  }
+
+  /** null when the eks-pod-identity-agent DaemonSet has rolled out; otherwise why not. */
+  private waitAgentRollout(cluster: string): Promise<string | null> {
+    let p = this.agentReady.get(cluster);
+    if (!p) {
+      const kube = this.kube(cluster);
+      p = waitForRollout({
+        read: () => this.read(() => kube.getWorkload('DaemonSet', AGENT_NAMESPACE, 'eks-pod-identity-agent')),
+        clock: this.deps.clock,
+        timeoutMs: this.opts.rolloutTimeoutMs,
+        pollMs: this.opts.pollMs,
+        signal: this.deps.signal,
+      }).then((o) => (o.state === 'done' ? null : `the eks-pod-identity-agent DaemonSet did not roll out: ${o.message}`));
+      this.agentReady.set(cluster, p);
+    }
+    return p;
   }
 
   private async servedAssociations(batch: RestartBatchStep): Promise<ServedAssociation[]> {
@@ -788,7 +816,8 @@ export class ApplyExecutor {
         if (s.via === 'addon') return done('migrated', `verified; EKS restarts the add-on's pods, ${stale}`, pods);
         return done('needs-restart', `association and trust verified, but ${stale}${restarts.length ? `; run ${restarts.join('; ')}` : ''}${advice.length ? `; ${advice.join('; ')}` : ''}`, pods);
       }
-      return done('migrated', `verified: association ${result.associationId}, trust admits the session tags, ${result.verifiedPods.length} pod(s) on Pod Identity with a ready agent on their nodes`, pods);
+      const podsText = result.verifiedPods.length > 0 ? `${result.verifiedPods.length} pod(s) on Pod Identity with a ready agent on their nodes` : 'no running pods (new pods get Pod Identity)';
+      return done('migrated', `verified: association ${result.associationId}, trust admits the session tags, ${podsText}`, pods);
     } catch (err) {
       return done('failed', `verification could not run: ${msg(err)}`);
     }
