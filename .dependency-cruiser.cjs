@@ -58,6 +58,15 @@ module.exports = {
       to: { path: '^src/(adapters|app|cli)/' },
     },
     {
+      name: 'sandbox-oracle-is-independent',
+      severity: 'error',
+      comment:
+        'The sandbox evaluates trust policies at credential time as the end-to-end oracle for podid\'s trust changes (issue 8); ' +
+        'sharing podid\'s own evaluator would let both share a bug.',
+      from: { path: '^src/sandbox/' },
+      to: { path: '^src/core/policy/' },
+    },
+    {
       name: 'no-unresolvable',
       severity: 'error',
       comment: 'An import that does not resolve would fail at run time.',
@@ -73,6 +82,8 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.json' },
     // Type-only imports count: a layer must not even name another layer's types.
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { conditionNames: ['import', 'require', 'node', 'default'] },
+    // Resolve packages through their `exports` map, as Node does: some (the sandbox's IAM simulator)
+    // have no `main` field at all.
+    enhancedResolveOptions: { conditionNames: ['import', 'require', 'node', 'default'], exportsFields: ['exports'] },
   },
 };

@@ -4,7 +4,7 @@
 // It scans, plans, applies the saved plan (journal in a temporary directory) with verification,
 // then applies again to show that a second run has nothing left to do.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,10 +49,28 @@ try {
   console.log(`ready endpoint=${ready.endpoint}   (set -a; . ${ready.env}; set +a  to use it yourself)`);
   failed ||= run(['scan', '--all-contexts']) !== 0;
   failed ||= run(['migrate', '--dry-run', '--all-contexts', '--out', planFile]) !== 0;
-  // The demo world's webhook sees a new association after 1 s (associationPropagationMs).
+  // Apply the reviewed plan; the demo world's webhook sees a new association after 1 s.
   failed ||= run(['migrate', '--apply', '--plan', planFile, '--yes', '--propagation-wait', '1s', '--journal-dir', journalDir]) !== 0;
+  // A second run finds nothing left to do.
   failed ||= run(['migrate', '--apply', '--all-contexts', '--yes', '--journal-dir', journalDir]) !== 0;
 } finally {
   sandbox.kill('SIGTERM');
+  // The sandbox removes its temporary directory (kubeconfig, env file) when it exits.
+  await new Promise((resolve) => (sandbox.exitCode !== null ? resolve() : sandbox.once('exit', resolve)));
+  rmSync(work, { recursive: true, force: true });
+}
+if (!failed) {
+  console.log(`
+What to run next:
+  # keep a sandbox running (in another terminal) and point your shell at it
+  node bin/podid.js sandbox --world examples/world.yaml --kubeconfig-out /tmp/podid.kubeconfig --env-out /tmp/podid.env
+  set -a; . /tmp/podid.env; set +a
+  # the inventory for machines (also yaml, sarif, junit, markdown)
+  node bin/podid.js scan --all-contexts -o json
+  # plan with the agent installed, keep the plan, export it to Terraform
+  node bin/podid.js migrate --dry-run --all-contexts --install-agent --out plan.json --emit terraform pod-identity.tf
+  # the CI gate over manifests, no cluster needed
+  helm template my-release my-chart | node bin/podid.js scan --manifests - --fail-on irsa
+Against your own fleet: the same commands with your kubeconfig and AWS credentials (README.md, docs/ci.md).`);
 }
 process.exitCode = failed ? 1 : 0;

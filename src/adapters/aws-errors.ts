@@ -24,6 +24,23 @@ const BAD_CREDENTIALS = new Set([
 ]);
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedException']);
 const NOT_FOUND = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException', 'NotFoundException']);
+/** The SDK's own list of throttling error names (@smithy/service-error-classification), plus EKS's. */
+const THROTTLED = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'TransactionInProgressException',
+  'RequestLimitExceeded',
+  'BandwidthLimitExceeded',
+  'LimitExceededException',
+  'RequestThrottled',
+  'SlowDown',
+  'PriorRequestNotComplete',
+  'EC2ThrottledException',
+]);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
 const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 
@@ -72,7 +89,19 @@ export function mapAwsError(err: unknown, action: string, fallbackEndpoint: stri
     return withCause(new UsageError('AWS_NO_CREDENTIALS', `no AWS credentials found (${message})`, CREDENTIALS_HINT), err);
   }
   if (BAD_CREDENTIALS.has(name)) {
-    return withCause(new UsageError('AWS_CREDENTIALS_INVALID', `AWS rejected the credentials on ${action}: ${name}: ${message}`, CREDENTIALS_HINT), err);
+    return new PodidError('AWS_CREDENTIALS_INVALID', `AWS rejected the credentials on ${action}: ${name}: ${message}`, { hint: CREDENTIALS_HINT, cause: err });
+  }
+  if (THROTTLED.has(name) || e.$metadata?.httpStatusCode === 429) {
+    return new PodidError('AWS_THROTTLED', `${action} was throttled by AWS past podid's retries: ${name || 'HTTP 429'}`, {
+      hint: 'run again later, or lower --concurrency so fewer calls are in flight',
+      cause: err,
+    });
+  }
+  if (code === 'ERR_INVALID_URL' || (name === 'TypeError' && /invalid url/i.test(message))) {
+    return new PodidError('AWS_ENDPOINT_INVALID', `the AWS endpoint for ${action} is not a valid URL (${endpoint})`, {
+      hint: 'fix AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> (or endpoint_url in the AWS config file): a URL such as https://eks.us-east-1.amazonaws.com',
+      cause: err,
+    });
   }
   if (DENIED.has(name)) {
     return new PodidError(READ_DENIED, `${action} was denied: ${message}`, {

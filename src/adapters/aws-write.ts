@@ -51,7 +51,8 @@ function toCallError(err: unknown, action: string, endpoint: string): PodidError
   if (mapped.exit === 'usage') return mapped;
   const kind = classifyAwsError(err);
   const message = kind === 'lost' ? `no answer from ${endpoint} for ${action} (${mapped.message}); the change may have been made` : mapped.message;
-  return new ApplyCallError(kind, mapped.code === 'AWS_ACCESS_DENIED' ? 'AWS_ACCESS_DENIED' : `AWS_${kind.toUpperCase().replace('-', '_')}`, message, {
+  const code = kind === 'throttled' ? 'AWS_THROTTLED' : kind === 'lost' ? 'AWS_UNREACHABLE' : kind === 'denied' ? 'AWS_ACCESS_DENIED' : kind === 'not-found' ? 'AWS_NOT_FOUND' : 'AWS_ERROR';
+  return new ApplyCallError(kind, code, message, {
     ...(mapped.code === 'AWS_ACCESS_DENIED' ? { hint: `grant ${action} to the identity podid runs as (see docs/apply.md for the permissions apply needs)` } : mapped.hint !== undefined ? { hint: mapped.hint } : {}),
     cause: err,
   });

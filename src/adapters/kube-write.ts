@@ -8,7 +8,7 @@
  * template's `kubectl.kubernetes.io/restartedAt` annotation.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { UsageError } from '../core/errors.js';
+import { PodidError } from '../core/errors.js';
 import { ApplyCallError, type KubeApplyPort, type NodeState, type PodState, type RestartableKind, type WorkloadCondition, type WorkloadState } from '../core/apply/ports.js';
 import { classifyPodIdentity } from './kube-map.js';
 
@@ -61,7 +61,7 @@ function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, 
       const e = obj(err);
       const refused = e['code'] === 'ECONNREFUSED' || obj(e['cause'])['code'] === 'ECONNREFUSED';
       // Refused: nothing was sent. Anything else (reset, timeout): the request may have been applied.
-      throw new ApplyCallError(refused ? 'server' : 'lost', refused ? 'KUBE_UNREACHABLE' : 'KUBE_NO_ANSWER', `${refused ? 'cannot reach' : 'no answer from'} the Kubernetes API of context ${JSON.stringify(context)} at ${server} (${what}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new ApplyCallError(refused ? 'server' : 'lost', 'KUBE_UNREACHABLE', `${refused ? 'cannot reach' : 'no answer from'} the Kubernetes API of context ${JSON.stringify(context)} at ${server} (${what}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     const text = await rsp.body.text();
     const status = rsp.httpStatusCode;
@@ -74,10 +74,10 @@ function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, 
     } catch {
       // not a Status object
     }
-    if (status === 401) throw new UsageError('KUBE_UNAUTHORIZED', `Kubernetes rejected the credentials of context ${JSON.stringify(context)} on ${what}: ${message}`, 'refresh the credentials (aws eks update-kubeconfig, aws sso login) and check the context user');
+    if (status === 401) throw new PodidError('KUBE_UNAUTHORIZED', `Kubernetes rejected the credentials of context ${JSON.stringify(context)} on ${what}: ${message}`, { hint: 'refresh the credentials (aws eks update-kubeconfig, aws sso login) and check the context user' });
     const retryAfter = Number(rsp.headers['retry-after']);
     const kind = status === 429 ? 'throttled' : status >= 500 ? 'server' : status === 409 ? 'conflict' : status === 404 ? 'not-found' : status === 403 ? 'denied' : 'invalid';
-    throw new ApplyCallError(kind, `KUBE_${status}`, `${what} failed in context ${JSON.stringify(context)} (HTTP ${status}): ${message}`, {
+    throw new ApplyCallError(kind, kind === 'throttled' ? 'KUBE_THROTTLED' : kind === 'denied' ? 'KUBE_FORBIDDEN' : 'KUBE_ERROR', `${what} failed in context ${JSON.stringify(context)} (HTTP ${status}): ${message}`, {
       ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}),
       ...(status === 403 ? { hint: 'podid migrate --apply needs get and patch on deployments, statefulsets and daemonsets, get on serviceaccounts, list on pods and nodes' } : {}),
     });

@@ -138,11 +138,20 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
   function fail(err: unknown, what: string): PodidError {
     const f = describeKubeFailure(err);
     if (f.status === 401) {
-      return new UsageError('KUBE_UNAUTHORIZED', `Kubernetes rejected the credentials of context ${JSON.stringify(context)} on ${what}: ${f.message}`, 'refresh the credentials (aws eks update-kubeconfig, aws sso login) and check the context user');
+      return new PodidError('KUBE_UNAUTHORIZED', `Kubernetes rejected the credentials of context ${JSON.stringify(context)} on ${what}: ${f.message}`, {
+        hint: 'refresh the credentials (aws eks update-kubeconfig, aws sso login) and check the context user',
+        cause: err,
+      });
     }
     if (f.status === 403) {
       return new PodidError('KUBE_FORBIDDEN', `${what} is forbidden in context ${JSON.stringify(context)}: ${f.message}`, {
         hint: 'podid scan needs cluster-wide get/list on serviceaccounts, pods, nodes, deployments, replicasets, statefulsets, daemonsets, jobs and cronjobs',
+        cause: err,
+      });
+    }
+    if (f.status === 429) {
+      return new PodidError('KUBE_THROTTLED', `${what} in context ${JSON.stringify(context)} was throttled (HTTP 429) past podid's retries: ${f.message}`, {
+        hint: 'run again later, or lower --concurrency so fewer requests are in flight',
         cause: err,
       });
     }

@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import { isCollection, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { UsageError } from '../core/errors.js';
-import type { ManifestDoc, ManifestObject, ManifestPath } from '../core/scan/manifests.js';
+import type { ManifestDoc, ManifestObject, ManifestPath, ManifestProblem } from '../core/scan/manifests.js';
 
 export interface ReadManifestsOptions {
   /** Reads all of stdin; defaults to process.stdin. */
-  stdin?: () => Promise<string>;
+  stdin?: () => Promise<Uint8Array>;
 }
 
 export const STDIN_NAME = '<stdin>';
@@ -28,36 +28,83 @@ const SKIPPED_DIRS = new Set(['node_modules']);
 const TEMPLATE_RE = /\{\{.*?\}\}/;
 
 export async function readManifests(paths: readonly string[], opts: ReadManifestsOptions = {}): Promise<ManifestDoc[]> {
-  const files: string[] = [];
-  let readStdin = false;
+  // Each path argument with the files it stands for: an argument that yields no object at all
+  // (empty stdin, an empty file, a directory with no manifests) is a problem, never "no findings".
+  const inputs: { arg: string; files: string[] | 'stdin'; directory: boolean }[] = [];
   for (const p of paths) {
     if (p === '-') {
-      readStdin = true;
+      inputs.push({ arg: p, files: 'stdin', directory: false });
       continue;
     }
     const info = await stat(p).catch((err: NodeJS.ErrnoException) => {
       throw new UsageError('MANIFESTS_NOT_FOUND', `--manifests ${p}: ${describeFsError(err)}`, 'pass existing files or directories, or - for stdin');
     });
-    if (info.isDirectory()) files.push(...(await walk(p)));
-    else files.push(p);
+    inputs.push({ arg: p, files: info.isDirectory() ? await walk(p) : [p], directory: info.isDirectory() });
   }
 
   const docs: ManifestDoc[] = [];
   const seen = new Set<string>();
-  for (const file of files) {
-    // A file named directly and again through its directory is read once.
-    if (seen.has(file)) continue;
-    seen.add(file);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      throw new UsageError('MANIFESTS_UNREADABLE', `--manifests ${file}: ${describeFsError(err as NodeJS.ErrnoException)}`, 'check the file permissions, or leave it out');
+  // Stdin is read once, after the files, however often `-` is given.
+  const ordered = [...inputs.filter((i) => i.files !== 'stdin'), ...inputs.filter((i) => i.files === 'stdin').slice(0, 1)];
+  for (const input of ordered) {
+    const before = docs.length;
+    if (input.files === 'stdin') {
+      docs.push(...parseManifestBytes(await (opts.stdin ?? readProcessStdin)(), STDIN_NAME));
+    } else {
+      for (const file of input.files) {
+        // A file named directly and again through its directory is read once.
+        if (seen.has(file)) continue;
+        seen.add(file);
+        let bytes: Buffer;
+        try {
+          bytes = await readFile(file);
+        } catch (err) {
+          throw new UsageError('MANIFESTS_UNREADABLE', `--manifests ${file}: ${describeFsError(err as NodeJS.ErrnoException)}`, 'check the file permissions, or leave it out');
+        }
+        docs.push(...parseManifestBytes(bytes, file));
+      }
     }
-    docs.push(...parseManifests(text, file));
+    if (docs.length > before) continue;
+    const name = input.files === 'stdin' ? STDIN_NAME : input.arg;
+    const detail = input.files === 'stdin'
+      ? 'standard input held no Kubernetes object (was it empty, or did the command before the pipe fail?)'
+      : !input.directory
+        ? 'the file holds no Kubernetes object'
+        : input.files.length === 0
+          ? 'the directory holds no .yaml, .yml or .json file'
+          : `none of the ${input.files.length === 1 ? 'file' : `${input.files.length} files`} in the directory holds a Kubernetes object`;
+    docs.push({ type: 'problem', problem: 'empty', file: name, line: 0, template: null, detail });
   }
-  if (readStdin) docs.push(...parseManifests(await (opts.stdin ?? readProcessStdin)(), STDIN_NAME));
   return docs;
+}
+
+/**
+ * Text from bytes by byte-order mark: UTF-8, UTF-16 LE or BE (what Windows editors and
+ * PowerShell's `>` write). Without a BOM the bytes must be UTF-8 with no NUL; anything else
+ * is not a text manifest, and is refused rather than read as nothing.
+ */
+export function decodeManifest(bytes: Uint8Array): { text: string } | { binary: string } {
+  const b = bytes;
+  if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return utf8(b.subarray(3));
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return { text: new TextDecoder('utf-16le').decode(b.subarray(2)) };
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return { text: new TextDecoder('utf-16be').decode(b.subarray(2)) };
+  if (b.includes(0)) return { binary: 'it contains NUL bytes: binary, or UTF-16 without a byte-order mark' };
+  return utf8(b);
+}
+
+function utf8(b: Uint8Array): { text: string } | { binary: string } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(b) };
+  } catch {
+    return { binary: 'it is not valid UTF-8 (nor UTF-16 with a byte-order mark)' };
+  }
+}
+
+/** Decodes and parses one input's bytes; a binary input is one problem. */
+export function parseManifestBytes(bytes: Uint8Array, file: string): ManifestDoc[] {
+  const decoded = decodeManifest(bytes);
+  if ('binary' in decoded) return [{ type: 'problem', problem: 'not-text', file, line: 1, template: null, detail: decoded.binary }];
+  return parseManifests(decoded.text, file);
 }
 
 function describeFsError(err: NodeJS.ErrnoException): string {
@@ -87,10 +134,10 @@ async function walk(dir: string): Promise<string[]> {
 
 const hasManifestExtension = (name: string) => EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext));
 
-async function readProcessStdin(): Promise<string> {
+async function readProcessStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 // ---- parsing ----------------------------------------------------------------------------------
@@ -103,9 +150,9 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
   const documents = parseAllDocuments(source, { lineCounter, uniqueKeys: false });
   const lineAt = (offset: number) => lineCounter.linePos(offset).line;
   const out: ManifestDoc[] = [];
-  let templateReported = false;
+  let templateReported: (ManifestProblem & { irsaLines: number[] }) | null = null;
 
-  for (const doc of documents) {
+  for (const [index, doc] of documents.entries()) {
     const template = helmSource(doc);
     const firstError = doc.errors[0];
     if (firstError !== undefined) {
@@ -114,10 +161,18 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
       // Helm chart sources are rarely valid YAML; say what to do instead of quoting the parser.
       const templateLine = findTemplateLine(docText);
       if (templateLine !== null) {
-        // One finding per chart file: every document of it fails for the same reason.
-        if (templateReported) continue;
-        templateReported = true;
-        out.push({ type: 'problem', problem: 'unrendered-template', file, line: lineAt(doc.range[0]) + templateLine - 1, template, detail: 'the file' });
+        const firstLine = lineAt(doc.range[0]);
+        // A document that does not parse may end early: read up to where the next one starts.
+        const whole = source.slice(doc.range[0], documents[index + 1]?.range[0] ?? source.length);
+        const irsaLines = findRoleArnLines(whole).map((l) => firstLine + l - 1);
+        // One finding per chart file: every document of it fails for the same reason. The IRSA
+        // annotations of every document are kept: the gate must not pass on a templated one.
+        if (templateReported !== null) {
+          templateReported.irsaLines.push(...irsaLines);
+          continue;
+        }
+        templateReported = { type: 'problem', problem: 'unrendered-template', file, line: firstLine + templateLine - 1, template, detail: 'the file', irsaLines };
+        out.push(templateReported);
       } else {
         out.push({ type: 'problem', problem: 'parse-error', file, line, template, detail: firstLine(firstError.message) });
       }
@@ -132,6 +187,14 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
 
 function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '').trim();
+}
+
+/** The IRSA annotation key as a template writes it (quoted or not), outside comments. */
+const ROLE_ARN_KEY_RE = /^\s*(?:-\s+)?["']?eks\.amazonaws\.com\/role-arn["']?\s*:/;
+
+/** 1-based lines (within `text`) that set `eks.amazonaws.com/role-arn`. */
+export function findRoleArnLines(text: string): number[] {
+  return text.split('\n').flatMap((l, i) => (ROLE_ARN_KEY_RE.test(l) ? [i + 1] : []));
 }
 
 /** 1-based line (within `text`) of the first `{{ ... }}`, if any. */

@@ -36,6 +36,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', '0')
     .option('--kubeconfig-out <path>', 'write a kubeconfig with one context per cluster')
     .option('--env-out <path>', 'write an env file (AWS_ENDPOINT_URL, AWS_REGION, keys, KUBECONFIG)')
+    .option('--force', 'replace --kubeconfig-out and --env-out files that already exist')
     .addOption(new Option('--quiet', 'print only the ready line'))
     .action(async (opts) => {
       const { runSandbox } = await import('./commands/sandbox.js');
@@ -47,7 +48,7 @@ export function buildProgram(): Command {
     .description('inventory IRSA service accounts and judge whether they can move to Pod Identity (read-only)');
   addTargetOptions(scan)
     .option('--manifests <path...>', 'scan Kubernetes manifests offline (files, directories, - for stdin) instead of clusters')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml', 'sarif', 'junit', 'markdown']).default('table'))
+    .addOption(new Option('-o, --output <format>', 'output format (table is an alias of text)').choices(['text', 'table', 'json', 'yaml', 'sarif', 'junit', 'markdown']).default('text'))
     .addOption(new Option('--fail-on <what>', 'exit 3 when findings match: any IRSA left, blocked SAs, any warning, or never').choices(['irsa', 'blocked', 'warnings', 'never']).default('never'))
     .option('--config <path>', 'podid config with the allowlist (default: .podid.yaml when present)')
     .action(async (opts, cmd: Command) => {
@@ -63,9 +64,9 @@ export function buildProgram(): Command {
     .option('--apply', 'make the changes: journal first, then trust, associations, add-ons, restarts, verification (see docs/apply.md)')
     .option('--plan <file>', 'with --apply: execute this saved plan (checked, and refused step by step where stale) instead of planning now')
     .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
-    .addOption(new Option('-o, --output <format>', 'how to print the plan (dry run) or the run result (apply)').choices(['text', 'json']).default('text'))
-    .option('--out <file>', 'save the plan document (JSON) for review and a later apply')
-    .option('--emit <format-and-file...>', 'also write the plan for another tool: --emit terraform FILE')
+    .addOption(new Option('-o, --output <format>', 'how to print the plan (the review, or the plan document; table is an alias of text), or with --apply the run result').choices(['text', 'table', 'json', 'yaml']).default('text'))
+    .option('--out <file>', 'save the plan document (JSON) for review and a later apply; - for stdout')
+    .option('--emit <format-and-file...>', 'also write the plan for another tool: --emit terraform FILE (- for stdout)')
     .option('--install-agent', 'plan the eks-pod-identity-agent add-on where it is missing')
     .option('--no-restart', 'do not plan workload restarts (restart them yourself)')
     .option('--max-concurrent-rollouts <n>', 'workloads restarted at once per cluster', '5')

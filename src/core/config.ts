@@ -5,6 +5,7 @@
  * allow nothing (or everything): `.podid.yaml: allowlist[2].expires: expected a date YYYY-MM-DD`.
  */
 import { parseDocument } from 'yaml';
+import picomatch from 'picomatch';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 import { isFindingCode } from './scan/findings.js';
@@ -25,6 +26,8 @@ export interface AllowlistEntry {
   readonly reason: string;
   /** Last day (UTC) the entry applies, `YYYY-MM-DD`. */
   readonly expires: string;
+  /** The config file the entry is in, as podid was told it (`.podid.yaml`, `--config ci/podid.yaml`). */
+  readonly config: string;
 }
 
 export interface PodidConfig {
@@ -46,7 +49,23 @@ export function isIsoDate(s: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
-const glob = z.string({ error: 'expected a glob (a string)' }).min(1, { error: 'expected a non-empty glob' });
+/** A glob picomatch accepts strictly: an unclosed `[` or `{` is a typo, not a literal to match. */
+function globProblem(pattern: string): string | null {
+  try {
+    picomatch(pattern, { dot: true, strictBrackets: true });
+    return null;
+  } catch (err) {
+    return (err as Error).message.replace(/^Missing closing: "(.)".*$/, 'unclosed $1 (write \\$1 to match it literally)');
+  }
+}
+
+const glob = z
+  .string({ error: 'expected a glob (a string)' })
+  .min(1, { error: 'expected a non-empty glob' })
+  .superRefine((pattern, ctx) => {
+    const problem = pattern === '' ? null : globProblem(pattern);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: `invalid glob ${JSON.stringify(pattern)}: ${problem}` });
+  });
 
 const EntrySchema = z.strictObject({
   cluster: glob.optional(),
@@ -121,6 +140,7 @@ export function parseConfig(text: string, name: string): PodidConfig {
     ...(e.codes === undefined ? {} : { codes: e.codes }),
     reason: e.reason.trim(),
     expires: e.expires,
+    config: name,
   }));
   return { version: 1, allowlist, path: name };
 }

@@ -1,7 +1,8 @@
 /**
- * One error family for podid. Every error a user can cause carries a stable code, a one-line
- * message saying what went wrong and where, a hint saying how to fix it, and an exit code from
- * the single map below (documented in README.md).
+ * One error family for podid. Every error a user can cause carries a stable code from the
+ * catalogue below, a one-line message saying what went wrong and where, a hint saying how to
+ * fix it, and the exit code the catalogue gives its code (README.md's table; docs/errors.md lists
+ * every code, and a unit test keeps the two in step).
  */
 export const ExitCode = {
   ok: 0,
@@ -10,27 +11,104 @@ export const ExitCode = {
   gateFailed: 3,
   refused: 4,
   partial: 5,
+  environment: 6,
   interrupted: 130,
 } as const;
 export type ExitCodeName = keyof typeof ExitCode;
 
+interface ErrorDef {
+  /** What the exit code says: usage (2, fix the input), environment (6, AWS/Kubernetes/network failed), unexpected (1, a bug). */
+  readonly exit: ExitCodeName;
+  /** One line for docs/errors.md. */
+  readonly summary: string;
+}
+
+/** Every error code podid throws. A code is a promise to scripts: it never changes meaning. */
+export const ERRORS = {
+  // --- usage (2): the command line or an input file is wrong ------------------------------------
+  BAD_FLAG_VALUE: { exit: 'usage', summary: 'a flag value is not valid; the message names the flag and gives an example' },
+  TARGET_FLAGS_CONFLICT: { exit: 'usage', summary: 'flags that cannot be combined (--all-contexts with --context, --manifests with cluster flags, --cluster with several contexts)' },
+  SERVICE_ACCOUNT_REF_INVALID: { exit: 'usage', summary: '--service-account is not NAMESPACE/NAME' },
+  PLAN_OPTION_INVALID: { exit: 'usage', summary: 'a planning option is out of range' },
+  BAD_PORT: { exit: 'usage', summary: 'podid sandbox --port is not a port number' },
+  PORT_IN_USE: { exit: 'usage', summary: 'podid sandbox --port is taken on 127.0.0.1' },
+  WRITE_FAILED: { exit: 'usage', summary: 'an output file (--out, --emit, --kubeconfig-out, --env-out) cannot be written' },
+  OUTPUT_EXISTS: { exit: 'usage', summary: 'podid sandbox would overwrite an existing --kubeconfig-out or --env-out file (pass --force)' },
+  STDOUT_CONFLICT: { exit: 'usage', summary: 'two outputs were sent to stdout (-o json with --out -, or --emit ... -)' },
+  SELECTION_EMPTY: { exit: 'usage', summary: 'migrate: --role, -n or --service-account matches nothing in the scanned clusters' },
+  CONFIG_NOT_FOUND: { exit: 'usage', summary: '--config names a file that does not exist' },
+  CONFIG_UNREADABLE: { exit: 'usage', summary: 'the config file cannot be read (a directory, permissions)' },
+  CONFIG_INVALID: { exit: 'usage', summary: '.podid.yaml (or --config) is not valid; the message names the entry and field' },
+  KUBECONFIG_NOT_FOUND: { exit: 'usage', summary: 'no kubeconfig at --kubeconfig, $KUBECONFIG or ~/.kube/config' },
+  KUBECONFIG_INVALID: { exit: 'usage', summary: 'a kubeconfig file does not parse' },
+  CONTEXT_NONE: { exit: 'usage', summary: 'the kubeconfig has no (current) context' },
+  CONTEXT_UNKNOWN: { exit: 'usage', summary: '--context (or the current context) is not in the kubeconfig' },
+  CONTEXT_NO_SERVER: { exit: 'usage', summary: 'a context has no cluster with a server URL' },
+  CONTEXT_CLUSTER_UNKNOWN: { exit: 'usage', summary: 'podid cannot tell which EKS cluster a context points to' },
+  CONTEXT_REGION_UNKNOWN: { exit: 'usage', summary: 'podid cannot tell the region of a context\'s cluster' },
+  CONTEXT_ENDPOINT_MISMATCH: { exit: 'usage', summary: 'a context\'s server is not its EKS cluster\'s endpoint' },
+  CLUSTER_NOT_FOUND: { exit: 'usage', summary: 'the EKS cluster behind a context does not exist in its region' },
+  MANIFESTS_NOT_FOUND: { exit: 'usage', summary: 'a --manifests path does not exist' },
+  MANIFESTS_UNREADABLE: { exit: 'usage', summary: 'a --manifests file cannot be read' },
+  AWS_NO_CREDENTIALS: { exit: 'usage', summary: 'no AWS credentials were found' },
+  AWS_PROFILE_UNUSABLE: { exit: 'usage', summary: '--profile yields no credentials' },
+  PLAN_INVALID: { exit: 'usage', summary: 'a plan document is not valid' },
+  PLAN_TOO_NEW: { exit: 'usage', summary: 'a plan document was written by a newer podid' },
+  PLAN_WRONG_KIND: { exit: 'usage', summary: 'the file is not a podid plan document' },
+  POLICY_INVALID: { exit: 'usage', summary: 'a trust policy document is not valid' },
+  POLICY_EDIT_INVALID: { exit: 'usage', summary: 'a trust-policy edit was asked for with inputs that cannot be right' },
+  WORLD_INVALID: { exit: 'usage', summary: 'podid sandbox: the world file is not valid' },
+  TERRAFORM_UNSUPPORTED_STATEMENT: { exit: 'usage', summary: 'a plan statement cannot be written as Terraform' },
+  APPLY_FLAGS_CONFLICT: { exit: 'usage', summary: 'migrate: --apply with --dry-run, --plan without --apply, or scope flags with --plan (the plan fixes the scope)' },
+  PLAN_UNREADABLE: { exit: 'usage', summary: 'migrate --apply --plan names a file that cannot be read' },
+  CONFIRMATION_REQUIRED: { exit: 'usage', summary: 'migrate --apply without a terminal to confirm on and without --yes; nothing was changed' },
+  JOURNAL_DIR_UNUSABLE: { exit: 'usage', summary: 'the --journal-dir directory cannot be created or written' },
+  JOURNAL_WRITE_FAILED: { exit: 'usage', summary: 'the run journal cannot be written (before the first change: nothing was changed)' },
+  LOCK_FAILED: { exit: 'usage', summary: 'the apply lock file cannot be created in --journal-dir' },
+  // --- refused (4): podid declines to act ---------------------------------------------------------
+  APPLY_LOCKED: { exit: 'refused', summary: 'another podid apply holds the lock of a cluster of the plan; the message names the run and the lock file' },
+  // --- environment (6): AWS, Kubernetes or the network failed; the input was fine ---------------
+  AWS_CREDENTIALS_INVALID: { exit: 'environment', summary: 'AWS rejected the credentials (expired, unknown key, bad signature)' },
+  AWS_ACCESS_DENIED: { exit: 'environment', summary: 'an AWS call was denied; the hint names the IAM action to grant' },
+  AWS_NOT_FOUND: { exit: 'environment', summary: 'an AWS resource podid read vanished during the run' },
+  AWS_THROTTLED: { exit: 'environment', summary: 'AWS kept throttling a call past podid\'s retries' },
+  AWS_UNREACHABLE: { exit: 'environment', summary: 'an AWS endpoint did not answer (network, proxy, timeout)' },
+  AWS_ENDPOINT_INVALID: { exit: 'environment', summary: 'an AWS endpoint URL (AWS_ENDPOINT_URL*) is not a valid URL' },
+  AWS_ERROR: { exit: 'environment', summary: 'an AWS call failed otherwise (the message names the call and AWS\'s error)' },
+  KUBE_UNAUTHORIZED: { exit: 'environment', summary: 'a Kubernetes API server rejected the context\'s credentials (401)' },
+  KUBE_FORBIDDEN: { exit: 'environment', summary: 'a Kubernetes list was forbidden (403); the hint names the permissions' },
+  KUBE_THROTTLED: { exit: 'environment', summary: 'a Kubernetes API server kept answering 429 past podid\'s retries' },
+  KUBE_UNREACHABLE: { exit: 'environment', summary: 'a Kubernetes API server did not answer (network, timeout, TLS)' },
+  KUBE_ERROR: { exit: 'environment', summary: 'a Kubernetes call failed otherwise (the message names the call and the status)' },
+  // --- unexpected (1): podid broke an invariant of its own -------------------------------------
+  ROLE_ARN_INVALID: { exit: 'unexpected', summary: 'an internal call got a value that is not a role ARN (a bug)' },
+  POLICY_UNSUPPORTED_OPERATOR: { exit: 'unexpected', summary: 'a condition operator reached an evaluator that cannot judge it (a bug)' },
+} as const satisfies Record<string, ErrorDef>;
+
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** The codes whose documented exit is `E`, so a UsageError cannot carry an environment code. */
+export type ErrorCodeWithExit<E extends ExitCodeName> = { [C in ErrorCode]: (typeof ERRORS)[C]['exit'] extends E ? C : never }[ErrorCode];
+
 export class PodidError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly exit: ExitCodeName;
 
-  constructor(code: string, message: string, opts: { hint?: string; exit?: ExitCodeName; cause?: unknown } = {}) {
+  /** `exit` defaults to the catalogue's exit for `code`. */
+  constructor(code: ErrorCode, message: string, opts: { hint?: string; exit?: ExitCodeName; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'PodidError';
     this.code = code;
     this.hint = opts.hint;
-    this.exit = opts.exit ?? 'unexpected';
+    this.exit = opts.exit ?? ERRORS[code].exit;
   }
 }
 
 /** Bad flags, a bad file, a bad value: exit 2. */
 export class UsageError extends PodidError {
-  constructor(code: string, message: string, hint?: string) {
+  constructor(code: ErrorCodeWithExit<'usage'>, message: string, hint?: string) {
     super(code, message, hint === undefined ? { exit: 'usage' } : { exit: 'usage', hint });
     this.name = 'UsageError';
   }
@@ -38,7 +116,7 @@ export class UsageError extends PodidError {
 
 /** Drift, conflict, stale plan: podid declines to act, exit 4. */
 export class RefusedError extends PodidError {
-  constructor(code: string, message: string, hint?: string) {
+  constructor(code: ErrorCode, message: string, hint?: string) {
     super(code, message, hint === undefined ? { exit: 'refused' } : { exit: 'refused', hint });
     this.name = 'RefusedError';
   }

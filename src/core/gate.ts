@@ -34,8 +34,11 @@ interface Subject {
   readonly file: string | null;
 }
 
-/** The codes an allowlist never waives: they report on the allowlist itself. */
-const GATE_CODES = new Set(['ALLOWLIST_EXPIRED', 'ALLOWLIST_EXEMPT']);
+/**
+ * The codes an allowlist never waives: two report on the allowlist itself, and an empty input
+ * is about the run, not a file: no entry may turn "scanned nothing" into a pass.
+ */
+const GATE_CODES = new Set(['ALLOWLIST_EXPIRED', 'ALLOWLIST_EXEMPT', 'MANIFEST_INPUT_EMPTY']);
 
 interface CompiledEntry {
   readonly entry: AllowlistEntry;
@@ -65,7 +68,7 @@ function compile(entry: AllowlistEntry): CompiledEntry {
 function describeEntry(e: AllowlistEntry): string {
   const selectors = (['cluster', 'namespace', 'serviceAccount', 'file'] as const).filter((k) => e[k] !== undefined).map((k) => `${k}: ${e[k]}`);
   if (e.codes !== undefined) selectors.push(`codes: ${e.codes.join(', ')}`);
-  return `allowlist[${e.index}]${selectors.length === 0 ? '' : ` {${selectors.join('; ')}}`}`;
+  return `${e.config} allowlist[${e.index}]${selectors.length === 0 ? '' : ` {${selectors.join('; ')}}`}`;
 }
 
 /** `arn:aws:eks:region:account:cluster/NAME` -> NAME; null for anything else (manifests mode: ''). */
@@ -108,6 +111,10 @@ function suppressCarried(findings: readonly Finding[], cluster: ClusterReport | 
   });
 }
 
+/** ALLOWLIST_EXPIRED, its fix naming the config file the entry is in. */
+const expiredFinding = (e: CompiledEntry): Finding =>
+  finding('ALLOWLIST_EXPIRED', { entry: e.label, expires: e.entry.expires, reason: e.entry.reason }, `migrate what the entry covered, or extend its expires date in ${e.entry.config} after review`);
+
 function keepBlocked(before: Verdict, after: Verdict): Verdict {
   return before === 'blocked' ? 'blocked' : after;
 }
@@ -148,7 +155,7 @@ export function applyAllowlist(inv: Inventory, allowlist: readonly AllowlistEntr
     for (const e of expired) {
       if (!wouldCover(e, subject, own)) continue;
       expiredUsed.add(e);
-      extra.push(finding('ALLOWLIST_EXPIRED', { entry: e.label, expires: e.entry.expires, reason: e.entry.reason }));
+      extra.push(expiredFinding(e));
     }
     findings = sortFindings([...findings, ...extra]);
     return findings;
@@ -175,7 +182,7 @@ export function applyAllowlist(inv: Inventory, allowlist: readonly AllowlistEntr
   for (const e of expired) {
     if (expiredUsed.has(e)) continue;
     // Nothing left it would cover: still say so, or a stale entry would linger unnoticed.
-    inputFindings.push(finding('ALLOWLIST_EXPIRED', { entry: e.label, expires: e.entry.expires, reason: e.entry.reason }));
+    inputFindings.push(expiredFinding(e));
   }
 
   const body = { clusters, serviceAccounts, addons, ...(inputFindings.length > 0 ? { inputFindings: sortFindings(inputFindings) } : {}) };
@@ -193,7 +200,7 @@ function saLabel(sa: ServiceAccountReport, inv: Inventory): string {
 }
 
 const addonLabel = (a: AddonReport, inv: Inventory) => `add-on ${a.name} in ${clusterNameOf(a.cluster, inv.clusters) ?? a.cluster}`;
-const inputLabel = (f: Finding) => (f.location === undefined ? 'input' : `${f.location.file}:${f.location.line}`);
+const inputLabel = (f: Finding) => (f.location === undefined ? 'input' : f.location.line > 0 ? `${f.location.file}:${f.location.line}` : f.location.file);
 
 /**
  * `irsa`: a service account (or add-on) not `migrated` and not exempted by an allowlist entry
@@ -216,6 +223,8 @@ export function evaluateGate(inv: Inventory, failOn: FailOn): GateResult {
       const counted = inv.serviceAccounts.some((sa) => sa.cluster === a.cluster && sa.addon === a.name);
       if (!counted && a.verdict !== 'migrated' && !isExempt(a.findings)) reasons.push(`${addonLabel(a, inv)}: still on IRSA (${a.verdict})`);
     }
+    // An IRSA annotation in an unrendered template is IRSA whatever the template renders to.
+    for (const f of inv.inputFindings ?? []) if (live(f) && f.code === 'IRSA_ANNOTATION') reasons.push(`${inputLabel(f)}: IRSA annotation in an unrendered template`);
   } else if (failOn === 'blocked') {
     const blockedBy = (findings: readonly Finding[]) => [...new Set(findings.filter((f) => live(f) && f.severity === 'error').map((f) => f.code))];
     for (const sa of inv.serviceAccounts) {

@@ -16,6 +16,7 @@ import type {
   ServiceAccountObject,
   WorkloadObject,
 } from './scan/snapshot.js';
+import type { ErrorCode } from './errors.js';
 import type { ManifestDoc } from './scan/manifests.js';
 
 /** What DescribeCluster says about a cluster, before add-ons, node groups and the rest. */
@@ -81,8 +82,8 @@ export interface AttachedPolicy {
  * Codes of the PodidErrors the adapters throw for a read the caller may record instead of
  * failing the run (e.g. one node role whose policies cannot be read).
  */
-export const READ_DENIED = 'AWS_ACCESS_DENIED';
-export const READ_NOT_FOUND = 'AWS_NOT_FOUND';
+export const READ_DENIED = 'AWS_ACCESS_DENIED' satisfies ErrorCode;
+export const READ_NOT_FOUND = 'AWS_NOT_FOUND' satisfies ErrorCode;
 
 /**
  * IAM, addressed by ARN: the adapter derives the role name and picks the partition's global

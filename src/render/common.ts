@@ -113,7 +113,8 @@ export function podsLabel(pods: ServiceAccountReport['pods']): string {
 }
 
 export function locationLabel(loc: { file: string; line: number } | undefined): string {
-  return loc ? `${loc.file}:${loc.line}` : '-';
+  if (!loc) return '-';
+  return loc.line > 0 ? `${loc.file}:${loc.line}` : loc.file;
 }
 
 /**

@@ -6,6 +6,7 @@
  * retypes a field this schema does not: update both (and docs/output.md) together.
  */
 import { z } from 'zod';
+import { FINDING_CODES } from '../core/scan/findings.js';
 import {
   INVENTORY_SCHEMA_VERSION, type AddonReport, type ClusterReport, type Finding, type Inventory, type InventorySummary, type RoleRef,
   type ServiceAccountReport, type TrustReport, type WorkloadReport,
@@ -27,7 +28,7 @@ export const SuppressionSchema = z.object({
 });
 
 export const FindingSchema = z.object({
-  code: z.string().meta({ description: 'Stable code (docs/findings.md), e.g. TRUST_POLICY_TOO_LARGE.' }),
+  code: z.enum(FINDING_CODES).meta({ description: 'Stable code (docs/findings.md), e.g. TRUST_POLICY_TOO_LARGE.' }),
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string().meta({ description: 'What was found, in one sentence.' }),
   fix: z.string().meta({ description: 'How to fix it or proceed.' }),

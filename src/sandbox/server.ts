@@ -11,6 +11,7 @@ import { AwsServiceError, type AwsRequest, type AwsServiceModule, type AwsServic
 import { createEksService } from './aws/eks.js';
 import { createIamService } from './aws/iam.js';
 import { createStsService } from './aws/sts.js';
+import { probeCredentials } from './credentials.js';
 import { actionAllowed, nextFault } from './faults.js';
 import { createKubeCluster, type KubeCluster } from './kube/index.js';
 import { looksLikeAws, parseSigV4 } from './sigv4.js';
@@ -63,7 +64,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const body = await readBody(req);
-    if (url.pathname.startsWith('/_sandbox/')) return send(res, sandboxEndpoint(req.method ?? 'GET', url.pathname));
+    // Finish the EKS changes whose time has come, so every client sees the state as of now.
+    state.settle();
+    if (url.pathname.startsWith('/_sandbox/')) return send(res, await sandboxEndpoint(req.method ?? 'GET', url.pathname, url.searchParams));
     if (state.settings.latencyMs > 0) await sleep(state.settings.latencyMs);
 
     const kubeMatch = /^\/k8s\/([^/]+)\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
@@ -142,7 +145,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     send(res, reply);
   }
 
-  function sandboxEndpoint(method: string, path: string): HttpReply {
+  async function sandboxEndpoint(method: string, path: string, query: URLSearchParams): Promise<HttpReply> {
     const json = (status: number, value: unknown): HttpReply => ({
       status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value, null, 2),
     });
@@ -150,7 +153,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     if (path === '/_sandbox/calls' && method === 'GET') return json(200, state.calls);
     if (path === '/_sandbox/calls' && method === 'DELETE') { state.calls.length = 0; return json(200, []); }
     if (path === '/_sandbox/health') return json(200, { ok: true });
-    return json(404, { message: `No sandbox endpoint ${method} ${path}. Known: GET /_sandbox/state, GET|DELETE /_sandbox/calls, GET /_sandbox/health.` });
+    if (path === '/_sandbox/credentials' && method === 'GET') {
+      const probe = await probeCredentials(state, query);
+      return json(probe.status, probe.body);
+    }
+    return json(404, { message: `No sandbox endpoint ${method} ${path}. Known: GET /_sandbox/state, GET|DELETE /_sandbox/calls, GET /_sandbox/credentials, GET /_sandbox/health.` });
   }
 
   function breakConnection(req: IncomingMessage, res: ServerResponse, fault: FaultKind): void {

@@ -3,6 +3,7 @@
  * and the Kubernetes API servers (src/sandbox/kube) read and change it; `/_sandbox/state`
  * serialises it back in the world-file schema.
  */
+import { createHash } from 'node:crypto';
 import type {
   AddonSpec, AssociationSpec, CallerSpec, ClusterSpec, FargateProfileSpec, FaultSpec, JsonObject,
   ManagedPolicySpec, NodegroupSpec, OidcProviderSpec, Partition, RoleSpec, World,
@@ -19,6 +20,11 @@ export interface AddonState extends AddonSpec {
   arn: string;
   createdAt: Date;
   modifiedAt: Date;
+  /**
+   * An EKS change in progress (`addonTransitionMs`): the add-on reports `status` (CREATING,
+   * UPDATING or DELETING) until `until`, then `settle()` makes it ACTIVE (or removes it).
+   */
+  transition?: { until: number; updateId?: string };
 }
 
 export interface AssociationState {
@@ -46,6 +52,21 @@ export interface AssociationState {
 export interface KubeApi {
   /** Every object (including generated pods, replicasets, nodes, namespaces) as manifests. */
   allObjects(): JsonObject[];
+  /**
+   * One object as the API server would return it now (controllers caught up with the clock), or
+   * undefined. `plural` is the resource (`pods`, `nodes`, `daemonsets`); `namespace` is '' for
+   * cluster-scoped ones. The caller must not change it.
+   */
+  getObject(plural: string, namespace: string, name: string): JsonObject | undefined;
+  /** Objects of one resource, in one namespace or all, as the API server would list them now. */
+  listObjects(plural: string, namespace?: string): JsonObject[];
+  /**
+   * Change an object through the API server (resourceVersion, generation and rollouts follow, as
+   * for a PATCH): `change` receives a copy and returns the new object. False when it does not exist.
+   */
+  updateObject(plural: string, namespace: string, name: string, change: (obj: JsonObject) => JsonObject): boolean;
+  /** Create an object through the API server (as a POST would). */
+  createObject(plural: string, obj: JsonObject): void;
   /** Create or delete the kube-system/eks-pod-identity-agent DaemonSet to match the cluster's add-ons. */
   syncAgent(): void;
 }
@@ -75,6 +96,12 @@ export interface RoleState extends RoleSpec {
   arn: string;
   roleId: string;
   createDate: Date;
+  /**
+   * Trust-policy versions with the time the credential model starts seeing each
+   * (`iamPropagationMs` after UpdateAssumeRolePolicy; the world's at once). Oldest first;
+   * `assumeRolePolicyDocument` is always the newest, which GetRole returns at once, as IAM does.
+   */
+  trustHistory: { document: JsonObject; visibleAt: number }[];
 }
 
 export interface SandboxSettings {
@@ -84,6 +111,9 @@ export interface SandboxSettings {
   latencyMs: number;
   rolloutDelayMs: number;
   associationPropagationMs: number;
+  iamPropagationMs: number;
+  addonTransitionMs: number;
+  associationReuseDelayMs: number;
   trustPolicyLimit: number;
 }
 
@@ -117,6 +147,9 @@ export class SandboxState {
       latencyMs: world.latencyMs,
       rolloutDelayMs: world.rolloutDelayMs,
       associationPropagationMs: world.associationPropagationMs,
+      iamPropagationMs: world.iamPropagationMs ?? 0,
+      addonTransitionMs: world.addonTransitionMs ?? 0,
+      associationReuseDelayMs: world.associationReuseDelayMs ?? 0,
       trustPolicyLimit: world.iam.trustPolicyLimit,
     };
     const created = new Date(clock.now());
@@ -125,6 +158,7 @@ export class SandboxState {
       arn: roleArn(world.partition, r.account, r.path, r.name),
       roleId: stableId('AROA', `${r.account}:${r.name}`),
       createDate: created,
+      trustHistory: [{ document: structuredClone(r.assumeRolePolicyDocument), visibleAt: 0 }],
     }));
     this.policies = structuredClone(world.iam.policies);
     this.oidcProviders = structuredClone(world.iam.openIdConnectProviders);
@@ -169,6 +203,54 @@ export class SandboxState {
     return this.roles.find((r) => r.name === name);
   }
 
+  /** The role an ARN names, in any account (IAM role names are case-insensitive; the path must match). */
+  roleByArn(arn: string): RoleState | undefined {
+    const m = /^arn:([^:]+):iam::(\d{12}):role(\/(?:.*\/)?)([^/]+)$/.exec(arn);
+    if (!m) return undefined;
+    const [, partition, account, path, name] = m;
+    return this.roles.find((r) => partition === this.settings.partition && r.account === account && r.path === path && r.name.toLowerCase() === name!.toLowerCase());
+  }
+
+  /** UpdateAssumeRolePolicy: GetRole shows `doc` at once; the credential model after `iamPropagationMs`. */
+  setTrustPolicy(role: RoleState, doc: JsonObject): void {
+    role.assumeRolePolicyDocument = doc;
+    role.trustHistory.push({ document: structuredClone(doc), visibleAt: this.clock.now() + this.settings.iamPropagationMs });
+    // Versions older than the newest one already visible can never be seen again.
+    const now = this.clock.now();
+    while (role.trustHistory.length > 1 && role.trustHistory[1]!.visibleAt <= now) role.trustHistory.shift();
+  }
+
+  /** The trust policy STS and EKS evaluate now: the newest version that has propagated. */
+  propagatedTrust(role: RoleState): JsonObject {
+    const now = this.clock.now();
+    let doc = role.trustHistory[0]!.document;
+    for (const v of role.trustHistory) if (v.visibleAt <= now) doc = v.document;
+    return doc;
+  }
+
+  /**
+   * Finish the EKS changes whose time has come (`addonTransitionMs`): CREATING/UPDATING add-ons
+   * become ACTIVE, DELETING ones go away with the associations they own. The server calls it
+   * before every request, so the state any client sees is current.
+   */
+  settle(): void {
+    const now = this.clock.now();
+    for (const cluster of this.clusters) {
+      let agentChanged = false;
+      for (const addon of [...cluster.addons.values()]) {
+        if (!addon.transition || addon.transition.until > now) continue;
+        if (addon.status === 'DELETING') {
+          cluster.associations = cluster.associations.filter((a) => a.ownerArn !== addon.arn);
+          cluster.addons.delete(addon.name);
+          agentChanged = true;
+        } else {
+          addon.status = 'ACTIVE';
+        }
+        delete addon.transition;
+      }
+      if (agentChanged) cluster.kube.syncAgent();
+    }
+  }
   newAssociation(cluster: ClusterState, spec: AssociationSpec, at: Date): AssociationState {
     const associationId = spec.associationId ?? `a-${randomSuffix(17)}`;
     return {
@@ -181,7 +263,8 @@ export class SandboxState {
       targetRoleArn: spec.targetRoleArn,
       disableSessionTags: spec.disableSessionTags,
       ownerArn: spec.ownerArn ?? null,
-      externalId: spec.targetRoleArn ? crypto.randomUUID() : null,
+      // EKS gives every association with a target role an external ID for the target's trust policy.
+      externalId: spec.targetRoleArn ? (spec.externalId ?? crypto.randomUUID()) : null,
       tags: {},
       createdAt: at,
       modifiedAt: at,
@@ -212,6 +295,9 @@ export class SandboxState {
       latencyMs: this.settings.latencyMs,
       rolloutDelayMs: this.settings.rolloutDelayMs,
       associationPropagationMs: this.settings.associationPropagationMs,
+      iamPropagationMs: this.settings.iamPropagationMs,
+      addonTransitionMs: this.settings.addonTransitionMs,
+      associationReuseDelayMs: this.settings.associationReuseDelayMs,
       clusters: this.clusters.map((c) => ({
         name: c.name,
         account: c.account,
@@ -241,6 +327,7 @@ export class SandboxState {
           targetRoleArn: a.targetRoleArn,
           disableSessionTags: a.disableSessionTags,
           ownerArn: a.ownerArn,
+          ...(a.externalId ? { externalId: a.externalId } : {}),
         })),
         objects: c.kube.allObjects(),
       })),
@@ -269,11 +356,21 @@ export function roleArn(partition: Partition, account: string, path: string, nam
   return `arn:${partition}:iam::${account}:role${path}${name}`;
 }
 
-export function addonArn(clusterArn: string, addonName: string): string {
-  // arn:aws:eks:us-east-1:111122223333:addon/prod/vpc-cni/<uuid>, as EKS writes it
+/**
+ * arn:aws:eks:us-east-1:111122223333:addon/prod/vpc-cni/<uuid>, as EKS writes it. The world's
+ * add-ons get a uuid derived from cluster and name (stable across runs); CreateAddon passes a
+ * random one, so an add-on deleted and created again has a new ARN, as in EKS.
+ */
+export function addonArn(clusterArn: string, addonName: string, uuid: string = stableUuid(`${clusterArn}/addon/${addonName}`)): string {
   const [, partition, , region, account, res] = clusterArn.split(':');
   const cluster = (res ?? '').replace(/^cluster\//, '');
-  return `arn:${partition}:eks:${region}:${account}:addon/${cluster}/${addonName}/${stableId('', `${clusterArn}/${addonName}`).toLowerCase()}`;
+  return `arn:${partition}:eks:${region}:${account}:addon/${cluster}/${addonName}/${uuid}`;
+}
+
+/** A uuid-shaped id derived from `seed` (EKS node group, Fargate profile and add-on ARNs end in one). */
+export function stableUuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 const ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -282,14 +379,13 @@ export function randomSuffix(n: number): string {
   return [...bytes].map((b) => ALNUM[b % ALNUM.length]).join('');
 }
 
-/** A deterministic id (IAM's AROA... role ids), so repeated runs over one world agree. */
+/**
+ * A deterministic id (IAM's AROA... role ids, ANPA... policy ids), so repeated runs over one world
+ * agree: 17 base-32 characters (85 bits) of a SHA-256 of `seed`, so distinct objects never share one.
+ */
 export function stableId(prefix: string, seed: string): string {
-  let h = 2166136261;
+  const bytes = createHash('sha256').update(seed).digest();
   let out = '';
-  for (let i = 0; out.length < 17; i++) {
-    h ^= seed.charCodeAt(i % seed.length) + i;
-    h = Math.imul(h, 16777619) >>> 0;
-    out += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[h % 32];
-  }
+  for (let i = 0; i < 17; i++) out += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[bytes[i]! % 32];
   return prefix + out;
 }

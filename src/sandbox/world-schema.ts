@@ -74,7 +74,7 @@ const K8S_OBJECT = z.looseObject({
   apiVersion: text('an apiVersion like v1 or apps/v1'),
   kind: text('a kind like Deployment'),
   // Namespace defaulting (to `default`, except cluster-scoped kinds) is the kube module's job.
-  metadata: z.looseObject({ name: text('a non-empty name'), namespace: K8S_LABEL.optional() }),
+  metadata: z.looseObject({ name: K8S_SUBDOMAIN, namespace: K8S_LABEL.optional() }),
 });
 
 const ADDON = fields({
@@ -113,6 +113,8 @@ const ASSOCIATION = fields({
   disableSessionTags: z.boolean().default(false),
   associationId: text('an association ID like a-0123456789abcdefg', /^a-[a-z0-9]{17}$/).optional(),
   ownerArn: ARN.nullable().optional(),
+  // EKS generates it for associations with a target role; a world may fix it so target trust policies can name it.
+  externalId: text('an external ID (the value a target role trusts under sts:ExternalId)').nullable().optional(),
 }, ['associationArn']);
 
 const CLUSTER = fields({
@@ -178,6 +180,12 @@ export const worldFileSchema = fields({
   latencyMs: MS.default(0),
   rolloutDelayMs: MS.default(0),
   associationPropagationMs: MS.default(0),
+  // Time before a trust-policy change is seen by the credential model (GetRole shows it at once).
+  iamPropagationMs: MS.default(0),
+  // Time an add-on spends CREATING, UPDATING or DELETING before it is ACTIVE (or gone).
+  addonTransitionMs: MS.default(0),
+  // Time a deleted association's namespace/service account stays unusable for a new association.
+  associationReuseDelayMs: MS.default(0),
   // At least one: a sandbox without a cluster has nothing for podid to migrate.
   clusters: z.array(CLUSTER).min(1),
   iam: IAM.prefault({}),

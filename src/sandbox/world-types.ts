@@ -20,6 +20,12 @@ export interface World {
   latencyMs: number;
   rolloutDelayMs: number;
   associationPropagationMs: number;
+  /** Time before a trust-policy change is seen by the credential model (default 0; optional for hand-built worlds). */
+  iamPropagationMs?: number;
+  /** Time an add-on spends CREATING/UPDATING/DELETING (default 0). */
+  addonTransitionMs?: number;
+  /** Time a deleted association's namespace/service account stays unusable (default 0). */
+  associationReuseDelayMs?: number;
   clusters: ClusterSpec[];
   iam: IamSpec;
   caller: CallerSpec | null;
@@ -81,6 +87,8 @@ export interface AssociationSpec {
   associationId?: string;
   /** Set for associations owned by an add-on (UpdateAddon podIdentityAssociations). */
   ownerArn?: string | null;
+  /** The external ID EKS generated for a target role; generated when absent. */
+  externalId?: string | null;
 }
 
 export interface IamSpec {

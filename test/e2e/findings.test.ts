@@ -122,6 +122,8 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['IRSA_HAND_WIRED', 'scan:manifests', 'sa:shop/worker'],
   ['MANIFEST_PARSE_ERROR', 'scan:manifests', 'input'],
   ['MANIFEST_UNRENDERED_TEMPLATE', 'scan:manifests', 'input'],
+  ['MANIFEST_NOT_TEXT', 'scan:manifests', 'input'],
+  ['MANIFEST_INPUT_EMPTY', 'scan:manifests', 'input'],
   ['ALLOWLIST_EXEMPT', 'scan:manifests', 'sa:vendor/vendor-agent'],
   ['ALLOWLIST_EXPIRED', 'scan:manifests', 'sa:legacy/legacy-sync'],
 ];
@@ -259,7 +261,7 @@ beforeAll(async () => {
     (async () => {
       // Offline: no AWS endpoint or kubeconfig that could answer.
       const inv = await podidJson<Inventory>(
-        ['scan', '--manifests', join(WORLDS, 'manifests'), '--config', join(WORLDS, 'allowlist.yaml'), '-o', 'json'],
+        ['scan', '--manifests', join(WORLDS, 'manifests'), join(WORLDS, 'empty-input'), '--config', join(WORLDS, 'allowlist.yaml'), '-o', 'json'],
         { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', KUBECONFIG: '/nonexistent' },
       );
       observed.set('scan:manifests', fromInventory(inv));

@@ -13,6 +13,8 @@ import { ROOT, runPodid, startSandboxProcess, type SandboxProcess } from '../hel
 const FIXTURES = join(ROOT, 'test/fixtures/manifests');
 const dir = mkdtempSync(join(tmpdir(), 'podid-gate-'));
 const API_SA = readFileSync(join(FIXTURES, 'repo/apps/api/service-account.yaml'), 'utf8');
+// Exempts everything: only an input error can fail the gate under it.
+writeFileSync(join(dir, 'exempt-all.yaml'), 'version: 1\nallowlist:\n  - reason: everything\n    expires: 2999-01-01\n');
 
 describe('podid scan --manifests', () => {
   it('finds IRSA annotations in a directory tree with file and line, offline', async () => {
@@ -70,6 +72,87 @@ describe('podid scan --manifests', () => {
     const sarif = JSON.parse(r.stdout) as { runs: { results: { ruleId: string; locations: { physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
     const res = sarif.runs[0]!.results.find((x) => x.ruleId === 'IRSA_ANNOTATION')!;
     expect(res.locations[0]!.physicalLocation?.region.startLine).toBe(8);
+  });
+});
+
+describe('the gate cannot pass by accident', () => {
+  const utf16 = (text: string, endian: 'le' | 'be', bom = true) => {
+    const le = Buffer.from(text, 'utf16le');
+    const body = endian === 'le' ? le : Buffer.from(le.map((_, i) => le[i ^ 1]!));
+    return bom ? Buffer.concat([Buffer.from(endian === 'le' ? [0xff, 0xfe] : [0xfe, 0xff]), body]) : body;
+  };
+  const gate = (args: string[], input?: string) => runPodid(['scan', '--fail-on', 'irsa', ...args], input === undefined ? {} : { input });
+  const oneLine = (stderr: string) => stderr.split('\n').filter((l) => l !== '').length;
+
+  it.each([
+    ['UTF-8 with a BOM', () => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(API_SA)])],
+    ['UTF-16 LE with a BOM', () => utf16(API_SA, 'le')],
+    ['UTF-16 BE with a BOM', () => utf16(API_SA, 'be')],
+  ])('decodes a manifest in %s and fails --fail-on irsa on its annotation', async (_name, bytes) => {
+    const file = join(dir, `sa-${_name.replace(/\W+/g, '-')}.yaml`);
+    writeFileSync(file, bytes());
+    const r = await gate(['--manifests', file, '-o', 'json']);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.serviceAccounts.map((s) => [s.name, s.location?.line])).toEqual([['api', 8]]);
+  });
+
+  it('refuses UTF-16 without a BOM and binary files as MANIFEST_NOT_TEXT, failing the gate', async () => {
+    const file = join(dir, 'nobom.yaml');
+    writeFileSync(file, utf16(API_SA, 'le', false));
+    const bin = join(dir, 'image.yaml');
+    writeFileSync(bin, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xd8]));
+    const r = await gate(['--manifests', file, bin, '-o', 'json']);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.inputFindings?.map((f) => [f.code, f.location?.file])).toEqual([['MANIFEST_NOT_TEXT', file], ['MANIFEST_NOT_TEXT', bin]]);
+    expect(r.stderr).toContain('MANIFEST_NOT_TEXT (the scan is incomplete)');
+  });
+
+  it('an empty stdin, an empty file and a directory with no YAML fail the gate with MANIFEST_INPUT_EMPTY', async () => {
+    const empty = join(dir, 'empty.yaml');
+    writeFileSync(empty, '');
+    const noYaml = mkdtempSync(join(dir, 'no-yaml-'));
+    writeFileSync(join(noYaml, 'README.md'), '# charts\n');
+    for (const args of [['--manifests', '-'], ['--manifests', empty], ['--manifests', noYaml]]) {
+      const r = await gate([...args, '-o', 'json'], '');
+      expect(r.code, args.join(' ')).toBe(ExitCode.gateFailed);
+      const inv = JSON.parse(r.stdout) as Inventory;
+      expect(inv.inputFindings?.map((f) => f.code)).toEqual(['MANIFEST_INPUT_EMPTY']);
+      expect(inv.inputFindings?.[0]?.message).toContain(args[1] === '-' ? '<stdin>' : args[1]);
+    }
+    // With something to scan beside it, the empty argument still fails the gate.
+    const r = await gate(['--manifests', join(FIXTURES, 'repo/apps/api'), noYaml, '--config', join(dir, 'exempt-all.yaml')]);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    expect(r.stderr).toContain('MANIFEST_INPUT_EMPTY');
+  });
+
+  it('an IRSA annotation in an unrendered Helm template fails --fail-on irsa, with its line', async () => {
+    const r = await gate(['--manifests', join(FIXTURES, 'repo/charts/mychart/templates/serviceaccount.yaml')]);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    expect(r.stderr).toMatch(/serviceaccount\.yaml:7: IRSA annotation in an unrendered template/);
+    expect(r.stdout).toContain('IRSA_ANNOTATION');
+  });
+
+  it('a bad glob in the config is a one-line usage error naming the file and the entry', async () => {
+    const cfg = join(dir, 'bad-glob.yaml');
+    writeFileSync(cfg, 'version: 1\nallowlist:\n  - namespace: "team-[ab"\n    reason: x\n    expires: 2999-01-01\n');
+    const r = await gate(['--manifests', '-', '--config', cfg], API_SA);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(oneLine(r.stderr)).toBe(1);
+    expect(r.stderr).toContain(`${cfg}: allowlist[0].namespace: invalid glob "team-[ab"`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('allowlist findings name the config file actually used', async () => {
+    const cfgDir = mkdtempSync(join(dir, 'cwd-'));
+    writeFileSync(join(cfgDir, '.podid.yaml'), 'version: 1\nallowlist:\n  - namespace: shop\n    reason: old\n    expires: 2020-01-01\n');
+    const implicit = await runPodid(['scan', '--manifests', '-', '-o', 'json'], { input: API_SA, cwd: cfgDir });
+    const expired = (r: { stdout: string }) => (JSON.parse(r.stdout) as Inventory).serviceAccounts[0]!.findings.find((f) => f.code === 'ALLOWLIST_EXPIRED')!;
+    expect(expired(implicit).message).toMatch(/^\.podid\.yaml allowlist\[0\] \{namespace: shop\}/);
+    const explicit = await runPodid(['scan', '--manifests', '-', '-o', 'json', '--config', join(dir, 'expired.yaml')], { input: API_SA });
+    expect(expired(explicit).message).toContain(`${join(dir, 'expired.yaml')} allowlist[0]`);
+    expect(expired(explicit).fix).toContain(join(dir, 'expired.yaml'));
   });
 });
 

@@ -32,7 +32,13 @@ afterEach(async () => {
 
 /** The demo world plus a vpc-cni association owned by the add-on (as UpdateAddon leaves it). */
 function world(): object {
-  const w = parse(WORLD) as { clusters: { name: string; podIdentityAssociations?: object[] }[] };
+  const w = parse(WORLD) as { clusters: { name: string; podIdentityAssociations?: object[] }[]; iam: { roles: { name: string }[] } };
+  // EKS checks that an association's role exists and admits Pod Identity.
+  const podTrust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }] };
+  for (let i = 0; i < UNRELATED; i++) w.iam.roles.push({ name: `unrelated-${i}`, assumeRolePolicyDocument: podTrust } as { name: string });
+  // ledger's trust admits Pod Identity beside IRSA (as a migration leaves it), so its association can be made.
+  const ledger = w.iam.roles.find((r) => r.name === 'ledger') as unknown as { assumeRolePolicyDocument: { Statement: object[] } };
+  ledger.assumeRolePolicyDocument.Statement.push(podTrust.Statement[0]!);
   const prod = w.clusters.find((c) => c.name === 'prod')!;
   prod.podIdentityAssociations = [
     ...(prod.podIdentityAssociations ?? []),

@@ -27,7 +27,15 @@ function world(over: Partial<World> = {}): World {
   return {
     account: ACCOUNT, region: 'us-east-1', partition: 'aws', latencyMs: 0, rolloutDelayMs: 0, associationPropagationMs: 0,
     clusters: [cluster('prod'), cluster('stage')],
-    iam: { trustPolicyLimit: 2048, roles: [], policies: [], openIdConnectProviders: [] }, caller: null, faults: [], ...over,
+    iam: {
+      trustPolicyLimit: 2048, policies: [], openIdConnectProviders: [],
+      // EKS checks an association's role exists and admits Pod Identity.
+      roles: [{
+        name: 'cart', path: '/', account: ACCOUNT, attachedPolicies: [], inlinePolicies: {}, tags: {},
+        assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }] },
+      }],
+    },
+    caller: null, faults: [], ...over,
   };
 }
 

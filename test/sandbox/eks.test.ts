@@ -42,10 +42,22 @@ function assoc(namespace: string, serviceAccount: string, over: Partial<Associat
   return { namespace, serviceAccount, roleArn: role(serviceAccount), targetRoleArn: null, disableSessionTags: false, ...over };
 }
 
+/** Roles the tests name, each assumable by EKS Pod Identity (EKS checks that on association create). */
+const POD_ROLES = [
+  'app', 'cart', 'cart2', 'cni', 'dns', 'ebs-controller', 'ebs-controller-v2', 'ebs-node', 'manual', 'orders', 'orders-v2', 'other', 'pay', 'x',
+];
+const POD_TRUST = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }],
+};
+
 function world(clusters: ClusterSpec[]): World {
+  const roles = POD_ROLES.map((name) => ({
+    name, path: '/', account: ACCOUNT, assumeRolePolicyDocument: POD_TRUST, attachedPolicies: [], inlinePolicies: {}, tags: {},
+  }));
   return {
     account: ACCOUNT, region: 'us-east-1', partition: 'aws', latencyMs: 0, rolloutDelayMs: 0, associationPropagationMs: 0,
-    clusters, iam: { trustPolicyLimit: 2048, roles: [], policies: [], openIdConnectProviders: [] }, caller: null, faults: [],
+    clusters, iam: { trustPolicyLimit: 2048, roles, policies: [], openIdConnectProviders: [] }, caller: null, faults: [],
   };
 }
 
@@ -79,6 +91,16 @@ function prodWorld(): World {
   ]);
 }
 
+/** A cluster with no Kubernetes objects (these tests are about the EKS API alone). */
+const NO_KUBE = {
+  allObjects: () => [],
+  syncAgent: () => undefined,
+  getObject: () => undefined,
+  listObjects: () => [],
+  updateObject: () => false,
+  createObject: () => undefined,
+};
+
 interface Harness {
   client: EKSClient;
   state: SandboxState;
@@ -95,7 +117,7 @@ async function start(w: World): Promise<Harness> {
   const clock = { t: T0, now() { return this.t; } };
   const syncs = new Map<string, number>();
   const state = new SandboxState(w, clock, (_s, c) => ({
-    allObjects: () => [],
+    ...NO_KUBE,
     syncAgent: () => { syncs.set(c.name, (syncs.get(c.name) ?? 0) + 1); },
   }));
   const eks = createEksService(state);
@@ -537,7 +559,7 @@ describe('pod identity associations', () => {
 
 describe('routing', () => {
   it('recognises operations without changing state and refuses unknown routes', () => {
-    const state = new SandboxState(prodWorld(), { now: () => T0 }, () => ({ allObjects: () => [], syncAgent: () => undefined }));
+    const state = new SandboxState(prodWorld(), { now: () => T0 }, () => NO_KUBE);
     const eks = createEksService(state);
     const req = (method: string, path: string, body = ''): AwsRequest => ({
       service: 'eks', region: 'us-east-1', accessKeyId: 'AKID', method, path, query: new URLSearchParams(), headers: {}, body: Buffer.from(body),

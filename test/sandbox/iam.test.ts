@@ -148,6 +148,12 @@ describe('UpdateAssumeRolePolicy through IAMClient', () => {
     ['no Version', JSON.stringify({ Statement: podIdentity.Statement }), 'Missing required field Version'],
     ['a Resource', JSON.stringify({ ...podIdentity, Statement: [{ ...podIdentity.Statement[0], Resource: '*' }] }), 'Has prohibited field Resource'],
     ['no Principal', JSON.stringify({ Version: '2012-10-17', Statement: { Effect: 'Allow', Action: 'sts:AssumeRole' } }), 'Missing required field Principal'],
+    ['duplicate Sids', JSON.stringify({ ...podIdentity, Statement: [{ ...podIdentity.Statement[0], Sid: 'A' }, { ...podIdentity.Statement[0], Sid: 'A' }] }), 'Statement IDs (SID) in a single policy must be unique.'],
+    ['a non-STS action', JSON.stringify({ ...podIdentity, Statement: [{ ...podIdentity.Statement[0], Action: ['sts:AssumeRole', 's3:GetObject'] }] }), 'AssumeRole policy may only specify STS AssumeRole actions.'],
+    ['an unknown condition operator', JSON.stringify({ ...podIdentity, Statement: [{ ...podIdentity.Statement[0], Condition: { StringEqualz: { 'aws:SourceAccount': '111122223333' } } }] }), 'Invalid Condition type : StringEqualz'],
+    ['an unknown principal type', JSON.stringify({ ...podIdentity, Statement: [{ ...podIdentity.Statement[0], Principal: { Services: 'pods.eks.amazonaws.com' } }] }), 'Invalid principal in policy: "Services":"pods.eks.amazonaws.com"'],
+    ['a malformed AWS principal', JSON.stringify({ ...podIdentity, Statement: [{ ...podIdentity.Statement[0], Principal: { AWS: 'arn:aws:iam::1234:role/short' } }] }), 'Invalid principal in policy: "AWS":"arn:aws:iam::1234:role/short"'],
+    ['a role principal that does not exist', JSON.stringify({ ...podIdentity, Statement: [{ ...podIdentity.Statement[0], Principal: { AWS: 'arn:aws:iam::111122223333:role/ghost' } }] }), 'Invalid principal in policy: "AWS":"arn:aws:iam::111122223333:role/ghost"'],
   ])('answers MalformedPolicyDocument (400) for a document with %s and leaves the role unchanged', async (_what, doc, message) => {
     const world = makeWorld({ roles: [role('cart')] });
     const iam = await iamFor(world);

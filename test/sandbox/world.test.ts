@@ -56,6 +56,9 @@ describe('the full fixture world', () => {
       latencyMs: 1,
       rolloutDelayMs: 20,
       associationPropagationMs: 10,
+      iamPropagationMs: 15,
+      addonTransitionMs: 25,
+      associationReuseDelayMs: 35,
       clusters: [
         {
           name: 'prod', account: '111122223333', region: 'us-east-1', version: '1.29', platformVersion: 'eks.8',
@@ -221,7 +224,7 @@ faults: [{ target: "k8s:patch:deployments", error: reset }]
 `, 'world.yaml');
 
     expect(world).toEqual({
-      account: '111122223333', region: 'us-east-1', partition: 'aws', latencyMs: 0, rolloutDelayMs: 0, associationPropagationMs: 0,
+      account: '111122223333', region: 'us-east-1', partition: 'aws', latencyMs: 0, rolloutDelayMs: 0, associationPropagationMs: 0, iamPropagationMs: 0, addonTransitionMs: 0, associationReuseDelayMs: 0,
       clusters: [
         {
           name: 'prod', account: '111122223333', region: 'us-east-1', version: '1.29', platformVersion: 'eks.8', oidcIssuer: null, autoMode: false, status: 'ACTIVE',
@@ -316,7 +319,7 @@ describe('errors', () => {
 
   it.each([
     ['an unknown top-level key', `${PROD}foo: 1\n`,
-      'world.yaml: foo: unknown field (allowed: account, region, partition, latencyMs, rolloutDelayMs, associationPropagationMs, clusters, iam, caller, faults)'],
+      'world.yaml: foo: unknown field (allowed: account, region, partition, latencyMs, rolloutDelayMs, associationPropagationMs, iamPropagationMs, addonTransitionMs, associationReuseDelayMs, clusters, iam, caller, faults)'],
     ['an unknown key in an add-on', `${HEAD}clusters:\n  - name: prod\n    version: "1.29"\n    platformVersion: eks.8\n    addons: [{ name: vpc-cni, version: v1, stauts: ACTIVE }]\n`,
       'world.yaml: clusters[0].addons[0].stauts: unknown field (allowed: name, version, status, serviceAccountRoleArn, podIdentityConfiguration)'],
     ['an unknown key in the caller', `${PROD}caller: { arn: "arn:aws:iam::111122223333:user/ci", allow: ["*"], deny: [] }\n`,

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientConfig, createAwsPorts, decodePolicyDocument } from '../../src/adapters/aws.js';
 import { mapAwsError } from '../../src/adapters/aws-errors.js';
-import { PodidError, UsageError } from '../../src/core/errors.js';
+import { ExitCode, exitCodeOf, PodidError, UsageError } from '../../src/core/errors.js';
 
 const iamMock = mockClient(IAMClient);
 const eksMock = mockClient(EKSClient);
@@ -111,12 +111,14 @@ describe('EKS and STS ports', () => {
     expect(err).toMatchObject({ code: 'AWS_ACCESS_DENIED', message: expect.stringContaining('eks:DescribeCluster') });
   });
 
-  it('expired credentials on STS are a usage error with the credentials hint', async () => {
+  it('expired credentials on STS are an environment failure (exit 6) with the credentials hint', async () => {
     stsMock.on(GetCallerIdentityCommand).rejects(sdkError('ExpiredToken', 'The security token included in the request is expired'));
     const err = await (await ports()).sts.getCallerIdentity().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UsageError);
-    expect((err as UsageError).code).toBe('AWS_CREDENTIALS_INVALID');
-    expect((err as UsageError).hint).toContain('--profile');
+    expect(err).toBeInstanceOf(PodidError);
+    expect(err).not.toBeInstanceOf(UsageError);
+    expect((err as PodidError).code).toBe('AWS_CREDENTIALS_INVALID');
+    expect(exitCodeOf(err)).toBe(ExitCode.environment);
+    expect((err as PodidError).hint).toContain('--profile');
   });
 });
 

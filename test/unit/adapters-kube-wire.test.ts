@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kubeconfigFromString } from '../../src/adapters/kubeconfig.js';
 import { kubePortFactory, type KubeOptions } from '../../src/adapters/kube.js';
-import { PodidError, UsageError } from '../../src/core/errors.js';
+import { ExitCode, exitCodeOf, PodidError, UsageError } from '../../src/core/errors.js';
 
 interface Reply {
   status?: number;
@@ -99,15 +99,15 @@ describe('Kubernetes port over HTTP', () => {
     ]);
   });
 
-  it('401 is a usage error; 403 names the forbidden list with the API server message', async () => {
+  it('401 and 403 are environment failures (exit 6); 403 names the forbidden list with the API server message', async () => {
     const api = await apiServer([
       { status: 401, body: status(401, 'Unauthorized', 'Unauthorized') },
       { status: 403, body: status(403, 'Forbidden', 'pods is forbidden: User "ci" cannot list resource "pods"') },
     ]);
     const p = await port(api.url, { sleep: noSleep });
     const unauthorized = await p.listPods().catch((e: unknown) => e);
-    expect(unauthorized).toBeInstanceOf(UsageError);
-    expect((unauthorized as UsageError).code).toBe('KUBE_UNAUTHORIZED');
+    expect((unauthorized as PodidError).code).toBe('KUBE_UNAUTHORIZED');
+    expect(exitCodeOf(unauthorized)).toBe(ExitCode.environment);
     const forbidden = await p.listPods().catch((e: unknown) => e);
     expect(forbidden).toBeInstanceOf(PodidError);
     expect((forbidden as PodidError).code).toBe('KUBE_FORBIDDEN');

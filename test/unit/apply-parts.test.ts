@@ -74,19 +74,19 @@ describe('withRetry', () => {
     let calls = 0;
     const throttled = () => {
       calls++;
-      return Promise.reject(new ApplyCallError('throttled', 'T', 'slow down'));
+      return Promise.reject(new ApplyCallError('throttled', 'AWS_THROTTLED', 'slow down'));
     };
     await expect(withRetry({ clock, policy, random: () => 0.5 }, throttled)).rejects.toThrow('slow down');
     expect(calls).toBe(4);
     calls = 0;
-    await expect(withRetry({ clock, policy, random: () => 0.5 }, () => { calls++; return Promise.reject(new ApplyCallError('denied', 'D', 'no')); })).rejects.toThrow('no');
+    await expect(withRetry({ clock, policy, random: () => 0.5 }, () => { calls++; return Promise.reject(new ApplyCallError('denied', 'AWS_ACCESS_DENIED', 'no')); })).rejects.toThrow('no');
     expect(calls).toBe(1);
   });
 
   it('after a lost answer, reads back instead of re-sending when the change is in place', async () => {
     const clock = new FakeClock();
     let sent = 0;
-    const out = await withRetry({ clock, policy, random: () => 0 }, () => { sent++; return Promise.reject(new ApplyCallError('lost', 'L', 'reset')); }, { readBack: async () => 'found' });
+    const out = await withRetry({ clock, policy, random: () => 0 }, () => { sent++; return Promise.reject(new ApplyCallError('lost', 'AWS_UNREACHABLE', 'reset')); }, { readBack: async () => 'found' });
     expect(out).toEqual({ value: 'found', attempts: 1, readBack: true });
     expect(sent).toBe(1);
   });

@@ -36,8 +36,8 @@ describe('parseConfig', () => {
       version: 1,
       path: '.podid.yaml',
       allowlist: [
-        { index: 0, cluster: 'arn:aws:eks:*:111122223333:cluster/prod*', namespace: 'batch', serviceAccount: 'report-*', codes: ['WORKLOAD_ON_FARGATE'], reason: 'Fargate batch stays on IRSA', expires: '2026-12-31' },
-        { index: 1, namespace: 'legacy', reason: 'migrating in Q3', expires: '2025-09-30' },
+        { index: 0, cluster: 'arn:aws:eks:*:111122223333:cluster/prod*', namespace: 'batch', serviceAccount: 'report-*', codes: ['WORKLOAD_ON_FARGATE'], reason: 'Fargate batch stays on IRSA', expires: '2026-12-31', config: '.podid.yaml' },
+        { index: 1, namespace: 'legacy', reason: 'migrating in Q3', expires: '2025-09-30', config: '.podid.yaml' },
       ],
     });
   });
@@ -56,6 +56,8 @@ describe('parseConfig', () => {
     ['an empty code list', 'version: 1\nallowlist:\n  - {reason: r, expires: 2025-01-01, codes: []}\n', '.podid.yaml: allowlist[0].codes: expected at least one code (leave codes out to cover every finding)'],
     ['an unknown key', 'version: 1\nallowlist:\n  - {reason: r, expires: 2025-01-01, namespaces: x}\n', '.podid.yaml: allowlist[0].namespaces: unknown key'],
     ['an empty glob', 'version: 1\nallowlist:\n  - {reason: r, expires: 2025-01-01, cluster: ""}\n', '.podid.yaml: allowlist[0].cluster: expected a non-empty glob'],
+    ['an unclosed bracket in a glob', 'version: 1\nallowlist:\n  - {reason: r, expires: 2025-01-01, namespace: "team-[ab"}\n', '.podid.yaml: allowlist[0].namespace: invalid glob "team-[ab": unclosed ] (write \\] to match it literally)'],
+    ['an unclosed brace in a glob', 'version: 1\nallowlist:\n  - {reason: r, expires: 2025-01-01, file: "charts/{a,b/**"}\n', '.podid.yaml: allowlist[0].file: invalid glob "charts/{a,b/**": unclosed } (write \\} to match it literally)'],
     ['a wrong version', 'version: 2\n', '.podid.yaml: version: expected 1 (the only config version)'],
     ['a missing version', 'allowlist: []\n', '.podid.yaml: version: required'],
     ['an allowlist that is not a list', 'version: 1\nallowlist: {reason: r}\n', '.podid.yaml: allowlist: expected a list of entries'],

@@ -58,7 +58,7 @@ function inventory(): Inventory {
   return { schemaVersion: INVENTORY_SCHEMA_VERSION, generatedAt: NOW.toISOString(), source: 'live', caller: null, trustPolicyLimit: 2048, ...body, summary: summariseInventory(body) };
 }
 
-const entry = (over: Partial<AllowlistEntry>, index = 0): AllowlistEntry => ({ index, reason: 'accepted risk', expires: '2025-12-31', ...over });
+const entry = (over: Partial<AllowlistEntry>, index = 0): AllowlistEntry => ({ index, reason: 'accepted risk', expires: '2025-12-31', config: '.podid.yaml', ...over });
 const saOf = (inv: Inventory, name: string) => inv.serviceAccounts.find((s) => s.name === name)!;
 
 describe('evaluateGate without an allowlist', () => {

@@ -11,7 +11,9 @@ import type { ManifestObject } from '../../src/core/scan/manifests.js';
 
 const NOW = new Date('2025-01-15T12:00:00Z');
 const scan = (text: string, file = 'chart/templates/sa.yaml'): Inventory => analyzeManifests(parseManifests(text, file), { now: NOW });
-const inputs = (inv: Inventory) => (inv.inputFindings ?? []).map((f) => [f.code, f.location?.file, f.location?.line]);
+/** Input findings but the IRSA_ANNOTATION of a templated ServiceAccount (tested on its own below). */
+const inputs = (inv: Inventory) => (inv.inputFindings ?? []).filter((f) => f.code !== 'IRSA_ANNOTATION').map((f) => [f.code, f.location?.file, f.location?.line]);
+const irsaLines = (inv: Inventory) => (inv.inputFindings ?? []).filter((f) => f.code === 'IRSA_ANNOTATION').map((f) => f.location?.line);
 const serialised = (inv: Inventory) => JSON.stringify(inv);
 
 // `helm create`'s serviceaccount.yaml without its `{{- if }}` guard: valid YAML.
@@ -51,6 +53,27 @@ describe('parseManifests: template syntax YAML accepts', () => {
     expect(obj?.bareTemplateLine).toBeNull();
     expect(obj?.sourceOf(['metadata', 'labels'])).toBe('{app: api}');
     expect(obj?.sourceOf(['metadata', 'missing'])).toBeUndefined();
+  });
+});
+
+describe('analyzeManifests: IRSA annotations in templates', () => {
+  it('reports the annotation of a templated ServiceAccount as IRSA, at its line, once', () => {
+    const inv = scan(HELM_SA);
+    expect(irsaLines(inv)).toEqual([6]);
+    expect(inv.inputFindings?.find((f) => f.code === 'IRSA_ANNOTATION')?.message).toBe(
+      'ServiceAccount {{ include "chart.serviceAccountName" . }} of an unrendered template uses IRSA (eks.amazonaws.com/role-arn) at chart/templates/sa.yaml:6',
+    );
+  });
+
+  it('finds the annotation in a chart file YAML cannot parse, in every document of it', () => {
+    const text = ['{{- if .Values.sa.create -}}', 'apiVersion: v1', 'kind: ServiceAccount', 'metadata:', '  name: {{ .Values.name }}', '  annotations:', '    eks.amazonaws.com/role-arn: {{ .Values.role }}', '{{- end }}', '---', '{{- if .Values.other }}', 'kind: ServiceAccount', 'metadata:', '  annotations:', '    "eks.amazonaws.com/role-arn": x', '  # eks.amazonaws.com/role-arn: in a comment', '{{- end }}', ''].join('\n');
+    const inv = scan(text);
+    expect(inputs(inv)).toEqual([['MANIFEST_UNRENDERED_TEMPLATE', 'chart/templates/sa.yaml', 1]]);
+    expect(irsaLines(inv)).toEqual([7, 14]);
+  });
+
+  it('reports no IRSA for a template without the annotation', () => {
+    expect(irsaLines(scan(saWith(['  name: {{ .Values.name }}'])))).toEqual([]);
   });
 });
 

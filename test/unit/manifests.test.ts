@@ -101,7 +101,7 @@ describe('readManifests: files and formats', () => {
   it('reads stdin for -, once, after the files', async () => {
     const text = readFileSync(`${F}/helm-template.yaml`, 'utf8');
     let reads = 0;
-    const docs = await readManifests(['-', `${F}/repo/apps/legacy/sa.json`, '-'], { stdin: async () => (reads++, text) });
+    const docs = await readManifests(['-', `${F}/repo/apps/legacy/sa.json`, '-'], { stdin: async () => (reads++, Buffer.from(text)) });
     expect(reads).toBe(1);
     expect(objects(docs).map((o) => o.file)).toEqual([`${F}/repo/apps/legacy/sa.json`, STDIN_NAME, STDIN_NAME]);
     const inv = analyzeManifests(docs, { now: NOW });
@@ -140,6 +140,7 @@ describe('readManifests: directories', () => {
     expect(inv.inputFindings?.map((f) => [f.code, f.location?.file, f.location?.line])).toEqual([
       ['MANIFEST_PARSE_ERROR', `${F}/repo/broken/bad.yaml`, 6],
       ['MANIFEST_UNRENDERED_TEMPLATE', `${F}/repo/charts/mychart/templates/serviceaccount.yaml`, 1],
+      ['IRSA_ANNOTATION', `${F}/repo/charts/mychart/templates/serviceaccount.yaml`, 7],
     ]);
     expect(inv.inputFindings?.[1]?.fix).toContain('helm template');
     // The document after the broken one is still read.
@@ -172,6 +173,7 @@ describe('parseManifests: problems', () => {
     expect(inv.inputFindings?.map((f) => [f.code, f.location?.line, f.message])).toEqual([
       // The line of the first template syntax (the name), as for a chart file YAML cannot parse.
       ['MANIFEST_UNRENDERED_TEMPLATE', 4, 't.yaml:4: ServiceAccount {{ .Release.Name }} contains unrendered template syntax ({{ }}); podid cannot tell what it renders to'],
+      ['IRSA_ANNOTATION', 6, 'ServiceAccount {{ .Release.Name }} of an unrendered template uses IRSA (eks.amazonaws.com/role-arn) at t.yaml:6'],
     ]);
   });
 

@@ -101,14 +101,14 @@ describe('renderJunit', () => {
     const byName = new Map([...suites.flatMap(cases)].map((c) => [c.attrs['name'], c]));
     const failure = (n: string) => byName.get(n)!.children.find((x) => x.name === 'failure');
     expect(failure('shop/payments')?.attrs).toEqual({
-      message: 'Role arn:aws:iam::444455556666:role/payments-irsa is in another account and GetRole was denied.',
+      message: 'cannot read role arn:aws:iam::444455556666:role/payments-irsa: role is in account 444455556666; podid reads IAM as account 111122223333',
       type: 'ROLE_UNREADABLE',
     });
-    expect(failure('shop/payments')?.text).toContain('fix: Scan with credentials');
+    expect(failure('shop/payments')?.text).toContain('fix: allow iam:GetRole on the role');
     for (const n of ['shop/cart', 'shop/orders', 'shop/search', 'shop/legacy', 'kube-system/aws-node']) expect(failure(n)).toBeUndefined();
-    expect(byName.get('shop/orders')!.children.find((x) => x.name === 'system-out')?.text).toContain('warning TRUST_IRSA_WILDCARD');
-    expect(failure('addon/aws-ebs-csi-driver')?.attrs['type']).toBe('ADDON_VERSION_NO_POD_IDENTITY');
-    expect(failure('cluster readiness')?.attrs['type']).toBe('AGENT_NOT_INSTALLED');
+    expect(byName.get('shop/orders')!.children.find((x) => x.name === 'system-out')?.text).toContain('warning ANNOTATION_AUDIENCE');
+    expect(failure('addon/aws-ebs-csi-driver')?.attrs['type']).toBe('ADDON_VERSION_UNSUPPORTED');
+    expect(failure('cluster readiness')?.attrs['type']).toBe('AGENT_NOT_READY');
   });
 
   it('escapes markup and replaces control characters, keeping the text readable', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Inventory } from '../../src/core/scan/inventory.js';
+import { finding } from '../../src/core/scan/findings.js';
+import type { Finding, Inventory } from '../../src/core/scan/inventory.js';
 import { escapeCell, renderMarkdown, verdictMarker } from '../../src/render/markdown.js';
 import { inputsInventory, liveInventory, manifestsInventory } from './fixtures/inventory.js';
 
@@ -39,7 +40,7 @@ describe('renderMarkdown', () => {
     for (const row of saRows) expect(cells(row)).toHaveLength(4);
     expect(cells(saRows[2]!)).toEqual([
       'shop/payments', 'arn:aws:iam::444455556666:role/payments-irsa', '**blocked**',
-      '`ROLE_UNREADABLE` Role arn:aws:iam::444455556666:role/payments-irsa is in another account and GetRole was denied.',
+      '`ROLE_UNREADABLE` cannot read role arn:aws:iam::444455556666:role/payments-irsa: role is in account 444455556666; podid reads IAM as account 111122223333',
     ]);
   });
 
@@ -47,15 +48,15 @@ describe('renderMarkdown', () => {
     const sa = liveInventory.serviceAccounts[0]!;
     const piped: Inventory = {
       ...liveInventory,
-      serviceAccounts: [{ ...sa, findings: [{ code: 'X_Y', severity: 'warning', message: 'a | b', fix: 'f' }] }],
+      serviceAccounts: [{ ...sa, findings: [{ ...finding('SA_NO_PODS', { workloads: 0 }), message: 'a | b' }] }],
     };
     const row = renderMarkdown(piped).split('\n').find((l) => l.startsWith('| shop/cart |'))!;
-    expect(cells(row)).toEqual(['shop/cart', 'cart', 'ready', '`X_Y` a \\| b']);
+    expect(cells(row)).toEqual(['shop/cart', 'cart', 'ready', '`SA_NO_PODS` a \\| b']);
   });
 
   it('shows the finding that is not allowlisted as the top one', () => {
     const row = lines.find((l) => l.startsWith('| batch/reports |'))!;
-    expect(cells(row)[3]).toBe('`AGENT_NOT_INSTALLED` The cluster has no Pod Identity agent.');
+    expect(cells(row)[3]).toBe('`CLUSTER_BLOCKED` cluster staging is blocked: AGENT\\_NOT\\_READY');
   });
 
   it('lists every finding in a collapsed details block, escaped', () => {
@@ -81,7 +82,7 @@ describe('renderMarkdown', () => {
   it('renders a manifests scan with file and line, and a clean scan without findings', () => {
     const m = renderMarkdown(manifestsInventory);
     expect(m).toContain('### Manifests');
-    expect(m).toContain('- error `ARN_WHITESPACE` gitops/worker (apps/worker/all in one.yaml:9): The role ARN has trailing whitespace.');
+    expect(m).toContain('- error `ARN_BAD_ACCOUNT` gitops/worker (apps/worker/all in one.yaml:9): the account ID 11112222333 is not 12 digits');
     const clean: Inventory = { ...manifestsInventory, serviceAccounts: [manifestsInventory.serviceAccounts[0]!] };
     expect(renderMarkdown(clean)).toContain('No findings.');
     expect(renderMarkdown(clean)).not.toContain('<details>');
@@ -92,47 +93,14 @@ describe('renderMarkdown', () => {
   });
 });
 
-const INPUTS_MARKDOWN = `## podid scan: IRSA to Pod Identity readiness
-
-2 service accounts in manifests: 1 ready, 1 blocked; findings: 3 errors, 2 warnings.
-
-| Verdict | Service accounts |
-| --- | ---: |
-| ready | 1 |
-| ready-with-warnings | 0 |
-| **blocked** | 1 |
-| **partial** | 0 |
-| migrated | 0 |
-
-### Manifests
-
-| Service account | Role | Verdict | Top finding |
-| --- | --- | --- | --- |
-| gitops/api | api | ready |  |
-| gitops/worker | worker | **blocked** | \`ARN_WHITESPACE\` The role ARN has trailing whitespace. |
-
-### Inputs
-
-- error \`MANIFEST_PARSE_ERROR\` broken/bad.yaml:6: Flow sequence in block collection must be sufficiently indented and end with a \\]; podid could not look for IRSA annotations in it Fix: fix the YAML \\(kubectl apply --dry-run=client -f FILE shows the same error\\), or leave the file out of --manifests
-- error \`MANIFEST_PARSE_ERROR\` vendor/x.yaml:2: Unexpected scalar at node end; podid could not look for IRSA annotations in it Fix: fix the YAML \\(kubectl apply --dry-run=client -f FILE shows the same error\\), or leave the file out of --manifests _Allowlisted until 2026-06-30: vendored upstream manifests_
-- warning \`MANIFEST_UNRENDERED_TEMPLATE\` charts/app/templates/sa.yaml:4: ServiceAccount \\{\\{ include "app.sa" . \\}\\} contains unrendered template syntax \\(\\{\\{ \\}\\}\\); podid cannot tell what it renders to Fix: scan the rendered output instead: helm template RELEASE CHART \\| podid scan --manifests -
-- warning \`ALLOWLIST_EXPIRED\` .podid.yaml allowlist\\[1\\] \\("migrating in Q3"\\) was valid until 2024-09-30 and no longer applies Fix: migrate what the entry covered, or extend its expires date in .podid.yaml after review
-
-<details>
-<summary>Other findings (1)</summary>
-
-- error \`ARN_WHITESPACE\` gitops/worker (apps/worker/all in one.yaml:9): The role ARN has trailing whitespace. Fix: Remove the space after the ARN.
-
-</details>
-`;
 
 describe('renderMarkdown: findings about the inputs', () => {
-  it('lists them in an Inputs section before the collapsed list of the other findings', () => {
-    expect(renderMarkdown(inputsInventory)).toBe(INPUTS_MARKDOWN);
+  it('lists them in an Inputs section before the collapsed list of the other findings (golden/markdown-inputs.md)', async () => {
+    await expect(renderMarkdown(inputsInventory)).toMatchFileSnapshot('golden/markdown-inputs.md');
   });
 
   it('gives a located finding whose message does not name the file its file:line, and says nothing of "No findings"', () => {
-    const f = { code: 'MANIFEST_PARSE_ERROR', severity: 'error' as const, message: 'cannot be read', fix: 'fix it', location: { file: 'a_b.yaml', line: 3 } };
+    const f: Finding = { ...finding('MANIFEST_PARSE_ERROR', { at: 'a_b.yaml', detail: 'x' }), message: 'cannot be read', fix: 'fix it', location: { file: 'a_b.yaml', line: 3 } };
     const clean: Inventory = { ...manifestsInventory, serviceAccounts: [manifestsInventory.serviceAccounts[0]!], inputFindings: [f] };
     const out = renderMarkdown(clean);
     expect(out.trimEnd().split('\n').slice(-3)).toEqual(['### Inputs', '', '- error `MANIFEST_PARSE_ERROR` (a\\_b.yaml:3): cannot be read Fix: fix it']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FINDINGS } from '../../src/core/scan/findings.js';
+import { finding, FINDINGS, type FindingCode } from '../../src/core/scan/findings.js';
 import type { Inventory } from '../../src/core/scan/inventory.js';
 import { buildSarif, describeCode, fileUri, renderSarif, SARIF_SCHEMA_URI } from '../../src/render/sarif.js';
 import { inputsInventory, liveInventory, manifestsInventory, PROD, STAGING } from './fixtures/inventory.js';
@@ -40,10 +40,15 @@ describe('SARIF', () => {
       defaultConfiguration: { level: 'error' },
     });
     expect(FINDINGS.ROLE_UNREADABLE.fix).toBe('allow iam:GetRole on the role for the identity running podid');
-    // A code outside the catalogue (another podid version's inventory): its name and the result's fix.
+  });
+
+  it('names a code outside the catalogue (an inventory written by another podid version) by its code and the result\'s fix', () => {
+    const foreign = { code: 'AGENT_NOT_INSTALLED' as FindingCode, severity: 'error' as const, message: 'no agent', fix: 'Install it: aws eks create-addon' };
+    const inv: Inventory = { ...liveInventory, clusters: [{ ...liveInventory.clusters[1]!, findings: [foreign] }] };
+    const { rules } = buildSarif(inv, TOOL).runs[0].tool.driver;
     expect(rules.find((r) => r.id === 'AGENT_NOT_INSTALLED')).toMatchObject({
       shortDescription: { text: 'Agent not installed' },
-      help: { text: 'Install it: aws eks create-addon --cluster-name staging --addon-name eks-pod-identity-agent' },
+      help: { text: 'Install it: aws eks create-addon' },
     });
   });
 
@@ -68,7 +73,7 @@ describe('SARIF', () => {
     }
     const levelOf = (code: string) => run.results.find((r) => r.ruleId === code)?.level;
     expect(levelOf('ROLE_UNREADABLE')).toBe('error');
-    expect(levelOf('TRUST_IRSA_WILDCARD')).toBe('warning');
+    expect(levelOf('ANNOTATION_AUDIENCE')).toBe('warning');
     expect(levelOf('ANNOTATION_TOKEN_EXPIRATION')).toBe('note');
   });
 
@@ -77,9 +82,9 @@ describe('SARIF', () => {
     const payments = run.results.find((r) => r.ruleId === 'ROLE_UNREADABLE')!;
     expect(payments.message.text).toBe(`shop/payments (prod): ${liveInventory.serviceAccounts[2]!.findings[0]!.message}`);
     expect(payments.locations).toEqual([{ logicalLocations: [{ name: 'shop/payments', fullyQualifiedName: `${PROD}/shop/payments`, kind: 'resource' }] }]);
-    const cluster = run.results.find((r) => r.ruleId === 'AGENT_NOT_INSTALLED')!;
+    const cluster = run.results.find((r) => r.ruleId === 'AGENT_NOT_READY')!;
     expect(cluster.locations[0]!.logicalLocations[0]!.fullyQualifiedName).toBe(STAGING);
-    const addon = run.results.find((r) => r.ruleId === 'ADDON_VERSION_NO_POD_IDENTITY')!;
+    const addon = run.results.find((r) => r.ruleId === 'ADDON_VERSION_UNSUPPORTED')!;
     expect(addon.locations[0]!.logicalLocations[0]!.fullyQualifiedName).toBe(`${STAGING}/addon/aws-ebs-csi-driver`);
     for (const r of run.results) expect(r.locations[0]).not.toHaveProperty('physicalLocation');
   });
@@ -137,11 +142,11 @@ describe('SARIF: findings about the inputs', () => {
 
   it('keeps rule ids unique when a code appears on a service account and in the inputs', () => {
     const worker = inputsInventory.serviceAccounts[1]!;
-    const expiredOnSa = { code: 'ALLOWLIST_EXPIRED', severity: 'warning' as const, message: '.podid.yaml allowlist[0] no longer applies', fix: 'extend it' };
+    const expiredOnSa = finding('ALLOWLIST_EXPIRED', { entry: 'allowlist[0]', expires: '2024-01-01', reason: 'r' });
     const inv: Inventory = { ...inputsInventory, serviceAccounts: [{ ...worker, findings: [...worker.findings, expiredOnSa] }] };
     const r = buildSarif(inv, TOOL).runs[0];
     const ids = r.tool.driver.rules.map((x) => x.id);
-    expect(ids).toEqual(['ARN_WHITESPACE', 'ALLOWLIST_EXPIRED', 'MANIFEST_PARSE_ERROR', 'MANIFEST_UNRENDERED_TEMPLATE']);
+    expect(ids).toEqual(['ARN_BAD_ACCOUNT', 'ALLOWLIST_EXPIRED', 'MANIFEST_PARSE_ERROR', 'MANIFEST_UNRENDERED_TEMPLATE']);
     expect(r.results.filter((x) => x.ruleId === 'ALLOWLIST_EXPIRED').map((x) => x.ruleIndex)).toEqual([1, 1]);
   });
 

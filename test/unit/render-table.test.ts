@@ -1,6 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import type { Inventory, ServiceAccountReport } from '../../src/core/scan/inventory.js';
+import { finding } from '../../src/core/scan/findings.js';
+import type { Finding, Inventory, ServiceAccountReport } from '../../src/core/scan/inventory.js';
 import { findingWhere, summarySentence, truncateEnd, truncateMiddle, workloadsLabel } from '../../src/render/common.js';
 import { chalkPalette, plainPalette, type Palette } from '../../src/render/palette.js';
 import { renderTable } from '../../src/render/table.js';
@@ -8,81 +9,8 @@ import { inputsInventory, liveInventory, manifestsInventory } from './fixtures/i
 
 const ANSI = /\u001b\[[0-9;]*m/;
 
-const LIVE_TABLE = `prod  arn:aws:eks:us-east-1:111122223333:cluster/prod
-  Kubernetes 1.29 eks.8, agent add-on v1.3.4-eksbuild.1 ACTIVE on 3/3 nodes, associations 2/1000: ready
 
-  NAMESPACE/NAME        ROLE                                          WORKLOADS                         PODS           VERDICT
-  shop/cart             cart                                          deploy/cart                       3 irsa / 0 pi  ready
-  shop/orders           orders                                        sts/orders, deploy/orders-worker  3 irsa / 0 pi  ready-with-warnings
-    warn  TRUST_IRSA_WILDCARD  The trust policy grants system:serviceaccount:shop:* through StringLike.
-          fix: Narrow the sub condition to system:serviceaccount:shop:orders before or after the move.
-    info  ANNOTATION_TOKEN_EXPIRATION  eks.amazonaws.com/token-expiration is set; Pod Identity ignores it.
-  shop/payments         arn:aws:iam::444455556666:role/payments-irsa  deploy/payments                   3 irsa / 0 pi  blocked
-    error ROLE_UNREADABLE  Role arn:aws:iam::444455556666:role/payments-irsa is in another account and GetRole was denied.
-          fix: Scan with credentials that can read the role, or allowlist the SA in .podid.yaml.
-  shop/search           search                                        deploy/search                     1 irsa / 2 pi  partial
-    warn  PODS_STILL_ON_IRSA  1 of 3 running pods still use IRSA credentials.
-          fix: Restart deploy/search: kubectl -n shop rollout restart deploy/search
-  shop/legacy           legacy                                        cronjob/legacy-report, +4 more    0 irsa / 4 pi  migrated
-  kube-system/aws-node  vpc-cni-irsa                                  addon/vpc-cni, ds/aws-node        3 irsa / 0 pi  ready
-    info  ADDON_SERVICE_ACCOUNT  Managed by the vpc-cni add-on.
 
-  add-on migrations (UpdateAddon)
-  ADDON    VERSION             SERVICE ACCOUNT  ROLE          POD IDENTITY  VERDICT
-  vpc-cni  v1.18.3-eksbuild.1  aws-node         vpc-cni-irsa  supported     ready
-
-staging  arn:aws:eks:eu-west-1:111122223333:cluster/staging
-  Kubernetes 1.27 eks.12, agent not installed, associations 0/1000: blocked
-  error AGENT_NOT_INSTALLED  The eks-pod-identity-agent add-on is not installed and Auto Mode is off.
-        fix: Install it: aws eks create-addon --cluster-name staging --addon-name eks-pod-identity-agent
-
-  NAMESPACE/NAME  ROLE     WORKLOADS        PODS                    VERDICT
-  batch/reports   reports  cronjob/reports  1 irsa / 0 pi / 1 none  blocked
-    error AGENT_NOT_INSTALLED  The cluster has no Pod Identity agent.
-          fix: Install the eks-pod-identity-agent add-on.
-    error WORKLOAD_ON_FARGATE  cronjob/reports runs on Fargate profile fp-batch | Pod Identity is <not> supported there & "never" will be?.
-          allowlisted until 2026-12-31: Fargate batch stays on IRSA
-
-  add-on migrations (UpdateAddon)
-  ADDON               VERSION             SERVICE ACCOUNT  ROLE     POD IDENTITY  VERDICT
-  aws-ebs-csi-driver  v1.20.0-eksbuild.1  -                ebs-csi  unsupported   blocked
-    error ADDON_VERSION_NO_POD_IDENTITY  aws-ebs-csi-driver v1.20.0-eksbuild.1 does not support Pod Identity.
-          fix: Update the add-on to a version that lists a podIdentityConfiguration.
-
-7 service accounts in 2 clusters: 2 ready, 1 ready-with-warnings, 2 blocked, 1 partial, 1 migrated; 2 add-on migrations; findings: 5 errors, 2 warnings, 2 info
-`;
-
-const MANIFESTS_TABLE = `manifests
-
-  NAMESPACE/NAME  ROLE    WORKLOADS   LOCATION                         VERDICT
-  gitops/api      api     deploy/api  apps/api/service-account.yaml:4  ready
-  gitops/worker   worker  -           apps/worker/all in one.yaml:7    blocked
-    error ARN_WHITESPACE  The role ARN has trailing whitespace. (apps/worker/all in one.yaml:9)
-          fix: Remove the space after the ARN.
-
-2 service accounts in manifests: 1 ready, 1 blocked; findings: 1 error
-`;
-
-const INPUTS_TABLE = `manifests
-
-  NAMESPACE/NAME  ROLE    WORKLOADS   LOCATION                         VERDICT
-  gitops/api      api     deploy/api  apps/api/service-account.yaml:4  ready
-  gitops/worker   worker  -           apps/worker/all in one.yaml:7    blocked
-    error ARN_WHITESPACE  The role ARN has trailing whitespace. (apps/worker/all in one.yaml:9)
-          fix: Remove the space after the ARN.
-
-inputs
-  error MANIFEST_PARSE_ERROR  broken/bad.yaml:6: Flow sequence in block collection must be sufficiently indented and end with a ]; podid could not look for IRSA annotations in it
-        fix: fix the YAML (kubectl apply --dry-run=client -f FILE shows the same error), or leave the file out of --manifests
-  error MANIFEST_PARSE_ERROR  vendor/x.yaml:2: Unexpected scalar at node end; podid could not look for IRSA annotations in it
-        allowlisted until 2026-06-30: vendored upstream manifests
-  warn  MANIFEST_UNRENDERED_TEMPLATE  charts/app/templates/sa.yaml:4: ServiceAccount {{ include "app.sa" . }} contains unrendered template syntax ({{ }}); podid cannot tell what it renders to
-        fix: scan the rendered output instead: helm template RELEASE CHART | podid scan --manifests -
-  warn  ALLOWLIST_EXPIRED  .podid.yaml allowlist[1] ("migrating in Q3") was valid until 2024-09-30 and no longer applies
-        fix: migrate what the entry covered, or extend its expires date in .podid.yaml after review
-
-2 service accounts in manifests: 1 ready, 1 blocked; findings: 3 errors, 2 warnings
-`;
 
 /** Marks each colour so a test can see what was painted, without ANSI. */
 const tagPalette: Palette = {
@@ -96,20 +24,20 @@ const tagPalette: Palette = {
 const untag = (s: string) => s.replace(/<\/?(red|yellow|green|cyan|dim|bold)>/g, '');
 
 describe('renderTable', () => {
-  it('groups by cluster, aligns columns, lists findings and add-ons, ends with the summary', () => {
-    expect(renderTable(liveInventory)).toBe(LIVE_TABLE);
+  it('groups by cluster, aligns columns, lists findings and add-ons, ends with the summary (golden/table-live.txt)', async () => {
+    await expect(renderTable(liveInventory)).toMatchFileSnapshot('golden/table-live.txt');
   });
 
-  it('shows file:line instead of pod counts for a manifests scan', () => {
-    expect(renderTable(manifestsInventory)).toBe(MANIFESTS_TABLE);
+  it('shows file:line instead of pod counts for a manifests scan (golden/table-manifests.txt)', async () => {
+    await expect(renderTable(manifestsInventory)).toMatchFileSnapshot('golden/table-manifests.txt');
   });
 
-  it('lists the findings about the inputs in a section after the clusters, file:line shown once', () => {
-    expect(renderTable(inputsInventory)).toBe(INPUTS_TABLE);
+  it('lists the findings about the inputs in a section after the clusters, file:line shown once (golden/table-inputs.txt)', async () => {
+    await expect(renderTable(inputsInventory)).toMatchFileSnapshot('golden/table-inputs.txt');
   });
 
   it('shows a located input finding whose message does not name the file with its file:line', () => {
-    const f = { code: 'MANIFEST_PARSE_ERROR', severity: 'error' as const, message: 'cannot be read', fix: 'fix it', location: { file: 'a.yaml', line: 3 } };
+    const f: Finding = { ...finding('MANIFEST_PARSE_ERROR', { at: 'a.yaml', detail: 'x' }), message: 'cannot be read', fix: 'fix it', location: { file: 'a.yaml', line: 3 } };
     const inv: Inventory = { ...manifestsInventory, serviceAccounts: [], inputFindings: [f] };
     expect(renderTable(inv)).toBe([
       'inputs',
@@ -123,7 +51,7 @@ describe('renderTable', () => {
 
   it('paints input findings like any other: severity coloured, allowlisted ones dimmed', () => {
     const painted = renderTable(inputsInventory, { palette: tagPalette });
-    expect(untag(painted)).toBe(INPUTS_TABLE);
+    expect(untag(painted)).toBe(renderTable(inputsInventory));
     expect(painted).toContain('\n<bold>inputs</bold>\n');
     expect(painted).toContain('  <red>error</red> <bold>MANIFEST_PARSE_ERROR</bold>  broken/bad.yaml:6:');
     expect(painted).toContain('  <dim>error MANIFEST_PARSE_ERROR  vendor/x.yaml:2:');
@@ -135,18 +63,18 @@ describe('renderTable', () => {
 
   it('colours verdicts and severities from the palette without moving any column', () => {
     const painted = renderTable(liveInventory, { palette: tagPalette });
-    expect(untag(painted)).toBe(LIVE_TABLE);
+    expect(untag(painted)).toBe(renderTable(liveInventory));
     expect(painted).toContain('<red>blocked</red>');
     expect(painted).toContain('<green>ready</green>');
     expect(painted).toContain('<yellow>ready-with-warnings</yellow>');
     expect(painted).toContain('<cyan>partial</cyan>');
     expect(painted).toContain('<dim>migrated</dim>');
     expect(painted).toContain('<red>error</red> <bold>ROLE_UNREADABLE</bold>');
-    expect(painted).toContain('<yellow>warn </yellow> <bold>TRUST_IRSA_WILDCARD</bold>');
+    expect(painted).toContain('<yellow>warn </yellow> <bold>ANNOTATION_AUDIENCE</bold>');
   });
 
   it('writes no ANSI codes through a chalk palette at level 0, and does at level 3', () => {
-    expect(renderTable(liveInventory, { palette: chalkPalette(new Chalk({ level: 0 })) })).toBe(LIVE_TABLE);
+    expect(renderTable(liveInventory, { palette: chalkPalette(new Chalk({ level: 0 })) })).toBe(renderTable(liveInventory));
     expect(renderTable(liveInventory, { palette: plainPalette })).not.toMatch(ANSI);
     expect(renderTable(liveInventory, { palette: chalkPalette(new Chalk({ level: 3 })) })).toMatch(ANSI);
   });
@@ -195,12 +123,12 @@ describe('table helpers', () => {
   });
 
   it('prints a finding\'s file:line unless its message already names that very line', () => {
-    const at = (message: string) => findingWhere({ code: 'X', severity: 'warning', message, fix: '', location: { file: 'a.yaml', line: 1 } });
+    const at = (message: string) => findingWhere({ ...finding('ANNOTATION_AUDIENCE', { audience: 'x' }), message, location: { file: 'a.yaml', line: 1 } });
     expect(at('a.yaml:1: cannot be read')).toBeNull();
     expect(at('ServiceAccount x uses IRSA at a.yaml:1')).toBeNull();
     expect(at('ServiceAccount x uses IRSA at a.yaml:12')).toBe('a.yaml:1');
     expect(at('no location named')).toBe('a.yaml:1');
-    expect(findingWhere({ code: 'X', severity: 'warning', message: 'm', fix: '' })).toBeNull();
+    expect(findingWhere({ ...finding('ANNOTATION_AUDIENCE', { audience: 'x' }), message: 'm' })).toBeNull();
   });
 
   it('pluralises the summary and leaves out zero counts', () => {

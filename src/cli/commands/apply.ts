@@ -40,7 +40,7 @@ async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: Migrat
   if (opts.plan === undefined) return { plan: await makePlan(opts, io), source: null };
   const given = SCOPE_FLAGS.filter((f) => opts[f] !== undefined && opts[f] !== false);
   if (given.length > 0) {
-    throw new UsageError('BAD_FLAGS', `--plan ${opts.plan}: the plan already fixes what is applied; drop ${given.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'make a new plan with those flags (podid migrate --dry-run --out plan.json), then apply it');
+    throw new UsageError('APPLY_FLAGS_CONFLICT', `--plan ${opts.plan}: the plan already fixes what is applied; drop ${given.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'make a new plan with those flags (podid migrate --dry-run --out plan.json), then apply it');
   }
   let text: string;
   try {
@@ -98,7 +98,7 @@ function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
 }
 
 export async function runApply(opts: MigrateCliOptions): Promise<number> {
-  if (opts.dryRun) throw new UsageError('BAD_FLAGS', '--dry-run and --apply exclude each other', 'pass one of them');
+  if (opts.dryRun) throw new UsageError('APPLY_FLAGS_CONFLICT', '--dry-run and --apply exclude each other', 'pass one of them');
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait ?? DEFAULT_PROPAGATION_WAIT, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT, '5m');
   const requestTimeoutMs = parseDuration('--request-timeout', opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, '30s');

@@ -1,11 +1,14 @@
 /**
  * `podid migrate --dry-run`: scan (read-only), plan (pure), show the plan for review, and save it
  * (`--out`) or export it to Terraform (`--emit terraform FILE`). Makes no mutating call.
- * `podid migrate --apply` is in apply.ts.
+ * `podid migrate --apply` is in apply.ts; it plans through makePlan.
  */
-import { writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { ExitCode, UsageError } from '../../core/errors.js';
+import { unmatchedSelection } from '../../core/selection.js';
+import { plainPalette } from '../../render/palette.js';
 import { readEnv } from '../env.js';
+import { writeOutputs, withNewline, type OutputFile } from '../files.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import { createIo, type Io } from '../io.js';
 import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
@@ -22,7 +25,7 @@ export interface MigrateCliOptions extends TargetFlags {
   requestTimeout?: string;
   failFast?: boolean;
   journalDir?: string;
-  output: 'text' | 'json';
+  output: 'text' | 'table' | 'json' | 'yaml';
   out?: string;
   emit?: string[];
   installAgent?: boolean;
@@ -50,43 +53,88 @@ export function checkRoleFlag(flag: string, value: string): string {
   return value;
 }
 
-/** Scan (read-only) and plan (pure): what --dry-run shows and --apply executes. */
+/**
+ * Scan (read-only) and plan (pure): what --dry-run shows and --apply executes. A selection flag
+ * that matches nothing is a usage error: a typo must not read as "already migrated".
+ */
 export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<MigrationPlan> {
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const roles = (opts.role ?? []).map((r) => checkRoleFlag('--role', r));
   const crossAccountSourceRole = opts.crossAccountSourceRole ? checkRoleFlag('--cross-account-source-role', opts.crossAccountSourceRole) : null;
+  let result;
+  let scope: { namespaces: readonly string[]; serviceAccounts: readonly string[] };
   try {
     const { options, ports } = await setUpLiveScan(opts, readEnv(), new Date());
+    scope = options;
     const app = await import('../../app/plan.js');
-    const { plan } = await app.plan({ scan: options, installAgent: Boolean(opts.installAgent), restart: opts.restart, maxConcurrentRollouts, crossAccountSourceRole, roles }, ports, eventsTo(io));
-    return plan;
+    result = await app.plan({ scan: options, installAgent: Boolean(opts.installAgent), restart: opts.restart, maxConcurrentRollouts, crossAccountSourceRole, roles }, ports, eventsTo(io));
   } finally {
     io.done();
   }
+  const { plan, inventory } = result;
+  const unmatched = unmatchedSelection(inventory, { namespaces: scope.namespaces, serviceAccounts: scope.serviceAccounts, roles });
+  if (unmatched !== null) throw unmatched;
+  return plan;
 }
 
 export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
-  if (opts.plan !== undefined) throw new UsageError('BAD_FLAGS', '--plan FILE is read by --apply only', 'podid migrate --apply --plan plan.json');
+  if (opts.plan !== undefined) throw new UsageError('APPLY_FLAGS_CONFLICT', '--plan FILE is read by --apply only', 'podid migrate --apply --plan plan.json');
   const emit = parseEmit(opts.emit);
+  const routes = outputRoutes(opts.output, opts.out, emit?.terraform);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
   const plan = await makePlan(opts, io);
 
   const { renderPlan, renderPlanJson } = await import('../../render/plan.js');
-  if (opts.out) writeOut(opts.out, renderPlanJson(plan), '--out');
+  const documentText = (format: 'json' | 'yaml') => (format === 'json' ? renderPlanJson(plan) : planYaml(renderPlanJson(plan)));
+  const files: OutputFile[] = [];
+  if (opts.out !== undefined && opts.out !== '-') files.push({ flag: '--out', path: opts.out, content: withNewline(renderPlanJson(plan)) });
+  let terraform: string | undefined;
   if (emit) {
     const { renderTerraform } = await import('../../render/terraform.js');
-    writeOut(emit.terraform, renderTerraform(plan), '--emit terraform');
+    terraform = withNewline(renderTerraform(plan));
+    if (emit.terraform !== '-') files.push({ flag: '--emit terraform', path: emit.terraform, content: terraform });
   }
-  io.out(opts.output === 'json' ? renderPlanJson(plan) : renderPlan(plan, { palette: io.palette }));
-  if (opts.out && opts.output !== 'json') io.warn(`Saved the plan to ${opts.out}.`);
-  if (emit && opts.output !== 'json') io.warn(`Wrote Terraform to ${emit.terraform}.`);
+  // Every file or none: a failing --emit leaves no plan file behind it, and no output on stdout.
+  writeOutputs(files);
+
+  const review = () => renderPlan(plan, { palette: routes.stdout === 'review' ? io.palette : plainPalette });
+  if (routes.stdout === 'review') io.out(review());
+  else if (routes.stdout === 'terraform') io.out(terraform!);
+  else io.out(documentText(routes.stdout));
+  // The review goes to stderr when stdout carries a document a pipe reads (--out -, --emit terraform -).
+  if (routes.reviewOnStderr) io.warn(review());
+  const human = routes.stdout === 'review' || routes.reviewOnStderr;
+  if (human && opts.out !== undefined && opts.out !== '-') io.warn(`Saved the plan to ${opts.out}.`);
+  if (human && emit && emit.terraform !== '-') io.warn(`Wrote Terraform to ${emit.terraform}.`);
   return ExitCode.ok;
 }
 
-function writeOut(path: string, content: string, flag: string): void {
-  try {
-    writeFileSync(path, content.endsWith('\n') ? content : `${content}\n`);
-  } catch (err) {
-    throw new UsageError('WRITE_FAILED', `${flag} ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'choose a writable path');
-  }
+interface OutputRoutes {
+  /** What stdout carries: the review text, the plan document (JSON or YAML), or Terraform. */
+  readonly stdout: 'review' | 'json' | 'yaml' | 'terraform';
+  readonly reviewOnStderr: boolean;
 }
+
+/**
+ * `-o`, `--out -` and `--emit terraform -` all claim stdout: one of them may, checked before the
+ * scan. `--out -` with `-o json` is the same document, printed once.
+ */
+export function outputRoutes(output: MigrateCliOptions['output'], out: string | undefined, emitTo: string | undefined): OutputRoutes {
+  const format = output === 'table' ? 'text' : output;
+  const claims: string[] = [];
+  if (format !== 'text') claims.push(`-o ${format}`);
+  if (out === '-' && format !== 'json') claims.push('--out -');
+  if (emitTo === '-') claims.push('--emit terraform -');
+  if (claims.length > 1) {
+    throw new UsageError('STDOUT_CONFLICT', `${claims.join(' and ')} both write to stdout`, 'send one of them to a file');
+  }
+  if (emitTo === '-') return { stdout: 'terraform', reviewOnStderr: true };
+  if (out === '-') return { stdout: 'json', reviewOnStderr: format === 'text' };
+  return { stdout: format === 'text' ? 'review' : format, reviewOnStderr: false };
+}
+
+/** The plan document as YAML (`-o yaml`): the same content as the JSON, key for key. */
+function planYaml(json: string): string {
+  return stringify(JSON.parse(json), { indent: 2, lineWidth: 0, aliasDuplicateObjects: false });
+}
+

@@ -2,12 +2,13 @@
  * `podid sandbox --world FILE`: serve the emulator in the foreground until SIGINT/SIGTERM.
  * Prints one `ready ...` line on stdout once listening, so scripts can wait for it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
-import { loadWorldFile, parseWorld } from '../../sandbox/world.js';
+import { loadWorldFile, parseWorld, WorldError } from '../../sandbox/world.js';
 import { startSandbox } from '../../sandbox/server.js';
+import { writeOutputs } from '../files.js';
 import { createIo } from '../io.js';
 
 export interface SandboxCliOptions {
@@ -15,6 +16,7 @@ export interface SandboxCliOptions {
   port: string;
   kubeconfigOut?: string;
   envOut?: string;
+  force?: boolean;
   quiet?: boolean;
 }
 
@@ -33,16 +35,33 @@ export async function runSandbox(opts: SandboxCliOptions): Promise<void> {
   try {
     sandbox = await startSandbox({ world, port });
   } catch (err) {
+    // Objects Kubernetes refuses are found while loading them: name the world file as the schema does.
+    if (err instanceof WorldError) throw new WorldError(`${opts.world === '-' ? '<stdin>' : opts.world}: ${err.message}`, err.hint);
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new UsageError('PORT_IN_USE', `--port ${port}: the port is already in use on 127.0.0.1`, 'pick another port, or --port 0 for a free one');
     }
     throw err;
   }
+  // A temporary directory for the files not named on the command line, removed on exit.
   const dir = opts.kubeconfigOut && opts.envOut ? undefined : mkdtempSync(join(tmpdir(), 'podid-sandbox-'));
+  const removeDir = () => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  };
   const kubeconfigPath = resolve(opts.kubeconfigOut ?? join(dir!, 'kubeconfig'));
   const envPath = resolve(opts.envOut ?? join(dir!, 'env'));
-  writeOut(kubeconfigPath, sandbox.kubeconfig(), '--kubeconfig-out');
-  writeOut(envPath, sandbox.envFile(kubeconfigPath), '--env-out');
+  try {
+    // Both files or neither; a file named on the command line is never replaced without --force.
+    writeOutputs([
+      { flag: '--kubeconfig-out', path: kubeconfigPath, content: sandbox.kubeconfig(), mode: 0o600, noClobber: opts.kubeconfigOut !== undefined },
+      { flag: '--env-out', path: envPath, content: sandbox.envFile(kubeconfigPath), mode: 0o600, noClobber: opts.envOut !== undefined },
+    ], { force: Boolean(opts.force) });
+  } catch (err) {
+    removeDir();
+    await sandbox.close();
+    throw err;
+  }
+  // Also on an exit podid did not plan (an uncaught error): the directory must not pile up in /tmp.
+  process.once('exit', removeDir);
 
   const io = await createIo({});
   if (!opts.quiet) {
@@ -61,20 +80,15 @@ export async function runSandbox(opts: SandboxCliOptions): Promise<void> {
     const stop = () => {
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
-      void sandbox.close().then(done);
+      void sandbox.close().then(() => {
+        removeDir();
+        done();
+      });
     };
     process.removeAllListeners('SIGINT');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-}
-
-function writeOut(path: string, content: string, flag: string): void {
-  try {
-    writeFileSync(path, content, { mode: 0o600 });
-  } catch (err) {
-    throw new UsageError('WRITE_FAILED', `${flag} ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'choose a writable path');
-  }
 }
 
 async function readStdin(): Promise<string> {

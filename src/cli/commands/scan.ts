@@ -14,7 +14,8 @@ import { eventsTo } from '../progress.js';
 import { VERSION } from '../version.js';
 
 export interface ScanCliOptions extends TargetFlags {
-  output: ScanFormat;
+  /** `text` is the table (the name `podid migrate -o` uses for its human output too). */
+  output: ScanFormat | 'text';
   failOn: FailOn;
   manifests?: string[];
   config?: string;
@@ -43,7 +44,7 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
   const { inventory, gate } = app.gate(scanned, { allowlist: config.allowlist, failOn: opts.failOn }, now);
 
   const { renderScan } = await import('../../render/scan.js');
-  io.out(renderScan(inventory, opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
+  io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
 
   if (!gate.failed) return ExitCode.ok;
   reportGate(io, opts.failOn, gate.reasons);

@@ -149,7 +149,7 @@ export class ApplyExecutor {
 
   private kube(cluster: string) {
     const c = this.clusterOf(cluster);
-    if (c.context === null) throw new PodidError('APPLY_NO_CONTEXT', `cluster ${c.name} has no kubeconfig context in the plan, so podid cannot reach its Kubernetes API`, { hint: 'make the plan from a kubeconfig context (podid migrate --dry-run --context ...)' });
+    if (c.context === null) throw new PodidError('PLAN_INVALID', `cluster ${c.name} has no kubeconfig context in the plan, so podid cannot reach its Kubernetes API`, { hint: 'make the plan from a kubeconfig context (podid migrate --dry-run --context ...)' });
     return this.deps.ports.kube(c.context);
   }
 

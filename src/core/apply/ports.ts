@@ -9,7 +9,7 @@
  * 5xx), to read back (a response lost after the request may have committed) or to give up —
  * a blind SDK retry of a create whose response was lost is exactly what must not happen.
  */
-import { PodidError } from '../errors.js';
+import { PodidError, type ErrorCode } from '../errors.js';
 import type { JsonObject } from '../json.js';
 
 /**
@@ -27,7 +27,7 @@ export class ApplyCallError extends PodidError {
   readonly kind: CallFailureKind;
   /** A server-given delay before retrying (Retry-After), in ms. */
   readonly retryAfterMs: number | undefined;
-  constructor(kind: CallFailureKind, code: string, message: string, opts: { hint?: string; retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(kind: CallFailureKind, code: ErrorCode, message: string, opts: { hint?: string; retryAfterMs?: number; cause?: unknown } = {}) {
     super(code, message, { ...(opts.hint !== undefined ? { hint: opts.hint } : {}), ...(opts.cause !== undefined ? { cause: opts.cause } : {}) });
     this.name = 'ApplyCallError';
     this.kind = kind;

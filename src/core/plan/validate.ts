@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { parseClusterArn } from '../arn.js';
 import { UsageError } from '../errors.js';
+import { FINDING_CODES } from '../scan/findings.js';
 import { addPodIdentityTrust, parsePolicy, policyLength, policyToJson } from '../policy/index.js';
 import type { TrustPolicy } from '../policy/index.js';
 import { externalIdPlaceholder, roleChaining } from './cross-account.js';
@@ -23,7 +24,7 @@ const count = z.int().min(0);
 const stringList = z.array(z.string());
 
 const finding = z.strictObject({
-  code: z.string().min(1),
+  code: z.enum(FINDING_CODES),
   severity: z.enum(['error', 'warning', 'info']),
   message: z.string(),
   fix: z.string(),

@@ -5,7 +5,21 @@
  * code so that the verdict rules stay simple and predictable: an `error` blocks, a `warning`
  * degrades `ready` to `ready-with-warnings`, an `info` never changes a verdict.
  */
-import type { Finding, Severity } from './inventory.js';
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  /** Stable, documented code (docs/findings.md); only codes of the catalogue below type-check. */
+  code: FindingCode;
+  severity: Severity;
+  message: string;
+  /** How to fix or proceed. */
+  fix: string;
+  /** Manifests mode: where the finding was found. */
+  location?: { file: string; line: number };
+  /** Set when an unexpired `.podid.yaml` allowlist entry covers this finding: it no longer fails the gate. */
+  suppressed?: { reason: string; expires: string };
+}
+
 
 interface FindingDef<A> {
   readonly severity: Severity;
@@ -398,6 +412,18 @@ const DEFS = {
     'fix the YAML (kubectl apply --dry-run=client -f FILE shows the same error), or leave the file out of --manifests',
     (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; podid could not look for IRSA annotations in it`,
   ),
+  MANIFEST_NOT_TEXT: def(
+    'error',
+    'Manifest is not text',
+    'save the file as UTF-8 (or UTF-16 with a byte-order mark), or leave it out of --manifests',
+    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; podid could not look for IRSA annotations in it`,
+  ),
+  MANIFEST_INPUT_EMPTY: def(
+    'error',
+    'No manifests in the input',
+    'check the path, or the command that pipes into podid (helm template, kustomize build): an empty input proves nothing',
+    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}`,
+  ),
   MANIFEST_UNRENDERED_TEMPLATE: def(
     'warning',
     'Manifest is an unrendered template',
@@ -411,14 +437,14 @@ const DEFS = {
     'Allowlist entry expired',
     'migrate what the entry covered, or extend its expires date in .podid.yaml after review',
     (a: { entry: string; expires: string; reason: string }) =>
-      `.podid.yaml ${a.entry} (${JSON.stringify(a.reason)}) was valid until ${a.expires} and no longer applies`,
+      `${a.entry} (${JSON.stringify(a.reason)}) was valid until ${a.expires} and no longer applies`,
   ),
   ALLOWLIST_EXEMPT: def(
     'info',
     'Exempted by the allowlist',
     'nothing to do until the entry expires; migrate it or extend the entry after review',
     (a: { entry: string; expires: string; reason: string }) =>
-      `.podid.yaml ${a.entry} exempts this from the CI gate until ${a.expires}: ${a.reason}`,
+      `${a.entry} exempts this from the CI gate until ${a.expires}: ${a.reason}`,
   ),
 } as const;
 
@@ -438,7 +464,7 @@ export const FINDINGS: { readonly [C in FindingCode]: FindingSpec & { readonly c
   Object.entries(DEFS).map(([code, d]) => [code, { code, severity: d.severity, title: d.title, fix: d.fix }]),
 ) as { readonly [C in FindingCode]: FindingSpec & { readonly code: C } };
 
-export const FINDING_CODES: readonly FindingCode[] = Object.keys(DEFS) as FindingCode[];
+export const FINDING_CODES = Object.keys(DEFS) as [FindingCode, ...FindingCode[]];
 
 export function isFindingCode(code: string): code is FindingCode {
   return Object.hasOwn(DEFS, code);

@@ -3,22 +3,11 @@
  * this (documented in docs/output.md, schemaVersion bumps on breaking change); the planner's
  * only input. Every judgement is a Finding with a stable code (docs/findings.md).
  */
+import type { Finding, Severity } from './findings.js';
+
+export type { Finding, Severity };
+
 export const INVENTORY_SCHEMA_VERSION = 1;
-
-export type Severity = 'error' | 'warning' | 'info';
-
-export interface Finding {
-  /** Stable, documented code, e.g. TRUST_POLICY_TOO_LARGE. */
-  code: string;
-  severity: Severity;
-  message: string;
-  /** How to fix or proceed. */
-  fix: string;
-  /** Manifests mode: where the finding was found. */
-  location?: { file: string; line: number };
-  /** Set when an unexpired `.podid.yaml` allowlist entry covers this finding: it no longer fails the gate. */
-  suppressed?: { reason: string; expires: string };
-}
 
 export type Verdict = 'ready' | 'ready-with-warnings' | 'blocked' | 'partial' | 'migrated';
 export const VERDICTS: readonly Verdict[] = ['ready', 'ready-with-warnings', 'blocked', 'partial', 'migrated'];

@@ -49,12 +49,19 @@ export interface ManifestObject {
 /** A file, or one document of it, podid could not turn into objects. */
 export interface ManifestProblem {
   readonly type: 'problem';
-  readonly problem: 'parse-error' | 'unrendered-template';
+  /**
+   * `parse-error`: not valid YAML/JSON; `unrendered-template`: a template; `not-text`: binary or
+   * an encoding podid cannot tell; `empty`: a path argument (stdin, a file, a directory) that
+   * holds no Kubernetes object at all (`line` 0).
+   */
+  readonly problem: 'parse-error' | 'unrendered-template' | 'not-text' | 'empty';
   readonly file: string;
   readonly line: number;
   readonly template: string | null;
   /** One line: the parser's message, or what was found. */
   readonly detail: string;
+  /** An unrendered template: the lines that set `eks.amazonaws.com/role-arn` (IRSA whatever it renders to). */
+  readonly irsaLines?: readonly number[];
 }
 
 export type ManifestDoc = ManifestObject | ManifestProblem;
@@ -370,11 +377,21 @@ function handWiredServiceAccount(namespace: string, name: string, workloads: rea
 // ---- the inventory ----------------------------------------------------------------------------
 
 function problemFinding(p: ManifestProblem): Finding {
-  const where = `${p.file}:${p.line}`;
+  const where = p.line > 0 ? `${p.file}:${p.line}` : p.file;
   const f = p.problem === 'parse-error'
     ? finding('MANIFEST_PARSE_ERROR', { at: where, detail: p.detail })
-    : finding('MANIFEST_UNRENDERED_TEMPLATE', { at: where, what: p.detail });
-  return located(f, p.file, p.line);
+    : p.problem === 'not-text'
+      ? finding('MANIFEST_NOT_TEXT', { at: where, detail: p.detail })
+      : p.problem === 'empty'
+        ? finding('MANIFEST_INPUT_EMPTY', { at: where, detail: p.detail })
+        : finding('MANIFEST_UNRENDERED_TEMPLATE', { at: where, what: p.detail });
+  // An empty input has no line to point at (and may be a directory): its message names it.
+  return p.line > 0 ? located(f, p.file, p.line) : f;
+}
+
+/** An IRSA annotation inside an unrendered template: IRSA whatever the template renders to. */
+function templatedIrsaFinding(file: string, line: number, template: string | null, what: string): Finding {
+  return located(finding('IRSA_ANNOTATION', { serviceAccount: `${what} of an unrendered template`, at: `${file}:${line}`, template }), file, line);
 }
 
 
@@ -387,6 +404,13 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
 
   const inputFindings: Finding[] = [];
   const templatedFiles = new Set<string>();
+  const irsaInTemplates = new Set<string>();
+  const templatedIrsa = (file: string, line: number, template: string | null, what: string) => {
+    const key = `${file}:${line}`;
+    if (irsaInTemplates.has(key)) return;
+    irsaInTemplates.add(key);
+    inputFindings.push(templatedIrsaFinding(file, line, template, what));
+  };
   const skipped = (obj: ManifestObject, label: string, skip: Skip) => {
     if (skip.problem === 'parse-error') {
       inputFindings.push(problemFinding({ type: 'problem', problem: 'parse-error', file: obj.file, line: skip.line, template: obj.template, detail: skip.detail }));
@@ -404,6 +428,7 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
     if (doc.type === 'problem') {
       if (doc.problem === 'unrendered-template') templatedFiles.add(doc.file);
       inputFindings.push(problemFinding(doc));
+      for (const line of doc.irsaLines ?? []) templatedIrsa(doc.file, line, doc.template, '(name not rendered)');
       continue;
     }
     const kind = str(doc.value['kind']) ?? '';
@@ -417,6 +442,9 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
       // A templated ServiceAccount may render to an annotated one: reported even without the annotation.
       if (skip?.problem === 'unrendered-template') {
         skipped(doc, label, skip);
+        if (get(doc.value, ['metadata', 'annotations', ROLE_ARN_ANNOTATION]) !== undefined) {
+          templatedIrsa(doc.file, doc.lineOf(['metadata', 'annotations', ROLE_ARN_ANNOTATION]), doc.template, label.replace(/^ServiceAccount /, ''));
+        }
         continue;
       }
       const annotation = get(doc.value, ['metadata', 'annotations', ROLE_ARN_ANNOTATION]);

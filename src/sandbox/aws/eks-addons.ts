@@ -7,9 +7,11 @@
  */
 import type { AddonState, ClusterState, SandboxState } from '../state.js';
 import { addonArn } from '../state.js';
-import type { PodIdentityConfigurationSpec } from '../world-types.js';
+import type { JsonObject, PodIdentityConfigurationSpec } from '../world-types.js';
 import type { AddonCatalog, CatalogVersion } from './eks-catalog.js';
 import { MAX_ASSOCIATIONS_PER_CLUSTER } from './eks-associations.js';
+import { IdempotencyTokens } from './eks-idempotency.js';
+import { checkPodIdentityRole } from './eks-role-check.js';
 import {
   EksError, checkRoleArn, epoch, invalidParameter, optString, optStringMap, paginate, reqString, type JsonBody,
 } from './eks-wire.js';
@@ -35,6 +37,7 @@ export class AddonOperations {
   /** What AddonState does not hold: namespace, tags and configuration values, per add-on. */
   private readonly extras = new WeakMap<AddonState, AddonExtras>();
   private readonly updates = new Map<string, StoredUpdate>();
+  private readonly tokens = new IdempotencyTokens();
 
   constructor(private readonly state: SandboxState, private readonly catalog: AddonCatalog) {}
 
@@ -93,6 +96,10 @@ export class AddonOperations {
   }
 
   create(cluster: ClusterState, body: JsonBody): JsonBody {
+    return this.tokens.run(`create/${cluster.arn}`, body, { clusterName: cluster.name }, () => this.doCreate(cluster, body));
+  }
+
+  private doCreate(cluster: ClusterState, body: JsonBody): JsonBody {
     const name = reqString(body, 'addonName');
     const entry = this.catalog.get(name);
     if (!entry) {
@@ -113,15 +120,18 @@ export class AddonOperations {
       : entry.defaultNamespace;
     const requested = readAssociations(body);
     const at = this.now();
+    const transitionMs = this.state.settings.addonTransitionMs;
     const addon: AddonState = {
       name,
       version: version.version,
-      status: 'ACTIVE',
+      status: transitionMs > 0 ? 'CREATING' : 'ACTIVE',
       serviceAccountRoleArn: roleArn ?? null,
       podIdentityConfiguration: cloneConfig(version.podIdentityConfiguration),
-      arn: addonArn(cluster.arn, name),
+      // A new uuid each time, so an add-on deleted and created again has a new ARN, as in EKS.
+      arn: addonArn(cluster.arn, name, crypto.randomUUID()),
       createdAt: at,
       modifiedAt: at,
+      ...(transitionMs > 0 ? { transition: { until: at.getTime() + transitionMs } } : {}),
     };
     const extras: AddonExtras = { namespace, tags: optStringMap(body, 'tags') ?? {} };
     const configurationValues = optString(body, 'configurationValues');
@@ -132,10 +142,15 @@ export class AddonOperations {
     this.extras.set(addon, extras);
     if (plan) this.applyAssociations(cluster, addon, namespace, plan, at);
     cluster.kube.syncAgent();
+    if (addon.serviceAccountRoleArn) this.annotateServiceAccounts(cluster, addon, namespace);
     return { addon: this.render(cluster, addon) };
   }
 
   update(cluster: ClusterState, name: string, body: JsonBody): JsonBody {
+    return this.tokens.run(`update/${cluster.arn}/${name}`, body, { clusterName: cluster.name, addonName: name }, () => this.doUpdate(cluster, name, body));
+  }
+
+  private doUpdate(cluster: ClusterState, name: string, body: JsonBody): JsonBody {
     const addon = this.findAddon(cluster, name);
     if (BUSY_STATUSES.has(addon.status)) {
       throw new EksError('ResourceInUseException', `Addon ${name} is ${addon.status} and cannot be updated until that finishes.`, {
@@ -177,8 +192,9 @@ export class AddonOperations {
       this.extrasOf(addon).configurationValues = configurationValues;
       params.push({ type: 'ConfigurationValues', value: configurationValues });
     }
+    let identityChanged = roleArn !== undefined;
     if (plan && requested) {
-      this.applyAssociations(cluster, addon, namespace, plan, at);
+      identityChanged = this.applyAssociations(cluster, addon, namespace, plan, at) || identityChanged;
       params.push({
         type: 'PodIdentityAssociations',
         value: JSON.stringify(requested.map((r) => ({ serviceAccount: r.serviceAccount, roleArn: r.roleArn, namespace }))),
@@ -186,21 +202,32 @@ export class AddonOperations {
     }
     addon.modifiedAt = at;
     cluster.kube.syncAgent();
-    // The sandbox applies updates at once, so the update is already Successful.
-    const update: JsonBody = {
-      id: crypto.randomUUID(),
-      status: 'Successful',
-      type: 'AddonUpdate',
-      params,
-      createdAt: epoch(at),
-      errors: [],
-    };
-    this.updates.set(String(update['id']), { clusterName: cluster.name, addonName: name, update });
-    return { update };
+    if (roleArn !== undefined) this.annotateServiceAccounts(cluster, addon, namespace);
+    // New credentials reach only new pods: EKS restarts the add-on's pods (their workloads roll).
+    if (identityChanged) this.rollAddonPods(cluster, addon, namespace, at);
+    const id = crypto.randomUUID();
+    const transitionMs = this.state.settings.addonTransitionMs;
+    if (transitionMs > 0) {
+      addon.status = 'UPDATING';
+      addon.transition = { until: at.getTime() + transitionMs, updateId: id };
+    }
+    const update: JsonBody = { id, status: 'Successful', type: 'AddonUpdate', params, createdAt: epoch(at), errors: [] };
+    this.updates.set(id, { clusterName: cluster.name, addonName: name, update });
+    return { update: this.updateView(cluster, name, update) };
   }
 
   delete(cluster: ClusterState, name: string): JsonBody {
     const addon = this.findAddon(cluster, name);
+    if (addon.status === 'DELETING') {
+      throw new EksError('ResourceInUseException', `Addon ${name} is already DELETING.`, { clusterName: cluster.name, addonName: name });
+    }
+    const transitionMs = this.state.settings.addonTransitionMs;
+    if (transitionMs > 0) {
+      // Gone (with the associations it owns and its agent DaemonSet) once DELETING is over: SandboxState.settle.
+      addon.status = 'DELETING';
+      addon.transition = { until: this.state.clock.now() + transitionMs };
+      return { addon: this.render(cluster, addon) };
+    }
     const rendered = this.render(cluster, addon, 'DELETING');
     // EKS removes the associations an add-on owns together with the add-on.
     cluster.associations = cluster.associations.filter((a) => a.ownerArn !== addon.arn);
@@ -217,7 +244,62 @@ export class AddonOperations {
         clusterName: cluster.name, ...(addonName ? { addonName } : {}),
       });
     }
-    return { update: stored.update };
+    return { update: this.updateView(cluster, stored.addonName, stored.update) };
+  }
+
+  /** An update is InProgress while its add-on is UPDATING for it, Successful after. */
+  private updateView(cluster: ClusterState, addonName: string, update: JsonBody): JsonBody {
+    const addon = cluster.addons.get(addonName);
+    const inProgress = addon?.status === 'UPDATING' && addon.transition?.updateId === update['id'];
+    return { ...update, status: inProgress ? 'InProgress' : 'Successful' };
+  }
+
+  /**
+   * The add-on's service accounts (those of its Pod Identity configuration, or the well-known one
+   * of its kind) carry `eks.amazonaws.com/role-arn` = serviceAccountRoleArn, or none once it is
+   * removed, as EKS writes them. Service accounts the world does not have are left alone.
+   */
+  private annotateServiceAccounts(cluster: ClusterState, addon: AddonState, namespace: string): void {
+    for (const sa of this.addonServiceAccounts(addon)) {
+      cluster.kube.updateObject('serviceaccounts', namespace, sa, (obj) => {
+        const meta = (obj.metadata ?? {}) as JsonObject;
+        const annotations = { ...((meta.annotations ?? {}) as Record<string, string>) };
+        if (addon.serviceAccountRoleArn) annotations[ROLE_ARN_ANNOTATION] = addon.serviceAccountRoleArn;
+        else delete annotations[ROLE_ARN_ANNOTATION];
+        return { ...obj, metadata: { ...meta, annotations } };
+      });
+    }
+  }
+
+  /**
+   * Roll the workloads (Deployments, DaemonSets, StatefulSets in the add-on's namespace) whose pods
+   * run as one of the add-on's service accounts, by a pod-template annotation as
+   * `kubectl rollout restart` does: their new pods get the new identity from the webhooks.
+   */
+  private rollAddonPods(cluster: ClusterState, addon: AddonState, namespace: string, at: Date): void {
+    const accounts = new Set(this.addonServiceAccounts(addon));
+    for (const plural of ['deployments', 'daemonsets', 'statefulsets']) {
+      for (const w of cluster.kube.listObjects(plural, namespace)) {
+        const template = ((w.spec as JsonObject | undefined)?.template ?? {}) as JsonObject;
+        const podSpec = (template.spec ?? {}) as JsonObject;
+        const sa = String(podSpec.serviceAccountName ?? podSpec.serviceAccount ?? 'default');
+        if (!accounts.has(sa)) continue;
+        const name = String((w.metadata as JsonObject).name);
+        cluster.kube.updateObject(plural, namespace, name, (obj) => {
+          const spec = (obj.spec ?? {}) as JsonObject;
+          const tmpl = (spec.template ?? {}) as JsonObject;
+          const meta = (tmpl.metadata ?? {}) as JsonObject;
+          const annotations = { ...((meta.annotations ?? {}) as Record<string, string>), [RESTARTED_AT]: at.toISOString() };
+          return { ...obj, spec: { ...spec, template: { ...tmpl, metadata: { ...meta, annotations } } } };
+        });
+      }
+    }
+  }
+
+  private addonServiceAccounts(addon: AddonState): string[] {
+    const fromConfig = (addon.podIdentityConfiguration ?? []).map((c) => c.serviceAccount);
+    const known = KNOWN_SERVICE_ACCOUNTS[addon.name];
+    return [...new Set([...fromConfig, ...(known ? [known] : [])])];
   }
 
   /**
@@ -246,6 +328,7 @@ export class AddonOperations {
       }
       seen.add(r.serviceAccount);
       checkRoleArn(r.roleArn, 'roleArn');
+      checkPodIdentityRole(this.state, cluster.account, r.roleArn, fields);
       const other = cluster.associations.find(
         (a) => a.namespace === namespace && a.serviceAccount === r.serviceAccount && a.ownerArn !== addon.arn,
       );
@@ -270,25 +353,46 @@ export class AddonOperations {
     return requested;
   }
 
-  /** Makes the add-on own exactly `requested`: keeps (and re-points) named ones, creates new, deletes the rest. */
-  private applyAssociations(cluster: ClusterState, addon: AddonState, namespace: string, requested: RequestedAssociation[], at: Date): void {
+  /**
+   * Makes the add-on own exactly `requested`: keeps (and re-points) named ones, creates new,
+   * deletes the rest. Returns whether anything changed.
+   */
+  private applyAssociations(cluster: ClusterState, addon: AddonState, namespace: string, requested: RequestedAssociation[], at: Date): boolean {
     const wanted = new Map(requested.map((r) => [r.serviceAccount, r.roleArn]));
+    const before = cluster.associations.length;
     cluster.associations = cluster.associations.filter((a) => a.ownerArn !== addon.arn || wanted.has(a.serviceAccount));
+    let changed = cluster.associations.length !== before;
     for (const [serviceAccount, roleArn] of wanted) {
       const existing = cluster.associations.find((a) => a.ownerArn === addon.arn && a.serviceAccount === serviceAccount);
       if (existing) {
         if (existing.roleArn !== roleArn) {
           existing.roleArn = roleArn;
           existing.modifiedAt = at;
+          changed = true;
         }
         continue;
       }
       cluster.associations.push(this.state.newAssociation(cluster, {
         namespace, serviceAccount, roleArn, targetRoleArn: null, disableSessionTags: false, ownerArn: addon.arn,
       }, at));
+      changed = true;
     }
+    return changed;
   }
 }
+
+const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+
+/** The service account each well-known add-on runs as (for add-ons whose world entry has no podIdentityConfiguration). */
+const KNOWN_SERVICE_ACCOUNTS: Record<string, string> = {
+  'vpc-cni': 'aws-node',
+  'aws-ebs-csi-driver': 'ebs-csi-controller-sa',
+  'aws-efs-csi-driver': 'efs-csi-controller-sa',
+  'aws-mountpoint-s3-csi-driver': 's3-csi-driver-sa',
+  'adot': 'opentelemetry-operator',
+  'amazon-cloudwatch-observability': 'cloudwatch-agent',
+};
 
 /** Statuses during which EKS is already changing the add-on, so another update must wait. */
 const BUSY_STATUSES = new Set(['CREATING', 'UPDATING', 'DELETING']);

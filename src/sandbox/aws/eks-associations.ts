@@ -5,6 +5,8 @@
  * the association API refuses to change them.
  */
 import type { AssociationState, ClusterState, SandboxState } from '../state.js';
+import { IdempotencyTokens } from './eks-idempotency.js';
+import { checkPodIdentityRole } from './eks-role-check.js';
 import {
   EksError, byKey, checkKubeNames, checkRoleArn, epoch, invalidParameter, optBoolean, optString, optStringMap, paginate,
   reqString, type JsonBody,
@@ -16,6 +18,13 @@ export const MAX_ASSOCIATIONS_PER_CLUSTER = 1000;
 export class AssociationOperations {
   /** Session policies (`policy`), which AssociationState does not carry. */
   private readonly policies = new WeakMap<AssociationState, string>();
+  private readonly tokens = new IdempotencyTokens();
+  /**
+   * Namespace/SA pairs whose association was deleted, until when they stay unusable
+   * (`associationReuseDelayMs`): EKS removes an association asynchronously, and a create for the
+   * same service account in the meantime is ResourceInUseException.
+   */
+  private readonly releasing = new Map<string, { until: number; associationId: string }>();
 
   constructor(private readonly state: SandboxState) {}
 
@@ -77,6 +86,10 @@ export class AssociationOperations {
   }
 
   create(cluster: ClusterState, body: JsonBody): JsonBody {
+    return this.tokens.run(`create/${cluster.arn}`, body, { clusterName: cluster.name }, () => this.doCreate(cluster, body));
+  }
+
+  private doCreate(cluster: ClusterState, body: JsonBody): JsonBody {
     const namespace = reqString(body, 'namespace');
     const serviceAccount = reqString(body, 'serviceAccount');
     const roleArn = reqString(body, 'roleArn');
@@ -87,10 +100,16 @@ export class AssociationOperations {
     const disableSessionTags = optBoolean(body, 'disableSessionTags') ?? false;
     const tags = optStringMap(body, 'tags') ?? {};
     const policy = optString(body, 'policy');
+    checkPodIdentityRole(this.state, cluster.account, roleArn, { clusterName: cluster.name });
 
     const existing = cluster.associations.find((a) => a.namespace === namespace && a.serviceAccount === serviceAccount);
     if (existing) {
       throw new EksError('ResourceInUseException', `Association already exists: ${existing.associationId}`, { clusterName: cluster.name });
+    }
+    const released = this.releasing.get(`${cluster.arn}/${namespace}/${serviceAccount}`);
+    if (released && released.until > this.state.clock.now()) {
+      // The deleted association is still being removed.
+      throw new EksError('ResourceInUseException', `Association already exists: ${released.associationId}`, { clusterName: cluster.name });
     }
     if (cluster.associations.length >= MAX_ASSOCIATIONS_PER_CLUSTER) {
       throw new EksError(
@@ -107,6 +126,10 @@ export class AssociationOperations {
   }
 
   update(cluster: ClusterState, associationId: string, body: JsonBody): JsonBody {
+    return this.tokens.run(`update/${cluster.arn}/${associationId}`, body, { clusterName: cluster.name }, () => this.doUpdate(cluster, associationId, body));
+  }
+
+  private doUpdate(cluster: ClusterState, associationId: string, body: JsonBody): JsonBody {
     const a = this.find(cluster, associationId);
     const roleArn = optString(body, 'roleArn');
     const targetRoleArn = optString(body, 'targetRoleArn');
@@ -116,7 +139,10 @@ export class AssociationOperations {
       throw invalidParameter('At least one of roleArn, targetRoleArn, disableSessionTags or policy must be provided.', { clusterName: cluster.name });
     }
     if (a.ownerArn) throw ownedByAddon(cluster, a, 'updated');
-    if (roleArn !== undefined) checkRoleArn(roleArn, 'roleArn');
+    if (roleArn !== undefined) {
+      checkRoleArn(roleArn, 'roleArn');
+      checkPodIdentityRole(this.state, cluster.account, roleArn, { clusterName: cluster.name });
+    }
     // An empty targetRoleArn removes the target role (and with it the external ID).
     if (targetRoleArn) checkRoleArn(targetRoleArn, 'targetRoleArn');
 
@@ -140,6 +166,10 @@ export class AssociationOperations {
     const a = this.find(cluster, associationId);
     if (a.ownerArn) throw ownedByAddon(cluster, a, 'deleted');
     cluster.associations = cluster.associations.filter((x) => x !== a);
+    const delay = this.state.settings.associationReuseDelayMs;
+    if (delay > 0) {
+      this.releasing.set(`${cluster.arn}/${a.namespace}/${a.serviceAccount}`, { until: this.state.clock.now() + delay, associationId: a.associationId });
+    }
     return { association: this.render(a) };
   }
 }

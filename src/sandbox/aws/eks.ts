@@ -5,7 +5,7 @@
  * operations live in eks-addons.ts and eks-associations.ts, wire helpers in eks-wire.ts.
  */
 import type { ClusterState, SandboxState } from '../state.js';
-import { stableId } from '../state.js';
+import { stableUuid } from '../state.js';
 import type { NodegroupSpec } from '../world-types.js';
 import type { AwsRequest, AwsServiceError, AwsServiceModule, HttpReply, RoutedOperation } from './common.js';
 import { AddonOperations } from './eks-addons.js';
@@ -172,7 +172,9 @@ function match(pattern: string[], segments: string[]): Record<string, string> | 
 }
 
 function childArn(cluster: ClusterState, kind: string, name: string): string {
-  const id = stableId('', `${cluster.arn}/${kind}/${name}`).toLowerCase();
+  // EKS ends these ARNs in a uuid of the object; derived from the cluster, kind and name here, so
+  // every node group and Fargate profile has its own and repeated runs over one world agree.
+  const id = stableUuid(`${cluster.arn}/${kind}/${name}`);
   return `arn:${cluster.partition}:eks:${cluster.region}:${cluster.account}:${kind}/${cluster.name}/${name}/${id}`;
 }
 
@@ -221,7 +223,7 @@ function renderNodegroup(c: ClusterState, ng: NodegroupSpec): JsonBody {
     amiType: ng.amiType,
     nodeRole: ng.nodeRole,
     labels: {},
-    resources: { autoScalingGroups: [{ name: `eks-${ng.name}-${stableId('', `${c.arn}/${ng.name}`).toLowerCase()}` }] },
+    resources: { autoScalingGroups: [{ name: `eks-${ng.name}-${stableUuid(`${c.arn}/nodegroup/${ng.name}`)}` }] },
     diskSize: 20,
     health: { issues: [] },
     updateConfig: { maxUnavailable: 1 },

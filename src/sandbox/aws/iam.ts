@@ -110,7 +110,13 @@ export function createIamService(state: SandboxState): AwsServiceModule {
         handler: (params) => {
           const r = role(params);
           const text = requiredParam(params, 'PolicyDocument');
-          r.assumeRolePolicyDocument = validateTrustPolicy(text, state.settings.trustPolicyLimit);
+          // GetRole shows the new document at once; STS and EKS see it after iamPropagationMs.
+          const principalExists = (arn: string): boolean => {
+            // IAM resolves principals when it stores a policy; the sandbox knows the caller's account fully.
+            const m = /^arn:[^:]+:iam::(\d{12}):role\//.exec(arn);
+            return !m || m[1] !== account() || state.roleByArn(arn) !== undefined;
+          };
+          state.setTrustPolicy(r, validateTrustPolicy(text, state.settings.trustPolicyLimit, principalExists));
           return null;
         },
       },
@@ -261,7 +267,7 @@ const POLICY_VERSIONS = new Set(['2012-10-17', '2008-10-17']);
  * document. The length quota (ACLSizePerRole, Service Quotas L-C07B4B0D) counts characters
  * without whitespace, so a pretty-printed document just under the limit is accepted.
  */
-export function validateTrustPolicy(text: string, limit: number): JsonObject {
+export function validateTrustPolicy(text: string, limit: number, principalExists: (arn: string) => boolean = () => true): JsonObject {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -285,12 +291,72 @@ export function validateTrustPolicy(text: string, limit: number): JsonObject {
     // Trust policies name who may assume the role; the role itself is the resource.
     if (st.Resource !== undefined) throw malformed('Has prohibited field Resource');
     if (st.NotResource !== undefined) throw malformed('Has prohibited field NotResource');
+    checkTrustActions(st.Action ?? st.NotAction);
+    checkPrincipal(st.Principal ?? st.NotPrincipal, principalExists);
+    checkConditions(st.Condition);
   }
+  const sids = statements.map((st) => (isObject(st) ? st.Sid : undefined)).filter((sid): sid is string => typeof sid === 'string' && sid !== '');
+  if (new Set(sids).size !== sids.length) throw malformed('Statement IDs (SID) in a single policy must be unique.');
   const size = text.replace(/\s/g, '').length;
   if (size > limit) {
     throw new AwsServiceError('LimitExceeded', `Cannot exceed quota for ACLSizePerRole: ${limit}`, 409);
   }
   return doc;
+}
+
+/** A trust policy grants only STS's role-assumption actions (and their companions such as sts:TagSession). */
+function checkTrustActions(actions: unknown): void {
+  for (const a of strings(actions)) {
+    if (a !== '*' && !/^sts:[A-Za-z*?]+$/i.test(a)) throw malformed('AssumeRole policy may only specify STS AssumeRole actions.');
+  }
+}
+
+const PRINCIPAL_KEYS = new Set(['AWS', 'Federated', 'Service', 'CanonicalUser']);
+const AWS_PRINCIPAL = /^(\*|\d{12}|arn:aws(-cn|-us-gov)?:(iam::\d{12}:(root|(user|role|federated-user)\/[\w+=,.@/-]+)|sts::\d{12}:(assumed-role|federated-user)\/[\w+=,.@/-]+))$/;
+const FEDERATED_PRINCIPAL = /^(arn:aws(-cn|-us-gov)?:iam::\d{12}:(oidc-provider|saml-provider)\/\S+|[a-z0-9.-]+\.[a-z]{2,})$/;
+const SERVICE_PRINCIPAL = /^[a-z0-9.-]+\.(amazonaws\.com(\.cn)?|amazon\.com)$/;
+
+/** IAM's principal grammar; an unknown type, a value of the wrong shape or a role that does not exist is "Invalid principal". */
+function checkPrincipal(principal: unknown, principalExists: (arn: string) => boolean): void {
+  if (principal === '*') return;
+  const invalid = (key: string, value: unknown) => malformed(`Invalid principal in policy: ${JSON.stringify(key)}:${JSON.stringify(value)}`);
+  if (!isObject(principal)) throw malformed('Syntax errors in policy.');
+  for (const [key, raw] of Object.entries(principal)) {
+    if (!PRINCIPAL_KEYS.has(key)) throw invalid(key, raw);
+    const values = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : undefined;
+    if (!values || values.length === 0) throw invalid(key, raw);
+    for (const v of values) {
+      if (typeof v !== 'string') throw invalid(key, v);
+      const ok = key === 'AWS' ? AWS_PRINCIPAL.test(v) && principalExists(v)
+        : key === 'Federated' ? FEDERATED_PRINCIPAL.test(v)
+          : key === 'Service' ? SERVICE_PRINCIPAL.test(v) || v === '*'
+            : /^[0-9a-f]{64}$/.test(v);
+      if (!ok) throw invalid(key, v);
+    }
+  }
+}
+
+const OPERATORS = new Set([
+  'StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase', 'StringLike', 'StringNotLike',
+  'NumericEquals', 'NumericNotEquals', 'NumericLessThan', 'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals',
+  'DateEquals', 'DateNotEquals', 'DateLessThan', 'DateLessThanEquals', 'DateGreaterThan', 'DateGreaterThanEquals',
+  'Bool', 'BinaryEquals', 'IpAddress', 'NotIpAddress', 'ArnEquals', 'ArnLike', 'ArnNotEquals', 'ArnNotLike',
+]);
+
+/** Condition operators as IAM knows them: optional ForAllValues:/ForAnyValue:, optional IfExists (Null takes neither). */
+function checkConditions(condition: unknown): void {
+  if (condition === undefined) return;
+  if (!isObject(condition)) throw malformed('Syntax errors in policy.');
+  for (const [op, block] of Object.entries(condition)) {
+    const base = op.replace(/^(ForAllValues|ForAnyValue):/, '').replace(/IfExists$/, '');
+    if (!(op === 'Null' || OPERATORS.has(base))) throw malformed(`Invalid Condition type : ${op}`);
+    if (!isObject(block)) throw malformed('Syntax errors in policy.');
+  }
+}
+
+function strings(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
 function isObject(v: unknown): v is JsonObject {

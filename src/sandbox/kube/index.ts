@@ -9,9 +9,10 @@ import type { ClusterSpec, JsonObject } from '../world-types.js';
 import { AGENT, agentDaemonSet } from './agent.js';
 import { manifest, route, type KubeRequest, type KubeRouted } from './api.js';
 import { KubeCore } from './cluster.js';
-import { RESOURCES, resourceByKind, type ResourceType } from './resources.js';
+import { RESOURCES, resource, resourceByKind, type ResourceType } from './resources.js';
 import { jsonReply, statusBody } from './status.js';
-import { getPath, isObj } from './util.js';
+import { clone, getPath, isObj } from './util.js';
+import { WorldError } from '../world.js';
 
 export type { KubeRequest, KubeRouted } from './api.js';
 
@@ -28,18 +29,18 @@ const LOAD_ORDER = ['namespaces', 'nodes', 'serviceaccounts', 'deployments', 're
 export function createKubeCluster(state: SandboxState, cluster: ClusterState, spec: ClusterSpec): KubeCluster {
   const core = new KubeCore(state, cluster);
   core.bootstrap();
-  const typed: { type: ResourceType; obj: JsonObject }[] = spec.objects.map((obj, i) => {
+  const typed: { type: ResourceType; obj: JsonObject; index: number }[] = spec.objects.map((obj, i) => {
     const type = resourceByKind(String(obj.apiVersion ?? ''), String(obj.kind ?? ''));
     if (!type) {
-      throw new Error(
+      throw new WorldError(
         `cluster ${cluster.name}: objects[${i}]: unsupported kind ${String(obj.kind)} (apiVersion ${String(obj.apiVersion)}); ` +
           `supported: ${RESOURCES.map((r) => `${r.group ? `${r.group}/` : ''}${r.version} ${r.kind}`).join(', ')}`,
       );
     }
-    return { type, obj };
+    return { type, obj, index: i };
   });
   typed.sort((a, b) => LOAD_ORDER.indexOf(a.type.plural) - LOAD_ORDER.indexOf(b.type.plural));
-  for (const { type, obj } of typed) {
+  for (const { type, obj, index } of typed) {
     const exists = type.plural === 'namespaces' && core.store.get('namespaces', '', String(getPath(obj, 'metadata.name')));
     try {
       // System namespaces already exist; a world may still list them (with labels, say).
@@ -47,7 +48,8 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
       else core.create(type, obj);
     } catch (err) {
       const what = `${type.kind} ${String(getPath(obj, 'metadata.namespace') ?? '')}${getPath(obj, 'metadata.namespace') ? '/' : ''}${String(getPath(obj, 'metadata.name'))}`;
-      throw new Error(`cluster ${cluster.name}: objects: ${what}: ${err instanceof Error ? err.message : String(err)}`);
+      // What Kubernetes would refuse is a mistake in the world file (exit 2), not a sandbox bug.
+      throw new WorldError(`cluster ${cluster.name}: objects[${index}] (${what}): ${err instanceof Error ? err.message : String(err)}`, 'fix the object in the world file (docs/sandbox.md)');
     }
   }
   const syncAgent = (): void => {
@@ -85,5 +87,27 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
       return out;
     },
     syncAgent,
+    // For the sandbox's AWS side (credential probe, add-on rollouts): plain object access through
+    // the same core the HTTP API uses, so these see and cause what a client would.
+    getObject: (plural, namespace, name) => {
+      core.reconcile();
+      const e = core.store.get(plural, namespace, name);
+      return e ? manifest(e.obj, e.type) : undefined;
+    },
+    listObjects: (plural, namespace) => {
+      core.reconcile();
+      return core.store.list(plural, namespace).map((e) => manifest(e.obj, e.type));
+    },
+    updateObject: (plural, namespace, name, change) => {
+      const e = core.store.get(plural, namespace, name);
+      if (!e) return false;
+      core.replace(e.type, namespace, name, change(clone(e.obj)));
+      core.reconcile();
+      return true;
+    },
+    createObject: (plural, obj) => {
+      core.create(resource(plural), obj);
+      core.reconcile();
+    },
   };
 }

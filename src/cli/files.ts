@@ -1,0 +1,68 @@
+/**
+ * Output files, written so that a reader never sees half of one and a failure never leaves half
+ * a set: each file goes to a temporary file in its own directory (so the rename stays on one
+ * filesystem and is atomic), and only when every temporary file is written are they renamed
+ * into place. A failed write removes the temporary files and leaves every target as it was.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+
+export interface OutputFile {
+  /** The flag that named the file, for messages (`--out`, `--emit terraform`). */
+  readonly flag: string;
+  readonly path: string;
+  readonly content: string;
+  /** File mode (default 0o644 less the umask); 0o600 for files holding credentials. */
+  readonly mode?: number;
+  /** Refuse to replace an existing file (unless `force`). */
+  readonly noClobber?: boolean;
+}
+
+function describe(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'its directory does not exist';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'ENOTDIR') return 'a parent is not a directory';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  if (code === 'EROFS') return 'read-only file system';
+  return code ?? String(err);
+}
+
+/** Writes every file or none (see the module comment). Throws a one-line UsageError. */
+export function writeOutputs(files: readonly OutputFile[], opts: { force?: boolean } = {}): void {
+  for (const f of files) {
+    if (existsSync(f.path) && statSync(f.path).isDirectory()) {
+      throw new UsageError('WRITE_FAILED', `${f.flag} ${f.path}: cannot write (it is a directory)`, 'name a file');
+    }
+    if (f.noClobber && !opts.force && existsSync(f.path)) {
+      throw new UsageError('OUTPUT_EXISTS', `${f.flag} ${f.path}: the file already exists`, 'pass --force to replace it, or choose another path');
+    }
+  }
+  const written: { temp: string; file: OutputFile }[] = [];
+  try {
+    for (const file of files) {
+      const temp = join(dirname(file.path), `.${basename(file.path)}.${randomBytes(4).toString('hex')}.tmp`);
+      try {
+        writeFileSync(temp, file.content, { mode: file.mode ?? 0o644, flag: 'wx' });
+      } catch (err) {
+        throw new UsageError('WRITE_FAILED', `${file.flag} ${file.path}: cannot write (${describe(err)})`, 'choose a writable path; nothing was written');
+      }
+      written.push({ temp, file });
+    }
+    for (const { temp, file } of written) {
+      try {
+        renameSync(temp, file.path);
+      } catch (err) {
+        throw new UsageError('WRITE_FAILED', `${file.flag} ${file.path}: cannot write (${describe(err)})`, 'choose a writable path');
+      }
+    }
+  } finally {
+    for (const { temp } of written) rmSync(temp, { force: true });
+  }
+}
+
+/** Content with exactly one trailing newline. */
+export const withNewline = (s: string): string => (s.endsWith('\n') ? s : `${s}\n`);

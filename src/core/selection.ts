@@ -1,0 +1,66 @@
+/**
+ * Selection flags of `podid migrate` (`-n`, `--service-account`, `--role`) checked against what
+ * the scan found. Pure.
+ */
+import { UsageError } from './errors.js';
+import type { Inventory } from './scan/inventory.js';
+
+export interface Selection {
+  readonly namespaces: readonly string[];
+  readonly serviceAccounts: readonly string[];
+  readonly roles: readonly string[];
+}
+
+/** What a selection flag can match: every scanned IRSA service account and add-on, migrated or not. */
+interface Selectable {
+  readonly namespace: string;
+  readonly name: string | null;
+  readonly roleArn: string;
+}
+
+const roleKey = (arn: string) => arn.trim().toLowerCase();
+
+/**
+ * A `--role`, `-n` or `--service-account` value (or their combination) that matches no scanned
+ * IRSA service account or add-on is a mistake to say plainly (exit 2), never "no changes":
+ * a typo must not read as "already migrated". Migrated ones count as matches: for them "no
+ * changes" is the truth.
+ */
+export function unmatchedSelection(inventory: Inventory, selection: Selection): UsageError | null {
+  const items: Selectable[] = [
+    ...inventory.serviceAccounts.map((s) => ({ namespace: s.namespace, name: s.name, roleArn: s.role.arn || s.roleArn })),
+    ...inventory.addons.map((a) => {
+      const owned = inventory.serviceAccounts.find((s) => s.cluster === a.cluster && s.addon === a.name);
+      return { namespace: owned?.namespace ?? 'kube-system', name: owned?.name ?? a.serviceAccount, roleArn: a.serviceAccountRoleArn };
+    }),
+  ];
+  const where = inventory.clusters.length === 1 ? `cluster ${inventory.clusters[0]!.name}` : `the ${inventory.clusters.length} scanned clusters`;
+  const hint = 'podid scan lists the IRSA service accounts and roles in scope';
+  const inNamespace = (ns: string) => (i: Selectable) => i.namespace === ns;
+  const isAccount = (key: string) => (i: Selectable) => `${i.namespace}/${i.name}` === key;
+  const usesRole = (arn: string) => (i: Selectable) => roleKey(i.roleArn) === roleKey(arn);
+  // The scan keeps what -n AND --service-account select: with both, only their combination can be judged.
+  const both = selection.namespaces.length > 0 && selection.serviceAccounts.length > 0;
+  for (const ns of both ? [] : selection.namespaces) {
+    if (!items.some(inNamespace(ns))) return new UsageError('SELECTION_EMPTY', `-n ${ns}: no IRSA service account or add-on in namespace ${ns} in ${where}`, `check the namespace; ${hint}`);
+  }
+  for (const sa of both ? [] : selection.serviceAccounts) {
+    if (!items.some(isAccount(sa))) return new UsageError('SELECTION_EMPTY', `--service-account ${sa}: no IRSA service account ${sa} in ${where}`, `check the name; ${hint}`);
+  }
+  for (const role of selection.roles) {
+    if (!items.some(usesRole(role))) {
+      const narrowed = selection.namespaces.length + selection.serviceAccounts.length > 0 ? ' among those -n/--service-account select' : '';
+      return new UsageError('SELECTION_EMPTY', `--role ${role}: no IRSA service account or add-on uses this role in ${where}${narrowed}`, `check the ARN; ${hint}`);
+    }
+  }
+  const matches = (i: Selectable) =>
+    (selection.namespaces.length === 0 || selection.namespaces.some((ns) => inNamespace(ns)(i)))
+    && (selection.serviceAccounts.length === 0 || selection.serviceAccounts.some((sa) => isAccount(sa)(i)))
+    && (selection.roles.length === 0 || selection.roles.some((r) => usesRole(r)(i)));
+  const flags = [...selection.namespaces.map((n) => `-n ${n}`), ...selection.serviceAccounts.map((s) => `--service-account ${s}`), ...selection.roles.map((r) => `--role ${r}`)];
+  if (flags.length > 1 && !items.some(matches)) {
+    return new UsageError('SELECTION_EMPTY', `${flags.join(' ')}: no IRSA service account or add-on in ${where} matches them all`, `loosen the selection; ${hint}`);
+  }
+  return null;
+}
+
