@@ -245,7 +245,7 @@ describe('rollouts and verification', () => {
     const base = `${sb.endpoint}/k8s/${ACCOUNT}/us-east-1/prod`;
     const patched = await fetch(`${base}/apis/apps/v1/namespaces/kube-system/daemonsets/eks-pod-identity-agent`, {
       method: 'PATCH',
-      headers: { 'content-type': 'application/merge-patch+json' },
+      headers: { 'content-type': 'application/merge-patch+json', authorization: 'Bearer sandbox-token-prod' },
       body: JSON.stringify({ spec: { template: { spec: { nodeSelector: { 'eks.amazonaws.com/nodegroup': 'ng-a' } } } } }),
     });
     expect(patched.status).toBe(200);
