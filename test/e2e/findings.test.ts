@@ -233,7 +233,7 @@ beforeAll(async () => {
   // Independent worlds, so their sandboxes and runs go in parallel.
   await Promise.all([
     withSandbox(serviceAccountsWorld(), async (sb) => {
-      await migrateAddon(sb, 'prod', 'amazon-cloudwatch-observability', 'cloudwatch-agent', 'arn:aws:iam::111122223333:role/app');
+      await migrateAddon(sb, 'prod', 'amazon-cloudwatch-observability', 'cloudwatch-agent', 'arn:aws:iam::111122223333:role/someone-else');
       const [inv, p, withSource, sharedSource] = await Promise.all([
         podidJson<Inventory>(scan, sb.clientEnv),
         podidJson<MigrationPlan>(plan, sb.clientEnv),

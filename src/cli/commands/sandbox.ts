@@ -74,9 +74,9 @@ export async function runSandbox(opts: SandboxCliOptions): Promise<void> {
     io.warn(`  state: ${sandbox.endpoint}/_sandbox/state   calls: ${sandbox.endpoint}/_sandbox/calls`);
     io.warn(`  use it: set -a; . ${envPath}; set +a`);
   }
-  io.out(`ready endpoint=${sandbox.endpoint} kubeconfig=${kubeconfigPath} env=${envPath}`);
-
-  await new Promise<void>((done) => {
+  // The signal handlers go in before the ready line: a script that stops the sandbox as soon as
+  // it reads `ready` must find them installed (Node's default for SIGTERM is to die at once).
+  const stopped = new Promise<void>((done) => {
     const stop = () => {
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
@@ -89,6 +89,8 @@ export async function runSandbox(opts: SandboxCliOptions): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  io.out(`ready endpoint=${sandbox.endpoint} kubeconfig=${kubeconfigPath} env=${envPath}`);
+  await stopped;
 }
 
 async function readStdin(): Promise<string> {
