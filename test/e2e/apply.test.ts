@@ -17,10 +17,10 @@ describe('a full migration of the demo world', () => {
   beforeAll(async () => {
     sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
     // The demo world's webhook sees a new association after 1 s: wait that long before restarting.
-    const r = await apply(sb, ['-o', 'json', '--journal-dir', dir, '--propagation-wait', '1s']);
+    const r = await apply(sb, ['-o', 'json', '--journal-dir', dir, '--propagation-wait', '1s', '--rollout-timeout', '2m'], { timeoutMs: 240_000 });
     first = result(r);
     expect(r.code, r.stderr).toBe(0);
-  }, 90_000);
+  }, 300_000);
   afterAll(async () => {
     await sb?.stop();
   });
