@@ -263,6 +263,42 @@ describe('rollouts and verification', () => {
   });
 });
 
+describe('SIGINT', () => {
+  it('finishes the calls in flight, journals, exits 130; a second run finishes the job', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN, ROOT } = await import('../helpers/cli.js');
+    const sb = await startSandboxWorld(smallWorld({ withAddon: false, rolloutDelayMs: 3000 }));
+    try {
+      const dir = journalDir();
+      const child = spawn(process.execPath, [BIN, 'migrate', '--apply', '--yes', '--all-contexts', '--propagation-wait', '0', '--journal-dir', dir, '-o', 'json'], {
+        cwd: ROOT, env: { ...process.env, ...sb.clientEnv, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          // Interrupt while the restarts roll out.
+          if (stderr.includes('create-association done') && !child.killed) child.kill('SIGINT');
+        });
+        child.on('close', (c) => resolve(c));
+      });
+      expect(code, stderr).toBe(130);
+      expect(stderr).toContain('Interrupted: finishing the calls in flight');
+      const res = JSON.parse(stdout) as ReturnType<typeof result>;
+      expect(res.status).toBe('interrupted');
+      const records = readJournal(res.journal!);
+      expect(records.at(-1)).toMatchObject({ record: 'finished', status: 'interrupted', exitCode: 130 });
+      const again = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(result(again).serviceAccounts.map((s) => s.outcome)).toEqual(['migrated', 'migrated']);
+    } finally {
+      await sb.stop();
+    }
+  });
+});
+
 describe('--install-agent', () => {
   it('installs the agent first, waits for it on every node, then migrates', async () => {
     const sb = await startSandboxWorld(smallWorld({ noAgent: true, withAddon: false }));
