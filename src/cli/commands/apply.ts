@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline/promises';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { ApplyPorts } from '../../core/apply/ports.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
+import type { RunResult } from '../../core/apply/result.js';
 import { parseDuration } from '../duration.js';
 import { createIo, type Io } from '../io.js';
 import { readEnv } from '../env.js';
@@ -106,7 +107,10 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   if (requestTimeoutMs < 100) throw new UsageError('BAD_FLAG_VALUE', `--request-timeout ${opts.requestTimeout}: must be at least 100ms`, 'for example --request-timeout 30s');
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
   const journalDir = resolve(opts.journalDir ?? defaultJournalDir());
-  const json = opts.output === 'json';
+  // -o json / yaml: the run result document on stdout (the review on stderr); text / table: the report.
+  const json = opts.output === 'json' || opts.output === 'yaml';
+  const documentText = async (result: RunResult) =>
+    opts.output === 'yaml' ? (await import('yaml')).stringify(result) : (await import('../../render/apply.js')).renderRunResultJson(result);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
 
   const { plan, source } = await loadPlan(opts, io);
@@ -118,13 +122,13 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   if (json) io.warn(review);
   else io.out(review);
 
-  const { renderRunResult, renderRunResultJson, stepLine } = await import('../../render/apply.js');
+  const { renderRunResult, stepLine } = await import('../../render/apply.js');
   const app = await import('../../app/apply.js');
   const startedAt = new Date();
   if (plan.steps.length === 0) {
     const result = app.noChanges(plan, startedAt, new Date());
     // The review already says "No changes." for people.
-    if (json) io.out(renderRunResultJson(result));
+    if (json) io.out(await documentText(result));
     return ExitCode.ok;
   }
   if (!(await confirm(opts, plan))) {
@@ -142,7 +146,14 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   ]);
   const env = readEnv();
   const region = opts.region ?? plan.clusters[0]?.region ?? env.awsRegion;
-  const aws = await createAwsApplyPorts({ ...(opts.profile ? { profile: opts.profile } : {}), ...(region ? { region } : {}), requestTimeoutMs });
+  const awsOptions = { ...(opts.profile ? { profile: opts.profile } : {}), ...(region ? { region } : {}), requestTimeoutMs };
+  if (source !== null) {
+    // A saved plan says who made it; applying it as someone else is allowed, but said.
+    const { createAwsPorts } = await import('../../adapters/aws.js');
+    const me = await (await createAwsPorts(awsOptions)).sts.getCallerIdentity();
+    if (me.arn !== plan.caller.arn) io.warn(`Note: the plan was made by ${plan.caller.arn}; applying it as ${me.arn}.`);
+  }
+  const aws = await createAwsApplyPorts(awsOptions);
   const kubeconfig = await loadKubeconfig(opts.kubeconfig, { KUBECONFIG: env.kubeconfig });
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs });
   let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
@@ -187,7 +198,7 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
       },
     );
     io.done();
-    io.out(json ? renderRunResultJson(result) : renderRunResult(result, { palette: io.palette }));
+    io.out(json ? await documentText(result) : renderRunResult(result, { palette: io.palette }));
     return result.exitCode;
   } finally {
     io.done();
