@@ -16,14 +16,13 @@ import type { RunResult } from '../../core/apply/result.js';
 import { parseDuration } from '../duration.js';
 import { createIo, type Io } from '../io.js';
 import { readEnv } from '../env.js';
-import { positiveInt } from '../live-scan.js';
-import { eventsTo } from '../progress.js';
+import { DEFAULT_REQUEST_TIMEOUT, awsTimeouts, parseRequestTimeout, positiveInt } from '../live-scan.js';
+import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
 import { makePlan, type MigrateCliOptions } from './migrate.js';
 
 export const DEFAULT_PROPAGATION_WAIT = '15s';
 export const DEFAULT_ROLLOUT_TIMEOUT = '5m';
-export const DEFAULT_REQUEST_TIMEOUT = '30s';
 
 /** $XDG_STATE_HOME/podid/runs, else ~/.local/state/podid/runs (XDG Base Directory spec: a relative XDG_STATE_HOME is ignored). */
 export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
@@ -37,8 +36,13 @@ function newRunId(now: Date): string {
 
 const SCOPE_FLAGS: (keyof MigrateCliOptions)[] = ['context', 'allContexts', 'cluster', 'namespace', 'allNamespaces', 'serviceAccount', 'role', 'installAgent', 'crossAccountSourceRole'];
 
-async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; source: string | null }> {
-  if (opts.plan === undefined) return { plan: await makePlan(opts, io), source: null };
+async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; source: string | null; partialScan?: boolean }> {
+  if (opts.plan === undefined) {
+    const { plan, inventory, partial } = await makePlan(opts, io);
+    // Clusters that could not be scanned are not in the plan; say so, and apply the rest.
+    if (partial) reportPartial(io, inventory);
+    return { plan, source: null, partialScan: partial };
+  }
   const given = SCOPE_FLAGS.filter((f) => opts[f] !== undefined && opts[f] !== false);
   if (given.length > 0) {
     throw new UsageError('APPLY_FLAGS_CONFLICT', `--plan ${opts.plan}: the plan already fixes what is applied; drop ${given.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'make a new plan with those flags (podid migrate --dry-run --out plan.json), then apply it');
@@ -102,9 +106,9 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   if (opts.dryRun) throw new UsageError('APPLY_FLAGS_CONFLICT', '--dry-run and --apply exclude each other', 'pass one of them');
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait ?? DEFAULT_PROPAGATION_WAIT, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT, '5m');
-  const requestTimeoutMs = parseDuration('--request-timeout', opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, '30s');
+  // The target flags' --request-timeout (kubectl's): each AWS or Kubernetes call; 0 for none.
+  const requestTimeoutMs = parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
   if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
-  if (requestTimeoutMs < 100) throw new UsageError('BAD_FLAG_VALUE', `--request-timeout ${opts.requestTimeout}: must be at least 100ms`, 'for example --request-timeout 30s');
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
   const journalDir = resolve(opts.journalDir ?? defaultJournalDir());
   // -o json / yaml: the run result document on stdout (the review on stderr); text / table: the report.
@@ -113,7 +117,9 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     opts.output === 'yaml' ? (await import('yaml')).stringify(result) : (await import('../../render/apply.js')).renderRunResultJson(result);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
 
-  const { plan, source } = await loadPlan(opts, io);
+  const { plan, source, partialScan } = await loadPlan(opts, io);
+  // Clusters the scan could not read were not applied: the run is partial even if all else went well.
+  const exitFor = (code: number) => (partialScan && code === ExitCode.ok ? ExitCode.partial : code);
   const maxConcurrentRollouts = opts.plan !== undefined && opts.maxConcurrentRollouts === '5' ? plan.options.maxConcurrentRollouts : positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const restart = opts.restart && plan.options.restart;
 
@@ -129,7 +135,7 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     const result = app.noChanges(plan, startedAt, new Date());
     // The review already says "No changes." for people.
     if (json) io.out(await documentText(result));
-    return ExitCode.ok;
+    return exitFor(ExitCode.ok);
   }
   if (!(await confirm(opts, plan))) {
     io.warn('Apply cancelled; nothing was changed.');
@@ -146,7 +152,7 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   ]);
   const env = readEnv();
   const region = opts.region ?? plan.clusters[0]?.region ?? env.awsRegion;
-  const awsOptions = { ...(opts.profile ? { profile: opts.profile } : {}), ...(region ? { region } : {}), requestTimeoutMs };
+  const awsOptions = { ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs) };
   if (source !== null) {
     // A saved plan says who made it; applying it as someone else is allowed, but said.
     const { createAwsPorts } = await import('../../adapters/aws.js');
@@ -199,7 +205,7 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     );
     io.done();
     io.out(json ? await documentText(result) : renderRunResult(result, { palette: io.palette }));
-    return result.exitCode;
+    return exitFor(result.exitCode);
   } finally {
     io.done();
     process.removeAllListeners('SIGINT');
