@@ -60,6 +60,8 @@ export function parseCallerIdentity(log: string): { arn: string; account: string
 /**
  * Whether a caller ARN is a session of the role: `arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION`
  * for `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME` (the assumed-role ARN carries the name without the path).
+ * STS AssumedRoleUser.Arn (STS API reference) points to the IAM user guide's "IAM identifiers"
+ * (reference_identifiers.html) for this form.
  */
 export function isSessionOf(callerArn: string, roleArn: string): boolean {
   const caller = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
