@@ -9,7 +9,7 @@
 import type { JsonObject } from '../world-types.js';
 import type { KubeCore } from './cluster.js';
 import { podPhase, podStatus, podTerminating } from './pods.js';
-import { metaOf, nameOf, namespaceOf } from './store.js';
+import { metaOf, nameOf, namespaceOf, type Entry } from './store.js';
 import { clone, getPath, objList } from './util.js';
 
 /** Whether a container calls `aws sts get-caller-identity` (directly, or in a shell command line). */
@@ -21,12 +21,23 @@ export function callsGetCallerIdentity(pod: JsonObject): boolean {
   });
 }
 
+/** A pod's containers cannot change, so whether it calls get-caller-identity is decided once per pod. */
+const calls = new WeakMap<Entry, boolean>();
+function caller(e: Entry): boolean {
+  let v = calls.get(e);
+  if (v === undefined) {
+    v = callsGetCallerIdentity(e.obj);
+    calls.set(e, v);
+  }
+  return v;
+}
+
 /** Started (Running) get-caller-identity pods that have not run yet. */
 export function callerIdentityPodsToRun(k: KubeCore): { namespace: string; name: string }[] {
   k.reconcile();
   return k.store
     .list('pods')
-    .filter((e) => podPhase(e.obj) === 'Running' && !podTerminating(e.obj) && !k.podLogs.has(String(metaOf(e.obj).uid)) && callsGetCallerIdentity(e.obj))
+    .filter((e) => caller(e) && podPhase(e.obj) === 'Running' && !podTerminating(e.obj) && !k.podLogs.has(String(metaOf(e.obj).uid)))
     .map((e) => ({ namespace: namespaceOf(e.obj), name: nameOf(e.obj) }));
 }
 
