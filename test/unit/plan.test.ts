@@ -11,7 +11,7 @@ import { fingerprintAssociationInput, fingerprintRestartBatch, fingerprintTrust 
 import type { CreateAssociationStep, MigrationPlan, PlanOptions, PlanStep, RestartBatchStep, UpdateAddonStep, UpdateTrustStep } from '../../src/core/plan/model.js';
 import { planMigration } from '../../src/core/plan/plan.js';
 import { analyzeFleet } from '../../src/core/scan/analyze.js';
-import type { Inventory } from '../../src/core/scan/inventory.js';
+import type { PlannableInventory } from '../../src/core/scan/planning.js';
 import type { AddonSnapshot, ClusterSnapshot, FleetSnapshot, PodIdentityEnv } from '../../src/core/scan/snapshot.js';
 import {
   ACCOUNT, OTHER_ACCOUNT, PROD, agentAddon, baseCluster, baseFleet, deployment, foundRole, irsaStatement, pod, podIdentityStatementJson, policy, prod, roleArn, workload,
@@ -32,12 +32,12 @@ const OPTIONS: PlanOptions = {
   trustPolicyLimit: 2048,
 };
 
-function analyse(s: FleetSnapshot): Inventory {
+function analyse(s: FleetSnapshot): PlannableInventory {
   return analyzeFleet(s, { now: NOW });
 }
 
 function plan(s: FleetSnapshot, options: Partial<PlanOptions> = {}, inventory = analyse(s)): MigrationPlan {
-  return planMigration({ snapshot: s, inventory, options: { ...OPTIONS, ...options }, now: NOW, toolVersion: '0.0.0-test' });
+  return planMigration({ inventory, options: { ...OPTIONS, ...options }, now: NOW, toolVersion: '0.0.0-test' });
 }
 
 function devCluster(): ClusterSnapshot {
@@ -184,7 +184,7 @@ describe('planMigration: one ready service account', () => {
 
   it('is deterministic: the same input gives the same plan', () => {
     expect(plan(s)).toEqual(p);
-    const later = planMigration({ snapshot: s, inventory: analyse(s), options: OPTIONS, now: new Date('2030-01-01T00:00:00Z'), toolVersion: '0.0.0-test' });
+    const later = planMigration({ inventory: analyse(s), options: OPTIONS, now: new Date('2030-01-01T00:00:00Z'), toolVersion: '0.0.0-test' });
     expect({ ...later, createdAt: p.createdAt }).toEqual(p);
   });
 
