@@ -60,7 +60,6 @@ export const ERRORS = {
   POLICY_INVALID: { exit: 'usage', summary: 'a trust policy document is not valid' },
   POLICY_EDIT_INVALID: { exit: 'usage', summary: 'a trust-policy edit was asked for with inputs that cannot be right' },
   WORLD_INVALID: { exit: 'usage', summary: 'podid sandbox: the world file is not valid' },
-  TERRAFORM_UNSUPPORTED_STATEMENT: { exit: 'usage', summary: 'a plan statement cannot be written as Terraform' },
   // --- environment (6): AWS, Kubernetes or the network failed; the input was fine ---------------
   AWS_CREDENTIALS_INVALID: { exit: 'environment', summary: 'AWS rejected the credentials (expired, unknown key, bad signature)' },
   AWS_ACCESS_DENIED: { exit: 'environment', summary: 'an AWS call was denied; the hint names the IAM action to grant' },

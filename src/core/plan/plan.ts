@@ -1,7 +1,8 @@
 /**
- * `planMigration`: the Inventory (the scan's judgement) and the FleetSnapshot it came from in,
- * a MigrationPlan out. Pure and deterministic: every list is sorted and the only clock is the
- * `now` passed in (createdAt), so the same input gives the same plan. Idempotent by
+ * `planMigration`: the Inventory (the scan's judgement, with the planning facts its analysis
+ * recorded) in, a MigrationPlan out; it never sees the snapshot. Pure and deterministic: every
+ * list is sorted and the only clock is the `now` passed in (createdAt), so the same input gives
+ * the same plan. Idempotent by
  * construction: each step is planned only where the world still differs from the goal (no
  * association, trust not admitting the cluster, add-on without associations, pods still on
  * IRSA), so planning again after applying gives a plan without steps.
