@@ -60,6 +60,15 @@ export const ERRORS = {
   POLICY_INVALID: { exit: 'usage', summary: 'a trust policy document is not valid' },
   POLICY_EDIT_INVALID: { exit: 'usage', summary: 'a trust-policy edit was asked for with inputs that cannot be right' },
   WORLD_INVALID: { exit: 'usage', summary: 'podid sandbox: the world file is not valid' },
+  TERRAFORM_UNSUPPORTED_STATEMENT: { exit: 'usage', summary: 'a plan statement cannot be written as Terraform' },
+  APPLY_FLAGS_CONFLICT: { exit: 'usage', summary: 'migrate: --apply with --dry-run, --plan without --apply, or scope flags with --plan (the plan fixes the scope)' },
+  PLAN_UNREADABLE: { exit: 'usage', summary: 'migrate --apply --plan names a file that cannot be read' },
+  CONFIRMATION_REQUIRED: { exit: 'usage', summary: 'migrate --apply without a terminal to confirm on and without --yes; nothing was changed' },
+  JOURNAL_DIR_UNUSABLE: { exit: 'usage', summary: 'the --journal-dir directory cannot be created or written' },
+  JOURNAL_WRITE_FAILED: { exit: 'usage', summary: 'the run journal cannot be written (before the first change: nothing was changed)' },
+  LOCK_FAILED: { exit: 'usage', summary: 'the apply lock file cannot be created in --journal-dir' },
+  // --- refused (4): podid declines to act ---------------------------------------------------------
+  APPLY_LOCKED: { exit: 'refused', summary: 'another podid apply holds the lock of a cluster of the plan; the message names the run and the lock file' },
   // --- environment (6): AWS, Kubernetes or the network failed; the input was fine ---------------
   AWS_CREDENTIALS_INVALID: { exit: 'environment', summary: 'AWS rejected the credentials (expired, unknown key, bad signature)' },
   AWS_ACCESS_DENIED: { exit: 'environment', summary: 'an AWS call was denied; the hint names the IAM action to grant' },
