@@ -1,8 +1,12 @@
 // `npm run demo`: start `podid sandbox` on examples/world.yaml (no AWS account needed), then run
 // podid against it exactly as a user would against a real fleet: the sandbox's env file points
 // the AWS SDK (AWS_ENDPOINT_URL, dummy keys) and the Kubernetes client (KUBECONFIG) at it.
+// It scans, plans, applies the saved plan (journal in a temporary directory) with verification,
+// then applies again to show that a second run has nothing left to do.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -36,16 +40,24 @@ function run(args) {
   return r.status;
 }
 
+const work = mkdtempSync(join(tmpdir(), 'podid-demo-'));
+const planFile = join(work, 'plan.json');
+const journalDir = join(work, 'runs');
 let failed = false;
 try {
   console.log('$ podid sandbox --world examples/world.yaml');
   console.log(`ready endpoint=${ready.endpoint}   (set -a; . ${ready.env}; set +a  to use it yourself)`);
   failed ||= run(['scan', '--all-contexts']) !== 0;
-  failed ||= run(['migrate', '--dry-run', '--all-contexts']) !== 0;
+  failed ||= run(['migrate', '--dry-run', '--all-contexts', '--out', planFile]) !== 0;
+  // Apply the reviewed plan; the demo world's webhook sees a new association after 1 s.
+  failed ||= run(['migrate', '--apply', '--plan', planFile, '--yes', '--propagation-wait', '1s', '--journal-dir', journalDir]) !== 0;
+  // A second run finds nothing left to do.
+  failed ||= run(['migrate', '--apply', '--all-contexts', '--yes', '--journal-dir', journalDir]) !== 0;
 } finally {
   sandbox.kill('SIGTERM');
   // The sandbox removes its temporary directory (kubeconfig, env file) when it exits.
   await new Promise((resolve) => (sandbox.exitCode !== null ? resolve() : sandbox.once('exit', resolve)));
+  rmSync(work, { recursive: true, force: true });
 }
 if (!failed) {
   console.log(`

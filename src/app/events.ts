@@ -3,11 +3,19 @@
  * through an EventSink it is given; the CLI renders them (cli/progress.ts), a test can collect
  * them. Commands added later (apply) extend AppEvent with their own members.
  */
+import type { ServiceAccountReport, StepReport, WorkloadReport } from '../core/apply/result.js';
 import type { ScanEvent } from '../core/scan/events.js';
 
 export type PlanEvent = { readonly type: 'planning'; readonly serviceAccounts: number; readonly addons: number };
 
-export type AppEvent = ScanEvent | PlanEvent;
+export type ApplyAppEvent =
+  | { readonly type: 'apply-reading' }
+  | { readonly type: 'apply-step'; readonly report: StepReport }
+  | { readonly type: 'apply-workload'; readonly cluster: string; readonly workload: WorkloadReport }
+  | { readonly type: 'apply-progress'; readonly message: string }
+  | { readonly type: 'apply-outcome'; readonly sa: ServiceAccountReport };
+
+export type AppEvent = ScanEvent | PlanEvent | ApplyAppEvent;
 
 export type EventSink = (event: AppEvent) => void;
 

@@ -85,10 +85,13 @@ export function buildProgram(): Command {
 
   const migrate = program
     .command('migrate')
-    .description('plan the move to Pod Identity: dual trust, associations, add-on updates, restarts (makes no change)');
+    .description('plan the move to Pod Identity (--dry-run, the default) or apply it (--apply): dual trust, associations, add-on updates, restarts, verification');
   addTargetOptions(migrate)
-    .option('--dry-run', 'plan and show the changes without making any (the default; applying comes in a later release)')
-    .addOption(new Option('-o, --output <format>', 'how to print the plan: the review, or the plan document (table is an alias of text)').choices(['text', 'table', 'json', 'yaml']).default('text'))
+    .option('--dry-run', 'plan and show the changes without making any (the default)')
+    .option('--apply', 'make the changes: journal first, then trust, associations, add-ons, restarts, verification (see docs/apply.md)')
+    .option('--plan <file>', 'with --apply: execute this saved plan (checked, and refused step by step where stale) instead of planning now')
+    .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
+    .addOption(new Option('-o, --output <format>', 'how to print the plan (the review, or the plan document; table is an alias of text), or with --apply the run result').choices(['text', 'table', 'json', 'yaml']).default('text'))
     .option('--out <file>', 'save the plan document (JSON) for review and a later apply; - for stdout')
     .option('--emit <format-and-file...>', 'also write the plan for another tool: --emit terraform FILE (- for stdout)')
     .option('--install-agent', 'plan the eks-pod-identity-agent add-on where it is missing')
@@ -96,16 +99,28 @@ export function buildProgram(): Command {
     .option('--max-concurrent-rollouts <n>', 'workloads restarted at once per cluster', '5')
     .option('--cross-account-source-role <arn>', 'role of the cluster account to chain to roles in other accounts (targetRoleArn)')
     .option('--role <arn>', 'only service accounts using this role (repeatable)', collect)
+    .option('--propagation-wait <duration>', 'with --apply: wait this long after associations are created before restarting (they are eventually consistent)', '15s')
+    .option('--rollout-timeout <duration>', 'with --apply: a rollout with no progress for this long is stuck (failed)', '5m')
+    .option('--fail-fast', 'with --apply: stop starting new steps after the first failure')
+    .option('--journal-dir <dir>', 'with --apply: where run journals and locks are kept (default: $XDG_STATE_HOME/podid/runs or ~/.local/state/podid/runs)')
     .addHelpText('after', examples([
       ['podid migrate --dry-run', 'plan for the current context and review it'],
       ['podid migrate --dry-run --all-contexts --install-agent --out plan.json', 'the fleet, agent included, plan kept'],
       ['podid migrate --dry-run --role arn:aws:iam::111122223333:role/cart', 'only what uses one role'],
       ['podid migrate --dry-run --emit terraform pod-identity.tf', 'export the plan to Terraform'],
       ['podid migrate --dry-run -o json | jq .summary', 'the plan document for scripts (also -o yaml, --out -)'],
+      ['podid migrate --apply --plan plan.json', 'apply the reviewed plan (asks for confirmation; docs/apply.md)'],
+      ['podid migrate --apply -n shop --yes -o json', 'plan and apply one namespace in CI; the run result as JSON'],
     ]))
     .action(async (opts, cmd: Command) => {
-      const { runMigrate } = await import('./commands/migrate.js');
-      process.exitCode = await runMigrate({ ...opts, color: cmd.optsWithGlobals()['color'] });
+      const options = { ...opts, color: cmd.optsWithGlobals()['color'] };
+      if (opts.apply) {
+        const { runApply } = await import('./commands/apply.js');
+        process.exitCode = await runApply(options);
+      } else {
+        const { runMigrate } = await import('./commands/migrate.js');
+        process.exitCode = await runMigrate(options);
+      }
     });
 
   return program;

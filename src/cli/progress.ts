@@ -21,6 +21,16 @@ export function progressText(e: AppEvent): string {
       return 'reading IAM roles';
     case 'planning':
       return `planning ${e.serviceAccounts} service accounts and ${e.addons} add-ons`;
+    case 'apply-reading':
+      return 'reading the current state of everything the plan touches';
+    case 'apply-step':
+      return `${e.report.kind} ${e.report.status}: ${e.report.target}`;
+    case 'apply-workload':
+      return `${e.workload.kind}/${e.workload.namespace}/${e.workload.name}: ${e.workload.status}`;
+    case 'apply-progress':
+      return e.message;
+    case 'apply-outcome':
+      return `${e.sa.namespace}/${e.sa.serviceAccount}: ${e.sa.outcome}`;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * `podid migrate --dry-run`: scan (read-only), plan (pure), show the plan for review, and save it
  * (`--out`) or export it to Terraform (`--emit terraform FILE`). Makes no mutating call.
+ * `podid migrate --apply` is in apply.ts; it plans through makePlan.
  */
 import { stringify } from 'yaml';
 import { ExitCode, UsageError } from '../../core/errors.js';
@@ -8,12 +9,22 @@ import { unmatchedSelection } from '../../core/selection.js';
 import { plainPalette } from '../../render/palette.js';
 import { readEnv } from '../env.js';
 import { writeOutputs, withNewline, type OutputFile } from '../files.js';
-import { createIo } from '../io.js';
+import type { MigrationPlan } from '../../core/plan/model.js';
+import type { Inventory } from '../../core/scan/inventory.js';
+import { createIo, type Io } from '../io.js';
 import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
 import { eventsTo, reportPartial } from '../progress.js';
 
 export interface MigrateCliOptions extends TargetFlags {
   dryRun?: boolean;
+  apply?: boolean;
+  /** --apply: a saved plan to execute instead of planning now. */
+  plan?: string;
+  yes?: boolean;
+  propagationWait?: string;
+  rolloutTimeout?: string;
+  failFast?: boolean;
+  journalDir?: string;
   output: 'text' | 'table' | 'json' | 'yaml';
   out?: string;
   emit?: string[];
@@ -42,14 +53,14 @@ export function checkRoleFlag(flag: string, value: string): string {
   return value;
 }
 
-export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
-  const emit = parseEmit(opts.emit);
+/**
+ * Scan (read-only) and plan (pure): what --dry-run shows and --apply executes. A selection flag
+ * that matches nothing is a usage error: a typo must not read as "already migrated".
+ */
+export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; inventory: Inventory; partial: boolean }> {
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const roles = (opts.role ?? []).map((r) => checkRoleFlag('--role', r));
   const crossAccountSourceRole = opts.crossAccountSourceRole ? checkRoleFlag('--cross-account-source-role', opts.crossAccountSourceRole) : null;
-  const routes = outputRoutes(opts.output, opts.out, emit?.terraform);
-  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
-
   let result;
   let scope: { namespaces: readonly string[]; serviceAccounts: readonly string[] };
   try {
@@ -60,10 +71,18 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   } finally {
     io.done();
   }
-  const { plan, inventory } = result;
-  // A typo in a selection flag must not read as "already migrated".
+  const { plan, inventory, partial } = result;
   const unmatched = unmatchedSelection(inventory, { namespaces: scope.namespaces, serviceAccounts: scope.serviceAccounts, roles });
   if (unmatched !== null) throw unmatched;
+  return { plan, inventory, partial };
+}
+
+export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
+  if (opts.plan !== undefined) throw new UsageError('APPLY_FLAGS_CONFLICT', '--plan FILE is read by --apply only', 'podid migrate --apply --plan plan.json');
+  const emit = parseEmit(opts.emit);
+  const routes = outputRoutes(opts.output, opts.out, emit?.terraform);
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+  const { plan, inventory, partial } = await makePlan(opts, io);
 
   const { renderPlan, renderPlanJson } = await import('../../render/plan.js');
   const documentText = (format: 'json' | 'yaml') => (format === 'json' ? renderPlanJson(plan) : planYaml(renderPlanJson(plan)));
@@ -87,7 +106,7 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   const human = routes.stdout === 'review' || routes.reviewOnStderr;
   if (human && opts.out !== undefined && opts.out !== '-') io.warn(`Saved the plan to ${opts.out}.`);
   if (human && emit && emit.terraform !== '-') io.warn(`Wrote Terraform to ${emit.terraform}.`);
-  if (result.partial) {
+  if (partial) {
     reportPartial(io, inventory);
     return ExitCode.partial;
   }

@@ -1,0 +1,231 @@
+/**
+ * The AWS side of apply's ports (core/apply/ports.ts) over the AWS SDK v3, loaded lazily:
+ * GetRole and UpdateAssumeRolePolicy (IAM), the pod identity association and add-on calls (EKS).
+ *
+ * Clients are built with maxAttempts 1: the SDK's own retry would re-send a create whose answer
+ * was lost, so apply's executor retries instead (throttling and 5xx with backoff and jitter, a
+ * lost answer by reading back). Every failure is thrown as an ApplyCallError saying which kind
+ * it was.
+ */
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { parseRoleArn } from '../core/arn.js';
+import { PodidError } from '../core/errors.js';
+import type { JsonObject } from '../core/json.js';
+import { ApplyCallError, type AddonRecord, type AssociationRecord, type CallFailureKind, type EksApplyPort, type IamApplyPort } from '../core/apply/ports.js';
+import { awsErrorName, mapAwsError } from './aws-errors.js';
+import { IAM_REGION, clientConfig, decodePolicyDocument, trackEndpoint, type AwsOptions } from './aws.js';
+
+const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ProvisionedThroughputExceededException', 'RequestThrottled', 'RequestThrottledException']);
+const IN_USE = new Set(['ResourceInUseException', 'EntityAlreadyExists', 'ResourceAlreadyExistsException']);
+const NOT_FOUND = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException', 'NotFoundException']);
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedException']);
+const CONFLICT = new Set(['ConcurrentModification', 'ConcurrentModificationException']);
+const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Which kind of failure an SDK error is, for the executor's retry decision. */
+export function classifyAwsError(err: unknown): CallFailureKind {
+  const name = awsErrorName(err);
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number }; $fault?: unknown; $retryable?: { throttling?: boolean } };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const status = e.$metadata?.httpStatusCode;
+  if (THROTTLED.has(name) || status === 429 || e.$retryable?.throttling === true) return 'throttled';
+  if (IN_USE.has(name)) return 'in-use';
+  if (NOT_FOUND.has(name)) return 'not-found';
+  if (DENIED.has(name)) return 'denied';
+  if (CONFLICT.has(name)) return 'server';
+  // Connection refused before anything was sent: nothing committed, safe to send again.
+  if (UNREACHABLE_CODES.has(code) || UNREACHABLE_CODES.has(name)) return 'server';
+  // The request went out and no answer came back: it may have committed.
+  if (LOST_CODES.has(code) || LOST_CODES.has(name) || name === 'TimeoutError' || name === 'RequestTimeout' || (typeof e.message === 'string' && /socket hang up|timed? ?out/i.test(e.message))) return 'lost';
+  if ((status !== undefined && status >= 500) || e.$fault === 'server') return 'server';
+  if (status !== undefined && status >= 400) return 'invalid';
+  return 'other';
+}
+
+function toCallError(err: unknown, action: string, endpoint: string): PodidError {
+  if (err instanceof PodidError) return err;
+  const mapped = mapAwsError(err, action, endpoint);
+  // Missing or rejected credentials: a usage problem for the whole run, not a step failure.
+  if (mapped.exit === 'usage') return mapped;
+  const kind = classifyAwsError(err);
+  const message = kind === 'lost' ? `no answer from ${endpoint} for ${action} (${mapped.message}); the change may have been made` : mapped.message;
+  const code = kind === 'throttled' ? 'AWS_THROTTLED' : kind === 'lost' ? 'AWS_UNREACHABLE' : kind === 'denied' ? 'AWS_ACCESS_DENIED' : kind === 'not-found' ? 'AWS_NOT_FOUND' : 'AWS_ERROR';
+  return new ApplyCallError(kind, code, message, {
+    ...(mapped.code === 'AWS_ACCESS_DENIED' ? { hint: `grant ${action} to the identity podid runs as (see docs/apply.md for the permissions apply needs)` } : mapped.hint !== undefined ? { hint: mapped.hint } : {}),
+    cause: err,
+  });
+}
+
+export interface AwsApplyPorts {
+  iam: IamApplyPort;
+  eks(region: string): EksApplyPort;
+}
+
+export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPorts> {
+  const [eksSdk, iamSdk] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam')]);
+  const single = { ...opts, maxAttempts: 1 };
+  const defaultRegion = opts.region ?? 'us-east-1';
+  const iamClients = new Map<string, IAMClient>();
+  const iamFor = (partition: string): IAMClient => {
+    let c = iamClients.get(partition);
+    if (!c) {
+      c = new iamSdk.IAMClient(clientConfig(single, IAM_REGION[partition] ?? defaultRegion));
+      trackEndpoint(c);
+      iamClients.set(partition, c);
+    }
+    return c;
+  };
+  const iamEndpoint = (partition: string) => (partition === 'aws' ? 'https://iam.amazonaws.com' : `https://iam.${IAM_REGION[partition] ?? partition}.amazonaws.com`);
+  const roleRef = (roleArn: string) => {
+    const parsed = parseRoleArn(roleArn);
+    if (!parsed.ok) throw new PodidError('ROLE_ARN_INVALID', `not a role ARN: ${JSON.stringify(roleArn)}`);
+    return parsed.arn;
+  };
+
+  const iam: IamApplyPort = {
+    async getRole(roleArn) {
+      const ref = roleRef(roleArn);
+      try {
+        const out = await iamFor(ref.partition).send(new iamSdk.GetRoleCommand({ RoleName: ref.name }));
+        if ((out.Role?.Arn ?? '').toLowerCase() !== ref.arn.toLowerCase()) return null;
+        const raw = out.Role?.AssumeRolePolicyDocument;
+        if (raw === undefined) throw new PodidError('AWS_ERROR', `iam:GetRole returned no trust policy for ${roleArn}`);
+        const doc = decodePolicyDocument(raw);
+        if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new PodidError('AWS_ERROR', `the trust policy of ${roleArn} is not a JSON object`);
+        return { arn: ref.arn, document: doc as JsonObject };
+      } catch (err) {
+        if (classifyAwsError(err) === 'not-found') return null;
+        throw toCallError(err, 'iam:GetRole', iamEndpoint(ref.partition));
+      }
+    },
+    async updateAssumeRolePolicy(roleArn, document) {
+      const ref = roleRef(roleArn);
+      try {
+        await iamFor(ref.partition).send(new iamSdk.UpdateAssumeRolePolicyCommand({ RoleName: ref.name, PolicyDocument: JSON.stringify(document) }));
+      } catch (err) {
+        throw toCallError(err, 'iam:UpdateAssumeRolePolicy', iamEndpoint(ref.partition));
+      }
+    },
+  };
+
+  const eksPorts = new Map<string, EksApplyPort>();
+  return {
+    iam,
+    eks(region) {
+      let port = eksPorts.get(region);
+      if (!port) {
+        const client = new eksSdk.EKSClient(clientConfig(single, region));
+        trackEndpoint(client);
+        port = createEksApplyPort(eksSdk, client, region);
+        eksPorts.set(region, port);
+      }
+      return port;
+    },
+  };
+}
+
+type EksSdk = typeof import('@aws-sdk/client-eks');
+
+function toAssociation(a: {
+  associationId?: string; associationArn?: string; namespace?: string; serviceAccount?: string; roleArn?: string; targetRoleArn?: string; ownerArn?: string; disableSessionTags?: boolean; createdAt?: Date;
+}): AssociationRecord {
+  return {
+    associationId: a.associationId ?? '',
+    associationArn: a.associationArn ?? '',
+    namespace: a.namespace ?? '',
+    serviceAccount: a.serviceAccount ?? '',
+    roleArn: a.roleArn ?? '',
+    targetRoleArn: a.targetRoleArn || null,
+    ownerArn: a.ownerArn || null,
+    disableSessionTags: a.disableSessionTags === true,
+    createdAt: a.createdAt instanceof Date ? a.createdAt.toISOString() : null,
+  };
+}
+
+function createEksApplyPort(sdk: EksSdk, client: EKSClient, region: string): EksApplyPort {
+  const endpoint = `https://eks.${region}.amazonaws.com`;
+  async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw toCallError(err, action, endpoint);
+    }
+  }
+  const describeAssociation = async (cluster: string, associationId: string): Promise<AssociationRecord | null> => {
+    try {
+      const out = await client.send(new sdk.DescribePodIdentityAssociationCommand({ clusterName: cluster, associationId }));
+      return out.association ? toAssociation(out.association) : null;
+    } catch (err) {
+      if (classifyAwsError(err) === 'not-found') return null;
+      throw toCallError(err, 'eks:DescribePodIdentityAssociation', endpoint);
+    }
+  };
+
+  return {
+    async findAssociations(cluster, namespace, serviceAccount) {
+      const ids = await call('eks:ListPodIdentityAssociations', async () => {
+        const all: string[] = [];
+        let nextToken: string | undefined;
+        do {
+          const out = await client.send(new sdk.ListPodIdentityAssociationsCommand({ clusterName: cluster, namespace, serviceAccount, nextToken, maxResults: 100 }));
+          for (const a of out.associations ?? []) if (a.associationId) all.push(a.associationId);
+          nextToken = out.nextToken;
+        } while (nextToken);
+        return all;
+      });
+      const out: AssociationRecord[] = [];
+      for (const id of ids) {
+        const a = await describeAssociation(cluster, id);
+        if (a !== null) out.push(a);
+      }
+      return out;
+    },
+    describeAssociation,
+    createAssociation: (cluster, input) =>
+      call('eks:CreatePodIdentityAssociation', async () => {
+        const out = await client.send(
+          new sdk.CreatePodIdentityAssociationCommand({
+            clusterName: cluster,
+            namespace: input.namespace,
+            serviceAccount: input.serviceAccount,
+            roleArn: input.roleArn,
+            ...(input.targetRoleArn ? { targetRoleArn: input.targetRoleArn } : {}),
+            clientRequestToken: input.clientRequestToken,
+            tags: input.tags,
+          }),
+        );
+        if (!out.association) throw new PodidError('AWS_ERROR', 'eks:CreatePodIdentityAssociation returned no association');
+        return toAssociation(out.association);
+      }),
+    async describeAddon(cluster, addon) {
+      try {
+        const out = await client.send(new sdk.DescribeAddonCommand({ clusterName: cluster, addonName: addon }));
+        const a = out.addon;
+        if (!a) return null;
+        const record: AddonRecord = {
+          name: a.addonName ?? addon,
+          version: a.addonVersion ?? '',
+          status: a.status ?? '',
+          arn: a.addonArn ?? '',
+          serviceAccountRoleArn: a.serviceAccountRoleArn ?? null,
+          podIdentityAssociations: a.podIdentityAssociations ?? [],
+          issues: (a.health?.issues ?? []).map((i) => `${i.code ?? 'issue'}: ${i.message ?? ''}`),
+        };
+        return record;
+      } catch (err) {
+        if (classifyAwsError(err) === 'not-found') return null;
+        throw toCallError(err, 'eks:DescribeAddon', endpoint);
+      }
+    },
+    createAddon: (cluster, input) =>
+      call('eks:CreateAddon', async () => {
+        await client.send(new sdk.CreateAddonCommand({ clusterName: cluster, addonName: input.addonName, ...(input.addonVersion ? { addonVersion: input.addonVersion } : {}), clientRequestToken: input.clientRequestToken }));
+      }),
+    updateAddon: (cluster, input) =>
+      call('eks:UpdateAddon', async () => {
+        await client.send(new sdk.UpdateAddonCommand({ clusterName: cluster, addonName: input.addonName, podIdentityAssociations: input.podIdentityAssociations, clientRequestToken: input.clientRequestToken }));
+      }),
+  };
+}

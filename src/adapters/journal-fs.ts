@@ -1,0 +1,161 @@
+/**
+ * The run journal and the apply lock on the local filesystem.
+ *
+ * Journal: `<dir>/<runId>.jsonl`, mode 0600, in a directory created 0700. The first record is
+ * written to a temporary file, fsynced, renamed into place and the directory fsynced, so the
+ * journal either exists whole or not at all; every later record is one append followed by fsync
+ * before the run goes on (see core/apply/journal.ts).
+ *
+ * Lock: one file per cluster (`<dir>/locks/<sha256 of the cluster ARN>.lock`, created with
+ * O_EXCL) holding the owner's pid, host and run id. A lock whose owner is on this host and no
+ * longer running is stale and taken over; a lock held by a live process, or by another host,
+ * refuses the run (exit 4) with the file to delete if that run is known to be dead.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { PodidError, RefusedError, UsageError } from '../core/errors.js';
+import type { HeldLock, JournalStore, JournalWriter, LockPort, RunRecord } from '../core/apply/journal.js';
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some filesystems do not allow fsync on a directory; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function ensureDir(dir: string, flag: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new UsageError('JOURNAL_DIR_UNUSABLE', `${flag} ${dir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'pass a writable --journal-dir');
+  }
+}
+
+/** Creates the journal of a run with its first record, durably, and returns it open for appending. */
+export function createJournal(dir: string, first: RunRecord): JournalWriter {
+  ensureDir(dir, '--journal-dir');
+  const path = join(dir, `${first.runId}.jsonl`);
+  const tmp = `${path}.tmp`;
+  try {
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify(first)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    fsyncDir(dir);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new UsageError('JOURNAL_WRITE_FAILED', `cannot write the run journal ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}); nothing was changed`, 'pass a writable --journal-dir');
+  }
+  const fd = openSync(path, 'a', 0o600);
+  return {
+    path,
+    async append(record) {
+      try {
+        writeSync(fd, `${JSON.stringify(record)}\n`);
+        fsyncSync(fd);
+      } catch (err) {
+        throw new PodidError('JOURNAL_WRITE_FAILED', `cannot append to the run journal ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { hint: 'free space or fix permissions, then run podid migrate --apply again: it resumes from the current state' });
+      }
+    },
+  };
+}
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  runId: string;
+  cluster: string;
+  startedAt: string;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether a lock's owner is known to be gone: same host, process not running (or the file is not a lock). */
+export function lockIsStale(info: LockInfo | null, here: { host: string; alive: (pid: number) => boolean }): boolean {
+  if (info === null) return true;
+  return info.host === here.host && !here.alive(info.pid);
+}
+
+function readLock(path: string): LockInfo | null {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+    return typeof parsed.pid === 'number' && typeof parsed.host === 'string' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Takes one lock file per cluster (in a fixed order), or none: refuses while another live apply holds any. */
+export function acquireLocks(dir: string, clusters: readonly string[], runId: string, now: () => string): HeldLock {
+  const lockDir = join(dir, 'locks');
+  ensureDir(lockDir, '--journal-dir');
+  const held: string[] = [];
+  const release = () => {
+    for (const p of held.splice(0)) rmSync(p, { force: true });
+  };
+  const host = hostname();
+  try {
+    for (const cluster of [...new Set(clusters)].sort()) {
+      const path = join(lockDir, `${createHash('sha256').update(cluster).digest('hex').slice(0, 32)}.lock`);
+      const info: LockInfo = { pid: process.pid, host, runId, cluster, startedAt: now() };
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const fd = openSync(path, 'wx', 0o600);
+          try {
+            writeSync(fd, `${JSON.stringify(info)}\n`);
+            fsyncSync(fd);
+          } finally {
+            closeSync(fd);
+          }
+          held.push(path);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+            throw new UsageError('LOCK_FAILED', `cannot create the lock file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'pass a writable --journal-dir');
+          }
+          const owner = readLock(path);
+          if (attempt === 0 && lockIsStale(owner, { host, alive: pidAlive })) {
+            rmSync(path, { force: true });
+            continue;
+          }
+          throw new RefusedError(
+            'APPLY_LOCKED',
+            `another podid apply is running on ${cluster}${owner ? ` (run ${owner.runId}, pid ${owner.pid} on ${owner.host}, since ${owner.startedAt})` : ''}`,
+            `wait for it to finish; if that run is dead, delete ${path}`,
+          );
+        }
+      }
+    }
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return { release };
+}
+
+/** The journal directory as apply's JournalStore and LockPort. */
+export function journalDirectory(dir: string, now: () => string = () => new Date().toISOString()): JournalStore & LockPort {
+  return {
+    create: async (first) => createJournal(dir, first),
+    acquire: (clusters, runId) => acquireLocks(dir, clusters, runId, now),
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * The Kubernetes side of apply's ports (core/apply/ports.ts) for one kubeconfig context, over
+ * @kubernetes/client-node's request path (its configuration, auth and TLS; loaded lazily), as
+ * kube.ts does for the scan. Each call is made once: failures are thrown as ApplyCallErrors
+ * (429 throttled with Retry-After, 5xx, 409 conflict, no answer = lost) and the executor decides.
+ *
+ * The restart is `kubectl rollout restart`'s own request: a strategic merge patch of the pod
+ * template's `kubectl.kubernetes.io/restartedAt` annotation.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { PodidError } from '../core/errors.js';
+import { ApplyCallError, type KubeApplyPort, type NodeState, type PodState, type RestartableKind, type WorkloadCondition, type WorkloadState } from '../core/apply/ports.js';
+import { classifyPodIdentity } from './kube-map.js';
+
+export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+const AGENT_SELECTOR = 'app.kubernetes.io/name=eks-pod-identity-agent';
+
+type K8s = typeof import('./k8s-client.js');
+type Obj = Record<string, unknown>;
+
+const PLURAL: Record<RestartableKind, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
+
+export async function kubeApplyPortFactory(kubeconfig: KubeConfig, opts: { requestTimeoutMs?: number } = {}): Promise<(context: string) => KubeApplyPort> {
+  const k8s = await import('./k8s-client.js');
+  const ports = new Map<string, KubeApplyPort>();
+  return (context) => {
+    let port = ports.get(context);
+    if (!port) {
+      port = createKubeApplyPort(k8s, kubeconfig, context, opts.requestTimeoutMs ?? 30_000);
+      ports.set(context, port);
+    }
+    return port;
+  };
+}
+
+const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const path = (o: unknown, p: string): unknown => p.split('.').reduce<unknown>((cur, k) => obj(cur)[k], o);
+
+function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, timeoutMs: number): KubeApplyPort {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
+  const server = kc.getCurrentCluster()?.server ?? '(no server)';
+  const config = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(server, {}), authMethods: { default: kc } });
+
+  async function request(method: 'GET' | 'PATCH', what: string, p: string, opts: { query?: Record<string, string>; body?: unknown; contentType?: string; allow404?: boolean } = {}): Promise<Obj | null> {
+    const ctx = config.baseServer.makeRequestContext(p, method === 'GET' ? k8s.HttpMethod.GET : k8s.HttpMethod.PATCH);
+    ctx.setHeaderParam('Accept', 'application/json');
+    for (const [k, v] of Object.entries(opts.query ?? {})) ctx.setQueryParam(k, v);
+    if (opts.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', opts.contentType ?? 'application/json');
+      ctx.setBody(JSON.stringify(opts.body));
+    }
+    await config.authMethods.default?.applySecurityAuthentication(ctx);
+    if (timeoutMs > 0) ctx.setSignal(AbortSignal.timeout(timeoutMs));
+    let rsp;
+    try {
+      rsp = await config.httpApi.send(ctx).toPromise();
+    } catch (err) {
+      const e = obj(err);
+      const refused = e['code'] === 'ECONNREFUSED' || obj(e['cause'])['code'] === 'ECONNREFUSED';
+      // Refused: nothing was sent. Anything else (reset, timeout): the request may have been applied.
+      throw new ApplyCallError(refused ? 'server' : 'lost', 'KUBE_UNREACHABLE', `${refused ? 'cannot reach' : 'no answer from'} the Kubernetes API of context ${JSON.stringify(context)} at ${server} (${what}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    const text = await rsp.body.text();
+    const status = rsp.httpStatusCode;
+    if (status >= 200 && status < 300) return JSON.parse(text) as Obj;
+    if (status === 404 && opts.allow404) return null;
+    let message = text.slice(0, 300);
+    try {
+      const parsed = JSON.parse(text) as { message?: unknown };
+      if (typeof parsed.message === 'string') message = parsed.message;
+    } catch {
+      // not a Status object
+    }
+    if (status === 401) throw new PodidError('KUBE_UNAUTHORIZED', `Kubernetes rejected the credentials of context ${JSON.stringify(context)} on ${what}: ${message}`, { hint: 'refresh the credentials (aws eks update-kubeconfig, aws sso login) and check the context user' });
+    const retryAfter = Number(rsp.headers['retry-after']);
+    const kind = status === 429 ? 'throttled' : status >= 500 ? 'server' : status === 409 ? 'conflict' : status === 404 ? 'not-found' : status === 403 ? 'denied' : 'invalid';
+    throw new ApplyCallError(kind, kind === 'throttled' ? 'KUBE_THROTTLED' : kind === 'denied' ? 'KUBE_FORBIDDEN' : 'KUBE_ERROR', `${what} failed in context ${JSON.stringify(context)} (HTTP ${status}): ${message}`, {
+      ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}),
+      ...(status === 403 ? { hint: 'podid migrate --apply needs get and patch on deployments, statefulsets and daemonsets, get on serviceaccounts, list on pods and nodes' } : {}),
+    });
+  }
+
+  async function listAll(what: string, p: string, query: Record<string, string>): Promise<Obj[]> {
+    const items: Obj[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await request('GET', what, p, { query: { ...query, limit: '500', ...(cont ? { continue: cont } : {}) } });
+      for (const i of (page?.['items'] as unknown[] | undefined) ?? []) items.push(obj(i));
+      cont = str(path(page, 'metadata.continue')) || undefined;
+    } while (cont);
+    return items;
+  }
+
+  return {
+    async getServiceAccount(namespace, name) {
+      const sa = await request('GET', `get serviceaccount ${namespace}/${name}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}`, { allow404: true });
+      if (sa === null) return null;
+      return { uid: str(path(sa, 'metadata.uid')) ?? '', resourceVersion: str(path(sa, 'metadata.resourceVersion')) ?? '' };
+    },
+    async getWorkload(kind, namespace, name) {
+      const w = await request('GET', `get ${PLURAL[kind]} ${namespace}/${name}`, `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${PLURAL[kind]}/${encodeURIComponent(name)}`, { allow404: true });
+      return w === null ? null : toWorkloadState(kind, w);
+    },
+    async restartWorkload(kind, namespace, name, restartedAt) {
+      await request('PATCH', `patch ${PLURAL[kind]} ${namespace}/${name}`, `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${PLURAL[kind]}/${encodeURIComponent(name)}`, {
+        body: { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: restartedAt } } } } },
+        contentType: 'application/strategic-merge-patch+json',
+        query: { fieldManager: 'podid' },
+      });
+    },
+    async listPods(namespace, serviceAccount) {
+      const pods = await listAll(`list pods in ${namespace}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { fieldSelector: `spec.serviceAccountName=${serviceAccount}` });
+      return pods.map(toPodState);
+    },
+    async listAgentPods() {
+      const pods = await listAll('list eks-pod-identity-agent pods', '/api/v1/namespaces/kube-system/pods', { labelSelector: AGENT_SELECTOR });
+      return pods.map(toPodState);
+    },
+    async listNodes() {
+      const nodes = await listAll('list nodes', '/api/v1/nodes', {});
+      return nodes.map(toNodeState);
+    },
+  };
+}
+
+export function toWorkloadState(kind: RestartableKind, w: Obj): WorkloadState {
+  const spec = obj(w['spec']);
+  const status = obj(w['status']);
+  const strategy = kind === 'Deployment' ? str(path(spec, 'strategy.type')) : str(path(spec, 'updateStrategy.type'));
+  const conditions: WorkloadCondition[] = ((status['conditions'] as unknown[] | undefined) ?? []).map((c) => {
+    const o = obj(c);
+    return { type: str(o['type']) ?? '', status: str(o['status']) ?? '', reason: str(o['reason']) ?? '', message: str(o['message']) ?? '' };
+  });
+  const annotations = obj(path(spec, 'template.metadata.annotations'));
+  const partition = path(spec, 'updateStrategy.rollingUpdate.partition');
+  return {
+    kind,
+    namespace: str(path(w, 'metadata.namespace')) ?? '',
+    name: str(path(w, 'metadata.name')) ?? '',
+    uid: str(path(w, 'metadata.uid')) ?? '',
+    generation: num(path(w, 'metadata.generation')),
+    restartedAt: str(annotations[RESTARTED_AT]),
+    // The API server defaults the strategy to RollingUpdate.
+    strategy: strategy ?? (kind === 'Deployment' ? null : 'RollingUpdate'),
+    replicas: kind === 'DaemonSet' ? null : typeof spec['replicas'] === 'number' ? spec['replicas'] : 1,
+    partition: typeof partition === 'number' ? partition : null,
+    status: {
+      observedGeneration: num(status['observedGeneration']),
+      replicas: num(status['replicas']),
+      updatedReplicas: num(status['updatedReplicas']),
+      readyReplicas: num(status['readyReplicas']),
+      availableReplicas: num(status['availableReplicas']),
+      currentRevision: str(status['currentRevision']),
+      updateRevision: str(status['updateRevision']),
+      desiredNumberScheduled: num(status['desiredNumberScheduled']),
+      updatedNumberScheduled: num(status['updatedNumberScheduled']),
+      numberAvailable: num(status['numberAvailable']),
+      conditions,
+    },
+  };
+}
+
+export function toPodState(p: Obj): PodState {
+  const meta = obj(p['metadata']);
+  const spec = obj(p['spec']);
+  const status = obj(p['status']);
+  const conditions = ((status['conditions'] as unknown[] | undefined) ?? []).map(obj);
+  const ready = conditions.some((c) => c['type'] === 'Ready' && c['status'] === 'True');
+  const scheduled = conditions.find((c) => c['type'] === 'PodScheduled');
+  const waiting = ((status['containerStatuses'] as unknown[] | undefined) ?? []).map((c) => obj(path(c, 'state.waiting'))).find((w) => typeof w['reason'] === 'string');
+  const waitingReason =
+    scheduled && scheduled['status'] === 'False'
+      ? `${str(scheduled['reason']) ?? 'Unschedulable'}: ${str(scheduled['message']) ?? ''}`.trim()
+      : waiting
+        ? `${str(waiting['reason'])}${str(waiting['message']) ? `: ${str(waiting['message'])}` : ''}`
+        : null;
+  const refs = ((meta['ownerReferences'] as unknown[] | undefined) ?? []).map(obj);
+  const owner = refs.find((r) => r['controller'] === true) ?? refs[0];
+  return {
+    namespace: str(meta['namespace']) ?? '',
+    name: str(meta['name']) ?? '',
+    uid: str(meta['uid']) ?? '',
+    serviceAccount: str(spec['serviceAccountName']) || 'default',
+    nodeName: str(spec['nodeName']),
+    phase: str(status['phase']) ?? 'Unknown',
+    ready,
+    terminating: meta['deletionTimestamp'] !== undefined && meta['deletionTimestamp'] !== null,
+    createdAt: str(meta['creationTimestamp']) ?? '',
+    identity: classifyPodIdentity(spec as Parameters<typeof classifyPodIdentity>[0]),
+    labels: Object.fromEntries(Object.entries(obj(meta['labels'])).filter((e): e is [string, string] => typeof e[1] === 'string')),
+    owner: owner ? { kind: str(owner['kind']) ?? '', name: str(owner['name']) ?? '' } : null,
+    waitingReason,
+  };
+}
+
+export function toNodeState(n: Obj): NodeState {
+  const labels = obj(path(n, 'metadata.labels'));
+  const compute = labels['eks.amazonaws.com/compute-type'];
+  return {
+    name: str(path(n, 'metadata.name')) ?? '',
+    os: str(labels['kubernetes.io/os']) ?? 'linux',
+    computeType: compute === 'fargate' ? 'fargate' : compute === 'auto' ? 'auto' : compute === 'hybrid' ? 'hybrid' : 'ec2',
+    nodegroup: str(labels['eks.amazonaws.com/nodegroup']),
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The run journal: what `podid migrate --apply` did, durable before and while it does it, so a
+ * crash loses nothing and `podid rollback` can undo exactly. One JSON Lines file per run
+ * (`<runId>.jsonl`): the first record (`run`) is written atomically (temporary file, fsync,
+ * rename, fsync of the directory) BEFORE the first mutating call and holds the plan and the
+ * exact previous state of everything the run may touch; every later record is appended with one
+ * write and fsynced before the run goes on. A torn last line (power loss mid-append) is the only
+ * damage possible, and readers skip it. Format: docs/apply.md#the-journal.
+ */
+import type { JsonObject } from '../json.js';
+import type { MigrationPlan } from '../plan/model.js';
+import type { AddonRecord, AssociationRecord, RestartableKind } from './ports.js';
+
+export const JOURNAL_KIND = 'podid-run-journal';
+export const JOURNAL_SCHEMA_VERSION = 1;
+
+export interface PreviousState {
+  /** Every role whose trust policy the run may update: the document exactly as GetRole returned it (decoded). */
+  roles: { roleArn: string; trustPolicy: JsonObject | null }[];
+  /** Every namespace/SA the run may associate: the associations that existed before (usually none). */
+  associations: { cluster: string; namespace: string; serviceAccount: string; existing: AssociationRecord[] }[];
+  /** Every add-on the run may create or update: as DescribeAddon returned it (null: absent), with the associations it owned, described. */
+  addons: { cluster: string; addonName: string; addon: AddonRecord | null; ownedAssociations: AssociationRecord[] }[];
+  /** Every workload the run may restart: its uid and its previous restartedAt annotation. */
+  workloads: { cluster: string; kind: RestartableKind; namespace: string; name: string; uid: string | null; restartedAt: string | null }[];
+}
+
+export interface RunOptionsRecord {
+  propagationWaitMs: number;
+  maxConcurrentRollouts: number;
+  rolloutTimeoutMs: number;
+  concurrency: number;
+  failFast: boolean;
+  restart: boolean;
+}
+
+export interface RunRecord {
+  kind: typeof JOURNAL_KIND;
+  schemaVersion: typeof JOURNAL_SCHEMA_VERSION;
+  record: 'run';
+  runId: string;
+  startedAt: string;
+  toolVersion: string;
+  /** Cluster ARNs the run is locked on. */
+  clusters: string[];
+  /** The --plan file, or null when the run planned itself. */
+  planSource: string | null;
+  options: RunOptionsRecord;
+  plan: MigrationPlan;
+  previous: PreviousState;
+}
+
+/** Written just before a mutating call whose request carries something the read-back needs. */
+export interface IntentRecord {
+  record: 'intent';
+  at: string;
+  stepId: string;
+  action: 'update-trust' | 'create-association' | 'create-addon' | 'update-addon' | 'restart';
+  target: string;
+  /** What will be sent: the trust document, the clientRequestToken, the restartedAt value, ... */
+  request: JsonObject;
+}
+
+/** A step (or, for restarts, one workload of a batch) finished. */
+export interface StepRecord {
+  record: 'step';
+  at: string;
+  stepId: string;
+  action: IntentRecord['action'] | 'install-agent' | 'verify';
+  target: string;
+  status: 'done' | 'already-done' | 'drifted' | 'failed' | 'skipped';
+  message: string;
+  /** What is there now, for rollback: the association created, the trust written, the restartedAt set. */
+  result: JsonObject | null;
+}
+
+export interface OutcomeRecord {
+  record: 'outcome';
+  at: string;
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  outcome: string;
+  reason: string;
+}
+
+export interface FinishedRecord {
+  record: 'finished';
+  at: string;
+  status: string;
+  exitCode: number;
+  summary: JsonObject;
+}
+
+export type JournalRecord = RunRecord | IntentRecord | StepRecord | OutcomeRecord | FinishedRecord;
+
+/** The journal of one run, open for appending. `append` resolves once the record is durable. */
+export interface JournalWriter {
+  readonly path: string;
+  append(record: IntentRecord | StepRecord | OutcomeRecord | FinishedRecord): Promise<void>;
+}
+
+/** Parses a journal file; a torn last line is dropped, any other bad line is an error. */
+export function parseJournal(text: string): JournalRecord[] {
+  const lines = text.split('\n');
+  const out: JournalRecord[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as JournalRecord);
+    } catch (err) {
+      const last = lines.slice(i + 1).every((l) => l.trim() === '');
+      if (last) break;
+      throw new Error(`journal line ${i + 1} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return out;
+}
+
+/** Where journals are kept: creates a run's journal with its first record, durably. */
+export interface JournalStore {
+  create(first: RunRecord): Promise<JournalWriter>;
+}
+
+export interface HeldLock {
+  release(): void;
+}
+
+/** One apply at a time per cluster: acquire refuses (RefusedError, exit 4) while a live run holds any of them. */
+export interface LockPort {
+  acquire(clusters: readonly string[], runId: string): HeldLock;
+}

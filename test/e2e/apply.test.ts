@@ -1,0 +1,417 @@
+/**
+ * `podid migrate --apply` end to end: the built binary against `podid sandbox`, with the real
+ * SDK and Kubernetes clients. Small worlds (no latency, no rollout delay) keep it fast.
+ */
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clearSandboxCalls, runPodid, sandboxCalls, startSandboxProcess, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+import { ACCOUNT, apply, essentialState, journalDir, podIdentity, readJournal, result, smallWorld, state } from './apply-helpers.js';
+
+describe('a full migration of the demo world', () => {
+  let sb: SandboxProcess;
+  const dir = journalDir();
+  let first: ReturnType<typeof result>;
+
+  beforeAll(async () => {
+    sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
+    // The demo world's webhook sees a new association after 1 s: wait that long before restarting.
+    const r = await apply(sb, ['-o', 'json', '--journal-dir', dir, '--propagation-wait', '1s', '--rollout-timeout', '2m'], { timeoutMs: 240_000 });
+    first = result(r);
+    expect(r.code, r.stderr).toBe(0);
+  }, 300_000);
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  it('ends with every eligible ServiceAccount migrated, and says why the bare Pod is not', () => {
+    const outcomes = Object.fromEntries(first.serviceAccounts.map((s) => [`${s.namespace}/${s.serviceAccount}`, s.outcome]));
+    expect(outcomes).toEqual({
+      'analytics/reports': 'migrated',
+      'kube-system/aws-node': 'migrated',
+      'kube-system/efs-csi-controller-sa': 'migrated',
+      'kube-system/efs-csi-node-sa': 'migrated',
+      'logging/log-shipper': 'migrated',
+      'payments/ledger': 'migrated',
+      'platform/external-dns': 'migrated',
+      'shop/cart': 'migrated',
+      'shop/orders': 'migrated',
+      'tools/debug-tools': 'needs-restart',
+    });
+    expect(first.serviceAccounts.find((s) => s.serviceAccount === 'debug-tools')?.reason).toContain('toolbox');
+    expect(first.status).toBe('succeeded');
+  });
+
+  it('leaves the sandbox in the migrated state: trust, associations, and new pods on Pod Identity', async () => {
+    const s = await state(sb);
+    const prod = s.clusters.find((c) => c.name === 'prod')!;
+    for (const sa of first.serviceAccounts) {
+      expect(prod.podIdentityAssociations.some((a) => a.namespace === sa.namespace && a.serviceAccount === sa.serviceAccount), `${sa.namespace}/${sa.serviceAccount}`).toBe(true);
+    }
+    const cart = s.iam.roles.find((r) => r.name === 'cart')!;
+    expect(cart.assumeRolePolicyDocument.Statement.some((st) => JSON.stringify(st['Principal']).includes('pods.eks.amazonaws.com'))).toBe(true);
+    // The IRSA statement is still there (dual trust).
+    expect(cart.assumeRolePolicyDocument.Statement.some((st) => JSON.stringify(st['Principal']).includes('oidc-provider'))).toBe(true);
+    const restarted = first.serviceAccounts.flatMap((sa) => sa.workloads.filter((w) => w.status === 'restarted'));
+    expect(restarted.map((w) => `${w.kind}/${w.namespace}/${w.name}`).sort()).toEqual([
+      'DaemonSet/kube-system/efs-csi-node', 'DaemonSet/logging/log-shipper', 'Deployment/kube-system/efs-csi-controller',
+      'Deployment/payments/ledger', 'Deployment/platform/external-dns', 'Deployment/shop/cart', 'StatefulSet/shop/orders-db-sync',
+    ]);
+    for (const ns of ['shop', 'payments', 'platform', 'logging']) {
+      const pods = prod.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === ns);
+      expect(pods.length).toBeGreaterThan(0);
+      for (const p of pods) expect(podIdentity(p), `${ns}/${p.metadata.name}`).toBe('pod-identity');
+    }
+  });
+
+  it('every new pod obtains exactly its role through Pod Identity (the sandbox credential probe)', async () => {
+    const s = await state(sb);
+    const prod = s.clusters.find((c) => c.name === 'prod')!;
+    let probed = 0;
+    for (const sa of first.serviceAccounts.filter((x) => x.outcome === 'migrated' && x.via !== 'addon')) {
+      for (const pod of sa.pods.verified) {
+        const r = await fetch(`${sb.endpoint}/_sandbox/credentials?cluster=prod&namespace=${sa.namespace}&pod=${pod}`);
+        const probe = (await r.json()) as { ok: boolean; mechanism: string; effectiveRoleArn: string | null; message: string };
+        expect(probe, `${sa.namespace}/${pod}: ${probe.message}`).toMatchObject({ ok: true, mechanism: 'pod-identity', effectiveRoleArn: sa.roleArn });
+        probed++;
+      }
+    }
+    // Every pod of every restarted workload was verified and probed.
+    const restartedPods = prod.objects.filter((o) => o.kind === 'Pod' && first.serviceAccounts.some((sa) => sa.workloads.some((w) => w.status === 'restarted' && o.metadata.namespace === w.namespace && o.metadata.name.startsWith(`${w.name}-`))));
+    expect(probed).toBe(restartedPods.length);
+    expect(probed).toBeGreaterThan(10);
+  });
+
+  it('journals the exact previous state before the first mutation, then every step', () => {
+    expect(first.journal).toMatch(/\.jsonl$/);
+    expect(statSync(first.journal!).mode & 0o777).toBe(0o600);
+    const records = readJournal(first.journal!);
+    const run = records[0]!;
+    expect(run.record).toBe('run');
+    if (run.record !== 'run') return;
+    const cart = run.previous.roles.find((r) => r.roleArn.endsWith(':role/cart'))!;
+    expect(JSON.stringify(cart.trustPolicy)).not.toContain('pods.eks.amazonaws.com');
+    expect(run.previous.associations.every((a) => a.existing.length === 0)).toBe(true);
+    expect(run.previous.addons.find((a) => a.addonName === 'vpc-cni')?.addon?.serviceAccountRoleArn).toContain('prod-vpc-cni');
+    expect(run.previous.workloads.length).toBe(7);
+    const created = records.filter((r) => r.record === 'step' && r.action === 'create-association' && r.status === 'done');
+    expect(created).toHaveLength(9);
+    expect(records.at(-1)).toMatchObject({ record: 'finished', status: 'succeeded', exitCode: 0 });
+  });
+
+  it('a second apply makes no mutating call', async () => {
+    await clearSandboxCalls(sb);
+    const r = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(result(r).status).toBe('no-changes');
+    const calls = await sandboxCalls(sb);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.filter((c) => c.mutating)).toEqual([]);
+  });
+});
+
+describe('a stale plan', () => {
+  let sb: SandboxProcess;
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  it('is refused for the drifted role only; the rest proceeds; exit 4', async () => {
+    sb = await startSandboxWorld(smallWorld());
+    const dir = journalDir();
+    const planFile = join(dir, 'plan.json');
+    const planned = await runPodid(['migrate', '--dry-run', '--all-contexts', '--out', planFile], { env: sb.clientEnv });
+    expect(planned.code, planned.stderr).toBe(0);
+    // Someone edits role `shop` after the plan was made.
+    const edited = { Version: '2012-10-17', Statement: [{ Sid: 'EditedByHand', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: sb.endpoint, credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' } });
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'shop', PolicyDocument: JSON.stringify(edited) }));
+
+    const r = await runPodid(['migrate', '--apply', '--yes', '--plan', planFile, '--propagation-wait', '0', '-o', 'json', '--journal-dir', dir], { env: sb.clientEnv, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(4);
+    const res = result(r);
+    const outcome = Object.fromEntries(res.serviceAccounts.map((s) => [`${s.namespace}/${s.serviceAccount}`, s.outcome]));
+    expect(outcome).toEqual({ 'shop/cart': 'drifted', 'shop/orders': 'drifted', 'kube-system/aws-node': 'migrated' });
+    expect(res.steps.find((s) => s.kind === 'update-trust' && s.target.endsWith(':role/shop'))?.message).toContain('changed since the plan was made');
+    const s = await state(sb);
+    // Untouched: the edited policy stands, no association, no restart for the drifted role.
+    expect(s.iam.roles.find((x) => x.name === 'shop')!.assumeRolePolicyDocument).toEqual(edited);
+    expect(s.clusters[0]!.podIdentityAssociations.map((a) => a.serviceAccount)).toEqual(['aws-node']);
+    expect(s.clusters[0]!.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'shop').every((p) => podIdentity(p) === 'irsa')).toBe(true);
+  });
+});
+
+describe('faults on every kind of mutating call', () => {
+  let sb: SandboxProcess;
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  it('throttling, 5xx, resets and timeouts are retried or read back; state and journal agree', async () => {
+    sb = await startSandboxWorld(
+      smallWorld({
+        faults: [
+          { target: 'iam:UpdateAssumeRolePolicy', error: 'throttle', after: 0, times: 2 },
+          // Each fault counts only the calls that reach it (the throttle above answers the first two).
+          { target: 'iam:UpdateAssumeRolePolicy', error: 'server-error', after: 0, times: 1 },
+          { target: 'eks:CreatePodIdentityAssociation', error: 'server-error', after: 0, times: 1 },
+          { target: 'eks:CreatePodIdentityAssociation', error: 'reset', after: 1, times: 1 },
+          { target: 'eks:UpdateAddon', error: 'reset', after: 0, times: 1 },
+          { target: 'k8s:patch:deployments', error: 'timeout', after: 0, times: 1 },
+          { target: 'k8s:patch:deployments', error: 'throttle', after: 1, times: 1 },
+        ],
+      }),
+    );
+    const dir = journalDir();
+    const r = await apply(sb, ['-o', 'json', '--journal-dir', dir, '--request-timeout', '1s']);
+    expect(r.code, r.stderr).toBe(0);
+    const res = result(r);
+    expect(res.serviceAccounts.map((s) => s.outcome)).toEqual(['migrated', 'migrated', 'migrated']);
+    const s = await state(sb);
+    const assocs = s.clusters[0]!.podIdentityAssociations;
+    // No duplicate association, no duplicate statement.
+    expect(assocs.map((a) => `${a.namespace}/${a.serviceAccount}`).sort()).toEqual(['kube-system/aws-node', 'shop/cart', 'shop/orders']);
+    const shop = s.iam.roles.find((x) => x.name === 'shop')!;
+    expect(shop.assumeRolePolicyDocument.Statement.filter((st) => JSON.stringify(st['Principal']).includes('pods.eks.amazonaws.com'))).toHaveLength(1);
+    // The journal says what the state shows.
+    const records = readJournal(res.journal!);
+    for (const rec of records) {
+      if (rec.record !== 'step' || rec.status !== 'done') continue;
+      if (rec.action === 'create-association') {
+        const a = (rec.result as { association: { associationId: string } }).association;
+        expect(assocs.some((x) => x.associationId === a.associationId)).toBe(true);
+      } else if (rec.action === 'update-trust') {
+        const role = s.iam.roles.find((x) => rec.target === x.arn)!;
+        expect(role.assumeRolePolicyDocument).toEqual((rec.result as { written: unknown }).written);
+      } else if (rec.action === 'restart' && rec.stepId.includes('#')) {
+        const [kind, ns, name] = rec.target.split('/');
+        const w = s.clusters[0]!.objects.find((o) => o.kind === kind && o.metadata.namespace === ns && o.metadata.name === name)!;
+        const template = (w.spec as { template: { metadata: { annotations: Record<string, string> } } }).template;
+        expect(template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toBe((rec.result as { restartedAt: string }).restartedAt);
+      }
+    }
+    const calls = await sandboxCalls(sb);
+    // IAM answers throttling with HTTP 400 (Throttling), as IAM does.
+    expect(calls.filter((c) => c.operation === 'UpdateAssumeRolePolicy').map((c) => c.status)).toEqual([400, 400, 500, 200, 200]);
+  });
+});
+
+describe('answers lost after the change committed', () => {
+  it('are resolved by reading back, never by blind re-creation or a second restart', async () => {
+    const sb = await startSandboxWorld(
+      smallWorld({
+        faults: [
+          { target: 'iam:UpdateAssumeRolePolicy', error: 'reset', when: 'after-commit', after: 0, times: 1 },
+          { target: 'eks:CreatePodIdentityAssociation', error: 'reset', when: 'after-commit', after: 0, times: 1 },
+          { target: 'eks:UpdateAddon', error: 'timeout', when: 'after-commit', after: 0, times: 1 },
+          { target: 'k8s:patch:deployments', error: 'reset', when: 'after-commit', after: 0, times: 1 },
+        ],
+      }),
+    );
+    try {
+      const r = await apply(sb, ['-o', 'json', '--journal-dir', journalDir(), '--request-timeout', '1s']);
+      expect(r.code, r.stderr).toBe(0);
+      const res = result(r);
+      expect(res.serviceAccounts.map((s) => s.outcome)).toEqual(['migrated', 'migrated', 'migrated']);
+      expect(res.steps.filter((s) => s.message.includes('reading back after a lost answer')).map((s) => s.kind).sort()).toEqual(['create-association', 'update-addon', 'update-trust']);
+      const calls = (await sandboxCalls(sb)).filter((c) => c.mutating);
+      // Each change was sent once: the lost answers were read back, not re-sent.
+      expect(calls.filter((c) => c.operation === 'CreatePodIdentityAssociation')).toHaveLength(2);
+      expect(calls.filter((c) => c.operation === 'UpdateAddon')).toHaveLength(1);
+      expect(calls.filter((c) => c.operation === 'patch:deployments')).toHaveLength(2);
+      const s = await state(sb);
+      expect(s.clusters[0]!.podIdentityAssociations.map((a) => `${a.namespace}/${a.serviceAccount}`).sort()).toEqual(['kube-system/aws-node', 'shop/cart', 'shop/orders']);
+    } finally {
+      await sb.stop();
+    }
+  });
+});
+
+describe('a run killed after its k-th mutating call', () => {
+  it('converges, when run again, to the end state of an uninterrupted run, for every k', async () => {
+    const reference = await startSandboxWorld(smallWorld());
+    let expected: object;
+    let mutations: number;
+    try {
+      const r = await apply(reference, ['-o', 'json', '--journal-dir', journalDir()]);
+      expect(r.code, r.stderr).toBe(0);
+      mutations = (await sandboxCalls(reference)).filter((c) => c.mutating).length;
+      expect(mutations).toBe(7);
+      expected = await essentialState(reference);
+    } finally {
+      await reference.stop();
+    }
+    const round = async (k: number) => {
+      const sb = await startSandboxWorld(smallWorld());
+      try {
+        const dir = journalDir();
+        // One call at a time, so "after the k-th" is exact.
+        const killed = await apply(sb, ['-o', 'json', '--journal-dir', dir, '--concurrency', '1', '--max-concurrent-rollouts', '1'], { env: { PODID_TEST_KILL_AFTER_MUTATIONS: String(k) } });
+        expect(killed.signal, `k=${k}: ${killed.stderr}`).toBe('SIGKILL');
+        expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toHaveLength(k);
+        // Run again (the dead run's lock is stale and taken over).
+        const again = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
+        expect(again.code, `k=${k}: ${again.stderr}`).toBe(0);
+        expect(await essentialState(sb), `k=${k}`).toEqual(expected);
+        // Nothing was done twice.
+        expect((await sandboxCalls(sb)).filter((c) => c.mutating).length, `k=${k}`).toBeLessThanOrEqual(mutations);
+      } finally {
+        await sb.stop();
+      }
+    };
+    // Three rounds at a time: each is mostly waiting for processes to start.
+    const ks = Array.from({ length: mutations }, (_, i) => i + 1);
+    for (let i = 0; i < ks.length; i += 3) await Promise.all(ks.slice(i, i + 3).map(round));
+  }, 240_000);
+});
+
+describe('rollouts and verification', () => {
+  let sb: SandboxProcess;
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  it('reports a stuck rollout as failed with the workload condition; exit 5; the others migrate', async () => {
+    sb = await startSandboxWorld(smallWorld({ stuck: true, withAddon: false }));
+    const r = await apply(sb, ['-o', 'json', '--journal-dir', journalDir(), '--rollout-timeout', '2s']);
+    expect(r.code, r.stderr).toBe(5);
+    const res = result(r);
+    const loader = res.serviceAccounts.find((s) => s.serviceAccount === 'loader')!;
+    expect(loader.outcome).toBe('failed');
+    expect(loader.reason).toMatch(/rollout stuck: no progress for 2s/);
+    expect(loader.reason).toContain('Available=False (MinimumReplicasUnavailable');
+    expect(loader.reason).toContain('Unschedulable');
+    expect(res.serviceAccounts.filter((s) => s.serviceAccount !== 'loader').map((s) => s.outcome)).toEqual(['migrated', 'migrated']);
+    expect(r.stdout).toContain('"status": "partial"');
+  });
+
+  it('catches the agent missing on one node group after the plan was made', async () => {
+    await sb?.stop();
+    sb = await startSandboxWorld(smallWorld({ twoNodegroups: true, withAddon: false }));
+    const dir = journalDir();
+    const planFile = join(dir, 'plan.json');
+    const planned = await runPodid(['migrate', '--dry-run', '--all-contexts', '--out', planFile], { env: sb.clientEnv });
+    expect(planned.code, planned.stderr).toBe(0);
+    // Then someone confines the agent to node group ng-a (a nodeSelector in its configuration).
+    const base = `${sb.endpoint}/k8s/${ACCOUNT}/us-east-1/prod`;
+    const patched = await fetch(`${base}/apis/apps/v1/namespaces/kube-system/daemonsets/eks-pod-identity-agent`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json', authorization: 'Bearer sandbox-token-prod' },
+      body: JSON.stringify({ spec: { template: { spec: { nodeSelector: { 'eks.amazonaws.com/nodegroup': 'ng-a' } } } } }),
+    });
+    expect(patched.status).toBe(200);
+    const r = await runPodid(['migrate', '--apply', '--yes', '--plan', planFile, '--propagation-wait', '0', '-o', 'json', '--journal-dir', dir], { env: sb.clientEnv, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(5);
+    const res = result(r);
+    const shipper = res.serviceAccounts.find((s) => s.serviceAccount === 'shipper')!;
+    expect(shipper.outcome).toBe('failed');
+    expect(shipper.reason).toMatch(/verification: no running and ready eks-pod-identity-agent pod on node \S+ \(node group ng-b\), which runs pod shipper-/);
+    // The Deployments' pods landed on ng-a nodes only where the agent runs... or not: each pod is judged on its own node.
+    for (const sa of res.serviceAccounts.filter((s) => s.serviceAccount !== 'shipper')) {
+      if (sa.outcome === 'failed') expect(sa.reason).toContain('(node group ng-b)');
+      else expect(sa.outcome).toBe('migrated');
+    }
+  });
+});
+
+describe('SIGINT', () => {
+  it('finishes the calls in flight, journals, exits 130; a second run finishes the job', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN, ROOT } = await import('../helpers/cli.js');
+    const sb = await startSandboxWorld(smallWorld({ withAddon: false, rolloutDelayMs: 3000 }));
+    try {
+      const dir = journalDir();
+      const child = spawn(process.execPath, [BIN, 'migrate', '--apply', '--yes', '--all-contexts', '--propagation-wait', '0', '--journal-dir', dir, '-o', 'json'], {
+        cwd: ROOT, env: { ...process.env, ...sb.clientEnv, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          // Interrupt while the restarts roll out.
+          if (stderr.includes('create-association done') && !child.killed) child.kill('SIGINT');
+        });
+        child.on('close', (c) => resolve(c));
+      });
+      expect(code, stderr).toBe(130);
+      expect(stderr).toContain('Interrupted: finishing the calls in flight');
+      const res = JSON.parse(stdout) as ReturnType<typeof result>;
+      expect(res.status).toBe('interrupted');
+      const records = readJournal(res.journal!);
+      expect(records.at(-1)).toMatchObject({ record: 'finished', status: 'interrupted', exitCode: 130 });
+      const again = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(result(again).serviceAccounts.map((s) => s.outcome)).toEqual(['migrated', 'migrated']);
+    } finally {
+      await sb.stop();
+    }
+  });
+});
+
+describe('--install-agent', () => {
+  it('installs the agent first, waits for it on every node, then migrates', async () => {
+    const sb = await startSandboxWorld(smallWorld({ noAgent: true, withAddon: false }));
+    try {
+      const r = await apply(sb, ['-o', 'json', '--journal-dir', journalDir(), '--install-agent']);
+      expect(r.code, r.stderr).toBe(0);
+      const res = result(r);
+      expect(res.steps[0]).toMatchObject({ kind: 'install-agent', status: 'done' });
+      expect(res.serviceAccounts.map((s) => s.outcome)).toEqual(['migrated', 'migrated']);
+      const calls = (await sandboxCalls(sb)).filter((c) => c.mutating).map((c) => c.operation);
+      expect(calls[0]).toBe('CreateAddon');
+      expect((await state(sb)).clusters[0]!.addons.map((a) => a.name)).toContain('eks-pod-identity-agent');
+    } finally {
+      await sb.stop();
+    }
+  });
+});
+
+describe('safety rails', () => {
+  let sb: SandboxProcess;
+  beforeAll(async () => {
+    sb = await startSandboxWorld(smallWorld({ withAddon: false }));
+  });
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  it('without a terminal, --yes is required; nothing is changed', async () => {
+    await clearSandboxCalls(sb);
+    const r = await runPodid(['migrate', '--apply', '--all-contexts'], { env: sb.clientEnv });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^podid: .*no terminal to confirm on — review the plan .*then pass --yes\n$/m);
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('refuses while another live apply holds the cluster lock (exit 4)', async () => {
+    const dir = journalDir();
+    const { acquireLocks } = await import('../../src/adapters/journal-fs.js');
+    const held = acquireLocks(dir, [`arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`], 'other-run', () => new Date().toISOString());
+    try {
+      const r = await apply(sb, ['--journal-dir', dir]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/another podid apply is running on arn:aws:eks:us-east-1:111122223333:cluster\/prod \(run other-run, pid \d+/);
+      expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+    } finally {
+      held.release();
+    }
+  });
+
+  it('refuses a hand-edited plan before changing anything', async () => {
+    const dir = journalDir();
+    const planFile = join(dir, 'plan.json');
+    const planned = await runPodid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+    const plan = JSON.parse(planned.stdout) as { steps: { kind: string; after?: { Statement: { Principal: unknown }[] } }[] };
+    const trust = plan.steps.find((s) => s.kind === 'update-trust')!;
+    trust.after!.Statement.at(-1)!.Principal = '*';
+    writeFileSync(planFile, JSON.stringify(plan));
+    await clearSandboxCalls(sb);
+    const r = await runPodid(['migrate', '--apply', '--yes', '--plan', planFile, '--journal-dir', dir], { env: sb.clientEnv });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/after is not podid's (dual-trust )?change of before/);
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+  });
+});
