@@ -814,6 +814,8 @@ export class ApplyExecutor {
         await this.record({ stepId: `verify-probe:${s.key}`, action: 'verify-probe', target: `${namespace}/${s.serviceAccount} on ${name}`, status: probe.ok ? 'done' : 'failed', message: probe.message, result: { pod: probe.pod, arn: probe.arn, expectedRoleArn: expectedRole } });
         base = { ...base, probe: { pod: probe.pod, arn: probe.arn, ok: probe.ok, message: probe.message } };
         // A cross-account SA waits for the target trust (a manual step): its probe is reported, not judged.
+        // Interrupted (SIGINT) while the probe ran: not judged; the pod is deleted all the same.
+        if (!probe.ok && this.deps.signal.aborted) return done('skipped', `verification probe: ${probe.message}`, pods);
         if (!probe.ok && s.targetRoleArn === null) return done('failed', `verification probe: ${probe.message}`, pods);
       }
       const probeText = probe === null ? '' : probe.ok ? `; ${probe.message}` : `; verification probe: ${probe.message}`;
