@@ -32,6 +32,8 @@ export interface RunOptionsRecord {
   concurrency: number;
   failFast: boolean;
   restart: boolean;
+  /** --verify-probe: the image of the probe pod, or null (absent in journals of older versions). */
+  verifyProbe?: string | null;
 }
 
 export interface RunRecord {
@@ -66,7 +68,7 @@ export interface StepRecord {
   record: 'step';
   at: string;
   stepId: string;
-  action: IntentRecord['action'] | 'install-agent' | 'verify';
+  action: IntentRecord['action'] | 'install-agent' | 'verify' | 'verify-probe';
   target: string;
   status: 'done' | 'already-done' | 'drifted' | 'failed' | 'skipped';
   message: string;
