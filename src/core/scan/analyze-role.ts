@@ -88,16 +88,72 @@ export function analyzeRole(ctx: RoleContext): RoleAnalysis {
     if (snap.error !== null) findings.push(finding('TRUST_POLICY_INVALID', { role: parsed.arn, detail: snap.error }));
     return { role, parsed, trust: unknownTrust(limit), findings };
   }
-  let policy: TrustPolicy;
-  try {
-    policy = parsePolicy(snap.trustPolicy);
-  } catch (err) {
-    findings.push(finding('TRUST_POLICY_INVALID', { role: parsed.arn, detail: err instanceof Error ? err.message : String(err) }));
+  const parsedPolicy = parseOnce(snap.trustPolicy);
+  if ('error' in parsedPolicy) {
+    findings.push(finding('TRUST_POLICY_INVALID', { role: parsed.arn, detail: parsedPolicy.error }));
     return { role, parsed, trust: unknownTrust(limit), findings };
   }
+  const policy = parsedPolicy.policy;
 
   const trust = analyzePolicy(ctx, parsed, crossAccount, policy, findings);
   return { role, parsed, trust, findings };
+}
+
+/*
+ * A role's trust policy is the same document for every service account annotated with it (a
+ * fleet has thousands of those per shared role), and what follows from the document alone is
+ * computed once per document: its parse, its length, and the length after adding every subject
+ * using the role. Keyed by object identity (the snapshot's document, the parsed policy, the
+ * subjects list analyzeFleet builds once per role), so entries live as long as the scan does.
+ * The parsed policy is shared read-only: nothing in the analysis mutates a TrustPolicy
+ * (addPodIdentityTrust returns a new one).
+ */
+const parsedPolicies = new WeakMap<object, { policy: TrustPolicy } | { error: string }>();
+const policyLengths = new WeakMap<TrustPolicy, number>();
+const lengthsAfter = new WeakMap<TrustPolicy, WeakMap<readonly PodIdentitySubject[], Map<string, { lengthAfter: number | null; edits: boolean }>>>();
+
+function parseOnce(doc: NonNullable<RoleSnapshot['trustPolicy']>): { policy: TrustPolicy } | { error: string } {
+  let hit = parsedPolicies.get(doc);
+  if (hit === undefined) {
+    try {
+      hit = { policy: parsePolicy(doc) };
+    } catch (err) {
+      hit = { error: err instanceof Error ? err.message : String(err) };
+    }
+    parsedPolicies.set(doc, hit);
+  }
+  return hit;
+}
+
+function lengthOnce(policy: TrustPolicy): number {
+  const n = policyLength(policy);
+  policyLengths.set(policy, n);
+  return n;
+}
+
+function cachedLength(policy: TrustPolicy): number {
+  return policyLengths.get(policy) ?? lengthOnce(policy);
+}
+
+/** The policy's length once podid admits `subjects`, and whether that edits it; null when podid would refuse the edit. */
+function lengthAfterAdding(policy: TrustPolicy, partition: string, clusterAccount: string, subjects: readonly PodIdentitySubject[]): { lengthAfter: number | null; edits: boolean } {
+  const compute = () => {
+    try {
+      const edit = addPodIdentityTrust(policy, { partition, clusterAccount, subjects });
+      return { lengthAfter: cachedLength(edit.policy), edits: edit.change !== 'none' };
+    } catch {
+      // An edit podid would refuse (e.g. a malformed cluster ARN) has no length to report.
+      return { lengthAfter: null, edits: false };
+    }
+  };
+  let bySubjects = lengthsAfter.get(policy);
+  if (bySubjects === undefined) lengthsAfter.set(policy, (bySubjects = new WeakMap()));
+  let byTarget = bySubjects.get(subjects);
+  if (byTarget === undefined) bySubjects.set(subjects, (byTarget = new Map()));
+  const key = `${partition}\u0000${clusterAccount}`;
+  let hit = byTarget.get(key);
+  if (hit === undefined) byTarget.set(key, (hit = compute()));
+  return hit;
 }
 
 type ArnFindingCode = Extract<FindingCode, `ARN_${string}`>;
@@ -142,22 +198,15 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
     findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: analysis.unsupportedNotPrincipalAllows }));
   }
 
-  const length = policyLength(policy);
+  const length = cachedLength(policy);
   let lengthAfter: number | null = null;
   let edits = false;
   if (!crossAccount) {
-    try {
-      const own = { cluster: cluster.arn, namespace, serviceAccount };
-      const subjects = ctx.subjectsUsingRole.some((x) => x.cluster === own.cluster && x.namespace === own.namespace && x.serviceAccount === own.serviceAccount)
-        ? ctx.subjectsUsingRole
-        : [...ctx.subjectsUsingRole, own];
-      const edit = addPodIdentityTrust(policy, { partition: cluster.partition, clusterAccount: cluster.account, subjects });
-      lengthAfter = policyLength(edit.policy);
-      edits = edit.change !== 'none';
-    } catch {
-      // An edit podid would refuse (e.g. a malformed cluster ARN) has no length to report.
-      lengthAfter = null;
-    }
+    const own = { cluster: cluster.arn, namespace, serviceAccount };
+    const subjects = ctx.subjectsUsingRole.some((x) => x.cluster === own.cluster && x.namespace === own.namespace && x.serviceAccount === own.serviceAccount)
+      ? ctx.subjectsUsingRole
+      : [...ctx.subjectsUsingRole, own];
+    ({ lengthAfter, edits } = lengthAfterAdding(policy, cluster.partition, cluster.account, subjects));
   }
   // Only an edit podid would make can hit the quota: a policy IAM already holds, left as it is,
   // is never rewritten (so a --trust-policy-limit below its length changes nothing for it), and

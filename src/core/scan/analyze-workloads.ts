@@ -92,10 +92,24 @@ export function indexCluster(cluster: ClusterSnapshot): ClusterIndex {
   };
 }
 
+/**
+ * A namespace's workloads by kind/name, built once per namespace group of a ClusterIndex (the
+ * same group serves every service account of the namespace) rather than once per service account.
+ */
+const byKeyCache = new WeakMap<readonly WorkloadObject[], ReadonlyMap<string, WorkloadObject>>();
+function workloadsByKey(inNs: readonly WorkloadObject[]): ReadonlyMap<string, WorkloadObject> {
+  let map = byKeyCache.get(inNs);
+  if (map === undefined) {
+    map = new Map(inNs.map((w) => [`${w.kind}/${w.name}`, w]));
+    byKeyCache.set(inNs, map);
+  }
+  return map;
+}
+
 /** `index` defaults to one built for this call; analyzeFleet passes one per cluster. */
 export function analyzeWorkloads(cluster: ClusterSnapshot, namespace: string, serviceAccount: string, index: ClusterIndex = indexCluster(cluster)): WorkloadAnalysis {
   const inNs = index.workloadsByNamespace.get(namespace) ?? [];
-  const byKey = new Map(inNs.map((w) => [`${w.kind}/${w.name}`, w]));
+  const byKey = workloadsByKey(inNs);
   const nodes = index.nodes;
 
   /**

@@ -1,0 +1,197 @@
+// Fleet-scale benchmark (issue 10, point 9): `podid scan -o json` and `podid migrate --dry-run -o json`
+// over every context of a generated fleet (default 4 clusters, 10,000 ServiceAccounts, 100,000
+// pods, 3,000 roles, a third shared across clusters; bench/generate-world.mjs) served by the
+// built `podid sandbox` with 5 ms of latency per request. For each command it reports wall time,
+// the podid process's CPU time and peak RSS, and its API calls against the minimum the world
+// requires, computed here (see minimumCalls). With BENCH_WRITE=1 it appends the result to
+// bench/RESULTS.md with the machine. BENCH_CPU_PROF=DIR / BENCH_HEAP_PROF=DIR profile the podid
+// process. BENCH_CLUSTERS, BENCH_SAS, BENCH_PODS, BENCH_ROLES, BENCH_LATENCY_MS, BENCH_RUNS tune
+// it. A benchmark, not a test.
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { generateWorld, worldSize } from './generate-world.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin/podid.js');
+const opts = {
+  clusters: Number(process.env.BENCH_CLUSTERS ?? 4),
+  serviceAccounts: Number(process.env.BENCH_SAS ?? 10_000),
+  pods: Number(process.env.BENCH_PODS ?? 100_000),
+  roles: Number(process.env.BENCH_ROLES ?? 3_000),
+};
+const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 5);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+
+// The page sizes podid asks for, which the sandbox (like a real API server and IAM/EKS) honours:
+// Kubernetes limit=500 (kubectl's chunk size), IAM ListRoles MaxItems=1000 (its largest page),
+// EKS ListPodIdentityAssociations maxResults=100 (its largest page); other EKS lists fit one page.
+const KUBE_PAGE = 500;
+const LIST_ROLES_PAGE = 1000;
+const ASSOCIATIONS_PAGE = 100;
+/** The Kubernetes lists a scan reads, cluster-wide. */
+const KUBE_KINDS = [
+  ['serviceaccounts', '/api/v1/serviceaccounts'],
+  ['pods', '/api/v1/pods'],
+  ['nodes', '/api/v1/nodes'],
+  ['deployments', '/apis/apps/v1/deployments'],
+  ['replicasets', '/apis/apps/v1/replicasets'],
+  ['statefulsets', '/apis/apps/v1/statefulsets'],
+  ['daemonsets', '/apis/apps/v1/daemonsets'],
+  ['jobs', '/apis/batch/v1/jobs'],
+  ['cronjobs', '/apis/batch/v1/cronjobs'],
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'podid-fleet-'));
+const world = { ...generateWorld(opts), latencyMs, rolloutDelayMs: 0, associationPropagationMs: 0 };
+writeFileSync(join(dir, 'world.json'), JSON.stringify(world));
+const size = worldSize(world);
+
+const sandbox = spawn(process.execPath, [bin, 'sandbox', '--world', join(dir, 'world.json'), '--quiet', '--kubeconfig-out', join(dir, 'kubeconfig'), '--env-out', join(dir, 'env')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const endpoint = await new Promise((resolve, reject) => {
+  sandbox.once('exit', (code) => reject(new Error(`sandbox exited ${code}`)));
+  createInterface({ input: sandbox.stdout }).on('line', (l) => l.startsWith('ready ') && resolve(/endpoint=(\S+)/.exec(l)[1]));
+});
+const env = { ...process.env, NO_COLOR: '1' };
+for (const line of readFileSync(join(dir, 'env'), 'utf8').split('\n')) {
+  const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+  if (m) env[m[1]] = m[2];
+}
+
+/**
+ * The fewest calls a full read of this world takes: per cluster one paginated list per Kubernetes
+ * kind (objects counted on the loaded sandbox, controller-made ReplicaSets, pods and add-on
+ * DaemonSets included), DescribeCluster, ListAddons + one DescribeAddon per add-on,
+ * ListNodegroups + one DescribeNodegroup each, ListFargateProfiles (+ describes),
+ * ListPodIdentityAssociations pages + one DescribePodIdentityAssociation per association whose
+ * ServiceAccount carries an IRSA annotation (the list does not give the role); ListRoles pages
+ * for the account's roles; the node roles' policies; one GetCallerIdentity.
+ */
+async function minimumCalls() {
+  const kubeconfig = readFileSync(join(dir, 'kubeconfig'), 'utf8');
+  const token = /token: (\S+)/.exec(kubeconfig)[1];
+  const servers = [...kubeconfig.matchAll(/server: (\S+)/g)].map((m) => m[1]);
+  const headers = { authorization: `Bearer ${token}` };
+  const pages = (n, size) => Math.max(1, Math.ceil(n / size));
+  const min = { sts: 1, eks: 0, iam: pages(world.iam.roles.length, LIST_ROLES_PAGE), k8s: 0 };
+  const objects = {};
+  for (const server of servers) {
+    for (const [kind, path] of KUBE_KINDS) {
+      let n = 0;
+      let cont = '';
+      do {
+        const res = await fetch(`${server}${path}?limit=${KUBE_PAGE}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`, { headers });
+        const body = await res.json();
+        if (!res.ok) throw new Error(`count ${kind}: HTTP ${res.status} ${body.message}`);
+        n += body.items.length;
+        cont = body.metadata.continue ?? '';
+      } while (cont);
+      objects[kind] = (objects[kind] ?? 0) + n;
+      min.k8s += pages(n, KUBE_PAGE);
+    }
+  }
+  for (const c of world.clusters) {
+    const annotated = new Set(c.objects.filter((o) => o.kind === 'ServiceAccount' && o.metadata.annotations?.['eks.amazonaws.com/role-arn']).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+    const assoc = c.podIdentityAssociations ?? [];
+    min.eks += 1 + 1 + (c.addons ?? []).length + 1 + (c.nodegroups ?? []).length + 1 + (c.fargateProfiles ?? []).length;
+    min.eks += pages(assoc.length, ASSOCIATIONS_PAGE) + assoc.filter((a) => annotated.has(`${a.namespace}/${a.serviceAccount}`)).length;
+  }
+  // The node roles' permissions (does the agent's node role allow eks-auth:AssumeRoleForPodIdentity?):
+  // ListAttachedRolePolicies, ListRolePolicies, and GetPolicy + GetPolicyVersion per managed policy.
+  const nodeRoles = new Set(world.clusters.flatMap((c) => (c.nodegroups ?? []).map((n) => n.nodeRole)));
+  for (const arn of nodeRoles) {
+    const role = world.iam.roles.find((r) => arn.endsWith(`:role/${r.name}`));
+    min.iam += 2 + 2 * (role?.attachedPolicies?.length ?? 0) + Object.keys(role?.inlinePolicies ?? {}).length;
+  }
+  return { min, objects };
+}
+
+// Reports the podid process's CPU time and peak RSS on stderr as it exits.
+const probe = `data:text/javascript,process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('\\nbench-usage '+Math.round((u.userCPUTime+u.systemCPUTime)/1000)+' '+u.maxRSS+'\\n')})`;
+const profFlags = [
+  ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+  ...(process.env.BENCH_HEAP_PROF ? ['--heap-prof', `--heap-prof-dir=${process.env.BENCH_HEAP_PROF}`] : []),
+];
+
+function runPodid(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, [...profFlags, '--import', probe, bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = 0;
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b.length));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const m = /bench-usage (\d+) (\d+)/.exec(stderr);
+      resolve({ code, ms, cpuMs: m ? Number(m[1]) : NaN, rssMb: m ? Number(m[2]) / 1024 : NaN, stdout, stderr });
+    });
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function measure(label, args, okCodes) {
+  const wall = [];
+  const cpu = [];
+  const rss = [];
+  let calls = [];
+  for (let i = 0; i < runs; i++) {
+    await fetch(`${endpoint}/_sandbox/calls`, { method: 'DELETE' });
+    const r = await runPodid(args);
+    if (!okCodes.includes(r.code)) throw new Error(`${label} exited ${r.code}: ${r.stderr.slice(-2000)}`);
+    if (r.stdout === 0) throw new Error(`${label} printed nothing`);
+    wall.push(r.ms);
+    cpu.push(r.cpuMs);
+    rss.push(r.rssMb);
+    calls = await (await fetch(`${endpoint}/_sandbox/calls`)).json();
+  }
+  const by = { sts: 0, eks: 0, iam: 0, k8s: 0 };
+  const ops = {};
+  for (const c of calls) {
+    const svc = c.service.startsWith('k8s:') ? 'k8s' : c.service;
+    by[svc] = (by[svc] ?? 0) + 1;
+    const key = `${svc}:${c.operation}`;
+    ops[key] = (ops[key] ?? 0) + 1;
+  }
+  const mutating = calls.filter((c) => c.mutating).length;
+  if (mutating > 0) throw new Error(`${label} made ${mutating} mutating calls`);
+  return { label, wallMs: median(wall), wallMin: Math.min(...wall), cpuMs: median(cpu), rssMb: Math.max(...rss), calls: calls.length, by, ops };
+}
+
+try {
+  const { min, objects } = await minimumCalls();
+  const minTotal = min.sts + min.eks + min.iam + min.k8s;
+  const load = loadavg();
+  const results = [
+    // 0: no findings at the fail-on level; scan exits 0 (the gate is not asked for here).
+    await measure('podid scan --all-contexts -o json', ['scan', '--all-contexts', '-o', 'json'], [0]),
+    await measure('podid migrate --all-contexts --dry-run -o json', ['migrate', '--all-contexts', '--dry-run', '-o', 'json'], [0]),
+  ];
+  const loadAfter = loadavg();
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${load.map((x) => x.toFixed(2)).join(' ')} before and ${loadAfter.map((x) => x.toFixed(2)).join(' ')} after (a machine shared with other jobs: wall times vary with their load)`;
+  const lines = [
+    `world: ${size.clusters} clusters, ${size.serviceAccounts} ServiceAccounts, ${size.pods} pods, ${size.roles} roles (a third shared), ${latencyMs} ms latency per request`,
+    `objects listed: ${Object.entries(objects).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `minimum calls: ${minTotal} (k8s ${min.k8s} at limit=${KUBE_PAGE}, eks ${min.eks}, iam ${min.iam}, sts ${min.sts})`,
+    `machine: ${machine}`,
+    '',
+    '| command | wall (median of ' + runs + ') | CPU | peak RSS | calls | vs minimum |',
+    '|---|---|---|---|---|---|',
+    ...results.map((r) => `| \`${r.label}\` | ${(r.wallMs / 1000).toFixed(2)} s (min ${(r.wallMin / 1000).toFixed(2)} s) | ${(r.cpuMs / 1000).toFixed(2)} s | ${r.rssMb.toFixed(0)} MB | ${r.calls} (k8s ${r.by.k8s}, eks ${r.by.eks}, iam ${r.by.iam}, sts ${r.by.sts}) | ${(r.calls / minTotal).toFixed(2)}x |`),
+  ];
+  console.log(lines.join('\n'));
+  if (process.env.BENCH_VERBOSE) for (const r of results) console.log(r.label, r.ops);
+  if (process.env.BENCH_WRITE) {
+    const title = process.env.BENCH_WRITE === '1' ? `run of ${new Date().toISOString()}` : process.env.BENCH_WRITE;
+    appendFileSync(join(root, 'bench/RESULTS.md'), `\n### ${title}\n\n${lines.join('\n')}\n`);
+  }
+} finally {
+  sandbox.kill('SIGINT');
+  await new Promise((r) => sandbox.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
