@@ -88,6 +88,28 @@ export function buildProgram(): Command {
       }
     });
 
+  const journalDirHelp = 'where run journals and locks are kept (default: $XDG_STATE_HOME/podid/runs or ~/.local/state/podid/runs)';
+  const runs = program
+    .command('runs')
+    .description('list the runs journaled in the journal directory (apply, rollback, finalize): id, time, clusters, outcomes, status')
+    .option('--journal-dir <dir>', journalDirHelp)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts, cmd: Command) => {
+      const { runRuns } = await import('./commands/runs.js');
+      process.exitCode = await runRuns(undefined, { ...opts, color: cmd.optsWithGlobals()['color'] });
+    });
+  runs
+    .command('show')
+    .description('show one run: its steps and the outcome of every ServiceAccount')
+    .argument('<run-id>', 'a run id from podid runs')
+    .option('--journal-dir <dir>', journalDirHelp)
+    .addOption(new Option('-o, --output <format>', 'output format (json: the summary and every journal record)').choices(['text', 'json']).default('text'))
+    .action(async (id: string, opts, cmd: Command) => {
+      const { runRuns } = await import('./commands/runs.js');
+      const parent = cmd.parent?.opts() ?? {};
+      process.exitCode = await runRuns(id, { ...opts, journalDir: opts.journalDir ?? parent['journalDir'], color: cmd.optsWithGlobals()['color'] });
+    });
+
   return program;
 }
 

@@ -6,12 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { ApplyPorts } from '../../core/apply/ports.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
+import { confirmChange, defaultJournalDir } from '../confirm.js';
 import { parseDuration } from '../duration.js';
 import { createIo, type Io } from '../io.js';
 import { readEnv } from '../env.js';
@@ -24,13 +23,9 @@ export const DEFAULT_PROPAGATION_WAIT = '15s';
 export const DEFAULT_ROLLOUT_TIMEOUT = '5m';
 export const DEFAULT_REQUEST_TIMEOUT = '30s';
 
-/** $XDG_STATE_HOME/podid/runs, else ~/.local/state/podid/runs (XDG Base Directory spec: a relative XDG_STATE_HOME is ignored). */
-export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
-  const state = env['XDG_STATE_HOME'] && env['XDG_STATE_HOME'].startsWith('/') ? env['XDG_STATE_HOME'] : join(home, '.local', 'state');
-  return join(state, 'podid', 'runs');
-}
+export { defaultJournalDir };
 
-function newRunId(now: Date): string {
+export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -52,26 +47,16 @@ async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: Migrat
   return { plan: parsePlanDocument(text, opts.plan), source: resolve(opts.plan) };
 }
 
-async function confirm(opts: MigrateCliOptions, plan: MigrationPlan): Promise<boolean> {
-  if (opts.yes) return true;
-  if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new UsageError('CONFIRMATION_REQUIRED', 'podid migrate --apply changes IAM, EKS and Kubernetes, and there is no terminal to confirm on', 'review the plan (podid migrate --dry-run), then pass --yes');
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const clusters = plan.clusters.map((c) => c.name).join(', ');
-    const answer = await rl.question(`\nApply these changes to ${clusters}? Only 'yes' will be accepted: `);
-    return answer.trim() === 'yes';
-  } finally {
-    rl.close();
-  }
+function confirm(opts: MigrateCliOptions, plan: MigrationPlan): Promise<boolean> {
+  const clusters = plan.clusters.map((c) => c.name).join(', ');
+  return confirmChange({ yes: opts.yes, command: 'podid migrate --apply', question: `Apply these changes to ${clusters}?`, hint: 'review the plan (podid migrate --dry-run), then pass --yes' });
 }
 
 /**
  * Test-only (PODID_TEST_KILL_AFTER_MUTATIONS=k): SIGKILL this process as soon as its k-th
  * mutating call has answered, and never send a (k+1)-th, so exactly k mutations happened.
  */
-function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
+export function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
   let sent = 0;
   const wrap = <T>(send: () => Promise<T>): Promise<T> => {
     sent++;
@@ -88,11 +73,11 @@ function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
     iam: { getRole: (a) => ports.iam.getRole(a), updateAssumeRolePolicy: (a, d) => wrap(() => ports.iam.updateAssumeRolePolicy(a, d)) },
     eks: (region) => {
       const e = ports.eks(region);
-      return { ...e, createAssociation: (c, i) => wrap(() => e.createAssociation(c, i)), createAddon: (c, i) => wrap(() => e.createAddon(c, i)), updateAddon: (c, i) => wrap(() => e.updateAddon(c, i)) };
+      return { ...e, createAssociation: (c, i) => wrap(() => e.createAssociation(c, i)), createAddon: (c, i) => wrap(() => e.createAddon(c, i)), updateAddon: (c, i) => wrap(() => e.updateAddon(c, i)), deleteAssociation: (c, id) => wrap(() => e.deleteAssociation(c, id)), deleteAddon: (c, a) => wrap(() => e.deleteAddon(c, a)) };
     },
     kube: (context) => {
       const k8s = ports.kube(context);
-      return { ...k8s, restartWorkload: (kind, ns, name, at) => wrap(() => k8s.restartWorkload(kind, ns, name, at)) };
+      return { ...k8s, restartWorkload: (kind, ns, name, at) => wrap(() => k8s.restartWorkload(kind, ns, name, at)), setRestartedAt: (kind, ns, name, at) => wrap(() => k8s.setRestartedAt(kind, ns, name, at)), patchServiceAccountAnnotations: (ns, name, a) => wrap(() => k8s.patchServiceAccountAnnotations(ns, name, a)) };
     },
   };
 }
