@@ -110,6 +110,28 @@ export function buildProgram(): Command {
       process.exitCode = await runRuns(id, { ...opts, journalDir: opts.journalDir ?? parent['journalDir'], color: cmd.optsWithGlobals()['color'] });
     });
 
+  program
+    .command('rollback')
+    .description('undo one run (migrate --apply or finalize) exactly, from its journal: --dry-run to review, --apply to undo (see docs/rollback.md)')
+    .argument('[run-id]', 'the run to undo (default: the newest apply or finalize run not yet rolled back; see podid runs)')
+    .option('--dry-run', 'show what would be undone; change nothing')
+    .option('--apply', 'undo it: journal first, associations and add-ons, restarts back to IRSA, verification, then trust policies')
+    .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
+    .option('--journal-dir <dir>', journalDirHelp)
+    .option('--kubeconfig <path>', 'kubeconfig file with the contexts the run used (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('--region <region>', 'AWS region (default: the run\'s clusters\')')
+    .option('--profile <name>', 'AWS profile from the shared config files')
+    .option('--propagation-wait <duration>', 'wait this long after deleting associations before restarting', '15s')
+    .option('--rollout-timeout <duration>', 'a rollout with no progress for this long is stuck (failed)', '5m')
+    .option('--request-timeout <duration>', 'time allowed for each AWS or Kubernetes call to answer', '30s')
+    .option('--max-concurrent-rollouts <n>', 'workloads restarted at once', '5')
+    .option('--concurrency <n>', 'steps in flight at once', '8')
+    .addOption(new Option('-o, --output <format>', 'text, or json (the rollback plan with --dry-run, the result with --apply)').choices(['text', 'json']).default('text'))
+    .action(async (id: string | undefined, opts, cmd: Command) => {
+      const { runRollback } = await import('./commands/rollback.js');
+      process.exitCode = await runRollback(id, { ...opts, color: cmd.optsWithGlobals()['color'] });
+    });
+
   return program;
 }
 

@@ -8,12 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import type { ApplyPorts } from '../../core/apply/ports.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import { confirmChange, defaultJournalDir } from '../confirm.js';
 import { parseDuration } from '../duration.js';
+import { createLivePorts, interruptible } from '../live-ports.js';
 import { createIo, type Io } from '../io.js';
-import { readEnv } from '../env.js';
 import { positiveInt } from '../live-scan.js';
 import { eventsTo } from '../progress.js';
 import { VERSION } from '../version.js';
@@ -52,35 +51,7 @@ function confirm(opts: MigrateCliOptions, plan: MigrationPlan): Promise<boolean>
   return confirmChange({ yes: opts.yes, command: 'podid migrate --apply', question: `Apply these changes to ${clusters}?`, hint: 'review the plan (podid migrate --dry-run), then pass --yes' });
 }
 
-/**
- * Test-only (PODID_TEST_KILL_AFTER_MUTATIONS=k): SIGKILL this process as soon as its k-th
- * mutating call has answered, and never send a (k+1)-th, so exactly k mutations happened.
- */
-export function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
-  let sent = 0;
-  const wrap = <T>(send: () => Promise<T>): Promise<T> => {
-    sent++;
-    if (sent > k) {
-      process.kill(process.pid, 'SIGKILL');
-      return new Promise<T>(() => undefined);
-    }
-    const index = sent;
-    return send().finally(() => {
-      if (index === k) process.kill(process.pid, 'SIGKILL');
-    });
-  };
-  return {
-    iam: { getRole: (a) => ports.iam.getRole(a), updateAssumeRolePolicy: (a, d) => wrap(() => ports.iam.updateAssumeRolePolicy(a, d)) },
-    eks: (region) => {
-      const e = ports.eks(region);
-      return { ...e, createAssociation: (c, i) => wrap(() => e.createAssociation(c, i)), createAddon: (c, i) => wrap(() => e.createAddon(c, i)), updateAddon: (c, i) => wrap(() => e.updateAddon(c, i)), deleteAssociation: (c, id) => wrap(() => e.deleteAssociation(c, id)), deleteAddon: (c, a) => wrap(() => e.deleteAddon(c, a)) };
-    },
-    kube: (context) => {
-      const k8s = ports.kube(context);
-      return { ...k8s, restartWorkload: (kind, ns, name, at) => wrap(() => k8s.restartWorkload(kind, ns, name, at)), setRestartedAt: (kind, ns, name, at) => wrap(() => k8s.setRestartedAt(kind, ns, name, at)), patchServiceAccountAnnotations: (ns, name, a) => wrap(() => k8s.patchServiceAccountAnnotations(ns, name, a)) };
-    },
-  };
-}
+
 
 export async function runApply(opts: MigrateCliOptions): Promise<number> {
   if (opts.dryRun) throw new UsageError('APPLY_FLAGS_CONFLICT', '--dry-run and --apply exclude each other', 'pass one of them');
@@ -117,36 +88,14 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     return ExitCode.ok;
   }
 
-  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { loadKubeconfig }, { journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
-    import('../../adapters/aws-write.js'),
-    import('../../adapters/kube-write.js'),
-    import('../../adapters/kubeconfig.js'),
+  const [{ journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
     import('../../adapters/journal-fs.js'),
     import('../../core/apply/ports.js'),
     import('../../core/apply/retry.js'),
   ]);
-  const env = readEnv();
-  const region = opts.region ?? plan.clusters[0]?.region ?? env.awsRegion;
-  const aws = await createAwsApplyPorts({ ...(opts.profile ? { profile: opts.profile } : {}), ...(region ? { region } : {}), requestTimeoutMs });
-  const kubeconfig = await loadKubeconfig(opts.kubeconfig, { KUBECONFIG: env.kubeconfig });
-  const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs });
-  let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
-  const killAt = Number(process.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
-  if (Number.isInteger(killAt) && killAt > 0) ports = killAfter(ports, killAt);
-
-  const abort = new AbortController();
-  const saved = process.listeners('SIGINT');
-  process.removeAllListeners('SIGINT');
-  let interrupts = 0;
-  process.on('SIGINT', () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
-    io.done();
-    io.warn('Interrupted: finishing the calls in flight and writing the journal (interrupt again to stop at once).');
-    abort.abort();
-  });
+  const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs });
   const progress = eventsTo(io);
-  try {
+  return interruptible(io, 'podid migrate --apply', async (signal) => {
     const dir = journalDirectory(journalDir);
     const result = await app.applyPlan(
       {
@@ -157,7 +106,7 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
         startedAt,
         toolVersion: VERSION,
       },
-      { ports, journal: dir, locks: dir, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal: abort.signal },
+      { ports, journal: dir, locks: dir, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal },
       (e) => {
         // One line per completed step; the spinner (on a terminal) for the rest.
         if (e.type === 'apply-step') {
@@ -174,9 +123,5 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     io.done();
     io.out(json ? renderRunResultJson(result) : renderRunResult(result, { palette: io.palette }));
     return result.exitCode;
-  } finally {
-    io.done();
-    process.removeAllListeners('SIGINT');
-    for (const l of saved) process.on('SIGINT', l as () => void);
-  }
+  });
 }
