@@ -80,6 +80,8 @@ export class RollbackExecutor {
   private readonly clusters: Map<string, RollbackCluster>;
   private readonly issuers = new Map<string, Promise<string | null>>();
   private readonly workloadStatus = new Map<string, StepStatus>();
+  /** `<cluster>/<add-on>/<sa>` -> namespace, learnt from the associations an add-on owned when the rollback read it. */
+  private readonly addonNamespaces = new Map<string, string>();
 
   constructor(
     private readonly plan: RollbackPlan,
@@ -327,12 +329,12 @@ export class RollbackExecutor {
     }
   }
 
-  private async ownedNow(cluster: string, arns: readonly string[]): Promise<{ serviceAccount: string; roleArn: string }[]> {
+  private async ownedNow(cluster: string, arns: readonly string[]): Promise<{ serviceAccount: string; roleArn: string; namespace: string }[]> {
     const c = this.cluster(cluster);
-    const out: { serviceAccount: string; roleArn: string }[] = [];
+    const out: { serviceAccount: string; roleArn: string; namespace: string }[] = [];
     for (const arn of arns) {
       const a = await this.read(() => this.eks(cluster).describeAssociation(c.name, arn.slice(arn.lastIndexOf('/') + 1)));
-      if (a !== null) out.push({ serviceAccount: a.serviceAccount, roleArn: a.roleArn });
+      if (a !== null) out.push({ serviceAccount: a.serviceAccount, roleArn: a.roleArn, namespace: a.namespace });
     }
     return out.sort((x, y) => x.serviceAccount.localeCompare(y.serviceAccount));
   }
@@ -341,12 +343,13 @@ export class RollbackExecutor {
     const c = this.cluster(a.cluster);
     const target = `${a.addonName} on ${c.name}`;
     const id = `addon:${a.cluster}/${a.addonName}`;
-    const key = (l: readonly { serviceAccount: string; roleArn: string }[]) => canonicalJson([...l].sort((x, y) => x.serviceAccount.localeCompare(y.serviceAccount)));
+    const key = (l: readonly { serviceAccount: string; roleArn: string }[]) => canonicalJson([...l].map((x) => ({ serviceAccount: x.serviceAccount, roleArn: x.roleArn })).sort((x, y) => x.serviceAccount.localeCompare(y.serviceAccount)));
     return this.step(id, 'restore-addon', target, async () => {
       const eks = this.eks(a.cluster);
       const current = await this.read(() => eks.describeAddon(c.name, a.addonName));
       if (current === null) return { status: 'drifted', message: `add-on ${a.addonName} is no longer installed on ${c.name}` };
       const owned = await this.ownedNow(a.cluster, current.podIdentityAssociations);
+      for (const o of owned) this.addonNamespaces.set(`${a.cluster}/${a.addonName}/${o.serviceAccount}`, o.namespace);
       const roleBack = (current.serviceAccountRoleArn ?? null) === (a.previous.serviceAccountRoleArn ?? null);
       if (key(owned) === key(a.previousOwned) && roleBack) return { status: 'already-done', message: `add-on ${a.addonName} already has its previous associations and IRSA role` };
       if (key(owned) !== key(a.written) && key(owned) !== key(a.previousOwned)) {
@@ -473,8 +476,10 @@ export class RollbackExecutor {
       const bad = mine.find((r) => r.status === st);
       if (bad) return done(st, `${bad.kind} ${bad.target}: ${bad.message}`);
     }
-    if (s.namespace === null) return done('failed', `podid could not tell the namespace of add-on ${s.addon ?? ''}'s service account ${s.serviceAccount}`);
-    const ns = s.namespace;
+    const namespace = s.namespace ?? (s.addon !== null ? this.addonNamespaces.get(`${s.cluster}/${s.addon}/${s.serviceAccount}`) ?? null : null);
+    base.namespace = namespace ?? '';
+    if (namespace === null) return done('failed', `podid could not tell the namespace of add-on ${s.addon ?? ''}'s service account ${s.serviceAccount}`);
+    const ns = namespace;
     try {
       const problems: string[] = [];
       const eks = this.eks(s.cluster);

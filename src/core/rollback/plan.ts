@@ -198,8 +198,12 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
     }
   }
   // A ServiceAccount only restarted (its association existed before) keeps its association: it
-  // has nothing to return to IRSA for unless the run touched it.
-  out.subjects = out.subjects.filter((x) => !x.preexisting || out.workloads.some((w) => w.cluster === x.cluster && w.namespace === x.namespace && w.serviceAccounts.includes(x.serviceAccount)));
+  // has nothing to return to IRSA for unless the run touched it. Nor has an add-on's, unless the
+  // run updated the add-on.
+  out.subjects = out.subjects.filter((x) =>
+    x.addon !== null
+      ? out.addons.some((a) => a.cluster === x.cluster && a.addonName === x.addon)
+      : !x.preexisting || out.workloads.some((w) => w.cluster === x.cluster && w.namespace === x.namespace && w.serviceAccounts.includes(x.serviceAccount)));
   return out;
 }
 
