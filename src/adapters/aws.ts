@@ -21,8 +21,10 @@ import { createEksPort } from './aws-eks.js';
 import type { AttachedPolicy, EksPort, IamPort, StsPort } from '../core/ports.js';
 
 export interface AwsOptions {
-  /** --profile; otherwise AWS_PROFILE / the default profile. */
+  /** --profile, or AWS_PROFILE (then `profileFrom` says so); otherwise the default profile. */
   profile?: string;
+  /** Where `profile` came from, for messages (default --profile). */
+  profileFrom?: '--profile' | 'AWS_PROFILE';
   /** STS's region and IAM's fallback: --region, else the first cluster's, else AWS_REGION (the CLI decides). */
   region?: string;
   /** An explicit endpoint for every service (tests); otherwise AWS_ENDPOINT_URL* apply. */
@@ -141,7 +143,7 @@ export async function createAwsPorts(opts: AwsOptions = {}): Promise<AwsPorts> {
       } catch (err) {
         const mapped = mapAwsError(err, 'sts:GetCallerIdentity', `https://sts.${region}.amazonaws.com`);
         if (mapped.code === 'AWS_NO_CREDENTIALS' && opts.profile !== undefined) {
-          throw new UsageError('AWS_PROFILE_UNUSABLE', `--profile ${opts.profile}: no credentials from this profile (${mapped.message})`, 'check the profile name in ~/.aws/config and ~/.aws/credentials (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE), or run aws sso login --profile ' + opts.profile);
+          throw new UsageError('AWS_PROFILE_UNUSABLE', `${opts.profileFrom === 'AWS_PROFILE' ? 'AWS_PROFILE=' : '--profile '}${opts.profile}: no credentials from this profile (${mapped.message})`, 'check the profile name in ~/.aws/config and ~/.aws/credentials (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE), or run aws sso login --profile ' + opts.profile);
         }
         throw mapped;
       }
@@ -225,7 +227,8 @@ function createIamPort(sdk: IamSdk, clientFor: (partition: string) => IAMClient)
         if (actual.toLowerCase() !== ref.arn.toLowerCase()) {
           return { arn: ref.arn, state: 'missing', trustPolicy: null, error: `no role ${ref.arn}; the account has ${actual} (different path)` };
         }
-        return trustSnapshot(ref.arn, out.Role?.AssumeRolePolicyDocument, 'GetRole');
+        // GetRole returns the permissions boundary; ListRoles does not (IAM API reference, ListRoles).
+        return { ...trustSnapshot(ref.arn, out.Role?.AssumeRolePolicyDocument, 'GetRole'), permissionsBoundary: out.Role?.PermissionsBoundary?.PermissionsBoundaryArn ?? null };
       } catch (err) {
         if (isNotFound(err)) return { arn: ref.arn, state: 'missing', trustPolicy: null, error: `role ${ref.name} does not exist` };
         if (isAccessDenied(err)) {

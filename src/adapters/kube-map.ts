@@ -18,6 +18,7 @@ import type {
   V1ServiceAccount,
   V1StatefulSet,
 } from '@kubernetes/client-node';
+import { managedBy } from '../core/scan/managed-by.js';
 import type { NodeObject, PodIdentityEnv, PodObject, ServiceAccountObject, WorkloadKind, WorkloadObject } from '../core/scan/snapshot.js';
 
 export const POD_IDENTITY_ENV = 'AWS_CONTAINER_CREDENTIALS_FULL_URI';
@@ -58,6 +59,11 @@ export function toServiceAccount(sa: V1ServiceAccount): ServiceAccountObject {
     uid: sa.metadata?.uid ?? '',
     resourceVersion: sa.metadata?.resourceVersion ?? '',
     annotations,
+    managedBy: managedBy({
+      labels: strings(sa.metadata?.labels),
+      annotations: strings(sa.metadata?.annotations),
+      owners: (sa.metadata?.ownerReferences ?? []).map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.name })),
+    }),
   };
 }
 
@@ -72,6 +78,10 @@ export function toPod(pod: V1Pod): PodObject {
     owner: controllerOwner(pod.metadata),
     identity: classifyPodIdentity(pod.spec),
     labels: strings(pod.metadata?.labels),
+    tokenFiles: [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].flatMap((c) => {
+      const value = c.env?.find((e) => e.name === IRSA_TOKEN_ENV)?.value;
+      return value === undefined ? [] : [{ container: c.name, path: value }];
+    }),
   };
 }
 

@@ -4,10 +4,11 @@
  * an exec user running `aws eks get-token --cluster-name X --region R`; both are read here, and
  * `--cluster`/`--region` override them. The Kubernetes client loads lazily.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { parseClusterArn } from '../core/arn.js';
 import { UsageError } from '../core/errors.js';
 
@@ -74,8 +75,18 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
   const users: KubeConfig['users'] = [];
   const contexts: KubeConfig['contexts'] = [];
   let currentContext = '';
+  const empty: string[] = [];
   for (const path of existing) {
     const kc = new k8s.KubeConfig();
+    // kubectl reads an empty file as an empty config; the client library throws a TypeError.
+    const shape = kubeconfigShape(path);
+    if (shape === 'empty') {
+      empty.push(path);
+      continue;
+    }
+    if (shape !== 'mapping') {
+      throw new UsageError('KUBECONFIG_INVALID', `cannot read kubeconfig ${path}: expected a mapping with clusters, users and contexts, found ${shape}`, 'fix the file or pass another with --kubeconfig');
+    }
     try {
       kc.loadFromFile(path);
     } catch (err) {
@@ -91,9 +102,29 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
     addNew(contexts, kc.contexts);
     if (!currentContext && kc.currentContext) currentContext = kc.currentContext;
   }
+  if (empty.length === existing.length) {
+    throw new UsageError(
+      'KUBECONFIG_EMPTY',
+      `the kubeconfig ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty: no clusters, users or contexts`,
+      'run aws eks update-kubeconfig --name CLUSTER --region REGION, or pass another file with --kubeconfig',
+    );
+  }
   const merged = new k8s.KubeConfig();
   merged.loadFromOptions({ clusters, users, contexts, currentContext });
   return merged;
+}
+
+/** `empty` (nothing, or only comments), `mapping`, or what else the file holds; unreadable YAML is left to the loader. */
+function kubeconfigShape(path: string): 'empty' | 'mapping' | string {
+  let value: unknown;
+  try {
+    value = parse(readFileSync(path, 'utf8'));
+  } catch {
+    return 'mapping';
+  }
+  if (value === null || value === undefined) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'mapping' : `a ${typeof value}`;
 }
 
 /** A kubeconfig from YAML text (tests, and kubeconfigs passed on stdin). */

@@ -8,6 +8,11 @@ export interface CliEnv {
   readonly awsRegion: string | undefined;
   /** KUBECONFIG, as a path list; undefined when unset or empty. */
   readonly kubeconfig: string | undefined;
+  /**
+   * AWS_PROFILE: passed to the SDK as a profile, exactly as --profile is, so it wins over static
+   * keys in the environment (the AWS CLI's rule) without the SDK's two-sources console warning.
+   */
+  readonly awsProfile: string | undefined;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
@@ -15,5 +20,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
   return {
     awsRegion: nonEmpty(env['AWS_REGION']) ?? nonEmpty(env['AWS_DEFAULT_REGION']),
     kubeconfig: nonEmpty(env['KUBECONFIG']),
+    awsProfile: nonEmpty(env['AWS_PROFILE']),
   };
 }

@@ -79,7 +79,7 @@ export async function setUpLiveScan(flags: TargetFlags, env: CliEnv, now: Date):
   const region = flags.region ?? targets[0]?.region ?? env.awsRegion;
   const ports = await createScanPorts({
     // As with the AWS CLI, --profile wins over static keys in the environment (aws.ts).
-    aws: { ...(flags.profile ? { profile: flags.profile } : {}), ...(region ? { region } : {}) },
+    aws: { ...(flags.profile ? { profile: flags.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}) },
     kubeconfig: kc,
   });
   return { options: { targets, trustPolicyLimit, concurrency, namespaces, serviceAccounts, now, toolVersion: VERSION }, ports };

@@ -21,13 +21,28 @@ function fail(err: unknown): never {
 
 export function buildProgram(): Command {
   const program = new Command('podid')
-    .description('Move Amazon EKS workloads from IRSA to EKS Pod Identity: scan, plan, apply, verify, roll back.')
+    .description('Move Amazon EKS workloads from IRSA to EKS Pod Identity: scan a fleet or manifests (read-only), plan the move (dry run), gate CI, rehearse against a local sandbox.')
     .version(VERSION, '-V, --version')
+    .configureHelp({ optionDescription })
     .option('--debug', 'print stack traces for errors')
     .option('--no-color', 'disable colours (NO_COLOR is honoured too)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `podid: ${s}` : s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `podid: ${s}` : s) })
+    .addHelpText('after', examples([
+      ['podid scan --all-contexts', 'every cluster of the kubeconfig, read-only'],
+      ['podid migrate --dry-run --all-contexts --out plan.json', 'plan the move and keep the plan'],
+      ['helm template app ./chart | podid scan --manifests - --fail-on irsa', 'a CI gate, no cluster needed'],
+      ['podid sandbox --world examples/world.yaml', 'a local fleet to try it on (npm run demo)'],
+    ], 'Run podid COMMAND --help for the flags of a command. Docs: README.md and docs/.'));
+
+  program
+    .command('version')
+    .description('print the podid version (as --version does)')
+    .addHelpText('after', examples([['podid version', 'prints e.g. 0.1.0']]))
+    .action(() => {
+      process.stdout.write(`${VERSION}\n`);
+    });
 
   program
     .command('sandbox')
@@ -38,6 +53,11 @@ export function buildProgram(): Command {
     .option('--env-out <path>', 'write an env file (AWS_ENDPOINT_URL, AWS_REGION, keys, KUBECONFIG)')
     .option('--force', 'replace --kubeconfig-out and --env-out files that already exist')
     .addOption(new Option('--quiet', 'print only the ready line'))
+    .addHelpText('after', examples([
+      ['podid sandbox --world examples/world.yaml', 'serve the demo fleet; files in a temporary directory'],
+      ['podid sandbox --world examples/world.yaml --port 4566 --kubeconfig-out /tmp/podid.kubeconfig --env-out /tmp/podid.env', ''],
+      ['set -a; . /tmp/podid.env; set +a; aws eks list-clusters', 'then any AWS SDK, CLI or kubectl talks to it'],
+    ]))
     .action(async (opts) => {
       const { runSandbox } = await import('./commands/sandbox.js');
       await runSandbox(opts);
@@ -51,6 +71,13 @@ export function buildProgram(): Command {
     .addOption(new Option('-o, --output <format>', 'output format (table is an alias of text)').choices(['text', 'table', 'json', 'yaml', 'sarif', 'junit', 'markdown']).default('text'))
     .addOption(new Option('--fail-on <what>', 'exit 3 when findings match: any IRSA left, blocked SAs, any warning, or never').choices(['irsa', 'blocked', 'warnings', 'never']).default('never'))
     .option('--config <path>', 'podid config with the allowlist (default: .podid.yaml when present)')
+    .addHelpText('after', examples([
+      ['podid scan', 'the current kubeconfig context'],
+      ['podid scan --all-contexts -o json > inventory.json', 'the fleet, for scripts (also yaml, sarif, junit, markdown)'],
+      ['podid scan --context prod -n shop --service-account shop/cart', 'narrow to a namespace and a service account'],
+      ['podid scan --manifests k8s/ --fail-on irsa -o sarif > podid.sarif', 'GitOps repository gate, offline'],
+      ['podid scan --all-contexts --fail-on blocked -o markdown', 'nightly fleet gate (allowlist: .podid.yaml)'],
+    ]))
     .action(async (opts, cmd: Command) => {
       const { runScan } = await import('./commands/scan.js');
       process.exitCode = await runScan({ ...opts, color: cmd.optsWithGlobals()['color'] });
@@ -77,6 +104,15 @@ export function buildProgram(): Command {
     .option('--request-timeout <duration>', 'with --apply: time allowed for each AWS or Kubernetes call to answer', '30s')
     .option('--fail-fast', 'with --apply: stop starting new steps after the first failure')
     .option('--journal-dir <dir>', 'with --apply: where run journals and locks are kept (default: $XDG_STATE_HOME/podid/runs or ~/.local/state/podid/runs)')
+    .addHelpText('after', examples([
+      ['podid migrate --dry-run', 'plan for the current context and review it'],
+      ['podid migrate --dry-run --all-contexts --install-agent --out plan.json', 'the fleet, agent included, plan kept'],
+      ['podid migrate --dry-run --role arn:aws:iam::111122223333:role/cart', 'only what uses one role'],
+      ['podid migrate --dry-run --emit terraform pod-identity.tf', 'export the plan to Terraform'],
+      ['podid migrate --dry-run -o json | jq .summary', 'the plan document for scripts (also -o yaml, --out -)'],
+      ['podid migrate --apply --plan plan.json', 'apply the reviewed plan (asks for confirmation; docs/apply.md)'],
+      ['podid migrate --apply -n shop --yes -o json', 'plan and apply one namespace in CI; the run result as JSON'],
+    ]))
     .action(async (opts, cmd: Command) => {
       const options = { ...opts, color: cmd.optsWithGlobals()['color'] };
       if (opts.apply) {
@@ -136,6 +172,24 @@ export function buildProgram(): Command {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** An `Examples:` block for the end of a command's help: the command, then what it does. */
+function examples(rows: readonly (readonly [string, string])[], footer?: string): string {
+  const lines = rows.flatMap(([command, what]) => (what === '' ? [`  $ ${command}`] : [`  $ ${command}`, `      ${what}`]));
+  return `\nExamples:\n${lines.join('\n')}\n${footer === undefined ? '' : `\n${footer}\n`}`;
+}
+
+/**
+ * commander's option description, with defaults and choices shown as a user types them:
+ * `(default: 5)`, `(choices: irsa, blocked)`, not JSON-quoted strings.
+ */
+function optionDescription(option: Option): string {
+  const extra: string[] = [];
+  if (option.argChoices) extra.push(`choices: ${option.argChoices.join(', ')}`);
+  const showDefault = option.defaultValue !== undefined && (option.required || option.optional || (option.isBoolean() && typeof option.defaultValue === 'boolean'));
+  if (showDefault) extra.push(`default: ${option.defaultValueDescription ?? (Array.isArray(option.defaultValue) ? option.defaultValue.join(', ') : String(option.defaultValue))}`);
+  return extra.length === 0 ? option.description : `${option.description} (${extra.join(', ')})`;
+}
 
 /** kubectl's and the AWS CLI's conventions for choosing what to look at, shared by scan and migrate. */
 function addTargetOptions(cmd: Command): Command {

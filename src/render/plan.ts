@@ -242,7 +242,7 @@ function summary(ctx: Ctx): string[] {
     if (s.agentsToInstall > 0) lines.push(`Agents: ${plural(s.agentsToInstall, 'eks-pod-identity-agent add-on')} to install`);
     const blockedText = s.blocked > 0 ? p.red(`${s.blocked} blocked`) : `${s.blocked} blocked`;
     lines.push(
-      `${p.bold('Plan:')} ${s.rolesToUpdate} roles to update, ${s.associationsToCreate} associations to create, ${s.addonsToUpdate} add-ons to update, ${s.workloadsToRestart} workloads to restart, ${blockedText}`,
+      `${p.bold('Plan:')} ${plural(s.rolesToUpdate, 'role')} to update, ${plural(s.associationsToCreate, 'association')} to create, ${plural(s.addonsToUpdate, 'add-on')} to update, ${plural(s.workloadsToRestart, 'workload')} to restart, ${blockedText}`,
     );
   }
   if (s.manual > 0) lines.push(`Manual: ${plural(s.manual, 'workload')} to restart or recreate yourself (see above)`);

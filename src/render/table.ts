@@ -7,7 +7,7 @@
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from '../core/scan/inventory.js';
 import { alignColumns, type CellInput } from './columns.js';
 import {
-  bySeverity, clusterLabel, findingWhere, groupByCluster, inputFindings, locationLabel, oneLine, podsLabel, roleLabel, saLabel,
+  bySeverity, clusterLabel, findingWhere, groupByCluster, inputFindings, locationLabel, oneLine, plural, podsLabel, roleLabel, saLabel,
   summarySentence, suppressionOf, truncateMiddle, workloadsLabel, type ClusterGroup,
 } from './common.js';
 import { paintSeverity, paintVerdict, plainPalette, SEVERITY_LABEL, type Palette } from './palette.js';
@@ -47,10 +47,12 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
 function clusterBlock(inv: Inventory, group: ClusterGroup, p: Palette): string[] {
   const lines: string[] = [];
   const c = group.cluster;
+  // The cluster's verdict, carried to each of its service accounts and add-ons, is shown once here.
+  const carried = c ? carriedOnce(group) : [];
   if (c) {
     lines.push(`${p.bold(c.name)}  ${p.dim(c.arn)}`);
     lines.push(INDENT + clusterFacts(c, p));
-    lines.push(...findingLines(c.findings, INDENT, p));
+    lines.push(...findingLines([...c.findings, ...carried], INDENT, p));
   } else {
     lines.push(p.bold(inv.source === 'manifests' ? `manifests${group.key === '' ? '' : ` (${group.key})`}` : clusterLabel(group)));
   }
@@ -59,7 +61,7 @@ function clusterBlock(inv: Inventory, group: ClusterGroup, p: Palette): string[]
   if (group.serviceAccounts.length === 0) {
     lines.push(INDENT + p.dim('no service accounts with an IRSA role annotation'));
   } else {
-    lines.push(...serviceAccountRows(inv, group.serviceAccounts, p));
+    lines.push(...serviceAccountRows(inv, group.serviceAccounts, p, c !== null));
   }
 
   if (group.addons.length > 0) {
@@ -67,6 +69,32 @@ function clusterBlock(inv: Inventory, group: ClusterGroup, p: Palette): string[]
     lines.push(...addonRows(group.addons, c, p));
   }
   return lines;
+}
+
+/** Findings a cluster passes to each of its service accounts and add-ons (docs/findings.md). */
+const CARRIED_CODES = new Set(['CLUSTER_BLOCKED', 'CLUSTER_HAS_WARNINGS']);
+const isCarried = (f: Finding) => CARRIED_CODES.has(f.code);
+
+/**
+ * Each distinct carried finding of the group once, saying how many rows below carry it: on a
+ * blocked cluster of 200 service accounts the same line 200 times would bury everything else.
+ */
+function carriedOnce(group: ClusterGroup): Finding[] {
+  const byKey = new Map<string, { finding: Finding; sas: number; addons: number }>();
+  const count = (findings: readonly Finding[], kind: 'sas' | 'addons') => {
+    for (const f of findings.filter(isCarried)) {
+      const key = `${f.code}\u0000${f.message}\u0000${f.suppressed?.reason ?? ''}`;
+      const seen = byKey.get(key) ?? { finding: f, sas: 0, addons: 0 };
+      seen[kind] += 1;
+      byKey.set(key, seen);
+    }
+  };
+  for (const sa of group.serviceAccounts) count(sa.findings, 'sas');
+  for (const a of group.addons) count(a.findings, 'addons');
+  return [...byKey.values()].map(({ finding, sas, addons }) => {
+    const what = [sas > 0 ? plural(sas, 'service account') : '', addons > 0 ? plural(addons, 'add-on') : ''].filter((x) => x !== '').join(' and ');
+    return { ...finding, message: `${finding.message} (carried to ${sas + addons === 1 ? 'the' : 'each of the'} ${what} below)` };
+  });
 }
 
 function clusterFacts(c: ClusterReport, p: Palette): string {
@@ -86,7 +114,7 @@ function agentFact(c: ClusterReport): string {
   return `${what} on ${a.nodesReady}/${a.nodesTotal} nodes`;
 }
 
-function serviceAccountRows(inv: Inventory, sas: readonly ServiceAccountReport[], p: Palette): string[] {
+function serviceAccountRows(inv: Inventory, sas: readonly ServiceAccountReport[], p: Palette, carriedShown: boolean): string[] {
   const offline = inv.source === 'manifests';
   const header: CellInput[] = ['NAMESPACE/NAME', 'ROLE', 'WORKLOADS', offline ? 'LOCATION' : 'PODS', 'VERDICT'].map((text) => ({ text, paint: p.dim }));
   const rows: CellInput[][] = [header, ...sas.map((sa): CellInput[] => [
@@ -100,7 +128,7 @@ function serviceAccountRows(inv: Inventory, sas: readonly ServiceAccountReport[]
   const out: string[] = [aligned[0] ?? ''];
   sas.forEach((sa, i) => {
     out.push(aligned[i + 1] ?? '');
-    out.push(...findingLines(sa.findings, FINDING_INDENT, p));
+    out.push(...findingLines(carriedShown ? sa.findings.filter((f) => !isCarried(f)) : sa.findings, FINDING_INDENT, p));
   });
   return out;
 }
@@ -119,7 +147,7 @@ function addonRows(addons: readonly AddonReport[], cluster: ClusterReport | null
   const out: string[] = [aligned[0] ?? ''];
   addons.forEach((a, i) => {
     out.push(aligned[i + 1] ?? '');
-    out.push(...findingLines(a.findings, FINDING_INDENT, p));
+    out.push(...findingLines(cluster !== null ? a.findings.filter((f) => !isCarried(f)) : a.findings, FINDING_INDENT, p));
   });
   return out;
 }

@@ -71,7 +71,13 @@ export async function probeCredentials(state: SandboxState, query: URLSearchPara
   if (!cluster) return { status: 404, body: { error: `no cluster named ${clusterName} in the world` } };
   const pod = cluster.kube.getObject('pods', namespace, podName);
   if (!pod) return { status: 404, body: { error: `no pod ${namespace}/${podName} in cluster ${clusterName}` } };
-  const sim = await loadSimulator();
+  let sim: Simulator;
+  try {
+    sim = await loadSimulator();
+  } catch (err) {
+    // Only when the simulator is not installed (it could be made an optional dependency).
+    return { status: 501, body: { error: `the credential probe needs @cloud-copilot/iam-simulate and @cloud-copilot/iam-policy, which did not load: ${err instanceof Error ? err.message : String(err)}` } };
+  }
   return { status: 200, body: new Probe(state, cluster, pod, sim).run() };
 }
 

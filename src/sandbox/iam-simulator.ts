@@ -65,5 +65,7 @@ export function loadSimulator(): Promise<Simulator> {
       },
     };
   })();
+  // A failed load (package missing) is not cached, so installing it does not need a restart.
+  loading.catch(() => { loading = undefined; });
   return loading;
 }

@@ -13,7 +13,7 @@ import { createIamService } from './aws/iam.js';
 import { createStsService } from './aws/sts.js';
 import { probeCredentials } from './credentials.js';
 import { actionAllowed, nextFault } from './faults.js';
-import { createKubeCluster, type KubeCluster } from './kube/index.js';
+import { createKubeCluster, isStream, type KubeCluster, type KubeStream } from './kube/index.js';
 import { looksLikeAws, parseSigV4 } from './sigv4.js';
 import { SandboxState, systemClock, type Clock, type ClusterState } from './state.js';
 import type { FaultKind, World } from './world-types.js';
@@ -107,12 +107,23 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       if (state.caller && !actionAllowed(state.caller.allow, action)) {
         throw accessDenied(svcName, state.caller.arn, action);
       }
-      const fault = nextFault(state.faults, action);
-      if (fault === 'reset' || fault === 'timeout') {
-        state.calls.push({ service: svcName, operation, mutating, status: 0 });
-        return breakConnection(req, res, fault);
+      // EKS paths name their cluster (/clusters/NAME/...): faults may be scoped to one.
+      const eksCluster = svcName === 'eks' ? /^\/clusters\/([^/]+)/.exec(url.pathname)?.[1] : undefined;
+      const fault = nextFault(state.faults, action, { cluster: eksCluster ? decodeURIComponent(eksCluster) : undefined });
+      if (fault?.when === 'after-commit') {
+        // The change is made; only the answer is lost (a reset, a timeout, an error).
+        await routed.run();
+        if (fault.error === 'reset' || fault.error === 'timeout') {
+          state.calls.push({ service: svcName, operation, mutating, status: 0 });
+          return breakConnection(req, res, fault.error);
+        }
+        throw awsFault(svcName, fault.error);
       }
-      if (fault) throw awsFault(svcName, fault);
+      if (fault?.error === 'reset' || fault?.error === 'timeout') {
+        state.calls.push({ service: svcName, operation, mutating, status: 0 });
+        return breakConnection(req, res, fault.error);
+      }
+      if (fault) throw awsFault(svcName, fault.error);
       reply = await routed.run();
     } catch (err) {
       reply = service.renderError(err instanceof AwsServiceError ? err : internalError(svcName, err));
@@ -123,26 +134,64 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
   function handleKube(req: IncomingMessage, res: ServerResponse, cluster: ClusterState, path: string, url: URL, body: Buffer): void {
     const kube = kubes.get(cluster)!;
-    const routed = kube.route({ method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body });
     const service = `k8s:${cluster.name}`;
-    const fault = nextFault(state.faults, `k8s:${routed.verb}:${routed.resource}`);
-    if (fault === 'reset' || fault === 'timeout') {
-      state.calls.push({ service, operation: `${routed.verb}:${routed.resource}`, mutating: routed.mutating, status: 0 });
-      return breakConnection(req, res, fault);
+    // EKS authenticates every request but the health checks (anonymous access is limited to
+    // /healthz, /livez and /readyz); any bearer token is accepted (the kubeconfig's). client-go
+    // tools (kubectl, helm: User-Agent ".../<version> (<os>/<arch>) kubernetes/<commit>") never
+    // send a kubeconfig's credentials over plain HTTP (kubernetes/kubectl#744), and the sandbox
+    // speaks plain HTTP, so they are taken as the kubeconfig's user.
+    const clientGo = / kubernetes\/[0-9a-f]+$/.test(String(req.headers['user-agent'] ?? ''));
+    if (!clientGo && !/^Bearer \S+/i.test(req.headers.authorization ?? '') && !/^\/(healthz|livez|readyz)(\/|$)/.test(path)) {
+      state.calls.push({ service, operation: 'unauthenticated', mutating: false, status: 401 });
+      return send(res, kube.renderError(401, 'Unauthorized', 'Unauthorized'));
     }
-    let reply: HttpReply;
-    if (fault === 'throttle') reply = { ...kube.renderError(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later'), };
-    else if (fault === 'server-error') reply = kube.renderError(500, 'InternalError', 'an error on the server ("injected fault") has prevented the request from succeeding');
+    if (/^\/(healthz|livez|readyz)\/?$/.test(path) && req.method === 'GET') {
+      return send(res, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'ok' });
+    }
+    const routed = kube.route({ method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body });
+    const operation = `${routed.verb}:${routed.resource}`;
+    const fault = nextFault(state.faults, `k8s:${operation}`, { cluster: cluster.name, namespace: routed.namespace });
+    const before = fault?.when !== 'after-commit' ? fault?.error : undefined;
+    if (before === 'reset' || before === 'timeout') {
+      state.calls.push({ service, operation, mutating: routed.mutating, status: 0 });
+      return breakConnection(req, res, before);
+    }
+    let reply: HttpReply | KubeStream;
+    if (before === 'throttle') reply = kube.renderError(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later');
+    else if (before === 'server-error') reply = kube.renderError(500, 'InternalError', 'an error on the server ("injected fault") has prevented the request from succeeding');
     else {
       try {
         reply = routed.run();
       } catch (err) {
         reply = kube.renderError(500, 'InternalError', `sandbox error: ${err instanceof Error ? err.message : String(err)}`);
       }
+      if (fault?.when === 'after-commit') {
+        // The change is made; only the answer is lost.
+        if (fault.error === 'reset' || fault.error === 'timeout') {
+          state.calls.push({ service, operation, mutating: routed.mutating, status: 0 });
+          return breakConnection(req, res, fault.error);
+        }
+        reply = fault.error === 'throttle'
+          ? kube.renderError(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later')
+          : kube.renderError(500, 'InternalError', 'an error on the server ("injected fault") has prevented the request from succeeding');
+      }
     }
-    if (fault === 'throttle') reply.headers['retry-after'] = '1';
-    state.calls.push({ service, operation: `${routed.verb}:${routed.resource}`, mutating: routed.mutating, status: reply.status });
+    state.calls.push({ service, operation, mutating: routed.mutating, status: reply.status });
+    if (isStream(reply)) return stream(res, reply);
     send(res, reply);
+  }
+
+  /** A watch: headers now, then each event as a chunk, until the watch ends or the client goes. */
+  function stream(res: ServerResponse, reply: KubeStream): void {
+    const { 'transfer-encoding': _te, ...headers } = reply.headers;
+    res.writeHead(reply.status, headers);
+    res.flushHeaders();
+    let ended = false;
+    const stop = reply.start(
+      (chunk) => { if (!ended) res.write(chunk); },
+      () => { if (!ended) { ended = true; res.end(); } },
+    );
+    res.on('close', () => { ended = true; stop(); });
   }
 
   async function sandboxEndpoint(method: string, path: string, query: URLSearchParams): Promise<HttpReply> {

@@ -69,6 +69,8 @@ export interface KubeApi {
   createObject(plural: string, obj: JsonObject): void;
   /** Create or delete the kube-system/eks-pod-identity-agent DaemonSet to match the cluster's add-ons. */
   syncAgent(): void;
+  /** The world's sandbox options for this cluster (stuckWorkloads, missingImages), for the state dump. */
+  sandboxOptions?(): JsonObject;
 }
 
 export interface ClusterState {
@@ -330,6 +332,7 @@ export class SandboxState {
           ...(a.externalId ? { externalId: a.externalId } : {}),
         })),
         objects: c.kube.allObjects(),
+        ...(c.kube.sandboxOptions?.() ?? {}),
       })),
       iam: {
         trustPolicyLimit: this.settings.trustPolicyLimit,
@@ -342,6 +345,7 @@ export class SandboxState {
           attachedPolicies: r.attachedPolicies,
           inlinePolicies: r.inlinePolicies,
           tags: r.tags,
+          permissionsBoundary: r.permissionsBoundary,
         })),
         policies: this.policies,
         openIdConnectProviders: this.oidcProviders,

@@ -131,6 +131,14 @@ const CLUSTER = fields({
   fargateProfiles: z.array(FARGATE_PROFILE).default(() => []),
   podIdentityAssociations: z.array(ASSOCIATION).default(() => []),
   objects: z.array(K8S_OBJECT).default(() => []),
+  // Sandbox options to rehearse a stuck rollout (docs/sandbox.md).
+  stuckWorkloads: z.array(fields({
+    kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']),
+    namespace: K8S_LABEL,
+    name: K8S_SUBDOMAIN,
+    reason: z.enum(['CrashLoopBackOff', 'ImagePullBackOff']).default('CrashLoopBackOff'),
+  })).default(() => []),
+  missingImages: z.array(text('an image or pattern like example/cart:2 or *:broken')).default(() => []),
 }, ['arn', 'endpoint']);
 
 const ROLE = fields({
@@ -142,6 +150,8 @@ const ROLE = fields({
   attachedPolicies: z.array(POLICY_ARN).default(() => []),
   inlinePolicies: z.record(z.string(), POLICY_DOCUMENT).default(() => ({})),
   tags: STRING_MAP.default(() => ({})),
+  // GetRole returns it (ListRoles does not); podid reports it (ROLE_PERMISSIONS_BOUNDARY).
+  permissionsBoundary: POLICY_ARN.nullable().optional(),
 }, ['arn']);
 
 // Optional, so worlds that only exercise EKS or Kubernetes stay short.
@@ -167,10 +177,13 @@ const CALLER = fields({
 });
 
 const FAULT = fields({
-  target: text('service:Operation (iam:UpdateAssumeRolePolicy) or k8s:<verb>:<resource> (k8s:patch:deployments)', /^((iam|sts|eks):[A-Za-z]+|k8s:[a-z]+:[a-z]+)$/),
+  target: text('service:Operation (iam:UpdateAssumeRolePolicy) or k8s:<verb>:<resource> (k8s:patch:deployments; * matches any part)', /^((iam|sts|eks):[A-Za-z*]+|k8s:[a-z*]+:[a-z*]+)$/),
   error: z.enum(FAULT_KINDS),
   after: MS.default(0),
   times: z.number().int().min(1).default(1),
+  when: z.enum(['before', 'after-commit']).default('before'),
+  cluster: EKS_NAME.optional(),
+  namespace: K8S_LABEL.optional(),
 });
 
 export const worldFileSchema = fields({

@@ -48,6 +48,17 @@ export interface ClusterSpec {
   podIdentityAssociations: AssociationSpec[];
   /** Kubernetes objects as manifests (apiVersion, kind, metadata, ...). */
   objects: JsonObject[];
+  /** Sandbox option: workloads whose pods created after the world loads never become ready. */
+  stuckWorkloads?: StuckWorkloadSpec[];
+  /** Sandbox option: image patterns (`*` wildcards) no node can pull; their pods stay in ImagePullBackOff. */
+  missingImages?: string[];
+}
+
+export interface StuckWorkloadSpec {
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Job';
+  namespace: string;
+  name: string;
+  reason: 'CrashLoopBackOff' | 'ImagePullBackOff';
 }
 
 export interface AddonSpec {
@@ -107,6 +118,8 @@ export interface RoleSpec {
   attachedPolicies: string[];
   inlinePolicies: Record<string, JsonObject>;
   tags: Record<string, string>;
+  /** The permissions boundary's policy ARN; absent or null: none. */
+  permissionsBoundary?: string | null | undefined;
 }
 
 export interface ManagedPolicySpec {
@@ -133,4 +146,10 @@ export interface FaultSpec {
   error: FaultKind;
   after: number;
   times: number;
+  /** `before` (default): the call fails unapplied. `after-commit`: the change is applied, then the answer fails. */
+  when?: 'before' | 'after-commit';
+  /** Only calls to this cluster's Kubernetes API (or EKS calls naming this cluster). */
+  cluster?: string;
+  /** Only Kubernetes calls in this namespace. */
+  namespace?: string;
 }

@@ -35,20 +35,29 @@ export async function loadWorldFile(path: string): Promise<World> {
 
 export function parseWorld(text: string, source: string): World {
   const lines = new LineCounter();
-  // Merge keys (`<<: *defaults`) let a world share settings between roles or clusters.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const { line, col } = lines.linePos(syntax.pos[0]);
-    // yaml's own wording for this one names its API; say what it means for a world file.
-    const what = syntax.code === 'MULTIPLE_DOCS' ? 'a second YAML document starts here (---); a world file holds one' : syntax.message.replace(/\s*\n\s*/g, ' ');
-    throw new WorldError(`${source}: line ${line}, column ${col}: ${what}`, 'fix the YAML syntax there (values containing ": " or " #" need quotes)');
-  }
   let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 1000 });
-  } catch (err) {
-    throw new WorldError(`${source}: ${(err as Error).message}`);
+  let parsedDoc: Document | undefined;
+  // Merge keys (`<<: *defaults`) let a world share settings between roles or clusters.
+  const yamlDoc = (): Document => (parsedDoc ??= parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true }));
+  // A JSON world (generated fleets) parses natively, many times faster than as YAML; the YAML
+  // document is built only to locate a problem in the file.
+  const json = /^\s*\{/.test(text) ? tryJson(text) : undefined;
+  if (json !== undefined) {
+    data = json;
+  } else {
+    const doc = yamlDoc();
+    const syntax = doc.errors[0];
+    if (syntax) {
+      const { line, col } = lines.linePos(syntax.pos[0]);
+      // yaml's own wording for this one names its API; say what it means for a world file.
+      const what = syntax.code === 'MULTIPLE_DOCS' ? 'a second YAML document starts here (---); a world file holds one' : syntax.message.replace(/\s*\n\s*/g, ' ');
+      throw new WorldError(`${source}: line ${line}, column ${col}: ${what}`, 'fix the YAML syntax there (values containing ": " or " #" need quotes)');
+    }
+    try {
+      data = doc.toJS({ maxAliasCount: 1000 });
+    } catch (err) {
+      throw new WorldError(`${source}: ${(err as Error).message}`);
+    }
   }
   if (data === null || data === undefined) {
     throw new WorldError(`${source}: the world file is empty (it needs at least account, region and clusters)`);
@@ -56,13 +65,21 @@ export function parseWorld(text: string, source: string): World {
 
   const parsed = worldFileSchema.safeParse(data, { reportInput: true, error: expectation });
   if (!parsed.success) {
-    const problems = parsed.error.issues.flatMap((issue) => problemsOf(issue, doc, text));
+    const problems = parsed.error.issues.flatMap((issue) => problemsOf(issue, yamlDoc(), text));
     throw reportProblems(source, problems);
   }
   const world = withDefaults(parsed.data);
-  const conflicts = crossCheck(world).map((p) => ({ ...p, offset: locate(doc, p.path) }));
+  const conflicts = crossCheck(world).map((p) => ({ ...p, offset: locate(yamlDoc(), p.path) }));
   if (conflicts.length > 0) throw reportProblems(source, conflicts);
   return world;
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined; // not strict JSON: the YAML parser reads it and reports any error with its line
+  }
 }
 
 type Path = (string | number)[];

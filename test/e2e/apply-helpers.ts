@@ -33,7 +33,8 @@ const deploy = (ns: string, name: string, saName: string, replicas: number, node
   spec: {
     replicas,
     selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { serviceAccountName: saName, ...(nodeSelector ? { nodeSelector } : {}), containers: [{ name: 'app', image: `example/${name}:1` }] } },
+    // Pods that exit at once when asked to: rollouts here take no grace period.
+    template: { metadata: { labels: { app: name } }, spec: { serviceAccountName: saName, terminationGracePeriodSeconds: 0, ...(nodeSelector ? { nodeSelector } : {}), containers: [{ name: 'app', image: `example/${name}:1` }] } },
   },
 });
 const daemonSet = (ns: string, name: string, saName: string) => ({
@@ -42,7 +43,7 @@ const daemonSet = (ns: string, name: string, saName: string) => ({
   metadata: { name, namespace: ns },
   spec: {
     selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { serviceAccountName: saName, nodeSelector: { 'kubernetes.io/os': 'linux' }, containers: [{ name: 'app', image: `example/${name}:1` }] } },
+    template: { metadata: { labels: { app: name } }, spec: { serviceAccountName: saName, terminationGracePeriodSeconds: 0, nodeSelector: { 'kubernetes.io/os': 'linux' }, containers: [{ name: 'app', image: `example/${name}:1` }] } },
   },
 });
 
@@ -55,6 +56,8 @@ export interface WorldOptions {
   withAddon?: boolean;
   /** No eks-pod-identity-agent add-on (apply with --install-agent). */
   noAgent?: boolean;
+  /** Time new pods take to become ready. */
+  rolloutDelayMs?: number;
 }
 
 /**
@@ -86,7 +89,7 @@ export function smallWorld(o: WorldOptions = {}): object {
     account: ACCOUNT,
     region: 'us-east-1',
     latencyMs: 0,
-    rolloutDelayMs: 0,
+    rolloutDelayMs: o.rolloutDelayMs ?? 0,
     associationPropagationMs: 0,
     clusters: [
       {

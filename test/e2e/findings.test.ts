@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EKSClient, UpdateAddonCommand } from '@aws-sdk/client-eks';
+import { CreatePodIdentityAssociationCommand, EKSClient, UpdateAddonCommand } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
@@ -40,7 +40,8 @@ type Run =
   | 'plan:clusters'
   | 'scan:china'
   | 'scan:restricted'
-  | 'scan:manifests';
+  | 'scan:manifests'
+  | 'scan:peer';
 
 /**
  * Which run reports which code where. Targets: `cluster:NAME`, `sa:CLUSTER/NS/NAME` (a
@@ -117,6 +118,17 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['ADDON_ROLE_CROSS_ACCOUNT', 'plan:service-accounts', 'addon:prod/aws-mountpoint-s3-csi-driver'],
   ['CROSS_ACCOUNT_SOURCE_ROLE_SHARED', 'plan:service-accounts:shared-source', 'sa:prod/roles/exporter'],
   ['ADDON_SERVICE_ACCOUNT_AMBIGUOUS', 'plan:service-accounts', 'addon:prod/adot'],
+  // --- what the nearest peer tool reports too (peer.yaml)
+  ['SA_DEFAULT_ANNOTATED', 'scan:peer', 'sa:prod/shared/default'],
+  ['SA_DEFAULT_ANNOTATED', 'scan:manifests', 'sa:shop/default'],
+  ['SA_ANNOTATION_MANAGED', 'scan:peer', 'sa:prod/crossplane-system/provider-aws-s3-8f2a1c'],
+  ['SA_ANNOTATION_MANAGED', 'scan:peer', 'sa:prod/kube-system/karpenter'],
+  ['ROLE_PERMISSIONS_BOUNDARY', 'scan:peer', 'sa:prod/roles/bounded'],
+  ['TRUST_MIXED_PRINCIPAL', 'scan:peer', 'sa:prod/trust/mixed'],
+  ['TRUST_OTHER_OIDC_PROVIDER', 'scan:peer', 'sa:prod/trust/foreign-provider'],
+  ['TRUST_SUB_SET_OPERATOR', 'scan:peer', 'sa:prod/trust/set-operator'],
+  ['TRUST_IRSA_MULTIPLE_SUBJECTS', 'scan:peer', 'sa:prod/trust/multi-sub'],
+  ['POD_CUSTOM_TOKEN_FILE', 'scan:peer', 'sa:prod/pods/hand-wired'],
   // --- manifests mode and the allowlist (manifests/, allowlist.yaml)
   ['IRSA_ANNOTATION', 'scan:manifests', 'sa:shop/api'],
   ['IRSA_HAND_WIRED', 'scan:manifests', 'sa:shop/worker'],
@@ -165,7 +177,8 @@ function fromPlan(plan: MigrationPlan): Observed {
 }
 
 async function podidJson<T>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<T> {
-  const r = await runPodid(args, { env, timeoutMs: 30_000 });
+  // A bound on a hang, not a speed test: on a loaded 2-core machine a run can take long.
+  const r = await runPodid(args, { env, timeoutMs: 90_000 });
   if (r.code !== 0) throw new Error(`podid ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as T;
@@ -218,6 +231,20 @@ async function migrateAddon(sb: SandboxProcess, cluster: string, addon: string, 
   }
 }
 
+/** An association made while the sandbox runs: pods created before it keep their env. */
+async function associateLater(sb: SandboxProcess, cluster: string, namespace: string, serviceAccount: string, roleArn: string): Promise<void> {
+  const eks = new EKSClient({
+    endpoint: sb.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' },
+  });
+  try {
+    await eks.send(new CreatePodIdentityAssociationCommand({ clusterName: cluster, namespace, serviceAccount, roleArn }));
+  } finally {
+    eks.destroy();
+  }
+}
+
 const observed = new Map<Run, Observed>();
 const sandboxes: SandboxProcess[] = [];
 
@@ -248,6 +275,7 @@ beforeAll(async () => {
       observed.set('plan:service-accounts:shared-source', fromPlan(sharedSource));
     }),
     withSandbox(clustersWorld(), async (sb) => {
+      await associateLater(sb, 'no-agent', 'app', 'api', 'arn:aws:iam::111122223333:role/app');
       const [inv, p] = await Promise.all([podidJson<Inventory>(scan, sb.clientEnv), podidJson<MigrationPlan>(plan, sb.clientEnv)]);
       observed.set('scan:clusters', fromInventory(inv));
       observed.set('plan:clusters', fromPlan(p));
@@ -267,7 +295,11 @@ beforeAll(async () => {
       observed.set('scan:manifests', fromInventory(inv));
     })(),
   ]);
-}, 60_000);
+  // After the others, to keep the number of processes at once (2 cores) where it was.
+  await withSandbox(world('peer.yaml'), async (sb) => {
+    observed.set('scan:peer', fromInventory(await podidJson<Inventory>(scan, sb.clientEnv)));
+  });
+}, 180_000);
 
 afterAll(async () => {
   await Promise.all(sandboxes.map((sb) => sb.stop()));
@@ -298,6 +330,17 @@ describe('every finding code comes from a world that produces it', () => {
     // Auto Mode's variant of AGENT_MISSING names the nodes outside Auto Mode.
     expect(observed.get('scan:clusters')!.get('cluster:auto-mixed')!.find((f) => f.code === 'AGENT_MISSING')!.message).toMatch(/Auto Mode/);
     expect(observed.get('scan:clusters')!.get('cluster:agent-gap')!.find((f) => f.code === 'AGENT_NOT_READY')!.message).toContain('ip-10-0-50-10.ec2.internal');
+    const peer = observed.get('scan:peer')!;
+    // Read from GetRole's PermissionsBoundary, through the SDK.
+    expect(peer.get('sa:prod/roles/bounded')!.find((f) => f.code === 'ROLE_PERMISSIONS_BOUNDARY')!.message).toContain('arn:aws:iam::111122223333:policy/team-boundary');
+    expect(peer.get('sa:prod/trust/mixed')!.find((f) => f.code === 'TRUST_MIXED_PRINCIPAL')!.message).toContain('ec2.amazonaws.com');
+    expect(peer.get('sa:prod/trust/foreign-provider')!.find((f) => f.code === 'TRUST_OTHER_OIDC_PROVIDER')!.message).toContain('DELETED00000000000000000000000B2');
+    // Live: read from the running pods' env, once for the two replicas.
+    const custom = peer.get('sa:prod/pods/hand-wired')!.filter((f) => f.code === 'POD_CUSTOM_TOKEN_FILE');
+    expect(custom.map((f) => f.message)).toEqual([expect.stringMatching(/^running pod pods\/legacy-client-\S+ and 1 more \(container app\) sets AWS_WEB_IDENTITY_TOKEN_FILE to \/var\/run\/secrets\/custom\/token/)]);
+    expect(peer.get('sa:prod/crossplane-system/provider-aws-s3-8f2a1c')!.find((f) => f.code === 'SA_ANNOTATION_MANAGED')!.message).toContain('Crossplane');
+    // Nothing in the peer world trusts only this cluster exactly but the trust/* roles: no false positives there.
+    expect(peer.get('sa:prod/trust/foreign-provider')!.map((f) => f.code)).not.toContain('TRUST_MIXED_PRINCIPAL');
   });
 
   it('covers the whole catalogue, apart from the codes EXCLUDED says cannot be produced', () => {

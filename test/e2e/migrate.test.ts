@@ -52,7 +52,7 @@ describe('podid migrate --dry-run on the demo world', () => {
     expect(stdout).toContain('~ add-on vpc-cni on prod');
     expect(stdout).toMatch(/batch 1: .*deploy\/external-dns/);
     expect(stdout).toContain('! service account batch/etl on prod');
-    expect(stdout).toContain('Plan: 8 roles to update, 9 associations to create, 1 add-ons to update, 7 workloads to restart, 7 blocked');
+    expect(stdout).toContain('Plan: 8 roles to update, 9 associations to create, 1 add-on to update, 7 workloads to restart, 7 blocked');
     // The already-migrated and the already dual-trusted roles need no trust change.
     expect(stdout).not.toContain('~ role checkout ');
     expect(stdout).not.toContain('~ role ledger ');

@@ -26,8 +26,8 @@ export function runPodid(args: string[], opts: { env?: NodeJS.ProcessEnv; input?
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`podid ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, opts.timeoutMs ?? 20_000);
+      reject(new Error(`podid ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -48,7 +48,7 @@ export interface SandboxProcess {
 }
 
 /** Start `podid sandbox` as a subprocess and wait for its `ready` line. */
-export function startSandboxProcess(args: string[], timeoutMs = 20_000): Promise<SandboxProcess> {
+export function startSandboxProcess(args: string[], timeoutMs = 60_000): Promise<SandboxProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'sandbox', ...args], {
       cwd: ROOT,

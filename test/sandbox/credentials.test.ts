@@ -204,8 +204,8 @@ describe('credential probe outcomes', () => {
     expect(notags.message).toContain('disables session tags');
     expect(notags.evaluation.at(-1)!.request.context).toEqual({ 'aws:SourceAccount': ACCOUNT });
 
-    expect(await probe(sb, 'prod', 'batch', 'batcher-1')).toMatchObject({ ok: false, reason: 'fargate', mechanism: null });
-    expect(await probe(sb, 'prod', 'win', 'winapp-1')).toMatchObject({ ok: false, reason: 'windows', mechanism: null });
+    expect(await probe(sb, 'prod', 'batch', 'batcher-1')).toMatchObject({ ok: false, reason: 'fargate', mechanism: 'pod-identity' });
+    expect(await probe(sb, 'prod', 'win', 'winapp-1')).toMatchObject({ ok: false, reason: 'windows', mechanism: 'pod-identity' });
     expect(await probe(sb, 'prod', 'shop', 'plain-1')).toMatchObject({ ok: false, reason: 'no-identity', mechanism: null, roleArn: null });
     expect(await probe(sb, 'prod', 'shop', 'ghost-1')).toMatchObject({ ok: false, reason: 'role-not-found', roleArn: role('missing') });
     const node = await probe(sb, 'bare-nodes', 'shop', 'app-1');

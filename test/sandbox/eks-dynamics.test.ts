@@ -197,7 +197,8 @@ describe('UpdateAddon and the add-on\'s pods', () => {
     const kc = new KubeConfig();
     kc.loadFromString(sandbox.kubeconfig());
     const core = kc.makeApiClient(CoreV1Api);
-    const pods = async () => (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=aws-node' })).items;
+    // Live pods: the replaced ones pass through Terminating for their grace period.
+    const pods = async () => (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=aws-node' })).items.filter((p) => !p.metadata?.deletionTimestamp);
     const before = await pods();
     expect(before).toHaveLength(3);
     const probe = async (name: string) => (await (await fetch(`${sandbox!.endpoint}/_sandbox/credentials?cluster=prod&namespace=kube-system&pod=${name}`)).json()) as { mechanism: string; ok: boolean };

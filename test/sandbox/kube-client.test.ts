@@ -130,12 +130,16 @@ describe('client-node against the sandbox', () => {
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
     const gen = restarted.metadata?.generation;
+    // The controller observes the change at once; the rollout then surges one pod at a time.
     const mid = await apps.readNamespacedDeployment({ name: 'cart', namespace: 'shop' });
-    expect(mid.status?.observedGeneration).toBeLessThan(gen ?? 0);
+    expect(mid.status).toMatchObject({ observedGeneration: gen, replicas: 3, updatedReplicas: 1, readyReplicas: 2 });
+    clock.advance(DELAY);
+    expect((await apps.readNamespacedDeployment({ name: 'cart', namespace: 'shop' })).status).toMatchObject({ updatedReplicas: 2, readyReplicas: 2 });
     clock.advance(DELAY);
     const done = await apps.readNamespacedDeployment({ name: 'cart', namespace: 'shop' });
-    expect(done.status).toMatchObject({ observedGeneration: gen, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
-    const fresh = await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=cart' });
+    expect(done.status).toMatchObject({ observedGeneration: gen, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+    const listed = await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=cart' });
+    const fresh = { items: listed.items.filter((p) => !p.metadata?.deletionTimestamp) };
     expect(fresh.items).toHaveLength(2);
     expect(fresh.items.some((p) => old.items.some((o) => o.metadata?.uid === p.metadata?.uid))).toBe(false);
     for (const p of fresh.items) {
@@ -160,7 +164,7 @@ describe('faults and the call log', () => {
   it('logs Kubernetes calls as verb:resource and lets injected throttling through to the client', async () => {
     const sandbox = await startSandbox({
       clock: new FakeClock(),
-      world: world([cluster({ objects: [deployment('shop', 'web', 'web', 1)] })], {
+      world: world([cluster({ objects: [serviceAccount('shop', 'web'), deployment('shop', 'web', 'web', 1)] })], {
         faults: [{ target: 'k8s:patch:deployments', error: 'throttle', after: 0, times: 1 }],
       }),
     });

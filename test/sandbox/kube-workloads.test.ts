@@ -18,49 +18,54 @@ function associate(h: Harness, c: ClusterState, ns: string, sa: string): void {
 
 const restart = (at: string) => ({ spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } });
 
-describe('EKS webhooks at pod creation', () => {
-  it('injects Pod Identity when the agent is installed and an association exists, and it wins over IRSA', () => {
-    const h = harness(world([cluster({
-      addons: [AGENT_ADDON],
-      podIdentityAssociations: [assoc('shop', 'cart')],
-      objects: [serviceAccount('shop', 'cart', role('cart')), deployment('shop', 'cart', 'cart', 2)],
-    })]));
-    const ps = pods(h, 'shop', 'app=cart');
-    expect(ps).toHaveLength(2);
-    for (const p of ps) {
-      expect(envOf(p)).toEqual({
-        AWS_STS_REGIONAL_ENDPOINTS: 'regional',
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_REGION: 'us-east-1',
-        AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials',
-        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token',
-      });
-      const volumes = (p.spec as JsonObject).volumes as JsonObject[];
-      expect(volumes.map((v) => v.name)).toEqual(['eks-pod-identity-token']);
-      expect(JSON.stringify(volumes[0])).toContain('pods.eks.amazonaws.com');
-      expect(status(p).phase).toBe('Running');
-      expect(String((p.spec as JsonObject).nodeName)).toMatch(/^ip-10-0-1-\d+\.ec2\.internal$/);
-      expect(meta(p).ownerReferences).toMatchObject([{ kind: 'ReplicaSet', controller: true }]);
-    }
-  });
+describe('the Pod Identity webhook at pod creation (as upstream amazon-eks-pod-identity-webhook)', () => {
+  const PI_ENV = {
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_REGION: 'us-east-1',
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials',
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token',
+  };
 
-  it('injects IRSA for an annotated SA without an association, or without the agent', () => {
+  it('injects Pod Identity by association alone, agent or not, and it wins over IRSA', () => {
     for (const addons of [[AGENT_ADDON], []]) {
       const h = harness(world([cluster({
         addons,
-        podIdentityAssociations: addons.length ? [] : [assoc('shop', 'cart')],
-        objects: [deployment('shop', 'cart', 'cart', 1), serviceAccount('shop', 'cart', role('cart'))],
+        podIdentityAssociations: [assoc('shop', 'cart')],
+        objects: [serviceAccount('shop', 'cart', role('cart')), deployment('shop', 'cart', 'cart', 2)],
       })]));
-      const [p] = pods(h, 'shop', 'app=cart');
-      expect(envOf(p as JsonObject)).toEqual({
-        AWS_STS_REGIONAL_ENDPOINTS: 'regional',
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_REGION: 'us-east-1',
-        AWS_ROLE_ARN: role('cart'),
-        AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
-      });
-      expect(((p as JsonObject).spec as JsonObject).volumes).toMatchObject([{ name: 'aws-iam-token' }]);
+      const ps = pods(h, 'shop', 'app=cart');
+      expect(ps).toHaveLength(2);
+      for (const p of ps) {
+        expect(envOf(p)).toEqual(PI_ENV);
+        const volumes = (p.spec as JsonObject).volumes as JsonObject[];
+        expect(volumes.map((v) => v.name)).toEqual(['eks-pod-identity-token']);
+        expect(volumes[0]).toMatchObject({ projected: { sources: [{ serviceAccountToken: { audience: 'pods.eks.amazonaws.com', expirationSeconds: 86400, path: 'eks-pod-identity-token' } }] } });
+        expect(status(p).phase).toBe('Running');
+        expect(String((p.spec as JsonObject).nodeName)).toMatch(/^ip-10-0-1-\d+\.ec2\.internal$/);
+        expect(meta(p).ownerReferences).toMatchObject([{ kind: 'ReplicaSet', controller: true }]);
+      }
     }
+  });
+
+  it('injects IRSA for an annotated SA without an association; regional STS only when the SA asks', () => {
+    const sa = serviceAccount('shop', 'cart', role('cart'));
+    const regional = { ...sa, metadata: { name: 'regional', namespace: 'shop', annotations: { 'eks.amazonaws.com/role-arn': role('cart'), 'eks.amazonaws.com/sts-regional-endpoints': 'true', 'eks.amazonaws.com/token-expiration': '100' } } };
+    const h = harness(world([cluster({
+      addons: [AGENT_ADDON],
+      objects: [deployment('shop', 'cart', 'cart', 1), sa, regional, deployment('shop', 'reg', 'regional', 1)],
+    })]));
+    const [p] = pods(h, 'shop', 'app=cart');
+    expect(envOf(p as JsonObject)).toEqual({
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_REGION: 'us-east-1',
+      AWS_ROLE_ARN: role('cart'),
+      AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
+    });
+    expect(((p as JsonObject).spec as JsonObject).volumes).toMatchObject([{ name: 'aws-iam-token' }]);
+    const [r] = pods(h, 'shop', 'app=reg');
+    expect(envOf(r as JsonObject)).toMatchObject({ AWS_STS_REGIONAL_ENDPOINTS: 'regional', AWS_ROLE_ARN: role('cart') });
+    // The token lifetime has upstream's floor of 600 seconds.
+    expect(((r as JsonObject).spec as JsonObject).volumes).toMatchObject([{ projected: { sources: [{ serviceAccountToken: { expirationSeconds: 600 } }] } }]);
   });
 
   it('injects nothing without an OIDC issuer or annotation, and keeps variables the pod sets itself', () => {
@@ -74,35 +79,50 @@ describe('EKS webhooks at pod creation', () => {
       body: { metadata: { name: 'p' }, spec: { serviceAccountName: 'cart', containers: [{ name: 'c', image: 'x', env: [{ name: 'AWS_REGION', value: 'eu-west-1' }] }] } },
     });
     expect(created.status).toBe(201);
-    expect(envOf(created.body)).toMatchObject({ AWS_REGION: 'eu-west-1', AWS_ROLE_ARN: role('cart') });
+    // A container that sets one region variable gets neither from the webhook.
+    expect(envOf(created.body)).toEqual({ AWS_REGION: 'eu-west-1', AWS_ROLE_ARN: role('cart'), AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' });
   });
 
-  it('gives Fargate pods IRSA but never Pod Identity, each on its own fargate node', () => {
+  it('refuses pods whose ServiceAccount does not exist, as the ServiceAccount admission plugin does', () => {
+    const h = harness(world([cluster({ objects: [serviceAccount('shop', 'cart')] })]));
+    const refused = h.call('POST', '/api/v1/namespaces/shop/pods', { body: { metadata: { name: 'p' }, spec: { serviceAccountName: 'ghost', containers: [{ name: 'c', image: 'x' }] } } });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({
+      kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403,
+      message: 'pods "p" is forbidden: error looking up service account shop/ghost: serviceaccount "ghost" not found',
+      details: { name: 'p', kind: 'pods' },
+    });
+  });
+
+  it('gives Fargate pods the Pod Identity env too (they cannot use it: no agent on Fargate), each on its own fargate node', () => {
     const h = harness(world([cluster({
       addons: [AGENT_ADDON],
       fargateProfiles: [{ name: 'fp-batch', selectors: [{ namespace: 'batch' }], podExecutionRoleArn: null }],
       podIdentityAssociations: [assoc('batch', 'worker')],
-      objects: [serviceAccount('batch', 'worker', role('worker')), deployment('batch', 'worker', 'worker', 2)],
+      objects: [serviceAccount('batch', 'worker', role('worker')), deployment('batch', 'worker', 'worker', 2), serviceAccount('batch', 'irsa', role('irsa')), deployment('batch', 'irsa', 'irsa', 1)],
     })]));
     const ps = pods(h, 'batch', 'app=worker');
     expect(ps).toHaveLength(2);
     const nodes = items(h.call('GET', '/api/v1/nodes', { query: { labelSelector: 'eks.amazonaws.com/compute-type=fargate' } }).body);
-    expect(nodes).toHaveLength(2);
+    expect(nodes).toHaveLength(3);
     for (const p of ps) {
-      expect(envOf(p).AWS_ROLE_ARN).toBe(role('worker'));
-      expect(envOf(p).AWS_CONTAINER_CREDENTIALS_FULL_URI).toBeUndefined();
+      expect(envOf(p)).toEqual(PI_ENV);
       expect(String((p.spec as JsonObject).nodeName)).toMatch(/^fargate-ip-/);
     }
+    expect(envOf(pods(h, 'batch', 'app=irsa')[0] as JsonObject).AWS_ROLE_ARN).toBe(role('irsa'));
     // Agent pods run on EC2 Linux nodes only, never on Fargate.
     expect(pods(h, 'kube-system', 'app.kubernetes.io/name=eks-pod-identity-agent')).toHaveLength(3);
-    // The Fargate node goes with its pod.
-    h.call('DELETE', `/api/v1/namespaces/batch/pods/${String(meta(ps[0] as JsonObject).name)}`);
+    // The Fargate node goes with its pod, once the pod has terminated.
+    const victim = ps[0] as JsonObject;
+    const deleted = h.call('DELETE', `/api/v1/namespaces/batch/pods/${String(meta(victim).name)}`);
+    expect(meta(deleted.body).deletionTimestamp).toBe('2025-01-01T00:00:30Z');
+    h.clock.advance(30_000);
     const after = items(h.call('GET', '/api/v1/nodes', { query: { labelSelector: 'eks.amazonaws.com/compute-type=fargate' } }).body);
-    expect(after).toHaveLength(2); // the replacement pod got a new node
-    expect(after.map((n) => meta(n).name)).not.toContain((ps[0]?.spec as JsonObject).nodeName);
+    expect(after).toHaveLength(3); // the replacement pod got a new node
+    expect(after.map((n) => meta(n).name)).not.toContain((victim.spec as JsonObject).nodeName);
   });
 
-  it('never gives Windows pods Pod Identity', () => {
+  it('gives Windows pods the Windows token path', () => {
     const h = harness(world([cluster({
       addons: [AGENT_ADDON],
       nodegroups: [
@@ -112,15 +132,20 @@ describe('EKS webhooks at pod creation', () => {
       podIdentityAssociations: [assoc('shop', 'legacy')],
       objects: [
         serviceAccount('shop', 'legacy', role('legacy')),
+        serviceAccount('shop', 'old', role('old')),
         { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'win', namespace: 'shop' }, spec: { serviceAccountName: 'legacy', nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [{ name: 'c', image: 'iis' }] } },
+        { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'win-irsa', namespace: 'shop' }, spec: { serviceAccountName: 'old', nodeSelector: { 'beta.kubernetes.io/os': 'windows', 'kubernetes.io/os': 'windows' }, containers: [{ name: 'c', image: 'iis' }] } },
         { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lin', namespace: 'shop' }, spec: { serviceAccountName: 'legacy', containers: [{ name: 'c', image: 'nginx' }] } },
       ],
     })]));
     const win = h.call('GET', '/api/v1/namespaces/shop/pods/win').body;
     expect(String((win.spec as JsonObject).nodeName)).toBe('ip-10-0-2-10.ec2.internal');
-    expect(envOf(win).AWS_CONTAINER_CREDENTIALS_FULL_URI).toBeUndefined();
-    expect(envOf(win).AWS_ROLE_ARN).toBe(role('legacy'));
-    expect(envOf(h.call('GET', '/api/v1/namespaces/shop/pods/lin').body).AWS_CONTAINER_CREDENTIALS_FULL_URI).toBeDefined();
+    expect(envOf(win)).toMatchObject({
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials',
+      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: 'C:\\var\\run\\secrets\\pods.eks.amazonaws.com\\serviceaccount\\eks-pod-identity-token',
+    });
+    expect(envOf(h.call('GET', '/api/v1/namespaces/shop/pods/win-irsa').body).AWS_WEB_IDENTITY_TOKEN_FILE).toBe('C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token');
+    expect(envOf(h.call('GET', '/api/v1/namespaces/shop/pods/lin').body)).toEqual(PI_ENV);
     const winNode = h.call('GET', '/api/v1/nodes/ip-10-0-2-10.ec2.internal').body;
     expect(meta(winNode).labels).toMatchObject({ 'kubernetes.io/os': 'windows', 'eks.amazonaws.com/nodegroup': 'ng-win', 'kubernetes.io/arch': 'amd64' });
     // The agent DaemonSet skips the Windows node.
@@ -138,12 +163,13 @@ describe('EKS webhooks at pod creation', () => {
     const same = pods(h, 'shop', 'app=cart');
     expect(same.map((p) => meta(p).uid)).toEqual(before.map((p) => meta(p).uid));
     expect(same.every((p) => envOf(p).AWS_ROLE_ARN === role('cart'))).toBe(true);
+    const live = () => pods(h, 'shop', 'app=cart').filter((p) => meta(p).deletionTimestamp === undefined);
     // Before the association propagates, a restart still gets IRSA.
     h.call('PATCH', '/apis/apps/v1/namespaces/shop/deployments/cart', { contentType: 'application/strategic-merge-patch+json', body: restart('t1') });
-    expect(pods(h, 'shop', 'app=cart').every((p) => envOf(p).AWS_ROLE_ARN === role('cart'))).toBe(true);
+    expect(live().every((p) => envOf(p).AWS_ROLE_ARN === role('cart'))).toBe(true);
     h.clock.advance(5000);
     h.call('PATCH', '/apis/apps/v1/namespaces/shop/deployments/cart', { contentType: 'application/strategic-merge-patch+json', body: restart('t2') });
-    const after = pods(h, 'shop', 'app=cart');
+    const after = live();
     expect(after).toHaveLength(2);
     expect(after.every((p) => envOf(p).AWS_CONTAINER_CREDENTIALS_FULL_URI === 'http://169.254.170.23/v1/credentials' && envOf(p).AWS_ROLE_ARN === undefined)).toBe(true);
   });
@@ -186,39 +212,54 @@ describe('rollouts', () => {
     expect(pods(h, 'shop', 'app=db').map((p) => meta(p).name)).toEqual(['db-0', 'db-1']);
   });
 
-  it('rolls a Deployment to a new ReplicaSet, finishing only after rolloutDelayMs', () => {
+  it('rolls a Deployment within maxSurge/maxUnavailable; old pods pass through Terminating', () => {
     const { h, c } = rolloutHarness();
     const path = '/apis/apps/v1/namespaces/shop/deployments/cart';
     const old = pods(h, 'shop', 'app=cart');
     associate(h, c, 'shop', 'cart');
     const patched = h.call('PATCH', path, { contentType: 'application/strategic-merge-patch+json', body: restart('2025-01-01T00:00:00Z') });
     expect(meta(patched.body).generation).toBe(2);
+    const isNew = (p: JsonObject) => !old.some((o) => meta(o).uid === meta(p).uid);
+    const terminating = (p: JsonObject) => meta(p).deletionTimestamp !== undefined;
 
-    const during = pods(h, 'shop', 'app=cart');
-    const fresh = during.filter((p) => !old.some((o) => meta(o).uid === meta(p).uid));
-    expect(fresh).toHaveLength(2);
-    expect(fresh.every((p) => status(p).phase === 'Pending')).toBe(true);
-    expect(fresh.every((p) => envOf(p).AWS_CONTAINER_CREDENTIALS_FULL_URI !== undefined)).toBe(true);
-    expect(during).toHaveLength(4); // old pods keep serving
-    const mid = status(h.call('GET', path).body);
-    expect(mid.observedGeneration).toBe(1);
-    expect(mid.updatedReplicas ?? 0).toBe(0);
-    expect(items(h.call('GET', '/apis/apps/v1/namespaces/shop/replicasets').body)).toHaveLength(2);
+    // Defaults for 2 replicas: maxSurge 25% -> 1 (rounded up), maxUnavailable 25% -> 0 (rounded down).
+    let d = h.call('GET', path).body;
+    expect(status(d)).toMatchObject({ observedGeneration: 2, replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2 });
+    expect((meta(d).annotations as JsonObject)['deployment.kubernetes.io/revision']).toBe('2');
+    let now = pods(h, 'shop', 'app=cart');
+    expect(now).toHaveLength(3);
+    const first = now.filter(isNew);
+    expect(first).toHaveLength(1);
+    expect(status(first[0] as JsonObject).phase).toBe('Pending');
+    expect(envOf(first[0] as JsonObject).AWS_CONTAINER_CREDENTIALS_FULL_URI).toBeDefined();
 
-    h.clock.advance(DELAY - 1);
-    expect(status(h.call('GET', path).body).observedGeneration).toBe(1);
-    h.clock.advance(1);
-    const done = status(h.call('GET', path).body);
-    expect(done).toMatchObject({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+    h.clock.advance(DELAY);
+    d = h.call('GET', path).body;
+    expect(status(d)).toMatchObject({ observedGeneration: 2, replicas: 3, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+    now = pods(h, 'shop', 'app=cart');
+    expect(now.filter((p) => !isNew(p) && terminating(p))).toHaveLength(1);
+    expect(now.filter(isNew)).toHaveLength(2);
+
+    h.clock.advance(DELAY);
+    d = h.call('GET', path).body;
+    expect(status(d)).toMatchObject({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+    expect((status(d).conditions as JsonObject[]).map((x) => [x.type, x.status, x.reason])).toEqual([
+      ['Available', 'True', 'MinimumReplicasAvailable'],
+      ['Progressing', 'True', 'NewReplicaSetAvailable'],
+    ]);
+    now = pods(h, 'shop', 'app=cart');
+    expect(now.filter((p) => !isNew(p)).every(terminating)).toBe(true);
+    // Old pods are gone once their grace period (30 s) has passed.
+    h.clock.advance(30_000);
     const after = pods(h, 'shop', 'app=cart');
-    expect(after.map((p) => meta(p).uid).sort()).toEqual(fresh.map((p) => meta(p).uid).sort());
-    expect(after.every((p) => status(p).phase === 'Running')).toBe(true);
+    expect(after).toHaveLength(2);
+    expect(after.every((p) => isNew(p) && status(p).phase === 'Running')).toBe(true);
     const rses = items(h.call('GET', '/apis/apps/v1/namespaces/shop/replicasets').body);
     expect(rses.map((r) => (r.spec as JsonObject).replicas).sort()).toEqual([0, 2]);
     expect(rses.map((r) => (meta(r).annotations as JsonObject)['deployment.kubernetes.io/revision']).sort()).toEqual(['1', '2']);
   });
 
-  it('rolls a StatefulSet in place: same names, new uids, revisions advance after the delay', () => {
+  it('rolls a StatefulSet from the highest ordinal, one at a time: same names, new uids', () => {
     const { h, c } = rolloutHarness();
     const path = '/apis/apps/v1/namespaces/shop/statefulsets/db';
     const old = pods(h, 'shop', 'app=db');
@@ -226,30 +267,45 @@ describe('rollouts', () => {
     associate(h, c, 'shop', 'cart');
     h.call('PATCH', path, { contentType: 'application/merge-patch+json', body: restart('x') });
     const mid = status(h.call('GET', path).body);
-    expect(mid.currentRevision).toBe(rev0);
+    expect(mid).toMatchObject({ observedGeneration: 2, currentRevision: rev0, replicas: 1 });
+    expect(mid.updatedReplicas ?? 0).toBe(0);
     expect(mid.updateRevision).not.toBe(rev0);
-    expect(mid.observedGeneration).toBe(1);
+    // db-1 terminates first; db-0 is untouched.
+    const byName = () => Object.fromEntries(pods(h, 'shop', 'app=db').map((p) => [String(meta(p).name), p]));
+    expect(meta(byName()['db-1'] as JsonObject).deletionTimestamp).toBeDefined();
+    expect(meta(byName()['db-0'] as JsonObject).uid).toBe(meta(old[0] as JsonObject).uid);
+    h.clock.advance(30_000); // db-1's grace period: it is re-created on the new revision
+    expect(meta(byName()['db-1'] as JsonObject).uid).not.toBe(meta(old[1] as JsonObject).uid);
+    expect(status(h.call('GET', path).body)).toMatchObject({ updatedReplicas: 1, currentRevision: rev0 });
+    h.clock.advance(DELAY); // db-1 ready: db-0 goes next
+    expect(meta(byName()['db-0'] as JsonObject).deletionTimestamp).toBeDefined();
+    h.clock.advance(30_000);
+    h.call('GET', path); // the controllers act when asked: db-0 is re-created now
     h.clock.advance(DELAY);
     const done = status(h.call('GET', path).body);
-    expect(done).toMatchObject({ observedGeneration: 2, updatedReplicas: 2, readyReplicas: 2, currentRevision: mid.updateRevision });
+    expect(done).toMatchObject({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, currentRevision: mid.updateRevision });
     const now = pods(h, 'shop', 'app=db');
     expect(now.map((p) => meta(p).name)).toEqual(['db-0', 'db-1']);
     expect(now.every((p, i) => meta(p).uid !== meta(old[i] as JsonObject).uid)).toBe(true);
     expect(now.every((p) => envOf(p).AWS_CONTAINER_CREDENTIALS_FULL_URI !== undefined)).toBe(true);
   });
 
-  it('rolls a DaemonSet node by node on Linux nodes only', () => {
+  it('rolls a DaemonSet on Linux nodes only, maxUnavailable (1) node at a time', () => {
     const { h } = rolloutHarness();
     const path = '/apis/apps/v1/namespaces/shop/daemonsets/logs';
     const old = pods(h, 'shop', 'app=logs');
     expect(old).toHaveLength(3);
     expect(old.every((p) => String((p.spec as JsonObject).nodeName).startsWith('ip-10-0-1-'))).toBe(true);
+    const live = () => pods(h, 'shop', 'app=logs').filter((p) => meta(p).deletionTimestamp === undefined);
     h.call('PATCH', path, { contentType: 'application/merge-patch+json', body: restart('x') });
-    expect(status(h.call('GET', path).body)).toMatchObject({ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 3 });
-    expect(status(h.call('GET', path).body).updatedNumberScheduled ?? 0).toBe(0);
+    expect(status(h.call('GET', path).body)).toMatchObject({ observedGeneration: 2, desiredNumberScheduled: 3, numberReady: 2, updatedNumberScheduled: 1, numberUnavailable: 1 });
+    for (let step = 2; step <= 3; step++) {
+      h.clock.advance(DELAY);
+      expect(status(h.call('GET', path).body)).toMatchObject({ updatedNumberScheduled: step, numberReady: 2 });
+    }
     h.clock.advance(DELAY);
     expect(status(h.call('GET', path).body)).toMatchObject({ observedGeneration: 2, updatedNumberScheduled: 3, numberReady: 3, numberAvailable: 3 });
-    const now = pods(h, 'shop', 'app=logs');
+    const now = live();
     expect(now).toHaveLength(3);
     expect(now.some((p) => old.some((o) => meta(o).uid === meta(p).uid))).toBe(false);
   });
@@ -287,7 +343,7 @@ describe('jobs and nodes', () => {
     expect(meta(nodes[0] as JsonObject).labels).toMatchObject({
       'eks.amazonaws.com/nodegroup': 'ng-arm', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm64', 'node.kubernetes.io/instance-type': 'm6g.large',
     });
-    const auto = harness(world([cluster({ autoMode: true, nodegroups: [], region: 'eu-west-1', objects: [deployment('shop', 'cart', 'cart', 1)] })]));
+    const auto = harness(world([cluster({ autoMode: true, nodegroups: [], region: 'eu-west-1', objects: [serviceAccount('shop', 'cart'), deployment('shop', 'cart', 'cart', 1)] })]));
     const autoNodes = items(auto.call('GET', '/api/v1/nodes').body);
     expect(autoNodes).toHaveLength(2);
     expect(autoNodes.every((n) => (meta(n).labels as JsonObject)['eks.amazonaws.com/compute-type'] === 'auto')).toBe(true);
@@ -318,6 +374,11 @@ describe('the Pod Identity agent', () => {
     c.addons.delete('eks-pod-identity-agent');
     h.kube.syncAgent();
     expect(h.call('GET', path).status).toBe(404);
+    // The garbage collector deletes the agent pods gracefully: Terminating for 30 s, then gone.
+    const leaving = pods(h, 'kube-system', 'app.kubernetes.io/name=eks-pod-identity-agent');
+    expect(leaving).toHaveLength(3);
+    expect(leaving.every((p) => meta(p).deletionTimestamp !== undefined)).toBe(true);
+    h.clock.advance(30_000);
     expect(pods(h, 'kube-system', 'app.kubernetes.io/name=eks-pod-identity-agent')).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /** Test helpers for the sandbox Kubernetes API servers: a small world and a direct request driver. */
 import { SandboxState, type Clock } from '../../src/sandbox/state.js';
 import type { ClusterSpec, JsonObject, World } from '../../src/sandbox/world-types.js';
-import { createKubeCluster, type KubeCluster } from '../../src/sandbox/kube/index.js';
+import { createKubeCluster, isStream, type KubeCluster } from '../../src/sandbox/kube/index.js';
 
 export const ACCOUNT = '111122223333';
 export const ISSUER = 'https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -103,6 +103,7 @@ export function harness(w: World, clock = new FakeClock()): Harness {
         body: Buffer.from(opts.body === undefined ? '' : JSON.stringify(opts.body)),
       });
       const reply = routed.run();
+      if (isStream(reply)) throw new Error('harness.call does not follow watches; start the stream from kube.route(...).run()');
       return { status: reply.status, body: JSON.parse(String(reply.body)) as JsonObject };
     },
   };

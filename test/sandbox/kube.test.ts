@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isStream } from '../../src/sandbox/kube/index.js';
 import type { JsonObject } from '../../src/sandbox/world-types.js';
 import { ACCOUNT, AGENT_ADDON, cluster, deployment, envOf, harness, items, serviceAccount, world, type Harness } from './kube-world.js';
 
@@ -270,14 +271,22 @@ describe('writes', () => {
     const del = h.call('DELETE', `/api/v1/namespaces/shop/pods/${String(meta(victim).name)}`);
     expect(del.status).toBe(200);
     expect(del.body.kind).toBe('Pod');
+    expect(meta(del.body)).toMatchObject({ deletionGracePeriodSeconds: 30 });
+    // The deleted pod is Terminating for its grace period; its replacement starts at once.
     const after = items(h.call('GET', '/api/v1/namespaces/shop/pods', { query: { labelSelector: 'app=web' } }).body);
-    expect(after).toHaveLength(1);
-    expect(meta(after[0] as JsonObject).uid).not.toBe(meta(victim).uid);
+    expect(after).toHaveLength(2);
+    const replacement = after.find((p) => meta(p).uid !== meta(victim).uid) as JsonObject;
+    expect(meta(replacement).deletionTimestamp).toBeUndefined();
+    expect(meta(after.find((p) => meta(p).uid === meta(victim).uid) as JsonObject).deletionTimestamp).toBeDefined();
+    // gracePeriodSeconds=0 deletes at once.
+    expect(h.call('DELETE', `/api/v1/namespaces/shop/pods/${String(meta(victim).name)}`, { query: { gracePeriodSeconds: '0' } }).status).toBe(200);
+    expect(items(h.call('GET', '/api/v1/namespaces/shop/pods', { query: { labelSelector: 'app=web' } }).body).map((p) => meta(p).uid)).toEqual([meta(replacement).uid]);
 
     const gone = h.call('DELETE', '/apis/apps/v1/namespaces/shop/deployments/web');
     expect(gone.body).toMatchObject({ kind: 'Status', status: 'Success' });
     expect(items(h.call('GET', '/apis/apps/v1/namespaces/shop/replicasets', { query: { labelSelector: 'app=web' } }).body)).toEqual([]);
-    expect(items(h.call('GET', '/api/v1/namespaces/shop/pods', { query: { labelSelector: 'app=web' } }).body)).toEqual([]);
+    // The garbage collector deletes the pods gracefully too.
+    expect(items(h.call('GET', '/api/v1/namespaces/shop/pods', { query: { labelSelector: 'app=web' } }).body).every((p) => meta(p).deletionTimestamp !== undefined)).toBe(true);
   });
 
   it('lists everything for /_sandbox/state with kind and apiVersion', () => {
@@ -294,8 +303,24 @@ describe('writes', () => {
     const rv = String((h.call('GET', '/apis/apps/v1/namespaces/shop/deployments').body.metadata as JsonObject).resourceVersion);
     h.call('PATCH', path, { contentType: 'application/merge-patch+json', body: { metadata: { labels: { w: '1' } } } });
     const reply = h.kube.route({ method: 'GET', path: '/apis/apps/v1/namespaces/shop/deployments', query: new URLSearchParams({ watch: 'true', resourceVersion: rv }), headers: {}, body: Buffer.alloc(0) }).run();
-    const events = String(reply.body).trim().split('\n').map((l) => JSON.parse(l) as JsonObject);
-    expect(events[0]).toMatchObject({ type: 'MODIFIED', object: { kind: 'Deployment', metadata: { name: 'web', labels: { w: '1' } } } });
+    if (!isStream(reply)) throw new Error(`expected a stream, got HTTP ${reply.status}`);
+    const chunks: string[] = [];
+    let ended = false;
+    const stop = reply.start((c) => chunks.push(c), () => { ended = true; });
+    const events = () => chunks.join('').trim().split('\n').map((l) => JSON.parse(l) as JsonObject);
+    expect(events()[0]).toMatchObject({ type: 'MODIFIED', object: { kind: 'Deployment', metadata: { name: 'web', labels: { w: '1' } } } });
+    // Later changes arrive on the open stream.
+    h.call('PATCH', path, { contentType: 'application/merge-patch+json', body: { metadata: { labels: { w: '2' } } } });
+    expect(events().at(-1)).toMatchObject({ type: 'MODIFIED', object: { metadata: { labels: { w: '2' } } } });
+    stop();
+    expect(ended).toBe(false);
+    // A resourceVersion older than the history answers 200 with an ERROR event (410 Expired), as the watch cache does.
+    const old = h.kube.route({ method: 'GET', path: '/apis/apps/v1/namespaces/shop/deployments', query: new URLSearchParams({ watch: 'true', resourceVersion: '1' }), headers: {}, body: Buffer.alloc(0) }).run();
+    if (!isStream(old)) throw new Error('expected a stream');
+    const lines: string[] = [];
+    old.start((c) => lines.push(c), () => { ended = true; });
+    expect(JSON.parse(lines.join(''))).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+    expect(ended).toBe(true);
   });
 
   it('rejects world objects of unsupported kinds', () => {

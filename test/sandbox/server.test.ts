@@ -96,12 +96,13 @@ describe('faults', () => {
   it('Kubernetes faults: 429 with Retry-After, 500, and a matching target only', async () => {
     sandbox = await sandboxFrom({ ...BASE, faults: [{ target: 'k8s:list:serviceaccounts', error: 'throttle' }, { target: 'k8s:get:serviceaccounts', error: 'server-error' }] });
     const base = `${sandbox.endpoint}/k8s/111122223333/us-east-1/prod`;
-    const throttled = await fetch(`${base}/api/v1/serviceaccounts`);
+    const auth = { headers: { authorization: 'Bearer sandbox-token-prod' } };
+    const throttled = await fetch(`${base}/api/v1/serviceaccounts`, auth);
     expect(throttled.status).toBe(429);
     expect(throttled.headers.get('retry-after')).toBe('1');
     expect(((await throttled.json()) as { reason: string }).reason).toBe('TooManyRequests');
-    expect((await fetch(`${base}/api/v1/serviceaccounts`)).status).toBe(200);
-    expect((await fetch(`${base}/api/v1/namespaces/shop/serviceaccounts/cart`)).status).toBe(500);
+    expect((await fetch(`${base}/api/v1/serviceaccounts`, auth)).status).toBe(200);
+    expect((await fetch(`${base}/api/v1/namespaces/shop/serviceaccounts/cart`, auth)).status).toBe(500);
     expect((await calls(sandbox)).map((c) => `${c.service} ${c.operation} ${c.status}`)).toEqual([
       'k8s:prod list:serviceaccounts 429', 'k8s:prod list:serviceaccounts 200', 'k8s:prod get:serviceaccounts 500',
     ]);

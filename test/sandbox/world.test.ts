@@ -87,12 +87,14 @@ describe('the full fixture world', () => {
           }],
           // Manifests are free-form: they pass through exactly as written.
           objects: raw.clusters[0]!.objects,
+          stuckWorkloads: [], missingImages: [],
         },
         {
           name: 'staging', account: '111122223333', region: 'us-west-2', version: '1.30', platformVersion: 'eks.3',
           oidcIssuer: `https://${STAGING_OIDC}`, autoMode: true, status: 'ACTIVE',
           addons: [], nodegroups: [], fargateProfiles: [], podIdentityAssociations: [],
           objects: raw.clusters[1]!.objects,
+          stuckWorkloads: [], missingImages: [],
         },
       ],
       iam: {
@@ -187,7 +189,7 @@ describe('the full fixture world', () => {
         arn: 'arn:aws:iam::111122223333:user/ci',
         allow: ['eks:*', 'iam:Get*', 'iam:List*', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:PassRole', 'sts:GetCallerIdentity'],
       },
-      faults: [{ target: 'iam:UpdateAssumeRolePolicy', error: 'throttle', after: 0, times: 1 }],
+      faults: [{ target: 'iam:UpdateAssumeRolePolicy', error: 'throttle', after: 0, times: 1, when: 'before' }],
     };
 
     expect(await loadWorldFile(FULL)).toEqual(expected);
@@ -233,10 +235,11 @@ faults: [{ target: "k8s:patch:deployments", error: reset }]
           fargateProfiles: [{ name: 'fp', selectors: [{ namespace: 'batch' }], podExecutionRoleArn: null }],
           podIdentityAssociations: [{ namespace: 'shop', serviceAccount: 'cart', roleArn: 'arn:aws:iam::111122223333:role/cart', targetRoleArn: null, disableSessionTags: false }],
           objects: [],
+          stuckWorkloads: [], missingImages: [],
         },
         {
           name: 'dev', account: '444455556666', region: 'eu-west-1', version: '1.31', platformVersion: 'eks.1', oidcIssuer: null, autoMode: false, status: 'ACTIVE',
-          addons: [], nodegroups: [], fargateProfiles: [], podIdentityAssociations: [], objects: [],
+          addons: [], nodegroups: [], fargateProfiles: [], podIdentityAssociations: [], objects: [], stuckWorkloads: [], missingImages: [],
         },
       ],
       iam: {
@@ -246,7 +249,7 @@ faults: [{ target: "k8s:patch:deployments", error: reset }]
         openIdConnectProviders: [{ url: 'https://oidc.eks.us-east-1.amazonaws.com/id/X', clientIds: ['sts.amazonaws.com'], account: '111122223333' }],
       },
       caller: null,
-      faults: [{ target: 'k8s:patch:deployments', error: 'reset', after: 0, times: 1 }],
+      faults: [{ target: 'k8s:patch:deployments', error: 'reset', after: 0, times: 1, when: 'before' }],
     } satisfies World);
   });
 
@@ -336,7 +339,7 @@ describe('errors', () => {
     ['a bad fault kind', `${PROD}faults: [{ target: "iam:GetRole", error: crash }]\n`,
       'world.yaml: faults[0].error: expected one of throttle, server-error, reset, timeout (got "crash")'],
     ['a bad fault target', `${PROD}faults: [{ target: "iam.GetRole", error: throttle }]\n`,
-      'world.yaml: faults[0].target: expected service:Operation (iam:UpdateAssumeRolePolicy) or k8s:<verb>:<resource> (k8s:patch:deployments) (got "iam.GetRole")'],
+      'world.yaml: faults[0].target: expected service:Operation (iam:UpdateAssumeRolePolicy) or k8s:<verb>:<resource> (k8s:patch:deployments; * matches any part) (got "iam.GetRole")'],
     ['a fault that never fires', `${PROD}faults: [{ target: "k8s:get:pods", error: timeout, times: 0 }]\n`,
       'world.yaml: faults[0].times: expected a number of at least 1 (got the number 0)'],
     ['a role path without the trailing slash', `${PROD}iam: { roles: [{ name: r, path: /svc, assumeRolePolicyDocument: {} }] }\n`,

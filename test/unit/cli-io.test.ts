@@ -55,7 +55,7 @@ describe('readEnv', () => {
   it('reads AWS_REGION before AWS_DEFAULT_REGION, treats empty values as unset, and never writes', async () => {
     const { readEnv } = await import('../../src/cli/env.js');
     const env: NodeJS.ProcessEnv = Object.freeze({ AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-west-1', KUBECONFIG: '/a:/b' });
-    expect(readEnv(env)).toEqual({ awsRegion: 'eu-west-1', kubeconfig: '/a:/b' });
-    expect(readEnv({ AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'eu-west-1' })).toEqual({ awsRegion: 'us-east-2', kubeconfig: undefined });
+    expect(readEnv(env)).toEqual({ awsRegion: 'eu-west-1', kubeconfig: '/a:/b', awsProfile: undefined });
+    expect(readEnv({ AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'eu-west-1', AWS_PROFILE: 'dev' })).toEqual({ awsRegion: 'us-east-2', kubeconfig: undefined, awsProfile: 'dev' });
   });
 });

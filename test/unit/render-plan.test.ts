@@ -137,7 +137,7 @@ Manual: podid will not restart these
       Nothing to do: the next run gets Pod Identity.
 
 Agents: 1 eks-pod-identity-agent add-on to install
-Plan: 2 roles to update, 4 associations to create, 1 add-ons to update, 5 workloads to restart, 2 blocked
+Plan: 2 roles to update, 4 associations to create, 1 add-on to update, 5 workloads to restart, 2 blocked
 Manual: 3 workloads to restart or recreate yourself (see above)
 `;
 

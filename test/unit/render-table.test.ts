@@ -79,6 +79,19 @@ describe('renderTable', () => {
     expect(renderTable(liveInventory, { palette: chalkPalette(new Chalk({ level: 3 })) })).toMatch(ANSI);
   });
 
+  it('shows a finding every service account of a blocked cluster carries once, at the cluster', () => {
+    const carried = { code: 'CLUSTER_BLOCKED' as const, severity: 'error' as const, message: 'cluster staging is blocked: AGENT_NOT_ACTIVE', fix: 'fix the cluster findings first' };
+    const staging = liveInventory.serviceAccounts.find((x) => x.cluster.endsWith('/staging'))!;
+    const many = Array.from({ length: 5 }, (_, i) => ({ ...staging, name: `job-${i}`, findings: [carried, ...staging.findings] }));
+    const inv: Inventory = { ...liveInventory, serviceAccounts: [...liveInventory.serviceAccounts.filter((x) => x !== staging), ...many] };
+    const out = renderTable(inv);
+    expect(out.split('\n').filter((l) => l.includes('CLUSTER_BLOCKED'))).toEqual([
+      '  error CLUSTER_BLOCKED  cluster staging is blocked: AGENT_NOT_ACTIVE (carried to each of the 5 service accounts below)',
+    ]);
+    // Each row keeps its own findings and its verdict.
+    expect(out.split('\n').filter((l) => l.includes('WORKLOAD_ON_FARGATE'))).toHaveLength(5);
+  });
+
   it('says so when a cluster has no IRSA service accounts', () => {
     const empty: Inventory = {
       ...liveInventory,

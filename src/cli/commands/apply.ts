@@ -9,10 +9,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
+import type { RunResult } from '../../core/apply/result.js';
 import { confirmChange, defaultJournalDir } from '../confirm.js';
 import { parseDuration } from '../duration.js';
 import { createLivePorts, interruptible } from '../live-ports.js';
 import { createIo, type Io } from '../io.js';
+import { readEnv } from '../env.js';
 import { positiveInt } from '../live-scan.js';
 import { eventsTo } from '../progress.js';
 import { VERSION } from '../version.js';
@@ -62,7 +64,10 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   if (requestTimeoutMs < 100) throw new UsageError('BAD_FLAG_VALUE', `--request-timeout ${opts.requestTimeout}: must be at least 100ms`, 'for example --request-timeout 30s');
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
   const journalDir = resolve(opts.journalDir ?? defaultJournalDir());
-  const json = opts.output === 'json';
+  // -o json / yaml: the run result document on stdout (the review on stderr); text / table: the report.
+  const json = opts.output === 'json' || opts.output === 'yaml';
+  const documentText = async (result: RunResult) =>
+    opts.output === 'yaml' ? (await import('yaml')).stringify(result) : (await import('../../render/apply.js')).renderRunResultJson(result);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
 
   const { plan, source } = await loadPlan(opts, io);
@@ -74,13 +79,13 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   if (json) io.warn(review);
   else io.out(review);
 
-  const { renderRunResult, renderRunResultJson, stepLine } = await import('../../render/apply.js');
+  const { renderRunResult, stepLine } = await import('../../render/apply.js');
   const app = await import('../../app/apply.js');
   const startedAt = new Date();
   if (plan.steps.length === 0) {
     const result = app.noChanges(plan, startedAt, new Date());
     // The review already says "No changes." for people.
-    if (json) io.out(renderRunResultJson(result));
+    if (json) io.out(await documentText(result));
     return ExitCode.ok;
   }
   if (!(await confirm(opts, plan))) {
@@ -93,7 +98,15 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     import('../../core/apply/ports.js'),
     import('../../core/apply/retry.js'),
   ]);
-  const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs });
+  const region = opts.region ?? plan.clusters[0]?.region;
+  if (source !== null) {
+    // A saved plan says who made it; applying it as someone else is allowed, but said.
+    const { createAwsPorts } = await import('../../adapters/aws.js');
+    const fallback = readEnv().awsRegion;
+    const me = await (await createAwsPorts({ ...(opts.profile ? { profile: opts.profile } : {}), ...(region ?? fallback ? { region: region ?? fallback } : {}), requestTimeoutMs })).sts.getCallerIdentity();
+    if (me.arn !== plan.caller.arn) io.warn(`Note: the plan was made by ${plan.caller.arn}; applying it as ${me.arn}.`);
+  }
+  const ports = await createLivePorts({ profile: opts.profile, region, kubeconfig: opts.kubeconfig, requestTimeoutMs });
   const progress = eventsTo(io);
   return interruptible(io, 'podid migrate --apply', async (signal) => {
     const dir = journalDirectory(journalDir);
@@ -121,7 +134,7 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
       },
     );
     io.done();
-    io.out(json ? renderRunResultJson(result) : renderRunResult(result, { palette: io.palette }));
+    io.out(json ? await documentText(result) : renderRunResult(result, { palette: io.palette }));
     return result.exitCode;
   });
 }

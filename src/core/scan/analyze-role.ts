@@ -13,6 +13,7 @@ import { analyzeTrust } from '../trust.js';
 import type { TrustAnalysis } from '../trust.js';
 import type { Finding, RoleRef, TrustReport } from './inventory.js';
 import type { ClusterSnapshot, FleetSnapshot, RoleSnapshot } from './snapshot.js';
+import { permissionsBoundaryFinding, trustShapeFindings } from './analyze-extra.js';
 import { finding, isFindingCode } from './findings.js';
 import type { FindingCode } from './findings.js';
 
@@ -38,6 +39,8 @@ export interface RoleContext {
    * adds them all to the one Pod Identity statement, so the length after is measured for all.
    */
   clustersUsingRole: readonly string[];
+  /** OIDC issuers of every scanned cluster: trusting them is sharing, not stale trust. */
+  fleetIssuers?: readonly string[];
 }
 
 /** Looks a role up by its normalised ARN, falling back to the ARN as written. */
@@ -76,6 +79,8 @@ export function analyzeRole(ctx: RoleContext): RoleAnalysis {
     findings.push(finding('ROLE_UNREADABLE', { role: parsed.arn, detail: snap?.error ?? 'the scan did not fetch it' }));
   }
   if (snap?.state !== 'found') return { role, parsed, trust: unknownTrust(limit), findings };
+  const boundary = permissionsBoundaryFinding(snap, parsed.arn);
+  if (boundary !== null) findings.push(boundary);
 
   if (snap.trustPolicy === null) {
     if (snap.error !== null) findings.push(finding('TRUST_POLICY_INVALID', { role: parsed.arn, detail: snap.error }));
@@ -122,6 +127,7 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
 
   const irsaReport = irsaFindings(irsa, parsed.arn, cluster, findings);
   const podIdentity = podIdentityFindings(analysis, policy, parsed.arn, crossAccount, findings);
+  findings.push(...trustShapeFindings(policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn, ctx.fleetIssuers ?? []));
   // Which statements are NotPrincipal Allows does not depend on the subject: one analysis says.
   if (analysis.unsupportedNotPrincipalAllows.length > 0) {
     findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: analysis.unsupportedNotPrincipalAllows }));

@@ -72,7 +72,7 @@ export interface ClusterIndex {
 }
 
 // Namespace and service account names are DNS labels/subdomains: they never contain a NUL.
-const podKey = (namespace: string, serviceAccount: string) => `${namespace}\u0000${serviceAccount}`;
+export const podKey = (namespace: string, serviceAccount: string) => `${namespace}\u0000${serviceAccount}`;
 
 function group<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();

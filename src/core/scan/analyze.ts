@@ -13,7 +13,8 @@ import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from './snapshot.js';
 import { analyzeRole } from './analyze-role.js';
 import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
-import { analyzeWorkloads, indexCluster, type ClusterIndex } from './analyze-workloads.js';
+import { customTokenFileFindings, serviceAccountShapeFindings } from './analyze-extra.js';
+import { analyzeWorkloads, indexCluster, podKey, type ClusterIndex } from './analyze-workloads.js';
 import { finding, sortFindings } from './findings.js';
 import { analyzeCluster } from './readiness.js';
 import { scopeFilter, type Scope } from './scope.js';
@@ -135,12 +136,15 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     roles: snapshot.roles,
     limit: snapshot.trustPolicyLimit,
     clustersUsingRole: normalised.ok ? (roleClusters.get(normalised.arn.arn) ?? [c.arn]) : [c.arn],
+    fleetIssuers: snapshot.clusters.flatMap((x) => (x.oidcIssuer === null ? [] : [x.oidcIssuer])),
   });
   const findings: Finding[] = [...role.findings];
 
   if (audience !== null && audience !== DEFAULT_AUDIENCE) findings.push(finding('ANNOTATION_AUDIENCE', { audience }));
   if (stsRegional !== null) findings.push(finding('ANNOTATION_STS_REGIONAL_ENDPOINTS', { value: stsRegional }));
   if (tokenExpiration !== null) findings.push(finding('ANNOTATION_TOKEN_EXPIRATION', { value: tokenExpiration }));
+  findings.push(...serviceAccountShapeFindings(sa));
+  findings.push(...customTokenFileFindings(lookups.workloads.podsByServiceAccount.get(podKey(sa.namespace, sa.name)) ?? []));
 
   const addon = addonOf(c, sa);
   if (addon !== null) {

@@ -138,6 +138,59 @@ const DEFS = {
     (a: { cluster: string; codes: readonly string[] }) => `cluster ${a.cluster} has warnings: ${a.codes.join(', ')}`,
   ),
 
+  // --- What the nearest peer reports too (issue 10) ------------------------------------------
+  SA_DEFAULT_ANNOTATED: def(
+    'warning',
+    'Default service account has a role',
+    'give the workloads that need the role a service account of their own, and remove the annotation from default',
+    (a: { namespace: string }) =>
+      `the default service account of namespace ${a.namespace} carries an IRSA role: every pod of the namespace that names no service account runs with it (and so would every such pod under a Pod Identity association for default)`,
+  ),
+  SA_ANNOTATION_MANAGED: def(
+    'info',
+    'Annotation managed by a controller',
+    'change the annotation where the controller takes it from (chart values, Git, the runtime config), not on the cluster: a change made here is reverted',
+    (a: { manager: string; source: string }) => `this service account is managed by ${a.manager}, which re-applies its annotations from ${a.source}`,
+  ),
+  ROLE_PERMISSIONS_BOUNDARY: def(
+    'info',
+    'Role has a permissions boundary',
+    'nothing to do for the move (Pod Identity keeps the boundary); review the effective permissions with the boundary in mind',
+    (a: { role: string; boundary: string }) => `role ${a.role} has the permissions boundary ${a.boundary}: its effective permissions are those its policies and the boundary both allow`,
+  ),
+  TRUST_MIXED_PRINCIPAL: def(
+    'warning',
+    'Trust statement mixes an OIDC provider with other principals',
+    'split the statement: one for the OIDC provider with its sub/aud conditions, one per other principal with conditions of its own',
+    (a: { role: string; statements: readonly number[]; others: readonly string[] }) =>
+      `the trust policy of ${a.role} has statement ${a.statements.join(', ')} trusting an OIDC provider together with ${list(a.others)}; its conditions apply to all of them, and removing the OIDC provider after the move changes who else it admits`,
+  ),
+  TRUST_OTHER_OIDC_PROVIDER: def(
+    'info',
+    'Trust names another OIDC provider',
+    'nothing to do for this cluster; remove trust for providers of deleted clusters (it is stale access)',
+    (a: { role: string; providers: readonly string[] }) => `the trust policy of ${a.role} also trusts ${plural(a.providers.length, 'OIDC provider')} of another cluster or issuer: ${list(a.providers)}`,
+  ),
+  TRUST_SUB_SET_OPERATOR: def(
+    'warning',
+    'Set operator on a single-valued OIDC key',
+    'use StringEquals (or StringLike) on the :sub and :aud keys: ForAllValues and ForAnyValue are for multivalued keys, and ForAllValues is true when the key is missing',
+    (a: { role: string; operators: readonly string[] }) => `the trust policy of ${a.role} uses ${list(a.operators)} on an OIDC :sub or :aud key, a single-valued key these operators are not meant for`,
+  ),
+  TRUST_IRSA_MULTIPLE_SUBJECTS: def(
+    'info',
+    'Trust admits several service accounts',
+    'nothing to do: podid creates one association per service account; each service account the condition lists needs its own',
+    (a: { role: string; subjects: readonly string[] }) => `the trust policy of ${a.role} admits ${plural(a.subjects.length, 'service account')} through one sub condition: ${list(a.subjects)}`,
+  ),
+  POD_CUSTOM_TOKEN_FILE: def(
+    'warning',
+    'Pod reads a custom web identity token file',
+    'remove AWS_WEB_IDENTITY_TOKEN_FILE (and AWS_ROLE_ARN) from the pod spec: the SDKs try web identity before Pod Identity, so this pod stays on IRSA after the move',
+    (a: { pod: string; container: string; path: string }) =>
+      `running pod ${a.pod} (container ${a.container}) sets AWS_WEB_IDENTITY_TOKEN_FILE to ${a.path}, not the path the EKS webhook injects: it was wired by hand`,
+  ),
+
   // --- Role ARN (from parseRoleArn) ----------------------------------------------------------
   ARN_WHITESPACE: def('warning', 'Role ARN has whitespace', 'remove the whitespace from the annotation; podid uses the trimmed value', issueMessage),
   ARN_NOT_AN_ARN: def('error', 'Role annotation is not an ARN', 'write the full role ARN, e.g. arn:aws:iam::111122223333:role/my-role', issueMessage),
@@ -281,7 +334,7 @@ const DEFS = {
     'No pods',
     'nothing to do: pods created after the migration get Pod Identity credentials',
     (a: { workloads: number }) =>
-      a.workloads === 0 ? 'no workload or pod uses this service account' : `no running pod uses this service account (${plural(a.workloads, 'workload')} reference it)`,
+      a.workloads === 0 ? 'no workload or pod uses this service account' : `no running pod uses this service account (${plural(a.workloads, 'workload')} ${a.workloads === 1 ? 'references' : 'reference'} it)`,
   ),
   PODS_NEED_RESTART: def(
     'warning',

@@ -359,6 +359,7 @@ function annotatedServiceAccount(obj: ManifestObject, raw: string, namespace: st
   if (audience !== null && audience !== DEFAULT_AUDIENCE) findings.push(here(finding('ANNOTATION_AUDIENCE', { audience }), obj.lineOf(annPath(AUDIENCE_ANNOTATION))));
   if (stsRegionalEndpoints !== null) findings.push(here(finding('ANNOTATION_STS_REGIONAL_ENDPOINTS', { value: stsRegionalEndpoints }), obj.lineOf(annPath(STS_REGIONAL_ENDPOINTS_ANNOTATION))));
   if (tokenExpiration !== null) findings.push(here(finding('ANNOTATION_TOKEN_EXPIRATION', { value: tokenExpiration }), obj.lineOf(annPath(TOKEN_EXPIRATION_ANNOTATION))));
+  if (name === 'default') findings.push(here(finding('SA_DEFAULT_ANNOTATED', { namespace })));
   return draftReport(cluster, limit, namespace, name, raw, role, { audience, stsRegionalEndpoints, tokenExpiration }, { file: obj.file, line }, findings, workloads);
 }
 

@@ -5,6 +5,7 @@
  * Only the fields the analysis needs are kept, so a large fleet stays small in memory.
  */
 import type { JsonObject } from '../json.js';
+import type { Manager } from './managed-by.js';
 import type { ScanScope } from './scope.js';
 
 export interface FleetSnapshot {
@@ -100,6 +101,8 @@ export interface ServiceAccountObject {
   resourceVersion: string;
   /** Only the `eks.amazonaws.com/*` annotations. */
   annotations: Record<string, string>;
+  /** The controller that re-applies its annotations (Helm, Argo CD, Crossplane...), when its markers say so. */
+  managedBy?: Manager | null;
 }
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob' | 'ReplicaSet';
@@ -134,6 +137,8 @@ export interface PodObject {
   /** Which credentials the webhook injected at creation, read from the containers' env. */
   identity: PodIdentityEnv;
   labels: Record<string, string>;
+  /** Containers whose env sets AWS_WEB_IDENTITY_TOKEN_FILE to a literal value, with it. */
+  tokenFiles?: { container: string; path: string }[];
 }
 
 export interface NodeObject {
@@ -151,6 +156,11 @@ export interface RoleSnapshot {
   state: 'found' | 'missing' | 'unreadable';
   trustPolicy: JsonObject | null;
   error: string | null;
+  /**
+   * The permissions boundary's policy ARN (GetRole); null: none; undefined: not known (ListRoles
+   * does not return it, see the IAM API reference for ListRoles).
+   */
+  permissionsBoundary?: string | null;
 }
 
 export interface NodeRoleSnapshot {

@@ -235,6 +235,7 @@ function roleXml(r: RoleState, full: boolean): XmlObject {
     AssumeRolePolicyDocument: encodeDocument(r.assumeRolePolicyDocument),
     MaxSessionDuration: MAX_SESSION_DURATION,
     ...(full ? { Tags: tagList(r.tags), RoleLastUsed: {} } : {}),
+    ...(full && r.permissionsBoundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: r.permissionsBoundary } } : {}),
   };
 }
 

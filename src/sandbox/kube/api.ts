@@ -10,8 +10,9 @@ import type { KubeCore } from './cluster.js';
 import { applyPatch, patchTypeOf } from './patch.js';
 import { apiVersionOf, discoveryDocument, resourceByPlural, versionInfo, type ResourceType } from './resources.js';
 import { labelsOf, matches, matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { KubeError, badRequest, errorReply, jsonReply, jsonTextReply } from './status.js';
-import { clone, isObj } from './util.js';
+import { KubeError, badRequest, errorReply, jsonReply, jsonTextReply, statusBody } from './status.js';
+import type { Entry } from './store.js';
+import { clone, getPath, isObj } from './util.js';
 
 export interface KubeRequest {
   method: string;
@@ -27,8 +28,24 @@ export interface KubeRouted {
   verb: string;
   /** Plural resource name, or 'version' / 'discovery' / 'unknown'. */
   resource: string;
+  /** The namespace of the request path, if any (fault scoping). */
+  namespace?: string;
   mutating: boolean;
-  run(): HttpReply;
+  run(): HttpReply | KubeStream;
+}
+
+/**
+ * A watch: a 200 answer whose body is a stream of JSON lines (`{"type":...,"object":...}`),
+ * written as objects change. `start` begins it; the function it returns stops it (client gone).
+ */
+export interface KubeStream {
+  status: 200;
+  headers: Record<string, string>;
+  start(write: (chunk: string) => void, end: () => void): () => void;
+}
+
+export function isStream(r: HttpReply | KubeStream): r is KubeStream {
+  return 'start' in r;
 }
 
 interface Target {
@@ -74,7 +91,7 @@ function notFoundReply(): HttpReply {
   return jsonReply(404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 });
 }
 
-function guarded(k: KubeCore, fn: () => HttpReply): () => HttpReply {
+function guarded<R>(k: KubeCore, fn: () => R | HttpReply): () => R | HttpReply {
   return () => {
     try {
       k.reconcile();
@@ -121,12 +138,12 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
             : method === 'DELETE' ? (isCollection ? 'deletecollection' : 'delete')
               : 'invalid';
   const mutating = ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(verb);
-  const run = (): HttpReply => {
+  const run = (): HttpReply | KubeStream => {
     switch (verb) {
       case 'list':
-        return list(k, t, req.query);
+        return list(k, t, req.query, parsedPath);
       case 'watch':
-        return watchReply(k, t, req.query);
+        return watchStream(k, t, req.query);
       case 'get':
         return jsonReply(200, manifest(k.entry(plural, t.namespace ?? '', t.name ?? '').obj, t.type));
       case 'create':
@@ -154,14 +171,15 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
         });
       case 'delete':
         return write(k, req, 200, (dryRun) => {
-          const gone = k.remove(t.type, t.namespace ?? '', t.name ?? '', { dryRun });
           if (plural === 'pods') {
-            // A pod is deleted gracefully: the API answers with the pod, marked for deletion.
-            const meta = gone.metadata as JsonObject;
-            meta.deletionTimestamp = new Date(k.now() + 30_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-            meta.deletionGracePeriodSeconds = 30;
-            return gone;
+            // A pod is deleted gracefully: the API answers with the pod, marked for deletion
+            // (Terminating for its grace period, from the query or DeleteOptions, else the pod's own).
+            const entry = k.entry(plural, t.namespace ?? '', t.name ?? '');
+            const grace = gracePeriod(req);
+            if (dryRun) return clone(entry.obj);
+            return manifest(k.deletePod(entry, grace), t.type);
           }
+          const gone = k.remove(t.type, t.namespace ?? '', t.name ?? '', { dryRun });
           const meta = gone.metadata as JsonObject;
           return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: meta.name, group: t.type.group || undefined, kind: plural, uid: meta.uid } };
         });
@@ -169,7 +187,20 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
         throw new KubeError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     }
   };
-  return { verb: verb === 'invalid' ? fallbackVerb : verb, resource: plural, mutating, run: guarded(k, run) };
+  return { verb: verb === 'invalid' ? fallbackVerb : verb, resource: plural, namespace: t.namespace, mutating, run: guarded(k, run) };
+}
+
+/** gracePeriodSeconds from the query or a DeleteOptions body; undefined when neither sets it. */
+function gracePeriod(req: KubeRequest): number | undefined {
+  const q = req.query.get('gracePeriodSeconds');
+  if (q !== null) {
+    const n = Number(q);
+    if (!Number.isInteger(n) || n < 0) throw badRequest(`gracePeriodSeconds: Invalid value: "${q}"`);
+    return n;
+  }
+  if (req.body.length === 0) return undefined;
+  const body = parseJson(req.body);
+  return isObj(body) && typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined;
 }
 
 function parseJson(body: Buffer): unknown {
@@ -209,21 +240,30 @@ export function manifest(obj: JsonObject, type: ResourceType): JsonObject {
  * time is the copy that freezes the list for its later pages (stored objects change in place),
  * so no deep clone is needed: a large list costs one JSON.stringify per object.
  */
-function listItem(obj: JsonObject): string {
+function listItem(e: Entry): string {
+  const obj = e.obj;
+  const rv = isObj(obj.metadata) ? obj.metadata.resourceVersion : undefined;
+  if (e.json !== undefined && e.jsonOf === obj && e.jsonRv === rv) return e.json;
   const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj;
-  return JSON.stringify(rest);
+  e.json = JSON.stringify(rest);
+  e.jsonOf = obj;
+  e.jsonRv = rv;
+  return e.json;
 }
 
-function selected(k: KubeCore, t: Target, query: URLSearchParams): JsonObject[] {
+function selectedEntries(k: KubeCore, t: Target, query: URLSearchParams): Entry[] {
   const labels = parseLabelSelector(query.get('labelSelector') ?? '');
   const fields = parseFieldSelector(query.get('fieldSelector') ?? '', t.type);
   return k.store
     .list(t.type.plural, t.type.namespaced ? t.namespace : undefined)
-    .map((e) => e.obj)
-    .filter((o) => matches(labels, labelsOf(o)) && matchesFields(fields, o));
+    .filter((e) => matches(labels, labelsOf(e.obj)) && matchesFields(fields, e.obj));
 }
 
-function list(k: KubeCore, t: Target, query: URLSearchParams): HttpReply {
+function selected(k: KubeCore, t: Target, query: URLSearchParams): JsonObject[] {
+  return selectedEntries(k, t, query).map((e) => e.obj);
+}
+
+function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): HttpReply {
   const limitRaw = query.get('limit');
   const limit = limitRaw ? Number(limitRaw) : 0;
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${limitRaw}"`);
@@ -231,15 +271,17 @@ function list(k: KubeCore, t: Target, query: URLSearchParams): HttpReply {
   let items: string[];
   let offset = 0;
   let rv = Number(k.store.resourceVersion);
+  // A continue token belongs to the list it came from: the same path and selectors.
+  const listKey = `${path}?labelSelector=${query.get('labelSelector') ?? ''}&fieldSelector=${query.get('fieldSelector') ?? ''}`;
   if (token) {
-    ({ items, offset, rv } = k.store.loadSnapshot(token));
+    ({ items, offset, rv } = k.store.loadSnapshot(token, listKey));
   } else {
-    items = selected(k, t, query).map(listItem);
+    items = selectedEntries(k, t, query).map(listItem);
   }
   const end = limit > 0 ? Math.min(items.length, offset + limit) : items.length;
   const metadata: JsonObject = { resourceVersion: String(rv) };
   if (end < items.length) {
-    metadata.continue = k.store.saveSnapshot(items, end, rv);
+    metadata.continue = k.store.saveSnapshot(items, end, rv, listKey);
     metadata.remainingItemCount = items.length - end;
   }
   // What jsonReply would write for { kind, apiVersion, metadata, items }, with the items already serialised.
@@ -247,27 +289,105 @@ function list(k: KubeCore, t: Target, query: URLSearchParams): HttpReply {
   return jsonTextReply(200, `${head.slice(0, -1)},"items":[${items.slice(offset, end).join(',')}]}`);
 }
 
+/** How often an open watch lets the controllers catch up with the clock (pods ready, deadlines). */
+const WATCH_TICK_MS = 200;
+/** The API server's default watch length when the client sets no timeoutSeconds (minRequestTimeout 1800 s). */
+const DEFAULT_WATCH_SECONDS = 1800;
+/** Bookmarks, when asked for, come about once a minute (and just before the watch ends). */
+const BOOKMARK_MS = 60_000;
+
 /**
- * A watch answered in one response: the events after `resourceVersion` (or, without one, an
- * ADDED event per current object), then the end of the stream, as when a watch times out.
- * Clients reconnect from the last resourceVersion they saw, so informers keep working.
+ * A watch as the API server streams it: with no resourceVersion (or "0"), an ADDED event per
+ * current object first; with one, every change after it (an ERROR event with a 410 Expired
+ * Status when history no longer reaches back that far). Then each change as it happens, as
+ * seen through the selectors (an object that stops matching is DELETED, one that starts is
+ * ADDED); BOOKMARK events with allowWatchBookmarks; the stream ends after timeoutSeconds.
  */
-function watchReply(k: KubeCore, t: Target, query: URLSearchParams): HttpReply {
+function watchStream(k: KubeCore, t: Target, query: URLSearchParams): HttpReply | KubeStream {
   const labels = parseLabelSelector(query.get('labelSelector') ?? '');
   const fields = parseFieldSelector(query.get('fieldSelector') ?? '', t.type);
-  const rvParam = query.get('resourceVersion');
+  const rvParam = query.get('resourceVersion') ?? '';
   const ns = t.type.namespaced ? t.namespace : undefined;
-  let events: { type: string; object: JsonObject }[];
-  if (!rvParam || rvParam === '0') {
-    events = selected(k, t, query).map((o) => ({ type: 'ADDED', object: manifest(o, t.type) }));
-  } else {
-    const since = Number(rvParam);
-    if (!Number.isInteger(since)) throw badRequest(`invalid resource version: ${rvParam}`);
-    events = k.store
-      .eventsSince(since, t.type.plural, ns)
-      .filter((e) => matches(labels, labelsOf(e.obj)) && matchesFields(fields, e.obj))
-      .map((e) => ({ type: e.type, object: manifest(e.obj, t.type) }));
+  const timeoutRaw = query.get('timeoutSeconds');
+  const timeout = timeoutRaw === null ? DEFAULT_WATCH_SECONDS : Number(timeoutRaw);
+  if (!Number.isFinite(timeout) || timeout < 0) throw badRequest(`timeoutSeconds: Invalid value: "${timeoutRaw}"`);
+  const bookmarks = ['true', '1'].includes(query.get('allowWatchBookmarks') ?? '');
+  const since = rvParam === '' || rvParam === '0' ? undefined : Number(rvParam);
+  if (since !== undefined && !Number.isInteger(since)) throw badRequest(`invalid resource version: ${rvParam}`);
+  const match = (o: JsonObject) => matches(labels, labelsOf(o)) && matchesFields(fields, o);
+  const keyOf = (o: JsonObject) => `${String(getPath(o, 'metadata.namespace') ?? '')}/${String(getPath(o, 'metadata.name') ?? '')}`;
+  const line = (type: string, object: JsonObject) => `${JSON.stringify({ type, object })}\n`;
+
+  // Everything the watch starts with is computed now, before any later write.
+  let initial: string[];
+  let expired: KubeError | undefined;
+  const visible = new Set<string>();
+  try {
+    if (since === undefined) {
+      initial = selected(k, t, query).map((o) => {
+        visible.add(keyOf(o));
+        return line('ADDED', manifest(o, t.type));
+      });
+    } else {
+      for (const o of selected(k, t, query)) visible.add(keyOf(o));
+      initial = k.store.eventsSince(since, t.type.plural, ns).filter((e) => match(e.obj)).map((e) => line(e.type, manifest(e.obj, t.type)));
+    }
+  } catch (err) {
+    if (!(err instanceof KubeError) || err.code !== 410) throw err;
+    initial = [];
+    expired = err;
   }
-  const body = events.map((e) => `${JSON.stringify(e)}\n`).join('');
-  return { status: 200, headers: { 'content-type': 'application/json' }, body };
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' },
+    start(write, end) {
+      for (const l of initial) write(l);
+      if (expired) {
+        write(line('ERROR', statusBody(410, 'Expired', expired.message)));
+        end();
+        return () => undefined;
+      }
+      const bookmark = () => {
+        if (bookmarks) write(line('BOOKMARK', { kind: t.type.kind, apiVersion: apiVersionOf(t.type), metadata: { resourceVersion: k.store.resourceVersion } }));
+      };
+      const unsubscribe = k.store.subscribe((e) => {
+        if (e.plural !== t.type.plural || (ns !== undefined && e.namespace !== ns)) return;
+        const key = keyOf(e.obj);
+        const now = e.type !== 'DELETED' && match(e.obj);
+        const was = visible.has(key);
+        if (e.type === 'DELETED') {
+          if (!was) return;
+          visible.delete(key);
+          write(line('DELETED', manifest(e.obj, t.type)));
+        } else if (now) {
+          visible.add(key);
+          write(line(was ? 'MODIFIED' : 'ADDED', manifest(e.obj, t.type)));
+        } else if (was) {
+          // No longer selected: the watcher sees it leave.
+          visible.delete(key);
+          write(line('DELETED', manifest(e.obj, t.type)));
+        }
+      });
+      const tick = setInterval(() => {
+        try {
+          k.reconcile();
+        } catch {
+          // a failing controller pass must not kill the stream; the next request reports it
+        }
+      }, WATCH_TICK_MS);
+      const marks = bookmarks ? setInterval(bookmark, BOOKMARK_MS) : undefined;
+      const stop = () => {
+        clearInterval(tick);
+        if (marks) clearInterval(marks);
+        clearTimeout(timer);
+        unsubscribe();
+      };
+      const timer = setTimeout(() => {
+        bookmark();
+        stop();
+        end();
+      }, timeout * 1000);
+      return stop;
+    },
+  };
 }

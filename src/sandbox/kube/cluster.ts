@@ -3,20 +3,25 @@
  * updates (optimistic concurrency, immutable fields, generation), deletion (garbage collection)
  * and pod placement. Controllers (controllers.ts) and the HTTP layer (api.ts) build on it.
  */
+import { randomUUID } from 'node:crypto';
 import type { ClusterState, SandboxState } from '../state.js';
 import type { JsonObject } from '../world-types.js';
 import { reconcile as runControllers } from './controllers.js';
-import { clusterNodes, fargateNode, isFargateNode, isWindowsNode, nodeIp, nodeSelectorAllows } from './nodes.js';
+import { clusterNodes, fargateNode, isFargateNode, nodeIp, nodeSelectorAllows } from './nodes.js';
 import { globMatch, podStatus } from './pods.js';
 import { apiVersionOf, resource, type ResourceType } from './resources.js';
 import { fromLabelSelector, labelsOf, matches } from './selectors.js';
 import { KubeError, badRequest, conflict, invalid, notFound, qualified } from './status.js';
 import { ObjectStore, metaOf, nameOf, namespaceOf, type Entry } from './store.js';
-import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, objList, str, strMap } from './util.js';
+import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, num, objList, str, strMap } from './util.js';
 import { injectCredentials } from './webhook.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** The input is a fresh object the core may keep (controller-built pods): no defensive copy. */
+  fresh?: boolean;
+  /** Pods: never becomes ready, for this reason (a stuck workload of the world). */
+  stuck?: 'ImagePullBackOff' | 'CrashLoopBackOff';
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
@@ -29,8 +34,18 @@ export class KubeCore {
   private fargateSeq = 0;
   /** resourceVersion at which the controllers last had nothing left to do. */
   private settledAt = '';
-  /** Earliest time a starting pod becomes ready (the next time the controllers have work). */
+  /** The next time the controllers have work without any write (a pod ready, a grace period over). */
   private nextDue = Infinity;
+  private dueAt = Infinity;
+  private readonly terminatingPods = new Set<Entry>();
+  private readonly specJson = new WeakMap<object, string>();
+  /** Sandbox options (world): workloads whose new pods never become ready, and images that cannot be pulled. */
+  stuckWorkloads: { kind: string; namespace: string; name: string; reason: 'ImagePullBackOff' | 'CrashLoopBackOff' }[] = [];
+  missingImages: string[] = [];
+  /** Pods bound to each node (the scheduler's spreading score), kept current as pods come and go. */
+  private readonly podsOnNode = new Map<string, number>();
+  /** Nodes a nodeSelector allows, per selector, for the current node list. */
+  private schedulable?: { nodes: readonly Entry[]; bySelector: Map<string, JsonObject[]> };
 
   constructor(
     readonly state: SandboxState,
@@ -43,15 +58,66 @@ export class KubeCore {
 
   /** Let the controllers catch up with the clock and with the last write. */
   reconcile(): void {
-    // Nothing to do when no object changed since the last pass and no pod has become ready:
-    // the controllers are a pure function of the objects and the clock.
+    // Nothing to do when no object changed since the last pass and nothing fell due (a pod
+    // ready, a grace period over, a progress deadline): the controllers are a pure function of
+    // the objects and the clock.
     if (this.store.resourceVersion === this.settledAt && this.now() < this.nextDue) return;
     runControllers(this);
     this.settledAt = this.store.resourceVersion;
-    this.nextDue = Infinity;
-    for (const e of this.store.list('pods')) {
-      if (e.readyAt !== undefined && getPath(e.obj, 'status.phase') === 'Pending') this.nextDue = Math.min(this.nextDue, e.readyAt);
+    this.nextDue = this.dueAt;
+  }
+
+  /** When the controllers next have work, if nothing else changes (Infinity: never). */
+  get nextWake(): number {
+    return this.nextDue;
+  }
+
+  /** Controllers: forget the times collected by the previous pass. */
+  resetDue(): void {
+    this.dueAt = Infinity;
+  }
+
+  /** Controllers: something changes by itself at clock time `at` (reconcile again then). */
+  due(at: number): void {
+    if (at < this.dueAt) this.dueAt = at;
+  }
+
+  /** Pods marked for deletion, waiting out their grace period. */
+  terminating(): Entry[] {
+    return [...this.terminatingPods];
+  }
+
+  /**
+   * Delete a pod as the API server does: gracefully (Terminating, `deletionTimestamp` = now +
+   * grace) when it is bound to a node and not finished, at once otherwise. Returns the pod as
+   * the DELETE answer shows it.
+   */
+  deletePod(entry: Entry, graceSeconds?: number): JsonObject {
+    const obj = entry.obj;
+    const meta = metaOf(obj);
+    const now = this.now();
+    const grace = graceSeconds ?? num(getPath(obj, 'spec.terminationGracePeriodSeconds')) ?? 30;
+    if (meta.deletionTimestamp !== undefined) {
+      // Deleting again may only shorten the grace period.
+      if (graceSeconds !== undefined && entry.goneAt !== undefined && now + grace * 1000 < entry.goneAt) {
+        if (grace === 0) {
+          this.removeEntry(entry);
+          return obj;
+        }
+        entry.goneAt = now + grace * 1000;
+        this.commit(entry, { ...obj, metadata: { ...meta, deletionTimestamp: isoTime(entry.goneAt), deletionGracePeriodSeconds: grace } });
+      }
+      return entry.obj;
     }
+    const phase = String(getPath(obj, 'status.phase') ?? '');
+    if (grace <= 0 || !str(getPath(obj, 'spec.nodeName')) || phase === 'Succeeded' || phase === 'Failed') {
+      this.removeEntry(entry);
+      return obj;
+    }
+    entry.goneAt = now + grace * 1000;
+    this.terminatingPods.add(entry);
+    this.commit(entry, { ...obj, metadata: { ...meta, deletionTimestamp: isoTime(entry.goneAt), deletionGracePeriodSeconds: grace } });
+    return entry.obj;
   }
 
   /** Namespaces and nodes a new cluster has before any user object. */
@@ -71,8 +137,9 @@ export class KubeCore {
     return e;
   }
 
+  /** Create an object; returns the stored object (callers serialise it, never change it). */
   create(type: ResourceType, input: JsonObject, opts: WriteOptions = {}): JsonObject {
-    const obj = clone(input);
+    const obj = opts.fresh ? input : clone(input);
     checkKind(type, obj);
     obj.apiVersion = apiVersionOf(type);
     obj.kind = type.kind;
@@ -95,7 +162,7 @@ export class KubeCore {
       throw new KubeError(409, 'AlreadyExists', `${qualified(type.plural, type.group)} "${name}" already exists`, { name, group: type.group || undefined, kind: type.plural });
     }
     const now = this.now();
-    meta.uid = crypto.randomUUID();
+    meta.uid = randomUUID();
     meta.creationTimestamp = isoTime(now);
     meta.generation = 1;
     delete meta.resourceVersion;
@@ -111,7 +178,7 @@ export class KubeCore {
     if (type.plural === 'namespaces') {
       this.create(resource('serviceaccounts'), { metadata: { name: 'default', namespace: name } });
     }
-    return clone(obj);
+    return obj;
   }
 
   /** Replace an object (PUT, or the result of a PATCH). Status and identity are kept from the stored object. */
@@ -168,16 +235,21 @@ export class KubeCore {
 
   removeEntry(entry: Entry): void {
     this.store.delete(entry);
+    this.terminatingPods.delete(entry);
     const uid = String(metaOf(entry.obj).uid ?? '');
-    const owned = this.store.all().filter((e) => objList(getPath(e.obj, 'metadata.ownerReferences')).some((r) => r.uid === uid));
-    for (const e of owned) this.removeEntry(e);
+    // The garbage collector deletes dependents as any client would: pods gracefully.
+    for (const e of this.store.dependentsOf(uid)) {
+      if (e.type.plural === 'pods' && !this.loading) this.deletePod(e);
+      else this.removeEntry(e);
+    }
     if (entry.type.plural === 'namespaces') {
       const ns = nameOf(entry.obj);
       for (const e of this.store.all()) if (e.type.namespaced && namespaceOf(e.obj) === ns) this.removeEntry(e);
     }
     if (entry.type.plural === 'pods') {
-      // A Fargate node lives exactly as long as its pod.
       const nodeName = str(getPath(entry.obj, 'spec.nodeName'));
+      if (nodeName) this.podsOnNode.set(nodeName, (this.podsOnNode.get(nodeName) ?? 1) - 1);
+      // A Fargate node lives exactly as long as its pod.
       const node = nodeName ? this.store.get('nodes', '', nodeName) : undefined;
       if (node && isFargateNode(node.obj)) this.store.delete(node);
     }
@@ -192,18 +264,44 @@ export class KubeCore {
         name,
         namespace: ometa.namespace,
         labels: { ...strMap(tmeta.labels), ...extra.labels },
-        ...(isObj(tmeta.annotations) ? { annotations: clone(tmeta.annotations) } : {}),
+        ...(isObj(tmeta.annotations) ? { annotations: { ...strMap(tmeta.annotations) } } : {}),
         ownerReferences: [
           { apiVersion: owner.obj.apiVersion, kind: owner.obj.kind, name: ometa.name, uid: ometa.uid, controller: true, blockOwnerDeletion: true },
         ],
       },
-      spec: clone(isObj(template.spec) ? template.spec : {}),
+      spec: this.specCopy(template),
     };
     if (extra.nodeName) child(pod, 'spec').nodeName = extra.nodeName;
-    this.create(resource('pods'), pod);
+    this.create(resource('pods'), pod, { fresh: true, stuck: this.loading ? undefined : this.stuckReason(owner) });
     const created = this.store.get('pods', String(ometa.namespace), name);
     if (!created) throw new Error(`pod ${name} was not stored`);
     return created;
+  }
+
+  /** A fresh copy of a template's pod spec (parsed from JSON cached per template: a ReplicaSet makes many pods from one). */
+  private specCopy(template: JsonObject): JsonObject {
+    const spec = isObj(template.spec) ? template.spec : {};
+    let json = this.specJson.get(spec);
+    if (json === undefined) {
+      json = JSON.stringify(spec);
+      this.specJson.set(spec, json);
+    }
+    return JSON.parse(json) as JsonObject;
+  }
+
+  /** The world's stuckWorkloads reason for pods of `owner` (a ReplicaSet counts as its Deployment). */
+  private stuckReason(owner: Entry): 'ImagePullBackOff' | 'CrashLoopBackOff' | undefined {
+    if (this.stuckWorkloads.length === 0) return undefined;
+    let workload = owner;
+    if (owner.type.plural === 'replicasets') {
+      const ref = objList(getPath(owner.obj, 'metadata.ownerReferences')).find((r) => r.controller === true && r.kind === 'Deployment');
+      const d = ref ? this.store.get('deployments', namespaceOf(owner.obj), String(ref.name)) : undefined;
+      if (d) workload = d;
+    }
+    const kind = String(workload.obj.kind);
+    const ns = namespaceOf(workload.obj);
+    const name = nameOf(workload.obj);
+    return this.stuckWorkloads.find((w) => w.kind === kind && w.namespace === ns && w.name === name)?.reason;
   }
 
   /** Schedule a new pod, run the webhooks on it, and give it the status of a pod being started. */
@@ -230,13 +328,21 @@ export class KubeCore {
     spec.serviceAccountName = saName;
     spec.serviceAccount = saName;
     const sa = this.store.get('serviceaccounts', ns, saName)?.obj;
-    const windows = (node ? isWindowsNode(node) : false) || strMap(spec.nodeSelector)['kubernetes.io/os'] === 'windows';
-    injectCredentials(this.state, this.cluster, pod, sa, { fargate: fargateProfile !== undefined || (node ? isFargateNode(node) : false), windows });
+    if (!sa) {
+      // The ServiceAccount admission plugin refuses the pod (controllers report it as FailedCreate).
+      const podName = str(meta.name) ?? str(meta.generateName) ?? '';
+      throw new KubeError(403, 'Forbidden', `pods "${podName}" is forbidden: error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`, { name: podName, kind: 'pods' });
+    }
+    injectCredentials(this.state, this.cluster, pod, sa);
 
     const now = this.now();
     const given = this.loading && isObj(pod.status) && typeof pod.status.phase === 'string';
-    entry.readyAt = node ? (this.loading ? now : now + this.state.settings.rolloutDelayMs) : Infinity;
+    const images = [...objList(spec.initContainers), ...objList(spec.containers)].map((c) => String(c.image ?? ''));
+    const stuck = opts.stuck ?? (images.some((i) => this.missingImages.some((g) => globMatch(g, i))) ? 'ImagePullBackOff' : undefined);
+    entry.readyAt = node && !stuck ? (this.loading ? now : now + this.state.settings.rolloutDelayMs) : Infinity;
+    entry.stuck = stuck;
     if (opts.dryRun) return;
+    if (node) this.podsOnNode.set(nameOf(node), (this.podsOnNode.get(nameOf(node)) ?? 0) + 1);
     if (fargateProfile && node) {
       this.fargateSeq++;
       this.create(resource('nodes'), node);
@@ -244,7 +350,7 @@ export class KubeCore {
     if (given) return;
     this.podSeq++;
     const podIP = spec.hostNetwork === true && node ? nodeIp(node) : `10.0.${128 + Math.floor(this.podSeq / 240)}.${10 + (this.podSeq % 240)}`;
-    pod.status = podStatus(pod, !node ? 'unschedulable' : entry.readyAt <= now ? 'running' : 'starting', now, node ? nodeIp(node) : '', podIP);
+    pod.status = podStatus(pod, !node ? 'unschedulable' : stuck ?? (entry.readyAt <= now ? 'running' : 'starting'), now, node ? nodeIp(node) : '', podIP);
     if (!node) delete (pod.status as JsonObject).podIP;
   }
 
@@ -259,16 +365,22 @@ export class KubeCore {
 
   /** The allowed node running the fewest pods (ties: by name), as a spreading scheduler would pick. */
   private pickNode(nodeSelector: Record<string, string>): JsonObject | undefined {
-    const load = new Map<string, number>();
-    for (const p of this.store.all()) {
-      if (p.type.plural !== 'pods') continue;
-      const n = str(getPath(p.obj, 'spec.nodeName'));
-      if (n) load.set(n, (load.get(n) ?? 0) + 1);
+    const nodes = this.store.list('nodes');
+    if (this.schedulable?.nodes !== nodes) this.schedulable = { nodes, bySelector: new Map() };
+    const key = JSON.stringify(Object.entries(nodeSelector).sort());
+    let allowed = this.schedulable.bySelector.get(key);
+    if (!allowed) {
+      allowed = nodes.filter((n) => nodeSelectorAllows(nodeSelector, n.obj)).map((n) => n.obj);
+      this.schedulable.bySelector.set(key, allowed);
     }
     let best: JsonObject | undefined;
-    for (const n of this.store.list('nodes')) {
-      if (!nodeSelectorAllows(nodeSelector, n.obj)) continue;
-      if (!best || (load.get(nameOf(n.obj)) ?? 0) < (load.get(nameOf(best)) ?? 0)) best = n.obj;
+    let bestLoad = Infinity;
+    for (const n of allowed) {
+      const load = this.podsOnNode.get(nameOf(n)) ?? 0;
+      if (load < bestLoad) {
+        best = n;
+        bestLoad = load;
+      }
     }
     return best;
   }

@@ -14,7 +14,8 @@ import { jsonReply, statusBody } from './status.js';
 import { clone, getPath, isObj } from './util.js';
 import { WorldError } from '../world.js';
 
-export type { KubeRequest, KubeRouted } from './api.js';
+export type { KubeRequest, KubeRouted, KubeStream } from './api.js';
+export { isStream } from './api.js';
 
 export interface KubeCluster extends KubeApi {
   /** Resolve a request without changing state; `run()` performs it. */
@@ -28,6 +29,10 @@ const LOAD_ORDER = ['namespaces', 'nodes', 'serviceaccounts', 'deployments', 're
 
 export function createKubeCluster(state: SandboxState, cluster: ClusterState, spec: ClusterSpec): KubeCluster {
   const core = new KubeCore(state, cluster);
+  core.stuckWorkloads = structuredClone(spec.stuckWorkloads ?? []);
+  core.missingImages = [...(spec.missingImages ?? [])];
+  // The world's own objects are the starting state, not history a watch could ask for.
+  core.store.setRecording(false);
   core.bootstrap();
   const typed: { type: ResourceType; obj: JsonObject; index: number }[] = spec.objects.map((obj, i) => {
     const type = resourceByKind(String(obj.apiVersion ?? ''), String(obj.kind ?? ''));
@@ -41,11 +46,23 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
   });
   typed.sort((a, b) => LOAD_ORDER.indexOf(a.type.plural) - LOAD_ORDER.indexOf(b.type.plural));
   for (const { type, obj, index } of typed) {
-    const exists = type.plural === 'namespaces' && core.store.get('namespaces', '', String(getPath(obj, 'metadata.name')));
+    const name = String(getPath(obj, 'metadata.name'));
+    // A `default` ServiceAccount exists in every namespace once the namespace does.
+    const ns = type.plural === 'namespaces' ? '' : String(getPath(obj, 'metadata.namespace') ?? 'default');
+    const exists = (type.plural === 'namespaces' || (type.plural === 'serviceaccounts' && name === 'default')) && core.store.get(type.plural, ns, name);
     try {
-      // System namespaces already exist; a world may still list them (with labels, say).
-      if (exists) core.replace(type, '', String(getPath(obj, 'metadata.name')), { ...obj, metadata: { ...(isObj(obj.metadata) ? obj.metadata : {}) } });
-      else core.create(type, obj);
+      // System namespaces and default service accounts already exist; a world may still list
+      // them (with labels or an IRSA annotation, say).
+      const replace = () => core.replace(type, ns, name, { ...obj, metadata: { ...(isObj(obj.metadata) ? obj.metadata : {}), ...(ns === '' ? {} : { namespace: ns }) } });
+      if (exists) replace();
+      else if (type.plural === 'serviceaccounts' && name === 'default') {
+        // Creating it creates its namespace, and with it the default ServiceAccount it replaces.
+        try {
+          core.create(type, obj);
+        } catch {
+          replace();
+        }
+      } else core.create(type, obj);
     } catch (err) {
       const what = `${type.kind} ${String(getPath(obj, 'metadata.namespace') ?? '')}${getPath(obj, 'metadata.namespace') ? '/' : ''}${String(getPath(obj, 'metadata.name'))}`;
       // What Kubernetes would refuse is a mistake in the world file (exit 2), not a sandbox bug.
@@ -72,6 +89,7 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
   syncAgent();
   core.reconcile();
   core.loading = false;
+  core.store.setRecording(true);
 
   return {
     route: (req) => route(core, req),
@@ -87,6 +105,7 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
       return out;
     },
     syncAgent,
+    sandboxOptions: () => ({ stuckWorkloads: structuredClone(core.stuckWorkloads), missingImages: [...core.missingImages] }),
     // For the sandbox's AWS side (credential probe, add-on rollouts): plain object access through
     // the same core the HTTP API uses, so these see and cause what a client would.
     getObject: (plural, namespace, name) => {

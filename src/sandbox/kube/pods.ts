@@ -2,7 +2,7 @@
 import type { JsonObject } from '../world-types.js';
 import { getPath, isObj, isoTime, objList } from './util.js';
 
-export type PodStage = 'unschedulable' | 'starting' | 'running' | 'succeeded';
+export type PodStage = 'unschedulable' | 'starting' | 'running' | 'succeeded' | 'ImagePullBackOff' | 'CrashLoopBackOff';
 
 function condition(type: string, status: boolean, at: string, reason?: string): JsonObject {
   return { type, status: status ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: at, ...(reason ? { reason } : {}) };
@@ -24,31 +24,39 @@ export function podStatus(pod: JsonObject, stage: PodStage, at: number, hostIP: 
   }
   const started = stage === 'running';
   const done = stage === 'succeeded';
+  const pulling = stage === 'starting' || stage === 'ImagePullBackOff';
+  const crashing = stage === 'CrashLoopBackOff';
   const ready = started;
+  const podName = String(getPath(pod, 'metadata.name') ?? '');
   const statuses = containers(pod).map((c) => {
     const image = String(c.image ?? '');
     const base: JsonObject = {
       name: c.name,
       image,
-      imageID: stage === 'starting' ? '' : `${image.split(':')[0] ?? image}@sha256:${'0'.repeat(64)}`,
+      imageID: pulling ? '' : `${image.split(':')[0] ?? image}@sha256:${'0'.repeat(64)}`,
       ready,
-      restartCount: 0,
-      started,
-      lastState: {},
+      restartCount: crashing ? 5 : 0,
+      started: started || false,
+      lastState: crashing ? { terminated: { exitCode: 1, reason: 'Error', startedAt: t, finishedAt: t, containerID: `containerd://${'c'.repeat(64)}` } } : {},
     };
     if (stage === 'starting') base.state = { waiting: { reason: 'ContainerCreating' } };
+    else if (stage === 'ImagePullBackOff') base.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` } };
+    else if (crashing) base.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off 5m0s restarting failed container=${String(c.name)} pod=${podName}` } };
     else if (done) base.state = { terminated: { exitCode: 0, reason: 'Completed', startedAt: t, finishedAt: t } };
     else base.state = { running: { startedAt: t } };
-    if (stage !== 'starting') base.containerID = `containerd://${'c'.repeat(64)}`;
+    if (!pulling) base.containerID = `containerd://${'c'.repeat(64)}`;
     return base;
   });
+  const notReady = done ? 'PodCompleted' : ready ? undefined : 'ContainersNotReady';
+  const notReadyMessage = ready || done ? undefined : `containers with unready status: [${containers(pod).map((c) => String(c.name)).join(' ')}]`;
+  const cond = (type: string, status: boolean, reason?: string) => ({ ...condition(type, status, t, reason), ...(!status && notReadyMessage ? { message: notReadyMessage } : {}) });
   return {
-    phase: stage === 'starting' ? 'Pending' : done ? 'Succeeded' : 'Running',
+    phase: pulling ? 'Pending' : done ? 'Succeeded' : 'Running',
     conditions: [
       condition('PodReadyToStartContainers', stage !== 'starting', t),
       condition('Initialized', true, t, done ? 'PodCompleted' : undefined),
-      condition('Ready', ready, t, done ? 'PodCompleted' : ready ? undefined : 'ContainersNotReady'),
-      condition('ContainersReady', ready, t, done ? 'PodCompleted' : ready ? undefined : 'ContainersNotReady'),
+      cond('Ready', ready, notReady),
+      cond('ContainersReady', ready, notReady),
       condition('PodScheduled', true, t),
     ],
     hostIP,
@@ -69,6 +77,11 @@ export function podReady(pod: JsonObject): boolean {
   if (podPhase(pod) !== 'Running') return false;
   const conds = objList(getPath(pod, 'status.conditions'));
   return conds.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** Pods marked for deletion (Terminating), waiting out their grace period. */
+export function podTerminating(pod: JsonObject): boolean {
+  return getPath(pod, 'metadata.deletionTimestamp') !== undefined;
 }
 
 /** Pods that still occupy a slot of their controller (not finished). */

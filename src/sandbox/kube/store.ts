@@ -14,8 +14,18 @@ export interface Entry {
   obj: JsonObject;
   /** Pods only: clock time at which the pod's containers are ready (Infinity = unschedulable). */
   readyAt?: number;
+  /** Pods only: clock time at which a Terminating pod is gone (its grace period after deletion). */
+  goneAt?: number;
+  /** Pods only: why the pod never becomes ready (a sandbox option: missing image, stuck workload). */
+  stuck?: 'ImagePullBackOff' | 'CrashLoopBackOff';
+  /** StatefulSets only: pod templates by revision name (what ControllerRevisions hold). */
+  revisions?: Map<string, JsonObject>;
   /** Jobs only: the job has started its pods once (so a finished job is not re-run). */
   started?: boolean;
+  /** The object as a list item (JSON), cached for `jsonOf` at `jsonRv` (lists serialise each object once per change). */
+  json?: string;
+  jsonOf?: JsonObject;
+  jsonRv?: unknown;
 }
 
 export interface WatchEvent {
@@ -44,34 +54,65 @@ export function namespaceOf(obj: JsonObject): string {
 
 interface Snapshot {
   rv: number;
+  /** The list the snapshot belongs to (path and selectors): its continue tokens work only there. */
+  key: string;
   /** The list's items, serialised when it was first requested (the consistent view later pages read). */
   items: string[];
 }
 
+export type StoreListener = (event: WatchEvent) => void;
+
 export class ObjectStore {
   private rv = 0;
   private readonly entries = new Map<string, Entry>();
+  /** Entries per resource, and a sorted copy computed on demand (invalidated by adds and deletes). */
+  private readonly byPlural = new Map<string, Set<Entry>>();
+  private readonly sorted = new Map<string, Entry[]>();
   private readonly events: WatchEvent[] = [];
+  /** Events are kept only after this resourceVersion (history starts once the world is loaded). */
+  private historyFrom = 0;
+  private recording = true;
+  private readonly listeners = new Set<StoreListener>();
   private readonly snapshots = new Map<string, Snapshot>();
   /** Entries by their controller's uid, kept current on every write (controllers ask constantly). */
   private readonly byOwner = new Map<string, Set<Entry>>();
   private readonly ownerOf = new Map<Entry, string>();
+  /** Entries by any ownerReference uid (the garbage collector's view). */
+  private readonly dependents = new Map<string, Set<Entry>>();
+  private readonly dependentOf = new Map<Entry, string[]>();
 
   get resourceVersion(): string {
     return String(this.rv);
+  }
+
+  /** Stop (false) or resume (true) keeping watch history; resuming starts history at the current resourceVersion. */
+  setRecording(on: boolean): void {
+    this.recording = on;
+    if (on) this.historyFrom = this.rv;
+  }
+
+  /** Called with every event as it happens (open watches). Returns the unsubscribe function. */
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get watcherCount(): number {
+    return this.listeners.size;
   }
 
   get(plural: string, namespace: string, name: string): Entry | undefined {
     return this.entries.get(`${plural}/${namespace}/${name}`);
   }
 
-  /** Entries of one resource, sorted by namespace then name (etcd key order). */
-  list(plural: string, namespace?: string): Entry[] {
-    const out: Entry[] = [];
-    for (const e of this.entries.values()) {
-      if (e.type.plural === plural && (namespace === undefined || namespaceOf(e.obj) === namespace)) out.push(e);
+  /** Entries of one resource, sorted by namespace then name (etcd key order). Do not mutate the array. */
+  list(plural: string, namespace?: string): readonly Entry[] {
+    let all = this.sorted.get(plural);
+    if (!all) {
+      all = [...(this.byPlural.get(plural) ?? [])].sort((a, b) => keyOrder(a.obj, b.obj));
+      this.sorted.set(plural, all);
     }
-    return out.sort((a, b) => keyOrder(a.obj, b.obj));
+    return namespace === undefined ? all : all.filter((e) => namespaceOf(e.obj) === namespace);
   }
 
   all(): Entry[] {
@@ -83,7 +124,14 @@ export class ObjectStore {
     this.rv++;
     metaOf(entry.obj).resourceVersion = String(this.rv);
     const ns = namespaceOf(entry.obj);
-    this.entries.set(`${entry.type.plural}/${ns}/${nameOf(entry.obj)}`, entry);
+    const key = `${entry.type.plural}/${ns}/${nameOf(entry.obj)}`;
+    if (this.entries.get(key) !== entry) {
+      this.entries.set(key, entry);
+      let set = this.byPlural.get(entry.type.plural);
+      if (!set) this.byPlural.set(entry.type.plural, (set = new Set()));
+      set.add(entry);
+      this.sorted.delete(entry.type.plural);
+    }
     this.unindex(entry);
     const owner = controllerUid(entry.obj);
     if (owner !== undefined) {
@@ -91,6 +139,15 @@ export class ObjectStore {
       const set = this.byOwner.get(owner);
       if (set) set.add(entry);
       else this.byOwner.set(owner, new Set([entry]));
+    }
+    const refs = ownerUids(entry.obj);
+    if (refs.length > 0) {
+      this.dependentOf.set(entry, refs);
+      for (const uid of refs) {
+        const set = this.dependents.get(uid);
+        if (set) set.add(entry);
+        else this.dependents.set(uid, new Set([entry]));
+      }
     }
     this.record(event, entry);
   }
@@ -100,18 +157,31 @@ export class ObjectStore {
     return [...(this.byOwner.get(uid) ?? [])];
   }
 
+  /** Entries with any ownerReference naming `uid`. */
+  dependentsOf(uid: string): Entry[] {
+    return [...(this.dependents.get(uid) ?? [])];
+  }
+
   private unindex(entry: Entry): void {
     const owner = this.ownerOf.get(entry);
-    if (owner === undefined) return;
-    this.byOwner.get(owner)?.delete(entry);
-    if (this.byOwner.get(owner)?.size === 0) this.byOwner.delete(owner);
-    this.ownerOf.delete(entry);
+    if (owner !== undefined) {
+      this.byOwner.get(owner)?.delete(entry);
+      if (this.byOwner.get(owner)?.size === 0) this.byOwner.delete(owner);
+      this.ownerOf.delete(entry);
+    }
+    for (const uid of this.dependentOf.get(entry) ?? []) {
+      this.dependents.get(uid)?.delete(entry);
+      if (this.dependents.get(uid)?.size === 0) this.dependents.delete(uid);
+    }
+    this.dependentOf.delete(entry);
   }
 
   delete(entry: Entry): void {
     const key = `${entry.type.plural}/${namespaceOf(entry.obj)}/${nameOf(entry.obj)}`;
     if (this.entries.get(key) !== entry) return;
     this.entries.delete(key);
+    this.byPlural.get(entry.type.plural)?.delete(entry);
+    this.sorted.delete(entry.type.plural);
     this.unindex(entry);
     this.rv++;
     // A deleted object is reported at the resourceVersion of its deletion, as watches see it.
@@ -120,23 +190,27 @@ export class ObjectStore {
   }
 
   private record(type: WatchEvent['type'], entry: Entry): void {
-    this.events.push({ type, rv: this.rv, plural: entry.type.plural, namespace: namespaceOf(entry.obj), obj: structuredClone(entry.obj) });
-    if (this.events.length > EVENT_HISTORY) this.events.splice(0, this.events.length - EVENT_HISTORY);
+    if (!this.recording) return;
+    const event: WatchEvent = { type, rv: this.rv, plural: entry.type.plural, namespace: namespaceOf(entry.obj), obj: structuredClone(entry.obj) };
+    this.events.push(event);
+    if (this.events.length > EVENT_HISTORY * 2) this.events.splice(0, this.events.length - EVENT_HISTORY);
+    for (const l of this.listeners) l(event);
   }
 
   /** Events after resourceVersion `since`; 410 Expired when history no longer reaches back that far. */
   eventsSince(since: number, plural: string, namespace?: string): WatchEvent[] {
     const oldest = this.events[0]?.rv ?? this.rv + 1;
-    if (since < this.rv && since + 1 < oldest) {
-      throw new KubeError(410, 'Expired', `too old resource version: ${since} (${oldest - 1})`);
+    const reach = Math.max(this.historyFrom, oldest - 1);
+    if (since < this.rv && since < reach) {
+      throw new KubeError(410, 'Expired', `too old resource version: ${since} (${reach})`);
     }
     return this.events.filter((e) => e.rv > since && e.plural === plural && (namespace === undefined || e.namespace === namespace));
   }
 
   /** Remember the rest of a paged list; returns the opaque continue token. */
-  saveSnapshot(items: string[], offset: number, rv: number): string {
+  saveSnapshot(items: string[], offset: number, rv: number, key: string): string {
     const id = crypto.randomUUID();
-    this.snapshots.set(id, { rv, items });
+    this.snapshots.set(id, { rv, items, key });
     if (this.snapshots.size > SNAPSHOTS) {
       const oldest = this.snapshots.keys().next().value;
       if (oldest !== undefined) this.snapshots.delete(oldest);
@@ -144,9 +218,12 @@ export class ObjectStore {
     return encodeToken(id, offset, rv);
   }
 
-  loadSnapshot(token: string): { items: string[]; offset: number; rv: number } {
+  loadSnapshot(token: string, key: string): { items: string[]; offset: number; rv: number } {
     const t = decodeToken(token);
     const snap = this.snapshots.get(t.id);
+    if (snap && snap.key !== key) {
+      throw badRequest(`continue key is not valid: the token continues the list ${snap.key}, not ${key}; start a new list without the continue parameter`);
+    }
     if (!snap) {
       throw new KubeError(
         410,
@@ -156,6 +233,12 @@ export class ObjectStore {
     }
     return { items: snap.items, offset: t.start, rv: snap.rv };
   }
+}
+
+function ownerUids(obj: JsonObject): string[] {
+  const refs = isObj(obj.metadata) ? obj.metadata.ownerReferences : undefined;
+  if (!Array.isArray(refs)) return [];
+  return refs.filter(isObj).map((r) => r.uid).filter((u): u is string => typeof u === 'string');
 }
 
 function keyOrder(a: JsonObject, b: JsonObject): number {

@@ -63,14 +63,34 @@ export function templateHash(template: unknown): string {
 
 /** The 5-character random suffix of generated names (`cart-5d8f7b9c6d-x7k2p`). */
 export function nameSuffix(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(5));
-  return [...bytes].map((b) => SAFE[b % SAFE.length]).join('');
+  let out = '';
+  for (let i = 0; i < 5; i++) out += SAFE[randomByte() % SAFE.length];
+  return out;
+}
+
+/** Random bytes drawn from a pooled buffer (one getRandomValues call per 4 KiB, not per name). */
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+function randomByte(): number {
+  if (poolAt >= pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  return pool[poolAt++] as number;
 }
 
 /** RFC 3339 at second precision, as the API server writes timestamps. */
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastIso = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return lastIso;
 }
+// Timestamps repeat within a second (a controller pass writes thousands): format each second once.
+let lastSecond = Number.NaN;
+let lastIso = '';
 
 /** `obj.a.b.c` by dotted path; undefined when any step is missing. */
 export function getPath(obj: unknown, path: string): unknown {

@@ -1,0 +1,80 @@
+/**
+ * A generated fleet (bench/generate-world.mjs, the benchmarks' generator) served by the built
+ * `podid sandbox`: it loads, and every cluster lists exactly the pods its Deployments ask for,
+ * page by page, with the env the webhook gives each ServiceAccount. Sized to take seconds here;
+ * load and list times at full scale (100,000 pods) are measured by bench/sandbox-scale.mjs.
+ */
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWorld, worldSize } from '../../bench/generate-world.mjs';
+import { startSandboxProcess, type SandboxProcess } from '../helpers/cli.js';
+
+const world = generateWorld({ seed: 7, clusters: 2, serviceAccounts: 600, pods: 6000, roles: 180, nodesPerCluster: 20 });
+let sb: SandboxProcess;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'podid-scale-test-'));
+  const file = join(dir, 'world.json');
+  writeFileSync(file, JSON.stringify(world));
+  sb = await startSandboxProcess(['--world', file, '--kubeconfig-out', join(dir, 'kubeconfig'), '--env-out', join(dir, 'env'), '--quiet'], 60_000);
+}, 90_000);
+
+afterAll(async () => {
+  await sb?.stop();
+});
+
+describe('a generated fleet', () => {
+  it('is deterministic by seed and has the asked size', () => {
+    expect(worldSize(world)).toEqual({ clusters: 2, serviceAccounts: 600, pods: 6000, roles: 180 });
+    expect(JSON.stringify(generateWorld({ seed: 7, clusters: 2, serviceAccounts: 600, pods: 6000, roles: 180, nodesPerCluster: 20 }))).toBe(JSON.stringify(world));
+    expect(JSON.stringify(generateWorld({ seed: 8, clusters: 2, serviceAccounts: 600, pods: 6000, roles: 180, nodesPerCluster: 20 }))).not.toBe(JSON.stringify(world));
+  });
+
+  it('loads and lists every cluster\'s pods in pages, each with its ServiceAccount\'s credentials env', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(sb.kubeconfig);
+    for (const [i, spec] of world.clusters.entries()) {
+      kc.setCurrentContext(kc.getContexts()[i]!.name);
+      const core = kc.makeApiClient(CoreV1Api);
+      const pods: V1Pod[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const page = await core.listPodForAllNamespaces({ limit: 500, _continue: token });
+        pods.push(...page.items);
+        token = page.metadata?._continue;
+        pages++;
+      } while (token);
+      const workloads = pods.filter((p) => p.metadata?.namespace !== 'kube-system');
+      const expected = spec.objects.filter((o) => o.kind === 'Deployment').reduce((n, o) => n + (o.spec?.replicas ?? 0), 0);
+      expect(workloads).toHaveLength(expected);
+      expect(pages).toBe(Math.ceil(pods.length / 500));
+      expect(new Set(pods.map((p) => p.metadata?.uid)).size).toBe(pods.length);
+      expect(workloads.every((p) => p.status?.phase === 'Running')).toBe(true);
+      // Associated ServiceAccounts' pods get Pod Identity, the others IRSA.
+      const associated = new Set(spec.podIdentityAssociations.map((a) => `${a.namespace}/${a.serviceAccount}`));
+      for (const p of workloads) {
+        const env = Object.fromEntries((p.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+        const key = `${p.metadata?.namespace}/${p.spec?.serviceAccountName}`;
+        if (associated.has(key)) expect(env.AWS_CONTAINER_CREDENTIALS_FULL_URI, key).toBe('http://169.254.170.23/v1/credentials');
+        else expect(env.AWS_ROLE_ARN, key).toMatch(/^arn:aws:iam::111122223333:role\/gen-role-\d+$/);
+      }
+    }
+  });
+
+  it('serves the generated roles through IAM', async () => {
+    const { IAMClient, GetRoleCommand } = await import('@aws-sdk/client-iam');
+    const iam = new IAMClient({ endpoint: sb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' } });
+    try {
+      const role = await iam.send(new GetRoleCommand({ RoleName: 'gen-role-0' }));
+      const trust = JSON.parse(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '{}')) as { Statement: unknown[] };
+      // Role 0 is shared: every cluster's OIDC provider may assume it.
+      expect(trust.Statement).toHaveLength(2);
+    } finally {
+      iam.destroy();
+    }
+  });
+});
