@@ -17,7 +17,10 @@ await build({
   // Dependencies stay external except @kubernetes/client-node: bundled, tree-shaken to what
   // podid uses, it loads in a fraction of the ~1,000 files Node would otherwise read on every
   // live scan (measured: about 0.65 s saved per scan). The AWS SDK gains nothing from it.
-  external: Object.keys(pkg.dependencies ?? {}).filter((d) => d !== '@kubernetes/client-node'),
+  // The sandbox's IAM simulator (@cloud-copilot/iam-*, AGPL-3.0-or-later) is a development
+  // dependency and stays external too: podid (Apache-2.0) never ships it; the credential probe
+  // loads it when it is installed (a clone after npm ci) and answers 501 saying so otherwise.
+  external: [...Object.keys(pkg.dependencies ?? {}).filter((d) => d !== '@kubernetes/client-node'), '@cloud-copilot/*'],
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',

@@ -59,12 +59,24 @@ export function toServiceAccount(sa: V1ServiceAccount): ServiceAccountObject {
     uid: sa.metadata?.uid ?? '',
     resourceVersion: sa.metadata?.resourceVersion ?? '',
     annotations,
-    managedBy: managedBy({
+    // Only when a controller is found: a fleet holds many service accounts.
+    ...withManager(managedBy({
       labels: strings(sa.metadata?.labels),
       annotations: strings(sa.metadata?.annotations),
       owners: (sa.metadata?.ownerReferences ?? []).map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.name })),
-    }),
+    })),
   };
+}
+
+const withManager = (m: ReturnType<typeof managedBy>) => (m === null ? {} : { managedBy: m });
+
+/** Containers that set AWS_WEB_IDENTITY_TOKEN_FILE to a literal; the key only when there are any (100,000 pods add up). */
+function tokenFilesOf(spec: V1PodSpec | undefined): Pick<PodObject, 'tokenFiles'> {
+  const tokenFiles = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => {
+    const value = c.env?.find((e) => e.name === IRSA_TOKEN_ENV)?.value;
+    return value === undefined ? [] : [{ container: c.name, path: value }];
+  });
+  return tokenFiles.length === 0 ? {} : { tokenFiles };
 }
 
 export function toPod(pod: V1Pod): PodObject {
@@ -78,10 +90,7 @@ export function toPod(pod: V1Pod): PodObject {
     owner: controllerOwner(pod.metadata),
     identity: classifyPodIdentity(pod.spec),
     labels: strings(pod.metadata?.labels),
-    tokenFiles: [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].flatMap((c) => {
-      const value = c.env?.find((e) => e.name === IRSA_TOKEN_ENV)?.value;
-      return value === undefined ? [] : [{ container: c.name, path: value }];
-    }),
+    ...tokenFilesOf(pod.spec),
   };
 }
 

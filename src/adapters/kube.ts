@@ -43,6 +43,8 @@ interface KubeFailure {
   network: boolean;
   /** No answer before the request timeout (the client aborted). */
   timedOut: boolean;
+  /** Nothing listens at the server's address (connection refused). */
+  refused: boolean;
 }
 
 /** What a client-node failure says: HTTP status (ApiException.code), Retry-After, or a network error. */
@@ -64,10 +66,15 @@ export function describeKubeFailure(err: unknown): KubeFailure {
     status === undefined &&
     (e.name === 'FetchError' || e.name === 'AbortError' || e.type === 'aborted' || e.type === 'request-timeout' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)));
   const timedOut = status === undefined && (e.name === 'AbortError' || e.type === 'aborted' || e.type === 'request-timeout');
-  return { status, retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : undefined, message: timedOut ? 'no answer before the request timeout' : message, network, timedOut };
+  const refused = network && (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message));
+  return { status, retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : undefined, message: timedOut ? 'no answer before the request timeout' : message, network, timedOut, refused };
 }
 
-/** A server that does not answer at all is tried twice, not maxAttempts times: each try costs a full timeout. */
+/**
+ * A server that does not answer at all is tried twice, not maxAttempts times: each try costs a
+ * full timeout. So is one that refuses the connection: nothing listens there, and a fleet run
+ * should report it and move on rather than back off for seconds.
+ */
 const TIMEOUT_ATTEMPTS = 2;
 
 export function isRetryable(f: KubeFailure): boolean {
@@ -87,7 +94,7 @@ export async function withKubeRetry<T>(run: () => Promise<T>, maxAttempts: numbe
       return await run();
     } catch (err) {
       const f = describeKubeFailure(err);
-      if (attempt >= (f.timedOut ? Math.min(maxAttempts, TIMEOUT_ATTEMPTS) : maxAttempts) || !isRetryable(f)) throw err;
+      if (attempt >= (f.timedOut || f.refused ? Math.min(maxAttempts, TIMEOUT_ATTEMPTS) : maxAttempts) || !isRetryable(f)) throw err;
       await sleep(backoffMs(attempt, f.retryAfterMs));
     }
   }
@@ -174,7 +181,8 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
     if (cont !== undefined) ctx.setQueryParam('continue', cont);
     ctx.setQueryParam('limit', String(pageSize));
     await config.authMethods.default?.applySecurityAuthentication(ctx);
-    ctx.setSignal(AbortSignal.timeout(timeoutMs));
+    // --request-timeout 0 (kubectl's 'no timeout') sets no deadline.
+    if (timeoutMs > 0) ctx.setSignal(AbortSignal.timeout(timeoutMs));
     const rsp = await config.httpApi.send(ctx).toPromise();
     if (rsp.httpStatusCode === 401) throw new k8s.ApiException(401, 'Unauthorized', undefined, rsp.headers);
     if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299) {

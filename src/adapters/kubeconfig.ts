@@ -139,8 +139,26 @@ export async function kubeconfigFromString(text: string): Promise<KubeConfig> {
   return kc;
 }
 
+/** A selected context that names no EKS cluster podid can find (a fleet run goes on without it). */
+export interface UnresolvedTarget {
+  context: string;
+  server: string | null;
+  error: UsageError;
+}
+
 /** Resolves the contexts to scan and the EKS cluster behind each. Throws UsageError with the fix. */
 export function resolveTargets(kc: KubeconfigView, opts: TargetOptions = {}): ScanTarget[] {
+  const { targets, unresolved } = resolveFleetTargets(kc, opts);
+  if (unresolved[0] !== undefined) throw unresolved[0].error;
+  return targets;
+}
+
+/**
+ * As resolveTargets, but in a fleet run (several contexts selected) a context whose EKS cluster
+ * cannot be told (no server, not an EKS context, no region) is returned in `unresolved` instead
+ * of stopping the run. With one context selected, its problem is thrown as a usage error.
+ */
+export function resolveFleetTargets(kc: KubeconfigView, opts: TargetOptions = {}): { targets: ScanTarget[]; unresolved: UnresolvedTarget[] } {
   const contexts = kc.getContexts();
   const available = contexts.map((c) => c.name);
   const listing = available.length > 0 ? `available: ${available.join(', ')}` : 'the kubeconfig has no contexts';
@@ -169,7 +187,20 @@ export function resolveTargets(kc: KubeconfigView, opts: TargetOptions = {}): Sc
   if (opts.cluster !== undefined && names.length !== 1) {
     throw new UsageError('TARGET_FLAGS_CONFLICT', `--cluster names one cluster but ${names.length} contexts are selected`, 'pass --cluster with exactly one --context');
   }
-  return names.map((name) => resolveContext(kc, name, opts, names.length === 1));
+  if (names.length === 1) return { targets: [resolveContext(kc, names[0]!, opts, true)], unresolved: [] };
+  const targets: ScanTarget[] = [];
+  const unresolved: UnresolvedTarget[] = [];
+  for (const name of names) {
+    try {
+      targets.push(resolveContext(kc, name, opts, false));
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      const ctx = kc.getContexts().find((c) => c.name === name);
+      const server = (ctx && kc.getClusters().find((c) => c.name === ctx.cluster)?.server) || null;
+      unresolved.push({ context: name, server, error: err });
+    }
+  }
+  return { targets, unresolved };
 }
 
 function resolveContext(kc: KubeconfigView, name: string, opts: TargetOptions, single: boolean): ScanTarget {

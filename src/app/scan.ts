@@ -11,7 +11,7 @@ import { analyzeFleet } from '../core/scan/analyze.js';
 import { collectFleet, type CollectTarget } from '../core/scan/collect.js';
 import type { Inventory } from '../core/scan/inventory.js';
 import { analyzeManifests } from '../core/scan/manifests.js';
-import type { FleetSnapshot } from '../core/scan/snapshot.js';
+import type { FleetSnapshot, UnscannedCluster } from '../core/scan/snapshot.js';
 import type { EventSink } from './events.js';
 
 /** What to judge, common to both sources. */
@@ -32,6 +32,8 @@ export interface ClusterScanOptions extends ScanScopeOptions {
   readonly concurrency: number;
   /** Roles to read besides the referenced ones (migrate's --cross-account-source-role). */
   readonly extraRoleArns?: readonly string[];
+  /** Selected contexts that name no EKS cluster podid can find: reported, not scanned. */
+  readonly unresolved?: readonly UnscannedCluster[];
 }
 
 export interface ManifestScanOptions extends ScanScopeOptions {
@@ -49,6 +51,8 @@ export interface GateOptions {
 export interface ClusterScanResult {
   readonly snapshot: FleetSnapshot;
   readonly inventory: Inventory;
+  /** Some selected clusters could not be scanned (each is a cluster-level error finding): exit 5. */
+  readonly partial: boolean;
 }
 
 export interface ScanResult {
@@ -59,17 +63,18 @@ export interface ScanResult {
 
 /** Reads the clusters (read-only) and judges every IRSA service account and add-on. */
 export async function scanClusters(options: ClusterScanOptions, ports: ScanPorts, events: EventSink): Promise<ClusterScanResult> {
-  events({ type: 'scan-started', contexts: options.targets.map((t) => t.context) });
+  events({ type: 'scan-started', contexts: [...options.targets.map((t) => t.context), ...(options.unresolved ?? []).map((u) => u.context)] });
   const snapshot = await collectFleet(options.targets, ports, {
     trustPolicyLimit: options.trustPolicyLimit,
     namespaces: options.namespaces,
     serviceAccounts: options.serviceAccounts,
     concurrency: options.concurrency,
     ...(options.extraRoleArns?.length ? { extraRoleArns: options.extraRoleArns } : {}),
+    ...(options.unresolved?.length ? { unresolved: options.unresolved } : {}),
     onEvent: events,
   });
   const inventory = analyzeFleet(snapshot, { now: options.now, toolVersion: options.toolVersion });
-  return { snapshot, inventory };
+  return { snapshot, inventory, partial: (snapshot.unscanned?.length ?? 0) > 0 };
 }
 
 /** Reads manifests (offline) and reports their IRSA service accounts. */

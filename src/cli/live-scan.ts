@@ -22,6 +22,32 @@ export interface TargetFlags {
   serviceAccount?: string[];
   trustPolicyLimit: string;
   concurrency: string;
+  /** kubectl's --request-timeout: 30s, 1m, 500ms, a bare number of seconds; 0 for none. */
+  requestTimeout?: string;
+}
+
+/** The default bound on every AWS and Kubernetes request. */
+export const DEFAULT_REQUEST_TIMEOUT = '30s';
+
+/**
+ * kubectl's --request-timeout: a duration with a unit (500ms, 30s, 2m, 1h, or combined: 1m30s)
+ * or a bare number of seconds; 0 means no timeout. Returns milliseconds.
+ */
+export function parseRequestTimeout(raw: string): number {
+  const value = raw.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let at = 0;
+  for (let m = re.exec(value); m !== null; m = re.exec(value)) {
+    total += Number(m[1]) * units[m[2]!]!;
+    at = re.lastIndex;
+  }
+  if (value === '' || at !== value.length) {
+    throw new UsageError('BAD_FLAG_VALUE', `--request-timeout ${raw}: expected a duration such as 30s, 1m or 500ms (0 for none)`, 'for example --request-timeout 10s');
+  }
+  return Math.round(total);
 }
 
 export function positiveInt(flag: string, raw: string, example: number, min = 1): number {
@@ -65,9 +91,11 @@ export async function setUpLiveScan(flags: TargetFlags, env: CliEnv, now: Date):
   const serviceAccounts = checkServiceAccountFlags(flags.serviceAccount ?? []);
   const namespaces = flags.allNamespaces ? [] : checkNamespaceFlags(flags.namespace ?? []);
 
-  const { loadKubeconfig, resolveTargets } = await import('../adapters/kubeconfig.js');
+  const requestTimeoutMs = parseRequestTimeout(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
+
+  const { loadKubeconfig, resolveFleetTargets } = await import('../adapters/kubeconfig.js');
   const kc = await loadKubeconfig(flags.kubeconfig, { KUBECONFIG: env.kubeconfig });
-  const targets = resolveTargets(kc, {
+  const { targets, unresolved } = resolveFleetTargets(kc, {
     ...(flags.context?.length ? { contexts: flags.context } : {}),
     ...(flags.allContexts ? { allContexts: true } : {}),
     ...(flags.cluster ? { cluster: flags.cluster } : {}),
@@ -79,8 +107,26 @@ export async function setUpLiveScan(flags: TargetFlags, env: CliEnv, now: Date):
   const region = flags.region ?? targets[0]?.region ?? env.awsRegion;
   const ports = await createScanPorts({
     // As with the AWS CLI, --profile wins over static keys in the environment (aws.ts).
-    aws: { ...(flags.profile ? { profile: flags.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}) },
+    aws: { ...(flags.profile ? { profile: flags.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs) },
     kubeconfig: kc,
+    kube: { requestTimeoutMs },
   });
-  return { options: { targets, trustPolicyLimit, concurrency, namespaces, serviceAccounts, now, toolVersion: VERSION }, ports };
+  return {
+    options: {
+      targets,
+      unresolved: unresolved.map((u) => ({ context: u.context, clusterName: null, region: null, server: u.server, error: { code: u.error.code, message: u.error.message, hint: u.error.hint ?? null } })),
+      trustPolicyLimit,
+      concurrency,
+      namespaces,
+      serviceAccounts,
+      now,
+      toolVersion: VERSION,
+    },
+    ports,
+  };
+}
+
+/** --request-timeout bounds an AWS request's answer and its connection (0: the SDK's own, none). */
+function awsTimeouts(ms: number): { requestTimeoutMs: number; connectionTimeoutMs: number } {
+  return ms === 0 ? { requestTimeoutMs: 0, connectionTimeoutMs: 0 } : { requestTimeoutMs: ms, connectionTimeoutMs: Math.min(ms, 5_000) };
 }

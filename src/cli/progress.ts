@@ -1,5 +1,6 @@
 /** The application layer's progress events as the one-line texts the CLI's spinner shows. */
 import type { AppEvent, EventSink } from '../app/events.js';
+import type { Inventory } from '../core/scan/inventory.js';
 import type { Io } from './io.js';
 
 export function progressText(e: AppEvent): string {
@@ -14,6 +15,8 @@ export function progressText(e: AppEvent): string {
       return `${e.cluster}: reading EKS and Kubernetes`;
     case 'cluster-read':
       return `${e.cluster}: ${e.serviceAccounts} service accounts, ${e.pods} pods`;
+    case 'cluster-failed':
+      return e.message;
     case 'iam-reading':
       return 'reading IAM roles';
     case 'planning':
@@ -34,7 +37,24 @@ export function progressText(e: AppEvent): string {
   }
 }
 
-/** Renders events through the Io (a spinner on a terminal, nothing otherwise). */
+/**
+ * Renders events through the Io: progress on the spinner (a terminal only); a cluster a fleet
+ * run could not scan as a line on stderr at once, whatever the output, so a long run never
+ * hides a failure until the end (the report carries it as a finding too).
+ */
 export function eventsTo(io: Io): EventSink {
-  return (e) => io.progress(progressText(e));
+  return (e) => {
+    if (e.type === 'cluster-failed') {
+      io.done();
+      io.warn(`podid: ${progressText(e)} (${e.code}); scanning the other clusters`);
+    } else {
+      io.progress(progressText(e));
+    }
+  };
+}
+
+/** Exit 5's one line: the result is complete for every cluster but the ones named. */
+export function reportPartial(io: Io, inventory: Inventory): void {
+  const skipped = inventory.clusters.filter((c) => c.scanned === false).map((c) => c.context ?? c.name);
+  io.warn(`podid: partial result: ${skipped.length} of ${inventory.clusters.length} clusters could not be scanned (${skipped.join(', ')}); their findings say why`);
 }

@@ -43,16 +43,19 @@ export interface ClusterGroup {
 
 /** Clusters in the scan's order, then any cluster keys only service accounts or add-ons name. */
 export function groupByCluster(inv: Inventory): ClusterGroup[] {
-  const keys: string[] = inv.clusters.map((c) => c.arn);
+  // A cluster a fleet run could not scan has no ARN to key on ('') and nothing under it.
+  const groups: ClusterGroup[] = inv.clusters.map((c) =>
+    c.scanned === false
+      ? { key: c.arn, cluster: c, serviceAccounts: [], addons: [] }
+      : { key: c.arn, cluster: c, serviceAccounts: inv.serviceAccounts.filter((sa) => sa.cluster === c.arn), addons: inv.addons.filter((a) => a.cluster === c.arn) },
+  );
+  const keys = new Set(inv.clusters.filter((c) => c.scanned !== false).map((c) => c.arn));
   for (const item of [...inv.serviceAccounts, ...inv.addons]) {
-    if (!keys.includes(item.cluster)) keys.push(item.cluster);
+    if (keys.has(item.cluster)) continue;
+    keys.add(item.cluster);
+    groups.push({ key: item.cluster, cluster: null, serviceAccounts: inv.serviceAccounts.filter((sa) => sa.cluster === item.cluster), addons: inv.addons.filter((a) => a.cluster === item.cluster) });
   }
-  return keys.map((key) => ({
-    key,
-    cluster: inv.clusters.find((c) => c.arn === key) ?? null,
-    serviceAccounts: inv.serviceAccounts.filter((sa) => sa.cluster === key),
-    addons: inv.addons.filter((a) => a.cluster === key),
-  }));
+  return groups;
 }
 
 /** What a user calls the cluster: its name when known, else the key (possibly empty offline). */

@@ -61,6 +61,7 @@ export const ClusterSchema = z.object({
     nodesTotal: count.meta({ description: 'Linux (non-Fargate) nodes.' }),
   }),
   associations: z.object({ count, quota: count }).meta({ description: 'Pod Identity associations in the cluster and the quota (1,000).' }),
+  scanned: z.literal(false).optional().meta({ description: 'Present (false) only for a cluster a fleet run could not scan; its finding says why.' }),
   readiness: z.enum(['ready', 'ready-with-warnings', 'blocked']).meta({ description: '`blocked` when a cluster finding is an error.' }),
   findings: z.array(FindingSchema),
 }).meta({ id: 'Cluster', description: 'A scanned cluster and its readiness for Pod Identity.' });

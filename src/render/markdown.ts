@@ -70,8 +70,14 @@ function verdictTable(inv: Inventory): string[] {
 
 function clusterSection(inv: Inventory, group: ClusterGroup): string[] {
   const c = group.cluster;
-  const heading = c ? `### ${escapeInline(c.name)} (\`${c.arn.replace(/`/g, '')}\`)` : `### ${escapeInline(inv.source === 'manifests' ? 'Manifests' : clusterLabel(group))}`;
+  const heading = c ? `### ${escapeInline(c.name)} (\`${(c.scanned === false ? `context ${c.context ?? ''}` : c.arn).replace(/`/g, '')}\`)` : `### ${escapeInline(inv.source === 'manifests' ? 'Manifests' : clusterLabel(group))}`;
   const out = [heading, ''];
+  if (c?.scanned === false) {
+    out.push(`Not scanned; readiness ${verdictMarker(c.readiness)}.`, '');
+    const top = topFinding(c.findings);
+    if (top) out.push(`Cluster: ${findingCell(top)}`, '');
+    return out;
+  }
   if (c) {
     out.push(`Kubernetes ${escapeInline(c.version)}, ${escapeInline(c.platformVersion)}; readiness ${verdictMarker(c.readiness)}; `
       + `associations ${c.associations.count}/${c.associations.quota}.`, '');

@@ -122,7 +122,7 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
     const clusterName = group.cluster?.name ?? (group.key === '' ? null : group.key);
     if (group.cluster) {
       const c = group.cluster;
-      for (const f of c.findings) add(f, { label: `cluster ${c.name}`, name: c.name, fullyQualifiedName: c.arn, location: undefined });
+      for (const f of c.findings) add(f, { label: `cluster ${c.name}`, name: c.name, fullyQualifiedName: c.scanned === false ? `context/${c.context ?? c.name}` : c.arn, location: undefined });
     }
     for (const sa of group.serviceAccounts) {
       const name = `${sa.namespace}/${sa.name}`;

@@ -50,7 +50,7 @@ function clusterBlock(inv: Inventory, group: ClusterGroup, p: Palette): string[]
   // The cluster's verdict, carried to each of its service accounts and add-ons, is shown once here.
   const carried = c ? carriedOnce(group) : [];
   if (c) {
-    lines.push(`${p.bold(c.name)}  ${p.dim(c.arn)}`);
+    lines.push(c.scanned === false ? `${p.bold(c.name)}  ${p.dim(`context ${c.context ?? ''}`)}` : `${p.bold(c.name)}  ${p.dim(c.arn)}`);
     lines.push(INDENT + clusterFacts(c, p));
     lines.push(...findingLines([...c.findings, ...carried], INDENT, p));
   } else {
@@ -98,6 +98,7 @@ function carriedOnce(group: ClusterGroup): Finding[] {
 }
 
 function clusterFacts(c: ClusterReport, p: Palette): string {
+  if (c.scanned === false) return `not scanned: ${paintVerdict(p, c.readiness)}`;
   const facts = [
     `Kubernetes ${c.version} ${c.platformVersion}${c.autoMode ? ' Auto Mode' : ''}`,
     agentFact(c),

@@ -76,7 +76,7 @@ export async function probeCredentials(state: SandboxState, query: URLSearchPara
     sim = await loadSimulator();
   } catch (err) {
     // Only when the simulator is not installed (it could be made an optional dependency).
-    return { status: 501, body: { error: `the credential probe needs @cloud-copilot/iam-simulate and @cloud-copilot/iam-policy, which did not load: ${err instanceof Error ? err.message : String(err)}` } };
+    return { status: 501, body: { error: `the credential probe needs @cloud-copilot/iam-simulate and @cloud-copilot/iam-policy (AGPL-3.0-or-later, development dependencies of podid, not shipped with it), which did not load: ${err instanceof Error ? err.message : String(err)}; install them beside podid (npm install --no-save @cloud-copilot/iam-simulate @cloud-copilot/iam-policy) or run podid from a clone after npm ci` } };
   }
   return { status: 200, body: new Probe(state, cluster, pod, sim).run() };
 }

@@ -292,7 +292,7 @@ export function renderKubeconfig(state: SandboxState): string {
     'current-context': clusters[0]?.arn ?? '',
     clusters: clusters.map((c) => ({
       name: c.arn,
-      cluster: { server: state.endpoint + c.kubePath, 'insecure-skip-tls-verify': true },
+      cluster: { server: state.apiServer(c), 'insecure-skip-tls-verify': true },
     })),
     users: clusters.map((c) => ({ name: c.arn, user: { token: `sandbox-token-${c.name}` } })),
     contexts: clusters.map((c) => ({ name: c.arn, context: { cluster: c.arn, user: c.arn } })),

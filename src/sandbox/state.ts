@@ -87,6 +87,8 @@ export interface ClusterState {
   createdAt: Date;
   /** Path of this cluster's Kubernetes API under the sandbox endpoint: /k8s/<account>/<region>/<name>. */
   kubePath: string;
+  /** The world's apiServerUrl: reported instead of the sandbox's own API server for this cluster. */
+  apiServerUrl?: string;
   addons: Map<string, AddonState>;
   nodegroups: NodegroupSpec[];
   fargateProfiles: FargateProfileSpec[];
@@ -137,6 +139,11 @@ export class SandboxState {
   /** The sandbox endpoint (http://127.0.0.1:PORT), known once listening. */
   endpoint = 'http://127.0.0.1:0';
 
+  /** A cluster's API server URL: the world's apiServerUrl, else its path under the sandbox. */
+  apiServer(c: Pick<ClusterState, 'kubePath' | 'apiServerUrl'>): string {
+    return c.apiServerUrl ?? this.endpoint + c.kubePath;
+  }
+
   constructor(
     world: World,
     readonly clock: Clock,
@@ -181,6 +188,7 @@ export class SandboxState {
         status: spec.status,
         createdAt: created,
         kubePath: `/k8s/${spec.account}/${spec.region}/${spec.name}`,
+        ...(spec.apiServerUrl === undefined ? {} : { apiServerUrl: spec.apiServerUrl }),
         addons: new Map(
           spec.addons.map((a) => [a.name, { ...structuredClone(a), arn: addonArn(arn, a.name), createdAt: created, modifiedAt: created }]),
         ),
@@ -305,7 +313,7 @@ export class SandboxState {
         account: c.account,
         region: c.region,
         arn: c.arn,
-        endpoint: this.endpoint + c.kubePath,
+        endpoint: this.apiServer(c),
         version: c.version,
         platformVersion: c.platformVersion,
         oidcIssuer: c.oidcIssuer,

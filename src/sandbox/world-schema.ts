@@ -139,6 +139,9 @@ const CLUSTER = fields({
     reason: z.enum(['CrashLoopBackOff', 'ImagePullBackOff']).default('CrashLoopBackOff'),
   })).default(() => []),
   missingImages: z.array(text('an image or pattern like example/cart:2 or *:broken')).default(() => []),
+  // The API server URL DescribeCluster reports and the kubeconfig names, instead of the sandbox's
+  // own: a URL nothing listens on rehearses an unreachable cluster (the sandbox serves none there).
+  apiServerUrl: text('an http:// or https:// URL', /^https?:\/\/[^\s/]+(\/\S*)?$/).optional(),
 }, ['arn', 'endpoint']);
 
 const ROLE = fields({

@@ -52,6 +52,8 @@ export interface ClusterSpec {
   stuckWorkloads?: StuckWorkloadSpec[];
   /** Sandbox option: image patterns (`*` wildcards) no node can pull; their pods stay in ImagePullBackOff. */
   missingImages?: string[];
+  /** The API server URL to report instead of the sandbox's own (an unreachable cluster). */
+  apiServerUrl?: string;
 }
 
 export interface StuckWorkloadSpec {

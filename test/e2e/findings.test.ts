@@ -28,6 +28,20 @@ const EXCLUDED: Readonly<Partial<Record<FindingCode, string>>> = {
   // (world-schema.ts), which podid can always compare; only an unexpected DescribeCluster
   // answer from real EKS yields it (unit-tested in test/unit/analyze-cluster.test.ts).
   CLUSTER_VERSION_UNKNOWN: 'the sandbox world schema admits only versions podid can compare',
+  // Clusters a fleet run could not scan: NOT_AN_EKS_CONTEXT, CLUSTER_UNREACHABLE and
+  // CLUSTER_NOT_FOUND are produced end to end in test/e2e/fleet.test.ts (a kubeconfig of its own).
+  NOT_AN_EKS_CONTEXT: 'produced end to end in test/e2e/fleet.test.ts',
+  CLUSTER_UNREACHABLE: 'produced end to end in test/e2e/fleet.test.ts',
+  CLUSTER_NOT_FOUND: 'produced end to end in test/e2e/fleet.test.ts',
+  // The sandbox's faults and caller permissions apply to every cluster alike, so a fleet with
+  // one denied, throttled or failing cluster is built from in-memory ports instead
+  // (test/unit/collect-fleet-degrade.test.ts); a context another selected context deduplicates
+  // is never compared with its cluster's endpoint, so the mismatch is proven in
+  // test/sandbox/collect.test.ts.
+  CLUSTER_ACCESS_DENIED: 'per-cluster denial: test/unit/collect-fleet-degrade.test.ts',
+  CLUSTER_THROTTLED: 'per-cluster throttling: test/unit/collect-fleet-degrade.test.ts',
+  CLUSTER_SCAN_FAILED: 'per-cluster failure: test/unit/collect-fleet-degrade.test.ts',
+  CLUSTER_ENDPOINT_MISMATCH: 'test/sandbox/collect.test.ts (the snapshot) and analyze: test/unit/collect-fleet-degrade.test.ts',
 };
 
 /** The runs whose output the table below reads. */

@@ -25,7 +25,7 @@ describe('IAM port', () => {
   it('decodes the URL-encoded trust policy of a found role', async () => {
     const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }] };
     iamMock.on(GetRoleCommand, { RoleName: 'app' }).resolves({ Role: { Arn: ROLE, RoleName: 'app', Path: '/team/', RoleId: 'id', CreateDate: new Date(), AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trust)) } });
-    expect(await (await ports()).iam.getRole(ROLE)).toEqual({ arn: ROLE, state: 'found', trustPolicy: trust, error: null });
+    expect(await (await ports()).iam.getRole(ROLE)).toEqual({ arn: ROLE, state: 'found', trustPolicy: trust, error: null, permissionsBoundary: null });
   });
 
   it('NoSuchEntity -> missing; AccessDenied -> unreadable; another path -> missing', async () => {

@@ -323,10 +323,18 @@ describe('collectFleet', () => {
       expect(snap.roles['arn:aws:iam::111122223333:role/shared']).toMatchObject({ state: 'found' });
     });
 
-    it('fails the scan when ListRoles fails otherwise, as GetRole would', async () => {
+    it('falls back to GetRole per role when ListRoles fails past its retries (issue 10: a fleet run does not abort)', async () => {
       const f = fakePorts();
       f.ports.iam.listRoles = () => Promise.reject(new PodidError('AWS_UNREACHABLE', 'cannot reach https://iam.amazonaws.com for iam:ListRoles'));
-      await expect(collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 0 })).rejects.toMatchObject({ code: 'AWS_UNREACHABLE' });
+      const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 0 });
+      expect(f.calls.filter((c) => c.startsWith('iam:GetRole'))).toHaveLength(3);
+      expect(snap.roles['arn:aws:iam::111122223333:role/shared']).toMatchObject({ state: 'found' });
+    });
+
+    it('still fails the scan on a bug in the IAM port (not a PodidError)', async () => {
+      const f = fakePorts();
+      f.ports.iam.listRoles = () => Promise.reject(new TypeError('boom'));
+      await expect(collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 0 })).rejects.toBeInstanceOf(TypeError);
     });
   });
 });

@@ -65,7 +65,7 @@ describe('Kubernetes port over HTTP', () => {
     ]);
     const pods = await (await port(api.url, { pageSize: 1 })).listPods();
     expect(pods).toEqual([
-      { namespace: 'shop', name: 'a', serviceAccount: 'cart', nodeName: 'n1', phase: 'Running', owner: { kind: 'ReplicaSet', name: 'a-rs' }, identity: 'irsa', labels: { app: 'a' } },
+      { namespace: 'shop', name: 'a', serviceAccount: 'cart', nodeName: 'n1', phase: 'Running', owner: { kind: 'ReplicaSet', name: 'a-rs' }, identity: 'irsa', labels: { app: 'a' }, tokenFiles: [{ container: 'c', path: 'x' }] },
       { namespace: 'shop', name: 'b', serviceAccount: 'cart', nodeName: 'n1', phase: 'Running', owner: { kind: 'ReplicaSet', name: 'b-rs' }, identity: 'none', labels: { app: 'b' } },
     ]);
     const urls = api.requests.map((r) => new URL(r.url ?? '', 'http://x'));

@@ -93,10 +93,18 @@ describe('Kubernetes retries', () => {
     let n = 0;
     const value = await withKubeRetry(async () => {
       n += 1;
-      if (n < 3) throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'FetchError', code: 'ECONNREFUSED' });
+      if (n < 3) throw Object.assign(new Error('socket hang up'), { name: 'FetchError', code: 'ECONNRESET' });
       return n;
     }, 5, async () => undefined);
     expect(value).toBe(3);
+    // Nothing listening (connection refused) is tried twice, like a server that never answers.
+    let refused = 0;
+    const err = await withKubeRetry(async () => {
+      refused += 1;
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { name: 'FetchError', code: 'ECONNREFUSED' });
+    }, 5, async () => undefined).catch((e: unknown) => e);
+    expect(refused).toBe(2);
+    expect(describeKubeFailure(err)).toMatchObject({ network: true, refused: true });
     expect(describeKubeFailure(Object.assign(new Error('aborted'), { name: 'AbortError', type: 'aborted' })).network).toBe(true);
   });
 

@@ -34,10 +34,10 @@ const cases: Case[] = [
   { file: 'eksctl-irsa-cfn-sorted-keys-action-array.json', account: '456123987123', region: 'us-west-2', issuerId: 'A39A2842863C47208955D753DE205E6E', sa: ['default', 'sa-1'], irsa: 'exact', codes: [] },
   { file: 'eksctl-pod-identity-cfn-principal-string.json', region: 'us-east-1', sa: ['default', 'app'], irsa: 'none', podIdentity: 'unconditioned', codes: ['TRUST_NO_IRSA_GRANT', 'TRUST_POD_IDENTITY_UNCONDITIONED'] },
   { file: 'karpenter-controller-irsa-govcloud-partition.json', partition: 'aws-us-gov', region: 'us-gov-west-1', sa: ['kube-system', 'karpenter'], irsa: 'exact', codes: [] },
-  { file: 'kubeflow-profile-controller-many-subs-acl-size-exceeded.json', region: 'us-west-2', sa: ['test-kubeflow-user00', 'default-editor'], irsa: 'exact', codes: ['TRUST_POLICY_TOO_LARGE'] },
-  { file: 'tfmod-iam-assumable-role-with-oidc-two-clusters-tagsession-stringlike-aud.json', region: 'us-east-1', sa: ['kube-system', 'external-dns'], irsa: 'exact', codes: [] },
-  { file: 'tfmod-iam-assumable-role-with-oidc-two-clusters-tagsession-stringlike-aud.json', region: 'us-west-2', issuerId: '0A1B2C3D4E5F60718293A4B5C6D7E8F9', sa: ['kube-system', 'external-dns'], irsa: 'exact', codes: [] },
-  { file: 'tfmod-iam-v6-irsa-two-statements-same-provider-sub-arrays.json', region: 'eu-west-1', sa: ['canary', 'blue'], irsa: 'exact', codes: [] },
+  { file: 'kubeflow-profile-controller-many-subs-acl-size-exceeded.json', region: 'us-west-2', sa: ['test-kubeflow-user00', 'default-editor'], irsa: 'exact', codes: ['TRUST_POLICY_TOO_LARGE', 'TRUST_IRSA_MULTIPLE_SUBJECTS'] },
+  { file: 'tfmod-iam-assumable-role-with-oidc-two-clusters-tagsession-stringlike-aud.json', region: 'us-east-1', sa: ['kube-system', 'external-dns'], irsa: 'exact', codes: ['TRUST_OTHER_OIDC_PROVIDER'] },
+  { file: 'tfmod-iam-assumable-role-with-oidc-two-clusters-tagsession-stringlike-aud.json', region: 'us-west-2', issuerId: '0A1B2C3D4E5F60718293A4B5C6D7E8F9', sa: ['kube-system', 'external-dns'], irsa: 'exact', codes: ['TRUST_OTHER_OIDC_PROVIDER'] },
+  { file: 'tfmod-iam-v6-irsa-two-statements-same-provider-sub-arrays.json', region: 'eu-west-1', sa: ['canary', 'blue'], irsa: 'exact', codes: ['TRUST_IRSA_MULTIPLE_SUBJECTS'] },
 ];
 
 describe('analyzeFleet over the shared trust-policy fixtures', () => {

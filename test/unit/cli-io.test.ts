@@ -59,3 +59,15 @@ describe('readEnv', () => {
     expect(readEnv({ AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'eu-west-1', AWS_PROFILE: 'dev' })).toEqual({ awsRegion: 'us-east-2', kubeconfig: undefined, awsProfile: 'dev' });
   });
 });
+
+describe('--request-timeout', () => {
+  it("reads kubectl's durations: a unit, combined units, a bare number of seconds, 0 for none", async () => {
+    const { parseRequestTimeout } = await import('../../src/cli/live-scan.js');
+    expect(parseRequestTimeout('30s')).toBe(30_000);
+    expect(parseRequestTimeout('500ms')).toBe(500);
+    expect(parseRequestTimeout('1m30s')).toBe(90_000);
+    expect(parseRequestTimeout('2')).toBe(2_000);
+    expect(parseRequestTimeout('0')).toBe(0);
+    for (const bad of ['soon', '10x', '', '-1s', '1s2']) expect(() => parseRequestTimeout(bad), bad).toThrow(/--request-timeout .*: expected a duration/);
+  });
+});

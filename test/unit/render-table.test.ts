@@ -82,7 +82,7 @@ describe('renderTable', () => {
   it('shows a finding every service account of a blocked cluster carries once, at the cluster', () => {
     const carried = { code: 'CLUSTER_BLOCKED' as const, severity: 'error' as const, message: 'cluster staging is blocked: AGENT_NOT_ACTIVE', fix: 'fix the cluster findings first' };
     const staging = liveInventory.serviceAccounts.find((x) => x.cluster.endsWith('/staging'))!;
-    const many = Array.from({ length: 5 }, (_, i) => ({ ...staging, name: `job-${i}`, findings: [carried, ...staging.findings] }));
+    const many = Array.from({ length: 5 }, (_, i) => ({ ...staging, name: `job-${i}`, findings: [carried, ...staging.findings.filter((f) => f.code !== 'CLUSTER_BLOCKED')] }));
     const inv: Inventory = { ...liveInventory, serviceAccounts: [...liveInventory.serviceAccounts.filter((x) => x !== staging), ...many] };
     const out = renderTable(inv);
     expect(out.split('\n').filter((l) => l.includes('CLUSTER_BLOCKED'))).toEqual([

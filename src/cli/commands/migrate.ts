@@ -9,10 +9,11 @@ import { unmatchedSelection } from '../../core/selection.js';
 import { plainPalette } from '../../render/palette.js';
 import { readEnv } from '../env.js';
 import { writeOutputs, withNewline, type OutputFile } from '../files.js';
+import type { Inventory } from '../../core/scan/inventory.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import { createIo, type Io } from '../io.js';
 import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
-import { eventsTo } from '../progress.js';
+import { eventsTo, reportPartial } from '../progress.js';
 
 export interface MigrateCliOptions extends TargetFlags {
   dryRun?: boolean;
@@ -58,6 +59,11 @@ export function checkRoleFlag(flag: string, value: string): string {
  * that matches nothing is a usage error: a typo must not read as "already migrated".
  */
 export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<MigrationPlan> {
+  return (await makePlanResult(opts, io)).plan;
+}
+
+/** makePlan, with the scan's inventory and whether some cluster could not be scanned (exit 5). */
+export async function makePlanResult(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; inventory: Inventory; partial: boolean }> {
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const roles = (opts.role ?? []).map((r) => checkRoleFlag('--role', r));
   const crossAccountSourceRole = opts.crossAccountSourceRole ? checkRoleFlag('--cross-account-source-role', opts.crossAccountSourceRole) : null;
@@ -74,7 +80,7 @@ export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<Migrati
   const { plan, inventory } = result;
   const unmatched = unmatchedSelection(inventory, { namespaces: scope.namespaces, serviceAccounts: scope.serviceAccounts, roles });
   if (unmatched !== null) throw unmatched;
-  return plan;
+  return { plan, inventory, partial: result.partial };
 }
 
 export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
@@ -82,7 +88,7 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   const emit = parseEmit(opts.emit);
   const routes = outputRoutes(opts.output, opts.out, emit?.terraform);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
-  const plan = await makePlan(opts, io);
+  const { plan, inventory, partial } = await makePlanResult(opts, io);
 
   const { renderPlan, renderPlanJson } = await import('../../render/plan.js');
   const documentText = (format: 'json' | 'yaml') => (format === 'json' ? renderPlanJson(plan) : planYaml(renderPlanJson(plan)));
@@ -106,6 +112,10 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   const human = routes.stdout === 'review' || routes.reviewOnStderr;
   if (human && opts.out !== undefined && opts.out !== '-') io.warn(`Saved the plan to ${opts.out}.`);
   if (human && emit && emit.terraform !== '-') io.warn(`Wrote Terraform to ${emit.terraform}.`);
+  if (partial) {
+    reportPartial(io, inventory);
+    return ExitCode.partial;
+  }
   return ExitCode.ok;
 }
 

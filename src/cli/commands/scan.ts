@@ -10,7 +10,7 @@ import type { ScanFormat } from '../../render/scan.js';
 import { readEnv } from '../env.js';
 import { createIo, type Io } from '../io.js';
 import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
-import { eventsTo } from '../progress.js';
+import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
 
 export interface ScanCliOptions extends TargetFlags {
@@ -31,12 +31,13 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
 
   const app = await import('../../app/scan.js');
   let scanned: Inventory;
+  let partial = false;
   try {
     if (opts.manifests?.length) {
       scanned = await scanManifests(opts, now);
     } else {
       const { options, ports } = await setUpLiveScan(opts, readEnv(), now);
-      scanned = (await app.scanClusters(options, ports, eventsTo(io))).inventory;
+      ({ inventory: scanned, partial } = await app.scanClusters(options, ports, eventsTo(io)));
     }
   } finally {
     io.done();
@@ -46,9 +47,15 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
   const { renderScan } = await import('../../render/scan.js');
   io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
 
-  if (!gate.failed) return ExitCode.ok;
-  reportGate(io, opts.failOn, gate.reasons);
-  return ExitCode.gateFailed;
+  if (gate.failed) {
+    reportGate(io, opts.failOn, gate.reasons);
+    return ExitCode.gateFailed;
+  }
+  if (partial) {
+    reportPartial(io, inventory);
+    return ExitCode.partial;
+  }
+  return ExitCode.ok;
 }
 
 async function scanManifests(opts: ScanCliOptions, now: Date): Promise<Inventory> {

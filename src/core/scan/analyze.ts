@@ -8,14 +8,15 @@
 import { summariseInventory } from './summary.js';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import { parseRoleArn } from '../arn.js';
+import type { ErrorCode } from '../errors.js';
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from './inventory.js';
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
-import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from './snapshot.js';
+import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
 import { analyzeRole } from './analyze-role.js';
 import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
 import { customTokenFileFindings, serviceAccountShapeFindings } from './analyze-extra.js';
 import { analyzeWorkloads, indexCluster, podKey, type ClusterIndex } from './analyze-workloads.js';
-import { finding, sortFindings } from './findings.js';
+import { finding, sortFindings, type FindingCode } from './findings.js';
 import { analyzeCluster } from './readiness.js';
 import { scopeFilter, type Scope } from './scope.js';
 
@@ -215,6 +216,47 @@ function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** What a cluster-level failure of a fleet run is reported as, by the error that stopped it. */
+const UNSCANNED_FINDING: Partial<Record<ErrorCode, FindingCode>> = {
+  CONTEXT_CLUSTER_UNKNOWN: 'NOT_AN_EKS_CONTEXT',
+  CONTEXT_NO_SERVER: 'NOT_AN_EKS_CONTEXT',
+  CONTEXT_REGION_UNKNOWN: 'NOT_AN_EKS_CONTEXT',
+  CLUSTER_NOT_FOUND: 'CLUSTER_NOT_FOUND',
+  CONTEXT_ENDPOINT_MISMATCH: 'CLUSTER_ENDPOINT_MISMATCH',
+  AWS_UNREACHABLE: 'CLUSTER_UNREACHABLE',
+  AWS_ENDPOINT_INVALID: 'CLUSTER_UNREACHABLE',
+  KUBE_UNREACHABLE: 'CLUSTER_UNREACHABLE',
+  AWS_ACCESS_DENIED: 'CLUSTER_ACCESS_DENIED',
+  AWS_CREDENTIALS_INVALID: 'CLUSTER_ACCESS_DENIED',
+  KUBE_FORBIDDEN: 'CLUSTER_ACCESS_DENIED',
+  KUBE_UNAUTHORIZED: 'CLUSTER_ACCESS_DENIED',
+  AWS_THROTTLED: 'CLUSTER_THROTTLED',
+  KUBE_THROTTLED: 'CLUSTER_THROTTLED',
+};
+
+/** The report of a cluster a fleet run could not scan: what the kubeconfig told, and why. */
+function unscannedReport(u: UnscannedCluster): ClusterReport {
+  const code = UNSCANNED_FINDING[u.error.code] ?? 'CLUSTER_SCAN_FAILED';
+  const f = finding(code, { context: u.context, detail: u.error.message }, u.error.hint ?? undefined);
+  return {
+    arn: '',
+    name: u.clusterName ?? u.context,
+    account: '',
+    region: u.region ?? '',
+    context: u.context,
+    version: '',
+    platformVersion: '',
+    endpoint: u.server ?? '',
+    oidcIssuer: null,
+    autoMode: false,
+    agent: { source: 'none', addonVersion: null, addonStatus: null, nodesReady: 0, nodesTotal: 0 },
+    associations: { count: 0, quota: 0 },
+    scanned: false,
+    readiness: 'blocked',
+    findings: [f],
+  };
+}
+
 export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inventory {
   const roleClusters = clustersByRole(snapshot);
   const scope = scopeFilter(snapshot.scope);
@@ -243,6 +285,8 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inv
       if (a.serviceAccountRoleArn !== null && addonInScope(c, a, scope)) addons.push(addonReport(c, a, a.serviceAccountRoleArn, carried));
     }
   }
+
+  for (const u of snapshot.unscanned ?? []) clusters.push(unscannedReport(u));
 
   serviceAccounts.sort((a, b) => compare(a.cluster, b.cluster) || compare(a.namespace, b.namespace) || compare(a.name, b.name));
   addons.sort((a, b) => compare(a.cluster, b.cluster) || compare(a.name, b.name));

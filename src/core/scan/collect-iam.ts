@@ -4,10 +4,9 @@
  * Every read goes through the collector's limiter and is cached for the run.
  */
 import type { ScanPorts } from '../ports.js';
-import { READ_DENIED, READ_NOT_FOUND } from '../ports.js';
 import { parseRoleArn } from '../arn.js';
 import type { Limiter } from '../concurrency.js';
-import { PodidError } from '../errors.js';
+import { ERRORS, PodidError } from '../errors.js';
 import type { NodeRoleSnapshot, RoleSnapshot } from './snapshot.js';
 
 export const POD_IDENTITY_ACTION = 'eks-auth:AssumeRoleForPodIdentity';
@@ -59,8 +58,12 @@ export class IamReader {
     }
   }
 
+  /** GetRole; a read that fails past the retries (throttled, unreachable) makes the role unreadable (ROLE_UNREADABLE), not the run. */
   private getRole(arn: string): Promise<RoleSnapshot> {
-    return this.call(() => this.ports.iam.getRole(arn));
+    return this.call(() => this.ports.iam.getRole(arn)).catch((err: unknown): RoleSnapshot => {
+      if (isReadFailure(err)) return { arn, state: 'unreadable', trustPolicy: null, error: err.message };
+      throw err;
+    });
   }
 
   private async fromListing(arn: string, partition: string): Promise<RoleSnapshot> {
@@ -70,8 +73,9 @@ export class IamReader {
         this.call(() => this.ports.iam.listRoles(partition)).then(
           (roles) => new Map(roles.map((r) => [r.arn.toLowerCase(), r])),
           (err: unknown) => {
-            // Allowed GetRole but not ListRoles: read role by role, as below the threshold.
-            if (err instanceof PodidError && err.code === READ_DENIED) return null;
+            // Allowed GetRole but not ListRoles (or ListRoles failed past its retries): read role
+            // by role, as below the threshold.
+            if (isReadFailure(err)) return null;
             throw err;
           },
         ),
@@ -117,10 +121,19 @@ export class IamReader {
       ]);
       return decideNodeRole(arn, sources);
     } catch (err) {
-      if (err instanceof PodidError && (err.code === READ_DENIED || err.code === READ_NOT_FOUND)) return undecided(err.message);
+      if (isReadFailure(err)) return undecided(err.message);
       throw err;
     }
   }
+}
+
+/**
+ * A read of one IAM object that failed for a reason outside podid: denied, gone, throttled or
+ * unreachable past the retries (exit class environment). It makes that object unreadable (a
+ * finding on what used it) instead of failing the whole run; anything else is a bug and throws.
+ */
+function isReadFailure(err: unknown): err is PodidError {
+  return err instanceof PodidError && ERRORS[err.code].exit === 'environment';
 }
 
 /**
@@ -137,7 +150,7 @@ async function readable(doc: Promise<unknown>): Promise<unknown> {
   try {
     return await doc;
   } catch (err) {
-    if (err instanceof PodidError && (err.code === READ_DENIED || err.code === READ_NOT_FOUND)) return new Unreadable(err.message);
+    if (isReadFailure(err)) return new Unreadable(err.message);
     throw err;
   }
 }

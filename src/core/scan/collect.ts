@@ -24,12 +24,12 @@ import type { AssociationSummary, EksClusterInfo, EksPort, ScanPorts } from '../
 import { READ_NOT_FOUND } from '../ports.js';
 import { parseClusterArn, parseRoleArn } from '../arn.js';
 import { createLimiter, DEFAULT_CONCURRENCY, type Limiter } from '../concurrency.js';
-import { PodidError, UsageError } from '../errors.js';
+import { ERRORS, PodidError, UsageError } from '../errors.js';
 import { IamReader } from './collect-iam.js';
 import { AGENT_DAEMONSET, AGENT_NAMESPACE } from './readiness.js';
 import { scanScope, scopeFilter, type Scope } from './scope.js';
 import type { ScanEventSink } from './events.js';
-import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject } from './snapshot.js';
+import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject, UnscannedCluster } from './snapshot.js';
 
 export { decideNodeRole, globMatch, policyEffectOn, POD_IDENTITY_ACTION } from './collect-iam.js';
 
@@ -59,6 +59,30 @@ export interface CollectOptions {
   extraRoleArns?: readonly string[];
   /** Progress, as typed events (core/scan/events.ts). */
   onEvent?: ScanEventSink;
+  /**
+   * Contexts of this run the caller could not resolve to an EKS cluster (a fleet run goes on
+   * without them); they are reported in the snapshot's `unscanned`.
+   */
+  unresolved?: readonly UnscannedCluster[];
+}
+
+/**
+ * Whether a failure stops only its own cluster in a fleet run: AWS, Kubernetes or the network
+ * failing for it (exit class environment), or a context that is not the cluster it names. A
+ * usage error about the run itself, or a bug, still stops the run.
+ */
+export function isClusterFailure(err: unknown): err is PodidError {
+  return err instanceof PodidError && (ERRORS[err.code].exit === 'environment' || err.code === 'CLUSTER_NOT_FOUND' || err.code === 'CONTEXT_ENDPOINT_MISMATCH');
+}
+
+export function unscannedCluster(target: { context: string; clusterName?: string | null; region?: string | null; server?: string | null }, err: PodidError): UnscannedCluster {
+  return {
+    context: target.context,
+    clusterName: target.clusterName ?? null,
+    region: target.region ?? null,
+    server: target.server ?? null,
+    error: { code: err.code, message: err.message, hint: err.hint ?? null },
+  };
 }
 
 /**
@@ -91,17 +115,39 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
     else emit({ type: 'context-duplicate', context: t.context, sameAs: unique.get(key)!.context });
   }
 
-  const clusters = await Promise.all(
+  // A fleet run (several contexts) reports a cluster it cannot scan and goes on with the others;
+  // a run over one context fails with that cluster's error, as there is nothing else to report.
+  const unscanned: UnscannedCluster[] = [...(opts.unresolved ?? [])];
+  const fleet = targets.length + unscanned.length > 1;
+  for (const u of unscanned) emit({ type: 'cluster-failed', context: u.context, code: u.error.code, message: u.error.message });
+  const collected = await Promise.all(
     [...unique.values()].map(async (target) => {
-      const cluster = await collectCluster(target, ports, call, scope, emit);
-      iam.roles(referencedRoles(cluster, scope));
-      for (const ng of cluster.nodegroups) if (ng.nodeRole) iam.nodeRole(ng.nodeRole);
-      return cluster;
+      try {
+        const cluster = await collectCluster(target, ports, call, scope, emit);
+        iam.roles(referencedRoles(cluster, scope));
+        for (const ng of cluster.nodegroups) if (ng.nodeRole) iam.nodeRole(ng.nodeRole);
+        return cluster;
+      } catch (err) {
+        if (!fleet || !isClusterFailure(err)) throw err;
+        emit({ type: 'cluster-failed', context: target.context, code: err.code, message: err.message });
+        unscanned.push(unscannedCluster(target, err));
+        return null;
+      }
     }),
   );
+  const clusters = collected.filter((c): c is ClusterSnapshot => c !== null);
+  unscanned.sort((a, b) => (a.context < b.context ? -1 : a.context > b.context ? 1 : 0));
   emit({ type: 'iam-reading' });
   const { roles, nodeRoles } = await iam.settle();
-  return { caller, trustPolicyLimit: opts.trustPolicyLimit, clusters, roles, nodeRoles, ...(scope.unscoped ? {} : { scope: scoped }) };
+  return {
+    caller,
+    trustPolicyLimit: opts.trustPolicyLimit,
+    clusters,
+    roles,
+    nodeRoles,
+    ...(scope.unscoped ? {} : { scope: scoped }),
+    ...(unscanned.length > 0 ? { unscanned } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +187,22 @@ export function sameEndpoint(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
-async function collectCluster(target: CollectTarget, ports: ScanPorts, call: Limiter, scope: Scope, emit: ScanEventSink): Promise<ClusterSnapshot> {
+/**
+ * The fleet limiter, for one cluster's calls: once one of them fails, the cluster's calls still
+ * queued fail at once with the same error instead of running (and retrying) for a cluster whose
+ * result is already lost, so a dead cluster does not hold the run.
+ */
+function clusterCalls(call: Limiter): Limiter {
+  let failure: { err: unknown } | undefined;
+  return <T>(fn: () => Promise<T>): Promise<T> =>
+    call(() => (failure === undefined ? fn() : Promise.reject(failure.err))).catch((err: unknown) => {
+      failure ??= { err };
+      throw err;
+    });
+}
+
+async function collectCluster(target: CollectTarget, ports: ScanPorts, fleetCall: Limiter, scope: Scope, emit: ScanEventSink): Promise<ClusterSnapshot> {
+  const call = clusterCalls(fleetCall);
   const eks = ports.eks(target.region);
   const name = target.clusterName;
   emit({ type: 'cluster-describing', context: target.context, cluster: name });

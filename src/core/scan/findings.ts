@@ -191,6 +191,50 @@ const DEFS = {
       `running pod ${a.pod} (container ${a.container}) sets AWS_WEB_IDENTITY_TOKEN_FILE to ${a.path}, not the path the EKS webhook injects: it was wired by hand`,
   ),
 
+  // --- A cluster podid could not scan (fleet runs: the others are scanned) -------------------
+  NOT_AN_EKS_CONTEXT: def(
+    'error',
+    'Not an EKS context',
+    'scan it alone with --context NAME --cluster NAME --region REGION, or leave it out of the run (--context for the others)',
+    (a: { context: string; detail: string }) => `context ${a.context} was not scanned: ${a.detail}`,
+  ),
+  CLUSTER_NOT_FOUND: def(
+    'error',
+    'EKS cluster not found',
+    'point the context at an existing cluster (aws eks update-kubeconfig), or remove the context',
+    (a: { context: string; detail: string }) => `context ${a.context} was not scanned: ${a.detail}`,
+  ),
+  CLUSTER_ENDPOINT_MISMATCH: def(
+    'error',
+    'Context is not its cluster',
+    'point the context at the cluster (aws eks update-kubeconfig --name NAME --region REGION)',
+    (a: { context: string; detail: string }) => `context ${a.context} was not scanned: ${a.detail}`,
+  ),
+  CLUSTER_UNREACHABLE: def(
+    'error',
+    'Cluster unreachable',
+    'check the network, VPN or private endpoint access to the API server and AWS, or raise --request-timeout; then scan again',
+    (a: { context: string; detail: string }) => `context ${a.context} was not scanned: ${a.detail}`,
+  ),
+  CLUSTER_ACCESS_DENIED: def(
+    'error',
+    'Cluster access denied',
+    'grant the identity podid runs as the read permissions README.md lists (EKS, and cluster-wide list in Kubernetes), or refresh its credentials',
+    (a: { context: string; detail: string }) => `context ${a.context} was not scanned: ${a.detail}`,
+  ),
+  CLUSTER_THROTTLED: def(
+    'error',
+    'Cluster calls throttled',
+    'scan again later or with a lower --concurrency',
+    (a: { context: string; detail: string }) => `context ${a.context} was not scanned: ${a.detail}`,
+  ),
+  CLUSTER_SCAN_FAILED: def(
+    'error',
+    'Cluster scan failed',
+    'see the message for the call that failed; scan again once it is fixed',
+    (a: { context: string; detail: string }) => `context ${a.context} was not scanned: ${a.detail}`,
+  ),
+
   // --- Role ARN (from parseRoleArn) ----------------------------------------------------------
   ARN_WHITESPACE: def('warning', 'Role ARN has whitespace', 'remove the whitespace from the annotation; podid uses the trimmed value', issueMessage),
   ARN_NOT_AN_ARN: def('error', 'Role annotation is not an ARN', 'write the full role ARN, e.g. arn:aws:iam::111122223333:role/my-role', issueMessage),

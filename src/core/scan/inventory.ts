@@ -62,6 +62,12 @@ export interface ClusterReport {
     nodesTotal: number;
   };
   associations: { count: number; quota: number };
+  /**
+   * Present (false) only for a cluster a fleet run could not scan: its one finding says why
+   * (NOT_AN_EKS_CONTEXT, CLUSTER_UNREACHABLE, ...), its readiness is `blocked`, and the fields
+   * podid could not learn are empty ('' / null / 0).
+   */
+  scanned?: false;
   /** Cluster-wide readiness: `blocked` when a cluster finding is an error. */
   readiness: 'ready' | 'ready-with-warnings' | 'blocked';
   findings: Finding[];

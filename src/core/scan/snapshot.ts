@@ -4,6 +4,7 @@
  * the raw facts separate keeps the analysis pure and testable without AWS or Kubernetes.
  * Only the fields the analysis needs are kept, so a large fleet stays small in memory.
  */
+import type { ErrorCode } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import type { Manager } from './managed-by.js';
 import type { ScanScope } from './scope.js';
@@ -23,6 +24,22 @@ export interface FleetSnapshot {
    * kept whole, so the analysis needs it to report only the add-ons in scope.
    */
   scope?: ScanScope;
+  /**
+   * Clusters of a fleet run that could not be scanned (not an EKS context, unreachable, denied,
+   * throttled past the retries); every other cluster is in `clusters`. Absent when there are none.
+   */
+  unscanned?: UnscannedCluster[];
+}
+
+/** A context a fleet run could not scan, with what podid knew of it and why. */
+export interface UnscannedCluster {
+  context: string;
+  /** The EKS cluster behind the context, when podid could tell. */
+  clusterName: string | null;
+  region: string | null;
+  /** The kubeconfig's API server URL, when it has one. */
+  server: string | null;
+  error: { code: ErrorCode; message: string; hint: string | null };
 }
 
 export interface ClusterSnapshot {

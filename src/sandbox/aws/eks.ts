@@ -186,7 +186,7 @@ function renderCluster(state: SandboxState, c: ClusterState): JsonBody {
     createdAt: epoch(c.createdAt),
     version: c.version,
     // Must equal the kubeconfig `server` the sandbox writes for this cluster.
-    endpoint: state.endpoint + c.kubePath,
+    endpoint: state.apiServer(c),
     roleArn: iamArn(c.autoMode ? 'AmazonEKSAutoClusterRole' : 'AmazonEKSClusterRole'),
     resourcesVpcConfig: { subnetIds: [], securityGroupIds: [], endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] },
     kubernetesNetworkConfig: { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4', elasticLoadBalancing: { enabled: c.autoMode } },

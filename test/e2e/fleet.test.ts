@@ -1,0 +1,191 @@
+/**
+ * Fleet runs degrade, never abort (issue 10): over a kubeconfig holding the demo world's two
+ * clusters, a cluster whose API server is a closed loopback port and a context that is not EKS,
+ * `podid scan --all-contexts` reports both healthy clusters in full, says what happened to the
+ * other two (one finding each, naming the context, the call and the fix), prints one line per
+ * skipped cluster on stderr, and exits 5 (partial). The same failures alone exit with the
+ * documented code in one line. The built binary against `podid sandbox`.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MigrationPlan } from '../../src/core/plan/model.js';
+import type { Inventory } from '../../src/core/scan/inventory.js';
+import { ROOT, runPodid, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+
+const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
+const STAGING_NAME = 'staging';
+const STAGING = `arn:aws:eks:us-east-1:111122223333:cluster/${STAGING_NAME}`;
+const DEAD = 'arn:aws:eks:us-east-1:111122223333:cluster/dead';
+const KIND = 'kind-local';
+/** A context naming an EKS cluster that does not exist (deleted since the kubeconfig was written). */
+const GONE = 'arn:aws:eks:us-east-1:111122223333:cluster/gone';
+
+/** A loopback port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+let sb: SandboxProcess;
+let env: NodeJS.ProcessEnv;
+let deadServer: string;
+
+beforeAll(async () => {
+  const world = parse(readFileSync(join(ROOT, 'examples/world.yaml'), 'utf8')) as { clusters: object[] };
+  deadServer = `http://127.0.0.1:${await closedPort()}`;
+  world.clusters.push({ name: 'dead', version: '1.29', platformVersion: 'eks.8', apiServerUrl: deadServer });
+  sb = await startSandboxWorld(world);
+  // A second kubeconfig file with a context that is not EKS (a kind cluster), merged as kubectl does.
+  const dir = mkdtempSync(join(tmpdir(), 'podid-fleet-'));
+  const kind = join(dir, 'kind.yaml');
+  writeFileSync(kind, `apiVersion: v1
+kind: Config
+clusters:
+  - name: kind-local
+    cluster: { server: 'https://127.0.0.1:6443' }
+  - name: ${GONE}
+    cluster: { server: 'https://127.0.0.1:6444' }
+users:
+  - name: kind-local
+    user: { token: local }
+contexts:
+  - name: ${KIND}
+    context: { cluster: kind-local, user: kind-local }
+  - name: ${GONE}
+    context: { cluster: ${GONE}, user: kind-local }
+`);
+  env = { ...sb.clientEnv, KUBECONFIG: [sb.kubeconfig, kind].join(delimiter) };
+}, 60_000);
+
+afterAll(async () => {
+  await sb?.stop();
+});
+
+describe('a fleet scan with a dead cluster and a non-EKS context', () => {
+  let run: Awaited<ReturnType<typeof runPodid>>;
+  let inv: Inventory;
+
+  beforeAll(async () => {
+    run = await runPodid(['scan', '--all-contexts', '-o', 'json'], { env, timeoutMs: 60_000 });
+    inv = JSON.parse(run.stdout) as Inventory;
+  }, 90_000);
+
+  it('exits 5 (partial) and still prints the whole report', () => {
+    expect(run.code, run.stderr).toBe(5);
+    expect(inv.clusters.map((c) => c.context).sort()).toEqual([DEAD, GONE, KIND, PROD, STAGING].sort());
+  });
+
+  it('scans every healthy cluster in full', async () => {
+    const healthy = await runPodid(['scan', '--context', PROD, '--context', STAGING, '-o', 'json'], { env, timeoutMs: 60_000 });
+    expect(healthy.code, healthy.stderr).toBe(0);
+    const alone = JSON.parse(healthy.stdout) as Inventory;
+    const scanned = inv.clusters.filter((c) => c.scanned !== false);
+    expect(scanned.map((c) => c.name).sort()).toEqual(['prod', STAGING_NAME]);
+    expect(inv.summary.serviceAccounts).toBe(alone.summary.serviceAccounts);
+    // The same service accounts, verdicts and findings as a scan of the healthy clusters alone.
+    const strip = (i: Inventory) => i.serviceAccounts.map((s) => [s.cluster, s.namespace, s.name, s.verdict, s.findings.map((f) => f.code)]);
+    expect(strip(inv)).toEqual(strip(alone));
+    expect(scanned).toEqual(alone.clusters);
+    expect(inv.serviceAccounts.some((s) => s.cluster === PROD)).toBe(true);
+  });
+
+  it('says what happened to the dead cluster: the context, the call, the fix', () => {
+    const dead = inv.clusters.find((c) => c.context === DEAD)!;
+    expect(dead).toMatchObject({ scanned: false, readiness: 'blocked', name: 'dead', region: 'us-east-1', endpoint: deadServer });
+    expect(dead.findings).toHaveLength(1);
+    const [f] = dead.findings;
+    expect(f!.code).toBe('CLUSTER_UNREACHABLE');
+    expect(f!.severity).toBe('error');
+    expect(f!.message).toContain(`context ${DEAD} was not scanned`);
+    expect(f!.message).toMatch(/cannot reach the Kubernetes API .* at http:\/\/127\.0\.0\.1:\d+ \(list [a-z]+\)/);
+    expect(f!.fix).toMatch(/network|VPN|private endpoint/);
+  });
+
+  it('says what happened to the non-EKS context', () => {
+    const kind = inv.clusters.find((c) => c.context === KIND)!;
+    expect(kind).toMatchObject({ scanned: false, readiness: 'blocked', name: KIND, endpoint: 'https://127.0.0.1:6443' });
+    expect(kind.findings.map((f) => f.code)).toEqual(['NOT_AN_EKS_CONTEXT']);
+    expect(kind.findings[0]!.message).toContain(`context ${KIND} was not scanned: cannot tell which EKS cluster`);
+    expect(kind.findings[0]!.fix).toContain('--cluster NAME --region REGION');
+  });
+
+  it('says what happened to the context whose cluster is gone', () => {
+    const gone = inv.clusters.find((c) => c.context === GONE)!;
+    expect(gone).toMatchObject({ scanned: false, name: 'gone', region: 'us-east-1' });
+    expect(gone.findings.map((f) => [f.code, f.message])).toEqual([['CLUSTER_NOT_FOUND', `context ${GONE} was not scanned: context "${GONE}": EKS cluster "gone" does not exist in us-east-1`]]);
+  });
+
+  it('prints one line per skipped cluster and one summary line on stderr, no stack trace', () => {
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines.slice(0, 3).map((l) => l.match(/^podid: .*\((\w+)\); scanning the other clusters$/)?.[1]).sort()).toEqual(['CLUSTER_NOT_FOUND', 'CONTEXT_CLUSTER_UNKNOWN', 'KUBE_UNREACHABLE']);
+    expect(lines.find((l) => l.includes('KUBE_UNREACHABLE'))).toContain(`context "${DEAD}"`);
+    expect(lines.find((l) => l.includes('CONTEXT_CLUSTER_UNKNOWN'))).toContain(`context "${KIND}"`);
+    expect(lines[3]).toBe(`podid: partial result: 3 of 5 clusters could not be scanned (${DEAD}, ${GONE}, ${KIND}); their findings say why`);
+    expect(run.stderr).not.toMatch(/\n\s+at |TypeError/);
+  });
+
+  it('shows them in the table as not scanned; --fail-on still applies (a gate that matches exits 3)', async () => {
+    const table = await runPodid(['scan', '--all-contexts', '--fail-on', 'warnings'], { env, timeoutMs: 60_000 });
+    expect(table.code).toBe(3);
+    expect(table.stdout).toContain(`dead  context ${DEAD}\n  not scanned: blocked\n  error CLUSTER_UNREACHABLE  context ${DEAD} was not scanned: cannot reach the Kubernetes API`);
+    expect(table.stdout).toContain(`${KIND}  context ${KIND}\n  not scanned: blocked\n  error NOT_AN_EKS_CONTEXT`);
+    expect(table.stderr).toContain('cluster dead: error CLUSTER_UNREACHABLE');
+  }, 90_000);
+
+  it('migrate --dry-run plans the healthy clusters and exits 5', async () => {
+    const planned = await runPodid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env, timeoutMs: 60_000 });
+    expect(planned.code, planned.stderr).toBe(5);
+    const plan = JSON.parse(planned.stdout) as MigrationPlan;
+    expect(plan.options.selection.contexts.sort()).toEqual([PROD, STAGING].sort());
+    expect(planned.stderr).toContain('podid: partial result: 3 of 5 clusters could not be scanned');
+  }, 90_000);
+});
+
+describe('one cluster alone: the documented code in one line', () => {
+  const oneLine = (r: { stderr: string }) => {
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^podid: /);
+    expect(r.stderr).not.toMatch(/\n\s+at |TypeError|unexpected error/);
+    return lines[0]!;
+  };
+
+  it('an unreachable API server exits 6 (environment)', async () => {
+    const r = await runPodid(['scan', '--context', DEAD, '--request-timeout', '2s'], { env, timeoutMs: 60_000 });
+    expect(r.code).toBe(6);
+    expect(oneLine(r)).toContain(`cannot reach the Kubernetes API of context "${DEAD}"`);
+  }, 90_000);
+
+  it('a context that is not EKS exits 2 (usage) with the fix', async () => {
+    const r = await runPodid(['scan', '--context', KIND], { env });
+    expect(r.code).toBe(2);
+    expect(oneLine(r)).toContain('pass --cluster NAME --region REGION');
+  });
+
+  it('an AWS endpoint nothing listens on exits 6 and names the endpoint', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const r = await runPodid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL: url }, timeoutMs: 60_000 });
+    expect(r.code).toBe(6);
+    expect(oneLine(r)).toContain(`cannot reach ${url} for sts:GetCallerIdentity`);
+  }, 90_000);
+
+  it('an AWS endpoint that is not a URL exits 6 in one line, no TypeError', async () => {
+    const r = await runPodid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL: 'not a url' }, timeoutMs: 60_000 });
+    expect(r.code).toBe(6);
+    expect(oneLine(r)).toContain('AWS_ENDPOINT_URL');
+  }, 90_000);
+
+  it('a bad --request-timeout is a usage error', async () => {
+    const r = await runPodid(['scan', '--request-timeout', 'soon'], { env });
+    expect(r.code).toBe(2);
+    expect(oneLine(r)).toContain('--request-timeout soon: expected a duration');
+  });
+});
