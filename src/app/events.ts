@@ -4,6 +4,7 @@
  * them. Commands added later (apply) extend AppEvent with their own members.
  */
 import type { ServiceAccountReport, StepReport, WorkloadReport } from '../core/apply/result.js';
+import type { FinalizeStepReport } from '../core/finalize/executor.js';
 import type { RollbackSaReport, RollbackStepReport } from '../core/rollback/result.js';
 import type { ScanEvent } from '../core/scan/events.js';
 
@@ -18,7 +19,8 @@ export type ApplyAppEvent =
 
 export type RollbackAppEvent =
   | { readonly type: 'rollback-step'; readonly report: RollbackStepReport }
-  | { readonly type: 'rollback-outcome'; readonly sa: RollbackSaReport };
+  | { readonly type: 'rollback-outcome'; readonly sa: RollbackSaReport }
+  | { readonly type: 'finalize-step'; readonly report: FinalizeStepReport };
 
 export type AppEvent = ScanEvent | PlanEvent | ApplyAppEvent | RollbackAppEvent;
 

@@ -146,6 +146,20 @@ export function buildProgram(): Command {
       process.exitCode = await runRuns(id, { ...opts, journalDir: opts.journalDir ?? parent['journalDir'], color: cmd.optsWithGlobals()['color'] });
     });
 
+  const finalize = program
+    .command('finalize')
+    .description('phase two: remove IRSA (the role-arn annotation and this cluster\'s OIDC grant) from ServiceAccounts whose every pod runs on Pod Identity (see docs/rollback.md)');
+  addTargetOptions(finalize)
+    .option('--dry-run', 'show what would be removed; change nothing')
+    .option('--apply', 'remove it: verify every pod again, journal, then trust policies and annotations')
+    .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
+    .option('--journal-dir <dir>', journalDirHelp)
+    .addOption(new Option('-o, --output <format>', 'text, or json (the finalize plan with --dry-run, the result with --apply)').choices(['text', 'json']).default('text'))
+    .action(async (opts, cmd: Command) => {
+      const { runFinalize } = await import('./commands/finalize.js');
+      process.exitCode = await runFinalize({ ...opts, color: cmd.optsWithGlobals()['color'] });
+    });
+
   program
     .command('rollback')
     .description('undo one run (migrate --apply or finalize) exactly, from its journal: --dry-run to review, --apply to undo (see docs/rollback.md)')

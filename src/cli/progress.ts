@@ -33,6 +33,7 @@ export function progressText(e: AppEvent): string {
     case 'rollback-outcome':
       return `${e.sa.namespace}/${e.sa.serviceAccount}: ${e.sa.outcome}`;
     case 'rollback-step':
+    case 'finalize-step':
       return `${e.report.kind} ${e.report.status}: ${e.report.target}`;
   }
 }
