@@ -101,7 +101,6 @@ export function buildProgram(): Command {
     .option('--role <arn>', 'only service accounts using this role (repeatable)', collect)
     .option('--propagation-wait <duration>', 'with --apply: wait this long after associations are created before restarting (they are eventually consistent)', '15s')
     .option('--rollout-timeout <duration>', 'with --apply: a rollout with no progress for this long is stuck (failed)', '5m')
-    .option('--request-timeout <duration>', 'with --apply: time allowed for each AWS or Kubernetes call to answer', '30s')
     .option('--fail-fast', 'with --apply: stop starting new steps after the first failure')
     .option('--journal-dir <dir>', 'with --apply: where run journals and locks are kept (default: $XDG_STATE_HOME/podid/runs or ~/.local/state/podid/runs)')
     .addHelpText('after', examples([
