@@ -63,11 +63,11 @@ export function planFinalize(snapshot: FleetSnapshot, inventory: Inventory): Fin
     const annotations = Object.fromEntries(IRSA_ANNOTATIONS.filter((k) => obj.annotations[k] !== undefined).map((k) => [k, obj.annotations[k] as string]));
     const warnings: string[] = [];
     if (obj.managedBy) {
-      warnings.push(`managed by ${obj.managedBy.manager}: it puts ${ROLE_ARN_ANNOTATION} back from ${obj.managedBy.source} at its next sync; remove it there too, and gate it with podid scan --manifests --fail-on irsa`);
+      warnings.push(`managed by ${obj.managedBy.manager}: ${ROLE_ARN_ANNOTATION} comes back from ${obj.managedBy.source}; remove it there too, and gate it with podid scan --manifests --fail-on irsa`);
     }
     const providerArn = cluster.oidcIssuer ? oidcProviderArn(cluster.partition, cluster.account, cluster.oidcIssuer) : null;
     const base = { cluster: sa.cluster, context: cluster.context, namespace: sa.namespace, name: sa.name, uid: obj.uid, roleArn: sa.role.arn, providerArn, annotations, warnings };
-    const irsaPods = cluster.kube.pods.filter((p) => p.namespace === sa.namespace && p.serviceAccount === sa.name && p.phase === 'Running' && p.identity !== 'pod-identity');
+    const irsaPods = cluster.kube.pods.filter((p) => p.namespace === sa.namespace && p.serviceAccount === sa.name && p.phase === 'Running' && p.terminating !== true && p.identity !== 'pod-identity');
     let refusal: string | null = null;
     if (sa.association.state === 'none') refusal = 'it has no pod identity association: migrate it first (podid migrate --apply)';
     else if (sa.association.state === 'other-role') refusal = `its association names ${sa.association.roleArn ?? 'another role'}, not ${sa.role.arn}: reconcile them first`;
