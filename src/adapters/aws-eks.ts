@@ -138,6 +138,7 @@ export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): E
           serviceAccount: a.serviceAccount ?? '',
           roleArn: a.roleArn ?? '',
           targetRoleArn: a.targetRoleArn ?? null,
+          disableSessionTags: a.disableSessionTags === true,
           ownerArn: a.ownerArn ?? null,
         };
       }),

@@ -55,6 +55,7 @@ export const ERRORS = {
   AWS_PROFILE_UNUSABLE: { exit: 'usage', summary: '--profile (or AWS_PROFILE) yields no credentials' },
   PLAN_INVALID: { exit: 'usage', summary: 'a plan document is not valid' },
   PLAN_TOO_NEW: { exit: 'usage', summary: 'a plan document was written by a newer podid' },
+  PLAN_TOO_OLD: { exit: 'usage', summary: 'a plan document was written by an older podid whose trust statement this one no longer writes' },
   PLAN_WRONG_KIND: { exit: 'usage', summary: 'the file is not a podid plan document' },
   POLICY_INVALID: { exit: 'usage', summary: 'a trust policy document is not valid' },
   POLICY_EDIT_INVALID: { exit: 'usage', summary: 'a trust-policy edit was asked for with inputs that cannot be right' },

@@ -10,7 +10,7 @@ import { parseClusterArn, parseRoleArn } from '../core/arn.js';
 import type { JsonObject } from '../core/json.js';
 import { clusterLabeller, type ClusterLabeller } from '../core/plan/labels.js';
 import type {
-  BlockedItem, CreateAssociationStep, InstallAgentStep, ManualItem, MigrationPlan, PlanStep, RestartBatchStep, RolloutTarget,
+  BlockedItem, CreateAssociationStep, InstallAgentStep, ManualItem, MigrationPlan, PlanStep, RestartBatchStep, RoleAccess, RolloutTarget,
   UpdateAddonStep, UpdateTrustStep,
 } from '../core/plan/model.js';
 import { POD_IDENTITY_SERVICE, parsePolicy, serializePolicy } from '../core/policy/index.js';
@@ -117,14 +117,102 @@ function canonical(doc: JsonObject): string {
 
 function updateTrust(ctx: Ctx, s: UpdateTrustStep): string[] {
   const { p } = ctx;
-  const names = s.clusters.map((c) => clusterName(ctx, c)).join(', ');
-  const what = s.change === 'added-statement' ? `+1 statement (${POD_IDENTITY_SERVICE} for ${names})` : `~1 statement (${POD_IDENTITY_SERVICE}, adds ${names})`;
-  const lines = [`  ${p.yellow('~')} role ${oneLine(s.roleName)} (${oneLine(s.roleArn)})  trust policy: ${what}`];
+  const counts = [s.added.length > 0 ? `+${s.added.length} statement${s.added.length === 1 ? '' : 's'}` : '', s.extended.length > 0 ? `~${s.extended.length} extended` : ''].filter((x) => x !== '').join(', ');
+  const who = `${POD_IDENTITY_SERVICE} for ${plural(s.subjects.length, 'service account')} on ${s.clusters.map((c) => clusterName(ctx, c)).join(', ')}`;
+  const lines = [`  ${p.yellow('~')} role ${oneLine(s.roleName)} (${oneLine(s.roleArn)})  trust policy: ${counts} (${who})`];
+  lines.push(...accessLines(ctx, s).map((l) => `      ${l}`));
   lines.push(...unifiedDiff(canonical(s.before), canonical(s.after), { palette: p, context: ctx.diffContext }).map((l) => `      ${l}`));
+  const kept = unchangedStatements(ctx, s);
+  if (kept.length > 0) lines.push(p.dim(`      unchanged: ${plural(kept.length, 'statement')} (${kept.join('; ')})`));
   const length = `length ${s.lengthBefore} -> ${s.lengthAfter} of ${s.limit} (IAM, without whitespace)`;
   const paint = s.lengthAfter > s.limit ? p.red : s.lengthAfter * 10 >= s.limit * 9 ? p.yellow : p.dim;
   lines.push(`      ${paint(length)}`);
   return lines;
+}
+
+/** `system:serviceaccount:shop:cart` -> `shop/cart`; other values as written. */
+function subjectLabel(sub: string): string {
+  if (sub === '*') return 'every service account';
+  const m = /^system:serviceaccount:([^:]*):(.*)$/.exec(sub);
+  return oneLine(m === null ? sub : `${m[1]}/${m[2]}`);
+}
+
+function providerLabel(ctx: Ctx, provider: string): string {
+  const names = ctx.plan.clusters.filter((c) => c.oidcProvider === provider).map((c) => clusterName(ctx, c.arn));
+  if (names.length > 0) return names.join(', ');
+  const issuer = provider.slice(provider.indexOf('oidc-provider/') + 'oidc-provider/'.length);
+  return `provider ${oneLine(issuer)}`;
+}
+
+function clusterValue(ctx: Ctx, v: string): string {
+  if (v === '*') return 'any cluster';
+  if (v.startsWith('name:')) return `cluster named ${oneLine(v.slice(5))}`;
+  return clusterName(ctx, v);
+}
+
+/** Who can assume the role, one line per grant, as the plan stores it (recomputed from the documents on load). */
+function accessSummary(ctx: Ctx, a: RoleAccess): string[] {
+  const out: string[] = [];
+  for (const g of a.irsa) {
+    const extra = g.otherConditions.length > 0 ? ` (also ${g.otherConditions.map(oneLine).join(', ')})` : '';
+    out.push(`IRSA via ${providerLabel(ctx, g.provider)}: ${g.subjects.map(subjectLabel).join(', ')}${extra}`);
+  }
+  for (const g of a.podIdentity) {
+    if (g.kind === 'unconditioned') out.push(`Pod Identity: any cluster in any account (statement ${g.statement} has no conditions)`);
+    else if (g.kind === 'unprovable') out.push(`Pod Identity: none provably (statement ${g.statement}: ${oneLine(g.reason)})`);
+    else {
+      const clusters = g.clusters.map((c) => clusterValue(ctx, c)).join(', ');
+      const any = (v: string[], what: string) => (v.length === 1 && v[0] === '*' ? `any ${what}` : v.map(oneLine).join(', '));
+      const accounts = g.accounts.length === 1 && g.accounts[0] === '*' ? ', any account' : '';
+      if (g.namespaces.length * g.serviceAccounts.length <= 4 && !g.namespaces.includes('*') && !g.serviceAccounts.includes('*')) {
+        const pairs = g.namespaces.flatMap((ns) => g.serviceAccounts.map((sa) => oneLine(`${ns}/${sa}`)));
+        out.push(`Pod Identity on ${clusters}${accounts}: ${pairs.join(', ')}`);
+      } else {
+        out.push(`Pod Identity on ${clusters}${accounts}: namespaces ${any(g.namespaces, 'namespace')} x service accounts ${any(g.serviceAccounts, 'service account')}`);
+      }
+    }
+  }
+  for (const g of a.other) out.push(`other: ${g.principals.map(oneLine).join(', ')} (statement ${g.statement}, untouched)`);
+  if (a.denies.length > 0) out.push(`Deny: statement ${a.denies.join(', ')} (kept)`);
+  return out.length === 0 ? ['nobody'] : out;
+}
+
+function accessLines(ctx: Ctx, s: UpdateTrustStep): string[] {
+  const { p } = ctx;
+  const before = accessSummary(ctx, s.access.before);
+  const after = accessSummary(ctx, s.access.after);
+  const lines = [p.bold('who can assume this role:')];
+  before.forEach((l, i) => lines.push(`  ${i === 0 ? 'before' : '      '}  ${l}`));
+  after.forEach((l, i) => {
+    const fresh = !before.includes(l);
+    lines.push(`  ${i === 0 ? 'after ' : '      '}${fresh ? p.green('+ ') : '  '}${fresh ? p.green(l) : l}`);
+  });
+  const basis = s.basis === 'irsa'
+    ? `new: ${plural(s.subjects.length, 'service account')}, each the Pod Identity twin of a service account the IRSA trust admits (checked: nobody else)`
+    : `new: ${plural(s.subjects.length, 'cross-account service account')} whose associations chain through this source role (each target role admits only its association's externalId)`;
+  lines.push(p.dim(`  ${basis}`));
+  return lines;
+}
+
+/** The statements the change leaves as they are, so a reviewer sees that the OIDC statements stay. */
+function unchangedStatements(ctx: Ctx, s: UpdateTrustStep): string[] {
+  const touched = new Set([...s.added, ...s.extended]);
+  const access = s.access.after;
+  const describe = (i: number): string => {
+    const irsa = access.irsa.filter((g) => g.statement === i).map((g) => `IRSA via ${providerLabel(ctx, g.provider)}`);
+    const pod = access.podIdentity.some((g) => g.statement === i) ? ['Pod Identity'] : [];
+    const other = access.other.some((g) => g.statement === i) ? ['other principals'] : [];
+    const deny = access.denies.includes(i) ? ['Deny'] : [];
+    const what = [...irsa, ...pod, ...other, ...deny];
+    return `${i}: ${what.length === 0 ? 'grants nothing podid recognises' : what.join(', ')}`;
+  };
+  let count = 0;
+  try {
+    count = parsePolicy(s.after).statements.length;
+  } catch {
+    return [];
+  }
+  return Array.from({ length: count }, (_, i) => i).filter((i) => !touched.has(i)).map(describe);
 }
 
 function jsonBlock(value: unknown, indent: string): string[] {
@@ -145,7 +233,7 @@ function associations(ctx: Ctx, steps: readonly CreateAssociationStep[]): string
       const where = target.ok ? `account ${target.arn.account}` : 'the other account';
       const cluster = ctx.plan.clusters.find((c) => c.arn === s.cluster);
       const name = oneLine(cluster?.name ?? clusterName(ctx, s.cluster));
-      lines.push(p.yellow(`      podid does not change ${where}, and does not restart these workloads (see Manual). After the association exists:`));
+      lines.push(p.yellow(`      two-phase: podid does not change ${where}, and does not restart these workloads (see Manual). After the association exists:`));
       lines.push(p.yellow(`      1. read its externalId: aws eks list-pod-identity-associations --cluster-name ${name}${cluster === undefined ? '' : ` --region ${oneLine(cluster.region)}`} --namespace ${oneLine(s.namespace)} --service-account ${oneLine(s.serviceAccount)},`));
       lines.push(p.yellow('         then aws eks describe-pod-identity-association --association-id ID (its externalId field)'));
       lines.push(p.yellow(`      2. add to the trust policy of ${oneLine(s.targetRoleArn)}, with that externalId in place of the placeholder:`));

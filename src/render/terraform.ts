@@ -27,6 +27,7 @@ import type { JsonObject } from '../core/json.js';
 import type { CreateAssociationStep, MigrationPlan, PlanStep, UpdateAddonStep, UpdateTrustStep } from '../core/plan/model.js';
 import { clusterLabeller, type ClusterLabeller } from '../core/plan/labels.js';
 import { oneLine } from './common.js';
+import { compareStrings } from '../core/text.js';
 
 // ---------------------------------------------------------------------------------------------
 // A small HCL writer: enough for blocks, string and string-list attributes, and comments.
@@ -40,7 +41,9 @@ type HclValue = HclScalar | readonly HclScalar[];
 type HclNode =
   | { readonly kind: 'attr'; readonly name: string; readonly value: HclValue }
   | { readonly kind: 'block'; readonly type: string; readonly labels: readonly string[]; readonly body: readonly HclNode[] }
-  | { readonly kind: 'comment'; readonly text: string };
+  | { readonly kind: 'comment'; readonly text: string }
+  /** Pre-formatted lines (object-valued attributes the writer has no model for), indented as a block. */
+  | { readonly kind: 'raw'; readonly lines: readonly string[] };
 
 const attr = (name: string, value: HclValue): HclNode => ({ kind: 'attr', name, value });
 const block = (type: string, labels: readonly string[], body: readonly HclNode[]): HclNode => ({ kind: 'block', type, labels, body });
@@ -91,12 +94,21 @@ function renderNodes(nodes: readonly HclNode[], indent: string): string[] {
   };
   for (const node of nodes) {
     if (node.kind === 'attr') {
+      // `terraform fmt` aligns the `=` of consecutive single-line attributes only: an attribute
+      // whose value spans lines ends the group and keeps a single space before its `=`.
+      if (renderValue(node.value, indent).includes('\n')) {
+        flush();
+        out.push(`${indent}${node.name} = ${renderValue(node.value, indent)}`);
+        continue;
+      }
       run.push(node);
       continue;
     }
     flush();
     if (node.kind === 'comment') {
       out.push(`${indent}# ${oneLine(node.text)}`.trimEnd());
+    } else if (node.kind === 'raw') {
+      out.push(...node.lines.map((l) => `${indent}${l}`));
     } else {
       const labels = node.labels.map((l) => ` ${hclString(l)}`).join('');
       out.push(`${indent}${node.type}${labels} {`, ...renderNodes(node.body, `${indent}  `), `${indent}}`);
@@ -252,7 +264,7 @@ function providers(plan: MigrationPlan): Providers {
   const header = [
     comment(`This plan spans ${places.size} regions/accounts, so each EKS resource names its provider. Configure these aliased`),
     comment('AWS providers (provider "aws" with alias and region, and credentials for the account):'),
-    ...[...places].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([alias, p]) => comment(`  aws.${alias}  (region ${p.region}, account ${p.account})`)),
+    ...[...places].sort(([a], [b]) => compareStrings(a, b)).map(([alias, p]) => comment(`  aws.${alias}  (region ${p.region}, account ${p.account})`)),
   ];
   return {
     header,
@@ -269,40 +281,52 @@ function stepsOf<K extends PlanStep['kind']>(plan: MigrationPlan, kind: K): Extr
   return plan.steps.filter((s): s is Extract<PlanStep, { kind: K }> => s.kind === kind);
 }
 
-function changedStatement(step: UpdateTrustStep): JsonObject {
+function statementAt(step: UpdateTrustStep, index: number): JsonObject {
   const raw = step.after['Statement'];
-  const statement = Array.isArray(raw) ? (raw[step.statementIndex] as unknown) : step.statementIndex === 0 ? raw : undefined;
-  if (!isObject(statement)) throw unsupported(`role ${step.roleArn}: the plan has no statement ${step.statementIndex} in its new trust policy`);
+  const statement = Array.isArray(raw) ? (raw[index] as unknown) : index === 0 ? raw : undefined;
+  if (!isObject(statement)) throw unsupported(`role ${step.roleArn}: the plan has no statement ${index} in its new trust policy`);
   return statement;
 }
 
-function trustSection(plan: MigrationPlan): HclNode[] {
+function trustNames(plan: MigrationPlan): Map<string, string> {
   const steps = stepsOf(plan, 'update-trust');
   const names = uniqueNames(steps.map((s) => ({ key: s.roleArn, base: `${tfIdentifier(s.roleName)}_pod_identity_trust` })));
-  return steps.flatMap((s, i) => {
-    const name = names[i] ?? '';
-    const statement = changedStatement(s);
-    const clusters = s.clusters.map((c) => label(plan, c)).join(', ');
-    const sid = typeof statement['Sid'] === 'string' && statement['Sid'] !== '' ? statement['Sid'] : null;
-    const ref = `data.aws_iam_policy_document.${name}.json`;
-    const head =
-      s.change === 'added-statement'
-        ? [
-            comment(`Role ${s.roleName} (${s.roleArn}): the statement podid adds to its trust policy, admitting ${clusters}.`),
-            comment(`Merge it into the role's assume_role_policy: list ${ref} in source_policy_documents`),
-            comment('of the aws_iam_policy_document that builds the trust policy (keep every existing statement).'),
-          ]
-        : [
-            comment(`Role ${s.roleName} (${s.roleArn}): an existing Pod Identity statement of its trust policy, extended to admit ${clusters}.`),
-            sid === null
-              ? comment("The statement has no sid: change the aws:SourceArn values of the existing statement to match this one.")
-              : comment(`It replaces the existing statement "${sid}": list ${ref} in override_policy_documents of the role's trust document.`),
-          ];
-    return [...head, policyDocument(name, statement)];
+  return new Map(steps.map((s, i) => [s.roleArn.toLowerCase(), names[i] ?? '']));
+}
+
+function trustSection(plan: MigrationPlan, names: ReadonlyMap<string, string>): HclNode[] {
+  return stepsOf(plan, 'update-trust').flatMap((s) => {
+    const name = names.get(s.roleArn.toLowerCase()) ?? '';
+    const who = s.subjects.map((x) => `${x.namespace}/${x.serviceAccount} on ${label(plan, x.cluster)}`);
+    const shown = who.length <= 6 ? who.join(', ') : `${who.slice(0, 6).join(', ')} and ${who.length - 6} more`;
+    const out: HclNode[] = [];
+    if (s.added.length > 0) {
+      const ref = `data.aws_iam_policy_document.${name}.json`;
+      out.push(
+        comment(`Role ${s.roleName} (${s.roleArn}): the Pod Identity statement${s.added.length === 1 ? '' : 's'} podid adds to its trust policy,`),
+        comment(`admitting exactly ${shown} (each admitted by the role's IRSA trust today).`),
+        comment(`Merge into the role's assume_role_policy: list ${ref} in source_policy_documents`),
+        comment('of the aws_iam_policy_document that builds the trust policy (keep every existing statement).'),
+        block('data', ['aws_iam_policy_document', name], s.added.map((i) => statementBlock(statementAt(s, i)))),
+      );
+    }
+    for (const i of s.extended) {
+      const statement = statementAt(s, i);
+      const sid = typeof statement['Sid'] === 'string' && statement['Sid'] !== '' ? statement['Sid'] : null;
+      const ext = `${name}_extended_${i}`;
+      out.push(
+        comment(`Role ${s.roleName} (${s.roleArn}): statement ${i} of its trust policy, extended by podid (still exactly the listed service accounts).`),
+        sid === null
+          ? comment('The statement has no sid: change the values of the existing statement to match this one.')
+          : comment(`It replaces the existing statement "${sid}": list data.aws_iam_policy_document.${ext}.json in override_policy_documents of the role's trust document.`),
+        block('data', ['aws_iam_policy_document', ext], [statementBlock(statement)]),
+      );
+    }
+    return out;
   });
 }
 
-function associationSection(plan: MigrationPlan, provider: Providers): HclNode[] {
+function associationSection(plan: MigrationPlan, provider: Providers, trust: ReadonlyMap<string, string>): HclNode[] {
   const steps = stepsOf(plan, 'create-association');
   const names = uniqueNames(steps.map((s) => ({
     key: `${s.cluster}/${s.namespace}/${s.serviceAccount}`,
@@ -318,14 +342,37 @@ function associationSection(plan: MigrationPlan, provider: Providers): HclNode[]
       attr('role_arn', s.roleArn),
     ];
     if (s.targetRoleArn !== null) body.push(attr('target_role_arn', s.targetRoleArn));
+    const trustDoc = trust.get(s.roleArn.toLowerCase());
+    const trustStep = stepsOf(plan, 'update-trust').find((t) => t.roleArn.toLowerCase() === s.roleArn.toLowerCase());
+    if (trustDoc !== undefined && trustStep !== undefined) {
+      const docs = [...(trustStep.added.length > 0 ? [trustDoc] : []), ...trustStep.extended.map((i) => `${trustDoc}_extended_${i}`)];
+      body.push(comment(`After the trust change: add the aws_iam_role that merges ${docs.map((d) => `data.aws_iam_policy_document.${d}`).join(', ')} to depends_on.`));
+      body.push(attr('depends_on', docs.map((d) => expr(`data.aws_iam_policy_document.${d}`))));
+    }
     return [...(s.targetRoleArn !== null ? crossAccountHead(s) : []), block('resource', ['aws_eks_pod_identity_association', name], body), ...crossAccountDocs(s, name)];
   });
 }
 
 function crossAccountHead(s: CreateAssociationStep): HclNode[] {
+  return [comment(`Cross-account role chaining: for pods of ${s.namespace}/${s.serviceAccount}, EKS assumes ${s.roleArn}, then ${s.targetRoleArn ?? ''}.`)];
+}
+
+/**
+ * The aws provider floor: `aws_eks_pod_identity_association` arrived in 5.29.0; its
+ * `target_role_arn` argument and `external_id` attribute in 6.2.0 (the provider's CHANGELOG;
+ * 6.1.0 was withdrawn from the registry).
+ */
+export const AWS_PROVIDER_FLOOR = '5.29.0';
+export const AWS_PROVIDER_FLOOR_TARGET_ROLE = '6.2.0';
+
+function requiredProviders(plan: MigrationPlan): HclNode[] {
+  const chained = stepsOf(plan, 'create-association').some((s) => s.targetRoleArn !== null);
+  const floor = chained ? AWS_PROVIDER_FLOOR_TARGET_ROLE : AWS_PROVIDER_FLOOR;
   return [
-    comment(`Cross-account role chaining: for pods of ${s.namespace}/${s.serviceAccount}, EKS assumes ${s.roleArn}, then ${s.targetRoleArn ?? ''}.`),
-    comment('target_role_arn needs an AWS provider release that supports it on aws_eks_pod_identity_association.'),
+    comment(chained ? `target_role_arn and external_id need the aws provider ${floor} or later.` : `aws_eks_pod_identity_association needs the aws provider ${floor} or later.`),
+    block('terraform', [], [
+      { kind: 'raw', lines: ['required_providers {', '  aws = {', '    source  = "hashicorp/aws"', `    version = ">= ${floor}"`, '  }', '}'] },
+    ]),
   ];
 }
 
@@ -338,19 +385,13 @@ function crossAccountDocs(s: CreateAssociationStep, name: string): HclNode[] {
   if (s.crossAccount === null || s.targetRoleArn === null) return [];
   const target = parseRoleArn(s.targetRoleArn);
   const account = target.ok ? `account ${target.arn.account}` : 'the target role account';
-  const variable = `${name}_external_id`;
-  const substitute = new Map([[s.crossAccount.externalIdPlaceholder, expr(`var.${variable}`)]]);
+  // EKS generates the externalId when it creates the association; the reference makes Terraform
+  // create the association first and write the target trust with the real value (two phases).
+  const substitute = new Map([[s.crossAccount.externalIdPlaceholder, expr(`aws_eks_pod_identity_association.${name}.external_id`)]]);
   return [
-    comment(`The externalId EKS generated for aws_eks_pod_identity_association.${name}: it exists only after the association is created.`),
-    comment('Create the association first (terraform apply -target=...), read its externalId (aws eks describe-pod-identity-association),'),
-    comment('then set this variable. Until then it stands for the placeholder in the plan:'),
-    comment(s.crossAccount.externalIdPlaceholder),
-    block('variable', [variable], [
-      attr('type', expr('string')),
-      attr('description', `externalId of the pod identity association ${s.namespace}/${s.serviceAccount} (aws_eks_pod_identity_association.${name}); required in the trust policy of ${s.targetRoleArn}`),
-    ]),
-    comment(`Add to the trust policy of ${s.targetRoleArn} (in ${account}, with that account's provider), after the association exists;`),
-    comment('only then restart the workloads of the service account (podid leaves them to you):'),
+    comment(`Two-phase: the externalId exists only once aws_eks_pod_identity_association.${name} is created; the reference below`),
+    comment('makes Terraform create the association first. Add this statement to the trust policy of'),
+    comment(`${s.targetRoleArn} (in ${account}, with that account's provider); only then restart the workloads of the service account:`),
     policyDocument(`${name}_target_trust`, s.crossAccount.targetTrustStatement, substitute),
     comment(`Add to a permission policy of ${s.roleArn}, so it may assume and tag the target role:`),
     policyDocument(`${name}_source_permission`, s.crossAccount.sourcePermissionStatement),
@@ -428,10 +469,12 @@ export function renderTerraform(plan: MigrationPlan): string {
     comment('`podid migrate --apply` (not both: the associations would already exist for the other).'),
     ...provider.header,
   ];
+  const trust = trustNames(plan);
   const sections = [
+    plan.steps.length > 0 ? requiredProviders(plan) : [],
     agentSection(plan, provider),
-    trustSection(plan),
-    associationSection(plan, provider),
+    trustSection(plan, trust),
+    associationSection(plan, provider, trust),
     stepsOf(plan, 'update-addon').flatMap((s) => addonHint(plan, s)),
     restartComments(plan),
     leftOutComments(plan),

@@ -3,6 +3,7 @@
  * call, whether the sandbox answers normally.
  */
 import type { FaultKind, FaultSpec } from './world-types.js';
+import { wildcardMatch } from '../core/text.js';
 
 /** Where a call goes, for faults that name a cluster or a namespace. */
 export interface FaultScope {
@@ -25,7 +26,7 @@ export interface FaultHit {
  */
 export function nextFault(faults: (FaultSpec & { seen: number })[], target: string, scope: FaultScope = {}): FaultHit | undefined {
   for (const f of faults) {
-    if (!globToRegExp(f.target).test(target)) continue;
+    if (!wildcardMatch(f.target, target, { ignoreCase: true })) continue;
     if (f.cluster !== undefined && f.cluster !== scope.cluster) continue;
     if (f.namespace !== undefined && f.namespace !== scope.namespace) continue;
     f.seen += 1;
@@ -36,10 +37,5 @@ export function nextFault(faults: (FaultSpec & { seen: number })[], target: stri
 
 /** IAM-style action matching: `eks:Describe*` matches `eks:DescribeCluster`; case-insensitive. */
 export function actionAllowed(allow: readonly string[], action: string): boolean {
-  return allow.some((pattern) => globToRegExp(pattern).test(action));
-}
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i');
+  return allow.some((pattern) => wildcardMatch(pattern, action, { ignoreCase: true }));
 }

@@ -28,6 +28,9 @@ const EXCLUDED: Readonly<Partial<Record<FindingCode, string>>> = {
   // (world-schema.ts), which podid can always compare; only an unexpected DescribeCluster
   // answer from real EKS yields it (unit-tested in test/unit/analyze-cluster.test.ts).
   CLUSTER_VERSION_UNKNOWN: 'the sandbox world schema admits only versions podid can compare',
+  // podid's own trust edit always passes its own no-widening proof; the proof itself refusing a
+  // widened document is unit-tested (test/unit/plan-validate.test.ts, trust-boundary tests).
+  TRUST_WIDENING_REFUSED: "podid's own edits never widen; only a bug would produce it",
   // Clusters a fleet run could not scan: NOT_AN_EKS_CONTEXT, CLUSTER_UNREACHABLE and
   // CLUSTER_NOT_FOUND are produced end to end in test/e2e/fleet.test.ts (a kubeconfig of its own).
   NOT_AN_EKS_CONTEXT: 'produced end to end in test/e2e/fleet.test.ts',
@@ -50,6 +53,7 @@ type Run =
   | 'plan:service-accounts'
   | 'plan:service-accounts:source-role'
   | 'plan:service-accounts:shared-source'
+  | 'plan:service-accounts:open-source'
   | 'scan:clusters'
   | 'plan:clusters'
   | 'scan:china'
@@ -98,6 +102,7 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['TRUST_IRSA_UNCONSTRAINED', 'scan:service-accounts', 'sa:prod/trust/unconstrained'],
   ['TRUST_POD_IDENTITY_PRESENT', 'scan:service-accounts', 'sa:prod/trust/dual'],
   ['TRUST_POD_IDENTITY_OTHER_CLUSTERS', 'scan:service-accounts', 'sa:prod/trust/other-cluster'],
+  ['TRUST_POD_IDENTITY_SOURCE_ARN', 'scan:service-accounts', 'sa:prod/trust/source-arn'],
   ['TRUST_POD_IDENTITY_UNCONDITIONED', 'scan:service-accounts', 'sa:prod/trust/eksctl'],
   ['TRUST_POD_IDENTITY_DENIED', 'scan:service-accounts', 'sa:prod/trust/denied'],
   ['TRUST_POD_IDENTITY_DENIED', 'scan:service-accounts', 'sa:prod/trust/org-guard'],
@@ -106,6 +111,8 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   // --- associations
   ['ASSOCIATION_EXISTS', 'scan:service-accounts', 'sa:prod/assoc/same-role'],
   ['ASSOCIATION_CONFLICT', 'scan:service-accounts', 'sa:prod/assoc/other-role'],
+  ['ASSOCIATION_SESSION_TAGS_DISABLED', 'scan:service-accounts', 'sa:prod/assoc/no-tags'],
+  ['ASSOCIATION_SESSION_TAGS_DISABLED', 'plan:service-accounts', 'sa:prod/assoc/no-tags'],
   // --- workloads and pods
   ['WORKLOAD_ON_FARGATE', 'scan:service-accounts', 'sa:prod/batch/etl'],
   ['WORKLOAD_ON_WINDOWS', 'scan:service-accounts', 'sa:prod/windows/reporter'],
@@ -131,6 +138,8 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['CROSS_ACCOUNT_SOURCE_ROLE_UNUSABLE', 'plan:service-accounts:source-role', 'sa:prod/roles/exporter'],
   ['ADDON_ROLE_CROSS_ACCOUNT', 'plan:service-accounts', 'addon:prod/aws-mountpoint-s3-csi-driver'],
   ['CROSS_ACCOUNT_SOURCE_ROLE_SHARED', 'plan:service-accounts:shared-source', 'sa:prod/roles/exporter'],
+  ['CROSS_ACCOUNT_SOURCE_ROLE_OPEN', 'plan:service-accounts:open-source', 'sa:prod/roles/exporter'],
+  ['TRUST_IRSA_NOT_PROVEN', 'plan:service-accounts', 'sa:prod/trust/not-granted'],
   ['ADDON_SERVICE_ACCOUNT_AMBIGUOUS', 'plan:service-accounts', 'addon:prod/adot'],
   // --- what the nearest peer tool reports too (peer.yaml)
   ['SA_DEFAULT_ANNOTATED', 'scan:peer', 'sa:prod/shared/default'],
@@ -283,10 +292,14 @@ beforeAll(async () => {
         // The role most service accounts of the world are annotated with.
         podidJson<MigrationPlan>([...plan, '--cross-account-source-role', 'arn:aws:iam::111122223333:role/app'], sb.clientEnv),
       ]);
+      // The node role: EC2 may assume it, so it must never be a source role (after the others: four
+      // concurrent runs are enough for a loaded machine).
+      const openSource = await podidJson<MigrationPlan>([...plan, '--cross-account-source-role', 'arn:aws:iam::111122223333:role/eks-node'], sb.clientEnv);
       observed.set('scan:service-accounts', fromInventory(inv));
       observed.set('plan:service-accounts', fromPlan(p));
       observed.set('plan:service-accounts:source-role', fromPlan(withSource));
       observed.set('plan:service-accounts:shared-source', fromPlan(sharedSource));
+      observed.set('plan:service-accounts:open-source', fromPlan(openSource));
     }),
     withSandbox(clustersWorld(), async (sb) => {
       await associateLater(sb, 'no-agent', 'app', 'api', 'arn:aws:iam::111122223333:role/app');

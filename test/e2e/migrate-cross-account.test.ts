@@ -29,6 +29,23 @@ const irsaTrust = (sub: string) => ({
   }],
 });
 
+const podIdentityOnly = (namespace: string, serviceAccount: string) => ({
+  Version: '2012-10-17',
+  Statement: [{
+    Effect: 'Allow',
+    Principal: { Service: 'pods.eks.amazonaws.com' },
+    Action: ['sts:AssumeRole', 'sts:TagSession'],
+    Condition: {
+      StringEquals: {
+        'aws:SourceAccount': ACCOUNT,
+        'aws:RequestTag/eks-cluster-arn': PROD,
+        'aws:RequestTag/kubernetes-namespace': namespace,
+        'aws:RequestTag/kubernetes-service-account': serviceAccount,
+      },
+    },
+  }],
+});
+
 const WORLD = {
   account: ACCOUNT,
   region: 'us-east-1',
@@ -65,8 +82,11 @@ const WORLD = {
         assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
         attachedPolicies: ['arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy'],
       },
-      // The same-account hop: today it trusts the exporter through IRSA; podid adds pods.eks.
-      { name: 'exporter-source', assumeRolePolicyDocument: irsaTrust('system:serviceaccount:data:exporter') },
+      // The same-account hop, as the EKS user guide makes it: only pods.eks.amazonaws.com may
+      // assume it (here for another chained service account); podid adds the exporter.
+      { name: 'exporter-source', assumeRolePolicyDocument: podIdentityOnly('archive', 'uploader') },
+      // A source role an OIDC provider may also assume: whoever holds its credentials could chain.
+      { name: 'open-source', assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [...podIdentityOnly('archive', 'uploader').Statement, ...irsaTrust('system:serviceaccount:batch:loader').Statement] } },
       { name: 'reader', assumeRolePolicyDocument: irsaTrust('system:serviceaccount:reports:reader') },
       // The other account's role (not readable as the caller).
       { name: 'data-lake-writer', account: '444455556666', assumeRolePolicyDocument: irsaTrust('system:serviceaccount:data:exporter') },
@@ -122,10 +142,11 @@ describe('migrate --dry-run with a cross-account role', () => {
     const trust = p.steps.filter((s): s is UpdateTrustStep => s.kind === 'update-trust' && s.roleArn === SOURCE);
     expect(trust).toHaveLength(1);
     expect(trust[0]!.clusters).toEqual([PROD]);
-    expect(JSON.stringify(trust[0]!.after)).toContain('pods.eks.amazonaws.com');
-    // The IRSA statement stays: pods keep working until they restart.
+    // The source role admits exactly the exporter, beside the service account it already served.
+    expect(trust[0]).toMatchObject({ basis: 'cross-account-source', subjects: [{ cluster: PROD, namespace: 'data', serviceAccount: 'exporter' }], added: [1] });
     expect((trust[0]!.after['Statement'] as unknown[])[0]).toEqual((trust[0]!.before['Statement'] as unknown[])[0]);
     expect(assoc!.dependsOn).toContain(trust[0]!.id);
+    expect(assoc!.phases).toBe('two-phase');
     // The exporter is not restarted by podid: the target trust must be applied by hand first.
     const restarted = p.steps.flatMap((s) => (s.kind === 'restart-batch' ? s.workloads.map((w) => `${w.namespace}/${w.name}`) : []));
     expect(restarted).not.toContain('data/exporter');
@@ -135,7 +156,7 @@ describe('migrate --dry-run with a cross-account role', () => {
     expect(manual!.advice).toContain('kubectl -n data rollout restart deployment/exporter');
   });
 
-  it('the review tells how to fill in the externalId, and the Terraform makes it a variable', async () => {
+  it('the review tells how to fill in the externalId, and the Terraform references the association\'s external_id', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'podid-xacct-'));
     const tf = join(dir, 'plan.tf');
     const r = await runPodid(['migrate', '--dry-run', '--all-contexts', '--cross-account-source-role', SOURCE, '--emit', 'terraform', tf, '--no-color'], { env: sb.clientEnv });
@@ -143,9 +164,16 @@ describe('migrate --dry-run with a cross-account role', () => {
     expect(r.stdout).toContain(`"sts:ExternalId": "${EXTERNAL_ID}"`);
     expect(r.stdout).toContain('aws eks list-pod-identity-associations --cluster-name prod --region us-east-1 --namespace data --service-account exporter');
     expect(r.stdout).toMatch(/\? deploy\/exporter in data on prod/);
+    expect(r.stdout).toContain('two-phase: podid does not change account 444455556666');
     const text = readFileSync(tf, 'utf8');
-    expect(text).toContain('variable "prod_data_exporter_external_id" {');
-    expect(text).toContain('values   = [var.prod_data_exporter_external_id]');
+    expect(text).toContain('values   = [aws_eks_pod_identity_association.prod_data_exporter.external_id]');
+    expect(text).toContain('version = ">= 6.2.0"');
+  });
+
+  it('refuses a source role that anything but pods.eks.amazonaws.com may assume (CROSS_ACCOUNT_SOURCE_ROLE_OPEN)', async () => {
+    const p = await plan('--cross-account-source-role', `arn:aws:iam::${ACCOUNT}:role/open-source`);
+    expect(blockedCodes(p)).toEqual(['CROSS_ACCOUNT_SOURCE_ROLE_OPEN']);
+    expect(p.steps.filter((s) => s.kind === 'create-association' && s.namespace === 'data')).toEqual([]);
   });
 
   it('refuses a source role that a service account already uses (CROSS_ACCOUNT_SOURCE_ROLE_SHARED)', async () => {

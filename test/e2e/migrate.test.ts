@@ -45,7 +45,12 @@ describe('podid migrate --dry-run on the demo world', () => {
   it('prints a reviewable plan: trust diffs, associations, add-ons, restarts, blocked, summary', () => {
     expect(stdout).toContain('~ role cart (arn:aws:iam::111122223333:role/cart)');
     expect(stdout).toMatch(/^\s+\+\s+"Service": "pods.eks.amazonaws.com"$/m);
-    expect(stdout).toMatch(/^\s+\+\s+"aws:SourceArn": "arn:aws:eks:us-east-1:111122223333:cluster\/prod"$/m);
+    expect(stdout).toMatch(/^\s+\+\s+"aws:RequestTag\/eks-cluster-arn": "arn:aws:eks:us-east-1:111122223333:cluster\/prod",$/m);
+    expect(stdout).toMatch(/^\s+\+\s+"aws:RequestTag\/kubernetes-service-account": "cart"$/m);
+    expect(stdout).not.toContain('aws:SourceArn');
+    // Who can assume the role, before and after: the Pod Identity twin of the IRSA subject, nothing more.
+    expect(stdout).toContain('      who can assume this role:\n        before  IRSA via prod: shop/cart\n        after   IRSA via prod: shop/cart\n              + Pod Identity on prod: shop/cart\n');
+    expect(stdout).toContain('      unchanged: 1 statement (0: IRSA via prod)\n');
     // Nothing in the existing trust statements is removed.
     expect(stdout).not.toMatch(/^\s+-\s+"/m);
     expect(stdout).toContain('+ association  prod  shop/cart -> role/cart');

@@ -26,16 +26,16 @@ describe('checkVersions', () => {
     ['1.27', 'eks.8', 'ok'],
     ['1.28', 'eks.3', 'platform-too-old'],
     ['1.28', 'eks.4', 'ok'],
-    ['1.29', 'eks.0', 'platform-too-old'],
+    // Not in the user guide's table: every platform version supports Pod Identity.
+    ['1.29', 'eks.0', 'ok'],
     ['1.29', 'eks.1', 'ok'],
-    ['1.30', 'eks.1', 'platform-too-old'],
-    ['1.30', 'eks.2', 'ok'],
-    ['1.31', 'eks.3', 'platform-too-old'],
-    ['1.31', 'eks.4', 'ok'],
+    ['1.30', 'eks.1', 'ok'],
+    ['1.31', 'eks.3', 'ok'],
     ['1.32', 'eks.1', 'ok'],
     ['1.33', 'whatever', 'ok'],
     ['1.28', 'eks.10', 'ok'],
-    ['1.29', 'weird', 'unknown'],
+    ['1.28', 'weird', 'unknown'],
+    ['1.29', 'weird', 'ok'],
     ['latest', 'eks.1', 'unknown'],
   ];
   it.each(cases)('%s %s -> %s', (version, platform, kind) => {
@@ -55,7 +55,8 @@ describe('analyzeFleet: cluster readiness', () => {
     { name: 'a healthy cluster', mutate: () => {}, codes: [], readiness: 'ready' },
     { name: 'Kubernetes 1.23', mutate: (s) => (prod(s).version = '1.23'), codes: ['CLUSTER_VERSION_UNSUPPORTED'], readiness: 'blocked' },
     { name: '1.28 eks.3', mutate: (s) => Object.assign(prod(s), { version: '1.28', platformVersion: 'eks.3' }), codes: ['CLUSTER_PLATFORM_VERSION_UNSUPPORTED'], readiness: 'blocked' },
-    { name: 'an unrecognised platform version', mutate: (s) => (prod(s).platformVersion = 'custom'), codes: ['CLUSTER_VERSION_UNKNOWN'], readiness: 'ready-with-warnings' },
+    { name: 'an unrecognised platform version of a listed Kubernetes version', mutate: (s) => Object.assign(prod(s), { version: '1.28', platformVersion: 'custom' }), codes: ['CLUSTER_VERSION_UNKNOWN'], readiness: 'ready-with-warnings' },
+    { name: 'any platform version of a Kubernetes version the user guide does not list', mutate: (s) => Object.assign(prod(s), { version: '1.29', platformVersion: 'eks.0' }), codes: [], readiness: 'ready' },
     { name: 'a cluster being updated', mutate: (s) => (prod(s).status = 'UPDATING'), codes: ['CLUSTER_NOT_ACTIVE'], readiness: 'ready-with-warnings' },
     {
       name: 'a China region',

@@ -33,7 +33,7 @@ export function irsaStatement(subjects: string | string[], opts: { operator?: st
 
 export function podIdentityStatementJson(clusterArns: string[] | null, account = ACCOUNT): JsonObject {
   const s: JsonObject = { Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] };
-  if (clusterArns !== null) s['Condition'] = { StringEquals: { 'aws:SourceAccount': account }, ArnEquals: { 'aws:SourceArn': clusterArns } };
+  if (clusterArns !== null) s['Condition'] = { StringEquals: { 'aws:SourceAccount': account, 'aws:RequestTag/eks-cluster-arn': clusterArns } };
   return s;
 }
 

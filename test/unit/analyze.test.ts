@@ -84,6 +84,12 @@ describe('analyzeFleet: service account findings and verdicts', () => {
     },
     { name: 'Pod Identity already trusted for this cluster', mutate: (s) => setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson([PROD])), codes: ['TRUST_POD_IDENTITY_PRESENT'], verdict: 'ready' },
     { name: 'Pod Identity trusted for other clusters', mutate: (s) => setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson([STAGING])), codes: ['TRUST_POD_IDENTITY_OTHER_CLUSTERS'], verdict: 'ready' },
+    {
+      name: 'a Pod Identity statement that depends on aws:SourceArn (undocumented value)',
+      mutate: (s) => setTrust(s, irsaStatement(CART_SUB), { ...podIdentityStatementJson(null), Condition: { ArnEquals: { 'aws:SourceArn': PROD } } }),
+      codes: ['TRUST_POD_IDENTITY_OTHER_CLUSTERS', 'TRUST_POD_IDENTITY_SOURCE_ARN'],
+      verdict: 'ready-with-warnings',
+    },
     { name: "eksctl's unconditioned Pod Identity statement", mutate: (s) => setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson(null)), codes: ['TRUST_POD_IDENTITY_UNCONDITIONED'], verdict: 'ready-with-warnings' },
     {
       name: 'a Deny of Pod Identity',
@@ -93,14 +99,26 @@ describe('analyzeFleet: service account findings and verdicts', () => {
     },
     { name: 'a trust policy near the limit', mutate: (s) => (s.trustPolicyLimit = 300), codes: ['TRUST_POLICY_TOO_LARGE'], verdict: 'blocked' },
     {
-      name: 'association and every pod on Pod Identity',
+      name: 'association, trust and every pod on Pod Identity',
       mutate: (s) => {
         const c = prod(s);
+        setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson([PROD]));
         c.associations.push(association(roleArn('cart')));
         c.kube.pods = c.kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
       },
-      codes: ['ASSOCIATION_EXISTS'],
+      codes: ['ASSOCIATION_EXISTS', 'TRUST_POD_IDENTITY_PRESENT'],
       verdict: 'migrated',
+    },
+    {
+      name: 'association and every pod on Pod Identity, but a trust that does not provably admit it (only aws:SourceArn)',
+      mutate: (s) => {
+        const c = prod(s);
+        setTrust(s, irsaStatement(CART_SUB), { ...podIdentityStatementJson(null), Condition: { ArnEquals: { 'aws:SourceArn': PROD } } });
+        c.associations.push(association(roleArn('cart')));
+        c.kube.pods = c.kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
+      },
+      codes: ['ASSOCIATION_EXISTS', 'TRUST_POD_IDENTITY_OTHER_CLUSTERS', 'TRUST_POD_IDENTITY_SOURCE_ARN'],
+      verdict: 'partial',
     },
     { name: 'association but pods still on IRSA', mutate: (s) => prod(s).associations.push(association(roleArn('cart'))), codes: ['ASSOCIATION_EXISTS', 'PODS_NEED_RESTART'], verdict: 'partial' },
     { name: 'association for another role', mutate: (s) => prod(s).associations.push(association(roleArn('other'))), codes: ['ASSOCIATION_CONFLICT'], verdict: 'blocked' },
@@ -181,7 +199,7 @@ describe('analyzeFleet: service account findings and verdicts', () => {
     { name: 'sts-regional-endpoints', mutate: (s) => annotate(s, roleArn('cart'), { 'eks.amazonaws.com/sts-regional-endpoints': 'true' }), codes: ['ANNOTATION_STS_REGIONAL_ENDPOINTS'], verdict: 'ready' },
     { name: 'token-expiration', mutate: (s) => annotate(s, roleArn('cart'), { 'eks.amazonaws.com/token-expiration': '86400' }), codes: ['ANNOTATION_TOKEN_EXPIRATION'], verdict: 'ready' },
     { name: 'a cluster warning (agent missing)', mutate: (s) => (prod(s).addons = []), codes: ['CLUSTER_HAS_WARNINGS'], verdict: 'ready-with-warnings' },
-    { name: 'a cluster error (platform too old)', mutate: (s) => (prod(s).platformVersion = 'eks.0'), codes: ['CLUSTER_BLOCKED'], verdict: 'blocked' },
+    { name: 'a cluster error (platform too old)', mutate: (s) => Object.assign(prod(s), { version: '1.28', platformVersion: 'eks.3' }), codes: ['CLUSTER_BLOCKED'], verdict: 'blocked' },
     {
       name: 'a cluster error outranks an existing migration',
       mutate: (s) => {
@@ -200,10 +218,11 @@ describe('analyzeFleet: service account findings and verdicts', () => {
         c.addons = [];
         c.autoMode = true;
         c.kube.nodes.push({ name: 'i-auto', os: 'linux', computeType: 'auto', nodegroup: null });
+        setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson([PROD]));
         c.associations.push(association(roleArn('cart')));
         c.kube.pods = c.kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
       },
-      codes: ['ASSOCIATION_EXISTS', 'CLUSTER_HAS_WARNINGS'],
+      codes: ['ASSOCIATION_EXISTS', 'CLUSTER_HAS_WARNINGS', 'TRUST_POD_IDENTITY_PRESENT'],
       verdict: 'migrated',
     },
   ];

@@ -28,7 +28,7 @@ function sa(clusterArn: string, namespace: string, name: string, findings: Findi
     cluster: clusterArn, namespace, name, roleArn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
     role: { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, account: ACCOUNT, name, path: '/', state: 'found', crossAccount: false },
     annotations: { audience: null, stsRegionalEndpoints: null, tokenExpiration: null },
-    trust: { irsa: 'exact', irsaStatements: [0], podIdentity: 'none', length: 1, lengthAfter: 2, limit: 2048 },
+    trust: { irsa: 'exact', irsaStatements: [0], podIdentity: migrated ? 'admits-cluster' : 'none', length: 1, lengthAfter: 2, limit: 2048 },
     association: migrated ? { state: 'same-role', associationId: 'a-1', roleArn: `arn:aws:iam::${ACCOUNT}:role/${name}`, ownerArn: null } : { state: 'none', associationId: null, roleArn: null, ownerArn: null },
     workloads: [], pods: migrated ? { irsa: 0, podIdentity: 1, none: 0 } : { irsa: 1, podIdentity: 0, none: 0 }, addon: null, findings,
   };

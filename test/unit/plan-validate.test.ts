@@ -11,6 +11,7 @@ import { planMigration } from '../../src/core/plan/plan.js';
 import { checkPlanIntegrity, formatPath, parsePlanDocument } from '../../src/core/plan/validate.js';
 import { analyzeFleet } from '../../src/core/scan/analyze.js';
 import { OTHER_ACCOUNT, baseFleet, foundRole, pod, policy, prod, roleArn, workload } from './analyze-snapshot.js';
+import { addPodIdentityTrust, parsePolicy, policyLength, policyToJson, roleAccess } from '../../src/core/policy/index.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 const SOURCE = roleArn('chain-source');
@@ -26,7 +27,8 @@ function richPlan(): MigrationPlan {
   c.kube.serviceAccounts.push({ namespace: 'data', name: 'gone', uid: 'sa-gone', resourceVersion: '1', annotations: { 'eks.amazonaws.com/role-arn': roleArn('missing') } });
   s.roles[remote] = { arn: remote, state: 'unreadable', trustPolicy: null, error: 'AccessDenied' };
   s.roles[roleArn('missing')] = { arn: roleArn('missing'), state: 'missing', trustPolicy: null, error: 'NoSuchEntity' };
-  s.roles[SOURCE] = foundRole(SOURCE, policy({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }));
+  // A dedicated source role: only pods.eks.amazonaws.com may assume it.
+  s.roles[SOURCE] = foundRole(SOURCE, policy({ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { StringEquals: { 'aws:RequestTag/kubernetes-namespace': 'none' } } }));
   const options: PlanOptions = {
     installAgent: false,
     restart: true,
@@ -77,11 +79,14 @@ describe('parsePlanDocument', () => {
     expect(failure(JSON.stringify([1])).message).toBe('plan.json: (document): expected a JSON object');
   });
 
-  it('tells to upgrade podid for a newer schema version', () => {
-    const e = failure(edited((d) => (d['schemaVersion'] = 2)));
+  it('tells to upgrade podid for a newer schema version, and to plan again for an older one', () => {
+    const e = failure(edited((d) => (d['schemaVersion'] = 3)));
     expect(e.code).toBe('PLAN_TOO_NEW');
-    expect(e.message).toContain('schemaVersion 2');
+    expect(e.message).toContain('schemaVersion 3');
     expect(e.hint).toMatch(/upgrade podid/);
+    const old = failure(edited((d) => (d['schemaVersion'] = 1)));
+    expect(old.code).toBe('PLAN_TOO_OLD');
+    expect(old.hint).toMatch(/make a new plan/);
   });
 
   it('names the path of a missing or mistyped field, on one line', () => {
@@ -130,11 +135,11 @@ describe('parsePlanDocument', () => {
         added['Principal'] = '*';
       }));
       expect(widened.code).toBe('PLAN_INVALID');
-      expect(widened.message).toMatch(/^plan\.json: steps\[\d\]: update-trust "trust:arn:aws:iam::111122223333:role\/cart": after is not podid's dual-trust change of before/);
+      expect(widened.message).toMatch(/^plan\.json: steps\[\d\]: update-trust "trust:arn:aws:iam::111122223333:role\/cart": after is not podid's change of before/);
       expect(widened.message).not.toContain('\n');
 
       const unconditioned = failure(edited((d) => delete afterStatements(d).at(-1)!['Condition']));
-      expect(unconditioned.message).toContain("after is not podid's dual-trust change");
+      expect(unconditioned.message).toContain("after is not podid's change of before");
     });
 
     it('an update-trust after that changes another statement, or drops one', () => {
@@ -142,9 +147,9 @@ describe('parsePlanDocument', () => {
         const irsa = afterStatements(d)[0]!;
         irsa['Action'] = ['sts:AssumeRoleWithWebIdentity', 'sts:AssumeRole'];
       }));
-      expect(other.message).toContain("after is not podid's dual-trust change");
+      expect(other.message).toContain("after is not podid's change of before");
       const dropped = failure(edited((d) => afterStatements(d).shift()));
-      expect(dropped.message).toContain("after is not podid's dual-trust change");
+      expect(dropped.message).toContain("after is not podid's change of before");
     });
 
     it('a fingerprint that is not the fingerprint of before', () => {
@@ -152,9 +157,43 @@ describe('parsePlanDocument', () => {
       expect(e.message).toMatch(/steps\[\d\]: update-trust .*: fingerprint is not the fingerprint of before$/);
     });
 
-    it('a wrong statementIndex or clusters list', () => {
-      expect(failure(edited((d) => (d.steps[trustIndex(d)]!['statementIndex'] = 0))).message).toContain('change and statementIndex must be added-statement at 1');
-      expect(failure(edited((d) => (d.steps[trustIndex(d)]!['clusters'] = ['arn:aws:eks:us-east-1:111122223333:cluster/other']))).message).toContain("after is not podid's dual-trust change");
+    it('wrong added indexes, or clusters that are not the subjects\' clusters of the plan and the role\'s account', () => {
+      expect(failure(edited((d) => (d.steps[trustIndex(d)]!['added'] = [0]))).message).toContain('added and extended must be [1] and []');
+      expect(failure(edited((d) => (d.steps[trustIndex(d)]!['clusters'] = ['arn:aws:eks:us-east-1:111122223333:cluster/other']))).message).toContain('is not one of the plan');
+      expect(failure(edited((d) => (d.steps[trustIndex(d)]!['clusters'] = ['arn:aws:eks:us-east-1:444455556666:cluster/prod']))).message).toContain("not the role's account 111122223333");
+    });
+
+    it('a subject the IRSA trust never admitted, even with after and access made to match (the no-widening proof)', () => {
+      const e = failure(edited((d) => {
+        const step = d.steps[trustIndex(d)]!;
+        const subjects = step['subjects'] as { cluster: string; namespace: string; serviceAccount: string }[];
+        subjects.push({ cluster: subjects[0]!.cluster, namespace: 'shop', serviceAccount: 'intruder' });
+        const before = parsePolicy(step['before'] as Record<string, unknown>);
+        const result = addPodIdentityTrust(before, { partition: 'aws', clusterAccount: '111122223333', subjects });
+        step['after'] = policyToJson(result.policy);
+        step['access'] = { before: roleAccess(before), after: roleAccess(result.policy) };
+        step['lengthAfter'] = policyLength(result.policy);
+      }));
+      expect(e.message).toMatch(/update-trust "trust:.*role\/cart": after would widen who can assume the role: statement 1 admits shop\/intruder on arn:aws:eks:us-east-1:111122223333:cluster\/prod, which the trust policy did not admit through IRSA$/);
+    });
+
+    it('who can assume the role (access) edited by hand', () => {
+      const e = failure(edited((d) => {
+        const access = d.steps[trustIndex(d)]!['access'] as { after: { other: unknown[] } };
+        access.after.other = [];
+        ((access as unknown as { before: { irsa: unknown[] } }).before.irsa) = [];
+      }));
+      expect(e.message).toContain('access (who can assume the role before and after) does not recompute from before and after');
+    });
+
+    it('an association whose role is not the annotated role, or that skips its trust step', () => {
+      const assoc = (d: Doc) => d.steps.find((s) => s['kind'] === 'create-association' && s['targetRoleArn'] === null)!;
+      const role = failure(edited((d) => (assoc(d)['roleArn'] = 'arn:aws:iam::111122223333:role/admin')));
+      expect(role.message).toMatch(/create-association "assoc:.*\/shop\/cart": roleArn arn:aws:iam::111122223333:role\/admin is not the annotated role/);
+      const dep = failure(edited((d) => (assoc(d)['dependsOn'] = [])));
+      expect(dep.message).toMatch(/create-association .*: it must depend on trust:/);
+      const phases = failure(edited((d) => (assoc(d)['phases'] = 'two-phase')));
+      expect(phases.message).toContain('phases must be single');
     });
 
     it('a cross-account target trust edited by hand (the externalId condition dropped)', () => {

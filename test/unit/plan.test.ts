@@ -63,9 +63,9 @@ function only<T>(items: readonly T[]): T {
   return items[0] as T;
 }
 
-function statements(doc: Record<string, unknown>): unknown[] {
+function statements(doc: Record<string, unknown>): Record<string, unknown>[] {
   const s = doc['Statement'];
-  return Array.isArray(s) ? s : [s];
+  return (Array.isArray(s) ? s : [s]) as Record<string, unknown>[];
 }
 
 function cluster(s: FleetSnapshot, arn: string): ClusterSnapshot {
@@ -134,15 +134,16 @@ describe('planMigration: one ready service account', () => {
     expect(p.summary).toEqual({ agentsToInstall: 0, rolesToUpdate: 1, associationsToCreate: 1, addonsToUpdate: 0, workloadsToRestart: 1, blocked: 0, manual: 0 });
     expect(p.kind).toBe('podid-migration-plan');
     expect(p.createdAt).toBe(NOW.toISOString());
-    expect(p.clusters).toEqual([{ arn: PROD, name: 'prod', account: ACCOUNT, region: 'us-east-1', context: PROD, endpoint: 'https://prod.gr7.us-east-1.eks.amazonaws.com' }]);
+    expect(p.clusters).toEqual([
+      { arn: PROD, name: 'prod', account: ACCOUNT, region: 'us-east-1', context: PROD, endpoint: 'https://prod.gr7.us-east-1.eks.amazonaws.com', oidcProvider: prod(s).oidcIssuer === null ? null : expect.stringContaining(':oidc-provider/') },
+    ]);
   });
 
-  it('appends one least-privilege statement and leaves the IRSA statement identical', () => {
+  it('appends one statement admitting exactly this service account and leaves the IRSA statement identical', () => {
     const t = only(stepsOf(p, 'update-trust'));
     const before = s.roles[CART]?.trustPolicy ?? {};
     expect(t.before).toEqual(before);
-    expect(t.change).toBe('added-statement');
-    expect(t.statementIndex).toBe(1);
+    expect(t).toMatchObject({ added: [1], extended: [], basis: 'irsa', subjects: [{ cluster: PROD, namespace: 'shop', serviceAccount: 'cart' }] });
     expect(t.clusters).toEqual([PROD]);
     expect(JSON.stringify(statements(t.after)[0])).toBe(JSON.stringify(statements(before)[0]));
     expect(statements(t.after)[1]).toEqual({
@@ -150,8 +151,18 @@ describe('planMigration: one ready service account', () => {
       Effect: 'Allow',
       Principal: { Service: 'pods.eks.amazonaws.com' },
       Action: ['sts:AssumeRole', 'sts:TagSession'],
-      Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnEquals: { 'aws:SourceArn': PROD } },
+      Condition: {
+        StringEquals: {
+          'aws:SourceAccount': ACCOUNT,
+          'aws:RequestTag/eks-cluster-arn': PROD,
+          'aws:RequestTag/kubernetes-namespace': 'shop',
+          'aws:RequestTag/kubernetes-service-account': 'cart',
+        },
+      },
     });
+    expect(t.access.before.podIdentity).toEqual([]);
+    expect(t.access.after.podIdentity).toEqual([{ statement: 1, kind: 'scoped', accounts: [ACCOUNT], clusters: [PROD], namespaces: ['shop'], serviceAccounts: ['cart'] }]);
+    expect(t.access.after.irsa).toEqual(t.access.before.irsa);
     expect(t.lengthBefore).toBe(policyLength(parsePolicy(before)));
     expect(t.lengthAfter).toBe(policyLength(JSON.stringify(t.after)));
     expect(t.limit).toBe(2048);
@@ -199,14 +210,16 @@ describe('planMigration: a role shared by two clusters', () => {
     return s;
   }
 
-  it('admits both clusters in one statement', () => {
+  it('admits the service account on both clusters in one statement', () => {
     const s = shared();
     const p = plan(s);
     const t = only(stepsOf(p, 'update-trust'));
     expect(t.clusters).toEqual([DEV, PROD]);
-    expect(t.change).toBe('added-statement');
+    expect(t.added).toEqual([2]);
     expect(statements(t.after)).toHaveLength(3);
-    expect(statements(t.after)[2]).toMatchObject({ Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnEquals: { 'aws:SourceArn': [DEV, PROD] } } });
+    expect(statements(t.after)[2]).toMatchObject({
+      Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT, 'aws:RequestTag/eks-cluster-arn': [DEV, PROD], 'aws:RequestTag/kubernetes-namespace': 'shop', 'aws:RequestTag/kubernetes-service-account': 'cart' } },
+    });
     expect(statements(t.after).slice(0, 2)).toEqual(statements(s.roles[CART]?.trustPolicy ?? {}));
     expect(stepsOf(p, 'create-association').map((a) => [a.cluster, a.dependsOn])).toEqual([[DEV, [t.id]], [PROD, [t.id]]]);
   });
@@ -233,20 +246,35 @@ describe('planMigration: an existing Pod Identity statement', () => {
     expect(only(stepsOf(p, 'create-association')).dependsOn).toEqual([]);
   });
 
-  it('scoped to another cluster: extends that statement with this cluster, nothing else changes', () => {
+  it('of its own shape for the same service account on another cluster: extends its cluster list, nothing else changes', () => {
     const s = baseFleet();
-    s.roles[CART] = foundRole(CART, policy(irsaStatement('system:serviceaccount:shop:cart'), podIdentityStatementJson([DEV]), { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }));
+    const tagged = (clusters: string | string[]) => ({
+      ...podIdentityStatementJson(null),
+      Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT, 'aws:RequestTag/eks-cluster-arn': clusters, 'aws:RequestTag/kubernetes-namespace': 'shop', 'aws:RequestTag/kubernetes-service-account': 'cart' } },
+    });
+    s.roles[CART] = foundRole(CART, policy(irsaStatement('system:serviceaccount:shop:cart'), tagged(DEV), { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }));
     const p = plan(s);
     const t = only(stepsOf(p, 'update-trust'));
-    expect(t.change).toBe('extended-statement');
-    expect(t.statementIndex).toBe(1);
-    expect(t.clusters).toEqual([PROD]);
+    expect(t).toMatchObject({ added: [], extended: [1], clusters: [PROD] });
     const before = statements(t.before);
     const after = statements(t.after);
     expect(after).toHaveLength(3);
     expect(after[0]).toEqual(before[0]);
     expect(after[2]).toEqual(before[2]);
-    expect(after[1]).toEqual(podIdentityStatementJson([DEV, PROD]));
+    expect(after[1]).toEqual(tagged([DEV, PROD]));
+    // The EC2 principal is someone else: shown, untouched.
+    expect(t.access.after.other).toEqual([{ statement: 2, principals: ['Service:ec2.amazonaws.com'] }]);
+  });
+
+  it('scoped by aws:SourceArn: never counted (its value is undocumented); a session-tag statement is added beside it', () => {
+    const s = baseFleet();
+    const legacy = { ...podIdentityStatementJson(null), Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnEquals: { 'aws:SourceArn': PROD } } };
+    s.roles[CART] = foundRole(CART, policy(irsaStatement('system:serviceaccount:shop:cart'), legacy));
+    const inventory = analyse(s);
+    expect(inventory.serviceAccounts[0]?.findings.map((f) => f.code)).toContain('TRUST_POD_IDENTITY_SOURCE_ARN');
+    const t = only(stepsOf(plan(s, {}, inventory), 'update-trust'));
+    expect(t.added).toEqual([2]);
+    expect(t.access.before.podIdentity).toEqual([{ statement: 1, kind: 'unprovable', reason: expect.stringContaining('aws:SourceArn') }]);
   });
 
   it('without conditions: no trust step (podid does not widen or narrow it) and the scan warning stays', () => {
@@ -297,10 +325,28 @@ describe('planMigration: cross-account roles', () => {
     prod(s).kube.serviceAccounts[0]!.annotations['eks.amazonaws.com/role-arn'] = REMOTE;
     s.roles = {
       [REMOTE]: { arn: REMOTE, state: 'unreadable', trustPolicy: null, error: 'AccessDenied' },
-      [SOURCE]: foundRole(SOURCE, policy({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' })),
+      // A dedicated source role: only pods.eks.amazonaws.com may assume it (here for another chained SA).
+      [SOURCE]: foundRole(SOURCE, policy({
+        ...podIdentityStatementJson(null),
+        Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT, 'aws:RequestTag/eks-cluster-arn': PROD, 'aws:RequestTag/kubernetes-namespace': 'data', 'aws:RequestTag/kubernetes-service-account': 'exporter' } },
+      })),
     };
     return s;
   }
+
+  it.each([
+    ['a node (EC2) role', { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }, 'Service:ec2.amazonaws.com'],
+    ['an account', { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }, `AWS:arn:aws:iam::${ACCOUNT}:root`],
+    ['an OIDC provider (IRSA)', irsaStatement('system:serviceaccount:shop:other'), 'Federated:'],
+  ])('refuses a source role that %s can also assume (CROSS_ACCOUNT_SOURCE_ROLE_OPEN)', (_name, statement, principal) => {
+    const s = crossAccount();
+    s.roles[SOURCE] = foundRole(SOURCE, policy(podIdentityStatementJson(null), statement));
+    const p = plan(s, { crossAccountSourceRole: SOURCE });
+    expect(p.steps).toEqual([]);
+    const f = only(only(p.blocked).reasons);
+    expect(f.code).toBe('CROSS_ACCOUNT_SOURCE_ROLE_OPEN');
+    expect(f.message).toContain(principal);
+  });
 
   it('without --cross-account-source-role: blocked, saying how to proceed', () => {
     const p = plan(crossAccount());
@@ -319,7 +365,8 @@ describe('planMigration: cross-account roles', () => {
     expect(t.roleArn).toBe(SOURCE);
     expect(t.clusters).toEqual([PROD]);
     const a = only(stepsOf(p, 'create-association'));
-    expect(a).toMatchObject({ roleArn: SOURCE, targetRoleArn: REMOTE, annotationRoleArn: REMOTE, dependsOn: [t.id] });
+    expect(a).toMatchObject({ roleArn: SOURCE, targetRoleArn: REMOTE, annotationRoleArn: REMOTE, dependsOn: [t.id], phases: 'two-phase' });
+    expect(t).toMatchObject({ basis: 'cross-account-source', subjects: [{ cluster: PROD, namespace: 'shop', serviceAccount: 'cart' }] });
     const placeholder = `<externalId of the pod identity association shop/cart on cluster prod (us-east-1, account ${ACCOUNT}), known once it is created>`;
     expect(a.crossAccount?.externalIdPlaceholder).toBe(placeholder);
     // Only this association may chain into the target: its trust requires the association's externalId.
@@ -622,7 +669,7 @@ describe('planMigration: idempotency', () => {
     // A cross-account role through a source role.
     addSa(c, 'data', 'etl', REMOTE);
     s.roles[REMOTE] = { arn: REMOTE, state: 'unreadable', trustPolicy: null, error: 'AccessDenied' };
-    s.roles[SOURCE] = foundRole(SOURCE, policy({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }));
+    s.roles[SOURCE] = foundRole(SOURCE, policy({ ...podIdentityStatementJson(null), Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT, 'aws:RequestTag/kubernetes-namespace': 'none' } } }));
     // An add-on on IRSA.
     c.addons.push({ name: 'vpc-cni', version: 'v1.18.0-eksbuild.1', status: 'ACTIVE', arn: `arn:aws:eks:us-east-1:${ACCOUNT}:addon/prod/vpc-cni/x`, serviceAccountRoleArn: CNI, podIdentityAssociations: [], podIdentityConfiguration: [{ serviceAccount: 'aws-node', recommendedManagedPolicies: [] }] });
     c.kube.serviceAccounts.push({ namespace: 'kube-system', name: 'aws-node', uid: 'sa-aws-node', resourceVersion: '3', annotations: { 'eks.amazonaws.com/role-arn': CNI } });
@@ -676,25 +723,63 @@ describe('planMigration over every shared trust-policy fixture', () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(10);
   });
 
-  it.each(fixtures)('$file: untouched statements round-trip unchanged through the trust step', ({ kind, policy: doc }) => {
+  /** The first IRSA subject a fixture names, made concrete (a `*` becomes `x`), with its provider's issuer, account and partition. */
+  function firstSubject(doc: Record<string, unknown>): { issuer: string; account: string; partition: string; namespace: string; name: string } | null {
+    for (const st of statements(doc)) {
+      const fed = (st['Principal'] as { Federated?: string | string[] } | undefined)?.Federated;
+      const provider = Array.isArray(fed) ? fed[0] : fed;
+      const m = provider === undefined ? null : /^arn:([^:]+):iam::(\d{12}):oidc-provider\/(.+)$/.exec(provider);
+      if (m === null) continue;
+      const condition = (st['Condition'] ?? {}) as Record<string, Record<string, string | string[]>>;
+      for (const block of Object.values(condition)) {
+        for (const [key, value] of Object.entries(block)) {
+          if (!key.endsWith(':sub')) continue;
+          const sub = (Array.isArray(value) ? value[0] : value) ?? '';
+          const parts = /^system:serviceaccount:([^:]+):(.+)$/.exec(sub.replaceAll('*', 'x'));
+          if (parts !== null) return { partition: m[1] ?? '', account: m[2] ?? '', issuer: m[3] ?? '', namespace: parts[1] ?? '', name: parts[2] ?? '' };
+        }
+      }
+    }
+    return null;
+  }
+
+  it.each(fixtures)('$file: the subject its IRSA trust admits is added, untouched statements round-trip unchanged', ({ kind, policy: doc }) => {
     const s = baseFleet();
     // The kubeflow fixture is over the default quota on purpose; the round trip is what is tested here.
     s.trustPolicyLimit = 8192;
     s.roles[CART] = foundRole(CART, structuredClone(doc) as FleetSnapshot['roles'][string]['trustPolicy']);
+    const c = prod(s);
+    c.kube.serviceAccounts = c.kube.serviceAccounts.filter((x) => !(x.namespace === 'shop' && x.name === 'cart'));
+    const subject = firstSubject(doc);
+    const usable = subject !== null && subject.account === ACCOUNT && subject.partition === 'aws';
+    if (usable) {
+      c.oidcIssuer = `https://${subject.issuer}`;
+      addSa(c, subject.namespace, subject.name, CART, []);
+    } else {
+      addSa(c, 'shop', 'cart', CART, []);
+    }
     const p = plan(s, { trustPolicyLimit: 8192 });
-    expect(p.blocked).toEqual([]);
     const trust = stepsOf(p, 'update-trust');
     if (kind === 'pod-identity') {
       // An unconditioned Pod Identity statement already admits the cluster: nothing to change.
       expect(trust).toEqual([]);
+      expect(p.blocked).toEqual([]);
       return;
     }
+    if (!usable) {
+      // The role's IRSA trust names another account's (or partition's) provider: it never admitted this SA.
+      expect(trust).toEqual([]);
+      expect(p.blocked.flatMap((b) => b.reasons.map((r) => r.code))).toEqual(['TRUST_IRSA_NOT_PROVEN']);
+      return;
+    }
+    expect(p.blocked).toEqual([]);
     const t = only(trust);
+    expect(t.subjects).toEqual([{ cluster: PROD, namespace: subject.namespace, serviceAccount: subject.name }]);
     expect(t.before).toEqual(doc);
     expect(Object.keys(t.after)).toEqual(Object.keys(doc));
     const before = statements(doc);
     const after = statements(t.after);
-    expect(t.change).toBe('added-statement');
+    expect(t.added).toEqual([before.length]);
     expect(after).toHaveLength(before.length + 1);
     // Byte for byte: same keys, same order, same string-vs-array shapes.
     expect(after.slice(0, before.length).map((x) => JSON.stringify(x))).toEqual(before.map((x) => JSON.stringify(x)));
@@ -704,4 +789,5 @@ describe('planMigration over every shared trust-policy fixture', () => {
     const again = plan(applyPlan(s, p), { trustPolicyLimit: 8192 });
     expect(again.steps).toEqual([]);
   });
+
 });

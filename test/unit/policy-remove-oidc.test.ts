@@ -19,7 +19,7 @@ const OTHER = 'oidc.eks.us-west-2.amazonaws.com/id/0A1B2C3D4E5F60718293A4B5C6D7E
 const PROD = `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`;
 
 function withPodIdentity(policy: TrustPolicy): TrustPolicy {
-  return addPodIdentityTrust(policy, { partition: 'aws', clusterAccount: ACCOUNT, clusterArns: [PROD] }).policy;
+  return addPodIdentityTrust(policy, { partition: 'aws', clusterAccount: ACCOUNT, subjects: [{ cluster: PROD, namespace: 'default', serviceAccount: 'app' }] }).policy;
 }
 function statementsOf(policy: TrustPolicy): JsonObject[] {
   return (JSON.parse(serializePolicy(policy)) as { Statement: JsonObject[] }).Statement;
@@ -125,7 +125,7 @@ describe('removeOidcTrust', () => {
 
   it('works for the GovCloud partition', () => {
     const gov = 'oidc.eks.us-gov-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
-    const policy = addPodIdentityTrust(fixture('karpenter'), { partition: 'aws-us-gov', clusterAccount: ACCOUNT, clusterArns: [`arn:aws-us-gov:eks:us-gov-west-1:${ACCOUNT}:cluster/gov`] }).policy;
+    const policy = addPodIdentityTrust(fixture('karpenter'), { partition: 'aws-us-gov', clusterAccount: ACCOUNT, subjects: [{ cluster: `arn:aws-us-gov:eks:us-gov-west-1:${ACCOUNT}:cluster/gov`, namespace: 'kube-system', serviceAccount: 'karpenter' }] }).policy;
     expect(removeOidcTrust(policy, { providerArn: provider(gov), namespace: 'kube-system', serviceAccount: 'karpenter' }).change).toBe('none');
     expect(removeOidcTrust(policy, { providerArn: provider(gov, 'aws-us-gov'), namespace: 'kube-system', serviceAccount: 'karpenter' }).change).toBe('removed');
   });

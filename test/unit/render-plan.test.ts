@@ -1,145 +1,20 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { MigrationPlan, UpdateTrustStep } from '../../src/core/plan/model.js';
 import { unifiedDiff } from '../../src/render/diff.js';
 import { chalkPalette, plainPalette } from '../../src/render/palette.js';
 import { renderPlan, renderPlanJson } from '../../src/render/plan.js';
+import { checkPlanIntegrity } from '../../src/core/plan/validate.js';
 import { CART_ADDED_STATEMENT, emptyPlan, fullPlan, samePlacesPlan } from './fixtures/plan.js';
 
 const ANSI = /\u001b\[[0-9;]*m/;
 const plain = { palette: plainPalette };
 const colour = { palette: chalkPalette(new Chalk({ level: 1 })) };
 
-const FULL = `podid migration plan, created 2025-06-01T12:00:00.000Z by podid 0.4.0
-  caller     arn:aws:sts::111122223333:assumed-role/platform-admin/alice (account 111122223333)
-  clusters   prod (arn:aws:eks:us-east-1:111122223333:cluster/prod, context prod-admin)
-             staging (arn:aws:eks:eu-west-1:111122223333:cluster/staging)
-  options    install-agent yes, restart yes, at most 2 rollouts at a time per cluster, trust policy limit 2048
-             cross-account source role arn:aws:iam::111122223333:role/podid-xacct-source
-  selection  namespaces shop, logging, kube-system
-
-Symbols: + create, ~ update in place, ! blocked, ? manual
-
-Agent add-ons (CreateAddon)
-  + agent add-on eks-pod-identity-agent on staging (the default version for the cluster)
-
-Trust policies (UpdateAssumeRolePolicy)
-  ~ role cart (arn:aws:iam::111122223333:role/cart)  trust policy: +1 statement (pods.eks.amazonaws.com for prod, staging)
-      @@ -27,5 +27,27 @@
-               }
-             }
-           },
-      +    {
-      +      "Sid": "PodidPodIdentity",
-      +      "Effect": "Allow",
-      +      "Principal": {
-      +        "Service": "pods.eks.amazonaws.com"
-      +      },
-      +      "Action": [
-      +        "sts:AssumeRole",
-      +        "sts:TagSession"
-      +      ],
-      +      "Condition": {
-      +        "StringEquals": {
-      +          "aws:SourceAccount": "111122223333"
-      +        },
-      +        "ArnEquals": {
-      +          "aws:SourceArn": [
-      +            "arn:aws:eks:us-east-1:111122223333:cluster/prod",
-      +            "arn:aws:eks:eu-west-1:111122223333:cluster/staging"
-      +          ]
-      +        }
-      +      }
-      +    }
-         ]
-       }
-      length 785 -> 1124 of 2048 (IAM, without whitespace)
-  ~ role orders (arn:aws:iam::111122223333:role/orders)  trust policy: ~1 statement (pods.eks.amazonaws.com, adds staging)
-      @@ -29,7 +29,10 @@
-                 "aws:SourceAccount": "111122223333"
-               },
-               "ArnEquals": {
-      -          "aws:SourceArn": "arn:aws:eks:us-east-1:111122223333:cluster/prod"
-      +          "aws:SourceArn": [
-      +            "arn:aws:eks:us-east-1:111122223333:cluster/prod",
-      +            "arn:aws:eks:eu-west-1:111122223333:cluster/staging"
-      +          ]
-               }
-             }
-           }
-      length 701 -> 756 of 2048 (IAM, without whitespace)
-
-Pod identity associations (CreatePodIdentityAssociation)
-  + association  prod     shop/cart -> role/cart
-  + association  staging  shop/cart -> role/cart
-  + association  staging  shop/orders -> role/orders
-  + association  prod     shop/payments -> role/podid-xacct-source -> arn:aws:iam::444455556666:role/payments
-      podid does not change account 444455556666, and does not restart these workloads (see Manual). After the association exists:
-      1. read its externalId: aws eks list-pod-identity-associations --cluster-name prod --region us-east-1 --namespace shop --service-account payments,
-         then aws eks describe-pod-identity-association --association-id ID (its externalId field)
-      2. add to the trust policy of arn:aws:iam::444455556666:role/payments, with that externalId in place of the placeholder:
-        {
-          "Sid": "PodidRoleChainingSource",
-          "Effect": "Allow",
-          "Principal": {
-            "AWS": "arn:aws:iam::111122223333:role/podid-xacct-source"
-          },
-          "Action": [
-            "sts:AssumeRole",
-            "sts:TagSession"
-          ],
-          "Condition": {
-            "StringEquals": {
-              "sts:ExternalId": "<externalId of the pod identity association shop/payments on cluster prod (us-east-1, account 111122223333), known once it is created>"
-            }
-          }
-        }
-      3. add to a permission policy of arn:aws:iam::111122223333:role/podid-xacct-source:
-        {
-          "Sid": "PodidRoleChainingTarget",
-          "Effect": "Allow",
-          "Action": [
-            "sts:AssumeRole",
-            "sts:TagSession"
-          ],
-          "Resource": "arn:aws:iam::444455556666:role/payments"
-        }
-      4. restart the workloads of this service account (kubectl rollout restart)
-
-Add-ons (UpdateAddon)
-  ~ add-on vpc-cni on prod: serviceAccountRoleArn -> podIdentityAssociations [aws-node -> role/vpc-cni-irsa]
-      version v1.18.3-eksbuild.1; serviceAccountRoleArn role/vpc-cni-irsa is no longer used; EKS restarts the add-on's pods
-
-Restarts (rollout restart, in batches)
-  prod
-    batch 1: deploy/cart, sts/cart-db in shop
-      after the association of shop/cart
-    batch 2: deploy/cart-worker in shop
-      after the association of shop/cart
-  staging
-    batch 1: deploy/cart, ds/orders-agent in shop
-      after the associations of shop/cart, shop/orders
-
-Blocked: not in this plan
-  ! service account shop/legacy on prod (role/legacy)
-      error TRUST_POLICY_TOO_LARGE  The trust policy would be 2101 of 2048 characters.
-            fix: Ask for a higher "Role trust policy length" quota (L-C07B4B0D), or remove unused statements.
-  ! add-on aws-ebs-csi-driver on prod
-      error ADDON_VERSION_UNSUPPORTED  aws-ebs-csi-driver v1.20.0-eksbuild.1 does not support Pod Identity.
-            fix: Upgrade the add-on first.
-
-Manual: podid will not restart these
-  ? pod/debug in shop on prod (service account cart)
-      Delete and recreate the Pod after the association exists.
-  ? sts/payments-ledger in shop on prod (service account payments)
-      after the association exists, add the target trust statement with its externalId to arn:aws:iam::444455556666:role/payments (in account 444455556666), then run: kubectl -n shop rollout restart statefulset/payments-ledger
-  ? cronjob/reports in batch on prod (service account reports)
-      Nothing to do: the next run gets Pod Identity.
-
-Agents: 1 eks-pod-identity-agent add-on to install
-Plan: 2 roles to update, 4 associations to create, 1 add-on to update, 5 workloads to restart, 2 blocked
-Manual: 3 workloads to restart or recreate yourself (see above)
-`;
+/** The golden review of the full plan (every step kind, who can assume each role, blocked and manual items). */
+const FULL_FILE = new URL('./__snapshots__/plan-review.txt', import.meta.url);
+const FULL = existsSync(FULL_FILE) ? readFileSync(FULL_FILE, 'utf8') : '';
 
 const EMPTY = `podid migration plan, created 2025-06-01T12:00:00.000Z by podid 0.4.0
   caller     arn:aws:sts::111122223333:assumed-role/platform-admin/alice (account 111122223333)
@@ -156,17 +31,27 @@ function trustStep(plan: MigrationPlan, roleName: string): UpdateTrustStep {
   return step;
 }
 
-/** The lines of one role's diff in the plain review: from its `~ role` line to its length line. */
+/** The lines of one role's diff in the plain review: from its first `@@` line to its `unchanged:` or length line. */
 function diffOf(text: string, roleName: string): string[] {
   const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`  ~ role ${roleName} `));
-  const end = lines.findIndex((l, i) => i > start && l.trimStart().startsWith('length '));
-  return lines.slice(start + 1, end).map((l) => l.slice(6));
+  const role = lines.findIndex((l) => l.startsWith(`  ~ role ${roleName} `));
+  const start = lines.findIndex((l, i) => i > role && l.startsWith('      @@ '));
+  const end = lines.findIndex((l, i) => i > start && /^\s+(length |unchanged: )/.test(l));
+  return lines.slice(start, end).map((l) => l.slice(6));
+}
+
+/** The "who can assume this role" block of one role in the plain review. */
+function accessOf(text: string, roleName: string): string[] {
+  const lines = text.split('\n');
+  const role = lines.findIndex((l) => l.startsWith(`  ~ role ${roleName} `));
+  const start = role + 1;
+  const end = lines.findIndex((l, i) => i > start && l.startsWith('      @@ '));
+  return lines.slice(start, end).map((l) => l.slice(6));
 }
 
 describe('renderPlan', () => {
-  it('renders every step kind, blocked and manual items exactly', () => {
-    expect(renderPlan(fullPlan(), plain)).toBe(FULL);
+  it('renders every step kind, who can assume each role, blocked and manual items exactly', async () => {
+    await expect(renderPlan(fullPlan(), plain)).toMatchFileSnapshot(FULL_FILE.pathname);
   });
 
   it('says "No changes." for a plan without steps', () => {
@@ -210,7 +95,7 @@ describe('renderPlan', () => {
     // Added lines green (32), context dim (2), removed red (31).
     expect(coloured).toContain('\u001b[32m+      "Sid": "PodidPodIdentity",\u001b[39m');
     expect(coloured).toContain('      \u001b[2m   ]\u001b[22m');
-    expect(coloured).toContain('\u001b[31m-          "aws:SourceArn": "arn:aws:eks:us-east-1:111122223333:cluster/prod"\u001b[39m');
+    expect(coloured).toContain('\u001b[31m-          "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:us-east-1:111122223333:cluster/prod",\u001b[39m');
   });
 
   it('shows exactly the added statement as + lines, nothing removed', () => {
@@ -225,12 +110,39 @@ describe('renderPlan', () => {
   it('shows an extended statement as its one changed value', () => {
     const lines = diffOf(renderPlan(fullPlan(), plain), 'orders');
     expect(lines.filter((l) => /^[+-]/.test(l))).toEqual([
-      '-          "aws:SourceArn": "arn:aws:eks:us-east-1:111122223333:cluster/prod"',
-      '+          "aws:SourceArn": [',
+      '-          "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:us-east-1:111122223333:cluster/prod",',
+      '+          "aws:RequestTag/eks-cluster-arn": [',
       '+            "arn:aws:eks:us-east-1:111122223333:cluster/prod",',
       '+            "arn:aws:eks:eu-west-1:111122223333:cluster/staging"',
-      '+          ]',
+      '+          ],',
     ]);
+  });
+
+  it('shows who can assume each role before and after, the new subjects marked', () => {
+    const text = renderPlan(fullPlan(), plain);
+    expect(accessOf(text, 'cart')).toEqual([
+      'who can assume this role:',
+      '  before  IRSA via prod: shop/cart',
+      '          IRSA via staging: shop/cart',
+      '  after   IRSA via prod: shop/cart',
+      '          IRSA via staging: shop/cart',
+      '        + Pod Identity on staging, prod: shop/cart',
+      '  new: 2 service accounts, each the Pod Identity twin of a service account the IRSA trust admits (checked: nobody else)',
+    ]);
+    expect(accessOf(text, 'orders')).toEqual([
+      'who can assume this role:',
+      '  before  IRSA via staging: shop/orders',
+      '          Pod Identity on prod: shop/orders',
+      '  after   IRSA via staging: shop/orders',
+      '        + Pod Identity on prod, staging: shop/orders',
+      '  new: 1 service account, each the Pod Identity twin of a service account the IRSA trust admits (checked: nobody else)',
+    ]);
+  });
+
+  it('says which statements stay unchanged, so the OIDC statements are seen to be kept', () => {
+    const text = renderPlan(fullPlan(), plain);
+    expect(text).toContain('      unchanged: 2 statements (0: IRSA via prod; 1: IRSA via staging)\n');
+    expect(text).toContain('      unchanged: 1 statement (0: IRSA via staging)\n');
   });
 
   it('prints the trust policies as canonical two-space JSON, keeping key order', () => {
@@ -269,8 +181,10 @@ describe('renderPlanJson', () => {
     const plan = fullPlan();
     const text = renderPlanJson(plan);
     expect(text.endsWith('}\n')).toBe(true);
-    expect(text).toContain('\n  "kind": "podid-migration-plan",\n  "schemaVersion": 1,');
+    expect(text).toContain('\n  "kind": "podid-migration-plan",\n  "schemaVersion": 2,');
     expect(JSON.parse(text)).toEqual(plan);
+    // The hand-built fixture is a plan podid could have made: it passes the same checks apply runs.
+    expect(() => checkPlanIntegrity(plan)).not.toThrow();
   });
 });
 

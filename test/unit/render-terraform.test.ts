@@ -33,10 +33,13 @@ describe('renderTerraform', () => {
     // prod and staging are in two regions: every EKS resource names its region's provider.
     const us = '${aws.us_east_1_111122223333}';
     const eu = '${aws.eu_west_1_111122223333}';
+    const cartTrust = ['${data.aws_iam_policy_document.cart_pod_identity_trust}'];
+    const ordersTrust = ['${data.aws_iam_policy_document.orders_pod_identity_trust_extended_1}'];
     expect(parsed.resource?.['aws_eks_pod_identity_association']).toEqual({
-      prod_shop_cart: [{ provider: us, cluster_name: 'prod', namespace: 'shop', service_account: 'cart', role_arn: CART_ROLE }],
-      staging_shop_cart: [{ provider: eu, cluster_name: 'staging', namespace: 'shop', service_account: 'cart', role_arn: CART_ROLE }],
-      staging_shop_orders: [{ provider: eu, cluster_name: 'staging', namespace: 'shop', service_account: 'orders', role_arn: ORDERS_ROLE }],
+      // Each association depends on its role's trust change.
+      prod_shop_cart: [{ provider: us, cluster_name: 'prod', namespace: 'shop', service_account: 'cart', role_arn: CART_ROLE, depends_on: cartTrust }],
+      staging_shop_cart: [{ provider: eu, cluster_name: 'staging', namespace: 'shop', service_account: 'cart', role_arn: CART_ROLE, depends_on: cartTrust }],
+      staging_shop_orders: [{ provider: eu, cluster_name: 'staging', namespace: 'shop', service_account: 'orders', role_arn: ORDERS_ROLE, depends_on: ordersTrust }],
       prod_shop_payments: [{ provider: us, cluster_name: 'prod', namespace: 'shop', service_account: 'payments', role_arn: SOURCE_ROLE, target_role_arn: PAYMENTS_ROLE }],
     });
     // Only the agent is a real add-on resource; the vpc-cni update is a hint in comments.
@@ -45,7 +48,7 @@ describe('renderTerraform', () => {
     });
     const docs = parsed.data?.['aws_iam_policy_document'] ?? {};
     expect(Object.keys(docs).sort()).toEqual([
-      'cart_pod_identity_trust', 'orders_pod_identity_trust', 'prod_shop_payments_source_permission', 'prod_shop_payments_target_trust',
+      'cart_pod_identity_trust', 'orders_pod_identity_trust_extended_1', 'prod_shop_payments_source_permission', 'prod_shop_payments_target_trust',
     ]);
     expect(docs['cart_pod_identity_trust']).toEqual([{
       statement: [{
@@ -55,30 +58,34 @@ describe('renderTerraform', () => {
         principals: [{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }],
         condition: [
           { test: 'StringEquals', variable: 'aws:SourceAccount', values: [ACCOUNT] },
-          { test: 'ArnEquals', variable: 'aws:SourceArn', values: [PROD, STAGING] },
+          { test: 'StringEquals', variable: 'aws:RequestTag/eks-cluster-arn', values: [STAGING, PROD] },
+          { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-namespace', values: ['shop'] },
+          { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-service-account', values: ['cart'] },
         ],
       }],
     }]);
     // The extended statement keeps its own sid, so override_policy_documents replaces it.
-    expect(docs['orders_pod_identity_trust']?.[0]?.statement[0]?.['sid']).toBe('PodIdentityProd');
+    expect(docs['orders_pod_identity_trust_extended_1']?.[0]?.statement[0]?.['sid']).toBe('PodIdentityProd');
+    // The aws provider floor: target_role_arn and external_id arrived in 6.2.0.
+    expect((parsed as { terraform?: unknown }).terraform).toEqual([{ required_providers: [{ aws: { source: 'hashicorp/aws', version: '>= 6.2.0' } }] }]);
     expect(docs['prod_shop_payments_source_permission']?.[0]?.statement[0]?.['resources']).toEqual([PAYMENTS_ROLE]);
     expect(docs['prod_shop_payments_target_trust']?.[0]?.statement[0]?.['principals']).toEqual([{ type: 'AWS', identifiers: [SOURCE_ROLE] }]);
   });
 
-  it("requires the association's externalId in the target trust, as a variable to set once it exists", async () => {
+  it("references the association's external_id in the target trust, so Terraform creates the association first", async () => {
     const text = renderTerraform(fullPlan());
-    const parsed = (await hcl(text)) as Parsed & { variable?: Record<string, { type: string; description: string }[]> };
+    const parsed = await hcl(text);
     const trust = parsed.data?.['aws_iam_policy_document']?.['prod_shop_payments_target_trust']?.[0]?.statement[0];
-    expect(trust?.['condition']).toEqual([{ test: 'StringEquals', variable: 'sts:ExternalId', values: ['${var.prod_shop_payments_external_id}'] }]);
-    const v = parsed.variable?.['prod_shop_payments_external_id']?.[0];
-    expect(v?.type).toBe('${string}');
-    expect(v?.description).toContain('externalId of the pod identity association shop/payments');
-    // No default: Terraform refuses to apply the statement until the real value is given.
-    expect(v).not.toHaveProperty('default');
-    expect(text).toContain(`# ${PAYMENTS_EXTERNAL_ID}\n`);
-    expect(text).toContain('Create the association first (terraform apply -target=...), read its externalId');
-    // The placeholder itself never reaches a policy value.
-    expect(text).not.toContain(`"${PAYMENTS_EXTERNAL_ID}"`);
+    expect(trust?.['condition']).toEqual([{ test: 'StringEquals', variable: 'sts:ExternalId', values: ['${aws_eks_pod_identity_association.prod_shop_payments.external_id}'] }]);
+    expect(text).toContain('# Two-phase: the externalId exists only once aws_eks_pod_identity_association.prod_shop_payments is created');
+    // The placeholder never reaches a policy value.
+    expect(text).not.toContain(PAYMENTS_EXTERNAL_ID);
+  });
+
+  it('asks for the provider that has aws_eks_pod_identity_association when no association chains', async () => {
+    const plan = fullPlan();
+    const parsed = await hcl(renderTerraform({ ...plan, steps: plan.steps.filter((s) => s.kind !== 'create-association' || s.targetRoleArn === null) }));
+    expect((parsed as { terraform?: unknown }).terraform).toEqual([{ required_providers: [{ aws: { source: 'hashicorp/aws', version: '>= 5.29.0' } }] }]);
   });
 
   it('keeps the default provider for a plan in one region and account', async () => {
@@ -89,7 +96,7 @@ describe('renderTerraform', () => {
       steps: plan.steps.filter((s) => s.kind === 'create-association' && s.cluster === PROD),
     };
     const text = renderTerraform(prodOnly);
-    expect(text).not.toMatch(/provider\s+=/);
+    expect(text).not.toMatch(/^\s+provider\s+=/m);
     expect(text).not.toContain('aliased');
     const parsed = await hcl(text);
     expect(parsed.resource?.['aws_eks_pod_identity_association']?.['prod_shop_cart']).toEqual([{ cluster_name: 'prod', namespace: 'shop', service_account: 'cart', role_arn: CART_ROLE }]);
@@ -114,12 +121,13 @@ describe('renderTerraform', () => {
   it('names the role each trust statement belongs to and how to merge it', () => {
     const text = renderTerraform(fullPlan());
     expect(text).toContain(
-      `# Role cart (${CART_ROLE}): the statement podid adds to its trust policy, admitting prod, staging.\n` +
-        '# Merge it into the role\'s assume_role_policy: list data.aws_iam_policy_document.cart_pod_identity_trust.json in source_policy_documents\n' +
+      `# Role cart (${CART_ROLE}): the Pod Identity statement podid adds to its trust policy,\n` +
+        "# admitting exactly shop/cart on staging, shop/cart on prod (each admitted by the role's IRSA trust today).\n" +
+        '# Merge into the role\'s assume_role_policy: list data.aws_iam_policy_document.cart_pod_identity_trust.json in source_policy_documents\n' +
         '# of the aws_iam_policy_document that builds the trust policy (keep every existing statement).\n' +
         'data "aws_iam_policy_document" "cart_pod_identity_trust" {\n',
     );
-    expect(text).toContain('# It replaces the existing statement "PodIdentityProd": list data.aws_iam_policy_document.orders_pod_identity_trust.json in override_policy_documents');
+    expect(text).toContain('# It replaces the existing statement "PodIdentityProd": list data.aws_iam_policy_document.orders_pod_identity_trust_extended_1.json in override_policy_documents');
   });
 
   it('starts with a header saying podid generated it and does not apply it', () => {

@@ -276,18 +276,31 @@ describe('analyzeTrust: Pod Identity', () => {
 
   const cases: { name: string; statement: JsonObject; admitsCluster: boolean; grants: boolean; scopedClusters?: string[]; unknown?: string[]; tagSession?: boolean }[] = [
     {
-      name: 'scoped to this account and cluster',
+      name: 'scoped to this cluster by aws:SourceArn: not provable (its value for Pod Identity is undocumented)',
       statement: podid({ StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnEquals: { 'aws:SourceArn': sa.clusterArn } }),
-      admitsCluster: true,
-      grants: true,
-      scopedClusters: [sa.clusterArn],
-    },
-    {
-      name: 'scoped to another cluster of the account',
-      statement: podid({ StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnEquals: { 'aws:SourceArn': [`arn:aws:eks:us-east-1:${ACCOUNT}:cluster/dev`] } }),
       admitsCluster: false,
       grants: false,
-      scopedClusters: [`arn:aws:eks:us-east-1:${ACCOUNT}:cluster/dev`],
+      scopedClusters: [sa.clusterArn],
+      unknown: ['aws:SourceArn'],
+    },
+    {
+      name: 'scoped to this account, cluster, namespace and service account by session tags',
+      statement: podid({
+        StringEquals: {
+          'aws:SourceAccount': ACCOUNT,
+          'aws:RequestTag/eks-cluster-arn': sa.clusterArn,
+          'aws:RequestTag/kubernetes-namespace': 'shop',
+          'aws:RequestTag/kubernetes-service-account': 'cart',
+        },
+      }),
+      admitsCluster: true,
+      grants: true,
+    },
+    {
+      name: 'scoped by session tags to another cluster of the account',
+      statement: podid({ StringEquals: { 'aws:SourceAccount': ACCOUNT, 'aws:RequestTag/eks-cluster-arn': `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/dev` } }),
+      admitsCluster: false,
+      grants: false,
     },
     {
       name: 'scoped to another account',
@@ -296,11 +309,12 @@ describe('analyzeTrust: Pod Identity', () => {
       grants: false,
     },
     {
-      name: 'ArnLike over all clusters of the account',
+      name: 'ArnLike aws:SourceArn over all clusters of the account: still not provable',
       statement: podid({ ArnLike: { 'aws:SourceArn': `arn:aws:eks:*:${ACCOUNT}:cluster/*` } }),
-      admitsCluster: true,
-      grants: true,
+      admitsCluster: false,
+      grants: false,
       scopedClusters: [`arn:aws:eks:*:${ACCOUNT}:cluster/*`],
+      unknown: ['aws:SourceArn'],
     },
     {
       name: 'an organisation condition cannot be proven',
@@ -361,8 +375,9 @@ describe('analyzeTrust: Pod Identity', () => {
     // The data-perimeter form exempts AWS services, so it does not block.
     expect(podDenies({ StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-x' }, BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } })).toEqual([]);
     expect(podDenies({ StringNotEquals: { 'aws:PrincipalServiceName': 'pods.eks.amazonaws.com' } })).toEqual([]);
-    expect(podDenies({ ArnLike: { 'aws:SourceArn': '*' } })).toEqual([{ index: 1, blocks: 'pod-identity', certain: true }]);
-    expect(podDenies({ ArnNotLike: { 'aws:SourceArn': '*' } })).toEqual([]);
+    // aws:SourceArn is unknown for Pod Identity: a Deny on it may apply either way.
+    expect(podDenies({ ArnLike: { 'aws:SourceArn': '*' } })).toEqual([{ index: 1, blocks: 'pod-identity', certain: false }]);
+    expect(podDenies({ ArnNotLike: { 'aws:SourceArn': '*' } })).toEqual([{ index: 1, blocks: 'pod-identity', certain: false }]);
   });
 
   it('does not admit through an Allow gated on a principal key a service request lacks', () => {
@@ -383,7 +398,7 @@ describe('analyzeTrust: Pod Identity', () => {
   });
 
   it('sees both trusts of a dual-trust role', () => {
-    const p = parsePolicy({ Statement: [irsa({ StringEquals: { [`${ISSUER}:sub`]: 'system:serviceaccount:shop:cart' } }), podid({ ArnEquals: { 'aws:SourceArn': sa.clusterArn } })] });
+    const p = parsePolicy({ Statement: [irsa({ StringEquals: { [`${ISSUER}:sub`]: 'system:serviceaccount:shop:cart' } }), podid({ StringEquals: { 'aws:RequestTag/eks-cluster-arn': sa.clusterArn } })] });
     const a = analyzeTrust(p, sa);
     expect([a.grantsIrsa, a.grantsPodIdentity]).toEqual([true, true]);
     expect(a.irsaStatements.map((s) => s.index)).toEqual([0]);

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Fingerprint } from './model.js';
+import { compareStrings } from '../text.js';
 
 /**
  * JSON with object keys sorted (recursively); arrays keep their order because order is part of
@@ -22,7 +23,7 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(([a], [b]) => compareStrings(a, b));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 

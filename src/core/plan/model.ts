@@ -5,9 +5,18 @@
  * from, so apply can refuse a stale plan (Terraform's "saved plan is stale").
  */
 import type { JsonObject } from '../json.js';
+import type { RoleAccess } from '../policy/access.js';
 import type { Finding } from '../scan/inventory.js';
 
-export const PLAN_SCHEMA_VERSION = 1;
+export type { RoleAccess } from '../policy/access.js';
+
+/**
+ * 2: the Pod Identity statement is scoped by session tags per service account (`subjects`,
+ * `added`/`extended` instead of `change`/`statementIndex`), trust steps store who can assume the
+ * role before and after (`access`), clusters name their OIDC provider, and cross-account
+ * associations are marked as two-phase.
+ */
+export const PLAN_SCHEMA_VERSION = 2;
 export const PLAN_KIND = 'podid-migration-plan';
 
 export interface MigrationPlan {
@@ -45,6 +54,8 @@ export interface PlanCluster {
   region: string;
   context: string | null;
   endpoint: string;
+  /** The cluster's IAM OIDC provider ARN (what IRSA trust policies name), or null without an issuer. */
+  oidcProvider: string | null;
 }
 
 /** sha256 (hex) of the canonical JSON of the input a step depends on. */
@@ -68,18 +79,40 @@ export interface InstallAgentStep extends StepBase {
   fingerprint: Fingerprint;
 }
 
-/** UpdateAssumeRolePolicy: add (or extend) the pods.eks.amazonaws.com statement; nothing else changes. */
+/** One ServiceAccount admitted through Pod Identity. */
+export interface TrustSubject {
+  /** Cluster ARN. */
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+}
+
+/**
+ * UpdateAssumeRolePolicy: add (or extend) pods.eks.amazonaws.com statements scoped by session
+ * tags to exactly `subjects`; nothing else changes.
+ */
 export interface UpdateTrustStep extends StepBase {
   kind: 'update-trust';
   roleArn: string;
   roleName: string;
-  /** Cluster ARNs this change admits. */
+  /** Cluster ARNs of `subjects`. */
   clusters: string[];
-  change: 'added-statement' | 'extended-statement';
-  /** Index of the added or extended statement in `after.Statement`. */
-  statementIndex: number;
+  /** The service accounts this change newly admits through Pod Identity (sorted). */
+  subjects: TrustSubject[];
+  /**
+   * `irsa`: each subject's IRSA twin is admitted by `before`. `cross-account-source`: the role is
+   * the --cross-account-source-role; the subjects are the cross-account service accounts whose
+   * associations chain through it (their IRSA trust is the target role's).
+   */
+  basis: 'irsa' | 'cross-account-source';
+  /** Indexes in `after.Statement` of the statements appended. */
+  added: number[];
+  /** Indexes of existing statements extended (same index in `before` and `after`). */
+  extended: number[];
   before: JsonObject;
   after: JsonObject;
+  /** Who can assume the role before and after: recomputed from `before` and `after` when a plan is loaded. */
+  access: { before: RoleAccess; after: RoleAccess };
   lengthBefore: number;
   lengthAfter: number;
   limit: number;
@@ -106,6 +139,12 @@ export interface CreateAssociationStep extends StepBase {
    * (sts:AssumeRole + sts:TagSession on the target).
    */
   crossAccount: CrossAccountChain | null;
+  /**
+   * `single`: done when the association exists. `two-phase` (cross-account): the association's
+   * externalId exists only once EKS creates it; the target role's trust statement
+   * (`crossAccount.targetTrustStatement`) can be written only after, with that value.
+   */
+  phases: 'single' | 'two-phase';
   /** Fingerprint of: no association for ns/sa, and the SA's resourceVersion. */
   fingerprint: Fingerprint;
 }

@@ -12,6 +12,7 @@ import { fingerprintRestartBatch } from './fingerprint.js';
 import type { ServedAssociation } from './fingerprint.js';
 import type { ManualItem, RestartBatchStep, RolloutTarget } from './model.js';
 import type { SaCandidate } from './plan-select.js';
+import { compareStrings } from '../text.js';
 
 export const ADVICE = {
   Pod: 'delete and recreate the Pod after the association exists; podid cannot restart a Pod without a controller it knows',
@@ -33,7 +34,7 @@ export function crossAccountAdvice(kind: RolloutTarget['kind'], namespace: strin
   return `after the association exists, add the target trust statement with its externalId to ${targetRole} (in ${where}), then run: kubectl -n ${namespace} rollout restart ${kind.toLowerCase()}/${name}`;
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = compareStrings;
 const RESTARTABLE = new Set<WorkloadReport['kind']>(['Deployment', 'StatefulSet', 'DaemonSet']);
 
 export const restartStepId = (clusterArn: string, batch: number) => `restart:${clusterArn}/${batch}`;

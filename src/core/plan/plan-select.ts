@@ -9,13 +9,14 @@
 import { ROLE_ARN_ANNOTATION } from '../annotations.js';
 import { parseRoleArn } from '../arn.js';
 import type { ArnIssue, RoleArn } from '../arn.js';
-import { parsePolicy } from '../policy/index.js';
+import { parsePolicy, roleAccess } from '../policy/index.js';
 import { lookupRole } from '../scan/analyze-role.js';
 import { finding, isFindingCode } from '../scan/findings.js';
 import type { FindingCode } from '../scan/findings.js';
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from '../scan/inventory.js';
 import type { AddonSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from '../scan/snapshot.js';
 import type { BlockedItem, PlanOptions } from './model.js';
+import { compareStrings } from '../text.js';
 
 /** Where EKS puts an add-on's service accounts when no annotated SA of it was scanned. */
 const DEFAULT_ADDON_NAMESPACE = 'kube-system';
@@ -61,7 +62,7 @@ export interface Selection {
   blocked: BlockedItem[];
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = compareStrings;
 
 /** Role ARNs compare trimmed and case-insensitively (IAM role names are unique regardless of case). */
 export function roleKey(raw: string): string {
@@ -191,6 +192,8 @@ function saCandidate(
 ): SaCandidate {
   const role = report.role.arn;
   if (report.verdict === 'partial') {
+    // Without session tags, no trust podid writes can admit its pods: the association must change.
+    blockers.push(...report.findings.filter((f) => f.code === 'ASSOCIATION_SESSION_TAGS_DISABLED'));
     // The association exists. A same-account role must still admit the cluster, or the restart
     // would hand pods credentials that fail; a chained role's trust is the owner's business.
     return { cluster, report, object, mode: 'restart', trustRole: report.role.crossAccount ? null : role, associationRole: role, targetRole: null, blockers };
@@ -228,11 +231,17 @@ function sourceRole(snapshot: FleetSnapshot, options: PlanOptions, c: ClusterSna
   if (snap.state === 'missing') return unusable('it does not exist');
   if (snap.state === 'unreadable') return unusable(`podid cannot read it${snap.error === null ? '' : ` (${snap.error})`}`);
   if (snap.trustPolicy === null) return unusable(`its trust policy was not returned${snap.error === null ? '' : ` (${snap.error})`}`);
+  let access: ReturnType<typeof roleAccess>;
   try {
-    parsePolicy(snap.trustPolicy);
+    access = roleAccess(parsePolicy(snap.trustPolicy));
   } catch (err) {
     return unusable(`its trust policy cannot be parsed: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // EKS user guide ("Access AWS Resources using EKS Pod Identity Target IAM Roles"): the source
+  // role is the EKS Pod Identity role; whoever else may assume it (a node or instance role, an
+  // OIDC provider, another account) could chain into every target role that trusts it.
+  const others = [...access.irsa.map((g) => `Federated:${g.provider}`), ...access.other.flatMap((g) => g.principals)];
+  if (others.length > 0) return { blocker: finding('CROSS_ACCOUNT_SOURCE_ROLE_OPEN', { sourceRole: parsed.arn.arn, principals: [...new Set(others)] }) };
   return { arn: parsed.arn };
 }
 

@@ -1,20 +1,24 @@
 /**
- * Dual trust, planned per role: one `update-trust` step that admits exactly the clusters this
- * plan migrates onto the role (clusters of its unblocked service accounts and add-ons). The
- * edit itself is core/policy's `addPodIdentityTrust` (least privilege, idempotent, every other
- * statement byte-identical); this module decides which clusters to pass, measures the result
- * against the trust-policy length quota and blocks the role's items when podid cannot or must
- * not change it.
+ * Dual trust, planned per role: one `update-trust` step that admits, through Pod Identity,
+ * exactly the service accounts this plan migrates onto the role (its unblocked service accounts
+ * and add-on service accounts), each of which the role's IRSA trust admits today. The edit is
+ * core/policy's `addPodIdentityTrust` (session-tag scoped, exact, idempotent, every other
+ * statement byte-identical); this module checks that every subject is proven (its IRSA twin is
+ * admitted), proves the result admits nobody else (`checkNoWidening`), measures it against the
+ * trust-policy length quota, and blocks the role's items when podid cannot or must not change it.
  */
-import { parseRoleArn } from '../arn.js';
-import { addPodIdentityTrust, matchStatement, parsePolicy, podIdentityRequests, policyLength, policyToJson } from '../policy/index.js';
-import type { TrustPolicy } from '../policy/index.js';
+import { oidcProviderArn, parseRoleArn } from '../arn.js';
+import {
+  addPodIdentityTrust, admitsIrsaTwin, checkNoWidening, deniesRequests, matchStatement, parsePolicy, policyLength, policyToJson, roleAccess, subjectKey, subjectRequests,
+} from '../policy/index.js';
+import type { AccessCluster, PodIdentitySubject, TrustPolicy } from '../policy/index.js';
 import { lookupRole, podIdentityDenyFix } from '../scan/analyze-role.js';
 import { finding } from '../scan/findings.js';
 import type { Finding } from '../scan/inventory.js';
 import type { ClusterSnapshot, FleetSnapshot } from '../scan/snapshot.js';
 import { fingerprintTrust } from './fingerprint.js';
 import type { UpdateTrustStep } from './model.js';
+import { compareStrings } from '../text.js';
 
 /** Something that needs the role to trust Pod Identity from its cluster: a service account or an add-on. */
 export interface TrustDependent {
@@ -29,13 +33,19 @@ export interface RoleTrustInput {
   /** The normalised role ARN. */
   arn: string;
   dependents: TrustDependent[];
+  /** The role is the --cross-account-source-role: its subjects are justified by their target roles, not by its own IRSA trust. */
+  crossAccountSource?: boolean;
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = compareStrings;
 
 export const trustStepId = (roleArn: string) => `trust:${roleArn}`;
 
-/** The trust step for one role, or null when the role already admits every cluster (or its items are blocked). */
+/** The plan's view of a cluster for the trust checks: ARN, account and OIDC provider. */
+export function accessCluster(c: Pick<ClusterSnapshot, 'arn' | 'account' | 'partition' | 'oidcIssuer'>): AccessCluster {
+  return { arn: c.arn, account: c.account, oidcProvider: c.oidcIssuer === null ? null : oidcProviderArn(c.partition, c.account, c.oidcIssuer) };
+}
+
 export function planRoleTrust(snapshot: FleetSnapshot, input: RoleTrustInput, limit: number): UpdateTrustStep | null {
   const { arn } = input;
   const blockAll = (f: Finding, deps: readonly TrustDependent[] = input.dependents) => {
@@ -62,35 +72,56 @@ export function planRoleTrust(snapshot: FleetSnapshot, input: RoleTrustInput, li
     return null;
   }
 
-  const byCluster = new Map<string, TrustDependent[]>();
-  for (const d of input.dependents) byCluster.set(d.cluster.arn, [...(byCluster.get(d.cluster.arn) ?? []), d]);
+  const clusters = new Map<string, ClusterSnapshot>();
+  for (const d of input.dependents) clusters.set(d.cluster.arn, d.cluster);
+  const account = input.dependents[0]?.cluster.account;
+  const partition = input.dependents[0]?.cluster.partition;
+  if (account === undefined || partition === undefined) return null;
+  const views = [...clusters.values()].map(accessCluster);
+  const viewOf = new Map(views.map((v) => [v.arn, v]));
 
-  // One cluster at a time, each with its own service accounts, so a statement scoped by session
-  // tags (kubernetes-namespace, ...) is judged for exactly the accounts that will use it there.
-  // Later clusters extend the statement the first one added, so the result is one statement.
-  let current = original;
-  const admitted: string[] = [];
-  for (const [clusterArn, deps] of [...byCluster].sort(([a], [b]) => cmp(a, b))) {
-    const cluster = deps[0]?.cluster;
-    if (cluster === undefined) continue;
-    const serviceAccounts = uniqueAccounts(deps);
-    let result: ReturnType<typeof addPodIdentityTrust>;
-    try {
-      result = addPodIdentityTrust(current, { partition: cluster.partition, clusterAccount: cluster.account, clusterArns: [clusterArn], serviceAccounts });
-    } catch (err) {
-      blockAll(finding('TRUST_POLICY_INVALID', { role: arn, detail: err instanceof Error ? err.message : String(err) }), deps);
+  // Every subject must be proven: its IRSA twin admitted by the role's trust today (or, for the
+  // cross-account source role, justified by its target role). Otherwise an annotation would be
+  // a way to obtain a role.
+  const subjectsOf = (d: TrustDependent): PodIdentitySubject[] => d.serviceAccounts.map((sa) => ({ cluster: d.cluster.arn, namespace: d.namespace, serviceAccount: sa }));
+  const live: TrustDependent[] = [];
+  for (const d of input.dependents) {
+    const view = viewOf.get(d.cluster.arn);
+    if (view === undefined) continue;
+    const unproven = input.crossAccountSource === true
+      ? []
+      : subjectsOf(d).filter((s) => !admitsIrsaTwin(original, s, view.oidcProvider) && !(d.cluster.account === account && podIdentityAlready(original, account, s)));
+    if (unproven.length > 0) {
+      d.blockers.push(finding('TRUST_IRSA_NOT_PROVEN', { role: arn, serviceAccounts: unproven.map((s) => `${s.namespace}/${s.serviceAccount}`), cluster: d.cluster.name }));
       continue;
     }
-    if (result.deniedClusterArns.length > 0) {
-      // No Allow can override a Deny: adding one would only make the policy longer.
-      const statements = denyingStatements(current, cluster);
-      blockAll(finding('TRUST_POD_IDENTITY_DENIED', { role: arn, statements }, podIdentityDenyFix(current, statements)), deps);
+    const denied = subjectsOf(d).filter((s) => deniesRequests(original.statements, subjectRequests(account, s)));
+    if (denied.length > 0) {
+      const statements = denyingStatements(original, account, denied);
+      d.blockers.push(finding('TRUST_POD_IDENTITY_DENIED', { role: arn, statements }, podIdentityDenyFix(original, statements)));
       continue;
     }
-    current = result.policy;
-    admitted.push(...result.addedClusterArns);
+    live.push(d);
   }
-  if (admitted.length === 0) return null;
+  const subjects = uniqueSubjects(live.flatMap(subjectsOf));
+  if (subjects.length === 0) return null;
+
+  let result: ReturnType<typeof addPodIdentityTrust>;
+  try {
+    result = addPodIdentityTrust(original, { partition, clusterAccount: account, subjects });
+  } catch (err) {
+    blockAll(finding('TRUST_POLICY_INVALID', { role: arn, detail: err instanceof Error ? err.message : String(err) }), live);
+    return null;
+  }
+  if (result.change === 'none') return null;
+  const current = result.policy;
+
+  // The proof, independent of how the edit was made: after admits nobody but the twins.
+  const proof = checkNoWidening(original, current, views, input.crossAccountSource === true ? { chained: subjects } : {});
+  if (proof.problems.length > 0) {
+    blockAll(finding('TRUST_WIDENING_REFUSED', { role: arn, problem: proof.problems[0] ?? '' }), live);
+    return null;
+  }
 
   const lengthBefore = policyLength(original);
   const lengthAfter = policyLength(current);
@@ -98,27 +129,30 @@ export function planRoleTrust(snapshot: FleetSnapshot, input: RoleTrustInput, li
     blockAll(
       finding(
         'TRUST_POLICY_TOO_LARGE',
-        { role: arn, length: lengthBefore, lengthAfter, limit },
-        `raise the "Role trust policy length" quota (Service Quotas L-C07B4B0D) and pass --trust-policy-limit, remove stale OIDC statements of deleted clusters, or split the role per workload`,
+        { role: arn, length: lengthBefore, lengthAfter, limit, subjects: result.addedSubjects.length, statements: result.added.length + result.extended.length },
+        `raise the "Role trust policy length" quota (Service Quotas L-C07B4B0D) and pass --trust-policy-limit, remove stale OIDC statements of deleted clusters, migrate fewer service accounts onto the role at once (-n / --service-account), or split the role per workload`,
       ),
-      input.dependents.filter((d) => d.blockers.length === 0),
+      live.filter((d) => d.blockers.length === 0),
     );
     return null;
   }
 
-  const { change, statementIndex } = describeChange(original, current);
   const roleName = parseRoleArn(arn);
+  const added = result.addedSubjects.map((s) => ({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount }));
   return {
     id: trustStepId(arn),
     dependsOn: [],
     kind: 'update-trust',
     roleArn: arn,
     roleName: roleName.ok ? roleName.arn.name : arn.slice(arn.lastIndexOf('/') + 1),
-    clusters: [...new Set(admitted)].sort(),
-    change,
-    statementIndex,
+    clusters: [...new Set(added.map((s) => s.cluster))].sort(),
+    subjects: added,
+    basis: input.crossAccountSource === true ? 'cross-account-source' : 'irsa',
+    added: [...result.added],
+    extended: [...result.extended],
     before: structuredClone(snap.trustPolicy),
     after: policyToJson(current),
+    access: { before: roleAccess(original), after: roleAccess(current) },
     lengthBefore,
     lengthAfter,
     limit,
@@ -126,27 +160,21 @@ export function planRoleTrust(snapshot: FleetSnapshot, input: RoleTrustInput, li
   };
 }
 
-function uniqueAccounts(deps: readonly TrustDependent[]): { namespace: string; serviceAccount: string }[] {
-  const seen = new Map<string, { namespace: string; serviceAccount: string }>();
-  for (const d of deps) for (const sa of d.serviceAccounts) seen.set(`${d.namespace}/${sa}`, { namespace: d.namespace, serviceAccount: sa });
-  return [...seen.entries()].sort(([a], [b]) => cmp(a, b)).map(([, v]) => v);
+function podIdentityAlready(policy: TrustPolicy, account: string, s: PodIdentitySubject): boolean {
+  const requests = subjectRequests(account, s);
+  return requests.every((r) => policy.statements.some((st) => st.effect === 'Allow' && matchStatement(st, r).applies === 'yes'));
 }
 
-function denyingStatements(policy: TrustPolicy, cluster: ClusterSnapshot): number[] {
-  const { assumeRole, tagSession } = podIdentityRequests({ clusterArn: cluster.arn, clusterAccount: cluster.account });
+function uniqueSubjects(list: readonly PodIdentitySubject[]): PodIdentitySubject[] {
+  const seen = new Map<string, PodIdentitySubject>();
+  for (const s of list) seen.set(subjectKey(s), s);
+  return [...seen.values()].sort((a, b) => cmp(subjectKey(a), subjectKey(b)));
+}
+
+function denyingStatements(policy: TrustPolicy, account: string, subjects: readonly PodIdentitySubject[]): number[] {
+  const requests = subjects.flatMap((s) => subjectRequests(account, s));
   return policy.statements
     .map((s, i) => ({ s, i }))
-    .filter(({ s }) => s.effect === 'Deny' && (matchStatement(s, assumeRole).applies !== 'no' || matchStatement(s, tagSession).applies !== 'no'))
+    .filter(({ s }) => s.effect === 'Deny' && requests.some((r) => matchStatement(s, r).applies !== 'no'))
     .map(({ i }) => i);
-}
-
-/**
- * Which statement changed. addPodIdentityTrust edits at most one statement per call and later
- * calls extend the statement the first one added or extended, so the whole plan changes one.
- */
-export function describeChange(before: TrustPolicy, after: TrustPolicy): { change: UpdateTrustStep['change']; statementIndex: number } {
-  if (after.statements.length > before.statements.length) return { change: 'added-statement', statementIndex: before.statements.length };
-  const index = after.statements.findIndex((s, i) => JSON.stringify(s.raw) !== JSON.stringify(before.statements[i]?.raw));
-  if (index === -1) throw new Error('planner: addPodIdentityTrust reported a change but no statement differs');
-  return { change: 'extended-statement', statementIndex: index };
 }

@@ -19,8 +19,9 @@ import type {
 import { planRollouts } from './plan-rollout.js';
 import { roleKey, selectItems } from './plan-select.js';
 import type { AddonCandidate, ClusterContext, SaCandidate } from './plan-select.js';
-import { planRoleTrust } from './plan-trust.js';
+import { accessCluster, planRoleTrust } from './plan-trust.js';
 import type { RoleTrustInput } from './plan-trust.js';
+import { compareStrings } from '../text.js';
 
 export interface PlanInput {
   snapshot: FleetSnapshot;
@@ -30,7 +31,7 @@ export interface PlanInput {
   toolVersion: string;
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = compareStrings;
 
 export const agentStepId = (clusterArn: string) => `agent:${clusterArn}`;
 export const associationStepId = (clusterArn: string, namespace: string, serviceAccount: string) => `assoc:${clusterArn}/${namespace}/${serviceAccount}`;
@@ -53,14 +54,14 @@ export function planMigration(input: PlanInput): MigrationPlan {
 
   // Trust: one decision per role, over the clusters of the items still going ahead.
   const roles = new Map<string, RoleTrustInput>();
-  const addDependent = (arn: string, dep: RoleTrustInput['dependents'][number]) => {
+  const addDependent = (arn: string, dep: RoleTrustInput['dependents'][number], crossAccountSource = false) => {
     const key = roleKey(arn);
-    const entry = roles.get(key) ?? { arn, dependents: [] };
+    const entry: RoleTrustInput = roles.get(key) ?? { arn, dependents: [], crossAccountSource };
     entry.dependents.push(dep);
     roles.set(key, entry);
   };
   for (const s of open(selection.serviceAccounts)) {
-    if (s.trustRole !== null) addDependent(s.trustRole, { cluster: s.cluster.snap, namespace: s.report.namespace, serviceAccounts: [s.report.name], blockers: s.blockers });
+    if (s.trustRole !== null) addDependent(s.trustRole, { cluster: s.cluster.snap, namespace: s.report.namespace, serviceAccounts: [s.report.name], blockers: s.blockers }, s.targetRole !== null);
   }
   for (const a of open(selection.addons)) {
     if (a.role !== null) addDependent(a.role, { cluster: a.cluster.snap, namespace: a.namespace, serviceAccounts: a.serviceAccounts, blockers: a.blockers });
@@ -125,7 +126,9 @@ export function planMigration(input: PlanInput): MigrationPlan {
     toolVersion: input.toolVersion,
     caller: { account: snapshot.caller.account, arn: snapshot.caller.arn },
     options: structuredClone(options),
-    clusters: selection.clusters.map(({ report: c }) => ({ arn: c.arn, name: c.name, account: c.account, region: c.region, context: c.context, endpoint: c.endpoint })),
+    clusters: selection.clusters.map(({ report: c, snap }) => ({
+      arn: c.arn, name: c.name, account: c.account, region: c.region, context: c.context, endpoint: c.endpoint, oidcProvider: accessCluster(snap).oidcProvider,
+    })),
     steps,
     blocked,
     manual: rollouts.manual,
@@ -147,6 +150,7 @@ function associationStep(s: SaCandidate, dependsOn: string[]): CreateAssociation
     targetRoleArn: target,
     annotationRoleArn: report.roleArn,
     crossAccount: target === null ? null : roleChaining(s.associationRole, target, externalIdPlaceholder(s.cluster.snap, report.namespace, report.name)),
+    phases: target === null ? 'single' : 'two-phase',
     fingerprint: fingerprintAssociationInput({ association: null, saUid: object.uid, saResourceVersion: object.resourceVersion }),
   };
 }

@@ -7,16 +7,15 @@
  * between steps.
  */
 import { z } from 'zod';
-import { parseClusterArn } from '../arn.js';
+import { parseClusterArn, parseRoleArn } from '../arn.js';
 import { UsageError } from '../errors.js';
+import { addPodIdentityTrust, checkNoWidening, parsePolicy, podIdentityAdmits, policyLength, policyToJson, roleAccess, subjectKey } from '../policy/index.js';
+import type { AccessCluster, TrustPolicy } from '../policy/index.js';
 import { FINDING_CODES } from '../scan/findings.js';
-import { addPodIdentityTrust, parsePolicy, policyLength, policyToJson } from '../policy/index.js';
-import type { TrustPolicy } from '../policy/index.js';
 import { externalIdPlaceholder, roleChaining } from './cross-account.js';
 import { canonicalJson, fingerprintTrust } from './fingerprint.js';
 import { PLAN_KIND, PLAN_SCHEMA_VERSION } from './model.js';
 import type { CreateAssociationStep, MigrationPlan, UpdateTrustStep } from './model.js';
-import { describeChange } from './plan-trust.js';
 
 const fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex fingerprint (64 lowercase hex digits)');
 const jsonObject = z.record(z.string(), z.unknown());
@@ -48,6 +47,7 @@ const cluster = z.strictObject({
   region: z.string(),
   context: z.string().nullable(),
   endpoint: z.string(),
+  oidcProvider: z.string().min(1).nullable(),
 });
 
 const base = { id: z.string().min(1), dependsOn: stringList };
@@ -67,10 +67,14 @@ const updateTrust = z.strictObject({
   roleArn: z.string().min(1),
   roleName: z.string().min(1),
   clusters: z.array(z.string().min(1)).min(1),
-  change: z.enum(['added-statement', 'extended-statement']),
-  statementIndex: count,
+  subjects: z.array(z.strictObject({ cluster: z.string().min(1), namespace: z.string().min(1), serviceAccount: z.string().min(1) })).min(1),
+  basis: z.enum(['irsa', 'cross-account-source']),
+  added: z.array(count),
+  extended: z.array(count),
   before: jsonObject,
   after: jsonObject,
+  // Checked by recomputing it from before and after (checkPlanIntegrity), not by shape.
+  access: z.strictObject({ before: jsonObject, after: jsonObject }),
   lengthBefore: count,
   lengthAfter: count,
   limit: z.int().min(1),
@@ -87,6 +91,7 @@ const createAssociation = z.strictObject({
   targetRoleArn: z.string().min(1).nullable(),
   annotationRoleArn: z.string(),
   crossAccount: z.strictObject({ targetTrustStatement: jsonObject, sourcePermissionStatement: jsonObject, externalIdPlaceholder: z.string().min(1) }).nullable(),
+  phases: z.enum(['single', 'two-phase']),
   fingerprint,
 });
 
@@ -196,6 +201,13 @@ export function parsePlanDocument(text: string, source: string): MigrationPlan {
     );
   }
   const version = head['schemaVersion'];
+  if (typeof version === 'number' && Number.isInteger(version) && version < PLAN_SCHEMA_VERSION) {
+    throw new UsageError(
+      'PLAN_TOO_OLD',
+      `${source}: plan schemaVersion ${version} was written by an older podid, whose Pod Identity statement this one no longer writes; this one reads version ${PLAN_SCHEMA_VERSION}`,
+      'make a new plan with this version (podid migrate --dry-run --out FILE) and review it',
+    );
+  }
   if (typeof version === 'number' && Number.isInteger(version) && version > PLAN_SCHEMA_VERSION) {
     throw new UsageError(
       'PLAN_TOO_NEW',
@@ -210,7 +222,7 @@ export function parsePlanDocument(text: string, source: string): MigrationPlan {
     if (first === undefined) throw invalid(source, '(document)', 'invalid plan');
     throw invalid(source, formatPath(first.path), first.message, rest.length);
   }
-  const plan: MigrationPlan = parsed.data;
+  const plan = parsed.data as MigrationPlan;
   checkReferences(plan, source);
   checkPlanIntegrity(plan, source);
   return plan;
@@ -229,45 +241,119 @@ function checkReferences(plan: MigrationPlan, source: string): void {
 }
 
 /**
- * What the schema cannot see: the parts of a step podid derives from others must be what
- * podid derives. Apply re-reads and fingerprints only a step's inputs (`before`), so without
- * this a hand-edited `after` (a wider principal, a dropped condition, a removed statement)
- * would be written to IAM under a valid fingerprint. Each `update-trust` step's `after` must be
- * exactly podid's dual-trust edit of its `before` for its clusters, and each cross-account
- * association's statements exactly podid's role-chaining statements. Throws a one-line
- * UsageError naming the step.
+ * What the schema cannot see: the parts of a step podid derives from others must be what podid
+ * derives, and the plan must keep its trust boundary. Apply re-reads and fingerprints only a
+ * step's inputs (`before`), so without this a hand-edited `after` (a wider principal, a dropped
+ * condition, another service account) would be written to IAM under a valid fingerprint.
+ * Checked, for every step, with a one-line UsageError naming it:
+ * - `update-trust`: the fingerprint is of `before`; the role's account owns every cluster of the
+ *   step, and each is a cluster of the plan; `after` is exactly podid's change of `before` for
+ *   `subjects`; who can assume the role (`access`) recomputes from the two documents; and
+ *   `checkNoWidening` proves that `after` admits nobody but the Pod Identity twins of subjects
+ *   `before` admitted through IRSA (or, for the cross-account source role, the service accounts
+ *   whose associations chain through it).
+ * - `create-association`: its cluster is in the plan; its role is the annotated role, or the
+ *   recorded --cross-account-source-role with the annotated role as target; a trust step for
+ *   its role (if any) admits it, and it depends on that step; cross-account statements are
+ *   exactly podid's, and the step is two-phase.
+ * Exported so that `migrate --apply` runs the same checks on the plan it is given.
  */
 export function checkPlanIntegrity(plan: MigrationPlan, source = 'plan'): void {
+  const clusters = new Map(plan.clusters.map((c) => [c.arn, c]));
+  const trustByRole = new Map<string, UpdateTrustStep>();
+  for (const step of plan.steps) if (step.kind === 'update-trust') trustByRole.set(roleKey(step.roleArn), step);
   for (const [i, step] of plan.steps.entries()) {
-    const problem = step.kind === 'update-trust' ? trustProblem(step) : step.kind === 'create-association' ? chainProblem(plan, step) : null;
+    const problem =
+      step.kind === 'update-trust' ? trustProblem(plan, step)
+      : step.kind === 'create-association' ? associationProblem(plan, step, trustByRole.get(roleKey(step.roleArn))) ?? chainProblem(plan, step)
+      : step.kind === 'install-agent' || step.kind === 'update-addon' || step.kind === 'restart-batch' ? (clusters.has(step.cluster) ? null : `its cluster ${step.cluster} is not in clusters`)
+      : null;
     if (problem !== null) throw invalid(source, `steps[${i}]`, `${step.kind} ${JSON.stringify(step.id)}: ${problem}`);
   }
 }
 
-function trustProblem(step: UpdateTrustStep): string | null {
+/** Role ARNs compare trimmed and case-insensitively (IAM role names are unique regardless of case). */
+function roleKey(raw: string): string {
+  const parsed = parseRoleArn(raw);
+  return (parsed.ok ? parsed.arn.arn : raw.trim()).toLowerCase();
+}
+
+function accessClusters(plan: MigrationPlan): AccessCluster[] {
+  return plan.clusters.map((c) => ({ arn: c.arn, account: c.account, oidcProvider: c.oidcProvider }));
+}
+
+function trustProblem(plan: MigrationPlan, step: UpdateTrustStep): string | null {
   if (step.fingerprint !== fingerprintTrust(step.before)) return 'fingerprint is not the fingerprint of before';
-  let current: TrustPolicy;
+  const role = parseRoleArn(step.roleArn);
+  if (!role.ok) return `roleArn ${JSON.stringify(step.roleArn)} is not a role ARN`;
+  const planClusters = new Map(plan.clusters.map((c) => [c.arn, c]));
+  for (const arn of step.clusters) {
+    const parsed = parseClusterArn(arn);
+    if (!parsed.ok) return `clusters holds ${JSON.stringify(arn)}, which is not a cluster ARN`;
+    if (parsed.arn.account !== role.arn.account) return `cluster ${arn} is in account ${parsed.arn.account}, not the role's account ${role.arn.account}`;
+    const known = planClusters.get(arn);
+    if (known === undefined) return `cluster ${arn} is not one of the plan's clusters`;
+    if (known.account !== role.arn.account) return `cluster ${arn} is recorded in account ${known.account}, not the role's account ${role.arn.account}`;
+  }
+  const stepClusters = new Set(step.clusters);
+  const subjectClusters = new Set(step.subjects.map((s) => s.cluster));
+  if (stepClusters.size !== subjectClusters.size || [...subjectClusters].some((c) => !stepClusters.has(c))) return 'clusters is not the set of the clusters of subjects';
+  if (step.basis === 'cross-account-source') {
+    const recorded = plan.options.crossAccountSourceRole;
+    if (recorded === null || roleKey(recorded) !== roleKey(step.roleArn)) return 'basis is cross-account-source but the role is not the recorded crossAccountSourceRole';
+    const chained = new Set(
+      plan.steps.filter((s): s is CreateAssociationStep => s.kind === 'create-association' && s.targetRoleArn !== null && roleKey(s.roleArn) === roleKey(step.roleArn))
+        .map((s) => subjectKey({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount })),
+    );
+    const stray = step.subjects.find((s) => !chained.has(subjectKey(s)));
+    if (stray !== undefined) return `subject ${stray.namespace}/${stray.serviceAccount} on ${stray.cluster} has no cross-account association chaining through this role`;
+  }
   let original: TrustPolicy;
+  let current: TrustPolicy;
+  let result: ReturnType<typeof addPodIdentityTrust>;
   try {
     original = parsePolicy(step.before);
-    current = original;
-    // The planner admits the clusters one at a time in ARN order; the same edit, replayed.
-    for (const arn of [...step.clusters].sort()) {
-      const parsed = parseClusterArn(arn);
-      if (!parsed.ok) return `clusters holds ${JSON.stringify(arn)}, which is not a cluster ARN`;
-      const result = addPodIdentityTrust(current, { partition: parsed.arn.partition, clusterAccount: parsed.arn.account, clusterArns: [parsed.arn.arn] });
-      if (!result.addedClusterArns.includes(parsed.arn.arn)) return `before already admits ${arn}, so the step has nothing to add for it`;
-      current = result.policy;
-    }
+    result = addPodIdentityTrust(original, { partition: role.arn.partition, clusterAccount: role.arn.account, subjects: step.subjects });
+    current = result.policy;
   } catch (err) {
     return `before cannot be edited as podid would: ${err instanceof Error ? err.message : String(err)}`;
   }
+  if (result.addedSubjects.length !== step.subjects.length) return 'before already admits some of its subjects, so the step has nothing to add for them';
   if (canonicalJson(policyToJson(current)) !== canonicalJson(step.after)) {
-    return "after is not podid's dual-trust change of before (only the Pod Identity statement for the step's clusters may be added or extended)";
+    return "after is not podid's change of before (only the Pod Identity statements for the step's subjects may be added or extended)";
   }
-  const { change, statementIndex } = describeChange(original, current);
-  if (change !== step.change || statementIndex !== step.statementIndex) return `change and statementIndex must be ${change} at ${statementIndex}`;
+  if (canonicalJson(result.added) !== canonicalJson(step.added) || canonicalJson(result.extended) !== canonicalJson(step.extended)) {
+    return `added and extended must be ${JSON.stringify(result.added)} and ${JSON.stringify(result.extended)}`;
+  }
   if (step.lengthBefore !== policyLength(original) || step.lengthAfter !== policyLength(current)) return 'lengthBefore or lengthAfter does not match the policies';
+  if (canonicalJson({ before: roleAccess(original), after: roleAccess(current) }) !== canonicalJson(step.access)) {
+    return 'access (who can assume the role before and after) does not recompute from before and after';
+  }
+  const proof = checkNoWidening(original, current, accessClusters(plan), step.basis === 'cross-account-source' ? { chained: step.subjects } : {});
+  if (proof.problems.length > 0) return `after would widen who can assume the role: ${proof.problems[0] ?? ''}`;
+  return null;
+}
+
+function associationProblem(plan: MigrationPlan, step: CreateAssociationStep, trust: UpdateTrustStep | undefined): string | null {
+  const cluster = plan.clusters.find((c) => c.arn === step.cluster);
+  if (cluster === undefined) return `its cluster ${step.cluster} is not in clusters`;
+  if (step.phases !== (step.targetRoleArn === null ? 'single' : 'two-phase')) return `phases must be ${step.targetRoleArn === null ? 'single' : 'two-phase'}`;
+  const role = parseRoleArn(step.roleArn);
+  if (!role.ok) return `roleArn ${JSON.stringify(step.roleArn)} is not a role ARN`;
+  if (role.arn.account !== cluster.account) return `roleArn is in account ${role.arn.account}, not the cluster account ${cluster.account}`;
+  if (step.targetRoleArn === null) {
+    if (roleKey(step.roleArn) !== roleKey(step.annotationRoleArn)) return `roleArn ${step.roleArn} is not the annotated role ${step.annotationRoleArn}`;
+  } else {
+    const recorded = plan.options.crossAccountSourceRole;
+    if (recorded === null || roleKey(recorded) !== roleKey(step.roleArn)) return 'roleArn of a cross-account association must be the recorded crossAccountSourceRole';
+    if (roleKey(step.targetRoleArn) !== roleKey(step.annotationRoleArn)) return `targetRoleArn ${step.targetRoleArn} is not the annotated role ${step.annotationRoleArn}`;
+  }
+  if (trust !== undefined) {
+    const subject = { cluster: step.cluster, namespace: step.namespace, serviceAccount: step.serviceAccount };
+    const inStep = trust.subjects.some((s) => subjectKey(s) === subjectKey(subject));
+    if (!inStep && !podIdentityAdmits(trust.before as Parameters<typeof podIdentityAdmits>[0], cluster.account, subject)) return `the trust step ${trust.id} neither adds nor already admits ${step.namespace}/${step.serviceAccount}`;
+    if (inStep && !step.dependsOn.includes(trust.id)) return `it must depend on ${trust.id}, which admits it`;
+  }
   return null;
 }
 

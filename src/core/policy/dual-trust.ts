@@ -1,12 +1,29 @@
 /**
  * Dual trust: during a migration the role must trust both its IRSA provider(s) and EKS Pod
- * Identity, so pods keep working whichever credentials they get. `addPodIdentityTrust` adds the
- * least-privilege Pod Identity grant (scoped to the cluster account and cluster ARNs, unlike
- * eksctl's unconditioned statement) and is idempotent: applied to its own output it changes
- * nothing. It never edits a statement other than the one it extends or appends.
+ * Identity, so pods keep working whichever credentials they get. `addPodIdentityTrust` admits
+ * exactly the (cluster, namespace, service account) subjects being migrated through Pod Identity
+ * and nothing else, using the session tags EKS Pod Identity attaches (EKS user guide, "Create IAM
+ * role with trust policy required by EKS Pod Identity" and "Enable or disable session tags"):
+ *
+ *   Principal  { "Service": "pods.eks.amazonaws.com" }
+ *   Action     [ "sts:AssumeRole", "sts:TagSession" ]
+ *   Condition  StringEquals aws:SourceAccount                          = the cluster account
+ *              StringEquals aws:RequestTag/eks-cluster-arn             = cluster ARNs
+ *              StringEquals aws:RequestTag/kubernetes-namespace        = namespaces
+ *              StringEquals aws:RequestTag/kubernetes-service-account  = service accounts
+ *
+ * Never `aws:SourceArn`: no AWS page documents what Pod Identity sends there. Values of one key
+ * are ORed and keys are ANDed, so one statement admits the product clusters x namespaces x
+ * service accounts; the encoding splits the subjects into such products ("rectangles") that are
+ * exact: namespaces with the same set of service accounts share a statement, clusters with the
+ * same rows share one. An existing statement of exactly this shape is extended only when the
+ * union is still a product (two of the three lists equal), so it stays exact too. Idempotent:
+ * subjects the policy already provably admits are not added again. No statement other than the
+ * ones it appends or extends changes, byte for byte.
  */
 import { parseClusterArn } from '../arn.js';
 import { matchStatement, principalMatches, statementCoversAction } from './evaluate.js';
+import type { TrustRequest } from './evaluate.js';
 import { parseStatement } from './parse.js';
 import { ASSUME_ROLE_ACTION, POD_IDENTITY_SERVICE, TAG_SESSION_ACTION, podIdentityRequests } from './requests.js';
 import { withStatements } from './serialize.js';
@@ -16,37 +33,44 @@ import { PolicyEditError } from './types.js';
 export { removeOidcTrust } from './remove-oidc-trust.js';
 export type { OidcRemovalStep, OidcTrustTarget, RemoveOidcTrustResult } from './remove-oidc-trust.js';
 
-/** Sid of the statement podid appends (alphanumeric: some IAM policy types allow nothing else). */
+/** Sid of the statements podid appends (alphanumeric: some IAM policy types allow nothing else); later ones get 2, 3, ... */
 export const POD_IDENTITY_SID = 'PodidPodIdentity';
+
+/** The condition keys of the statement podid writes, in the order it writes them. */
+export const SOURCE_ACCOUNT_KEY = 'aws:SourceAccount';
+export const CLUSTER_TAG_KEY = 'aws:RequestTag/eks-cluster-arn';
+export const NAMESPACE_TAG_KEY = 'aws:RequestTag/kubernetes-namespace';
+export const SERVICE_ACCOUNT_TAG_KEY = 'aws:RequestTag/kubernetes-service-account';
+
+/** One ServiceAccount admitted through Pod Identity: its cluster's ARN, namespace and name. */
+export interface PodIdentitySubject {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+}
 
 export interface PodIdentityTrustTarget {
   readonly partition: string;
   readonly clusterAccount: string;
-  readonly clusterArns: readonly string[];
-  /**
-   * The service accounts being migrated. When given, an existing statement that restricts the
-   * role by session tags (e.g. `aws:RequestTag/kubernetes-namespace`) counts as admitting them
-   * if it admits these, so podid does not widen a namespace-scoped trust to the whole cluster.
-   */
-  readonly serviceAccounts?: readonly { readonly namespace: string; readonly serviceAccount: string }[];
+  /** The service accounts being migrated onto this role (each admitted by the role's IRSA trust). */
+  readonly subjects: readonly PodIdentitySubject[];
 }
-
-export type PodIdentityTrustChange = 'none' | 'added-statement' | 'extended-statement';
 
 export interface AddPodIdentityTrustResult {
   readonly policy: TrustPolicy;
-  readonly change: PodIdentityTrustChange;
-  /** The statement added or extended; for `none`, the statement that admits every cluster if one does. */
-  readonly statementIndex?: number;
-  /** Cluster ARNs the change newly admits. */
-  readonly addedClusterArns: readonly string[];
-  /**
-   * An existing Pod Identity statement without conditions: any cluster in any account can use
-   * the role through an association. podid leaves it alone; the scanner should warn.
-   */
+  readonly change: 'none' | 'changed';
+  /** Indexes (in the new policy) of the statements appended. */
+  readonly added: readonly number[];
+  /** Indexes of existing statements extended. */
+  readonly extended: readonly number[];
+  /** Subjects the change newly admits (sorted). */
+  readonly addedSubjects: readonly PodIdentitySubject[];
+  /** Subjects the policy already provably admitted. */
+  readonly alreadyAdmitted: readonly PodIdentitySubject[];
+  /** Subjects a Deny statement blocks (or may block): no Allow podid adds can make them work; not added. */
+  readonly deniedSubjects: readonly PodIdentitySubject[];
+  /** An existing Pod Identity statement without conditions (any cluster in any account). podid leaves it alone. */
   readonly existingUnconditioned: boolean;
-  /** Clusters a Deny statement blocks: no Allow podid adds can make them work. */
-  readonly deniedClusterArns: readonly string[];
 }
 
 /** An Allow statement granting `sts:AssumeRole` to the Pod Identity service principal. */
@@ -54,12 +78,19 @@ export function isPodIdentityGrant(s: Statement): boolean {
   return s.effect === 'Allow' && s.principal !== undefined && principalMatches(s, 'Service', POD_IDENTITY_SERVICE) && statementCoversAction(s, ASSUME_ROLE_ACTION);
 }
 
-function validateTarget(target: PodIdentityTrustTarget): string[] {
-  if (target.clusterArns.length === 0) throw new PolicyEditError('addPodIdentityTrust needs at least one cluster ARN');
-  const arns: string[] = [];
-  for (const raw of target.clusterArns) {
-    const parsed = parseClusterArn(raw);
-    if (!parsed.ok) throw new PolicyEditError(`invalid cluster ARN ${JSON.stringify(raw)}: ${parsed.issues.map((i) => i.message).join('; ')}`);
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+export const subjectKey = (s: PodIdentitySubject) => `${s.cluster}\u0000${s.namespace}\u0000${s.serviceAccount}`;
+export const compareSubjects = (a: PodIdentitySubject, b: PodIdentitySubject) => cmp(a.cluster, b.cluster) || cmp(a.namespace, b.namespace) || cmp(a.serviceAccount, b.serviceAccount);
+
+// Kubernetes names (RFC 1123 labels / subdomains): no glob characters, so StringEquals values are exact.
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+function validateTarget(target: PodIdentityTrustTarget): PodIdentitySubject[] {
+  if (target.subjects.length === 0) throw new PolicyEditError('addPodIdentityTrust needs at least one service account');
+  const seen = new Map<string, PodIdentitySubject>();
+  for (const s of target.subjects) {
+    const parsed = parseClusterArn(s.cluster);
+    if (!parsed.ok) throw new PolicyEditError(`invalid cluster ARN ${JSON.stringify(s.cluster)}: ${parsed.issues.map((i) => i.message).join('; ')}`);
     const { arn } = parsed;
     if (arn.partition !== target.partition || arn.account !== target.clusterAccount) {
       throw new PolicyEditError(
@@ -67,38 +98,96 @@ function validateTarget(target: PodIdentityTrustTarget): string[] {
         'a pod identity association can only use a role of the cluster account; use targetRoleArn for cross-account roles',
       );
     }
-    if (!arns.includes(arn.arn)) arns.push(arn.arn);
+    for (const [what, value] of [['namespace', s.namespace], ['service account', s.serviceAccount]] as const) {
+      if (!K8S_NAME.test(value) || value.length > 253) throw new PolicyEditError(`${what} ${JSON.stringify(value)} is not a Kubernetes name`);
+    }
+    const subject = { cluster: arn.arn, namespace: s.namespace, serviceAccount: s.serviceAccount };
+    seen.set(subjectKey(subject), subject);
   }
-  return arns;
+  return [...seen.values()].sort(compareSubjects);
 }
 
-/** The AssumeRole/TagSession request pairs a cluster must be admitted for: one per migrated SA. */
-function requestsFor(arn: string, target: PodIdentityTrustTarget): ReturnType<typeof podIdentityRequests>[] {
-  const accounts = target.serviceAccounts ?? [];
-  if (accounts.length === 0) return [podIdentityRequests({ clusterArn: arn, clusterAccount: target.clusterAccount })];
-  return accounts.map((sa) => podIdentityRequests({ clusterArn: arn, clusterAccount: target.clusterAccount, namespace: sa.namespace, serviceAccount: sa.serviceAccount }));
+/** The AssumeRole and TagSession requests EKS makes for a subject. */
+export function subjectRequests(clusterAccount: string, s: PodIdentitySubject): TrustRequest[] {
+  const { assumeRole, tagSession } = podIdentityRequests({ clusterArn: s.cluster, clusterAccount, namespace: s.namespace, serviceAccount: s.serviceAccount });
+  return [assumeRole, tagSession];
 }
 
-function appliesToBoth(s: Statement, arn: string, target: PodIdentityTrustTarget): boolean {
-  return requestsFor(arn, target).every(({ assumeRole, tagSession }) => matchStatement(s, assumeRole).applies === 'yes' && matchStatement(s, tagSession).applies === 'yes');
+/** Some Allow provably admits every request, and no Deny applies or may apply. */
+export function admitsRequests(statements: readonly Statement[], requests: readonly TrustRequest[]): boolean {
+  return requests.every((r) => statements.some((s) => s.effect === 'Allow' && matchStatement(s, r).applies === 'yes')) && !deniesRequests(statements, requests);
 }
 
-function allowed(statements: readonly Statement[], arn: string, target: PodIdentityTrustTarget): boolean {
-  const allows = (req: ReturnType<typeof podIdentityRequests>['assumeRole']) => statements.some((s) => s.effect === 'Allow' && matchStatement(s, req).applies === 'yes');
-  return requestsFor(arn, target).every(({ assumeRole, tagSession }) => allows(assumeRole) && allows(tagSession));
+/** A Deny statement applies (or may apply: a condition podid cannot evaluate) to one of the requests. */
+export function deniesRequests(statements: readonly Statement[], requests: readonly TrustRequest[]): boolean {
+  return requests.some((r) => statements.some((s) => s.effect === 'Deny' && matchStatement(s, r).applies !== 'no'));
 }
 
-function denied(statements: readonly Statement[], arn: string, target: PodIdentityTrustTarget): boolean {
-  return requestsFor(arn, target).some(({ assumeRole, tagSession }) =>
-    statements.some((s) => s.effect === 'Deny' && (matchStatement(s, assumeRole).applies === 'yes' || matchStatement(s, tagSession).applies === 'yes')),
-  );
+/** clusters x namespaces x serviceAccounts: what one podid statement admits. */
+export interface SubjectRectangle {
+  readonly clusters: readonly string[];
+  readonly namespaces: readonly string[];
+  readonly serviceAccounts: readonly string[];
 }
 
 /**
- * The statement's Action is exactly {sts:AssumeRole, sts:TagSession} (any case, string or list,
- * no wildcard). Covering them is not enough: extending `"Action": "sts:*"` (or a list that adds
- * sts:SetSourceIdentity) would hand the new cluster more than the two calls Pod Identity makes.
+ * Splits subjects into exact products: per cluster, namespaces with the same set of service
+ * accounts form one row; clusters with the same rows share them. The union of the products is
+ * exactly the subjects, and no product admits a subject outside them.
  */
+export function encodeSubjects(subjects: readonly PodIdentitySubject[]): SubjectRectangle[] {
+  const byCluster = new Map<string, Map<string, Set<string>>>();
+  for (const s of subjects) {
+    const nss = byCluster.get(s.cluster) ?? new Map<string, Set<string>>();
+    byCluster.set(s.cluster, nss);
+    const sas = nss.get(s.namespace) ?? new Set<string>();
+    nss.set(s.namespace, sas);
+    sas.add(s.serviceAccount);
+  }
+  // row key (namespaces|serviceAccounts) -> clusters
+  const rows = new Map<string, { namespaces: string[]; serviceAccounts: string[]; clusters: string[] }>();
+  for (const [cluster, nss] of [...byCluster].sort(([a], [b]) => cmp(a, b))) {
+    const bySas = new Map<string, { namespaces: string[]; serviceAccounts: string[] }>();
+    for (const [ns, sas] of [...nss].sort(([a], [b]) => cmp(a, b))) {
+      const serviceAccounts = [...sas].sort();
+      const key = serviceAccounts.join('\u0000');
+      const row = bySas.get(key) ?? { namespaces: [], serviceAccounts };
+      row.namespaces.push(ns);
+      bySas.set(key, row);
+    }
+    for (const row of bySas.values()) {
+      const key = `${row.namespaces.join('\u0000')}\u0001${row.serviceAccounts.join('\u0000')}`;
+      const entry = rows.get(key) ?? { ...row, clusters: [] };
+      entry.clusters.push(cluster);
+      rows.set(key, entry);
+    }
+  }
+  return [...rows.values()]
+    .map((r) => ({ clusters: r.clusters, namespaces: r.namespaces, serviceAccounts: r.serviceAccounts }))
+    .sort((a, b) => cmp(a.clusters.join(), b.clusters.join()) || cmp(a.namespaces.join(), b.namespaces.join()) || cmp(a.serviceAccounts.join(), b.serviceAccounts.join()));
+}
+
+const one = (values: readonly string[]): JsonValue => (values.length === 1 && values[0] !== undefined ? values[0] : [...values]);
+
+/** The statement podid writes for one product of subjects. */
+export function podIdentityStatement(sid: string, clusterAccount: string, rect: SubjectRectangle): Statement {
+  return parseStatement({
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: { Service: POD_IDENTITY_SERVICE },
+    Action: [ASSUME_ROLE_ACTION, TAG_SESSION_ACTION],
+    Condition: {
+      StringEquals: {
+        [SOURCE_ACCOUNT_KEY]: clusterAccount,
+        [CLUSTER_TAG_KEY]: one(rect.clusters),
+        [NAMESPACE_TAG_KEY]: one(rect.namespaces),
+        [SERVICE_ACCOUNT_TAG_KEY]: one(rect.serviceAccounts),
+      },
+    },
+  });
+}
+
+/** The statement's Action is exactly {sts:AssumeRole, sts:TagSession} (any case, string or list, no wildcard). */
 function grantsExactlyPodIdentityActions(s: Statement): boolean {
   if (s.action.negated) return false;
   const wanted = [ASSUME_ROLE_ACTION.toLowerCase(), TAG_SESSION_ACTION.toLowerCase()];
@@ -106,41 +195,59 @@ function grantsExactlyPodIdentityActions(s: Statement): boolean {
   return actions.size === wanted.length && wanted.every((a) => actions.has(a));
 }
 
+const RECT_KEYS = [CLUSTER_TAG_KEY, NAMESPACE_TAG_KEY, SERVICE_ACCOUNT_TAG_KEY].map((k) => k.toLowerCase());
+
 /**
- * A statement podid may extend: only the Pod Identity principal, exactly the two actions, and conditions
- * that are nothing but `aws:SourceAccount` = this account and one `aws:SourceArn` list of
- * concrete clusters of this account. Adding an ARN to such a list cannot widen the trust
- * beyond clusters the owner already chose to trust in the same way.
+ * The product an existing statement admits, when it has exactly the shape podid writes: only the
+ * Pod Identity principal, exactly the two actions, and a single StringEquals block of
+ * aws:SourceAccount = `account` and literal lists of the three session tags. Anything else
+ * (another operator, another key, a wildcard, another principal) is not a product podid can
+ * extend without changing what it means.
  */
-function extensibleSourceArn(s: Statement, target: PodIdentityTrustTarget): { operator: string; key: string } | undefined {
+export function statementRectangle(s: Statement, account: string): SubjectRectangle | undefined {
   const p = s.principal;
-  if (s.effect !== 'Allow' || p === undefined || p.wildcard || s.action.negated) return undefined;
-  if (!p.ids.Service.every((id) => id === POD_IDENTITY_SERVICE) || p.ids.Service.length === 0) return undefined;
+  if (s.effect !== 'Allow' || p === undefined || p.wildcard || s.notPrincipal !== undefined) return undefined;
+  if (p.ids.Service.length === 0 || !p.ids.Service.every((id) => id === POD_IDENTITY_SERVICE)) return undefined;
   if (p.ids.AWS.length + p.ids.Federated.length + p.ids.CanonicalUser.length > 0) return undefined;
   if (!grantsExactlyPodIdentityActions(s)) return undefined;
-  let found: { operator: string; key: string } | undefined;
+  const values = new Map<string, readonly string[]>();
   for (const c of s.conditions) {
     const key = c.key.toLowerCase();
-    if (key === 'aws:sourceaccount' && c.operator === 'StringEquals' && c.values.every((v) => v === target.clusterAccount)) continue;
-    if (key !== 'aws:sourcearn' || (c.operator !== 'ArnEquals' && c.operator !== 'ArnLike') || found !== undefined) return undefined;
-    const concrete = c.values.every((v) => {
-      const parsed = parseClusterArn(v);
-      return parsed.ok && parsed.findings.length === 0 && parsed.arn.partition === target.partition && parsed.arn.account === target.clusterAccount;
-    });
-    if (!concrete) return undefined;
-    found = { operator: c.operator, key: c.key };
+    if (c.operator !== 'StringEquals' || values.has(key)) return undefined;
+    if (key === SOURCE_ACCOUNT_KEY.toLowerCase()) {
+      if (!c.values.every((v) => v === account)) return undefined;
+    } else if (!RECT_KEYS.includes(key) || c.values.length === 0 || c.values.some((v) => /[*?$]/.test(v))) {
+      return undefined;
+    }
+    values.set(key, c.values);
   }
-  return found;
+  if (!values.has(SOURCE_ACCOUNT_KEY.toLowerCase())) return undefined;
+  const [clusters, namespaces, serviceAccounts] = RECT_KEYS.map((k) => values.get(k));
+  if (clusters === undefined || namespaces === undefined || serviceAccounts === undefined) return undefined;
+  return { clusters: [...new Set(clusters)], namespaces: [...new Set(namespaces)], serviceAccounts: [...new Set(serviceAccounts)] };
 }
 
-function extendSourceArn(s: Statement, where: { operator: string; key: string }, missing: readonly string[]): Statement {
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === a.length;
+
+/** Which one dimension to widen so that `existing` ∪ `rect` is still one product, or undefined. */
+function mergeDimension(existing: SubjectRectangle, rect: SubjectRectangle): keyof SubjectRectangle | undefined {
+  const dims: (keyof SubjectRectangle)[] = ['clusters', 'namespaces', 'serviceAccounts'];
+  const differing = dims.filter((d) => !sameSet(existing[d], rect[d]));
+  if (differing.length === 0) return 'serviceAccounts';
+  return differing.length === 1 ? differing[0] : undefined;
+}
+
+const DIMENSION_KEY: Record<keyof SubjectRectangle, string> = { clusters: CLUSTER_TAG_KEY, namespaces: NAMESPACE_TAG_KEY, serviceAccounts: SERVICE_ACCOUNT_TAG_KEY };
+
+function extendStatement(s: Statement, dim: keyof SubjectRectangle, add: readonly string[]): Statement {
   const raw = structuredClone(s.raw) as JsonObject;
-  const condition = raw['Condition'] as JsonObject;
-  const block = condition[where.operator] as JsonObject;
-  const current = block[where.key];
-  const existing: JsonValue[] = Array.isArray(current) ? current : current === undefined ? [] : [current];
+  const block = (raw['Condition'] as JsonObject)['StringEquals'] as JsonObject;
+  const key = Object.keys(block).find((k) => k.toLowerCase() === DIMENSION_KEY[dim].toLowerCase());
+  if (key === undefined) throw new PolicyEditError(`internal: statement has no ${DIMENSION_KEY[dim]}`);
+  const current = block[key];
+  const existing: string[] = Array.isArray(current) ? current.map(String) : current === undefined ? [] : [String(current)];
   // Assigning to the existing key keeps its position, so only this value changes in the output.
-  block[where.key] = [...existing, ...missing];
+  block[key] = [...existing, ...add.filter((v) => !existing.includes(v))];
   return parseStatement(raw);
 }
 
@@ -153,55 +260,51 @@ function uniqueSid(statements: readonly Statement[]): string {
   }
 }
 
-/** The least-privilege statement podid appends. */
-export function podIdentityStatement(sid: string, clusterAccount: string, clusterArns: readonly string[]): Statement {
-  const sourceArn: JsonValue = clusterArns.length === 1 && clusterArns[0] !== undefined ? clusterArns[0] : [...clusterArns];
-  return parseStatement({
-    Sid: sid,
-    Effect: 'Allow',
-    Principal: { Service: POD_IDENTITY_SERVICE },
-    Action: [ASSUME_ROLE_ACTION, TAG_SESSION_ACTION],
-    Condition: {
-      StringEquals: { 'aws:SourceAccount': clusterAccount },
-      ArnEquals: { 'aws:SourceArn': sourceArn },
-    },
-  });
-}
-
 export function addPodIdentityTrust(policy: TrustPolicy, target: PodIdentityTrustTarget): AddPodIdentityTrustResult {
-  const arns = validateTarget(target);
-  const { statements } = policy;
+  const subjects = validateTarget(target);
   const account = target.clusterAccount;
-  const existingUnconditioned = statements.some((s) => isPodIdentityGrant(s) && s.conditions.length === 0);
-  const deniedClusterArns = arns.filter((arn) => denied(statements, arn, target));
-  const missing = arns.filter((arn) => !allowed(statements, arn, target));
-
+  const original = policy.statements;
+  const existingUnconditioned = original.some((s) => isPodIdentityGrant(s) && s.conditions.length === 0);
+  const deniedSubjects: PodIdentitySubject[] = [];
+  const alreadyAdmitted: PodIdentitySubject[] = [];
+  const missing: PodIdentitySubject[] = [];
+  for (const s of subjects) {
+    const requests = subjectRequests(account, s);
+    if (deniesRequests(original, requests)) deniedSubjects.push(s);
+    else if (admitsRequests(original, requests)) alreadyAdmitted.push(s);
+    else missing.push(s);
+  }
   if (missing.length === 0) {
-    const single = statements.findIndex((s) => s.effect === 'Allow' && arns.every((arn) => appliesToBoth(s, arn, target)));
-    return {
-      policy,
-      change: 'none',
-      ...(single === -1 ? {} : { statementIndex: single }),
-      addedClusterArns: [],
-      existingUnconditioned,
-      deniedClusterArns,
-    };
+    return { policy, change: 'none', added: [], extended: [], addedSubjects: [], alreadyAdmitted, deniedSubjects, existingUnconditioned };
   }
 
-  for (const [index, s] of statements.entries()) {
-    const where = extensibleSourceArn(s, target);
-    if (where === undefined) continue;
-    const next = statements.map((st, i) => (i === index ? extendSourceArn(st, where, missing) : st));
-    return { policy: withStatements(policy, next), change: 'extended-statement', statementIndex: index, addedClusterArns: missing, existingUnconditioned, deniedClusterArns };
+  const statements = [...original];
+  const extended = new Set<number>();
+  const added: number[] = [];
+  for (const rect of encodeSubjects(missing)) {
+    let merged = false;
+    for (const [index, s] of statements.entries()) {
+      const existing = statementRectangle(s, account);
+      if (existing === undefined) continue;
+      const dim = mergeDimension(existing, rect);
+      if (dim === undefined) continue;
+      statements[index] = extendStatement(s, dim, rect[dim]);
+      if (index < original.length) extended.add(index);
+      merged = true;
+      break;
+    }
+    if (merged) continue;
+    added.push(statements.length);
+    statements.push(podIdentityStatement(uniqueSid(statements), account, rect));
   }
-
-  const added = podIdentityStatement(uniqueSid(statements), account, missing);
   return {
-    policy: withStatements(policy, [...statements, added]),
-    change: 'added-statement',
-    statementIndex: statements.length,
-    addedClusterArns: missing,
+    policy: withStatements(policy, statements),
+    change: 'changed',
+    added,
+    extended: [...extended].sort((a, b) => a - b),
+    addedSubjects: missing,
+    alreadyAdmitted,
+    deniedSubjects,
     existingUnconditioned,
-    deniedClusterArns,
   };
 }

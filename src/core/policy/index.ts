@@ -20,7 +20,12 @@ export {
   serviceAccountSubject,
   webIdentityRequest,
 } from './requests.js';
-export type { AddPodIdentityTrustResult, PodIdentityTrustChange, PodIdentityTrustTarget } from './dual-trust.js';
-export { POD_IDENTITY_SID, addPodIdentityTrust, isPodIdentityGrant, podIdentityStatement } from './dual-trust.js';
+export type { AddPodIdentityTrustResult, PodIdentitySubject, PodIdentityTrustTarget, SubjectRectangle } from './dual-trust.js';
+export {
+  CLUSTER_TAG_KEY, NAMESPACE_TAG_KEY, POD_IDENTITY_SID, SERVICE_ACCOUNT_TAG_KEY, SOURCE_ACCOUNT_KEY, addPodIdentityTrust, admitsRequests, compareSubjects, deniesRequests,
+  encodeSubjects, isPodIdentityGrant, podIdentityStatement, statementRectangle, subjectKey, subjectRequests,
+} from './dual-trust.js';
+export type { AccessCluster, IrsaGrant, OtherGrant, PodIdentityGrant, RoleAccess, WideningCheck } from './access.js';
+export { admitsIrsaTwin, checkNoWidening, podIdentityAdmits, roleAccess } from './access.js';
 export type { OidcRemovalStep, OidcTrustTarget, RemoveOidcTrustResult } from './remove-oidc-trust.js';
 export { removeOidcTrust } from './remove-oidc-trust.js';

@@ -3,8 +3,10 @@
  * - IRSA: `sts:AssumeRoleWithWebIdentity` from the cluster's OIDC provider with the projected
  *   token's `<issuer>:sub` (`system:serviceaccount:<ns>:<sa>`) and `<issuer>:aud`.
  * - Pod Identity: `sts:AssumeRole` and `sts:TagSession` from `pods.eks.amazonaws.com`, with
- *   `aws:SourceAccount`/`aws:SourceArn` of the cluster and the session tags EKS attaches.
- *   Per-pod tags (pod name and uid) are unknown ahead of time.
+ *   `aws:SourceAccount` of the cluster and the session tags EKS attaches (EKS user guide,
+ *   "Enable or disable session tags"). Per-pod tags (pod name and uid) are unknown ahead of
+ *   time. `aws:SourceArn` is deliberately unknown: no AWS page documents what Pod Identity sends
+ *   there, so a condition on it can never be proven to admit (or to spare) anyone.
  *   The caller is a service principal, so (IAM global condition keys reference) the request
  *   carries `aws:PrincipalIsAWSService` = true and `aws:PrincipalServiceName`, and carries no
  *   `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths`:
@@ -60,6 +62,8 @@ export interface PodIdentityRequestInput {
   /** Unknown when checking whether a role admits a whole cluster rather than one service account. */
   readonly namespace?: string;
   readonly serviceAccount?: string;
+  /** false: the association sets disableSessionTags, so no aws:RequestTag/* key is sent. */
+  readonly sessionTags?: boolean;
 }
 
 /** The two calls EKS makes for a pod identity association: AssumeRole and TagSession. */
@@ -68,13 +72,17 @@ export function podIdentityRequests(input: PodIdentityRequestInput): { assumeRol
   const keys = new Map<string, string | readonly string[] | null>([
     ...SERVICE_PRINCIPAL_KEYS,
     ['aws:sourceaccount', input.clusterAccount],
-    ['aws:sourcearn', input.clusterArn],
     ['aws:requesttag/eks-cluster-arn', input.clusterArn],
     ['aws:requesttag/eks-cluster-name', clusterName],
     ['aws:tagkeys', POD_IDENTITY_SESSION_TAGS],
   ]);
   if (input.namespace !== undefined) keys.set('aws:requesttag/kubernetes-namespace', input.namespace);
   if (input.serviceAccount !== undefined) keys.set('aws:requesttag/kubernetes-service-account', input.serviceAccount);
+  if (input.sessionTags === false) {
+    // Known to be absent: a condition on a tag fails (or, for the negated and IfExists forms, holds).
+    for (const tag of POD_IDENTITY_SESSION_TAGS) keys.set(`aws:requesttag/${tag}`, null);
+    keys.set('aws:tagkeys', null);
+  }
   const principal = { type: 'Service', id: POD_IDENTITY_SERVICE } as const;
   return {
     assumeRole: { principal, action: ASSUME_ROLE_ACTION, keys },

@@ -7,8 +7,8 @@
  */
 import { parseRoleArn } from '../arn.js';
 import type { ArnIssue, RoleArn } from '../arn.js';
-import { addPodIdentityTrust, parsePolicy, policyLength } from '../policy/index.js';
-import type { TrustPolicy } from '../policy/index.js';
+import { addPodIdentityTrust, admitsRequests, parsePolicy, podIdentityRequests, policyLength } from '../policy/index.js';
+import type { PodIdentitySubject, TrustPolicy } from '../policy/index.js';
 import { analyzeTrust } from '../trust.js';
 import type { TrustAnalysis } from '../trust.js';
 import type { Finding, RoleRef, TrustReport } from './inventory.js';
@@ -35,10 +35,12 @@ export interface RoleContext {
   roles: FleetSnapshot['roles'];
   limit: number;
   /**
-   * Every scanned cluster (of the role's account) whose service accounts use this role: podid
-   * adds them all to the one Pod Identity statement, so the length after is measured for all.
+   * Every scanned service account (in a cluster of the role's account) annotated with this role:
+   * a plan admits them all, so the length after is measured for all of them.
    */
-  clustersUsingRole: readonly string[];
+  subjectsUsingRole: readonly PodIdentitySubject[];
+  /** The service account's existing association disables session tags (its id). */
+  sessionTagsDisabledBy?: string;
   /** OIDC issuers of every scanned cluster: trusting them is sharing, not stale trust. */
   fleetIssuers?: readonly string[];
 }
@@ -127,6 +129,13 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
 
   const irsaReport = irsaFindings(irsa, parsed.arn, cluster, findings);
   const podIdentity = podIdentityFindings(analysis, policy, parsed.arn, crossAccount, findings);
+  if (ctx.sessionTagsDisabledBy !== undefined && !crossAccount) {
+    // Without session tags EKS sends no aws:RequestTag/* keys: a trust scoped by them denies.
+    const untagged = podIdentityRequests({ clusterArn: cluster.arn, clusterAccount: cluster.account, namespace, serviceAccount, sessionTags: false });
+    if (!admitsRequests(policy.statements, [untagged.assumeRole, untagged.tagSession])) {
+      findings.push(finding('ASSOCIATION_SESSION_TAGS_DISABLED', { id: ctx.sessionTagsDisabledBy, role: parsed.arn }));
+    }
+  }
   findings.push(...trustShapeFindings(policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn, ctx.fleetIssuers ?? []));
   // Which statements are NotPrincipal Allows does not depend on the subject: one analysis says.
   if (analysis.unsupportedNotPrincipalAllows.length > 0) {
@@ -138,8 +147,11 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
   let edits = false;
   if (!crossAccount) {
     try {
-      const clusterArns = ctx.clustersUsingRole.includes(cluster.arn) ? ctx.clustersUsingRole : [...ctx.clustersUsingRole, cluster.arn];
-      const edit = addPodIdentityTrust(policy, { partition: cluster.partition, clusterAccount: cluster.account, clusterArns });
+      const own = { cluster: cluster.arn, namespace, serviceAccount };
+      const subjects = ctx.subjectsUsingRole.some((x) => x.cluster === own.cluster && x.namespace === own.namespace && x.serviceAccount === own.serviceAccount)
+        ? ctx.subjectsUsingRole
+        : [...ctx.subjectsUsingRole, own];
+      const edit = addPodIdentityTrust(policy, { partition: cluster.partition, clusterAccount: cluster.account, subjects });
       lengthAfter = policyLength(edit.policy);
       edits = edit.change !== 'none';
     } catch {
@@ -212,6 +224,8 @@ function podIdentityFindings(a: TrustAnalysis, policy: TrustPolicy, role: string
   const statements = a.podIdentityStatements;
   const unconditioned = statements.filter((s) => s.unconditioned);
   if (unconditioned.length > 0) findings.push(finding('TRUST_POD_IDENTITY_UNCONDITIONED', { role, statements: unconditioned.map((s) => s.index) }));
+  const sourceArn = statements.filter((s) => s.unknownConditionKeys.some((k) => k.toLowerCase() === 'aws:sourcearn'));
+  if (sourceArn.length > 0 && !crossAccount) findings.push(finding('TRUST_POD_IDENTITY_SOURCE_ARN', { role, statements: sourceArn.map((s) => s.index) }));
   // A cross-account role is the association's target: it trusts the source role, not pods.eks.
   if (!crossAccount) {
     const denied = a.denies.filter((d) => d.blocks === 'pod-identity' && d.certain);

@@ -18,15 +18,23 @@ export function clusterFinding(cluster: ClusterReport): Finding | null {
 
 /**
  * 1. `blocked`: any error.
- * 2. `migrated`: an association for the annotated role exists and every running pod has Pod
- *    Identity credentials (also when no pod runs).
- * 3. `partial`: that association exists but some running pods still have IRSA (or no) credentials.
+ * 2. `migrated`: an association for the annotated role exists, the role's trust provably admits
+ *    this service account through Pod Identity (for a same-account role), and every running pod
+ *    has Pod Identity credentials (also when no pod runs).
+ * 3. `partial`: that association exists but some running pods still have IRSA (or no)
+ *    credentials, or the trust does not provably admit it (none, other clusters only, or a
+ *    statement on the undocumented aws:SourceArn): the plan adds the trust it lacks.
  * 4. `ready-with-warnings`: any warning.
  * 5. `ready`.
  */
-export function serviceAccountVerdict(sa: Pick<ServiceAccountReport, 'findings' | 'association' | 'pods'>): Verdict {
+export function serviceAccountVerdict(sa: Pick<ServiceAccountReport, 'findings' | 'association' | 'pods'> & { trust?: Pick<ServiceAccountReport['trust'], 'podIdentity'>; role?: Pick<ServiceAccountReport['role'], 'crossAccount'> }): Verdict {
   if (sa.findings.some((f) => f.severity === 'error')) return 'blocked';
-  if (sa.association.state === 'same-role') return sa.pods.irsa + sa.pods.none === 0 ? 'migrated' : 'partial';
+  if (sa.association.state === 'same-role') {
+    const unproven =
+      (sa.role?.crossAccount !== true && (sa.trust?.podIdentity === 'none' || sa.trust?.podIdentity === 'other-clusters')) ||
+      sa.findings.some((f) => f.code === 'ASSOCIATION_SESSION_TAGS_DISABLED');
+    return sa.pods.irsa + sa.pods.none === 0 && !unproven ? 'migrated' : 'partial';
+  }
   if (sa.findings.some((f) => f.severity === 'warning')) return 'ready-with-warnings';
   return 'ready';
 }

@@ -7,6 +7,7 @@
 import type { Finding, WorkloadReport } from './inventory.js';
 import type { ClusterSnapshot, FargateProfileSnapshot, NodeObject, PodObject, WorkloadObject } from './snapshot.js';
 import { finding } from './findings.js';
+import { compareStrings, wildcardMatch } from '../text.js';
 
 type Placement = WorkloadReport['runsOn'][number];
 const PLACEMENT_ORDER: readonly Placement[] = ['ec2', 'auto', 'fargate', 'windows'];
@@ -29,10 +30,7 @@ interface Entry {
 }
 
 /** Fargate selectors accept `*` and `?` wildcards in the namespace and label values. */
-function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(value);
-}
+const globMatch = (pattern: string, value: string): boolean => wildcardMatch(pattern, value);
 
 export function matchingFargateProfile(profiles: readonly FargateProfileSnapshot[], namespace: string, labels: Readonly<Record<string, string>>): string | null {
   for (const p of profiles) {
@@ -56,7 +54,7 @@ function placementOfNode(node: NodeObject): Placement {
   return node.computeType === 'auto' ? 'auto' : 'ec2';
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = compareStrings;
 const isLive = (p: PodObject) => p.phase !== 'Succeeded' && p.phase !== 'Failed';
 
 /**

@@ -13,12 +13,14 @@ import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountRepo
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
 import { analyzeRole } from './analyze-role.js';
+import type { PodIdentitySubject } from '../policy/index.js';
 import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
 import { customTokenFileFindings, serviceAccountShapeFindings } from './analyze-extra.js';
 import { analyzeWorkloads, indexCluster, podKey, type ClusterIndex } from './analyze-workloads.js';
 import { finding, sortFindings, type FindingCode } from './findings.js';
 import { analyzeCluster } from './readiness.js';
 import { scopeFilter, type Scope } from './scope.js';
+import { compareStrings } from '../text.js';
 
 const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 
@@ -85,17 +87,16 @@ function sameRole(a: string | undefined, b: string, region: string): boolean {
   return norm(a) === norm(b);
 }
 
-/** Normalised role ARN -> ARNs of the scanned clusters (in the role's account) whose SAs use it. */
-function clustersByRole(snapshot: FleetSnapshot): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const c of snapshot.clusters) {
+/** Normalised role ARN -> the scanned service accounts (in clusters of the role's account) annotated with it. */
+function subjectsByRole(snapshot: FleetSnapshot): Map<string, PodIdentitySubject[]> {
+  const out = new Map<string, PodIdentitySubject[]>();
+  for (const c of [...snapshot.clusters].sort((a, b) => compare(a.arn, b.arn))) {
     for (const sa of c.kube.serviceAccounts) {
       const raw = sa.annotations[ROLE_ARN_ANNOTATION];
       if (raw === undefined) continue;
       const parsed = parseRoleArn(raw, { region: c.region });
       if (!parsed.ok || parsed.arn.account !== c.account) continue;
-      const list = out.get(parsed.arn.arn) ?? [];
-      if (!list.includes(c.arn)) out.set(parsed.arn.arn, [...list, c.arn].sort());
+      out.set(parsed.arn.arn, [...(out.get(parsed.arn.arn) ?? []), { cluster: c.arn, namespace: sa.namespace, serviceAccount: sa.name }]);
     }
   }
   return out;
@@ -121,13 +122,14 @@ function clusterLookups(c: ClusterSnapshot): ClusterLookups {
   return { workloads: indexCluster(c), associations };
 }
 
-function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleClusters: Map<string, string[]>, lookups: ClusterLookups): Draft {
+function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleSubjects: Map<string, PodIdentitySubject[]>, lookups: ClusterLookups): Draft {
   const ann = sa.annotations;
   const audience = ann[AUDIENCE_ANNOTATION] ?? null;
   const stsRegional = ann[STS_REGIONAL_ENDPOINTS_ANNOTATION] ?? null;
   const tokenExpiration = ann[TOKEN_EXPIRATION_ANNOTATION] ?? null;
 
   const normalised = parseRoleArn(annotation, { region: c.region });
+  const assoc = lookups.associations.get(`${sa.namespace}/${sa.name}`) ?? null;
   const role = analyzeRole({
     cluster: c,
     namespace: sa.namespace,
@@ -136,7 +138,8 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     audience,
     roles: snapshot.roles,
     limit: snapshot.trustPolicyLimit,
-    clustersUsingRole: normalised.ok ? (roleClusters.get(normalised.arn.arn) ?? [c.arn]) : [c.arn],
+    subjectsUsingRole: normalised.ok ? (roleSubjects.get(normalised.arn.arn) ?? []) : [],
+    ...(assoc?.disableSessionTags === true && assoc.targetRoleArn === null ? { sessionTagsDisabledBy: assoc.associationId } : {}),
     fleetIssuers: snapshot.clusters.flatMap((x) => (x.oidcIssuer === null ? [] : [x.oidcIssuer])),
   });
   const findings: Finding[] = [...role.findings];
@@ -153,8 +156,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     if (addon.podIdentityConfiguration === null) findings.push(finding('ADDON_VERSION_UNSUPPORTED', { addon: addon.name, version: addon.version }));
   }
 
-  // One association per namespace/service account (EKS refuses a second).
-  const assoc = lookups.associations.get(`${sa.namespace}/${sa.name}`) ?? null;
+  // One association per namespace/service account (EKS refuses a second): `assoc` above.
   let association: ServiceAccountReport['association'] = { state: 'none', associationId: null, roleArn: null, ownerArn: null };
   if (assoc !== null) {
     // With role chaining the annotated (cross-account) role is the association's target.
@@ -214,7 +216,7 @@ function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn
 }
 
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const compare = compareStrings;
 
 /** What a cluster-level failure of a fleet run is reported as, by the error that stopped it. */
 const UNSCANNED_FINDING: Partial<Record<ErrorCode, FindingCode>> = {
@@ -258,7 +260,7 @@ function unscannedReport(u: UnscannedCluster): ClusterReport {
 }
 
 export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inventory {
-  const roleClusters = clustersByRole(snapshot);
+  const roleSubjects = subjectsByRole(snapshot);
   const scope = scopeFilter(snapshot.scope);
   const clusters: ClusterReport[] = [];
   const serviceAccounts: ServiceAccountReport[] = [];
@@ -269,7 +271,7 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inv
     const lookups = clusterLookups(c);
     for (const sa of c.kube.serviceAccounts) {
       const annotation = sa.annotations[ROLE_ARN_ANNOTATION];
-      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleClusters, lookups));
+      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleSubjects, lookups));
     }
     // Every SA without an association needs one (directly, or through UpdateAddon for add-ons).
     const planned = drafts.filter((d) => d.association.state === 'none').length;

@@ -8,6 +8,7 @@ import { parseRoleArn } from '../arn.js';
 import type { Limiter } from '../concurrency.js';
 import { ERRORS, PodidError } from '../errors.js';
 import type { NodeRoleSnapshot, RoleSnapshot } from './snapshot.js';
+import { wildcardMatch } from '../text.js';
 
 export const POD_IDENTITY_ACTION = 'eks-auth:AssumeRoleForPodIdentity';
 
@@ -207,7 +208,7 @@ function isEmptyObject(v: unknown): boolean {
   return typeof v === 'object' && v !== null && Object.keys(v).length === 0;
 }
 
+/** IAM action patterns: `*` and `?` wildcards, compared case-insensitively. */
 export function globMatch(pattern: string, value: string): boolean {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'i').test(value);
+  return wildcardMatch(pattern, value, { ignoreCase: true });
 }

@@ -274,7 +274,7 @@ const DEFS = {
   TRUST_NO_IRSA_GRANT: def(
     'warning',
     'Trust policy does not grant IRSA',
-    'IRSA is already broken for this service account: check whether it needs AWS access at all; the migration gives it working Pod Identity credentials',
+    'IRSA is already broken for this service account: correct the annotation or the trust policy; podid will not migrate it (plans block it with TRUST_IRSA_NOT_PROVEN) until the role admits it',
     (a: { role: string; reason: string }) => `the trust policy of ${a.role} does not let this service account use IRSA through this cluster: ${a.reason}`,
   ),
   TRUST_IRSA_WILDCARD: def(
@@ -305,7 +305,7 @@ const DEFS = {
   TRUST_POD_IDENTITY_UNCONDITIONED: def(
     'warning',
     'Over-broad Pod Identity trust',
-    'scope the statement with StringEquals aws:SourceAccount and ArnEquals aws:SourceArn (the cluster ARNs); as it is, any cluster in any account can use this role through an association',
+    'scope the statement with StringEquals aws:SourceAccount and the session tags aws:RequestTag/eks-cluster-arn, kubernetes-namespace and kubernetes-service-account; as it is, any cluster in any account can use this role through an association',
     (a: { role: string; statements: readonly number[] }) =>
       `the trust policy of ${a.role} trusts pods.eks.amazonaws.com without conditions (statement ${a.statements.join(', ')})`,
   ),
@@ -326,10 +326,18 @@ const DEFS = {
     'error',
     'Trust policy would exceed the length quota',
     'raise the "Role trust policy length" quota (Service Quotas L-C07B4B0D) and pass --trust-policy-limit, split the role per workload, or drop stale OIDC statements of deleted clusters',
-    (a: { role: string; length: number; lengthAfter: number | null; limit: number }) =>
+    (a: { role: string; length: number; lengthAfter: number | null; limit: number; subjects?: number; statements?: number }) =>
       a.lengthAfter === null || a.lengthAfter === a.length
         ? `the trust policy of ${a.role} is ${a.length} characters, over the limit of ${a.limit}`
-        : `the trust policy of ${a.role} would grow from ${a.length} to ${a.lengthAfter} characters with the Pod Identity statement, over the limit of ${a.limit}`,
+        : `the trust policy of ${a.role} would grow from ${a.length} to ${a.lengthAfter} characters with the Pod Identity statement${a.statements === undefined || a.statements === 1 ? '' : 's'}` +
+          `${a.subjects === undefined ? '' : ` (${plural(a.subjects, 'service account')} in ${plural(a.statements ?? 1, 'statement')}, each pinned by cluster, namespace and name)`}, over the limit of ${a.limit}`,
+  ),
+  TRUST_POD_IDENTITY_SOURCE_ARN: def(
+    'warning',
+    'Pod Identity trust depends on aws:SourceArn',
+    'replace the aws:SourceArn condition with the session tags EKS documents (aws:RequestTag/eks-cluster-arn, kubernetes-namespace, kubernetes-service-account) and aws:SourceAccount; podid adds such a statement for the service accounts it migrates',
+    (a: { role: string; statements: readonly number[] }) =>
+      `the trust policy of ${a.role} trusts pods.eks.amazonaws.com under an aws:SourceArn condition (statement ${a.statements.join(', ')}); no AWS page documents what EKS Pod Identity sends there, so podid cannot prove it admits any pod and does not count it`,
   ),
 
   // --- Association ---------------------------------------------------------------------------
@@ -466,6 +474,33 @@ const DEFS = {
     'create a dedicated role in the cluster account that nothing else uses (no IRSA annotation, no association without targetRoleArn, no add-on) and pass it as --cross-account-source-role',
     (a: { sourceRole: string; users: readonly string[] }) =>
       `the cross-account source role ${a.sourceRole} is already used by ${list(a.users)}: their pods hold its credentials and could assume every role that trusts it`,
+  ),
+  TRUST_IRSA_NOT_PROVEN: def(
+    'error',
+    'Role never admitted this service account',
+    "correct the eks.amazonaws.com/role-arn annotation to the role this service account really uses, or, if it should use this role, add its subject (system:serviceaccount:NAMESPACE:NAME) to the role's IRSA trust and plan again: podid gives a role only to service accounts its trust admits today",
+    (a: { role: string; serviceAccounts: readonly string[]; cluster: string }) =>
+      `the trust policy of ${a.role} does not admit ${list(a.serviceAccounts)} on ${a.cluster} through IRSA, so podid will neither add it to the trust nor create an association: the annotation alone must not be a way to obtain a role`,
+  ),
+  TRUST_WIDENING_REFUSED: def(
+    'error',
+    'Trust change would widen who can assume the role',
+    'report this as a podid bug with the plan; apply nothing',
+    (a: { role: string; problem: string }) => `podid cannot prove that its change to the trust policy of ${a.role} admits no one new: ${a.problem}`,
+  ),
+  CROSS_ACCOUNT_SOURCE_ROLE_OPEN: def(
+    'error',
+    'Cross-account source role trusts more than Pod Identity',
+    'use a dedicated source role whose trust policy admits only pods.eks.amazonaws.com (no node or instance role, no OIDC provider, no other principal), and pass it as --cross-account-source-role',
+    (a: { sourceRole: string; principals: readonly string[] }) =>
+      `the cross-account source role ${a.sourceRole} can also be assumed by ${list(a.principals)}: whoever holds its credentials could chain into every target role that trusts it`,
+  ),
+  ASSOCIATION_SESSION_TAGS_DISABLED: def(
+    'warning',
+    'Association disables session tags',
+    'update the association to keep session tags (aws eks update-pod-identity-association --no-disable-session-tags), or scope the trust by aws:SourceAccount only: a trust scoped by session tags denies it',
+    (a: { id: string; role: string }) =>
+      `pod identity association ${a.id} sets disableSessionTags, so EKS sends no aws:RequestTag/* values: a trust policy of ${a.role} scoped by session tags (as podid writes it) denies its pods`,
   ),
   ASSOCIATION_QUOTA_FULL: def(
     'error',

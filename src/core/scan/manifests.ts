@@ -19,6 +19,7 @@ import type { Finding, Inventory, RoleRef, ServiceAccountReport, WorkloadReport 
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import { serviceAccountVerdict } from './analyze-verdict.js';
 import { finding, isFindingCode, sortFindings } from './findings.js';
+import { compareStrings } from '../text.js';
 
 /** A path into a manifest object: map keys and sequence indices. */
 export type ManifestPath = readonly (string | number)[];
@@ -132,7 +133,7 @@ const records = (v: unknown): Record<string, unknown>[] =>
   Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x)) : [];
 const at = (obj: ManifestObject, line: number) => `${obj.file}:${line}`;
 const located = (f: Finding, file: string, line: number): Finding => ({ ...f, location: { file, line } });
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const compare = compareStrings;
 
 /**
  * An annotation value as Kubernetes reads it: a string, or empty for `key:` with no value.

@@ -7,6 +7,7 @@
 import type { ClusterReport, Finding } from './inventory.js';
 import type { ClusterSnapshot, FleetSnapshot, NodeObject } from './snapshot.js';
 import { finding, sortFindings, worstSeverity } from './findings.js';
+import { compareStrings } from '../text.js';
 
 /** Pod identity associations per cluster (EKS quota, not adjustable at the time of writing). */
 export const ASSOCIATION_QUOTA = 1000;
@@ -15,18 +16,18 @@ export const AGENT_ADDON = 'eks-pod-identity-agent';
 export const AGENT_NAMESPACE = 'kube-system';
 export const AGENT_DAEMONSET = 'eks-pod-identity-agent';
 
-/** The first platform version of each Kubernetes version with Pod Identity; later versions all have it. */
+/**
+ * The first platform version of each Kubernetes version with Pod Identity, as the EKS user guide
+ * lists them ("EKS Pod Identity cluster versions"). The guide says a Kubernetes version not in
+ * its table supports Pod Identity on every platform version (1.29 and later).
+ */
 export const MIN_PLATFORM_VERSION: Readonly<Record<string, number>> = {
   '1.24': 13,
   '1.25': 10,
   '1.26': 9,
   '1.27': 8,
   '1.28': 4,
-  '1.29': 1,
-  '1.30': 2,
-  '1.31': 4,
 };
-const LAST_VERSION_WITH_MINIMUM = 31;
 
 type VersionCheck = { kind: 'ok' } | { kind: 'too-old' } | { kind: 'platform-too-old'; minimum: string } | { kind: 'unknown' };
 
@@ -37,7 +38,6 @@ export function checkVersions(version: string, platformVersion: string): Version
   const major = Number(v[1]);
   const minor = Number(v[2]);
   if (major < 1 || (major === 1 && minor < 24)) return { kind: 'too-old' };
-  if (major > 1 || minor > LAST_VERSION_WITH_MINIMUM) return { kind: 'ok' };
   const minimum = MIN_PLATFORM_VERSION[`${major}.${minor}`];
   if (minimum === undefined) return { kind: 'ok' };
   const p = /^eks\.(\d+)$/.exec(platformVersion.trim());
@@ -110,7 +110,7 @@ function nodeRoleFindings(c: ClusterSnapshot, nodeRoles: FleetSnapshot['nodeRole
     byRole.set(ng.nodeRole, [...(byRole.get(ng.nodeRole) ?? []), ng.name]);
   }
   const findings: Finding[] = [];
-  for (const [role, groups] of [...byRole].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [role, groups] of [...byRole].sort(([a], [b]) => compareStrings(a, b))) {
     const nodegroups = groups.sort();
     const check = nodeRoles[role];
     if (check === undefined || check.allowsAssumeRoleForPodIdentity === null) {

@@ -101,6 +101,8 @@ export interface AssociationSnapshot {
   roleArn: string | null;
   /** null: no role chaining, or not described (roleArn null). */
   targetRoleArn: string | null;
+  /** The association turns off the session tags EKS attaches (absent: not described, or false). */
+  disableSessionTags?: boolean;
   ownerArn: string | null;
 }
 

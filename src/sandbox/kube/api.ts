@@ -240,16 +240,19 @@ export function manifest(obj: JsonObject, type: ResourceType): JsonObject {
  * time is the copy that freezes the list for its later pages (stored objects change in place),
  * so no deep clone is needed: a large list costs one JSON.stringify per object.
  */
-function listItem(e: Entry): string {
+function listItem(e: Entry): Buffer {
   const obj = e.obj;
   const rv = isObj(obj.metadata) ? obj.metadata.resourceVersion : undefined;
   if (e.json !== undefined && e.jsonOf === obj && e.jsonRv === rv) return e.json;
   const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj;
-  e.json = JSON.stringify(rest);
+  // Encoded once per change: a page is then a concatenation of bytes, not a string to encode.
+  e.json = Buffer.from(JSON.stringify(rest));
   e.jsonOf = obj;
   e.jsonRv = rv;
   return e.json;
 }
+
+const COMMA = Buffer.from(',');
 
 function selectedEntries(k: KubeCore, t: Target, query: URLSearchParams): Entry[] {
   const labels = parseLabelSelector(query.get('labelSelector') ?? '');
@@ -268,7 +271,7 @@ function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): Htt
   const limit = limitRaw ? Number(limitRaw) : 0;
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${limitRaw}"`);
   const token = query.get('continue');
-  let items: string[];
+  let items: Buffer[];
   let offset = 0;
   let rv = Number(k.store.resourceVersion);
   // A continue token belongs to the list it came from: the same path and selectors.
@@ -286,7 +289,13 @@ function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): Htt
   }
   // What jsonReply would write for { kind, apiVersion, metadata, items }, with the items already serialised.
   const head = JSON.stringify({ kind: `${t.type.kind}List`, apiVersion: apiVersionOf(t.type), metadata });
-  return jsonTextReply(200, `${head.slice(0, -1)},"items":[${items.slice(offset, end).join(',')}]}`);
+  const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"items":[`)];
+  for (let i = offset; i < end; i++) {
+    if (i > offset) parts.push(COMMA);
+    parts.push(items[i] as Buffer);
+  }
+  parts.push(Buffer.from(']}'));
+  return { ...jsonTextReply(200, ''), body: Buffer.concat(parts) };
 }
 
 /** How often an open watch lets the controllers catch up with the clock (pods ready, deadlines). */

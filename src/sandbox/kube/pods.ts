@@ -1,6 +1,7 @@
 /** Pod status as the kubelet reports it, per lifecycle stage the sandbox models. */
 import type { JsonObject } from '../world-types.js';
 import { getPath, isObj, isoTime, objList } from './util.js';
+import { wildcardMatch } from '../../core/text.js';
 
 export type PodStage = 'unschedulable' | 'starting' | 'running' | 'succeeded' | 'ImagePullBackOff' | 'CrashLoopBackOff';
 
@@ -99,6 +100,5 @@ export function controllerUid(obj: JsonObject): string | undefined {
 
 /** EKS Fargate profile selectors accept `*` and `?` wildcards in the namespace. */
 export function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(value);
+  return wildcardMatch(pattern, value);
 }

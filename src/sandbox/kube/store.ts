@@ -23,7 +23,7 @@ export interface Entry {
   /** Jobs only: the job has started its pods once (so a finished job is not re-run). */
   started?: boolean;
   /** The object as a list item (JSON), cached for `jsonOf` at `jsonRv` (lists serialise each object once per change). */
-  json?: string;
+  json?: Buffer;
   jsonOf?: JsonObject;
   jsonRv?: unknown;
 }
@@ -57,7 +57,7 @@ interface Snapshot {
   /** The list the snapshot belongs to (path and selectors): its continue tokens work only there. */
   key: string;
   /** The list's items, serialised when it was first requested (the consistent view later pages read). */
-  items: string[];
+  items: Buffer[];
 }
 
 export type StoreListener = (event: WatchEvent) => void;
@@ -208,7 +208,7 @@ export class ObjectStore {
   }
 
   /** Remember the rest of a paged list; returns the opaque continue token. */
-  saveSnapshot(items: string[], offset: number, rv: number, key: string): string {
+  saveSnapshot(items: Buffer[], offset: number, rv: number, key: string): string {
     const id = crypto.randomUUID();
     this.snapshots.set(id, { rv, items, key });
     if (this.snapshots.size > SNAPSHOTS) {
@@ -218,7 +218,7 @@ export class ObjectStore {
     return encodeToken(id, offset, rv);
   }
 
-  loadSnapshot(token: string, key: string): { items: string[]; offset: number; rv: number } {
+  loadSnapshot(token: string, key: string): { items: Buffer[]; offset: number; rv: number } {
     const t = decodeToken(token);
     const snap = this.snapshots.get(t.id);
     if (snap && snap.key !== key) {
