@@ -432,7 +432,7 @@ export class ApplyExecutor {
     }
     return {
       status: 'done',
-      message: `${step.change === 'added-statement' ? 'added' : 'extended'} the Pod Identity statement of ${step.roleName}${sent.readBack ? ' (confirmed by reading back after a lost answer)' : ''}`,
+      message: `${step.added.length > 0 ? 'added' : 'extended'} the Pod Identity statement of ${step.roleName}${sent.readBack ? ' (confirmed by reading back after a lost answer)' : ''}`,
       mutatedAt,
       attempts: sent.attempts,
       journal: { written: step.after },

@@ -57,7 +57,7 @@ export function buildModel(plan: MigrationPlan): ApplyModel {
   const steps = new Map(plan.steps.map((s) => [s.id, s] as const));
   const clusters = new Map(plan.clusters.map((c) => [c.arn, c] as const));
   const subjects = new Map<string, SubjectSa>();
-  const clusterOf = (arn: string): PlanCluster => clusters.get(arn) ?? { arn, name: arn.slice(arn.lastIndexOf('/') + 1), account: arn.split(':')[4] ?? '', region: arn.split(':')[3] ?? '', context: null, endpoint: '' };
+  const clusterOf = (arn: string): PlanCluster => clusters.get(arn) ?? { arn, name: arn.slice(arn.lastIndexOf('/') + 1), account: arn.split(':')[4] ?? '', region: arn.split(':')[3] ?? '', context: null, endpoint: '', oidcProvider: null };
 
   for (const s of plan.steps) {
     if (s.kind === 'create-association') {
