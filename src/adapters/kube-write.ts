@@ -53,7 +53,7 @@ function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, 
       ctx.setBody(JSON.stringify(opts.body));
     }
     await config.authMethods.default?.applySecurityAuthentication(ctx);
-    ctx.setSignal(AbortSignal.timeout(timeoutMs));
+    if (timeoutMs > 0) ctx.setSignal(AbortSignal.timeout(timeoutMs));
     let rsp;
     try {
       rsp = await config.httpApi.send(ctx).toPromise();

@@ -9,8 +9,7 @@ import { JOURNAL_KIND, JOURNAL_SCHEMA_VERSION, type JournalStore, type LockPort 
 import type { ApplyPorts, Clock } from '../core/apply/ports.js';
 import { RUN_RESULT_KIND, RUN_RESULT_SCHEMA_VERSION, type RunResult } from '../core/apply/result.js';
 import type { RetryPolicy } from '../core/apply/retry.js';
-import type { JsonObject } from '../core/json.js';
-import type { MigrationPlan, UpdateTrustStep } from '../core/plan/model.js';
+import type { MigrationPlan } from '../core/plan/model.js';
 import type { EventSink } from './events.js';
 
 export interface ApplyRunOptions {
@@ -32,8 +31,6 @@ export interface ApplyServices {
   readonly retry: RetryPolicy;
   /** Aborted on SIGINT: the calls in flight finish, nothing new starts. */
   readonly signal: AbortSignal;
-  /** The trust boundary's no-widening check, run again on the document about to be written. */
-  readonly checkTrustWrite?: (step: UpdateTrustStep, current: JsonObject) => string | null;
 }
 
 /** The result of a plan without steps: nothing to lock, journal or verify. */
@@ -58,7 +55,6 @@ export async function applyPlan(options: ApplyRunOptions, services: ApplyService
       retry: services.retry,
       signal: services.signal,
       runId: options.runId,
-      ...(services.checkTrustWrite ? { checkTrustWrite: services.checkTrustWrite } : {}),
       openJournal: (previous) =>
         services.journal.create({
           kind: JOURNAL_KIND,

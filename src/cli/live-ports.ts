@@ -7,6 +7,7 @@
 import { ExitCode } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
 import { readEnv } from './env.js';
+import { awsTimeouts } from './live-scan.js';
 import type { Io } from './io.js';
 
 /**
@@ -47,7 +48,12 @@ export async function createLivePorts(opts: { profile?: string | undefined; regi
   ]);
   const env = readEnv();
   const region = opts.region ?? env.awsRegion;
-  const aws = await createAwsApplyPorts({ ...(opts.profile ? { profile: opts.profile } : {}), ...(region ? { region } : {}), requestTimeoutMs: opts.requestTimeoutMs });
+  // As migrate --apply: --profile, else AWS_PROFILE (named as such in errors); the request and connection timeouts.
+  const aws = await createAwsApplyPorts({
+    ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
+    ...(region ? { region } : {}),
+    ...awsTimeouts(opts.requestTimeoutMs),
+  });
   const kubeconfig = await loadKubeconfig(opts.kubeconfig, { KUBECONFIG: env.kubeconfig });
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
   let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };

@@ -127,6 +127,6 @@ export async function setUpLiveScan(flags: TargetFlags, env: CliEnv, now: Date):
 }
 
 /** --request-timeout bounds an AWS request's answer and its connection (0: the SDK's own, none). */
-function awsTimeouts(ms: number): { requestTimeoutMs: number; connectionTimeoutMs: number } {
+export function awsTimeouts(ms: number): { requestTimeoutMs: number; connectionTimeoutMs: number } {
   return ms === 0 ? { requestTimeoutMs: 0, connectionTimeoutMs: 0 } : { requestTimeoutMs: ms, connectionTimeoutMs: Math.min(ms, 5_000) };
 }

@@ -65,6 +65,24 @@ describe('a full migration of the demo world', () => {
     }
   });
 
+  it('every new pod obtains exactly its role through Pod Identity (the sandbox credential probe)', async () => {
+    const s = await state(sb);
+    const prod = s.clusters.find((c) => c.name === 'prod')!;
+    let probed = 0;
+    for (const sa of first.serviceAccounts.filter((x) => x.outcome === 'migrated' && x.via !== 'addon')) {
+      for (const pod of sa.pods.verified) {
+        const r = await fetch(`${sb.endpoint}/_sandbox/credentials?cluster=prod&namespace=${sa.namespace}&pod=${pod}`);
+        const probe = (await r.json()) as { ok: boolean; mechanism: string; effectiveRoleArn: string | null; message: string };
+        expect(probe, `${sa.namespace}/${pod}: ${probe.message}`).toMatchObject({ ok: true, mechanism: 'pod-identity', effectiveRoleArn: sa.roleArn });
+        probed++;
+      }
+    }
+    // Every pod of every restarted workload was verified and probed.
+    const restartedPods = prod.objects.filter((o) => o.kind === 'Pod' && first.serviceAccounts.some((sa) => sa.workloads.some((w) => w.status === 'restarted' && o.metadata.namespace === w.namespace && o.metadata.name.startsWith(`${w.name}-`))));
+    expect(probed).toBe(restartedPods.length);
+    expect(probed).toBeGreaterThan(10);
+  });
+
   it('journals the exact previous state before the first mutation, then every step', () => {
     expect(first.journal).toMatch(/\.jsonl$/);
     expect(statSync(first.journal!).mode & 0o777).toBe(0o600);

@@ -6,25 +6,29 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { ExitCode, UsageError } from '../../core/errors.js';
+import type { ApplyPorts } from '../../core/apply/ports.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import type { RunResult } from '../../core/apply/result.js';
-import { confirmChange, defaultJournalDir } from '../confirm.js';
 import { parseDuration } from '../duration.js';
-import { createLivePorts, interruptible } from '../live-ports.js';
 import { createIo, type Io } from '../io.js';
 import { readEnv } from '../env.js';
-import { positiveInt } from '../live-scan.js';
-import { eventsTo } from '../progress.js';
+import { DEFAULT_REQUEST_TIMEOUT, awsTimeouts, parseRequestTimeout, positiveInt } from '../live-scan.js';
+import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
 import { makePlan, type MigrateCliOptions } from './migrate.js';
 
 export const DEFAULT_PROPAGATION_WAIT = '15s';
 export const DEFAULT_ROLLOUT_TIMEOUT = '5m';
-export const DEFAULT_REQUEST_TIMEOUT = '30s';
 
-export { defaultJournalDir };
+/** $XDG_STATE_HOME/podid/runs, else ~/.local/state/podid/runs (XDG Base Directory spec: a relative XDG_STATE_HOME is ignored). */
+export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
+  const state = env['XDG_STATE_HOME'] && env['XDG_STATE_HOME'].startsWith('/') ? env['XDG_STATE_HOME'] : join(home, '.local', 'state');
+  return join(state, 'podid', 'runs');
+}
 
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
@@ -32,8 +36,13 @@ export function newRunId(now: Date): string {
 
 const SCOPE_FLAGS: (keyof MigrateCliOptions)[] = ['context', 'allContexts', 'cluster', 'namespace', 'allNamespaces', 'serviceAccount', 'role', 'installAgent', 'crossAccountSourceRole'];
 
-async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; source: string | null }> {
-  if (opts.plan === undefined) return { plan: await makePlan(opts, io), source: null };
+async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; source: string | null; partialScan?: boolean }> {
+  if (opts.plan === undefined) {
+    const { plan, inventory, partial } = await makePlan(opts, io);
+    // Clusters that could not be scanned are not in the plan; say so, and apply the rest.
+    if (partial) reportPartial(io, inventory);
+    return { plan, source: null, partialScan: partial };
+  }
   const given = SCOPE_FLAGS.filter((f) => opts[f] !== undefined && opts[f] !== false);
   if (given.length > 0) {
     throw new UsageError('APPLY_FLAGS_CONFLICT', `--plan ${opts.plan}: the plan already fixes what is applied; drop ${given.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`, 'make a new plan with those flags (podid migrate --dry-run --out plan.json), then apply it');
@@ -48,20 +57,58 @@ async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: Migrat
   return { plan: parsePlanDocument(text, opts.plan), source: resolve(opts.plan) };
 }
 
-function confirm(opts: MigrateCliOptions, plan: MigrationPlan): Promise<boolean> {
-  const clusters = plan.clusters.map((c) => c.name).join(', ');
-  return confirmChange({ yes: opts.yes, command: 'podid migrate --apply', question: `Apply these changes to ${clusters}?`, hint: 'review the plan (podid migrate --dry-run), then pass --yes' });
+async function confirm(opts: MigrateCliOptions, plan: MigrationPlan): Promise<boolean> {
+  if (opts.yes) return true;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new UsageError('CONFIRMATION_REQUIRED', 'podid migrate --apply changes IAM, EKS and Kubernetes, and there is no terminal to confirm on', 'review the plan (podid migrate --dry-run), then pass --yes');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const clusters = plan.clusters.map((c) => c.name).join(', ');
+    const answer = await rl.question(`\nApply these changes to ${clusters}? Only 'yes' will be accepted: `);
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
 }
 
-
+/**
+ * Test-only (PODID_TEST_KILL_AFTER_MUTATIONS=k): SIGKILL this process as soon as its k-th
+ * mutating call has answered, and never send a (k+1)-th, so exactly k mutations happened.
+ */
+function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
+  let sent = 0;
+  const wrap = <T>(send: () => Promise<T>): Promise<T> => {
+    sent++;
+    if (sent > k) {
+      process.kill(process.pid, 'SIGKILL');
+      return new Promise<T>(() => undefined);
+    }
+    const index = sent;
+    return send().finally(() => {
+      if (index === k) process.kill(process.pid, 'SIGKILL');
+    });
+  };
+  return {
+    iam: { getRole: (a) => ports.iam.getRole(a), updateAssumeRolePolicy: (a, d) => wrap(() => ports.iam.updateAssumeRolePolicy(a, d)) },
+    eks: (region) => {
+      const e = ports.eks(region);
+      return { ...e, createAssociation: (c, i) => wrap(() => e.createAssociation(c, i)), createAddon: (c, i) => wrap(() => e.createAddon(c, i)), updateAddon: (c, i) => wrap(() => e.updateAddon(c, i)) };
+    },
+    kube: (context) => {
+      const k8s = ports.kube(context);
+      return { ...k8s, restartWorkload: (kind, ns, name, at) => wrap(() => k8s.restartWorkload(kind, ns, name, at)) };
+    },
+  };
+}
 
 export async function runApply(opts: MigrateCliOptions): Promise<number> {
   if (opts.dryRun) throw new UsageError('APPLY_FLAGS_CONFLICT', '--dry-run and --apply exclude each other', 'pass one of them');
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait ?? DEFAULT_PROPAGATION_WAIT, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT, '5m');
-  const requestTimeoutMs = parseDuration('--request-timeout', opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, '30s');
+  // The target flags' --request-timeout (kubectl's): each AWS or Kubernetes call; 0 for none.
+  const requestTimeoutMs = parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
   if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
-  if (requestTimeoutMs < 100) throw new UsageError('BAD_FLAG_VALUE', `--request-timeout ${opts.requestTimeout}: must be at least 100ms`, 'for example --request-timeout 30s');
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
   const journalDir = resolve(opts.journalDir ?? defaultJournalDir());
   // -o json / yaml: the run result document on stdout (the review on stderr); text / table: the report.
@@ -70,7 +117,9 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     opts.output === 'yaml' ? (await import('yaml')).stringify(result) : (await import('../../render/apply.js')).renderRunResultJson(result);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
 
-  const { plan, source } = await loadPlan(opts, io);
+  const { plan, source, partialScan } = await loadPlan(opts, io);
+  // Clusters the scan could not read were not applied: the run is partial even if all else went well.
+  const exitFor = (code: number) => (partialScan && code === ExitCode.ok ? ExitCode.partial : code);
   const maxConcurrentRollouts = opts.plan !== undefined && opts.maxConcurrentRollouts === '5' ? plan.options.maxConcurrentRollouts : positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const restart = opts.restart && plan.options.restart;
 
@@ -86,29 +135,50 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     const result = app.noChanges(plan, startedAt, new Date());
     // The review already says "No changes." for people.
     if (json) io.out(await documentText(result));
-    return ExitCode.ok;
+    return exitFor(ExitCode.ok);
   }
   if (!(await confirm(opts, plan))) {
     io.warn('Apply cancelled; nothing was changed.');
     return ExitCode.ok;
   }
 
-  const [{ journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
+  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { loadKubeconfig }, { journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
+    import('../../adapters/aws-write.js'),
+    import('../../adapters/kube-write.js'),
+    import('../../adapters/kubeconfig.js'),
     import('../../adapters/journal-fs.js'),
     import('../../core/apply/ports.js'),
     import('../../core/apply/retry.js'),
   ]);
-  const region = opts.region ?? plan.clusters[0]?.region;
+  const env = readEnv();
+  const region = opts.region ?? plan.clusters[0]?.region ?? env.awsRegion;
+  const awsOptions = { ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs) };
   if (source !== null) {
     // A saved plan says who made it; applying it as someone else is allowed, but said.
     const { createAwsPorts } = await import('../../adapters/aws.js');
-    const fallback = readEnv().awsRegion;
-    const me = await (await createAwsPorts({ ...(opts.profile ? { profile: opts.profile } : {}), ...(region ?? fallback ? { region: region ?? fallback } : {}), requestTimeoutMs })).sts.getCallerIdentity();
+    const me = await (await createAwsPorts(awsOptions)).sts.getCallerIdentity();
     if (me.arn !== plan.caller.arn) io.warn(`Note: the plan was made by ${plan.caller.arn}; applying it as ${me.arn}.`);
   }
-  const ports = await createLivePorts({ profile: opts.profile, region, kubeconfig: opts.kubeconfig, requestTimeoutMs });
+  const aws = await createAwsApplyPorts(awsOptions);
+  const kubeconfig = await loadKubeconfig(opts.kubeconfig, { KUBECONFIG: env.kubeconfig });
+  const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs });
+  let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
+  const killAt = Number(process.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
+  if (Number.isInteger(killAt) && killAt > 0) ports = killAfter(ports, killAt);
+
+  const abort = new AbortController();
+  const saved = process.listeners('SIGINT');
+  process.removeAllListeners('SIGINT');
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    io.done();
+    io.warn('Interrupted: finishing the calls in flight and writing the journal (interrupt again to stop at once).');
+    abort.abort();
+  });
   const progress = eventsTo(io);
-  return interruptible(io, 'podid migrate --apply', async (signal) => {
+  try {
     const dir = journalDirectory(journalDir);
     const result = await app.applyPlan(
       {
@@ -119,7 +189,7 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
         startedAt,
         toolVersion: VERSION,
       },
-      { ports, journal: dir, locks: dir, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal },
+      { ports, journal: dir, locks: dir, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal: abort.signal },
       (e) => {
         // One line per completed step; the spinner (on a terminal) for the rest.
         if (e.type === 'apply-step') {
@@ -135,6 +205,10 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     );
     io.done();
     io.out(json ? await documentText(result) : renderRunResult(result, { palette: io.palette }));
-    return result.exitCode;
-  });
+    return exitFor(result.exitCode);
+  } finally {
+    io.done();
+    process.removeAllListeners('SIGINT');
+    for (const l of saved) process.on('SIGINT', l as () => void);
+  }
 }

@@ -9,8 +9,8 @@ import { unmatchedSelection } from '../../core/selection.js';
 import { plainPalette } from '../../render/palette.js';
 import { readEnv } from '../env.js';
 import { writeOutputs, withNewline, type OutputFile } from '../files.js';
-import type { Inventory } from '../../core/scan/inventory.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
+import type { Inventory } from '../../core/scan/inventory.js';
 import { createIo, type Io } from '../io.js';
 import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
 import { eventsTo, reportPartial } from '../progress.js';
@@ -23,7 +23,6 @@ export interface MigrateCliOptions extends TargetFlags {
   yes?: boolean;
   propagationWait?: string;
   rolloutTimeout?: string;
-  requestTimeout?: string;
   failFast?: boolean;
   journalDir?: string;
   output: 'text' | 'table' | 'json' | 'yaml';
@@ -58,12 +57,7 @@ export function checkRoleFlag(flag: string, value: string): string {
  * Scan (read-only) and plan (pure): what --dry-run shows and --apply executes. A selection flag
  * that matches nothing is a usage error: a typo must not read as "already migrated".
  */
-export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<MigrationPlan> {
-  return (await makePlanResult(opts, io)).plan;
-}
-
-/** makePlan, with the scan's inventory and whether some cluster could not be scanned (exit 5). */
-export async function makePlanResult(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; inventory: Inventory; partial: boolean }> {
+export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; inventory: Inventory; partial: boolean }> {
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const roles = (opts.role ?? []).map((r) => checkRoleFlag('--role', r));
   const crossAccountSourceRole = opts.crossAccountSourceRole ? checkRoleFlag('--cross-account-source-role', opts.crossAccountSourceRole) : null;
@@ -77,10 +71,10 @@ export async function makePlanResult(opts: MigrateCliOptions, io: Io): Promise<{
   } finally {
     io.done();
   }
-  const { plan, inventory } = result;
+  const { plan, inventory, partial } = result;
   const unmatched = unmatchedSelection(inventory, { namespaces: scope.namespaces, serviceAccounts: scope.serviceAccounts, roles });
   if (unmatched !== null) throw unmatched;
-  return { plan, inventory, partial: result.partial };
+  return { plan, inventory, partial };
 }
 
 export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
@@ -88,7 +82,7 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
   const emit = parseEmit(opts.emit);
   const routes = outputRoutes(opts.output, opts.out, emit?.terraform);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
-  const { plan, inventory, partial } = await makePlanResult(opts, io);
+  const { plan, inventory, partial } = await makePlan(opts, io);
 
   const { renderPlan, renderPlanJson } = await import('../../render/plan.js');
   const documentText = (format: 'json' | 'yaml') => (format === 'json' ? renderPlanJson(plan) : planYaml(renderPlanJson(plan)));

@@ -20,6 +20,7 @@ import { parseClusterArn } from '../arn.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { createLimiter, type Limiter } from '../concurrency.js';
+import { checkNoWidening, parsePolicy } from '../policy/index.js';
 import { canonicalJson, fingerprintAddon, fingerprintAgent, fingerprintAssociationInput, fingerprintRestartBatch, fingerprintTrust } from '../plan/fingerprint.js';
 import type { ServedAssociation } from '../plan/fingerprint.js';
 import type { CreateAssociationStep, InstallAgentStep, MigrationPlan, PlanCluster, PlanStep, RestartBatchStep, UpdateAddonStep, UpdateTrustStep } from '../plan/model.js';
@@ -55,11 +56,6 @@ export interface ExecutorDeps {
   /** Opens the journal with the previous state; called once, before the first mutating call. */
   openJournal(previous: PreviousState): Promise<JournalWriter>;
   onEvent?: (e: ApplyEvent) => void;
-  /**
-   * Called again at apply time for every trust update, with the document about to be written:
-   * returns why it must not be written (it would admit more than the plan shows), or null.
-   */
-  checkTrustWrite?: (step: UpdateTrustStep, current: JsonObject) => string | null;
 }
 
 interface StepResult {
@@ -407,8 +403,10 @@ export class ApplyExecutor {
     if (fingerprintTrust(current.document) !== step.fingerprint) {
       return { status: 'drifted', message: `the trust policy of ${step.roleArn} changed since the plan was made (its fingerprint differs); make a new plan and review it`, mutatedAt: null };
     }
-    const widening = this.deps.checkTrustWrite?.(step, current.document) ?? null;
-    if (widening !== null) return { status: 'failed', message: `refused to write the trust policy of ${step.roleArn}: ${widening}`, mutatedAt: null };
+    // The trust boundary, proved again on the document as read now: what is written admits no one
+    // but the Pod Identity twins of the service accounts the role's IRSA trust admits.
+    const proof = checkNoWidening(parsePolicy(current.document), parsePolicy(step.after), this.plan.clusters.map((c) => ({ arn: c.arn, account: c.account, oidcProvider: c.oidcProvider })), step.basis === 'cross-account-source' ? { chained: step.subjects } : {});
+    if (proof.problems.length > 0) return { status: 'failed', message: `refused to write the trust policy of ${step.roleArn}: it would widen who can assume the role: ${proof.problems.join('; ')}`, mutatedAt: null };
     await this.journal?.append({ record: 'intent', at: this.now(), stepId: step.id, action: 'update-trust', target: step.roleArn, request: { before: current.document, after: step.after } });
     const isAfter = async () => {
       const r = await iam.getRole(step.roleArn);
@@ -432,7 +430,7 @@ export class ApplyExecutor {
     }
     return {
       status: 'done',
-      message: `${step.added.length > 0 ? 'added' : 'extended'} the Pod Identity statement of ${step.roleName}${sent.readBack ? ' (confirmed by reading back after a lost answer)' : ''}`,
+      message: `${[step.added.length > 0 ? `added ${step.added.length}` : '', step.extended.length > 0 ? `extended ${step.extended.length}` : ''].filter(Boolean).join(' and ')} Pod Identity statement(s) of ${step.roleName} for ${step.subjects.length} service account(s)${sent.readBack ? ' (confirmed by reading back after a lost answer)' : ''}`,
       mutatedAt,
       attempts: sent.attempts,
       journal: { written: step.after },

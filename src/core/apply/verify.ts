@@ -6,8 +6,7 @@
  * own trust evaluator admits the request EKS makes for this cluster/namespace/SA (AssumeRole and
  * TagSession with the session tags) under the role's current trust policy. Pure.
  */
-import { analyzeTrust } from '../trust.js';
-import { parsePolicy } from '../policy/index.js';
+import { parsePolicy, podIdentityAdmits } from '../policy/index.js';
 import type { JsonObject } from '../json.js';
 import type { AssociationRecord, NodeState, PodState } from './ports.js';
 
@@ -61,15 +60,7 @@ export function verifyServiceAccount(input: VerifyInput): VerifyResult {
     problems.push(`the trust policy of ${input.roleArn} could not be read`);
   } else {
     try {
-      const analysis = analyzeTrust(parsePolicy(input.trust), {
-        partition: input.cluster.partition,
-        clusterAccount: input.cluster.account,
-        clusterArn: input.cluster.arn,
-        oidcIssuer: null,
-        namespace: input.namespace,
-        serviceAccount: input.serviceAccount,
-      });
-      if (!analysis.grantsPodIdentity) {
+      if (!podIdentityAdmits(parsePolicy(input.trust), input.cluster.account, { cluster: input.cluster.arn, namespace: input.namespace, serviceAccount: input.serviceAccount })) {
         problems.push(`the trust policy of ${input.roleArn} does not admit pods.eks.amazonaws.com (sts:AssumeRole and sts:TagSession) with the session tags EKS sends for ${input.namespace}/${input.serviceAccount} on this cluster`);
       }
     } catch (err) {
