@@ -44,9 +44,9 @@ function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, 
   const server = kc.getCurrentCluster()?.server ?? '(no server)';
   const config = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(server, {}), authMethods: { default: kc } });
 
-  async function request(method: 'GET' | 'PATCH', what: string, p: string, opts: { query?: Record<string, string>; body?: unknown; contentType?: string; allow404?: boolean } = {}): Promise<Obj | null> {
-    const ctx = config.baseServer.makeRequestContext(p, method === 'GET' ? k8s.HttpMethod.GET : k8s.HttpMethod.PATCH);
-    ctx.setHeaderParam('Accept', 'application/json');
+  async function request(method: 'GET' | 'PATCH' | 'POST' | 'DELETE', what: string, p: string, opts: { query?: Record<string, string>; body?: unknown; contentType?: string; allow404?: boolean; text?: boolean } = {}): Promise<Obj | null> {
+    const ctx = config.baseServer.makeRequestContext(p, k8s.HttpMethod[method]);
+    ctx.setHeaderParam('Accept', opts.text ? 'text/plain' : 'application/json');
     for (const [k, v] of Object.entries(opts.query ?? {})) ctx.setQueryParam(k, v);
     if (opts.body !== undefined) {
       ctx.setHeaderParam('Content-Type', opts.contentType ?? 'application/json');
@@ -65,7 +65,7 @@ function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, 
     }
     const text = await rsp.body.text();
     const status = rsp.httpStatusCode;
-    if (status >= 200 && status < 300) return JSON.parse(text) as Obj;
+    if (status >= 200 && status < 300) return opts.text ? { text } : (JSON.parse(text) as Obj);
     if (status === 404 && opts.allow404) return null;
     let message = text.slice(0, 300);
     try {
@@ -79,7 +79,7 @@ function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, 
     const kind = status === 429 ? 'throttled' : status >= 500 ? 'server' : status === 409 ? 'conflict' : status === 404 ? 'not-found' : status === 403 ? 'denied' : 'invalid';
     throw new ApplyCallError(kind, kind === 'throttled' ? 'KUBE_THROTTLED' : kind === 'denied' ? 'KUBE_FORBIDDEN' : 'KUBE_ERROR', `${what} failed in context ${JSON.stringify(context)} (HTTP ${status}): ${message}`, {
       ...(Number.isFinite(retryAfter) ? { retryAfterMs: retryAfter * 1000 } : {}),
-      ...(status === 403 ? { hint: 'podid migrate --apply needs get and patch on deployments, statefulsets and daemonsets, get on serviceaccounts, list on pods and nodes' } : {}),
+      ...(status === 403 ? { hint: 'podid migrate --apply needs get and patch on deployments, statefulsets and daemonsets, get on serviceaccounts, list on pods and nodes; --verify-probe also create, get and delete on pods and get on pods/log' } : {}),
     });
   }
 
@@ -139,6 +139,24 @@ function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, 
     async listNodes() {
       const nodes = await listAll('list nodes', '/api/v1/nodes', {});
       return nodes.map(toNodeState);
+    },
+    async createPod(namespace, manifest) {
+      await request('POST', `create pod in ${namespace}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { body: manifest, query: { fieldManager: 'podid' } });
+    },
+    async getPodRun(namespace, name) {
+      const p = await request('GET', `get pod ${namespace}/${name}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`, { allow404: true });
+      if (p === null) return null;
+      const cs = obj(((path(p, 'status.containerStatuses') as unknown[] | undefined) ?? [])[0]);
+      const terminated = path(cs, 'state.terminated');
+      const exit = path(terminated, 'exitCode');
+      return { phase: str(path(p, 'status.phase')) ?? 'Unknown', exitCode: typeof exit === 'number' ? exit : null, waitingReason: toPodState(p).waitingReason };
+    },
+    async readPodLog(namespace, name) {
+      const r = await request('GET', `get pods/log ${namespace}/${name}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/log`, { text: true });
+      return str(r?.['text']) ?? '';
+    },
+    async deletePod(namespace, name) {
+      await request('DELETE', `delete pod ${namespace}/${name}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`, { query: { gracePeriodSeconds: '0' }, allow404: true });
     },
   };
 }

@@ -73,6 +73,7 @@ export async function applyPlan(options: ApplyRunOptions, services: ApplyService
             concurrency: options.executor.concurrency,
             failFast: options.executor.failFast,
             restart: options.executor.restart,
+            verifyProbe: options.executor.verifyProbe ?? null,
           },
           plan,
           previous,

@@ -42,8 +42,7 @@ export async function plan(options: PlanRunOptions, ports: ScanPorts, events: Ev
     trustPolicyLimit: scanned.snapshot.trustPolicyLimit,
   };
   events({ type: 'planning', serviceAccounts: scanned.inventory.serviceAccounts.length, addons: scanned.inventory.addons.length });
-  // A cluster a fleet run could not scan has nothing to plan: the planner sees the scanned ones.
-  const inventory = { ...scanned.inventory, clusters: scanned.inventory.clusters.filter((c) => c.scanned !== false) };
-  const migrationPlan = planMigration({ snapshot: scanned.snapshot, inventory, options: planOptions, now: options.scan.now, toolVersion: options.scan.toolVersion });
+  // The Inventory is the planner's only input (a cluster a fleet run could not scan has nothing to plan: the planner skips it).
+  const migrationPlan = planMigration({ inventory: scanned.inventory, options: planOptions, now: options.scan.now, toolVersion: options.scan.toolVersion });
   return { ...scanned, plan: migrationPlan };
 }

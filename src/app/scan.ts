@@ -10,6 +10,7 @@ import type { ManifestPort, ScanPorts } from '../core/ports.js';
 import { analyzeFleet } from '../core/scan/analyze.js';
 import { collectFleet, type CollectTarget } from '../core/scan/collect.js';
 import type { Inventory } from '../core/scan/inventory.js';
+import type { PlannableInventory } from '../core/scan/planning.js';
 import { analyzeManifests } from '../core/scan/manifests.js';
 import type { FleetSnapshot, UnscannedCluster } from '../core/scan/snapshot.js';
 import type { EventSink } from './events.js';
@@ -50,7 +51,8 @@ export interface GateOptions {
 
 export interface ClusterScanResult {
   readonly snapshot: FleetSnapshot;
-  readonly inventory: Inventory;
+  /** With the planning facts the analysis recorded (not serialised; see core/scan/planning.ts). */
+  readonly inventory: PlannableInventory;
   /** Some selected clusters could not be scanned (each is a cluster-level error finding): exit 5. */
   readonly partial: boolean;
 }

@@ -102,6 +102,7 @@ export function buildProgram(): Command {
     .option('--propagation-wait <duration>', 'with --apply: wait this long after associations are created before restarting (they are eventually consistent)', '15s')
     .option('--rollout-timeout <duration>', 'with --apply: a rollout with no progress for this long is stuck (failed)', '5m')
     .option('--fail-fast', 'with --apply: stop starting new steps after the first failure')
+    .option('--verify-probe <image>', 'with --apply: also run a short-lived pod of this image (with the AWS CLI) under each verified ServiceAccount that calls aws sts get-caller-identity, and check the role it obtains (docs/apply.md)')
     .option('--journal-dir <dir>', 'with --apply: where run journals and locks are kept (default: $XDG_STATE_HOME/podid/runs or ~/.local/state/podid/runs)')
     .addHelpText('after', examples([
       ['podid migrate --dry-run', 'plan for the current context and review it'],

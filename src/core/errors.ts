@@ -60,7 +60,6 @@ export const ERRORS = {
   POLICY_INVALID: { exit: 'usage', summary: 'a trust policy document is not valid' },
   POLICY_EDIT_INVALID: { exit: 'usage', summary: 'a trust-policy edit was asked for with inputs that cannot be right' },
   WORLD_INVALID: { exit: 'usage', summary: 'podid sandbox: the world file is not valid' },
-  TERRAFORM_UNSUPPORTED_STATEMENT: { exit: 'usage', summary: 'a plan statement cannot be written as Terraform' },
   APPLY_FLAGS_CONFLICT: { exit: 'usage', summary: 'migrate: --apply with --dry-run, --plan without --apply, or scope flags with --plan (the plan fixes the scope)' },
   PLAN_UNREADABLE: { exit: 'usage', summary: 'migrate --apply --plan names a file that cannot be read' },
   CONFIRMATION_REQUIRED: { exit: 'usage', summary: 'migrate --apply without a terminal to confirm on and without --yes; nothing was changed' },

@@ -22,7 +22,6 @@
  */
 import { createHash } from 'node:crypto';
 import { parseClusterArn, parseRoleArn } from '../core/arn.js';
-import { PodidError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import type { CreateAssociationStep, MigrationPlan, PlanStep, UpdateAddonStep, UpdateTrustStep } from '../core/plan/model.js';
 import { clusterLabeller, type ClusterLabeller } from '../core/plan/labels.js';
@@ -156,11 +155,15 @@ function strings(value: unknown, path: string): string[] {
   });
 }
 
-function unsupported(what: string): PodidError {
-  return new PodidError('TERRAFORM_UNSUPPORTED_STATEMENT', `cannot express the policy statement in Terraform: ${what}`, {
-    hint: 'the plan file may be damaged; plan again, or use `podid migrate --apply`',
-    exit: 'usage',
-  });
+/**
+ * A statement element `statement` blocks have no attribute for (an unknown element, a condition
+ * value that is an object). Internal to this module: such a statement is written as JSON in
+ * `source_policy_documents` instead (see {@link policyDocumentBody}), so rendering never fails.
+ */
+class NotExpressible extends Error {}
+
+function unsupported(what: string): NotExpressible {
+  return new NotExpressible(what);
 }
 
 function isObject(v: unknown): v is JsonObject {
@@ -179,9 +182,10 @@ const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resourc
 /**
  * One `statement` block, in the attribute order Terraform users write (not the JSON's order).
  * `substitute` maps a condition value that stands for something Terraform knows better (the
- * externalId placeholder) to the expression that holds it.
+ * externalId placeholder) to the expression that holds it. Throws {@link NotExpressible} when
+ * the statement has an element `statement` blocks cannot hold.
  */
-export function statementBlock(statement: JsonObject, substitute: ReadonlyMap<string, HclExpr> = new Map()): HclNode {
+function statementBlock(statement: JsonObject, substitute: ReadonlyMap<string, HclExpr> = new Map()): HclNode {
   for (const key of Object.keys(statement)) if (!STATEMENT_KEYS.has(key)) throw unsupported(`unknown element ${key}`);
   const body: HclNode[] = [];
   const listAttr = (key: string, name: string) => {
@@ -209,8 +213,29 @@ export function statementBlock(statement: JsonObject, substitute: ReadonlyMap<st
   return block('statement', [], body);
 }
 
+/**
+ * The body of an `aws_iam_policy_document` holding these statements: a `statement` block each
+ * where Terraform's blocks can say it, and the rest as one JSON policy document in
+ * `source_policy_documents` (which the data source merges with its statements), so any statement
+ * IAM accepted can be written.
+ */
+function policyDocumentBody(statements: readonly JsonObject[], substitute?: ReadonlyMap<string, HclExpr>): HclNode[] {
+  const blocks: HclNode[] = [];
+  const asJson: JsonObject[] = [];
+  for (const statement of statements) {
+    try {
+      blocks.push(statementBlock(statement, substitute));
+    } catch (err) {
+      if (!(err instanceof NotExpressible)) throw err;
+      asJson.push(statement);
+    }
+  }
+  if (asJson.length === 0) return blocks;
+  return [attr('source_policy_documents', [JSON.stringify({ Version: '2012-10-17', Statement: asJson })]), ...blocks];
+}
+
 function policyDocument(name: string, statement: JsonObject, substitute?: ReadonlyMap<string, HclExpr>): HclNode {
-  return block('data', ['aws_iam_policy_document', name], [statementBlock(statement, substitute)]);
+  return block('data', ['aws_iam_policy_document', name], policyDocumentBody([statement], substitute));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,11 +306,23 @@ function stepsOf<K extends PlanStep['kind']>(plan: MigrationPlan, kind: K): Extr
   return plan.steps.filter((s): s is Extract<PlanStep, { kind: K }> => s.kind === kind);
 }
 
-function statementAt(step: UpdateTrustStep, index: number): JsonObject {
+/** Statement `index` of the step's new trust policy; null when the plan has none there (checkPlanIntegrity refuses such a plan). */
+function statementAt(step: UpdateTrustStep, index: number): JsonObject | null {
   const raw = step.after['Statement'];
   const statement = Array.isArray(raw) ? (raw[index] as unknown) : index === 0 ? raw : undefined;
-  if (!isObject(statement)) throw unsupported(`role ${step.roleArn}: the plan has no statement ${index} in its new trust policy`);
-  return statement;
+  return isObject(statement) ? statement : null;
+}
+
+/** The names of the policy documents {@link trustSection} writes for a trust step. */
+function trustDocs(step: UpdateTrustStep, name: string): string[] {
+  return [
+    ...(step.added.some((i) => statementAt(step, i) !== null) ? [name] : []),
+    ...step.extended.filter((i) => statementAt(step, i) !== null).map((i) => `${name}_extended_${i}`),
+  ];
+}
+
+function missingStatement(step: UpdateTrustStep, index: number): HclNode {
+  return comment(`Role ${step.roleName} (${step.roleArn}): the plan has no statement ${index} in its new trust policy; nothing written for it (plan again).`);
 }
 
 function trustNames(plan: MigrationPlan): Map<string, string> {
@@ -300,18 +337,27 @@ function trustSection(plan: MigrationPlan, names: ReadonlyMap<string, string>): 
     const who = s.subjects.map((x) => `${x.namespace}/${x.serviceAccount} on ${label(plan, x.cluster)}`);
     const shown = who.length <= 6 ? who.join(', ') : `${who.slice(0, 6).join(', ')} and ${who.length - 6} more`;
     const out: HclNode[] = [];
-    if (s.added.length > 0) {
+    const added = s.added.map((i) => statementAt(s, i));
+    s.added.forEach((i, k) => {
+      if (added[k] === null) out.push(missingStatement(s, i));
+    });
+    const present = added.filter((x): x is JsonObject => x !== null);
+    if (present.length > 0) {
       const ref = `data.aws_iam_policy_document.${name}.json`;
       out.push(
         comment(`Role ${s.roleName} (${s.roleArn}): the Pod Identity statement${s.added.length === 1 ? '' : 's'} podid adds to its trust policy,`),
         comment(`admitting exactly ${shown} (each admitted by the role's IRSA trust today).`),
         comment(`Merge into the role's assume_role_policy: list ${ref} in source_policy_documents`),
         comment('of the aws_iam_policy_document that builds the trust policy (keep every existing statement).'),
-        block('data', ['aws_iam_policy_document', name], s.added.map((i) => statementBlock(statementAt(s, i)))),
+        block('data', ['aws_iam_policy_document', name], policyDocumentBody(present)),
       );
     }
     for (const i of s.extended) {
       const statement = statementAt(s, i);
+      if (statement === null) {
+        out.push(missingStatement(s, i));
+        continue;
+      }
       const sid = typeof statement['Sid'] === 'string' && statement['Sid'] !== '' ? statement['Sid'] : null;
       const ext = `${name}_extended_${i}`;
       out.push(
@@ -319,7 +365,7 @@ function trustSection(plan: MigrationPlan, names: ReadonlyMap<string, string>): 
         sid === null
           ? comment('The statement has no sid: change the values of the existing statement to match this one.')
           : comment(`It replaces the existing statement "${sid}": list data.aws_iam_policy_document.${ext}.json in override_policy_documents of the role's trust document.`),
-        block('data', ['aws_iam_policy_document', ext], [statementBlock(statement)]),
+        block('data', ['aws_iam_policy_document', ext], policyDocumentBody([statement])),
       );
     }
     return out;
@@ -345,7 +391,7 @@ function associationSection(plan: MigrationPlan, provider: Providers, trust: Rea
     const trustDoc = trust.get(s.roleArn.toLowerCase());
     const trustStep = stepsOf(plan, 'update-trust').find((t) => t.roleArn.toLowerCase() === s.roleArn.toLowerCase());
     if (trustDoc !== undefined && trustStep !== undefined) {
-      const docs = [...(trustStep.added.length > 0 ? [trustDoc] : []), ...trustStep.extended.map((i) => `${trustDoc}_extended_${i}`)];
+      const docs = trustDocs(trustStep, trustDoc);
       body.push(comment(`After the trust change: add the aws_iam_role that merges ${docs.map((d) => `data.aws_iam_policy_document.${d}`).join(', ')} to depends_on.`));
       body.push(attr('depends_on', docs.map((d) => expr(`data.aws_iam_policy_document.${d}`))));
     }

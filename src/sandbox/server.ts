@@ -11,7 +11,7 @@ import { AwsServiceError, type AwsRequest, type AwsServiceModule, type AwsServic
 import { createEksService } from './aws/eks.js';
 import { createIamService } from './aws/iam.js';
 import { createStsService } from './aws/sts.js';
-import { probeCredentials } from './credentials.js';
+import { probeCredentials, type CredentialAnswer } from './credentials.js';
 import { actionAllowed, nextFault } from './faults.js';
 import { createKubeCluster, isStream, type KubeCluster, type KubeStream } from './kube/index.js';
 import { looksLikeAws, parseSigV4 } from './sigv4.js';
@@ -72,7 +72,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const kubeMatch = /^\/k8s\/([^/]+)\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (kubeMatch) {
       const cluster = state.clusters.find((c) => c.account === kubeMatch[1] && c.region === kubeMatch[2] && c.name === kubeMatch[3]);
-      if (cluster) return handleKube(req, res, cluster, kubeMatch[4] ?? '/', url, body);
+      if (cluster) {
+        await runCallerIdentityPods(cluster);
+        return handleKube(req, res, cluster, kubeMatch[4] ?? '/', url, body);
+      }
     }
 
     const scope = parseSigV4(req.headers);
@@ -130,6 +133,20 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     }
     state.calls.push({ service: svcName, operation, mutating, status: reply.status });
     send(res, reply);
+  }
+
+  /**
+   * Pods that call `aws sts get-caller-identity` run once started (kube/exec.ts): their answer is
+   * the credential model's (GET /_sandbox/credentials) for that pod, printed as the AWS CLI would.
+   */
+  async function runCallerIdentityPods(cluster: ClusterState): Promise<void> {
+    const kube = kubes.get(cluster);
+    if (!kube) return;
+    for (const pod of kube.callerIdentityPodsToRun()) {
+      const probe = await probeCredentials(state, new URLSearchParams({ cluster: cluster.name, region: cluster.region, namespace: pod.namespace, pod: pod.name }));
+      const run = callerIdentityOutput(state, probe.body);
+      kube.finishPod(pod.namespace, pod.name, run.exitCode, run.log);
+    }
   }
 
   function handleKube(req: IncomingMessage, res: ServerResponse, cluster: ClusterState, path: string, url: URL, body: Buffer): void {
@@ -297,6 +314,26 @@ export function renderKubeconfig(state: SandboxState): string {
     users: clusters.map((c) => ({ name: c.arn, user: { token: `sandbox-token-${c.name}` } })),
     contexts: clusters.map((c) => ({ name: c.arn, context: { cluster: c.arn, user: c.arn } })),
   });
+}
+
+/**
+ * What `aws sts get-caller-identity --output json` prints in a pod the credential model answered:
+ * the caller identity of a session of the effective role, or the CLI's error (exit code 255).
+ */
+export function callerIdentityOutput(state: SandboxState, answer: CredentialAnswer | { error: string }): { exitCode: number; log: string } {
+  if ('error' in answer) return { exitCode: 255, log: `\nUnable to locate credentials. You can configure credentials by running "aws configure".\n` };
+  if (!answer.ok || answer.effectiveRoleArn === null) {
+    if (answer.mechanism === null) return { exitCode: 255, log: `\nUnable to locate credentials. You can configure credentials by running "aws configure".\n` };
+    if (answer.mechanism === 'irsa') return { exitCode: 255, log: `\nAn error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity (${answer.message})\n` };
+    return { exitCode: 255, log: `\nError when retrieving credentials from container-role: Error retrieving metadata: Received error when attempting to retrieve container metadata: ${answer.message}\n` };
+  }
+  const role = state.roleByArn(answer.effectiveRoleArn);
+  const [, partition = 'aws', , , account = ''] = answer.effectiveRoleArn.split(':');
+  const name = answer.effectiveRoleArn.slice(answer.effectiveRoleArn.lastIndexOf('/') + 1);
+  // Pod Identity names the session after the pod (eks-<cluster>-<pod>-<uuid>); IRSA's SDK default is botocore-session-<epoch>.
+  const session = (answer.mechanism === 'pod-identity' ? `eks-${answer.cluster}-${answer.pod}` : `botocore-session-${Math.floor(state.clock.now() / 1000)}`).slice(0, 64);
+  const doc = { UserId: `${role?.roleId ?? 'AROA'}:${session}`, Account: account, Arn: `arn:${partition}:sts::${account}:assumed-role/${name}/${session}` };
+  return { exitCode: 0, log: `${JSON.stringify(doc, null, 4)}\n` };
 }
 
 export function renderEnvFile(state: SandboxState, kubeconfigPath: string): string {

@@ -37,7 +37,7 @@ function richPlan(): MigrationPlan {
     selection: { contexts: ['prod'], namespaces: [], serviceAccounts: [], roles: [] },
     trustPolicyLimit: 2048,
   };
-  return planMigration({ snapshot: s, inventory: analyzeFleet(s, { now: NOW }), options, now: NOW, toolVersion: '1.2.3' });
+  return planMigration({ inventory: analyzeFleet(s, { now: NOW }), options, now: NOW, toolVersion: '1.2.3' });
 }
 
 function failure(text: string): UsageError {

@@ -11,7 +11,9 @@ import { fingerprintAssociationInput, fingerprintRestartBatch, fingerprintTrust 
 import type { CreateAssociationStep, MigrationPlan, PlanOptions, PlanStep, RestartBatchStep, UpdateAddonStep, UpdateTrustStep } from '../../src/core/plan/model.js';
 import { planMigration } from '../../src/core/plan/plan.js';
 import { analyzeFleet } from '../../src/core/scan/analyze.js';
-import type { Inventory } from '../../src/core/scan/inventory.js';
+import { renderJson } from '../../src/render/json.js';
+import { renderYaml } from '../../src/render/yaml.js';
+import type { PlannableInventory } from '../../src/core/scan/planning.js';
 import type { AddonSnapshot, ClusterSnapshot, FleetSnapshot, PodIdentityEnv } from '../../src/core/scan/snapshot.js';
 import {
   ACCOUNT, OTHER_ACCOUNT, PROD, agentAddon, baseCluster, baseFleet, deployment, foundRole, irsaStatement, pod, podIdentityStatementJson, policy, prod, roleArn, workload,
@@ -32,12 +34,12 @@ const OPTIONS: PlanOptions = {
   trustPolicyLimit: 2048,
 };
 
-function analyse(s: FleetSnapshot): Inventory {
+function analyse(s: FleetSnapshot): PlannableInventory {
   return analyzeFleet(s, { now: NOW });
 }
 
 function plan(s: FleetSnapshot, options: Partial<PlanOptions> = {}, inventory = analyse(s)): MigrationPlan {
-  return planMigration({ snapshot: s, inventory, options: { ...OPTIONS, ...options }, now: NOW, toolVersion: '0.0.0-test' });
+  return planMigration({ inventory, options: { ...OPTIONS, ...options }, now: NOW, toolVersion: '0.0.0-test' });
 }
 
 function devCluster(): ClusterSnapshot {
@@ -184,7 +186,7 @@ describe('planMigration: one ready service account', () => {
 
   it('is deterministic: the same input gives the same plan', () => {
     expect(plan(s)).toEqual(p);
-    const later = planMigration({ snapshot: s, inventory: analyse(s), options: OPTIONS, now: new Date('2030-01-01T00:00:00Z'), toolVersion: '0.0.0-test' });
+    const later = planMigration({ inventory: analyse(s), options: OPTIONS, now: new Date('2030-01-01T00:00:00Z'), toolVersion: '0.0.0-test' });
     expect({ ...later, createdAt: p.createdAt }).toEqual(p);
   });
 
@@ -790,4 +792,38 @@ describe('planMigration over every shared trust-policy fixture', () => {
     expect(again.steps).toEqual([]);
   });
 
+});
+
+describe('planMigration: the Inventory is its only input', () => {
+  it('plans the same from a deep copy of the inventory, the snapshot it came from changed afterwards', () => {
+    const s = baseFleet();
+    const inventory = analyse(s);
+    const copy = structuredClone(inventory);
+    const before = plan(s, {}, inventory);
+    // Changing the snapshot after the analysis changes nothing: the planner never reads it.
+    prod(s).kube.serviceAccounts[0]!.uid = 'changed';
+    s.roles = {};
+    expect(planMigration({ inventory: copy, options: OPTIONS, now: NOW, toolVersion: '0.0.0-test' })).toEqual(before);
+    expect(plan(s, {}, inventory)).toEqual(before);
+  });
+
+  it('skips a cluster a fleet run could not scan (its one finding says why), planning the rest', () => {
+    const s = baseFleet();
+    s.unscanned = [{ context: 'gone', clusterName: 'gone', region: 'us-east-1', server: null, error: { code: 'KUBE_UNREACHABLE', message: 'unreachable', hint: null } }];
+    const inventory = analyse(s);
+    expect(inventory.clusters.map((c) => c.scanned)).toContain(false);
+    const p = plan(s, {}, inventory);
+    expect(p.clusters.map((c) => c.name)).toEqual(['prod']);
+    expect(p.steps.map((x) => x.id)).toEqual([`trust:${CART}`, `assoc:${PROD}/shop/cart`, `restart:${PROD}/1`]);
+  });
+
+  it('keeps its planning facts out of the documented `-o json` and `-o yaml` inventory', () => {
+    const inventory = analyse(baseFleet());
+    expect(Object.keys(inventory)).toContain('planning');
+    const json = JSON.parse(renderJson(inventory)) as Record<string, unknown>;
+    expect(Object.keys(json)).not.toContain('planning');
+    expect(renderYaml(inventory)).not.toMatch(/^planning:/m);
+    const { planning: _planning, ...documented } = inventory;
+    expect(json).toEqual(JSON.parse(JSON.stringify(documented)));
+  });
 });

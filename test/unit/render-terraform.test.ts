@@ -1,6 +1,5 @@
 import { parse } from '@cdktf/hcl2json';
 import { describe, expect, it } from 'vitest';
-import { PodidError } from '../../src/core/errors.js';
 import type { CreateAssociationStep, MigrationPlan } from '../../src/core/plan/model.js';
 import { hclString, renderTerraform, tfIdentifier } from '../../src/render/terraform.js';
 import {
@@ -201,13 +200,29 @@ describe('renderTerraform', () => {
     expect(await hcl(text)).toEqual({});
   });
 
-  it('refuses a statement Terraform cannot express', () => {
+  it('is total: a statement its blocks cannot hold goes in source_policy_documents as JSON, and the file still parses', async () => {
     const plan = fullPlan();
+    const odd = { Effect: 'Allow', Principal: { AWS: SOURCE_ROLE }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': PAYMENTS_EXTERNAL_ID } }, Bogus: 1 };
     const step = association(plan, {
       targetRoleArn: PAYMENTS_ROLE,
-      crossAccount: { targetTrustStatement: { Effect: 'Allow', Principal: { AWS: SOURCE_ROLE }, Action: 'sts:AssumeRole', Bogus: 1 }, sourcePermissionStatement: {}, externalIdPlaceholder: PAYMENTS_EXTERNAL_ID },
+      crossAccount: { targetTrustStatement: odd, sourcePermissionStatement: { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: PAYMENTS_ROLE }, externalIdPlaceholder: PAYMENTS_EXTERNAL_ID },
     });
-    expect(() => renderTerraform({ ...plan, steps: [step] })).toThrow(PodidError);
+    const text = renderTerraform({ ...plan, steps: [step] });
+    const doc = (await hcl(text)).data?.['aws_iam_policy_document']?.[`${tfIdentifier(`prod_${step.namespace}_${step.serviceAccount}`)}_target_trust`]?.[0] as Record<string, unknown> | undefined;
+    expect(doc?.['statement']).toBeUndefined();
+    const [json] = doc?.['source_policy_documents'] as string[];
+    expect(JSON.parse(literal(json ?? ''))).toEqual({ Version: '2012-10-17', Statement: [odd] });
+    // The expressible statement of the same association is still a statement block.
+    expect(text).toContain('_source_permission" {\n  statement {');
+  });
+
+  it('is total: a trust step naming a statement its policy lacks gets a comment, and nothing depends on an unwritten document', async () => {
+    const plan = fullPlan();
+    const steps = plan.steps.map((s) => (s.kind === 'update-trust' && s.extended.length > 0 ? { ...s, extended: [...s.extended, 99] } : s));
+    const text = renderTerraform({ ...plan, steps });
+    expect(text).toMatch(/# Role orders \(.*\): the plan has no statement 99 in its new trust policy; nothing written for it \(plan again\)\./);
+    expect(text).not.toContain('_extended_99');
+    expect(Object.keys((await hcl(text)).data?.['aws_iam_policy_document'] ?? {})).toContain('orders_pod_identity_trust_extended_1');
   });
 
   it('is deterministic', () => {

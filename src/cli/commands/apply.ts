@@ -110,6 +110,10 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   const requestTimeoutMs = parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
   if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
+  const verifyProbe = opts.verifyProbe === undefined ? null : opts.verifyProbe.trim();
+  if (verifyProbe !== null && (verifyProbe === '' || /\s/.test(verifyProbe))) {
+    throw new UsageError('BAD_FLAG_VALUE', `--verify-probe ${JSON.stringify(opts.verifyProbe)}: not a container image reference`, 'name an image with the AWS CLI, for example --verify-probe amazon/aws-cli:2.17.0');
+  }
   const journalDir = resolve(opts.journalDir ?? defaultJournalDir());
   // -o json / yaml: the run result document on stdout (the review on stderr); text / table: the report.
   const json = opts.output === 'json' || opts.output === 'yaml';
@@ -184,7 +188,7 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
       {
         plan,
         planSource: source,
-        executor: { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, failFast: Boolean(opts.failFast), restart, pollMs: 500, settleTimeoutMs: Math.max(rolloutTimeoutMs, 60_000) },
+        executor: { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, failFast: Boolean(opts.failFast), restart, verifyProbe, pollMs: 500, settleTimeoutMs: Math.max(rolloutTimeoutMs, 60_000) },
         runId: newRunId(startedAt),
         startedAt,
         toolVersion: VERSION,

@@ -23,6 +23,7 @@ export interface MigrateCliOptions extends TargetFlags {
   yes?: boolean;
   propagationWait?: string;
   rolloutTimeout?: string;
+  verifyProbe?: string;
   failFast?: boolean;
   journalDir?: string;
   output: 'text' | 'table' | 'json' | 'yaml';

@@ -31,6 +31,7 @@ import { readRetrying, withRetry, type RetryContext, type RetryPolicy } from './
 import { RUN_RESULT_KIND, RUN_RESULT_SCHEMA_VERSION, type RunResult, type SaOutcome, type ServiceAccountReport, type StepReport, type StepStatus, type WorkloadReport } from './result.js';
 import { waitForRollout } from './rollout.js';
 import { verifyServiceAccount } from './verify.js';
+import { runProbe, type ProbeOutcome } from './probe.js';
 
 export interface ExecutorOptions extends RunOptionsRecord {
   /** How often rollouts and add-on status are polled. */
@@ -749,7 +750,8 @@ export class ApplyExecutor {
     return report;
   }
 
-  private async judgeInner(s: SubjectSa, base: Omit<ServiceAccountReport, 'outcome' | 'reason'>, namespace: string | null): Promise<ServiceAccountReport> {
+  private async judgeInner(s: SubjectSa, baseIn: Omit<ServiceAccountReport, 'outcome' | 'reason'>, namespace: string | null): Promise<ServiceAccountReport> {
+    let base = baseIn;
     const done = (outcome: SaOutcome, reason: string, pods = base.pods): ServiceAccountReport => ({ ...base, pods, outcome, reason });
     const stepResults = s.steps.filter((id) => this.model.steps.get(id)?.kind !== 'restart-batch').map((id) => [id, this.settled.get(id)] as const);
     const drifted = stepResults.find(([, r]) => r?.status === 'drifted');
@@ -803,19 +805,33 @@ export class ApplyExecutor {
       const pods = { verified: result.verifiedPods, stale: result.stalePods };
       await this.record({ stepId: `verify:${s.key}`, action: 'verify', target: `${namespace}/${s.serviceAccount} on ${name}`, status: result.ok ? 'done' : 'failed', message: result.ok ? `verified ${result.verifiedPods.length} pod(s)` : result.problems.join('; '), result: { verifiedPods: result.verifiedPods, stalePods: result.stalePods } });
       if (!result.ok) return done('failed', `verification: ${result.problems.join('; ')}`, pods);
+      let probe: ProbeOutcome | null = null;
+      if (this.opts.verifyProbe) {
+        // The effective role: the target role for a cross-account association.
+        const expectedRole = expected.targetRoleArn ?? expected.roleArn;
+        this.progress(`running verification probe pod for ${namespace}/${s.serviceAccount} on ${name}`);
+        probe = await runProbe({ kube, clock: this.deps.clock, namespace, serviceAccount: s.serviceAccount, image: this.opts.verifyProbe, expectedRoleArn: expectedRole, timeoutMs: this.opts.rolloutTimeoutMs, pollMs: this.opts.pollMs, signal: this.deps.signal });
+        await this.record({ stepId: `verify-probe:${s.key}`, action: 'verify-probe', target: `${namespace}/${s.serviceAccount} on ${name}`, status: probe.ok ? 'done' : 'failed', message: probe.message, result: { pod: probe.pod, arn: probe.arn, expectedRoleArn: expectedRole } });
+        base = { ...base, probe: { pod: probe.pod, arn: probe.arn, ok: probe.ok, message: probe.message } };
+        // A cross-account SA waits for the target trust (a manual step): its probe is reported, not judged.
+        // Interrupted (SIGINT) while the probe ran: not judged; the pod is deleted all the same.
+        if (!probe.ok && this.deps.signal.aborted) return done('skipped', `verification probe: ${probe.message}`, pods);
+        if (!probe.ok && s.targetRoleArn === null) return done('failed', `verification probe: ${probe.message}`, pods);
+      }
+      const probeText = probe === null ? '' : probe.ok ? `; ${probe.message}` : `; verification probe: ${probe.message}`;
       const restartLeft = base.workloads.filter((w) => w.status === 'not-restarted');
       if (s.targetRoleArn !== null) {
-        return done('needs-restart', `the association chains to ${s.targetRoleArn}: add the target trust statement with the association's externalId in that account, then restart the workloads (see the plan's Manual section)`, pods);
+        return done('needs-restart', `the association chains to ${s.targetRoleArn}: add the target trust statement with the association's externalId in that account, then restart the workloads (see the plan's Manual section)${probeText}`, pods);
       }
       if (result.stalePods.length > 0 || restartLeft.length > 0) {
         const advice = s.manual.map((m) => `${m.kind.toLowerCase()}/${m.name}: ${m.advice}`);
         const restarts = restartLeft.map((w) => `kubectl -n ${w.namespace} rollout restart ${w.kind.toLowerCase()}/${w.name}`);
         const stale = result.stalePods.length > 0 ? `${result.stalePods.length} pod(s) still run with IRSA credentials (${result.stalePods.join(', ')})` : 'its workloads were not restarted';
-        if (s.via === 'addon') return done('migrated', `verified; EKS restarts the add-on's pods, ${stale}`, pods);
-        return done('needs-restart', `association and trust verified, but ${stale}${restarts.length ? `; run ${restarts.join('; ')}` : ''}${advice.length ? `; ${advice.join('; ')}` : ''}`, pods);
+        if (s.via === 'addon') return done('migrated', `verified; EKS restarts the add-on's pods, ${stale}${probeText}`, pods);
+        return done('needs-restart', `association and trust verified, but ${stale}${restarts.length ? `; run ${restarts.join('; ')}` : ''}${advice.length ? `; ${advice.join('; ')}` : ''}${probeText}`, pods);
       }
       const podsText = result.verifiedPods.length > 0 ? `${result.verifiedPods.length} pod(s) on Pod Identity with a ready agent on their nodes` : 'no running pods (new pods get Pod Identity)';
-      return done('migrated', `verified: association ${result.associationId}, trust admits the session tags, ${podsText}`, pods);
+      return done('migrated', `verified: association ${result.associationId}, trust admits the session tags, ${podsText}${probeText}`, pods);
     } catch (err) {
       return done('failed', `verification could not run: ${msg(err)}`);
     }

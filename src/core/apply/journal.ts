@@ -32,6 +32,8 @@ export interface RunOptionsRecord {
   concurrency: number;
   failFast: boolean;
   restart: boolean;
+  /** --verify-probe: the image of the probe pod, or null (absent in journals of older versions). */
+  verifyProbe?: string | null;
 }
 
 export interface RunRecord {
@@ -123,7 +125,7 @@ export interface StepRecord {
   record: 'step';
   at: string;
   stepId: string;
-  action: JournalAction | 'install-agent' | 'verify';
+  action: JournalAction | 'install-agent' | 'verify' | 'verify-probe';
   target: string;
   status: 'done' | 'already-done' | 'drifted' | 'failed' | 'skipped';
   message: string;

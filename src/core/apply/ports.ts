@@ -211,6 +211,21 @@ export interface KubeApplyPort {
   /** The eks-pod-identity-agent pods (kube-system). */
   listAgentPods(): Promise<PodState[]>;
   listNodes(): Promise<NodeState[]>;
+  // The verification probe (--verify-probe): a bare pod podid creates, watches, reads and deletes.
+  /** POST the pod; resolves once created. */
+  createPod?(namespace: string, manifest: JsonObject): Promise<void>;
+  /** The pod's phase and its first container's exit code; null when it does not exist. */
+  getPodRun?(namespace: string, name: string): Promise<PodRun | null>;
+  /** GET .../pods/NAME/log (text). */
+  readPodLog?(namespace: string, name: string): Promise<string>;
+  /** DELETE the pod with gracePeriodSeconds=0; a pod already gone counts as deleted. */
+  deletePod?(namespace: string, name: string): Promise<void>;
+}
+
+export interface PodRun {
+  phase: string;
+  exitCode: number | null;
+  waitingReason: string | null;
 }
 
 export interface ApplyPorts {

@@ -55,6 +55,8 @@ export interface ServiceAccountReport {
   workloads: WorkloadReport[];
   /** Pods verified on Pod Identity, and running pods still on IRSA. */
   pods: { verified: string[]; stale: string[] };
+  /** --verify-probe: the probe pod, the caller ARN it printed, and whether it was the expected role; null when no probe ran. */
+  probe?: { pod: string; arn: string | null; ok: boolean; message: string } | null;
 }
 
 export type RunStatus = 'succeeded' | 'no-changes' | 'partial' | 'refused' | 'interrupted';

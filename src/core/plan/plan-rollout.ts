@@ -8,6 +8,7 @@
  */
 import { parseRoleArn } from '../arn.js';
 import type { WorkloadReport } from '../scan/inventory.js';
+import { workloadKey } from '../scan/planning.js';
 import { fingerprintRestartBatch } from './fingerprint.js';
 import type { ServedAssociation } from './fingerprint.js';
 import type { ManualItem, RestartBatchStep, RolloutTarget } from './model.js';
@@ -78,8 +79,9 @@ export function planRollouts(
           continue;
         }
         if (!opts.restart) continue;
-        const object = c.cluster.snap.kube.workloads.find((o) => o.kind === kind && o.namespace === w.namespace && o.name === w.name);
-        if (object === undefined) {
+        const wKey = workloadKey(kind, w.namespace, w.name);
+        const uid = Object.hasOwn(c.cluster.facts.workloads, wKey) ? c.cluster.facts.workloads[wKey] : undefined;
+        if (uid === undefined) {
           note(kind, ADVICE.Unseen);
           continue;
         }
@@ -88,7 +90,7 @@ export function planRollouts(
         const key = `${w.namespace}/${w.name}/${kind}`;
         const t: Target = targets.get(key) ?? {
           target: { kind, namespace: w.namespace, name: w.name, serviceAccounts: [] },
-          uid: object.uid,
+          uid,
           dependsOn: new Set<string>(),
           associations: new Map<string, ServedAssociation>(),
         };
@@ -134,8 +136,8 @@ export function planRollouts(
 /** The association of a partial service account, as the scan read it (not one an add-on owns). */
 function existingAssociation(c: SaCandidate): ServedAssociation | null {
   const { namespace, name } = c.report;
-  const a = c.cluster.snap.associations.find((x) => x.namespace === namespace && x.serviceAccount === name && x.ownerArn === null)
-    ?? c.cluster.snap.associations.find((x) => x.namespace === namespace && x.serviceAccount === name);
+  const a = c.cluster.facts.associations.find((x) => x.namespace === namespace && x.serviceAccount === name && x.ownerArn === null)
+    ?? c.cluster.facts.associations.find((x) => x.namespace === namespace && x.serviceAccount === name);
   return a === undefined ? null : { namespace, serviceAccount: name, associationId: a.associationId, roleArn: a.roleArn, targetRoleArn: a.targetRoleArn };
 }
 

@@ -6,15 +6,14 @@
  * (need --cross-account-source-role), and the per-cluster association quota. Each candidate
  * collects its blocking findings; the planner turns the non-empty ones into BlockedItems.
  */
-import { ROLE_ARN_ANNOTATION } from '../annotations.js';
 import { parseRoleArn } from '../arn.js';
 import type { ArnIssue, RoleArn } from '../arn.js';
-import { parsePolicy, roleAccess } from '../policy/index.js';
-import { lookupRole } from '../scan/analyze-role.js';
+import { roleAccess } from '../policy/index.js';
 import { finding, isFindingCode } from '../scan/findings.js';
 import type { FindingCode } from '../scan/findings.js';
-import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from '../scan/inventory.js';
-import type { AddonSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject } from '../scan/snapshot.js';
+import type { AddonReport, ClusterReport, Finding, ServiceAccountReport } from '../scan/inventory.js';
+import { planningRole, roleKey, serviceAccountKey } from '../scan/planning.js';
+import type { AddonPlanningFacts, ClusterPlanningFacts, PlannableInventory, PlanningFacts } from '../scan/planning.js';
 import type { BlockedItem, PlanOptions } from './model.js';
 import { compareStrings } from '../text.js';
 
@@ -23,7 +22,8 @@ const DEFAULT_ADDON_NAMESPACE = 'kube-system';
 
 export interface ClusterContext {
   report: ClusterReport;
-  snap: ClusterSnapshot;
+  /** What the analysis recorded about the cluster for planning. */
+  facts: ClusterPlanningFacts;
   /** No eks-pod-identity-agent: the plan installs it (--install-agent) or blocks the cluster's items. */
   needsAgent: boolean;
 }
@@ -31,7 +31,8 @@ export interface ClusterContext {
 export interface SaCandidate {
   cluster: ClusterContext;
   report: ServiceAccountReport;
-  object: ServiceAccountObject;
+  /** The service account object as the scan read it (the association step's fingerprint). */
+  object: { uid: string; resourceVersion: string };
   /** `associate`: create the association (then restart); `restart`: it exists (verdict partial), only restarts remain. */
   mode: 'associate' | 'restart';
   /** The role whose trust must admit the cluster: the SA's role, or the source role of a chain. null: nothing to check. */
@@ -46,7 +47,7 @@ export interface SaCandidate {
 export interface AddonCandidate {
   cluster: ClusterContext;
   report: AddonReport;
-  snap: AddonSnapshot;
+  facts: AddonPlanningFacts;
   namespace: string;
   serviceAccounts: string[];
   /** Normalised IRSA role ARN (null when it does not parse: then it is blocked). */
@@ -64,10 +65,14 @@ export interface Selection {
 
 const cmp = compareStrings;
 
-/** Role ARNs compare trimmed and case-insensitively (IAM role names are unique regardless of case). */
-export function roleKey(raw: string): string {
-  const parsed = parseRoleArn(raw);
-  return (parsed.ok ? parsed.arn.arn : raw.trim()).toLowerCase();
+export { roleKey };
+
+/**
+ * The inventory and its planning facts disagree: it was not produced by `analyzeFleet` (or was
+ * edited after). A bug in the caller, not something a user can cause.
+ */
+function inconsistent(what: string): Error {
+  return new Error(`planner: ${what} has no planning facts; plan from the inventory analyzeFleet produced`);
 }
 
 interface Filter {
@@ -100,19 +105,20 @@ function arnIssueFinding(issue: ArnIssue): Finding {
   return finding(code as Extract<FindingCode, `ARN_${string}`>, { message: issue.message }, issue.hint);
 }
 
-export function selectItems(snapshot: FleetSnapshot, inventory: Inventory, options: PlanOptions): Selection {
+export function selectItems(inventory: PlannableInventory, options: PlanOptions): Selection {
   const filter = buildFilter(options.selection);
-  const snaps = new Map(snapshot.clusters.map((c) => [c.arn, c]));
+  const { planning } = inventory;
   const clusters: ClusterContext[] = [];
-  for (const report of [...inventory.clusters].sort((a, b) => cmp(a.arn, b.arn))) {
-    const snap = snaps.get(report.arn);
-    if (snap === undefined) throw new Error(`planner: cluster ${report.arn} is in the inventory but not in the snapshot it was analysed from`);
-    clusters.push({ report, snap, needsAgent: needsAgent(report) });
+  // A cluster a fleet run could not scan has nothing to plan.
+  for (const report of [...inventory.clusters].filter((c) => c.scanned !== false).sort((a, b) => cmp(a.arn, b.arn))) {
+    const facts = Object.hasOwn(planning.clusters, report.arn) ? planning.clusters[report.arn] : undefined;
+    if (facts === undefined) throw inconsistent(`cluster ${report.arn}`);
+    clusters.push({ report, facts, needsAgent: needsAgent(report) });
   }
   const byArn = new Map(clusters.map((c) => [c.report.arn, c]));
   const clusterOf = (arn: string): ClusterContext => {
     const c = byArn.get(arn);
-    if (c === undefined) throw new Error(`planner: ${arn} is not a cluster of the inventory`);
+    if (c === undefined) throw inconsistent(`${arn} (not a scanned cluster of the inventory)`);
     return c;
   };
   const agentBlocker = (c: ClusterContext): Finding[] =>
@@ -132,9 +138,10 @@ export function selectItems(snapshot: FleetSnapshot, inventory: Inventory, optio
       blocked.push({ target, reasons: [...errorsOf(report.findings), ...agentBlocker(cluster)] });
       continue;
     }
-    const object = cluster.snap.kube.serviceAccounts.find((s) => s.namespace === report.namespace && s.name === report.name);
-    if (object === undefined) throw new Error(`planner: service account ${report.namespace}/${report.name} of ${report.cluster} is not in the snapshot`);
-    serviceAccounts.push(saCandidate(snapshot, options, cluster, report, object, agentBlocker(cluster)));
+    const saKey = serviceAccountKey(report.namespace, report.name);
+    const object = Object.hasOwn(cluster.facts.serviceAccounts, saKey) ? cluster.facts.serviceAccounts[saKey] : undefined;
+    if (object === undefined) throw inconsistent(`service account ${saKey} of ${report.cluster}`);
+    serviceAccounts.push(saCandidate(planning, options, cluster, report, object, agentBlocker(cluster)));
   }
 
   for (const report of inventory.addons) {
@@ -142,9 +149,9 @@ export function selectItems(snapshot: FleetSnapshot, inventory: Inventory, optio
     const cluster = clusterOf(report.cluster);
     const owned = inventory.serviceAccounts.filter((s) => s.cluster === report.cluster && s.addon === report.name);
     const namespace = owned[0]?.namespace ?? DEFAULT_ADDON_NAMESPACE;
-    const snap = cluster.snap.addons.find((a) => a.name === report.name);
-    if (snap === undefined) throw new Error(`planner: add-on ${report.name} of ${report.cluster} is not in the snapshot`);
-    const configured = [...new Set((snap.podIdentityConfiguration ?? []).map((p) => p.serviceAccount))].sort();
+    const facts = Object.hasOwn(cluster.facts.addons, report.name) ? cluster.facts.addons[report.name] : undefined;
+    if (facts === undefined) throw inconsistent(`add-on ${report.name} of ${report.cluster}`);
+    const configured = facts.configuredServiceAccounts;
     const chosen = addonServiceAccounts(report, owned, configured);
     // Scoping flags see every service account the add-on could move, chosen or not.
     const scopeNames = configured.length > 0 ? configured : report.serviceAccount === null ? [] : [report.serviceAccount];
@@ -159,7 +166,7 @@ export function selectItems(snapshot: FleetSnapshot, inventory: Inventory, optio
     if (chosen === 'ambiguous') {
       blockers.push(finding('ADDON_SERVICE_ACCOUNT_AMBIGUOUS', { addon: report.name, role: report.serviceAccountRoleArn, serviceAccounts: configured }));
     }
-    addons.push(addonCandidate(cluster, report, snap, namespace, chosen === 'ambiguous' ? [] : chosen, blockers));
+    addons.push(addonCandidate(cluster, report, facts, namespace, chosen === 'ambiguous' ? [] : chosen, blockers));
   }
 
   applyQuota(serviceAccounts, addons);
@@ -183,11 +190,11 @@ function addonServiceAccounts(report: AddonReport, owned: readonly ServiceAccoun
 }
 
 function saCandidate(
-  snapshot: FleetSnapshot,
+  planning: PlanningFacts,
   options: PlanOptions,
   cluster: ClusterContext,
   report: ServiceAccountReport,
-  object: ServiceAccountObject,
+  object: SaCandidate['object'],
   blockers: Finding[],
 ): SaCandidate {
   const role = report.role.arn;
@@ -206,7 +213,7 @@ function saCandidate(
   if (!report.role.crossAccount) {
     return { cluster, report, object, mode: 'associate', trustRole: role, associationRole: role, targetRole: null, blockers };
   }
-  const source = sourceRole(snapshot, options, cluster.snap, report);
+  const source = sourceRole(planning, options, cluster.report, report);
   if ('blocker' in source) {
     blockers.push(source.blocker);
     return { cluster, report, object, mode: 'associate', trustRole: null, associationRole: role, targetRole: null, blockers };
@@ -215,7 +222,7 @@ function saCandidate(
 }
 
 /** The --cross-account-source-role for a cluster: a role of the cluster's account whose trust podid can edit. */
-function sourceRole(snapshot: FleetSnapshot, options: PlanOptions, c: ClusterSnapshot, report: ServiceAccountReport): { arn: RoleArn } | { blocker: Finding } {
+function sourceRole(planning: PlanningFacts, options: PlanOptions, c: ClusterReport, report: ServiceAccountReport): { arn: RoleArn } | { blocker: Finding } {
   const raw = options.crossAccountSourceRole;
   if (raw === null) {
     return { blocker: finding('CROSS_ACCOUNT_SOURCE_ROLE_REQUIRED', { role: report.role.arn, roleAccount: report.role.account ?? 'unknown', clusterAccount: c.account }) };
@@ -224,16 +231,20 @@ function sourceRole(snapshot: FleetSnapshot, options: PlanOptions, c: ClusterSna
   const parsed = parseRoleArn(raw, { region: c.region });
   if (!parsed.ok) return unusable(parsed.issues.map((i) => i.message).join('; '));
   if (parsed.arn.account !== c.account) return unusable(`it is in account ${parsed.arn.account}, not the cluster account ${c.account} of ${c.name}`);
-  const users = sourceRoleUsers(snapshot, parsed.arn.arn);
-  if (users.length > 0) return { blocker: finding('CROSS_ACCOUNT_SOURCE_ROLE_SHARED', { sourceRole: parsed.arn.arn, users }) };
-  const snap = lookupRole(snapshot.roles, parsed.arn.arn, raw);
+  // Who already gets the source role's credentials (analysis: PlanningFacts.roleUsers). Every
+  // target role trusts the source role, so a pod holding those credentials could assume all of them.
+  const key = roleKey(parsed.arn.arn);
+  const users = Object.hasOwn(planning.roleUsers, key) ? (planning.roleUsers[key] ?? []) : [];
+  if (users.length > 0) return { blocker: finding('CROSS_ACCOUNT_SOURCE_ROLE_SHARED', { sourceRole: parsed.arn.arn, users: [...users] }) };
+  const snap = planningRole(planning, parsed.arn.arn, raw);
   if (snap === undefined) return unusable('the scan did not read it');
   if (snap.state === 'missing') return unusable('it does not exist');
   if (snap.state === 'unreadable') return unusable(`podid cannot read it${snap.error === null ? '' : ` (${snap.error})`}`);
-  if (snap.trustPolicy === null) return unusable(`its trust policy was not returned${snap.error === null ? '' : ` (${snap.error})`}`);
+  if (snap.parsed === null) return unusable(`its trust policy was not returned${snap.error === null ? '' : ` (${snap.error})`}`);
+  if (!snap.parsed.ok) return unusable(`its trust policy cannot be parsed: ${snap.parsed.error}`);
   let access: ReturnType<typeof roleAccess>;
   try {
-    access = roleAccess(parsePolicy(snap.trustPolicy));
+    access = roleAccess(snap.parsed.policy);
   } catch (err) {
     return unusable(`its trust policy cannot be parsed: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -245,46 +256,20 @@ function sourceRole(snapshot: FleetSnapshot, options: PlanOptions, c: ClusterSna
   return { arn: parsed.arn };
 }
 
-/**
- * Who already gets the source role's credentials. Every target role trusts the source role,
- * so a pod holding those credentials could assume all of them: an IRSA service account
- * annotated with it, an association that names it without a targetRoleArn (its pods get the
- * source role itself), or an add-on using it. Associations that chain through it (with a
- * targetRoleArn) are fine: EKS does the chaining, their pods only ever see the target role,
- * and each target's trust requires its own association's externalId.
- */
-function sourceRoleUsers(snapshot: FleetSnapshot, sourceArn: string): string[] {
-  const key = roleKey(sourceArn);
-  const same = (raw: string | null | undefined) => raw !== null && raw !== undefined && roleKey(raw) === key;
-  const users: string[] = [];
-  for (const c of [...snapshot.clusters].sort((a, b) => cmp(a.arn, b.arn))) {
-    for (const sa of c.kube.serviceAccounts) {
-      if (same(sa.annotations[ROLE_ARN_ANNOTATION])) users.push(`service account ${sa.namespace}/${sa.name} on ${c.name} (IRSA annotation)`);
-    }
-    for (const a of c.associations) {
-      if (same(a.roleArn) && a.targetRoleArn === null) users.push(`the association of ${a.namespace}/${a.serviceAccount} on ${c.name}`);
-    }
-    for (const a of c.addons) {
-      if (same(a.serviceAccountRoleArn)) users.push(`add-on ${a.name} on ${c.name}`);
-    }
-  }
-  return [...new Set(users)];
-}
-
-function addonCandidate(cluster: ClusterContext, report: AddonReport, snap: AddonSnapshot, namespace: string, serviceAccounts: string[], blockers: Finding[]): AddonCandidate {
-  const base = { cluster, report, snap, namespace, serviceAccounts, blockers };
+function addonCandidate(cluster: ClusterContext, report: AddonReport, facts: AddonPlanningFacts, namespace: string, serviceAccounts: string[], blockers: Finding[]): AddonCandidate {
+  const base = { cluster, report, facts, namespace, serviceAccounts, blockers };
   const ambiguous = blockers.some((f) => f.code === 'ADDON_SERVICE_ACCOUNT_AMBIGUOUS');
   if (!report.supportsPodIdentity || (serviceAccounts.length === 0 && !ambiguous)) {
     // Also an error on the report (verdict blocked); kept so the plan never updates such an add-on.
     blockers.push(finding('ADDON_VERSION_UNSUPPORTED', { addon: report.name, version: report.version }));
   }
-  const parsed = parseRoleArn(report.serviceAccountRoleArn, { region: cluster.snap.region });
+  const parsed = parseRoleArn(report.serviceAccountRoleArn, { region: cluster.report.region });
   if (!parsed.ok) {
     blockers.push(...parsed.issues.filter((i) => i.severity === 'error').map(arnIssueFinding));
     return { ...base, role: null };
   }
-  if (parsed.arn.account !== cluster.snap.account) {
-    blockers.push(finding('ADDON_ROLE_CROSS_ACCOUNT', { addon: report.name, role: parsed.arn.arn, clusterAccount: cluster.snap.account }));
+  if (parsed.arn.account !== cluster.report.account) {
+    blockers.push(finding('ADDON_ROLE_CROSS_ACCOUNT', { addon: report.name, role: parsed.arn.arn, clusterAccount: cluster.report.account }));
   }
   return { ...base, role: parsed.arn.arn };
 }

@@ -7,22 +7,32 @@
  * admitted), proves the result admits nobody else (`checkNoWidening`), measures it against the
  * trust-policy length quota, and blocks the role's items when podid cannot or must not change it.
  */
-import { oidcProviderArn, parseRoleArn } from '../arn.js';
+import { parseRoleArn } from '../arn.js';
 import {
-  addPodIdentityTrust, admitsIrsaTwin, checkNoWidening, deniesRequests, matchStatement, parsePolicy, policyLength, policyToJson, roleAccess, subjectKey, subjectRequests,
+  addPodIdentityTrust, admitsIrsaTwin, checkNoWidening, deniesRequests, matchStatement, policyLength, policyToJson, roleAccess, subjectKey, subjectRequests,
 } from '../policy/index.js';
 import type { AccessCluster, PodIdentitySubject, TrustPolicy } from '../policy/index.js';
-import { lookupRole, podIdentityDenyFix } from '../scan/analyze-role.js';
+import { podIdentityDenyFix } from '../scan/analyze-role.js';
 import { finding } from '../scan/findings.js';
 import type { Finding } from '../scan/inventory.js';
-import type { ClusterSnapshot, FleetSnapshot } from '../scan/snapshot.js';
+import { planningRole } from '../scan/planning.js';
+import type { PlanningFacts } from '../scan/planning.js';
 import { fingerprintTrust } from './fingerprint.js';
 import type { UpdateTrustStep } from './model.js';
 import { compareStrings } from '../text.js';
 
 /** Something that needs the role to trust Pod Identity from its cluster: a service account or an add-on. */
+/** A cluster as the trust checks need it: its report's identity and the analysis' access view. */
+export interface TrustCluster {
+  arn: string;
+  name: string;
+  account: string;
+  partition: string;
+  access: AccessCluster;
+}
+
 export interface TrustDependent {
-  cluster: ClusterSnapshot;
+  cluster: TrustCluster;
   namespace: string;
   serviceAccounts: readonly string[];
   /** Where a reason to block it goes. */
@@ -41,17 +51,12 @@ const cmp = compareStrings;
 
 export const trustStepId = (roleArn: string) => `trust:${roleArn}`;
 
-/** The plan's view of a cluster for the trust checks: ARN, account and OIDC provider. */
-export function accessCluster(c: Pick<ClusterSnapshot, 'arn' | 'account' | 'partition' | 'oidcIssuer'>): AccessCluster {
-  return { arn: c.arn, account: c.account, oidcProvider: c.oidcIssuer === null ? null : oidcProviderArn(c.partition, c.account, c.oidcIssuer) };
-}
-
-export function planRoleTrust(snapshot: FleetSnapshot, input: RoleTrustInput, limit: number): UpdateTrustStep | null {
+export function planRoleTrust(planning: PlanningFacts, input: RoleTrustInput, limit: number): UpdateTrustStep | null {
   const { arn } = input;
   const blockAll = (f: Finding, deps: readonly TrustDependent[] = input.dependents) => {
     for (const d of deps) d.blockers.push(f);
   };
-  const snap = lookupRole(snapshot.roles, arn, arn);
+  const snap = planningRole(planning, arn, arn);
   if (snap === undefined || snap.state === 'unreadable') {
     blockAll(finding('ROLE_UNREADABLE', { role: arn, detail: snap?.error ?? 'the scan did not read it' }));
     return null;
@@ -60,24 +65,22 @@ export function planRoleTrust(snapshot: FleetSnapshot, input: RoleTrustInput, li
     blockAll(finding('ROLE_NOT_FOUND', { role: arn, detail: snap.error }));
     return null;
   }
-  if (snap.trustPolicy === null) {
+  if (snap.trustPolicy === null || snap.parsed === null) {
     blockAll(finding('TRUST_POLICY_INVALID', { role: arn, detail: snap.error ?? 'no trust policy was returned' }));
     return null;
   }
-  let original: TrustPolicy;
-  try {
-    original = parsePolicy(snap.trustPolicy);
-  } catch (err) {
-    blockAll(finding('TRUST_POLICY_INVALID', { role: arn, detail: err instanceof Error ? err.message : String(err) }));
+  if (!snap.parsed.ok) {
+    blockAll(finding('TRUST_POLICY_INVALID', { role: arn, detail: snap.parsed.error }));
     return null;
   }
+  const original: TrustPolicy = snap.parsed.policy;
 
-  const clusters = new Map<string, ClusterSnapshot>();
+  const clusters = new Map<string, TrustCluster>();
   for (const d of input.dependents) clusters.set(d.cluster.arn, d.cluster);
   const account = input.dependents[0]?.cluster.account;
   const partition = input.dependents[0]?.cluster.partition;
   if (account === undefined || partition === undefined) return null;
-  const views = [...clusters.values()].map(accessCluster);
+  const views = [...clusters.values()].map((c) => c.access);
   const viewOf = new Map(views.map((v) => [v.arn, v]));
 
   // Every subject must be proven: its IRSA twin admitted by the role's trust today (or, for the

@@ -1,15 +1,15 @@
 /**
- * `planMigration`: the Inventory (the scan's judgement) and the FleetSnapshot it came from in,
- * a MigrationPlan out. Pure and deterministic: every list is sorted and the only clock is the
- * `now` passed in (createdAt), so the same input gives the same plan. Idempotent by
+ * `planMigration`: the Inventory (the scan's judgement, with the planning facts its analysis
+ * recorded) in, a MigrationPlan out; it never sees the snapshot. Pure and deterministic: every
+ * list is sorted and the only clock is the `now` passed in (createdAt), so the same input gives
+ * the same plan. Idempotent by
  * construction: each step is planned only where the world still differs from the goal (no
  * association, trust not admitting the cluster, add-on without associations, pods still on
  * IRSA), so planning again after applying gives a plan without steps.
  */
 import { UsageError } from '../errors.js';
 import { AGENT_ADDON } from '../scan/readiness.js';
-import type { Inventory } from '../scan/inventory.js';
-import type { FleetSnapshot } from '../scan/snapshot.js';
+import type { PlannableInventory } from '../scan/planning.js';
 import { externalIdPlaceholder, roleChaining } from './cross-account.js';
 import { fingerprintAddon, fingerprintAgent, fingerprintAssociationInput } from './fingerprint.js';
 import { PLAN_KIND, PLAN_SCHEMA_VERSION } from './model.js';
@@ -19,13 +19,13 @@ import type {
 import { planRollouts } from './plan-rollout.js';
 import { roleKey, selectItems } from './plan-select.js';
 import type { AddonCandidate, ClusterContext, SaCandidate } from './plan-select.js';
-import { accessCluster, planRoleTrust } from './plan-trust.js';
-import type { RoleTrustInput } from './plan-trust.js';
+import { planRoleTrust } from './plan-trust.js';
+import type { RoleTrustInput, TrustCluster } from './plan-trust.js';
 import { compareStrings } from '../text.js';
 
 export interface PlanInput {
-  snapshot: FleetSnapshot;
-  inventory: Inventory;
+  /** A live scan's Inventory with its planning facts (what `analyzeFleet` returns): the planner's only input. */
+  inventory: PlannableInventory;
   options: PlanOptions;
   now: Date;
   toolVersion: string;
@@ -47,9 +47,9 @@ function checkOptions(o: PlanOptions): void {
 }
 
 export function planMigration(input: PlanInput): MigrationPlan {
-  const { snapshot, inventory, options } = input;
+  const { inventory, options } = input;
   checkOptions(options);
-  const selection = selectItems(snapshot, inventory, options);
+  const selection = selectItems(inventory, options);
   const open = <T extends { blockers: unknown[] }>(items: readonly T[]) => items.filter((i) => i.blockers.length === 0);
 
   // Trust: one decision per role, over the clusters of the items still going ahead.
@@ -61,14 +61,14 @@ export function planMigration(input: PlanInput): MigrationPlan {
     roles.set(key, entry);
   };
   for (const s of open(selection.serviceAccounts)) {
-    if (s.trustRole !== null) addDependent(s.trustRole, { cluster: s.cluster.snap, namespace: s.report.namespace, serviceAccounts: [s.report.name], blockers: s.blockers }, s.targetRole !== null);
+    if (s.trustRole !== null) addDependent(s.trustRole, { cluster: trustCluster(s.cluster), namespace: s.report.namespace, serviceAccounts: [s.report.name], blockers: s.blockers }, s.targetRole !== null);
   }
   for (const a of open(selection.addons)) {
-    if (a.role !== null) addDependent(a.role, { cluster: a.cluster.snap, namespace: a.namespace, serviceAccounts: a.serviceAccounts, blockers: a.blockers });
+    if (a.role !== null) addDependent(a.role, { cluster: trustCluster(a.cluster), namespace: a.namespace, serviceAccounts: a.serviceAccounts, blockers: a.blockers });
   }
   const trustSteps = new Map<string, UpdateTrustStep>();
   for (const [key, role] of [...roles].sort(([a], [b]) => cmp(a, b))) {
-    const step = planRoleTrust(snapshot, role, options.trustPolicyLimit);
+    const step = planRoleTrust(inventory.planning, role, options.trustPolicyLimit);
     if (step !== null) trustSteps.set(key, step);
   }
   const trustDep = (arn: string | null): string[] => {
@@ -124,16 +124,20 @@ export function planMigration(input: PlanInput): MigrationPlan {
     schemaVersion: PLAN_SCHEMA_VERSION,
     createdAt: input.now.toISOString(),
     toolVersion: input.toolVersion,
-    caller: { account: snapshot.caller.account, arn: snapshot.caller.arn },
+    caller: { ...inventory.planning.caller },
     options: structuredClone(options),
-    clusters: selection.clusters.map(({ report: c, snap }) => ({
-      arn: c.arn, name: c.name, account: c.account, region: c.region, context: c.context, endpoint: c.endpoint, oidcProvider: accessCluster(snap).oidcProvider,
+    clusters: selection.clusters.map(({ report: c, facts }) => ({
+      arn: c.arn, name: c.name, account: c.account, region: c.region, context: c.context, endpoint: c.endpoint, oidcProvider: facts.access.oidcProvider,
     })),
     steps,
     blocked,
     manual: rollouts.manual,
     summary: summarise(steps, blocked, rollouts.manual.length),
   };
+}
+
+function trustCluster(c: ClusterContext): TrustCluster {
+  return { arn: c.report.arn, name: c.report.name, account: c.report.account, partition: c.facts.partition, access: c.facts.access };
 }
 
 function associationStep(s: SaCandidate, dependsOn: string[]): CreateAssociationStep {
@@ -149,7 +153,7 @@ function associationStep(s: SaCandidate, dependsOn: string[]): CreateAssociation
     roleArn: s.associationRole,
     targetRoleArn: target,
     annotationRoleArn: report.roleArn,
-    crossAccount: target === null ? null : roleChaining(s.associationRole, target, externalIdPlaceholder(s.cluster.snap, report.namespace, report.name)),
+    crossAccount: target === null ? null : roleChaining(s.associationRole, target, externalIdPlaceholder(s.cluster.report, report.namespace, report.name)),
     phases: target === null ? 'single' : 'two-phase',
     fingerprint: fingerprintAssociationInput({ association: null, saUid: object.uid, saResourceVersion: object.resourceVersion }),
   };
@@ -163,10 +167,10 @@ function addonStep(a: AddonCandidate, dependsOn: string[]): UpdateAddonStep {
     kind: 'update-addon',
     cluster: a.report.cluster,
     addonName: a.report.name,
-    addonVersion: a.snap.version,
+    addonVersion: a.facts.version,
     podIdentityAssociations: a.serviceAccounts.map((serviceAccount) => ({ serviceAccount, roleArn })),
-    before: { serviceAccountRoleArn: a.snap.serviceAccountRoleArn, podIdentityAssociations: [...a.snap.podIdentityAssociations].sort() },
-    fingerprint: fingerprintAddon({ version: a.snap.version, serviceAccountRoleArn: a.snap.serviceAccountRoleArn, podIdentityAssociations: a.snap.podIdentityAssociations }),
+    before: { serviceAccountRoleArn: a.facts.serviceAccountRoleArn, podIdentityAssociations: [...a.facts.podIdentityAssociations].sort() },
+    fingerprint: fingerprintAddon({ version: a.facts.version, serviceAccountRoleArn: a.facts.serviceAccountRoleArn, podIdentityAssociations: a.facts.podIdentityAssociations }),
   };
 }
 

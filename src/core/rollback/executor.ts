@@ -25,7 +25,7 @@ import { canonicalJson } from '../plan/fingerprint.js';
 import { parsePolicy } from '../policy/index.js';
 import { analyzeTrust } from '../trust.js';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION } from '../annotations.js';
-import type { JournalWriter, StepRecord } from '../apply/journal.js';
+import type { JournalAction, JournalWriter } from '../apply/journal.js';
 import { ownedBy, requestToken } from '../apply/executor.js';
 import type { ApplyPorts, Clock, PodState } from '../apply/ports.js';
 import { readRetrying, withRetry, type RetryContext, type RetryPolicy } from '../apply/retry.js';
@@ -137,8 +137,7 @@ export class RollbackExecutor {
     return { ...r, attempts };
   }
 
-  private async intent(stepId: string, action: StepRecord['action'], target: string, request: JsonObject): Promise<void> {
-    if (action === 'install-agent' || action === 'verify') return;
+  private async intent(stepId: string, action: JournalAction, target: string, request: JsonObject): Promise<void> {
     await this.journal?.append({ record: 'intent', at: this.now(), stepId, action, target, request });
   }
 

@@ -11,6 +11,7 @@ import { parseRoleArn } from '../arn.js';
 import type { ErrorCode } from '../errors.js';
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from './inventory.js';
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
+import { planningFacts, type PlannableInventory } from './planning.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
 import { analyzeRole } from './analyze-role.js';
 import type { PodIdentitySubject } from '../policy/index.js';
@@ -259,7 +260,7 @@ function unscannedReport(u: UnscannedCluster): ClusterReport {
   };
 }
 
-export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inventory {
+export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): PlannableInventory {
   const roleSubjects = subjectsByRole(snapshot);
   const scope = scopeFilter(snapshot.scope);
   const clusters: ClusterReport[] = [];
@@ -304,5 +305,6 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Inv
     serviceAccounts,
     addons,
     summary: summariseInventory({ clusters, serviceAccounts, addons }),
+    planning: planningFacts(snapshot),
   };
 }

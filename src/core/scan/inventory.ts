@@ -1,7 +1,8 @@
 /**
  * The scan's result: a readonly, serialisable Inventory. `podid scan -o json` prints exactly
- * this (documented in docs/output.md, schemaVersion bumps on breaking change); the planner's
- * only input. Every judgement is a Finding with a stable code (docs/findings.md).
+ * this (documented in docs/output.md, schemaVersion bumps on breaking change). With the
+ * planning facts `analyzeFleet` records beside it (scan/planning.ts, never serialised) it is the
+ * planner's only input. Every judgement is a Finding with a stable code (docs/findings.md).
  */
 import type { Finding, Severity } from './findings.js';
 

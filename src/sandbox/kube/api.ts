@@ -122,6 +122,10 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
   }
   const target = parseResourcePath(parsedPath);
   const fallbackVerb = { GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method] ?? method.toLowerCase();
+  if (target && !('unknownPlural' in target) && target.type.plural === 'pods' && target.subresource === 'log' && target.name !== undefined && method === 'GET') {
+    const t = target;
+    return { verb: 'get', resource: 'pods/log', namespace: t.namespace, mutating: false, run: guarded(k, () => podLog(k, t.namespace ?? '', t.name ?? '')) };
+  }
   if (!target || 'unknownPlural' in target || target.subresource !== undefined) {
     const plural = !target ? 'unknown' : 'unknownPlural' in target ? target.unknownPlural || 'unknown' : target.type.plural;
     return { verb: fallbackVerb, resource: plural, mutating: method !== 'GET', run: notFoundReply };
@@ -188,6 +192,21 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
     }
   };
   return { verb: verb === 'invalid' ? fallbackVerb : verb, resource: plural, namespace: t.namespace, mutating, run: guarded(k, run) };
+}
+
+/**
+ * `GET .../pods/NAME/log`: what the pod's container printed (text/plain; exec.ts), empty for
+ * containers the sandbox does not run; 400 while the container has not started, as the kubelet says.
+ */
+function podLog(k: KubeCore, namespace: string, name: string): HttpReply {
+  const e = k.entry('pods', namespace, name);
+  const first = getPath(e.obj, 'spec.containers');
+  const container = Array.isArray(first) && isObj(first[0]) ? String(first[0].name ?? '') : '';
+  if (String(getPath(e.obj, 'status.phase') ?? '') === 'Pending') {
+    throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
+  }
+  const log = k.podLogs.get(String(getPath(e.obj, 'metadata.uid') ?? '')) ?? '';
+  return { status: 200, headers: { 'content-type': 'text/plain', 'cache-control': 'no-cache, private' }, body: log };
 }
 
 /** gracePeriodSeconds from the query or a DeleteOptions body; undefined when neither sets it. */

@@ -42,6 +42,8 @@ export class KubeCore {
   /** Sandbox options (world): workloads whose new pods never become ready, and images that cannot be pulled. */
   stuckWorkloads: { kind: string; namespace: string; name: string; reason: 'ImagePullBackOff' | 'CrashLoopBackOff' }[] = [];
   missingImages: string[] = [];
+  /** Container output of pods that ran (exec.ts), by pod uid. */
+  readonly podLogs = new Map<string, string>();
   /** Pods bound to each node (the scheduler's spreading score), kept current as pods come and go. */
   private readonly podsOnNode = new Map<string, number>();
   /** Nodes a nodeSelector allows, per selector, for the current node list. */
@@ -237,6 +239,7 @@ export class KubeCore {
     this.store.delete(entry);
     this.terminatingPods.delete(entry);
     const uid = String(metaOf(entry.obj).uid ?? '');
+    this.podLogs.delete(uid);
     // The garbage collector deletes dependents as any client would: pods gracefully.
     for (const e of this.store.dependentsOf(uid)) {
       if (e.type.plural === 'pods' && !this.loading) this.deletePod(e);

@@ -9,6 +9,7 @@ import type { ClusterSpec, JsonObject } from '../world-types.js';
 import { AGENT, agentDaemonSet } from './agent.js';
 import { manifest, route, type KubeRequest, type KubeRouted } from './api.js';
 import { KubeCore } from './cluster.js';
+import { callerIdentityPodsToRun, finishPod } from './exec.js';
 import { RESOURCES, resource, resourceByKind, type ResourceType } from './resources.js';
 import { jsonReply, statusBody } from './status.js';
 import { clone, getPath, isObj } from './util.js';
@@ -22,6 +23,10 @@ export interface KubeCluster extends KubeApi {
   route(req: KubeRequest): KubeRouted;
   /** A metav1.Status error reply (fault injection: 429 TooManyRequests, 500 InternalError). */
   renderError(status: number, reason: string, message: string): HttpReply;
+  /** Started pods that call `aws sts get-caller-identity` and have not run yet (exec.ts). */
+  callerIdentityPodsToRun(): { namespace: string; name: string }[];
+  /** Finish such a pod with the exit code and output the AWS CLI would give. */
+  finishPod(namespace: string, name: string, exitCode: number, log: string): void;
 }
 
 /** World objects go in dependency order: namespaces, then service accounts (the webhooks read them), workloads, bare pods. */
@@ -93,6 +98,8 @@ export function createKubeCluster(state: SandboxState, cluster: ClusterState, sp
 
   return {
     route: (req) => route(core, req),
+    callerIdentityPodsToRun: () => callerIdentityPodsToRun(core),
+    finishPod: (namespace, name, exitCode, log) => finishPod(core, namespace, name, exitCode, log),
     renderError: (status, reason, message) => {
       const reply = jsonReply(status, statusBody(status, reason, message, status === 429 ? { retryAfterSeconds: 1 } : undefined));
       if (status === 429) reply.headers['retry-after'] = '1';
