@@ -225,7 +225,31 @@ function createEksApplyPort(sdk: EksSdk, client: EKSClient, region: string): Eks
       }),
     updateAddon: (cluster, input) =>
       call('eks:UpdateAddon', async () => {
-        await client.send(new sdk.UpdateAddonCommand({ clusterName: cluster, addonName: input.addonName, podIdentityAssociations: input.podIdentityAssociations, clientRequestToken: input.clientRequestToken }));
+        await client.send(new sdk.UpdateAddonCommand({ clusterName: cluster, addonName: input.addonName, podIdentityAssociations: input.podIdentityAssociations, ...(input.serviceAccountRoleArn !== undefined ? { serviceAccountRoleArn: input.serviceAccountRoleArn } : {}), clientRequestToken: input.clientRequestToken }));
+      }),
+    listAssociationIds: (cluster) =>
+      call('eks:ListPodIdentityAssociations', async () => {
+        const all: string[] = [];
+        let nextToken: string | undefined;
+        do {
+          const out = await client.send(new sdk.ListPodIdentityAssociationsCommand({ clusterName: cluster, nextToken, maxResults: 100 }));
+          for (const a of out.associations ?? []) if (a.associationId) all.push(a.associationId);
+          nextToken = out.nextToken;
+        } while (nextToken);
+        return all;
+      }),
+    deleteAssociation: (cluster, associationId) =>
+      call('eks:DeletePodIdentityAssociation', async () => {
+        await client.send(new sdk.DeletePodIdentityAssociationCommand({ clusterName: cluster, associationId }));
+      }),
+    deleteAddon: (cluster, addonName) =>
+      call('eks:DeleteAddon', async () => {
+        await client.send(new sdk.DeleteAddonCommand({ clusterName: cluster, addonName }));
+      }),
+    clusterIssuer: (cluster) =>
+      call('eks:DescribeCluster', async () => {
+        const out = await client.send(new sdk.DescribeClusterCommand({ name: cluster }));
+        return out.cluster?.identity?.oidc?.issuer ?? null;
       }),
   };
 }

@@ -11,12 +11,12 @@
  * longer running is stale and taken over; a lock held by a live process, or by another host,
  * refuses the run (exit 4) with the file to delete if that run is known to be dead.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PodidError, RefusedError, UsageError } from '../core/errors.js';
-import type { HeldLock, JournalStore, JournalWriter, LockPort, RunRecord } from '../core/apply/journal.js';
+import { linkRuns, parseJournal, summarizeJournal, type AnyRunRecord, type HeldLock, type JournalRecord, type JournalStore, type JournalWriter, type LockPort, type RunSummary } from '../core/apply/journal.js';
 
 function fsyncDir(dir: string): void {
   let fd: number | undefined;
@@ -39,7 +39,7 @@ function ensureDir(dir: string, flag: string): void {
 }
 
 /** Creates the journal of a run with its first record, durably, and returns it open for appending. */
-export function createJournal(dir: string, first: RunRecord): JournalWriter {
+export function createJournal(dir: string, first: AnyRunRecord): JournalWriter {
   ensureDir(dir, '--journal-dir');
   const path = join(dir, `${first.runId}.jsonl`);
   const tmp = `${path}.tmp`;
@@ -158,4 +158,48 @@ export function journalDirectory(dir: string, now: () => string = () => new Date
     create: async (first) => createJournal(dir, first),
     acquire: (clusters, runId) => acquireLocks(dir, clusters, runId, now),
   };
+}
+
+/** Every run journal in the directory, summarised and linked (rollbacks to their runs), newest first. */
+export function listRuns(dir: string): RunSummary[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.jsonl'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new UsageError('JOURNAL_DIR_UNUSABLE', `--journal-dir ${dir}: cannot read the directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'pass the directory podid migrate --apply wrote its journals to');
+  }
+  const out: RunSummary[] = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const summary = summarizeJournal(path, parseJournal(readFileSync(path, 'utf8')));
+      if (summary !== null) out.push(summary);
+    } catch {
+      // Not a journal podid can read (a damaged file): `podid runs show` names the problem.
+    }
+  }
+  return linkRuns(out);
+}
+
+/** The records of one run's journal, by run id. */
+export function readRun(dir: string, runId: string): { path: string; records: JournalRecord[] } {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(runId)) {
+    throw new UsageError('RUN_NOT_FOUND', `${JSON.stringify(runId)} is not a run id`, 'list the runs with podid runs');
+  }
+  const path = join(dir, `${runId}.jsonl`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError('RUN_NOT_FOUND', `no run ${runId} in ${dir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'list the runs with podid runs (and pass the same --journal-dir as the run)');
+  }
+  let records: JournalRecord[];
+  try {
+    records = parseJournal(text);
+  } catch (err) {
+    throw new UsageError('JOURNAL_INVALID', `${path}: ${err instanceof Error ? err.message : String(err)}`, 'the journal is damaged beyond its last line; restore it from a backup');
+  }
+  if (summarizeJournal(path, records) === null) throw new UsageError('JOURNAL_INVALID', `${path}: the first record is not a podid run record`, 'pass the id of a run listed by podid runs');
+  return { path, records };
 }

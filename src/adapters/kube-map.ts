@@ -91,6 +91,8 @@ export function toPod(pod: V1Pod): PodObject {
     identity: classifyPodIdentity(pod.spec),
     labels: strings(pod.metadata?.labels),
     ...tokenFilesOf(pod.spec),
+    // Being deleted (graceful termination): on its way out, whatever credentials it has.
+    ...(pod.metadata?.deletionTimestamp ? { terminating: true } : {}),
   };
 }
 

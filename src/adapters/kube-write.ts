@@ -98,7 +98,8 @@ function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, 
     async getServiceAccount(namespace, name) {
       const sa = await request('GET', `get serviceaccount ${namespace}/${name}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}`, { allow404: true });
       if (sa === null) return null;
-      return { uid: str(path(sa, 'metadata.uid')) ?? '', resourceVersion: str(path(sa, 'metadata.resourceVersion')) ?? '' };
+      const strings = (o: unknown) => Object.fromEntries(Object.entries(obj(o)).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      return { uid: str(path(sa, 'metadata.uid')) ?? '', resourceVersion: str(path(sa, 'metadata.resourceVersion')) ?? '', annotations: strings(path(sa, 'metadata.annotations')), labels: strings(path(sa, 'metadata.labels')) };
     },
     async getWorkload(kind, namespace, name) {
       const w = await request('GET', `get ${PLURAL[kind]} ${namespace}/${name}`, `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${PLURAL[kind]}/${encodeURIComponent(name)}`, { allow404: true });
@@ -108,6 +109,22 @@ function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, 
       await request('PATCH', `patch ${PLURAL[kind]} ${namespace}/${name}`, `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${PLURAL[kind]}/${encodeURIComponent(name)}`, {
         body: { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: restartedAt } } } } },
         contentType: 'application/strategic-merge-patch+json',
+        query: { fieldManager: 'podid' },
+      });
+    },
+    async setRestartedAt(kind, namespace, name, restartedAt) {
+      // Strategic merge patch: a null value deletes the annotation.
+      await request('PATCH', `patch ${PLURAL[kind]} ${namespace}/${name}`, `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${PLURAL[kind]}/${encodeURIComponent(name)}`, {
+        body: { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: restartedAt } } } } },
+        contentType: 'application/strategic-merge-patch+json',
+        query: { fieldManager: 'podid' },
+      });
+    },
+    async patchServiceAccountAnnotations(namespace, name, annotations) {
+      // JSON merge patch (RFC 7386): a null value removes the key.
+      await request('PATCH', `patch serviceaccount ${namespace}/${name}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}`, {
+        body: { metadata: { annotations } },
+        contentType: 'application/merge-patch+json',
         query: { fieldManager: 'podid' },
       });
     },

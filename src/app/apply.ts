@@ -60,6 +60,7 @@ export async function applyPlan(options: ApplyRunOptions, services: ApplyService
           kind: JOURNAL_KIND,
           schemaVersion: JOURNAL_SCHEMA_VERSION,
           record: 'run',
+          command: 'apply',
           runId: options.runId,
           startedAt: options.startedAt.toISOString(),
           toolVersion: options.toolVersion,

@@ -4,6 +4,8 @@
  * them. Commands added later (apply) extend AppEvent with their own members.
  */
 import type { ServiceAccountReport, StepReport, WorkloadReport } from '../core/apply/result.js';
+import type { FinalizeStepReport } from '../core/finalize/executor.js';
+import type { RollbackSaReport, RollbackStepReport } from '../core/rollback/result.js';
 import type { ScanEvent } from '../core/scan/events.js';
 
 export type PlanEvent = { readonly type: 'planning'; readonly serviceAccounts: number; readonly addons: number };
@@ -15,7 +17,12 @@ export type ApplyAppEvent =
   | { readonly type: 'apply-progress'; readonly message: string }
   | { readonly type: 'apply-outcome'; readonly sa: ServiceAccountReport };
 
-export type AppEvent = ScanEvent | PlanEvent | ApplyAppEvent;
+export type RollbackAppEvent =
+  | { readonly type: 'rollback-step'; readonly report: RollbackStepReport }
+  | { readonly type: 'rollback-outcome'; readonly sa: RollbackSaReport }
+  | { readonly type: 'finalize-step'; readonly report: FinalizeStepReport };
+
+export type AppEvent = ScanEvent | PlanEvent | ApplyAppEvent | RollbackAppEvent;
 
 export type EventSink = (event: AppEvent) => void;
 

@@ -124,6 +124,64 @@ export function buildProgram(): Command {
       }
     });
 
+  const journalDirHelp = 'where run journals and locks are kept (default: $XDG_STATE_HOME/podid/runs or ~/.local/state/podid/runs)';
+  const runs = program
+    .command('runs')
+    .description('list the runs journaled in the journal directory (apply, rollback, finalize): id, time, clusters, outcomes, status')
+    .option('--journal-dir <dir>', journalDirHelp)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts, cmd: Command) => {
+      const { runRuns } = await import('./commands/runs.js');
+      process.exitCode = await runRuns(undefined, { ...opts, color: cmd.optsWithGlobals()['color'] });
+    });
+  runs
+    .command('show')
+    .description('show one run: its steps and the outcome of every ServiceAccount')
+    .argument('<run-id>', 'a run id from podid runs')
+    .option('--journal-dir <dir>', journalDirHelp)
+    .addOption(new Option('-o, --output <format>', 'output format (json: the summary and every journal record)').choices(['text', 'json']).default('text'))
+    .action(async (id: string, opts, cmd: Command) => {
+      const { runRuns } = await import('./commands/runs.js');
+      const parent = cmd.parent?.opts() ?? {};
+      process.exitCode = await runRuns(id, { ...opts, journalDir: opts.journalDir ?? parent['journalDir'], color: cmd.optsWithGlobals()['color'] });
+    });
+
+  const finalize = program
+    .command('finalize')
+    .description('phase two: remove IRSA (the role-arn annotation and this cluster\'s OIDC grant) from ServiceAccounts whose every pod runs on Pod Identity (see docs/rollback.md)');
+  addTargetOptions(finalize)
+    .option('--dry-run', 'show what would be removed; change nothing')
+    .option('--apply', 'remove it: verify every pod again, journal, then trust policies and annotations')
+    .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
+    .option('--journal-dir <dir>', journalDirHelp)
+    .addOption(new Option('-o, --output <format>', 'text, or json (the finalize plan with --dry-run, the result with --apply)').choices(['text', 'json']).default('text'))
+    .action(async (opts, cmd: Command) => {
+      const { runFinalize } = await import('./commands/finalize.js');
+      process.exitCode = await runFinalize({ ...opts, color: cmd.optsWithGlobals()['color'] });
+    });
+
+  program
+    .command('rollback')
+    .description('undo one run (migrate --apply or finalize) exactly, from its journal: --dry-run to review, --apply to undo (see docs/rollback.md)')
+    .argument('[run-id]', 'the run to undo (default: the newest apply or finalize run not yet rolled back; see podid runs)')
+    .option('--dry-run', 'show what would be undone; change nothing')
+    .option('--apply', 'undo it: journal first, associations and add-ons, restarts back to IRSA, verification, then trust policies')
+    .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
+    .option('--journal-dir <dir>', journalDirHelp)
+    .option('--kubeconfig <path>', 'kubeconfig file with the contexts the run used (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('--region <region>', 'AWS region (default: the run\'s clusters\')')
+    .option('--profile <name>', 'AWS profile from the shared config files')
+    .option('--propagation-wait <duration>', 'wait this long after deleting associations before restarting', '15s')
+    .option('--rollout-timeout <duration>', 'a rollout with no progress for this long is stuck (failed)', '5m')
+    .option('--request-timeout <duration>', 'time allowed for each AWS or Kubernetes call to answer', '30s')
+    .option('--max-concurrent-rollouts <n>', 'workloads restarted at once', '5')
+    .option('--concurrency <n>', 'steps in flight at once', '8')
+    .addOption(new Option('-o, --output <format>', 'text, or json (the rollback plan with --dry-run, the result with --apply)').choices(['text', 'json']).default('text'))
+    .action(async (id: string | undefined, opts, cmd: Command) => {
+      const { runRollback } = await import('./commands/rollback.js');
+      process.exitCode = await runRollback(id, { ...opts, color: cmd.optsWithGlobals()['color'] });
+    });
+
   return program;
 }
 

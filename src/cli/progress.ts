@@ -30,7 +30,11 @@ export function progressText(e: AppEvent): string {
     case 'apply-progress':
       return e.message;
     case 'apply-outcome':
+    case 'rollback-outcome':
       return `${e.sa.namespace}/${e.sa.serviceAccount}: ${e.sa.outcome}`;
+    case 'rollback-step':
+    case 'finalize-step':
+      return `${e.report.kind} ${e.report.status}: ${e.report.target}`;
   }
 }
 

@@ -66,6 +66,9 @@ export const ERRORS = {
   JOURNAL_DIR_UNUSABLE: { exit: 'usage', summary: 'the --journal-dir directory cannot be created or written' },
   JOURNAL_WRITE_FAILED: { exit: 'usage', summary: 'the run journal cannot be written (before the first change: nothing was changed)' },
   LOCK_FAILED: { exit: 'usage', summary: 'the apply lock file cannot be created in --journal-dir' },
+  RUN_NOT_FOUND: { exit: 'usage', summary: 'runs show / rollback: no journal of that run id in --journal-dir (or no run to roll back)' },
+  JOURNAL_INVALID: { exit: 'usage', summary: 'a run journal cannot be read: a line other than the last is not JSON, or the first record is not a run' },
+  ROLLBACK_FLAGS_CONFLICT: { exit: 'usage', summary: 'rollback / finalize: neither or both of --dry-run and --apply, or a flag that needs the other' },
   // --- refused (4): podid declines to act ---------------------------------------------------------
   APPLY_LOCKED: { exit: 'refused', summary: 'another podid apply holds the lock of a cluster of the plan; the message names the run and the lock file' },
   // --- environment (6): AWS, Kubernetes or the network failed; the input was fine ---------------

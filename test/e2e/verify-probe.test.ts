@@ -30,7 +30,7 @@ describe('--verify-probe', () => {
     const probes = journal.filter((x) => x.record === 'step' && x.action === 'verify-probe');
     expect(probes.map((x) => x.record === 'step' && x.status)).toEqual(['done', 'done']);
     const run = journal[0];
-    expect(run?.record === 'run' && run.options.verifyProbe).toBe('amazon/aws-cli');
+    expect(run?.record === 'run' && (run.command ?? 'apply') === 'apply' && 'planSource' in run && run.options.verifyProbe).toBe('amazon/aws-cli');
     const s = await state(sb);
     expect(s.clusters[0]!.objects.filter((o) => o.kind === 'Pod' && o.metadata.name.startsWith('podid-verify-'))).toEqual([]);
   });

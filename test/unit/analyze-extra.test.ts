@@ -41,6 +41,8 @@ describe('managedBy', () => {
     expect(managedBy({ ...none, labels: { 'kustomize.toolkit.fluxcd.io/name': 'apps' } })?.manager).toBe('Flux (apps)');
     expect(managedBy({ ...none, labels: { 'app.kubernetes.io/managed-by': 'eksctl' } })?.manager).toBe('eksctl');
     expect(managedBy({ ...none, annotations: { 'meta.helm.sh/release-name': 'karpenter' } })?.manager).toBe('Helm (release karpenter)');
+    expect(managedBy({ ...none, labels: { 'app.kubernetes.io/managed-by': 'kustomize' } })?.manager).toBe('kustomize');
+    expect(managedBy({ ...none, annotations: { 'config.kubernetes.io/origin': 'path: base/sa.yaml' } })?.manager).toBe('kustomize');
     expect(managedBy(none)).toBeNull();
     expect(managedBy({ ...none, owners: [{ apiVersion: 'v1', kind: 'Secret', name: 'x' }] })).toBeNull();
   });

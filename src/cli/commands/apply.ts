@@ -30,7 +30,7 @@ export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env, home = h
   return join(state, 'podid', 'runs');
 }
 
-function newRunId(now: Date): string {
+export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 

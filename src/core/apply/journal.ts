@@ -40,6 +40,8 @@ export interface RunRecord {
   kind: typeof JOURNAL_KIND;
   schemaVersion: typeof JOURNAL_SCHEMA_VERSION;
   record: 'run';
+  /** Absent in journals of podid versions before rollback existed: an apply. */
+  command?: 'apply';
   runId: string;
   startedAt: string;
   toolVersion: string;
@@ -52,12 +54,67 @@ export interface RunRecord {
   previous: PreviousState;
 }
 
+/** The first record of a `podid rollback` journal. */
+export interface RollbackRunRecord {
+  kind: typeof JOURNAL_KIND;
+  schemaVersion: typeof JOURNAL_SCHEMA_VERSION;
+  record: 'run';
+  command: 'rollback';
+  runId: string;
+  startedAt: string;
+  toolVersion: string;
+  clusters: string[];
+  /** The run being undone, and its journal. */
+  rollbackOf: string;
+  rollbackOfJournal: string;
+  options: { propagationWaitMs: number; maxConcurrentRollouts: number; rolloutTimeoutMs: number; concurrency: number };
+}
+
+/** What finalize found before changing anything: exactly what rollback restores. */
+export interface FinalizePrevious {
+  /** Every ServiceAccount finalize may edit: the annotations it may remove, with their values. */
+  serviceAccounts: { cluster: string; context: string; namespace: string; name: string; uid: string; annotations: Record<string, string> }[];
+  /** Every role whose trust policy finalize may update, exactly as GetRole returned it. */
+  roles: { roleArn: string; trustPolicy: JsonObject | null }[];
+}
+
+/** The first record of a `podid finalize` journal. */
+export interface FinalizeRunRecord {
+  kind: typeof JOURNAL_KIND;
+  schemaVersion: typeof JOURNAL_SCHEMA_VERSION;
+  record: 'run';
+  command: 'finalize';
+  runId: string;
+  startedAt: string;
+  toolVersion: string;
+  clusters: string[];
+  /** Cluster ARN -> kubeconfig context. */
+  contexts: Record<string, string>;
+  /** The reviewed finalize plan. */
+  plan: JsonObject;
+  previous: FinalizePrevious;
+}
+
+export type AnyRunRecord = RunRecord | RollbackRunRecord | FinalizeRunRecord;
+
+/** Which command a journal's first record belongs to. */
+export function commandOf(run: AnyRunRecord): 'apply' | 'rollback' | 'finalize' {
+  return run.command ?? 'apply';
+}
+
+export type JournalAction =
+  | 'update-trust' | 'create-association' | 'create-addon' | 'update-addon' | 'restart'
+  // rollback
+  | 'delete-association' | 'restore-addon' | 'delete-addon' | 'restore-restart' | 'restore-trust' | 'restore-service-account'
+  // finalize
+  | 'remove-irsa-annotations' | 'remove-oidc-trust';
+
 /** Written just before a mutating call whose request carries something the read-back needs. */
 export interface IntentRecord {
   record: 'intent';
   at: string;
   stepId: string;
-  action: 'update-trust' | 'create-association' | 'create-addon' | 'update-addon' | 'restart';
+  action: JournalAction;
   target: string;
   /** What will be sent: the trust document, the clientRequestToken, the restartedAt value, ... */
   request: JsonObject;
@@ -68,7 +125,7 @@ export interface StepRecord {
   record: 'step';
   at: string;
   stepId: string;
-  action: IntentRecord['action'] | 'install-agent' | 'verify' | 'verify-probe';
+  action: JournalAction | 'install-agent' | 'verify' | 'verify-probe';
   target: string;
   status: 'done' | 'already-done' | 'drifted' | 'failed' | 'skipped';
   message: string;
@@ -94,7 +151,7 @@ export interface FinishedRecord {
   summary: JsonObject;
 }
 
-export type JournalRecord = RunRecord | IntentRecord | StepRecord | OutcomeRecord | FinishedRecord;
+export type JournalRecord = AnyRunRecord | IntentRecord | StepRecord | OutcomeRecord | FinishedRecord;
 
 /** The journal of one run, open for appending. `append` resolves once the record is durable. */
 export interface JournalWriter {
@@ -121,7 +178,62 @@ export function parseJournal(text: string): JournalRecord[] {
 
 /** Where journals are kept: creates a run's journal with its first record, durably. */
 export interface JournalStore {
-  create(first: RunRecord): Promise<JournalWriter>;
+  create(first: AnyRunRecord): Promise<JournalWriter>;
+}
+
+/** One run as `podid runs` lists it: read from its journal. */
+export interface RunSummary {
+  runId: string;
+  command: 'apply' | 'rollback' | 'finalize';
+  journal: string;
+  startedAt: string;
+  finishedAt: string | null;
+  clusters: string[];
+  /** The finished record's status; `unfinished` when the run never wrote one (killed, or still running). */
+  status: string;
+  exitCode: number | null;
+  /** ServiceAccounts per outcome (migrated, restored, finalized, failed, ...). */
+  outcomes: Record<string, number>;
+  /** Changes sent (one intent record is journaled before each mutating call). */
+  changes: number;
+  /** rollback: the run it undoes. */
+  rollbackOf: string | null;
+  /** apply/finalize: the rollback runs that undid it, latest last. */
+  rolledBackBy: string[];
+}
+
+/** Summarises one journal (pure). null when its first record is not a run record. */
+export function summarizeJournal(path: string, records: readonly JournalRecord[]): RunSummary | null {
+  const run = records[0];
+  if (run === undefined || run.record !== 'run' || run.kind !== JOURNAL_KIND) return null;
+  const finished = records.find((r): r is FinishedRecord => r.record === 'finished');
+  const outcomes: Record<string, number> = {};
+  for (const r of records) if (r.record === 'outcome') outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  const changes = records.filter((r) => r.record === 'intent').length;
+  return {
+    runId: run.runId,
+    command: commandOf(run),
+    journal: path,
+    startedAt: run.startedAt,
+    finishedAt: finished?.at ?? null,
+    clusters: run.clusters,
+    status: finished?.status ?? 'unfinished',
+    exitCode: finished?.exitCode ?? null,
+    outcomes,
+    changes,
+    rollbackOf: run.command === 'rollback' ? run.rollbackOf : null,
+    rolledBackBy: [],
+  };
+}
+
+/** Links rollbacks to the runs they undo, newest run first. */
+export function linkRuns(summaries: readonly RunSummary[]): RunSummary[] {
+  const sorted = [...summaries].sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.runId < b.runId ? 1 : -1));
+  const byId = new Map(sorted.map((s) => [s.runId, { ...s, rolledBackBy: [] as string[] }] as const));
+  for (const s of [...sorted].reverse()) {
+    if (s.rollbackOf !== null) byId.get(s.rollbackOf)?.rolledBackBy.push(s.runId);
+  }
+  return sorted.map((s) => byId.get(s.runId)!);
 }
 
 export interface HeldLock {

@@ -103,7 +103,16 @@ export interface EksApplyPort {
   /** null when the add-on is not installed. */
   describeAddon(cluster: string, addon: string): Promise<AddonRecord | null>;
   createAddon(cluster: string, input: { addonName: string; addonVersion: string | null; clientRequestToken: string }): Promise<void>;
-  updateAddon(cluster: string, input: { addonName: string; podIdentityAssociations: { serviceAccount: string; roleArn: string }[]; clientRequestToken: string }): Promise<void>;
+  /** `serviceAccountRoleArn`: absent leaves it; '' removes it (as EKS reads an empty string). */
+  updateAddon(cluster: string, input: { addonName: string; podIdentityAssociations: { serviceAccount: string; roleArn: string }[]; serviceAccountRoleArn?: string; clientRequestToken: string }): Promise<void>;
+  /** Every association of the cluster (ids only as listed; not described). Used by rollback before removing an agent. */
+  listAssociationIds(cluster: string): Promise<string[]>;
+  /** DeletePodIdentityAssociation (rollback); not-found is thrown as an ApplyCallError of kind not-found. */
+  deleteAssociation(cluster: string, associationId: string): Promise<void>;
+  /** DeleteAddon (rollback of an agent add-on the run installed). */
+  deleteAddon(cluster: string, addonName: string): Promise<void>;
+  /** DescribeCluster's OIDC issuer URL (null when the cluster has none). */
+  clusterIssuer(cluster: string): Promise<string | null>;
 }
 
 export type RestartableKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
@@ -177,6 +186,8 @@ export interface NodeState {
 export interface ServiceAccountState {
   uid: string;
   resourceVersion: string;
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
 }
 
 /** One cluster's Kubernetes API. */
@@ -188,6 +199,13 @@ export interface KubeApplyPort {
    * annotation kubectl.kubernetes.io/restartedAt to `restartedAt`.
    */
   restartWorkload(kind: RestartableKind, namespace: string, name: string, restartedAt: string): Promise<void>;
+  /**
+   * Rollback: sets the pod-template annotation kubectl.kubernetes.io/restartedAt back to its
+   * previous value (null removes it), so the template is again exactly what it was.
+   */
+  setRestartedAt(kind: RestartableKind, namespace: string, name: string, restartedAt: string | null): Promise<void>;
+  /** A merge patch of the ServiceAccount's annotations: a null value removes that annotation. */
+  patchServiceAccountAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
   /** Pods of a namespace using one ServiceAccount. */
   listPods(namespace: string, serviceAccount: string): Promise<PodState[]>;
   /** The eks-pod-identity-agent pods (kube-system). */

@@ -56,5 +56,11 @@ export function managedBy(m: ObjectMarkers): Manager | null {
   if (managedByLabel === 'Helm' || release !== undefined) {
     return { manager: `Helm${release ? ` (release ${release})` : ''}`, source: 'the chart values (serviceAccount.annotations) at the next helm upgrade' };
   }
+  // kustomize marks nothing by default; these are its opt-in markers (the managed-by label many
+  // bases set, and the origin annotation of `buildMetadata: [originAnnotations]`).
+  const origin = m.annotations['config.kubernetes.io/origin'];
+  if (managedByLabel === 'kustomize' || origin !== undefined) {
+    return { manager: 'kustomize', source: 'the kustomization it is built from (the next kubectl apply -k or GitOps sync)' };
+  }
   return null;
 }

@@ -158,6 +158,8 @@ export interface PodObject {
   labels: Record<string, string>;
   /** Containers whose env sets AWS_WEB_IDENTITY_TOKEN_FILE to a literal value, with it. */
   tokenFiles?: { container: string; path: string }[];
+  /** metadata.deletionTimestamp is set: the pod is shutting down (finalize ignores it). */
+  terminating?: boolean;
 }
 
 export interface NodeObject {

@@ -1,0 +1,99 @@
+/**
+ * `podid rollback [RUN] --dry-run | --apply`: undo one run (apply or finalize) from its journal.
+ * Reads the journal, prints the review, confirms, then runs the use case (app/rollback.ts).
+ * Without RUN: the newest apply or finalize run that no successful rollback has undone.
+ */
+import { resolve } from 'node:path';
+import { ExitCode, UsageError } from '../../core/errors.js';
+import { confirmChange, defaultJournalDir } from '../confirm.js';
+import { parseDuration } from '../duration.js';
+import { createIo } from '../io.js';
+import { createLivePorts, interruptible } from '../live-ports.js';
+import { positiveInt } from '../live-scan.js';
+import { eventsTo } from '../progress.js';
+import { VERSION } from '../version.js';
+import { newRunId } from './apply.js';
+
+export interface RollbackCliOptions {
+  dryRun?: boolean;
+  apply?: boolean;
+  yes?: boolean;
+  journalDir?: string;
+  kubeconfig?: string;
+  profile?: string;
+  region?: string;
+  propagationWait: string;
+  rolloutTimeout: string;
+  requestTimeout: string;
+  maxConcurrentRollouts: string;
+  concurrency: string;
+  output: 'text' | 'json';
+  color?: boolean;
+}
+
+export async function runRollback(runArg: string | undefined, opts: RollbackCliOptions): Promise<number> {
+  if (Boolean(opts.dryRun) === Boolean(opts.apply)) {
+    throw new UsageError('ROLLBACK_FLAGS_CONFLICT', opts.dryRun ? '--dry-run and --apply exclude each other' : 'podid rollback needs --dry-run (review what would be undone) or --apply (undo it)', 'run podid rollback --dry-run first, then podid rollback --apply');
+  }
+  const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait, '15s');
+  const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout, '5m');
+  const requestTimeoutMs = parseDuration('--request-timeout', opts.requestTimeout, '30s');
+  if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
+  const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
+  const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
+  const dir = resolve(opts.journalDir ?? defaultJournalDir());
+  const json = opts.output === 'json';
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+
+  const [{ listRuns, readRun, journalDirectory }, { planRollback, isEmptyRollback }, render] = await Promise.all([
+    import('../../adapters/journal-fs.js'),
+    import('../../core/rollback/plan.js'),
+    import('../../render/rollback.js'),
+  ]);
+  let runId = runArg;
+  if (runId === undefined) {
+    const runs = listRuns(dir);
+    const succeeded = new Set(runs.filter((r) => r.command === 'rollback' && r.status === 'succeeded').map((r) => r.runId));
+    const candidate = runs.find((r) => r.command !== 'rollback' && !r.rolledBackBy.some((id) => succeeded.has(id)));
+    if (candidate === undefined) throw new UsageError('RUN_NOT_FOUND', `no apply or finalize run left to roll back in ${dir}`, 'list the runs with podid runs; pass --journal-dir if the runs were journaled elsewhere');
+    runId = candidate.runId;
+  }
+  const { path, records } = readRun(dir, runId);
+  const plan = planRollback(path, records);
+
+  const review = render.renderRollbackPlan(plan, { palette: io.palette });
+  if (json && opts.dryRun) {
+    io.warn(review);
+    io.out(`${JSON.stringify({ kind: 'podid-rollback-plan', schemaVersion: 1, ...plan }, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  if (json) io.warn(review);
+  else io.out(review);
+  if (opts.dryRun || isEmptyRollback(plan)) return ExitCode.ok;
+  const clusters = plan.clusters.map((c) => c.name).join(', ');
+  if (!(await confirmChange({ yes: opts.yes, command: 'podid rollback --apply', question: `Undo run ${plan.target.runId} on ${clusters}?`, hint: 'review it (podid rollback --dry-run), then pass --yes' }))) {
+    io.warn('Rollback cancelled; nothing was changed.');
+    return ExitCode.ok;
+  }
+
+  const [{ realClock }, { DEFAULT_RETRY }, app] = await Promise.all([import('../../core/apply/ports.js'), import('../../core/apply/retry.js'), import('../../app/rollback.js')]);
+  const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs });
+  const progress = eventsTo(io);
+  const startedAt = new Date();
+  return interruptible(io, `podid rollback ${plan.target.runId} --apply`, async (signal) => {
+    const store = journalDirectory(dir);
+    const result = await app.rollbackRun(
+      { plan, options: { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, pollMs: 500, settleTimeoutMs: Math.max(rolloutTimeoutMs, 60_000) }, runId: newRunId(startedAt), startedAt, toolVersion: VERSION },
+      { ports, journal: store, locks: store, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal },
+      (e) => {
+        if (e.type === 'rollback-step') {
+          io.done();
+          io.warn(render.rollbackStepLine(e.report, io.palette));
+        } else progress(e);
+      },
+    );
+    io.done();
+    io.out(json ? render.renderRollbackResultJson(result) : render.renderRollbackResult(result, { palette: io.palette }));
+    return result.exitCode;
+  });
+}

@@ -1,0 +1,27 @@
+/** `podid runs` and `podid runs show ID`: what the journal directory holds. Read-only. */
+import { resolve } from 'node:path';
+import { ExitCode, UsageError } from '../../core/errors.js';
+import { defaultJournalDir } from '../confirm.js';
+import { createIo } from '../io.js';
+
+export interface RunsCliOptions {
+  journalDir?: string;
+  output: 'text' | 'json';
+  color?: boolean;
+}
+
+export async function runRuns(id: string | undefined, opts: RunsCliOptions): Promise<number> {
+  const dir = resolve(opts.journalDir ?? defaultJournalDir());
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+  const [{ listRuns, readRun }, render] = await Promise.all([import('../../adapters/journal-fs.js'), import('../../render/runs.js')]);
+  const runs = listRuns(dir);
+  if (id === undefined) {
+    io.out(opts.output === 'json' ? render.renderRunsJson(runs, dir) : render.renderRuns(runs, { palette: io.palette, dir }));
+    return ExitCode.ok;
+  }
+  const { records } = readRun(dir, id);
+  const summary = runs.find((r) => r.runId === id);
+  if (summary === undefined) throw new UsageError('JOURNAL_INVALID', `the journal of run ${id} in ${dir} cannot be summarised`, 'check the file; its first line must be the run record');
+  io.out(opts.output === 'json' ? render.renderRunDetailJson(summary, records) : render.renderRunDetail(summary, records, { palette: io.palette }));
+  return ExitCode.ok;
+}

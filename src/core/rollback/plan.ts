@@ -1,0 +1,237 @@
+/**
+ * What `podid rollback` undoes, read from the journal of the run it rolls back (pure). Only what
+ * the run may have sent counts: a step with an `intent` record (journaled just before the call).
+ * A step the run found already done was some earlier run's work, and is that run's to undo.
+ *
+ * - apply: the associations it created (never others), each add-on's previous associations and
+ *   IRSA role, the agent add-on it installed, the restartedAt annotation of every workload it
+ *   restarted, and each trust policy it wrote.
+ * - finalize: each trust policy it wrote, and the IRSA annotations it removed.
+ */
+import { parseClusterArn } from '../arn.js';
+import { commandOf, type FinalizeRunRecord, type IntentRecord, type JournalRecord, type RunRecord, type StepRecord } from '../apply/journal.js';
+import type { AddonRecord, AssociationRecord, RestartableKind } from '../apply/ports.js';
+import { PodidError } from '../errors.js';
+import type { JsonObject } from '../json.js';
+
+export interface RollbackCluster {
+  arn: string;
+  name: string;
+  region: string;
+  account: string;
+  partition: string;
+  /** null when the run had no kubeconfig context for it. */
+  context: string | null;
+}
+
+export interface AssociationUndo {
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn: string | null;
+  /** Association ids the run journaled as created by it. */
+  createdIds: string[];
+  /** Association ids that existed before the run: never deleted. */
+  preexistingIds: string[];
+}
+
+export interface AddonUndo {
+  cluster: string;
+  addonName: string;
+  /** The add-on as it was before the run. */
+  previous: AddonRecord;
+  /** The associations it owned then (restored). */
+  previousOwned: { serviceAccount: string; roleArn: string }[];
+  /** What the run asked for. */
+  written: { serviceAccount: string; roleArn: string }[];
+  /** The add-on's namespace, as far as the journal knows it (the associations it owned or got). */
+  namespace: string | null;
+}
+
+export interface WorkloadUndo {
+  cluster: string;
+  kind: RestartableKind;
+  namespace: string;
+  name: string;
+  /** The workload's uid before the run (null: unknown). */
+  uid: string | null;
+  previousRestartedAt: string | null;
+  writtenRestartedAt: string;
+  serviceAccounts: string[];
+}
+
+export interface TrustUndo {
+  roleArn: string;
+  /** The document before the run, exactly as GetRole returned it. */
+  previous: JsonObject;
+  /** The document the run wrote. */
+  written: JsonObject;
+}
+
+export interface ServiceAccountUndo {
+  cluster: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  /** The annotations finalize removed, with their values. */
+  annotations: Record<string, string>;
+}
+
+/** A ServiceAccount whose pods must be back on IRSA after the rollback of an apply. */
+export interface RollbackSubject {
+  cluster: string;
+  namespace: string | null;
+  serviceAccount: string;
+  roleArn: string;
+  /** The add-on that owned its association (the namespace is the add-on's). */
+  addon: string | null;
+  /** The association existed before the run (only its workloads were restarted). */
+  preexisting: boolean;
+}
+
+export interface RollbackPlan {
+  target: { runId: string; command: 'apply' | 'finalize'; journal: string; startedAt: string; status: string };
+  clusters: RollbackCluster[];
+  associations: AssociationUndo[];
+  addons: AddonUndo[];
+  /** Agent add-ons the run installed: removed when no association is left on the cluster. */
+  agents: { cluster: string; addonName: string }[];
+  workloads: WorkloadUndo[];
+  trust: TrustUndo[];
+  serviceAccounts: ServiceAccountUndo[];
+  subjects: RollbackSubject[];
+}
+
+export function isEmptyRollback(p: RollbackPlan): boolean {
+  return p.associations.length + p.addons.length + p.agents.length + p.workloads.length + p.trust.length + p.serviceAccounts.length === 0;
+}
+
+function clusterFromArn(arn: string, context: string | null): RollbackCluster {
+  const parsed = parseClusterArn(arn);
+  if (!parsed.ok) return { arn, name: arn.slice(arn.lastIndexOf('/') + 1), region: arn.split(':')[3] ?? '', account: arn.split(':')[4] ?? '', partition: arn.split(':')[1] ?? 'aws', context };
+  return { arn, name: parsed.arn.name, region: parsed.arn.region, account: parsed.arn.account, partition: parsed.arn.partition, context };
+}
+
+export function planRollback(journal: string, records: readonly JournalRecord[]): RollbackPlan {
+  const run = records[0];
+  if (run === undefined || run.record !== 'run') throw new PodidError('JOURNAL_INVALID', `${journal}: the first record is not a run record`);
+  const command = commandOf(run);
+  if (command === 'rollback') {
+    throw new PodidError('RUN_NOT_FOUND', `run ${run.runId} is itself a rollback; podid does not roll back a rollback`, { hint: 'apply the migration again (podid migrate --apply), or finalize it', exit: 'usage' });
+  }
+  const finished = records.find((r) => r.record === 'finished');
+  const intents = records.filter((r): r is IntentRecord => r.record === 'intent');
+  const steps = records.filter((r): r is StepRecord => r.record === 'step');
+  const intentOf = (stepId: string) => intents.filter((i) => i.stepId === stepId);
+  const base = { runId: run.runId, journal, startedAt: run.startedAt, status: finished?.status ?? 'unfinished' };
+  if (command === 'finalize') return planFinalizeRollback(run as FinalizeRunRecord, { ...base, command }, intents);
+  const apply = run as RunRecord;
+  const plan = apply.plan;
+  const out: RollbackPlan = {
+    target: { ...base, command: 'apply' },
+    clusters: plan.clusters.map((c) => ({ ...clusterFromArn(c.arn, c.context), name: c.name, region: c.region, account: c.account })),
+    associations: [],
+    addons: [],
+    agents: [],
+    workloads: [],
+    trust: [],
+    serviceAccounts: [],
+    subjects: [],
+  };
+  for (const s of plan.steps) {
+    const sent = intentOf(s.id).length > 0;
+    if (s.kind === 'create-association') {
+      const prev = apply.previous.associations.find((a) => a.cluster === s.cluster && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
+      const preexistingIds = (prev?.existing ?? []).map((a) => a.associationId);
+      out.subjects.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roleArn: s.annotationRoleArn ?? s.roleArn, addon: null, preexisting: false });
+      if (!sent) continue;
+      const createdIds = steps
+        .filter((st) => st.stepId === s.id && st.status === 'done' && st.result !== null)
+        .map((st) => ((st.result as { association?: AssociationRecord }).association?.associationId ?? ''))
+        .filter((id) => id !== '' && !preexistingIds.includes(id));
+      out.associations.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roleArn: s.roleArn, targetRoleArn: s.targetRoleArn, createdIds, preexistingIds });
+    } else if (s.kind === 'update-addon') {
+      const prev = apply.previous.addons.find((a) => a.cluster === s.cluster && a.addonName === s.addonName);
+      const resultAssocs = steps.flatMap((st) => (st.stepId === s.id && st.result !== null ? ((st.result as { associations?: AssociationRecord[] }).associations ?? []) : []));
+      const namespace = prev?.ownedAssociations[0]?.namespace ?? resultAssocs[0]?.namespace ?? null;
+      for (const a of s.podIdentityAssociations) out.subjects.push({ cluster: s.cluster, namespace, serviceAccount: a.serviceAccount, roleArn: a.roleArn, addon: s.addonName, preexisting: false });
+      if (!sent || !prev?.addon) continue;
+      out.addons.push({
+        cluster: s.cluster,
+        addonName: s.addonName,
+        previous: prev.addon,
+        previousOwned: prev.ownedAssociations.map((a) => ({ serviceAccount: a.serviceAccount, roleArn: a.roleArn })),
+        written: s.podIdentityAssociations.map((a) => ({ serviceAccount: a.serviceAccount, roleArn: a.roleArn })),
+        namespace,
+      });
+    } else if (s.kind === 'install-agent') {
+      const prev = apply.previous.addons.find((a) => a.cluster === s.cluster && a.addonName === s.addonName);
+      if (sent && prev !== undefined && prev.addon === null) out.agents.push({ cluster: s.cluster, addonName: s.addonName });
+    } else if (s.kind === 'update-trust') {
+      const intent = intentOf(s.id)[0];
+      const prev = apply.previous.roles.find((r) => r.roleArn === s.roleArn);
+      if (!intent || !prev || prev.trustPolicy === null) continue;
+      out.trust.push({ roleArn: s.roleArn, previous: prev.trustPolicy, written: (intent.request['after'] as JsonObject | undefined) ?? s.after });
+    } else if (s.kind === 'restart-batch') {
+      for (const w of s.workloads) {
+        const id = `${s.id}#${w.kind}/${w.namespace}/${w.name}`;
+        const intent = intentOf(id).at(-1);
+        const prev = apply.previous.workloads.find((x) => x.cluster === s.cluster && x.kind === w.kind && x.namespace === w.namespace && x.name === w.name);
+        for (const sa of w.serviceAccounts) {
+          if (!out.subjects.some((x) => x.cluster === s.cluster && x.namespace === w.namespace && x.serviceAccount === sa)) {
+            out.subjects.push({ cluster: s.cluster, namespace: w.namespace, serviceAccount: sa, roleArn: '', addon: null, preexisting: true });
+          }
+        }
+        if (!intent) continue;
+        out.workloads.push({
+          cluster: s.cluster,
+          kind: w.kind,
+          namespace: w.namespace,
+          name: w.name,
+          uid: prev?.uid ?? null,
+          previousRestartedAt: prev?.restartedAt ?? ((intent.request['previousRestartedAt'] as string | null | undefined) ?? null),
+          writtenRestartedAt: String(intent.request['restartedAt'] ?? ''),
+          serviceAccounts: [...w.serviceAccounts],
+        });
+      }
+    }
+  }
+  // A ServiceAccount only restarted (its association existed before) keeps its association: it
+  // has nothing to return to IRSA for unless the run touched it. Nor has an add-on's, unless the
+  // run updated the add-on.
+  out.subjects = out.subjects.filter((x) =>
+    x.addon !== null
+      ? out.addons.some((a) => a.cluster === x.cluster && a.addonName === x.addon)
+      : !x.preexisting || out.workloads.some((w) => w.cluster === x.cluster && w.namespace === x.namespace && w.serviceAccounts.includes(x.serviceAccount)));
+  return out;
+}
+
+function planFinalizeRollback(run: FinalizeRunRecord, target: RollbackPlan['target'], intents: readonly IntentRecord[]): RollbackPlan {
+  const out: RollbackPlan = {
+    target,
+    clusters: run.clusters.map((arn) => clusterFromArn(arn, run.contexts[arn] ?? null)),
+    associations: [],
+    addons: [],
+    agents: [],
+    workloads: [],
+    trust: [],
+    serviceAccounts: [],
+    subjects: [],
+  };
+  for (const i of intents) {
+    if (i.action === 'remove-oidc-trust') {
+      const prev = run.previous.roles.find((r) => r.roleArn === i.target);
+      if (!prev || prev.trustPolicy === null || out.trust.some((t) => t.roleArn === i.target)) continue;
+      out.trust.push({ roleArn: i.target, previous: prev.trustPolicy, written: i.request['after'] as JsonObject });
+    } else if (i.action === 'remove-irsa-annotations') {
+      const cluster = String(i.request['cluster'] ?? '');
+      const namespace = String(i.request['namespace'] ?? '');
+      const name = String(i.request['name'] ?? '');
+      const prev = run.previous.serviceAccounts.find((s) => s.cluster === cluster && s.namespace === namespace && s.name === name);
+      if (!prev || out.serviceAccounts.some((s) => s.cluster === cluster && s.namespace === namespace && s.name === name)) continue;
+      out.serviceAccounts.push({ cluster, namespace, name, uid: prev.uid, annotations: prev.annotations });
+    }
+  }
+  return out;
+}

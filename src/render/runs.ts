@@ -1,0 +1,72 @@
+/** `podid runs` and `podid runs show`: the journal directory for people and machines. Pure. */
+import type { JournalRecord, RunSummary } from '../core/apply/journal.js';
+import { alignColumns } from './columns.js';
+import { plainPalette, type Palette } from './palette.js';
+
+export const RUNS_KIND = 'podid-runs';
+export const RUN_DETAIL_KIND = 'podid-run';
+export const RUNS_SCHEMA_VERSION = 1;
+
+const clusterName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+
+export function outcomesText(outcomes: Record<string, number>): string {
+  const entries = Object.entries(outcomes).sort(([a], [b]) => (a < b ? -1 : 1));
+  return entries.length === 0 ? '-' : entries.map(([k, v]) => `${v} ${k}`).join(', ');
+}
+
+function statusText(r: RunSummary): string {
+  const base = r.status === 'unfinished' ? 'unfinished (killed, or still running)' : r.status;
+  return r.rolledBackBy.length > 0 ? `${base}; rolled back by ${r.rolledBackBy.at(-1)}` : r.rollbackOf ? `${base}; undoes ${r.rollbackOf}` : base;
+}
+
+export function renderRuns(runs: readonly RunSummary[], opts: { palette?: Palette; dir: string }): string {
+  const palette = opts.palette ?? plainPalette;
+  if (runs.length === 0) return `No runs in ${opts.dir}.\n`;
+  const rows = [
+    ['RUN', 'COMMAND', 'STARTED', 'CLUSTERS', 'SERVICE ACCOUNTS', 'STATUS'].map((text) => ({ text, paint: palette.bold })),
+    ...runs.map((r) => [
+      r.runId,
+      r.command,
+      r.startedAt.replace(/\.\d{3}Z$/, 'Z'),
+      r.clusters.map(clusterName).join(','),
+      outcomesText(r.outcomes),
+      { text: statusText(r), paint: r.status === 'succeeded' ? palette.green : r.status === 'partial' || r.status === 'unfinished' ? palette.red : r.status === 'refused' ? palette.yellow : undefined },
+    ]),
+  ];
+  return `${alignColumns(rows).join('\n')}\n`;
+}
+
+export function renderRunsJson(runs: readonly RunSummary[], dir: string): string {
+  return `${JSON.stringify({ kind: RUNS_KIND, schemaVersion: RUNS_SCHEMA_VERSION, journalDir: dir, runs }, null, 2)}\n`;
+}
+
+export function renderRunDetail(summary: RunSummary, records: readonly JournalRecord[], opts: { palette?: Palette } = {}): string {
+  const palette = opts.palette ?? plainPalette;
+  const lines = [
+    `${palette.bold(`${summary.command} run ${summary.runId}`)}: ${statusText(summary)}${summary.exitCode !== null ? ` (exit ${summary.exitCode})` : ''}`,
+    `  journal   ${summary.journal}`,
+    `  started   ${summary.startedAt}`,
+    `  finished  ${summary.finishedAt ?? '-'}`,
+    `  clusters  ${summary.clusters.join(', ')}`,
+    `  changes   ${summary.changes}`,
+    `  outcomes  ${outcomesText(summary.outcomes)}`,
+  ];
+  const steps = records.filter((r) => r.record === 'step');
+  if (steps.length > 0) {
+    lines.push('', 'Steps');
+    const mark: Record<string, string> = { done: '+', 'already-done': '=', drifted: '!', failed: 'x', skipped: '-' };
+    for (const s of steps) if (s.record === 'step') lines.push(`  ${mark[s.status] ?? '?'} ${s.action} ${s.status}  ${clean(s.target)}: ${clean(s.message)}`);
+  }
+  const outcomes = records.filter((r) => r.record === 'outcome');
+  if (outcomes.length > 0) {
+    lines.push('', 'Service accounts');
+    for (const o of outcomes) if (o.record === 'outcome') lines.push(`  ${o.outcome.padEnd(13)} ${clusterName(o.cluster).padEnd(10)} ${clean(`${o.namespace}/${o.serviceAccount}`)}\n      ${clean(o.reason)}`);
+  }
+  if (summary.command !== 'rollback' && summary.rolledBackBy.length === 0) lines.push('', `Undo it: podid rollback ${summary.runId} --dry-run, then --apply.`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderRunDetailJson(summary: RunSummary, records: readonly JournalRecord[]): string {
+  return `${JSON.stringify({ kind: RUN_DETAIL_KIND, schemaVersion: RUNS_SCHEMA_VERSION, run: summary, records }, null, 2)}\n`;
+}

@@ -1,0 +1,180 @@
+/**
+ * `podid runs` and `podid rollback` end to end: the built binary against `podid sandbox`.
+ * Rollback must return the world exactly to its state before the run, and pods to IRSA, as the
+ * sandbox's credential probe sees them.
+ */
+import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clearSandboxCalls, runPodid, sandboxCalls, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+import { apply, essentialState, journalDir, readJournal, result, smallWorld, state } from './apply-helpers.js';
+
+function rollback(sb: SandboxProcess, dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  return runPodid(['rollback', '--apply', '--yes', '--journal-dir', dir, '--propagation-wait', '0', '--rollout-timeout', '20s', ...args], { env: { ...sb.clientEnv, ...env }, timeoutMs: 60_000 });
+}
+
+/** Every shop pod, as the sandbox's credential probe judges it. */
+async function probe(sb: SandboxProcess): Promise<Record<string, string>> {
+  const s = await state(sb);
+  const pods = s.clusters[0]!.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'shop');
+  const out: Record<string, string> = {};
+  for (const p of pods) {
+    const r = (await (await fetch(`${sb.endpoint}/_sandbox/credentials?cluster=prod&namespace=shop&pod=${p.metadata.name}`)).json()) as { ok: boolean; mechanism: string; effectiveRoleArn: string };
+    out[p.metadata.name] = `${r.ok ? 'ok' : 'denied'} ${r.mechanism} ${r.effectiveRoleArn}`;
+  }
+  return out;
+}
+
+/** Add-ons with their IRSA role and the associations they own. */
+async function addons(sb: SandboxProcess): Promise<string[]> {
+  const s = (await (await fetch(`${sb.endpoint}/_sandbox/state`)).json()) as { clusters: { addons: { name: string; serviceAccountRoleArn: string | null; podIdentityAssociations?: unknown[] }[] }[] };
+  return s.clusters[0]!.addons.map((a) => `${a.name} role=${a.serviceAccountRoleArn ?? ''} associations=${JSON.stringify(a.podIdentityAssociations ?? [])}`).sort();
+}
+
+describe('podid rollback after a full apply', () => {
+  let sb: SandboxProcess;
+  const dir = journalDir();
+  let before: object;
+  let addonsBefore: string[];
+  let runId: string;
+
+  beforeAll(async () => {
+    sb = await startSandboxWorld(smallWorld());
+    before = await essentialState(sb);
+    addonsBefore = await addons(sb);
+    const r = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    runId = result(r).runId!;
+    expect(Object.values(await probe(sb)).every((v) => v.includes('pod-identity'))).toBe(true);
+  }, 60_000);
+  afterAll(async () => {
+    await sb?.stop();
+  });
+
+  it('podid runs lists the run with its outcomes; runs show prints its steps', async () => {
+    const list = await runPodid(['runs', '--journal-dir', dir], { env: sb.clientEnv });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^${runId}\\s+apply\\s+\\S+\\s+prod\\s+3 migrated\\s+succeeded$`, 'm'));
+    const json = JSON.parse((await runPodid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { runId: string; outcomes: Record<string, number>; changes: number }[] };
+    expect(json.runs[0]).toMatchObject({ runId, outcomes: { migrated: 3 }, changes: 7 });
+    const show = await runPodid(['runs', 'show', runId, '--journal-dir', dir]);
+    expect(show.stdout).toContain('+ create-association done  shop/cart');
+    expect(show.stdout).toContain(`Undo it: podid rollback ${runId} --dry-run, then --apply.`);
+    const missing = await runPodid(['runs', 'show', 'nope', '--journal-dir', dir]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^podid: no run nope in .* — list the runs with podid runs/m);
+  });
+
+  it('--dry-run shows what would be undone and changes nothing', async () => {
+    await clearSandboxCalls(sb);
+    const r = await runPodid(['rollback', '--dry-run', '--journal-dir', dir], { env: sb.clientEnv });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Rollback of apply run ${runId}`);
+    expect(r.stdout).toMatch(/- association shop\/cart -> arn:aws:iam::111122223333:role\/shop on prod/);
+    expect(r.stdout).toMatch(/-\s+"Service": "pods.eks.amazonaws.com"/);
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+    const noTty = await runPodid(['rollback', '--apply', '--journal-dir', dir], { env: sb.clientEnv });
+    expect(noTty.code).toBe(2);
+    expect(noTty.stderr).toMatch(/no terminal to confirm on — review it \(podid rollback --dry-run\), then pass --yes/);
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('returns trust, associations, add-ons and pods exactly to their state before the run; pods obtain their role through IRSA again', async () => {
+    const r = await rollback(sb, dir, ['-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as { status: string; rollbackOf: string; serviceAccounts: { serviceAccount: string; outcome: string }[] };
+    expect(res.rollbackOf).toBe(runId);
+    expect(res.serviceAccounts.map((s) => `${s.serviceAccount}:${s.outcome}`).sort()).toEqual(['aws-node:restored', 'cart:restored', 'orders:restored']);
+    // Structural equality of the decoded trust policies, associations, add-ons, pod identities.
+    expect(await essentialState(sb)).toEqual(before);
+    expect(await addons(sb)).toEqual(addonsBefore);
+    const probed = await probe(sb);
+    expect(Object.keys(probed)).toHaveLength(3);
+    for (const v of Object.values(probed)) expect(v).toBe('ok irsa arn:aws:iam::111122223333:role/shop');
+  });
+
+  it('is journaled, listed as undoing the run, and a second rollback changes nothing', async () => {
+    const list = await runPodid(['runs', '--journal-dir', dir]);
+    expect(list.stdout).toMatch(new RegExp(`rollback .* 3 restored\\s+succeeded; undoes ${runId}`));
+    expect(list.stdout).toMatch(/apply .* rolled back by /);
+    await clearSandboxCalls(sb);
+    const again = await rollback(sb, dir, [runId, '-o', 'json']);
+    expect(again.code, again.stderr).toBe(0);
+    const res = JSON.parse(again.stdout) as { steps: { status: string }[] };
+    expect(res.steps.every((s) => s.status === 'already-done')).toBe(true);
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+    // Nothing is left to roll back by default.
+    const none = await runPodid(['rollback', '--dry-run', '--journal-dir', dir]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no apply or finalize run left to roll back');
+  });
+});
+
+describe('podid rollback after a run killed mid-way', () => {
+  it.each([2, 5])('restores what a run killed after %i mutating calls had done', async (k) => {
+    const sb = await startSandboxWorld(smallWorld());
+    try {
+      const before = await essentialState(sb);
+      const dir = journalDir();
+      const killed = await apply(sb, ['-o', 'json', '--journal-dir', dir, '--concurrency', '1', '--max-concurrent-rollouts', '1'], { env: { PODID_TEST_KILL_AFTER_MUTATIONS: String(k) } });
+      expect(killed.signal).toBe('SIGKILL');
+      expect(await essentialState(sb)).not.toEqual(before);
+      const runs = await runPodid(['runs', '--journal-dir', dir]);
+      expect(runs.stdout).toMatch(/apply .* unfinished \(killed, or still running\)/);
+      const r = await rollback(sb, dir);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(await essentialState(sb)).toEqual(before);
+      for (const v of Object.values(await probe(sb))) expect(v).toBe('ok irsa arn:aws:iam::111122223333:role/shop');
+    } finally {
+      await sb.stop();
+    }
+  }, 60_000);
+
+  it('a rollback killed mid-way finishes when run again', async () => {
+    const sb = await startSandboxWorld(smallWorld());
+    try {
+      const before = await essentialState(sb);
+      const dir = journalDir();
+      const r = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const killed = await rollback(sb, dir, ['--concurrency', '1', '--max-concurrent-rollouts', '1'], { PODID_TEST_KILL_AFTER_MUTATIONS: '3' });
+      expect(killed.signal).toBe('SIGKILL');
+      const again = await rollback(sb, dir, [result(r).runId!]);
+      expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+      expect(await essentialState(sb)).toEqual(before);
+    } finally {
+      await sb.stop();
+    }
+  }, 60_000);
+});
+
+describe('podid rollback when someone changed a role after the run', () => {
+  it('refuses that role with the three-way difference (exit 4) and restores the rest', async () => {
+    const sb = await startSandboxWorld(smallWorld());
+    try {
+      const before = (await state(sb)).iam.roles.find((x) => x.name === 'cni')!.assumeRolePolicyDocument;
+      const dir = journalDir();
+      const r = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const written = (await state(sb)).iam.roles.find((x) => x.name === 'shop')!.assumeRolePolicyDocument;
+      const edited = { ...written, Statement: [...written.Statement, { Sid: 'AddedByPlatformTeam', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+      const iam = new IAMClient({ region: 'us-east-1', endpoint: sb.endpoint, credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' } });
+      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'shop', PolicyDocument: JSON.stringify(edited) }));
+
+      const rb = await rollback(sb, dir);
+      expect(rb.code, rb.stderr).toBe(4);
+      expect(rb.stdout).toMatch(/! restore-trust drifted {2}arn:aws:iam::111122223333:role\/shop: refused: the trust policy was changed after the run/);
+      // The difference: what someone added since the run, and what a rollback would have written.
+      expect(rb.stdout).toContain('changed after the run (what the run wrote -> what it is now):');
+      expect(rb.stdout).toMatch(/\+\s+"Sid": "AddedByPlatformTeam"/);
+      expect(rb.stdout).toMatch(/-\s+"Sid": "PodidPodIdentity"/);
+      const s = await state(sb);
+      expect(s.iam.roles.find((x) => x.name === 'shop')!.assumeRolePolicyDocument).toEqual(edited);
+      expect(s.iam.roles.find((x) => x.name === 'cni')!.assumeRolePolicyDocument).toEqual(before);
+      expect(s.clusters[0]!.podIdentityAssociations).toEqual([]);
+      const journal = readJournal(JSON.parse((await runPodid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout).runs[0].journal);
+      expect(journal.at(-1)).toMatchObject({ record: 'finished', status: 'refused', exitCode: 4 });
+    } finally {
+      await sb.stop();
+    }
+  }, 60_000);
+});

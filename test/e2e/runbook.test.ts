@@ -1,0 +1,66 @@
+/**
+ * docs/runbook.md runs as written: every `sh` block, in order, in one bash session (set -euo
+ * pipefail), with `podid` on PATH as the built binary. The runbook starts and stops its own
+ * sandbox; a trap stops it if a command fails.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, ROOT } from '../helpers/cli.js';
+
+const RUNBOOK = readFileSync(join(ROOT, 'docs', 'runbook.md'), 'utf8');
+
+function shellBlocks(markdown: string): string[] {
+  return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+}
+
+function runScript(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the runbook did not finish in time\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, 170_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('docs/runbook.md', () => {
+  it('walks scan, dry-run, apply by namespace, verify, finalize and rollback', () => {
+    const blocks = shellBlocks(RUNBOOK).join('\n');
+    for (const step of ['podid scan', 'podid migrate --dry-run', 'podid migrate --apply --plan', '-n payments', 'podid runs', 'podid finalize --apply', 'podid rollback --apply']) {
+      expect(blocks).toContain(step);
+    }
+  });
+
+  it('every command in it runs against the sandbox as written', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'podid-runbook-bin-'));
+    writeFileSync(join(bin, 'podid'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+    chmodSync(join(bin, 'podid'), 0o755);
+    const script = [
+      'set -euo pipefail',
+      // If a command fails, stop the sandbox the runbook started.
+      'trap \'if [ -n "${SANDBOX_PID:-}" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; fi\' EXIT',
+      ...shellBlocks(RUNBOOK),
+    ].join('\n');
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    delete env['XDG_STATE_HOME'];
+    delete env['KUBECONFIG'];
+    const r = await runScript(script, env);
+    expect(r.code, `stdout:\n${r.stdout.slice(-4000)}\nstderr:\n${r.stderr.slice(-4000)}`).toBe(0);
+    expect(r.stdout).toContain('Result: 2 migrated, 0 need a restart, 0 drifted, 0 failed, 0 skipped');
+    expect(r.stdout).toContain('Result: 3 finalized, 0 refused');
+    expect(r.stdout).toContain('Nothing to finalize');
+    expect(r.stdout).toContain('Result: 2 restored, 0 need a restart, 0 drifted, 0 failed');
+    expect(r.stdout).toMatch(/warning: managed by Helm \(release ledger\)/);
+  }, 180_000);
+});
