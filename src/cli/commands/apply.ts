@@ -17,6 +17,7 @@ import { parseDuration } from '../duration.js';
 import { createIo, type Io } from '../io.js';
 import { readEnv } from '../env.js';
 import { DEFAULT_REQUEST_TIMEOUT, awsTimeouts, parseRequestTimeout, positiveInt } from '../live-scan.js';
+import { killAfter } from '../live-ports.js';
 import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
 import { makePlan, type MigrateCliOptions } from './migrate.js';
@@ -70,36 +71,6 @@ async function confirm(opts: MigrateCliOptions, plan: MigrationPlan): Promise<bo
   } finally {
     rl.close();
   }
-}
-
-/**
- * Test-only (PODID_TEST_KILL_AFTER_MUTATIONS=k): SIGKILL this process as soon as its k-th
- * mutating call has answered, and never send a (k+1)-th, so exactly k mutations happened.
- */
-function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
-  let sent = 0;
-  const wrap = <T>(send: () => Promise<T>): Promise<T> => {
-    sent++;
-    if (sent > k) {
-      process.kill(process.pid, 'SIGKILL');
-      return new Promise<T>(() => undefined);
-    }
-    const index = sent;
-    return send().finally(() => {
-      if (index === k) process.kill(process.pid, 'SIGKILL');
-    });
-  };
-  return {
-    iam: { getRole: (a) => ports.iam.getRole(a), updateAssumeRolePolicy: (a, d) => wrap(() => ports.iam.updateAssumeRolePolicy(a, d)) },
-    eks: (region) => {
-      const e = ports.eks(region);
-      return { ...e, createAssociation: (c, i) => wrap(() => e.createAssociation(c, i)), createAddon: (c, i) => wrap(() => e.createAddon(c, i)), updateAddon: (c, i) => wrap(() => e.updateAddon(c, i)) };
-    },
-    kube: (context) => {
-      const k8s = ports.kube(context);
-      return { ...k8s, restartWorkload: (kind, ns, name, at) => wrap(() => k8s.restartWorkload(kind, ns, name, at)) };
-    },
-  };
 }
 
 export async function runApply(opts: MigrateCliOptions): Promise<number> {
