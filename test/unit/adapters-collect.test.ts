@@ -1,6 +1,6 @@
 /** The collector over in-memory ports: policy evaluation, scoping, caching, bounded parallelism. */
 import { describe, expect, it } from 'vitest';
-import type { EksPort, IamPort, KubePort, ScanPorts } from '../../src/core/ports.js';
+import type { EksPort, IamPort, KubePort, RequestLimiter, ScanPorts } from '../../src/core/ports.js';
 import { PodidError, UsageError } from '../../src/core/errors.js';
 import { collectFleet, decideNodeRole, globMatch, policyEffectOn, sameEndpoint } from '../../src/core/scan/collect.js';
 import type { RoleSnapshot, ServiceAccountObject } from '../../src/core/scan/snapshot.js';
@@ -77,16 +77,20 @@ const sa = (namespace: string, name: string, role?: string): ServiceAccountObjec
 
 function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; listed?: RoleSnapshot[] } = {}) {
   const calls: string[] = [];
-  let inFlight = 0;
-  let peak = 0;
+  // In flight at once: AWS calls and Kubernetes requests (each bounded by its own limiter).
+  const inFlight = { aws: 0, kube: 0 };
+  const peak = { aws: 0, kube: 0 };
   const track = async <T>(name: string, value: T): Promise<T> => {
+    const kind = name.startsWith('k8s:') ? 'kube' : 'aws';
     calls.push(name);
-    inFlight += 1;
-    peak = Math.max(peak, inFlight);
+    inFlight[kind] += 1;
+    peak[kind] = Math.max(peak[kind], inFlight[kind]);
     await new Promise((r) => setImmediate(r));
-    inFlight -= 1;
+    inFlight[kind] -= 1;
     return value;
   };
+  // A list is one request here; the port runs it through the collector's limiter, as kube.ts does per page.
+  const page = <T>(each: RequestLimiter | undefined, name: string, value: T): Promise<T> => (each ?? ((fn) => fn()))(() => track(name, value));
   const clusters: Record<string, { sas: ServiceAccountObject[] }> = {
     a: { sas: [sa('shop', 'cart', 'arn:aws:iam::111122223333:role/shared'), sa('ops', 'dns', ' arn:aws:iam::111122223333:role/dns '), sa('ops', 'bad', 'not-an-arn')] },
     b: { sas: [sa('shop', 'cart', 'arn:aws:iam::111122223333:role/shared'), sa('x', 'other', 'arn:aws:iam::999999999999:role/foreign')] },
@@ -123,9 +127,9 @@ function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; 
     const c = clusters[context]!;
     return {
       context,
-      listServiceAccounts: () => track(`k8s:${context}:sa`, c.sas),
-      listPods: () =>
-        track(`k8s:${context}:pods`, [
+      listServiceAccounts: (each) => page(each, `k8s:${context}:sa`, c.sas),
+      listPods: (each) =>
+        page(each, `k8s:${context}:pods`, [
           { namespace: 'shop', name: 'p', serviceAccount: 'cart', nodeName: 'n', phase: 'Running', owner: null, identity: 'irsa' as const, labels: {} },
           { namespace: 'ops', name: 'd', serviceAccount: 'dns', nodeName: 'n', phase: 'Running', owner: null, identity: 'irsa' as const, labels: {} },
           {
@@ -133,13 +137,13 @@ function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; 
             owner: { kind: 'DaemonSet', name: 'eks-pod-identity-agent' }, identity: 'none' as const, labels: {},
           },
         ]),
-      listDeployments: () => track(`k8s:${context}:deploy`, []),
-      listReplicaSets: () => track(`k8s:${context}:rs`, []),
-      listStatefulSets: () => track(`k8s:${context}:sts`, []),
-      listDaemonSets: () => track(`k8s:${context}:ds`, []),
-      listJobs: () => track(`k8s:${context}:jobs`, []),
-      listCronJobs: () => track(`k8s:${context}:cj`, []),
-      listNodes: () => track(`k8s:${context}:nodes`, [{ name: 'n', os: 'linux', computeType: 'ec2' as const, nodegroup: 'ng' }]),
+      listDeployments: (each) => page(each, `k8s:${context}:deploy`, []),
+      listReplicaSets: (each) => page(each, `k8s:${context}:rs`, []),
+      listStatefulSets: (each) => page(each, `k8s:${context}:sts`, []),
+      listDaemonSets: (each) => page(each, `k8s:${context}:ds`, []),
+      listJobs: (each) => page(each, `k8s:${context}:jobs`, []),
+      listCronJobs: (each) => page(each, `k8s:${context}:cj`, []),
+      listNodes: (each) => page(each, `k8s:${context}:nodes`, [{ name: 'n', os: 'linux', computeType: 'ec2' as const, nodegroup: 'ng' }]),
     };
   };
   const ports: ScanPorts = { sts: { getCallerIdentity: () => track('sts', { account: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci` }) }, iam, eks: () => eks, kube };
@@ -175,11 +179,13 @@ describe('collectFleet', () => {
     expect(f.calls).not.toContain('k8s:version');
   });
 
-  it('bounds parallelism fleet-wide', async () => {
+  it('bounds parallelism fleet-wide: AWS calls and Kubernetes requests each', async () => {
     const f = fakePorts();
     await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, concurrency: 3 });
-    expect(f.peak()).toBeLessThanOrEqual(3);
-    expect(f.peak()).toBeGreaterThan(1);
+    expect(f.peak().aws).toBeLessThanOrEqual(3);
+    expect(f.peak().aws).toBeGreaterThan(1);
+    expect(f.peak().kube).toBeLessThanOrEqual(3);
+    expect(f.peak().kube).toBeGreaterThan(1);
   });
 
   it('records a node role whose policies cannot be read instead of failing', async () => {

@@ -12,8 +12,12 @@
  *   add-on's) are described, so a cluster with 1,000 associations does not cost 1,000 calls;
  * - IAM: every role is fetched once per run (clusters share roles), AWS-managed policy documents
  *   once per ARN (collect-iam.ts);
- * - every remote call goes through one limiter, so parallelism is bounded fleet-wide. Only leaf
- *   calls take a slot (orchestration never does), so nested fan-out cannot deadlock.
+ * - every remote call goes through a limiter, so parallelism is bounded fleet-wide: one for AWS
+ *   calls, one for Kubernetes requests (different endpoints, different rate limits; a list
+ *   takes a slot per page). Only leaf calls take a slot (orchestration never does), so nested
+ *   fan-out cannot deadlock;
+ * - associations are described as soon as the service accounts, add-ons and the association
+ *   list are in, while the (much longer) pod list is still being read.
  *
  * Scoping narrows what is judged, never the cluster facts readiness is judged on: nodes, node
  * groups, add-ons, the association count and the Pod Identity Agent's pods are kept whole, so a
@@ -47,7 +51,7 @@ export interface CollectOptions {
   namespaces?: readonly string[];
   /** --service-account NS/NAME; empty or absent: every service account. */
   serviceAccounts?: readonly string[];
-  /** Remote calls in flight at once, fleet-wide (default 8). */
+  /** AWS calls in flight at once, fleet-wide, and Kubernetes requests likewise (default 8 each). */
   concurrency?: number;
   /** Referenced roles above which ListRoles replaces GetRole (default LIST_ROLES_THRESHOLD). */
   listRolesThreshold?: number;
@@ -101,6 +105,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const scoped = scanScope(opts.namespaces, opts.serviceAccounts);
   const scope = scopeFilter(scoped);
   const call = createLimiter(opts.concurrency ?? DEFAULT_CONCURRENCY);
+  const kubeCall = createLimiter(opts.concurrency ?? DEFAULT_CONCURRENCY);
   const emit: ScanEventSink = opts.onEvent ?? (() => undefined);
 
   const caller = await call(() => ports.sts.getCallerIdentity());
@@ -123,7 +128,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const collected = await Promise.all(
     [...unique.values()].map(async (target) => {
       try {
-        const cluster = await collectCluster(target, ports, call, scope, emit);
+        const cluster = await collectCluster(target, ports, clusterCalls(call, kubeCall), scope, emit);
         iam.roles(referencedRoles(cluster, scope));
         for (const ng of cluster.nodegroups) if (ng.nodeRole) iam.nodeRole(ng.nodeRole);
         return cluster;
@@ -188,21 +193,28 @@ export function sameEndpoint(a: string, b: string): boolean {
 }
 
 /**
- * The fleet limiter, for one cluster's calls: once one of them fails, the cluster's calls still
+ * The fleet limiters, for one cluster's calls: once one of them fails, the cluster's calls still
  * queued fail at once with the same error instead of running (and retrying) for a cluster whose
- * result is already lost, so a dead cluster does not hold the run.
+ * result is already lost, so a dead cluster does not hold the run. A Kubernetes list runs each
+ * page request (each attempt) through `kube`, which only checks: the list's own outcome, after
+ * its retries, is what `settled` records.
  */
-function clusterCalls(call: Limiter): Limiter {
+function clusterCalls(aws: Limiter, kube: Limiter): { aws: Limiter; kube: Limiter; settled: <T>(list: Promise<T>) => Promise<T> } {
   let failure: { err: unknown } | undefined;
-  return <T>(fn: () => Promise<T>): Promise<T> =>
-    call(() => (failure === undefined ? fn() : Promise.reject(failure.err))).catch((err: unknown) => {
-      failure ??= { err };
-      throw err;
-    });
+  const record = (err: unknown): never => {
+    failure ??= { err };
+    throw err;
+  };
+  const gate = <T>(fn: () => Promise<T>): Promise<T> => (failure === undefined ? fn() : Promise.reject(failure.err));
+  return {
+    aws: <T>(fn: () => Promise<T>): Promise<T> => aws(() => gate(fn)).catch(record),
+    kube: <T>(fn: () => Promise<T>): Promise<T> => kube(() => gate(fn)),
+    settled: <T>(list: Promise<T>): Promise<T> => list.catch(record),
+  };
 }
 
-async function collectCluster(target: CollectTarget, ports: ScanPorts, fleetCall: Limiter, scope: Scope, emit: ScanEventSink): Promise<ClusterSnapshot> {
-  const call = clusterCalls(fleetCall);
+async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: ReturnType<typeof clusterCalls>, scope: Scope, emit: ScanEventSink): Promise<ClusterSnapshot> {
+  const { aws: call, kube: each, settled } = calls;
   const eks = ports.eks(target.region);
   const name = target.clusterName;
   emit({ type: 'cluster-describing', context: target.context, cluster: name });
@@ -220,33 +232,40 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, fleetCall
 
   const kube = ports.kube(target.context);
   emit({ type: 'cluster-reading', context: target.context, cluster: name });
-  const [addons, nodegroups, fargateProfiles, listed, kubeSnapshot] = await Promise.all([
-    collectAddons(name, eks, call),
+  const serviceAccounts = settled(kube.listServiceAccounts(each)).then((sas) => sas.filter((sa) => scope.serviceAccount(sa.namespace, sa.name)));
+  const addons = collectAddons(name, eks, call);
+  const listed = call(() => eks.listPodIdentityAssociations(name));
+  // The associations to describe depend on the service accounts and add-ons only: described
+  // while the other lists (pods above all) are still being read.
+  const associations = Promise.all([listed, serviceAccounts, addons]).then(([all, sas, adds]) => {
+    const needed = associationsToDescribe(all, sas, adds);
+    return Promise.all(
+      all.map((a): AssociationSnapshot | Promise<AssociationSnapshot> =>
+        needed.has(a.associationId)
+          ? call(() => eks.describePodIdentityAssociation(name, a.associationId))
+          : { associationId: a.associationId, associationArn: a.associationArn, namespace: a.namespace, serviceAccount: a.serviceAccount, roleArn: null, targetRoleArn: null, ownerArn: a.ownerArn },
+      ),
+    );
+  });
+  const [addonList, nodegroups, fargateProfiles, associationList, kubeSnapshot] = await Promise.all([
+    addons,
     call(() => eks.listNodegroups(name)).then((ngs) => Promise.all(ngs.map((ng) => call(() => eks.describeNodegroup(name, ng))))),
     call(() => eks.listFargateProfiles(name)).then((fps) => Promise.all(fps.map((fp) => call(() => eks.describeFargateProfile(name, fp))))),
-    call(() => eks.listPodIdentityAssociations(name)),
+    associations,
     Promise.all([
-      call(() => kube.listServiceAccounts()),
-      call(() => kube.listDeployments()),
-      call(() => kube.listStatefulSets()),
-      call(() => kube.listDaemonSets()),
-      call(() => kube.listReplicaSets()),
-      call(() => kube.listJobs()),
-      call(() => kube.listCronJobs()),
-      call(() => kube.listPods()),
-      call(() => kube.listNodes()),
-    ]).then(([serviceAccounts, deployments, statefulSets, daemonSets, replicaSets, jobs, cronJobs, pods, nodes]) =>
-      scopeKube({ serviceAccounts, workloads: [...deployments, ...statefulSets, ...daemonSets, ...replicaSets, ...jobs, ...cronJobs], pods, nodes }, scope),
+      serviceAccounts,
+      settled(kube.listDeployments(each)),
+      settled(kube.listStatefulSets(each)),
+      settled(kube.listDaemonSets(each)),
+      settled(kube.listReplicaSets(each)),
+      settled(kube.listJobs(each)),
+      settled(kube.listCronJobs(each)),
+      settled(kube.listPods(each)),
+      settled(kube.listNodes(each)),
+    ]).then(([sas, deployments, statefulSets, daemonSets, replicaSets, jobs, cronJobs, pods, nodes]) =>
+      scopeKube({ serviceAccounts: sas, workloads: [...deployments, ...statefulSets, ...daemonSets, ...replicaSets, ...jobs, ...cronJobs], pods, nodes }, scope),
     ),
   ]);
-  const needed = associationsToDescribe(listed, kubeSnapshot, addons);
-  const associations = await Promise.all(
-    listed.map((a): AssociationSnapshot | Promise<AssociationSnapshot> =>
-      needed.has(a.associationId)
-        ? call(() => eks.describePodIdentityAssociation(name, a.associationId))
-        : { associationId: a.associationId, associationArn: a.associationArn, namespace: a.namespace, serviceAccount: a.serviceAccount, roleArn: null, targetRoleArn: null, ownerArn: a.ownerArn },
-    ),
-  );
   emit({ type: 'cluster-read', context: target.context, cluster: name, serviceAccounts: kubeSnapshot.serviceAccounts.length, pods: kubeSnapshot.pods.length });
   return {
     context: target.context,
@@ -261,10 +280,10 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, fleetCall
     endpoint: info.endpoint,
     oidcIssuer: info.oidcIssuer,
     autoMode: info.autoMode,
-    addons,
+    addons: addonList,
     nodegroups,
     fargateProfiles,
-    associations,
+    associations: associationList,
     kube: kubeSnapshot,
   };
 }
@@ -307,8 +326,8 @@ async function collectAddons(cluster: string, eks: ReturnType<ScanPorts['eks']>,
  * owned by an add-on that uses IRSA (whatever the scope: the analysis decides which add-ons a
  * narrowed scan reports). The rest only count towards the quota, which the list gives.
  */
-function associationsToDescribe(listed: readonly AssociationSummary[], kube: KubeSnapshot, addons: readonly AddonSnapshot[]): Set<string> {
-  const annotated = new Set(kube.serviceAccounts.filter((sa) => sa.annotations[ROLE_ARN_ANNOTATION] !== undefined).map((sa) => `${sa.namespace}/${sa.name}`));
+function associationsToDescribe(listed: readonly AssociationSummary[], serviceAccounts: KubeSnapshot['serviceAccounts'], addons: readonly AddonSnapshot[]): Set<string> {
+  const annotated = new Set(serviceAccounts.filter((sa) => sa.annotations[ROLE_ARN_ANNOTATION] !== undefined).map((sa) => `${sa.namespace}/${sa.name}`));
   const reported = addons.filter((a) => a.serviceAccountRoleArn !== null);
   const owners = new Set(reported.map((a) => a.arn));
   const owned = new Set(reported.flatMap((a) => a.podIdentityAssociations));
