@@ -45,8 +45,11 @@ export class KubeTransportError extends Error {
 export interface KubeGet {
   /** The context's API server URL (with any path prefix). */
   readonly server: string;
-  /** GETs `path` (with query) under the server; resolves with the 2xx body. */
-  get(path: string, timeoutMs: number): Promise<Buffer>;
+  /**
+   * GETs `path` (with query) under the server and resolves with what `read` makes of the 2xx
+   * body. `read` runs synchronously and must not keep the buffer: it is reused for later pages.
+   */
+  get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T>;
 }
 
 type TlsOptions = Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>;
@@ -87,7 +90,7 @@ export function kubeGet(kc: KubeConfig): KubeGet {
 
   return {
     server,
-    async get(path: string, timeoutMs: number): Promise<Buffer> {
+    async get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T> {
       const applied = await apply();
       const headers: Record<string, string | string[] | number> = { ...(applied.headers ?? {}), accept: 'application/json', 'accept-encoding': 'gzip' };
       const options: RequestOptions = {
@@ -100,28 +103,34 @@ export function kubeGet(kc: KubeConfig): KubeGet {
         agent: agent!,
         ...(applied.auth ? { auth: applied.auth } : {}),
       };
-      return send(secure ? httpsRequest : httpRequest, options, timeoutMs, `${server}${path}`);
+      return send(secure ? httpsRequest : httpRequest, options, timeoutMs, `${server}${path}`, read);
     },
   };
 }
 
-function send(request: typeof httpRequest, options: RequestOptions, timeoutMs: number, url: string): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
+function send<T>(request: typeof httpRequest, options: RequestOptions, timeoutMs: number, url: string, read: (body: Buffer) => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
-    const finish = (err: Error | null, body?: Buffer) => {
+    const finish = (err: unknown, value?: T) => {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
       if (err) reject(err);
-      else resolve(body!);
+      else resolve(value as T);
     };
     const req = request(options, (res) => {
       readBody(res).then(
-        (body) => {
+        ({ body, pooled }) => {
           const status = res.statusCode ?? 0;
-          if (status >= 200 && status <= 299) finish(null, body);
-          else finish(new KubeHttpStatusError(status, flatHeaders(res.headers), body.toString('utf8')));
+          try {
+            if (status >= 200 && status <= 299) finish(null, read(body));
+            else finish(new KubeHttpStatusError(status, flatHeaders(res.headers), body.toString('utf8')));
+          } catch (err) {
+            finish(err);
+          } finally {
+            if (pooled) release(pooled);
+          }
         },
         (err: unknown) => finish(transportError(err, url)),
       );
@@ -138,28 +147,64 @@ function send(request: typeof httpRequest, options: RequestOptions, timeoutMs: n
   });
 }
 
-/** The body's bytes in one buffer (filled in place when the length is announced), gunzipped when the server compressed it. */
-function readBody(res: IncomingMessage): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
+/**
+ * Page buffers, reused: a fleet scan reads a few hundred pages of about a megabyte each, and a
+ * fresh buffer per page costs page faults and external-memory pressure on the GC. A page is
+ * parsed synchronously as soon as it is in (json-keep.ts copies out what it keeps), so its
+ * buffer is free again at once; at most POOL_SIZE are kept, none larger than POOL_MAX_BYTES.
+ */
+const POOL_SIZE = 16;
+const POOL_MAX_BYTES = 16 * 1024 * 1024;
+const POOL_MIN_BYTES = 2 * 1024 * 1024;
+const pool: Buffer[] = [];
+
+function acquire(size: number): Buffer {
+  for (let i = 0; i < pool.length; i++) {
+    if (pool[i]!.length >= size) return pool.splice(i, 1)[0]!;
+  }
+  return Buffer.allocUnsafe(Math.max(size, POOL_MIN_BYTES));
+}
+
+function release(b: Buffer): void {
+  if (b.length <= POOL_MAX_BYTES && pool.length < POOL_SIZE) pool.push(b);
+}
+
+/**
+ * The body's bytes in one buffer: read in place into a pooled buffer when the length is
+ * announced (`pooled`, to release once read), gunzipped when the server compressed it.
+ */
+function readBody(res: IncomingMessage): Promise<{ body: Buffer; pooled: Buffer | undefined }> {
+  return new Promise((resolve, reject) => {
     const announced = Number(res.headers['content-length']);
-    let whole = Number.isSafeInteger(announced) && announced > 0 && announced <= MAX_PREALLOCATE ? Buffer.allocUnsafe(announced) : undefined;
+    let whole = Number.isSafeInteger(announced) && announced > 0 && announced <= MAX_PREALLOCATE ? acquire(announced) : undefined;
+    const pooled = whole;
     const chunks: Buffer[] = [];
     let length = 0;
     res.on('data', (chunk: Buffer) => {
-      if (whole !== undefined && length + chunk.length <= whole.length) chunk.copy(whole, length);
+      if (whole !== undefined && length + chunk.length <= announced) chunk.copy(whole, length);
       else {
         // More than announced (or no length): collect the chunks instead.
-        if (whole !== undefined) chunks.push(whole.subarray(0, length));
+        if (whole !== undefined) chunks.push(Buffer.from(whole.subarray(0, length)));
         whole = undefined;
         chunks.push(chunk);
       }
       length += chunk.length;
     });
-    res.on('error', reject);
+    res.on('error', (err) => {
+      if (pooled) release(pooled);
+      reject(err);
+    });
     res.on('end', () => {
       const body = whole !== undefined ? whole.subarray(0, length) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-      if (!/^\s*gzip\s*$/i.test(res.headers['content-encoding'] ?? '')) resolve(body);
-      else gunzip(body, (err, out) => (err ? reject(err) : resolve(out)));
+      if (!/^\s*gzip\s*$/i.test(res.headers['content-encoding'] ?? '')) {
+        resolve({ body, pooled: whole === undefined && pooled ? (release(pooled), undefined) : pooled });
+        return;
+      }
+      gunzip(body, (err, out) => {
+        if (pooled) release(pooled);
+        if (err) reject(err);
+        else resolve({ body: out, pooled: undefined });
+      });
     });
     res.on('close', () => {
       if (!res.complete) reject(Object.assign(new Error('the connection closed before the whole answer arrived'), { code: 'ECONNRESET' }));

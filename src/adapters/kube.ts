@@ -209,8 +209,7 @@ export function createKubePort(http: KubeGet, context: string, opts: KubeOptions
   /** One page of an all-namespaces list: the continue token and each item's kept fields. */
   async function listPage(path: string, keep: KeepPlan, cont: string | undefined): Promise<ListPage> {
     const query = `limit=${pageSize}${cont !== undefined ? `&continue=${encodeURIComponent(cont)}` : ''}`;
-    const body = await http.get(`${path}?${query}`, timeoutMs);
-    const list = parseKept(body, keep) as WireList;
+    const list = await http.get(`${path}?${query}`, timeoutMs, (body) => parseKept(body, keep) as WireList);
     return { items: list.items ?? [], continue: list.metadata?.continue };
   }
 

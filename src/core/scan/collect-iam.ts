@@ -92,11 +92,19 @@ export class IamReader {
     if (!this.nodeRoles.has(arn)) this.nodeRoles.set(arn, handled(this.readNodeRole(arn)));
   }
 
-  async settle(): Promise<{ roles: Record<string, RoleSnapshot>; nodeRoles: Record<string, NodeRoleSnapshot> }> {
-    const entries = async <T>(m: Map<string, Promise<T>>): Promise<Record<string, T>> =>
-      Object.fromEntries(await Promise.all([...m].sort(([a], [b]) => a.localeCompare(b)).map(async ([k, p]) => [k, await p] as const)));
-    const [roles, nodeRoles] = await Promise.all([entries(this.cache), entries(this.nodeRoles)]);
-    return { roles, nodeRoles };
+  /** The roles and node roles read, keeping only those named in `roles` and `nodeRoles`, sorted. */
+  async settle(roles: ReadonlySet<string>, nodeRoles: ReadonlySet<string>): Promise<{ roles: Record<string, RoleSnapshot>; nodeRoles: Record<string, NodeRoleSnapshot> }> {
+    const entries = async <T>(m: Map<string, Promise<T>>, keep: ReadonlySet<string>): Promise<Record<string, T>> =>
+      Object.fromEntries(
+        await Promise.all(
+          [...m]
+            .filter(([k]) => keep.has(k))
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(async ([k, p]) => [k, await p] as const),
+        ),
+      );
+    const [r, n] = await Promise.all([entries(this.cache, roles), entries(this.nodeRoles, nodeRoles)]);
+    return { roles: r, nodeRoles: n };
   }
 
   private policyDocument(policyArn: string): Promise<unknown> {

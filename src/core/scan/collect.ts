@@ -33,7 +33,7 @@ import { IamReader } from './collect-iam.js';
 import { AGENT_DAEMONSET, AGENT_NAMESPACE } from './readiness.js';
 import { scanScope, scopeFilter, type Scope } from './scope.js';
 import type { ScanEventSink } from './events.js';
-import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject, UnscannedCluster } from './snapshot.js';
+import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
 
 export { decideNodeRole, globMatch, policyEffectOn, POD_IDENTITY_ACTION } from './collect-iam.js';
 
@@ -128,10 +128,10 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const collected = await Promise.all(
     [...unique.values()].map(async (target) => {
       try {
-        const cluster = await collectCluster(target, ports, clusterCalls(call, kubeCall), scope, emit);
-        iam.roles(referencedRoles(cluster, scope));
-        for (const ng of cluster.nodegroups) if (ng.nodeRole) iam.nodeRole(ng.nodeRole);
-        return cluster;
+        // IAM is read as the cluster's references arrive (service accounts first, long before
+        // its pods are in), so roles are read while the clusters are; see settle below.
+        const refer: RoleReferences = { roles: (arns) => iam.roles(arns), nodeRole: (arn) => iam.nodeRole(arn) };
+        return await collectCluster(target, ports, clusterCalls(call, kubeCall), scope, emit, refer);
       } catch (err) {
         if (!fleet || !isClusterFailure(err)) throw err;
         emit({ type: 'cluster-failed', context: target.context, code: err.code, message: err.message });
@@ -143,7 +143,11 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const clusters = collected.filter((c): c is ClusterSnapshot => c !== null);
   unscanned.sort((a, b) => (a.context < b.context ? -1 : a.context > b.context ? 1 : 0));
   emit({ type: 'iam-reading' });
-  const { roles, nodeRoles } = await iam.settle();
+  // Only what the scanned clusters refer to: a cluster that failed after its service accounts
+  // were listed had its roles read, but they are not part of the snapshot.
+  const wantedRoles = new Set([...normalisedRoleArns(opts.extraRoleArns ?? []), ...clusters.flatMap((c) => referencedRoles(c, scope))]);
+  const wantedNodeRoles = new Set(clusters.flatMap((c) => c.nodegroups.map((ng) => ng.nodeRole).filter((r) => r !== '')));
+  const { roles, nodeRoles } = await iam.settle(wantedRoles, wantedNodeRoles);
   return {
     caller,
     trustPolicyLimit: opts.trustPolicyLimit,
@@ -213,7 +217,13 @@ function clusterCalls(aws: Limiter, kube: Limiter): { aws: Limiter; kube: Limite
   };
 }
 
-async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: ReturnType<typeof clusterCalls>, scope: Scope, emit: ScanEventSink): Promise<ClusterSnapshot> {
+/** Where a cluster's collector reports the roles it refers to, as soon as it knows them. */
+interface RoleReferences {
+  roles(arns: readonly string[]): void;
+  nodeRole(arn: string): void;
+}
+
+async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: ReturnType<typeof clusterCalls>, scope: Scope, emit: ScanEventSink, refer: RoleReferences): Promise<ClusterSnapshot> {
   const { aws: call, kube: each, settled } = calls;
   const eks = ports.eks(target.region);
   const name = target.clusterName;
@@ -232,8 +242,15 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: Re
 
   const kube = ports.kube(target.context);
   emit({ type: 'cluster-reading', context: target.context, cluster: name });
-  const serviceAccounts = settled(kube.listServiceAccounts(each)).then((sas) => sas.filter((sa) => scope.serviceAccount(sa.namespace, sa.name)));
-  const addons = collectAddons(name, eks, call);
+  const serviceAccounts = settled(kube.listServiceAccounts(each)).then((listed) => {
+    const sas = listed.filter((sa) => scope.serviceAccount(sa.namespace, sa.name));
+    refer.roles(annotatedRoles(sas));
+    return sas;
+  });
+  const addons = collectAddons(name, eks, call).then((adds) => {
+    refer.roles(normalisedRoleArns(adds.flatMap((a) => (a.serviceAccountRoleArn ? [a.serviceAccountRoleArn] : []))));
+    return adds;
+  });
   const listed = call(() => eks.listPodIdentityAssociations(name));
   // The associations to describe depend on the service accounts and add-ons only: described
   // while the other lists (pods above all) are still being read.
@@ -245,11 +262,23 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: Re
           ? call(() => eks.describePodIdentityAssociation(name, a.associationId))
           : { associationId: a.associationId, associationArn: a.associationArn, namespace: a.namespace, serviceAccount: a.serviceAccount, roleArn: null, targetRoleArn: null, ownerArn: a.ownerArn },
       ),
-    );
+    ).then((described) => {
+      refer.roles(associationRoles(described, scope));
+      return described;
+    });
   });
   const [addonList, nodegroups, fargateProfiles, associationList, kubeSnapshot] = await Promise.all([
     addons,
-    call(() => eks.listNodegroups(name)).then((ngs) => Promise.all(ngs.map((ng) => call(() => eks.describeNodegroup(name, ng))))),
+    call(() => eks.listNodegroups(name)).then((ngs) =>
+      Promise.all(
+        ngs.map((ng) =>
+          call(() => eks.describeNodegroup(name, ng)).then((described) => {
+            if (described.nodeRole) refer.nodeRole(described.nodeRole);
+            return described;
+          }),
+        ),
+      ),
+    ),
     call(() => eks.listFargateProfiles(name)).then((fps) => Promise.all(fps.map((fp) => call(() => eks.describeFargateProfile(name, fp))))),
     associations,
     Promise.all([
@@ -354,13 +383,24 @@ function normalisedRoleArns(raw: readonly string[]): string[] {
  * leniently: values that are not role ARNs at all are skipped here and reported by the analysis.
  */
 function referencedRoles(c: ClusterSnapshot, scope: Scope): string[] {
+  const addonRoles = c.addons.flatMap((a) => (a.serviceAccountRoleArn ? [a.serviceAccountRoleArn] : []));
+  return [...new Set([...annotatedRoles(c.kube.serviceAccounts), ...normalisedRoleArns(addonRoles), ...associationRoles(c.associations, scope)])];
+}
+
+/** The roles in-scope service accounts are annotated with. */
+function annotatedRoles(sas: readonly ServiceAccountObject[]): string[] {
   const raw: string[] = [];
-  for (const sa of c.kube.serviceAccounts) {
+  for (const sa of sas) {
     const v = sa.annotations[ROLE_ARN_ANNOTATION];
     if (v !== undefined) raw.push(v);
   }
-  for (const a of c.addons) if (a.serviceAccountRoleArn) raw.push(a.serviceAccountRoleArn);
-  for (const a of c.associations) {
+  return normalisedRoleArns(raw);
+}
+
+/** The roles of described associations an add-on owns or an in-scope service account has. */
+function associationRoles(associations: readonly AssociationSnapshot[], scope: Scope): string[] {
+  const raw: string[] = [];
+  for (const a of associations) {
     // Undescribed associations (roleArn null) are the ones no reader looks at.
     if (a.roleArn !== null && (a.ownerArn !== null || scope.serviceAccount(a.namespace, a.serviceAccount))) raw.push(a.roleArn);
   }
