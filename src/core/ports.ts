@@ -99,6 +99,11 @@ export interface IamPort {
    * `arn` is the role's ARN as IAM returns it. AccessDenied is thrown coded READ_DENIED.
    */
   listRoles(partition: string): Promise<RoleSnapshot[]>;
+  /**
+   * GetAccountAuthorizationDetails (Filter Role), every page: as listRoles, and each snapshot
+   * also has its `permissionsBoundary` (null when none), which ListRoles does not return.
+   */
+  listRoleDetails(partition: string): Promise<RoleSnapshot[]>;
   listAttachedRolePolicies(roleArn: string): Promise<AttachedPolicy[]>;
   listRolePolicies(roleArn: string): Promise<string[]>;
   getRolePolicy(roleArn: string, policyName: string): Promise<unknown>;

@@ -294,6 +294,9 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Pla
   serviceAccounts.sort((a, b) => compare(a.cluster, b.cluster) || compare(a.namespace, b.namespace) || compare(a.name, b.name));
   addons.sort((a, b) => compare(a.cluster, b.cluster) || compare(a.name, b.name));
 
+  // What podid could not read about IAM as a whole (not one service account's role).
+  const inputFindings = snapshot.boundariesUnknown ? [finding('ROLE_BOUNDARIES_UNKNOWN', snapshot.boundariesUnknown)] : [];
+
   return {
     schemaVersion: INVENTORY_SCHEMA_VERSION,
     generatedAt: opts.now.toISOString(),
@@ -304,7 +307,8 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Pla
     clusters,
     serviceAccounts,
     addons,
-    summary: summariseInventory({ clusters, serviceAccounts, addons }),
+    ...(inputFindings.length > 0 ? { inputFindings } : {}),
+    summary: summariseInventory({ clusters, serviceAccounts, addons, inputFindings }),
     planning: planningFacts(snapshot),
   };
 }

@@ -53,7 +53,7 @@ export interface CollectOptions {
   serviceAccounts?: readonly string[];
   /** AWS calls in flight at once, fleet-wide, and Kubernetes requests likewise (default 8 each). */
   concurrency?: number;
-  /** Referenced roles above which ListRoles replaces GetRole (default LIST_ROLES_THRESHOLD). */
+  /** Referenced roles above which one listing of the account's roles replaces GetRole (default LIST_ROLES_THRESHOLD). */
   listRolesThreshold?: number;
   /**
    * Roles to read besides the referenced ones, e.g. --cross-account-source-role, which the
@@ -90,14 +90,15 @@ export function unscannedCluster(target: { context: string; clusterName?: string
 }
 
 /**
- * Above this many referenced roles (caller's account, one partition), roles are read with
- * ListRoles instead of one GetRole each. ListRoles returns up to 1,000 roles per page, trust
- * policies included, so it costs ceil(roles in the account / 1,000) calls however many are
- * referenced (a handful under IAM's role quota), but every page is large: the account's every
- * role and trust policy travels and is parsed. With few references GetRole is cheaper (an
- * account with thousands of roles and 3 referenced keeps its 3 GetRole calls); past a few dozen,
- * ListRoles wins on calls and latency. 25 keeps small scans (the demo world refers to ~15) on
- * GetRole.
+ * Above this many referenced roles (caller's account, one partition), roles are read in one
+ * listing of the account's roles instead of one GetRole each: GetAccountAuthorizationDetails
+ * (Filter Role), which like GetRole returns each role's trust policy and permissions boundary,
+ * or ListRoles (no boundaries) when that is denied. Both return up to 1,000 roles per page, so
+ * the listing costs ceil(roles in the account / 1,000) calls however many are referenced (a
+ * handful under IAM's role quota), but every page is large: the account's every role and trust
+ * policy travels and is parsed. With few references GetRole is cheaper (an account with
+ * thousands of roles and 3 referenced keeps its 3 GetRole calls); past a few dozen, the listing
+ * wins on calls and latency. 25 keeps small scans (the demo world refers to ~15) on GetRole.
  */
 export const LIST_ROLES_THRESHOLD = 25;
 
@@ -148,6 +149,8 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const wantedRoles = new Set([...normalisedRoleArns(opts.extraRoleArns ?? []), ...clusters.flatMap((c) => referencedRoles(c, scope))]);
   const wantedNodeRoles = new Set(clusters.flatMap((c) => c.nodegroups.map((ng) => ng.nodeRole).filter((r) => r !== '')));
   const { roles, nodeRoles } = await iam.settle(wantedRoles, wantedNodeRoles);
+  const boundariesUnknown = iam.boundariesUnknown(roles);
+  if (boundariesUnknown !== null) emit({ type: 'iam-boundaries-unknown', ...boundariesUnknown });
   return {
     caller,
     trustPolicyLimit: opts.trustPolicyLimit,
@@ -156,6 +159,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
     nodeRoles,
     ...(scope.unscoped ? {} : { scope: scoped }),
     ...(unscanned.length > 0 ? { unscanned } : {}),
+    ...(boundariesUnknown !== null ? { boundariesUnknown } : {}),
   };
 }
 
