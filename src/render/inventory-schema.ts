@@ -182,6 +182,20 @@ export function toInventoryDocument(inv: Inventory): InventoryDocument {
   return InventorySchema.parse(inv);
 }
 
+/**
+ * The same document in parts, for writing it piece by piece (render/json-chunks.ts): the top
+ * level with its three long lists empty, and each list's elements parsed through their schema
+ * one at a time as they are iterated. Parsing an object's elements one by one is what parsing
+ * the object does, so the parts make up toInventoryDocument's document.
+ */
+export function inventoryDocumentParts(inv: Inventory): { shell: Record<string, unknown>; lists: Record<'clusters' | 'serviceAccounts' | 'addons', Iterable<unknown>> } {
+  const shell = InventorySchema.parse({ ...inv, clusters: [], serviceAccounts: [], addons: [] }) as Record<string, unknown>;
+  const each = function* <T>(items: readonly unknown[], schema: z.ZodType<T>): Generator<T> {
+    for (const item of items) yield schema.parse(item);
+  };
+  return { shell, lists: { clusters: each(inv.clusters, ClusterSchema), serviceAccounts: each(inv.serviceAccounts, ServiceAccountSchema), addons: each(inv.addons, AddonSchema) } };
+}
+
 // ---- compile-time drift checks between inventory.ts and this schema ----
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 type Assert<T extends true> = T;
