@@ -231,7 +231,7 @@ export async function assessProviders(
     try {
       roles = await listing;
     } catch (err) {
-      out.push({ ...base, provider, action: 'refused', reason: `kept: ${err instanceof Error ? err.message : String(err)}; podid deletes a provider only after reading the trust policy of every role of its account (iam:ListRoles)` });
+      out.push({ ...base, provider, action: 'refused', reason: `kept: ${err instanceof Error ? err.message : String(err)}; podid deletes a provider only after reading the trust policy of every role of its account (iam:ListRoles, every page)` });
       continue;
     }
     out.push({ ...base, provider, ...decideDeletion(providerTrustedBy(c.providerArn, roles, after), c.account) });
