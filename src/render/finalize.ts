@@ -30,9 +30,10 @@ export function providerLines(plan: FinalizePlan, p: Palette): string[] {
 
 export function renderFinalizePlan(plan: FinalizePlan, opts: { palette?: Palette } = {}): string {
   const p = opts.palette ?? plainPalette;
+  const hint = (plan.oidcProviders ?? []).length === 0 && plan.clusters.length > 0 ? [p.dim('Once no role trusts a cluster\'s OIDC provider any more, --delete-oidc-provider also deletes it (docs/rollback.md).')] : [];
   if (plan.serviceAccounts.length === 0) {
-    const providers = providerLines(plan, p);
-    return `Nothing to finalize: no ServiceAccount in scope carries an IRSA annotation.\n${providers.length > 0 ? `${providers.join('\n')}\n` : ''}`;
+    const rest = [...providerLines(plan, p), ...hint];
+    return `Nothing to finalize: no ServiceAccount in scope carries an IRSA annotation.\n${rest.length > 0 ? `${rest.join('\n')}\n` : ''}`;
   }
   const lines = [p.bold('Finalize: remove IRSA from ServiceAccounts that run on Pod Identity'), ''];
   for (const s of plan.serviceAccounts) {
@@ -49,6 +50,7 @@ export function renderFinalizePlan(plan: FinalizePlan, opts: { palette?: Palette
   const n = plan.serviceAccounts.filter((s) => s.action === 'finalize').length;
   const deleting = (plan.oidcProviders ?? []).filter((o) => o.action === 'delete').length;
   lines.push('', `${n} ServiceAccount(s) to finalize, ${plan.serviceAccounts.length - n} refused, ${plan.trust.length} trust polic${plan.trust.length === 1 ? 'y' : 'ies'} to update${(plan.oidcProviders ?? []).length > 0 ? `, ${deleting} OIDC provider(s) to delete` : ''}. Every pod is verified again, live, before anything changes; podid rollback undoes it.`);
+  lines.push(...hint);
   return `${lines.join('\n')}\n`;
 }
 

@@ -305,8 +305,9 @@ export class RollbackExecutor {
         return { status: 'drifted', message: `refused: the OIDC provider was created again since finalize with other settings (client IDs ${current.clientIds.join(', ') || 'none'}; thumbprints ${current.thumbprints.join(', ') || 'none'}; tags ${current.tags.map((t) => `${t.key}=${t.value}`).join(', ') || 'none'}), not what was journaled; podid leaves it as it is` };
       }
       await this.intent(id, 'restore-oidc-provider', o.arn, { provider: o as unknown as JsonObject });
+      const record: OidcProviderRecord = { arn: o.arn, url: o.url, clientIds: o.clientIds, thumbprints: o.thumbprints, tags: o.tags };
       const sent = await this.mutate(async () => {
-        await iam.createOidcProvider(o);
+        await iam.createOidcProvider(record);
         return true;
       }, { readBack: async () => ((await iam.getOidcProvider(o.arn)) !== null ? true : undefined), inUseIsDone: true });
       return { status: 'done', message: `created the OIDC provider again: ${o.url}, client IDs ${o.clientIds.join(', ') || 'none'}, ${o.thumbprints.length} thumbprint(s), ${o.tags.length} tag(s), as journaled`, attempts: sent.attempts, mutated: true, result: { provider: o as unknown as JsonObject } };
