@@ -76,7 +76,7 @@ export async function runFinalize(opts: FinalizeCliOptions): Promise<number> {
     // The deletion has its own confirmation: a second question on a terminal; with --yes, --delete-oidc-provider itself is the consent.
     const names = deletions.map((p) => p.providerArn).join(', ');
     const which = [...new Set(deletions.map((p) => p.cluster.slice(p.cluster.lastIndexOf('/') + 1)))].join(', ');
-    const consent = await confirmChange({ yes: opts.yes, command: 'podid finalize --apply --delete-oidc-provider', question: `${finalizing ? "Also DELETE" : "DELETE"} the IAM OIDC provider ${names}? IRSA stops working for every ServiceAccount of ${which}.`, hint: providerHint });
+    const consent = await confirmChange({ yes: opts.yes, command: 'podid finalize --apply --delete-oidc-provider', question: `${finalizing ? 'Also DELETE' : 'DELETE'} the IAM OIDC provider ${names}? IRSA stops working for every ServiceAccount of ${which}.`, hint: providerHint });
     if (!consent) {
       for (const p of deletions) Object.assign(p, { action: 'declined', reason: 'not confirmed: the provider is kept' });
       io.warn('The OIDC provider is kept.');
