@@ -123,7 +123,7 @@ function clusterLookups(c: ClusterSnapshot): ClusterLookups {
   return { workloads: indexCluster(c), associations };
 }
 
-function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleSubjects: Map<string, PodIdentitySubject[]>, lookups: ClusterLookups): Draft {
+function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleSubjects: Map<string, PodIdentitySubject[]>, lookups: ClusterLookups, fleetIssuers: readonly string[]): Draft {
   const ann = sa.annotations;
   const audience = ann[AUDIENCE_ANNOTATION] ?? null;
   const stsRegional = ann[STS_REGIONAL_ENDPOINTS_ANNOTATION] ?? null;
@@ -141,7 +141,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     limit: snapshot.trustPolicyLimit,
     subjectsUsingRole: normalised.ok ? (roleSubjects.get(normalised.arn.arn) ?? []) : [],
     ...(assoc?.disableSessionTags === true && assoc.targetRoleArn === null ? { sessionTagsDisabledBy: assoc.associationId } : {}),
-    fleetIssuers: snapshot.clusters.flatMap((x) => (x.oidcIssuer === null ? [] : [x.oidcIssuer])),
+    fleetIssuers,
   });
   const findings: Finding[] = [...role.findings];
 
@@ -263,6 +263,7 @@ function unscannedReport(u: UnscannedCluster): ClusterReport {
 export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): PlannableInventory {
   const roleSubjects = subjectsByRole(snapshot);
   const scope = scopeFilter(snapshot.scope);
+  const fleetIssuers = snapshot.clusters.flatMap((x) => (x.oidcIssuer === null ? [] : [x.oidcIssuer]));
   const clusters: ClusterReport[] = [];
   const serviceAccounts: ServiceAccountReport[] = [];
   const addons: AddonReport[] = [];
@@ -272,7 +273,7 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Pla
     const lookups = clusterLookups(c);
     for (const sa of c.kube.serviceAccounts) {
       const annotation = sa.annotations[ROLE_ARN_ANNOTATION];
-      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleSubjects, lookups));
+      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleSubjects, lookups, fleetIssuers));
     }
     // Every SA without an association needs one (directly, or through UpdateAddon for add-ons).
     const planned = drafts.filter((d) => d.association.state === 'none').length;
