@@ -1,8 +1,8 @@
 /**
- * The `podid scan -o json|yaml` document, in zod: one source for the renderer (which parses the
- * Inventory through it, fixing key order and dropping nothing the type declares), the JSON
- * Schema published in docs/output.md (`INVENTORY_JSON_SCHEMA`), and the tests that validate real
- * output. The type assertions at the bottom fail to compile when inventory.ts gains, loses or
+ * The `podid scan -o json|yaml` document, in zod: one source for the JSON Schema published in
+ * docs/output.md (`INVENTORY_JSON_SCHEMA`), the copy of it the renderer projects through without
+ * loading zod (inventory-json-schema.ts, `npm run gen:schema` writes both), and the tests that
+ * validate real output. The type assertions at the bottom fail to compile when inventory.ts gains, loses or
  * retypes a field this schema does not: update both (and docs/output.md) together.
  */
 import { z } from 'zod';
@@ -180,20 +180,6 @@ export const INVENTORY_JSON_SCHEMA = z.toJSONSchema(InventorySchema, { target: '
 /** The document for an inventory: keys in the documented order, nothing outside the schema. */
 export function toInventoryDocument(inv: Inventory): InventoryDocument {
   return InventorySchema.parse(inv);
-}
-
-/**
- * The same document in parts, for writing it piece by piece (render/json-chunks.ts): the top
- * level with its three long lists empty, and each list's elements parsed through their schema
- * one at a time as they are iterated. Parsing an object's elements one by one is what parsing
- * the object does, so the parts make up toInventoryDocument's document.
- */
-export function inventoryDocumentParts(inv: Inventory): { shell: Record<string, unknown>; lists: Record<'clusters' | 'serviceAccounts' | 'addons', Iterable<unknown>> } {
-  const shell = InventorySchema.parse({ ...inv, clusters: [], serviceAccounts: [], addons: [] }) as Record<string, unknown>;
-  const each = function* <T>(items: readonly unknown[], schema: z.ZodType<T>): Generator<T> {
-    for (const item of items) yield schema.parse(item);
-  };
-  return { shell, lists: { clusters: each(inv.clusters, ClusterSchema), serviceAccounts: each(inv.serviceAccounts, ServiceAccountSchema), addons: each(inv.addons, AddonSchema) } };
 }
 
 // ---- compile-time drift checks between inventory.ts and this schema ----

@@ -3,7 +3,7 @@
  * order, two-space indent, trailing newline, so output diffs cleanly between runs.
  */
 import type { Inventory } from '../core/scan/inventory.js';
-import { inventoryDocumentParts } from './inventory-schema.js';
+import { inventoryDocumentParts } from './inventory-projection.js';
 import { jsonChunks } from './json-chunks.js';
 
 export function renderJson(inv: Inventory): string {
