@@ -2,21 +2,18 @@
 // over every context of a generated fleet (default 4 clusters, 10,000 ServiceAccounts, 100,000
 // pods, 3,000 roles, a third shared across clusters; bench/generate-world.mjs) served by the
 // built `podid sandbox` with 5 ms of latency per request. For each command it reports wall time,
-// the podid process's CPU time and peak RSS, and its API calls against the minimum the world
-// requires, computed here (see minimumCalls). With BENCH_WRITE=1 it appends the result to
-// bench/RESULTS.md with the machine. BENCH_CPU_PROF=DIR / BENCH_HEAP_PROF=DIR profile the podid
-// process. BENCH_CLUSTERS, BENCH_SAS, BENCH_PODS, BENCH_ROLES, BENCH_LATENCY_MS, BENCH_RUNS tune
-// it. A benchmark, not a test.
+// the podid process's CPU time and peak RSS, the sandbox's CPU time serving it (the two share the
+// machine's cores), and its API calls against the minimum the world requires, computed here (see
+// minimumCalls). With BENCH_WRITE=1 it appends the result to bench/RESULTS.md with the machine.
+// BENCH_CPU_PROF=DIR / BENCH_HEAP_PROF=DIR profile the podid process. BENCH_CLUSTERS, BENCH_SAS,
+// BENCH_PODS, BENCH_ROLES, BENCH_LATENCY_MS, BENCH_RUNS tune it. A benchmark, not a test.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { appendFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { generateWorld, worldSize } from './generate-world.mjs';
+import { bin, root, startSandbox } from './lib/sandbox.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin/podid.js');
 const opts = {
   clusters: Number(process.env.BENCH_CLUSTERS ?? 4),
   serviceAccounts: Number(process.env.BENCH_SAS ?? 10_000),
@@ -27,10 +24,11 @@ const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 5);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
 // The page sizes podid asks for, which the sandbox (like a real API server and IAM/EKS) honours:
-// Kubernetes limit=500 (kubectl's chunk size), IAM ListRoles MaxItems=1000 (its largest page),
-// EKS ListPodIdentityAssociations maxResults=100 (its largest page); other EKS lists fit one page.
+// Kubernetes limit=500 (kubectl's chunk size), IAM GetAccountAuthorizationDetails MaxItems=1000
+// (its largest page), EKS ListPodIdentityAssociations maxResults=100 (its largest page); other
+// EKS lists fit one page.
 const KUBE_PAGE = 500;
-const LIST_ROLES_PAGE = 1000;
+const ROLE_LISTING_PAGE = 1000;
 const ASSOCIATIONS_PAGE = 100;
 /** The Kubernetes lists a scan reads, cluster-wide. */
 const KUBE_KINDS = [
@@ -45,21 +43,10 @@ const KUBE_KINDS = [
   ['cronjobs', '/apis/batch/v1/cronjobs'],
 ];
 
-const dir = mkdtempSync(join(tmpdir(), 'podid-fleet-'));
 const world = { ...generateWorld(opts), latencyMs, rolloutDelayMs: 0, associationPropagationMs: 0 };
-writeFileSync(join(dir, 'world.json'), JSON.stringify(world));
 const size = worldSize(world);
-
-const sandbox = spawn(process.execPath, [bin, 'sandbox', '--world', join(dir, 'world.json'), '--quiet', '--kubeconfig-out', join(dir, 'kubeconfig'), '--env-out', join(dir, 'env')], { stdio: ['ignore', 'pipe', 'inherit'] });
-const endpoint = await new Promise((resolve, reject) => {
-  sandbox.once('exit', (code) => reject(new Error(`sandbox exited ${code}`)));
-  createInterface({ input: sandbox.stdout }).on('line', (l) => l.startsWith('ready ') && resolve(/endpoint=(\S+)/.exec(l)[1]));
-});
-const env = { ...process.env, NO_COLOR: '1' };
-for (const line of readFileSync(join(dir, 'env'), 'utf8').split('\n')) {
-  const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-  if (m) env[m[1]] = m[2];
-}
+const sandbox = await startSandbox(world, { prefix: 'podid-fleet-' });
+const { endpoint, env } = sandbox;
 
 /**
  * The fewest calls a full read of this world takes: per cluster one paginated list per Kubernetes
@@ -67,18 +54,18 @@ for (const line of readFileSync(join(dir, 'env'), 'utf8').split('\n')) {
  * DaemonSets included), DescribeCluster, ListAddons + one DescribeAddon per add-on,
  * ListNodegroups + one DescribeNodegroup each, ListFargateProfiles (+ describes),
  * ListPodIdentityAssociations pages + one DescribePodIdentityAssociation per association whose
- * ServiceAccount carries an IRSA annotation (the list does not give the role); ListRoles pages
- * for the account's roles; the node roles' policies; one GetCallerIdentity.
+ * ServiceAccount carries an IRSA annotation (the list does not give the role); the pages of one
+ * listing of the account's roles (GetAccountAuthorizationDetails, which gives each role's trust
+ * policy and permissions boundary; ListRoles would take as many pages but without boundaries,
+ * and GetRole per referenced role would take 3,000 calls here); the node roles' policies; one
+ * GetCallerIdentity.
  */
 async function minimumCalls() {
-  const kubeconfig = readFileSync(join(dir, 'kubeconfig'), 'utf8');
-  const token = /token: (\S+)/.exec(kubeconfig)[1];
-  const servers = [...kubeconfig.matchAll(/server: (\S+)/g)].map((m) => m[1]);
-  const headers = { authorization: `Bearer ${token}` };
+  const headers = { authorization: `Bearer ${sandbox.token}` };
   const pages = (n, size) => Math.max(1, Math.ceil(n / size));
-  const min = { sts: 1, eks: 0, iam: pages(world.iam.roles.length, LIST_ROLES_PAGE), k8s: 0 };
+  const min = { sts: 1, eks: 0, iam: pages(world.iam.roles.length, ROLE_LISTING_PAGE), k8s: 0 };
   const objects = {};
-  for (const server of servers) {
+  for (const server of sandbox.servers) {
     for (const [kind, path] of KUBE_KINDS) {
       let n = 0;
       let cont = '';
@@ -140,9 +127,13 @@ async function measure(label, args, okCodes) {
   const cpu = [];
   const rss = [];
   let calls = [];
+  const sandboxCpu = [];
   for (let i = 0; i < runs; i++) {
     await fetch(`${endpoint}/_sandbox/calls`, { method: 'DELETE' });
+    const cpu0 = sandbox.cpuSeconds();
     const r = await runPodid(args);
+    const cpu1 = sandbox.cpuSeconds();
+    if (cpu0 !== undefined && cpu1 !== undefined) sandboxCpu.push((cpu1 - cpu0) * 1000);
     if (!okCodes.includes(r.code)) throw new Error(`${label} exited ${r.code}: ${r.stderr.slice(-2000)}`);
     if (r.stdout === 0) throw new Error(`${label} printed nothing`);
     wall.push(r.ms);
@@ -160,7 +151,7 @@ async function measure(label, args, okCodes) {
   }
   const mutating = calls.filter((c) => c.mutating).length;
   if (mutating > 0) throw new Error(`${label} made ${mutating} mutating calls`);
-  return { label, wallMs: median(wall), wallMin: Math.min(...wall), cpuMs: median(cpu), rssMb: Math.max(...rss), calls: calls.length, by, ops };
+  return { label, wallMs: median(wall), wallMin: Math.min(...wall), cpuMs: median(cpu), sandboxCpuMs: sandboxCpu.length ? median(sandboxCpu) : NaN, rssMb: Math.max(...rss), calls: calls.length, by, ops };
 }
 
 try {
@@ -180,9 +171,9 @@ try {
     `minimum calls: ${minTotal} (k8s ${min.k8s} at limit=${KUBE_PAGE}, eks ${min.eks}, iam ${min.iam}, sts ${min.sts})`,
     `machine: ${machine}`,
     '',
-    '| command | wall (median of ' + runs + ') | CPU | peak RSS | calls | vs minimum |',
-    '|---|---|---|---|---|---|',
-    ...results.map((r) => `| \`${r.label}\` | ${(r.wallMs / 1000).toFixed(2)} s (min ${(r.wallMin / 1000).toFixed(2)} s) | ${(r.cpuMs / 1000).toFixed(2)} s | ${r.rssMb.toFixed(0)} MB | ${r.calls} (k8s ${r.by.k8s}, eks ${r.by.eks}, iam ${r.by.iam}, sts ${r.by.sts}) | ${(r.calls / minTotal).toFixed(2)}x |`),
+    '| command | wall (median of ' + runs + ') | CPU | sandbox CPU | peak RSS | calls | vs minimum |',
+    '|---|---|---|---|---|---|---|',
+    ...results.map((r) => `| \`${r.label}\` | ${(r.wallMs / 1000).toFixed(2)} s (min ${(r.wallMin / 1000).toFixed(2)} s) | ${(r.cpuMs / 1000).toFixed(2)} s | ${Number.isNaN(r.sandboxCpuMs) ? 'n/a' : `${(r.sandboxCpuMs / 1000).toFixed(2)} s`} | ${r.rssMb.toFixed(0)} MB | ${r.calls} (k8s ${r.by.k8s}, eks ${r.by.eks}, iam ${r.by.iam}, sts ${r.by.sts}) | ${(r.calls / minTotal).toFixed(2)}x |`),
   ];
   console.log(lines.join('\n'));
   if (process.env.BENCH_VERBOSE) for (const r of results) console.log(r.label, r.ops);
@@ -191,7 +182,5 @@ try {
     appendFileSync(join(root, 'bench/RESULTS.md'), `\n### ${title}\n\n${lines.join('\n')}\n`);
   }
 } finally {
-  sandbox.kill('SIGINT');
-  await new Promise((r) => sandbox.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
+  await sandbox.stop();
 }
