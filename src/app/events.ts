@@ -4,7 +4,7 @@
  * them. Commands added later (apply) extend AppEvent with their own members.
  */
 import type { ServiceAccountReport, StepReport, WorkloadReport } from '../core/apply/result.js';
-import type { FinalizeStepReport } from '../core/finalize/executor.js';
+import type { FinalizeStepReport } from '../core/finalize/result.js';
 import type { RollbackSaReport, RollbackStepReport } from '../core/rollback/result.js';
 import type { ScanEvent } from '../core/scan/events.js';
 

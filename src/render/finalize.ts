@@ -1,5 +1,5 @@
 /** `podid finalize`: the review (what IRSA will be removed, per ServiceAccount and role) and the result. Pure. */
-import type { FinalizeResult, FinalizeStepReport } from '../core/finalize/executor.js';
+import type { FinalizeResult, FinalizeStepReport } from '../core/finalize/result.js';
 import type { FinalizePlan } from '../core/finalize/plan.js';
 import { plainPalette, type Palette } from './palette.js';
 import { trustDiff } from './rollback.js';

@@ -7,7 +7,7 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { confirmChange, defaultJournalDir } from '../confirm.js';
 import { readEnv } from '../env.js';
 import { createIo } from '../io.js';
-import { createLivePorts, interruptible } from '../live-ports.js';
+import { createLivePorts, interruptible, liveServices } from '../live-ports.js';
 import { DEFAULT_REQUEST_TIMEOUT, parseRequestTimeout, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
 import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
@@ -61,15 +61,13 @@ export async function runFinalize(opts: FinalizeCliOptions): Promise<number> {
     io.warn('Finalize cancelled; nothing was changed.');
     return ExitCode.ok;
   }
-  const [{ journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([import('../../adapters/journal-fs.js'), import('../../core/apply/ports.js'), import('../../core/apply/retry.js')]);
   const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs: parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) || 2_147_483_647 });
   const startedAt = new Date();
   const progress = eventsTo(io);
   return interruptible(io, 'podid finalize --apply', async (signal) => {
-    const store = journalDirectory(dir);
     const result = await app.finalizeRun(
       { plan, runId: newRunId(startedAt), startedAt, toolVersion: VERSION, concurrency },
-      { ports, journal: store, locks: store, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal },
+      await liveServices(ports, dir, signal),
       (e) => {
         if (e.type === 'finalize-step') {
           io.done();

@@ -14,91 +14,30 @@ import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { canonicalJson } from '../plan/fingerprint.js';
 import { ROLE_ARN_ANNOTATION } from '../annotations.js';
-import type { FinalizePrevious, JournalWriter } from '../apply/journal.js';
-import type { ApplyPorts, Clock, PodState } from '../apply/ports.js';
-import { readRetrying, withRetry, type RetryContext, type RetryPolicy } from '../apply/retry.js';
+import { errorText as msg, Execution, isActivePod as active, type ExecutorDeps, type StepOutcome } from '../apply/execution.js';
+import type { FinalizePrevious } from '../apply/journal.js';
 import type { StepStatus } from '../apply/result.js';
 import { verifyServiceAccount } from '../apply/verify.js';
 import { IRSA_ANNOTATIONS, trustEditFor, type FinalizePlan, type FinalizeSa } from './plan.js';
+import { FINALIZE_RESULT_KIND, type FinalizeOutcome, type FinalizeResult, type FinalizeSaReport, type FinalizeStepReport } from './result.js';
 
-export const FINALIZE_RESULT_KIND = 'podid-finalize-result';
+export type FinalizeEvent = { kind: 'step'; report: FinalizeStepReport };
 
-export type FinalizeOutcome = 'finalized' | 'refused' | 'drifted' | 'failed' | 'skipped';
+export type FinalizeDeps = ExecutorDeps<FinalizePrevious, FinalizeEvent>;
 
-export interface FinalizeStepReport {
-  id: string;
-  kind: 'remove-oidc-trust' | 'remove-irsa-annotations';
-  target: string;
-  status: StepStatus;
-  message: string;
-  attempts: number;
-}
-
-export interface FinalizeSaReport {
-  cluster: string;
-  namespace: string;
-  serviceAccount: string;
-  roleArn: string;
-  outcome: FinalizeOutcome;
-  reason: string;
-  warnings: string[];
-}
-
-export interface FinalizeResult {
-  kind: typeof FINALIZE_RESULT_KIND;
-  schemaVersion: 1;
-  runId: string | null;
-  journal: string | null;
-  startedAt: string;
-  finishedAt: string;
-  /** succeeded | no-changes | refused | partial | interrupted */
-  status: string;
-  exitCode: number;
-  clusters: string[];
-  steps: FinalizeStepReport[];
-  serviceAccounts: FinalizeSaReport[];
-  summary: { finalized: number; refused: number; drifted: number; failed: number; skipped: number; mutatingCalls: number };
-}
-
-export type FinalizeEvent = { kind: 'step'; report: FinalizeStepReport } | { kind: 'progress'; message: string };
-
-export interface FinalizeDeps {
-  ports: ApplyPorts;
-  clock: Clock;
-  random: () => number;
-  retry: RetryPolicy;
-  signal: AbortSignal;
-  runId: string;
-  openJournal(previous: FinalizePrevious): Promise<JournalWriter>;
-  onEvent?: (e: FinalizeEvent) => void;
-}
-
-const msg = (err: unknown) => (err instanceof PodidError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : err instanceof Error ? err.message : String(err));
-const active = (p: PodState) => !p.terminating && (p.phase === 'Running' || p.phase === 'Pending');
 const saKey = (s: FinalizeSa) => `${s.cluster}/${s.namespace}/${s.name}`;
 
-export class FinalizeExecutor {
-  private journal: JournalWriter | null = null;
+export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent> {
   private readonly steps: FinalizeStepReport[] = [];
   private readonly limit;
-  private mutatingCalls = 0;
-  private readonly retryCtx: RetryContext;
 
   constructor(
     private readonly plan: FinalizePlan,
     opts: { concurrency: number },
-    private readonly deps: FinalizeDeps,
+    deps: FinalizeDeps,
   ) {
+    super(deps);
     this.limit = createLimiter(opts.concurrency);
-    this.retryCtx = { clock: deps.clock, policy: deps.retry, random: deps.random, signal: deps.signal, onRetry: ({ error }) => deps.onEvent?.({ kind: 'progress', message: `retrying after ${msg(error)}` }) };
-  }
-
-  private now(): string {
-    return new Date(this.deps.clock.now()).toISOString();
-  }
-
-  private read<T>(fn: () => Promise<T>): Promise<T> {
-    return readRetrying(this.retryCtx, fn);
   }
 
   private cluster(arn: string) {
@@ -107,21 +46,17 @@ export class FinalizeExecutor {
     return c;
   }
 
-  private async mutate(send: () => Promise<void>, readBack: () => Promise<true | undefined>): Promise<number> {
-    let attempts = 0;
-    await withRetry(this.retryCtx, async () => {
-      attempts++;
-      this.mutatingCalls++;
-      await send();
-      return true as const;
-    }, { readBack });
-    return attempts;
-  }
-
-  private async report(r: FinalizeStepReport): Promise<void> {
-    this.steps.push(r);
-    await this.journal?.append({ record: 'step', at: this.now(), stepId: r.id, action: r.kind, target: r.target, status: r.status, message: r.message, result: null });
-    this.deps.onEvent?.({ kind: 'step', report: r });
+  /**
+   * Runs one step: skipped with `skip` when given (a reason known before it starts), after an
+   * interruption, failed on an error; journaled and reported either way.
+   */
+  private async step(id: string, kind: FinalizeStepReport['kind'], target: string, run: () => Promise<StepOutcome>, skip?: string): Promise<StepOutcome> {
+    const out = skip !== undefined ? { status: 'skipped' as const, message: skip } : await this.guarded('not started: finalize was interrupted', run);
+    const report: FinalizeStepReport = { id, kind, target, status: out.status, message: out.message, attempts: out.attempts ?? 0 };
+    this.steps.push(report);
+    await this.recordStep({ stepId: id, action: kind, target, status: out.status, message: out.message, result: null });
+    this.emit({ kind: 'step', report });
+    return out;
   }
 
   async readPrevious(): Promise<FinalizePrevious> {
@@ -180,8 +115,7 @@ export class FinalizeExecutor {
   }
 
   async run(startedAt: string): Promise<FinalizeResult> {
-    const previous = await this.readPrevious();
-    this.journal = await this.deps.openJournal(previous);
+    const journal = await this.openJournal(await this.readPrevious());
     const outcomes = new Map<string, { outcome: FinalizeOutcome; reason: string }>();
     for (const s of this.plan.serviceAccounts) if (s.action === 'refused') outcomes.set(saKey(s), { outcome: 'refused', reason: s.reason });
 
@@ -219,67 +153,43 @@ export class FinalizeExecutor {
     })));
 
     const sas: FinalizeSaReport[] = this.plan.serviceAccounts.map((s) => ({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.name, roleArn: s.roleArn, ...(outcomes.get(saKey(s)) ?? { outcome: 'skipped' as const, reason: 'not reached' }), warnings: s.warnings }));
-    for (const r of sas) await this.journal.append({ record: 'outcome', at: this.now(), cluster: r.cluster, namespace: r.namespace, serviceAccount: r.serviceAccount, outcome: r.outcome, reason: r.reason });
+    for (const r of sas) await this.recordOutcome(r);
     const count = (o: FinalizeOutcome) => sas.filter((s) => s.outcome === o).length;
     const summary = { finalized: count('finalized'), refused: count('refused'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), mutatingCalls: this.mutatingCalls };
-    const status = this.deps.signal.aborted ? 'interrupted' : summary.failed > 0 ? 'partial' : summary.refused + summary.drifted > 0 ? 'refused' : 'succeeded';
-    const exitCode = status === 'interrupted' ? 130 : status === 'partial' ? 5 : status === 'refused' ? 4 : 0;
-    const finishedAt = this.now();
-    await this.journal.append({ record: 'finished', at: finishedAt, status, exitCode, summary });
-    return { kind: FINALIZE_RESULT_KIND, schemaVersion: 1, runId: this.deps.runId, journal: this.journal.path, startedAt, finishedAt, status, exitCode, clusters: this.plan.clusters.map((c) => c.arn), steps: this.steps, serviceAccounts: sas, summary };
+    const header = await this.finish(journal, startedAt, this.plan.clusters.map((c) => c.arn), summary.failed > 0, summary.refused + summary.drifted > 0, summary);
+    return { kind: FINALIZE_RESULT_KIND, schemaVersion: 1, ...header, steps: this.steps, serviceAccounts: sas, summary };
   }
 
-  private async removeTrust(roleArn: string, planned: JsonObject, sas: readonly FinalizeSa[]): Promise<{ status: StepStatus; message: string }> {
+  private removeTrust(roleArn: string, planned: JsonObject, sas: readonly FinalizeSa[]): Promise<StepOutcome> {
     const id = `trust:${roleArn}`;
-    const out = await (async (): Promise<{ status: StepStatus; message: string; attempts: number }> => {
-      if (sas.length === 0) return { status: 'skipped', message: 'none of its ServiceAccounts is verified on Pod Identity', attempts: 0 };
-      if (this.deps.signal.aborted) return { status: 'skipped', message: 'not started: finalize was interrupted', attempts: 0 };
-      try {
-        const iam = this.deps.ports.iam;
-        const current = await this.read(() => iam.getRole(roleArn));
-        if (current === null) return { status: 'drifted', message: `role ${roleArn} no longer exists`, attempts: 0 };
-        const wanted = trustEditFor(planned, sas);
-        if (canonicalJson(current.document) === canonicalJson(wanted)) return { status: 'already-done', message: `the OIDC grant of ${sas.map((s) => `${s.namespace}/${s.name}`).join(', ')} is already gone`, attempts: 0 };
-        if (canonicalJson(current.document) !== canonicalJson(planned)) {
-          return { status: 'drifted', message: `the trust policy of ${roleArn} changed since the plan was made; run podid finalize --dry-run again and review it`, attempts: 0 };
-        }
-        await this.journal?.append({ record: 'intent', at: this.now(), stepId: id, action: 'remove-oidc-trust', target: roleArn, request: { before: current.document, after: wanted } });
-        const attempts = await this.mutate(() => iam.updateAssumeRolePolicy(roleArn, wanted), async () => {
-          const r = await iam.getRole(roleArn);
-          return r !== null && canonicalJson(r.document) === canonicalJson(wanted) ? true : undefined;
-        });
-        return { status: 'done', message: `removed the OIDC grant of ${sas.map((s) => `${s.namespace}/${s.name}`).join(', ')} from ${roleArn}`, attempts };
-      } catch (err) {
-        return { status: 'failed', message: msg(err), attempts: 0 };
+    const skip = sas.length === 0 ? 'none of its ServiceAccounts is verified on Pod Identity' : undefined;
+    return this.step(id, 'remove-oidc-trust', roleArn, async () => {
+      const iam = this.deps.ports.iam;
+      const current = await this.read(() => iam.getRole(roleArn));
+      if (current === null) return { status: 'drifted', message: `role ${roleArn} no longer exists` };
+      const wanted = trustEditFor(planned, sas);
+      if (canonicalJson(current.document) === canonicalJson(wanted)) return { status: 'already-done', message: `the OIDC grant of ${sas.map((s) => `${s.namespace}/${s.name}`).join(', ')} is already gone` };
+      if (canonicalJson(current.document) !== canonicalJson(planned)) {
+        return { status: 'drifted', message: `the trust policy of ${roleArn} changed since the plan was made; run podid finalize --dry-run again and review it` };
       }
-    })();
-    await this.report({ id, kind: 'remove-oidc-trust', target: roleArn, ...out });
-    return out;
+      await this.intent(id, 'remove-oidc-trust', roleArn, { before: current.document, after: wanted });
+      const sent = await this.writeTrust(roleArn, wanted);
+      return { status: 'done', message: `removed the OIDC grant of ${sas.map((s) => `${s.namespace}/${s.name}`).join(', ')} from ${roleArn}`, attempts: sent.attempts };
+    }, skip);
   }
 
-  private async removeAnnotations(s: FinalizeSa): Promise<{ status: StepStatus; message: string }> {
+  private removeAnnotations(s: FinalizeSa): Promise<StepOutcome> {
     const id = `sa:${saKey(s)}`;
     const target = `ServiceAccount ${s.namespace}/${s.name} on ${this.cluster(s.cluster).name}`;
-    const out = await (async (): Promise<{ status: StepStatus; message: string; attempts: number }> => {
-      if (this.deps.signal.aborted) return { status: 'skipped', message: 'not started: finalize was interrupted', attempts: 0 };
-      try {
-        const kube = this.deps.ports.kube(s.context);
-        const sa = await this.read(() => kube.getServiceAccount(s.namespace, s.name));
-        if (sa === null) return { status: 'drifted', message: 'the ServiceAccount no longer exists', attempts: 0 };
-        const present = IRSA_ANNOTATIONS.filter((k) => sa.annotations[k] !== undefined);
-        if (present.length === 0) return { status: 'already-done', message: 'no IRSA annotation is left', attempts: 0 };
-        const patch = Object.fromEntries(present.map((k) => [k, null]));
-        await this.journal?.append({ record: 'intent', at: this.now(), stepId: id, action: 'remove-irsa-annotations', target, request: { cluster: s.cluster, namespace: s.namespace, name: s.name, removed: present } });
-        const attempts = await this.mutate(() => kube.patchServiceAccountAnnotations(s.namespace, s.name, patch), async () => {
-          const now = await kube.getServiceAccount(s.namespace, s.name);
-          return now !== null && present.every((k) => now.annotations[k] === undefined) ? true : undefined;
-        });
-        return { status: 'done', message: `removed ${present.join(', ')}`, attempts };
-      } catch (err) {
-        return { status: 'failed', message: msg(err), attempts: 0 };
-      }
-    })();
-    await this.report({ id, kind: 'remove-irsa-annotations', target, ...out });
-    return out;
+    return this.step(id, 'remove-irsa-annotations', target, async () => {
+      const kube = this.deps.ports.kube(s.context);
+      const sa = await this.read(() => kube.getServiceAccount(s.namespace, s.name));
+      if (sa === null) return { status: 'drifted', message: 'the ServiceAccount no longer exists' };
+      const present = IRSA_ANNOTATIONS.filter((k) => sa.annotations[k] !== undefined);
+      if (present.length === 0) return { status: 'already-done', message: 'no IRSA annotation is left' };
+      await this.intent(id, 'remove-irsa-annotations', target, { cluster: s.cluster, namespace: s.namespace, name: s.name, removed: present });
+      const sent = await this.patchAnnotations(kube, s.namespace, s.name, Object.fromEntries(present.map((k) => [k, null])));
+      return { status: 'done', message: `removed ${present.join(', ')}`, attempts: sent.attempts };
+    });
   }
 }
