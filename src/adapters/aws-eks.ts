@@ -1,9 +1,11 @@
 /**
- * The EKS port of one region over an EKSClient: every list walks all pages, every answer is
- * mapped to the slim snapshot shape at once. Read-only: only List and Describe commands.
+ * The EKS port of one region over an EKSClient: every list walks all pages (the SDK's
+ * paginators), every answer is mapped to the slim snapshot shape at once. Read-only: only List
+ * and Describe commands.
  */
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AssociationSnapshot, FargateProfileSnapshot, NodegroupSnapshot } from '../core/scan/snapshot.js';
+import { allItems, callMapped } from './aws-call.js';
 import { mapAwsError } from './aws-errors.js';
 import type { AddonPodIdentityConfiguration, AssociationSummary, EksAddonInfo, EksClusterInfo, EksPort } from '../core/ports.js';
 
@@ -12,34 +14,10 @@ type EksSdk = typeof import('@aws-sdk/client-eks');
 export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): EksPort {
   const fallbackEndpoint = `https://eks.${region}.amazonaws.com`;
 
-  async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      throw mapAwsError(err, action, fallbackEndpoint);
-    }
-  }
-
-  /** Walks a nextToken chain. */
-  async function allPages<T>(action: string, page: (nextToken: string | undefined) => Promise<{ items: T[]; nextToken: string | undefined }>): Promise<T[]> {
-    return call(action, async () => {
-      const all: T[] = [];
-      let token: string | undefined;
-      do {
-        const out = await page(token);
-        all.push(...out.items);
-        token = out.nextToken;
-      } while (token);
-      return all;
-    });
-  }
+  const call = callMapped((err, action) => mapAwsError(err, action, fallbackEndpoint));
 
   return {
-    listClusters: () =>
-      allPages('eks:ListClusters', async (nextToken) => {
-        const out = await client.send(new sdk.ListClustersCommand({ nextToken }));
-        return { items: out.clusters ?? [], nextToken: out.nextToken };
-      }),
+    listClusters: () => call('eks:ListClusters', () => allItems(sdk.paginateListClusters({ client }, {}), (p) => p.clusters)),
 
     describeCluster: (name) =>
       call('eks:DescribeCluster', async (): Promise<EksClusterInfo> => {
@@ -57,11 +35,7 @@ export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): E
         };
       }),
 
-    listAddons: (cluster) =>
-      allPages('eks:ListAddons', async (nextToken) => {
-        const out = await client.send(new sdk.ListAddonsCommand({ clusterName: cluster, nextToken }));
-        return { items: out.addons ?? [], nextToken: out.nextToken };
-      }),
+    listAddons: (cluster) => call('eks:ListAddons', () => allItems(sdk.paginateListAddons({ client }, { clusterName: cluster }), (p) => p.addons)),
 
     describeAddon: (cluster, addon) =>
       call('eks:DescribeAddon', async (): Promise<EksAddonInfo> => {
@@ -85,11 +59,7 @@ export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): E
         return configs.map((p) => ({ serviceAccount: p.serviceAccount ?? '', recommendedManagedPolicies: p.recommendedManagedPolicies ?? [] }));
       }),
 
-    listNodegroups: (cluster) =>
-      allPages('eks:ListNodegroups', async (nextToken) => {
-        const out = await client.send(new sdk.ListNodegroupsCommand({ clusterName: cluster, nextToken }));
-        return { items: out.nodegroups ?? [], nextToken: out.nextToken };
-      }),
+    listNodegroups: (cluster) => call('eks:ListNodegroups', () => allItems(sdk.paginateListNodegroups({ client }, { clusterName: cluster }), (p) => p.nodegroups)),
 
     describeNodegroup: (cluster, nodegroup) =>
       call('eks:DescribeNodegroup', async (): Promise<NodegroupSnapshot> => {
@@ -98,11 +68,7 @@ export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): E
         return { name: n.nodegroupName ?? nodegroup, nodeRole: n.nodeRole ?? '', amiType: n.amiType ?? '', status: n.status ?? '' };
       }),
 
-    listFargateProfiles: (cluster) =>
-      allPages('eks:ListFargateProfiles', async (nextToken) => {
-        const out = await client.send(new sdk.ListFargateProfilesCommand({ clusterName: cluster, nextToken }));
-        return { items: out.fargateProfileNames ?? [], nextToken: out.nextToken };
-      }),
+    listFargateProfiles: (cluster) => call('eks:ListFargateProfiles', () => allItems(sdk.paginateListFargateProfiles({ client }, { clusterName: cluster }), (p) => p.fargateProfileNames)),
 
     describeFargateProfile: (cluster, profile) =>
       call('eks:DescribeFargateProfile', async (): Promise<FargateProfileSnapshot> => {
@@ -115,16 +81,16 @@ export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): E
       }),
 
     listPodIdentityAssociations: (cluster) =>
-      allPages('eks:ListPodIdentityAssociations', async (nextToken): Promise<{ items: AssociationSummary[]; nextToken: string | undefined }> => {
-        const out = await client.send(new sdk.ListPodIdentityAssociationsCommand({ clusterName: cluster, nextToken, maxResults: 100 }));
-        const items = (out.associations ?? []).map((a) => ({
+      call('eks:ListPodIdentityAssociations', async (): Promise<AssociationSummary[]> => {
+        // 100 is the largest page EKS serves.
+        const all = await allItems(sdk.paginateListPodIdentityAssociations({ client, pageSize: 100 }, { clusterName: cluster }), (p) => p.associations);
+        return all.map((a) => ({
           associationId: a.associationId ?? '',
           associationArn: a.associationArn ?? '',
           namespace: a.namespace ?? '',
           serviceAccount: a.serviceAccount ?? '',
           ownerArn: a.ownerArn ?? null,
         }));
-        return { items, nextToken: out.nextToken };
       }),
 
     describePodIdentityAssociation: (cluster, associationId) =>

@@ -9,12 +9,12 @@
  */
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { parseRoleArn } from '../core/arn.js';
 import { PodidError } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import { ApplyCallError, type AddonRecord, type AssociationRecord, type CallFailureKind, type EksApplyPort, type IamApplyPort } from '../core/apply/ports.js';
+import { allItems, callMapped } from './aws-call.js';
 import { awsErrorName, mapAwsError } from './aws-errors.js';
-import { IAM_REGION, clientConfig, decodePolicyDocument, trackEndpoint, type AwsOptions } from './aws.js';
+import { IAM_REGION, clientConfig, decodePolicyDocument, iamEndpoint, roleRef, trackEndpoint, type AwsOptions } from './aws.js';
 
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ProvisionedThroughputExceededException', 'RequestThrottled', 'RequestThrottledException']);
 const IN_USE = new Set(['ResourceInUseException', 'EntityAlreadyExists', 'ResourceAlreadyExistsException']);
@@ -77,13 +77,6 @@ export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPor
     }
     return c;
   };
-  const iamEndpoint = (partition: string) => (partition === 'aws' ? 'https://iam.amazonaws.com' : `https://iam.${IAM_REGION[partition] ?? partition}.amazonaws.com`);
-  const roleRef = (roleArn: string) => {
-    const parsed = parseRoleArn(roleArn);
-    if (!parsed.ok) throw new PodidError('ROLE_ARN_INVALID', `not a role ARN: ${JSON.stringify(roleArn)}`);
-    return parsed.arn;
-  };
-
   const iam: IamApplyPort = {
     async getRole(roleArn) {
       const ref = roleRef(roleArn);
@@ -146,13 +139,12 @@ function toAssociation(a: {
 
 function createEksApplyPort(sdk: EksSdk, client: EKSClient, region: string): EksApplyPort {
   const endpoint = `https://eks.${region}.amazonaws.com`;
-  async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      throw toCallError(err, action, endpoint);
-    }
-  }
+  const call = callMapped((err, action) => toCallError(err, action, endpoint));
+  /** The ids of every association of the cluster, or of one namespace/serviceAccount (all pages, 100 a page: EKS's largest). */
+  const associationIds = (input: { clusterName: string; namespace?: string; serviceAccount?: string }) =>
+    call('eks:ListPodIdentityAssociations', async () =>
+      (await allItems(sdk.paginateListPodIdentityAssociations({ client, pageSize: 100 }, input), (p) => p.associations)).flatMap((a) => (a.associationId ? [a.associationId] : [])),
+    );
   const describeAssociation = async (cluster: string, associationId: string): Promise<AssociationRecord | null> => {
     try {
       const out = await client.send(new sdk.DescribePodIdentityAssociationCommand({ clusterName: cluster, associationId }));
@@ -165,16 +157,7 @@ function createEksApplyPort(sdk: EksSdk, client: EKSClient, region: string): Eks
 
   return {
     async findAssociations(cluster, namespace, serviceAccount) {
-      const ids = await call('eks:ListPodIdentityAssociations', async () => {
-        const all: string[] = [];
-        let nextToken: string | undefined;
-        do {
-          const out = await client.send(new sdk.ListPodIdentityAssociationsCommand({ clusterName: cluster, namespace, serviceAccount, nextToken, maxResults: 100 }));
-          for (const a of out.associations ?? []) if (a.associationId) all.push(a.associationId);
-          nextToken = out.nextToken;
-        } while (nextToken);
-        return all;
-      });
+      const ids = await associationIds({ clusterName: cluster, namespace, serviceAccount });
       const out: AssociationRecord[] = [];
       for (const id of ids) {
         const a = await describeAssociation(cluster, id);
@@ -227,17 +210,7 @@ function createEksApplyPort(sdk: EksSdk, client: EKSClient, region: string): Eks
       call('eks:UpdateAddon', async () => {
         await client.send(new sdk.UpdateAddonCommand({ clusterName: cluster, addonName: input.addonName, podIdentityAssociations: input.podIdentityAssociations, ...(input.serviceAccountRoleArn !== undefined ? { serviceAccountRoleArn: input.serviceAccountRoleArn } : {}), clientRequestToken: input.clientRequestToken }));
       }),
-    listAssociationIds: (cluster) =>
-      call('eks:ListPodIdentityAssociations', async () => {
-        const all: string[] = [];
-        let nextToken: string | undefined;
-        do {
-          const out = await client.send(new sdk.ListPodIdentityAssociationsCommand({ clusterName: cluster, nextToken, maxResults: 100 }));
-          for (const a of out.associations ?? []) if (a.associationId) all.push(a.associationId);
-          nextToken = out.nextToken;
-        } while (nextToken);
-        return all;
-      }),
+    listAssociationIds: (cluster) => associationIds({ clusterName: cluster }),
     deleteAssociation: (cluster, associationId) =>
       call('eks:DeletePodIdentityAssociation', async () => {
         await client.send(new sdk.DeletePodIdentityAssociationCommand({ clusterName: cluster, associationId }));
