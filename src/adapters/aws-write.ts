@@ -10,7 +10,7 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { PodidError } from '../core/errors.js';
-import type { JsonObject } from '../core/json.js';
+import { isJsonObject } from '../core/json.js';
 import { ApplyCallError, type AddonRecord, type AssociationRecord, type CallFailureKind, type EksApplyPort, type IamApplyPort } from '../core/apply/ports.js';
 import { allItems, callMapped } from './aws-call.js';
 import { awsErrorName, mapAwsError } from './aws-errors.js';
@@ -86,8 +86,8 @@ export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPor
         const raw = out.Role?.AssumeRolePolicyDocument;
         if (raw === undefined) throw new PodidError('AWS_ERROR', `iam:GetRole returned no trust policy for ${roleArn}`);
         const doc = decodePolicyDocument(raw);
-        if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new PodidError('AWS_ERROR', `the trust policy of ${roleArn} is not a JSON object`);
-        return { arn: ref.arn, document: doc as JsonObject };
+        if (!isJsonObject(doc)) throw new PodidError('AWS_ERROR', `the trust policy of ${roleArn} is not a JSON object`);
+        return { arn: ref.arn, document: doc };
       } catch (err) {
         if (classifyAwsError(err) === 'not-found') return null;
         throw toCallError(err, 'iam:GetRole', iamEndpoint(ref.partition));

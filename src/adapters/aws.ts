@@ -15,6 +15,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { parseRoleArn } from '../core/arn.js';
 import { PodidError, UsageError } from '../core/errors.js';
+import { isJsonObject } from '../core/json.js';
 import type { RoleSnapshot } from '../core/scan/snapshot.js';
 import { allItems, callMapped } from './aws-call.js';
 import { ENDPOINT_PROPERTY, isAccessDenied, isNotFound, mapAwsError } from './aws-errors.js';
@@ -200,7 +201,7 @@ function trustSnapshot(arn: string, raw: string | undefined, operation: string):
   if (raw === undefined) return { arn, state: 'found', trustPolicy: null, error: `${operation} returned no trust policy` };
   try {
     const doc = decodePolicyDocument(raw);
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('not a JSON object');
+    if (!isJsonObject(doc)) throw new Error('not a JSON object');
     return { arn, state: 'found', trustPolicy: doc as RoleSnapshot['trustPolicy'], error: null };
   } catch (err) {
     return { arn, state: 'found', trustPolicy: null, error: `trust policy is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };

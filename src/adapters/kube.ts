@@ -12,7 +12,7 @@
  * whose wire name is the model's name, so the parsed JSON serves them as is.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { PodidError, UsageError } from '../core/errors.js';
+import { PodidError } from '../core/errors.js';
 import { toCronJob, toDaemonSet, toDeployment, toJob, toNode, toPod, toReplicaSet, toServiceAccount, toStatefulSet } from './kube-map.js';
 import type { KubePort } from '../core/ports.js';
 

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, exitCodeOf, formatError, PodidError } from '../core/errors.js';
+import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import { VERSION } from './version.js';
 
 // The AWS SDK warns about Node 20 on every client; podid supports Node >= 20.19, so keep stderr clean.
@@ -217,7 +218,7 @@ function addTargetOptions(cmd: Command): Command {
     .option('-n, --namespace <ns>', 'only this namespace (repeatable)', collect)
     .option('-A, --all-namespaces', 'every namespace (the default)')
     .option('--service-account <ns/name>', 'only this ServiceAccount (repeatable)', collect)
-    .option('--trust-policy-limit <n>', "IAM's role trust policy length quota, counted without whitespace", '2048')
+    .option('--trust-policy-limit <n>', "IAM's role trust policy length quota, counted without whitespace", String(DEFAULT_TRUST_POLICY_LIMIT))
     .option('--concurrency <n>', 'API calls in flight at once', '8')
     .option('--request-timeout <duration>', 'longest wait for any one AWS or Kubernetes request (kubectl\'s flag: 30s, 1m, 500ms; 0 for none)', '30s');
 }

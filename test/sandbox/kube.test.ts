@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isStream } from '../../src/sandbox/kube/index.js';
 import type { JsonObject } from '../../src/sandbox/world-types.js';
-import { ACCOUNT, AGENT_ADDON, cluster, deployment, envOf, harness, items, serviceAccount, world, type Harness } from './kube-world.js';
+import { ACCOUNT, cluster, deployment, harness, items, serviceAccount, world, type Harness } from './kube-world.js';
 
 const CART_ROLE = `arn:aws:iam::${ACCOUNT}:role/cart`;
 

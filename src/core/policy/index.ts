@@ -11,7 +11,6 @@ export { conditionsForKey, evaluateConditions, isNotPrincipalAllow, matchStateme
 export type { PodIdentityRequestInput } from './requests.js';
 export {
   ASSUME_ROLE_ACTION,
-  DEFAULT_AUDIENCE,
   POD_IDENTITY_SERVICE,
   POD_IDENTITY_SESSION_TAGS,
   TAG_SESSION_ACTION,
