@@ -4,7 +4,7 @@
  * here, so `podid --help` and `podid --version` stay fast.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, exitCodeOf, formatError, PodidError } from '../core/errors.js';
+import { ExitCode, exitCodeOf, formatError, PodidError, UsageError } from '../core/errors.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import { VERSION } from './version.js';
 
@@ -116,6 +116,7 @@ export function buildProgram(): Command {
     ]))
     .action(async (opts, cmd: Command) => {
       const options = { ...opts, color: cmd.optsWithGlobals()['color'] };
+      if (!opts.apply) refuseApplyOnlyFlags(cmd);
       if (opts.apply) {
         const { runApply } = await import('./commands/apply.js');
         process.exitCode = await runApply(options);
@@ -204,6 +205,24 @@ function optionDescription(option: Option): string {
   const showDefault = option.defaultValue !== undefined && (option.required || option.optional || (option.isBoolean() && typeof option.defaultValue === 'boolean'));
   if (showDefault) extra.push(`default: ${option.defaultValueDescription ?? (Array.isArray(option.defaultValue) ? option.defaultValue.join(', ') : String(option.defaultValue))}`);
   return extra.length === 0 ? option.description : `${option.description} (${extra.join(', ')})`;
+}
+
+/**
+ * Flags that change only how --apply runs: given to a dry run they would be silently ignored, and
+ * a reviewer would believe e.g. a probe or a longer rollout timeout had been taken into account.
+ * (`--plan` is refused by runMigrate with its own hint; `-y` is harmless and scripts pass it to both.)
+ */
+const APPLY_ONLY_FLAGS = [
+  ['propagationWait', '--propagation-wait'],
+  ['rolloutTimeout', '--rollout-timeout'],
+  ['failFast', '--fail-fast'],
+  ['verifyProbe', '--verify-probe'],
+  ['journalDir', '--journal-dir'],
+] as const;
+
+function refuseApplyOnlyFlags(cmd: Command): void {
+  const given = APPLY_ONLY_FLAGS.find(([key]) => cmd.getOptionValueSource(key) === 'cli');
+  if (given) throw new UsageError('APPLY_FLAGS_CONFLICT', `${given[1]} takes effect only with --apply, and this is a dry run`, `drop ${given[1]}, or run podid migrate --apply ${given[1]} ...`);
 }
 
 /** kubectl's and the AWS CLI's conventions for choosing what to look at, shared by scan and migrate. */
