@@ -26,5 +26,3 @@ export type AppEvent = ScanEvent | PlanEvent | ApplyAppEvent | RollbackAppEvent;
 
 export type EventSink = (event: AppEvent) => void;
 
-/** For callers that do not follow progress. */
-export const ignoreEvents: EventSink = () => undefined;

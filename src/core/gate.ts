@@ -17,7 +17,6 @@ import { finding, sortFindings } from './scan/findings.js';
 import { summariseInventory } from './scan/summary.js';
 
 export type FailOn = 'irsa' | 'blocked' | 'warnings' | 'never';
-export const FAIL_ON: readonly FailOn[] = ['irsa', 'blocked', 'warnings', 'never'];
 
 export interface GateResult {
   readonly failed: boolean;

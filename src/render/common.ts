@@ -17,7 +17,6 @@ export function suppressionOf(finding: Finding): Suppression | null {
   return s && typeof s.reason === 'string' && typeof s.expires === 'string' ? s : null;
 }
 
-export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
 
 /** Findings most severe first, keeping the scan's order within a severity. */

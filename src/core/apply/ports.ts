@@ -39,13 +39,6 @@ export function failureKind(err: unknown): CallFailureKind {
   return err instanceof ApplyCallError ? err.kind : 'other';
 }
 
-/** A cluster as EKS addresses it. */
-export interface ClusterRef {
-  arn: string;
-  name: string;
-  region: string;
-}
-
 export interface RoleTrust {
   arn: string;
   /** The decoded AssumeRolePolicyDocument. */

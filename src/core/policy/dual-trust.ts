@@ -30,8 +30,6 @@ import { withStatements } from './serialize.js';
 import type { JsonObject, JsonValue, Statement, TrustPolicy } from './types.js';
 import { PolicyEditError } from './types.js';
 
-export { removeOidcTrust } from './remove-oidc-trust.js';
-export type { OidcRemovalStep, OidcTrustTarget, RemoveOidcTrustResult } from './remove-oidc-trust.js';
 
 /** Sid of the statements podid appends (alphanumeric: some IAM policy types allow nothing else); later ones get 2, 3, ... */
 export const POD_IDENTITY_SID = 'PodidPodIdentity';

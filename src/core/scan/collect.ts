@@ -31,7 +31,7 @@ import { scanScope, scopeFilter, type Scope } from './scope.js';
 import type { ScanEventSink } from './events.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject, UnscannedCluster } from './snapshot.js';
 
-export { decideNodeRole, globMatch, policyEffectOn, POD_IDENTITY_ACTION } from './collect-iam.js';
+export { decideNodeRole, globMatch, policyEffectOn } from './collect-iam.js';
 
 /** The cluster behind one kubeconfig context (adapters/kubeconfig.ts resolves these). */
 export interface CollectTarget {
