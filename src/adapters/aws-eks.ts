@@ -3,13 +3,25 @@
  * paginators), every answer is mapped to the slim snapshot shape at once. Read-only: only List
  * and Describe commands.
  */
-import type { EKSClient } from '@aws-sdk/client-eks';
+import type { Addon, EKSClient } from '@aws-sdk/client-eks';
 import type { AssociationSnapshot, FargateProfileSnapshot, NodegroupSnapshot } from '../core/scan/snapshot.js';
 import { allItems, callMapped } from './aws-call.js';
 import { mapAwsError } from './aws-errors.js';
 import type { AddonPodIdentityConfiguration, AssociationSummary, EksAddonInfo, EksClusterInfo, EksPort } from '../core/ports.js';
 
 type EksSdk = typeof import('@aws-sdk/client-eks');
+
+/** DescribeAddon's add-on in podid's shape (the scan's and apply's). */
+export function addonInfo(a: Addon, name: string): EksAddonInfo {
+  return {
+    name: a.addonName ?? name,
+    version: a.addonVersion ?? '',
+    status: a.status ?? '',
+    arn: a.addonArn ?? '',
+    serviceAccountRoleArn: a.serviceAccountRoleArn ?? null,
+    podIdentityAssociations: a.podIdentityAssociations ?? [],
+  };
+}
 
 export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): EksPort {
   const fallbackEndpoint = `https://eks.${region}.amazonaws.com`;
@@ -40,15 +52,7 @@ export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): E
     describeAddon: (cluster, addon) =>
       call('eks:DescribeAddon', async (): Promise<EksAddonInfo> => {
         const out = await client.send(new sdk.DescribeAddonCommand({ clusterName: cluster, addonName: addon }));
-        const a = out.addon ?? {};
-        return {
-          name: a.addonName ?? addon,
-          version: a.addonVersion ?? '',
-          status: a.status ?? '',
-          arn: a.addonArn ?? '',
-          serviceAccountRoleArn: a.serviceAccountRoleArn ?? null,
-          podIdentityAssociations: a.podIdentityAssociations ?? [],
-        };
+        return addonInfo(out.addon ?? {}, addon);
       }),
 
     describeAddonConfiguration: (addon, version) =>

@@ -13,6 +13,7 @@ import { PodidError } from '../core/errors.js';
 import { isJsonObject } from '../core/json.js';
 import { ApplyCallError, type AddonRecord, type AssociationRecord, type CallFailureKind, type EksApplyPort, type IamApplyPort } from '../core/apply/ports.js';
 import { allItems, callMapped } from './aws-call.js';
+import { addonInfo } from './aws-eks.js';
 import { awsErrorName, mapAwsError } from './aws-errors.js';
 import { IAM_REGION, clientConfig, decodePolicyDocument, iamEndpoint, roleRef, trackEndpoint, type AwsOptions } from './aws.js';
 
@@ -187,15 +188,7 @@ function createEksApplyPort(sdk: EksSdk, client: EKSClient, region: string): Eks
         const out = await client.send(new sdk.DescribeAddonCommand({ clusterName: cluster, addonName: addon }));
         const a = out.addon;
         if (!a) return null;
-        const record: AddonRecord = {
-          name: a.addonName ?? addon,
-          version: a.addonVersion ?? '',
-          status: a.status ?? '',
-          arn: a.addonArn ?? '',
-          serviceAccountRoleArn: a.serviceAccountRoleArn ?? null,
-          podIdentityAssociations: a.podIdentityAssociations ?? [],
-          issues: (a.health?.issues ?? []).map((i) => `${i.code ?? 'issue'}: ${i.message ?? ''}`),
-        };
+        const record: AddonRecord = { ...addonInfo(a, addon), issues: (a.health?.issues ?? []).map((i) => `${i.code ?? 'issue'}: ${i.message ?? ''}`) };
         return record;
       } catch (err) {
         if (classifyAwsError(err) === 'not-found') return null;
