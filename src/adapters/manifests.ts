@@ -17,6 +17,7 @@ import type { Document, Node as YamlNode } from 'yaml';
 import { UsageError } from '../core/errors.js';
 import { isJsonObject } from '../core/json.js';
 import type { ManifestDoc, ManifestObject, ManifestPath, ManifestProblem } from '../core/scan/manifests.js';
+import { compareStrings } from '../core/text.js';
 
 export interface ReadManifestsOptions {
   /** Reads all of stdin; defaults to process.stdin. */
@@ -122,7 +123,7 @@ function describeFsError(err: NodeJS.ErrnoException): string {
  */
 async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort((a, b) => compareStrings(a.name, b.name));
   const out: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.') || SKIPPED_DIRS.has(e.name)) continue;

@@ -30,6 +30,7 @@ import { AGENT_DAEMONSET, AGENT_NAMESPACE } from './readiness.js';
 import { scanScope, scopeFilter, type Scope } from './scope.js';
 import type { ScanEventSink } from './events.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject, UnscannedCluster } from './snapshot.js';
+import { compareStrings } from '../text.js';
 
 export { decideNodeRole, globMatch, policyEffectOn } from './collect-iam.js';
 
@@ -136,7 +137,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
     }),
   );
   const clusters = collected.filter((c): c is ClusterSnapshot => c !== null);
-  unscanned.sort((a, b) => (a.context < b.context ? -1 : a.context > b.context ? 1 : 0));
+  unscanned.sort((a, b) => compareStrings(a.context, b.context));
   emit({ type: 'iam-reading' });
   const { roles, nodeRoles } = await iam.settle();
   return {
