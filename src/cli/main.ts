@@ -156,8 +156,15 @@ export function buildProgram(): Command {
     .option('--dry-run', 'show what would be removed; change nothing')
     .option('--apply', 'remove it: verify every pod again, journal, then trust policies and annotations')
     .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
+    .option('--delete-oidc-provider', 'also delete each cluster\'s IAM OIDC provider once no role of its account refers to it (every role is read, with the trust policies this finalize writes); this breaks IRSA for every ServiceAccount of the cluster. Asked as a second question on a terminal; with --yes, this flag itself is the consent. Journaled: podid rollback creates it again')
     .option('--journal-dir <dir>', journalDirHelp)
     .addOption(new Option('-o, --output <format>', 'text, or json (the finalize plan with --dry-run, the result with --apply)').choices(['text', 'json']).default('text'))
+    .addHelpText('after', examples([
+      ['podid finalize --dry-run --all-contexts -n shop', 'review what IRSA would be removed'],
+      ['podid finalize --apply --all-contexts -n shop --yes', 'remove it (journaled; podid rollback undoes it)'],
+      ['podid finalize --dry-run --all-contexts --delete-oidc-provider', 'also show whether each cluster\'s OIDC provider is still trusted, and by which roles'],
+      ['podid finalize --apply --all-contexts --delete-oidc-provider --yes', 'and delete the providers nothing trusts any more (the flag is the consent)'],
+    ]))
     .action(async (opts, cmd: Command) => {
       const { runFinalize } = await import('./commands/finalize.js');
       process.exitCode = await runFinalize({ ...opts, color: cmd.optsWithGlobals()['color'] });

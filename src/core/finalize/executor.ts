@@ -5,8 +5,9 @@
  * checks as apply's verification: Pod Identity env, a ready agent on the pod's node, the
  * association, the trust evaluator) and refuses it otherwise; then one trust update per role
  * (only the grants of the ServiceAccounts still verified, over the document the plan was made
- * from: a changed document is refused, never overwritten), then the IRSA annotations. Reversible
- * by `podid rollback`.
+ * from: a changed document is refused, never overwritten), then the IRSA annotations, then
+ * (--delete-oidc-provider, confirmed) each OIDC provider nothing refers to any more, decided again
+ * over a fresh listing of every role (core/finalize/provider.ts). Reversible by `podid rollback`.
  */
 import { parseClusterArn } from '../arn.js';
 import { createLimiter } from '../concurrency.js';
@@ -19,13 +20,19 @@ import type { FinalizePrevious } from '../apply/journal.js';
 import type { StepStatus } from '../apply/result.js';
 import { verifyServiceAccount } from '../apply/verify.js';
 import { IRSA_ANNOTATIONS, trustEditFor, type FinalizePlan, type FinalizeSa } from './plan.js';
-import { FINALIZE_RESULT_KIND, type FinalizeOutcome, type FinalizeResult, type FinalizeSaReport, type FinalizeStepReport } from './result.js';
+import { decideDeletion, listAllRoles, providerTrustedBy, type FinalizeProvider } from './provider.js';
+import {
+  FINALIZE_RESULT_KIND, type FinalizeOutcome, type FinalizeProviderOutcome, type FinalizeProviderReport, type FinalizeResult, type FinalizeSaReport, type FinalizeStepReport,
+} from './result.js';
 
 export type FinalizeEvent = { kind: 'step'; report: FinalizeStepReport };
 
 export type FinalizeDeps = ExecutorDeps<FinalizePrevious, FinalizeEvent>;
 
 const saKey = (s: FinalizeSa) => `${s.cluster}/${s.namespace}/${s.name}`;
+
+/** A provider the plan does not delete, as the result reports it. */
+const providerReport = (p: FinalizeProvider): FinalizeProviderReport => ({ cluster: p.cluster, providerArn: p.providerArn, outcome: p.action === 'delete' ? 'skipped' : p.action, reason: p.reason, trustedBy: p.trustedBy, trustedByCount: p.trustedByCount });
 
 export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent> {
   private readonly steps: FinalizeStepReport[] = [];
@@ -60,7 +67,7 @@ export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent>
   }
 
   async readPrevious(): Promise<FinalizePrevious> {
-    const previous: FinalizePrevious = { serviceAccounts: [], roles: [] };
+    const previous: FinalizePrevious = { serviceAccounts: [], roles: [], oidcProviders: [] };
     await Promise.all([
       ...this.plan.serviceAccounts.filter((s) => s.action === 'finalize').map((s) => this.limit(async () => {
         const sa = await this.read(() => this.deps.ports.kube(s.context).getServiceAccount(s.namespace, s.name));
@@ -72,9 +79,15 @@ export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent>
         const role = await this.read(() => this.deps.ports.iam.getRole(t.roleArn));
         previous.roles.push({ roleArn: t.roleArn, trustPolicy: role?.document ?? null });
       })),
+      // The provider exactly as it is (URL, client IDs, thumbprints, tags): what rollback creates again.
+      ...this.deletions().map((p) => this.limit(async () => {
+        const record = await this.read(() => this.deps.ports.iam.getOidcProvider(p.providerArn));
+        if (record !== null) previous.oidcProviders!.push({ cluster: p.cluster, ...record });
+      })),
     ]);
     previous.serviceAccounts.sort((a, b) => `${a.cluster}/${a.namespace}/${a.name}`.localeCompare(`${b.cluster}/${b.namespace}/${b.name}`));
     previous.roles.sort((a, b) => a.roleArn.localeCompare(b.roleArn));
+    previous.oidcProviders!.sort((a, b) => a.arn.localeCompare(b.arn));
     return previous;
   }
 
@@ -115,7 +128,8 @@ export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent>
   }
 
   async run(startedAt: string): Promise<FinalizeResult> {
-    const journal = await this.openJournal(await this.readPrevious());
+    const previous = await this.readPrevious();
+    const journal = await this.openJournal(previous);
     const outcomes = new Map<string, { outcome: FinalizeOutcome; reason: string }>();
     for (const s of this.plan.serviceAccounts) if (s.action === 'refused') outcomes.set(saKey(s), { outcome: 'refused', reason: s.reason });
 
@@ -152,12 +166,76 @@ export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent>
         : { outcome: r.status === 'drifted' ? 'drifted' : r.status === 'skipped' ? 'skipped' : 'failed', reason: r.message });
     })));
 
+    // Last, once IRSA is removed from everything this run finalized: the OIDC providers nothing refers to any more.
+    const providers: FinalizeProviderReport[] = [];
+    for (const p of this.plan.oidcProviders ?? []) providers.push(p.action === 'delete' ? await this.deleteProvider(p, previous) : providerReport(p));
+
     const sas: FinalizeSaReport[] = this.plan.serviceAccounts.map((s) => ({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.name, roleArn: s.roleArn, ...(outcomes.get(saKey(s)) ?? { outcome: 'skipped' as const, reason: 'not reached' }), warnings: s.warnings }));
     for (const r of sas) await this.recordOutcome(r);
     const count = (o: FinalizeOutcome) => sas.filter((s) => s.outcome === o).length;
-    const summary = { finalized: count('finalized'), refused: count('refused'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), mutatingCalls: this.mutatingCalls };
-    const header = await this.finish(journal, startedAt, this.plan.clusters.map((c) => c.arn), summary.failed > 0, summary.refused + summary.drifted > 0, summary);
-    return { kind: FINALIZE_RESULT_KIND, schemaVersion: 1, ...header, steps: this.steps, serviceAccounts: sas, summary };
+    const summary = { finalized: count('finalized'), refused: count('refused'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), oidcProvidersDeleted: providers.filter((p) => p.outcome === 'deleted').length, mutatingCalls: this.mutatingCalls };
+    const failed = summary.failed > 0 || providers.some((p) => p.outcome === 'failed');
+    const refused = summary.refused + summary.drifted > 0 || providers.some((p) => p.outcome === 'refused');
+    const header = await this.finish(journal, startedAt, this.plan.clusters.map((c) => c.arn), failed, refused, summary);
+    return { kind: FINALIZE_RESULT_KIND, schemaVersion: 1, ...header, steps: this.steps, serviceAccounts: sas, oidcProviders: providers, summary };
+  }
+
+  /** The providers the plan deletes (decided nothing refers to them, and confirmed). */
+  private deletions(): FinalizeProvider[] {
+    return (this.plan.oidcProviders ?? []).filter((p) => p.action === 'delete');
+  }
+
+  /**
+   * Deletes one OIDC provider, deciding again first over a fresh listing of every role of its
+   * account (the trust policies as this run left them): someone may have made a role trust it
+   * since the review. Never on an incomplete listing, never after a failed step of this run.
+   * Journaled (the provider's URL, client IDs, thumbprints and tags) before the call.
+   */
+  private async deleteProvider(p: FinalizeProvider, previous: FinalizePrevious): Promise<FinalizeProviderReport> {
+    const id = `oidc-provider:${p.providerArn}`;
+    let result: FinalizeProviderReport | null = null;
+    const report = (outcome: FinalizeProviderOutcome, reason: string, trusted: { trustedBy: string[]; trustedByCount: number } = { trustedBy: [], trustedByCount: 0 }) => {
+      result = { cluster: p.cluster, providerArn: p.providerArn, outcome, reason, ...trusted };
+    };
+    const failedSteps = this.steps.filter((s) => s.status === 'failed');
+    const skip = !this.deps.signal.aborted && failedSteps.length > 0 ? `not deleted: ${failedSteps.length} step(s) of this run failed (${failedSteps.map((s) => s.target).join(', ')}); run podid finalize again` : undefined;
+    const out = await this.step(id, 'delete-oidc-provider', p.providerArn, async (): Promise<StepOutcome> => {
+      const iam = this.deps.ports.iam;
+      const record = await this.read(() => iam.getOidcProvider(p.providerArn));
+      if (record === null) {
+        report('already-gone', 'the provider is already gone');
+        return { status: 'already-done', message: 'the provider is already gone' };
+      }
+      const partition = p.providerArn.split(':')[1] ?? 'aws';
+      let roles;
+      try {
+        roles = await listAllRoles(iam, partition, (fn) => this.read(fn));
+      } catch (err) {
+        const message = `not deleted: ${msg(err)}; podid deletes a provider only after reading the trust policy of every role of its account`;
+        report('refused', message);
+        return { status: 'failed', message };
+      }
+      const account = p.providerArn.split(':')[4] ?? '';
+      const decision = decideDeletion(providerTrustedBy(p.providerArn, roles), account);
+      if (decision.action !== 'delete') {
+        report('refused', decision.reason, decision);
+        return { status: 'drifted', message: `not deleted, changed since the review: ${decision.reason}` };
+      }
+      const journaled = previous.oidcProviders?.find((x) => x.arn === p.providerArn) ?? { cluster: p.cluster, ...record };
+      await this.intent(id, 'delete-oidc-provider', p.providerArn, { provider: { ...journaled, ...record, cluster: p.cluster } });
+      const sent = await this.mutate(
+        async () => {
+          await iam.deleteOidcProvider(p.providerArn);
+          return true as const;
+        },
+        { readBack: async () => ((await iam.getOidcProvider(p.providerArn)) === null ? (true as const) : undefined) },
+      );
+      const message = `deleted: ${decision.reason}; IRSA no longer works for any ServiceAccount of ${this.cluster(p.cluster).name} (podid rollback creates it again)`;
+      report('deleted', message);
+      return { status: 'done', message, attempts: sent.attempts };
+    }, skip);
+    // Not reached (skipped), or failed on an error before it said more.
+    return result ?? { cluster: p.cluster, providerArn: p.providerArn, outcome: out.status === 'skipped' ? 'skipped' : 'failed', reason: out.message, trustedBy: [], trustedByCount: 0 };
   }
 
   private removeTrust(roleArn: string, planned: JsonObject, sas: readonly FinalizeSa[]): Promise<StepOutcome> {
