@@ -8,12 +8,12 @@ import type { ClusterState, SandboxState } from '../state.js';
 import type { JsonObject } from '../world-types.js';
 import { reconcile as runControllers } from './controllers.js';
 import { clusterNodes, fargateNode, isFargateNode, nodeIp, nodeSelectorAllows } from './nodes.js';
-import { globMatch, podStatus } from './pods.js';
+import { callsGetCallerIdentity, globMatch, podStatus } from './pods.js';
 import { apiVersionOf, resource, type ResourceType } from './resources.js';
 import { fromLabelSelector, labelsOf, matches } from './selectors.js';
 import { KubeError, badRequest, conflict, invalid, notFound, qualified } from './status.js';
 import { ObjectStore, metaOf, nameOf, namespaceOf, type Entry } from './store.js';
-import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, num, objList, str, strMap } from './util.js';
+import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, num, objList, share, str, strMap } from './util.js';
 import { injectCredentials } from './webhook.js';
 
 export interface WriteOptions {
@@ -38,16 +38,23 @@ export class KubeCore {
   private nextDue = Infinity;
   private dueAt = Infinity;
   private readonly terminatingPods = new Set<Entry>();
-  private readonly specJson = new WeakMap<object, string>();
+  /** Per template spec: its shared copy (see specCopy). */
+  private readonly specShared = new WeakMap<object, JsonObject>();
+  /** Per owner: its pods' shared ownerReferences. */
+  private readonly ownerRefs = new WeakMap<Entry, JsonObject[]>();
   /** Sandbox options (world): workloads whose new pods never become ready, and images that cannot be pulled. */
   stuckWorkloads: { kind: string; namespace: string; name: string; reason: 'ImagePullBackOff' | 'CrashLoopBackOff' }[] = [];
   missingImages: string[] = [];
+  /** Pods whose container calls `aws sts get-caller-identity` (exec.ts runs them once started). */
+  readonly callerPods = new Set<Entry>();
   /** Container output of pods that ran (exec.ts), by pod uid. */
   readonly podLogs = new Map<string, string>();
   /** Pods bound to each node (the scheduler's spreading score), kept current as pods come and go. */
   private readonly podsOnNode = new Map<string, number>();
-  /** Nodes a nodeSelector allows, per selector, for the current node list. */
-  private schedulable?: { nodes: readonly Entry[]; bySelector: Map<string, JsonObject[]> };
+  /** Nodes a nodeSelector allows, per selector, for the current node list, with pickNode's scan state. */
+  private schedulable?: { nodes: readonly Entry[]; bySelector: Map<string, { allowed: JsonObject[]; names: string[]; minLoad: number; next: number; version: number }> };
+  /** Bumped whenever a node's pod count goes down (pickNode's scans start over). */
+  private loadDrops = 0;
 
   constructor(
     readonly state: SandboxState,
@@ -104,7 +111,7 @@ export class KubeCore {
       if (graceSeconds !== undefined && entry.goneAt !== undefined && now + grace * 1000 < entry.goneAt) {
         if (grace === 0) {
           this.removeEntry(entry);
-          return obj;
+          return entry.obj;
         }
         entry.goneAt = now + grace * 1000;
         this.commit(entry, { ...obj, metadata: { ...meta, deletionTimestamp: isoTime(entry.goneAt), deletionGracePeriodSeconds: grace } });
@@ -114,7 +121,7 @@ export class KubeCore {
     const phase = String(getPath(obj, 'status.phase') ?? '');
     if (grace <= 0 || !str(getPath(obj, 'spec.nodeName')) || phase === 'Succeeded' || phase === 'Failed') {
       this.removeEntry(entry);
-      return obj;
+      return entry.obj;
     }
     entry.goneAt = now + grace * 1000;
     this.terminatingPods.add(entry);
@@ -177,6 +184,8 @@ export class KubeCore {
     if (type.plural === 'pods') this.admitPod(entry, opts);
     if (opts.dryRun) return clone(obj);
     this.store.put(entry, 'ADDED');
+    // A pod's command never changes: whether it runs get-caller-identity is known now.
+    if (type.plural === 'pods' && callsGetCallerIdentity(entry.obj)) this.callerPods.add(entry);
     if (type.plural === 'namespaces') {
       this.create(resource('serviceaccounts'), { metadata: { name: 'default', namespace: name } });
     }
@@ -238,6 +247,7 @@ export class KubeCore {
   removeEntry(entry: Entry): void {
     this.store.delete(entry);
     this.terminatingPods.delete(entry);
+    this.callerPods.delete(entry);
     const uid = String(metaOf(entry.obj).uid ?? '');
     this.podLogs.delete(uid);
     // The garbage collector deletes dependents as any client would: pods gracefully.
@@ -251,14 +261,21 @@ export class KubeCore {
     }
     if (entry.type.plural === 'pods') {
       const nodeName = str(getPath(entry.obj, 'spec.nodeName'));
-      if (nodeName) this.podsOnNode.set(nodeName, (this.podsOnNode.get(nodeName) ?? 1) - 1);
+      if (nodeName) {
+        this.podsOnNode.set(nodeName, (this.podsOnNode.get(nodeName) ?? 1) - 1);
+        this.loadDrops++;
+      }
       // A Fargate node lives exactly as long as its pod.
       const node = nodeName ? this.store.get('nodes', '', nodeName) : undefined;
       if (node && isFargateNode(node.obj)) this.store.delete(node);
     }
   }
 
-  /** A pod from a controller's template, created through admission like any other pod. */
+  /**
+   * A pod from a controller's template, created through admission like any other pod. What its
+   * pods have alike (labels, annotations, owner reference, the spec's lists) is shared between
+   * them (frozen; see `share`): a ReplicaSet of 500 pods holds one copy, not 500.
+   */
   createPod(owner: Entry, template: JsonObject, name: string, extra: { labels?: Record<string, string>; nodeName?: string } = {}): Entry {
     const tmeta = isObj(template.metadata) ? template.metadata : {};
     const ometa = metaOf(owner.obj);
@@ -266,11 +283,9 @@ export class KubeCore {
       metadata: {
         name,
         namespace: ometa.namespace,
-        labels: { ...strMap(tmeta.labels), ...extra.labels },
-        ...(isObj(tmeta.annotations) ? { annotations: { ...strMap(tmeta.annotations) } } : {}),
-        ownerReferences: [
-          { apiVersion: owner.obj.apiVersion, kind: owner.obj.kind, name: ometa.name, uid: ometa.uid, controller: true, blockOwnerDeletion: true },
-        ],
+        labels: extra.labels ? { ...strMap(tmeta.labels), ...extra.labels } : sharedCopy(tmeta.labels),
+        ...(isObj(tmeta.annotations) ? { annotations: sharedCopy(tmeta.annotations) } : {}),
+        ownerReferences: this.ownerReferences(owner),
       },
       spec: this.specCopy(template),
     };
@@ -281,15 +296,30 @@ export class KubeCore {
     return created;
   }
 
-  /** A fresh copy of a template's pod spec (parsed from JSON cached per template: a ReplicaSet makes many pods from one). */
+  /** The controller ownerReference of `owner`'s pods (shared while the owner's identity stays). */
+  private ownerReferences(owner: Entry): JsonObject[] {
+    const m = metaOf(owner.obj);
+    const ref = { apiVersion: owner.obj.apiVersion, kind: owner.obj.kind, name: m.name, uid: m.uid, controller: true, blockOwnerDeletion: true };
+    const cached = this.ownerRefs.get(owner);
+    const first = cached?.[0];
+    if (cached && first && first.apiVersion === ref.apiVersion && first.kind === ref.kind && first.name === ref.name && first.uid === ref.uid) return cached;
+    const refs = share([ref]);
+    this.ownerRefs.set(owner, refs);
+    return refs;
+  }
+
+  /**
+   * A template's pod spec for a new pod: a fresh top-level object (admission sets its fields)
+   * whose nested parts are one shared, frozen copy per template, parsed once from its JSON.
+   */
   private specCopy(template: JsonObject): JsonObject {
     const spec = isObj(template.spec) ? template.spec : {};
-    let json = this.specJson.get(spec);
-    if (json === undefined) {
-      json = JSON.stringify(spec);
-      this.specJson.set(spec, json);
+    let shared = this.specShared.get(spec);
+    if (shared === undefined) {
+      shared = share(JSON.parse(JSON.stringify(spec)) as JsonObject);
+      this.specShared.set(spec, shared);
     }
-    return JSON.parse(json) as JsonObject;
+    return { ...shared };
   }
 
   /** The world's stuckWorkloads reason for pods of `owner` (a ReplicaSet counts as its Deployment). */
@@ -316,7 +346,7 @@ export class KubeCore {
     let node = str(spec.nodeName) ? this.store.get('nodes', '', String(spec.nodeName))?.obj : undefined;
     let fargateProfile: string | undefined;
     if (!node && !str(spec.nodeName)) {
-      fargateProfile = this.fargateProfileFor(ns, labelsOf(pod));
+      fargateProfile = this.cluster.fargateProfiles.length > 0 ? this.fargateProfileFor(ns, labelsOf(pod)) : undefined;
       if (fargateProfile) {
         spec.schedulerName = 'fargate-scheduler';
         meta.labels = { ...strMap(meta.labels), 'eks.amazonaws.com/fargate-profile': fargateProfile };
@@ -340,10 +370,9 @@ export class KubeCore {
 
     const now = this.now();
     const given = this.loading && isObj(pod.status) && typeof pod.status.phase === 'string';
-    const images = [...objList(spec.initContainers), ...objList(spec.containers)].map((c) => String(c.image ?? ''));
-    const stuck = opts.stuck ?? (images.some((i) => this.missingImages.some((g) => globMatch(g, i))) ? 'ImagePullBackOff' : undefined);
+    const stuck = opts.stuck ?? (this.missingImages.length > 0 && this.pullsMissingImage(spec) ? 'ImagePullBackOff' : undefined);
     entry.readyAt = node && !stuck ? (this.loading ? now : now + this.state.settings.rolloutDelayMs) : Infinity;
-    entry.stuck = stuck;
+    if (stuck) entry.stuck = stuck;
     if (opts.dryRun) return;
     if (node) this.podsOnNode.set(nameOf(node), (this.podsOnNode.get(nameOf(node)) ?? 0) + 1);
     if (fargateProfile && node) {
@@ -357,6 +386,12 @@ export class KubeCore {
     if (!node) delete (pod.status as JsonObject).podIP;
   }
 
+  /** Whether a container's image is one the world says cannot be pulled (missingImages). */
+  private pullsMissingImage(spec: JsonObject): boolean {
+    const images = [...objList(spec.initContainers), ...objList(spec.containers)].map((c) => String(c.image ?? ''));
+    return images.some((i) => this.missingImages.some((g) => globMatch(g, i)));
+  }
+
   private fargateProfileFor(namespace: string, labels: Record<string, string>): string | undefined {
     for (const p of this.cluster.fargateProfiles) {
       for (const s of p.selectors) {
@@ -366,26 +401,40 @@ export class KubeCore {
     return undefined;
   }
 
-  /** The allowed node running the fewest pods (ties: by name), as a spreading scheduler would pick. */
+  /**
+   * The allowed node running the fewest pods (ties: by name), as a spreading scheduler would pick.
+   * Amortised constant time: per selector, the lowest load and where the scan for it stopped are
+   * kept, valid while loads only grow (a pod leaving a node starts the scan over).
+   */
   private pickNode(nodeSelector: Record<string, string>): JsonObject | undefined {
     const nodes = this.store.list('nodes');
     if (this.schedulable?.nodes !== nodes) this.schedulable = { nodes, bySelector: new Map() };
-    const key = JSON.stringify(Object.entries(nodeSelector).sort());
-    let allowed = this.schedulable.bySelector.get(key);
-    if (!allowed) {
-      allowed = nodes.filter((n) => nodeSelectorAllows(nodeSelector, n.obj)).map((n) => n.obj);
-      this.schedulable.bySelector.set(key, allowed);
+    const pairs = Object.entries(nodeSelector);
+    const key = pairs.length === 0 ? '' : JSON.stringify(pairs.sort());
+    let s = this.schedulable.bySelector.get(key);
+    if (!s) {
+      const allowed = nodes.filter((n) => nodeSelectorAllows(nodeSelector, n.obj)).map((n) => n.obj);
+      s = { allowed, names: allowed.map(nameOf), minLoad: 0, next: 0, version: -1 };
+      this.schedulable.bySelector.set(key, s);
     }
-    let best: JsonObject | undefined;
-    let bestLoad = Infinity;
-    for (const n of allowed) {
-      const load = this.podsOnNode.get(nameOf(n)) ?? 0;
-      if (load < bestLoad) {
-        best = n;
-        bestLoad = load;
+    const load = (i: number) => this.podsOnNode.get(s.names[i] as string) ?? 0;
+    for (let pass = 0; pass < 2; pass++) {
+      if (s.version !== this.loadDrops || pass === 1) {
+        // Start over: the lowest load now, scanning from the first node.
+        s.minLoad = Infinity;
+        for (let i = 0; i < s.names.length; i++) s.minLoad = Math.min(s.minLoad, load(i));
+        s.next = 0;
+        s.version = this.loadDrops;
+      }
+      for (let i = s.next; i < s.names.length; i++) {
+        if (load(i) === s.minLoad) {
+          // The scan resumes here: this node is skipped once its load grows (a dry run leaves it).
+          s.next = i;
+          return s.allowed[i];
+        }
       }
     }
-    return best;
+    return undefined;
   }
 
   /** Server-side defaults, and the validation of selectors against template labels. */
@@ -482,6 +531,15 @@ export class KubeCore {
       .filter((e) => e.type.plural === plural)
       .sort((a, b) => (nameOf(a.obj) < nameOf(b.obj) ? -1 : nameOf(a.obj) > nameOf(b.obj) ? 1 : 0));
   }
+}
+
+/** Per template map (labels, annotations): one shared string-valued copy. */
+const sharedMaps = new WeakMap<object, Record<string, string>>();
+function sharedCopy(v: unknown): Record<string, string> {
+  if (!isObj(v)) return {};
+  let out = sharedMaps.get(v);
+  if (!out) sharedMaps.set(v, (out = share(strMap(v))));
+  return out;
 }
 
 function checkKind(type: ResourceType, obj: JsonObject): void {

@@ -1,0 +1,66 @@
+/**
+ * Large JSON bodies (a page of a list) written straight into a reused buffer: each item is
+ * JSON.stringify'd on its own and copied in. Measured on a 500-pod page (1.3 MB), this costs well
+ * under half of one JSON.stringify of the whole page followed by Buffer.from: V8 returns a large
+ * stringify result as a rope that has to be flattened, Node's UTF-8 encoder walks it a character
+ * at a time, and a fresh megabyte-sized buffer per page costs page faults. Items are ASCII nearly
+ * always, and ASCII is copied as latin1 (the same bytes).
+ */
+
+/** Buffers handed back once the socket has written them (see `release`). */
+const pool: Buffer[] = [];
+const POOL_SIZE = 4;
+const MAX_POOLED = 16 * 1024 * 1024;
+const MIN_SIZE = 256 * 1024;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+export class JsonBodyWriter {
+  private buf: Buffer;
+  private at = 0;
+
+  constructor() {
+    this.buf = pool.pop() ?? Buffer.allocUnsafeSlow(MIN_SIZE);
+  }
+
+  /** Append JSON text (already encoded by JSON.stringify, or literal punctuation). */
+  text(s: string): void {
+    const ascii = !NON_ASCII.test(s);
+    const need = ascii ? s.length : Buffer.byteLength(s);
+    if (this.at + need > this.buf.length) this.grow(this.at + need);
+    this.at += this.buf.write(s, this.at, ascii ? 'latin1' : 'utf8');
+  }
+
+  /** Append text known to be ASCII (punctuation). */
+  ascii(s: string): void {
+    if (this.at + s.length > this.buf.length) this.grow(this.at + s.length);
+    this.at += this.buf.write(s, this.at, 'latin1');
+  }
+
+  /** Append `JSON.stringify(v)`. */
+  json(v: unknown): void {
+    this.text(JSON.stringify(v) ?? 'null');
+  }
+
+  /**
+   * The body, and the function to call once it has been written (it returns the buffer to the
+   * pool). A body never released (a dropped connection) is left to the garbage collector.
+   */
+  finish(): { body: Buffer; release: () => void } {
+    const buf = this.buf;
+    let released = false;
+    return {
+      body: buf.subarray(0, this.at),
+      release: () => {
+        if (released) return;
+        released = true;
+        if (buf.length <= MAX_POOLED && pool.length < POOL_SIZE) pool.push(buf);
+      },
+    };
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
+    this.buf.copy(next, 0, 0, this.at);
+    this.buf = next;
+  }
+}
