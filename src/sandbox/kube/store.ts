@@ -67,6 +67,9 @@ interface Snapshot {
 
 export type StoreListener = (event: WatchEvent) => void;
 
+/** Told of every write: the entry, and the uid of its controller (its owner for the controllers). */
+export type ChangeHook = (entry: Entry, controller: string | undefined, deleted: boolean) => void;
+
 export class ObjectStore {
   private rv = 0;
   /** Entries by resource, namespace ('' when cluster-scoped) and name. */
@@ -88,6 +91,10 @@ export class ObjectStore {
   private readonly snapshots = new Map<string, Snapshot>();
   /** Entries by any ownerReference uid (the garbage collector's view; controllers ask constantly). */
   private readonly dependents = new Map<string, Set<Entry>>();
+  /** Entries by metadata.uid. */
+  private readonly byUid = new Map<string, Entry>();
+  /** Called after every put and delete (the controllers' dirty tracking, cluster.ts). */
+  onChange?: ChangeHook;
 
   get resourceVersion(): string {
     return String(this.rv);
@@ -111,6 +118,11 @@ export class ObjectStore {
 
   get(plural: string, namespace: string, name: string): Entry | undefined {
     return this.entries.get(plural)?.get(namespace)?.get(name);
+  }
+
+  /** The stored entry whose metadata.uid is `uid`. */
+  byUidGet(uid: string): Entry | undefined {
+    return this.byUid.get(uid);
   }
 
   /** How many objects of one resource are stored. */
@@ -182,6 +194,8 @@ export class ObjectStore {
       if (names.has(name)) throw new Error(`${plural} ${ns}/${name} is stored twice`);
       names.set(name, entry);
       entry.order = `${ns}\0${name}`;
+      const uid = (entry.obj.metadata as JsonObject).uid;
+      if (typeof uid === 'string') this.byUid.set(uid, entry);
       this.counts.set(plural, this.count(plural) + 1);
       if (this.sorted.has(plural)) {
         const removed = this.removed.get(plural);
@@ -201,6 +215,7 @@ export class ObjectStore {
         else this.dependents.set(uid, new Set([entry]));
       }
     }
+    this.onChange?.(entry, entry.indexed.controller, false);
     this.record(event, entry);
   }
 
@@ -240,10 +255,14 @@ export class ObjectStore {
       if (added?.has(entry)) added.delete(entry);
       else pendingSet(this.removed, plural).add(entry);
     }
+    const controller = entry.indexed?.controller;
+    const uid = (entry.obj.metadata as JsonObject).uid;
+    if (typeof uid === 'string' && this.byUid.get(uid) === entry) this.byUid.delete(uid);
     this.unindex(entry);
     this.rv++;
     // A deleted object is reported at the resourceVersion of its deletion, as watches see it.
     entry.obj = deepFreeze({ ...entry.obj, metadata: { ...metaOf(entry.obj), resourceVersion: String(this.rv) } });
+    this.onChange?.(entry, controller, true);
     this.record('DELETED', entry);
   }
 
