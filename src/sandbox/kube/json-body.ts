@@ -1,10 +1,9 @@
 /**
  * Large JSON bodies (a page of a list) written straight into a reused buffer: each item is
- * JSON.stringify'd on its own and copied in. Measured on a 500-pod page (1.3 MB), this costs well
- * under half of one JSON.stringify of the whole page followed by Buffer.from: V8 returns a large
- * stringify result as a rope that has to be flattened, Node's UTF-8 encoder walks it a character
- * at a time, and a fresh megabyte-sized buffer per page costs page faults. Items are ASCII nearly
- * always, and ASCII is copied as latin1 (the same bytes).
+ * JSON.stringify'd on its own and encoded in with TextEncoder.encodeInto. Measured on 500-pod
+ * pages (1.3 MB), this costs about half of one JSON.stringify of the whole page followed by
+ * Buffer.from: V8 returns a large stringify result as a rope that has to be flattened, Buffer.from
+ * encodes it through a slower path, and a fresh megabyte-sized buffer per page costs page faults.
  */
 
 /** Buffers handed back once the socket has written them (see `release`). */
@@ -12,7 +11,7 @@ const pool: Buffer[] = [];
 const POOL_SIZE = 4;
 const MAX_POOLED = 16 * 1024 * 1024;
 const MIN_SIZE = 256 * 1024;
-const NON_ASCII = /[^\x00-\x7f]/;
+const encoder = new TextEncoder();
 
 export class JsonBodyWriter {
   private buf: Buffer;
@@ -24,10 +23,9 @@ export class JsonBodyWriter {
 
   /** Append JSON text (already encoded by JSON.stringify, or literal punctuation). */
   text(s: string): void {
-    const ascii = !NON_ASCII.test(s);
-    const need = ascii ? s.length : Buffer.byteLength(s);
-    if (this.at + need > this.buf.length) this.grow(this.at + need);
-    this.at += this.buf.write(s, this.at, ascii ? 'latin1' : 'utf8');
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: with that much room, one call encodes it all.
+    if (this.at + s.length * 3 > this.buf.length) this.grow(this.at + s.length * 3);
+    this.at += encoder.encodeInto(s, this.buf.subarray(this.at)).written;
   }
 
   /** Append text known to be ASCII (punctuation). */
