@@ -155,11 +155,14 @@ describe('lists', () => {
     expect(h.call('PATCH', '/apis/apps/v1/namespaces/shop/deployments/web', { contentType: 'application/merge-patch+json', body: labelled }).status).toBe(200);
     const all = items(h.call('GET', '/apis/apps/v1/deployments').body);
     expect(names(all)).toEqual(['cart', 'web']);
+    // Listed again, objects are copied from the bytes kept the second time: the same JSON.
+    for (let i = 0; i < 3; i++) expect(items(h.call('GET', '/apis/apps/v1/deployments').body)).toEqual(all);
     const first = h.call('GET', '/apis/apps/v1/deployments', { query: { limit: '1' } });
     expect(names(items(first.body))).toEqual(['cart']);
     // After the first page: web changes, then cart and web are deleted.
     const web = all[1] as JsonObject;
     expect(h.call('PATCH', '/apis/apps/v1/namespaces/shop/deployments/web', { contentType: 'application/merge-patch+json', body: { metadata: { labels: { owner: 'someone-else' } } } }).status).toBe(200);
+    expect(meta(items(h.call('GET', '/apis/apps/v1/deployments').body)[1] as JsonObject).labels).toEqual({ owner: 'someone-else' });
     expect(h.call('DELETE', '/apis/apps/v1/namespaces/shop/deployments/web').status).toBe(200);
     expect(h.call('DELETE', '/apis/apps/v1/namespaces/shop/deployments/cart').status).toBe(200);
     const second = h.call('GET', '/apis/apps/v1/deployments', { query: { limit: '1', continue: String((first.body.metadata as JsonObject).continue) } });

@@ -290,29 +290,50 @@ function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): Htt
   const limit = limitRaw ? Number(limitRaw) : 0;
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${limitRaw}"`);
   const token = query.get('continue');
+  let entries: readonly Entry[];
   let items: readonly JsonObject[];
   let offset = 0;
   let rv = Number(k.store.resourceVersion);
   // A continue token belongs to the list it came from: the same path and selectors.
   const listKey = `${path}?labelSelector=${query.get('labelSelector') ?? ''}&fieldSelector=${query.get('fieldSelector') ?? ''}`;
   if (token) {
-    ({ items, offset, rv } = k.store.loadSnapshot(token, listKey));
+    ({ entries, items, offset, rv } = k.store.loadSnapshot(token, listKey));
   } else {
-    items = selected(k, t, query);
+    entries = selectedEntries(k, t, query);
+    items = entries.map((e) => e.obj);
   }
   const end = limit > 0 ? Math.min(items.length, offset + limit) : items.length;
   const metadata: JsonObject = { resourceVersion: String(rv) };
   if (end < items.length) {
-    metadata.continue = k.store.saveSnapshot(items, end, rv, listKey);
+    metadata.continue = k.store.saveSnapshot(entries, items, end, rv, listKey);
     metadata.remainingItemCount = items.length - end;
   }
-  // What jsonReply would write for { kind, apiVersion, metadata, items }, an item at a time.
+  // What jsonReply would write for { kind, apiVersion, metadata, items }, an item at a time. An
+  // object's bytes are kept the second time it is encoded (if it is still its entry's current
+  // object) and copied from then on: keeping them costs about as much again as encoding (fresh
+  // memory), so an object listed once, as a first list is, is only encoded.
   const out = new JsonBodyWriter();
   const head = JSON.stringify({ kind: `${t.type.kind}List`, apiVersion: apiVersionOf(t.type), metadata });
   out.text(`${head.slice(0, -1)},"items":[`);
   for (let i = offset; i < end; i++) {
     if (i > offset) out.ascii(',');
-    out.json(listItem(items[i] as JsonObject));
+    const e = entries[i] as Entry;
+    const o = items[i] as JsonObject;
+    if (e.encodedOf === o && e.encoded) {
+      out.copy(e.encoded, e.encodedAt ?? 0, e.encodedLength ?? 0);
+      continue;
+    }
+    const start = out.length;
+    out.json(listItem(o));
+    if (e.obj === o && e.listedOf !== o) e.listedOf = o;
+    else if (e.obj === o) {
+      const kept = out.keep(start);
+      e.encoded = kept.buf;
+      e.encodedAt = kept.at;
+      e.encodedLength = kept.length;
+      e.encodedOf = o;
+      e.listedOf = undefined;
+    }
   }
   out.ascii(']}');
   const { body, release } = out.finish();

@@ -29,6 +29,17 @@ export interface Entry {
   started?: boolean;
   /** `namespace\0name`: the entry's place in key order (set when first stored; never changes). */
   order?: string;
+  /**
+   * The list-item JSON of `encodedOf` (this entry's object when it was encoded: stored objects
+   * never change, so the bytes stay valid for that object), at `encodedAt` in `encoded` (a shared
+   * arena, json-body.ts). A later version of the object is encoded afresh.
+   */
+  encoded?: Buffer;
+  encodedOf?: JsonObject;
+  /** The object last encoded for a list without its bytes kept (they are kept the next time). */
+  listedOf?: JsonObject;
+  encodedAt?: number;
+  encodedLength?: number;
   /** Index state (store.ts): the ownerReferences last indexed, their uids and the controller's. */
   indexed?: { refs: unknown; uids: string[]; controller: string | undefined };
 }
@@ -61,7 +72,8 @@ interface Snapshot {
   rv: number;
   /** The list the snapshot belongs to (path and selectors): its continue tokens work only there. */
   key: string;
-  /** The list's objects when it was first requested (immutable: the consistent view later pages encode). */
+  /** The list's entries and their objects when it was first requested (immutable: the consistent view later pages encode). */
+  entries: readonly Entry[];
   items: readonly JsonObject[];
 }
 
@@ -183,6 +195,9 @@ export class ObjectStore {
     if (Object.isFrozen(entry.obj) || !isObj(meta) || Object.isFrozen(meta)) entry.obj = { ...entry.obj, metadata: { ...(isObj(meta) ? meta : {}) } };
     (entry.obj.metadata as JsonObject).resourceVersion = String(this.rv);
     deepFreeze(entry.obj);
+    // The bytes of an older version are dropped (a list snapshot still holding it encodes it again).
+    if (entry.encodedOf !== undefined && entry.encodedOf !== entry.obj) entry.encoded = entry.encodedOf = undefined;
+    if (entry.listedOf !== undefined && entry.listedOf !== entry.obj) entry.listedOf = undefined;
     const ns = namespaceOf(entry.obj);
     const name = nameOf(entry.obj);
     const plural = entry.type.plural;
@@ -286,9 +301,9 @@ export class ObjectStore {
   }
 
   /** Remember the rest of a paged list (its objects, which never change); returns the opaque continue token. */
-  saveSnapshot(items: readonly JsonObject[], offset: number, rv: number, key: string): string {
+  saveSnapshot(entries: readonly Entry[], items: readonly JsonObject[], offset: number, rv: number, key: string): string {
     const id = crypto.randomUUID();
-    this.snapshots.set(id, { rv, items, key });
+    this.snapshots.set(id, { rv, entries, items, key });
     if (this.snapshots.size > SNAPSHOTS) {
       const oldest = this.snapshots.keys().next().value;
       if (oldest !== undefined) this.snapshots.delete(oldest);
@@ -296,7 +311,7 @@ export class ObjectStore {
     return encodeToken(id, offset, rv);
   }
 
-  loadSnapshot(token: string, key: string): { items: readonly JsonObject[]; offset: number; rv: number } {
+  loadSnapshot(token: string, key: string): { entries: readonly Entry[]; items: readonly JsonObject[]; offset: number; rv: number } {
     const t = decodeToken(token);
     const snap = this.snapshots.get(t.id);
     if (snap && snap.key !== key) {
@@ -309,7 +324,7 @@ export class ObjectStore {
         'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
       );
     }
-    return { items: snap.items, offset: t.start, rv: snap.rv };
+    return { entries: snap.entries, items: snap.items, offset: t.start, rv: snap.rv };
   }
 }
 
