@@ -246,7 +246,7 @@ function addTargetOptions(cmd: Command): Command {
     .option('-A, --all-namespaces', 'every namespace (the default)')
     .option('--service-account <ns/name>', 'only this ServiceAccount (repeatable)', collect)
     .option('--trust-policy-limit <n>', "IAM's role trust policy length quota, counted without whitespace", String(DEFAULT_TRUST_POLICY_LIMIT))
-    .option('--concurrency <n>', 'API calls in flight at once', '8')
+    .option('--concurrency <n>', 'AWS calls in flight at once, and Kubernetes requests in flight at once', '8')
     .option('--request-timeout <duration>', 'longest wait for any one AWS or Kubernetes request (kubectl\'s flag: 30s, 1m, 500ms; 0 for none)', '30s');
 }
 

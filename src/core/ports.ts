@@ -78,6 +78,11 @@ export interface IamPort {
    * `arn` is the role's ARN as IAM returns it. AccessDenied is thrown coded READ_DENIED.
    */
   listRoles(partition: string): Promise<RoleSnapshot[]>;
+  /**
+   * GetAccountAuthorizationDetails (Filter Role), every page: as listRoles, and each snapshot
+   * also has its `permissionsBoundary` (null when none), which ListRoles does not return.
+   */
+  listRoleDetails(partition: string): Promise<RoleSnapshot[]>;
   listAttachedRolePolicies(roleArn: string): Promise<AttachedPolicy[]>;
   listRolePolicies(roleArn: string): Promise<string[]>;
   getRolePolicy(roleArn: string, policyName: string): Promise<unknown>;
@@ -94,19 +99,25 @@ export interface StsPort {
   getCallerIdentity(): Promise<CallerIdentity>;
 }
 
+/**
+ * Runs one request (collect.ts passes its fleet limiter): a paginated list takes a slot per page,
+ * not for the whole list, so lists and other calls share the bound fairly.
+ */
+export type RequestLimiter = <T>(request: () => Promise<T>) => Promise<T>;
+
 /** One cluster's Kubernetes API. Each list is ONE paginated all-namespaces list. */
 export interface KubePort {
   /** The context this port talks through (for messages). */
   readonly context: string;
-  listServiceAccounts(): Promise<ServiceAccountObject[]>;
-  listPods(): Promise<PodObject[]>;
-  listDeployments(): Promise<WorkloadObject[]>;
-  listReplicaSets(): Promise<WorkloadObject[]>;
-  listStatefulSets(): Promise<WorkloadObject[]>;
-  listDaemonSets(): Promise<WorkloadObject[]>;
-  listJobs(): Promise<WorkloadObject[]>;
-  listCronJobs(): Promise<WorkloadObject[]>;
-  listNodes(): Promise<NodeObject[]>;
+  listServiceAccounts(each?: RequestLimiter): Promise<ServiceAccountObject[]>;
+  listPods(each?: RequestLimiter): Promise<PodObject[]>;
+  listDeployments(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listReplicaSets(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listStatefulSets(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listDaemonSets(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listJobs(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listCronJobs(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listNodes(each?: RequestLimiter): Promise<NodeObject[]>;
 }
 
 /** Everything the collector reads through. EKS is regional; IAM and STS are not (for podid). */

@@ -15,6 +15,7 @@ import type {
 import { POD_IDENTITY_SERVICE, parsePolicy } from '../core/policy/index.js';
 import { KIND_ABBREVIATION, bySeverity, oneLine, plural } from './common.js';
 import { trustDiff } from './diff.js';
+import { jsonChunks } from './json-chunks.js';
 import { SEVERITY_LABEL, paintSeverity, type Palette } from './palette.js';
 
 export interface PlanRenderOptions {
@@ -26,6 +27,15 @@ export interface PlanRenderOptions {
 /** The plan document, two-space JSON with a trailing newline: what `-o json` prints and `--out` writes. */
 export function renderPlanJson(plan: MigrationPlan): string {
   return `${JSON.stringify(plan, null, 2)}\n`;
+}
+
+/** renderPlanJson's text in pieces (a fleet's plan is MB of JSON): its steps, blocked and manual items a few at a time. */
+export function* renderPlanJsonChunks(plan: MigrationPlan): Generator<string> {
+  const lists: Record<string, readonly unknown[]> = { steps: plan.steps, blocked: plan.blocked, manual: plan.manual };
+  // The top level in its own key order, the lists left to stream in their places.
+  const shell = Object.fromEntries(Object.entries(plan).map(([k, v]) => [k, Object.hasOwn(lists, k) ? [] : v]));
+  yield* jsonChunks(shell, lists);
+  yield '\n';
 }
 
 export function renderPlan(plan: MigrationPlan, opts: PlanRenderOptions): string {

@@ -45,8 +45,14 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
   }
   const { inventory, gate } = app.gate(scanned, { allowlist: config.allowlist, failOn: opts.failOn }, now);
 
-  const { renderScan } = await import('../../render/scan.js');
-  io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
+  if (opts.output === 'json') {
+    // Written piece by piece: a fleet's inventory is tens of MB of JSON.
+    const { renderJsonChunks } = await import('../../render/json.js');
+    await io.outChunks(renderJsonChunks(inventory));
+  } else {
+    const { renderScan } = await import('../../render/scan.js');
+    io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
+  }
 
   if (gate.failed) {
     reportGate(io, opts.failOn, gate.reasons);

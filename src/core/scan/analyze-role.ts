@@ -155,6 +155,25 @@ function lengthAfterAdding(policy: TrustPolicy, partition: string, clusterAccoun
   return hit;
 }
 
+/**
+ * trustShapeFindings depends on the document, the cluster (partition, issuer), the accounts and
+ * the role ARN, not on the service account: computed once per role and cluster. The findings are
+ * shared read-only, like the parsed policy (nothing mutates a Finding; the allowlist copies).
+ */
+const shapeFindings = new WeakMap<TrustPolicy, WeakMap<readonly string[], Map<string, Finding[]>>>();
+
+function shapeFindingsOnce(policy: TrustPolicy, cluster: ClusterSnapshot, accounts: readonly string[], role: string, fleetIssuers: readonly string[]): Finding[] {
+  let byIssuers = shapeFindings.get(policy);
+  if (byIssuers === undefined) shapeFindings.set(policy, (byIssuers = new WeakMap()));
+  // The fleet's issuers by identity: analyzeFleet builds the list once.
+  let byKey = byIssuers.get(fleetIssuers);
+  if (byKey === undefined) byIssuers.set(fleetIssuers, (byKey = new Map()));
+  const key = [cluster.partition, cluster.oidcIssuer ?? '', role, ...accounts].join('\u0000');
+  let hit = byKey.get(key);
+  if (hit === undefined) byKey.set(key, (hit = trustShapeFindings(policy, cluster, accounts, role, fleetIssuers)));
+  return hit;
+}
+
 function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean, policy: TrustPolicy, findings: Finding[]): TrustReport {
   const { cluster, namespace, serviceAccount, limit } = ctx;
   const subject = {
@@ -179,7 +198,7 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
       findings.push(finding('ASSOCIATION_SESSION_TAGS_DISABLED', { id: ctx.sessionTagsDisabledBy, role: parsed.arn }));
     }
   }
-  findings.push(...trustShapeFindings(policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn, ctx.fleetIssuers ?? []));
+  findings.push(...shapeFindingsOnce(policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn, ctx.fleetIssuers ?? []));
   // Which statements are NotPrincipal Allows does not depend on the subject: one analysis says.
   if (analysis.unsupportedNotPrincipalAllows.length > 0) {
     findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: analysis.unsupportedNotPrincipalAllows }));

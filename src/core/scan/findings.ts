@@ -159,6 +159,13 @@ const DEFS = {
     'nothing to do for the move (Pod Identity keeps the boundary); review the effective permissions with the boundary in mind',
     (a: { role: string; boundary: string }) => `role ${a.role} has the permissions boundary ${a.boundary}: its effective permissions are those its policies and the boundary both allow`,
   ),
+  ROLE_BOUNDARIES_UNKNOWN: def(
+    'info',
+    'Permissions boundaries not read',
+    'allow iam:GetAccountAuthorizationDetails (read-only) for the identity running podid: it lists each role with its permissions boundary, which iam:ListRoles does not return',
+    (a: { roles: number; reason: string }) =>
+      `${plural(a.roles, 'role was', 'roles were')} read with iam:ListRoles, which does not return permissions boundaries (iam:GetAccountAuthorizationDetails: ${a.reason}); ROLE_PERMISSIONS_BOUNDARY is not reported for them`,
+  ),
   TRUST_MIXED_PRINCIPAL: def(
     'warning',
     'Trust statement mixes an OIDC provider with other principals',

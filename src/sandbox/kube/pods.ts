@@ -27,7 +27,6 @@ export function podStatus(pod: JsonObject, stage: PodStage, at: number, hostIP: 
       qosClass: 'BestEffort',
     };
   }
-  const started = stage === 'running';
   const done = stage === 'succeeded';
   const pulling = stage === 'starting' || stage === 'ImagePullBackOff';
   const crashing = stage === 'CrashLoopBackOff';
