@@ -14,7 +14,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { PodidError } from '../core/errors.js';
 import type { KubePort, RequestLimiter } from '../core/ports.js';
 import { compileKeep, JsonKeepError, parseKept, type Keep, type KeepPlan } from './json-keep.js';
-import { kubeGet, KubeHttpStatusError, KubeTransportError, type KubeGet } from './kube-http.js';
+import { kubeGet, KubeTransportError, type KubeGet } from './kube-http.js';
 import {
   CRONJOB_KEEP,
   NODE_KEEP,

@@ -4,9 +4,11 @@
  * kill-after-k-mutations hook, and SIGINT handling (finish what is in flight, start nothing new,
  * exit 130; a second SIGINT exits at once).
  */
+import type { AwsOptions } from '../adapters/aws.js';
+import type { ExecutionServices } from '../app/execution.js';
 import { ExitCode } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
-import { readEnv } from './env.js';
+import { readEnv, type CliEnv } from './env.js';
 import { awsTimeouts } from './live-scan.js';
 import type { Io } from './io.js';
 
@@ -40,26 +42,45 @@ export function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
   };
 }
 
-export async function createLivePorts(opts: { profile?: string | undefined; region?: string | undefined; kubeconfig?: string | undefined; requestTimeoutMs: number }): Promise<ApplyPorts> {
+export interface LivePortOptions {
+  profile?: string | undefined;
+  /** --region, else the plan's first cluster's; AWS_REGION / AWS_DEFAULT_REGION when neither. */
+  region?: string | undefined;
+  kubeconfig?: string | undefined;
+  requestTimeoutMs: number;
+}
+
+/** The AWS client options of a changing command: --profile, else AWS_PROFILE (named as such in errors); the region; the request and connection timeouts. */
+export function liveAwsOptions(opts: LivePortOptions, env: CliEnv = readEnv()): AwsOptions {
+  const region = opts.region ?? env.awsRegion;
+  return {
+    ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
+    ...(region ? { region } : {}),
+    ...awsTimeouts(opts.requestTimeoutMs),
+  };
+}
+
+export async function createLivePorts(opts: LivePortOptions): Promise<ApplyPorts> {
   const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { loadKubeconfig }] = await Promise.all([
     import('../adapters/aws-write.js'),
     import('../adapters/kube-write.js'),
     import('../adapters/kubeconfig.js'),
   ]);
   const env = readEnv();
-  const region = opts.region ?? env.awsRegion;
-  // As migrate --apply: --profile, else AWS_PROFILE (named as such in errors); the request and connection timeouts.
-  const aws = await createAwsApplyPorts({
-    ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
-    ...(region ? { region } : {}),
-    ...awsTimeouts(opts.requestTimeoutMs),
-  });
+  const aws = await createAwsApplyPorts(liveAwsOptions(opts, env));
   const kubeconfig = await loadKubeconfig(opts.kubeconfig, { KUBECONFIG: env.kubeconfig });
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
   let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
   const killAt = Number(process.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
   if (Number.isInteger(killAt) && killAt > 0) ports = killAfter(ports, killAt);
   return ports;
+}
+
+/** The services of a changing use case: these ports, the journal directory (journals and locks), the real clock and AWS-style retries. */
+export async function liveServices(ports: ApplyPorts, journalDir: string, signal: AbortSignal): Promise<ExecutionServices> {
+  const [{ journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([import('../adapters/journal-fs.js'), import('../core/apply/ports.js'), import('../core/apply/retry.js')]);
+  const store = journalDirectory(journalDir);
+  return { ports, journal: store, locks: store, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal };
 }
 
 /** Runs `fn` with an AbortSignal that the first SIGINT aborts; restores the previous handlers after. */

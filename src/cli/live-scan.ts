@@ -6,6 +6,7 @@
  */
 import type { ClusterScanOptions } from '../app/scan.js';
 import { UsageError } from '../core/errors.js';
+import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import type { ScanPorts } from '../core/ports.js';
 import type { CliEnv } from './env.js';
 import { VERSION } from './version.js';
@@ -86,7 +87,7 @@ export interface LiveScanSetup {
  * before any API call.
  */
 export async function setUpLiveScan(flags: TargetFlags, env: CliEnv, now: Date): Promise<LiveScanSetup> {
-  const trustPolicyLimit = positiveInt('--trust-policy-limit', flags.trustPolicyLimit, 2048);
+  const trustPolicyLimit = positiveInt('--trust-policy-limit', flags.trustPolicyLimit, DEFAULT_TRUST_POLICY_LIMIT);
   const concurrency = positiveInt('--concurrency', flags.concurrency, 8);
   const serviceAccounts = checkServiceAccountFlags(flags.serviceAccount ?? []);
   const namespaces = flags.allNamespaces ? [] : checkNamespaceFlags(flags.namespace ?? []);

@@ -8,9 +8,10 @@ import { parseDocument } from 'yaml';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
+import { isJsonObject } from './json.js';
 import { isFindingCode } from './scan/findings.js';
 
-export { DEFAULT_CONFIG_FILE, EMPTY_CONFIG, type AllowlistEntry, type PodidConfig } from './config-defaults.js';
+export { EMPTY_CONFIG, type AllowlistEntry, type PodidConfig } from './config-defaults.js';
 import type { AllowlistEntry, PodidConfig } from './config-defaults.js';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -96,7 +97,7 @@ export function parseConfig(text: string, name: string): PodidConfig {
     throw new UsageError('CONFIG_INVALID', `${name}${line === undefined ? '' : `:${line}`}: ${detail}`, 'fix the YAML (docs/ci.md describes the file)');
   }
   const raw: unknown = doc.toJS();
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+  if (!isJsonObject(raw)) {
     throw new UsageError('CONFIG_INVALID', `${name}: expected a mapping with version: 1 and an allowlist`, 'see docs/ci.md');
   }
   const parsed = ConfigSchema.safeParse(raw);

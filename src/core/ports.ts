@@ -7,7 +7,9 @@
  * Every port here is read-only by construction: no method mutates anything.
  */
 import type {
+  AddonSnapshot,
   AssociationSnapshot,
+  ClusterSnapshot,
   FargateProfileSnapshot,
   NodeObject,
   NodegroupSnapshot,
@@ -20,27 +22,10 @@ import type { ErrorCode } from './errors.js';
 import type { ManifestDoc } from './scan/manifests.js';
 
 /** What DescribeCluster says about a cluster, before add-ons, node groups and the rest. */
-export interface EksClusterInfo {
-  name: string;
-  arn: string;
-  version: string;
-  platformVersion: string;
-  status: string;
-  /** The API server URL; must equal the kubeconfig context's server. */
-  endpoint: string;
-  oidcIssuer: string | null;
-  /** EKS Auto Mode (computeConfig.enabled). */
-  autoMode: boolean;
-}
+export type EksClusterInfo = Pick<ClusterSnapshot, 'name' | 'arn' | 'version' | 'platformVersion' | 'status' | 'endpoint' | 'oidcIssuer' | 'autoMode'>;
 
-export interface EksAddonInfo {
-  name: string;
-  version: string;
-  status: string;
-  arn: string;
-  serviceAccountRoleArn: string | null;
-  podIdentityAssociations: string[];
-}
+/** What DescribeAddon says (DescribeAddonConfiguration is a call of its own). */
+export type EksAddonInfo = Omit<AddonSnapshot, 'podIdentityConfiguration'>;
 
 export interface AddonPodIdentityConfiguration {
   serviceAccount: string;
@@ -48,13 +33,7 @@ export interface AddonPodIdentityConfiguration {
 }
 
 /** ListPodIdentityAssociations' summary: everything but the role. */
-export interface AssociationSummary {
-  associationId: string;
-  associationArn: string;
-  namespace: string;
-  serviceAccount: string;
-  ownerArn: string | null;
-}
+export type AssociationSummary = Omit<AssociationSnapshot, 'roleArn' | 'targetRoleArn' | 'disableSessionTags'>;
 
 /** EKS in one region. List calls return every page. */
 export interface EksPort {

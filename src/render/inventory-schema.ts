@@ -191,6 +191,11 @@ type Same<S extends z.ZodType, T> = Equals<Flat<z.infer<S>>, Flat<T>>;
 /** For mapped types (Record<Verdict, number>), which Equals tells apart from the same literal object type. */
 type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? Equals<keyof A, keyof B> : false) : false;
 
+/**
+ * Never imported: exported so the compiler (noUnusedLocals) keeps checking it; it fails the
+ * type-check when the schema and inventory.ts drift apart.
+ * @public
+ */
 export type SchemaMatchesInventory = [
   Assert<Same<typeof FindingSchema, Finding>>,
   Assert<Same<typeof role, RoleRef>>,

@@ -7,7 +7,6 @@ import { parseJournal, type JournalRecord } from '../../src/core/apply/journal.j
 import { runPodid, type RunResult as Proc, type SandboxProcess } from '../helpers/cli.js';
 
 export const ACCOUNT = '111122223333';
-export const PROD = `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`;
 const ISSUER = 'https://oidc.eks.us-east-1.amazonaws.com/id/APPLYTEST0000000000000000000001';
 const HOST = ISSUER.replace('https://', '');
 

@@ -45,17 +45,22 @@ describe('IAM port', () => {
   it('ListRoles: every page at 1,000 a page, each role judged as GetRole judges it', async () => {
     const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
     const role = (name: string, doc: string | undefined) => ({ Arn: `arn:aws:iam::111122223333:role/${name}`, RoleName: name, Path: '/', RoleId: name, CreateDate: new Date(), AssumeRolePolicyDocument: doc });
-    iamMock
-      .on(ListRolesCommand)
-      .resolvesOnce({ Roles: [role('a', encodeURIComponent(JSON.stringify(trust))), role('bad', '%7Bnot')], IsTruncated: true, Marker: 'm1' })
-      .resolvesOnce({ Roles: [role('none', undefined)], IsTruncated: false });
+    const pages = [
+      { Roles: [role('a', encodeURIComponent(JSON.stringify(trust))), role('bad', '%7Bnot')], IsTruncated: true, Marker: 'm1' },
+      { Roles: [role('none', undefined)], IsTruncated: false },
+    ];
+    // Each request as it was sent (the SDK's paginator reuses one input object from page to page).
+    const sent: object[] = [];
+    iamMock.on(ListRolesCommand).callsFake((input: object) => {
+      sent.push({ ...input });
+      return pages[sent.length - 1];
+    });
     expect(await (await ports()).iam.listRoles('aws')).toEqual([
       { arn: 'arn:aws:iam::111122223333:role/a', state: 'found', trustPolicy: trust, error: null },
       { arn: 'arn:aws:iam::111122223333:role/bad', state: 'found', trustPolicy: null, error: expect.stringContaining('trust policy is not valid JSON') },
       { arn: 'arn:aws:iam::111122223333:role/none', state: 'found', trustPolicy: null, error: 'ListRoles returned no trust policy' },
     ]);
-    const inputs = iamMock.commandCalls(ListRolesCommand).map((c) => c.args[0].input);
-    expect(inputs).toEqual([{ MaxItems: 1000 }, { Marker: 'm1', MaxItems: 1000 }]);
+    expect(sent).toEqual([{ MaxItems: 1000 }, { Marker: 'm1', MaxItems: 1000 }]);
   });
 
   it('GetAccountAuthorizationDetails: roles only, every page at 1,000 a page, each with its permissions boundary', async () => {

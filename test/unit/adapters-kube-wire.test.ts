@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kubeconfigFromString } from '../../src/adapters/kubeconfig.js';
 import { kubePortFactory, type KubeOptions } from '../../src/adapters/kube.js';
-import { ExitCode, exitCodeOf, PodidError, UsageError } from '../../src/core/errors.js';
+import { ExitCode, exitCodeOf, PodidError } from '../../src/core/errors.js';
 
 interface Reply {
   status?: number;

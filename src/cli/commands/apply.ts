@@ -6,30 +6,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import type { ApplyPorts } from '../../core/apply/ports.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import type { RunResult } from '../../core/apply/result.js';
+import { confirmChange, defaultJournalDir } from '../confirm.js';
 import { parseDuration } from '../duration.js';
 import { createIo, type Io } from '../io.js';
-import { readEnv } from '../env.js';
-import { DEFAULT_REQUEST_TIMEOUT, awsTimeouts, parseRequestTimeout, positiveInt } from '../live-scan.js';
-import { killAfter } from '../live-ports.js';
+import { DEFAULT_REQUEST_TIMEOUT, parseRequestTimeout, positiveInt } from '../live-scan.js';
+import { createLivePorts, interruptible, liveAwsOptions, liveServices } from '../live-ports.js';
 import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
 import { makePlan, type MigrateCliOptions } from './migrate.js';
 
 export const DEFAULT_PROPAGATION_WAIT = '15s';
 export const DEFAULT_ROLLOUT_TIMEOUT = '5m';
-
-/** $XDG_STATE_HOME/podid/runs, else ~/.local/state/podid/runs (XDG Base Directory spec: a relative XDG_STATE_HOME is ignored). */
-export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
-  const state = env['XDG_STATE_HOME'] && env['XDG_STATE_HOME'].startsWith('/') ? env['XDG_STATE_HOME'] : join(home, '.local', 'state');
-  return join(state, 'podid', 'runs');
-}
 
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
@@ -56,21 +47,6 @@ async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: Migrat
   }
   const { parsePlanDocument } = await import('../../core/plan/validate.js');
   return { plan: parsePlanDocument(text, opts.plan), source: resolve(opts.plan) };
-}
-
-async function confirm(opts: MigrateCliOptions, plan: MigrationPlan): Promise<boolean> {
-  if (opts.yes) return true;
-  if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new UsageError('CONFIRMATION_REQUIRED', 'podid migrate --apply changes IAM, EKS and Kubernetes, and there is no terminal to confirm on', 'review the plan (podid migrate --dry-run), then pass --yes');
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const clusters = plan.clusters.map((c) => c.name).join(', ');
-    const answer = await rl.question(`\nApply these changes to ${clusters}? Only 'yes' will be accepted: `);
-    return answer.trim() === 'yes';
-  } finally {
-    rl.close();
-  }
 }
 
 export async function runApply(opts: MigrateCliOptions): Promise<number> {
@@ -112,49 +88,22 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     if (json) io.out(await documentText(result));
     return exitFor(ExitCode.ok);
   }
-  if (!(await confirm(opts, plan))) {
+  const clusters = plan.clusters.map((c) => c.name).join(', ');
+  if (!(await confirmChange({ yes: opts.yes, command: 'podid migrate --apply', question: `Apply these changes to ${clusters}?`, hint: 'review the plan (podid migrate --dry-run), then pass --yes' }))) {
     io.warn('Apply cancelled; nothing was changed.');
     return ExitCode.ok;
   }
 
-  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { loadKubeconfig }, { journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
-    import('../../adapters/aws-write.js'),
-    import('../../adapters/kube-write.js'),
-    import('../../adapters/kubeconfig.js'),
-    import('../../adapters/journal-fs.js'),
-    import('../../core/apply/ports.js'),
-    import('../../core/apply/retry.js'),
-  ]);
-  const env = readEnv();
-  const region = opts.region ?? plan.clusters[0]?.region ?? env.awsRegion;
-  const awsOptions = { ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs) };
+  const portOptions = { profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs };
   if (source !== null) {
     // A saved plan says who made it; applying it as someone else is allowed, but said.
     const { createAwsPorts } = await import('../../adapters/aws.js');
-    const me = await (await createAwsPorts(awsOptions)).sts.getCallerIdentity();
+    const me = await (await createAwsPorts(liveAwsOptions(portOptions))).sts.getCallerIdentity();
     if (me.arn !== plan.caller.arn) io.warn(`Note: the plan was made by ${plan.caller.arn}; applying it as ${me.arn}.`);
   }
-  const aws = await createAwsApplyPorts(awsOptions);
-  const kubeconfig = await loadKubeconfig(opts.kubeconfig, { KUBECONFIG: env.kubeconfig });
-  const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs });
-  let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
-  const killAt = Number(process.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
-  if (Number.isInteger(killAt) && killAt > 0) ports = killAfter(ports, killAt);
-
-  const abort = new AbortController();
-  const saved = process.listeners('SIGINT');
-  process.removeAllListeners('SIGINT');
-  let interrupts = 0;
-  process.on('SIGINT', () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
-    io.done();
-    io.warn('Interrupted: finishing the calls in flight and writing the journal (interrupt again to stop at once).');
-    abort.abort();
-  });
+  const ports = await createLivePorts(portOptions);
   const progress = eventsTo(io);
-  try {
-    const dir = journalDirectory(journalDir);
+  return interruptible(io, 'podid migrate --apply', async (signal) => {
     const result = await app.applyPlan(
       {
         plan,
@@ -164,7 +113,7 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
         startedAt,
         toolVersion: VERSION,
       },
-      { ports, journal: dir, locks: dir, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal: abort.signal },
+      await liveServices(ports, journalDir, signal),
       (e) => {
         // One line per completed step; the spinner (on a terminal) for the rest.
         if (e.type === 'apply-step') {
@@ -181,9 +130,5 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     io.done();
     io.out(json ? await documentText(result) : renderRunResult(result, { palette: io.palette }));
     return exitFor(result.exitCode);
-  } finally {
-    io.done();
-    process.removeAllListeners('SIGINT');
-    for (const l of saved) process.on('SIGINT', l as () => void);
-  }
+  });
 }

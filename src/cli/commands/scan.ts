@@ -4,6 +4,7 @@
  * `.podid.yaml` allowlist).
  */
 import { ExitCode, UsageError } from '../../core/errors.js';
+import { DEFAULT_TRUST_POLICY_LIMIT } from '../../core/policy/serialize.js';
 import type { FailOn } from '../../core/gate.js';
 import type { Inventory } from '../../core/scan/inventory.js';
 import type { ScanFormat } from '../../render/scan.js';
@@ -76,7 +77,7 @@ async function scanManifests(opts: ScanCliOptions, now: Date): Promise<Inventory
     toolVersion: VERSION,
     namespaces: opts.allNamespaces ? [] : checkNamespaceFlags(opts.namespace ?? []),
     serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
-    trustPolicyLimit: positiveInt('--trust-policy-limit', opts.trustPolicyLimit, 2048),
+    trustPolicyLimit: positiveInt('--trust-policy-limit', opts.trustPolicyLimit, DEFAULT_TRUST_POLICY_LIMIT),
     ...(opts.cluster ? { cluster: opts.cluster } : {}),
   };
   const { readManifests } = await import('../../adapters/manifests.js');

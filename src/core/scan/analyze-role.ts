@@ -6,7 +6,7 @@
  * core/policy; this module only turns their results into findings.
  */
 import { parseRoleArn } from '../arn.js';
-import type { ArnIssue, RoleArn } from '../arn.js';
+import type { RoleArn } from '../arn.js';
 import { addPodIdentityTrust, admitsRequests, parsePolicy, podIdentityRequests, policyLength } from '../policy/index.js';
 import type { PodIdentitySubject, TrustPolicy } from '../policy/index.js';
 import { analyzeTrust } from '../trust.js';
@@ -14,8 +14,7 @@ import type { TrustAnalysis } from '../trust.js';
 import type { Finding, RoleRef, TrustReport } from './inventory.js';
 import type { ClusterSnapshot, FleetSnapshot, RoleSnapshot } from './snapshot.js';
 import { permissionsBoundaryFinding, trustShapeFindings } from './analyze-extra.js';
-import { finding, isFindingCode } from './findings.js';
-import type { FindingCode } from './findings.js';
+import { arnFinding, finding } from './findings.js';
 
 export interface RoleAnalysis {
   role: RoleRef;
@@ -173,18 +172,6 @@ function shapeFindingsOnce(policy: TrustPolicy, cluster: ClusterSnapshot, accoun
   let hit = byKey.get(key);
   if (hit === undefined) byKey.set(key, (hit = trustShapeFindings(policy, cluster, accounts, role, fleetIssuers)));
   return hit;
-}
-
-type ArnFindingCode = Extract<FindingCode, `ARN_${string}`>;
-
-function isArnFindingCode(code: string): code is ArnFindingCode {
-  return code.startsWith('ARN_') && isFindingCode(code);
-}
-
-function arnFinding(issue: ArnIssue): Finding {
-  // parseRoleArn's codes are part of the catalogue (a unit test checks it); its hint is the more specific fix.
-  if (!isArnFindingCode(issue.code)) throw new Error(`parseRoleArn returned ${issue.code}, which is not in the findings catalogue`);
-  return finding(issue.code, { message: issue.message }, issue.hint);
 }
 
 function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean, policy: TrustPolicy, findings: Finding[]): TrustReport {

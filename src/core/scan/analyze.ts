@@ -6,10 +6,10 @@
  * snapshot always gives byte-identical JSON.
  */
 import { summariseInventory } from './summary.js';
-import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
+import { AUDIENCE_ANNOTATION, DEFAULT_AUDIENCE, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import { parseRoleArn } from '../arn.js';
 import type { ErrorCode } from '../errors.js';
-import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from './inventory.js';
+import type { AddonReport, ClusterReport, Finding, ServiceAccountReport } from './inventory.js';
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import { planningFacts, type PlannableInventory } from './planning.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
@@ -23,7 +23,6 @@ import { analyzeCluster } from './readiness.js';
 import { scopeFilter, type Scope } from './scope.js';
 import { compareStrings } from '../text.js';
 
-const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 
 /**
  * Where EKS installs the service accounts of add-ons that use IRSA. podIdentityConfiguration

@@ -34,8 +34,9 @@ import { AGENT_DAEMONSET, AGENT_NAMESPACE } from './readiness.js';
 import { scanScope, scopeFilter, type Scope } from './scope.js';
 import type { ScanEventSink } from './events.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
+import { compareStrings } from '../text.js';
 
-export { decideNodeRole, globMatch, policyEffectOn, POD_IDENTITY_ACTION } from './collect-iam.js';
+export { decideNodeRole, globMatch, policyEffectOn } from './collect-iam.js';
 
 /** The cluster behind one kubeconfig context (adapters/kubeconfig.ts resolves these). */
 export interface CollectTarget {
@@ -142,7 +143,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
     }),
   );
   const clusters = collected.filter((c): c is ClusterSnapshot => c !== null);
-  unscanned.sort((a, b) => (a.context < b.context ? -1 : a.context > b.context ? 1 : 0));
+  unscanned.sort((a, b) => compareStrings(a.context, b.context));
   emit({ type: 'iam-reading' });
   // Only what the scanned clusters refer to: a cluster that failed after its service accounts
   // were listed had its roles read, but they are not part of the snapshot.

@@ -58,8 +58,10 @@ export interface ClusterSnapshot {
   version: string;
   platformVersion: string;
   status: string;
+  /** The API server URL; must equal the kubeconfig context's server. */
   endpoint: string;
   oidcIssuer: string | null;
+  /** EKS Auto Mode (computeConfig.enabled). */
   autoMode: boolean;
   addons: AddonSnapshot[];
   nodegroups: NodegroupSnapshot[];
