@@ -9,16 +9,12 @@
 // BENCH_PODS, BENCH_SAS, BENCH_ROLES, BENCH_CLUSTERS, BENCH_PAGE tune it; BENCH_CPU_PROF=DIR
 // profiles the sandbox (node --cpu-prof); BENCH_WRITE=1 (or ="title") appends the result to
 // bench/RESULTS.md. A benchmark, not a test.
-import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { appendFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { generateWorld, worldSize } from './generate-world.mjs';
+import { root, startSandbox } from './lib/sandbox.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin/podid.js');
 const opts = {
   clusters: Number(process.env.BENCH_CLUSTERS ?? 4),
   serviceAccounts: Number(process.env.BENCH_SAS ?? 10_000),
@@ -27,17 +23,6 @@ const opts = {
 };
 const page = Number(process.env.BENCH_PAGE ?? 500);
 
-const dir = mkdtempSync(join(tmpdir(), 'podid-scale-'));
-const worldFile = join(dir, 'world.json');
-// The generated world is not kept: this process is the client, and a 100,000-pod object graph in
-// its heap would slow its own garbage collection during the timed lists.
-const size = (() => {
-  const world = generateWorld(opts);
-  writeFileSync(worldFile, JSON.stringify(world));
-  return worldSize(world);
-})();
-console.log(`world: ${size.clusters} clusters, ${size.serviceAccounts} ServiceAccounts, ${size.pods} pods, ${size.roles} roles`);
-
 const load = loadavg();
 const out = [];
 const say = (line) => {
@@ -45,27 +30,21 @@ const say = (line) => {
   out.push(line);
 };
 const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-const t0 = performance.now();
-const sandbox = spawn(process.execPath, [...prof, bin, 'sandbox', '--world', worldFile, '--quiet', '--kubeconfig-out', join(dir, 'kubeconfig'), '--env-out', join(dir, 'env')], { stdio: ['ignore', 'pipe', 'inherit'] });
-const endpoint = await new Promise((resolve, reject) => {
-  sandbox.once('exit', (code) => reject(new Error(`sandbox exited ${code}`)));
-  createInterface({ input: sandbox.stdout }).on('line', (l) => l.startsWith('ready ') && resolve(/endpoint=(\S+)/.exec(l)[1]));
-});
-const tReady = performance.now();
+// The generated world is not kept: this process is the client, and a 100,000-pod object graph in
+// its heap would slow its own garbage collection during the timed lists.
+const { size, sandbox } = await (async () => {
+  const world = generateWorld(opts);
+  const size = worldSize(world);
+  console.log(`world: ${size.clusters} clusters, ${size.serviceAccounts} ServiceAccounts, ${size.pods} pods, ${size.roles} roles`);
+  return { size, sandbox: await startSandbox(world, { prefix: 'podid-scale-', nodeFlags: prof }) };
+})();
+const t0 = sandbox.startedAt;
+const tReady = sandbox.readyAt;
 // CPU the sandbox spent to get ready (all its threads, GC included): steadier than wall time on a busy machine.
-const cpuSeconds = () => {
-  try {
-    const f = readFileSync(`/proc/${sandbox.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (100 Hz)
-  } catch {
-    return undefined;
-  }
-};
+const cpuSeconds = () => sandbox.cpuSeconds();
 const cpuReady = cpuSeconds();
-const kubeconfig = readFileSync(join(dir, 'kubeconfig'), 'utf8');
-const server = /server: (\S+)/.exec(kubeconfig)[1];
-const token = /token: (\S+)/.exec(kubeconfig)[1];
-const headers = { authorization: `Bearer ${token}` };
+const server = sandbox.servers[0];
+const headers = { authorization: `Bearer ${sandbox.token}` };
 
 try {
   const first = await fetch(`${server}/api/v1/namespaces/team-0/pods?limit=1`, { headers });
@@ -132,7 +111,5 @@ try {
     appendFileSync(join(root, 'bench/RESULTS.md'), `\n### sandbox-scale: ${title}\n\n\`\`\`\n${[world, ...out].join('\n')}\n\`\`\`\n`);
   }
 } finally {
-  sandbox.kill('SIGINT');
-  await new Promise((r) => sandbox.once('exit', r));
+  await sandbox.stop();
 }
-void endpoint;

@@ -35,7 +35,7 @@ export async function startSandbox(world, { prefix = 'podid-bench-', nodeFlags =
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const readyMs = performance.now() - t0;
+  const readyAt = performance.now();
   const kubeconfig = readFileSync(join(dir, 'kubeconfig'), 'utf8');
   /** The environment a client of this sandbox runs with (AWS_ENDPOINT_URL, keys, KUBECONFIG, ...). */
   const env = { ...process.env, NO_COLOR: '1' };
@@ -48,7 +48,9 @@ export async function startSandbox(world, { prefix = 'podid-bench-', nodeFlags =
     endpoint,
     env,
     kubeconfig,
-    readyMs,
+    /** performance.now() when the sandbox was spawned, and when it printed its ready line. */
+    startedAt: t0,
+    readyAt,
     pid: child.pid,
     /** Each context's API server URL and the bearer token the sandbox's kubeconfig uses. */
     servers: [...kubeconfig.matchAll(/server: (\S+)/g)].map((m) => m[1]),

@@ -328,6 +328,23 @@ describe('collectFleet', () => {
       expect(events).toContainEqual({ type: 'iam-boundaries-unknown', ...gap });
     });
 
+    it('counts the whole fleet\'s service-account references before choosing: a first cluster with few does not read them one by one', async () => {
+      const f = fakePorts({ listed: [found('arn:aws:iam::111122223333:role/r-a', 'a'), found('arn:aws:iam::111122223333:role/r-b', 'b'), found('arn:aws:iam::111122223333:role/cni', 'cni')] });
+      const base = f.ports.kube;
+      f.ports.kube = (context) => ({
+        ...base(context),
+        // Cluster b lists its service accounts well after a has: each alone is at the threshold.
+        listServiceAccounts: async () => {
+          if (context === 'b') await new Promise((r) => setTimeout(r, 20));
+          return [sa('ns', `sa-${context}`, `arn:aws:iam::111122223333:role/r-${context}`)];
+        },
+      });
+      const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 1 });
+      expect(f.calls.filter((c) => c.startsWith('iam:GetRole'))).toEqual([]);
+      expect(f.calls.filter((c) => c.startsWith('iam:GetAccountAuthorizationDetails'))).toHaveLength(1);
+      expect(Object.keys(snap.roles)).toEqual(['arn:aws:iam::111122223333:role/cni', 'arn:aws:iam::111122223333:role/r-a', 'arn:aws:iam::111122223333:role/r-b']);
+    });
+
     it('keeps GetRole at or below the threshold', async () => {
       const f = fakePorts({ listed: [found('arn:aws:iam::111122223333:role/shared', 'listed')] });
       await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 3 });

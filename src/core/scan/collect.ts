@@ -127,14 +127,32 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const unscanned: UnscannedCluster[] = [...(opts.unresolved ?? [])];
   const fleet = targets.length + unscanned.length > 1;
   for (const u of unscanned) emit({ type: 'cluster-failed', context: u.context, code: u.error.code, message: u.error.message });
+  // IAM is read as the clusters' references arrive (service accounts first, long before their
+  // pods are in), so roles are read while the clusters are; see settle below. References are held
+  // until every cluster has listed its service accounts (or failed): whether to read roles one by
+  // one or in one listing of the account counts the fleet's references, so the first cluster's
+  // few are not read one by one just before the others' many arrive.
+  let listing = unique.size;
+  const held: string[] = [];
+  const refer = (): RoleReferences => {
+    let listed = false;
+    return {
+      roles: (arns) => (listing > 0 ? held.push(...arns) : iam.roles(arns)),
+      nodeRole: (arn) => iam.nodeRole(arn),
+      serviceAccountsListed: () => {
+        if (listed) return;
+        listed = true;
+        if (--listing === 0) iam.roles(held.splice(0));
+      },
+    };
+  };
   const collected = await Promise.all(
     [...unique.values()].map(async (target) => {
+      const references = refer();
       try {
-        // IAM is read as the cluster's references arrive (service accounts first, long before
-        // its pods are in), so roles are read while the clusters are; see settle below.
-        const refer: RoleReferences = { roles: (arns) => iam.roles(arns), nodeRole: (arn) => iam.nodeRole(arn) };
-        return await collectCluster(target, ports, clusterCalls(call, kubeCall), scope, emit, refer);
+        return await collectCluster(target, ports, clusterCalls(call, kubeCall), scope, emit, references);
       } catch (err) {
+        references.serviceAccountsListed();
         if (!fleet || !isClusterFailure(err)) throw err;
         emit({ type: 'cluster-failed', context: target.context, code: err.code, message: err.message });
         unscanned.push(unscannedCluster(target, err));
@@ -226,6 +244,8 @@ function clusterCalls(aws: Limiter, kube: Limiter): { aws: Limiter; kube: Limite
 interface RoleReferences {
   roles(arns: readonly string[]): void;
   nodeRole(arn: string): void;
+  /** Its service accounts' roles are reported (or the cluster failed): once per cluster. */
+  serviceAccountsListed(): void;
 }
 
 async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: ReturnType<typeof clusterCalls>, scope: Scope, emit: ScanEventSink, refer: RoleReferences): Promise<ClusterSnapshot> {
@@ -250,6 +270,7 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: Re
   const serviceAccounts = settled(kube.listServiceAccounts(each)).then((listed) => {
     const sas = listed.filter((sa) => scope.serviceAccount(sa.namespace, sa.name));
     refer.roles(annotatedRoles(sas));
+    refer.serviceAccountsListed();
     return sas;
   });
   const addons = collectAddons(name, eks, call).then((adds) => {
