@@ -63,10 +63,26 @@ export interface ScanResult {
   readonly gate: GateResult;
 }
 
-/** Reads the clusters (read-only) and judges every IRSA service account and add-on. */
+/**
+ * `podid scan`: reads the clusters (read-only) and judges every IRSA service account and add-on,
+ * for the report only (no planning facts; the snapshot is not kept).
+ */
+export async function scanReport(options: ClusterScanOptions, ports: ScanPorts, events: EventSink): Promise<{ inventory: Inventory; partial: boolean }> {
+  const snapshot = await collect(options, ports, events);
+  const partial = (snapshot.unscanned?.length ?? 0) > 0;
+  return { inventory: analyzeFleet(snapshot, { now: options.now, toolVersion: options.toolVersion, planning: false }), partial };
+}
+
+/** Reads the clusters (read-only) and judges every IRSA service account and add-on, for the planner. */
 export async function scanClusters(options: ClusterScanOptions, ports: ScanPorts, events: EventSink): Promise<ClusterScanResult> {
+  const snapshot = await collect(options, ports, events);
+  const inventory = analyzeFleet(snapshot, { now: options.now, toolVersion: options.toolVersion });
+  return { snapshot, inventory, partial: (snapshot.unscanned?.length ?? 0) > 0 };
+}
+
+function collect(options: ClusterScanOptions, ports: ScanPorts, events: EventSink): Promise<FleetSnapshot> {
   events({ type: 'scan-started', contexts: [...options.targets.map((t) => t.context), ...(options.unresolved ?? []).map((u) => u.context)] });
-  const snapshot = await collectFleet(options.targets, ports, {
+  return collectFleet(options.targets, ports, {
     trustPolicyLimit: options.trustPolicyLimit,
     namespaces: options.namespaces,
     serviceAccounts: options.serviceAccounts,
@@ -75,8 +91,6 @@ export async function scanClusters(options: ClusterScanOptions, ports: ScanPorts
     ...(options.unresolved?.length ? { unresolved: options.unresolved } : {}),
     onEvent: events,
   });
-  const inventory = analyzeFleet(snapshot, { now: options.now, toolVersion: options.toolVersion });
-  return { snapshot, inventory, partial: (snapshot.unscanned?.length ?? 0) > 0 };
 }
 
 /** Reads manifests (offline) and reports their IRSA service accounts. */

@@ -38,7 +38,7 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
       scanned = await scanManifests(opts, now);
     } else {
       const { options, ports } = await setUpLiveScan(opts, readEnv(), now);
-      ({ inventory: scanned, partial } = await app.scanClusters(options, ports, eventsTo(io)));
+      ({ inventory: scanned, partial } = await app.scanReport(options, ports, eventsTo(io)));
     }
   } finally {
     io.done();

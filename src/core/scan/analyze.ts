@@ -9,7 +9,7 @@ import { summariseInventory } from './summary.js';
 import { AUDIENCE_ANNOTATION, DEFAULT_AUDIENCE, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import { parseRoleArn } from '../arn.js';
 import type { ErrorCode } from '../errors.js';
-import type { AddonReport, ClusterReport, Finding, ServiceAccountReport } from './inventory.js';
+import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from './inventory.js';
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import { planningFacts, type PlannableInventory } from './planning.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
@@ -259,7 +259,13 @@ function unscannedReport(u: UnscannedCluster): ClusterReport {
   };
 }
 
-export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): PlannableInventory {
+/**
+ * With `planning: false` (podid scan, which prints the report only) the planner's facts are not
+ * built: they are a fleet's every service account and workload uid, role and role user again.
+ */
+export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions & { planning: false }): Inventory;
+export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): PlannableInventory;
+export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions & { planning?: boolean }): Inventory | PlannableInventory {
   const roleSubjects = subjectsByRole(snapshot);
   const scope = scopeFilter(snapshot.scope);
   const fleetIssuers = snapshot.clusters.flatMap((x) => (x.oidcIssuer === null ? [] : [x.oidcIssuer]));
@@ -297,7 +303,7 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Pla
   // What podid could not read about IAM as a whole (not one service account's role).
   const inputFindings = snapshot.boundariesUnknown ? [finding('ROLE_BOUNDARIES_UNKNOWN', snapshot.boundariesUnknown)] : [];
 
-  return {
+  const report: Inventory = {
     schemaVersion: INVENTORY_SCHEMA_VERSION,
     generatedAt: opts.now.toISOString(),
     ...(opts.toolVersion === undefined ? {} : { toolVersion: opts.toolVersion }),
@@ -309,6 +315,6 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Pla
     addons,
     ...(inputFindings.length > 0 ? { inputFindings } : {}),
     summary: summariseInventory({ clusters, serviceAccounts, addons, inputFindings }),
-    planning: planningFacts(snapshot),
   };
+  return opts.planning === false ? report : { ...report, planning: planningFacts(snapshot) };
 }
