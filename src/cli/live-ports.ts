@@ -6,8 +6,9 @@
  */
 import { ExitCode } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
+import type { CliContext } from './context.js';
 import { readEnv } from './env.js';
-import { awsTimeouts } from './live-scan.js';
+import { awsTimeouts, loadRunKubeconfig } from './live-scan.js';
 import type { Io } from './io.js';
 
 /**
@@ -40,13 +41,12 @@ export function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
   };
 }
 
-export async function createLivePorts(opts: { profile?: string | undefined; region?: string | undefined; kubeconfig?: string | undefined; requestTimeoutMs: number }): Promise<ApplyPorts> {
-  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { loadKubeconfig }] = await Promise.all([
+export async function createLivePorts(opts: { profile?: string | undefined; region?: string | undefined; kubeconfig?: string | undefined; requestTimeoutMs: number }, ctx: CliContext): Promise<ApplyPorts> {
+  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }] = await Promise.all([
     import('../adapters/aws-write.js'),
     import('../adapters/kube-write.js'),
-    import('../adapters/kubeconfig.js'),
   ]);
-  const env = readEnv();
+  const env = readEnv(ctx.env);
   const region = opts.region ?? env.awsRegion;
   // As migrate --apply: --profile, else AWS_PROFILE (named as such in errors); the request and connection timeouts.
   const aws = await createAwsApplyPorts({
@@ -54,12 +54,15 @@ export async function createLivePorts(opts: { profile?: string | undefined; regi
     ...(region ? { region } : {}),
     ...awsTimeouts(opts.requestTimeoutMs),
   });
-  const kubeconfig = await loadKubeconfig(opts.kubeconfig, { KUBECONFIG: env.kubeconfig });
+  const kubeconfig = await loadRunKubeconfig(opts.kubeconfig, ctx);
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
-  let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
-  const killAt = Number(process.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
-  if (Number.isInteger(killAt) && killAt > 0) ports = killAfter(ports, killAt);
-  return ports;
+  return withTestKillHook({ iam: aws.iam, eks: aws.eks, kube }, ctx);
+}
+
+/** The ports, wrapped by killAfter when the run's environment sets PODID_TEST_KILL_AFTER_MUTATIONS. */
+export function withTestKillHook(ports: ApplyPorts, ctx: CliContext): ApplyPorts {
+  const killAt = Number(ctx.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
+  return Number.isInteger(killAt) && killAt > 0 ? killAfter(ports, killAt) : ports;
 }
 
 /** Runs `fn` with an AbortSignal that the first SIGINT aborts; restores the previous handlers after. */

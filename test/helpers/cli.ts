@@ -37,13 +37,19 @@ export function runPodid(args: string[], opts: { env?: NodeJS.ProcessEnv; input?
   });
 }
 
-export interface SandboxProcess {
-  child: ChildProcess;
+/** A running sandbox, in this process (helpers/sandbox.ts) or as `podid sandbox` (below). */
+export interface SandboxEndpoint {
   endpoint: string;
+  /** Paths of its kubeconfig and env file. */
   kubeconfig: string;
   env: string;
   /** Environment that points AWS SDKs and the Kubernetes client at this sandbox. */
   clientEnv: NodeJS.ProcessEnv;
+  stop(): Promise<unknown>;
+}
+
+export interface SandboxProcess extends SandboxEndpoint {
+  child: ChildProcess;
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 

@@ -6,18 +6,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { ApplyPorts } from '../../core/apply/ports.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import type { RunResult } from '../../core/apply/result.js';
 import { parseDuration } from '../duration.js';
+import { confirmChange, defaultJournalDir, journalDirOf } from '../confirm.js';
+import { pathIn, readAll, type CliContext } from '../context.js';
 import { createIo, type Io } from '../io.js';
 import { readEnv } from '../env.js';
-import { DEFAULT_REQUEST_TIMEOUT, awsTimeouts, parseRequestTimeout, positiveInt } from '../live-scan.js';
-import { killAfter } from '../live-ports.js';
+import { DEFAULT_REQUEST_TIMEOUT, awsTimeouts, loadRunKubeconfig, parseRequestTimeout, positiveInt } from '../live-scan.js';
+import { withTestKillHook } from '../live-ports.js';
 import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
 import { makePlan, type MigrateCliOptions } from './migrate.js';
@@ -25,11 +24,8 @@ import { makePlan, type MigrateCliOptions } from './migrate.js';
 export const DEFAULT_PROPAGATION_WAIT = '15s';
 export const DEFAULT_ROLLOUT_TIMEOUT = '5m';
 
-/** $XDG_STATE_HOME/podid/runs, else ~/.local/state/podid/runs (XDG Base Directory spec: a relative XDG_STATE_HOME is ignored). */
-export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
-  const state = env['XDG_STATE_HOME'] && env['XDG_STATE_HOME'].startsWith('/') ? env['XDG_STATE_HOME'] : join(home, '.local', 'state');
-  return join(state, 'podid', 'runs');
-}
+/** One definition, in confirm.ts; re-exported for the callers of this module. */
+export { defaultJournalDir };
 
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
@@ -37,9 +33,9 @@ export function newRunId(now: Date): string {
 
 const SCOPE_FLAGS: (keyof MigrateCliOptions)[] = ['context', 'allContexts', 'cluster', 'namespace', 'allNamespaces', 'serviceAccount', 'role', 'installAgent', 'crossAccountSourceRole'];
 
-async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; source: string | null; partialScan?: boolean }> {
+async function loadPlan(opts: MigrateCliOptions, io: Io, ctx: CliContext): Promise<{ plan: MigrationPlan; source: string | null; partialScan?: boolean }> {
   if (opts.plan === undefined) {
-    const { plan, inventory, partial } = await makePlan(opts, io);
+    const { plan, inventory, partial } = await makePlan(opts, io, ctx);
     // Clusters that could not be scanned are not in the plan; say so, and apply the rest.
     if (partial) reportPartial(io, inventory);
     return { plan, source: null, partialScan: partial };
@@ -50,30 +46,15 @@ async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: Migrat
   }
   let text: string;
   try {
-    text = opts.plan === '-' ? readFileSync(0, 'utf8') : readFileSync(opts.plan, 'utf8');
+    text = opts.plan === '-' ? (await readAll(ctx.stdin)).toString('utf8') : readFileSync(pathIn(ctx, opts.plan), 'utf8');
   } catch (err) {
     throw new UsageError('PLAN_UNREADABLE', `--plan ${opts.plan}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'pass the file written by podid migrate --dry-run --out FILE');
   }
   const { parsePlanDocument } = await import('../../core/plan/validate.js');
-  return { plan: parsePlanDocument(text, opts.plan), source: resolve(opts.plan) };
+  return { plan: parsePlanDocument(text, opts.plan), source: pathIn(ctx, opts.plan) };
 }
 
-async function confirm(opts: MigrateCliOptions, plan: MigrationPlan): Promise<boolean> {
-  if (opts.yes) return true;
-  if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new UsageError('CONFIRMATION_REQUIRED', 'podid migrate --apply changes IAM, EKS and Kubernetes, and there is no terminal to confirm on', 'review the plan (podid migrate --dry-run), then pass --yes');
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const clusters = plan.clusters.map((c) => c.name).join(', ');
-    const answer = await rl.question(`\nApply these changes to ${clusters}? Only 'yes' will be accepted: `);
-    return answer.trim() === 'yes';
-  } finally {
-    rl.close();
-  }
-}
-
-export async function runApply(opts: MigrateCliOptions): Promise<number> {
+export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promise<number> {
   if (opts.dryRun) throw new UsageError('APPLY_FLAGS_CONFLICT', '--dry-run and --apply exclude each other', 'pass one of them');
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait ?? DEFAULT_PROPAGATION_WAIT, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT, '5m');
@@ -85,14 +66,14 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   if (verifyProbe !== null && (verifyProbe === '' || /\s/.test(verifyProbe))) {
     throw new UsageError('BAD_FLAG_VALUE', `--verify-probe ${JSON.stringify(opts.verifyProbe)}: not a container image reference`, 'name an image with the AWS CLI, for example --verify-probe amazon/aws-cli:2.17.0');
   }
-  const journalDir = resolve(opts.journalDir ?? defaultJournalDir());
+  const journalDir = journalDirOf(opts.journalDir, ctx);
   // -o json / yaml: the run result document on stdout (the review on stderr); text / table: the report.
   const json = opts.output === 'json' || opts.output === 'yaml';
   const documentText = async (result: RunResult) =>
     opts.output === 'yaml' ? (await import('yaml')).stringify(result) : (await import('../../render/apply.js')).renderRunResultJson(result);
-  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
 
-  const { plan, source, partialScan } = await loadPlan(opts, io);
+  const { plan, source, partialScan } = await loadPlan(opts, io, ctx);
   // Clusters the scan could not read were not applied: the run is partial even if all else went well.
   const exitFor = (code: number) => (partialScan && code === ExitCode.ok ? ExitCode.partial : code);
   const maxConcurrentRollouts = opts.plan !== undefined && opts.maxConcurrentRollouts === '5' ? plan.options.maxConcurrentRollouts : positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
@@ -112,20 +93,20 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     if (json) io.out(await documentText(result));
     return exitFor(ExitCode.ok);
   }
-  if (!(await confirm(opts, plan))) {
+  const clusters = plan.clusters.map((c) => c.name).join(', ');
+  if (!(await confirmChange({ yes: opts.yes, command: 'podid migrate --apply', question: `Apply these changes to ${clusters}?`, hint: 'review the plan (podid migrate --dry-run), then pass --yes' }, ctx))) {
     io.warn('Apply cancelled; nothing was changed.');
     return ExitCode.ok;
   }
 
-  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { loadKubeconfig }, { journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
+  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
     import('../../adapters/aws-write.js'),
     import('../../adapters/kube-write.js'),
-    import('../../adapters/kubeconfig.js'),
     import('../../adapters/journal-fs.js'),
     import('../../core/apply/ports.js'),
     import('../../core/apply/retry.js'),
   ]);
-  const env = readEnv();
+  const env = readEnv(ctx.env);
   const region = opts.region ?? plan.clusters[0]?.region ?? env.awsRegion;
   const awsOptions = { ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs) };
   if (source !== null) {
@@ -135,11 +116,9 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     if (me.arn !== plan.caller.arn) io.warn(`Note: the plan was made by ${plan.caller.arn}; applying it as ${me.arn}.`);
   }
   const aws = await createAwsApplyPorts(awsOptions);
-  const kubeconfig = await loadKubeconfig(opts.kubeconfig, { KUBECONFIG: env.kubeconfig });
+  const kubeconfig = await loadRunKubeconfig(opts.kubeconfig, ctx);
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs });
-  let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
-  const killAt = Number(process.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
-  if (Number.isInteger(killAt) && killAt > 0) ports = killAfter(ports, killAt);
+  const ports: ApplyPorts = withTestKillHook({ iam: aws.iam, eks: aws.eks, kube }, ctx);
 
   const abort = new AbortController();
   const saved = process.listeners('SIGINT');

@@ -2,10 +2,9 @@
  * `podid finalize --dry-run | --apply`: scan, plan the removal of IRSA from ServiceAccounts that
  * run on Pod Identity, print the review, confirm, then run the use case (app/finalize.ts).
  */
-import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { confirmChange, defaultJournalDir } from '../confirm.js';
-import { readEnv } from '../env.js';
+import { confirmChange, journalDirOf } from '../confirm.js';
+import type { CliContext } from '../context.js';
 import { createIo } from '../io.js';
 import { createLivePorts, interruptible } from '../live-ports.js';
 import { DEFAULT_REQUEST_TIMEOUT, parseRequestTimeout, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
@@ -22,18 +21,18 @@ export interface FinalizeCliOptions extends TargetFlags {
   color?: boolean;
 }
 
-export async function runFinalize(opts: FinalizeCliOptions): Promise<number> {
+export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Promise<number> {
   if (Boolean(opts.dryRun) === Boolean(opts.apply)) {
     throw new UsageError('ROLLBACK_FLAGS_CONFLICT', opts.dryRun ? '--dry-run and --apply exclude each other' : 'podid finalize needs --dry-run (review what would be removed) or --apply (remove it)', 'run podid finalize --dry-run first, then podid finalize --apply');
   }
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
-  const dir = resolve(opts.journalDir ?? defaultJournalDir());
+  const dir = journalDirOf(opts.journalDir, ctx);
   const json = opts.output === 'json';
-  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const app = await import('../../app/finalize.js');
   let planned;
   try {
-    const { options, ports } = await setUpLiveScan(opts, readEnv(), new Date());
+    const { options, ports } = await setUpLiveScan(opts, ctx, new Date());
     planned = await app.planFinalizeRun(options, ports, eventsTo(io));
   } finally {
     io.done();
@@ -57,12 +56,12 @@ export async function runFinalize(opts: FinalizeCliOptions): Promise<number> {
     return plan.serviceAccounts.length > 0 ? ExitCode.refused : ExitCode.ok;
   }
   const clusters = plan.clusters.map((c) => c.name).join(', ');
-  if (!(await confirmChange({ yes: opts.yes, command: 'podid finalize --apply', question: `Remove IRSA from these ServiceAccounts on ${clusters}?`, hint: 'review it (podid finalize --dry-run), then pass --yes' }))) {
+  if (!(await confirmChange({ yes: opts.yes, command: 'podid finalize --apply', question: `Remove IRSA from these ServiceAccounts on ${clusters}?`, hint: 'review it (podid finalize --dry-run), then pass --yes' }, ctx))) {
     io.warn('Finalize cancelled; nothing was changed.');
     return ExitCode.ok;
   }
   const [{ journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([import('../../adapters/journal-fs.js'), import('../../core/apply/ports.js'), import('../../core/apply/retry.js')]);
-  const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs: parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) || 2_147_483_647 });
+  const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs: parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) || 2_147_483_647 }, ctx);
   const startedAt = new Date();
   const progress = eventsTo(io);
   return interruptible(io, 'podid finalize --apply', async (signal) => {
