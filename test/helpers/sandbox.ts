@@ -22,9 +22,8 @@ export async function sandboxFrom(world: string | object, clock?: Clock): Promis
  * to start. `world`: YAML text, an object, or `{ file }` (a world file, e.g. examples/world.yaml).
  */
 export async function sandboxServer(world: string | object | { file: string }): Promise<SandboxEndpoint & { sandbox: Sandbox }> {
-  const sandbox = 'file' in (world as object) && typeof (world as { file: unknown }).file === 'string'
-    ? await startSandbox({ world: await loadWorldFile((world as { file: string }).file) })
-    : await sandboxFrom(world);
+  const file = typeof world === 'object' && typeof (world as { file?: unknown }).file === 'string' ? (world as { file: string }).file : undefined;
+  const sandbox = file !== undefined ? await startSandbox({ world: await loadWorldFile(file) }) : await sandboxFrom(world);
   const dir = mkdtempSync(join(tmpdir(), 'podid-test-sandbox-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const env = join(dir, 'env');
