@@ -6,6 +6,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1' },
+    // vitest's default is one worker less than the cores: one worker on a 2-core machine, so
+    // the files ran one after another. Two keep both cores busy; e2e tests bound their waits
+    // on processes (hangs), never time what they assert, so they hold under that load.
+    maxWorkers: 2,
     server: {
       deps: {
         // The built CLI (test/helpers/podid.ts runs it in-process) loads natively, as
