@@ -17,7 +17,7 @@ import { awsErrorName, mapAwsError } from './aws-errors.js';
 import { IAM_REGION, clientConfig, decodePolicyDocument, trackEndpoint, type AwsOptions } from './aws.js';
 
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ProvisionedThroughputExceededException', 'RequestThrottled', 'RequestThrottledException']);
-const IN_USE = new Set(['ResourceInUseException', 'EntityAlreadyExists', 'ResourceAlreadyExistsException']);
+const IN_USE = new Set(['ResourceInUseException', 'EntityAlreadyExists', 'EntityAlreadyExistsException', 'ResourceAlreadyExistsException']);
 const NOT_FOUND = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException', 'NotFoundException']);
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedException']);
 const CONFLICT = new Set(['ConcurrentModification', 'ConcurrentModificationException']);
@@ -106,6 +106,68 @@ export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPor
         await iamFor(ref.partition).send(new iamSdk.UpdateAssumeRolePolicyCommand({ RoleName: ref.name, PolicyDocument: JSON.stringify(document) }));
       } catch (err) {
         throw toCallError(err, 'iam:UpdateAssumeRolePolicy', iamEndpoint(ref.partition));
+      }
+    },
+    async listRolesPage(partition, marker) {
+      let out;
+      try {
+        // 1,000 is ListRoles' largest page.
+        out = await iamFor(partition).send(new iamSdk.ListRolesCommand({ MaxItems: 1000, ...(marker === null ? {} : { Marker: marker }) }));
+      } catch (err) {
+        throw toCallError(err, 'iam:ListRoles', iamEndpoint(partition));
+      }
+      if (out.IsTruncated && !out.Marker) throw new ApplyCallError('other', 'AWS_ERROR', 'iam:ListRoles answered a truncated page without a Marker, so the rest of the roles cannot be read');
+      const roles = (out.Roles ?? []).map((r) => {
+        const arn = r.Arn ?? '';
+        if (r.AssumeRolePolicyDocument === undefined) return { arn, document: null, error: 'ListRoles returned no trust policy' };
+        try {
+          const doc = decodePolicyDocument(r.AssumeRolePolicyDocument);
+          if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { arn, document: null, error: 'the trust policy is not a JSON object' };
+          return { arn, document: doc as JsonObject, error: null };
+        } catch (err) {
+          return { arn, document: null, error: `the trust policy is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+        }
+      });
+      return { roles, marker: out.IsTruncated ? (out.Marker ?? null) : null };
+    },
+    async getOidcProvider(arn) {
+      const partition = arn.split(':')[1] ?? 'aws';
+      try {
+        const out = await iamFor(partition).send(new iamSdk.GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+        const url = out.Url ?? arn.slice(arn.indexOf(':oidc-provider/') + ':oidc-provider/'.length);
+        return {
+          arn,
+          url: /^https:\/\//.test(url) ? url : `https://${url}`,
+          clientIds: out.ClientIDList ?? [],
+          thumbprints: out.ThumbprintList ?? [],
+          tags: (out.Tags ?? []).map((t) => ({ key: t.Key ?? '', value: t.Value ?? '' })),
+        };
+      } catch (err) {
+        if (classifyAwsError(err) === 'not-found') return null;
+        throw toCallError(err, 'iam:GetOpenIDConnectProvider', iamEndpoint(partition));
+      }
+    },
+    async deleteOidcProvider(arn) {
+      const partition = arn.split(':')[1] ?? 'aws';
+      try {
+        await iamFor(partition).send(new iamSdk.DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+      } catch (err) {
+        throw toCallError(err, 'iam:DeleteOpenIDConnectProvider', iamEndpoint(partition));
+      }
+    },
+    async createOidcProvider(p) {
+      // The journaled ARN says which partition (and so which IAM endpoint) the provider lives in.
+      const partition = p.arn.split(':')[1] ?? 'aws';
+      try {
+        const out = await iamFor(partition).send(new iamSdk.CreateOpenIDConnectProviderCommand({
+          Url: p.url,
+          ClientIDList: p.clientIds,
+          ...(p.thumbprints.length > 0 ? { ThumbprintList: p.thumbprints } : {}),
+          ...(p.tags.length > 0 ? { Tags: p.tags.map((t) => ({ Key: t.key, Value: t.value })) } : {}),
+        }));
+        return out.OpenIDConnectProviderArn ?? '';
+      } catch (err) {
+        throw toCallError(err, 'iam:CreateOpenIDConnectProvider', iamEndpoint(partition));
       }
     },
   };

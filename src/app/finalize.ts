@@ -1,23 +1,43 @@
 /**
  * `finalize`: the use cases behind `podid finalize`. `planFinalizeRun` scans the clusters
- * (read-only) and plans (pure); `finalizeRun` locks the plan's clusters (the same lock as apply),
- * journals the previous state and runs the executor. The review, confirmation and printing are
- * the CLI's.
+ * (read-only), plans (pure) and, with --delete-oidc-provider, decides for each cluster's OIDC
+ * provider whether any role of its account still refers to it (every role, read-only);
+ * `finalizeRun` locks the plan's clusters (the same lock as apply), journals the previous state
+ * and runs the executor. The review, confirmation and printing are the CLI's.
  */
+import { oidcProviderArn, type Partition } from '../core/arn.js';
 import { JOURNAL_KIND, JOURNAL_SCHEMA_VERSION, type JournalStore, type LockPort } from '../core/apply/journal.js';
-import type { ApplyPorts, Clock } from '../core/apply/ports.js';
-import type { RetryPolicy } from '../core/apply/retry.js';
+import type { ApplyPorts, Clock, IamApplyPort } from '../core/apply/ports.js';
+import { readRetrying, type RetryPolicy } from '../core/apply/retry.js';
 import { FinalizeExecutor, type FinalizeResult } from '../core/finalize/executor.js';
-import { planFinalize, type FinalizePlan } from '../core/finalize/plan.js';
+import { planFinalize, trustAfter, type FinalizePlan } from '../core/finalize/plan.js';
+import { assessProviders } from '../core/finalize/provider.js';
 import type { JsonObject } from '../core/json.js';
 import type { ScanPorts } from '../core/ports.js';
 import type { Inventory } from '../core/scan/inventory.js';
 import type { EventSink } from './events.js';
 import { scanClusters, type ClusterScanOptions } from './scan.js';
 
-export async function planFinalizeRun(options: ClusterScanOptions, ports: ScanPorts, events: EventSink): Promise<{ plan: FinalizePlan; partial: boolean; inventory: Inventory }> {
+/** --delete-oidc-provider: the IAM port its reads go through, retried as apply retries reads. */
+export interface ProviderAssessment {
+  readonly iam: IamApplyPort;
+  readonly clock: Clock;
+  readonly retry: RetryPolicy;
+  readonly random: () => number;
+}
+
+export async function planFinalizeRun(options: ClusterScanOptions, ports: ScanPorts, events: EventSink, oidc?: ProviderAssessment): Promise<{ plan: FinalizePlan; partial: boolean; inventory: Inventory }> {
   const scanned = await scanClusters(options, ports, events);
-  return { plan: planFinalize(scanned.snapshot, scanned.inventory), partial: scanned.partial, inventory: scanned.inventory };
+  const plan = planFinalize(scanned.snapshot, scanned.inventory);
+  if (oidc) {
+    events({ type: 'apply-progress', message: 'reading every role of the account (--delete-oidc-provider)' });
+    const candidates = scanned.snapshot.clusters
+      .filter((c) => c.context !== null && c.oidcIssuer !== null)
+      .map((c) => ({ cluster: c.arn, partition: c.partition, account: c.account, providerArn: oidcProviderArn(c.partition as Partition, c.account, c.oidcIssuer as string) }));
+    const ctx = { clock: oidc.clock, policy: oidc.retry, random: oidc.random, signal: new AbortController().signal };
+    plan.oidcProviders = await assessProviders(candidates, trustAfter(plan), { iam: oidc.iam, callerAccount: scanned.snapshot.caller.account, read: (fn) => readRetrying(ctx, fn) });
+  }
+  return { plan, partial: scanned.partial, inventory: scanned.inventory };
 }
 
 export interface FinalizeServices {

@@ -29,7 +29,7 @@ export function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
     });
   };
   return {
-    iam: { getRole: (a) => ports.iam.getRole(a), updateAssumeRolePolicy: (a, d) => wrap(() => ports.iam.updateAssumeRolePolicy(a, d)) },
+    iam: { ...ports.iam, updateAssumeRolePolicy: (a, d) => wrap(() => ports.iam.updateAssumeRolePolicy(a, d)), deleteOidcProvider: (a) => wrap(() => ports.iam.deleteOidcProvider(a)), createOidcProvider: (p) => wrap(() => ports.iam.createOidcProvider(p)) },
     eks: (region) => {
       const e = ports.eks(region);
       return { ...e, createAssociation: (c, i) => wrap(() => e.createAssociation(c, i)), createAddon: (c, i) => wrap(() => e.createAddon(c, i)), updateAddon: (c, i) => wrap(() => e.updateAddon(c, i)), deleteAssociation: (c, id) => wrap(() => e.deleteAssociation(c, id)), deleteAddon: (c, a) => wrap(() => e.deleteAddon(c, a)) };

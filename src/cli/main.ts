@@ -9,7 +9,7 @@
  * in-process (test/helpers/podid.ts). Importing this module has no side effect.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, exitCodeOf, formatError, PodidError } from '../core/errors.js';
+import { ExitCode, exitCodeOf, formatError, PodidError, UsageError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { colorWanted } from './io.js';
 import { VERSION } from './version.js';
@@ -167,6 +167,7 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     ]))
     .action(async (opts, cmd: Command) => {
       const options = { ...opts, color: cmd.optsWithGlobals()['color'] };
+      if (!opts.apply) refuseApplyOnlyFlags(cmd);
       if (opts.apply) {
         const { runApply } = await import('./commands/apply.js');
         exit(await runApply(options, ctx));
@@ -205,8 +206,15 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     .option('--dry-run', 'show what would be removed; change nothing')
     .option('--apply', 'remove it: verify every pod again, journal, then trust policies and annotations')
     .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
+    .option('--delete-oidc-provider', 'also delete each cluster\'s IAM OIDC provider once no role of its account refers to it (every role is read, with the trust policies this finalize writes); this breaks IRSA for every ServiceAccount of the cluster. Asked as a second question on a terminal; with --yes, this flag itself is the consent. Journaled: podid rollback creates it again')
     .option('--journal-dir <dir>', journalDirHelp)
     .addOption(new Option('-o, --output <format>', 'text, or json (the finalize plan with --dry-run, the result with --apply)').choices(['text', 'json']).default('text'))
+    .addHelpText('after', examples([
+      ['podid finalize --dry-run --all-contexts -n shop', 'review what IRSA would be removed'],
+      ['podid finalize --apply --all-contexts -n shop --yes', 'remove it (journaled; podid rollback undoes it)'],
+      ['podid finalize --dry-run --all-contexts --delete-oidc-provider', 'also show whether each cluster\'s OIDC provider is still trusted, and by which roles'],
+      ['podid finalize --apply --all-contexts --delete-oidc-provider --yes', 'and delete the providers nothing trusts any more (the flag is the consent)'],
+    ]))
     .action(async (opts, cmd: Command) => {
       const { runFinalize } = await import('./commands/finalize.js');
       exit(await runFinalize({ ...opts, color: cmd.optsWithGlobals()['color'] }, ctx));
@@ -255,6 +263,24 @@ function optionDescription(option: Option): string {
   const showDefault = option.defaultValue !== undefined && (option.required || option.optional || (option.isBoolean() && typeof option.defaultValue === 'boolean'));
   if (showDefault) extra.push(`default: ${option.defaultValueDescription ?? (Array.isArray(option.defaultValue) ? option.defaultValue.join(', ') : String(option.defaultValue))}`);
   return extra.length === 0 ? option.description : `${option.description} (${extra.join(', ')})`;
+}
+
+/**
+ * Flags that change only how --apply runs: given to a dry run they would be silently ignored, and
+ * a reviewer would believe e.g. a probe or a longer rollout timeout had been taken into account.
+ * (`--plan` is refused by runMigrate with its own hint; `-y` is harmless and scripts pass it to both.)
+ */
+const APPLY_ONLY_FLAGS = [
+  ['propagationWait', '--propagation-wait'],
+  ['rolloutTimeout', '--rollout-timeout'],
+  ['failFast', '--fail-fast'],
+  ['verifyProbe', '--verify-probe'],
+  ['journalDir', '--journal-dir'],
+] as const;
+
+function refuseApplyOnlyFlags(cmd: Command): void {
+  const given = APPLY_ONLY_FLAGS.find(([key]) => cmd.getOptionValueSource(key) === 'cli');
+  if (given) throw new UsageError('APPLY_FLAGS_CONFLICT', `${given[1]} takes effect only with --apply, and this is a dry run`, `drop ${given[1]}, or run podid migrate --apply ${given[1]} ...`);
 }
 
 /** kubectl's and the AWS CLI's conventions for choosing what to look at, shared by scan and migrate. */

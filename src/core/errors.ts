@@ -60,7 +60,7 @@ export const ERRORS = {
   POLICY_INVALID: { exit: 'usage', summary: 'a trust policy document is not valid' },
   POLICY_EDIT_INVALID: { exit: 'usage', summary: 'a trust-policy edit was asked for with inputs that cannot be right' },
   WORLD_INVALID: { exit: 'usage', summary: 'podid sandbox: the world file is not valid' },
-  APPLY_FLAGS_CONFLICT: { exit: 'usage', summary: 'migrate: --apply with --dry-run, --plan without --apply, or scope flags with --plan (the plan fixes the scope)' },
+  APPLY_FLAGS_CONFLICT: { exit: 'usage', summary: 'migrate: --apply with --dry-run, --plan or another --apply-only flag (--verify-probe, --rollout-timeout, --propagation-wait, --fail-fast, --journal-dir) without --apply, or scope flags with --plan (the plan fixes the scope)' },
   PLAN_UNREADABLE: { exit: 'usage', summary: 'migrate --apply --plan names a file that cannot be read' },
   CONFIRMATION_REQUIRED: { exit: 'usage', summary: 'migrate --apply without a terminal to confirm on and without --yes; nothing was changed' },
   JOURNAL_DIR_UNUSABLE: { exit: 'usage', summary: 'the --journal-dir directory cannot be created or written' },

@@ -7,9 +7,34 @@ import { trustDiff } from './rollback.js';
 const clusterName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 
+/** The --delete-oidc-provider part of the review: each cluster's provider, deleted or kept and why. */
+export function providerLines(plan: FinalizePlan, p: Palette): string[] {
+  const providers = plan.oidcProviders ?? [];
+  if (providers.length === 0) return [];
+  const lines = ['', p.bold('OIDC providers (--delete-oidc-provider)')];
+  for (const o of providers) {
+    const who = `${clusterName(o.cluster)} ${o.providerArn}`;
+    if (o.action === 'delete') {
+      const r = o.provider;
+      lines.push(`  ${p.red('-')} ${who}: delete, ${clean(o.reason)}`);
+      if (r) lines.push(`      client IDs ${r.clientIds.join(', ') || 'none'}; ${r.thumbprints.length} thumbprint(s); tags ${r.tags.map((t) => `${t.key}=${clean(t.value)}`).join(', ') || 'none'} (journaled: podid rollback creates it again)`);
+      lines.push(`      ${p.yellow('warning:')} IRSA stops working for every ServiceAccount of ${clusterName(o.cluster)}, in every namespace (IAM: "any attempt to assume a role that references a deleted provider fails"). Asked separately; with --yes the flag itself is the consent.`);
+    } else if (o.action === 'absent') {
+      lines.push(`  ${p.dim('=')} ${who}: ${clean(o.reason)}`);
+    } else {
+      lines.push(`  ${p.yellow('!')} ${who}: ${clean(o.reason)}`);
+    }
+  }
+  return lines;
+}
+
 export function renderFinalizePlan(plan: FinalizePlan, opts: { palette?: Palette } = {}): string {
   const p = opts.palette ?? plainPalette;
-  if (plan.serviceAccounts.length === 0) return 'Nothing to finalize: no ServiceAccount in scope carries an IRSA annotation.\n';
+  const hint = (plan.oidcProviders ?? []).length === 0 && plan.clusters.length > 0 ? [p.dim('Once no role trusts a cluster\'s OIDC provider any more, --delete-oidc-provider also deletes it (docs/rollback.md).')] : [];
+  if (plan.serviceAccounts.length === 0) {
+    const rest = [...providerLines(plan, p), ...hint];
+    return `Nothing to finalize: no ServiceAccount in scope carries an IRSA annotation.\n${rest.length > 0 ? `${rest.join('\n')}\n` : ''}`;
+  }
   const lines = [p.bold('Finalize: remove IRSA from ServiceAccounts that run on Pod Identity'), ''];
   for (const s of plan.serviceAccounts) {
     const who = `${clusterName(s.cluster)} ${s.namespace}/${s.name}`;
@@ -21,8 +46,11 @@ export function renderFinalizePlan(plan: FinalizePlan, opts: { palette?: Palette
     lines.push('', `  ${p.yellow('~')} trust policy of ${t.roleArn}: remove the OIDC grant of ${t.serviceAccounts.join(', ')} (other providers', clusters' and ServiceAccounts' grants stay)`);
     lines.push(...trustDiff(t.before, t.after, p));
   }
+  lines.push(...providerLines(plan, p));
   const n = plan.serviceAccounts.filter((s) => s.action === 'finalize').length;
-  lines.push('', `${n} ServiceAccount(s) to finalize, ${plan.serviceAccounts.length - n} refused, ${plan.trust.length} trust polic${plan.trust.length === 1 ? 'y' : 'ies'} to update. Every pod is verified again, live, before anything changes; podid rollback undoes it.`);
+  const deleting = (plan.oidcProviders ?? []).filter((o) => o.action === 'delete').length;
+  lines.push('', `${n} ServiceAccount(s) to finalize, ${plan.serviceAccounts.length - n} refused, ${plan.trust.length} trust polic${plan.trust.length === 1 ? 'y' : 'ies'} to update${(plan.oidcProviders ?? []).length > 0 ? `, ${deleting} OIDC provider(s) to delete` : ''}. Every pod is verified again, live, before anything changes; podid rollback undoes it.`);
+  lines.push(...hint);
   return `${lines.join('\n')}\n`;
 }
 
@@ -41,14 +69,21 @@ export function renderFinalizeResult(r: FinalizeResult, opts: { palette?: Palett
     lines.push('', 'Steps');
     for (const s of r.steps) lines.push(`  ${finalizeStepLine(s, palette)}`);
   }
-  lines.push('', 'Service accounts');
+  if (r.serviceAccounts.length > 0) lines.push('', 'Service accounts');
   for (const sa of r.serviceAccounts) {
     const colour = sa.outcome === 'finalized' ? palette.green : sa.outcome === 'failed' ? palette.red : palette.yellow;
     lines.push(`  ${colour(sa.outcome.padEnd(10))} ${clusterName(sa.cluster).padEnd(10)} ${clean(`${sa.namespace}/${sa.serviceAccount}`)}\n      ${clean(sa.reason)}`);
     for (const w of sa.warnings) lines.push(`      warning: ${clean(w)}`);
   }
+  if ((r.oidcProviders ?? []).length > 0) {
+    lines.push('', 'OIDC providers');
+    for (const o of r.oidcProviders) {
+      const colour = o.outcome === 'deleted' || o.outcome === 'already-gone' ? palette.green : o.outcome === 'failed' ? palette.red : palette.yellow;
+      lines.push(`  ${colour(o.outcome.padEnd(12))} ${clusterName(o.cluster).padEnd(10)} ${o.providerArn}\n      ${clean(o.reason)}`);
+    }
+  }
   const s = r.summary;
-  lines.push('', `Result: ${s.finalized} finalized, ${s.refused} refused, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped; ${s.mutatingCalls} mutating calls`);
+  lines.push('', `Result: ${s.finalized} finalized, ${s.refused} refused, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped${(r.oidcProviders ?? []).length > 0 ? `, ${s.oidcProvidersDeleted ?? 0} OIDC provider(s) deleted` : ''}; ${s.mutatingCalls} mutating calls`);
   if (r.runId) lines.push(`Undo it: podid rollback ${r.runId} --dry-run, then --apply.`);
   return `${lines.join('\n')}\n`;
 }

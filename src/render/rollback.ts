@@ -31,6 +31,9 @@ export function renderRollbackPlan(plan: RollbackPlan, opts: { palette?: Palette
     return `${lines.join('\n')}\n`;
   }
   lines.push('Each step first re-reads its target: what is already as before is left alone, and what someone changed since the run is refused, not overwritten.', '');
+  for (const o of plan.oidcProviders) {
+    lines.push(`  ${p.green('+')} OIDC provider ${o.arn} of ${clusterName(o.cluster)}: create it again (client IDs ${o.clientIds.join(', ') || 'none'}; ${o.thumbprints.length} thumbprint(s); tags ${o.tags.map((t) => `${t.key}=${clean(t.value)}`).join(', ') || 'none'}), so IRSA works again`);
+  }
   for (const s of plan.serviceAccounts) {
     lines.push(`  ${p.green('+')} ServiceAccount ${s.namespace}/${s.name} on ${clusterName(s.cluster)}: restore ${Object.entries(s.annotations).map(([k, v]) => `${k}=${clean(v)}`).join(', ')}`);
   }
@@ -88,6 +91,20 @@ export function renderRollbackResult(r: RollbackResult, opts: { palette?: Palett
     }
   }
   const s = r.summary;
+  const u = s.undone;
+  const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  const undone = u
+    ? [
+      u.oidcProviders > 0 ? `${n(u.oidcProviders, 'OIDC provider', 'OIDC providers')} created again` : '',
+      u.trustPolicies > 0 ? `${n(u.trustPolicies, 'trust policy', 'trust policies')} restored` : '',
+      u.annotations > 0 ? `IRSA annotations of ${n(u.annotations, 'ServiceAccount', 'ServiceAccounts')} restored` : '',
+      u.associations > 0 ? `associations of ${n(u.associations, 'ServiceAccount', 'ServiceAccounts')} removed` : '',
+      u.addons > 0 ? `${n(u.addons, 'add-on', 'add-ons')} restored` : '',
+      u.workloads > 0 ? `${n(u.workloads, 'workload', 'workloads')} restarted back` : '',
+      u.agents > 0 ? `${n(u.agents, 'agent add-on', 'agent add-ons')} removed` : '',
+    ].filter((x) => x !== '')
+    : [];
+  if (undone.length > 0) lines.push('', `Back as before: ${undone.join(', ')}.`);
   lines.push('', `Result: ${s.restored} restored, ${s.needsRestart} need a restart, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped; ${s.refusedSteps} step(s) refused; ${s.mutatingCalls} mutating calls`);
   if (s.refusedSteps > 0 || s.drifted > 0) lines.push('Refused: something the run changed was changed again by someone else since. podid left it as it is; reconcile it by hand, then run podid rollback again.');
   if (s.failed > 0 || r.status === 'interrupted') lines.push('Run podid rollback again to finish: it resumes, never repeats what is done.');

@@ -96,6 +96,23 @@ export interface ClusterState {
   kube: KubeApi;
 }
 
+/**
+ * An IAM OIDC provider as IAM keeps it: the world's `openIdConnectProviders` entry (url,
+ * clientIds, account) plus what CreateOpenIDConnectProvider also stores. World providers get
+ * the EKS issuer thumbprint, no tags, and the sandbox's start time.
+ */
+export interface OidcProviderState extends OidcProviderSpec {
+  thumbprints: string[];
+  tags: { Key: string; Value: string }[];
+  createDate: Date;
+}
+
+/**
+ * Thumbprint IAM stores for EKS OIDC providers created by eksctl/Terraform (the root CA of
+ * oidc.eks.<region>.amazonaws.com). IAM no longer uses it for EKS issuers, but still returns it.
+ */
+export const EKS_OIDC_THUMBPRINT = '9e99a48a9960b14926bb7f3b02e22da2b0ab7280';
+
 export interface RoleState extends RoleSpec {
   arn: string;
   roleId: string;
@@ -132,7 +149,8 @@ export class SandboxState {
   readonly clusters: ClusterState[] = [];
   readonly roles: RoleState[];
   readonly policies: ManagedPolicySpec[];
-  readonly oidcProviders: OidcProviderSpec[];
+  /** IAM OIDC providers; Create/DeleteOpenIDConnectProvider change it (IRSA fails for an issuer without one). */
+  readonly oidcProviders: OidcProviderState[];
   readonly caller: CallerSpec | null;
   readonly faults: (FaultSpec & { seen: number })[];
   readonly calls: CallRecord[] = [];
@@ -170,7 +188,7 @@ export class SandboxState {
       trustHistory: [{ document: structuredClone(r.assumeRolePolicyDocument), visibleAt: 0 }],
     }));
     this.policies = structuredClone(world.iam.policies);
-    this.oidcProviders = structuredClone(world.iam.openIdConnectProviders);
+    this.oidcProviders = world.iam.openIdConnectProviders.map((p) => ({ ...structuredClone(p), thumbprints: [EKS_OIDC_THUMBPRINT], tags: [], createDate: created }));
     this.caller = world.caller ? structuredClone(world.caller) : null;
     this.faults = world.faults.map((f) => ({ ...f, seen: 0 }));
     for (const spec of world.clusters) {
@@ -356,7 +374,8 @@ export class SandboxState {
           permissionsBoundary: r.permissionsBoundary,
         })),
         policies: this.policies,
-        openIdConnectProviders: this.oidcProviders,
+        // The world-file schema: what CreateOpenIDConnectProvider adds (thumbprints, tags) stays in IAM's answers.
+        openIdConnectProviders: this.oidcProviders.map((p) => ({ url: p.url, clientIds: p.clientIds, account: p.account })),
       },
       caller: this.caller,
       faults: this.faults.map(({ seen: _seen, ...f }) => f),

@@ -157,8 +157,14 @@ describe('podid finalize', () => {
     expect(run.outcomes).toEqual({ finalized: 3, refused: 2 });
     const r = await runPodid(['rollback', run.runId, '--apply', '--yes', '--journal-dir', dir], { env: sb.clientEnv, timeoutMs: 60_000 });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    // The summary counts what came back: each finalized ServiceAccount, verified (it said 0 before).
+    expect(r.stdout).toContain('Back as before: 3 trust policies restored, IRSA annotations of 3 ServiceAccounts restored.');
+    expect(r.stdout).toContain('Result: 3 restored, 0 need a restart, 0 drifted, 0 failed, 0 skipped');
+    expect(r.stdout).toMatch(/restored\s+prod\s+platform\/api\n\s+verified: eks.amazonaws.com\/role-arn is back, the trust policy of arn:aws:iam::111122223333:role\/api admits/);
     expect(await trustOf(sb, 'shared')).toEqual(before['shared']);
     expect(await annotationsOf(sb, 'shop', 'cart')).toEqual(before['cart']);
     expect(await annotationsOf(sb, 'platform', 'api')).toEqual(before['api']);
+    const after = JSON.parse((await runPodid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { rollbackOf: string | null; outcomes: Record<string, number> }[] };
+    expect(after.runs.find((x) => x.rollbackOf === run.runId)!.outcomes).toEqual({ restored: 3 });
   });
 });

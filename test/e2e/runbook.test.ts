@@ -37,7 +37,7 @@ function runScript(script: string, env: NodeJS.ProcessEnv): Promise<{ code: numb
 describe('docs/runbook.md', () => {
   it('walks scan, dry-run, apply by namespace, verify, finalize and rollback', () => {
     const blocks = shellBlocks(RUNBOOK).join('\n');
-    for (const step of ['podid scan', 'podid migrate --dry-run', 'podid migrate --apply --plan', '-n payments', 'podid runs', 'podid finalize --apply', 'podid rollback --apply']) {
+    for (const step of ['podid scan', 'podid migrate --dry-run', 'podid migrate --apply --plan', '-n payments', 'podid runs', 'podid finalize --apply', '--delete-oidc-provider --yes', 'podid rollback --apply']) {
       expect(blocks).toContain(step);
     }
   });
@@ -60,6 +60,12 @@ describe('docs/runbook.md', () => {
     expect(r.stdout).toContain('Result: 2 migrated, 0 need a restart, 0 drifted, 0 failed, 0 skipped');
     expect(r.stdout).toContain('Result: 3 finalized, 0 refused');
     expect(r.stdout).toContain('Nothing to finalize');
+    // The OIDC provider: nothing trusts it after finalize; deleted, then created again by the first rollback.
+    expect(r.stdout).toMatch(/- prod arn:aws:iam::111122223333:oidc-provider\/oidc.eks.us-east-1.amazonaws.com\/id\/RUNBOOKPROD0000000000000000000001: delete, no role of account 111122223333 refers to it any more/);
+    expect(r.stdout).toMatch(/deleted\s+prod\s+arn:aws:iam::111122223333:oidc-provider\//);
+    expect(r.stdout).toContain('Back as before: 1 OIDC provider created again.');
+    // The finalize rollback counts the three ServiceAccounts it verified back on IRSA.
+    expect(r.stdout).toContain('Result: 3 restored, 0 need a restart, 0 drifted, 0 failed');
     expect(r.stdout).toContain('Result: 2 restored, 0 need a restart, 0 drifted, 0 failed');
     expect(r.stdout).toMatch(/warning: managed by Helm \(release ledger\)/);
   }, 180_000);

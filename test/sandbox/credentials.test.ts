@@ -3,7 +3,7 @@
  * unmodified EKS and IAM SDK clients: every outcome of the contract in /docs/sandbox.md.
  */
 import { DeleteAddonCommand, EKSClient } from '@aws-sdk/client-eks';
-import { GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateOpenIDConnectProviderCommand, DeleteOpenIDConnectProviderCommand, GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { ManualClock, awsConfig, sandboxFrom } from '../helpers/sandbox.js';
@@ -226,6 +226,24 @@ describe('credential probe outcomes', () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: expect.stringContaining('shop/nope') });
     expect((await fetch(`${sandbox.endpoint}/_sandbox/credentials?cluster=prod`)).status).toBe(400);
+  });
+
+  it('IRSA needs the IAM OIDC provider: deleting it denies the issuer\'s pods (InvalidIdentityToken), creating it again restores them', async () => {
+    sandbox = await sandboxFrom(fleet());
+    const iam = new IAMClient(awsConfig(sandbox));
+    expect(await probe(sandbox, 'prod', 'shop', 'cart-1')).toMatchObject({ ok: true, mechanism: 'irsa' });
+    await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: PROVIDER }));
+    const gone = await probe(sandbox, 'prod', 'shop', 'cart-1');
+    expect(gone).toMatchObject({ ok: false, mechanism: 'irsa', reason: 'trust-denied', effectiveRoleArn: null });
+    expect(gone.message).toContain(`has no IAM OIDC provider for https://${ISSUER}`);
+    // Pod Identity does not use the provider.
+    expect(await probe(sandbox, 'prod', 'shop', 'orders-1')).toMatchObject({ ok: true, mechanism: 'pod-identity' });
+    // A provider whose client IDs lack the token's audience does not help.
+    await iam.send(new CreateOpenIDConnectProviderCommand({ Url: `https://${ISSUER}`, ClientIDList: ['other'] }));
+    expect(await probe(sandbox, 'prod', 'shop', 'cart-1')).toMatchObject({ ok: false, reason: 'trust-denied' });
+    await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: PROVIDER }));
+    await iam.send(new CreateOpenIDConnectProviderCommand({ Url: `https://${ISSUER}`, ClientIDList: ['sts.amazonaws.com'] }));
+    expect(await probe(sandbox, 'prod', 'shop', 'cart-1')).toMatchObject({ ok: true, mechanism: 'irsa', effectiveRoleArn: role('cart') });
   });
 
   it('no agent: pods keep their Pod Identity env when the agent add-on goes, and then get nothing', async () => {

@@ -1,4 +1,5 @@
 import {
+  CreateOpenIDConnectProviderCommand, DeleteOpenIDConnectProviderCommand, EntityAlreadyExistsException, InvalidInputException,
   GetOpenIDConnectProviderCommand, GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, GetRolePolicyCommand,
   IAMClient, IAMServiceException, LimitExceededException, ListAttachedRolePoliciesCommand, ListOpenIDConnectProvidersCommand,
   ListRolePoliciesCommand, ListRolesCommand, ListRoleTagsCommand, MalformedPolicyDocumentException, NoSuchEntityException,
@@ -325,6 +326,46 @@ describe('IAM policies, tags and OIDC providers through IAMClient', () => {
       OpenIDConnectProviderArn: `arn:aws:iam::${OTHER}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/OTHER`,
     })));
     expect(other.name).toBe('AccessDenied');
+  });
+
+  it('creates and deletes OIDC providers as IAM does: Url, client IDs, thumbprints and tags kept; one per URL; delete idempotent', async () => {
+    const iam = await iamFor(world());
+    const url = 'https://oidc.eks.us-west-2.amazonaws.com/id/NEWCLUSTER00000000000000000001';
+    const arn = `arn:aws:iam::${ACCOUNT}:oidc-provider/${url.slice('https://'.length)}`;
+    const created = await iam.send(new CreateOpenIDConnectProviderCommand({
+      Url: url, ClientIDList: ['sts.amazonaws.com', 'other-aud'], ThumbprintList: ['0123456789abcdef0123456789abcdef01234567'],
+      Tags: [{ Key: 'team', Value: 'platform' }, { Key: 'env', Value: 'prod' }],
+    }));
+    expect(created.OpenIDConnectProviderArn).toBe(arn);
+    expect(created.Tags).toEqual([{ Key: 'team', Value: 'platform' }, { Key: 'env', Value: 'prod' }]);
+    const got = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+    expect(got).toMatchObject({
+      Url: url.slice('https://'.length), ClientIDList: ['sts.amazonaws.com', 'other-aud'], ThumbprintList: ['0123456789abcdef0123456789abcdef01234567'],
+      // Sorted by key, as IAM returns them.
+      Tags: [{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'platform' }], CreateDate: new Date(clock.now()),
+    });
+    expect((await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList?.map((p) => p.Arn)).toContain(arn);
+
+    const again = await rejection(iam.send(new CreateOpenIDConnectProviderCommand({ Url: url, ClientIDList: ['sts.amazonaws.com'] })));
+    expect(again).toBeInstanceOf(EntityAlreadyExistsException);
+    expect(again.$metadata.httpStatusCode).toBe(409);
+    for (const bad of [{ Url: 'http://insecure.example.com' }, { Url: 'https://x.example.com/?q=1' }, { Url: 'https://y.example.com', ThumbprintList: ['abc'] }]) {
+      expect(await rejection(iam.send(new CreateOpenIDConnectProviderCommand(bad)))).toBeInstanceOf(InvalidInputException);
+    }
+    // No thumbprint given: IAM reads the issuer's; for an EKS issuer that is the EKS one.
+    await iam.send(new CreateOpenIDConnectProviderCommand({ Url: 'https://oidc.eks.eu-west-1.amazonaws.com/id/BARE', ClientIDList: [] }));
+    const bare = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/BARE` }));
+    expect(bare).toMatchObject({ ClientIDList: [], ThumbprintList: ['9e99a48a9960b14926bb7f3b02e22da2b0ab7280'], Tags: [] });
+
+    await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+    expect(await rejection(iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })))).toBeInstanceOf(NoSuchEntityException);
+    // Idempotent (IAM API Reference, DeleteOpenIDConnectProvider).
+    await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+    const other = await rejection(iam.send(new DeleteOpenIDConnectProviderCommand({
+      OpenIDConnectProviderArn: `arn:aws:iam::${OTHER}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/OTHER`,
+    })));
+    expect(other.name).toBe('AccessDenied');
+    expect(await rejection(iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: 'not-an-arn' })))).toBeInstanceOf(InvalidInputException);
   });
 
   it('rewrites AWS-managed policy ARNs and documents for the world partition', async () => {

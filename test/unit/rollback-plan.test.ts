@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JOURNAL_KIND, JOURNAL_SCHEMA_VERSION, linkRuns, summarizeJournal, type JournalRecord, type RunRecord } from '../../src/core/apply/journal.js';
-import { planRollback } from '../../src/core/rollback/plan.js';
+import { JOURNAL_KIND, JOURNAL_SCHEMA_VERSION, linkRuns, summarizeJournal, type FinalizeRunRecord, type JournalRecord, type RunRecord } from '../../src/core/apply/journal.js';
+import { isEmptyRollback, planRollback } from '../../src/core/rollback/plan.js';
 import { FakeWorld, PROD, roleArn } from './fixtures/apply-fake.js';
 
 function applyJournal(sent: { trust?: boolean; cart?: boolean; orders?: boolean; restartCart?: boolean }): JournalRecord[] {
@@ -59,6 +59,30 @@ describe('planRollback', () => {
     expect(plan.trust.length + plan.associations.length + plan.workloads.length).toBe(0);
     const rollback: JournalRecord[] = [{ kind: JOURNAL_KIND, schemaVersion: JOURNAL_SCHEMA_VERSION, record: 'run', command: 'rollback', runId: 'r2', startedAt: '', toolVersion: '', clusters: [], rollbackOf: 'r1', rollbackOfJournal: '', options: { propagationWaitMs: 0, maxConcurrentRollouts: 1, rolloutTimeoutMs: 1, concurrency: 1 } }];
     expect(() => planRollback('/j/r2.jsonl', rollback)).toThrow(/itself a rollback/);
+  });
+});
+
+describe('planRollback of a finalize', () => {
+  const provider = { arn: 'arn:aws:iam::111122223333:oidc-provider/oidc.example/id/X', url: 'https://oidc.example/id/X', clientIds: ['sts.amazonaws.com'], thumbprints: ['0123456789abcdef0123456789abcdef01234567'], tags: [{ key: 'team', value: 'platform' }] };
+  const run = (): FinalizeRunRecord => ({
+    kind: JOURNAL_KIND, schemaVersion: JOURNAL_SCHEMA_VERSION, record: 'run', command: 'finalize', runId: 'f1', startedAt: '2026-12-01T00:00:00.000Z', toolVersion: 't',
+    clusters: [PROD], contexts: { [PROD]: PROD }, plan: {}, previous: { serviceAccounts: [], roles: [], oidcProviders: [{ cluster: PROD, ...provider }] },
+  });
+  const at = '2026-12-01T00:00:01.000Z';
+
+  it('creates again each OIDC provider the run sent a deletion for, with what the intent journaled', () => {
+    const intent: JournalRecord = { record: 'intent', at, stepId: `oidc-provider:${provider.arn}`, action: 'delete-oidc-provider', target: provider.arn, request: { provider: { cluster: PROD, ...provider, clientIds: ['sts.amazonaws.com', 'b'] } } };
+    const plan = planRollback('/j/f1.jsonl', [run(), intent]);
+    expect(plan.oidcProviders).toEqual([{ cluster: PROD, ...provider, clientIds: ['sts.amazonaws.com', 'b'] }]);
+    expect(isEmptyRollback(plan)).toBe(false);
+  });
+
+  it('falls back to the run record\'s previous state, and undoes nothing the run never sent', () => {
+    const bare: JournalRecord = { record: 'intent', at, stepId: 'x', action: 'delete-oidc-provider', target: provider.arn, request: {} };
+    expect(planRollback('/j/f1.jsonl', [run(), bare]).oidcProviders).toEqual([{ cluster: PROD, ...provider }]);
+    const none = planRollback('/j/f1.jsonl', [run()]);
+    expect(none.oidcProviders).toEqual([]);
+    expect(isEmptyRollback(none)).toBe(true);
   });
 });
 

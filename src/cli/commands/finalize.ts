@@ -16,6 +16,8 @@ export interface FinalizeCliOptions extends TargetFlags {
   dryRun?: boolean;
   apply?: boolean;
   yes?: boolean;
+  /** Also delete each cluster's OIDC provider nothing refers to any more (its own consent). */
+  deleteOidcProvider?: boolean;
   journalDir?: string;
   output: 'text' | 'json';
   color?: boolean;
@@ -30,10 +32,14 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
   const json = opts.output === 'json';
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const app = await import('../../app/finalize.js');
+  const [{ realClock }, { DEFAULT_RETRY }] = await Promise.all([import('../../core/apply/ports.js'), import('../../core/apply/retry.js')]);
+  const livePorts = (region: string | undefined) => createLivePorts({ profile: opts.profile, region: opts.region ?? region, kubeconfig: opts.kubeconfig, requestTimeoutMs: parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) || 2_147_483_647 }, ctx);
+  // --delete-oidc-provider reads every role of the account (IAM is global: any region will do).
+  let ports: Awaited<ReturnType<typeof livePorts>> | undefined = opts.deleteOidcProvider ? await livePorts(undefined) : undefined;
   let planned;
   try {
-    const { options, ports } = await setUpLiveScan(opts, ctx, new Date());
-    planned = await app.planFinalizeRun(options, ports, eventsTo(io));
+    const { options, ports: scanPorts } = await setUpLiveScan(opts, ctx, new Date());
+    planned = await app.planFinalizeRun(options, scanPorts, eventsTo(io), ports ? { iam: ports.iam, clock: realClock, retry: DEFAULT_RETRY, random: Math.random } : undefined);
   } finally {
     io.done();
   }
@@ -50,25 +56,42 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
     }
     return ExitCode.ok;
   }
-  if (!plan.serviceAccounts.some((s) => s.action === 'finalize')) {
-    if (json) io.out(`${JSON.stringify({ kind: 'podid-finalize-result', schemaVersion: 1, runId: null, journal: null, status: 'no-changes', exitCode: plan.serviceAccounts.length > 0 ? ExitCode.refused : ExitCode.ok, serviceAccounts: plan.serviceAccounts.map((s) => ({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.name, roleArn: s.roleArn, outcome: 'refused', reason: s.reason, warnings: s.warnings })) }, null, 2)}\n`);
-    // Something was refused and nothing else is left to do: say so in the exit code.
-    return plan.serviceAccounts.length > 0 ? ExitCode.refused : ExitCode.ok;
+  const finalizing = plan.serviceAccounts.some((s) => s.action === 'finalize');
+  const deletions = plan.oidcProviders.filter((p) => p.action === 'delete');
+  const providerRefused = plan.oidcProviders.some((p) => p.action === 'refused');
+  if (!finalizing && deletions.length === 0) {
+    // Something was refused (a ServiceAccount, or a provider some role still trusts) and nothing else is left to do: say so in the exit code.
+    const exitCode = plan.serviceAccounts.length > 0 || providerRefused ? ExitCode.refused : ExitCode.ok;
+    if (json) io.out(`${JSON.stringify({ kind: 'podid-finalize-result', schemaVersion: 1, runId: null, journal: null, status: 'no-changes', exitCode, serviceAccounts: plan.serviceAccounts.map((s) => ({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.name, roleArn: s.roleArn, outcome: 'refused', reason: s.reason, warnings: s.warnings })), oidcProviders: plan.oidcProviders.map((p) => ({ cluster: p.cluster, providerArn: p.providerArn, outcome: p.action, reason: p.reason, trustedBy: p.trustedBy, trustedByCount: p.trustedByCount })) }, null, 2)}\n`);
+    return exitCode;
   }
   const clusters = plan.clusters.map((c) => c.name).join(', ');
-  if (!(await confirmChange({ yes: opts.yes, command: 'podid finalize --apply', question: `Remove IRSA from these ServiceAccounts on ${clusters}?`, hint: 'review it (podid finalize --dry-run), then pass --yes' }, ctx))) {
+  const providerHint = 'review it (podid finalize --dry-run --delete-oidc-provider), then pass --yes: with --yes, --delete-oidc-provider is the consent to delete';
+  if (finalizing && !(await confirmChange({ yes: opts.yes, command: 'podid finalize --apply', question: `Remove IRSA from these ServiceAccounts on ${clusters}?`, hint: deletions.length > 0 ? providerHint : 'review it (podid finalize --dry-run), then pass --yes' }, ctx))) {
     io.warn('Finalize cancelled; nothing was changed.');
     return ExitCode.ok;
   }
-  const [{ journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([import('../../adapters/journal-fs.js'), import('../../core/apply/ports.js'), import('../../core/apply/retry.js')]);
-  const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs: parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) || 2_147_483_647 }, ctx);
+  if (deletions.length > 0) {
+    // The deletion has its own confirmation: a second question on a terminal; with --yes, --delete-oidc-provider itself is the consent.
+    const names = deletions.map((p) => p.providerArn).join(', ');
+    const which = [...new Set(deletions.map((p) => p.cluster.slice(p.cluster.lastIndexOf('/') + 1)))].join(', ');
+    const consent = await confirmChange({ yes: opts.yes, command: 'podid finalize --apply --delete-oidc-provider', question: `${finalizing ? 'Also DELETE' : 'DELETE'} the IAM OIDC provider ${names}? IRSA stops working for every ServiceAccount of ${which}.`, hint: providerHint }, ctx);
+    if (!consent) {
+      for (const p of deletions) Object.assign(p, { action: 'declined', reason: 'not confirmed: the provider is kept' });
+      io.warn('The OIDC provider is kept.');
+      if (!finalizing) return ExitCode.ok;
+    }
+  }
+  ports ??= await livePorts(plan.clusters[0]?.region);
+  const { journalDirectory } = await import('../../adapters/journal-fs.js');
+  const applyPorts = ports;
   const startedAt = new Date();
   const progress = eventsTo(io);
   return interruptible(io, 'podid finalize --apply', async (signal) => {
     const store = journalDirectory(dir);
     const result = await app.finalizeRun(
       { plan, runId: newRunId(startedAt), startedAt, toolVersion: VERSION, concurrency },
-      { ports, journal: store, locks: store, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal },
+      { ports: applyPorts, journal: store, locks: store, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal },
       (e) => {
         if (e.type === 'finalize-step') {
           io.done();

@@ -9,7 +9,7 @@
  */
 import type { JsonObject } from '../json.js';
 import type { MigrationPlan } from '../plan/model.js';
-import type { AddonRecord, AssociationRecord, RestartableKind } from './ports.js';
+import type { AddonRecord, AssociationRecord, OidcProviderRecord, RestartableKind } from './ports.js';
 
 export const JOURNAL_KIND = 'podid-run-journal';
 export const JOURNAL_SCHEMA_VERSION = 1;
@@ -76,6 +76,11 @@ export interface FinalizePrevious {
   serviceAccounts: { cluster: string; context: string; namespace: string; name: string; uid: string; annotations: Record<string, string> }[];
   /** Every role whose trust policy finalize may update, exactly as GetRole returned it. */
   roles: { roleArn: string; trustPolicy: JsonObject | null }[];
+  /**
+   * Every OIDC provider finalize may delete (--delete-oidc-provider), as GetOpenIDConnectProvider
+   * described it: what rollback creates again. Absent in journals of older versions.
+   */
+  oidcProviders?: (OidcProviderRecord & { cluster: string })[];
 }
 
 /** The first record of a `podid finalize` journal. */
@@ -107,7 +112,9 @@ export type JournalAction =
   // rollback
   | 'delete-association' | 'restore-addon' | 'delete-addon' | 'restore-restart' | 'restore-trust' | 'restore-service-account'
   // finalize
-  | 'remove-irsa-annotations' | 'remove-oidc-trust';
+  | 'remove-irsa-annotations' | 'remove-oidc-trust' | 'delete-oidc-provider'
+  // rollback of a finalize
+  | 'restore-oidc-provider';
 
 /** Written just before a mutating call whose request carries something the read-back needs. */
 export interface IntentRecord {

@@ -52,11 +52,44 @@ export interface RoleTrust {
   document: JsonObject;
 }
 
+/** An IAM OIDC provider as GetOpenIDConnectProvider describes it: enough to create it again exactly. */
+export interface OidcProviderRecord {
+  arn: string;
+  /** `https://<issuer host and path>` (IAM returns it without the scheme; the adapter adds it). */
+  url: string;
+  clientIds: string[];
+  thumbprints: string[];
+  tags: { key: string; value: string }[];
+}
+
+/** One role of a ListRoles page: its trust policy decoded, or null with why it could not be. */
+export interface ListedRole {
+  arn: string;
+  document: JsonObject | null;
+  error: string | null;
+}
+
 export interface IamApplyPort {
   /** GetRole: the role's trust policy, or null when the role does not exist. */
   getRole(roleArn: string): Promise<RoleTrust | null>;
   /** UpdateAssumeRolePolicy with this document (serialised as compact JSON). */
   updateAssumeRolePolicy(roleArn: string, document: JsonObject): Promise<void>;
+  /**
+   * One ListRoles page of the caller's account in `partition` (null marker: the first page); the
+   * next marker, or null after the last page. A page that says it is truncated without a marker
+   * is thrown as an error: podid never takes a partial listing for a whole one.
+   */
+  listRolesPage(partition: string, marker: string | null): Promise<{ roles: ListedRole[]; marker: string | null }>;
+  /** GetOpenIDConnectProvider: null when there is no such provider. */
+  getOidcProvider(arn: string): Promise<OidcProviderRecord | null>;
+  /** DeleteOpenIDConnectProvider (finalize --delete-oidc-provider). */
+  deleteOidcProvider(arn: string): Promise<void>;
+  /**
+   * CreateOpenIDConnectProvider (rollback of a deletion) with the record's URL, client IDs,
+   * thumbprints and tags, in the partition of its ARN: the new provider's ARN. EntityAlreadyExists
+   * is kind in-use.
+   */
+  createOidcProvider(provider: OidcProviderRecord): Promise<string>;
 }
 
 export interface AssociationRecord {

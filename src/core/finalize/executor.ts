@@ -5,8 +5,9 @@
  * checks as apply's verification: Pod Identity env, a ready agent on the pod's node, the
  * association, the trust evaluator) and refuses it otherwise; then one trust update per role
  * (only the grants of the ServiceAccounts still verified, over the document the plan was made
- * from: a changed document is refused, never overwritten), then the IRSA annotations. Reversible
- * by `podid rollback`.
+ * from: a changed document is refused, never overwritten), then the IRSA annotations, then
+ * (--delete-oidc-provider, confirmed) each OIDC provider nothing refers to any more, decided again
+ * over a fresh listing of every role (core/finalize/provider.ts). Reversible by `podid rollback`.
  */
 import { parseClusterArn } from '../arn.js';
 import { createLimiter } from '../concurrency.js';
@@ -20,6 +21,7 @@ import { readRetrying, withRetry, type RetryContext, type RetryPolicy } from '..
 import type { StepStatus } from '../apply/result.js';
 import { verifyServiceAccount } from '../apply/verify.js';
 import { IRSA_ANNOTATIONS, trustEditFor, type FinalizePlan, type FinalizeSa } from './plan.js';
+import { decideDeletion, listAllRoles, providerTrustedBy, type FinalizeProvider } from './provider.js';
 
 export const FINALIZE_RESULT_KIND = 'podid-finalize-result';
 
@@ -27,7 +29,7 @@ export type FinalizeOutcome = 'finalized' | 'refused' | 'drifted' | 'failed' | '
 
 export interface FinalizeStepReport {
   id: string;
-  kind: 'remove-oidc-trust' | 'remove-irsa-annotations';
+  kind: 'remove-oidc-trust' | 'remove-irsa-annotations' | 'delete-oidc-provider';
   target: string;
   status: StepStatus;
   message: string;
@@ -57,7 +59,25 @@ export interface FinalizeResult {
   clusters: string[];
   steps: FinalizeStepReport[];
   serviceAccounts: FinalizeSaReport[];
-  summary: { finalized: number; refused: number; drifted: number; failed: number; skipped: number; mutatingCalls: number };
+  /** --delete-oidc-provider: what became of each cluster's OIDC provider (empty without the flag). */
+  oidcProviders: FinalizeProviderReport[];
+  summary: { finalized: number; refused: number; drifted: number; failed: number; skipped: number; oidcProvidersDeleted: number; mutatingCalls: number };
+}
+
+/**
+ * - `deleted` (or `already-gone`): no role refers to it; it is journaled and deleted.
+ * - `refused`: kept, some role still refers to it or podid could not read every role (exit 4).
+ * - `declined`: the deletion was not confirmed. `absent`: there is none. `failed`, `skipped`.
+ */
+export type FinalizeProviderOutcome = 'deleted' | 'already-gone' | 'refused' | 'declined' | 'absent' | 'failed' | 'skipped';
+
+export interface FinalizeProviderReport {
+  cluster: string;
+  providerArn: string;
+  outcome: FinalizeProviderOutcome;
+  reason: string;
+  trustedBy: string[];
+  trustedByCount: number;
 }
 
 export type FinalizeEvent = { kind: 'step'; report: FinalizeStepReport } | { kind: 'progress'; message: string };
@@ -76,6 +96,8 @@ export interface FinalizeDeps {
 const msg = (err: unknown) => (err instanceof PodidError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : err instanceof Error ? err.message : String(err));
 const active = (p: PodState) => !p.terminating && (p.phase === 'Running' || p.phase === 'Pending');
 const saKey = (s: FinalizeSa) => `${s.cluster}/${s.namespace}/${s.name}`;
+/** A provider the plan does not delete, as the result reports it. */
+const providerReport = (p: FinalizeProvider): FinalizeProviderReport => ({ cluster: p.cluster, providerArn: p.providerArn, outcome: p.action === 'delete' ? 'skipped' : p.action, reason: p.reason, trustedBy: p.trustedBy, trustedByCount: p.trustedByCount });
 
 export class FinalizeExecutor {
   private journal: JournalWriter | null = null;
@@ -125,7 +147,7 @@ export class FinalizeExecutor {
   }
 
   async readPrevious(): Promise<FinalizePrevious> {
-    const previous: FinalizePrevious = { serviceAccounts: [], roles: [] };
+    const previous: FinalizePrevious = { serviceAccounts: [], roles: [], oidcProviders: [] };
     await Promise.all([
       ...this.plan.serviceAccounts.filter((s) => s.action === 'finalize').map((s) => this.limit(async () => {
         const sa = await this.read(() => this.deps.ports.kube(s.context).getServiceAccount(s.namespace, s.name));
@@ -137,7 +159,13 @@ export class FinalizeExecutor {
         const role = await this.read(() => this.deps.ports.iam.getRole(t.roleArn));
         previous.roles.push({ roleArn: t.roleArn, trustPolicy: role?.document ?? null });
       })),
+      // The provider exactly as it is (URL, client IDs, thumbprints, tags): what rollback creates again.
+      ...this.deletions().map((p) => this.limit(async () => {
+        const record = await this.read(() => this.deps.ports.iam.getOidcProvider(p.providerArn));
+        if (record !== null) previous.oidcProviders!.push({ cluster: p.cluster, ...record });
+      })),
     ]);
+    previous.oidcProviders!.sort((a, b) => a.arn.localeCompare(b.arn));
     previous.serviceAccounts.sort((a, b) => `${a.cluster}/${a.namespace}/${a.name}`.localeCompare(`${b.cluster}/${b.namespace}/${b.name}`));
     previous.roles.sort((a, b) => a.roleArn.localeCompare(b.roleArn));
     return previous;
@@ -218,15 +246,70 @@ export class FinalizeExecutor {
         : { outcome: r.status === 'drifted' ? 'drifted' : r.status === 'skipped' ? 'skipped' : 'failed', reason: r.message });
     })));
 
+    // Last, once IRSA is removed from everything this run finalized: the OIDC providers nothing refers to any more.
+    const providers: FinalizeProviderReport[] = [];
+    for (const p of this.plan.oidcProviders ?? []) providers.push(p.action === 'delete' ? await this.deleteProvider(p, previous) : providerReport(p));
+
     const sas: FinalizeSaReport[] = this.plan.serviceAccounts.map((s) => ({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.name, roleArn: s.roleArn, ...(outcomes.get(saKey(s)) ?? { outcome: 'skipped' as const, reason: 'not reached' }), warnings: s.warnings }));
     for (const r of sas) await this.journal.append({ record: 'outcome', at: this.now(), cluster: r.cluster, namespace: r.namespace, serviceAccount: r.serviceAccount, outcome: r.outcome, reason: r.reason });
     const count = (o: FinalizeOutcome) => sas.filter((s) => s.outcome === o).length;
-    const summary = { finalized: count('finalized'), refused: count('refused'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), mutatingCalls: this.mutatingCalls };
-    const status = this.deps.signal.aborted ? 'interrupted' : summary.failed > 0 ? 'partial' : summary.refused + summary.drifted > 0 ? 'refused' : 'succeeded';
+    const summary = { finalized: count('finalized'), refused: count('refused'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), oidcProvidersDeleted: providers.filter((p) => p.outcome === 'deleted').length, mutatingCalls: this.mutatingCalls };
+    const providerFailed = providers.some((p) => p.outcome === 'failed');
+    const providerRefused = providers.some((p) => p.outcome === 'refused');
+    const status = this.deps.signal.aborted ? 'interrupted' : summary.failed > 0 || providerFailed ? 'partial' : summary.refused + summary.drifted > 0 || providerRefused ? 'refused' : 'succeeded';
     const exitCode = status === 'interrupted' ? 130 : status === 'partial' ? 5 : status === 'refused' ? 4 : 0;
     const finishedAt = this.now();
     await this.journal.append({ record: 'finished', at: finishedAt, status, exitCode, summary });
-    return { kind: FINALIZE_RESULT_KIND, schemaVersion: 1, runId: this.deps.runId, journal: this.journal.path, startedAt, finishedAt, status, exitCode, clusters: this.plan.clusters.map((c) => c.arn), steps: this.steps, serviceAccounts: sas, summary };
+    return { kind: FINALIZE_RESULT_KIND, schemaVersion: 1, runId: this.deps.runId, journal: this.journal.path, startedAt, finishedAt, status, exitCode, clusters: this.plan.clusters.map((c) => c.arn), steps: this.steps, serviceAccounts: sas, oidcProviders: providers, summary };
+  }
+
+  /** The providers the plan deletes (decided nothing refers to them, and confirmed). */
+  private deletions(): FinalizeProvider[] {
+    return (this.plan.oidcProviders ?? []).filter((p) => p.action === 'delete');
+  }
+
+  /**
+   * Deletes one OIDC provider, deciding again first over a fresh listing of every role of its
+   * account (the trust policies as this run left them): someone may have made a role trust it
+   * since the review. Never on an incomplete listing, never after a failed step of this run.
+   * Journaled (the provider's URL, client IDs, thumbprints and tags) before the call.
+   */
+  private async deleteProvider(p: FinalizeProvider, previous: FinalizePrevious): Promise<FinalizeProviderReport> {
+    const id = `oidc-provider:${p.providerArn}`;
+    const report = (outcome: FinalizeProviderOutcome, reason: string, trusted: { trustedBy: string[]; trustedByCount: number } = { trustedBy: [], trustedByCount: 0 }): FinalizeProviderReport => ({ cluster: p.cluster, providerArn: p.providerArn, outcome, reason, ...trusted });
+    const out = await (async (): Promise<{ status: StepStatus; message: string; attempts: number; report: FinalizeProviderReport }> => {
+      const skip = (message: string) => ({ status: 'skipped' as const, message, attempts: 0, report: report('skipped', message) });
+      if (this.deps.signal.aborted) return skip('not started: finalize was interrupted');
+      const failed = this.steps.filter((s) => s.status === 'failed');
+      if (failed.length > 0) return skip(`not deleted: ${failed.length} step(s) of this run failed (${failed.map((s) => s.target).join(', ')}); run podid finalize again`);
+      try {
+        const iam = this.deps.ports.iam;
+        const record = await this.read(() => iam.getOidcProvider(p.providerArn));
+        if (record === null) return { status: 'already-done', message: 'the provider is already gone', attempts: 0, report: report('already-gone', 'the provider is already gone') };
+        const partition = p.providerArn.split(':')[1] ?? 'aws';
+        let roles;
+        try {
+          roles = await listAllRoles(iam, partition, (fn) => this.read(fn));
+        } catch (err) {
+          const message = `not deleted: ${msg(err)}; podid deletes a provider only after reading the trust policy of every role of its account`;
+          return { status: 'failed', message, attempts: 0, report: report('refused', message) };
+        }
+        const account = p.providerArn.split(':')[4] ?? '';
+        const decision = decideDeletion(providerTrustedBy(p.providerArn, roles), account);
+        if (decision.action !== 'delete') {
+          return { status: 'drifted', message: `not deleted, changed since the review: ${decision.reason}`, attempts: 0, report: report('refused', decision.reason, decision) };
+        }
+        const journaled = previous.oidcProviders?.find((x) => x.arn === p.providerArn) ?? { cluster: p.cluster, ...record };
+        await this.journal?.append({ record: 'intent', at: this.now(), stepId: id, action: 'delete-oidc-provider', target: p.providerArn, request: { provider: { ...journaled, ...record, cluster: p.cluster } } });
+        const attempts = await this.mutate(() => iam.deleteOidcProvider(p.providerArn), async () => ((await iam.getOidcProvider(p.providerArn)) === null ? true : undefined));
+        const message = `deleted: ${decision.reason}; IRSA no longer works for any ServiceAccount of ${this.cluster(p.cluster).name} (podid rollback creates it again)`;
+        return { status: 'done', message, attempts, report: report('deleted', message) };
+      } catch (err) {
+        return { status: 'failed', message: msg(err), attempts: 0, report: report('failed', msg(err)) };
+      }
+    })();
+    await this.report({ id, kind: 'delete-oidc-provider', target: p.providerArn, status: out.status, message: out.message, attempts: out.attempts });
+    return out.report;
   }
 
   private async removeTrust(roleArn: string, planned: JsonObject, sas: readonly FinalizeSa[]): Promise<{ status: StepStatus; message: string }> {

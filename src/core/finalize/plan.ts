@@ -12,6 +12,7 @@ import { canonicalJson } from '../plan/fingerprint.js';
 import { parsePolicy, policyToJson, removeOidcTrust } from '../policy/index.js';
 import type { FleetSnapshot } from '../scan/snapshot.js';
 import type { Inventory } from '../scan/inventory.js';
+import type { FinalizeProvider } from './provider.js';
 
 export const FINALIZE_PLAN_KIND = 'podid-finalize-plan';
 
@@ -50,6 +51,8 @@ export interface FinalizePlan {
   clusters: { arn: string; name: string; region: string; context: string }[];
   serviceAccounts: FinalizeSa[];
   trust: FinalizeTrust[];
+  /** --delete-oidc-provider: each cluster's OIDC provider and whether it goes (empty without the flag). */
+  oidcProviders: FinalizeProvider[];
 }
 
 export function planFinalize(snapshot: FleetSnapshot, inventory: Inventory): FinalizePlan {
@@ -98,7 +101,12 @@ export function planFinalize(snapshot: FleetSnapshot, inventory: Inventory): Fin
     const after = policyToJson(policy);
     if (canonicalJson(after) !== canonicalJson(doc)) trust.push({ roleArn, before: doc, after, serviceAccounts: names });
   }
-  return { kind: FINALIZE_PLAN_KIND, schemaVersion: 1, clusters, serviceAccounts: sas, trust };
+  return { kind: FINALIZE_PLAN_KIND, schemaVersion: 1, clusters, serviceAccounts: sas, trust, oidcProviders: [] };
+}
+
+/** The trust policies the plan writes, by lowercased role ARN: the post-finalize state the provider decision reads. */
+export function trustAfter(plan: Pick<FinalizePlan, 'trust'>): Map<string, JsonObject> {
+  return new Map(plan.trust.map((t) => [t.roleArn.toLowerCase(), t.after] as const));
 }
 
 /**

@@ -2,7 +2,8 @@
  * The executor of `podid rollback --apply`: undoes exactly what one run did, in the order that
  * keeps every pod able to get credentials throughout.
  *
- *   (finalize runs) trust policies back, then the IRSA annotations back.
+ *   (finalize runs) the OIDC providers it deleted created again, then trust policies back, then the
+ *   IRSA annotations back; each ServiceAccount verified back on IRSA's configuration.
  *   (apply runs) the run's associations deleted and each add-on's previous associations and IRSA
  *   role restored -> --propagation-wait -> the workloads the run restarted get their previous
  *   restartedAt back (their pod template is exactly what it was; new pods come up with IRSA) and
@@ -17,7 +18,7 @@
  * three documents, never overwritten. Mutations are journaled (intent before, step after) and
  * retried like apply's (core/apply/retry.ts).
  */
-import { oidcProviderArn } from '../arn.js';
+import { oidcProviderArn, parseRoleArn, type Partition } from '../arn.js';
 import { createLimiter } from '../concurrency.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
@@ -27,12 +28,12 @@ import { analyzeTrust } from '../trust.js';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION } from '../annotations.js';
 import type { JournalAction, JournalWriter } from '../apply/journal.js';
 import { ownedBy, requestToken } from '../apply/executor.js';
-import type { ApplyPorts, Clock, PodState } from '../apply/ports.js';
+import type { ApplyPorts, Clock, OidcProviderRecord, PodState } from '../apply/ports.js';
 import { readRetrying, withRetry, type RetryContext, type RetryPolicy } from '../apply/retry.js';
 import type { StepStatus } from '../apply/result.js';
 import { waitForRollout } from '../apply/rollout.js';
-import type { AddonUndo, AssociationUndo, RollbackCluster, RollbackPlan, RollbackSubject, ServiceAccountUndo, TrustUndo, WorkloadUndo } from './plan.js';
-import { ROLLBACK_RESULT_KIND, ROLLBACK_RESULT_SCHEMA_VERSION, type RollbackOutcome, type RollbackResult, type RollbackSaReport, type RollbackStepKind, type RollbackStepReport } from './result.js';
+import type { AddonUndo, AssociationUndo, OidcProviderUndo, RollbackCluster, RollbackPlan, RollbackSubject, ServiceAccountUndo, TrustUndo, WorkloadUndo } from './plan.js';
+import { countUndone, ROLLBACK_RESULT_KIND, ROLLBACK_RESULT_SCHEMA_VERSION, type RollbackOutcome, type RollbackResult, type RollbackSaReport, type RollbackStepKind, type RollbackStepReport } from './result.js';
 
 export interface RollbackOptions {
   propagationWaitMs: number;
@@ -61,6 +62,16 @@ const ADDON_BUSY = new Set(['CREATING', 'UPDATING', 'DELETING']);
 const msg = (err: unknown) => (err instanceof PodidError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : err instanceof Error ? err.message : String(err));
 const active = (p: PodState) => !p.terminating && (p.phase === 'Running' || p.phase === 'Pending');
 const ok = (s: StepStatus) => s === 'done' || s === 'already-done';
+
+/** The provider as journaled: same URL, client IDs, thumbprints (when any were journaled) and tags, in any order. */
+function sameProvider(a: OidcProviderRecord, b: OidcProviderRecord): boolean {
+  const set = (l: readonly string[]) => JSON.stringify([...new Set(l)].sort());
+  const url = (u: string) => u.replace(/^https:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+  return url(a.url) === url(b.url)
+    && set(a.clientIds) === set(b.clientIds)
+    && (b.thumbprints.length === 0 || set(a.thumbprints.map((t) => t.toLowerCase())) === set(b.thumbprints.map((t) => t.toLowerCase())))
+    && set(a.tags.map((t) => `${t.key}=${t.value}`)) === set(b.tags.map((t) => `${t.key}=${t.value}`));
+}
 
 interface Outcome {
   status: StepStatus;
@@ -163,8 +174,10 @@ export class RollbackExecutor {
     this.journal = await this.deps.openJournal();
     const p = this.plan;
 
-    // Finalize runs: the OIDC grants first (so the annotation never points at a role that refuses it), then the annotations.
+    // Finalize runs: the OIDC provider first (IRSA needs it, and the grants name it), then the OIDC
+    // grants (so the annotation never points at a role that refuses it), then the annotations.
     if (p.target.command === 'finalize') {
+      await Promise.all((p.oidcProviders ?? []).map((o) => this.limit(() => this.restoreProvider(o))));
       await Promise.all(p.trust.map((t) => this.limit(() => this.restoreTrust(t, null))));
       await Promise.all(p.serviceAccounts.map((s) => this.limit(() => this.restoreServiceAccount(s))));
     }
@@ -180,6 +193,7 @@ export class RollbackExecutor {
 
     const sas: RollbackSaReport[] = [];
     for (const s of p.subjects) sas.push(await this.judge(s));
+    if (p.target.command === 'finalize') for (const s of p.serviceAccounts) sas.push(await this.judgeFinalized(s));
 
     // Trust last: only for roles whose ServiceAccounts are all back on IRSA.
     if (p.target.command === 'apply') {
@@ -190,7 +204,7 @@ export class RollbackExecutor {
     const count = (o: RollbackOutcome) => sas.filter((s) => s.outcome === o).length;
     const refusedSteps = this.reports.filter((r) => r.status === 'drifted').length;
     const failedSteps = this.reports.filter((r) => r.status === 'failed').length;
-    const summary = { restored: count('restored'), needsRestart: count('needs-restart'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), refusedSteps, mutatingCalls: this.mutatingCalls };
+    const summary = { restored: count('restored'), needsRestart: count('needs-restart'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), refusedSteps, undone: countUndone(this.reports), mutatingCalls: this.mutatingCalls };
     const status = this.deps.signal.aborted ? 'interrupted' : summary.failed > 0 || failedSteps > 0 ? 'partial' : summary.drifted > 0 || refusedSteps > 0 ? 'refused' : 'succeeded';
     const exitCode = status === 'interrupted' ? 130 : status === 'partial' ? 5 : status === 'refused' ? 4 : 0;
     const finishedAt = this.now();
@@ -276,6 +290,82 @@ export class RollbackExecutor {
       }, { readBack: async () => { const now = await kube.getServiceAccount(s.namespace, s.name); return now !== null && Object.entries(patch).every(([k, v]) => now.annotations[k] === v) ? true : undefined; } });
       return { status: 'done', message: `restored ${Object.keys(patch).join(', ')}`, attempts: sent.attempts, mutated: true, result: { annotations: patch } };
     });
+  }
+
+  // ---------------------------------------------------------------- finalize: OIDC providers
+
+  /** CreateOpenIDConnectProvider with the URL, client IDs, thumbprints and tags journaled before finalize deleted it. */
+  private restoreProvider(o: OidcProviderUndo): Promise<Outcome> {
+    const id = `oidc-provider:${o.arn}`;
+    return this.step(id, 'restore-oidc-provider', o.arn, async () => {
+      const iam = this.deps.ports.iam;
+      const current = await this.read(() => iam.getOidcProvider(o.arn));
+      if (current !== null) {
+        if (sameProvider(current, o)) return { status: 'already-done', message: 'the OIDC provider exists again, as journaled' };
+        return { status: 'drifted', message: `refused: the OIDC provider was created again since finalize with other settings (client IDs ${current.clientIds.join(', ') || 'none'}; thumbprints ${current.thumbprints.join(', ') || 'none'}; tags ${current.tags.map((t) => `${t.key}=${t.value}`).join(', ') || 'none'}), not what was journaled; podid leaves it as it is` };
+      }
+      await this.intent(id, 'restore-oidc-provider', o.arn, { provider: o as unknown as JsonObject });
+      const record: OidcProviderRecord = { arn: o.arn, url: o.url, clientIds: o.clientIds, thumbprints: o.thumbprints, tags: o.tags };
+      const sent = await this.mutate(async () => {
+        await iam.createOidcProvider(record);
+        return true;
+      }, { readBack: async () => ((await iam.getOidcProvider(o.arn)) !== null ? true : undefined), inUseIsDone: true });
+      return { status: 'done', message: `created the OIDC provider again: ${o.url}, client IDs ${o.clientIds.join(', ') || 'none'}, ${o.thumbprints.length} thumbprint(s), ${o.tags.length} tag(s), as journaled`, attempts: sent.attempts, mutated: true, result: { provider: o as unknown as JsonObject } };
+    });
+  }
+
+  /**
+   * A ServiceAccount finalize stripped, after its rollback: its steps (annotations, its role's
+   * trust, its cluster's provider) done, then verified live: the journaled annotations in place,
+   * the role's trust admits the cluster's OIDC provider for it (podid's evaluator), and the
+   * provider exists with the audience among its client IDs. Its pods keep Pod Identity while its
+   * association exists (Pod Identity wins over IRSA), so no pod is judged.
+   */
+  private async judgeFinalized(s: ServiceAccountUndo): Promise<RollbackSaReport> {
+    const base = { cluster: s.cluster, namespace: s.namespace, serviceAccount: s.name, addon: null, pods: { irsa: [] as string[], podIdentity: [] as string[] } };
+    const report = await (async (): Promise<RollbackSaReport> => {
+      const done = (outcome: RollbackOutcome, reason: string): RollbackSaReport => ({ ...base, outcome, reason });
+      const roleArn = s.annotations[ROLE_ARN_ANNOTATION] ?? null;
+      const providers = (this.plan.oidcProviders ?? []).filter((o) => o.cluster === s.cluster).map((o) => `oidc-provider:${o.arn}`);
+      const mine = this.reports.filter((r) => r.id === `sa:${s.cluster}/${s.namespace}/${s.name}` || (roleArn !== null && r.id === `trust:${roleArn}`) || providers.includes(r.id));
+      for (const st of ['drifted', 'failed', 'skipped'] as const) {
+        const bad = mine.find((r) => r.status === st);
+        if (bad) return done(st, `${bad.kind} ${bad.target}: ${bad.message}`);
+      }
+      try {
+        const c = this.cluster(s.cluster);
+        const problems: string[] = [];
+        const sa = await this.read(() => this.kube(s.cluster).getServiceAccount(s.namespace, s.name));
+        if (sa === null) problems.push(`ServiceAccount ${s.namespace}/${s.name} does not exist`);
+        for (const [k, v] of Object.entries(s.annotations)) if (sa !== null && sa.annotations[k] !== v) problems.push(`${k} is ${sa.annotations[k] === undefined ? 'absent' : JSON.stringify(sa.annotations[k])}, not ${JSON.stringify(v)}`);
+        let providerArn = '';
+        if (roleArn !== null) {
+          const issuer = await this.issuer(s.cluster);
+          const parsed = parseRoleArn(roleArn);
+          const role = await this.read(() => this.deps.ports.iam.getRole(roleArn)).catch(() => null);
+          const audience = s.annotations[AUDIENCE_ANNOTATION] ?? 'sts.amazonaws.com';
+          if (issuer === null) problems.push(`cluster ${c.name} has no OIDC issuer, so IRSA cannot work`);
+          else {
+            providerArn = oidcProviderArn(c.partition as Partition, parsed.ok ? parsed.arn.account : c.account, issuer);
+            if (role === null) problems.push(`role ${roleArn} cannot be read`);
+            else {
+              const analysis = analyzeTrust(parsePolicy(role.document), { partition: c.partition, clusterAccount: c.account, clusterArn: c.arn, oidcIssuer: issuer, namespace: s.namespace, serviceAccount: s.name, ...(s.annotations[AUDIENCE_ANNOTATION] ? { audience } : {}) });
+              if (!analysis.grantsIrsa) problems.push(`the trust policy of ${roleArn} does not admit ${providerArn} for ${s.namespace}/${s.name}`);
+            }
+            const provider = await this.read(() => this.deps.ports.iam.getOidcProvider(providerArn));
+            if (provider === null) problems.push(`the IAM OIDC provider ${providerArn} does not exist, so IRSA fails for every ServiceAccount of ${c.name} (a later finalize deleted it? roll that run back first)`);
+            else if (!provider.clientIds.includes(audience)) problems.push(`the OIDC provider ${providerArn} lacks the client ID ${audience}`);
+          }
+        }
+        if (problems.length > 0) return done('failed', `verification: ${problems.join('; ')}`);
+        return done('restored', `verified: ${ROLE_ARN_ANNOTATION} is back${roleArn !== null ? `, the trust policy of ${roleArn} admits ${providerArn} for it and the provider exists` : ''}; its pods keep Pod Identity while its association exists`);
+      } catch (err) {
+        return done('failed', `verification could not run: ${msg(err)}`);
+      }
+    })();
+    await this.journal?.append({ record: 'outcome', at: this.now(), cluster: report.cluster, namespace: report.namespace, serviceAccount: report.serviceAccount, outcome: report.outcome, reason: report.reason });
+    this.deps.onEvent?.({ kind: 'outcome', sa: report });
+    return report;
   }
 
   // ---------------------------------------------------------------- associations

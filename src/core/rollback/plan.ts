@@ -6,11 +6,12 @@
  * - apply: the associations it created (never others), each add-on's previous associations and
  *   IRSA role, the agent add-on it installed, the restartedAt annotation of every workload it
  *   restarted, and each trust policy it wrote.
- * - finalize: each trust policy it wrote, and the IRSA annotations it removed.
+ * - finalize: each trust policy it wrote, the IRSA annotations it removed, and each OIDC provider
+ *   it deleted (--delete-oidc-provider), created again with its URL, client IDs, thumbprints and tags.
  */
 import { parseClusterArn } from '../arn.js';
 import { commandOf, type FinalizeRunRecord, type IntentRecord, type JournalRecord, type RunRecord, type StepRecord } from '../apply/journal.js';
-import type { AddonRecord, AssociationRecord, RestartableKind } from '../apply/ports.js';
+import type { AddonRecord, AssociationRecord, OidcProviderRecord, RestartableKind } from '../apply/ports.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 
@@ -78,6 +79,12 @@ export interface ServiceAccountUndo {
   annotations: Record<string, string>;
 }
 
+/** An OIDC provider finalize deleted: created again exactly as it was journaled. */
+export interface OidcProviderUndo extends OidcProviderRecord {
+  /** The cluster whose issuer it is for. */
+  cluster: string;
+}
+
 /** A ServiceAccount whose pods must be back on IRSA after the rollback of an apply. */
 export interface RollbackSubject {
   cluster: string;
@@ -100,11 +107,13 @@ export interface RollbackPlan {
   workloads: WorkloadUndo[];
   trust: TrustUndo[];
   serviceAccounts: ServiceAccountUndo[];
+  /** OIDC providers a finalize run deleted. */
+  oidcProviders: OidcProviderUndo[];
   subjects: RollbackSubject[];
 }
 
 export function isEmptyRollback(p: RollbackPlan): boolean {
-  return p.associations.length + p.addons.length + p.agents.length + p.workloads.length + p.trust.length + p.serviceAccounts.length === 0;
+  return p.associations.length + p.addons.length + p.agents.length + p.workloads.length + p.trust.length + p.serviceAccounts.length + p.oidcProviders.length === 0;
 }
 
 function clusterFromArn(arn: string, context: string | null): RollbackCluster {
@@ -137,6 +146,7 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
     workloads: [],
     trust: [],
     serviceAccounts: [],
+    oidcProviders: [],
     subjects: [],
   };
   for (const s of plan.steps) {
@@ -217,6 +227,7 @@ function planFinalizeRollback(run: FinalizeRunRecord, target: RollbackPlan['targ
     workloads: [],
     trust: [],
     serviceAccounts: [],
+    oidcProviders: [],
     subjects: [],
   };
   for (const i of intents) {
@@ -231,6 +242,20 @@ function planFinalizeRollback(run: FinalizeRunRecord, target: RollbackPlan['targ
       const prev = run.previous.serviceAccounts.find((s) => s.cluster === cluster && s.namespace === namespace && s.name === name);
       if (!prev || out.serviceAccounts.some((s) => s.cluster === cluster && s.namespace === namespace && s.name === name)) continue;
       out.serviceAccounts.push({ cluster, namespace, name, uid: prev.uid, annotations: prev.annotations });
+    } else if (i.action === 'delete-oidc-provider') {
+      // The intent carries the provider as read just before the deletion; the run record has it as read before the run.
+      const req = (i.request['provider'] ?? null) as Partial<OidcProviderUndo> | null;
+      const prev = run.previous.oidcProviders?.find((x) => x.arn === i.target);
+      const p = req !== null && typeof req.url === 'string' ? req : prev;
+      if (!p || typeof p.url !== 'string' || out.oidcProviders.some((x) => x.arn === i.target)) continue;
+      out.oidcProviders.push({
+        arn: i.target,
+        cluster: String(p.cluster ?? prev?.cluster ?? ''),
+        url: p.url,
+        clientIds: [...(p.clientIds ?? [])],
+        thumbprints: [...(p.thumbprints ?? [])],
+        tags: (p.tags ?? []).map((t) => ({ key: t.key, value: t.value })),
+      });
     }
   }
   return out;

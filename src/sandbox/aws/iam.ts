@@ -1,15 +1,17 @@
 /**
  * The sandbox's IAM: the read operations podid uses to inspect roles, policies and OIDC
- * providers, and UpdateAssumeRolePolicy with IAM's validation (JSON shape, trust-policy rules,
- * the whitespace-insensitive length quota). Roles and providers of accounts other than the
+ * providers, UpdateAssumeRolePolicy with IAM's validation (JSON shape, trust-policy rules, the
+ * whitespace-insensitive length quota), and Create/DeleteOpenIDConnectProvider (podid finalize
+ * --delete-oidc-provider, and its rollback). Roles and providers of accounts other than the
  * caller's are invisible, as they are to a real caller.
  */
-import type { RoleState, SandboxState } from '../state.js';
-import { stableId } from '../state.js';
+import { createHash } from 'node:crypto';
+import type { OidcProviderState, RoleState, SandboxState } from '../state.js';
+import { EKS_OIDC_THUMBPRINT, stableId } from '../state.js';
 import type { JsonObject } from '../world-types.js';
 import { AwsServiceError, type AwsServiceModule } from './common.js';
 import { awsManagedPolicy, isAwsManagedArn } from './managed-policies.js';
-import { createQueryService, paginate, requiredParam, type QueryParams, type XmlObject } from './query.js';
+import { createQueryService, memberList, memberStructs, paginate, requiredParam, type QueryParams, type XmlObject } from './query.js';
 import { callerIdentity } from './sts.js';
 
 export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -17,11 +19,8 @@ export const IAM_VERSION = '2010-05-08';
 
 /** New roles get IAM's default maximum session duration (one hour). */
 const MAX_SESSION_DURATION = 3600;
-/**
- * Thumbprint IAM stores for EKS OIDC providers created by eksctl/Terraform (the root CA of
- * oidc.eks.<region>.amazonaws.com). IAM no longer uses it for EKS issuers, but still returns it.
- */
-const EKS_OIDC_THUMBPRINT = '9e99a48a9960b14926bb7f3b02e22da2b0ab7280';
+/** IAM's default quota of OIDC providers per account (OpenIdConnectProvidersPerAccount). */
+const OIDC_PROVIDERS_PER_ACCOUNT = 100;
 
 /** IAM returns policy documents URL-encoded (RFC 3986); SDKs leave decoding to the caller. */
 export function encodeDocument(doc: JsonObject): string {
@@ -82,6 +81,18 @@ export function createIamService(state: SandboxState): AwsServiceModule {
 
   function oidcProviderArn(url: string, owner: string): string {
     return `arn:${partition}:iam::${owner}:oidc-provider/${url.replace(/^https:\/\//, '')}`;
+  }
+
+  /**
+   * The caller-account provider an OpenIDConnectProviderArn names, or undefined when there is
+   * none; a malformed ARN is InvalidInput and another account's is AccessDenied, as for GetRole.
+   */
+  function oidcProvider(action: string, params: QueryParams): { arn: string; provider: OidcProviderState | undefined } {
+    const arn = requiredParam(params, 'OpenIDConnectProviderArn');
+    const m = /^arn:[^:]+:iam::(\d{12}):oidc-provider\/(.+)$/.exec(arn);
+    if (!m) throw invalidInput(`ARN ${arn} is not valid.`);
+    if (m[1] !== account()) throw accessDenied(action, arn);
+    return { arn, provider: state.oidcProviders.find((o) => o.account === account() && oidcProviderArn(o.url, o.account) === arn) };
   }
 
   const attachmentCount = (arn: string) => visibleRoles().filter((r) => r.attachedPolicies.includes(arn)).length;
@@ -206,19 +217,66 @@ export function createIamService(state: SandboxState): AwsServiceModule {
       GetOpenIDConnectProvider: {
         mutating: false,
         handler: (params) => {
-          const arn = requiredParam(params, 'OpenIDConnectProviderArn');
-          const m = /^arn:[^:]+:iam::(\d{12}):oidc-provider\/(.+)$/.exec(arn);
-          if (!m) throw invalidInput(`ARN ${arn} is not valid.`);
-          if (m[1] !== account()) throw accessDenied('GetOpenIDConnectProvider', arn);
-          const p = state.oidcProviders.find((o) => o.account === account() && oidcProviderArn(o.url, o.account) === arn);
+          const { arn, provider: p } = oidcProvider('GetOpenIDConnectProvider', params);
           if (!p) throw noSuchEntity(`OpenIDConnect Provider not found for arn ${arn}`);
           return {
+            // IAM returns the URL without its scheme, and the tags sorted by key.
             Url: p.url.replace(/^https:\/\//, ''),
             ClientIDList: p.clientIds,
-            ThumbprintList: [EKS_OIDC_THUMBPRINT],
-            CreateDate: started,
-            Tags: [],
+            ThumbprintList: p.thumbprints,
+            CreateDate: p.createDate,
+            Tags: [...p.tags].sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0)),
           };
+        },
+      },
+      /**
+       * IAM API Reference, CreateOpenIDConnectProvider: Url (https://, no query, up to 255
+       * characters) required; up to 100 ClientIDList entries of 1-255 characters; up to 5
+       * ThumbprintList entries of 40 hex characters (optional: IAM then retrieves the issuer's
+       * certificate thumbprint itself); up to 50 Tags. The same URL twice in one account is
+       * EntityAlreadyExists. Returns OpenIDConnectProviderArn and the Tags.
+       */
+      CreateOpenIDConnectProvider: {
+        mutating: true,
+        handler: (params) => {
+          const url = requiredParam(params, 'Url');
+          if (!/^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(url) || url.length > 255) {
+            throw invalidInput(`The URL ${url} is not valid: it must begin with https:// and have no query or fragment.`);
+          }
+          const clientIds = memberList(params, 'ClientIDList');
+          if (clientIds.length > 100) throw new AwsServiceError('LimitExceeded', 'Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100', 409);
+          for (const c of clientIds) if (c.length < 1 || c.length > 255) throw invalidInput(`Client ID ${c} is not valid: 1 to 255 characters.`);
+          const given = memberList(params, 'ThumbprintList');
+          if (given.length > 5) throw new AwsServiceError('LimitExceeded', 'Cannot exceed quota for ThumbprintsPerOpenIdConnectProvider: 5', 409);
+          for (const t of given) if (!/^[0-9a-fA-F]{40}$/.test(t)) throw invalidInput(`Thumbprint ${t} is not valid: 40 hexadecimal characters.`);
+          const tags = memberStructs(params, 'Tags').map((t) => ({ Key: t['Key'] ?? '', Value: t['Value'] ?? '' }));
+          if (tags.length > 50) throw new AwsServiceError('LimitExceeded', 'Cannot exceed quota for TagsPerOpenIdConnectProvider: 50', 409);
+          for (const t of tags) if (t.Key.length < 1 || t.Key.length > 128 || t.Value.length > 256) throw invalidInput(`Tag ${t.Key} is not valid: a key of 1 to 128 characters, a value of up to 256.`);
+          const mine = state.oidcProviders.filter((p) => p.account === account());
+          if (mine.some((p) => p.url.replace(/\/$/, '').toLowerCase() === url.replace(/\/$/, '').toLowerCase())) {
+            throw new AwsServiceError('EntityAlreadyExists', `Provider with url ${url} already exists.`, 409);
+          }
+          if (mine.length >= OIDC_PROVIDERS_PER_ACCOUNT) throw new AwsServiceError('LimitExceeded', `Cannot exceed quota for OpenIdConnectProvidersPerAccount: ${OIDC_PROVIDERS_PER_ACCOUNT}`, 409);
+          const host = url.replace(/^https:\/\//, '').split('/')[0]!;
+          // Without a thumbprint IAM reads the issuer's certificate chain; the sandbox knows EKS's.
+          const thumbprints = given.length > 0 ? given.map((t) => t.toLowerCase()) : [/^oidc\.eks\./.test(host) ? EKS_OIDC_THUMBPRINT : createHash('sha1').update(host).digest('hex')];
+          state.oidcProviders.push({ url, clientIds, account: account(), thumbprints, tags, createDate: new Date(state.clock.now()) });
+          return { OpenIDConnectProviderArn: oidcProviderArn(url, account()), Tags: tags };
+        },
+      },
+      /**
+       * IAM API Reference, DeleteOpenIDConnectProvider: roles that name the provider are not
+       * changed, and "any attempt to assume a role that references a deleted provider fails" (the
+       * credential probe answers trust-denied for IRSA from that issuer). "This operation is
+       * idempotent; it does not fail or return an error if you call the operation for a provider
+       * that does not exist."
+       */
+      DeleteOpenIDConnectProvider: {
+        mutating: true,
+        handler: (params) => {
+          const { provider } = oidcProvider('DeleteOpenIDConnectProvider', params);
+          if (provider) state.oidcProviders.splice(state.oidcProviders.indexOf(provider), 1);
+          return null;
         },
       },
     },

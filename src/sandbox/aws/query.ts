@@ -193,6 +193,35 @@ export function paginate<T>(items: readonly T[], key: (item: T) => string, param
   };
 }
 
+/**
+ * A list parameter as the query protocol sends it: `Name.member.1=a&Name.member.2=b`, in index
+ * order (an empty list arrives as a bare `Name=`).
+ */
+export function memberList(params: QueryParams, name: string): string[] {
+  const prefix = `${name}.member.`;
+  const found: [number, string][] = [];
+  for (const [k, v] of params) {
+    if (k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length))) found.push([Number(k.slice(prefix.length)), v]);
+  }
+  return found.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+}
+
+/** A list of structures: `Tags.member.1.Key=k&Tags.member.1.Value=v`, in index order. */
+export function memberStructs(params: QueryParams, name: string): Record<string, string>[] {
+  const prefix = `${name}.member.`;
+  const byIndex = new Map<number, Record<string, string>>();
+  for (const [k, v] of params) {
+    if (!k.startsWith(prefix)) continue;
+    const m = /^(\d+)\.(\w+)$/.exec(k.slice(prefix.length));
+    if (!m) continue;
+    const i = Number(m[1]);
+    const entry = byIndex.get(i) ?? {};
+    entry[m[2]!] = v;
+    byIndex.set(i, entry);
+  }
+  return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+}
+
 function decodeMarker(marker: string): string | undefined {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(marker)) return undefined;
   return Buffer.from(marker, 'base64').toString('utf8');
