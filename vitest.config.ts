@@ -10,6 +10,10 @@ export default defineConfig({
     // the files ran one after another. Two keep both cores busy; e2e tests bound their waits
     // on processes (hangs), never time what they assert, so they hold under that load.
     maxWorkers: 2,
+    // Test files share their worker (no new process and module load per file: it halves the
+    // suite's CPU). test/setup/no-leaks.ts fails a file that leaves the process changed.
+    isolate: false,
+    setupFiles: ['test/setup/no-leaks.ts'],
     server: {
       deps: {
         // The built CLI (test/helpers/podid.ts runs it in-process) loads natively, as
