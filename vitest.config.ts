@@ -5,7 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1' },
+    // PODID_SANDBOX_CHECK_CONTROLLERS: the sandbox checks its controllers' work list after every
+    // pass (src/sandbox/kube/cluster.ts), in-process and in the sandboxes e2e tests start.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1', PODID_SANDBOX_CHECK_CONTROLLERS: '1' },
     // vitest's default is one worker less than the cores: one worker on a 2-core machine, so
     // the files ran one after another. Two keep both cores busy; e2e tests bound their waits
     // on processes (hangs), never time what they assert, so they hold under that load.

@@ -1,45 +1,35 @@
 /**
- * The EKS port of one region over an EKSClient: every list walks all pages, every answer is
- * mapped to the slim snapshot shape at once. Read-only: only List and Describe commands.
+ * The EKS port of one region over an EKSClient: every list walks all pages (the SDK's
+ * paginators), every answer is mapped to the slim snapshot shape at once. Read-only: only List
+ * and Describe commands.
  */
-import type { EKSClient } from '@aws-sdk/client-eks';
+import type { Addon, EKSClient } from '@aws-sdk/client-eks';
 import type { AssociationSnapshot, FargateProfileSnapshot, NodegroupSnapshot } from '../core/scan/snapshot.js';
+import { allItems, callMapped } from './aws-call.js';
 import { mapAwsError } from './aws-errors.js';
 import type { AddonPodIdentityConfiguration, AssociationSummary, EksAddonInfo, EksClusterInfo, EksPort } from '../core/ports.js';
 
 type EksSdk = typeof import('@aws-sdk/client-eks');
 
+/** DescribeAddon's add-on in podid's shape (the scan's and apply's). */
+export function addonInfo(a: Addon, name: string): EksAddonInfo {
+  return {
+    name: a.addonName ?? name,
+    version: a.addonVersion ?? '',
+    status: a.status ?? '',
+    arn: a.addonArn ?? '',
+    serviceAccountRoleArn: a.serviceAccountRoleArn ?? null,
+    podIdentityAssociations: a.podIdentityAssociations ?? [],
+  };
+}
+
 export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): EksPort {
   const fallbackEndpoint = `https://eks.${region}.amazonaws.com`;
 
-  async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      throw mapAwsError(err, action, fallbackEndpoint);
-    }
-  }
-
-  /** Walks a nextToken chain. */
-  async function allPages<T>(action: string, page: (nextToken: string | undefined) => Promise<{ items: T[]; nextToken: string | undefined }>): Promise<T[]> {
-    return call(action, async () => {
-      const all: T[] = [];
-      let token: string | undefined;
-      do {
-        const out = await page(token);
-        all.push(...out.items);
-        token = out.nextToken;
-      } while (token);
-      return all;
-    });
-  }
+  const call = callMapped((err, action) => mapAwsError(err, action, fallbackEndpoint));
 
   return {
-    listClusters: () =>
-      allPages('eks:ListClusters', async (nextToken) => {
-        const out = await client.send(new sdk.ListClustersCommand({ nextToken }));
-        return { items: out.clusters ?? [], nextToken: out.nextToken };
-      }),
+    listClusters: () => call('eks:ListClusters', () => allItems(sdk.paginateListClusters({ client }, {}), (p) => p.clusters)),
 
     describeCluster: (name) =>
       call('eks:DescribeCluster', async (): Promise<EksClusterInfo> => {
@@ -57,24 +47,12 @@ export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): E
         };
       }),
 
-    listAddons: (cluster) =>
-      allPages('eks:ListAddons', async (nextToken) => {
-        const out = await client.send(new sdk.ListAddonsCommand({ clusterName: cluster, nextToken }));
-        return { items: out.addons ?? [], nextToken: out.nextToken };
-      }),
+    listAddons: (cluster) => call('eks:ListAddons', () => allItems(sdk.paginateListAddons({ client }, { clusterName: cluster }), (p) => p.addons)),
 
     describeAddon: (cluster, addon) =>
       call('eks:DescribeAddon', async (): Promise<EksAddonInfo> => {
         const out = await client.send(new sdk.DescribeAddonCommand({ clusterName: cluster, addonName: addon }));
-        const a = out.addon ?? {};
-        return {
-          name: a.addonName ?? addon,
-          version: a.addonVersion ?? '',
-          status: a.status ?? '',
-          arn: a.addonArn ?? '',
-          serviceAccountRoleArn: a.serviceAccountRoleArn ?? null,
-          podIdentityAssociations: a.podIdentityAssociations ?? [],
-        };
+        return addonInfo(out.addon ?? {}, addon);
       }),
 
     describeAddonConfiguration: (addon, version) =>
@@ -85,11 +63,7 @@ export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): E
         return configs.map((p) => ({ serviceAccount: p.serviceAccount ?? '', recommendedManagedPolicies: p.recommendedManagedPolicies ?? [] }));
       }),
 
-    listNodegroups: (cluster) =>
-      allPages('eks:ListNodegroups', async (nextToken) => {
-        const out = await client.send(new sdk.ListNodegroupsCommand({ clusterName: cluster, nextToken }));
-        return { items: out.nodegroups ?? [], nextToken: out.nextToken };
-      }),
+    listNodegroups: (cluster) => call('eks:ListNodegroups', () => allItems(sdk.paginateListNodegroups({ client }, { clusterName: cluster }), (p) => p.nodegroups)),
 
     describeNodegroup: (cluster, nodegroup) =>
       call('eks:DescribeNodegroup', async (): Promise<NodegroupSnapshot> => {
@@ -98,11 +72,7 @@ export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): E
         return { name: n.nodegroupName ?? nodegroup, nodeRole: n.nodeRole ?? '', amiType: n.amiType ?? '', status: n.status ?? '' };
       }),
 
-    listFargateProfiles: (cluster) =>
-      allPages('eks:ListFargateProfiles', async (nextToken) => {
-        const out = await client.send(new sdk.ListFargateProfilesCommand({ clusterName: cluster, nextToken }));
-        return { items: out.fargateProfileNames ?? [], nextToken: out.nextToken };
-      }),
+    listFargateProfiles: (cluster) => call('eks:ListFargateProfiles', () => allItems(sdk.paginateListFargateProfiles({ client }, { clusterName: cluster }), (p) => p.fargateProfileNames)),
 
     describeFargateProfile: (cluster, profile) =>
       call('eks:DescribeFargateProfile', async (): Promise<FargateProfileSnapshot> => {
@@ -115,16 +85,16 @@ export function createEksPort(sdk: EksSdk, client: EKSClient, region: string): E
       }),
 
     listPodIdentityAssociations: (cluster) =>
-      allPages('eks:ListPodIdentityAssociations', async (nextToken): Promise<{ items: AssociationSummary[]; nextToken: string | undefined }> => {
-        const out = await client.send(new sdk.ListPodIdentityAssociationsCommand({ clusterName: cluster, nextToken, maxResults: 100 }));
-        const items = (out.associations ?? []).map((a) => ({
+      call('eks:ListPodIdentityAssociations', async (): Promise<AssociationSummary[]> => {
+        // 100 is the largest page EKS serves.
+        const all = await allItems(sdk.paginateListPodIdentityAssociations({ client, pageSize: 100 }, { clusterName: cluster }), (p) => p.associations);
+        return all.map((a) => ({
           associationId: a.associationId ?? '',
           associationArn: a.associationArn ?? '',
           namespace: a.namespace ?? '',
           serviceAccount: a.serviceAccount ?? '',
           ownerArn: a.ownerArn ?? null,
         }));
-        return { items, nextToken: out.nextToken };
       }),
 
     describePodIdentityAssociation: (cluster, associationId) =>

@@ -9,12 +9,13 @@
  */
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { parseRoleArn } from '../core/arn.js';
 import { PodidError } from '../core/errors.js';
-import type { JsonObject } from '../core/json.js';
+import { isJsonObject } from '../core/json.js';
 import { ApplyCallError, type AddonRecord, type AssociationRecord, type CallFailureKind, type EksApplyPort, type IamApplyPort } from '../core/apply/ports.js';
+import { allItems, callMapped } from './aws-call.js';
+import { addonInfo } from './aws-eks.js';
 import { awsErrorName, mapAwsError } from './aws-errors.js';
-import { IAM_REGION, clientConfig, decodePolicyDocument, trackEndpoint, type AwsOptions } from './aws.js';
+import { IAM_REGION, clientConfig, decodePolicyDocument, iamEndpoint, roleRef, trackEndpoint, type AwsOptions } from './aws.js';
 
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ProvisionedThroughputExceededException', 'RequestThrottled', 'RequestThrottledException']);
 const IN_USE = new Set(['ResourceInUseException', 'EntityAlreadyExists', 'EntityAlreadyExistsException', 'ResourceAlreadyExistsException']);
@@ -77,13 +78,6 @@ export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPor
     }
     return c;
   };
-  const iamEndpoint = (partition: string) => (partition === 'aws' ? 'https://iam.amazonaws.com' : `https://iam.${IAM_REGION[partition] ?? partition}.amazonaws.com`);
-  const roleRef = (roleArn: string) => {
-    const parsed = parseRoleArn(roleArn);
-    if (!parsed.ok) throw new PodidError('ROLE_ARN_INVALID', `not a role ARN: ${JSON.stringify(roleArn)}`);
-    return parsed.arn;
-  };
-
   const iam: IamApplyPort = {
     async getRole(roleArn) {
       const ref = roleRef(roleArn);
@@ -93,8 +87,8 @@ export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPor
         const raw = out.Role?.AssumeRolePolicyDocument;
         if (raw === undefined) throw new PodidError('AWS_ERROR', `iam:GetRole returned no trust policy for ${roleArn}`);
         const doc = decodePolicyDocument(raw);
-        if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new PodidError('AWS_ERROR', `the trust policy of ${roleArn} is not a JSON object`);
-        return { arn: ref.arn, document: doc as JsonObject };
+        if (!isJsonObject(doc)) throw new PodidError('AWS_ERROR', `the trust policy of ${roleArn} is not a JSON object`);
+        return { arn: ref.arn, document: doc };
       } catch (err) {
         if (classifyAwsError(err) === 'not-found') return null;
         throw toCallError(err, 'iam:GetRole', iamEndpoint(ref.partition));
@@ -122,8 +116,8 @@ export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPor
         if (r.AssumeRolePolicyDocument === undefined) return { arn, document: null, error: 'ListRoles returned no trust policy' };
         try {
           const doc = decodePolicyDocument(r.AssumeRolePolicyDocument);
-          if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { arn, document: null, error: 'the trust policy is not a JSON object' };
-          return { arn, document: doc as JsonObject, error: null };
+          if (!isJsonObject(doc)) return { arn, document: null, error: 'the trust policy is not a JSON object' };
+          return { arn, document: doc, error: null };
         } catch (err) {
           return { arn, document: null, error: `the trust policy is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
         }
@@ -208,13 +202,12 @@ function toAssociation(a: {
 
 function createEksApplyPort(sdk: EksSdk, client: EKSClient, region: string): EksApplyPort {
   const endpoint = `https://eks.${region}.amazonaws.com`;
-  async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      throw toCallError(err, action, endpoint);
-    }
-  }
+  const call = callMapped((err, action) => toCallError(err, action, endpoint));
+  /** The ids of every association of the cluster, or of one namespace/serviceAccount (all pages, 100 a page: EKS's largest). */
+  const associationIds = (input: { clusterName: string; namespace?: string; serviceAccount?: string }) =>
+    call('eks:ListPodIdentityAssociations', async () =>
+      (await allItems(sdk.paginateListPodIdentityAssociations({ client, pageSize: 100 }, input), (p) => p.associations)).flatMap((a) => (a.associationId ? [a.associationId] : [])),
+    );
   const describeAssociation = async (cluster: string, associationId: string): Promise<AssociationRecord | null> => {
     try {
       const out = await client.send(new sdk.DescribePodIdentityAssociationCommand({ clusterName: cluster, associationId }));
@@ -227,16 +220,7 @@ function createEksApplyPort(sdk: EksSdk, client: EKSClient, region: string): Eks
 
   return {
     async findAssociations(cluster, namespace, serviceAccount) {
-      const ids = await call('eks:ListPodIdentityAssociations', async () => {
-        const all: string[] = [];
-        let nextToken: string | undefined;
-        do {
-          const out = await client.send(new sdk.ListPodIdentityAssociationsCommand({ clusterName: cluster, namespace, serviceAccount, nextToken, maxResults: 100 }));
-          for (const a of out.associations ?? []) if (a.associationId) all.push(a.associationId);
-          nextToken = out.nextToken;
-        } while (nextToken);
-        return all;
-      });
+      const ids = await associationIds({ clusterName: cluster, namespace, serviceAccount });
       const out: AssociationRecord[] = [];
       for (const id of ids) {
         const a = await describeAssociation(cluster, id);
@@ -266,15 +250,7 @@ function createEksApplyPort(sdk: EksSdk, client: EKSClient, region: string): Eks
         const out = await client.send(new sdk.DescribeAddonCommand({ clusterName: cluster, addonName: addon }));
         const a = out.addon;
         if (!a) return null;
-        const record: AddonRecord = {
-          name: a.addonName ?? addon,
-          version: a.addonVersion ?? '',
-          status: a.status ?? '',
-          arn: a.addonArn ?? '',
-          serviceAccountRoleArn: a.serviceAccountRoleArn ?? null,
-          podIdentityAssociations: a.podIdentityAssociations ?? [],
-          issues: (a.health?.issues ?? []).map((i) => `${i.code ?? 'issue'}: ${i.message ?? ''}`),
-        };
+        const record: AddonRecord = { ...addonInfo(a, addon), issues: (a.health?.issues ?? []).map((i) => `${i.code ?? 'issue'}: ${i.message ?? ''}`) };
         return record;
       } catch (err) {
         if (classifyAwsError(err) === 'not-found') return null;
@@ -289,17 +265,7 @@ function createEksApplyPort(sdk: EksSdk, client: EKSClient, region: string): Eks
       call('eks:UpdateAddon', async () => {
         await client.send(new sdk.UpdateAddonCommand({ clusterName: cluster, addonName: input.addonName, podIdentityAssociations: input.podIdentityAssociations, ...(input.serviceAccountRoleArn !== undefined ? { serviceAccountRoleArn: input.serviceAccountRoleArn } : {}), clientRequestToken: input.clientRequestToken }));
       }),
-    listAssociationIds: (cluster) =>
-      call('eks:ListPodIdentityAssociations', async () => {
-        const all: string[] = [];
-        let nextToken: string | undefined;
-        do {
-          const out = await client.send(new sdk.ListPodIdentityAssociationsCommand({ clusterName: cluster, nextToken, maxResults: 100 }));
-          for (const a of out.associations ?? []) if (a.associationId) all.push(a.associationId);
-          nextToken = out.nextToken;
-        } while (nextToken);
-        return all;
-      }),
+    listAssociationIds: (cluster) => associationIds({ clusterName: cluster }),
     deleteAssociation: (cluster, associationId) =>
       call('eks:DeletePodIdentityAssociation', async () => {
         await client.send(new sdk.DeletePodIdentityAssociationCommand({ clusterName: cluster, associationId }));

@@ -1,9 +1,10 @@
 /**
- * Reads `.podid.yaml` (or `--config PATH`) from disk; core/config.ts parses and validates it.
+ * Reads `.podid.yaml` (or `--config PATH`) from disk; core/config.ts parses and validates it
+ * (loaded only when there is a file).
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DEFAULT_CONFIG_FILE, EMPTY_CONFIG, parseConfig, type PodidConfig } from '../core/config.js';
+import { DEFAULT_CONFIG_FILE, EMPTY_CONFIG, type PodidConfig } from '../core/config-defaults.js';
 import { UsageError } from '../core/errors.js';
 
 /**
@@ -22,5 +23,7 @@ export async function loadConfig(path: string | undefined, cwd: string): Promise
     const flag = path === undefined ? name : `--config ${name}`;
     throw new UsageError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_UNREADABLE', `${flag}: ${what}`, 'pass an existing file to --config, or leave it out to use .podid.yaml when present');
   }
+  // The parser (and its validation library) loads only when there is a file to parse.
+  const { parseConfig } = await import('../core/config.js');
   return parseConfig(text, name);
 }

@@ -1,7 +1,12 @@
 /**
  * Kubernetes objects -> the scan's slim snapshot objects. Applied to each list page as it
  * arrives, so full objects (managedFields, status, specs) never pile up in memory.
- * Input shapes are the camelCase models @kubernetes/client-node deserialises to.
+ * Input shapes are the camelCase models @kubernetes/client-node deserialises to; the mappers read
+ * only fields whose wire name is the model's name, so a parsed API response serves them as is.
+ *
+ * Each mapper has a `Keep` (json-keep.ts) naming every field it reads: the list reader parses
+ * only those out of a page. A mapper that starts reading a field must add it to its Keep
+ * (test/unit/adapters-kube-keep.test.ts maps full objects both ways and compares).
  */
 import type {
   V1CronJob,
@@ -20,6 +25,7 @@ import type {
 } from '@kubernetes/client-node';
 import { managedBy } from '../core/scan/managed-by.js';
 import type { NodeObject, PodIdentityEnv, PodObject, ServiceAccountObject, WorkloadKind, WorkloadObject } from '../core/scan/snapshot.js';
+import type { Keep } from './json-keep.js';
 
 export const POD_IDENTITY_ENV = 'AWS_CONTAINER_CREDENTIALS_FULL_URI';
 export const IRSA_ROLE_ENV = 'AWS_ROLE_ARN';
@@ -31,13 +37,19 @@ const EKS_ANNOTATION_PREFIX = 'eks.amazonaws.com/';
  * present: with both an annotation and an association the webhook injects only Pod Identity.
  */
 export function classifyPodIdentity(spec: Pick<V1PodSpec, 'containers' | 'initContainers'> | undefined): PodIdentityEnv {
-  const names = new Set<string>();
-  for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
-    for (const e of c.env ?? []) names.add(e.name);
+  // Loops rather than a Set of names: this runs for every pod of a fleet.
+  let roleArn = false;
+  let tokenFile = false;
+  for (const list of [spec?.containers, spec?.initContainers]) {
+    for (const c of list ?? []) {
+      for (const e of c.env ?? []) {
+        if (e.name === POD_IDENTITY_ENV) return 'pod-identity';
+        if (e.name === IRSA_ROLE_ENV) roleArn = true;
+        else if (e.name === IRSA_TOKEN_ENV) tokenFile = true;
+      }
+    }
   }
-  if (names.has(POD_IDENTITY_ENV)) return 'pod-identity';
-  if (names.has(IRSA_ROLE_ENV) && names.has(IRSA_TOKEN_ENV)) return 'irsa';
-  return 'none';
+  return roleArn && tokenFile ? 'irsa' : 'none';
 }
 
 function controllerOwner(meta: V1ObjectMeta | undefined): { kind: string; name: string } | null {
@@ -45,6 +57,30 @@ function controllerOwner(meta: V1ObjectMeta | undefined): { kind: string; name: 
   const owner = refs.find((r) => r.controller === true) ?? refs[0];
   return owner ? { kind: owner.kind, name: owner.name } : null;
 }
+
+/** What of an object's metadata the mappers read (ownerReferences: the controller and its name). */
+const OWNERS: Keep = { apiVersion: true, kind: true, name: true, controller: true };
+const CONTAINERS: Keep = { name: true, env: { name: true, value: true } };
+/** A pod template: its labels, service account and node selector. */
+const TEMPLATE: Keep = { metadata: { labels: true }, spec: { serviceAccountName: true, nodeSelector: true } };
+const WORKLOAD_META: Keep = { namespace: true, name: true, uid: true, resourceVersion: true, ownerReferences: OWNERS };
+
+export const SERVICE_ACCOUNT_KEEP: Keep = {
+  metadata: { namespace: true, name: true, uid: true, resourceVersion: true, annotations: true, labels: true, ownerReferences: OWNERS },
+};
+export const POD_KEEP: Keep = {
+  metadata: { namespace: true, name: true, labels: true, ownerReferences: OWNERS, deletionTimestamp: true },
+  spec: { serviceAccountName: true, nodeName: true, containers: CONTAINERS, initContainers: CONTAINERS },
+  status: { phase: true },
+};
+/** Deployments, StatefulSets, ReplicaSets, DaemonSets and Jobs (replicas, parallelism, active). */
+export const WORKLOAD_KEEP: Keep = {
+  metadata: WORKLOAD_META,
+  spec: { replicas: true, parallelism: true, template: TEMPLATE },
+  status: { active: true },
+};
+export const CRONJOB_KEEP: Keep = { metadata: WORKLOAD_META, spec: { suspend: true, jobTemplate: { spec: { template: TEMPLATE } } } };
+export const NODE_KEEP: Keep = { metadata: { name: true, labels: true }, status: { nodeInfo: { operatingSystem: true } } };
 
 const strings = (r: Record<string, string> | undefined): Record<string, string> => ({ ...(r ?? {}) });
 
@@ -72,11 +108,58 @@ const withManager = (m: ReturnType<typeof managedBy>) => (m === null ? {} : { ma
 
 /** Containers that set AWS_WEB_IDENTITY_TOKEN_FILE to a literal; the key only when there are any (100,000 pods add up). */
 function tokenFilesOf(spec: V1PodSpec | undefined): Pick<PodObject, 'tokenFiles'> {
-  const tokenFiles = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap((c) => {
-    const value = c.env?.find((e) => e.name === IRSA_TOKEN_ENV)?.value;
-    return value === undefined ? [] : [{ container: c.name, path: value }];
-  });
-  return tokenFiles.length === 0 ? {} : { tokenFiles };
+  let tokenFiles: { container: string; path: string }[] | undefined;
+  for (const list of [spec?.initContainers, spec?.containers]) {
+    for (const c of list ?? []) {
+      const value = c.env?.find((e) => e.name === IRSA_TOKEN_ENV)?.value;
+      if (value === undefined) continue;
+      // A literal, not [] + push: a fleet holds one per IRSA pod, and a grown array keeps spare slots.
+      if (tokenFiles === undefined) tokenFiles = [{ container: c.name, path: value }];
+      else tokenFiles.push({ container: c.name, path: value });
+    }
+  }
+  return tokenFiles === undefined ? {} : { tokenFiles };
+}
+
+/**
+ * Equal values the pod mapper makes, shared: a fleet's 100,000 pods come from about 10,000
+ * ReplicaSets, and the pods of one share their owner, labels and token-file settings. Shared
+ * values are frozen (the snapshot is read-only). Bounded: a full cache starts over.
+ */
+class Interner<T extends object> {
+  private readonly values = new Map<string, T>();
+  constructor(private readonly limit = 50_000) {}
+  get(key: string, make: () => T): T {
+    let v = this.values.get(key);
+    if (v === undefined) {
+      if (this.values.size >= this.limit) this.values.clear();
+      v = Object.freeze(make());
+      this.values.set(key, v);
+    }
+    return v;
+  }
+}
+
+// Kubernetes names, label keys and values never hold NUL or SOH: safe separators for the keys.
+const podOwners = new Interner<{ kind: string; name: string }>();
+const podLabels = new Interner<Record<string, string>>();
+const podTokenFiles = new Interner<Pick<PodObject, 'tokenFiles'>>();
+
+function sharedOwner(meta: V1ObjectMeta | undefined): { kind: string; name: string } | null {
+  const owner = controllerOwner(meta);
+  return owner === null ? null : podOwners.get(`${owner.kind}\u0000${owner.name}`, () => owner);
+}
+
+function sharedLabels(labels: Record<string, string> | undefined): Record<string, string> {
+  let key = '';
+  for (const k in labels) key += `${k}\u0000${labels[k]}\u0001`;
+  return podLabels.get(key, () => strings(labels));
+}
+
+function sharedTokenFiles(spec: V1PodSpec | undefined): Pick<PodObject, 'tokenFiles'> {
+  const t = tokenFilesOf(spec);
+  if (t.tokenFiles === undefined) return t;
+  return podTokenFiles.get(t.tokenFiles.map((f) => `${f.container}\u0000${f.path}`).join('\u0001'), () => ({ tokenFiles: Object.freeze(t.tokenFiles!.map((f) => Object.freeze(f))) as PodObject['tokenFiles'] }));
 }
 
 export function toPod(pod: V1Pod): PodObject {
@@ -87,10 +170,10 @@ export function toPod(pod: V1Pod): PodObject {
     serviceAccount: pod.spec?.serviceAccountName || 'default',
     nodeName: pod.spec?.nodeName ?? null,
     phase: pod.status?.phase ?? 'Unknown',
-    owner: controllerOwner(pod.metadata),
+    owner: sharedOwner(pod.metadata),
     identity: classifyPodIdentity(pod.spec),
-    labels: strings(pod.metadata?.labels),
-    ...tokenFilesOf(pod.spec),
+    labels: sharedLabels(pod.metadata?.labels),
+    ...sharedTokenFiles(pod.spec),
     // Being deleted (graceful termination): on its way out, whatever credentials it has.
     ...(pod.metadata?.deletionTimestamp ? { terminating: true } : {}),
   };

@@ -9,6 +9,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { PodidError } from '../core/errors.js';
+import { isJsonObject } from '../core/json.js';
 import { ApplyCallError, type KubeApplyPort, type NodeState, type PodState, type RestartableKind, type WorkloadCondition, type WorkloadState } from '../core/apply/ports.js';
 import { classifyPodIdentity } from './kube-map.js';
 
@@ -33,7 +34,7 @@ export async function kubeApplyPortFactory(kubeconfig: KubeConfig, opts: { reque
   };
 }
 
-const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const obj = (v: unknown): Obj => (isJsonObject(v) ? (v as Obj) : {});
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const path = (o: unknown, p: string): unknown => p.split('.').reduce<unknown>((cur, k) => obj(cur)[k], o);

@@ -1,20 +1,36 @@
 /**
- * The Kubernetes port of one kubeconfig context over @kubernetes/client-node (loaded lazily).
- * Each list is ONE all-namespaces list walked with `limit` + `continue` and mapped page by page
- * to slim snapshot objects. Every request has a timeout; 429, 5xx and network failures are
- * retried with capped exponential backoff (Retry-After honoured); a continue token that expired
- * (410) restarts the list from the beginning.
+ * The Kubernetes port of one kubeconfig context (the scan's read side). Each list is ONE
+ * all-namespaces list walked with `limit` + `continue`, mapped page by page to slim snapshot
+ * objects. Every request has a timeout; 429, 5xx and network failures are retried with capped
+ * exponential backoff (Retry-After honoured); a continue token that expired (410) restarts the
+ * list from the beginning.
  *
- * Lists go through client-node's own request path (its configuration, the kubeconfig's auth and
- * TLS, its HTTP library) but skip its model deserialiser: ObjectSerializer walks every field of
- * every object against the OpenAPI models (revived dates, renamed keys), which cost more than
- * the rest of a fleet scan's Kubernetes reading. The mappers in kube-map.ts read only fields
- * whose wire name is the model's name, so the parsed JSON serves them as is.
+ * Pages are fetched with kube-http.ts (the kubeconfig's auth and TLS as @kubernetes/client-node
+ * applies them, one keep-alive connection pool per context) and parsed from their bytes with
+ * json-keep.ts, keeping only the fields the mappers in kube-map.ts read (each mapper's Keep):
+ * a fleet's pod lists are hundreds of MB of JSON of which the scan keeps a few fields per pod.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { PodidError, UsageError } from '../core/errors.js';
-import { toCronJob, toDaemonSet, toDeployment, toJob, toNode, toPod, toReplicaSet, toServiceAccount, toStatefulSet } from './kube-map.js';
-import type { KubePort } from '../core/ports.js';
+import { PodidError } from '../core/errors.js';
+import type { KubePort, RequestLimiter } from '../core/ports.js';
+import { compileKeep, JsonKeepError, parseKept, type Keep, type KeepPlan } from './json-keep.js';
+import { kubeGet, KubeTransportError, type KubeGet } from './kube-http.js';
+import {
+  CRONJOB_KEEP,
+  NODE_KEEP,
+  POD_KEEP,
+  SERVICE_ACCOUNT_KEEP,
+  toCronJob,
+  toDaemonSet,
+  toDeployment,
+  toJob,
+  toNode,
+  toPod,
+  toReplicaSet,
+  toServiceAccount,
+  toStatefulSet,
+  WORKLOAD_KEEP,
+} from './kube-map.js';
 
 export interface KubeOptions {
   /** Items per list page (default 500). */
@@ -47,7 +63,10 @@ interface KubeFailure {
   refused: boolean;
 }
 
-/** What a client-node failure says: HTTP status (ApiException.code), Retry-After, or a network error. */
+/**
+ * What a failed request says: HTTP status (KubeHttpStatusError, or client-node's ApiException
+ * `code`), Retry-After, or a network failure (KubeTransportError, or client-node's FetchError).
+ */
 export function describeKubeFailure(err: unknown): KubeFailure {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; headers?: Record<string, string>; body?: unknown; message?: unknown; name?: unknown; type?: unknown };
   const status = typeof e.code === 'number' ? e.code : undefined;
@@ -62,10 +81,11 @@ export function describeKubeFailure(err: unknown): KubeFailure {
       // Not a Status object; keep the exception's message.
     }
   }
+  const transport = err instanceof KubeTransportError;
   const network =
     status === undefined &&
-    (e.name === 'FetchError' || e.name === 'AbortError' || e.type === 'aborted' || e.type === 'request-timeout' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)));
-  const timedOut = status === undefined && (e.name === 'AbortError' || e.type === 'aborted' || e.type === 'request-timeout');
+    (transport || e.name === 'FetchError' || e.name === 'AbortError' || e.type === 'aborted' || e.type === 'request-timeout' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)));
+  const timedOut = status === undefined && ((transport && err.timedOut) || e.name === 'AbortError' || e.type === 'aborted' || e.type === 'request-timeout');
   const refused = network && (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message));
   return { status, retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : undefined, message: timedOut ? 'no answer before the request timeout' : message, network, timedOut, refused };
 }
@@ -100,49 +120,64 @@ export async function withKubeRetry<T>(run: () => Promise<T>, maxAttempts: numbe
   }
 }
 
-interface ListPage<T> {
-  items: T[];
+interface ListPage {
+  items: unknown[];
   /** The continue token of the next page; absent or empty on the last. */
   continue: string | undefined;
 }
 
 /** A list response as the API server writes it (wire names: `continue`, not the model's `_continue`). */
-interface WireList<T> {
-  items?: T[] | null;
+interface WireList {
+  items?: unknown[] | null;
   metadata?: { continue?: string };
 }
 
-type K8s = typeof import('./k8s-client.js');
+/** A list page: its continue token and, of each item, what `keep` names. */
+function listKeep(item: Keep): KeepPlan {
+  return compileKeep({ metadata: { continue: true }, items: item }) as KeepPlan;
+}
 
-/** Loads the Kubernetes client once and returns a factory of per-context ports. */
+const KEEP = {
+  serviceAccounts: listKeep(SERVICE_ACCOUNT_KEEP),
+  pods: listKeep(POD_KEEP),
+  workloads: listKeep(WORKLOAD_KEEP),
+  cronJobs: listKeep(CRONJOB_KEEP),
+  nodes: listKeep(NODE_KEEP),
+};
+
+/** A factory of per-context ports over one loaded kubeconfig. */
 export async function kubePortFactory(kubeconfig: KubeConfig, opts: KubeOptions = {}): Promise<(context: string) => KubePort> {
   const k8s = await import('./k8s-client.js');
   const ports = new Map<string, KubePort>();
   return (context: string) => {
     let port = ports.get(context);
     if (!port) {
-      port = createKubePort(k8s, kubeconfig, context, opts);
+      // A copy pinned to this context, so contexts can be scanned in parallel.
+      const kc = new k8s.KubeConfig();
+      kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
+      port = createKubePort(kubeGet(kc), context, opts);
       ports.set(context, port);
     }
     return port;
   };
 }
 
-function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts: KubeOptions): KubePort {
-  // A copy pinned to this context, so contexts can be scanned in parallel.
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
-  const server = kc.getCurrentCluster()?.server ?? '(no server)';
-  // What makeApiClient builds (it threw above when the context has no cluster): the cluster's
-  // server, the KubeConfig as the auth method (token, exec plugin, client certificates, CA).
-  const config = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(server, {}), authMethods: { default: kc } });
+const direct: RequestLimiter = (fn) => fn();
 
+export function createKubePort(http: KubeGet, context: string, opts: KubeOptions): KubePort {
+  const server = http.server || '(no server)';
   const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const attempts = opts.maxAttempts ?? DEFAULT_ATTEMPTS;
   const sleep = opts.sleep ?? realSleep;
 
   function fail(err: unknown, what: string): PodidError {
+    if (err instanceof JsonKeepError) {
+      return new PodidError('KUBE_ERROR', `${what} in context ${JSON.stringify(context)}: the API server's answer is not valid JSON (${err.message})`, {
+        hint: 'check that the context points at a Kubernetes API server (not a proxy or login page)',
+        cause: err,
+      });
+    }
     const f = describeKubeFailure(err);
     if (f.status === 401) {
       return new PodidError('KUBE_UNAUTHORIZED', `Kubernetes rejected the credentials of context ${JSON.stringify(context)} on ${what}: ${f.message}`, {
@@ -171,42 +206,30 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
     return new PodidError('KUBE_ERROR', `${what} failed in context ${JSON.stringify(context)}${f.status ? ` (HTTP ${f.status})` : ''}: ${f.message}`, { cause: err });
   }
 
-  /**
-   * One page of an all-namespaces list, requested as the generated list methods request it and
-   * failing as they fail (ApiException with the status, body and headers describeKubeFailure reads).
-   */
-  async function listPage<T>(path: string, cont: string | undefined): Promise<ListPage<T>> {
-    const ctx = config.baseServer.makeRequestContext(path, k8s.HttpMethod.GET);
-    ctx.setHeaderParam('Accept', 'application/json, */*;q=0.8');
-    if (cont !== undefined) ctx.setQueryParam('continue', cont);
-    ctx.setQueryParam('limit', String(pageSize));
-    await config.authMethods.default?.applySecurityAuthentication(ctx);
-    // --request-timeout 0 (kubectl's 'no timeout') sets no deadline.
-    if (timeoutMs > 0) ctx.setSignal(AbortSignal.timeout(timeoutMs));
-    const rsp = await config.httpApi.send(ctx).toPromise();
-    if (rsp.httpStatusCode === 401) throw new k8s.ApiException(401, 'Unauthorized', undefined, rsp.headers);
-    if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299) {
-      throw new k8s.ApiException(rsp.httpStatusCode, 'Unknown API Status Code!', await rsp.getBodyAsAny(), rsp.headers);
-    }
-    const list = JSON.parse(await rsp.body.text()) as WireList<T>;
+  /** One page of an all-namespaces list: the continue token and each item's kept fields. */
+  async function listPage(path: string, keep: KeepPlan, cont: string | undefined): Promise<ListPage> {
+    const query = `limit=${pageSize}${cont !== undefined ? `&continue=${encodeURIComponent(cont)}` : ''}`;
+    const list = await http.get(`${path}?${query}`, timeoutMs, (body) => parseKept(body, keep) as WireList);
     return { items: list.items ?? [], continue: list.metadata?.continue };
   }
 
-  /** One paginated list, mapped page by page. */
-  async function listAll<T, R>(what: string, path: string, map: (item: T) => R): Promise<R[]> {
+  /** One paginated list, mapped page by page; each request (each attempt) through `each`. */
+  async function listAll<R>(what: string, path: string, keep: KeepPlan, map: (item: never) => R, each: RequestLimiter = direct): Promise<R[]> {
     for (let restart = 0; ; restart++) {
       const out: R[] = [];
       let cont: string | undefined;
       try {
         do {
-          const res = await withKubeRetry(() => listPage<T>(path, cont), attempts, sleep);
-          for (const item of res.items) out.push(map(item));
+          const res = await withKubeRetry(() => each(() => listPage(path, keep, cont)), attempts, sleep);
+          for (const item of res.items) out.push(map(item as never));
           cont = res.continue || undefined;
         } while (cont);
         return out;
       } catch (err) {
         // 410 Gone: the continue token expired mid-list; start over for a consistent snapshot.
         if (cont !== undefined && describeKubeFailure(err).status === 410 && restart < MAX_LIST_RESTARTS) continue;
+        // Already podid's (the limiter refused the request: this cluster failed elsewhere).
+        if (err instanceof PodidError) throw err;
         throw fail(err, what);
       }
     }
@@ -214,14 +237,14 @@ function createKubePort(k8s: K8s, kubeconfig: KubeConfig, context: string, opts:
 
   return {
     context,
-    listServiceAccounts: () => listAll('list serviceaccounts', '/api/v1/serviceaccounts', toServiceAccount),
-    listPods: () => listAll('list pods', '/api/v1/pods', toPod),
-    listNodes: () => listAll('list nodes', '/api/v1/nodes', toNode),
-    listDeployments: () => listAll('list deployments', '/apis/apps/v1/deployments', toDeployment),
-    listReplicaSets: () => listAll('list replicasets', '/apis/apps/v1/replicasets', toReplicaSet),
-    listStatefulSets: () => listAll('list statefulsets', '/apis/apps/v1/statefulsets', toStatefulSet),
-    listDaemonSets: () => listAll('list daemonsets', '/apis/apps/v1/daemonsets', toDaemonSet),
-    listJobs: () => listAll('list jobs', '/apis/batch/v1/jobs', toJob),
-    listCronJobs: () => listAll('list cronjobs', '/apis/batch/v1/cronjobs', toCronJob),
+    listServiceAccounts: (each) => listAll('list serviceaccounts', '/api/v1/serviceaccounts', KEEP.serviceAccounts, toServiceAccount, each),
+    listPods: (each) => listAll('list pods', '/api/v1/pods', KEEP.pods, toPod, each),
+    listNodes: (each) => listAll('list nodes', '/api/v1/nodes', KEEP.nodes, toNode, each),
+    listDeployments: (each) => listAll('list deployments', '/apis/apps/v1/deployments', KEEP.workloads, toDeployment, each),
+    listReplicaSets: (each) => listAll('list replicasets', '/apis/apps/v1/replicasets', KEEP.workloads, toReplicaSet, each),
+    listStatefulSets: (each) => listAll('list statefulsets', '/apis/apps/v1/statefulsets', KEEP.workloads, toStatefulSet, each),
+    listDaemonSets: (each) => listAll('list daemonsets', '/apis/apps/v1/daemonsets', KEEP.workloads, toDaemonSet, each),
+    listJobs: (each) => listAll('list jobs', '/apis/batch/v1/jobs', KEEP.workloads, toJob, each),
+    listCronJobs: (each) => listAll('list cronjobs', '/apis/batch/v1/cronjobs', KEEP.cronJobs, toCronJob, each),
   };
 }

@@ -15,7 +15,9 @@ import { join, resolve } from 'node:path';
 import { isCollection, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { UsageError } from '../core/errors.js';
+import { isJsonObject } from '../core/json.js';
 import type { ManifestDoc, ManifestObject, ManifestPath, ManifestProblem } from '../core/scan/manifests.js';
+import { compareStrings } from '../core/text.js';
 
 export interface ReadManifestsOptions {
   /** Reads all of stdin; defaults to process.stdin. */
@@ -124,7 +126,7 @@ function describeFsError(err: NodeJS.ErrnoException): string {
  */
 async function walk(dir: string, at: (p: string) => string): Promise<string[]> {
   const entries = await readdir(at(dir), { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort((a, b) => compareStrings(a.name, b.name));
   const out: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.') || SKIPPED_DIRS.has(e.name)) continue;
@@ -217,8 +219,7 @@ function helmSource(doc: Document.Parsed): string | null {
   return null;
 }
 
-const isK8sObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as Record<string, unknown>)['kind'] === 'string' && typeof (v as Record<string, unknown>)['apiVersion'] === 'string';
+const isK8sObject = (v: unknown): v is Record<string, unknown> => isJsonObject(v) && typeof v['kind'] === 'string' && typeof v['apiVersion'] === 'string';
 
 interface ParseContext {
   /** The whole file's text (BOM removed): node ranges are offsets into it. */
@@ -235,9 +236,7 @@ interface ParseContext {
  */
 function collectObjects(ctx: ParseContext, node: YamlNode, out: ManifestDoc[], inherited?: { kind: string; apiVersion: string }): void {
   const raw: unknown = node.toJSON();
-  const value = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && inherited !== undefined && (raw as Record<string, unknown>)['kind'] === undefined
-    ? { apiVersion: inherited.apiVersion, kind: inherited.kind, ...(raw as Record<string, unknown>) }
-    : raw;
+  const value = isJsonObject(raw) && inherited !== undefined && raw['kind'] === undefined ? { apiVersion: inherited.apiVersion, kind: inherited.kind, ...raw } : raw;
   // Not a Kubernetes object (values files, Chart.yaml, CI configs): skipped without a word.
   if (!isK8sObject(value)) return;
   const kind = value['kind'] as string;

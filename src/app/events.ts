@@ -4,7 +4,7 @@
  * them. Commands added later (apply) extend AppEvent with their own members.
  */
 import type { ServiceAccountReport, StepReport, WorkloadReport } from '../core/apply/result.js';
-import type { FinalizeStepReport } from '../core/finalize/executor.js';
+import type { FinalizeStepReport } from '../core/finalize/result.js';
 import type { RollbackSaReport, RollbackStepReport } from '../core/rollback/result.js';
 import type { ScanEvent } from '../core/scan/events.js';
 
@@ -26,5 +26,3 @@ export type AppEvent = ScanEvent | PlanEvent | ApplyAppEvent | RollbackAppEvent;
 
 export type EventSink = (event: AppEvent) => void;
 
-/** For callers that do not follow progress. */
-export const ignoreEvents: EventSink = () => undefined;

@@ -6,16 +6,18 @@
  * and runs the executor. The review, confirmation and printing are the CLI's.
  */
 import { oidcProviderArn, type Partition } from '../core/arn.js';
-import { JOURNAL_KIND, JOURNAL_SCHEMA_VERSION, type JournalStore, type LockPort } from '../core/apply/journal.js';
-import type { ApplyPorts, Clock, IamApplyPort } from '../core/apply/ports.js';
+import type { FinalizePrevious } from '../core/apply/journal.js';
+import type { Clock, IamApplyPort } from '../core/apply/ports.js';
 import { readRetrying, type RetryPolicy } from '../core/apply/retry.js';
-import { FinalizeExecutor, type FinalizeResult } from '../core/finalize/executor.js';
+import { FinalizeExecutor, type FinalizeEvent } from '../core/finalize/executor.js';
 import { planFinalize, trustAfter, type FinalizePlan } from '../core/finalize/plan.js';
 import { assessProviders } from '../core/finalize/provider.js';
+import type { FinalizeResult } from '../core/finalize/result.js';
 import type { JsonObject } from '../core/json.js';
 import type { ScanPorts } from '../core/ports.js';
 import type { Inventory } from '../core/scan/inventory.js';
 import type { EventSink } from './events.js';
+import { runLocked, runRecord, type ExecutionServices, type RunIdentity } from './execution.js';
 import { scanClusters, type ClusterScanOptions } from './scan.js';
 
 /** --delete-oidc-provider: the IAM port its reads go through, retried as apply retries reads. */
@@ -40,52 +42,24 @@ export async function planFinalizeRun(options: ClusterScanOptions, ports: ScanPo
   return { plan, partial: scanned.partial, inventory: scanned.inventory };
 }
 
-export interface FinalizeServices {
-  readonly ports: ApplyPorts;
-  readonly journal: JournalStore;
-  readonly locks: LockPort;
-  readonly clock: Clock;
-  readonly random: () => number;
-  readonly retry: RetryPolicy;
-  readonly signal: AbortSignal;
+export interface FinalizeRunOptions extends RunIdentity {
+  readonly plan: FinalizePlan;
+  readonly concurrency: number;
 }
 
-export async function finalizeRun(
-  o: { plan: FinalizePlan; runId: string; startedAt: Date; toolVersion: string; concurrency: number },
-  services: FinalizeServices,
-  events: EventSink,
-): Promise<FinalizeResult> {
+export async function finalizeRun(o: FinalizeRunOptions, services: ExecutionServices, events: EventSink): Promise<FinalizeResult> {
   const clusters = o.plan.clusters.map((c) => c.arn);
-  const lock = services.locks.acquire(clusters, o.runId);
-  try {
-    const executor = new FinalizeExecutor(o.plan, { concurrency: o.concurrency }, {
-      ports: services.ports,
-      clock: services.clock,
-      random: services.random,
-      retry: services.retry,
-      signal: services.signal,
-      runId: o.runId,
-      openJournal: (previous) =>
-        services.journal.create({
-          kind: JOURNAL_KIND,
-          schemaVersion: JOURNAL_SCHEMA_VERSION,
-          record: 'run',
-          command: 'finalize',
-          runId: o.runId,
-          startedAt: o.startedAt.toISOString(),
-          toolVersion: o.toolVersion,
-          clusters,
-          contexts: Object.fromEntries(o.plan.clusters.map((c) => [c.arn, c.context])),
-          plan: o.plan as unknown as JsonObject,
-          previous,
-        }),
-      onEvent: (e) => {
-        if (e.kind === 'step') events({ type: 'finalize-step', report: e.report });
-        else events({ type: 'apply-progress', message: e.message });
-      },
-    });
-    return await executor.run(o.startedAt.toISOString());
-  } finally {
-    lock.release();
-  }
+  return runLocked<FinalizePrevious, FinalizeEvent, FinalizeResult>(
+    services,
+    { ...o, clusters },
+    (previous) => ({
+      ...runRecord('finalize', o, clusters),
+      contexts: Object.fromEntries(o.plan.clusters.map((c) => [c.arn, c.context])),
+      plan: o.plan as unknown as JsonObject,
+      previous,
+    }),
+    events,
+    (e) => events({ type: 'finalize-step', report: e.report }),
+    (deps) => new FinalizeExecutor(o.plan, { concurrency: o.concurrency }, deps).run(o.startedAt.toISOString()),
+  );
 }

@@ -3,6 +3,7 @@
  * spinners (ora, only when stderr is a TTY), and where output goes (results on stdout,
  * progress and errors on stderr).
  */
+import { once } from 'node:events';
 import type { Palette } from '../render/palette.js';
 import type { CliContext } from './context.js';
 
@@ -13,6 +14,11 @@ export interface Io {
   /** Stop the spinner (before printing results or errors). */
   done(): void;
   out(text: string): void;
+  /**
+   * Writes a long document piece by piece, each piece made only when stdout has taken the last
+   * (a pipe to a slower reader would otherwise buffer the whole document in memory).
+   */
+  outChunks(chunks: Iterable<string>): Promise<void>;
   warn(text: string): void;
 }
 
@@ -62,6 +68,11 @@ export async function createIo(opts: IoOptions, ctx: CliContext): Promise<Io> {
     },
     out(text) {
       ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+    async outChunks(chunks) {
+      for (const chunk of chunks) {
+        if (!ctx.stdout.write(chunk)) await once(ctx.stdout, 'drain');
+      }
     },
     warn(text) {
       ctx.stderr.write(text.endsWith('\n') ? text : `${text}\n`);

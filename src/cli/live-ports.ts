@@ -4,10 +4,12 @@
  * kill-after-k-mutations hook, and SIGINT handling (finish what is in flight, start nothing new,
  * exit 130; a second SIGINT exits at once).
  */
+import type { AwsOptions } from '../adapters/aws.js';
+import type { ExecutionServices } from '../app/execution.js';
 import { ExitCode } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
 import type { CliContext } from './context.js';
-import { readEnv } from './env.js';
+import { readEnv, type CliEnv } from './env.js';
 import { awsTimeouts, loadRunKubeconfig } from './live-scan.js';
 import type { Io } from './io.js';
 
@@ -41,28 +43,43 @@ export function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
   };
 }
 
-export async function createLivePorts(opts: { profile?: string | undefined; region?: string | undefined; kubeconfig?: string | undefined; requestTimeoutMs: number }, ctx: CliContext): Promise<ApplyPorts> {
+export interface LivePortOptions {
+  profile?: string | undefined;
+  /** --region, else the plan's first cluster's; AWS_REGION / AWS_DEFAULT_REGION when neither. */
+  region?: string | undefined;
+  kubeconfig?: string | undefined;
+  requestTimeoutMs: number;
+}
+
+/** The AWS client options of a changing command: --profile, else AWS_PROFILE (named as such in errors); the region; the request and connection timeouts. */
+export function liveAwsOptions(opts: LivePortOptions, env: CliEnv): AwsOptions {
+  const region = opts.region ?? env.awsRegion;
+  return {
+    ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
+    ...(region ? { region } : {}),
+    ...awsTimeouts(opts.requestTimeoutMs),
+  };
+}
+
+export async function createLivePorts(opts: LivePortOptions, ctx: CliContext): Promise<ApplyPorts> {
   const [{ createAwsApplyPorts }, { kubeApplyPortFactory }] = await Promise.all([
     import('../adapters/aws-write.js'),
     import('../adapters/kube-write.js'),
   ]);
-  const env = readEnv(ctx.env);
-  const region = opts.region ?? env.awsRegion;
-  // As migrate --apply: --profile, else AWS_PROFILE (named as such in errors); the request and connection timeouts.
-  const aws = await createAwsApplyPorts({
-    ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
-    ...(region ? { region } : {}),
-    ...awsTimeouts(opts.requestTimeoutMs),
-  });
+  const aws = await createAwsApplyPorts(liveAwsOptions(opts, readEnv(ctx.env)));
   const kubeconfig = await loadRunKubeconfig(opts.kubeconfig, ctx);
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
-  return withTestKillHook({ iam: aws.iam, eks: aws.eks, kube }, ctx);
-}
-
-/** The ports, wrapped by killAfter when the run's environment sets PODID_TEST_KILL_AFTER_MUTATIONS. */
-export function withTestKillHook(ports: ApplyPorts, ctx: CliContext): ApplyPorts {
+  const ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
+  // Test-only: the run's environment, never the process's, arms the hook.
   const killAt = Number(ctx.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
   return Number.isInteger(killAt) && killAt > 0 ? killAfter(ports, killAt) : ports;
+}
+
+/** The services of a changing use case: these ports, the journal directory (journals and locks), the real clock and AWS-style retries. */
+export async function liveServices(ports: ApplyPorts, journalDir: string, signal: AbortSignal): Promise<ExecutionServices> {
+  const [{ journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([import('../adapters/journal-fs.js'), import('../core/apply/ports.js'), import('../core/apply/retry.js')]);
+  const store = journalDirectory(journalDir);
+  return { ports, journal: store, locks: store, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal };
 }
 
 /** Runs `fn` with an AbortSignal that the first SIGINT aborts; restores the previous handlers after. */

@@ -6,6 +6,7 @@
  */
 import type { ClusterScanOptions } from '../app/scan.js';
 import { UsageError } from '../core/errors.js';
+import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import type { ScanPorts } from '../core/ports.js';
 import { homeOf, type CliContext } from './context.js';
 import { readEnv } from './env.js';
@@ -88,7 +89,7 @@ export interface LiveScanSetup {
  */
 export async function setUpLiveScan(flags: TargetFlags, ctx: CliContext, now: Date): Promise<LiveScanSetup> {
   const env = readEnv(ctx.env);
-  const trustPolicyLimit = positiveInt('--trust-policy-limit', flags.trustPolicyLimit, 2048);
+  const trustPolicyLimit = positiveInt('--trust-policy-limit', flags.trustPolicyLimit, DEFAULT_TRUST_POLICY_LIMIT);
   const concurrency = positiveInt('--concurrency', flags.concurrency, 8);
   const serviceAccounts = checkServiceAccountFlags(flags.serviceAccount ?? []);
   const namespaces = flags.allNamespaces ? [] : checkNamespaceFlags(flags.namespace ?? []);

@@ -12,6 +12,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, exitCodeOf, formatError, PodidError, UsageError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { colorWanted } from './io.js';
+import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
+import type { FailOn } from '../core/gate.js';
 import { VERSION } from './version.js';
 
 /** How a run ended: its exit code, and whether it ended on an error (the shell then exits at once). */
@@ -121,7 +123,7 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
   addTargetOptions(scan)
     .option('--manifests <path...>', 'scan Kubernetes manifests offline (files, directories, - for stdin) instead of clusters')
     .addOption(new Option('-o, --output <format>', 'output format (table is an alias of text)').choices(['text', 'table', 'json', 'yaml', 'sarif', 'junit', 'markdown']).default('text'))
-    .addOption(new Option('--fail-on <what>', 'exit 3 when findings match: any IRSA left, blocked SAs, any warning, or never').choices(['irsa', 'blocked', 'warnings', 'never']).default('never'))
+    .addOption(new Option('--fail-on <what>', 'exit 3 when findings match: any IRSA left, blocked SAs, any warning, or never').choices(['irsa', 'blocked', 'warnings', 'never'] satisfies FailOn[]).default('never'))
     .option('--config <path>', 'podid config with the allowlist (default: .podid.yaml when present)')
     .addHelpText('after', examples([
       ['podid scan', 'the current kubeconfig context'],
@@ -295,8 +297,8 @@ function addTargetOptions(cmd: Command): Command {
     .option('-n, --namespace <ns>', 'only this namespace (repeatable)', collect)
     .option('-A, --all-namespaces', 'every namespace (the default)')
     .option('--service-account <ns/name>', 'only this ServiceAccount (repeatable)', collect)
-    .option('--trust-policy-limit <n>', "IAM's role trust policy length quota, counted without whitespace", '2048')
-    .option('--concurrency <n>', 'API calls in flight at once', '8')
+    .option('--trust-policy-limit <n>', "IAM's role trust policy length quota, counted without whitespace", String(DEFAULT_TRUST_POLICY_LIMIT))
+    .option('--concurrency <n>', 'AWS calls in flight at once, and Kubernetes requests in flight at once', '8')
     .option('--request-timeout <duration>', 'longest wait for any one AWS or Kubernetes request (kubectl\'s flag: 30s, 1m, 500ms; 0 for none)', '30s');
 }
 

@@ -1,5 +1,6 @@
 /** The application layer's progress events as the one-line texts the CLI's spinner shows. */
 import type { AppEvent, EventSink } from '../app/events.js';
+import { finding } from '../core/scan/findings.js';
 import type { Inventory } from '../core/scan/inventory.js';
 import type { Io } from './io.js';
 
@@ -19,6 +20,8 @@ export function progressText(e: AppEvent): string {
       return e.message;
     case 'iam-reading':
       return 'reading IAM roles';
+    case 'iam-boundaries-unknown':
+      return finding('ROLE_BOUNDARIES_UNKNOWN', e).message;
     case 'planning':
       return `planning ${e.serviceAccounts} service accounts and ${e.addons} add-ons`;
     case 'apply-reading':
@@ -48,6 +51,9 @@ export function eventsTo(io: Io): EventSink {
     if (e.type === 'cluster-failed') {
       io.done();
       io.warn(`podid: ${progressText(e)} (${e.code}); scanning the other clusters`);
+    } else if (e.type === 'iam-boundaries-unknown') {
+      io.done();
+      io.warn(`podid: ${progressText(e)}`);
     } else {
       io.progress(progressText(e));
     }

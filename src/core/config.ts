@@ -8,36 +8,11 @@ import { parseDocument } from 'yaml';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
+import { isJsonObject } from './json.js';
 import { isFindingCode } from './scan/findings.js';
 
-export const DEFAULT_CONFIG_FILE = '.podid.yaml';
-
-export interface AllowlistEntry {
-  /** Position in the file, for messages (`allowlist[2]`). */
-  readonly index: number;
-  /** Globs; an absent selector matches anything. `cluster` matches the cluster ARN or name. */
-  readonly cluster?: string;
-  readonly namespace?: string;
-  readonly serviceAccount?: string;
-  /** Manifests mode: a glob over the file a service account or input finding is in. */
-  readonly file?: string;
-  /** Finding codes covered; absent: every finding of the matched service accounts, and the `irsa` gate. */
-  readonly codes?: readonly string[];
-  readonly reason: string;
-  /** Last day (UTC) the entry applies, `YYYY-MM-DD`. */
-  readonly expires: string;
-  /** The config file the entry is in, as podid was told it (`.podid.yaml`, `--config ci/podid.yaml`). */
-  readonly config: string;
-}
-
-export interface PodidConfig {
-  readonly version: 1;
-  readonly allowlist: readonly AllowlistEntry[];
-  /** The file it came from, or null when there was none (the empty default). */
-  readonly path: string | null;
-}
-
-export const EMPTY_CONFIG: PodidConfig = { version: 1, allowlist: [], path: null };
+export { EMPTY_CONFIG, type AllowlistEntry, type PodidConfig } from './config-defaults.js';
+import type { AllowlistEntry, PodidConfig } from './config-defaults.js';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -122,7 +97,7 @@ export function parseConfig(text: string, name: string): PodidConfig {
     throw new UsageError('CONFIG_INVALID', `${name}${line === undefined ? '' : `:${line}`}: ${detail}`, 'fix the YAML (docs/ci.md describes the file)');
   }
   const raw: unknown = doc.toJS();
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+  if (!isJsonObject(raw)) {
     throw new UsageError('CONFIG_INVALID', `${name}: expected a mapping with version: 1 and an allowlist`, 'see docs/ci.md');
   }
   const parsed = ConfigSchema.safeParse(raw);

@@ -15,9 +15,9 @@ import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountRepo
 import { addonVerdict, serviceAccountVerdict } from './scan/analyze-verdict.js';
 import { finding, sortFindings } from './scan/findings.js';
 import { summariseInventory } from './scan/summary.js';
+import { compareStrings } from './text.js';
 
 export type FailOn = 'irsa' | 'blocked' | 'warnings' | 'never';
-export const FAIL_ON: readonly FailOn[] = ['irsa', 'blocked', 'warnings', 'never'];
 
 export interface GateResult {
   readonly failed: boolean;
@@ -106,7 +106,7 @@ function suppressCarried(findings: readonly Finding[], cluster: ClusterReport | 
     if (severity === null || f.suppressed !== undefined) return f;
     const carried = cluster.findings.filter((c) => c.severity === severity);
     if (carried.length === 0 || carried.some((c) => c.suppressed === undefined)) return f;
-    const first = [...carried].sort((a, b) => (a.suppressed!.expires < b.suppressed!.expires ? -1 : 1))[0]!;
+    const first = [...carried].sort((a, b) => compareStrings(a.suppressed!.expires, b.suppressed!.expires))[0]!;
     return { ...f, suppressed: { reason: `cluster findings allowlisted: ${first.suppressed!.reason}`, expires: first.suppressed!.expires } };
   });
 }

@@ -7,7 +7,9 @@
  * Every port here is read-only by construction: no method mutates anything.
  */
 import type {
+  AddonSnapshot,
   AssociationSnapshot,
+  ClusterSnapshot,
   FargateProfileSnapshot,
   NodeObject,
   NodegroupSnapshot,
@@ -20,27 +22,10 @@ import type { ErrorCode } from './errors.js';
 import type { ManifestDoc } from './scan/manifests.js';
 
 /** What DescribeCluster says about a cluster, before add-ons, node groups and the rest. */
-export interface EksClusterInfo {
-  name: string;
-  arn: string;
-  version: string;
-  platformVersion: string;
-  status: string;
-  /** The API server URL; must equal the kubeconfig context's server. */
-  endpoint: string;
-  oidcIssuer: string | null;
-  /** EKS Auto Mode (computeConfig.enabled). */
-  autoMode: boolean;
-}
+export type EksClusterInfo = Pick<ClusterSnapshot, 'name' | 'arn' | 'version' | 'platformVersion' | 'status' | 'endpoint' | 'oidcIssuer' | 'autoMode'>;
 
-export interface EksAddonInfo {
-  name: string;
-  version: string;
-  status: string;
-  arn: string;
-  serviceAccountRoleArn: string | null;
-  podIdentityAssociations: string[];
-}
+/** What DescribeAddon says (DescribeAddonConfiguration is a call of its own). */
+export type EksAddonInfo = Omit<AddonSnapshot, 'podIdentityConfiguration'>;
 
 export interface AddonPodIdentityConfiguration {
   serviceAccount: string;
@@ -48,13 +33,7 @@ export interface AddonPodIdentityConfiguration {
 }
 
 /** ListPodIdentityAssociations' summary: everything but the role. */
-export interface AssociationSummary {
-  associationId: string;
-  associationArn: string;
-  namespace: string;
-  serviceAccount: string;
-  ownerArn: string | null;
-}
+export type AssociationSummary = Omit<AssociationSnapshot, 'roleArn' | 'targetRoleArn' | 'disableSessionTags'>;
 
 /** EKS in one region. List calls return every page. */
 export interface EksPort {
@@ -99,6 +78,11 @@ export interface IamPort {
    * `arn` is the role's ARN as IAM returns it. AccessDenied is thrown coded READ_DENIED.
    */
   listRoles(partition: string): Promise<RoleSnapshot[]>;
+  /**
+   * GetAccountAuthorizationDetails (Filter Role), every page: as listRoles, and each snapshot
+   * also has its `permissionsBoundary` (null when none), which ListRoles does not return.
+   */
+  listRoleDetails(partition: string): Promise<RoleSnapshot[]>;
   listAttachedRolePolicies(roleArn: string): Promise<AttachedPolicy[]>;
   listRolePolicies(roleArn: string): Promise<string[]>;
   getRolePolicy(roleArn: string, policyName: string): Promise<unknown>;
@@ -115,19 +99,25 @@ export interface StsPort {
   getCallerIdentity(): Promise<CallerIdentity>;
 }
 
+/**
+ * Runs one request (collect.ts passes its fleet limiter): a paginated list takes a slot per page,
+ * not for the whole list, so lists and other calls share the bound fairly.
+ */
+export type RequestLimiter = <T>(request: () => Promise<T>) => Promise<T>;
+
 /** One cluster's Kubernetes API. Each list is ONE paginated all-namespaces list. */
 export interface KubePort {
   /** The context this port talks through (for messages). */
   readonly context: string;
-  listServiceAccounts(): Promise<ServiceAccountObject[]>;
-  listPods(): Promise<PodObject[]>;
-  listDeployments(): Promise<WorkloadObject[]>;
-  listReplicaSets(): Promise<WorkloadObject[]>;
-  listStatefulSets(): Promise<WorkloadObject[]>;
-  listDaemonSets(): Promise<WorkloadObject[]>;
-  listJobs(): Promise<WorkloadObject[]>;
-  listCronJobs(): Promise<WorkloadObject[]>;
-  listNodes(): Promise<NodeObject[]>;
+  listServiceAccounts(each?: RequestLimiter): Promise<ServiceAccountObject[]>;
+  listPods(each?: RequestLimiter): Promise<PodObject[]>;
+  listDeployments(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listReplicaSets(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listStatefulSets(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listDaemonSets(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listJobs(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listCronJobs(each?: RequestLimiter): Promise<WorkloadObject[]>;
+  listNodes(each?: RequestLimiter): Promise<NodeObject[]>;
 }
 
 /** Everything the collector reads through. EKS is regional; IAM and STS are not (for podid). */

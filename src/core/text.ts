@@ -13,6 +13,17 @@ export function compareStrings(a: string, b: string): number {
  * allowlist's path-like globs) would treat `/`, brackets and braces specially, which these do not.
  */
 export function wildcardMatch(pattern: string, value: string, opts: { ignoreCase?: boolean } = {}): boolean {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, opts.ignoreCase ? 'is' : 's').test(value);
+  const cache = wildcardCache[opts.ignoreCase ? 1 : 0];
+  let re = cache.get(pattern);
+  if (re === undefined) {
+    // Compiled once per pattern (bounded): fleet scans match the same few patterns thousands of times.
+    if (cache.size >= WILDCARD_LIMIT) cache.clear();
+    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    re = new RegExp(`^${body}$`, opts.ignoreCase ? 'is' : 's');
+    cache.set(pattern, re);
+  }
+  return re.test(value);
 }
+
+const WILDCARD_LIMIT = 10_000;
+const wildcardCache = [new Map<string, RegExp>(), new Map<string, RegExp>()] as const;

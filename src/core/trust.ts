@@ -8,7 +8,8 @@ import type { ConditionEntry, Statement, TrustPolicy } from './policy/types.js';
 import { evaluateCondition, hasWildcard, parseOperator } from './policy/conditions.js';
 import { conditionsForKey, isNotPrincipalAllow, matchStatement, principalMatches, statementCoversAction } from './policy/evaluate.js';
 import type { Tri } from './policy/evaluate.js';
-import { DEFAULT_AUDIENCE, TAG_SESSION_ACTION, WEB_IDENTITY_ACTION, podIdentityRequests, serviceAccountSubject, webIdentityRequest } from './policy/requests.js';
+import { DEFAULT_AUDIENCE } from './annotations.js';
+import { TAG_SESSION_ACTION, WEB_IDENTITY_ACTION, podIdentityRequests, serviceAccountSubject, webIdentityRequest } from './policy/requests.js';
 import { isPodIdentityGrant } from './policy/dual-trust.js';
 
 export interface TrustSubject {

@@ -3,6 +3,7 @@
  * workloads, truncation, the summary sentence, the allowlist suppression a finding may carry,
  * and the findings about the inputs rather than any cluster.
  */
+import stringWidth from 'string-width';
 import {
   VERDICTS, type AddonReport, type ClusterReport, type Finding, type Inventory, type ServiceAccountReport, type Severity,
   type WorkloadReport,
@@ -16,7 +17,6 @@ export function suppressionOf(finding: Finding): Suppression | null {
   return s && typeof s.reason === 'string' && typeof s.expires === 'string' ? s : null;
 }
 
-export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
 
 /** Findings most severe first, keeping the scan's order within a severity. */
@@ -148,18 +148,49 @@ const ELLIPSIS = '...';
 
 /** Cut to `max` characters, marking the cut. */
 export function truncateEnd(s: string, max: number): string {
-  if (s.length <= max) return s;
-  if (max <= ELLIPSIS.length) return s.slice(0, max);
-  return s.slice(0, max - ELLIPSIS.length) + ELLIPSIS;
+  if (displayWidth(s) <= max) return s;
+  if (max <= ELLIPSIS.length) return fit(graphemes(s), max);
+  return fit(graphemes(s), max - ELLIPSIS.length) + ELLIPSIS;
 }
 
 /** Cut the middle out, for ARNs and paths whose both ends carry meaning (account, name). */
 export function truncateMiddle(s: string, max: number): string {
-  if (s.length <= max) return s;
+  if (displayWidth(s) <= max) return s;
   if (max <= ELLIPSIS.length + 2) return truncateEnd(s, max);
   const keep = max - ELLIPSIS.length;
-  const head = Math.ceil(keep / 2);
-  return s.slice(0, head) + ELLIPSIS + s.slice(s.length - (keep - head));
+  const parts = graphemes(s);
+  const head = fit(parts, Math.ceil(keep / 2));
+  const tail = fit([...parts].reverse(), keep - displayWidth(head), true);
+  return head + ELLIPSIS + tail;
+}
+
+/**
+ * The columns a text takes on a terminal (string-width): East Asian wide characters and emoji
+ * take two, combining marks and zero-width characters none. Labels come from kubeconfig context
+ * names, file paths and messages, which can be anything.
+ */
+export function displayWidth(s: string): number {
+  return stringWidth(s);
+}
+
+const SEGMENTER = new Intl.Segmenter();
+
+/** User-perceived characters, so a cut never splits an emoji or a base from its combining mark. */
+function graphemes(s: string): string[] {
+  return Array.from(SEGMENTER.segment(s), (g) => g.segment);
+}
+
+/** The longest run of `parts` (reversed ones when `fromEnd`) that fits in `max` columns. */
+function fit(parts: readonly string[], max: number, fromEnd = false): string {
+  const taken: string[] = [];
+  let width = 0;
+  for (const g of parts) {
+    const w = displayWidth(g);
+    if (width + w > max) break;
+    taken.push(g);
+    width += w;
+  }
+  return (fromEnd ? taken.reverse() : taken).join('');
 }
 
 /** One line: control characters and newlines from the outside world must not break the layout. */

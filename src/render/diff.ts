@@ -8,6 +8,8 @@
  * shown as context, in their new form, and only real content changes get `+` or `-`.
  */
 import { diffArrays } from 'diff';
+import type { JsonObject } from '../core/json.js';
+import { parsePolicy, serializePolicy } from '../core/policy/index.js';
 import type { Palette } from './palette.js';
 
 export interface DiffOptions {
@@ -113,4 +115,19 @@ export function unifiedDiff(before: string, after: string, opts: DiffOptions): s
     }
   }
   return out;
+}
+
+/** Canonical two-space JSON; a document that is not a valid policy is still shown as it is. */
+function canonicalPolicy(doc: JsonObject): string {
+  try {
+    return serializePolicy(parsePolicy(doc));
+  } catch {
+    return JSON.stringify(doc, null, 2);
+  }
+}
+
+/** The unified diff of two trust policies, each in its canonical form, every line indented. */
+export function trustDiff(before: JsonObject, after: JsonObject, opts: DiffOptions & { readonly indent?: string }): string[] {
+  const indent = opts.indent ?? '      ';
+  return unifiedDiff(canonicalPolicy(before), canonicalPolicy(after), opts).map((l) => `${indent}${l}`);
 }

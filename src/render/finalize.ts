@@ -1,8 +1,8 @@
 /** `podid finalize`: the review (what IRSA will be removed, per ServiceAccount and role) and the result. Pure. */
-import type { FinalizeResult, FinalizeStepReport } from '../core/finalize/executor.js';
+import type { FinalizeResult, FinalizeStepReport } from '../core/finalize/result.js';
 import type { FinalizePlan } from '../core/finalize/plan.js';
 import { plainPalette, type Palette } from './palette.js';
-import { trustDiff } from './rollback.js';
+import { trustDiff } from './diff.js';
 
 const clusterName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
@@ -44,7 +44,7 @@ export function renderFinalizePlan(plan: FinalizePlan, opts: { palette?: Palette
   }
   for (const t of plan.trust) {
     lines.push('', `  ${p.yellow('~')} trust policy of ${t.roleArn}: remove the OIDC grant of ${t.serviceAccounts.join(', ')} (other providers', clusters' and ServiceAccounts' grants stay)`);
-    lines.push(...trustDiff(t.before, t.after, p));
+    lines.push(...trustDiff(t.before, t.after, { palette: p }));
   }
   lines.push(...providerLines(plan, p));
   const n = plan.serviceAccounts.filter((s) => s.action === 'finalize').length;

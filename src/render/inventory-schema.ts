@@ -1,8 +1,8 @@
 /**
- * The `podid scan -o json|yaml` document, in zod: one source for the renderer (which parses the
- * Inventory through it, fixing key order and dropping nothing the type declares), the JSON
- * Schema published in docs/output.md (`INVENTORY_JSON_SCHEMA`), and the tests that validate real
- * output. The type assertions at the bottom fail to compile when inventory.ts gains, loses or
+ * The `podid scan -o json|yaml` document, in zod: one source for the JSON Schema published in
+ * docs/output.md (`INVENTORY_JSON_SCHEMA`), the copy of it the renderer projects through without
+ * loading zod (inventory-json-schema.ts, `npm run gen:schema` writes both), and the tests that
+ * validate real output. The type assertions at the bottom fail to compile when inventory.ts gains, loses or
  * retypes a field this schema does not: update both (and docs/output.md) together.
  */
 import { z } from 'zod';
@@ -191,6 +191,11 @@ type Same<S extends z.ZodType, T> = Equals<Flat<z.infer<S>>, Flat<T>>;
 /** For mapped types (Record<Verdict, number>), which Equals tells apart from the same literal object type. */
 type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? Equals<keyof A, keyof B> : false) : false;
 
+/**
+ * Never imported: exported so the compiler (noUnusedLocals) keeps checking it; it fails the
+ * type-check when the schema and inventory.ts drift apart.
+ * @public
+ */
 export type SchemaMatchesInventory = [
   Assert<Same<typeof FindingSchema, Finding>>,
   Assert<Same<typeof role, RoleRef>>,

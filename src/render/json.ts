@@ -3,8 +3,16 @@
  * order, two-space indent, trailing newline, so output diffs cleanly between runs.
  */
 import type { Inventory } from '../core/scan/inventory.js';
-import { toInventoryDocument } from './inventory-schema.js';
+import { inventoryDocumentParts } from './inventory-projection.js';
+import { jsonChunks } from './json-chunks.js';
 
 export function renderJson(inv: Inventory): string {
-  return `${JSON.stringify(toInventoryDocument(inv), null, 2)}\n`;
+  return [...renderJsonChunks(inv)].join('');
+}
+
+/** renderJson's text in pieces, each service account's part made as it is written (a fleet's inventory is tens of MB). */
+export function* renderJsonChunks(inv: Inventory): Generator<string> {
+  const { shell, lists } = inventoryDocumentParts(inv);
+  yield* jsonChunks(shell, lists);
+  yield '\n';
 }

@@ -11,6 +11,7 @@ import {
   bySeverity, clusterLabel, findingWhere, groupByCluster, inputFindings, oneLine, roleLabel, saLabel, summarySentence, suppressionOf,
   topFinding, truncateEnd, truncateMiddle, type ClusterGroup,
 } from './common.js';
+import { escapeText } from './xml.js';
 
 export interface MarkdownOptions {
   /** First line, a level-2 heading. */
@@ -40,13 +41,9 @@ export function escapeCell(s: string): string {
   return escapeInline(oneLine(s));
 }
 
-/** Inline text outside tables: Markdown specials escaped, `<` and `&` as entities. */
+/** Inline text outside tables: HTML escaped as XML text is (render/xml.ts), then Markdown specials backslash-escaped. */
 export function escapeInline(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_{}[\]()#+!~|])/g, '\\$1');
+  return escapeText(s).replace(/([\\`*_{}[\]()#+!~|])/g, '\\$1');
 }
 
 export function renderMarkdown(inv: Inventory, opts: MarkdownOptions = {}): string {

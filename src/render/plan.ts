@@ -7,15 +7,15 @@
  * `--out plan.json`). docs/plan.md explains both.
  */
 import { parseClusterArn, parseRoleArn } from '../core/arn.js';
-import type { JsonObject } from '../core/json.js';
 import { clusterLabeller, type ClusterLabeller } from '../core/plan/labels.js';
 import type {
   BlockedItem, CreateAssociationStep, InstallAgentStep, ManualItem, MigrationPlan, PlanStep, RestartBatchStep, RoleAccess, RolloutTarget,
   UpdateAddonStep, UpdateTrustStep,
 } from '../core/plan/model.js';
-import { POD_IDENTITY_SERVICE, parsePolicy, serializePolicy } from '../core/policy/index.js';
+import { POD_IDENTITY_SERVICE, parsePolicy } from '../core/policy/index.js';
 import { KIND_ABBREVIATION, bySeverity, oneLine, plural } from './common.js';
-import { unifiedDiff } from './diff.js';
+import { trustDiff } from './diff.js';
+import { jsonChunks } from './json-chunks.js';
 import { SEVERITY_LABEL, paintSeverity, type Palette } from './palette.js';
 
 export interface PlanRenderOptions {
@@ -27,6 +27,15 @@ export interface PlanRenderOptions {
 /** The plan document, two-space JSON with a trailing newline: what `-o json` prints and `--out` writes. */
 export function renderPlanJson(plan: MigrationPlan): string {
   return `${JSON.stringify(plan, null, 2)}\n`;
+}
+
+/** renderPlanJson's text in pieces (a fleet's plan is MB of JSON): its steps, blocked and manual items a few at a time. */
+export function* renderPlanJsonChunks(plan: MigrationPlan): Generator<string> {
+  const lists: Record<string, readonly unknown[]> = { steps: plan.steps, blocked: plan.blocked, manual: plan.manual };
+  // The top level in its own key order, the lists left to stream in their places.
+  const shell = Object.fromEntries(Object.entries(plan).map(([k, v]) => [k, Object.hasOwn(lists, k) ? [] : v]));
+  yield* jsonChunks(shell, lists);
+  yield '\n';
 }
 
 export function renderPlan(plan: MigrationPlan, opts: PlanRenderOptions): string {
@@ -106,14 +115,6 @@ function installAgent(ctx: Ctx, s: InstallAgentStep): string[] {
   return [`  ${ctx.p.green('+')} agent add-on ${s.addonName} on ${clusterName(ctx, s.cluster)} (${version})`];
 }
 
-/** Canonical two-space JSON; a document that is not a valid policy is still shown as it is. */
-function canonical(doc: JsonObject): string {
-  try {
-    return serializePolicy(parsePolicy(doc));
-  } catch {
-    return JSON.stringify(doc, null, 2);
-  }
-}
 
 function updateTrust(ctx: Ctx, s: UpdateTrustStep): string[] {
   const { p } = ctx;
@@ -121,7 +122,7 @@ function updateTrust(ctx: Ctx, s: UpdateTrustStep): string[] {
   const who = `${POD_IDENTITY_SERVICE} for ${plural(s.subjects.length, 'service account')} on ${s.clusters.map((c) => clusterName(ctx, c)).join(', ')}`;
   const lines = [`  ${p.yellow('~')} role ${oneLine(s.roleName)} (${oneLine(s.roleArn)})  trust policy: ${counts} (${who})`];
   lines.push(...accessLines(ctx, s).map((l) => `      ${l}`));
-  lines.push(...unifiedDiff(canonical(s.before), canonical(s.after), { palette: p, context: ctx.diffContext }).map((l) => `      ${l}`));
+  lines.push(...trustDiff(s.before, s.after, { palette: p, context: ctx.diffContext }));
   const kept = unchangedStatements(ctx, s);
   if (kept.length > 0) lines.push(p.dim(`      unchanged: ${plural(kept.length, 'statement')} (${kept.join('; ')})`));
   const length = `length ${s.lengthBefore} -> ${s.lengthAfter} of ${s.limit} (IAM, without whitespace)`;

@@ -1,25 +1,12 @@
 /** `podid rollback`: the review (what will be undone) and the result, for people and machines. Pure. */
-import type { JsonObject } from '../core/json.js';
-import { parsePolicy, serializePolicy } from '../core/policy/index.js';
 import { isEmptyRollback, type RollbackPlan } from '../core/rollback/plan.js';
 import type { RollbackResult, RollbackStepReport } from '../core/rollback/result.js';
-import { unifiedDiff } from './diff.js';
+import { trustDiff } from './diff.js';
 import { plainPalette, type Palette } from './palette.js';
 
 const clusterName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 
-function canonical(doc: JsonObject): string {
-  try {
-    return serializePolicy(parsePolicy(doc));
-  } catch {
-    return JSON.stringify(doc, null, 2);
-  }
-}
-
-export function trustDiff(before: JsonObject, after: JsonObject, palette: Palette, indent = '      '): string[] {
-  return unifiedDiff(canonical(before), canonical(after), { palette }).map((l) => `${indent}${l}`);
-}
 
 /** The review printed before anything changes (and all that --dry-run prints). */
 export function renderRollbackPlan(plan: RollbackPlan, opts: { palette?: Palette } = {}): string {
@@ -51,7 +38,7 @@ export function renderRollbackPlan(plan: RollbackPlan, opts: { palette?: Palette
   }
   for (const tr of plan.trust) {
     lines.push(`  ${p.yellow('~')} trust policy of ${tr.roleArn}: back to the document journaled before the run${plan.target.command === 'apply' ? ' (after its ServiceAccounts are verified on IRSA)' : ''}`);
-    lines.push(...trustDiff(tr.written, tr.previous, p));
+    lines.push(...trustDiff(tr.written, tr.previous, { palette: p }));
   }
   for (const a of plan.agents) lines.push(`  ${p.red('-')} add-on ${a.addonName} on ${clusterName(a.cluster)}, installed by the run (only if no association is left)`);
   return `${lines.join('\n')}\n`;
@@ -68,9 +55,9 @@ export function rollbackStepLine(s: RollbackStepReport, palette: Palette = plain
 export function conflictLines(c: NonNullable<RollbackStepReport['conflict']>, palette: Palette): string[] {
   return [
     '      changed after the run (what the run wrote -> what it is now):',
-    ...trustDiff(c.written, c.current, palette, '        '),
+    ...trustDiff(c.written, c.current, { palette, indent: '        ' }),
     '      a rollback would have written (what it is now -> the document before the run):',
-    ...trustDiff(c.current, c.previous, palette, '        '),
+    ...trustDiff(c.current, c.previous, { palette, indent: '        ' }),
   ];
 }
 

@@ -2,6 +2,7 @@
 import type { JournalRecord, RunSummary } from '../core/apply/journal.js';
 import { alignColumns } from './columns.js';
 import { plainPalette, type Palette } from './palette.js';
+import { compareStrings } from '../core/text.js';
 
 export const RUNS_KIND = 'podid-runs';
 export const RUN_DETAIL_KIND = 'podid-run';
@@ -11,7 +12,7 @@ const clusterName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 
 export function outcomesText(outcomes: Record<string, number>): string {
-  const entries = Object.entries(outcomes).sort(([a], [b]) => (a < b ? -1 : 1));
+  const entries = Object.entries(outcomes).sort(([a], [b]) => compareStrings(a, b));
   return entries.length === 0 ? '-' : entries.map(([k, v]) => `${v} ${k}`).join(', ');
 }
 

@@ -7,6 +7,7 @@
  * have one, under the logical location `inputs/<file>`. Allowlisted findings carry an external
  * suppression, so viewers show them as dismissed rather than dropping them.
  */
+import type { Invocation, Location, Log, ReportingConfiguration, ReportingDescriptor, Result, Run, ToolComponent } from 'sarif';
 import { FINDINGS, isFindingCode } from '../core/scan/findings.js';
 import type { Finding, Inventory, Severity } from '../core/scan/inventory.js';
 import { groupByCluster, suppressionOf } from './common.js';
@@ -20,43 +21,19 @@ export interface SarifOptions {
   readonly informationUri?: string;
 }
 
-export type SarifLevel = 'error' | 'warning' | 'note';
+/** The levels podid uses (SARIF's `none` is never one: every finding has a severity). */
+type SarifLevel = Exclude<Result.level, 'none'>;
+
+/** SARIF's types (@types/sarif, from the OASIS 2.1.0 schema) make every property optional; these are the ones podid always writes. */
+type Filled<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+export type SarifRule = Filled<ReportingDescriptor, 'shortDescription' | 'help'> & { defaultConfiguration: Omit<ReportingConfiguration, 'level'> & { level: SarifLevel } };
+export type SarifLocation = Filled<Location, 'logicalLocations'>;
+export type SarifResult = Omit<Filled<Result, 'ruleId' | 'ruleIndex' | 'level' | 'message' | 'partialFingerprints'>, 'locations'> & { locations: SarifLocation[] };
+export type SarifRun = Omit<Run, 'tool' | 'invocations' | 'results'> & { tool: { driver: Omit<ToolComponent, 'rules'> & { rules: SarifRule[] } }; invocations: Invocation[]; results: SarifResult[] };
+export type SarifLog = Omit<Log, 'runs'> & { $schema: string; runs: [SarifRun] };
 
 const LEVEL: Readonly<Record<Severity, SarifLevel>> = { error: 'error', warning: 'warning', info: 'note' };
 const LEVEL_RANK: Readonly<Record<SarifLevel, number>> = { error: 0, warning: 1, note: 2 };
-
-export interface SarifRule {
-  id: string;
-  shortDescription: { text: string };
-  help: { text: string };
-  defaultConfiguration: { level: SarifLevel };
-}
-
-export interface SarifLocation {
-  physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } };
-  logicalLocations: { name: string; fullyQualifiedName: string; kind: 'resource' }[];
-}
-
-export interface SarifResult {
-  ruleId: string;
-  ruleIndex: number;
-  level: SarifLevel;
-  message: { text: string };
-  locations: SarifLocation[];
-  partialFingerprints: Record<string, string>;
-  suppressions?: { kind: 'external'; status: 'accepted'; justification: string }[];
-}
-
-export interface SarifLog {
-  $schema: string;
-  version: '2.1.0';
-  runs: [{
-    tool: { driver: { name: 'podid'; version: string; informationUri?: string; rules: SarifRule[] } };
-    invocations: { executionSuccessful: boolean; endTimeUtc: string }[];
-    results: SarifResult[];
-    properties: { source: Inventory['source']; schemaVersion: number };
-  }];
-}
 
 /** The subject a finding is about: its name for humans and its logical location. */
 interface Subject {
@@ -79,6 +56,7 @@ function inputSubject(f: Finding): Subject {
   return { label: '', name: 'inputs', fullyQualifiedName: 'inputs', location: undefined, fingerprint: `inputs/${f.message}` };
 }
 
+/** The SARIF log (types from @types/sarif, the OASIS SARIF 2.1.0 schema's). */
 export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
   const rules: SarifRule[] = [];
   const ruleIndex = new Map<string, number>();

@@ -22,7 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseClusterArn, parseRoleArn } from '../core/arn.js';
-import type { JsonObject } from '../core/json.js';
+import { isJsonObject, type JsonObject } from '../core/json.js';
 import type { CreateAssociationStep, MigrationPlan, PlanStep, UpdateAddonStep, UpdateTrustStep } from '../core/plan/model.js';
 import { clusterLabeller, type ClusterLabeller } from '../core/plan/labels.js';
 import { oneLine } from './common.js';
@@ -166,14 +166,11 @@ function unsupported(what: string): NotExpressible {
   return new NotExpressible(what);
 }
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function principals(type: 'principals' | 'not_principals', value: unknown): HclNode[] {
   // aws_iam_policy_document writes `type = "*"`, `identifiers = ["*"]` as `"Principal": "*"`.
   if (value === '*') return [block(type, [], [attr('type', '*'), attr('identifiers', ['*'])])];
-  if (!isObject(value)) throw unsupported(`${type} ${JSON.stringify(value)}`);
+  if (!isJsonObject(value)) throw unsupported(`${type} ${JSON.stringify(value)}`);
   return Object.entries(value).map(([t, ids]) => block(type, [], [attr('type', t), attr('identifiers', strings(ids, `${type}.${t}`))]));
 }
 
@@ -201,9 +198,9 @@ function statementBlock(statement: JsonObject, substitute: ReadonlyMap<string, H
   if (statement['NotPrincipal'] !== undefined) body.push(...principals('not_principals', statement['NotPrincipal']));
   const condition = statement['Condition'];
   if (condition !== undefined) {
-    if (!isObject(condition)) throw unsupported('Condition is not an object');
+    if (!isJsonObject(condition)) throw unsupported('Condition is not an object');
     for (const [test, entries] of Object.entries(condition)) {
-      if (!isObject(entries)) throw unsupported(`Condition.${test} is not an object`);
+      if (!isJsonObject(entries)) throw unsupported(`Condition.${test} is not an object`);
       for (const [variable, values] of Object.entries(entries)) {
         const list = strings(values, `Condition.${test}.${variable}`).map((v) => substitute.get(v) ?? v);
         body.push(block('condition', [], [attr('test', test), attr('variable', variable), attr('values', list)]));
@@ -310,7 +307,7 @@ function stepsOf<K extends PlanStep['kind']>(plan: MigrationPlan, kind: K): Extr
 function statementAt(step: UpdateTrustStep, index: number): JsonObject | null {
   const raw = step.after['Statement'];
   const statement = Array.isArray(raw) ? (raw[index] as unknown) : index === 0 ? raw : undefined;
-  return isObject(statement) ? statement : null;
+  return isJsonObject(statement) ? statement : null;
 }
 
 /** The names of the policy documents {@link trustSection} writes for a trust step. */

@@ -1,7 +1,8 @@
 /**
- * Just enough XML writing for JUnit reports: escaping that keeps any input well-formed,
- * including the control characters XML 1.0 cannot represent at all (they would make CI's
- * parser reject the whole report, so they are shown as `\uXXXX` text instead).
+ * Just enough XML writing for JUnit reports (and the HTML inside Markdown summaries): escaping
+ * that keeps any input well-formed, including the control characters XML 1.0 cannot represent
+ * at all (they would make CI's parser reject the whole report, so they are shown as `\uXXXX`
+ * text instead). The one escaper of podid's renderers.
  */
 
 // C0 controls except tab, LF, CR; the two noncharacters; lone surrogates (the `u` flag matches

@@ -265,7 +265,9 @@ function send(res: ServerResponse, reply: HttpReply): void {
   if (res.headersSent || res.destroyed) return;
   const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
   res.writeHead(reply.status, { ...reply.headers, 'content-length': String(body.length) });
-  res.end(body);
+  // A pooled body is reused only once the socket has written it ('finish').
+  if (reply.release) res.end(body, reply.release);
+  else res.end(body);
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

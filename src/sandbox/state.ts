@@ -306,8 +306,32 @@ export class SandboxState {
    */
   visibleAssociation(cluster: ClusterState, namespace: string, serviceAccount: string): AssociationState | undefined {
     const now = this.clock.now();
-    return cluster.associations.find((a) => a.namespace === namespace && a.serviceAccount === serviceAccount && a.visibleAt <= now);
+    return this.associationsFor(cluster, namespace, serviceAccount)?.find((a) => a.visibleAt <= now);
   }
+
+  /**
+   * A cluster's associations of one namespace/ServiceAccount, in list order. The webhook asks for
+   * every new pod: an index, rebuilt when the list changes. The EKS module replaces the list or
+   * appends to it, and an association's namespace and ServiceAccount never change (as on EKS).
+   */
+  private associationsFor(cluster: ClusterState, namespace: string, serviceAccount: string): AssociationState[] | undefined {
+    const list = cluster.associations;
+    let index = this.associationIndex.get(cluster);
+    if (!index || index.list !== list || index.length !== list.length) {
+      const byKey = new Map<string, AssociationState[]>();
+      for (const a of list) {
+        const key = `${a.namespace}\0${a.serviceAccount}`;
+        const same = byKey.get(key);
+        if (same) same.push(a);
+        else byKey.set(key, [a]);
+      }
+      index = { list, length: list.length, byKey };
+      this.associationIndex.set(cluster, index);
+    }
+    return index.byKey.get(`${namespace}\0${serviceAccount}`);
+  }
+
+  private readonly associationIndex = new WeakMap<ClusterState, { list: AssociationState[]; length: number; byKey: Map<string, AssociationState[]> }>();
 
   /** Whether the Pod Identity webhook is active: the agent add-on is installed, or Auto Mode. */
   podIdentityActive(cluster: ClusterState): boolean {

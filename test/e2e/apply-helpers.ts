@@ -8,7 +8,6 @@ import { runPodid, type RunResult as Proc, type SandboxEndpoint } from '../helpe
 import { podid } from '../helpers/podid.js';
 
 export const ACCOUNT = '111122223333';
-export const PROD = `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`;
 const ISSUER = 'https://oidc.eks.us-east-1.amazonaws.com/id/APPLYTEST0000000000000000000001';
 const HOST = ISSUER.replace('https://', '');
 

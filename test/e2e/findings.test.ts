@@ -61,7 +61,9 @@ type Run =
   | 'scan:china'
   | 'scan:restricted'
   | 'scan:manifests'
-  | 'scan:peer';
+  | 'scan:peer'
+  | 'scan:peer:listing'
+  | 'scan:peer:listroles';
 
 /**
  * Which run reports which code where. Targets: `cluster:NAME`, `sa:CLUSTER/NS/NAME` (a
@@ -149,6 +151,10 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['SA_ANNOTATION_MANAGED', 'scan:peer', 'sa:prod/crossplane-system/provider-aws-s3-8f2a1c'],
   ['SA_ANNOTATION_MANAGED', 'scan:peer', 'sa:prod/kube-system/karpenter'],
   ['ROLE_PERMISSIONS_BOUNDARY', 'scan:peer', 'sa:prod/roles/bounded'],
+  // More than 25 roles: read in one listing (GetAccountAuthorizationDetails), boundary included;
+  // with that denied, ListRoles, and a note that boundaries are unknown.
+  ['ROLE_PERMISSIONS_BOUNDARY', 'scan:peer:listing', 'sa:prod/roles/bounded'],
+  ['ROLE_BOUNDARIES_UNKNOWN', 'scan:peer:listroles', 'input'],
   ['TRUST_MIXED_PRINCIPAL', 'scan:peer', 'sa:prod/trust/mixed'],
   ['TRUST_OTHER_OIDC_PROVIDER', 'scan:peer', 'sa:prod/trust/foreign-provider'],
   ['TRUST_SUB_SET_OPERATOR', 'scan:peer', 'sa:prod/trust/set-operator'],
@@ -227,6 +233,28 @@ function serviceAccountsWorld(): object {
   return doc;
 }
 
+/**
+ * peer.yaml with 30 more service accounts, each with a role of its own, so that podid reads the
+ * roles in one listing of the account (more than 25 referenced); `listRolesOnly` lets the
+ * scanning identity use ListRoles but not GetAccountAuthorizationDetails.
+ */
+function manyRolesWorld(listRolesOnly: boolean): object {
+  const doc = parse(world('peer.yaml')) as { clusters: { name: string; objects: unknown[] }[]; iam: { roles: unknown[] }; caller?: unknown };
+  const prod = doc.clusters.find((c) => c.name === 'prod');
+  if (prod === undefined) throw new Error('peer.yaml has no cluster named prod');
+  for (let i = 0; i < 30; i++) {
+    prod.objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: `filler-${i}`, namespace: 'filler', annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::111122223333:role/filler-${i}` } } });
+    doc.iam.roles.push({ name: `filler-${i}`, assumeRolePolicyDocument: { Version: '2012-10-17', Statement: [] } });
+  }
+  if (listRolesOnly) {
+    doc.caller = {
+      arn: 'arn:aws:iam::111122223333:user/ci-scanner',
+      allow: ['sts:GetCallerIdentity', 'eks:Describe*', 'eks:List*', 'iam:GetRole', 'iam:ListRoles', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:GetPolicy', 'iam:GetPolicyVersion'],
+    };
+  }
+  return doc;
+}
+
 /** clusters.yaml with `full` at EKS's quota: 1,000 associations for other service accounts. */
 function clustersWorld(): object {
   const doc = parse(world('clusters.yaml')) as { clusters: { name: string; podIdentityAssociations?: unknown[] }[] };
@@ -272,6 +300,9 @@ async function associateLater(sb: SandboxEndpoint, cluster: string, namespace: s
 }
 
 const observed = new Map<Run, Observed>();
+/** The IAM role reads of the scan:peer:listing run, and the stderr of scan:peer:listroles. */
+const listingCalls: string[] = [];
+let listRolesStderr = '';
 const sandboxes: SandboxEndpoint[] = [];
 
 async function withSandbox(worldDoc: string | object, runs: (sb: SandboxEndpoint) => Promise<void>): Promise<void> {
@@ -324,10 +355,24 @@ beforeAll(async () => {
       observed.set('scan:manifests', fromInventory(inv));
     })(),
   ]);
-  // After the others, to keep the number of processes at once (2 cores) where it was.
+  // After the others (in-process runs go one at a time anyway).
   await withSandbox(world('peer.yaml'), async (sb) => {
     observed.set('scan:peer', fromInventory(await podidJson<Inventory>(scan, sb.clientEnv)));
   });
+  await Promise.all([
+    withSandbox(manyRolesWorld(false), async (sb) => {
+      observed.set('scan:peer:listing', fromInventory(await podidJson<Inventory>(scan, sb.clientEnv)));
+      const calls = (await (await fetch(`${sb.endpoint}/_sandbox/calls`)).json()) as { operation: string }[];
+      listingCalls.push(...calls.map((c) => c.operation).filter((o) => o === 'GetAccountAuthorizationDetails' || o === 'ListRoles' || o === 'GetRole'));
+    }),
+    withSandbox(manyRolesWorld(true), async (sb) => {
+      // The note goes to stderr as well as into the inventory's inputFindings.
+      const r = await podid(scan, { env: sb.clientEnv, timeoutMs: 90_000 });
+      if (r.code !== 0) throw new Error(`podid scan exited ${r.code}: ${r.stderr}`);
+      listRolesStderr = r.stderr;
+      observed.set('scan:peer:listroles', fromInventory(JSON.parse(r.stdout) as Inventory));
+    }),
+  ]);
 }, 180_000);
 
 afterAll(async () => {
@@ -368,6 +413,15 @@ describe('every finding code comes from a world that produces it', () => {
     const custom = peer.get('sa:prod/pods/hand-wired')!.filter((f) => f.code === 'POD_CUSTOM_TOKEN_FILE');
     expect(custom.map((f) => f.message)).toEqual([expect.stringMatching(/^running pod pods\/legacy-client-\S+ and 1 more \(container app\) sets AWS_WEB_IDENTITY_TOKEN_FILE to \/var\/run\/secrets\/custom\/token/)]);
     expect(peer.get('sa:prod/crossplane-system/provider-aws-s3-8f2a1c')!.find((f) => f.code === 'SA_ANNOTATION_MANAGED')!.message).toContain('Crossplane');
+    // Over 25 roles: one GetAccountAuthorizationDetails page, no ListRoles, GetRole only for the
+    // roles IAM does not have (peer.yaml refers to one that does not exist).
+    expect(listingCalls.filter((o) => o === 'GetAccountAuthorizationDetails')).toHaveLength(1);
+    expect(listingCalls.filter((o) => o !== 'GetAccountAuthorizationDetails').every((o) => o === 'GetRole')).toBe(true);
+    expect(observed.get('scan:peer:listing')!.get('sa:prod/roles/bounded')!.find((f) => f.code === 'ROLE_PERMISSIONS_BOUNDARY')!.message).toContain('arn:aws:iam::111122223333:policy/team-boundary');
+    const unknown = observed.get('scan:peer:listroles')!.get('input')!.find((f) => f.code === 'ROLE_BOUNDARIES_UNKNOWN')!;
+    expect(unknown.message).toMatch(/^\d+ roles were read with iam:ListRoles, which does not return permissions boundaries \(iam:GetAccountAuthorizationDetails: .*not authorized.*\)/);
+    expect(listRolesStderr.trim()).toBe(`podid: ${unknown.message}`);
+    expect(observed.get('scan:peer:listroles')!.get('sa:prod/roles/bounded')!.map((f) => f.code)).not.toContain('ROLE_PERMISSIONS_BOUNDARY');
     // Nothing in the peer world trusts only this cluster exactly but the trust/* roles: no false positives there.
     expect(peer.get('sa:prod/trust/foreign-provider')!.map((f) => f.code)).not.toContain('TRUST_MIXED_PRINCIPAL');
   });

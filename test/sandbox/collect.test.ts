@@ -136,20 +136,36 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     expect(getRoles).toBe(annotated.size);
   });
 
-  it('reads many roles with ListRoles and reports exactly what GetRole does', async () => {
-    sandbox = await sandboxFrom(WORLD);
+  it('reads many roles with GetAccountAuthorizationDetails and reports exactly what GetRole does, permissions boundaries included', async () => {
+    const world = parse(WORLD) as { iam: { roles: { name: string; permissionsBoundary?: string }[] } };
+    // external-dns: a role a service account of the world is annotated with.
+    world.iam.roles.find((r) => r.name === 'external-dns')!.permissionsBoundary = 'arn:aws:iam::111122223333:policy/team-boundary';
+    sandbox = await sandboxFrom(world);
     const byGetRole = await scan(sandbox);
     await fetch(`${sandbox.endpoint}/_sandbox/calls`, { method: 'DELETE' });
-    const byListRoles = await scan(sandbox, sandbox.kubeconfig(), { listRolesThreshold: 0 });
-    // ListRoles does not return permissions boundaries (IAM API reference): unknown there, known by GetRole.
-    const withoutBoundary = (roles: typeof byGetRole.roles) => Object.fromEntries(Object.entries(roles).map(([k, { permissionsBoundary: _b, ...r }]) => [k, r]));
-    expect(withoutBoundary(byListRoles.roles)).toEqual(withoutBoundary(byGetRole.roles));
-    expect(Object.values(byListRoles.roles).filter((r) => r.state === 'found').every((r) => r.permissionsBoundary === undefined)).toBe(true);
+    const byListing = await scan(sandbox, sandbox.kubeconfig(), { listRolesThreshold: 0 });
+    expect(byListing.roles).toEqual(byGetRole.roles);
+    expect(Object.values(byListing.roles).some((r) => r.permissionsBoundary === 'arn:aws:iam::111122223333:policy/team-boundary')).toBe(true);
+    expect(byListing.boundariesUnknown).toBeUndefined();
     const log = await sandboxCalls(sandbox);
-    expect(log.filter((c) => c.service === 'iam' && c.operation === 'ListRoles')).toHaveLength(1);
+    expect(log.filter((c) => c.service === 'iam' && c.operation === 'GetAccountAuthorizationDetails')).toHaveLength(1);
+    expect(log.filter((c) => c.service === 'iam' && c.operation === 'ListRoles')).toHaveLength(0);
     // GetRole only for the referenced roles IAM does not have (the listing cannot vouch for them).
     const missing = Object.values(byGetRole.roles).filter((r) => r.state === 'missing').length;
     expect(log.filter((c) => c.service === 'iam' && c.operation === 'GetRole')).toHaveLength(missing);
+  });
+
+  it('with GetAccountAuthorizationDetails denied, lists roles with ListRoles and counts the roles whose boundary is unknown', async () => {
+    const world = parse(WORLD) as Record<string, unknown>;
+    world['caller'] = { arn: 'arn:aws:iam::111122223333:user/ci', allow: ['sts:*', 'eks:Describe*', 'eks:List*', 'iam:GetRole', 'iam:ListRoles', 'iam:List*Policies', 'iam:GetPolicy*', 'iam:GetRolePolicy'] };
+    sandbox = await sandboxFrom(world);
+    const byGetRole = await scan(sandbox);
+    const byListRoles = await scan(sandbox, sandbox.kubeconfig(), { listRolesThreshold: 0 });
+    const withoutBoundary = (roles: typeof byGetRole.roles) => Object.fromEntries(Object.entries(roles).map(([k, { permissionsBoundary: _b, ...r }]) => [k, r]));
+    expect(withoutBoundary(byListRoles.roles)).toEqual(withoutBoundary(byGetRole.roles));
+    const listed = Object.values(byListRoles.roles).filter((r) => r.state === 'found' && r.permissionsBoundary === undefined);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(byListRoles.boundariesUnknown).toEqual({ roles: listed.length, reason: expect.stringContaining('iam:GetAccountAuthorizationDetails') });
   });
 
   it('pages through lists with limit/continue and returns every object', async () => {

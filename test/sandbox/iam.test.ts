@@ -1,5 +1,6 @@
 import {
-  CreateOpenIDConnectProviderCommand, DeleteOpenIDConnectProviderCommand, EntityAlreadyExistsException, InvalidInputException,
+  CreateOpenIDConnectProviderCommand, DeleteOpenIDConnectProviderCommand, EntityAlreadyExistsException, GetAccountAuthorizationDetailsCommand, InvalidInputException,
+  paginateGetAccountAuthorizationDetails,
   GetOpenIDConnectProviderCommand, GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, GetRolePolicyCommand,
   IAMClient, IAMServiceException, LimitExceededException, ListAttachedRolePoliciesCommand, ListOpenIDConnectProvidersCommand,
   ListRolePoliciesCommand, ListRolesCommand, ListRoleTagsCommand, MalformedPolicyDocumentException, NoSuchEntityException,
@@ -124,6 +125,63 @@ describe('IAM roles through IAMClient', () => {
     expect(tooMany.$metadata.httpStatusCode).toBe(400);
     const marker = await rejection(iam.send(new ListRolesCommand({ Marker: 'bm90LWEtcm9sZQ==' })));
     expect(marker.name).toBe('ValidationError');
+  });
+});
+
+describe('GetAccountAuthorizationDetails through IAMClient', () => {
+  const boundary = `arn:aws:iam::${ACCOUNT}:policy/team-boundary`;
+  const world = () =>
+    makeWorld({
+      roles: [
+        role('a', { permissionsBoundary: boundary, attachedPolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'], inlinePolicies: { extra: { Version: '2012-10-17', Statement: [] } }, tags: { team: 'shop' } }),
+        role('b', { path: '/apps/' }),
+        role('c'),
+        role('theirs', { account: OTHER }),
+      ],
+      policies: [{ arn: boundary, document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] } }],
+    });
+
+  it('Filter=Role: every role of the account with its trust policy, policies, permissions boundary and tags (ListRoles leaves the boundary out)', async () => {
+    const iam = await iamFor(world());
+    const out = await iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role'] }));
+    expect(out.IsTruncated).toBe(false);
+    expect(out.UserDetailList).toEqual([]);
+    expect(out.Policies).toEqual([]);
+    expect(out.RoleDetailList?.map((r) => r.Arn)).toEqual([`arn:aws:iam::${ACCOUNT}:role/a`, `arn:aws:iam::${ACCOUNT}:role/apps/b`, `arn:aws:iam::${ACCOUNT}:role/c`]);
+    const a = out.RoleDetailList![0]!;
+    expect(a.PermissionsBoundary).toEqual({ PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: boundary });
+    expect(decode(a.AssumeRolePolicyDocument)).toEqual(world().iam.roles[0]!.assumeRolePolicyDocument);
+    expect(a.AttachedManagedPolicies).toEqual([{ PolicyName: 'AmazonS3ReadOnlyAccess', PolicyArn: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' }]);
+    expect(a.RolePolicyList?.map((p) => [p.PolicyName, decode(p.PolicyDocument)])).toEqual([['extra', { Version: '2012-10-17', Statement: [] }]]);
+    expect(a.Tags).toEqual([{ Key: 'team', Value: 'shop' }]);
+    expect(out.RoleDetailList![1]!.PermissionsBoundary).toBeUndefined();
+    const listed = await iam.send(new ListRolesCommand({}));
+    expect(listed.Roles?.[0]).not.toHaveProperty('PermissionsBoundary');
+  });
+
+  it('pages with MaxItems/Marker (the SDK paginator), and without a filter also lists the managed policies in use', async () => {
+    const iam = await iamFor(world());
+    const pages: string[][] = [];
+    for await (const page of paginateGetAccountAuthorizationDetails({ client: iam, pageSize: 2 }, { Filter: ['Role'] })) pages.push((page.RoleDetailList ?? []).map((r) => r.RoleName!));
+    expect(pages).toEqual([['a', 'b'], ['c']]);
+    const all = await iam.send(new GetAccountAuthorizationDetailsCommand({}));
+    expect(all.RoleDetailList).toHaveLength(3);
+    expect(all.Policies?.map((p) => [p.Arn, p.AttachmentCount, p.PermissionsBoundaryUsageCount])).toEqual([
+      [boundary, 0, 1],
+      ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', 1, 0],
+    ]);
+    expect(decode(all.Policies?.[0]?.PolicyVersionList?.[0]?.Document)).toEqual(world().iam.policies[0]!.document);
+  });
+
+  it('rejects an unknown Filter value with ValidationError, and is denied like any action outside caller.allow', async () => {
+    const iam = await iamFor(world());
+    const bad = await rejection(iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Roles' as 'Role'] })));
+    expect(bad.name).toBe('ValidationError');
+    await sandbox!.close();
+    const denied = await iamFor(makeWorld(world().iam, { caller: { arn: `arn:aws:iam::${ACCOUNT}:user/ci`, allow: ['iam:ListRoles'] } }));
+    const err = await rejection(denied.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role'] })));
+    expect(err.$metadata.httpStatusCode).toBe(403);
+    expect(err.message).toContain('iam:GetAccountAuthorizationDetails');
   });
 });
 

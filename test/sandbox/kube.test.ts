@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isStream } from '../../src/sandbox/kube/index.js';
 import type { JsonObject } from '../../src/sandbox/world-types.js';
-import { ACCOUNT, AGENT_ADDON, cluster, deployment, envOf, harness, items, serviceAccount, world, type Harness } from './kube-world.js';
+import { ACCOUNT, cluster, deployment, harness, items, serviceAccount, world, type Harness } from './kube-world.js';
 
 const CART_ROLE = `arn:aws:iam::${ACCOUNT}:role/cart`;
 
@@ -146,6 +146,29 @@ describe('lists', () => {
     expect(names(items(h.call('GET', '/api/v1/namespaces').body))).toContain('zzz');
     const bad = h.call('GET', '/api/v1/namespaces', { query: { continue: 'not-a-token' } });
     expect(bad.status).toBe(400);
+  });
+
+  it('encodes each page when asked for, showing objects changed or deleted since the first page as they were', () => {
+    const h = harness(shopWorld());
+    // Non-ASCII text goes through the page encoder as UTF-8.
+    const labelled = { metadata: { labels: { owner: 'équipe-café' }, annotations: { note: 'デプロイ ✓ 🚀' } } };
+    expect(h.call('PATCH', '/apis/apps/v1/namespaces/shop/deployments/web', { contentType: 'application/merge-patch+json', body: labelled }).status).toBe(200);
+    const all = items(h.call('GET', '/apis/apps/v1/deployments').body);
+    expect(names(all)).toEqual(['cart', 'web']);
+    // Listed again, objects are copied from the bytes kept the second time: the same JSON.
+    for (let i = 0; i < 3; i++) expect(items(h.call('GET', '/apis/apps/v1/deployments').body)).toEqual(all);
+    const first = h.call('GET', '/apis/apps/v1/deployments', { query: { limit: '1' } });
+    expect(names(items(first.body))).toEqual(['cart']);
+    // After the first page: web changes, then cart and web are deleted.
+    const web = all[1] as JsonObject;
+    expect(h.call('PATCH', '/apis/apps/v1/namespaces/shop/deployments/web', { contentType: 'application/merge-patch+json', body: { metadata: { labels: { owner: 'someone-else' } } } }).status).toBe(200);
+    expect(meta(items(h.call('GET', '/apis/apps/v1/deployments').body)[1] as JsonObject).labels).toEqual({ owner: 'someone-else' });
+    expect(h.call('DELETE', '/apis/apps/v1/namespaces/shop/deployments/web').status).toBe(200);
+    expect(h.call('DELETE', '/apis/apps/v1/namespaces/shop/deployments/cart').status).toBe(200);
+    const second = h.call('GET', '/apis/apps/v1/deployments', { query: { limit: '1', continue: String((first.body.metadata as JsonObject).continue) } });
+    expect(second.body.items).toEqual([web]);
+    expect((meta(web).annotations as JsonObject).note).toBe('デプロイ ✓ 🚀');
+    expect(items(h.call('GET', '/apis/apps/v1/deployments').body)).toEqual([]);
   });
 
   it('gets single objects with kind, or a NotFound Status', () => {

@@ -1,6 +1,6 @@
 /** The AWS adapter's mapping of SDK answers and errors (aws-sdk-client-mock; the wire is covered by test/sandbox). */
 import { DescribeClusterCommand, EKSClient, ListAddonsCommand } from '@aws-sdk/client-eks';
-import { GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { GetAccountAuthorizationDetailsCommand, GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -51,17 +51,50 @@ describe('IAM port', () => {
   it('ListRoles: every page at 1,000 a page, each role judged as GetRole judges it', async () => {
     const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
     const role = (name: string, doc: string | undefined) => ({ Arn: `arn:aws:iam::111122223333:role/${name}`, RoleName: name, Path: '/', RoleId: name, CreateDate: new Date(), AssumeRolePolicyDocument: doc });
-    iamMock
-      .on(ListRolesCommand)
-      .resolvesOnce({ Roles: [role('a', encodeURIComponent(JSON.stringify(trust))), role('bad', '%7Bnot')], IsTruncated: true, Marker: 'm1' })
-      .resolvesOnce({ Roles: [role('none', undefined)], IsTruncated: false });
+    const pages = [
+      { Roles: [role('a', encodeURIComponent(JSON.stringify(trust))), role('bad', '%7Bnot')], IsTruncated: true, Marker: 'm1' },
+      { Roles: [role('none', undefined)], IsTruncated: false },
+    ];
+    // Each request as it was sent (the SDK's paginator reuses one input object from page to page).
+    const sent: object[] = [];
+    iamMock.on(ListRolesCommand).callsFake((input: object) => {
+      sent.push({ ...input });
+      return pages[sent.length - 1];
+    });
     expect(await (await ports()).iam.listRoles('aws')).toEqual([
       { arn: 'arn:aws:iam::111122223333:role/a', state: 'found', trustPolicy: trust, error: null },
       { arn: 'arn:aws:iam::111122223333:role/bad', state: 'found', trustPolicy: null, error: expect.stringContaining('trust policy is not valid JSON') },
       { arn: 'arn:aws:iam::111122223333:role/none', state: 'found', trustPolicy: null, error: 'ListRoles returned no trust policy' },
     ]);
-    const inputs = iamMock.commandCalls(ListRolesCommand).map((c) => c.args[0].input);
-    expect(inputs).toEqual([{ MaxItems: 1000 }, { Marker: 'm1', MaxItems: 1000 }]);
+    expect(sent).toEqual([{ MaxItems: 1000 }, { Marker: 'm1', MaxItems: 1000 }]);
+  });
+
+  it('GetAccountAuthorizationDetails: roles only, every page at 1,000 a page, each with its permissions boundary', async () => {
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    const doc = encodeURIComponent(JSON.stringify(trust));
+    const role = (name: string, boundary?: string) => ({
+      Arn: `arn:aws:iam::111122223333:role/${name}`, RoleName: name, Path: '/', AssumeRolePolicyDocument: doc,
+      ...(boundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy' as const, PermissionsBoundaryArn: boundary } } : {}),
+    });
+    iamMock
+      .on(GetAccountAuthorizationDetailsCommand)
+      .resolvesOnce({ RoleDetailList: [role('a', 'arn:aws:iam::111122223333:policy/b')], IsTruncated: true, Marker: 'm1' })
+      .resolvesOnce({ RoleDetailList: [role('c')], IsTruncated: false });
+    expect(await (await ports()).iam.listRoleDetails('aws')).toEqual([
+      { arn: 'arn:aws:iam::111122223333:role/a', state: 'found', trustPolicy: trust, error: null, permissionsBoundary: 'arn:aws:iam::111122223333:policy/b' },
+      { arn: 'arn:aws:iam::111122223333:role/c', state: 'found', trustPolicy: trust, error: null, permissionsBoundary: null },
+    ]);
+    const inputs = iamMock.commandCalls(GetAccountAuthorizationDetailsCommand).map((c) => c.args[0].input);
+    // (The SDK paginator updates one input object between pages: the last Marker is what was sent second.)
+    expect(inputs.map((i) => [i.Filter, i.MaxItems])).toEqual([[['Role'], 1000], [['Role'], 1000]]);
+    expect(inputs[1]?.Marker).toBe('m1');
+  });
+
+  it('GetAccountAuthorizationDetails denied is an AccessDenied PodidError naming the action', async () => {
+    iamMock.on(GetAccountAuthorizationDetailsCommand).rejects(sdkError('AccessDenied', 'User: x is not authorized to perform: iam:GetAccountAuthorizationDetails'));
+    const err = await (await ports()).iam.listRoleDetails('aws').catch((e: unknown) => e);
+    expect((err as PodidError).code).toBe('AWS_ACCESS_DENIED');
+    expect((err as PodidError).message).toContain('iam:GetAccountAuthorizationDetails');
   });
 
   it('ListRoles denied is a READ_DENIED PodidError (the collector then reads role by role)', async () => {

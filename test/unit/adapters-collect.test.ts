@@ -1,6 +1,6 @@
 /** The collector over in-memory ports: policy evaluation, scoping, caching, bounded parallelism. */
 import { describe, expect, it } from 'vitest';
-import type { EksPort, IamPort, KubePort, ScanPorts } from '../../src/core/ports.js';
+import type { EksPort, IamPort, KubePort, RequestLimiter, ScanPorts } from '../../src/core/ports.js';
 import { PodidError, UsageError } from '../../src/core/errors.js';
 import { collectFleet, decideNodeRole, globMatch, policyEffectOn, sameEndpoint } from '../../src/core/scan/collect.js';
 import type { RoleSnapshot, ServiceAccountObject } from '../../src/core/scan/snapshot.js';
@@ -75,18 +75,22 @@ const sa = (namespace: string, name: string, role?: string): ServiceAccountObjec
   namespace, name, uid: `${namespace}-${name}`, resourceVersion: '1', annotations: role === undefined ? {} : { 'eks.amazonaws.com/role-arn': role },
 });
 
-function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; listed?: RoleSnapshot[] } = {}) {
+function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; detailsDenied?: boolean; listed?: RoleSnapshot[] } = {}) {
   const calls: string[] = [];
-  let inFlight = 0;
-  let peak = 0;
+  // In flight at once: AWS calls and Kubernetes requests (each bounded by its own limiter).
+  const inFlight = { aws: 0, kube: 0 };
+  const peak = { aws: 0, kube: 0 };
   const track = async <T>(name: string, value: T): Promise<T> => {
+    const kind = name.startsWith('k8s:') ? 'kube' : 'aws';
     calls.push(name);
-    inFlight += 1;
-    peak = Math.max(peak, inFlight);
+    inFlight[kind] += 1;
+    peak[kind] = Math.max(peak[kind], inFlight[kind]);
     await new Promise((r) => setImmediate(r));
-    inFlight -= 1;
+    inFlight[kind] -= 1;
     return value;
   };
+  // A list is one request here; the port runs it through the collector's limiter, as kube.ts does per page.
+  const page = <T>(each: RequestLimiter | undefined, name: string, value: T): Promise<T> => (each ?? ((fn) => fn()))(() => track(name, value));
   const clusters: Record<string, { sas: ServiceAccountObject[] }> = {
     a: { sas: [sa('shop', 'cart', 'arn:aws:iam::111122223333:role/shared'), sa('ops', 'dns', ' arn:aws:iam::111122223333:role/dns '), sa('ops', 'bad', 'not-an-arn')] },
     b: { sas: [sa('shop', 'cart', 'arn:aws:iam::111122223333:role/shared'), sa('x', 'other', 'arn:aws:iam::999999999999:role/foreign')] },
@@ -106,10 +110,15 @@ function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; 
     describePodIdentityAssociation: (_c, id) => track('eks:DescribePodIdentityAssociation', { associationId: id, associationArn: 'arn-1', namespace: 'ops', serviceAccount: 'dns', roleArn: 'arn:aws:iam::111122223333:role/dns', targetRoleArn: null, ownerArn: null }),
   };
   const iam: IamPort = {
-    getRole: (arn) => track(`iam:GetRole ${arn}`, { arn, state: 'found', trustPolicy: { Version: '2012-10-17', Statement: [] }, error: null } satisfies RoleSnapshot),
+    getRole: (arn) => track(`iam:GetRole ${arn}`, { arn, state: 'found', trustPolicy: { Version: '2012-10-17', Statement: [] }, error: null, permissionsBoundary: null } satisfies RoleSnapshot),
     listRoles: async (partition) => {
       if (opts.listRolesDenied) throw new PodidError('AWS_ACCESS_DENIED', 'iam:ListRoles was denied');
       return track(`iam:ListRoles ${partition}`, opts.listed ?? []);
+    },
+    // GetAccountAuthorizationDetails: the same roles, with their boundaries (none here).
+    listRoleDetails: async (partition) => {
+      if (opts.detailsDenied || opts.listRolesDenied) throw new PodidError('AWS_ACCESS_DENIED', 'User: x is not authorized to perform: iam:GetAccountAuthorizationDetails');
+      return track(`iam:GetAccountAuthorizationDetails ${partition}`, (opts.listed ?? []).map((r) => ({ ...r, permissionsBoundary: null })));
     },
     listAttachedRolePolicies: async (arn) => {
       if (opts.nodeRoleDenied) throw new PodidError('AWS_ACCESS_DENIED', 'iam:ListAttachedRolePolicies was denied');
@@ -123,9 +132,9 @@ function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; 
     const c = clusters[context]!;
     return {
       context,
-      listServiceAccounts: () => track(`k8s:${context}:sa`, c.sas),
-      listPods: () =>
-        track(`k8s:${context}:pods`, [
+      listServiceAccounts: (each) => page(each, `k8s:${context}:sa`, c.sas),
+      listPods: (each) =>
+        page(each, `k8s:${context}:pods`, [
           { namespace: 'shop', name: 'p', serviceAccount: 'cart', nodeName: 'n', phase: 'Running', owner: null, identity: 'irsa' as const, labels: {} },
           { namespace: 'ops', name: 'd', serviceAccount: 'dns', nodeName: 'n', phase: 'Running', owner: null, identity: 'irsa' as const, labels: {} },
           {
@@ -133,13 +142,13 @@ function fakePorts(opts: { nodeRoleDenied?: boolean; listRolesDenied?: boolean; 
             owner: { kind: 'DaemonSet', name: 'eks-pod-identity-agent' }, identity: 'none' as const, labels: {},
           },
         ]),
-      listDeployments: () => track(`k8s:${context}:deploy`, []),
-      listReplicaSets: () => track(`k8s:${context}:rs`, []),
-      listStatefulSets: () => track(`k8s:${context}:sts`, []),
-      listDaemonSets: () => track(`k8s:${context}:ds`, []),
-      listJobs: () => track(`k8s:${context}:jobs`, []),
-      listCronJobs: () => track(`k8s:${context}:cj`, []),
-      listNodes: () => track(`k8s:${context}:nodes`, [{ name: 'n', os: 'linux', computeType: 'ec2' as const, nodegroup: 'ng' }]),
+      listDeployments: (each) => page(each, `k8s:${context}:deploy`, []),
+      listReplicaSets: (each) => page(each, `k8s:${context}:rs`, []),
+      listStatefulSets: (each) => page(each, `k8s:${context}:sts`, []),
+      listDaemonSets: (each) => page(each, `k8s:${context}:ds`, []),
+      listJobs: (each) => page(each, `k8s:${context}:jobs`, []),
+      listCronJobs: (each) => page(each, `k8s:${context}:cj`, []),
+      listNodes: (each) => page(each, `k8s:${context}:nodes`, [{ name: 'n', os: 'linux', computeType: 'ec2' as const, nodegroup: 'ng' }]),
     };
   };
   const ports: ScanPorts = { sts: { getCallerIdentity: () => track('sts', { account: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci` }) }, iam, eks: () => eks, kube };
@@ -175,11 +184,13 @@ describe('collectFleet', () => {
     expect(f.calls).not.toContain('k8s:version');
   });
 
-  it('bounds parallelism fleet-wide', async () => {
+  it('bounds parallelism fleet-wide: AWS calls and Kubernetes requests each', async () => {
     const f = fakePorts();
     await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, concurrency: 3 });
-    expect(f.peak()).toBeLessThanOrEqual(3);
-    expect(f.peak()).toBeGreaterThan(1);
+    expect(f.peak().aws).toBeLessThanOrEqual(3);
+    expect(f.peak().aws).toBeGreaterThan(1);
+    expect(f.peak().kube).toBeLessThanOrEqual(3);
+    expect(f.peak().kube).toBeGreaterThan(1);
   });
 
   it('records a node role whose policies cannot be read instead of failing', async () => {
@@ -282,37 +293,49 @@ describe('collectFleet', () => {
     expect(snap.clusters).toHaveLength(1);
   });
 
-  describe('ListRoles above the threshold', () => {
+  describe('one listing of the account roles above the threshold', () => {
     const found = (arn: string, Sid: string): RoleSnapshot => ({ arn, state: 'found', trustPolicy: { Version: '2012-10-17', Statement: [{ Sid }] }, error: null });
+    const listed = [
+      // IAM spells the ARN its own way; the snapshot keeps the referenced (normalised) ARN.
+      found('arn:aws:iam::111122223333:role/SHARED', 'listed-shared'),
+      found('arn:aws:iam::111122223333:role/cni', 'listed-cni'),
+      found('arn:aws:iam::111122223333:role/unreferenced', 'x'),
+    ];
 
-    it('reads referenced roles from one listing, GetRole only for what it lacks, each role once', async () => {
-      const f = fakePorts({
-        listed: [
-          // IAM spells the ARN its own way; the snapshot keeps the referenced (normalised) ARN.
-          found('arn:aws:iam::111122223333:role/SHARED', 'listed-shared'),
-          found('arn:aws:iam::111122223333:role/cni', 'listed-cni'),
-          found('arn:aws:iam::111122223333:role/unreferenced', 'x'),
-        ],
-      });
+    it('reads referenced roles from GetAccountAuthorizationDetails (boundaries included), GetRole only for what it lacks, each role once', async () => {
+      const f = fakePorts({ listed });
       const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 1 });
-      expect(f.calls.filter((c) => c.startsWith('iam:ListRoles'))).toEqual(['iam:ListRoles aws']);
+      expect(f.calls.filter((c) => c.startsWith('iam:GetAccountAuthorizationDetails') || c.startsWith('iam:ListRoles'))).toEqual(['iam:GetAccountAuthorizationDetails aws']);
       // dns is not in the listing: GetRole tells what it is (missing, other path, or created since).
       expect(f.calls.filter((c) => c.startsWith('iam:GetRole'))).toEqual(['iam:GetRole arn:aws:iam::111122223333:role/dns']);
-      expect(snap.roles['arn:aws:iam::111122223333:role/shared']).toEqual(found('arn:aws:iam::111122223333:role/shared', 'listed-shared'));
-      expect(snap.roles['arn:aws:iam::111122223333:role/cni']).toEqual(found('arn:aws:iam::111122223333:role/cni', 'listed-cni'));
+      expect(snap.roles['arn:aws:iam::111122223333:role/shared']).toEqual({ ...found('arn:aws:iam::111122223333:role/shared', 'listed-shared'), permissionsBoundary: null });
+      expect(snap.roles['arn:aws:iam::111122223333:role/cni']).toEqual({ ...found('arn:aws:iam::111122223333:role/cni', 'listed-cni'), permissionsBoundary: null });
       expect(snap.roles['arn:aws:iam::111122223333:role/dns']).toMatchObject({ state: 'found', trustPolicy: { Statement: [] } });
       expect(snap.roles['arn:aws:iam::999999999999:role/foreign']).toMatchObject({ state: 'unreadable' });
       expect(snap.roles['arn:aws:iam::111122223333:role/unreferenced']).toBeUndefined();
+      expect(snap.boundariesUnknown).toBeUndefined();
+    });
+
+    it('GetAccountAuthorizationDetails denied: ListRoles, and the roles whose boundary is therefore unknown are counted with why', async () => {
+      const f = fakePorts({ listed, detailsDenied: true });
+      const events: unknown[] = [];
+      const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 1, onEvent: (e) => events.push(e) });
+      expect(f.calls.filter((c) => c.startsWith('iam:ListRoles'))).toEqual(['iam:ListRoles aws']);
+      expect(snap.roles['arn:aws:iam::111122223333:role/shared']).toEqual(found('arn:aws:iam::111122223333:role/shared', 'listed-shared'));
+      // shared and cni came from ListRoles; dns from GetRole, which returns the boundary.
+      const gap = { roles: 2, reason: 'User: x is not authorized to perform: iam:GetAccountAuthorizationDetails' };
+      expect(snap.boundariesUnknown).toEqual(gap);
+      expect(events).toContainEqual({ type: 'iam-boundaries-unknown', ...gap });
     });
 
     it('keeps GetRole at or below the threshold', async () => {
       const f = fakePorts({ listed: [found('arn:aws:iam::111122223333:role/shared', 'listed')] });
       await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 3 });
-      expect(f.calls.filter((c) => c.startsWith('iam:ListRoles'))).toEqual([]);
+      expect(f.calls.filter((c) => c.startsWith('iam:ListRoles') || c.startsWith('iam:GetAccountAuthorizationDetails'))).toEqual([]);
       expect(f.calls.filter((c) => c.startsWith('iam:GetRole'))).toHaveLength(3);
     });
 
-    it('falls back to GetRole per role when ListRoles is denied', async () => {
+    it('falls back to GetRole per role when both listings are denied', async () => {
       const f = fakePorts({ listRolesDenied: true });
       const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 0 });
       expect(f.calls.filter((c) => c.startsWith('iam:GetRole')).sort()).toEqual([
@@ -321,10 +344,12 @@ describe('collectFleet', () => {
         'iam:GetRole arn:aws:iam::111122223333:role/shared',
       ]);
       expect(snap.roles['arn:aws:iam::111122223333:role/shared']).toMatchObject({ state: 'found' });
+      expect(snap.boundariesUnknown).toBeUndefined();
     });
 
-    it('falls back to GetRole per role when ListRoles fails past its retries (issue 10: a fleet run does not abort)', async () => {
+    it('falls back to GetRole per role when the listings fail past their retries (issue 10: a fleet run does not abort)', async () => {
       const f = fakePorts();
+      f.ports.iam.listRoleDetails = () => Promise.reject(new PodidError('AWS_UNREACHABLE', 'cannot reach https://iam.amazonaws.com for iam:GetAccountAuthorizationDetails'));
       f.ports.iam.listRoles = () => Promise.reject(new PodidError('AWS_UNREACHABLE', 'cannot reach https://iam.amazonaws.com for iam:ListRoles'));
       const snap = await collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 0 });
       expect(f.calls.filter((c) => c.startsWith('iam:GetRole'))).toHaveLength(3);
@@ -333,7 +358,7 @@ describe('collectFleet', () => {
 
     it('still fails the scan on a bug in the IAM port (not a PodidError)', async () => {
       const f = fakePorts();
-      f.ports.iam.listRoles = () => Promise.reject(new TypeError('boom'));
+      f.ports.iam.listRoleDetails = () => Promise.reject(new TypeError('boom'));
       await expect(collectFleet(targets, f.ports, { trustPolicyLimit: 2048, listRolesThreshold: 0 })).rejects.toBeInstanceOf(TypeError);
     });
   });

@@ -1,14 +1,16 @@
 /**
  * The Kubernetes port over the wire: a tiny local API server answering as kube-apiserver does,
- * driven through kubePortFactory (client-node's request path, podid's own JSON handling). Checks
- * what is sent (path, limit/continue, auth, Accept) and how failures map (401, 403, 410, 429).
+ * driven through kubePortFactory (the kubeconfig's auth over kube-http.ts, pages parsed by
+ * json-keep.ts). Checks what is sent (path, limit/continue, auth, Accept), the connection reuse,
+ * compressed answers, and how failures map (401, 403, 410, 429, 5xx, timeouts, not JSON).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kubeconfigFromString } from '../../src/adapters/kubeconfig.js';
 import { kubePortFactory, type KubeOptions } from '../../src/adapters/kube.js';
-import { ExitCode, exitCodeOf, PodidError, UsageError } from '../../src/core/errors.js';
+import { ExitCode, exitCodeOf, PodidError } from '../../src/core/errors.js';
 
 interface Reply {
   status?: number;
@@ -22,12 +24,13 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** Serves `replies` in order and records each request. */
-async function apiServer(replies: Reply[]): Promise<{ url: string; requests: IncomingMessage[] }> {
+/** Serves `replies` in order and records each request (a function reply answers as it likes). */
+async function apiServer(replies: (Reply | ((req: IncomingMessage, res: ServerResponse) => void))[]): Promise<{ url: string; requests: IncomingMessage[] }> {
   const requests: IncomingMessage[] = [];
   server = createServer((req, res) => {
     requests.push(req);
     const r = replies.shift() ?? { status: 500, body: { kind: 'Status', message: 'no more replies' } };
+    if (typeof r === 'function') return r(req, res);
     res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...r.headers });
     res.end(JSON.stringify(r.body));
   });
@@ -136,6 +139,56 @@ describe('Kubernetes port over HTTP', () => {
     expect(err).toBeInstanceOf(PodidError);
     expect((err as PodidError).code).toBe('KUBE_ERROR');
     expect((err as PodidError).message).toContain('(HTTP 500): etcd is down');
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it('reuses one keep-alive connection for the pages of a list, and reads gzip answers', async () => {
+    const page = (items: unknown[], cont?: string) => JSON.stringify({ kind: 'PodList', metadata: cont ? { continue: cont } : {}, items });
+    const api = await apiServer([
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        res.end(gzipSync(page([pod('a')], 't1')));
+      },
+      { body: JSON.parse(page([pod('b')], 't2')) as unknown },
+      { body: JSON.parse(page([pod('c')])) as unknown },
+    ]);
+    const pods = await (await port(api.url, { pageSize: 1 })).listPods();
+    expect(pods.map((p) => p.name)).toEqual(['a', 'b', 'c']);
+    expect(api.requests[0]?.headers['accept-encoding']).toContain('gzip');
+    expect(new Set(api.requests.map((r) => r.socket.remotePort)).size).toBe(1);
+  });
+
+  it('a server that does not answer fails after the request timeout, tried twice', async () => {
+    const api = await apiServer([() => undefined, () => undefined]);
+    const err = await (await port(api.url, { requestTimeoutMs: 100, sleep: noSleep })).listNodes().catch((e: unknown) => e);
+    expect((err as PodidError).code).toBe('KUBE_UNREACHABLE');
+    expect((err as PodidError).message).toContain('no answer before the request timeout');
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it('an answer that is not JSON (a login page, a proxy error) is one clear error', async () => {
+    const api = await apiServer([
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html>sign in</html>');
+      },
+    ]);
+    const err = await (await port(api.url)).listPods().catch((e: unknown) => e);
+    expect((err as PodidError).code).toBe('KUBE_ERROR');
+    expect((err as PodidError).message).toMatch(/list pods in context "c": the API server's answer is not valid JSON/);
+  });
+
+  it('a connection cut in the middle of a page is retried as a network failure', async () => {
+    const api = await apiServer([
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"kind":"PodList","items":[');
+        setTimeout(() => res.socket?.destroy(), 10);
+      },
+      { body: { kind: 'PodList', metadata: {}, items: [pod('a')] } },
+    ]);
+    const pods = await (await port(api.url, { sleep: noSleep })).listPods();
+    expect(pods.map((p) => p.name)).toEqual(['a']);
     expect(api.requests).toHaveLength(2);
   });
 });

@@ -9,7 +9,7 @@ import { rolloutStatus, waitForRollout } from '../../src/core/apply/rollout.js';
 import { parseJournal } from '../../src/core/apply/journal.js';
 import { acquireLocks, createJournal, lockIsStale } from '../../src/adapters/journal-fs.js';
 import { parseDuration } from '../../src/cli/duration.js';
-import { defaultJournalDir } from '../../src/cli/commands/apply.js';
+import { defaultJournalDir } from '../../src/cli/confirm.js';
 import { FakeClock } from './fixtures/apply-fake.js';
 
 function workload(kind: WorkloadState['kind'], over: Partial<WorkloadState> = {}, status: Partial<WorkloadState['status']> = {}): WorkloadState {

@@ -46,6 +46,7 @@ function ports(faults: Faults = {}): ScanPorts {
   const iam: IamPort = {
     getRole: (arn) => (faults.getRole ? fail(faults.getRole, 'iam:GetRole') : Promise.resolve({ arn, state: 'found', trustPolicy: { Version: '2012-10-17', Statement: [] }, error: null } satisfies RoleSnapshot)),
     listRoles: async () => [],
+    listRoleDetails: async () => [],
     listAttachedRolePolicies: async () => [],
     listRolePolicies: async () => [],
     getRolePolicy: async () => ({}),

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { INVENTORY_JSON_SCHEMA, InventorySchema } from '../../src/render/inventory-schema.js';
+import { INVENTORY_JSON_SCHEMA, InventorySchema, toInventoryDocument } from '../../src/render/inventory-schema.js';
+import { INVENTORY_DOCUMENT_SCHEMA } from '../../src/render/inventory-json-schema.js';
+import { inventoryDocument } from '../../src/render/inventory-projection.js';
 import { renderJson } from '../../src/render/json.js';
 import { renderYaml } from '../../src/render/yaml.js';
 import { liveInventory, manifestsInventory } from './fixtures/inventory.js';
@@ -84,6 +86,20 @@ describe('INVENTORY_JSON_SCHEMA', () => {
     expect(sa.required).toEqual(expect.arrayContaining(['cluster', 'namespace', 'name', 'roleArn', 'verdict', 'findings']));
     expect(s['$defs']['Finding'].required).toEqual(['code', 'severity', 'message', 'fix']);
     expect(s['$defs']['Verdict'].enum).toEqual(['ready', 'ready-with-warnings', 'blocked', 'partial', 'migrated']);
+  });
+
+  it('is what the renderer projects through (src/render/inventory-json-schema.ts, written by npm run gen:schema)', () => {
+    expect(INVENTORY_DOCUMENT_SCHEMA).toEqual(INVENTORY_JSON_SCHEMA);
+  });
+
+  it('projects an inventory as parsing it through the zod schema does: same keys, same order, nothing else', () => {
+    for (const inv of [liveInventory, manifestsInventory]) {
+      const extra = { ...inv, planning: { x: 1 }, serviceAccounts: inv.serviceAccounts.map((s) => ({ ...s, internal: true })) };
+      const projected = inventoryDocument(extra);
+      expect(JSON.stringify(projected)).toBe(JSON.stringify(toInventoryDocument(extra)));
+      // And the piece-by-piece JSON writer (each list element projected on its own).
+      expect(renderJson(extra)).toBe(`${JSON.stringify(toInventoryDocument(extra), null, 2)}\n`);
+    }
   });
 
   it('is published verbatim in docs/output.md', () => {

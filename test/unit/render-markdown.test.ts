@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { finding } from '../../src/core/scan/findings.js';
 import type { Finding, Inventory } from '../../src/core/scan/inventory.js';
-import { escapeCell, renderMarkdown, verdictMarker } from '../../src/render/markdown.js';
+import { escapeCell, escapeInline, renderMarkdown, verdictMarker } from '../../src/render/markdown.js';
 import { inputsInventory, liveInventory, manifestsInventory } from './fixtures/inventory.js';
 
 /** Cells of a Markdown table row, honouring `\|` escapes. */
@@ -123,6 +123,11 @@ describe('markdown escaping', () => {
     expect(escapeCell('a|b')).toBe('a\\|b');
     expect(escapeCell('*x* _y_ `z` [l](u) <b>')).toBe('\\*x\\* \\_y\\_ \\`z\\` \\[l\\]\\(u\\) &lt;b&gt;');
     expect(escapeCell('line\nbreak')).toBe('line break');
+  });
+
+  it('shows a control character as \\uXXXX text and keeps &, < and > entities (the escaper JUnit uses)', () => {
+    // The escaper's \uXXXX text, its backslash then escaped for Markdown.
+    expect(escapeInline('bell\u0007 & <x>')).toBe('bell\\\\u0007 &amp; &lt;x&gt;');
   });
 
   it('marks only verdicts that need action', () => {

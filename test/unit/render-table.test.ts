@@ -4,7 +4,9 @@ import { finding } from '../../src/core/scan/findings.js';
 import type { Finding, Inventory, ServiceAccountReport } from '../../src/core/scan/inventory.js';
 import { findingWhere, summarySentence, truncateEnd, truncateMiddle, workloadsLabel } from '../../src/render/common.js';
 import { chalkPalette, plainPalette, type Palette } from '../../src/render/palette.js';
+import { alignColumns } from '../../src/render/columns.js';
 import { renderTable } from '../../src/render/table.js';
+import stringWidth from 'string-width';
 import { inputsInventory, liveInventory, manifestsInventory } from './fixtures/inventory.js';
 
 const ANSI = /\u001b\[[0-9;]*m/;
@@ -125,6 +127,26 @@ describe('table helpers', () => {
     expect(truncateEnd('abcdefghijk', 10)).toBe('abcdefg...');
     expect(truncateMiddle('arn:aws:iam::444455556666:role/very-long-name', 20)).toBe('arn:aws:i...ong-name');
     expect(truncateMiddle('arn:aws:iam::444455556666:role/very-long-name', 20)).toHaveLength(20);
+  });
+
+  it('aligns columns by display width: CJK characters and emoji take two columns, combining marks none', () => {
+    const lines = alignColumns([
+      ['本番クラスタ', 'ready'],
+      ['prod', 'ready'],
+      ['🚀👍🏽', 'ready'],
+      ['cafe\u0301', 'ready'],
+    ]);
+    // Every second column starts at the same terminal column: after the widest label (12 columns) and the gap.
+    expect(lines.map((l) => stringWidth(l.slice(0, l.lastIndexOf('ready'))))).toEqual([14, 14, 14, 14]);
+    expect(lines[1]).toBe('prod          ready');
+  });
+
+  it('truncates wide labels by display width without splitting a character', () => {
+    const wide = 'クラスタ-本番-東京-リージョン';
+    const cut = truncateMiddle(wide, 12);
+    expect(stringWidth(cut)).toBeLessThanOrEqual(12);
+    expect(cut).toBe('クラ...ョン');
+    expect(truncateEnd('👍🏽👍🏽👍🏽👍🏽👍🏽', 7)).toBe('👍🏽👍🏽...');
   });
 
   it('lists whole workloads while they fit, then counts the rest', () => {

@@ -7,25 +7,21 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import type { ApplyPorts } from '../../core/apply/ports.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import type { RunResult } from '../../core/apply/result.js';
-import { parseDuration } from '../duration.js';
-import { confirmChange, defaultJournalDir, journalDirOf } from '../confirm.js';
+import { confirmChange, journalDirOf } from '../confirm.js';
 import { pathIn, readAll, type CliContext } from '../context.js';
-import { createIo, type Io } from '../io.js';
 import { readEnv } from '../env.js';
-import { DEFAULT_REQUEST_TIMEOUT, awsTimeouts, loadRunKubeconfig, parseRequestTimeout, positiveInt } from '../live-scan.js';
-import { withTestKillHook } from '../live-ports.js';
+import { parseDuration } from '../duration.js';
+import { createIo, type Io } from '../io.js';
+import { DEFAULT_REQUEST_TIMEOUT, parseRequestTimeout, positiveInt } from '../live-scan.js';
+import { createLivePorts, interruptible, liveAwsOptions, liveServices } from '../live-ports.js';
 import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
 import { makePlan, type MigrateCliOptions } from './migrate.js';
 
 export const DEFAULT_PROPAGATION_WAIT = '15s';
 export const DEFAULT_ROLLOUT_TIMEOUT = '5m';
-
-/** One definition, in confirm.ts; re-exported for the callers of this module. */
-export { defaultJournalDir };
 
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
@@ -99,41 +95,16 @@ export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promis
     return ExitCode.ok;
   }
 
-  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { journalDirectory }, { realClock }, { DEFAULT_RETRY }] = await Promise.all([
-    import('../../adapters/aws-write.js'),
-    import('../../adapters/kube-write.js'),
-    import('../../adapters/journal-fs.js'),
-    import('../../core/apply/ports.js'),
-    import('../../core/apply/retry.js'),
-  ]);
-  const env = readEnv(ctx.env);
-  const region = opts.region ?? plan.clusters[0]?.region ?? env.awsRegion;
-  const awsOptions = { ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs) };
+  const portOptions = { profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs };
   if (source !== null) {
     // A saved plan says who made it; applying it as someone else is allowed, but said.
     const { createAwsPorts } = await import('../../adapters/aws.js');
-    const me = await (await createAwsPorts(awsOptions)).sts.getCallerIdentity();
+    const me = await (await createAwsPorts(liveAwsOptions(portOptions, readEnv(ctx.env)))).sts.getCallerIdentity();
     if (me.arn !== plan.caller.arn) io.warn(`Note: the plan was made by ${plan.caller.arn}; applying it as ${me.arn}.`);
   }
-  const aws = await createAwsApplyPorts(awsOptions);
-  const kubeconfig = await loadRunKubeconfig(opts.kubeconfig, ctx);
-  const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs });
-  const ports: ApplyPorts = withTestKillHook({ iam: aws.iam, eks: aws.eks, kube }, ctx);
-
-  const abort = new AbortController();
-  const saved = process.listeners('SIGINT');
-  process.removeAllListeners('SIGINT');
-  let interrupts = 0;
-  process.on('SIGINT', () => {
-    interrupts++;
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
-    io.done();
-    io.warn('Interrupted: finishing the calls in flight and writing the journal (interrupt again to stop at once).');
-    abort.abort();
-  });
+  const ports = await createLivePorts(portOptions, ctx);
   const progress = eventsTo(io);
-  try {
-    const dir = journalDirectory(journalDir);
+  return interruptible(io, 'podid migrate --apply', async (signal) => {
     const result = await app.applyPlan(
       {
         plan,
@@ -143,7 +114,7 @@ export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promis
         startedAt,
         toolVersion: VERSION,
       },
-      { ports, journal: dir, locks: dir, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal: abort.signal },
+      await liveServices(ports, journalDir, signal),
       (e) => {
         // One line per completed step; the spinner (on a terminal) for the rest.
         if (e.type === 'apply-step') {
@@ -160,9 +131,5 @@ export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promis
     io.done();
     io.out(json ? await documentText(result) : renderRunResult(result, { palette: io.palette }));
     return exitFor(result.exitCode);
-  } finally {
-    io.done();
-    process.removeAllListeners('SIGINT');
-    for (const l of saved) process.on('SIGINT', l as () => void);
-  }
+  });
 }

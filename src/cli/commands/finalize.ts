@@ -6,7 +6,7 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { confirmChange, journalDirOf } from '../confirm.js';
 import type { CliContext } from '../context.js';
 import { createIo } from '../io.js';
-import { createLivePorts, interruptible } from '../live-ports.js';
+import { createLivePorts, interruptible, liveServices } from '../live-ports.js';
 import { DEFAULT_REQUEST_TIMEOUT, parseRequestTimeout, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
 import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
@@ -83,15 +83,13 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
     }
   }
   ports ??= await livePorts(plan.clusters[0]?.region);
-  const { journalDirectory } = await import('../../adapters/journal-fs.js');
   const applyPorts = ports;
   const startedAt = new Date();
   const progress = eventsTo(io);
   return interruptible(io, 'podid finalize --apply', async (signal) => {
-    const store = journalDirectory(dir);
     const result = await app.finalizeRun(
       { plan, runId: newRunId(startedAt), startedAt, toolVersion: VERSION, concurrency },
-      { ports: applyPorts, journal: store, locks: store, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal },
+      await liveServices(applyPorts, dir, signal),
       (e) => {
         if (e.type === 'finalize-step') {
           io.done();

@@ -85,7 +85,7 @@ export async function runMigrate(opts: MigrateCliOptions, ctx: CliContext): Prom
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const { plan, inventory, partial } = await makePlan(opts, io, ctx);
 
-  const { renderPlan, renderPlanJson } = await import('../../render/plan.js');
+  const { renderPlan, renderPlanJson, renderPlanJsonChunks } = await import('../../render/plan.js');
   const documentText = (format: 'json' | 'yaml') => (format === 'json' ? renderPlanJson(plan) : planYaml(renderPlanJson(plan)));
   const files: OutputFile[] = [];
   if (opts.out !== undefined && opts.out !== '-') files.push({ flag: '--out', path: opts.out, content: withNewline(renderPlanJson(plan)) });
@@ -101,6 +101,8 @@ export async function runMigrate(opts: MigrateCliOptions, ctx: CliContext): Prom
   const review = () => renderPlan(plan, { palette: routes.stdout === 'review' ? io.palette : plainPalette });
   if (routes.stdout === 'review') io.out(review());
   else if (routes.stdout === 'terraform') io.out(terraform!);
+  // The plan document piece by piece: a fleet's plan is MB of JSON.
+  else if (routes.stdout === 'json') await io.outChunks(renderPlanJsonChunks(plan));
   else io.out(documentText(routes.stdout));
   // The review goes to stderr when stdout carries a document a pipe reads (--out -, --emit terraform -).
   if (routes.reviewOnStderr) io.warn(review());

@@ -8,7 +8,7 @@ import { confirmChange, journalDirOf } from '../confirm.js';
 import type { CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { createIo } from '../io.js';
-import { createLivePorts, interruptible } from '../live-ports.js';
+import { createLivePorts, interruptible, liveServices } from '../live-ports.js';
 import { positiveInt } from '../live-scan.js';
 import { eventsTo } from '../progress.js';
 import { VERSION } from '../version.js';
@@ -45,7 +45,7 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   const json = opts.output === 'json';
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
 
-  const [{ listRuns, readRun, journalDirectory }, { planRollback, isEmptyRollback }, render] = await Promise.all([
+  const [{ listRuns, readRun }, { planRollback, isEmptyRollback }, render] = await Promise.all([
     import('../../adapters/journal-fs.js'),
     import('../../core/rollback/plan.js'),
     import('../../render/rollback.js'),
@@ -76,15 +76,14 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
     return ExitCode.ok;
   }
 
-  const [{ realClock }, { DEFAULT_RETRY }, app] = await Promise.all([import('../../core/apply/ports.js'), import('../../core/apply/retry.js'), import('../../app/rollback.js')]);
+  const app = await import('../../app/rollback.js');
   const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs }, ctx);
   const progress = eventsTo(io);
   const startedAt = new Date();
   return interruptible(io, `podid rollback ${plan.target.runId} --apply`, async (signal) => {
-    const store = journalDirectory(dir);
     const result = await app.rollbackRun(
       { plan, options: { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, pollMs: 500, settleTimeoutMs: Math.max(rolloutTimeoutMs, 60_000) }, runId: newRunId(startedAt), startedAt, toolVersion: VERSION },
-      { ports, journal: store, locks: store, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal },
+      await liveServices(ports, dir, signal),
       (e) => {
         if (e.type === 'rollback-step') {
           io.done();

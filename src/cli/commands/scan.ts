@@ -4,6 +4,7 @@
  * `.podid.yaml` allowlist).
  */
 import { ExitCode, UsageError } from '../../core/errors.js';
+import { DEFAULT_TRUST_POLICY_LIMIT } from '../../core/policy/serialize.js';
 import type { FailOn } from '../../core/gate.js';
 import type { Inventory } from '../../core/scan/inventory.js';
 import type { ScanFormat } from '../../render/scan.js';
@@ -44,8 +45,14 @@ export async function runScan(opts: ScanCliOptions, ctx: CliContext): Promise<nu
   }
   const { inventory, gate } = app.gate(scanned, { allowlist: config.allowlist, failOn: opts.failOn }, now);
 
-  const { renderScan } = await import('../../render/scan.js');
-  io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
+  if (opts.output === 'json') {
+    // Written piece by piece: a fleet's inventory is tens of MB of JSON.
+    const { renderJsonChunks } = await import('../../render/json.js');
+    await io.outChunks(renderJsonChunks(inventory));
+  } else {
+    const { renderScan } = await import('../../render/scan.js');
+    io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
+  }
 
   if (gate.failed) {
     reportGate(io, opts.failOn, gate.reasons);
@@ -70,7 +77,7 @@ async function scanManifests(opts: ScanCliOptions, now: Date, ctx: CliContext): 
     toolVersion: VERSION,
     namespaces: opts.allNamespaces ? [] : checkNamespaceFlags(opts.namespace ?? []),
     serviceAccounts: checkServiceAccountFlags(opts.serviceAccount ?? []),
-    trustPolicyLimit: positiveInt('--trust-policy-limit', opts.trustPolicyLimit, 2048),
+    trustPolicyLimit: positiveInt('--trust-policy-limit', opts.trustPolicyLimit, DEFAULT_TRUST_POLICY_LIMIT),
     ...(opts.cluster ? { cluster: opts.cluster } : {}),
   };
   const { readManifests } = await import('../../adapters/manifests.js');

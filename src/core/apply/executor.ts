@@ -15,19 +15,19 @@
  * journaled (intent before, result after). Failures mark their SAs failed and the run goes on
  * (unless --fail-fast); an abort (SIGINT) lets the calls in flight finish and starts nothing new.
  */
-import { createHash } from 'node:crypto';
 import { parseClusterArn } from '../arn.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { createLimiter, type Limiter } from '../concurrency.js';
+import { compareStrings } from '../text.js';
 import { checkNoWidening, parsePolicy } from '../policy/index.js';
 import { canonicalJson, fingerprintAddon, fingerprintAgent, fingerprintAssociationInput, fingerprintRestartBatch, fingerprintTrust } from '../plan/fingerprint.js';
 import type { ServedAssociation } from '../plan/fingerprint.js';
 import type { CreateAssociationStep, InstallAgentStep, MigrationPlan, PlanCluster, PlanStep, RestartBatchStep, UpdateAddonStep, UpdateTrustStep } from '../plan/model.js';
-import type { JournalWriter, PreviousState, RunOptionsRecord, StepRecord } from './journal.js';
+import { addonBusy, associationIdOf, errorText as msg, Execution, ownedBy, requestToken, restartStamp, rolloutFailure, succeeded as ok, type ExecutorDeps } from './execution.js';
+import type { PreviousState, RunOptionsRecord } from './journal.js';
 import { buildModel, type ApplyModel, type SubjectSa, type WorkloadUnit } from './model.js';
-import { ApplyCallError, type AddonRecord, type ApplyPorts, type AssociationRecord, type Clock, type PodState, type WorkloadState } from './ports.js';
-import { readRetrying, withRetry, type RetryContext, type RetryPolicy } from './retry.js';
+import type { AddonRecord, AssociationRecord, PodState, WorkloadState } from './ports.js';
 import { RUN_RESULT_KIND, RUN_RESULT_SCHEMA_VERSION, type RunResult, type SaOutcome, type ServiceAccountReport, type StepReport, type StepStatus, type WorkloadReport } from './result.js';
 import { waitForRollout } from './rollout.js';
 import { verifyServiceAccount } from './verify.js';
@@ -43,21 +43,7 @@ export interface ExecutorOptions extends RunOptionsRecord {
 export type ApplyEvent =
   | { kind: 'step'; report: StepReport }
   | { kind: 'workload'; cluster: string; workload: WorkloadReport }
-  | { kind: 'progress'; message: string }
   | { kind: 'outcome'; sa: ServiceAccountReport };
-
-export interface ExecutorDeps {
-  ports: ApplyPorts;
-  clock: Clock;
-  random: () => number;
-  retry: RetryPolicy;
-  /** Aborted on SIGINT: finish what is in flight, start nothing new. */
-  signal: AbortSignal;
-  runId: string;
-  /** Opens the journal with the previous state; called once, before the first mutating call. */
-  openJournal(previous: PreviousState): Promise<JournalWriter>;
-  onEvent?: (e: ApplyEvent) => void;
-}
 
 interface StepResult {
   status: StepStatus;
@@ -67,23 +53,8 @@ interface StepResult {
 }
 
 const AGENT_NAMESPACE = 'kube-system';
-const ADDON_BUSY = new Set(['CREATING', 'UPDATING', 'DELETING']);
-const ADDON_FAILED = new Set(['CREATE_FAILED', 'UPDATE_FAILED', 'DELETE_FAILED', 'DEGRADED']);
 
-const ok = (s: StepStatus) => s === 'done' || s === 'already-done';
-const msg = (err: unknown) => (err instanceof PodidError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : err instanceof Error ? err.message : String(err));
-
-/** An idempotency token for one step of one run (EKS allows 1-64 characters). */
-export function requestToken(runId: string, stepId: string): string {
-  return createHash('sha256').update(`${runId}\u0000${stepId}`).digest('hex').slice(0, 40);
-}
-
-/** The association id in an association ARN (`arn:...:podidentityassociation/<cluster>/<id>`). */
-export function associationIdOf(arn: string): string {
-  return arn.slice(arn.lastIndexOf('/') + 1);
-}
-
-export class ApplyExecutor {
+export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
   private readonly model: ApplyModel;
   private readonly results = new Map<string, Promise<StepResult>>();
   private readonly settled = new Map<string, StepResult>();
@@ -92,11 +63,7 @@ export class ApplyExecutor {
   private readonly limit: Limiter;
   private readonly rollouts = new Map<string, Limiter>();
   private readonly roleLocks = new Map<string, Limiter>();
-  private readonly stop = new AbortController();
-  private journal: JournalWriter | null = null;
-  private mutatingCalls = 0;
   private failures = 0;
-  private readonly retryCtx: RetryContext;
   private readonly addonNamespaces = new Map<string, string>();
   private readonly installedAgent = new Set<string>();
   private readonly agentReady = new Map<string, Promise<string | null>>();
@@ -104,28 +71,15 @@ export class ApplyExecutor {
   constructor(
     private readonly plan: MigrationPlan,
     private readonly opts: ExecutorOptions,
-    private readonly deps: ExecutorDeps,
+    deps: ExecutorDeps<PreviousState, ApplyEvent>,
   ) {
+    super(deps);
     this.model = buildModel(plan);
     this.limit = createLimiter(opts.concurrency);
-    this.retryCtx = {
-      clock: deps.clock,
-      policy: deps.retry,
-      random: deps.random,
-      signal: this.stop.signal,
-      onRetry: ({ attempt, delayMs, error }) => this.progress(`retrying after ${msg(error)} (attempt ${attempt + 1} in ${delayMs} ms)`),
-    };
-    const onAbort = () => this.stop.abort();
-    if (deps.signal.aborted) this.stop.abort();
-    else deps.signal.addEventListener('abort', onAbort, { once: true });
   }
 
   get subjects(): readonly SubjectSa[] {
     return this.model.subjects;
-  }
-
-  private progress(message: string): void {
-    this.deps.onEvent?.({ kind: 'progress', message });
   }
 
   private stopped(): string | null {
@@ -148,32 +102,6 @@ export class ApplyExecutor {
     const c = this.clusterOf(cluster);
     if (c.context === null) throw new PodidError('PLAN_INVALID', `cluster ${c.name} has no kubeconfig context in the plan, so podid cannot reach its Kubernetes API`, { hint: 'make the plan from a kubeconfig context (podid migrate --dry-run --context ...)' });
     return this.deps.ports.kube(c.context);
-  }
-
-  private read<T>(fn: () => Promise<T>): Promise<T> {
-    return readRetrying(this.retryCtx, fn);
-  }
-
-  private async mutate<T>(send: () => Promise<T>, opts: Parameters<typeof withRetry<T>>[2] = {}): Promise<{ value: T; attempts: number; readBack: boolean }> {
-    let attempts = 0;
-    const result = await withRetry(
-      { ...this.retryCtx, signal: this.deps.signal },
-      () => {
-        attempts++;
-        this.mutatingCalls++;
-        return send();
-      },
-      opts,
-    );
-    return { ...result, attempts };
-  }
-
-  private now(): string {
-    return new Date(this.deps.clock.now()).toISOString();
-  }
-
-  private async record(rec: Omit<StepRecord, 'record' | 'at'>): Promise<void> {
-    await this.journal?.append({ record: 'step', at: this.now(), ...rec });
   }
 
   // ---------------------------------------------------------------- previous state
@@ -206,7 +134,7 @@ export class ApplyExecutor {
       );
     }
     await Promise.all(tasks);
-    const by = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+    const by = <T>(key: (x: T) => string) => (a: T, b: T) => compareStrings(key(a), key(b));
     previous.roles.sort(by((r) => r.roleArn));
     previous.associations.sort(by((a) => `${a.cluster}/${a.namespace}/${a.serviceAccount}`));
     previous.addons.sort(by((a) => `${a.cluster}/${a.addonName}`));
@@ -227,8 +155,7 @@ export class ApplyExecutor {
   // ---------------------------------------------------------------- the run
 
   async run(startedAt: string): Promise<RunResult> {
-    const previous = await this.readPrevious();
-    this.journal = await this.deps.openJournal(previous);
+    const journal = await this.openJournal(await this.readPrevious());
 
     const stepIds = this.plan.steps.filter((s) => s.kind !== 'restart-batch').map((s) => s.id);
     const batches = this.plan.steps.filter((s): s is RestartBatchStep => s.kind === 'restart-batch');
@@ -243,28 +170,18 @@ export class ApplyExecutor {
     const sas: ServiceAccountReport[] = [];
     await Promise.all(this.model.subjects.map((s) => this.limit(async () => { sas.push(await this.judge(s)); })));
     const order = (r: ServiceAccountReport) => `${r.cluster}\u0000${r.namespace}\u0000${r.serviceAccount}`;
-    sas.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+    sas.sort((a, b) => compareStrings(order(a), order(b)));
 
     const count = (o: SaOutcome) => sas.filter((s) => s.outcome === o).length;
     const summary = { migrated: count('migrated'), needsRestart: count('needs-restart'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), mutatingCalls: this.mutatingCalls };
-    const interrupted = this.deps.signal.aborted;
-    const stepFailed = this.reports.some((r) => r.status === 'failed');
-    const stepDrifted = this.reports.some((r) => r.status === 'drifted');
-    const status = interrupted ? 'interrupted' : summary.failed > 0 || stepFailed ? 'partial' : summary.drifted > 0 || stepDrifted ? 'refused' : 'succeeded';
-    const exitCode = status === 'interrupted' ? 130 : status === 'partial' ? 5 : status === 'refused' ? 4 : 0;
-    const finishedAt = this.now();
-    await this.journal.append({ record: 'finished', at: finishedAt, status, exitCode, summary });
+    const failed = summary.failed > 0 || this.reports.some((r) => r.status === 'failed');
+    const refused = summary.drifted > 0 || this.reports.some((r) => r.status === 'drifted');
+    const header = await this.finish(journal, startedAt, this.plan.clusters.map((c) => c.arn), failed, refused, summary);
     return {
       kind: RUN_RESULT_KIND,
       schemaVersion: RUN_RESULT_SCHEMA_VERSION,
-      runId: this.deps.runId,
-      journal: this.journal.path,
-      startedAt,
-      finishedAt,
-      status,
-      exitCode,
-      clusters: this.plan.clusters.map((c) => c.arn),
-      steps: [...this.reports].sort((a, b) => this.stepOrder(a.id) - this.stepOrder(b.id) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      ...header,
+      steps: [...this.reports].sort((a, b) => this.stepOrder(a.id) - this.stepOrder(b.id) || compareStrings(a.id, b.id)),
       serviceAccounts: sas,
       blocked: this.plan.blocked.length,
       summary,
@@ -317,8 +234,8 @@ export class ApplyExecutor {
     }
     const report: StepReport = { id: step.id, kind: step.kind === 'restart-batch' ? 'restart' : step.kind, target: what, status: result.status, message: result.message, attempts };
     this.reports.push(report);
-    await this.record({ stepId: step.id, action: step.kind === 'restart-batch' ? 'restart' : step.kind, target: what, status: result.status, message: result.message, result: (result as { journal?: JsonObject }).journal ?? journalResult });
-    this.deps.onEvent?.({ kind: 'step', report });
+    await this.recordStep({ stepId: step.id, action: step.kind === 'restart-batch' ? 'restart' : step.kind, target: what, status: result.status, message: result.message, result: (result as { journal?: JsonObject }).journal ?? journalResult });
+    this.emit({ kind: 'step', report });
     return result;
   }
 
@@ -353,13 +270,13 @@ export class ApplyExecutor {
     const eks = this.eks(step.cluster);
     const current = await this.read(() => eks.describeAddon(name, step.addonName));
     if (current !== null) {
-      const settled = await this.waitAddonActive(step.cluster, step.addonName);
+      const settled = await this.addonSettled(step.cluster, step.addonName);
       if (settled !== null) return { status: 'failed', message: settled, mutatedAt: null };
       return { status: 'already-done', message: `${step.addonName} is installed (${current.version})`, mutatedAt: null };
     }
     if (fingerprintAgent(null) !== step.fingerprint) return { status: 'drifted', message: 'the plan expected the agent add-on to be present', mutatedAt: null };
     const token = requestToken(this.deps.runId, step.id);
-    await this.journal?.append({ record: 'intent', at: this.now(), stepId: step.id, action: 'create-addon', target: `${step.addonName} on ${name}`, request: { addonName: step.addonName, addonVersion: step.addonVersion, clientRequestToken: token } });
+    await this.intent(step.id, 'create-addon', `${step.addonName} on ${name}`, { addonName: step.addonName, addonVersion: step.addonVersion, clientRequestToken: token });
     const sent = await this.mutate(
       async () => {
         await eks.createAddon(name, { addonName: step.addonName, addonVersion: step.addonVersion, clientRequestToken: token });
@@ -370,26 +287,15 @@ export class ApplyExecutor {
     );
     const mutatedAt = this.deps.clock.now();
     this.installedAgent.add(step.cluster);
-    const settled = await this.waitAddonActive(step.cluster, step.addonName);
+    const settled = await this.addonSettled(step.cluster, step.addonName);
     if (settled !== null) return { status: 'failed', message: settled, mutatedAt, attempts: sent.attempts };
     const after = await this.read(() => eks.describeAddon(name, step.addonName));
     return { status: 'done', message: `installed ${step.addonName} ${after?.version ?? ''}`.trim(), mutatedAt, attempts: sent.attempts, journal: { addon: (after ?? null) as unknown as JsonObject } };
   }
 
-  /** null when ACTIVE; otherwise why not. */
-  private async waitAddonActive(cluster: string, addonName: string): Promise<string | null> {
-    const name = this.clusterOf(cluster).name;
-    const started = this.deps.clock.now();
-    for (;;) {
-      const a = await this.read(() => this.eks(cluster).describeAddon(name, addonName));
-      if (a === null) return `add-on ${addonName} disappeared from ${name}`;
-      if (a.status === 'ACTIVE') return null;
-      if (ADDON_FAILED.has(a.status)) return `add-on ${addonName} on ${name} is ${a.status}${a.issues.length ? `: ${a.issues.join('; ')}` : ''}`;
-      if (!ADDON_BUSY.has(a.status)) return `add-on ${addonName} on ${name} is ${a.status}`;
-      if (this.deps.clock.now() - started >= this.opts.settleTimeoutMs) return `add-on ${addonName} on ${name} is still ${a.status} after ${Math.round(this.opts.settleTimeoutMs / 1000)}s`;
-      if (this.deps.signal.aborted) return `interrupted while add-on ${addonName} on ${name} was ${a.status}`;
-      await this.deps.clock.sleep(this.opts.pollMs, this.deps.signal);
-    }
+  /** null when ACTIVE; otherwise why not (an add-on that disappeared included). */
+  private addonSettled(cluster: string, addonName: string): Promise<string | null> {
+    return this.waitAddonActive(this.eks(cluster), this.clusterOf(cluster).name, addonName, { settleTimeoutMs: this.opts.settleTimeoutMs, pollMs: this.opts.pollMs, goneIsSettled: false });
   }
 
   // ---------------------------------------------------------------- update-trust
@@ -408,15 +314,8 @@ export class ApplyExecutor {
     // but the Pod Identity twins of the service accounts the role's IRSA trust admits.
     const proof = checkNoWidening(parsePolicy(current.document), parsePolicy(step.after), this.plan.clusters.map((c) => ({ arn: c.arn, account: c.account, oidcProvider: c.oidcProvider })), step.basis === 'cross-account-source' ? { chained: step.subjects } : {});
     if (proof.problems.length > 0) return { status: 'failed', message: `refused to write the trust policy of ${step.roleArn}: it would widen who can assume the role: ${proof.problems.join('; ')}`, mutatedAt: null };
-    await this.journal?.append({ record: 'intent', at: this.now(), stepId: step.id, action: 'update-trust', target: step.roleArn, request: { before: current.document, after: step.after } });
-    const isAfter = async () => {
-      const r = await iam.getRole(step.roleArn);
-      return r !== null && canonicalJson(r.document) === canonicalJson(step.after) ? true : undefined;
-    };
-    const sent = await this.mutate(async () => {
-      await iam.updateAssumeRolePolicy(step.roleArn, step.after);
-      return true;
-    }, { readBack: isAfter });
+    await this.intent(step.id, 'update-trust', step.roleArn, { before: current.document, after: step.after });
+    const sent = await this.writeTrust(step.roleArn, step.after);
     const mutatedAt = this.deps.clock.now();
     // IAM is eventually consistent: wait until it returns the new document before the
     // association relies on it.
@@ -457,7 +356,7 @@ export class ApplyExecutor {
       return { status: 'drifted', message: `ServiceAccount ${step.namespace}/${step.serviceAccount} changed since the plan was made (uid or resourceVersion differs); make a new plan and review it`, mutatedAt: null };
     }
     const token = requestToken(this.deps.runId, step.id);
-    await this.journal?.append({ record: 'intent', at: this.now(), stepId: step.id, action: 'create-association', target: `${step.namespace}/${step.serviceAccount} on ${name}`, request: { roleArn: step.roleArn, targetRoleArn: step.targetRoleArn, clientRequestToken: token } });
+    await this.intent(step.id, 'create-association', `${step.namespace}/${step.serviceAccount} on ${name}`, { roleArn: step.roleArn, targetRoleArn: step.targetRoleArn, clientRequestToken: token });
     const readBack = async () => (await eks.findAssociations(name, step.namespace, step.serviceAccount)).find(same);
     const sent = await this.mutate(
       () => eks.createAssociation(name, { namespace: step.namespace, serviceAccount: step.serviceAccount, roleArn: step.roleArn, targetRoleArn: step.targetRoleArn, clientRequestToken: token, tags: { 'podid/run': this.deps.runId } }),
@@ -493,12 +392,12 @@ export class ApplyExecutor {
     if (fingerprintAddon({ version: addon.version, serviceAccountRoleArn: addon.serviceAccountRoleArn, podIdentityAssociations: addon.podIdentityAssociations }) !== step.fingerprint) {
       return { status: 'drifted', message: `add-on ${step.addonName} on ${name} changed since the plan was made (version, IRSA role or associations); make a new plan and review it`, mutatedAt: null };
     }
-    if (ADDON_BUSY.has(addon.status)) {
-      const why = await this.waitAddonActive(step.cluster, step.addonName);
+    if (addonBusy(addon)) {
+      const why = await this.addonSettled(step.cluster, step.addonName);
       if (why !== null) return { status: 'failed', message: why, mutatedAt: null };
     }
     const token = requestToken(this.deps.runId, step.id);
-    await this.journal?.append({ record: 'intent', at: this.now(), stepId: step.id, action: 'update-addon', target: `${step.addonName} on ${name}`, request: { podIdentityAssociations: step.podIdentityAssociations, clientRequestToken: token } });
+    await this.intent(step.id, 'update-addon', `${step.addonName} on ${name}`, { podIdentityAssociations: step.podIdentityAssociations, clientRequestToken: token });
     const readBack = async () => {
       const a = await eks.describeAddon(name, step.addonName);
       return a === null ? undefined : (await this.addonDone(step, a)) !== undefined ? true : undefined;
@@ -508,7 +407,7 @@ export class ApplyExecutor {
       return true;
     }, { readBack });
     const mutatedAt = this.deps.clock.now();
-    const why = await this.waitAddonActive(step.cluster, step.addonName);
+    const why = await this.addonSettled(step.cluster, step.addonName);
     if (why !== null) return { status: 'failed', message: why, mutatedAt, attempts: sent.attempts };
     const after = await this.read(() => eks.describeAddon(name, step.addonName));
     const owned = after === null ? [] : await this.describeOwned(step.cluster, after);
@@ -545,7 +444,7 @@ export class ApplyExecutor {
   private setWorkload(unit: WorkloadUnit, status: WorkloadReport['status'], message: string): WorkloadReport {
     const report: WorkloadReport = { kind: unit.target.kind, namespace: unit.target.namespace, name: unit.target.name, status, message };
     this.workloadReports.set(unit.id, report);
-    this.deps.onEvent?.({ kind: 'workload', cluster: unit.cluster, workload: report });
+    this.emit({ kind: 'workload', cluster: unit.cluster, workload: report });
     return report;
   }
 
@@ -670,10 +569,8 @@ export class ApplyExecutor {
   }
 
   /** Pods of the workload: its own (owner), for every SA it serves. */
-  private async workloadPods(unit: WorkloadUnit): Promise<PodState[]> {
-    const kube = this.kube(unit.cluster);
-    const pods = (await Promise.all(unit.target.serviceAccounts.map((sa) => this.read(() => kube.listPods(unit.target.namespace, sa))))).flat();
-    return pods.filter((p) => ownedBy(p, unit.target.kind, unit.target.name));
+  private workloadPods(unit: WorkloadUnit): Promise<PodState[]> {
+    return this.podsOf(this.kube(unit.cluster), unit.target);
   }
 
   private async restartOne(unit: WorkloadUnit): Promise<{ report: WorkloadReport; attempts: number }> {
@@ -705,8 +602,8 @@ export class ApplyExecutor {
       const stop = this.stopped();
       if (stop) return { report: this.setWorkload(unit, 'skipped', stop), attempts: 0 };
 
-      const restartedAt = new Date(this.deps.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      await this.journal?.append({ record: 'intent', at: this.now(), stepId: unit.id, action: 'restart', target: `${kind}/${namespace}/${name}`, request: { restartedAt, previousRestartedAt: before.restartedAt } });
+      const restartedAt = restartStamp(this.deps.clock.now());
+      await this.intent(unit.id, 'restart', `${kind}/${namespace}/${name}`, { restartedAt, previousRestartedAt: before.restartedAt });
       const sent = await this.mutate(
         async () => {
           await kube.restartWorkload(kind, namespace, name, restartedAt);
@@ -714,13 +611,13 @@ export class ApplyExecutor {
         },
         { readBack: async () => ((await kube.getWorkload(kind, namespace, name))?.restartedAt === restartedAt ? true : undefined), refresh: async () => { await read(); } },
       );
-      await this.journal?.append({ record: 'step', at: this.now(), stepId: unit.id, action: 'restart', target: `${kind}/${namespace}/${name}`, status: 'done', message: 'patched kubectl.kubernetes.io/restartedAt', result: { restartedAt, previousRestartedAt: before.restartedAt } });
+      await this.recordStep({ stepId: unit.id, action: 'restart', target: `${kind}/${namespace}/${name}`, status: 'done', message: 'patched kubectl.kubernetes.io/restartedAt', result: { restartedAt, previousRestartedAt: before.restartedAt } });
       const outcome = await wait();
       if (outcome.state === 'done') return { report: this.setWorkload(unit, 'restarted', outcome.message), attempts: sent.attempts };
       if (outcome.state === 'interrupted') return { report: this.setWorkload(unit, 'skipped', outcome.message), attempts: sent.attempts };
       this.failures++;
       if (this.opts.failFast) this.stop.abort();
-      return { report: this.setWorkload(unit, 'failed', `rollout ${outcome.state === 'gone' ? 'lost' : outcome.stuck ? 'stuck' : 'failed'}: ${outcome.message}`), attempts: sent.attempts };
+      return { report: this.setWorkload(unit, 'failed', rolloutFailure(outcome)), attempts: sent.attempts };
     } catch (err) {
       this.failures++;
       if (this.opts.failFast) this.stop.abort();
@@ -745,8 +642,8 @@ export class ApplyExecutor {
       pods: { verified: [], stale: [] },
     };
     const report = await this.judgeInner(s, base, namespace);
-    await this.journal?.append({ record: 'outcome', at: this.now(), cluster: report.cluster, namespace: report.namespace, serviceAccount: report.serviceAccount, outcome: report.outcome, reason: report.reason });
-    this.deps.onEvent?.({ kind: 'outcome', sa: report });
+    await this.recordOutcome(report);
+    this.emit({ kind: 'outcome', sa: report });
     return report;
   }
 
@@ -803,7 +700,7 @@ export class ApplyExecutor {
         nodes,
       });
       const pods = { verified: result.verifiedPods, stale: result.stalePods };
-      await this.record({ stepId: `verify:${s.key}`, action: 'verify', target: `${namespace}/${s.serviceAccount} on ${name}`, status: result.ok ? 'done' : 'failed', message: result.ok ? `verified ${result.verifiedPods.length} pod(s)` : result.problems.join('; '), result: { verifiedPods: result.verifiedPods, stalePods: result.stalePods } });
+      await this.recordStep({ stepId: `verify:${s.key}`, action: 'verify', target: `${namespace}/${s.serviceAccount} on ${name}`, status: result.ok ? 'done' : 'failed', message: result.ok ? `verified ${result.verifiedPods.length} pod(s)` : result.problems.join('; '), result: { verifiedPods: result.verifiedPods, stalePods: result.stalePods } });
       if (!result.ok) return done('failed', `verification: ${result.problems.join('; ')}`, pods);
       let probe: ProbeOutcome | null = null;
       if (this.opts.verifyProbe) {
@@ -811,7 +708,7 @@ export class ApplyExecutor {
         const expectedRole = expected.targetRoleArn ?? expected.roleArn;
         this.progress(`running verification probe pod for ${namespace}/${s.serviceAccount} on ${name}`);
         probe = await runProbe({ kube, clock: this.deps.clock, namespace, serviceAccount: s.serviceAccount, image: this.opts.verifyProbe, expectedRoleArn: expectedRole, timeoutMs: this.opts.rolloutTimeoutMs, pollMs: this.opts.pollMs, signal: this.deps.signal });
-        await this.record({ stepId: `verify-probe:${s.key}`, action: 'verify-probe', target: `${namespace}/${s.serviceAccount} on ${name}`, status: probe.ok ? 'done' : 'failed', message: probe.message, result: { pod: probe.pod, arn: probe.arn, expectedRoleArn: expectedRole } });
+        await this.recordStep({ stepId: `verify-probe:${s.key}`, action: 'verify-probe', target: `${namespace}/${s.serviceAccount} on ${name}`, status: probe.ok ? 'done' : 'failed', message: probe.message, result: { pod: probe.pod, arn: probe.arn, expectedRoleArn: expectedRole } });
         base = { ...base, probe: { pod: probe.pod, arn: probe.arn, ok: probe.ok, message: probe.message } };
         // A cross-account SA waits for the target trust (a manual step): its probe is reported, not judged.
         // Interrupted (SIGINT) while the probe ran: not judged; the pod is deleted all the same.
@@ -836,13 +733,6 @@ export class ApplyExecutor {
       return done('failed', `verification could not run: ${msg(err)}`);
     }
   }
-}
-
-/** Whether a pod belongs to the workload (Deployment pods are owned by its ReplicaSets). */
-export function ownedBy(p: PodState, kind: string, name: string): boolean {
-  if (p.owner === null) return false;
-  if (kind === 'Deployment') return p.owner.kind === 'ReplicaSet' && p.owner.name.startsWith(`${name}-`);
-  return p.owner.kind === kind && p.owner.name === name;
 }
 
 function explainPods(pods: readonly PodState[]): string | null {

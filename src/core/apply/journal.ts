@@ -10,6 +10,7 @@
 import type { JsonObject } from '../json.js';
 import type { MigrationPlan } from '../plan/model.js';
 import type { AddonRecord, AssociationRecord, OidcProviderRecord, RestartableKind } from './ports.js';
+import { compareStrings } from '../text.js';
 
 export const JOURNAL_KIND = 'podid-run-journal';
 export const JOURNAL_SCHEMA_VERSION = 1;
@@ -235,7 +236,7 @@ export function summarizeJournal(path: string, records: readonly JournalRecord[]
 
 /** Links rollbacks to the runs they undo, newest run first. */
 export function linkRuns(summaries: readonly RunSummary[]): RunSummary[] {
-  const sorted = [...summaries].sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.runId < b.runId ? 1 : -1));
+  const sorted = [...summaries].sort((a, b) => compareStrings(b.startedAt, a.startedAt) || compareStrings(b.runId, a.runId));
   const byId = new Map(sorted.map((s) => [s.runId, { ...s, rolledBackBy: [] as string[] }] as const));
   for (const s of [...sorted].reverse()) {
     if (s.rollbackOf !== null) byId.get(s.rollbackOf)?.rolledBackBy.push(s.runId);

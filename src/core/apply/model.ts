@@ -4,6 +4,7 @@
  * it. Pure; the executor runs the steps and judges each SA from this.
  */
 import type { CreateAssociationStep, ManualItem, MigrationPlan, PlanCluster, PlanStep, RestartBatchStep, RolloutTarget, UpdateAddonStep } from '../plan/model.js';
+import { compareStrings } from '../text.js';
 
 export interface WorkloadUnit {
   /** `<batch id>#<Kind>/<namespace>/<name>` */
@@ -142,5 +143,5 @@ export function buildModel(plan: MigrationPlan): ApplyModel {
     if (subject) subject.manual.push(m);
   }
   const order = (x: SubjectSa) => `${x.cluster.arn}\u0000${x.namespace ?? `~${x.addon?.addonName ?? ''}`}\u0000${x.serviceAccount}`;
-  return { steps, subjects: [...subjects.values()].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0)), workloads, clusters };
+  return { steps, subjects: [...subjects.values()].sort((a, b) => compareStrings(order(a), order(b))), workloads, clusters };
 }

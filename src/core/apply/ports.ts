@@ -11,6 +11,7 @@
  */
 import { PodidError, type ErrorCode } from '../errors.js';
 import type { JsonObject } from '../json.js';
+import type { EksAddonInfo } from '../ports.js';
 
 /**
  * - `throttled`: 429 / Throttling: retry after a backoff.
@@ -37,13 +38,6 @@ export class ApplyCallError extends PodidError {
 
 export function failureKind(err: unknown): CallFailureKind {
   return err instanceof ApplyCallError ? err.kind : 'other';
-}
-
-/** A cluster as EKS addresses it. */
-export interface ClusterRef {
-  arn: string;
-  name: string;
-  region: string;
 }
 
 export interface RoleTrust {
@@ -105,14 +99,8 @@ export interface AssociationRecord {
   createdAt: string | null;
 }
 
-export interface AddonRecord {
-  name: string;
-  version: string;
-  status: string;
-  arn: string;
-  serviceAccountRoleArn: string | null;
-  /** Association ARNs the add-on owns. */
-  podIdentityAssociations: string[];
+/** DescribeAddon as apply reads it: as the scan does, with the add-on's health issues. */
+export interface AddonRecord extends EksAddonInfo {
   /** DescribeAddon's health issues, one line each. */
   issues: string[];
 }

@@ -61,9 +61,8 @@ export interface ServiceAccountReport {
 
 export type RunStatus = 'succeeded' | 'no-changes' | 'partial' | 'refused' | 'interrupted';
 
-export interface RunResult {
-  kind: typeof RUN_RESULT_KIND;
-  schemaVersion: typeof RUN_RESULT_SCHEMA_VERSION;
+/** The fields every run result starts with (apply, rollback, finalize). */
+export interface RunResultHeader {
   runId: string | null;
   /** The journal file, or null when nothing was to be done. */
   journal: string | null;
@@ -71,7 +70,13 @@ export interface RunResult {
   finishedAt: string;
   status: RunStatus;
   exitCode: number;
+  /** The cluster ARNs the run was locked on. */
   clusters: string[];
+}
+
+export interface RunResult extends RunResultHeader {
+  kind: typeof RUN_RESULT_KIND;
+  schemaVersion: typeof RUN_RESULT_SCHEMA_VERSION;
   steps: StepReport[];
   serviceAccounts: ServiceAccountReport[];
   /** Items the plan itself blocked (never attempted), as in the plan. */

@@ -15,112 +15,36 @@ import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { canonicalJson } from '../plan/fingerprint.js';
 import { ROLE_ARN_ANNOTATION } from '../annotations.js';
-import type { FinalizePrevious, JournalWriter } from '../apply/journal.js';
-import type { ApplyPorts, Clock, PodState } from '../apply/ports.js';
-import { readRetrying, withRetry, type RetryContext, type RetryPolicy } from '../apply/retry.js';
+import { errorText as msg, Execution, isActivePod as active, type ExecutorDeps, type StepOutcome } from '../apply/execution.js';
+import type { FinalizePrevious } from '../apply/journal.js';
 import type { StepStatus } from '../apply/result.js';
 import { verifyServiceAccount } from '../apply/verify.js';
 import { IRSA_ANNOTATIONS, trustEditFor, type FinalizePlan, type FinalizeSa } from './plan.js';
 import { decideDeletion, listAllRoles, providerTrustedBy, type FinalizeProvider } from './provider.js';
+import {
+  FINALIZE_RESULT_KIND, type FinalizeOutcome, type FinalizeProviderOutcome, type FinalizeProviderReport, type FinalizeResult, type FinalizeSaReport, type FinalizeStepReport,
+} from './result.js';
 
-export const FINALIZE_RESULT_KIND = 'podid-finalize-result';
+export type FinalizeEvent = { kind: 'step'; report: FinalizeStepReport };
 
-export type FinalizeOutcome = 'finalized' | 'refused' | 'drifted' | 'failed' | 'skipped';
+export type FinalizeDeps = ExecutorDeps<FinalizePrevious, FinalizeEvent>;
 
-export interface FinalizeStepReport {
-  id: string;
-  kind: 'remove-oidc-trust' | 'remove-irsa-annotations' | 'delete-oidc-provider';
-  target: string;
-  status: StepStatus;
-  message: string;
-  attempts: number;
-}
-
-export interface FinalizeSaReport {
-  cluster: string;
-  namespace: string;
-  serviceAccount: string;
-  roleArn: string;
-  outcome: FinalizeOutcome;
-  reason: string;
-  warnings: string[];
-}
-
-export interface FinalizeResult {
-  kind: typeof FINALIZE_RESULT_KIND;
-  schemaVersion: 1;
-  runId: string | null;
-  journal: string | null;
-  startedAt: string;
-  finishedAt: string;
-  /** succeeded | no-changes | refused | partial | interrupted */
-  status: string;
-  exitCode: number;
-  clusters: string[];
-  steps: FinalizeStepReport[];
-  serviceAccounts: FinalizeSaReport[];
-  /** --delete-oidc-provider: what became of each cluster's OIDC provider (empty without the flag). */
-  oidcProviders: FinalizeProviderReport[];
-  summary: { finalized: number; refused: number; drifted: number; failed: number; skipped: number; oidcProvidersDeleted: number; mutatingCalls: number };
-}
-
-/**
- * - `deleted` (or `already-gone`): no role refers to it; it is journaled and deleted.
- * - `refused`: kept, some role still refers to it or podid could not read every role (exit 4).
- * - `declined`: the deletion was not confirmed. `absent`: there is none. `failed`, `skipped`.
- */
-export type FinalizeProviderOutcome = 'deleted' | 'already-gone' | 'refused' | 'declined' | 'absent' | 'failed' | 'skipped';
-
-export interface FinalizeProviderReport {
-  cluster: string;
-  providerArn: string;
-  outcome: FinalizeProviderOutcome;
-  reason: string;
-  trustedBy: string[];
-  trustedByCount: number;
-}
-
-export type FinalizeEvent = { kind: 'step'; report: FinalizeStepReport } | { kind: 'progress'; message: string };
-
-export interface FinalizeDeps {
-  ports: ApplyPorts;
-  clock: Clock;
-  random: () => number;
-  retry: RetryPolicy;
-  signal: AbortSignal;
-  runId: string;
-  openJournal(previous: FinalizePrevious): Promise<JournalWriter>;
-  onEvent?: (e: FinalizeEvent) => void;
-}
-
-const msg = (err: unknown) => (err instanceof PodidError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : err instanceof Error ? err.message : String(err));
-const active = (p: PodState) => !p.terminating && (p.phase === 'Running' || p.phase === 'Pending');
 const saKey = (s: FinalizeSa) => `${s.cluster}/${s.namespace}/${s.name}`;
+
 /** A provider the plan does not delete, as the result reports it. */
 const providerReport = (p: FinalizeProvider): FinalizeProviderReport => ({ cluster: p.cluster, providerArn: p.providerArn, outcome: p.action === 'delete' ? 'skipped' : p.action, reason: p.reason, trustedBy: p.trustedBy, trustedByCount: p.trustedByCount });
 
-export class FinalizeExecutor {
-  private journal: JournalWriter | null = null;
+export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent> {
   private readonly steps: FinalizeStepReport[] = [];
   private readonly limit;
-  private mutatingCalls = 0;
-  private readonly retryCtx: RetryContext;
 
   constructor(
     private readonly plan: FinalizePlan,
     opts: { concurrency: number },
-    private readonly deps: FinalizeDeps,
+    deps: FinalizeDeps,
   ) {
+    super(deps);
     this.limit = createLimiter(opts.concurrency);
-    this.retryCtx = { clock: deps.clock, policy: deps.retry, random: deps.random, signal: deps.signal, onRetry: ({ error }) => deps.onEvent?.({ kind: 'progress', message: `retrying after ${msg(error)}` }) };
-  }
-
-  private now(): string {
-    return new Date(this.deps.clock.now()).toISOString();
-  }
-
-  private read<T>(fn: () => Promise<T>): Promise<T> {
-    return readRetrying(this.retryCtx, fn);
   }
 
   private cluster(arn: string) {
@@ -129,21 +53,17 @@ export class FinalizeExecutor {
     return c;
   }
 
-  private async mutate(send: () => Promise<void>, readBack: () => Promise<true | undefined>): Promise<number> {
-    let attempts = 0;
-    await withRetry(this.retryCtx, async () => {
-      attempts++;
-      this.mutatingCalls++;
-      await send();
-      return true as const;
-    }, { readBack });
-    return attempts;
-  }
-
-  private async report(r: FinalizeStepReport): Promise<void> {
-    this.steps.push(r);
-    await this.journal?.append({ record: 'step', at: this.now(), stepId: r.id, action: r.kind, target: r.target, status: r.status, message: r.message, result: null });
-    this.deps.onEvent?.({ kind: 'step', report: r });
+  /**
+   * Runs one step: skipped with `skip` when given (a reason known before it starts), after an
+   * interruption, failed on an error; journaled and reported either way.
+   */
+  private async step(id: string, kind: FinalizeStepReport['kind'], target: string, run: () => Promise<StepOutcome>, skip?: string): Promise<StepOutcome> {
+    const out = skip !== undefined ? { status: 'skipped' as const, message: skip } : await this.guarded('not started: finalize was interrupted', run);
+    const report: FinalizeStepReport = { id, kind, target, status: out.status, message: out.message, attempts: out.attempts ?? 0 };
+    this.steps.push(report);
+    await this.recordStep({ stepId: id, action: kind, target, status: out.status, message: out.message, result: null });
+    this.emit({ kind: 'step', report });
+    return out;
   }
 
   async readPrevious(): Promise<FinalizePrevious> {
@@ -165,9 +85,9 @@ export class FinalizeExecutor {
         if (record !== null) previous.oidcProviders!.push({ cluster: p.cluster, ...record });
       })),
     ]);
-    previous.oidcProviders!.sort((a, b) => a.arn.localeCompare(b.arn));
     previous.serviceAccounts.sort((a, b) => `${a.cluster}/${a.namespace}/${a.name}`.localeCompare(`${b.cluster}/${b.namespace}/${b.name}`));
     previous.roles.sort((a, b) => a.roleArn.localeCompare(b.roleArn));
+    previous.oidcProviders!.sort((a, b) => a.arn.localeCompare(b.arn));
     return previous;
   }
 
@@ -209,7 +129,7 @@ export class FinalizeExecutor {
 
   async run(startedAt: string): Promise<FinalizeResult> {
     const previous = await this.readPrevious();
-    this.journal = await this.deps.openJournal(previous);
+    const journal = await this.openJournal(previous);
     const outcomes = new Map<string, { outcome: FinalizeOutcome; reason: string }>();
     for (const s of this.plan.serviceAccounts) if (s.action === 'refused') outcomes.set(saKey(s), { outcome: 'refused', reason: s.reason });
 
@@ -251,16 +171,13 @@ export class FinalizeExecutor {
     for (const p of this.plan.oidcProviders ?? []) providers.push(p.action === 'delete' ? await this.deleteProvider(p, previous) : providerReport(p));
 
     const sas: FinalizeSaReport[] = this.plan.serviceAccounts.map((s) => ({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.name, roleArn: s.roleArn, ...(outcomes.get(saKey(s)) ?? { outcome: 'skipped' as const, reason: 'not reached' }), warnings: s.warnings }));
-    for (const r of sas) await this.journal.append({ record: 'outcome', at: this.now(), cluster: r.cluster, namespace: r.namespace, serviceAccount: r.serviceAccount, outcome: r.outcome, reason: r.reason });
+    for (const r of sas) await this.recordOutcome(r);
     const count = (o: FinalizeOutcome) => sas.filter((s) => s.outcome === o).length;
     const summary = { finalized: count('finalized'), refused: count('refused'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), oidcProvidersDeleted: providers.filter((p) => p.outcome === 'deleted').length, mutatingCalls: this.mutatingCalls };
-    const providerFailed = providers.some((p) => p.outcome === 'failed');
-    const providerRefused = providers.some((p) => p.outcome === 'refused');
-    const status = this.deps.signal.aborted ? 'interrupted' : summary.failed > 0 || providerFailed ? 'partial' : summary.refused + summary.drifted > 0 || providerRefused ? 'refused' : 'succeeded';
-    const exitCode = status === 'interrupted' ? 130 : status === 'partial' ? 5 : status === 'refused' ? 4 : 0;
-    const finishedAt = this.now();
-    await this.journal.append({ record: 'finished', at: finishedAt, status, exitCode, summary });
-    return { kind: FINALIZE_RESULT_KIND, schemaVersion: 1, runId: this.deps.runId, journal: this.journal.path, startedAt, finishedAt, status, exitCode, clusters: this.plan.clusters.map((c) => c.arn), steps: this.steps, serviceAccounts: sas, oidcProviders: providers, summary };
+    const failed = summary.failed > 0 || providers.some((p) => p.outcome === 'failed');
+    const refused = summary.refused + summary.drifted > 0 || providers.some((p) => p.outcome === 'refused');
+    const header = await this.finish(journal, startedAt, this.plan.clusters.map((c) => c.arn), failed, refused, summary);
+    return { kind: FINALIZE_RESULT_KIND, schemaVersion: 1, ...header, steps: this.steps, serviceAccounts: sas, oidcProviders: providers, summary };
   }
 
   /** The providers the plan deletes (decided nothing refers to them, and confirmed). */
@@ -276,93 +193,81 @@ export class FinalizeExecutor {
    */
   private async deleteProvider(p: FinalizeProvider, previous: FinalizePrevious): Promise<FinalizeProviderReport> {
     const id = `oidc-provider:${p.providerArn}`;
-    const report = (outcome: FinalizeProviderOutcome, reason: string, trusted: { trustedBy: string[]; trustedByCount: number } = { trustedBy: [], trustedByCount: 0 }): FinalizeProviderReport => ({ cluster: p.cluster, providerArn: p.providerArn, outcome, reason, ...trusted });
-    const out = await (async (): Promise<{ status: StepStatus; message: string; attempts: number; report: FinalizeProviderReport }> => {
-      const skip = (message: string) => ({ status: 'skipped' as const, message, attempts: 0, report: report('skipped', message) });
-      if (this.deps.signal.aborted) return skip('not started: finalize was interrupted');
-      const failed = this.steps.filter((s) => s.status === 'failed');
-      if (failed.length > 0) return skip(`not deleted: ${failed.length} step(s) of this run failed (${failed.map((s) => s.target).join(', ')}); run podid finalize again`);
-      try {
-        const iam = this.deps.ports.iam;
-        const record = await this.read(() => iam.getOidcProvider(p.providerArn));
-        if (record === null) return { status: 'already-done', message: 'the provider is already gone', attempts: 0, report: report('already-gone', 'the provider is already gone') };
-        const partition = p.providerArn.split(':')[1] ?? 'aws';
-        let roles;
-        try {
-          roles = await listAllRoles(iam, partition, (fn) => this.read(fn));
-        } catch (err) {
-          const message = `not deleted: ${msg(err)}; podid deletes a provider only after reading the trust policy of every role of its account`;
-          return { status: 'failed', message, attempts: 0, report: report('refused', message) };
-        }
-        const account = p.providerArn.split(':')[4] ?? '';
-        const decision = decideDeletion(providerTrustedBy(p.providerArn, roles), account);
-        if (decision.action !== 'delete') {
-          return { status: 'drifted', message: `not deleted, changed since the review: ${decision.reason}`, attempts: 0, report: report('refused', decision.reason, decision) };
-        }
-        const journaled = previous.oidcProviders?.find((x) => x.arn === p.providerArn) ?? { cluster: p.cluster, ...record };
-        await this.journal?.append({ record: 'intent', at: this.now(), stepId: id, action: 'delete-oidc-provider', target: p.providerArn, request: { provider: { ...journaled, ...record, cluster: p.cluster } } });
-        const attempts = await this.mutate(() => iam.deleteOidcProvider(p.providerArn), async () => ((await iam.getOidcProvider(p.providerArn)) === null ? true : undefined));
-        const message = `deleted: ${decision.reason}; IRSA no longer works for any ServiceAccount of ${this.cluster(p.cluster).name} (podid rollback creates it again)`;
-        return { status: 'done', message, attempts, report: report('deleted', message) };
-      } catch (err) {
-        return { status: 'failed', message: msg(err), attempts: 0, report: report('failed', msg(err)) };
+    let result: FinalizeProviderReport | null = null;
+    const report = (outcome: FinalizeProviderOutcome, reason: string, trusted: { trustedBy: string[]; trustedByCount: number } = { trustedBy: [], trustedByCount: 0 }) => {
+      result = { cluster: p.cluster, providerArn: p.providerArn, outcome, reason, ...trusted };
+    };
+    const failedSteps = this.steps.filter((s) => s.status === 'failed');
+    const skip = !this.deps.signal.aborted && failedSteps.length > 0 ? `not deleted: ${failedSteps.length} step(s) of this run failed (${failedSteps.map((s) => s.target).join(', ')}); run podid finalize again` : undefined;
+    const out = await this.step(id, 'delete-oidc-provider', p.providerArn, async (): Promise<StepOutcome> => {
+      const iam = this.deps.ports.iam;
+      const record = await this.read(() => iam.getOidcProvider(p.providerArn));
+      if (record === null) {
+        report('already-gone', 'the provider is already gone');
+        return { status: 'already-done', message: 'the provider is already gone' };
       }
-    })();
-    await this.report({ id, kind: 'delete-oidc-provider', target: p.providerArn, status: out.status, message: out.message, attempts: out.attempts });
-    return out.report;
+      const partition = p.providerArn.split(':')[1] ?? 'aws';
+      let roles;
+      try {
+        roles = await listAllRoles(iam, partition, (fn) => this.read(fn));
+      } catch (err) {
+        const message = `not deleted: ${msg(err)}; podid deletes a provider only after reading the trust policy of every role of its account`;
+        report('refused', message);
+        return { status: 'failed', message };
+      }
+      const account = p.providerArn.split(':')[4] ?? '';
+      const decision = decideDeletion(providerTrustedBy(p.providerArn, roles), account);
+      if (decision.action !== 'delete') {
+        report('refused', decision.reason, decision);
+        return { status: 'drifted', message: `not deleted, changed since the review: ${decision.reason}` };
+      }
+      const journaled = previous.oidcProviders?.find((x) => x.arn === p.providerArn) ?? { cluster: p.cluster, ...record };
+      await this.intent(id, 'delete-oidc-provider', p.providerArn, { provider: { ...journaled, ...record, cluster: p.cluster } });
+      const sent = await this.mutate(
+        async () => {
+          await iam.deleteOidcProvider(p.providerArn);
+          return true as const;
+        },
+        { readBack: async () => ((await iam.getOidcProvider(p.providerArn)) === null ? (true as const) : undefined) },
+      );
+      const message = `deleted: ${decision.reason}; IRSA no longer works for any ServiceAccount of ${this.cluster(p.cluster).name} (podid rollback creates it again)`;
+      report('deleted', message);
+      return { status: 'done', message, attempts: sent.attempts };
+    }, skip);
+    // Not reached (skipped), or failed on an error before it said more.
+    return result ?? { cluster: p.cluster, providerArn: p.providerArn, outcome: out.status === 'skipped' ? 'skipped' : 'failed', reason: out.message, trustedBy: [], trustedByCount: 0 };
   }
 
-  private async removeTrust(roleArn: string, planned: JsonObject, sas: readonly FinalizeSa[]): Promise<{ status: StepStatus; message: string }> {
+  private removeTrust(roleArn: string, planned: JsonObject, sas: readonly FinalizeSa[]): Promise<StepOutcome> {
     const id = `trust:${roleArn}`;
-    const out = await (async (): Promise<{ status: StepStatus; message: string; attempts: number }> => {
-      if (sas.length === 0) return { status: 'skipped', message: 'none of its ServiceAccounts is verified on Pod Identity', attempts: 0 };
-      if (this.deps.signal.aborted) return { status: 'skipped', message: 'not started: finalize was interrupted', attempts: 0 };
-      try {
-        const iam = this.deps.ports.iam;
-        const current = await this.read(() => iam.getRole(roleArn));
-        if (current === null) return { status: 'drifted', message: `role ${roleArn} no longer exists`, attempts: 0 };
-        const wanted = trustEditFor(planned, sas);
-        if (canonicalJson(current.document) === canonicalJson(wanted)) return { status: 'already-done', message: `the OIDC grant of ${sas.map((s) => `${s.namespace}/${s.name}`).join(', ')} is already gone`, attempts: 0 };
-        if (canonicalJson(current.document) !== canonicalJson(planned)) {
-          return { status: 'drifted', message: `the trust policy of ${roleArn} changed since the plan was made; run podid finalize --dry-run again and review it`, attempts: 0 };
-        }
-        await this.journal?.append({ record: 'intent', at: this.now(), stepId: id, action: 'remove-oidc-trust', target: roleArn, request: { before: current.document, after: wanted } });
-        const attempts = await this.mutate(() => iam.updateAssumeRolePolicy(roleArn, wanted), async () => {
-          const r = await iam.getRole(roleArn);
-          return r !== null && canonicalJson(r.document) === canonicalJson(wanted) ? true : undefined;
-        });
-        return { status: 'done', message: `removed the OIDC grant of ${sas.map((s) => `${s.namespace}/${s.name}`).join(', ')} from ${roleArn}`, attempts };
-      } catch (err) {
-        return { status: 'failed', message: msg(err), attempts: 0 };
+    const skip = sas.length === 0 ? 'none of its ServiceAccounts is verified on Pod Identity' : undefined;
+    return this.step(id, 'remove-oidc-trust', roleArn, async () => {
+      const iam = this.deps.ports.iam;
+      const current = await this.read(() => iam.getRole(roleArn));
+      if (current === null) return { status: 'drifted', message: `role ${roleArn} no longer exists` };
+      const wanted = trustEditFor(planned, sas);
+      if (canonicalJson(current.document) === canonicalJson(wanted)) return { status: 'already-done', message: `the OIDC grant of ${sas.map((s) => `${s.namespace}/${s.name}`).join(', ')} is already gone` };
+      if (canonicalJson(current.document) !== canonicalJson(planned)) {
+        return { status: 'drifted', message: `the trust policy of ${roleArn} changed since the plan was made; run podid finalize --dry-run again and review it` };
       }
-    })();
-    await this.report({ id, kind: 'remove-oidc-trust', target: roleArn, ...out });
-    return out;
+      await this.intent(id, 'remove-oidc-trust', roleArn, { before: current.document, after: wanted });
+      const sent = await this.writeTrust(roleArn, wanted);
+      return { status: 'done', message: `removed the OIDC grant of ${sas.map((s) => `${s.namespace}/${s.name}`).join(', ')} from ${roleArn}`, attempts: sent.attempts };
+    }, skip);
   }
 
-  private async removeAnnotations(s: FinalizeSa): Promise<{ status: StepStatus; message: string }> {
+  private removeAnnotations(s: FinalizeSa): Promise<StepOutcome> {
     const id = `sa:${saKey(s)}`;
     const target = `ServiceAccount ${s.namespace}/${s.name} on ${this.cluster(s.cluster).name}`;
-    const out = await (async (): Promise<{ status: StepStatus; message: string; attempts: number }> => {
-      if (this.deps.signal.aborted) return { status: 'skipped', message: 'not started: finalize was interrupted', attempts: 0 };
-      try {
-        const kube = this.deps.ports.kube(s.context);
-        const sa = await this.read(() => kube.getServiceAccount(s.namespace, s.name));
-        if (sa === null) return { status: 'drifted', message: 'the ServiceAccount no longer exists', attempts: 0 };
-        const present = IRSA_ANNOTATIONS.filter((k) => sa.annotations[k] !== undefined);
-        if (present.length === 0) return { status: 'already-done', message: 'no IRSA annotation is left', attempts: 0 };
-        const patch = Object.fromEntries(present.map((k) => [k, null]));
-        await this.journal?.append({ record: 'intent', at: this.now(), stepId: id, action: 'remove-irsa-annotations', target, request: { cluster: s.cluster, namespace: s.namespace, name: s.name, removed: present } });
-        const attempts = await this.mutate(() => kube.patchServiceAccountAnnotations(s.namespace, s.name, patch), async () => {
-          const now = await kube.getServiceAccount(s.namespace, s.name);
-          return now !== null && present.every((k) => now.annotations[k] === undefined) ? true : undefined;
-        });
-        return { status: 'done', message: `removed ${present.join(', ')}`, attempts };
-      } catch (err) {
-        return { status: 'failed', message: msg(err), attempts: 0 };
-      }
-    })();
-    await this.report({ id, kind: 'remove-irsa-annotations', target, ...out });
-    return out;
+    return this.step(id, 'remove-irsa-annotations', target, async () => {
+      const kube = this.deps.ports.kube(s.context);
+      const sa = await this.read(() => kube.getServiceAccount(s.namespace, s.name));
+      if (sa === null) return { status: 'drifted', message: 'the ServiceAccount no longer exists' };
+      const present = IRSA_ANNOTATIONS.filter((k) => sa.annotations[k] !== undefined);
+      if (present.length === 0) return { status: 'already-done', message: 'no IRSA annotation is left' };
+      await this.intent(id, 'remove-irsa-annotations', target, { cluster: s.cluster, namespace: s.namespace, name: s.name, removed: present });
+      const sent = await this.patchAnnotations(kube, s.namespace, s.name, Object.fromEntries(present.map((k) => [k, null])));
+      return { status: 'done', message: `removed ${present.join(', ')}`, attempts: sent.attempts };
+    });
   }
 }

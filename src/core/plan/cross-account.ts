@@ -21,11 +21,6 @@ export function externalIdPlaceholder(cluster: { name: string; region: string; a
   return `<externalId of the pod identity association ${namespace}/${serviceAccount} on cluster ${cluster.name} (${cluster.region}, account ${cluster.account}), known once it is created>`;
 }
 
-/** True for a value {@link externalIdPlaceholder} produced (renderers mark it as to be replaced). */
-export function isExternalIdPlaceholder(value: unknown): boolean {
-  return typeof value === 'string' && value.startsWith('<externalId of the pod identity association ') && value.endsWith('>');
-}
-
 /**
  * The target role's trust statement (the source role may assume and tag it, only with this
  * association's externalId) and the source role's permission to do so.

@@ -85,6 +85,6 @@ export interface ServedAssociation {
 export function fingerprintRestartBatch(uids: readonly string[], associations: readonly ServedAssociation[] = []): Fingerprint {
   const served = [...associations]
     .map((a) => ({ associationId: a.associationId, namespace: a.namespace, roleArn: a.roleArn, serviceAccount: a.serviceAccount, targetRoleArn: a.targetRoleArn }))
-    .sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.serviceAccount < b.serviceAccount ? -1 : a.serviceAccount > b.serviceAccount ? 1 : 0));
+    .sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.serviceAccount, b.serviceAccount));
   return fingerprintOf({ associations: served, uids: [...uids] });
 }

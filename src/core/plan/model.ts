@@ -197,7 +197,6 @@ export interface RestartBatchStep extends StepBase {
 }
 
 export type PlanStep = InstallAgentStep | UpdateTrustStep | CreateAssociationStep | UpdateAddonStep | RestartBatchStep;
-export type PlanStepKind = PlanStep['kind'];
 
 export interface BlockedItem {
   /** What is blocked: a ServiceAccount, an add-on, a role, or a whole cluster. */

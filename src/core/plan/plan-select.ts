@@ -7,10 +7,9 @@
  * collects its blocking findings; the planner turns the non-empty ones into BlockedItems.
  */
 import { parseRoleArn } from '../arn.js';
-import type { ArnIssue, RoleArn } from '../arn.js';
+import type { RoleArn } from '../arn.js';
 import { roleAccess } from '../policy/index.js';
-import { finding, isFindingCode } from '../scan/findings.js';
-import type { FindingCode } from '../scan/findings.js';
+import { arnFinding, finding } from '../scan/findings.js';
 import type { AddonReport, ClusterReport, Finding, ServiceAccountReport } from '../scan/inventory.js';
 import { planningRole, roleKey, serviceAccountKey } from '../scan/planning.js';
 import type { AddonPlanningFacts, ClusterPlanningFacts, PlannableInventory, PlanningFacts } from '../scan/planning.js';
@@ -99,11 +98,6 @@ function needsAgent(c: ClusterReport): boolean {
 }
 
 const errorsOf = (findings: readonly Finding[]) => findings.filter((f) => f.severity === 'error');
-
-function arnIssueFinding(issue: ArnIssue): Finding {
-  const code: FindingCode = issue.code !== 'ARN_NOT_A_CLUSTER' && isFindingCode(issue.code) ? issue.code : 'ARN_MALFORMED';
-  return finding(code as Extract<FindingCode, `ARN_${string}`>, { message: issue.message }, issue.hint);
-}
 
 export function selectItems(inventory: PlannableInventory, options: PlanOptions): Selection {
   const filter = buildFilter(options.selection);
@@ -265,7 +259,7 @@ function addonCandidate(cluster: ClusterContext, report: AddonReport, facts: Add
   }
   const parsed = parseRoleArn(report.serviceAccountRoleArn, { region: cluster.report.region });
   if (!parsed.ok) {
-    blockers.push(...parsed.issues.filter((i) => i.severity === 'error').map(arnIssueFinding));
+    blockers.push(...parsed.issues.filter((i) => i.severity === 'error').map(arnFinding));
     return { ...base, role: null };
   }
   if (parsed.arn.account !== cluster.report.account) {

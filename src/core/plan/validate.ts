@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { parseClusterArn, parseRoleArn } from '../arn.js';
 import { UsageError } from '../errors.js';
+import { isJsonObject } from '../json.js';
 import { addPodIdentityTrust, checkNoWidening, parsePolicy, podIdentityAdmits, policyLength, policyToJson, roleAccess, subjectKey } from '../policy/index.js';
 import type { AccessCluster, TrustPolicy } from '../policy/index.js';
 import { FINDING_CODES } from '../scan/findings.js';
@@ -191,8 +192,8 @@ export function parsePlanDocument(text: string, source: string): MigrationPlan {
   } catch (err) {
     throw new UsageError('PLAN_INVALID', `${source}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`, HINT);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid(source, '(document)', 'expected a JSON object');
-  const head = doc as Record<string, unknown>;
+  if (!isJsonObject(doc)) throw invalid(source, '(document)', 'expected a JSON object');
+  const head = doc;
   if (head['kind'] !== PLAN_KIND) {
     throw new UsageError(
       'PLAN_WRONG_KIND',

@@ -20,7 +20,8 @@ import {
 } from './dual-trust.js';
 import type { PodIdentitySubject } from './dual-trust.js';
 import { parsePolicy } from './parse.js';
-import { DEFAULT_AUDIENCE, WEB_IDENTITY_ACTION, webIdentityRequest } from './requests.js';
+import { DEFAULT_AUDIENCE } from '../annotations.js';
+import { WEB_IDENTITY_ACTION, webIdentityRequest } from './requests.js';
 import type { JsonObject, Statement, TrustPolicy } from './types.js';
 import { PRINCIPAL_TYPES } from './types.js';
 

@@ -113,8 +113,24 @@ function matchTokens(tokens: readonly Token[], text: string): boolean {
 export function matchPattern(pattern: string, actual: string, opts: { glob: boolean; ignoreCase?: boolean }): boolean | undefined {
   const p = opts.ignoreCase ? pattern.toLowerCase() : pattern;
   const a = opts.ignoreCase ? actual.toLowerCase() : actual;
-  const tokens = tokenize(p, opts.glob);
+  const tokens = tokensOf(p, opts.glob);
   return tokens === undefined ? undefined : matchTokens(tokens, a);
+}
+
+/**
+ * tokenize, memoised: a fleet scan matches the same few policy values (each role's `sub` and
+ * ARN patterns) against thousands of requests. Bounded: cleared when it grows past the limit.
+ */
+const TOKENS_LIMIT = 10_000;
+const tokenCache = [new Map<string, Token[] | undefined>(), new Map<string, Token[] | undefined>()] as const;
+
+function tokensOf(pattern: string, glob: boolean): Token[] | undefined {
+  const cache = tokenCache[glob ? 1 : 0];
+  if (cache.has(pattern)) return cache.get(pattern);
+  if (cache.size >= TOKENS_LIMIT) cache.clear();
+  const tokens = tokenize(pattern, glob);
+  cache.set(pattern, tokens);
+  return tokens;
 }
 
 function splitArnFields(arn: string): string[] | undefined {

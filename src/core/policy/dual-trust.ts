@@ -29,9 +29,8 @@ import { ASSUME_ROLE_ACTION, POD_IDENTITY_SERVICE, TAG_SESSION_ACTION, podIdenti
 import { withStatements } from './serialize.js';
 import type { JsonObject, JsonValue, Statement, TrustPolicy } from './types.js';
 import { PolicyEditError } from './types.js';
+import { compareStrings } from '../text.js';
 
-export { removeOidcTrust } from './remove-oidc-trust.js';
-export type { OidcRemovalStep, OidcTrustTarget, RemoveOidcTrustResult } from './remove-oidc-trust.js';
 
 /** Sid of the statements podid appends (alphanumeric: some IAM policy types allow nothing else); later ones get 2, 3, ... */
 export const POD_IDENTITY_SID = 'PodidPodIdentity';
@@ -78,7 +77,7 @@ export function isPodIdentityGrant(s: Statement): boolean {
   return s.effect === 'Allow' && s.principal !== undefined && principalMatches(s, 'Service', POD_IDENTITY_SERVICE) && statementCoversAction(s, ASSUME_ROLE_ACTION);
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const cmp = compareStrings;
 export const subjectKey = (s: PodIdentitySubject) => `${s.cluster}\u0000${s.namespace}\u0000${s.serviceAccount}`;
 export const compareSubjects = (a: PodIdentitySubject, b: PodIdentitySubject) => cmp(a.cluster, b.cluster) || cmp(a.namespace, b.namespace) || cmp(a.serviceAccount, b.serviceAccount);
 

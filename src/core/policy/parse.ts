@@ -6,14 +6,14 @@
  */
 import type { ActionSet, ConditionEntry, Effect, JsonObject, JsonValue, PrincipalSet, PrincipalType, Statement, TrustPolicy } from './types.js';
 import { PRINCIPAL_TYPES, PolicyParseError } from './types.js';
+import { isJsonObject } from '../json.js';
 
 const POLICY_KEYS = new Set(['Version', 'Id', 'Statement']);
 const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Condition']);
 const VERSIONS = new Set(['2012-10-17', '2008-10-17']);
 
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** A mapping of the document: its values came from JSON, so they are policy's JsonValue. */
+const isObject = (value: unknown): value is JsonObject => isJsonObject(value);
 
 /**
  * Accepts a JSON text, a URL-encoded JSON text (IAM's GetRole returns the document RFC 3986

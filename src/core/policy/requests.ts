@@ -14,6 +14,7 @@
  *   definitely (a `Deny` with `StringNotEquals aws:PrincipalOrgID` applies to Pod Identity, as
  *   it does in IAM).
  */
+import { DEFAULT_AUDIENCE } from '../annotations.js';
 import { providerIssuer } from '../arn.js';
 import type { TrustRequest } from './evaluate.js';
 
@@ -21,7 +22,6 @@ export const POD_IDENTITY_SERVICE = 'pods.eks.amazonaws.com';
 export const WEB_IDENTITY_ACTION = 'sts:AssumeRoleWithWebIdentity';
 export const ASSUME_ROLE_ACTION = 'sts:AssumeRole';
 export const TAG_SESSION_ACTION = 'sts:TagSession';
-export const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 
 /** Session tags EKS Pod Identity attaches on every assume. */
 export const POD_IDENTITY_SESSION_TAGS = [

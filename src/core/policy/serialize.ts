@@ -46,6 +46,12 @@ function isTrustPolicy(doc: unknown): doc is TrustPolicy {
 }
 
 /**
+ * IAM's default "Role trust policy length" quota (L-C07B4B0D): 2,048 characters, raisable to
+ * 8,192 (IAM User Guide, "IAM and AWS STS quotas"). --trust-policy-limit names the one in force.
+ */
+export const DEFAULT_TRUST_POLICY_LIMIT = 2048;
+
+/**
  * IAM's length measure for the "Role trust policy length" quota (L-C07B4B0D, 2,048 by default):
  * IAM counts the document without whitespace, i.e. every character except whitespace outside
  * JSON strings. For a text, whitespace outside strings is removed and escapes are counted as

@@ -25,11 +25,9 @@ import type { JsonObject } from '../json.js';
 import { canonicalJson } from '../plan/fingerprint.js';
 import { parsePolicy } from '../policy/index.js';
 import { analyzeTrust } from '../trust.js';
-import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION } from '../annotations.js';
-import type { JournalAction, JournalWriter } from '../apply/journal.js';
-import { ownedBy, requestToken } from '../apply/executor.js';
-import type { ApplyPorts, Clock, OidcProviderRecord, PodState } from '../apply/ports.js';
-import { readRetrying, withRetry, type RetryContext, type RetryPolicy } from '../apply/retry.js';
+import { AUDIENCE_ANNOTATION, DEFAULT_AUDIENCE, ROLE_ARN_ANNOTATION } from '../annotations.js';
+import { addonBusy, associationIdOf, errorText, Execution, isActivePod as active, ownedBy, requestToken, restartStamp, rolloutFailure, succeeded as ok, type ExecutorDeps, type StepOutcome } from '../apply/execution.js';
+import type { OidcProviderRecord, PodState } from '../apply/ports.js';
 import type { StepStatus } from '../apply/result.js';
 import { waitForRollout } from '../apply/rollout.js';
 import type { AddonUndo, AssociationUndo, OidcProviderUndo, RollbackCluster, RollbackPlan, RollbackSubject, ServiceAccountUndo, TrustUndo, WorkloadUndo } from './plan.js';
@@ -44,24 +42,16 @@ export interface RollbackOptions {
   settleTimeoutMs: number;
 }
 
-export type RollbackEvent = { kind: 'step'; report: RollbackStepReport } | { kind: 'progress'; message: string } | { kind: 'outcome'; sa: RollbackSaReport };
+export type RollbackEvent = { kind: 'step'; report: RollbackStepReport } | { kind: 'outcome'; sa: RollbackSaReport };
 
-export interface RollbackDeps {
-  ports: ApplyPorts;
-  clock: Clock;
-  random: () => number;
-  retry: RetryPolicy;
-  signal: AbortSignal;
-  runId: string;
-  /** Opens the rollback's own journal; called once, before the first mutating call. */
-  openJournal(): Promise<JournalWriter>;
-  onEvent?: (e: RollbackEvent) => void;
+/** A rollback journals no previous state of its own: the journal of the run it undoes holds it. */
+export type RollbackDeps = ExecutorDeps<void, RollbackEvent>;
+
+interface Outcome extends StepOutcome {
+  mutated?: boolean;
+  conflict?: RollbackStepReport['conflict'];
+  result?: JsonObject | null;
 }
-
-const ADDON_BUSY = new Set(['CREATING', 'UPDATING', 'DELETING']);
-const msg = (err: unknown) => (err instanceof PodidError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : err instanceof Error ? err.message : String(err));
-const active = (p: PodState) => !p.terminating && (p.phase === 'Running' || p.phase === 'Pending');
-const ok = (s: StepStatus) => s === 'done' || s === 'already-done';
 
 /** The provider as journaled: same URL, client IDs, thumbprints (when any were journaled) and tags, in any order. */
 function sameProvider(a: OidcProviderRecord, b: OidcProviderRecord): boolean {
@@ -82,12 +72,9 @@ interface Outcome {
   result?: JsonObject | null;
 }
 
-export class RollbackExecutor {
-  private journal: JournalWriter | null = null;
+export class RollbackExecutor extends Execution<void, RollbackEvent> {
   private readonly reports: RollbackStepReport[] = [];
   private readonly limit;
-  private mutatingCalls = 0;
-  private readonly retryCtx: RetryContext;
   private readonly clusters: Map<string, RollbackCluster>;
   private readonly issuers = new Map<string, Promise<string | null>>();
   private readonly workloadStatus = new Map<string, StepStatus>();
@@ -97,25 +84,11 @@ export class RollbackExecutor {
   constructor(
     private readonly plan: RollbackPlan,
     private readonly opts: RollbackOptions,
-    private readonly deps: RollbackDeps,
+    deps: RollbackDeps,
   ) {
+    super(deps);
     this.limit = createLimiter(opts.concurrency);
     this.clusters = new Map(plan.clusters.map((c) => [c.arn, c] as const));
-    this.retryCtx = {
-      clock: deps.clock,
-      policy: deps.retry,
-      random: deps.random,
-      signal: deps.signal,
-      onRetry: ({ attempt, delayMs, error }) => this.progress(`retrying after ${msg(error)} (attempt ${attempt + 1} in ${delayMs} ms)`),
-    };
-  }
-
-  private progress(message: string): void {
-    this.deps.onEvent?.({ kind: 'progress', message });
-  }
-
-  private now(): string {
-    return new Date(this.deps.clock.now()).toISOString();
   }
 
   private cluster(arn: string): RollbackCluster {
@@ -134,44 +107,18 @@ export class RollbackExecutor {
     return this.deps.ports.kube(c.context);
   }
 
-  private read<T>(fn: () => Promise<T>): Promise<T> {
-    return readRetrying(this.retryCtx, fn);
-  }
-
-  private async mutate<T>(send: () => Promise<T>, opts: Parameters<typeof withRetry<T>>[2] = {}): Promise<{ value: T; attempts: number; readBack: boolean }> {
-    let attempts = 0;
-    const r = await withRetry(this.retryCtx, () => {
-      attempts++;
-      this.mutatingCalls++;
-      return send();
-    }, opts);
-    return { ...r, attempts };
-  }
-
-  private async intent(stepId: string, action: JournalAction, target: string, request: JsonObject): Promise<void> {
-    await this.journal?.append({ record: 'intent', at: this.now(), stepId, action, target, request });
-  }
-
   /** Runs one step: skipped after an interruption, failed on an error, journaled and reported either way. */
   private async step(id: string, kind: RollbackStepKind, target: string, run: () => Promise<Outcome>): Promise<Outcome> {
-    let out: Outcome;
-    if (this.deps.signal.aborted) out = { status: 'skipped', message: 'not started: the rollback was interrupted' };
-    else {
-      try {
-        out = await run();
-      } catch (err) {
-        out = { status: 'failed', message: msg(err) };
-      }
-    }
+    const out: Outcome = await this.guarded('not started: the rollback was interrupted', run);
     const report: RollbackStepReport = { id, kind, target, status: out.status, message: out.message, attempts: out.attempts ?? 0, ...(out.conflict ? { conflict: out.conflict } : {}) };
     this.reports.push(report);
-    await this.journal?.append({ record: 'step', at: this.now(), stepId: id, action: kind, target, status: out.status, message: out.message, result: out.result ?? (out.conflict ? (out.conflict as unknown as JsonObject) : null) });
-    this.deps.onEvent?.({ kind: 'step', report });
+    await this.recordStep({ stepId: id, action: kind, target, status: out.status, message: out.message, result: out.result ?? (out.conflict ? (out.conflict as unknown as JsonObject) : null) });
+    this.emit({ kind: 'step', report });
     return out;
   }
 
   async run(startedAt: string): Promise<RollbackResult> {
-    this.journal = await this.deps.openJournal();
+    const journal = await this.openJournal();
     const p = this.plan;
 
     // Finalize runs: the OIDC provider first (IRSA needs it, and the grants name it), then the OIDC
@@ -205,21 +152,13 @@ export class RollbackExecutor {
     const refusedSteps = this.reports.filter((r) => r.status === 'drifted').length;
     const failedSteps = this.reports.filter((r) => r.status === 'failed').length;
     const summary = { restored: count('restored'), needsRestart: count('needs-restart'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), refusedSteps, undone: countUndone(this.reports), mutatingCalls: this.mutatingCalls };
-    const status = this.deps.signal.aborted ? 'interrupted' : summary.failed > 0 || failedSteps > 0 ? 'partial' : summary.drifted > 0 || refusedSteps > 0 ? 'refused' : 'succeeded';
-    const exitCode = status === 'interrupted' ? 130 : status === 'partial' ? 5 : status === 'refused' ? 4 : 0;
-    const finishedAt = this.now();
-    await this.journal.append({ record: 'finished', at: finishedAt, status, exitCode, summary });
+    const { runId, ...header } = await this.finish(journal, startedAt, p.clusters.map((c) => c.arn), summary.failed > 0 || failedSteps > 0, summary.drifted > 0 || refusedSteps > 0, summary);
     return {
       kind: ROLLBACK_RESULT_KIND,
       schemaVersion: ROLLBACK_RESULT_SCHEMA_VERSION,
-      runId: this.deps.runId,
+      runId,
       rollbackOf: p.target.runId,
-      journal: this.journal.path,
-      startedAt,
-      finishedAt,
-      status,
-      exitCode,
-      clusters: p.clusters.map((c) => c.arn),
+      ...header,
       steps: this.reports,
       serviceAccounts: sas,
       summary,
@@ -254,14 +193,7 @@ export class RollbackExecutor {
         };
       }
       await this.intent(`trust:${t.roleArn}`, 'restore-trust', t.roleArn, { before: current.document, after: t.previous });
-      const isBack = async () => {
-        const r = await iam.getRole(t.roleArn);
-        return r !== null && canonicalJson(r.document) === canonicalJson(t.previous) ? true : undefined;
-      };
-      const sent = await this.mutate(async () => {
-        await iam.updateAssumeRolePolicy(t.roleArn, t.previous);
-        return true;
-      }, { readBack: isBack });
+      const sent = await this.writeTrust(t.roleArn, t.previous);
       return { status: 'done', message: 'restored the trust policy journaled before the run', attempts: sent.attempts, mutated: true, result: { written: t.previous } };
     });
   }
@@ -284,10 +216,7 @@ export class RollbackExecutor {
       }
       if (Object.keys(patch).length === 0) return { status: 'already-done', message: 'the IRSA annotations are already back' };
       await this.intent(`sa:${s.cluster}/${s.namespace}/${s.name}`, 'restore-service-account', target, { cluster: s.cluster, namespace: s.namespace, name: s.name, annotations: patch });
-      const sent = await this.mutate(async () => {
-        await kube.patchServiceAccountAnnotations(s.namespace, s.name, patch);
-        return true;
-      }, { readBack: async () => { const now = await kube.getServiceAccount(s.namespace, s.name); return now !== null && Object.entries(patch).every(([k, v]) => now.annotations[k] === v) ? true : undefined; } });
+      const sent = await this.patchAnnotations(kube, s.namespace, s.name, patch);
       return { status: 'done', message: `restored ${Object.keys(patch).join(', ')}`, attempts: sent.attempts, mutated: true, result: { annotations: patch } };
     });
   }
@@ -343,7 +272,7 @@ export class RollbackExecutor {
           const issuer = await this.issuer(s.cluster);
           const parsed = parseRoleArn(roleArn);
           const role = await this.read(() => this.deps.ports.iam.getRole(roleArn)).catch(() => null);
-          const audience = s.annotations[AUDIENCE_ANNOTATION] ?? 'sts.amazonaws.com';
+          const audience = s.annotations[AUDIENCE_ANNOTATION] ?? DEFAULT_AUDIENCE;
           if (issuer === null) problems.push(`cluster ${c.name} has no OIDC issuer, so IRSA cannot work`);
           else {
             providerArn = oidcProviderArn(c.partition as Partition, parsed.ok ? parsed.arn.account : c.account, issuer);
@@ -360,11 +289,11 @@ export class RollbackExecutor {
         if (problems.length > 0) return done('failed', `verification: ${problems.join('; ')}`);
         return done('restored', `verified: ${ROLE_ARN_ANNOTATION} is back${roleArn !== null ? `, the trust policy of ${roleArn} admits ${providerArn} for it and the provider exists` : ''}; its pods keep Pod Identity while its association exists`);
       } catch (err) {
-        return done('failed', `verification could not run: ${msg(err)}`);
+        return done('failed', `verification could not run: ${errorText(err)}`);
       }
     })();
-    await this.journal?.append({ record: 'outcome', at: this.now(), cluster: report.cluster, namespace: report.namespace, serviceAccount: report.serviceAccount, outcome: report.outcome, reason: report.reason });
-    this.deps.onEvent?.({ kind: 'outcome', sa: report });
+    await this.recordOutcome(report);
+    this.emit({ kind: 'outcome', sa: report });
     return report;
   }
 
@@ -405,24 +334,16 @@ export class RollbackExecutor {
 
   // ---------------------------------------------------------------- add-ons
 
-  private async waitAddonActive(cluster: string, addonName: string): Promise<string | null> {
-    const c = this.cluster(cluster);
-    const started = this.deps.clock.now();
-    for (;;) {
-      const a = await this.read(() => this.eks(cluster).describeAddon(c.name, addonName));
-      if (a === null) return null;
-      if (!ADDON_BUSY.has(a.status)) return a.status === 'ACTIVE' ? null : `add-on ${addonName} on ${c.name} is ${a.status}${a.issues.length ? `: ${a.issues.join('; ')}` : ''}`;
-      if (this.deps.clock.now() - started >= this.opts.settleTimeoutMs) return `add-on ${addonName} on ${c.name} is still ${a.status} after ${Math.round(this.opts.settleTimeoutMs / 1000)}s`;
-      if (this.deps.signal.aborted) return `interrupted while add-on ${addonName} on ${c.name} was ${a.status}`;
-      await this.deps.clock.sleep(this.opts.pollMs, this.deps.signal);
-    }
+  /** null when ACTIVE (or no longer installed); otherwise why not. */
+  private addonSettled(cluster: string, addonName: string): Promise<string | null> {
+    return this.waitAddonActive(this.eks(cluster), this.cluster(cluster).name, addonName, { settleTimeoutMs: this.opts.settleTimeoutMs, pollMs: this.opts.pollMs, goneIsSettled: true });
   }
 
   private async ownedNow(cluster: string, arns: readonly string[]): Promise<{ serviceAccount: string; roleArn: string; namespace: string }[]> {
     const c = this.cluster(cluster);
     const out: { serviceAccount: string; roleArn: string; namespace: string }[] = [];
     for (const arn of arns) {
-      const a = await this.read(() => this.eks(cluster).describeAssociation(c.name, arn.slice(arn.lastIndexOf('/') + 1)));
+      const a = await this.read(() => this.eks(cluster).describeAssociation(c.name, associationIdOf(arn)));
       if (a !== null) out.push({ serviceAccount: a.serviceAccount, roleArn: a.roleArn, namespace: a.namespace });
     }
     return out.sort((x, y) => x.serviceAccount.localeCompare(y.serviceAccount));
@@ -444,8 +365,8 @@ export class RollbackExecutor {
       if (key(owned) !== key(a.written) && key(owned) !== key(a.previousOwned)) {
         return { status: 'drifted', message: `refused: add-on ${a.addonName} now owns ${owned.map((o) => `${o.serviceAccount} -> ${o.roleArn}`).join(', ') || 'no associations'}, which is neither what the run set nor what it had before; change it by hand (aws eks update-addon)` };
       }
-      if (ADDON_BUSY.has(current.status)) {
-        const why = await this.waitAddonActive(a.cluster, a.addonName);
+      if (addonBusy(current)) {
+        const why = await this.addonSettled(a.cluster, a.addonName);
         if (why !== null) return { status: 'failed', message: why };
       }
       const request = {
@@ -464,7 +385,7 @@ export class RollbackExecutor {
           return now !== null && key(await this.ownedNow(a.cluster, now.podIdentityAssociations)) === key(a.previousOwned) ? true : undefined;
         },
       });
-      const why = await this.waitAddonActive(a.cluster, a.addonName);
+      const why = await this.addonSettled(a.cluster, a.addonName);
       if (why !== null) return { status: 'failed', message: why, attempts: sent.attempts, mutated: true };
       return { status: 'done', message: `restored add-on ${a.addonName}: ${a.previousOwned.length === 0 ? 'no Pod Identity associations' : a.previousOwned.map((o) => `${o.serviceAccount} -> ${o.roleArn}`).join(', ')}, IRSA role ${a.previous.serviceAccountRoleArn ?? 'none'}`, attempts: sent.attempts, mutated: true };
     });
@@ -489,12 +410,6 @@ export class RollbackExecutor {
 
   // ---------------------------------------------------------------- workloads
 
-  private async podsOf(w: WorkloadUndo): Promise<PodState[]> {
-    const kube = this.kube(w.cluster);
-    const pods = (await Promise.all(w.serviceAccounts.map((sa) => this.read(() => kube.listPods(w.namespace, sa))))).flat();
-    return pods.filter((p) => ownedBy(p, w.kind, w.name));
-  }
-
   private async restoreWorkload(w: WorkloadUndo): Promise<Outcome> {
     const target = `${w.kind}/${w.namespace}/${w.name}`;
     const id = `restart:${w.cluster}#${target}`;
@@ -506,17 +421,17 @@ export class RollbackExecutor {
       if (before === null) return { status: 'drifted', message: 'the workload no longer exists' };
       const onPodIdentity = (pods: PodState[]) => pods.filter((p) => active(p) && p.identity === 'pod-identity');
       // A rollout under way (an interrupted rollback, or someone else's): let it finish first.
-      if (onPodIdentity(await this.podsOf(w)).length > 0) {
+      if (onPodIdentity(await this.podsOf(kube, w)).length > 0) {
         const settled = await wait();
         if (settled.state === 'interrupted') return { status: 'skipped', message: settled.message };
       }
-      const stillPi = onPodIdentity(await this.podsOf(w));
+      const stillPi = onPodIdentity(await this.podsOf(kube, w));
       if (stillPi.length === 0) return { status: 'already-done', message: 'no pod of it runs with Pod Identity credentials; not restarted' };
       const current = await read();
       if (current === null) return { status: 'drifted', message: 'the workload no longer exists' };
       // Exactly the template it had before the run when the run's annotation is still there;
       // otherwise (restarted since by someone) a fresh restart, as kubectl rollout restart does.
-      const value = current.restartedAt === w.writtenRestartedAt ? w.previousRestartedAt : new Date(this.deps.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const value = current.restartedAt === w.writtenRestartedAt ? w.previousRestartedAt : restartStamp(this.deps.clock.now());
       await this.intent(id, 'restore-restart', target, { restartedAt: value, runRestartedAt: w.writtenRestartedAt });
       const sent = await this.mutate(async () => {
         await kube.setRestartedAt(w.kind, w.namespace, w.name, value);
@@ -527,7 +442,7 @@ export class RollbackExecutor {
         return { status: 'done', message: `${value === w.previousRestartedAt ? `restartedAt back to ${value === null ? 'none' : value}` : `restarted (restartedAt ${value})`}; ${outcome.message}`, attempts: sent.attempts, mutated: true, result: { restartedAt: value } };
       }
       if (outcome.state === 'interrupted') return { status: 'skipped', message: outcome.message, attempts: sent.attempts };
-      return { status: 'failed', message: `rollout ${outcome.state === 'gone' ? 'lost' : outcome.stuck ? 'stuck' : 'failed'}: ${outcome.message}`, attempts: sent.attempts, mutated: true };
+      return { status: 'failed', message: rolloutFailure(outcome), attempts: sent.attempts, mutated: true };
     });
     this.workloadStatus.set(`${w.cluster}/${target}`, out.status);
     return out;
@@ -546,8 +461,8 @@ export class RollbackExecutor {
 
   private async judge(s: RollbackSubject): Promise<RollbackSaReport> {
     const report = await this.judgeInner(s);
-    await this.journal?.append({ record: 'outcome', at: this.now(), cluster: report.cluster, namespace: report.namespace, serviceAccount: report.serviceAccount, outcome: report.outcome, reason: report.reason });
-    this.deps.onEvent?.({ kind: 'outcome', sa: report });
+    await this.recordOutcome(report);
+    this.emit({ kind: 'outcome', sa: report });
     return report;
   }
 
@@ -610,7 +525,7 @@ export class RollbackExecutor {
       }
       return done('restored', `verified: no association of the run left, ${roleArn ?? ''} trusts the cluster's OIDC provider for it, ${irsa.length > 0 ? `${irsa.length} pod(s) on IRSA` : 'no running pods (new pods get IRSA)'}`, podsReport);
     } catch (err) {
-      return done('failed', `verification could not run: ${msg(err)}`);
+      return done('failed', `verification could not run: ${errorText(err)}`);
     }
   }
 }

@@ -3,7 +3,7 @@
  * docs/rollback.md#the-result.
  */
 import type { JsonObject } from '../json.js';
-import type { StepStatus } from '../apply/result.js';
+import type { RunResultHeader, StepStatus } from '../apply/result.js';
 
 export const ROLLBACK_RESULT_KIND = 'podid-rollback-result';
 export const ROLLBACK_RESULT_SCHEMA_VERSION = 1;
@@ -73,18 +73,10 @@ export interface RollbackSaReport {
   pods: { irsa: string[]; podIdentity: string[] };
 }
 
-export interface RollbackResult {
+export interface RollbackResult extends RunResultHeader {
   kind: typeof ROLLBACK_RESULT_KIND;
   schemaVersion: typeof ROLLBACK_RESULT_SCHEMA_VERSION;
-  runId: string | null;
   rollbackOf: string;
-  journal: string | null;
-  startedAt: string;
-  finishedAt: string;
-  /** succeeded | no-changes | partial | refused | interrupted */
-  status: string;
-  exitCode: number;
-  clusters: string[];
   steps: RollbackStepReport[];
   serviceAccounts: RollbackSaReport[];
   summary: { restored: number; needsRestart: number; drifted: number; failed: number; skipped: number; refusedSteps: number; undone: RollbackUndone; mutatingCalls: number };

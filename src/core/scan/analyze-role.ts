@@ -6,7 +6,7 @@
  * core/policy; this module only turns their results into findings.
  */
 import { parseRoleArn } from '../arn.js';
-import type { ArnIssue, RoleArn } from '../arn.js';
+import type { RoleArn } from '../arn.js';
 import { addPodIdentityTrust, admitsRequests, parsePolicy, podIdentityRequests, policyLength } from '../policy/index.js';
 import type { PodIdentitySubject, TrustPolicy } from '../policy/index.js';
 import { analyzeTrust } from '../trust.js';
@@ -14,8 +14,7 @@ import type { TrustAnalysis } from '../trust.js';
 import type { Finding, RoleRef, TrustReport } from './inventory.js';
 import type { ClusterSnapshot, FleetSnapshot, RoleSnapshot } from './snapshot.js';
 import { permissionsBoundaryFinding, trustShapeFindings } from './analyze-extra.js';
-import { finding, isFindingCode } from './findings.js';
-import type { FindingCode } from './findings.js';
+import { arnFinding, finding } from './findings.js';
 
 export interface RoleAnalysis {
   role: RoleRef;
@@ -156,16 +155,23 @@ function lengthAfterAdding(policy: TrustPolicy, partition: string, clusterAccoun
   return hit;
 }
 
-type ArnFindingCode = Extract<FindingCode, `ARN_${string}`>;
+/**
+ * trustShapeFindings depends on the document, the cluster (partition, issuer), the accounts and
+ * the role ARN, not on the service account: computed once per role and cluster. The findings are
+ * shared read-only, like the parsed policy (nothing mutates a Finding; the allowlist copies).
+ */
+const shapeFindings = new WeakMap<TrustPolicy, WeakMap<readonly string[], Map<string, Finding[]>>>();
 
-function isArnFindingCode(code: string): code is ArnFindingCode {
-  return code.startsWith('ARN_') && isFindingCode(code);
-}
-
-function arnFinding(issue: ArnIssue): Finding {
-  // parseRoleArn's codes are part of the catalogue (a unit test checks it); its hint is the more specific fix.
-  if (!isArnFindingCode(issue.code)) throw new Error(`parseRoleArn returned ${issue.code}, which is not in the findings catalogue`);
-  return finding(issue.code, { message: issue.message }, issue.hint);
+function shapeFindingsOnce(policy: TrustPolicy, cluster: ClusterSnapshot, accounts: readonly string[], role: string, fleetIssuers: readonly string[]): Finding[] {
+  let byIssuers = shapeFindings.get(policy);
+  if (byIssuers === undefined) shapeFindings.set(policy, (byIssuers = new WeakMap()));
+  // The fleet's issuers by identity: analyzeFleet builds the list once.
+  let byKey = byIssuers.get(fleetIssuers);
+  if (byKey === undefined) byIssuers.set(fleetIssuers, (byKey = new Map()));
+  const key = [cluster.partition, cluster.oidcIssuer ?? '', role, ...accounts].join('\u0000');
+  let hit = byKey.get(key);
+  if (hit === undefined) byKey.set(key, (hit = trustShapeFindings(policy, cluster, accounts, role, fleetIssuers)));
+  return hit;
 }
 
 function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean, policy: TrustPolicy, findings: Finding[]): TrustReport {
@@ -192,7 +198,7 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
       findings.push(finding('ASSOCIATION_SESSION_TAGS_DISABLED', { id: ctx.sessionTagsDisabledBy, role: parsed.arn }));
     }
   }
-  findings.push(...trustShapeFindings(policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn, ctx.fleetIssuers ?? []));
+  findings.push(...shapeFindingsOnce(policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn, ctx.fleetIssuers ?? []));
   // Which statements are NotPrincipal Allows does not depend on the subject: one analysis says.
   if (analysis.unsupportedNotPrincipalAllows.length > 0) {
     findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: analysis.unsupportedNotPrincipalAllows }));

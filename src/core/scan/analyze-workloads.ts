@@ -64,6 +64,8 @@ const isLive = (p: PodObject) => p.phase !== 'Succeeded' && p.phase !== 'Failed'
  */
 export interface ClusterIndex {
   workloadsByNamespace: ReadonlyMap<string, readonly WorkloadObject[]>;
+  /** Keyed by podKey(namespace, serviceAccount): the workloads whose template runs as it. */
+  workloadsByServiceAccount: ReadonlyMap<string, readonly WorkloadObject[]>;
   /** Keyed by podKey(namespace, serviceAccount). */
   podsByServiceAccount: ReadonlyMap<string, readonly PodObject[]>;
   nodes: ReadonlyMap<string, NodeObject>;
@@ -87,6 +89,7 @@ export function indexCluster(cluster: ClusterSnapshot): ClusterIndex {
   const { kube } = cluster;
   return {
     workloadsByNamespace: group(kube.workloads, (w) => w.namespace),
+    workloadsByServiceAccount: group(kube.workloads, (w) => podKey(w.namespace, w.serviceAccount)),
     podsByServiceAccount: group(kube.pods, (p) => podKey(p.namespace, p.serviceAccount)),
     nodes: new Map(kube.nodes.map((n) => [n.name, n])),
   };
@@ -141,15 +144,15 @@ export function analyzeWorkloads(cluster: ClusterSnapshot, namespace: string, se
     }
     return e;
   };
-  const place = (e: Entry, where: Placement, why: string) => {
+  // `why` is made only for the placements a finding explains (a fleet has 100,000 pods on EC2).
+  const place = (e: Entry, where: Placement, why: () => string) => {
     e.runsOn.add(where);
-    if (where === 'fargate' || where === 'windows') e.why.set(where, [...(e.why.get(where) ?? []), why]);
+    if (where === 'fargate' || where === 'windows') e.why.set(where, [...(e.why.get(where) ?? []), why()]);
   };
 
   // Workloads whose template names the service account, even with no pod yet. Completed Jobs
   // and ReplicaSets (their Deployment is listed itself; old revisions hold no pods) are skipped.
-  for (const w of inNs) {
-    if (w.serviceAccount !== serviceAccount) continue;
+  for (const w of index.workloadsByServiceAccount.get(podKey(namespace, serviceAccount)) ?? []) {
     if (w.kind === 'ReplicaSet' || (w.kind === 'Job' && (!w.active || w.owner !== null))) continue;
     templatePlacement(cluster, w, entry(w.kind, w.name), place);
   }
@@ -166,11 +169,11 @@ export function analyzeWorkloads(cluster: ClusterSnapshot, namespace: string, se
     const node = pod.nodeName === null ? undefined : nodes.get(pod.nodeName);
     if (node !== undefined) {
       const where = placementOfNode(node);
-      place(e, where, where === 'fargate' ? `pod ${pod.name} on Fargate node ${node.name}` : `pod ${pod.name} on node ${node.name}`);
+      place(e, where, () => (where === 'fargate' ? `pod ${pod.name} on Fargate node ${node.name}` : `pod ${pod.name} on node ${node.name}`));
     } else {
       // Not scheduled yet: the Fargate admission decides from the namespace and labels.
       const profile = matchingFargateProfile(cluster.fargateProfiles, namespace, pod.labels);
-      if (profile !== null) place(e, 'fargate', `Fargate profile ${profile} selects pod ${pod.name}`);
+      if (profile !== null) place(e, 'fargate', () => `Fargate profile ${profile} selects pod ${pod.name}`);
     }
   }
 
@@ -199,11 +202,11 @@ function summarise(reasons: readonly string[] | undefined): string {
 }
 
 /** Placement implied by a workload's pod template: a Fargate profile selecting it, a Windows nodeSelector. */
-function templatePlacement(cluster: ClusterSnapshot, w: WorkloadObject, e: Entry, place: (e: Entry, where: Placement, why: string) => void): void {
+function templatePlacement(cluster: ClusterSnapshot, w: WorkloadObject, e: Entry, place: (e: Entry, where: Placement, why: () => string) => void): void {
   // DaemonSet pods are never scheduled on Fargate, whatever the profiles select.
   if (w.kind !== 'DaemonSet') {
     const profile = matchingFargateProfile(cluster.fargateProfiles, w.namespace, w.templateLabels);
-    if (profile !== null) place(e, 'fargate', `Fargate profile ${profile} selects its pods`);
+    if (profile !== null) place(e, 'fargate', () => `Fargate profile ${profile} selects its pods`);
   }
-  if (isWindowsSelector(w.nodeSelector)) place(e, 'windows', 'nodeSelector kubernetes.io/os=windows');
+  if (isWindowsSelector(w.nodeSelector)) place(e, 'windows', () => 'nodeSelector kubernetes.io/os=windows');
 }

@@ -6,10 +6,10 @@
  * snapshot always gives byte-identical JSON.
  */
 import { summariseInventory } from './summary.js';
-import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
+import { AUDIENCE_ANNOTATION, DEFAULT_AUDIENCE, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import { parseRoleArn } from '../arn.js';
 import type { ErrorCode } from '../errors.js';
-import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from './inventory.js';
+import type { AddonReport, ClusterReport, Finding, ServiceAccountReport } from './inventory.js';
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import { planningFacts, type PlannableInventory } from './planning.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
@@ -23,7 +23,6 @@ import { analyzeCluster } from './readiness.js';
 import { scopeFilter, type Scope } from './scope.js';
 import { compareStrings } from '../text.js';
 
-const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 
 /**
  * Where EKS installs the service accounts of add-ons that use IRSA. podIdentityConfiguration
@@ -123,7 +122,7 @@ function clusterLookups(c: ClusterSnapshot): ClusterLookups {
   return { workloads: indexCluster(c), associations };
 }
 
-function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleSubjects: Map<string, PodIdentitySubject[]>, lookups: ClusterLookups): Draft {
+function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleSubjects: Map<string, PodIdentitySubject[]>, lookups: ClusterLookups, fleetIssuers: readonly string[]): Draft {
   const ann = sa.annotations;
   const audience = ann[AUDIENCE_ANNOTATION] ?? null;
   const stsRegional = ann[STS_REGIONAL_ENDPOINTS_ANNOTATION] ?? null;
@@ -141,7 +140,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     limit: snapshot.trustPolicyLimit,
     subjectsUsingRole: normalised.ok ? (roleSubjects.get(normalised.arn.arn) ?? []) : [],
     ...(assoc?.disableSessionTags === true && assoc.targetRoleArn === null ? { sessionTagsDisabledBy: assoc.associationId } : {}),
-    fleetIssuers: snapshot.clusters.flatMap((x) => (x.oidcIssuer === null ? [] : [x.oidcIssuer])),
+    fleetIssuers,
   });
   const findings: Finding[] = [...role.findings];
 
@@ -263,6 +262,7 @@ function unscannedReport(u: UnscannedCluster): ClusterReport {
 export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): PlannableInventory {
   const roleSubjects = subjectsByRole(snapshot);
   const scope = scopeFilter(snapshot.scope);
+  const fleetIssuers = snapshot.clusters.flatMap((x) => (x.oidcIssuer === null ? [] : [x.oidcIssuer]));
   const clusters: ClusterReport[] = [];
   const serviceAccounts: ServiceAccountReport[] = [];
   const addons: AddonReport[] = [];
@@ -272,7 +272,7 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Pla
     const lookups = clusterLookups(c);
     for (const sa of c.kube.serviceAccounts) {
       const annotation = sa.annotations[ROLE_ARN_ANNOTATION];
-      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleSubjects, lookups));
+      if (annotation !== undefined) drafts.push(analyzeServiceAccount(snapshot, c, sa, annotation, roleSubjects, lookups, fleetIssuers));
     }
     // Every SA without an association needs one (directly, or through UpdateAddon for add-ons).
     const planned = drafts.filter((d) => d.association.state === 'none').length;
@@ -294,6 +294,9 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Pla
   serviceAccounts.sort((a, b) => compare(a.cluster, b.cluster) || compare(a.namespace, b.namespace) || compare(a.name, b.name));
   addons.sort((a, b) => compare(a.cluster, b.cluster) || compare(a.name, b.name));
 
+  // What podid could not read about IAM as a whole (not one service account's role).
+  const inputFindings = snapshot.boundariesUnknown ? [finding('ROLE_BOUNDARIES_UNKNOWN', snapshot.boundariesUnknown)] : [];
+
   return {
     schemaVersion: INVENTORY_SCHEMA_VERSION,
     generatedAt: opts.now.toISOString(),
@@ -304,7 +307,8 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions): Pla
     clusters,
     serviceAccounts,
     addons,
-    summary: summariseInventory({ clusters, serviceAccounts, addons }),
+    ...(inputFindings.length > 0 ? { inputFindings } : {}),
+    summary: summariseInventory({ clusters, serviceAccounts, addons, inputFindings }),
     planning: planningFacts(snapshot),
   };
 }

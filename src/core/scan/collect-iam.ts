@@ -1,5 +1,6 @@
 /**
- * The live scan's IAM half: referenced roles (GetRole, or ListRoles past a threshold), node roles'
+ * The live scan's IAM half: referenced roles (GetRole, or one listing of the account's roles past
+ * a threshold), node roles'
  * permission for eks-auth:AssumeRoleForPodIdentity, and the policy evaluation that decides it.
  * Every read goes through the collector's limiter and is cached for the run.
  */
@@ -15,10 +16,12 @@ export const POD_IDENTITY_ACTION = 'eks-auth:AssumeRoleForPodIdentity';
 /**
  * Fetches each role, node role and policy document at most once per run (promise caches). Roles
  * are read as each cluster's references arrive (IAM overlaps the slower clusters' listing): by
- * GetRole while few are referenced, else from one ListRoles walk per partition, with GetRole for
+ * GetRole while few are referenced, else from one listing of the account's roles per partition
+ * (GetAccountAuthorizationDetails, which returns each role's trust policy and permissions
+ * boundary as GetRole does; ListRoles, without boundaries, when that is denied), with GetRole for
  * any role the listing does not hold as referenced (a path mismatch, one created meanwhile), so
- * every snapshot says what GetRole would have. One difference by design: an identity allowed
- * ListRoles but denied GetRole on some role gets that role from the listing (found, with its
+ * every snapshot says what GetRole would have. One difference by design: an identity allowed the
+ * listing but denied GetRole on some role gets that role from the listing (found, with its
  * trust policy) rather than `unreadable`; IAM did give podid the document.
  */
 export class IamReader {
@@ -27,8 +30,10 @@ export class IamReader {
   private readonly policies = new Map<string, Promise<unknown>>();
   /** Same-account roles referenced so far, per partition (the count the threshold is about). */
   private readonly referenced = new Map<string, number>();
-  /** Per partition: lowercased role ARN -> the listing's snapshot; null when ListRoles is denied. */
+  /** Per partition: lowercased role ARN -> the listing's snapshot; null when no listing could be read. */
   private readonly listings = new Map<string, Promise<Map<string, RoleSnapshot> | null>>();
+  /** Per partition: why GetAccountAuthorizationDetails could not be used (ListRoles was). */
+  private readonly boundaryGaps = new Map<string, string>();
 
   constructor(
     private readonly ports: ScanPorts,
@@ -70,17 +75,7 @@ export class IamReader {
   private async fromListing(arn: string, partition: string): Promise<RoleSnapshot> {
     let listing = this.listings.get(partition);
     if (!listing) {
-      listing = handled(
-        this.call(() => this.ports.iam.listRoles(partition)).then(
-          (roles) => new Map(roles.map((r) => [r.arn.toLowerCase(), r])),
-          (err: unknown) => {
-            // Allowed GetRole but not ListRoles (or ListRoles failed past its retries): read role
-            // by role, as below the threshold.
-            if (isReadFailure(err)) return null;
-            throw err;
-          },
-        ),
-      );
+      listing = handled(this.readListing(partition));
       this.listings.set(partition, listing);
     }
     // IAM role ARNs compare case-insensitively, as GetRole (by name) resolves them.
@@ -88,15 +83,57 @@ export class IamReader {
     return hit ? { ...hit, arn } : this.getRole(arn);
   }
 
+  /**
+   * Every role of the partition: GetAccountAuthorizationDetails (with permissions boundaries);
+   * when that is denied or fails past its retries, ListRoles (without them: IAM API reference,
+   * ListRoles), noting why in `boundaryGaps`; when that fails too, null (role by role GetRole).
+   */
+  private async readListing(partition: string): Promise<Map<string, RoleSnapshot> | null> {
+    let roles: RoleSnapshot[];
+    try {
+      roles = await this.call(() => this.ports.iam.listRoleDetails(partition));
+    } catch (err) {
+      if (!isReadFailure(err)) throw err;
+      try {
+        roles = await this.call(() => this.ports.iam.listRoles(partition));
+        this.boundaryGaps.set(partition, err.message);
+      } catch (listErr) {
+        // Allowed GetRole but not ListRoles (or ListRoles failed past its retries): read role
+        // by role, as below the threshold.
+        if (isReadFailure(listErr)) return null;
+        throw listErr;
+      }
+    }
+    return new Map(roles.map((r) => [r.arn.toLowerCase(), r]));
+  }
+
+  /**
+   * Why the permissions boundaries of some roles are unknown (read with ListRoles), with how
+   * many of `roles` that is; null when every found role's boundary is known.
+   */
+  boundariesUnknown(roles: Readonly<Record<string, RoleSnapshot>>): { roles: number; reason: string } | null {
+    const unknown = Object.values(roles).filter((r) => r.state === 'found' && r.permissionsBoundary === undefined).length;
+    if (unknown === 0) return null;
+    return { roles: unknown, reason: [...new Set(this.boundaryGaps.values())].join('; ') };
+  }
+
   nodeRole(arn: string): void {
     if (!this.nodeRoles.has(arn)) this.nodeRoles.set(arn, handled(this.readNodeRole(arn)));
   }
 
-  async settle(): Promise<{ roles: Record<string, RoleSnapshot>; nodeRoles: Record<string, NodeRoleSnapshot> }> {
-    const entries = async <T>(m: Map<string, Promise<T>>): Promise<Record<string, T>> =>
-      Object.fromEntries(await Promise.all([...m].sort(([a], [b]) => a.localeCompare(b)).map(async ([k, p]) => [k, await p] as const)));
-    const [roles, nodeRoles] = await Promise.all([entries(this.cache), entries(this.nodeRoles)]);
-    return { roles, nodeRoles };
+  /** The roles and node roles read, keeping only those named in `roles` and `nodeRoles`, sorted. */
+  async settle(roles: ReadonlySet<string>, nodeRoles: ReadonlySet<string>): Promise<{ roles: Record<string, RoleSnapshot>; nodeRoles: Record<string, NodeRoleSnapshot> }> {
+    const entries = async <T>(m: Map<string, Promise<T>>, keep: ReadonlySet<string>): Promise<Record<string, T>> =>
+      Object.fromEntries(
+        await Promise.all(
+          [...m]
+            .filter(([k]) => keep.has(k))
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(async ([k, p]) => [k, await p] as const),
+        ),
+      );
+    const [r, n] = await Promise.all([entries(this.cache, roles), entries(this.nodeRoles, nodeRoles)]);
+    return { roles: r, nodeRoles: n };
   }
 
   private policyDocument(policyArn: string): Promise<unknown> {

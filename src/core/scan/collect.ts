@@ -12,8 +12,12 @@
  *   add-on's) are described, so a cluster with 1,000 associations does not cost 1,000 calls;
  * - IAM: every role is fetched once per run (clusters share roles), AWS-managed policy documents
  *   once per ARN (collect-iam.ts);
- * - every remote call goes through one limiter, so parallelism is bounded fleet-wide. Only leaf
- *   calls take a slot (orchestration never does), so nested fan-out cannot deadlock.
+ * - every remote call goes through a limiter, so parallelism is bounded fleet-wide: one for AWS
+ *   calls, one for Kubernetes requests (different endpoints, different rate limits; a list
+ *   takes a slot per page). Only leaf calls take a slot (orchestration never does), so nested
+ *   fan-out cannot deadlock;
+ * - associations are described as soon as the service accounts, add-ons and the association
+ *   list are in, while the (much longer) pod list is still being read.
  *
  * Scoping narrows what is judged, never the cluster facts readiness is judged on: nodes, node
  * groups, add-ons, the association count and the Pod Identity Agent's pods are kept whole, so a
@@ -29,9 +33,10 @@ import { IamReader } from './collect-iam.js';
 import { AGENT_DAEMONSET, AGENT_NAMESPACE } from './readiness.js';
 import { scanScope, scopeFilter, type Scope } from './scope.js';
 import type { ScanEventSink } from './events.js';
-import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject, UnscannedCluster } from './snapshot.js';
+import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, KubeSnapshot, PodObject, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
+import { compareStrings } from '../text.js';
 
-export { decideNodeRole, globMatch, policyEffectOn, POD_IDENTITY_ACTION } from './collect-iam.js';
+export { decideNodeRole, globMatch, policyEffectOn } from './collect-iam.js';
 
 /** The cluster behind one kubeconfig context (adapters/kubeconfig.ts resolves these). */
 export interface CollectTarget {
@@ -47,9 +52,9 @@ export interface CollectOptions {
   namespaces?: readonly string[];
   /** --service-account NS/NAME; empty or absent: every service account. */
   serviceAccounts?: readonly string[];
-  /** Remote calls in flight at once, fleet-wide (default 8). */
+  /** AWS calls in flight at once, fleet-wide, and Kubernetes requests likewise (default 8 each). */
   concurrency?: number;
-  /** Referenced roles above which ListRoles replaces GetRole (default LIST_ROLES_THRESHOLD). */
+  /** Referenced roles above which one listing of the account's roles replaces GetRole (default LIST_ROLES_THRESHOLD). */
   listRolesThreshold?: number;
   /**
    * Roles to read besides the referenced ones, e.g. --cross-account-source-role, which the
@@ -86,14 +91,15 @@ export function unscannedCluster(target: { context: string; clusterName?: string
 }
 
 /**
- * Above this many referenced roles (caller's account, one partition), roles are read with
- * ListRoles instead of one GetRole each. ListRoles returns up to 1,000 roles per page, trust
- * policies included, so it costs ceil(roles in the account / 1,000) calls however many are
- * referenced (a handful under IAM's role quota), but every page is large: the account's every
- * role and trust policy travels and is parsed. With few references GetRole is cheaper (an
- * account with thousands of roles and 3 referenced keeps its 3 GetRole calls); past a few dozen,
- * ListRoles wins on calls and latency. 25 keeps small scans (the demo world refers to ~15) on
- * GetRole.
+ * Above this many referenced roles (caller's account, one partition), roles are read in one
+ * listing of the account's roles instead of one GetRole each: GetAccountAuthorizationDetails
+ * (Filter Role), which like GetRole returns each role's trust policy and permissions boundary,
+ * or ListRoles (no boundaries) when that is denied. Both return up to 1,000 roles per page, so
+ * the listing costs ceil(roles in the account / 1,000) calls however many are referenced (a
+ * handful under IAM's role quota), but every page is large: the account's every role and trust
+ * policy travels and is parsed. With few references GetRole is cheaper (an account with
+ * thousands of roles and 3 referenced keeps its 3 GetRole calls); past a few dozen, the listing
+ * wins on calls and latency. 25 keeps small scans (the demo world refers to ~15) on GetRole.
  */
 export const LIST_ROLES_THRESHOLD = 25;
 
@@ -101,6 +107,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const scoped = scanScope(opts.namespaces, opts.serviceAccounts);
   const scope = scopeFilter(scoped);
   const call = createLimiter(opts.concurrency ?? DEFAULT_CONCURRENCY);
+  const kubeCall = createLimiter(opts.concurrency ?? DEFAULT_CONCURRENCY);
   const emit: ScanEventSink = opts.onEvent ?? (() => undefined);
 
   const caller = await call(() => ports.sts.getCallerIdentity());
@@ -123,10 +130,10 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const collected = await Promise.all(
     [...unique.values()].map(async (target) => {
       try {
-        const cluster = await collectCluster(target, ports, call, scope, emit);
-        iam.roles(referencedRoles(cluster, scope));
-        for (const ng of cluster.nodegroups) if (ng.nodeRole) iam.nodeRole(ng.nodeRole);
-        return cluster;
+        // IAM is read as the cluster's references arrive (service accounts first, long before
+        // its pods are in), so roles are read while the clusters are; see settle below.
+        const refer: RoleReferences = { roles: (arns) => iam.roles(arns), nodeRole: (arn) => iam.nodeRole(arn) };
+        return await collectCluster(target, ports, clusterCalls(call, kubeCall), scope, emit, refer);
       } catch (err) {
         if (!fleet || !isClusterFailure(err)) throw err;
         emit({ type: 'cluster-failed', context: target.context, code: err.code, message: err.message });
@@ -136,9 +143,15 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
     }),
   );
   const clusters = collected.filter((c): c is ClusterSnapshot => c !== null);
-  unscanned.sort((a, b) => (a.context < b.context ? -1 : a.context > b.context ? 1 : 0));
+  unscanned.sort((a, b) => compareStrings(a.context, b.context));
   emit({ type: 'iam-reading' });
-  const { roles, nodeRoles } = await iam.settle();
+  // Only what the scanned clusters refer to: a cluster that failed after its service accounts
+  // were listed had its roles read, but they are not part of the snapshot.
+  const wantedRoles = new Set([...normalisedRoleArns(opts.extraRoleArns ?? []), ...clusters.flatMap((c) => referencedRoles(c, scope))]);
+  const wantedNodeRoles = new Set(clusters.flatMap((c) => c.nodegroups.map((ng) => ng.nodeRole).filter((r) => r !== '')));
+  const { roles, nodeRoles } = await iam.settle(wantedRoles, wantedNodeRoles);
+  const boundariesUnknown = iam.boundariesUnknown(roles);
+  if (boundariesUnknown !== null) emit({ type: 'iam-boundaries-unknown', ...boundariesUnknown });
   return {
     caller,
     trustPolicyLimit: opts.trustPolicyLimit,
@@ -147,6 +160,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
     nodeRoles,
     ...(scope.unscoped ? {} : { scope: scoped }),
     ...(unscanned.length > 0 ? { unscanned } : {}),
+    ...(boundariesUnknown !== null ? { boundariesUnknown } : {}),
   };
 }
 
@@ -188,21 +202,34 @@ export function sameEndpoint(a: string, b: string): boolean {
 }
 
 /**
- * The fleet limiter, for one cluster's calls: once one of them fails, the cluster's calls still
+ * The fleet limiters, for one cluster's calls: once one of them fails, the cluster's calls still
  * queued fail at once with the same error instead of running (and retrying) for a cluster whose
- * result is already lost, so a dead cluster does not hold the run.
+ * result is already lost, so a dead cluster does not hold the run. A Kubernetes list runs each
+ * page request (each attempt) through `kube`, which only checks: the list's own outcome, after
+ * its retries, is what `settled` records.
  */
-function clusterCalls(call: Limiter): Limiter {
+function clusterCalls(aws: Limiter, kube: Limiter): { aws: Limiter; kube: Limiter; settled: <T>(list: Promise<T>) => Promise<T> } {
   let failure: { err: unknown } | undefined;
-  return <T>(fn: () => Promise<T>): Promise<T> =>
-    call(() => (failure === undefined ? fn() : Promise.reject(failure.err))).catch((err: unknown) => {
-      failure ??= { err };
-      throw err;
-    });
+  const record = (err: unknown): never => {
+    failure ??= { err };
+    throw err;
+  };
+  const gate = <T>(fn: () => Promise<T>): Promise<T> => (failure === undefined ? fn() : Promise.reject(failure.err));
+  return {
+    aws: <T>(fn: () => Promise<T>): Promise<T> => aws(() => gate(fn)).catch(record),
+    kube: <T>(fn: () => Promise<T>): Promise<T> => kube(() => gate(fn)),
+    settled: <T>(list: Promise<T>): Promise<T> => list.catch(record),
+  };
 }
 
-async function collectCluster(target: CollectTarget, ports: ScanPorts, fleetCall: Limiter, scope: Scope, emit: ScanEventSink): Promise<ClusterSnapshot> {
-  const call = clusterCalls(fleetCall);
+/** Where a cluster's collector reports the roles it refers to, as soon as it knows them. */
+interface RoleReferences {
+  roles(arns: readonly string[]): void;
+  nodeRole(arn: string): void;
+}
+
+async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: ReturnType<typeof clusterCalls>, scope: Scope, emit: ScanEventSink, refer: RoleReferences): Promise<ClusterSnapshot> {
+  const { aws: call, kube: each, settled } = calls;
   const eks = ports.eks(target.region);
   const name = target.clusterName;
   emit({ type: 'cluster-describing', context: target.context, cluster: name });
@@ -220,33 +247,59 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, fleetCall
 
   const kube = ports.kube(target.context);
   emit({ type: 'cluster-reading', context: target.context, cluster: name });
-  const [addons, nodegroups, fargateProfiles, listed, kubeSnapshot] = await Promise.all([
-    collectAddons(name, eks, call),
-    call(() => eks.listNodegroups(name)).then((ngs) => Promise.all(ngs.map((ng) => call(() => eks.describeNodegroup(name, ng))))),
+  const serviceAccounts = settled(kube.listServiceAccounts(each)).then((listed) => {
+    const sas = listed.filter((sa) => scope.serviceAccount(sa.namespace, sa.name));
+    refer.roles(annotatedRoles(sas));
+    return sas;
+  });
+  const addons = collectAddons(name, eks, call).then((adds) => {
+    refer.roles(normalisedRoleArns(adds.flatMap((a) => (a.serviceAccountRoleArn ? [a.serviceAccountRoleArn] : []))));
+    return adds;
+  });
+  const listed = call(() => eks.listPodIdentityAssociations(name));
+  // The associations to describe depend on the service accounts and add-ons only: described
+  // while the other lists (pods above all) are still being read.
+  const associations = Promise.all([listed, serviceAccounts, addons]).then(([all, sas, adds]) => {
+    const needed = associationsToDescribe(all, sas, adds);
+    return Promise.all(
+      all.map((a): AssociationSnapshot | Promise<AssociationSnapshot> =>
+        needed.has(a.associationId)
+          ? call(() => eks.describePodIdentityAssociation(name, a.associationId))
+          : { associationId: a.associationId, associationArn: a.associationArn, namespace: a.namespace, serviceAccount: a.serviceAccount, roleArn: null, targetRoleArn: null, ownerArn: a.ownerArn },
+      ),
+    ).then((described) => {
+      refer.roles(associationRoles(described, scope));
+      return described;
+    });
+  });
+  const [addonList, nodegroups, fargateProfiles, associationList, kubeSnapshot] = await Promise.all([
+    addons,
+    call(() => eks.listNodegroups(name)).then((ngs) =>
+      Promise.all(
+        ngs.map((ng) =>
+          call(() => eks.describeNodegroup(name, ng)).then((described) => {
+            if (described.nodeRole) refer.nodeRole(described.nodeRole);
+            return described;
+          }),
+        ),
+      ),
+    ),
     call(() => eks.listFargateProfiles(name)).then((fps) => Promise.all(fps.map((fp) => call(() => eks.describeFargateProfile(name, fp))))),
-    call(() => eks.listPodIdentityAssociations(name)),
+    associations,
     Promise.all([
-      call(() => kube.listServiceAccounts()),
-      call(() => kube.listDeployments()),
-      call(() => kube.listStatefulSets()),
-      call(() => kube.listDaemonSets()),
-      call(() => kube.listReplicaSets()),
-      call(() => kube.listJobs()),
-      call(() => kube.listCronJobs()),
-      call(() => kube.listPods()),
-      call(() => kube.listNodes()),
-    ]).then(([serviceAccounts, deployments, statefulSets, daemonSets, replicaSets, jobs, cronJobs, pods, nodes]) =>
-      scopeKube({ serviceAccounts, workloads: [...deployments, ...statefulSets, ...daemonSets, ...replicaSets, ...jobs, ...cronJobs], pods, nodes }, scope),
+      serviceAccounts,
+      settled(kube.listDeployments(each)),
+      settled(kube.listStatefulSets(each)),
+      settled(kube.listDaemonSets(each)),
+      settled(kube.listReplicaSets(each)),
+      settled(kube.listJobs(each)),
+      settled(kube.listCronJobs(each)),
+      settled(kube.listPods(each)),
+      settled(kube.listNodes(each)),
+    ]).then(([sas, deployments, statefulSets, daemonSets, replicaSets, jobs, cronJobs, pods, nodes]) =>
+      scopeKube({ serviceAccounts: sas, workloads: [...deployments, ...statefulSets, ...daemonSets, ...replicaSets, ...jobs, ...cronJobs], pods, nodes }, scope),
     ),
   ]);
-  const needed = associationsToDescribe(listed, kubeSnapshot, addons);
-  const associations = await Promise.all(
-    listed.map((a): AssociationSnapshot | Promise<AssociationSnapshot> =>
-      needed.has(a.associationId)
-        ? call(() => eks.describePodIdentityAssociation(name, a.associationId))
-        : { associationId: a.associationId, associationArn: a.associationArn, namespace: a.namespace, serviceAccount: a.serviceAccount, roleArn: null, targetRoleArn: null, ownerArn: a.ownerArn },
-    ),
-  );
   emit({ type: 'cluster-read', context: target.context, cluster: name, serviceAccounts: kubeSnapshot.serviceAccounts.length, pods: kubeSnapshot.pods.length });
   return {
     context: target.context,
@@ -261,10 +314,10 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, fleetCall
     endpoint: info.endpoint,
     oidcIssuer: info.oidcIssuer,
     autoMode: info.autoMode,
-    addons,
+    addons: addonList,
     nodegroups,
     fargateProfiles,
-    associations,
+    associations: associationList,
     kube: kubeSnapshot,
   };
 }
@@ -307,8 +360,8 @@ async function collectAddons(cluster: string, eks: ReturnType<ScanPorts['eks']>,
  * owned by an add-on that uses IRSA (whatever the scope: the analysis decides which add-ons a
  * narrowed scan reports). The rest only count towards the quota, which the list gives.
  */
-function associationsToDescribe(listed: readonly AssociationSummary[], kube: KubeSnapshot, addons: readonly AddonSnapshot[]): Set<string> {
-  const annotated = new Set(kube.serviceAccounts.filter((sa) => sa.annotations[ROLE_ARN_ANNOTATION] !== undefined).map((sa) => `${sa.namespace}/${sa.name}`));
+function associationsToDescribe(listed: readonly AssociationSummary[], serviceAccounts: KubeSnapshot['serviceAccounts'], addons: readonly AddonSnapshot[]): Set<string> {
+  const annotated = new Set(serviceAccounts.filter((sa) => sa.annotations[ROLE_ARN_ANNOTATION] !== undefined).map((sa) => `${sa.namespace}/${sa.name}`));
   const reported = addons.filter((a) => a.serviceAccountRoleArn !== null);
   const owners = new Set(reported.map((a) => a.arn));
   const owned = new Set(reported.flatMap((a) => a.podIdentityAssociations));
@@ -335,13 +388,24 @@ function normalisedRoleArns(raw: readonly string[]): string[] {
  * leniently: values that are not role ARNs at all are skipped here and reported by the analysis.
  */
 function referencedRoles(c: ClusterSnapshot, scope: Scope): string[] {
+  const addonRoles = c.addons.flatMap((a) => (a.serviceAccountRoleArn ? [a.serviceAccountRoleArn] : []));
+  return [...new Set([...annotatedRoles(c.kube.serviceAccounts), ...normalisedRoleArns(addonRoles), ...associationRoles(c.associations, scope)])];
+}
+
+/** The roles in-scope service accounts are annotated with. */
+function annotatedRoles(sas: readonly ServiceAccountObject[]): string[] {
   const raw: string[] = [];
-  for (const sa of c.kube.serviceAccounts) {
+  for (const sa of sas) {
     const v = sa.annotations[ROLE_ARN_ANNOTATION];
     if (v !== undefined) raw.push(v);
   }
-  for (const a of c.addons) if (a.serviceAccountRoleArn) raw.push(a.serviceAccountRoleArn);
-  for (const a of c.associations) {
+  return normalisedRoleArns(raw);
+}
+
+/** The roles of described associations an add-on owns or an in-scope service account has. */
+function associationRoles(associations: readonly AssociationSnapshot[], scope: Scope): string[] {
+  const raw: string[] = [];
+  for (const a of associations) {
     // Undescribed associations (roleArn null) are the ones no reader looks at.
     if (a.roleArn !== null && (a.ownerArn !== null || scope.serviceAccount(a.namespace, a.serviceAccount))) raw.push(a.roleArn);
   }

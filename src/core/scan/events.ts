@@ -15,6 +15,8 @@ export type ScanEvent =
   | { readonly type: 'cluster-read'; readonly context: string; readonly cluster: string; readonly serviceAccounts: number; readonly pods: number }
   /** A fleet run could not scan this context; it becomes a cluster-level finding, the others go on. */
   | { readonly type: 'cluster-failed'; readonly context: string; readonly code: ErrorCode; readonly message: string }
-  | { readonly type: 'iam-reading' };
+  | { readonly type: 'iam-reading' }
+  /** Some roles were read with ListRoles (no permissions boundaries): how many, and why. */
+  | { readonly type: 'iam-boundaries-unknown'; readonly roles: number; readonly reason: string };
 
 export type ScanEventSink = (event: ScanEvent) => void;

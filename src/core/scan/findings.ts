@@ -5,6 +5,7 @@
  * code so that the verdict rules stay simple and predictable: an `error` blocks, a `warning`
  * degrades `ready` to `ready-with-warnings`, an `info` never changes a verdict.
  */
+import type { ArnIssue } from '../arn.js';
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
@@ -157,6 +158,13 @@ const DEFS = {
     'Role has a permissions boundary',
     'nothing to do for the move (Pod Identity keeps the boundary); review the effective permissions with the boundary in mind',
     (a: { role: string; boundary: string }) => `role ${a.role} has the permissions boundary ${a.boundary}: its effective permissions are those its policies and the boundary both allow`,
+  ),
+  ROLE_BOUNDARIES_UNKNOWN: def(
+    'info',
+    'Permissions boundaries not read',
+    'allow iam:GetAccountAuthorizationDetails (read-only) for the identity running podid: it lists each role with its permissions boundary, which iam:ListRoles does not return',
+    (a: { roles: number; reason: string }) =>
+      `${plural(a.roles, 'role was', 'roles were')} read with iam:ListRoles, which does not return permissions boundaries (iam:GetAccountAuthorizationDetails: ${a.reason}); ROLE_PERMISSIONS_BOUNDARY is not reported for them`,
   ),
   TRUST_MIXED_PRINCIPAL: def(
     'warning',
@@ -606,6 +614,18 @@ export function isFindingCode(code: string): code is FindingCode {
 export function finding<C extends FindingCode>(code: C, args: FindingArgs<C>, fix?: string): Finding {
   const d = DEFS[code] as FindingDef<FindingArgs<C>>;
   return { code, severity: d.severity, message: d.message(args), fix: fix ?? d.fix };
+}
+
+type ArnFindingCode = Extract<FindingCode, `ARN_${string}`>;
+
+/**
+ * The finding for an issue parseRoleArn reported about a role annotation: its codes are part of
+ * the catalogue (a unit test checks it), and its hint is the more specific fix. A cluster-ARN
+ * issue, which a role annotation cannot raise, reads as ARN_MALFORMED.
+ */
+export function arnFinding(issue: ArnIssue): Finding {
+  const code: ArnFindingCode = issue.code !== 'ARN_NOT_A_CLUSTER' && isFindingCode(issue.code) && issue.code.startsWith('ARN_') ? (issue.code as ArnFindingCode) : 'ARN_MALFORMED';
+  return finding(code, { message: issue.message }, issue.hint);
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

@@ -12,14 +12,15 @@
  * Pure and deterministic: the clock is passed in and every list is sorted.
  */
 import { summariseInventory } from './summary.js';
-import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
+import { AUDIENCE_ANNOTATION, DEFAULT_AUDIENCE, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import { parseRoleArn } from '../arn.js';
-import type { ArnIssue } from '../arn.js';
 import type { Finding, Inventory, RoleRef, ServiceAccountReport, WorkloadReport } from './inventory.js';
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import { serviceAccountVerdict } from './analyze-verdict.js';
-import { finding, isFindingCode, sortFindings } from './findings.js';
+import { arnFinding, finding, sortFindings } from './findings.js';
 import { compareStrings } from '../text.js';
+import { isJsonObject } from '../json.js';
+import { DEFAULT_TRUST_POLICY_LIMIT } from '../policy/serialize.js';
 
 /** A path into a manifest object: map keys and sequence indices. */
 export type ManifestPath = readonly (string | number)[];
@@ -79,8 +80,6 @@ export interface AnalyzeManifestsOptions {
   trustPolicyLimit?: number;
 }
 
-const DEFAULT_TRUST_POLICY_LIMIT = 2048;
-const DEFAULT_AUDIENCE = 'sts.amazonaws.com';
 const HAND_WIRED_VARIABLES = ['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'] as const;
 
 type WorkloadKind = WorkloadReport['kind'];
@@ -123,14 +122,14 @@ function get(value: unknown, path: ManifestPath): unknown {
   let cur = value;
   for (const key of path) {
     if (typeof key === 'number') cur = Array.isArray(cur) ? cur[key] : undefined;
-    else cur = cur !== null && typeof cur === 'object' && !Array.isArray(cur) ? (cur as Record<string, unknown>)[key] : undefined;
+    else cur = isJsonObject(cur) ? cur[key] : undefined;
   }
   return cur;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const records = (v: unknown): Record<string, unknown>[] =>
-  Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x)) : [];
+  Array.isArray(v) ? v.filter(isJsonObject) : [];
 const at = (obj: ManifestObject, line: number) => `${obj.file}:${line}`;
 const located = (f: Finding, file: string, line: number): Finding => ({ ...f, location: { file, line } });
 const compare = compareStrings;
@@ -278,11 +277,6 @@ function readWorkload(obj: ManifestObject, kind: WorkloadKind, label: string): W
 }
 
 // ---- service accounts -------------------------------------------------------------------------
-
-function arnFinding(issue: ArnIssue): Finding {
-  if (!isFindingCode(issue.code)) throw new Error(`parseRoleArn returned ${issue.code}, which is not in the findings catalogue`);
-  return finding(issue.code, { message: issue.message }, issue.hint);
-}
 
 /** The role as far as the file tells: parsed strictly; never read from IAM, hence `unreadable`. */
 function roleOf(raw: string | null): { role: RoleRef; findings: Finding[] } {

@@ -29,6 +29,11 @@ export interface FleetSnapshot {
    * throttled past the retries); every other cluster is in `clusters`. Absent when there are none.
    */
   unscanned?: UnscannedCluster[];
+  /**
+   * Roles whose permissions boundary is unknown: read with ListRoles because
+   * GetAccountAuthorizationDetails was denied or failed (`reason`). Absent when none.
+   */
+  boundariesUnknown?: { roles: number; reason: string };
 }
 
 /** A context a fleet run could not scan, with what podid knew of it and why. */
@@ -53,8 +58,10 @@ export interface ClusterSnapshot {
   version: string;
   platformVersion: string;
   status: string;
+  /** The API server URL; must equal the kubeconfig context's server. */
   endpoint: string;
   oidcIssuer: string | null;
+  /** EKS Auto Mode (computeConfig.enabled). */
   autoMode: boolean;
   addons: AddonSnapshot[];
   nodegroups: NodegroupSnapshot[];
@@ -178,8 +185,8 @@ export interface RoleSnapshot {
   trustPolicy: JsonObject | null;
   error: string | null;
   /**
-   * The permissions boundary's policy ARN (GetRole); null: none; undefined: not known (ListRoles
-   * does not return it, see the IAM API reference for ListRoles).
+   * The permissions boundary's policy ARN (GetRole, GetAccountAuthorizationDetails); null: none;
+   * undefined: not known (ListRoles does not return it, see the IAM API reference for ListRoles).
    */
   permissionsBoundary?: string | null;
 }

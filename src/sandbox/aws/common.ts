@@ -41,6 +41,8 @@ export interface HttpReply {
   status: number;
   headers: Record<string, string>;
   body: string | Buffer;
+  /** Called once the body has been written (a pooled buffer goes back to its pool). */
+  release?: () => void;
 }
 
 /** A request the service module recognised. `run` performs it against the sandbox state. */

@@ -11,7 +11,7 @@ import { EKS_OIDC_THUMBPRINT, stableId } from '../state.js';
 import type { JsonObject } from '../world-types.js';
 import { AwsServiceError, type AwsServiceModule } from './common.js';
 import { awsManagedPolicy, isAwsManagedArn } from './managed-policies.js';
-import { createQueryService, memberList, memberStructs, paginate, requiredParam, type QueryParams, type XmlObject } from './query.js';
+import { createQueryService, memberList, memberStructs, paginate, requiredParam, validationError, type QueryParams, type XmlObject } from './query.js';
 import { callerIdentity } from './sts.js';
 
 export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
@@ -114,6 +114,59 @@ export function createIamService(state: SandboxState): AwsServiceModule {
           const { page, IsTruncated, Marker } = paginate(roles, (r) => r.name, params);
           // ListRoles leaves out Tags, RoleLastUsed and PermissionsBoundary, as IAM does.
           return { Roles: page.map((r) => roleXml(r, false)), IsTruncated, Marker };
+        },
+      },
+      GetAccountAuthorizationDetails: {
+        mutating: false,
+        handler: (params) => {
+          // IAM's API reference, GetAccountAuthorizationDetails: every user, group, role and
+          // managed policy of the account (the sandbox has no users or groups), `Filter.member.N`
+          // narrowing to entity types, paginated with MaxItems/Marker over all of them; roles
+          // with their inline and attached policies, permissions boundary, tags and last use;
+          // policy documents URL-encoded as everywhere in IAM.
+          const filters = entityFilters(params);
+          const wants = (t: EntityType) => filters.length === 0 || filters.includes(t);
+          const entities: { key: string; role?: RoleState; policy?: PolicyView }[] = [];
+          if (wants('Role')) for (const r of visibleRoles()) entities.push({ key: `role:${r.name}`, role: r });
+          if (wants('LocalManagedPolicy')) {
+            for (const spec of state.policies) {
+              if (spec.arn.split(':')[4] === account()) entities.push({ key: `policy:${spec.arn}`, policy: policy('GetAccountAuthorizationDetails', spec.arn) });
+            }
+          }
+          if (wants('AWSManagedPolicy')) {
+            // AWS managed policies appear as far as they are attached to something in the account.
+            const attached = [...new Set(visibleRoles().flatMap((r) => r.attachedPolicies))].filter(isAwsManagedArn).sort();
+            for (const arn of attached) {
+              const p = awsManagedPolicy(arn);
+              if (p) entities.push({ key: `policy:${arn}`, policy: { ...p } });
+            }
+          }
+          const { page, IsTruncated, Marker } = paginate(entities, (e) => e.key, params);
+          return {
+            UserDetailList: [],
+            GroupDetailList: [],
+            RoleDetailList: page.flatMap((e) => (e.role ? [roleDetailXml(e.role)] : [])),
+            Policies: page.flatMap((e) =>
+              e.policy
+                ? [{
+                    PolicyName: e.policy.name,
+                    PolicyId: stableId('ANPA', e.policy.arn),
+                    Arn: e.policy.arn,
+                    Path: e.policy.path,
+                    DefaultVersionId: e.policy.defaultVersionId,
+                    AttachmentCount: attachmentCount(e.policy.arn),
+                    PermissionsBoundaryUsageCount: visibleRoles().filter((r) => r.permissionsBoundary === e.policy!.arn).length,
+                    IsAttachable: true,
+                    Description: e.policy.description,
+                    CreateDate: e.policy.createDate,
+                    UpdateDate: e.policy.updateDate,
+                    PolicyVersionList: [{ Document: encodeDocument(e.policy.document), VersionId: e.policy.defaultVersionId, IsDefaultVersion: true, CreateDate: e.policy.updateDate }],
+                  }]
+                : [],
+            ),
+            IsTruncated,
+            Marker,
+          };
         },
       },
       UpdateAssumeRolePolicy: {
@@ -295,6 +348,39 @@ function roleXml(r: RoleState, full: boolean): XmlObject {
     ...(full ? { Tags: tagList(r.tags), RoleLastUsed: {} } : {}),
     ...(full && r.permissionsBoundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: r.permissionsBoundary } } : {}),
   };
+}
+
+/** A RoleDetail of GetAccountAuthorizationDetails: the role with its policies (IAM API reference, RoleDetail). */
+function roleDetailXml(r: RoleState): XmlObject {
+  return {
+    Path: r.path,
+    RoleName: r.name,
+    RoleId: r.roleId,
+    Arn: r.arn,
+    CreateDate: r.createDate,
+    AssumeRolePolicyDocument: encodeDocument(r.assumeRolePolicyDocument),
+    InstanceProfileList: [],
+    RolePolicyList: Object.entries(r.inlinePolicies).map(([PolicyName, doc]) => ({ PolicyName, PolicyDocument: encodeDocument(doc) })),
+    AttachedManagedPolicies: r.attachedPolicies.map((arn) => ({ PolicyName: splitPolicyArn(arn).name, PolicyArn: arn })),
+    ...(r.permissionsBoundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: r.permissionsBoundary } } : {}),
+    Tags: tagList(r.tags),
+    RoleLastUsed: {},
+  };
+}
+
+/** GetAccountAuthorizationDetails' entity types (its `Filter` values). */
+const ENTITY_TYPES = ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'] as const;
+type EntityType = (typeof ENTITY_TYPES)[number];
+
+/** `Filter.member.1`, `Filter.member.2`, ...: each must be an entity type (IAM's enum validation). */
+function entityFilters(params: QueryParams): EntityType[] {
+  const values = memberList(params, 'Filter');
+  for (const v of values) {
+    if (!(ENTITY_TYPES as readonly string[]).includes(v)) {
+      throw validationError(`Value '[${v}]' at 'filter' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [${ENTITY_TYPES.join(', ')}]]`);
+    }
+  }
+  return values as EntityType[];
 }
 
 function tagList(tags: Record<string, string>): { Key: string; Value: string }[] {

@@ -7,10 +7,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpReply } from '../aws/common.js';
 import type { JsonObject } from '../world-types.js';
 import type { KubeCore } from './cluster.js';
+import { JsonBodyWriter } from './json-body.js';
 import { applyPatch, patchTypeOf } from './patch.js';
 import { apiVersionOf, discoveryDocument, resourceByPlural, versionInfo, type ResourceType } from './resources.js';
 import { labelsOf, matches, matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { KubeError, badRequest, errorReply, jsonReply, jsonTextReply, statusBody } from './status.js';
+import { KubeError, badRequest, errorReply, jsonReply, statusBody } from './status.js';
 import type { Entry } from './store.js';
 import { clone, getPath, isObj } from './util.js';
 
@@ -149,7 +150,7 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
       case 'watch':
         return watchStream(k, t, req.query);
       case 'get':
-        return jsonReply(200, manifest(k.entry(plural, t.namespace ?? '', t.name ?? '').obj, t.type));
+        return jsonReply(200, manifestView(k.entry(plural, t.namespace ?? '', t.name ?? '').obj, t.type));
       case 'create':
         return write(k, req, 201, (dryRun) => {
           const body = parseBody(req.body);
@@ -254,67 +255,89 @@ export function manifest(obj: JsonObject, type: ResourceType): JsonObject {
   return { apiVersion: apiVersionOf(type), kind: type.kind, ...clone(obj) };
 }
 
-/**
- * A list item, serialised: the real API omits kind/apiVersion inside lists. Serialising at list
- * time is the copy that freezes the list for its later pages (stored objects change in place),
- * so no deep clone is needed: a large list costs one JSON.stringify per object.
- */
-function listItem(e: Entry): Buffer {
-  const obj = e.obj;
-  const rv = isObj(obj.metadata) ? obj.metadata.resourceVersion : undefined;
-  if (e.json !== undefined && e.jsonOf === obj && e.jsonRv === rv) return e.json;
-  const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj;
-  // Encoded once per change: a page is then a concatenation of bytes, not a string to encode.
-  e.json = Buffer.from(JSON.stringify(rest));
-  e.jsonOf = obj;
-  e.jsonRv = rv;
-  return e.json;
+/** `manifest(obj, type)` for serialising at once: no deep copy, as stored objects never change. */
+function manifestView(obj: JsonObject, type: ResourceType): JsonObject {
+  return { apiVersion: apiVersionOf(type), kind: type.kind, ...obj };
 }
 
-const COMMA = Buffer.from(',');
+/** A stored object as a list item: the real API omits kind and apiVersion inside lists. */
+function listItem(obj: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const k of Object.keys(obj)) if (k !== 'kind' && k !== 'apiVersion') out[k] = obj[k];
+  return out;
+}
 
-function selectedEntries(k: KubeCore, t: Target, query: URLSearchParams): Entry[] {
+function selectedEntries(k: KubeCore, t: Target, query: URLSearchParams): readonly Entry[] {
   const labels = parseLabelSelector(query.get('labelSelector') ?? '');
   const fields = parseFieldSelector(query.get('fieldSelector') ?? '', t.type);
-  return k.store
-    .list(t.type.plural, t.type.namespaced ? t.namespace : undefined)
-    .filter((e) => matches(labels, labelsOf(e.obj)) && matchesFields(fields, e.obj));
+  const all = k.store.list(t.type.plural, t.type.namespaced ? t.namespace : undefined);
+  if (labels.length === 0 && fields.length === 0) return all;
+  return all.filter((e) => matches(labels, labelsOf(e.obj)) && matchesFields(fields, e.obj));
 }
 
 function selected(k: KubeCore, t: Target, query: URLSearchParams): JsonObject[] {
   return selectedEntries(k, t, query).map((e) => e.obj);
 }
 
+/**
+ * A list, or one page of it. The first page selects the objects (a snapshot of references: stored
+ * objects never change) and later pages continue that snapshot, so a paged list is consistent as
+ * the API server's is; each page encodes only its own items, the real API's list items without
+ * kind and apiVersion.
+ */
 function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): HttpReply {
   const limitRaw = query.get('limit');
   const limit = limitRaw ? Number(limitRaw) : 0;
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${limitRaw}"`);
   const token = query.get('continue');
-  let items: Buffer[];
+  let entries: readonly Entry[];
+  let items: readonly JsonObject[];
   let offset = 0;
   let rv = Number(k.store.resourceVersion);
   // A continue token belongs to the list it came from: the same path and selectors.
   const listKey = `${path}?labelSelector=${query.get('labelSelector') ?? ''}&fieldSelector=${query.get('fieldSelector') ?? ''}`;
   if (token) {
-    ({ items, offset, rv } = k.store.loadSnapshot(token, listKey));
+    ({ entries, items, offset, rv } = k.store.loadSnapshot(token, listKey));
   } else {
-    items = selectedEntries(k, t, query).map(listItem);
+    entries = selectedEntries(k, t, query);
+    items = entries.map((e) => e.obj);
   }
   const end = limit > 0 ? Math.min(items.length, offset + limit) : items.length;
   const metadata: JsonObject = { resourceVersion: String(rv) };
   if (end < items.length) {
-    metadata.continue = k.store.saveSnapshot(items, end, rv, listKey);
+    metadata.continue = k.store.saveSnapshot(entries, items, end, rv, listKey);
     metadata.remainingItemCount = items.length - end;
   }
-  // What jsonReply would write for { kind, apiVersion, metadata, items }, with the items already serialised.
+  // What jsonReply would write for { kind, apiVersion, metadata, items }, an item at a time. An
+  // object's bytes are kept the second time it is encoded (if it is still its entry's current
+  // object) and copied from then on: keeping them costs about as much again as encoding (fresh
+  // memory), so an object listed once, as a first list is, is only encoded.
+  const out = new JsonBodyWriter();
   const head = JSON.stringify({ kind: `${t.type.kind}List`, apiVersion: apiVersionOf(t.type), metadata });
-  const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)},"items":[`)];
+  out.text(`${head.slice(0, -1)},"items":[`);
   for (let i = offset; i < end; i++) {
-    if (i > offset) parts.push(COMMA);
-    parts.push(items[i] as Buffer);
+    if (i > offset) out.ascii(',');
+    const e = entries[i] as Entry;
+    const o = items[i] as JsonObject;
+    if (e.encodedOf === o && e.encoded) {
+      out.copy(e.encoded, e.encodedAt ?? 0, e.encodedLength ?? 0);
+      continue;
+    }
+    const start = out.length;
+    out.json(listItem(o));
+    if (e.obj === o && e.listedOf !== o) e.listedOf = o;
+    else if (e.obj === o) {
+      const kept = out.keep(start);
+      e.encoded = kept.buf;
+      e.encodedAt = kept.at;
+      e.encodedLength = kept.length;
+      e.encodedOf = o;
+      e.listedOf = undefined;
+    }
   }
-  parts.push(Buffer.from(']}'));
-  return { ...jsonTextReply(200, ''), body: Buffer.concat(parts) };
+  out.ascii(']}');
+  const { body, release } = out.finish();
+  return { ...jsonReply(200, ''), body, release };
 }
 
 /** How often an open watch lets the controllers catch up with the clock (pods ready, deadlines). */
@@ -345,6 +368,7 @@ function watchStream(k: KubeCore, t: Target, query: URLSearchParams): HttpReply 
   const match = (o: JsonObject) => matches(labels, labelsOf(o)) && matchesFields(fields, o);
   const keyOf = (o: JsonObject) => `${String(getPath(o, 'metadata.namespace') ?? '')}/${String(getPath(o, 'metadata.name') ?? '')}`;
   const line = (type: string, object: JsonObject) => `${JSON.stringify({ type, object })}\n`;
+  const objectLine = (type: string, o: JsonObject) => line(type, manifestView(o, t.type));
 
   // Everything the watch starts with is computed now, before any later write.
   let initial: string[];
@@ -354,11 +378,11 @@ function watchStream(k: KubeCore, t: Target, query: URLSearchParams): HttpReply 
     if (since === undefined) {
       initial = selected(k, t, query).map((o) => {
         visible.add(keyOf(o));
-        return line('ADDED', manifest(o, t.type));
+        return objectLine('ADDED', o);
       });
     } else {
       for (const o of selected(k, t, query)) visible.add(keyOf(o));
-      initial = k.store.eventsSince(since, t.type.plural, ns).filter((e) => match(e.obj)).map((e) => line(e.type, manifest(e.obj, t.type)));
+      initial = k.store.eventsSince(since, t.type.plural, ns).filter((e) => match(e.obj)).map((e) => objectLine(e.type, e.obj));
     }
   } catch (err) {
     if (!(err instanceof KubeError) || err.code !== 410) throw err;
@@ -386,14 +410,14 @@ function watchStream(k: KubeCore, t: Target, query: URLSearchParams): HttpReply 
         if (e.type === 'DELETED') {
           if (!was) return;
           visible.delete(key);
-          write(line('DELETED', manifest(e.obj, t.type)));
+          write(objectLine('DELETED', e.obj));
         } else if (now) {
           visible.add(key);
-          write(line(was ? 'MODIFIED' : 'ADDED', manifest(e.obj, t.type)));
+          write(objectLine(was ? 'MODIFIED' : 'ADDED', e.obj));
         } else if (was) {
           // No longer selected: the watcher sees it leave.
           visible.delete(key);
-          write(line('DELETED', manifest(e.obj, t.type)));
+          write(objectLine('DELETED', e.obj));
         }
       });
       const tick = setInterval(() => {

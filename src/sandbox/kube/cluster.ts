@@ -8,12 +8,12 @@ import type { ClusterState, SandboxState } from '../state.js';
 import type { JsonObject } from '../world-types.js';
 import { reconcile as runControllers } from './controllers.js';
 import { clusterNodes, fargateNode, isFargateNode, nodeIp, nodeSelectorAllows } from './nodes.js';
-import { globMatch, podStatus } from './pods.js';
+import { callsGetCallerIdentity, globMatch, podStatus } from './pods.js';
 import { apiVersionOf, resource, type ResourceType } from './resources.js';
 import { fromLabelSelector, labelsOf, matches } from './selectors.js';
 import { KubeError, badRequest, conflict, invalid, notFound, qualified } from './status.js';
 import { ObjectStore, metaOf, nameOf, namespaceOf, type Entry } from './store.js';
-import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, num, objList, str, strMap } from './util.js';
+import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, num, objList, share, str, strMap } from './util.js';
 import { injectCredentials } from './webhook.js';
 
 export interface WriteOptions {
@@ -25,6 +25,8 @@ export interface WriteOptions {
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
+/** The resources controllers reconcile. */
+const WORKLOADS = new Set(['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs']);
 
 export class KubeCore {
   readonly store = new ObjectStore();
@@ -38,21 +40,134 @@ export class KubeCore {
   private nextDue = Infinity;
   private dueAt = Infinity;
   private readonly terminatingPods = new Set<Entry>();
-  private readonly specJson = new WeakMap<object, string>();
+  /**
+   * Controllers' work list. A controller is a pure function of its workload, what the workload
+   * owns and the clock, so a pass reconciles only the workloads whose own object, or an object
+   * they own (a ReplicaSet's pods, a Deployment's ReplicaSets and their pods), was written since
+   * they were last reconciled, or whose due time has come; a write to anything else (a
+   * ServiceAccount, a node, a namespace, a pod without a controller) makes every workload due.
+   * So a write costs in proportion to what it touches, not to the cluster's size.
+   */
+  private readonly dirty = new Set<Entry>();
+  private allDirty = true;
+  /** Set when the test-only work-list check failed (see reconcile). */
+  private workListError: string | undefined;
+  /** Workloads that asked to be reconciled again at a clock time (a progress deadline). */
+  private readonly workloadDue = new Map<Entry, number>();
+  /** The workload being reconciled (its due() calls are its own). */
+  private reconciling: Entry | undefined;
+  /** Pods that become ready at `readyAt` (Pending, not stuck): promotePods' candidates. */
+  private readonly startingPods = new Set<Entry>();
+  /** Per template spec: its shared copy (see specCopy). */
+  private readonly specShared = new WeakMap<object, JsonObject>();
+  /** Per owner: its pods' shared ownerReferences. */
+  private readonly ownerRefs = new WeakMap<Entry, JsonObject[]>();
   /** Sandbox options (world): workloads whose new pods never become ready, and images that cannot be pulled. */
   stuckWorkloads: { kind: string; namespace: string; name: string; reason: 'ImagePullBackOff' | 'CrashLoopBackOff' }[] = [];
   missingImages: string[] = [];
+  /** Pods whose container calls `aws sts get-caller-identity` (exec.ts runs them once started). */
+  readonly callerPods = new Set<Entry>();
   /** Container output of pods that ran (exec.ts), by pod uid. */
   readonly podLogs = new Map<string, string>();
   /** Pods bound to each node (the scheduler's spreading score), kept current as pods come and go. */
   private readonly podsOnNode = new Map<string, number>();
-  /** Nodes a nodeSelector allows, per selector, for the current node list. */
-  private schedulable?: { nodes: readonly Entry[]; bySelector: Map<string, JsonObject[]> };
+  /** Nodes a nodeSelector allows, per selector, for the current node list, with pickNode's scan state. */
+  private schedulable?: { nodes: readonly Entry[]; bySelector: Map<string, { allowed: JsonObject[]; names: string[]; minLoad: number; next: number; version: number }> };
+  /** Bumped whenever a node's pod count goes down (pickNode's scans start over). */
+  private loadDrops = 0;
 
   constructor(
     readonly state: SandboxState,
     readonly cluster: ClusterState,
-  ) {}
+  ) {
+    this.store.onChange = (entry, controller, deleted) => this.touched(entry, controller, deleted);
+  }
+
+  /** A write: the workloads it concerns (the entry, and its chain of controllers) need a pass. */
+  private touched(entry: Entry, controller: string | undefined, deleted: boolean): void {
+    if (this.allDirty) return;
+    const plural = entry.type.plural;
+    // An object no controller owns may be in a controller's way (a name it wants): when one
+    // goes, or anything but a workload or a controlled pod changes, every workload gets a pass.
+    if (controller === undefined && (deleted || !WORKLOADS.has(plural))) {
+      this.allDirty = true;
+      return;
+    }
+    if (WORKLOADS.has(plural)) this.dirty.add(entry);
+    else if (plural !== 'pods') {
+      this.allDirty = true;
+      return;
+    } else if (this.store.count('statefulsets') > 0) {
+      // A StatefulSet waits for its ordinal names (`web-0`) to be free, whoever holds them.
+      const name = nameOf(entry.obj);
+      for (const s of this.store.list('statefulsets', namespaceOf(entry.obj))) if (name.startsWith(`${nameOf(s.obj)}-`)) this.dirty.add(s);
+    }
+    let uid = controller;
+    for (let depth = 0; uid !== undefined && depth < 4; depth++) {
+      const owner = this.store.byUidGet(uid);
+      if (!owner) break;
+      if (WORKLOADS.has(owner.type.plural)) this.dirty.add(owner);
+      uid = owner.indexed?.controller;
+    }
+  }
+
+  /**
+   * The workloads of one resource a controller pass reconciles, in key order: every one when
+   * `all`, else those written or due since their last pass. They leave the work list (a write
+   * during the pass puts them back for the next one).
+   */
+  workToDo(plural: string, all: boolean): readonly Entry[] {
+    if (all) {
+      const list = this.store.list(plural);
+      for (const e of list) this.dirty.delete(e);
+      return list;
+    }
+    const out: Entry[] = [];
+    for (const e of this.dirty) if (e.type.plural === plural) out.push(e);
+    for (const e of out) this.dirty.delete(e);
+    return out.sort((a, b) => ((a.order ?? '') < (b.order ?? '') ? -1 : (a.order ?? '') > (b.order ?? '') ? 1 : 0));
+  }
+
+  /** Controllers: start a pass. Returns whether every workload is to be reconciled (after a write to anything else). */
+  startPass(): boolean {
+    this.dueAt = Infinity;
+    const now = this.now();
+    for (const [e, at] of this.workloadDue) {
+      if (at <= now) {
+        this.workloadDue.delete(e);
+        this.dirty.add(e);
+      }
+    }
+    const all = this.allDirty;
+    this.allDirty = false;
+    return all;
+  }
+
+  /** Whether a write since the pass started left work for another pass. */
+  get hasWork(): boolean {
+    return this.allDirty || this.dirty.size > 0;
+  }
+
+  /** Controllers: reconcile workload `e` (its due times are collected afresh). */
+  reconcileWorkload<R>(e: Entry, run: () => R): R {
+    this.workloadDue.delete(e);
+    this.reconciling = e;
+    try {
+      return run();
+    } finally {
+      this.reconciling = undefined;
+    }
+  }
+
+  /** Pods waiting for their readyAt, in key order (promotePods). */
+  starting(): Entry[] {
+    return [...this.startingPods].sort((a, b) => ((a.order ?? '') < (b.order ?? '') ? -1 : (a.order ?? '') > (b.order ?? '') ? 1 : 0));
+  }
+
+  /** A pod is no longer waiting to become ready (promoted, or not Pending). */
+  started(e: Entry): void {
+    this.startingPods.delete(e);
+  }
 
   now(): number {
     return this.state.clock.now();
@@ -60,13 +175,31 @@ export class KubeCore {
 
   /** Let the controllers catch up with the clock and with the last write. */
   reconcile(): void {
+    if (this.workListError) throw new Error(this.workListError);
     // Nothing to do when no object changed since the last pass and nothing fell due (a pod
     // ready, a grace period over, a progress deadline): the controllers are a pure function of
     // the objects and the clock.
     if (this.store.resourceVersion === this.settledAt && this.now() < this.nextDue) return;
-    runControllers(this);
+    const settled = runControllers(this);
+    // Tests (vitest.config.ts) check the work list: once settled, a pass over every workload
+    // must find nothing to do. (A world whose controllers never settle, as a ReplicaSet naming
+    // each refused pod afresh, is left out.)
+    if (settled && process.env.PODID_SANDBOX_CHECK_CONTROLLERS === '1') {
+      const rv = this.store.resourceVersion;
+      this.allDirty = true;
+      runControllers(this);
+      if (this.store.resourceVersion !== rv) {
+        // Sticky: a watch's timer swallows errors, and the full pass has repaired the state, so
+        // every later request fails instead (500), which a test sees.
+        this.workListError = `controller work list missed work: a pass over every workload made ${Number(this.store.resourceVersion) - Number(rv)} more writes`;
+        process.stderr.write(`podid sandbox: ${this.workListError}\n`);
+        throw new Error(this.workListError);
+      }
+    }
     this.settledAt = this.store.resourceVersion;
-    this.nextDue = this.dueAt;
+    let next = this.dueAt;
+    for (const at of this.workloadDue.values()) if (at < next) next = at;
+    this.nextDue = next;
   }
 
   /** When the controllers next have work, if nothing else changes (Infinity: never). */
@@ -74,13 +207,13 @@ export class KubeCore {
     return this.nextDue;
   }
 
-  /** Controllers: forget the times collected by the previous pass. */
-  resetDue(): void {
-    this.dueAt = Infinity;
-  }
-
   /** Controllers: something changes by itself at clock time `at` (reconcile again then). */
   due(at: number): void {
+    if (this.reconciling) {
+      const was = this.workloadDue.get(this.reconciling);
+      if (was === undefined || at < was) this.workloadDue.set(this.reconciling, at);
+      return;
+    }
     if (at < this.dueAt) this.dueAt = at;
   }
 
@@ -104,7 +237,7 @@ export class KubeCore {
       if (graceSeconds !== undefined && entry.goneAt !== undefined && now + grace * 1000 < entry.goneAt) {
         if (grace === 0) {
           this.removeEntry(entry);
-          return obj;
+          return entry.obj;
         }
         entry.goneAt = now + grace * 1000;
         this.commit(entry, { ...obj, metadata: { ...meta, deletionTimestamp: isoTime(entry.goneAt), deletionGracePeriodSeconds: grace } });
@@ -114,7 +247,7 @@ export class KubeCore {
     const phase = String(getPath(obj, 'status.phase') ?? '');
     if (grace <= 0 || !str(getPath(obj, 'spec.nodeName')) || phase === 'Succeeded' || phase === 'Failed') {
       this.removeEntry(entry);
-      return obj;
+      return entry.obj;
     }
     entry.goneAt = now + grace * 1000;
     this.terminatingPods.add(entry);
@@ -177,6 +310,11 @@ export class KubeCore {
     if (type.plural === 'pods') this.admitPod(entry, opts);
     if (opts.dryRun) return clone(obj);
     this.store.put(entry, 'ADDED');
+    if (type.plural === 'pods') {
+      // A pod's command never changes: whether it runs get-caller-identity is known now.
+      if (callsGetCallerIdentity(entry.obj)) this.callerPods.add(entry);
+      if (entry.readyAt !== undefined && entry.readyAt !== Infinity && getPath(entry.obj, 'status.phase') === 'Pending') this.startingPods.add(entry);
+    }
     if (type.plural === 'namespaces') {
       this.create(resource('serviceaccounts'), { metadata: { name: 'default', namespace: name } });
     }
@@ -238,6 +376,10 @@ export class KubeCore {
   removeEntry(entry: Entry): void {
     this.store.delete(entry);
     this.terminatingPods.delete(entry);
+    this.callerPods.delete(entry);
+    this.startingPods.delete(entry);
+    this.workloadDue.delete(entry);
+    this.dirty.delete(entry);
     const uid = String(metaOf(entry.obj).uid ?? '');
     this.podLogs.delete(uid);
     // The garbage collector deletes dependents as any client would: pods gracefully.
@@ -251,14 +393,21 @@ export class KubeCore {
     }
     if (entry.type.plural === 'pods') {
       const nodeName = str(getPath(entry.obj, 'spec.nodeName'));
-      if (nodeName) this.podsOnNode.set(nodeName, (this.podsOnNode.get(nodeName) ?? 1) - 1);
+      if (nodeName) {
+        this.podsOnNode.set(nodeName, (this.podsOnNode.get(nodeName) ?? 1) - 1);
+        this.loadDrops++;
+      }
       // A Fargate node lives exactly as long as its pod.
       const node = nodeName ? this.store.get('nodes', '', nodeName) : undefined;
       if (node && isFargateNode(node.obj)) this.store.delete(node);
     }
   }
 
-  /** A pod from a controller's template, created through admission like any other pod. */
+  /**
+   * A pod from a controller's template, created through admission like any other pod. What its
+   * pods have alike (labels, annotations, owner reference, the spec's lists) is shared between
+   * them (frozen; see `share`): a ReplicaSet of 500 pods holds one copy, not 500.
+   */
   createPod(owner: Entry, template: JsonObject, name: string, extra: { labels?: Record<string, string>; nodeName?: string } = {}): Entry {
     const tmeta = isObj(template.metadata) ? template.metadata : {};
     const ometa = metaOf(owner.obj);
@@ -266,11 +415,9 @@ export class KubeCore {
       metadata: {
         name,
         namespace: ometa.namespace,
-        labels: { ...strMap(tmeta.labels), ...extra.labels },
-        ...(isObj(tmeta.annotations) ? { annotations: { ...strMap(tmeta.annotations) } } : {}),
-        ownerReferences: [
-          { apiVersion: owner.obj.apiVersion, kind: owner.obj.kind, name: ometa.name, uid: ometa.uid, controller: true, blockOwnerDeletion: true },
-        ],
+        labels: extra.labels ? { ...strMap(tmeta.labels), ...extra.labels } : sharedCopy(tmeta.labels),
+        ...(isObj(tmeta.annotations) ? { annotations: sharedCopy(tmeta.annotations) } : {}),
+        ownerReferences: this.ownerReferences(owner),
       },
       spec: this.specCopy(template),
     };
@@ -281,15 +428,30 @@ export class KubeCore {
     return created;
   }
 
-  /** A fresh copy of a template's pod spec (parsed from JSON cached per template: a ReplicaSet makes many pods from one). */
+  /** The controller ownerReference of `owner`'s pods (shared while the owner's identity stays). */
+  private ownerReferences(owner: Entry): JsonObject[] {
+    const m = metaOf(owner.obj);
+    const ref = { apiVersion: owner.obj.apiVersion, kind: owner.obj.kind, name: m.name, uid: m.uid, controller: true, blockOwnerDeletion: true };
+    const cached = this.ownerRefs.get(owner);
+    const first = cached?.[0];
+    if (cached && first && first.apiVersion === ref.apiVersion && first.kind === ref.kind && first.name === ref.name && first.uid === ref.uid) return cached;
+    const refs = share([ref]);
+    this.ownerRefs.set(owner, refs);
+    return refs;
+  }
+
+  /**
+   * A template's pod spec for a new pod: a fresh top-level object (admission sets its fields)
+   * whose nested parts are one shared, frozen copy per template, parsed once from its JSON.
+   */
   private specCopy(template: JsonObject): JsonObject {
     const spec = isObj(template.spec) ? template.spec : {};
-    let json = this.specJson.get(spec);
-    if (json === undefined) {
-      json = JSON.stringify(spec);
-      this.specJson.set(spec, json);
+    let shared = this.specShared.get(spec);
+    if (shared === undefined) {
+      shared = share(JSON.parse(JSON.stringify(spec)) as JsonObject);
+      this.specShared.set(spec, shared);
     }
-    return JSON.parse(json) as JsonObject;
+    return { ...shared };
   }
 
   /** The world's stuckWorkloads reason for pods of `owner` (a ReplicaSet counts as its Deployment). */
@@ -316,7 +478,7 @@ export class KubeCore {
     let node = str(spec.nodeName) ? this.store.get('nodes', '', String(spec.nodeName))?.obj : undefined;
     let fargateProfile: string | undefined;
     if (!node && !str(spec.nodeName)) {
-      fargateProfile = this.fargateProfileFor(ns, labelsOf(pod));
+      fargateProfile = this.cluster.fargateProfiles.length > 0 ? this.fargateProfileFor(ns, labelsOf(pod)) : undefined;
       if (fargateProfile) {
         spec.schedulerName = 'fargate-scheduler';
         meta.labels = { ...strMap(meta.labels), 'eks.amazonaws.com/fargate-profile': fargateProfile };
@@ -340,10 +502,9 @@ export class KubeCore {
 
     const now = this.now();
     const given = this.loading && isObj(pod.status) && typeof pod.status.phase === 'string';
-    const images = [...objList(spec.initContainers), ...objList(spec.containers)].map((c) => String(c.image ?? ''));
-    const stuck = opts.stuck ?? (images.some((i) => this.missingImages.some((g) => globMatch(g, i))) ? 'ImagePullBackOff' : undefined);
+    const stuck = opts.stuck ?? (this.missingImages.length > 0 && this.pullsMissingImage(spec) ? 'ImagePullBackOff' : undefined);
     entry.readyAt = node && !stuck ? (this.loading ? now : now + this.state.settings.rolloutDelayMs) : Infinity;
-    entry.stuck = stuck;
+    if (stuck) entry.stuck = stuck;
     if (opts.dryRun) return;
     if (node) this.podsOnNode.set(nameOf(node), (this.podsOnNode.get(nameOf(node)) ?? 0) + 1);
     if (fargateProfile && node) {
@@ -357,6 +518,12 @@ export class KubeCore {
     if (!node) delete (pod.status as JsonObject).podIP;
   }
 
+  /** Whether a container's image is one the world says cannot be pulled (missingImages). */
+  private pullsMissingImage(spec: JsonObject): boolean {
+    const images = [...objList(spec.initContainers), ...objList(spec.containers)].map((c) => String(c.image ?? ''));
+    return images.some((i) => this.missingImages.some((g) => globMatch(g, i)));
+  }
+
   private fargateProfileFor(namespace: string, labels: Record<string, string>): string | undefined {
     for (const p of this.cluster.fargateProfiles) {
       for (const s of p.selectors) {
@@ -366,26 +533,40 @@ export class KubeCore {
     return undefined;
   }
 
-  /** The allowed node running the fewest pods (ties: by name), as a spreading scheduler would pick. */
+  /**
+   * The allowed node running the fewest pods (ties: by name), as a spreading scheduler would pick.
+   * Amortised constant time: per selector, the lowest load and where the scan for it stopped are
+   * kept, valid while loads only grow (a pod leaving a node starts the scan over).
+   */
   private pickNode(nodeSelector: Record<string, string>): JsonObject | undefined {
     const nodes = this.store.list('nodes');
     if (this.schedulable?.nodes !== nodes) this.schedulable = { nodes, bySelector: new Map() };
-    const key = JSON.stringify(Object.entries(nodeSelector).sort());
-    let allowed = this.schedulable.bySelector.get(key);
-    if (!allowed) {
-      allowed = nodes.filter((n) => nodeSelectorAllows(nodeSelector, n.obj)).map((n) => n.obj);
-      this.schedulable.bySelector.set(key, allowed);
+    const pairs = Object.entries(nodeSelector);
+    const key = pairs.length === 0 ? '' : JSON.stringify(pairs.sort());
+    let s = this.schedulable.bySelector.get(key);
+    if (!s) {
+      const allowed = nodes.filter((n) => nodeSelectorAllows(nodeSelector, n.obj)).map((n) => n.obj);
+      s = { allowed, names: allowed.map(nameOf), minLoad: 0, next: 0, version: -1 };
+      this.schedulable.bySelector.set(key, s);
     }
-    let best: JsonObject | undefined;
-    let bestLoad = Infinity;
-    for (const n of allowed) {
-      const load = this.podsOnNode.get(nameOf(n)) ?? 0;
-      if (load < bestLoad) {
-        best = n;
-        bestLoad = load;
+    const load = (i: number) => this.podsOnNode.get(s.names[i] as string) ?? 0;
+    for (let pass = 0; pass < 2; pass++) {
+      if (s.version !== this.loadDrops || pass === 1) {
+        // Start over: the lowest load now, scanning from the first node.
+        s.minLoad = Infinity;
+        for (let i = 0; i < s.names.length; i++) s.minLoad = Math.min(s.minLoad, load(i));
+        s.next = 0;
+        s.version = this.loadDrops;
+      }
+      for (let i = s.next; i < s.names.length; i++) {
+        if (load(i) === s.minLoad) {
+          // The scan resumes here: this node is skipped once its load grows (a dry run leaves it).
+          s.next = i;
+          return s.allowed[i];
+        }
       }
     }
-    return best;
+    return undefined;
   }
 
   /** Server-side defaults, and the validation of selectors against template labels. */
@@ -482,6 +663,15 @@ export class KubeCore {
       .filter((e) => e.type.plural === plural)
       .sort((a, b) => (nameOf(a.obj) < nameOf(b.obj) ? -1 : nameOf(a.obj) > nameOf(b.obj) ? 1 : 0));
   }
+}
+
+/** Per template map (labels, annotations): one shared string-valued copy. */
+const sharedMaps = new WeakMap<object, Record<string, string>>();
+function sharedCopy(v: unknown): Record<string, string> {
+  if (!isObj(v)) return {};
+  let out = sharedMaps.get(v);
+  if (!out) sharedMaps.set(v, (out = share(strMap(v))));
+  return out;
 }
 
 function checkKind(type: ResourceType, obj: JsonObject): void {

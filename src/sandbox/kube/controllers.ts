@@ -26,31 +26,48 @@ import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, num, objL
 
 const MAX_PASSES = 50;
 
-export function reconcile(k: KubeCore): void {
+const CONTROLLERS: [string, (k: KubeCore, e: Entry) => boolean][] = [
+  ['deployments', (k, e) => reconcileDeployment(k, e)],
+  ['replicasets', (k, e) => reconcileReplicaSet(k, e)],
+  ['statefulsets', (k, e) => reconcileStatefulSet(k, e)],
+  ['daemonsets', (k, e) => reconcileDaemonSet(k, e)],
+  ['jobs', (k, e) => reconcileJob(k, e)],
+];
+
+/**
+ * Passes until nothing changes. Each pass runs every controller, in this order, over the
+ * workloads with work (KubeCore.workToDo: those written, or owning something written, since
+ * their last pass; all of them after a write to anything else).
+ */
+export function reconcile(k: KubeCore): boolean {
   for (let pass = 0; pass < MAX_PASSES; pass++) {
-    k.resetDue();
+    const all = k.startPass();
     let changed = promotePods(k);
     changed = finishTerminations(k) || changed;
     const live = (e: Entry) => k.store.get(e.type.plural, namespaceOf(e.obj), nameOf(e.obj)) === e;
-    for (const e of k.store.list('deployments')) if (live(e)) changed = reconcileDeployment(k, e) || changed;
-    for (const e of k.store.list('replicasets')) if (live(e)) changed = reconcileReplicaSet(k, e) || changed;
-    for (const e of k.store.list('statefulsets')) if (live(e)) changed = reconcileStatefulSet(k, e) || changed;
-    for (const e of k.store.list('daemonsets')) if (live(e)) changed = reconcileDaemonSet(k, e) || changed;
-    for (const e of k.store.list('jobs')) if (live(e)) changed = reconcileJob(k, e) || changed;
-    if (!changed) return;
+    for (const [plural, run] of CONTROLLERS) {
+      for (const e of k.workToDo(plural, all)) if (live(e)) changed = k.reconcileWorkload(e, () => run(k, e)) || changed;
+    }
+    if (!changed && !k.hasWork) return true;
   }
+  return false;
 }
 
 /** Pods whose start-up time has passed become Running and Ready. */
 function promotePods(k: KubeCore): boolean {
   let changed = false;
   const now = k.now();
-  for (const e of k.store.list('pods')) {
-    if (e.readyAt === undefined || podPhase(e.obj) !== 'Pending' || podTerminating(e.obj)) continue;
+  for (const e of k.starting()) {
+    if (e.readyAt === undefined || podPhase(e.obj) !== 'Pending') {
+      k.started(e);
+      continue;
+    }
+    if (podTerminating(e.obj)) continue;
     if (e.readyAt > now) {
       k.due(e.readyAt);
       continue;
     }
+    k.started(e);
     const prev = isObj(e.obj.status) ? e.obj.status : {};
     const next: JsonObject = { ...e.obj, metadata: { ...metaOf(e.obj) } };
     const status = podStatus(next, 'running', e.readyAt, String(prev.hostIP ?? ''), String(prev.podIP ?? ''));

@@ -4,40 +4,22 @@
  * credential model) asks `probeCredentials` what the pod's SDK would obtain and finishes the pod
  * with what the AWS CLI would print — the caller identity JSON (phase Succeeded, exit code 0), or
  * its error text (phase Failed, exit code 255). The text is served as the pod's log
- * (`GET .../pods/NAME/log`). Every other container runs forever and logs nothing.
+ * (`GET .../pods/NAME/log`). Every other container runs forever and logs nothing. Which pods call
+ * it is decided when they are created (`callsGetCallerIdentity`, pods.ts; KubeCore.callerPods).
  */
 import type { JsonObject } from '../world-types.js';
 import type { KubeCore } from './cluster.js';
 import { podPhase, podStatus, podTerminating } from './pods.js';
-import { metaOf, nameOf, namespaceOf, type Entry } from './store.js';
-import { clone, getPath, objList } from './util.js';
+import { metaOf, nameOf, namespaceOf } from './store.js';
+import { clone, objList } from './util.js';
 
-/** Whether a container calls `aws sts get-caller-identity` (directly, or in a shell command line). */
-export function callsGetCallerIdentity(pod: JsonObject): boolean {
-  return objList(getPath(pod, 'spec.containers')).some((c) => {
-    const words = [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])].map(String).join(' ').split(/\s+/);
-    const i = words.indexOf('sts');
-    return i !== -1 && words[i + 1] === 'get-caller-identity' && words.slice(0, i).some((w) => w === 'aws' || w.endsWith('/aws'));
-  });
-}
-
-/** A pod's containers cannot change, so whether it calls get-caller-identity is decided once per pod. */
-const calls = new WeakMap<Entry, boolean>();
-function caller(e: Entry): boolean {
-  let v = calls.get(e);
-  if (v === undefined) {
-    v = callsGetCallerIdentity(e.obj);
-    calls.set(e, v);
-  }
-  return v;
-}
-
-/** Started (Running) get-caller-identity pods that have not run yet. */
+/** Started (Running) get-caller-identity pods that have not run yet, in key order. */
 export function callerIdentityPodsToRun(k: KubeCore): { namespace: string; name: string }[] {
   k.reconcile();
-  return k.store
-    .list('pods')
-    .filter((e) => caller(e) && podPhase(e.obj) === 'Running' && !podTerminating(e.obj) && !k.podLogs.has(String(metaOf(e.obj).uid)))
+  if (k.callerPods.size === 0) return [];
+  return [...k.callerPods]
+    .filter((e) => podPhase(e.obj) === 'Running' && !podTerminating(e.obj) && !k.podLogs.has(String(metaOf(e.obj).uid)))
+    .sort((a, b) => ((a.order ?? '') < (b.order ?? '') ? -1 : (a.order ?? '') > (b.order ?? '') ? 1 : 0))
     .map((e) => ({ namespace: namespaceOf(e.obj), name: nameOf(e.obj) }));
 }
 

@@ -1,6 +1,6 @@
 /** Pod status as the kubelet reports it, per lifecycle stage the sandbox models. */
 import type { JsonObject } from '../world-types.js';
-import { getPath, isObj, isoTime, objList } from './util.js';
+import { getPath, isObj, isoTime, objList, share } from './util.js';
 import { wildcardMatch } from '../../core/text.js';
 
 export type PodStage = 'unschedulable' | 'starting' | 'running' | 'succeeded' | 'ImagePullBackOff' | 'CrashLoopBackOff';
@@ -13,7 +13,11 @@ function containers(pod: JsonObject): JsonObject[] {
   return objList(getPath(pod, 'spec.containers'));
 }
 
-/** The `status` of a pod at `stage`, reached at clock time `at`. */
+/**
+ * The `status` of a pod at `stage`, reached at clock time `at`. Its conditions and container
+ * statuses are the same for every pod of a template at one stage and second, so they are shared
+ * (frozen: see `share`), as are hostIPs per node; a fresh status object holds them.
+ */
 export function podStatus(pod: JsonObject, stage: PodStage, at: number, hostIP: string, podIP: string): JsonObject {
   const t = isoTime(at);
   if (stage === 'unschedulable') {
@@ -23,13 +27,71 @@ export function podStatus(pod: JsonObject, stage: PodStage, at: number, hostIP: 
       qosClass: 'BestEffort',
     };
   }
+  const done = stage === 'succeeded';
+  const pulling = stage === 'starting' || stage === 'ImagePullBackOff';
+  const crashing = stage === 'CrashLoopBackOff';
+  const list = getPath(pod, 'spec.containers');
+  const podName = crashing ? String(getPath(pod, 'metadata.name') ?? '') : '';
+  const key = `${stage}|${t}|${podName}`;
+  let parts = Array.isArray(list) ? statusParts.get(list)?.get(key) : undefined;
+  if (!parts) {
+    parts = share({ conditions: podConditions(pod, stage, t), containerStatuses: containerStatuses(pod, stage, t, podName) });
+    if (Array.isArray(list)) {
+      let byKey = statusParts.get(list);
+      if (!byKey) statusParts.set(list, (byKey = new Map()));
+      // Keys are stages and seconds: keep the recent ones (a rollout's), not a long run's history.
+      if (byKey.size >= 16) byKey.clear();
+      byKey.set(key, parts);
+    }
+  }
+  return {
+    phase: pulling ? 'Pending' : done ? 'Succeeded' : 'Running',
+    conditions: parts.conditions,
+    hostIP,
+    hostIPs: hostIPs(hostIP),
+    podIP,
+    podIPs: [{ ip: podIP }],
+    startTime: t,
+    containerStatuses: parts.containerStatuses,
+    qosClass: 'BestEffort',
+  };
+}
+
+/** Shared status parts per containers list (a template's, shared by its pods) and stage/second. */
+const statusParts = new WeakMap<unknown[], Map<string, { conditions: JsonObject[]; containerStatuses: JsonObject[] }>>();
+
+const hostIPLists = new Map<string, JsonObject[]>();
+function hostIPs(ip: string): JsonObject[] {
+  let v = hostIPLists.get(ip);
+  if (!v) {
+    if (hostIPLists.size >= 10_000) hostIPLists.clear();
+    hostIPLists.set(ip, (v = share([{ ip }])));
+  }
+  return v;
+}
+
+function podConditions(pod: JsonObject, stage: PodStage, t: string): JsonObject[] {
+  const done = stage === 'succeeded';
+  const ready = stage === 'running';
+  const notReady = done ? 'PodCompleted' : ready ? undefined : 'ContainersNotReady';
+  const notReadyMessage = ready || done ? undefined : `containers with unready status: [${containers(pod).map((c) => String(c.name)).join(' ')}]`;
+  const cond = (type: string, status: boolean, reason?: string) => ({ ...condition(type, status, t, reason), ...(!status && notReadyMessage ? { message: notReadyMessage } : {}) });
+  return [
+    condition('PodReadyToStartContainers', stage !== 'starting', t),
+    condition('Initialized', true, t, done ? 'PodCompleted' : undefined),
+    cond('Ready', ready, notReady),
+    cond('ContainersReady', ready, notReady),
+    condition('PodScheduled', true, t),
+  ];
+}
+
+function containerStatuses(pod: JsonObject, stage: PodStage, t: string, podName: string): JsonObject[] {
   const started = stage === 'running';
   const done = stage === 'succeeded';
   const pulling = stage === 'starting' || stage === 'ImagePullBackOff';
   const crashing = stage === 'CrashLoopBackOff';
   const ready = started;
-  const podName = String(getPath(pod, 'metadata.name') ?? '');
-  const statuses = containers(pod).map((c) => {
+  return containers(pod).map((c) => {
     const image = String(c.image ?? '');
     const base: JsonObject = {
       name: c.name,
@@ -48,26 +110,6 @@ export function podStatus(pod: JsonObject, stage: PodStage, at: number, hostIP: 
     if (!pulling) base.containerID = `containerd://${'c'.repeat(64)}`;
     return base;
   });
-  const notReady = done ? 'PodCompleted' : ready ? undefined : 'ContainersNotReady';
-  const notReadyMessage = ready || done ? undefined : `containers with unready status: [${containers(pod).map((c) => String(c.name)).join(' ')}]`;
-  const cond = (type: string, status: boolean, reason?: string) => ({ ...condition(type, status, t, reason), ...(!status && notReadyMessage ? { message: notReadyMessage } : {}) });
-  return {
-    phase: pulling ? 'Pending' : done ? 'Succeeded' : 'Running',
-    conditions: [
-      condition('PodReadyToStartContainers', stage !== 'starting', t),
-      condition('Initialized', true, t, done ? 'PodCompleted' : undefined),
-      cond('Ready', ready, notReady),
-      cond('ContainersReady', ready, notReady),
-      condition('PodScheduled', true, t),
-    ],
-    hostIP,
-    hostIPs: [{ ip: hostIP }],
-    podIP,
-    podIPs: [{ ip: podIP }],
-    startTime: t,
-    containerStatuses: statuses,
-    qosClass: 'BestEffort',
-  };
 }
 
 export function podPhase(pod: JsonObject): string {
@@ -75,9 +117,10 @@ export function podPhase(pod: JsonObject): string {
 }
 
 export function podReady(pod: JsonObject): boolean {
-  if (podPhase(pod) !== 'Running') return false;
-  const conds = objList(getPath(pod, 'status.conditions'));
-  return conds.some((c) => c.type === 'Ready' && c.status === 'True');
+  const status = pod.status;
+  if (!isObj(status) || status.phase !== 'Running' || !Array.isArray(status.conditions)) return false;
+  for (const c of status.conditions) if (isObj(c) && c.type === 'Ready' && c.status === 'True') return true;
+  return false;
 }
 
 /** Pods marked for deletion (Terminating), waiting out their grace period. */
@@ -102,3 +145,21 @@ export function controllerUid(obj: JsonObject): string | undefined {
 export function globMatch(pattern: string, value: string): boolean {
   return wildcardMatch(pattern, value);
 }
+
+/** Whether a container calls `aws sts get-caller-identity` (directly, or in a shell command line). */
+export function callsGetCallerIdentity(pod: JsonObject): boolean {
+  const list = getPath(pod, 'spec.containers');
+  if (!Array.isArray(list)) return false;
+  // Pods of one template share their containers list: decide once per list.
+  let v = decided.get(list);
+  if (v === undefined) {
+    v = objList(list).some((c) => {
+      const words = [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])].map(String).join(' ').split(/\s+/);
+      const i = words.indexOf('sts');
+      return i !== -1 && words[i + 1] === 'get-caller-identity' && words.slice(0, i).some((w) => w === 'aws' || w.endsWith('/aws'));
+    });
+    decided.set(list, v);
+  }
+  return v;
+}
+const decided = new WeakMap<unknown[], boolean>();

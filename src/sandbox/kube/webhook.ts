@@ -18,7 +18,7 @@
  */
 import type { ClusterState, SandboxState } from '../state.js';
 import type { JsonObject } from '../world-types.js';
-import { child, isObj, objList, strMap } from './util.js';
+import { child, isObj, objList, share, strMap } from './util.js';
 
 export { ROLE_ARN_ANNOTATION } from '../../core/annotations.js';
 import { ROLE_ARN_ANNOTATION } from '../../core/annotations.js';
@@ -72,72 +72,105 @@ export function injectCredentials(state: SandboxState, cluster: ClusterState, po
   // Token lifetime: pod annotation > ServiceAccount annotation > default.
   const lifetime = expiration(podAnnotations[EXPIRATION_ANNOTATION], expiration(saAnnotations[EXPIRATION_ANNOTATION], DEFAULT_EXPIRATION));
   const common = { region: cluster.region, regionalSts };
+  // Pods alike (one template, one ServiceAccount) get the same lists: computed once per key (memo).
+  const skipKey = [...skip].join(',');
 
   if (state.visibleAssociation(cluster, namespace, saName) !== undefined) {
-    addVolume(spec, {
+    const tokenFile = tokenPath(POD_IDENTITY_DIR, POD_IDENTITY_TOKEN);
+    addVolume(spec, `${POD_IDENTITY_TOKEN}|${lifetime}`, () => ({
       name: POD_IDENTITY_TOKEN,
       projected: {
         defaultMode: 420,
         sources: [{ serviceAccountToken: { audience: 'pods.eks.amazonaws.com', expirationSeconds: lifetime, path: POD_IDENTITY_TOKEN } }],
       },
-    });
-    mutateContainers(spec, skip, common, [
+    }));
+    mutateContainers(spec, `pod-identity|${skipKey}|${cluster.region}|${regionalSts}|${tokenFile}`, skip, common, [
       { name: 'AWS_CONTAINER_CREDENTIALS_FULL_URI', value: POD_IDENTITY_URI },
-      { name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', value: tokenPath(POD_IDENTITY_DIR, POD_IDENTITY_TOKEN) },
+      { name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', value: tokenFile },
     ], { name: POD_IDENTITY_TOKEN, mountPath: POD_IDENTITY_DIR, readOnly: true });
     return 'pod-identity';
   }
 
   const roleArn = saAnnotations[ROLE_ARN_ANNOTATION];
   if (roleArn && cluster.oidcIssuer) {
-    addVolume(spec, {
+    const audience = saAnnotations[AUDIENCE_ANNOTATION] ?? 'sts.amazonaws.com';
+    const tokenFile = tokenPath(IRSA_DIR, 'token');
+    addVolume(spec, `${IRSA_VOLUME}|${lifetime}|${audience}`, () => ({
       name: IRSA_VOLUME,
       projected: {
         defaultMode: 420,
-        sources: [{ serviceAccountToken: { audience: saAnnotations[AUDIENCE_ANNOTATION] ?? 'sts.amazonaws.com', expirationSeconds: lifetime, path: 'token' } }],
+        sources: [{ serviceAccountToken: { audience, expirationSeconds: lifetime, path: 'token' } }],
       },
-    });
-    mutateContainers(spec, skip, common, [
+    }));
+    mutateContainers(spec, `irsa|${skipKey}|${cluster.region}|${regionalSts}|${tokenFile}|${roleArn}`, skip, common, [
       { name: 'AWS_ROLE_ARN', value: roleArn },
-      { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: tokenPath(IRSA_DIR, 'token') },
+      { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: tokenFile },
     ], { name: IRSA_VOLUME, mountPath: IRSA_DIR, readOnly: true });
     return 'irsa';
   }
   return 'none';
 }
 
-function addVolume(spec: JsonObject, volume: JsonObject): void {
-  const volumes = objList(spec.volumes);
-  if (!volumes.some((v) => v.name === volume.name)) volumes.push(volume);
-  spec.volumes = volumes;
+/**
+ * Webhook results per input list and change: the pods of one template and ServiceAccount get the
+ * same containers and volumes, so they share one frozen copy (see `share`). Inputs are never
+ * changed: a template's lists are shared too.
+ */
+const results = new WeakMap<object, Map<string, JsonObject[]>>();
+/** The key for a pod without volumes. */
+const NO_VOLUMES = {};
+
+function memo(input: object, key: string, make: () => JsonObject[]): JsonObject[] {
+  let byKey = results.get(input);
+  if (!byKey) results.set(input, (byKey = new Map()));
+  let out = byKey.get(key);
+  if (!out) {
+    if (byKey.size >= 16) byKey.clear();
+    byKey.set(key, (out = share(make())));
+  }
+  return out;
+}
+
+/** Add the token volume (made by `volume`, described by `key`) unless a volume of its name exists. */
+function addVolume(spec: JsonObject, key: string, volume: () => JsonObject): void {
+  const input = Array.isArray(spec.volumes) ? spec.volumes : NO_VOLUMES;
+  spec.volumes = memo(input, key, () => {
+    const v = volume();
+    const volumes = objList(spec.volumes);
+    if (!volumes.some((x) => x.name === v.name)) volumes.push(v);
+    return volumes;
+  });
 }
 
 /**
- * Add env and mount to every container not skipped, as upstream's addEnvToContainer: the
+ * Add env and mount to every container not skipped (`key` describes all the other arguments), as upstream's addEnvToContainer: the
  * credential pair only when the container sets neither of its variables; both region variables
  * only when it sets neither; the regional STS variable when asked for and not set; the mount
  * when no mount of that volume exists.
  */
 function mutateContainers(
   spec: JsonObject,
+  key: string,
   skip: Set<string>,
   common: { region: string; regionalSts: boolean },
   credentials: { name: string; value: string }[],
   mount: JsonObject,
 ): void {
   for (const field of ['initContainers', 'containers']) {
-    if (!Array.isArray(spec[field])) continue;
-    for (const c of objList(spec[field])) {
-      if (skip.has(String(c.name))) continue;
-      const cur = objList(c.env);
-      const has = (n: string) => cur.some((x) => x.name === n);
-      if (common.regionalSts && !has('AWS_STS_REGIONAL_ENDPOINTS')) cur.push({ name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' });
-      if (!has('AWS_REGION') && !has('AWS_DEFAULT_REGION')) cur.push({ name: 'AWS_DEFAULT_REGION', value: common.region }, { name: 'AWS_REGION', value: common.region });
-      if (!credentials.some((e) => has(e.name))) for (const e of credentials) cur.push({ ...e });
-      c.env = cur;
-      const mounts = objList(c.volumeMounts);
-      if (!mounts.some((m) => m.name === mount.name)) mounts.push({ ...mount });
-      c.volumeMounts = mounts;
-    }
+    const list = spec[field];
+    if (!Array.isArray(list)) continue;
+    spec[field] = memo(list, key, () =>
+      list.map((c: unknown) => {
+        if (!isObj(c) || skip.has(String(c.name))) return c as JsonObject;
+        const cur = objList(c.env);
+        const has = (n: string) => cur.some((x) => x.name === n);
+        if (common.regionalSts && !has('AWS_STS_REGIONAL_ENDPOINTS')) cur.push({ name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' });
+        if (!has('AWS_REGION') && !has('AWS_DEFAULT_REGION')) cur.push({ name: 'AWS_DEFAULT_REGION', value: common.region }, { name: 'AWS_REGION', value: common.region });
+        if (!credentials.some((e) => has(e.name))) for (const e of credentials) cur.push({ ...e });
+        const mounts = objList(c.volumeMounts);
+        if (!mounts.some((m) => m.name === mount.name)) mounts.push({ ...mount });
+        return { ...c, env: cur, volumeMounts: mounts };
+      }),
+    );
   }
 }

@@ -1,0 +1,229 @@
+/**
+ * A lean GET for one kubeconfig context: the kubeconfig's TLS and auth as
+ * @kubernetes/client-node applies them, over ONE keep-alive agent per context, answering with
+ * the body's bytes (gunzipped when the server compressed them). The scan's list pages go through
+ * here: client-node's own request path builds a new agent (a new TCP/TLS connection) for every
+ * request and hands back the body as a string, a second copy of every page that the scan only
+ * parses a few fields out of (json-keep.ts parses the bytes directly).
+ *
+ * Auth is re-applied on every request (`KubeConfig.applyToHTTPSOptions`), so exec plugins
+ * (`aws eks get-token`), token files and OIDC refresh as client-node refreshes them; the TLS
+ * material (CA, client certificate, key, insecure-skip-tls-verify, tls-server-name) is read once
+ * per context. A cluster with a `proxy-url` goes through the proxy agent client-node builds for
+ * it (reused, not rebuilt per request).
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { gunzip } from 'node:zlib';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** An HTTP answer outside 2xx: the status, headers and body, as describeKubeFailure reads them. */
+export class KubeHttpStatusError extends Error {
+  constructor(
+    readonly code: number,
+    readonly headers: Record<string, string>,
+    readonly body: string,
+  ) {
+    super(`HTTP ${code}`);
+    this.name = 'KubeHttpStatusError';
+  }
+}
+
+/** No answer: the connection failed (code ECONNREFUSED, a TLS error, ...), or the deadline passed. */
+export class KubeTransportError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly timedOut: boolean,
+    options?: { cause: unknown },
+  ) {
+    super(message, options);
+    this.name = 'KubeTransportError';
+  }
+}
+
+export interface KubeGet {
+  /** The context's API server URL (with any path prefix). */
+  readonly server: string;
+  /**
+   * GETs `path` (with query) under the server and resolves with what `read` makes of the 2xx
+   * body. `read` runs synchronously and must not keep the buffer: it is reused for later pages.
+   */
+  get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T>;
+}
+
+type TlsOptions = Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>;
+/** What applyToHTTPSOptions fills in: TLS options, `auth`, `headers` (a plain object), `agent`. */
+interface Applied extends TlsOptions {
+  auth?: string;
+  headers?: Record<string, string | string[] | number>;
+  agent?: unknown;
+}
+
+/** A GET client for the context `kc` is pinned to (its current context). */
+export function kubeGet(kc: KubeConfig): KubeGet {
+  const cluster = kc.getCurrentCluster();
+  const server = cluster?.server ?? '';
+  const base = new URL(server || 'http://invalid.');
+  const secure = base.protocol === 'https:';
+  const prefix = base.pathname.replace(/\/+$/, '');
+  let agent: HttpAgent | undefined;
+
+  /** The kubeconfig's credentials for one request (and, the first time, the context's agent). */
+  async function apply(): Promise<Applied> {
+    const opts: Applied = {};
+    await kc.applyToHTTPSOptions(opts as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
+    agent ??= makeAgent(opts);
+    return opts;
+  }
+
+  function makeAgent(opts: Applied): HttpAgent {
+    // client-node's agent for a proxy (SOCKS or HTTP CONNECT), built with the same TLS options.
+    if (cluster?.proxyUrl) return opts.agent as HttpAgent;
+    if (!secure) return new HttpAgent({ keepAlive: true });
+    const tls: TlsOptions = {};
+    for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
+      if (opts[k] !== undefined) (tls as Record<string, unknown>)[k] = opts[k];
+    }
+    return new HttpsAgent({ keepAlive: true, ...tls });
+  }
+
+  return {
+    server,
+    async get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T> {
+      const applied = await apply();
+      const headers: Record<string, string | string[] | number> = { ...(applied.headers ?? {}), accept: 'application/json', 'accept-encoding': 'gzip' };
+      const options: RequestOptions = {
+        protocol: base.protocol,
+        hostname: base.hostname.replace(/^\[|\]$/g, ''),
+        port: base.port || (secure ? 443 : 80),
+        path: `${prefix}${path}`,
+        method: 'GET',
+        headers,
+        agent: agent!,
+        ...(applied.auth ? { auth: applied.auth } : {}),
+      };
+      return send(secure ? httpsRequest : httpRequest, options, timeoutMs, `${server}${path}`, read);
+    },
+  };
+}
+
+function send<T>(request: typeof httpRequest, options: RequestOptions, timeoutMs: number, url: string, read: (body: Buffer) => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = (err: unknown, value?: T) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const req = request(options, (res) => {
+      readBody(res).then(
+        ({ body, pooled }) => {
+          const status = res.statusCode ?? 0;
+          try {
+            if (status >= 200 && status <= 299) finish(null, read(body));
+            else finish(new KubeHttpStatusError(status, flatHeaders(res.headers), body.toString('utf8')));
+          } catch (err) {
+            finish(err);
+          } finally {
+            if (pooled) release(pooled);
+          }
+        },
+        (err: unknown) => finish(transportError(err, url)),
+      );
+    });
+    req.on('error', (err) => finish(transportError(err, url)));
+    // --request-timeout bounds the whole request, body included (0: none, as kubectl).
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => {
+        finish(new KubeTransportError(`no answer from ${url} within ${timeoutMs} ms`, undefined, true));
+        req.destroy();
+      }, timeoutMs);
+    }
+    req.end();
+  });
+}
+
+/**
+ * Page buffers, reused: a fleet scan reads a few hundred pages of about a megabyte each, and a
+ * fresh buffer per page costs page faults and external-memory pressure on the GC. A page is
+ * parsed synchronously as soon as it is in (json-keep.ts copies out what it keeps), so its
+ * buffer is free again at once; at most POOL_SIZE are kept, none larger than POOL_MAX_BYTES.
+ */
+const POOL_SIZE = 16;
+const POOL_MAX_BYTES = 16 * 1024 * 1024;
+const POOL_MIN_BYTES = 2 * 1024 * 1024;
+const pool: Buffer[] = [];
+
+function acquire(size: number): Buffer {
+  for (let i = 0; i < pool.length; i++) {
+    if (pool[i]!.length >= size) return pool.splice(i, 1)[0]!;
+  }
+  return Buffer.allocUnsafe(Math.max(size, POOL_MIN_BYTES));
+}
+
+function release(b: Buffer): void {
+  if (b.length <= POOL_MAX_BYTES && pool.length < POOL_SIZE) pool.push(b);
+}
+
+/**
+ * The body's bytes in one buffer: read in place into a pooled buffer when the length is
+ * announced (`pooled`, to release once read), gunzipped when the server compressed it.
+ */
+function readBody(res: IncomingMessage): Promise<{ body: Buffer; pooled: Buffer | undefined }> {
+  return new Promise((resolve, reject) => {
+    const announced = Number(res.headers['content-length']);
+    let whole = Number.isSafeInteger(announced) && announced > 0 && announced <= MAX_PREALLOCATE ? acquire(announced) : undefined;
+    const pooled = whole;
+    const chunks: Buffer[] = [];
+    let length = 0;
+    res.on('data', (chunk: Buffer) => {
+      if (whole !== undefined && length + chunk.length <= announced) chunk.copy(whole, length);
+      else {
+        // More than announced (or no length): collect the chunks instead.
+        if (whole !== undefined) chunks.push(Buffer.from(whole.subarray(0, length)));
+        whole = undefined;
+        chunks.push(chunk);
+      }
+      length += chunk.length;
+    });
+    res.on('error', (err) => {
+      if (pooled) release(pooled);
+      reject(err);
+    });
+    res.on('end', () => {
+      const body = whole !== undefined ? whole.subarray(0, length) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+      if (!/^\s*gzip\s*$/i.test(res.headers['content-encoding'] ?? '')) {
+        resolve({ body, pooled: whole === undefined && pooled ? (release(pooled), undefined) : pooled });
+        return;
+      }
+      gunzip(body, (err, out) => {
+        if (pooled) release(pooled);
+        if (err) reject(err);
+        else resolve({ body: out, pooled: undefined });
+      });
+    });
+    res.on('close', () => {
+      if (!res.complete) reject(Object.assign(new Error('the connection closed before the whole answer arrived'), { code: 'ECONNRESET' }));
+    });
+  });
+}
+
+/** Bodies up to this size are read into one buffer allocated from their Content-Length. */
+const MAX_PREALLOCATE = 256 * 1024 * 1024;
+
+function transportError(err: unknown, url: string): KubeTransportError {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const reason = typeof e.message === 'string' ? e.message : String(err);
+  return new KubeTransportError(`request to ${url} failed, reason: ${reason}`, code, false, { cause: err });
+}
+
+function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
