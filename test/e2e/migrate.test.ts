@@ -118,7 +118,7 @@ describe('podid migrate selection and options', () => {
 
   it('a flag that only --apply reads is refused on a dry run (exit 2) instead of being ignored', async () => {
     for (const args of [['--verify-probe', 'amazon/aws-cli'], ['--rollout-timeout', '10m'], ['--dry-run', '--journal-dir', '/tmp/x']]) {
-      const r = await runPodid(['migrate', ...args], { env: sb.clientEnv });
+      const r = await podid(['migrate', ...args], { env: sb.clientEnv });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^podid: ${args.at(-2)} takes effect only with --apply`));
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);

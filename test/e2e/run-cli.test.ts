@@ -66,7 +66,7 @@ describe('runCli against its own context', () => {
     expect(processWrites).toEqual([]);
   });
 
-  it('writes a relative --kubeconfig-out into ctx.cwd (the sandbox refuses to replace it), and reads the world relative to it', async () => {
+  it('reads the world relative to ctx.cwd, finds a relative --kubeconfig-out there and refuses to replace it, writing nothing', async () => {
     writeFileSync(join(dir, 'kubeconfig'), 'mine\n');
     writeFileSync(join(dir, 'world.yaml'), readFileSync(join(ROOT, 'examples/world.yaml')));
     const r = await run(['sandbox', '--world', 'world.yaml', '--kubeconfig-out', 'kubeconfig', '--env-out', 'env', '--quiet'], { cwd: dir });
@@ -87,7 +87,7 @@ describe('runCli against its own context', () => {
     expect(processWrites).toEqual([]);
   });
 
-  it('help, version and a usage error go to ctx.stdout and ctx.stderr, with their exit codes', async () => {
+  it('help, version, a usage error and a gate on ctx.stdin go to ctx.stdout and ctx.stderr, with their exit codes', async () => {
     const help = await run(['scan', '--help'], { cwd: dir });
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: podid scan /);
