@@ -5,6 +5,9 @@
  * compressed answers, and how failures map (401, 403, 410, 429, 5xx, timeouts, not JSON).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -190,5 +193,60 @@ describe('Kubernetes port over HTTP', () => {
     const pods = await (await port(api.url, { sleep: noSleep })).listPods();
     expect(pods.map((p) => p.name)).toEqual(['a']);
     expect(api.requests).toHaveLength(2);
+  });
+
+  describe('over TLS, with the kubeconfig\'s CA and client certificate', () => {
+    const tls = (f: string) => readFileSync(new URL(`../fixtures/tls/${f}`, import.meta.url));
+    const b64 = (f: string) => tls(f).toString('base64');
+    let https: TlsServer | undefined;
+    afterEach(async () => {
+      await new Promise<void>((resolve) => (https ? https.close(() => resolve()) : resolve()));
+      https = undefined;
+    });
+
+    async function tlsServer(): Promise<{ url: string; requests: IncomingMessage[] }> {
+      const requests: IncomingMessage[] = [];
+      const pages = [
+        { kind: 'PodList', metadata: { continue: 't1' }, items: [pod('a')] },
+        { kind: 'PodList', metadata: {}, items: [pod('b')] },
+      ];
+      https = createTlsServer({ key: tls('server.key'), cert: tls('server.crt'), ca: tls('ca.crt'), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+        requests.push(req);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(pages.shift() ?? { kind: 'PodList', metadata: {}, items: [] }));
+      });
+      await new Promise<void>((resolve) => https!.listen(0, '127.0.0.1', resolve));
+      return { url: `https://127.0.0.1:${(https!.address() as AddressInfo).port}`, requests };
+    }
+
+    const kubeconfig = (url: string, cluster: string) =>
+      kubeconfigFromString(
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'current-context: c',
+          `clusters: [{ name: c, cluster: { server: "${url}"${cluster} } }]`,
+          `users: [{ name: u, user: { client-certificate-data: ${b64('client.crt')}, client-key-data: ${b64('client.key')} } }]`,
+          'contexts: [{ name: c, context: { cluster: c, user: u } }]',
+        ].join('\n'),
+      );
+
+    it('verifies the server against certificate-authority-data, presents the client certificate, and keeps one connection for the pages', async () => {
+      const api = await tlsServer();
+      const kc = await kubeconfig(api.url, `, certificate-authority-data: ${b64('ca.crt')}`);
+      const pods = await (await kubePortFactory(kc, { pageSize: 1 }))('c').listPods();
+      expect(pods.map((p) => p.name)).toEqual(['a', 'b']);
+      expect(api.requests.map((r) => (r.socket as TLSSocket).getPeerCertificate().subject.CN)).toEqual(['podid-scanner', 'podid-scanner']);
+      expect(new Set(api.requests.map((r) => r.socket.remotePort)).size).toBe(1);
+    });
+
+    it('refuses a server its CA did not sign (no CA in the kubeconfig): unreachable, with the TLS reason', async () => {
+      const api = await tlsServer();
+      const kc = await kubeconfig(api.url, '');
+      const err = await (await kubePortFactory(kc, { sleep: noSleep, maxAttempts: 2 }))('c').listPods().catch((e: unknown) => e);
+      expect((err as PodidError).code).toBe('KUBE_UNREACHABLE');
+      expect((err as PodidError).message).toMatch(/certificate/);
+      expect(api.requests).toHaveLength(0);
+    });
   });
 });
