@@ -11,7 +11,7 @@ import { UsageError } from './errors.js';
 import { isJsonObject } from './json.js';
 import { isFindingCode } from './scan/findings.js';
 
-export { DEFAULT_CONFIG_FILE, EMPTY_CONFIG, type AllowlistEntry, type PodidConfig } from './config-defaults.js';
+export { EMPTY_CONFIG, type AllowlistEntry, type PodidConfig } from './config-defaults.js';
 import type { AllowlistEntry, PodidConfig } from './config-defaults.js';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
