@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, delimiter, join } from 'node:path';
+import { basename, delimiter, join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { parseClusterArn } from '../core/arn.js';
@@ -57,10 +57,14 @@ export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.Proces
   return [join(home, '.kube', 'config')];
 }
 
-/** Loads and merges the kubeconfig files (kubectl's rule: the first file's current-context wins). */
-export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): Promise<KubeConfig> {
+/**
+ * Loads and merges the kubeconfig files (kubectl's rule: the first file's current-context wins).
+ * Relative paths are relative to `cwd` (the run's working directory); messages name them as given.
+ */
+export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir(), cwd?: string): Promise<KubeConfig> {
   const paths = kubeconfigPaths(explicit, env, home);
-  const existing = paths.filter((p) => existsSync(p));
+  const at = (p: string) => (cwd === undefined ? p : resolve(cwd, p));
+  const existing = paths.filter((p) => existsSync(at(p)));
   if (existing.length === 0) {
     throw new UsageError(
       'KUBECONFIG_NOT_FOUND',
@@ -79,7 +83,7 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
   for (const path of existing) {
     const kc = new k8s.KubeConfig();
     // kubectl reads an empty file as an empty config; the client library throws a TypeError.
-    const shape = kubeconfigShape(path);
+    const shape = kubeconfigShape(at(path));
     if (shape === 'empty') {
       empty.push(path);
       continue;
@@ -88,7 +92,7 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
       throw new UsageError('KUBECONFIG_INVALID', `cannot read kubeconfig ${path}: expected a mapping with clusters, users and contexts, found ${shape}`, 'fix the file or pass another with --kubeconfig');
     }
     try {
-      kc.loadFromFile(path);
+      kc.loadFromFile(at(path));
     } catch (err) {
       // The YAML parser's message carries a multi-line code frame; its first line says what and where.
       const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();

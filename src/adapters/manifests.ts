@@ -11,7 +11,7 @@
  * cannot be read) is a usage error.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isCollection, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { UsageError } from '../core/errors.js';
@@ -22,6 +22,8 @@ import { compareStrings } from '../core/text.js';
 export interface ReadManifestsOptions {
   /** Reads all of stdin; defaults to process.stdin. */
   stdin?: () => Promise<Uint8Array>;
+  /** Relative paths are read relative to this (findings name them as given); default: the process's. */
+  cwd?: string;
 }
 
 export const STDIN_NAME = '<stdin>';
@@ -33,15 +35,16 @@ export async function readManifests(paths: readonly string[], opts: ReadManifest
   // Each path argument with the files it stands for: an argument that yields no object at all
   // (empty stdin, an empty file, a directory with no manifests) is a problem, never "no findings".
   const inputs: { arg: string; files: string[] | 'stdin'; directory: boolean }[] = [];
+  const at = (p: string) => (opts.cwd === undefined ? p : resolve(opts.cwd, p));
   for (const p of paths) {
     if (p === '-') {
       inputs.push({ arg: p, files: 'stdin', directory: false });
       continue;
     }
-    const info = await stat(p).catch((err: NodeJS.ErrnoException) => {
+    const info = await stat(at(p)).catch((err: NodeJS.ErrnoException) => {
       throw new UsageError('MANIFESTS_NOT_FOUND', `--manifests ${p}: ${describeFsError(err)}`, 'pass existing files or directories, or - for stdin');
     });
-    inputs.push({ arg: p, files: info.isDirectory() ? await walk(p) : [p], directory: info.isDirectory() });
+    inputs.push({ arg: p, files: info.isDirectory() ? await walk(p, at) : [p], directory: info.isDirectory() });
   }
 
   const docs: ManifestDoc[] = [];
@@ -59,7 +62,7 @@ export async function readManifests(paths: readonly string[], opts: ReadManifest
         seen.add(file);
         let bytes: Buffer;
         try {
-          bytes = await readFile(file);
+          bytes = await readFile(at(file));
         } catch (err) {
           throw new UsageError('MANIFESTS_UNREADABLE', `--manifests ${file}: ${describeFsError(err as NodeJS.ErrnoException)}`, 'check the file permissions, or leave it out');
         }
@@ -121,15 +124,15 @@ function describeFsError(err: NodeJS.ErrnoException): string {
  * (`.git`, `.github`, `.podid.yaml`) and node_modules are skipped; symbolic links to
  * directories are not followed, so a link cycle cannot loop.
  */
-async function walk(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+async function walk(dir: string, at: (p: string) => string): Promise<string[]> {
+  const entries = await readdir(at(dir), { withFileTypes: true });
   entries.sort((a, b) => compareStrings(a.name, b.name));
   const out: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.') || SKIPPED_DIRS.has(e.name)) continue;
     const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(path)));
-    else if (hasManifestExtension(e.name) && (e.isFile() || (e.isSymbolicLink() && (await stat(path).then((s) => s.isFile(), () => false))))) out.push(path);
+    if (e.isDirectory()) out.push(...(await walk(path, at)));
+    else if (hasManifestExtension(e.name) && (e.isFile() || (e.isSymbolicLink() && (await stat(at(path)).then((s) => s.isFile(), () => false))))) out.push(path);
   }
   return out;
 }

@@ -1,7 +1,8 @@
 /**
  * The environment variables podid itself reads, read here and nowhere else (the AWS SDK reads
  * its own: AWS_PROFILE, AWS_ENDPOINT_URL*, credentials, AWS_CONFIG_FILE). podid never writes
- * process.env: what it decides (--profile over static keys) it passes to the adapters.
+ * process.env: what it decides (--profile over static keys) it passes to the adapters. The
+ * environment is the run's (CliContext.env), never process.env read directly.
  */
 export interface CliEnv {
   /** AWS_REGION, else AWS_DEFAULT_REGION: the last-resort region of a context that names none. */
@@ -15,7 +16,7 @@ export interface CliEnv {
   readonly awsProfile: string | undefined;
 }
 
-export function readEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
+export function readEnv(env: Readonly<Record<string, string | undefined>>): CliEnv {
   const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
   return {
     awsRegion: nonEmpty(env['AWS_REGION']) ?? nonEmpty(env['AWS_DEFAULT_REGION']),

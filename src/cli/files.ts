@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 
 export interface OutputFile {
@@ -31,20 +31,24 @@ function describe(err: unknown): string {
   return code ?? String(err);
 }
 
-/** Writes every file or none (see the module comment). Throws a one-line UsageError. */
-export function writeOutputs(files: readonly OutputFile[], opts: { force?: boolean } = {}): void {
+/**
+ * Writes every file or none (see the module comment). Throws a one-line UsageError. Relative
+ * paths are relative to `cwd` (the run's working directory); messages name them as given.
+ */
+export function writeOutputs(files: readonly OutputFile[], opts: { force?: boolean; cwd?: string } = {}): void {
+  const at = (p: string) => (opts.cwd === undefined ? p : resolve(opts.cwd, p));
   for (const f of files) {
-    if (existsSync(f.path) && statSync(f.path).isDirectory()) {
+    if (existsSync(at(f.path)) && statSync(at(f.path)).isDirectory()) {
       throw new UsageError('WRITE_FAILED', `${f.flag} ${f.path}: cannot write (it is a directory)`, 'name a file');
     }
-    if (f.noClobber && !opts.force && existsSync(f.path)) {
+    if (f.noClobber && !opts.force && existsSync(at(f.path))) {
       throw new UsageError('OUTPUT_EXISTS', `${f.flag} ${f.path}: the file already exists`, 'pass --force to replace it, or choose another path');
     }
   }
   const written: { temp: string; file: OutputFile }[] = [];
   try {
     for (const file of files) {
-      const temp = join(dirname(file.path), `.${basename(file.path)}.${randomBytes(4).toString('hex')}.tmp`);
+      const temp = join(dirname(at(file.path)), `.${basename(file.path)}.${randomBytes(4).toString('hex')}.tmp`);
       try {
         writeFileSync(temp, file.content, { mode: file.mode ?? 0o644, flag: 'wx' });
       } catch (err) {
@@ -54,7 +58,7 @@ export function writeOutputs(files: readonly OutputFile[], opts: { force?: boole
     }
     for (const { temp, file } of written) {
       try {
-        renameSync(temp, file.path);
+        renameSync(temp, at(file.path));
       } catch (err) {
         throw new UsageError('WRITE_FAILED', `${file.flag} ${file.path}: cannot write (${describe(err)})`, 'choose a writable path');
       }

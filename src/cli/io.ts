@@ -5,6 +5,7 @@
  */
 import { once } from 'node:events';
 import type { Palette } from '../render/palette.js';
+import type { CliContext } from './context.js';
 
 export interface Io {
   palette: Palette;
@@ -26,7 +27,8 @@ export interface IoOptions {
   color?: boolean;
 }
 
-export function colorWanted(opts: IoOptions, env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stdout.isTTY)): boolean {
+/** Colour on stdout: --no-color and NO_COLOR win, FORCE_COLOR forces it, else only on a terminal. */
+export function colorWanted(opts: IoOptions, env: Readonly<Record<string, string | undefined>>, isTty: boolean): boolean {
   if (opts.color === false) return false;
   if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
   if (env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0') return true;
@@ -37,20 +39,20 @@ export function colorWanted(opts: IoOptions, env: NodeJS.ProcessEnv = process.en
  * Spinners only on an interactive terminal: not when piped, not in CI, and not on a pty that
  * reports 0 columns (script(1) gives one), where the spinner would redraw forever.
  */
-export function spinnerWanted(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): boolean {
+export function spinnerWanted(stream: { isTTY?: boolean | undefined; columns?: number | undefined }, env: Readonly<Record<string, string | undefined>>): boolean {
   return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && env['CI'] === undefined;
 }
 
-export async function createIo(opts: IoOptions): Promise<Io> {
+export async function createIo(opts: IoOptions, ctx: CliContext): Promise<Io> {
   const { plainPalette, chalkPalette } = await import('../render/palette.js');
   let palette = plainPalette;
-  const color = colorWanted(opts);
+  const color = colorWanted(opts, ctx.env, Boolean(ctx.stdout.isTTY));
   if (color) {
     const { Chalk } = await import('chalk');
     palette = chalkPalette(new Chalk({ level: 1 }));
   }
   let spinner: { text: string; stop(): unknown } | undefined;
-  const tty = spinnerWanted(process.stderr);
+  const tty = spinnerWanted(ctx.stderr, ctx.env);
   // ora loads only when there is a terminal to spin on.
   const ora = tty ? (await import('ora')).default : undefined;
   return {
@@ -58,22 +60,22 @@ export async function createIo(opts: IoOptions): Promise<Io> {
     progress(message) {
       if (!ora) return;
       if (spinner) spinner.text = message;
-      else spinner = ora({ text: message, stream: process.stderr, color: color ? 'cyan' : false }).start();
+      else spinner = ora({ text: message, stream: ctx.stderr, color: color ? 'cyan' : false }).start();
     },
     done() {
       spinner?.stop();
       spinner = undefined;
     },
     out(text) {
-      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     },
     async outChunks(chunks) {
       for (const chunk of chunks) {
-        if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+        if (!ctx.stdout.write(chunk)) await once(ctx.stdout, 'drain');
       }
     },
     warn(text) {
-      process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+      ctx.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
     },
   };
 }

@@ -8,8 +8,9 @@ import type { AwsOptions } from '../adapters/aws.js';
 import type { ExecutionServices } from '../app/execution.js';
 import { ExitCode } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
+import type { CliContext } from './context.js';
 import { readEnv, type CliEnv } from './env.js';
-import { awsTimeouts } from './live-scan.js';
+import { awsTimeouts, loadRunKubeconfig } from './live-scan.js';
 import type { Io } from './io.js';
 
 /**
@@ -51,7 +52,7 @@ export interface LivePortOptions {
 }
 
 /** The AWS client options of a changing command: --profile, else AWS_PROFILE (named as such in errors); the region; the request and connection timeouts. */
-export function liveAwsOptions(opts: LivePortOptions, env: CliEnv = readEnv()): AwsOptions {
+export function liveAwsOptions(opts: LivePortOptions, env: CliEnv): AwsOptions {
   const region = opts.region ?? env.awsRegion;
   return {
     ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
@@ -60,20 +61,18 @@ export function liveAwsOptions(opts: LivePortOptions, env: CliEnv = readEnv()): 
   };
 }
 
-export async function createLivePorts(opts: LivePortOptions): Promise<ApplyPorts> {
-  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }, { loadKubeconfig }] = await Promise.all([
+export async function createLivePorts(opts: LivePortOptions, ctx: CliContext): Promise<ApplyPorts> {
+  const [{ createAwsApplyPorts }, { kubeApplyPortFactory }] = await Promise.all([
     import('../adapters/aws-write.js'),
     import('../adapters/kube-write.js'),
-    import('../adapters/kubeconfig.js'),
   ]);
-  const env = readEnv();
-  const aws = await createAwsApplyPorts(liveAwsOptions(opts, env));
-  const kubeconfig = await loadKubeconfig(opts.kubeconfig, { KUBECONFIG: env.kubeconfig });
+  const aws = await createAwsApplyPorts(liveAwsOptions(opts, readEnv(ctx.env)));
+  const kubeconfig = await loadRunKubeconfig(opts.kubeconfig, ctx);
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
-  let ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
-  const killAt = Number(process.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
-  if (Number.isInteger(killAt) && killAt > 0) ports = killAfter(ports, killAt);
-  return ports;
+  const ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
+  // Test-only: the run's environment, never the process's, arms the hook.
+  const killAt = Number(ctx.env['PODID_TEST_KILL_AFTER_MUTATIONS'] ?? '');
+  return Number.isInteger(killAt) && killAt > 0 ? killAfter(ports, killAt) : ports;
 }
 
 /** The services of a changing use case: these ports, the journal directory (journals and locks), the real clock and AWS-style retries. */

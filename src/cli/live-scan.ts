@@ -8,7 +8,8 @@ import type { ClusterScanOptions } from '../app/scan.js';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import type { ScanPorts } from '../core/ports.js';
-import type { CliEnv } from './env.js';
+import { homeOf, type CliContext } from './context.js';
+import { readEnv } from './env.js';
 import { VERSION } from './version.js';
 
 export interface TargetFlags {
@@ -86,7 +87,8 @@ export interface LiveScanSetup {
  * builds the ports. Every usage error (a bad flag, an unknown context, no region) is thrown
  * before any API call.
  */
-export async function setUpLiveScan(flags: TargetFlags, env: CliEnv, now: Date): Promise<LiveScanSetup> {
+export async function setUpLiveScan(flags: TargetFlags, ctx: CliContext, now: Date): Promise<LiveScanSetup> {
+  const env = readEnv(ctx.env);
   const trustPolicyLimit = positiveInt('--trust-policy-limit', flags.trustPolicyLimit, DEFAULT_TRUST_POLICY_LIMIT);
   const concurrency = positiveInt('--concurrency', flags.concurrency, 8);
   const serviceAccounts = checkServiceAccountFlags(flags.serviceAccount ?? []);
@@ -94,8 +96,8 @@ export async function setUpLiveScan(flags: TargetFlags, env: CliEnv, now: Date):
 
   const requestTimeoutMs = parseRequestTimeout(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
 
-  const { loadKubeconfig, resolveFleetTargets } = await import('../adapters/kubeconfig.js');
-  const kc = await loadKubeconfig(flags.kubeconfig, { KUBECONFIG: env.kubeconfig });
+  const { resolveFleetTargets } = await import('../adapters/kubeconfig.js');
+  const kc = await loadRunKubeconfig(flags.kubeconfig, ctx);
   const { targets, unresolved } = resolveFleetTargets(kc, {
     ...(flags.context?.length ? { contexts: flags.context } : {}),
     ...(flags.allContexts ? { allContexts: true } : {}),
@@ -130,4 +132,10 @@ export async function setUpLiveScan(flags: TargetFlags, env: CliEnv, now: Date):
 /** --request-timeout bounds an AWS request's answer and its connection (0: the SDK's own, none). */
 export function awsTimeouts(ms: number): { requestTimeoutMs: number; connectionTimeoutMs: number } {
   return ms === 0 ? { requestTimeoutMs: 0, connectionTimeoutMs: 0 } : { requestTimeoutMs: ms, connectionTimeoutMs: Math.min(ms, 5_000) };
+}
+
+/** The kubeconfig of a run: --kubeconfig, else KUBECONFIG, else ~/.kube/config; relative paths in the run's directory. */
+export async function loadRunKubeconfig(flag: string | undefined, ctx: CliContext): Promise<import('@kubernetes/client-node').KubeConfig> {
+  const { loadKubeconfig } = await import('../adapters/kubeconfig.js');
+  return loadKubeconfig(flag, { KUBECONFIG: readEnv(ctx.env).kubeconfig }, homeOf(ctx), ctx.cwd);
 }

@@ -2,26 +2,70 @@
  * The composition root of the CLI. Each command is three lines: parse options, lazily import
  * the command module, call it. Nothing heavy (AWS SDK, Kubernetes client, sandbox) is imported
  * here, so `podid --help` and `podid --version` stay fast.
+ *
+ * `runCli(argv, ctx)` runs one command line against a CliContext (environment, working
+ * directory, streams) and returns the exit code; `main()` is the thin shell that passes it the
+ * real process's and exits with the code. bin/podid.js calls `main()`; tests call `runCli`
+ * in-process (test/helpers/podid.ts). Importing this module has no side effect.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, exitCodeOf, formatError, PodidError, UsageError } from '../core/errors.js';
+import type { CliContext } from './context.js';
+import { colorWanted } from './io.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import type { FailOn } from '../core/gate.js';
 import { VERSION } from './version.js';
 
-// The AWS SDK warns about Node 20 on every client; podid supports Node >= 20.19, so keep stderr clean.
-process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-
-const debug = process.argv.includes('--debug');
-
-function fail(err: unknown): never {
-  process.stderr.write(`podid: ${formatError(err)}\n`);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  else if (!(err instanceof PodidError)) process.stderr.write('podid: run again with --debug for the stack trace\n');
-  process.exit(exitCodeOf(err));
+/** How a run ended: its exit code, and whether it ended on an error (the shell then exits at once). */
+export interface CliOutcome {
+  readonly code: number;
+  /**
+   * The run ended on an error (thrown, or a usage error from the parser): requests still in
+   * flight (other clusters of a fleet, retries) are abandoned, so the process exits at once
+   * instead of waiting for them to time out.
+   */
+  readonly failed: boolean;
 }
 
-export function buildProgram(): Command {
+/**
+ * Runs one podid command line (`argv` without the node and script paths) and returns its exit
+ * code. Output goes to ctx.stdout and ctx.stderr; nothing here reads the process's environment,
+ * working directory or streams.
+ *
+ * The AWS SDK is the exception podid cannot pass its environment to: it reads AWS_ENDPOINT_URL*,
+ * the credential variables, AWS_PROFILE and AWS_CONFIG_FILE from process.env itself, at many
+ * places (endpoint, region and credential providers, the shared-config loader). podid does not
+ * re-implement that chain from ctx.env (it would drift from the SDK's precedence rules, which
+ * users rely on as the AWS CLI's); instead a host that runs podid in-process with another
+ * environment makes process.env equal ctx.env for the duration of the run, one run at a time
+ * (test/helpers/podid.ts does). The real process passes process.env, so the two always agree.
+ */
+export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
+  return (await runCliOutcome(argv, ctx)).code;
+}
+
+export async function runCliOutcome(argv: readonly string[], ctx: CliContext): Promise<CliOutcome> {
+  let code: number = ExitCode.ok;
+  const program = buildProgram(ctx, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return { code, failed: false };
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return { code: ExitCode.ok, failed: false };
+      return { code: ExitCode.usage, failed: true };
+    }
+    ctx.stderr.write(`podid: ${formatError(err)}\n`);
+    if (argv.includes('--debug') && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
+    else if (!(err instanceof PodidError)) ctx.stderr.write('podid: run again with --debug for the stack trace\n');
+    return { code: exitCodeOf(err), failed: true };
+  }
+}
+
+/** The command tree; each action hands its exit code to `exit`. */
+export function buildProgram(ctx: CliContext, exit: (code: number) => void): Command {
   const program = new Command('podid')
     .description('Move Amazon EKS workloads from IRSA to EKS Pod Identity: scan a fleet or manifests (read-only), plan the move (dry run), gate CI, rehearse against a local sandbox.')
     .version(VERSION, '-V, --version')
@@ -30,7 +74,15 @@ export function buildProgram(): Command {
     .option('--no-color', 'disable colours (NO_COLOR is honoured too)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `podid: ${s}` : s) })
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s.startsWith('error:') ? `podid: ${s}` : s),
+      // commander's defaults, from the run's streams: the terminal's width, else 80.
+      getOutHelpWidth: () => (ctx.stdout.isTTY ? ctx.stdout.columns : undefined) ?? 80,
+      getErrHelpWidth: () => (ctx.stderr.isTTY ? ctx.stderr.columns : undefined) ?? 80,
+      getOutHasColors: () => colorWanted({}, ctx.env, Boolean(ctx.stdout.isTTY)),
+      getErrHasColors: () => colorWanted({}, ctx.env, Boolean(ctx.stderr.isTTY)),
+    })
     .addHelpText('after', examples([
       ['podid scan --all-contexts', 'every cluster of the kubeconfig, read-only'],
       ['podid migrate --dry-run --all-contexts --out plan.json', 'plan the move and keep the plan'],
@@ -43,7 +95,7 @@ export function buildProgram(): Command {
     .description('print the podid version (as --version does)')
     .addHelpText('after', examples([['podid version', 'prints e.g. 0.1.0']]))
     .action(() => {
-      process.stdout.write(`${VERSION}\n`);
+      ctx.stdout.write(`${VERSION}\n`);
     });
 
   program
@@ -62,7 +114,7 @@ export function buildProgram(): Command {
     ]))
     .action(async (opts) => {
       const { runSandbox } = await import('./commands/sandbox.js');
-      await runSandbox(opts);
+      await runSandbox(opts, ctx);
     });
 
   const scan = program
@@ -82,7 +134,7 @@ export function buildProgram(): Command {
     ]))
     .action(async (opts, cmd: Command) => {
       const { runScan } = await import('./commands/scan.js');
-      process.exitCode = await runScan({ ...opts, color: cmd.optsWithGlobals()['color'] });
+      exit(await runScan({ ...opts, color: cmd.optsWithGlobals()['color'] }, ctx));
     });
 
   const migrate = program
@@ -120,10 +172,10 @@ export function buildProgram(): Command {
       if (!opts.apply) refuseApplyOnlyFlags(cmd);
       if (opts.apply) {
         const { runApply } = await import('./commands/apply.js');
-        process.exitCode = await runApply(options);
+        exit(await runApply(options, ctx));
       } else {
         const { runMigrate } = await import('./commands/migrate.js');
-        process.exitCode = await runMigrate(options);
+        exit(await runMigrate(options, ctx));
       }
     });
 
@@ -135,7 +187,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (opts, cmd: Command) => {
       const { runRuns } = await import('./commands/runs.js');
-      process.exitCode = await runRuns(undefined, { ...opts, color: cmd.optsWithGlobals()['color'] });
+      exit(await runRuns(undefined, { ...opts, color: cmd.optsWithGlobals()['color'] }, ctx));
     });
   runs
     .command('show')
@@ -146,7 +198,7 @@ export function buildProgram(): Command {
     .action(async (id: string, opts, cmd: Command) => {
       const { runRuns } = await import('./commands/runs.js');
       const parent = cmd.parent?.opts() ?? {};
-      process.exitCode = await runRuns(id, { ...opts, journalDir: opts.journalDir ?? parent['journalDir'], color: cmd.optsWithGlobals()['color'] });
+      exit(await runRuns(id, { ...opts, journalDir: opts.journalDir ?? parent['journalDir'], color: cmd.optsWithGlobals()['color'] }, ctx));
     });
 
   const finalize = program
@@ -167,7 +219,7 @@ export function buildProgram(): Command {
     ]))
     .action(async (opts, cmd: Command) => {
       const { runFinalize } = await import('./commands/finalize.js');
-      process.exitCode = await runFinalize({ ...opts, color: cmd.optsWithGlobals()['color'] });
+      exit(await runFinalize({ ...opts, color: cmd.optsWithGlobals()['color'] }, ctx));
     });
 
   program
@@ -189,7 +241,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-o, --output <format>', 'text, or json (the rollback plan with --dry-run, the result with --apply)').choices(['text', 'json']).default('text'))
     .action(async (id: string | undefined, opts, cmd: Command) => {
       const { runRollback } = await import('./commands/rollback.js');
-      process.exitCode = await runRollback(id, { ...opts, color: cmd.optsWithGlobals()['color'] });
+      exit(await runRollback(id, { ...opts, color: cmd.optsWithGlobals()['color'] }, ctx));
     });
 
   return program;
@@ -250,20 +302,17 @@ function addTargetOptions(cmd: Command): Command {
     .option('--request-timeout <duration>', 'longest wait for any one AWS or Kubernetes request (kubectl\'s flag: 30s, 1m, 500ms; 0 for none)', '30s');
 }
 
-async function main(): Promise<void> {
-  const program = buildProgram();
+/**
+ * The shell around runCli for the real process: its argv, environment, working directory and
+ * streams; SIGINT exits 130 (the changing commands install their own handler while they run).
+ * A run that ended on an error exits at once, as before; otherwise the exit code is set and the
+ * process ends when its output is flushed.
+ */
+export async function main(): Promise<void> {
+  // The AWS SDK warns about Node 20 on every client; podid supports Node >= 20.19, so keep stderr clean.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   process.on('SIGINT', () => process.exit(ExitCode.interrupted));
-  try {
-    await program.parseAsync(process.argv);
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
-        process.exit(ExitCode.ok);
-      }
-      process.exit(ExitCode.usage);
-    }
-    fail(err);
-  }
+  const { code, failed } = await runCliOutcome(process.argv.slice(2), { env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+  if (failed) process.exit(code);
+  process.exitCode = code;
 }
-
-await main();

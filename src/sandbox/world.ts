@@ -21,16 +21,17 @@ export class WorldError extends UsageError {
   }
 }
 
-export async function loadWorldFile(path: string): Promise<World> {
+/** Reads and parses a world file; `name` (default: the path) is how messages name it. */
+export async function loadWorldFile(path: string, name = path): Promise<World> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new WorldError(`${path}: cannot read the world file: ${why}`, 'pass an existing YAML or JSON world file with --world (see docs/sandbox.md)');
+    throw new WorldError(`${name}: cannot read the world file: ${why}`, 'pass an existing YAML or JSON world file with --world (see docs/sandbox.md)');
   }
-  return parseWorld(text, path);
+  return parseWorld(text, name);
 }
 
 export function parseWorld(text: string, source: string): World {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunResult } from '../../src/core/apply/result.js';
 import { parseJournal, type JournalRecord } from '../../src/core/apply/journal.js';
-import { runPodid, type RunResult as Proc, type SandboxProcess } from '../helpers/cli.js';
+import { runPodid, type RunResult as Proc, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
 
 export const ACCOUNT = '111122223333';
 const ISSUER = 'https://oidc.eks.us-east-1.amazonaws.com/id/APPLYTEST0000000000000000000001';
@@ -121,11 +122,16 @@ export function journalDir(): string {
   return mkdtempSync(join(tmpdir(), 'podid-journal-'));
 }
 
-export function apply(sb: SandboxProcess, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Proc> {
-  return runPodid(['migrate', '--apply', '--yes', '--all-contexts', '--propagation-wait', '0', '--rollout-timeout', '20s', ...args], {
-    env: { ...sb.clientEnv, ...opts.env },
-    timeoutMs: opts.timeoutMs ?? 60_000,
-  });
+const APPLY = ['migrate', '--apply', '--yes', '--all-contexts', '--propagation-wait', '0', '--rollout-timeout', '20s'];
+
+/** `podid migrate --apply --yes --all-contexts ...` against the sandbox, in-process (helpers/podid.ts). */
+export function apply(sb: SandboxEndpoint, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Proc> {
+  return podid([...APPLY, ...args], { env: { ...sb.clientEnv, ...opts.env }, timeoutMs: opts.timeoutMs ?? 60_000 });
+}
+
+/** The same through the built binary, a process of its own: for what only a process shows (exit codes, signals, the kill-after-k hook). */
+export function applyBinary(sb: SandboxEndpoint, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Proc> {
+  return runPodid([...APPLY, ...args], { env: { ...sb.clientEnv, ...opts.env }, timeoutMs: opts.timeoutMs ?? 60_000 });
 }
 
 export function result(p: Proc): RunResult {
@@ -150,7 +156,7 @@ interface WorldState {
   iam: { roles: { name: string; arn: string; assumeRolePolicyDocument: { Statement: Record<string, unknown>[] } }[] };
 }
 
-export async function state(sb: SandboxProcess): Promise<WorldState> {
+export async function state(sb: SandboxEndpoint): Promise<WorldState> {
   return (await (await fetch(`${sb.endpoint}/_sandbox/state`)).json()) as WorldState;
 }
 
@@ -163,7 +169,7 @@ export function podIdentity(pod: { spec?: Record<string, unknown> }): 'pod-ident
 }
 
 /** The end state that matters, without ids, timestamps or generated names. */
-export async function essentialState(sb: SandboxProcess): Promise<object> {
+export async function essentialState(sb: SandboxEndpoint): Promise<object> {
   const s = await state(sb);
   const c = s.clusters[0]!;
   return {

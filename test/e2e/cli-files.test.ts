@@ -1,7 +1,8 @@
 /**
  * Selections that match nothing, output files (stdout, atomic sets, no clobbering), temporary
- * directories and invalid Kubernetes names in a world: the built binary, as a user runs it.
- * Every bad input gets one line on stderr, the documented exit code and no stack trace.
+ * directories and invalid Kubernetes names in a world. Every bad input gets one line on stderr,
+ * the documented exit code and no stack trace. The built CLI in-process (helpers/podid.ts)
+ * against the sandbox over HTTP; `podid sandbox` as a process where it serves and stops.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
 import { ExitCode } from '../../src/core/errors.js';
-import { runPodid, startSandboxProcess, type RunResult, type SandboxProcess } from '../helpers/cli.js';
+import { ROOT, startSandboxProcess, type RunResult, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podid-files-'));
 const ROLE = 'arn:aws:iam::111122223333:role/cart';
@@ -25,14 +28,14 @@ function expectOneLine(r: RunResult, code: number, text: string | RegExp): void 
 }
 
 describe('against the demo world', () => {
-  let sb: SandboxProcess;
+  let sb: SandboxEndpoint;
   beforeAll(async () => {
-    sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
+    sb = await sandboxServer({ file: join(ROOT, 'examples/world.yaml') });
   });
   afterAll(async () => {
     await sb?.stop();
   });
-  const migrate = (args: string[]) => runPodid(['migrate', '--dry-run', '--all-contexts', ...args], { env: sb.clientEnv, timeoutMs: 30_000 });
+  const migrate = (args: string[]) => podid(['migrate', '--dry-run', '--all-contexts', ...args], { env: sb.clientEnv, timeoutMs: 30_000 });
 
   describe('migrate --dry-run with a selection that matches nothing', () => {
     it.each([
@@ -61,7 +64,7 @@ describe('against the demo world', () => {
       const plan = JSON.parse(r.stdout) as MigrationPlan;
       expect(plan.steps.length).toBeGreaterThan(0);
       expect(r.stderr).toContain('Plan:');
-      expect(existsSync(join(process.cwd(), '-'))).toBe(false);
+      expect(existsSync(join(ROOT, '-'))).toBe(false);
     });
 
     it('-o yaml prints the plan document as YAML, the same as -o json', async () => {
@@ -112,7 +115,7 @@ describe('podid sandbox files', () => {
     const kubeconfig = join(dir, 'existing.kubeconfig');
     const env = join(dir, 'fresh.env');
     writeFileSync(kubeconfig, 'mine\n');
-    const r = await runPodid(['sandbox', '--world', 'examples/world.yaml', '--kubeconfig-out', kubeconfig, '--env-out', env, '--quiet']);
+    const r = await podid(['sandbox', '--world', 'examples/world.yaml', '--kubeconfig-out', kubeconfig, '--env-out', env, '--quiet']);
     expectOneLine(r, ExitCode.usage, `--kubeconfig-out ${kubeconfig}: the file already exists — pass --force to replace it`);
     expect(readFileSync(kubeconfig, 'utf8')).toBe('mine\n');
     expect(existsSync(env)).toBe(false);
@@ -124,7 +127,7 @@ describe('podid sandbox files', () => {
     }
   });
 
-  it('removes its temporary directory when it stops', async () => {
+  it('removes its temporary directory when it stops on SIGTERM, exit 0', async () => {
     const sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
     const tmp = dirname(sb.kubeconfig);
     expect(existsSync(sb.kubeconfig)).toBe(true);
@@ -137,7 +140,7 @@ describe('podid sandbox files', () => {
     const world = join(dir, 'bad-name.yaml');
     writeFileSync(world, readFileSync('examples/world.yaml', 'utf8').replace('name: cart, namespace: shop', 'name: Cart_SA, namespace: shop'));
     expect(readFileSync(world, 'utf8')).toContain('Cart_SA');
-    const r = await runPodid(['sandbox', '--world', world, '--quiet']);
+    const r = await podid(['sandbox', '--world', world, '--quiet']);
     expectOneLine(r, ExitCode.usage, /clusters\[0\]\.objects\[\d+\]\.metadata\.name: expected a Kubernetes name .* \(got "Cart_SA"\)/);
   });
 
@@ -147,7 +150,7 @@ describe('podid sandbox files', () => {
       'account: "111122223333"', 'region: us-east-1', 'clusters:', '  - name: prod', '    version: "1.30"', '    platformVersion: eks.9', '    objects:',
       '      - apiVersion: apps/v1', '        kind: Deployment', '        metadata: { name: web, namespace: shop }', '        spec: { template: { spec: { containers: [{ name: c, image: x }] } } }', '',
     ].join('\n'));
-    const r = await runPodid(['sandbox', '--world', world, '--quiet']);
+    const r = await podid(['sandbox', '--world', world, '--quiet']);
     expectOneLine(r, ExitCode.usage, `${world}: cluster prod: objects[0] (Deployment shop/web)`);
   });
 });

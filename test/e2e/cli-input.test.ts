@@ -1,6 +1,7 @@
 /**
- * Bad or unusual input through the built binary: one line, the documented exit code, and the
- * conventions users know (AWS_REGION as the default region).
+ * Bad or unusual input: one line, the documented exit code, and the conventions users know
+ * (AWS_REGION as the default region). The built CLI in-process (helpers/podid.ts) against the
+ * sandbox over HTTP; --profile through the binary, whose stderr must show no SDK warning.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,14 +9,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { Inventory } from '../../src/core/scan/inventory.js';
-import { runPodid, startSandboxProcess, type SandboxProcess } from '../helpers/cli.js';
+import { ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
 const dir = mkdtempSync(join(tmpdir(), 'podid-input-'));
-let sb: SandboxProcess;
+let sb: SandboxEndpoint;
 
 beforeAll(async () => {
-  sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
+  sb = await sandboxServer({ file: join(ROOT, 'examples/world.yaml') });
 });
 afterAll(async () => {
   await sb?.stop();
@@ -36,10 +39,10 @@ describe('input handling', () => {
     };
     const file = join(dir, 'plain.kubeconfig');
     writeFileSync(file, stringify(plain));
-    const r = await runPodid(['scan', '--kubeconfig', file, '--cluster', 'prod', '-o', 'json'], { env: { ...sb.clientEnv, AWS_REGION: 'us-east-1' } });
+    const r = await podid(['scan', '--kubeconfig', file, '--cluster', 'prod', '-o', 'json'], { env: { ...sb.clientEnv, AWS_REGION: 'us-east-1' } });
     expect(r.stderr).toBe('');
     expect((JSON.parse(r.stdout) as Inventory).clusters.map((c) => c.arn)).toEqual([PROD]);
-    const noRegion = await runPodid(['scan', '--kubeconfig', file, '--cluster', 'prod'], { env: { ...sb.clientEnv, AWS_REGION: '', AWS_DEFAULT_REGION: '' } });
+    const noRegion = await podid(['scan', '--kubeconfig', file, '--cluster', 'prod'], { env: { ...sb.clientEnv, AWS_REGION: '', AWS_DEFAULT_REGION: '' } });
     expect(noRegion.code).toBe(2);
     expect(noRegion.stderr).toContain('--region');
   });
@@ -47,31 +50,31 @@ describe('input handling', () => {
   it('a kubeconfig that is not YAML is one line, exit 2', async () => {
     const file = join(dir, 'bad.kubeconfig');
     writeFileSync(file, 'garbage: [\n');
-    const r = await runPodid(['scan', '--kubeconfig', file], { env: sb.clientEnv });
+    const r = await podid(['scan', '--kubeconfig', file], { env: sb.clientEnv });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(file);
   });
 
   it('--manifests cannot be mixed with cluster targets; -n takes namespace names', async () => {
-    const mixed = await runPodid(['scan', '--manifests', '-', '--context', PROD], { input: '' });
+    const mixed = await podid(['scan', '--manifests', '-', '--context', PROD], { input: '' });
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toContain('--context');
-    const badNs = await runPodid(['scan', '-n', 'Bad NS'], { env: sb.clientEnv });
+    const badNs = await podid(['scan', '-n', 'Bad NS'], { env: sb.clientEnv });
     expect(badNs.code).toBe(2);
     expect(badNs.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 
 describe('--profile', () => {
-  it('uses the named profile over environment keys, and names a profile that gives no credentials', async () => {
+  it('(the binary) uses the named profile over environment keys with nothing on stderr, and names a profile that gives no credentials', async () => {
     const config = join(dir, 'aws-config');
     writeFileSync(config, '[profile sbx]\naws_access_key_id = AKIDSANDBOXEXAMPLE\naws_secret_access_key = sandbox\nregion = us-east-1\n');
     const env = { ...sb.clientEnv, AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') };
     const ok = await runPodid(['scan', '--profile', 'sbx', '-o', 'json'], { env });
     expect(ok.code).toBe(0);
     expect(ok.stderr).toBe(''); // no "multiple credential sources" warning
-    const bad = await runPodid(['scan', '--profile', 'nope'], { env });
+    const bad = await podid(['scan', '--profile', 'nope'], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain('--profile nope');

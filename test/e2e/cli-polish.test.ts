@@ -1,7 +1,8 @@
 /**
  * What a newcomer meets first: help that ends with examples and shows defaults as typed,
  * `podid version`, one-line errors for an empty kubeconfig, no SDK warning for AWS_PROFILE with
- * keys in the environment, and a demo that ends with what to run next. The built binary.
+ * keys in the environment, and a demo that ends with what to run next. The built CLI in-process
+ * (helpers/podid.ts); the binary for the SDK warning (a process's stderr) and the demo.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,14 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/errors.js';
-import { ROOT, runPodid, startSandboxProcess, type SandboxProcess } from '../helpers/cli.js';
+import { ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podid-polish-'));
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('help', () => {
   it.each([[[]], [['scan']], [['migrate']], [['sandbox']], [['version']]])('podid %j --help ends with examples and shows defaults unquoted', async (command) => {
-    const r = await runPodid([...command, '--help']);
+    const r = await podid([...command, '--help']);
     expect(r.code).toBe(0);
     const examples = r.stdout.lastIndexOf('\nExamples:\n');
     expect(examples, r.stdout).toBeGreaterThan(0);
@@ -26,15 +29,15 @@ describe('help', () => {
   });
 
   it('shows defaults and choices as a user types them', async () => {
-    const scan = await runPodid(['scan', '--help']);
+    const scan = await podid(['scan', '--help']);
     expect(scan.stdout.replace(/\s+/g, ' ')).toContain('(choices: irsa, blocked, warnings, never, default: never)');
     expect(scan.stdout.replace(/\s+/g, ' ')).toContain('(default: 2048)');
-    const migrate = await runPodid(['migrate', '--help']);
+    const migrate = await podid(['migrate', '--help']);
     expect(migrate.stdout.replace(/\s+/g, ' ')).toContain('(choices: text, table, json, yaml, default: text)');
   });
 
   it('the top-level description claims only what is built', async () => {
-    const r = await runPodid(['--help']);
+    const r = await podid(['--help']);
     const description = r.stdout.split('\n\n')[1]!.replace(/\s+/g, ' ');
     expect(description).not.toMatch(/apply|verify|roll back/);
     expect(description).toMatch(/scan .*plan .*dry run/);
@@ -43,7 +46,7 @@ describe('help', () => {
 
 describe('version', () => {
   it('podid version and podid --version print the package version', async () => {
-    const [a, b] = await Promise.all([runPodid(['version']), runPodid(['--version'])]);
+    const [a, b] = await Promise.all([podid(['version']), podid(['--version'])]);
     expect(a.stdout).toBe(`${VERSION}\n`);
     expect(b.stdout).toBe(`${VERSION}\n`);
   });
@@ -53,7 +56,7 @@ describe('an empty kubeconfig', () => {
   it.each([['empty', ''], ['blank lines and a comment', '\n# nothing yet\n\n']])('(%s) is a one-line usage error', async (_name, text) => {
     const file = join(dir, `kubeconfig-${_name.replace(/\W+/g, '-')}`);
     writeFileSync(file, text);
-    const r = await runPodid(['scan'], { env: { KUBECONFIG: file } });
+    const r = await podid(['scan'], { env: { KUBECONFIG: file } });
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr).toBe(`podid: the kubeconfig ${file} is empty: no clusters, users or contexts — run aws eks update-kubeconfig --name CLUSTER --region REGION, or pass another file with --kubeconfig\n`);
   });
@@ -61,7 +64,7 @@ describe('an empty kubeconfig', () => {
   it('a kubeconfig that is a list is refused in one line, without a TypeError', async () => {
     const file = join(dir, 'kubeconfig-list');
     writeFileSync(file, '- clusters\n');
-    const r = await runPodid(['scan', '--kubeconfig', file]);
+    const r = await podid(['scan', '--kubeconfig', file]);
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr).toContain('expected a mapping with clusters, users and contexts, found a list');
     expect(r.stderr).not.toMatch(/Cannot read properties|TypeError/);
@@ -69,15 +72,15 @@ describe('an empty kubeconfig', () => {
 });
 
 describe('against the demo world', () => {
-  let sb: SandboxProcess;
+  let sb: SandboxEndpoint;
   beforeAll(async () => {
-    sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
+    sb = await sandboxServer({ file: join(ROOT, 'examples/world.yaml') });
   });
   afterAll(async () => {
     await sb?.stop();
   });
 
-  it('AWS_PROFILE with access keys in the environment: the profile wins, no SDK warning', async () => {
+  it('AWS_PROFILE with access keys in the environment (the binary): the profile wins, nothing on stderr (no SDK warning)', async () => {
     const config = join(dir, 'aws-config');
     writeFileSync(config, '[profile sandbox]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = sandbox\n');
     const r = await runPodid(['scan', '--all-contexts', '-o', 'json'], { env: { ...sb.clientEnv, AWS_PROFILE: 'sandbox', AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') } });
@@ -86,14 +89,14 @@ describe('against the demo world', () => {
   });
 
   it('an AWS_PROFILE that gives no credentials is named in one line', async () => {
-    const r = await runPodid(['scan', '--all-contexts'], { env: { ...sb.clientEnv, AWS_PROFILE: 'no-such-profile', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') } });
+    const r = await podid(['scan', '--all-contexts'], { env: { ...sb.clientEnv, AWS_PROFILE: 'no-such-profile', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') } });
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('AWS_PROFILE=no-such-profile: no credentials from this profile');
   });
 
   it('plural forms agree with their counts', async () => {
-    const r = await runPodid(['scan', '--all-contexts'], { env: sb.clientEnv });
+    const r = await podid(['scan', '--all-contexts'], { env: sb.clientEnv });
     expect(r.stdout).toContain('(1 workload references it)');
     expect(r.stdout).not.toMatch(/\b1 (workloads|service accounts|add-ons|roles|associations)\b/);
   });

@@ -1,10 +1,16 @@
+/**
+ * The binary itself: version, help, a usage error's exit code, and `podid sandbox` serving and
+ * stopping on SIGTERM (processes); the sandbox's bad inputs through the built CLI in-process
+ * (helpers/podid.ts).
+ */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runPodid, startSandboxProcess } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-describe('podid binary', () => {
+describe('the podid binary', () => {
   it('prints its version and help, exit 0', async () => {
     const v = await runPodid(['--version']);
     expect(v.code).toBe(0);
@@ -14,28 +20,38 @@ describe('podid binary', () => {
     expect(h.stdout).toContain('sandbox');
   });
 
-  it('refuses an unknown option with exit 2 and one clear line', async () => {
+  it('refuses an unknown option with exit 2, an error line and the usage hint, no stack trace', async () => {
     const r = await runPodid(['--frobnicate']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^podid: error: unknown option '--frobnicate'/);
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
   });
+});
 
+describe('podid sandbox: bad input', () => {
   it('reports a missing world file in one line with exit 2', async () => {
-    const r = await runPodid(['sandbox', '--world', 'does/not/exist.yaml']);
+    const r = await podid(['sandbox', '--world', 'does/not/exist.yaml']);
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('does/not/exist.yaml');
   });
 
-  it('reports an invalid world with the path of the bad field, exit 2', async () => {
-    const r = await runPodid(['sandbox', '--world', '-'], { input: '' });
+  it('reports an empty world on stdin in one line, exit 2', async () => {
+    const r = await podid(['sandbox', '--world', '-'], { input: '' });
     expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^podid: <stdin>: the world file is empty .*\n$/);
   });
 
-  it('rejects a bad --port', async () => {
-    const r = await runPodid(['sandbox', '--world', 'examples/world.yaml', '--port', 'http']);
+  it('reports an invalid world with the path of the bad field, exit 2', async () => {
+    const r = await podid(['sandbox', '--world', '-'], { input: 'account: "1"\nregion: us-east-1\nclusters: []\n' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('<stdin>: account: expected a 12-digit account ID (got "1")');
+  });
+
+  it('rejects a bad --port with exit 2, naming the value', async () => {
+    const r = await podid(['sandbox', '--world', 'examples/world.yaml', '--port', 'http']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--port http');
   });

@@ -1,5 +1,6 @@
 /**
- * `podid finalize --delete-oidc-provider` end to end: the built binary against `podid sandbox`.
+ * `podid finalize --delete-oidc-provider` end to end: the built CLI in-process (helpers/podid.ts),
+ * and the binary on a pseudo-terminal for the two questions, against the sandbox over HTTP.
  * The provider is deleted only when no role of the account refers to it any more (every role
  * read, all pages; an incomplete listing refuses), with its own confirmation (a second question
  * on a terminal; with --yes the flag is the consent), journaled first; `podid rollback` creates
@@ -11,7 +12,9 @@ import { DeletePodIdentityAssociationCommand, EKSClient, ListPodIdentityAssociat
 import { CreateOpenIDConnectProviderCommand, DeleteOpenIDConnectProviderCommand, GetOpenIDConnectProviderCommand, IAMClient, NoSuchEntityException, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, clearSandboxCalls, runPodid, sandboxCalls, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+import { BIN, ROOT, clearSandboxCalls, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 import { journalDir, readJournal } from './apply-helpers.js';
 
 const ACCOUNT = '111122223333';
@@ -85,18 +88,18 @@ function runOnTerminal(args: string[], answers: string[], env: NodeJS.ProcessEnv
 }
 
 describe('podid finalize --delete-oidc-provider', () => {
-  let sb: SandboxProcess;
+  let sb: SandboxEndpoint;
   let iam: IAMClient;
   const dir = journalDir();
   let before: object;
   const runs: Record<string, string> = {};
-  const finalize = (args: string[]) => runPodid(['finalize', '--context', PROD, '--journal-dir', dir, ...args], { env: sb.clientEnv, timeoutMs: 60_000 });
-  const rollback = (runId: string, args: string[] = []) => runPodid(['rollback', runId, '--apply', '--yes', '--journal-dir', dir, ...args], { env: sb.clientEnv, timeoutMs: 60_000 });
+  const finalize = (args: string[]) => podid(['finalize', '--context', PROD, '--journal-dir', dir, ...args], { env: sb.clientEnv, timeoutMs: 60_000 });
+  const rollback = (runId: string, args: string[] = []) => podid(['rollback', runId, '--apply', '--yes', '--journal-dir', dir, ...args], { env: sb.clientEnv, timeoutMs: 60_000 });
   const provider = () => iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: PROVIDER }));
   const probe = async (pod: string) => (await (await fetch(`${sb.endpoint}/_sandbox/credentials?cluster=prod&namespace=shop&pod=${pod}`)).json()) as { ok: boolean; mechanism: string; effectiveRoleArn: string | null; message: string };
 
   beforeAll(async () => {
-    sb = await startSandboxWorld(world);
+    sb = await sandboxServer(world);
     iam = new IAMClient({ region: 'us-east-1', endpoint: sb.endpoint, credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' } });
     // The provider as eksctl or Terraform may have left it: two audiences, a thumbprint, tags.
     await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: PROVIDER }));
@@ -207,7 +210,7 @@ describe('podid finalize --delete-oidc-provider', () => {
     expect(r.stdout).toMatch(/restored\s+prod\s+shop\/cart/);
     expect(r.stdout).toContain('Back as before: 1 trust policy restored, IRSA annotations of 1 ServiceAccount restored.');
     expect(r.stdout).toContain('Result: 1 restored, 0 need a restart, 0 drifted, 0 failed, 0 skipped');
-    const list = JSON.parse((await runPodid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { command: string; rollbackOf: string | null; status: string; outcomes: Record<string, number> }[] };
+    const list = JSON.parse((await podid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { command: string; rollbackOf: string | null; status: string; outcomes: Record<string, number> }[] };
     expect(list.runs.find((x) => x.rollbackOf === runs['cart'] && x.status === 'succeeded')!.outcomes).toEqual({ restored: 1 });
   });
 });

@@ -1,12 +1,15 @@
 /**
- * `podid finalize` end to end: the built binary against `podid sandbox`. Only this cluster's
+ * `podid finalize` end to end against the sandbox over HTTP: the built binary for the dry run,
+ * the built CLI in-process (helpers/podid.ts) for the rest. Only this cluster's
  * OIDC grant of the finalized ServiceAccounts leaves a role's trust; other clusters' statements
  * and other ServiceAccounts' `sub` values stay; pods still on IRSA are refused; GitOps owners are
  * named; a second finalize changes nothing; rollback puts it all back.
  */
 import { CreatePodIdentityAssociationCommand, EKSClient } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearSandboxCalls, runPodid, sandboxCalls, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+import { clearSandboxCalls, runPodid, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 import { journalDir, state } from './apply-helpers.js';
 
 const ACCOUNT = '111122223333';
@@ -80,21 +83,22 @@ function world(): object {
   };
 }
 
-const trustOf = async (sb: SandboxProcess, role: string) => (await state(sb)).iam.roles.find((r) => r.name === role)!.assumeRolePolicyDocument;
-const annotationsOf = async (sb: SandboxProcess, ns: string, name: string) =>
+const trustOf = async (sb: SandboxEndpoint, role: string) => (await state(sb)).iam.roles.find((r) => r.name === role)!.assumeRolePolicyDocument;
+const annotationsOf = async (sb: SandboxEndpoint, ns: string, name: string) =>
   (await state(sb)).clusters.find((c) => c.name === 'prod')!.objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === ns && o.metadata.name === name)!.metadata.annotations ?? {};
 
-function finalize(sb: SandboxProcess, dir: string, args: string[]) {
-  return runPodid(['finalize', '--context', PROD, '--journal-dir', dir, ...args], { env: sb.clientEnv, timeoutMs: 60_000 });
+/** `podid finalize --context prod ...`, in-process. */
+function finalize(sb: SandboxEndpoint, dir: string, args: string[]) {
+  return podid(['finalize', '--context', PROD, '--journal-dir', dir, ...args], { env: sb.clientEnv, timeoutMs: 60_000 });
 }
 
 describe('podid finalize', () => {
-  let sb: SandboxProcess;
+  let sb: SandboxEndpoint;
   const dir = journalDir();
   let before: Record<string, unknown>;
 
   beforeAll(async () => {
-    sb = await startSandboxWorld(world());
+    sb = await sandboxServer(world());
     // debug's association comes after its pod: the pod keeps IRSA until it is restarted.
     const eks = new EKSClient({ region: 'us-east-1', endpoint: sb.endpoint, credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' } });
     await eks.send(new CreatePodIdentityAssociationCommand({ clusterName: 'prod', namespace: 'tools', serviceAccount: 'debug', roleArn: `arn:aws:iam::${ACCOUNT}:role/debug` }));
@@ -104,9 +108,9 @@ describe('podid finalize', () => {
     await sb?.stop();
   });
 
-  it('--dry-run shows the review, refuses what is not on Pod Identity, names the owners, and changes nothing', async () => {
+  it('--dry-run (the binary) shows the review, refuses what is not on Pod Identity, names the owners, and changes nothing; --apply without a terminal or --yes exits 2', async () => {
     await clearSandboxCalls(sb);
-    const r = await finalize(sb, dir, ['--dry-run']);
+    const r = await runPodid(['finalize', '--context', PROD, '--journal-dir', dir, '--dry-run'], { env: sb.clientEnv, timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/- prod shop\/cart: remove eks.amazonaws.com\/role-arn/);
     expect(r.stdout).toMatch(/! prod shop\/orders: refused, it has no pod identity association/);
@@ -152,10 +156,10 @@ describe('podid finalize', () => {
   });
 
   it('is reversible: rollback restores the trust policies and annotations exactly', async () => {
-    const runs = JSON.parse((await runPodid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { runId: string; command: string; outcomes: Record<string, number> }[] };
+    const runs = JSON.parse((await podid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { runId: string; command: string; outcomes: Record<string, number> }[] };
     const run = runs.runs.find((x) => x.command === 'finalize' && (x.outcomes['finalized'] ?? 0) > 0)!;
     expect(run.outcomes).toEqual({ finalized: 3, refused: 2 });
-    const r = await runPodid(['rollback', run.runId, '--apply', '--yes', '--journal-dir', dir], { env: sb.clientEnv, timeoutMs: 60_000 });
+    const r = await podid(['rollback', run.runId, '--apply', '--yes', '--journal-dir', dir], { env: sb.clientEnv, timeoutMs: 60_000 });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     // The summary counts what came back: each finalized ServiceAccount, verified (it said 0 before).
     expect(r.stdout).toContain('Back as before: 3 trust policies restored, IRSA annotations of 3 ServiceAccounts restored.');
@@ -164,7 +168,7 @@ describe('podid finalize', () => {
     expect(await trustOf(sb, 'shared')).toEqual(before['shared']);
     expect(await annotationsOf(sb, 'shop', 'cart')).toEqual(before['cart']);
     expect(await annotationsOf(sb, 'platform', 'api')).toEqual(before['api']);
-    const after = JSON.parse((await runPodid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { rollbackOf: string | null; outcomes: Record<string, number> }[] };
+    const after = JSON.parse((await podid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { rollbackOf: string | null; outcomes: Record<string, number> }[] };
     expect(after.runs.find((x) => x.rollbackOf === run.runId)!.outcomes).toEqual({ restored: 3 });
   });
 });

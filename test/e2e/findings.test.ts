@@ -1,6 +1,6 @@
 /**
- * Every finding code of the catalogue, end to end: the built `podid` against `podid sandbox`
- * on worlds built to produce them (test/fixtures/finding-worlds/), and `podid scan
+ * Every finding code of the catalogue, end to end: the built `podid` (in-process,
+ * helpers/podid.ts) against the sandbox (over HTTP) on worlds built to produce them (test/fixtures/finding-worlds/), and `podid scan
  * --manifests` over a fixture repository. A few runs collect the findings, one table says
  * which run must report which code on which cluster, service account, add-on or plan item,
  * and a last test keeps the table in step with the catalogue: a new code must get a world here
@@ -14,7 +14,9 @@ import { parse } from 'yaml';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
 import { FINDING_CODES, FINDINGS, type FindingCode } from '../../src/core/scan/findings.js';
 import type { Finding, Inventory } from '../../src/core/scan/inventory.js';
-import { ROOT, runPodid, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+import { ROOT, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 const WORLDS = join(ROOT, 'test/fixtures/finding-worlds');
 const world = (file: string) => readFileSync(join(WORLDS, file), 'utf8');
@@ -206,8 +208,9 @@ function fromPlan(plan: MigrationPlan): Observed {
 }
 
 async function podidJson<T>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<T> {
-  // A bound on a hang, not a speed test: on a loaded 2-core machine a run can take long.
-  const r = await runPodid(args, { env, timeoutMs: 90_000 });
+  // A bound on a hang, not a speed test: on a loaded 2-core machine a run can take long (and
+  // in-process runs wait for each other).
+  const r = await podid(args, { env, timeoutMs: 90_000 });
   if (r.code !== 0) throw new Error(`podid ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as T;
@@ -269,7 +272,7 @@ function clustersWorld(): object {
  * The add-on migration a user would run (UpdateAddon with podIdentityAssociations), so the
  * sandbox creates the add-on-owned association whose ownerArn only it can compute.
  */
-async function migrateAddon(sb: SandboxProcess, cluster: string, addon: string, serviceAccount: string, roleArn: string): Promise<void> {
+async function migrateAddon(sb: SandboxEndpoint, cluster: string, addon: string, serviceAccount: string, roleArn: string): Promise<void> {
   const eks = new EKSClient({
     endpoint: sb.endpoint,
     region: 'us-east-1',
@@ -283,7 +286,7 @@ async function migrateAddon(sb: SandboxProcess, cluster: string, addon: string, 
 }
 
 /** An association made while the sandbox runs: pods created before it keep their env. */
-async function associateLater(sb: SandboxProcess, cluster: string, namespace: string, serviceAccount: string, roleArn: string): Promise<void> {
+async function associateLater(sb: SandboxEndpoint, cluster: string, namespace: string, serviceAccount: string, roleArn: string): Promise<void> {
   const eks = new EKSClient({
     endpoint: sb.endpoint,
     region: 'us-east-1',
@@ -300,10 +303,10 @@ const observed = new Map<Run, Observed>();
 /** The IAM role reads of the scan:peer:listing run, and the stderr of scan:peer:listroles. */
 const listingCalls: string[] = [];
 let listRolesStderr = '';
-const sandboxes: SandboxProcess[] = [];
+const sandboxes: SandboxEndpoint[] = [];
 
-async function withSandbox(worldDoc: string | object, runs: (sb: SandboxProcess) => Promise<void>): Promise<void> {
-  const sb = await startSandboxWorld(worldDoc);
+async function withSandbox(worldDoc: string | object, runs: (sb: SandboxEndpoint) => Promise<void>): Promise<void> {
+  const sb = await sandboxServer(worldDoc);
   sandboxes.push(sb);
   await runs(sb);
 }
@@ -311,7 +314,7 @@ async function withSandbox(worldDoc: string | object, runs: (sb: SandboxProcess)
 beforeAll(async () => {
   const scan = ['scan', '--all-contexts', '-o', 'json'];
   const plan = ['migrate', '--dry-run', '--all-contexts', '-o', 'json'];
-  // Independent worlds, so their sandboxes and runs go in parallel.
+  // Independent worlds: their sandboxes serve in parallel; the in-process runs go one at a time.
   await Promise.all([
     withSandbox(serviceAccountsWorld(), async (sb) => {
       await migrateAddon(sb, 'prod', 'amazon-cloudwatch-observability', 'cloudwatch-agent', 'arn:aws:iam::111122223333:role/someone-else');
@@ -323,8 +326,7 @@ beforeAll(async () => {
         // The role most service accounts of the world are annotated with.
         podidJson<MigrationPlan>([...plan, '--cross-account-source-role', 'arn:aws:iam::111122223333:role/app'], sb.clientEnv),
       ]);
-      // The node role: EC2 may assume it, so it must never be a source role (after the others: four
-      // concurrent runs are enough for a loaded machine).
+      // The node role: EC2 may assume it, so it must never be a source role.
       const openSource = await podidJson<MigrationPlan>([...plan, '--cross-account-source-role', 'arn:aws:iam::111122223333:role/eks-node'], sb.clientEnv);
       observed.set('scan:service-accounts', fromInventory(inv));
       observed.set('plan:service-accounts', fromPlan(p));
@@ -353,7 +355,7 @@ beforeAll(async () => {
       observed.set('scan:manifests', fromInventory(inv));
     })(),
   ]);
-  // After the others, to keep the number of processes at once (2 cores) where it was.
+  // After the others (in-process runs go one at a time anyway).
   await withSandbox(world('peer.yaml'), async (sb) => {
     observed.set('scan:peer', fromInventory(await podidJson<Inventory>(scan, sb.clientEnv)));
   });
@@ -365,7 +367,7 @@ beforeAll(async () => {
     }),
     withSandbox(manyRolesWorld(true), async (sb) => {
       // The note goes to stderr as well as into the inventory's inputFindings.
-      const r = await runPodid(scan, { env: sb.clientEnv, timeoutMs: 90_000 });
+      const r = await podid(scan, { env: sb.clientEnv, timeoutMs: 90_000 });
       if (r.code !== 0) throw new Error(`podid scan exited ${r.code}: ${r.stderr}`);
       listRolesStderr = r.stderr;
       observed.set('scan:peer:listroles', fromInventory(JSON.parse(r.stdout) as Inventory));

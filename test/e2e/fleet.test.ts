@@ -4,7 +4,9 @@
  * `podid scan --all-contexts` reports both healthy clusters in full, says what happened to the
  * other two (one finding each, naming the context, the call and the fix), prints one line per
  * skipped cluster on stderr, and exits 5 (partial). The same failures alone exit with the
- * documented code in one line. The built binary against `podid sandbox`.
+ * documented code in one line. The built CLI in-process (helpers/podid.ts) against the sandbox
+ * over HTTP; the unreachable cluster alone through the binary (a process exits at once on an
+ * error, whatever is still in flight).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,7 +16,9 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
 import type { Inventory } from '../../src/core/scan/inventory.js';
-import { ROOT, runPodid, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+import { ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
 const STAGING_NAME = 'staging';
@@ -33,7 +37,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-let sb: SandboxProcess;
+let sb: SandboxEndpoint;
 let env: NodeJS.ProcessEnv;
 let deadServer: string;
 
@@ -41,7 +45,7 @@ beforeAll(async () => {
   const world = parse(readFileSync(join(ROOT, 'examples/world.yaml'), 'utf8')) as { clusters: object[] };
   deadServer = `http://127.0.0.1:${await closedPort()}`;
   world.clusters.push({ name: 'dead', version: '1.29', platformVersion: 'eks.8', apiServerUrl: deadServer });
-  sb = await startSandboxWorld(world);
+  sb = await sandboxServer(world);
   // A second kubeconfig file with a context that is not EKS (a kind cluster), merged as kubectl does.
   const dir = mkdtempSync(join(tmpdir(), 'podid-fleet-'));
   const kind = join(dir, 'kind.yaml');
@@ -73,7 +77,7 @@ describe('a fleet scan with a dead cluster and a non-EKS context', () => {
   let inv: Inventory;
 
   beforeAll(async () => {
-    run = await runPodid(['scan', '--all-contexts', '-o', 'json'], { env, timeoutMs: 60_000 });
+    run = await podid(['scan', '--all-contexts', '-o', 'json'], { env, timeoutMs: 60_000 });
     inv = JSON.parse(run.stdout) as Inventory;
   }, 90_000);
 
@@ -83,7 +87,7 @@ describe('a fleet scan with a dead cluster and a non-EKS context', () => {
   });
 
   it('scans every healthy cluster in full', async () => {
-    const healthy = await runPodid(['scan', '--context', PROD, '--context', STAGING, '-o', 'json'], { env, timeoutMs: 60_000 });
+    const healthy = await podid(['scan', '--context', PROD, '--context', STAGING, '-o', 'json'], { env, timeoutMs: 60_000 });
     expect(healthy.code, healthy.stderr).toBe(0);
     const alone = JSON.parse(healthy.stdout) as Inventory;
     const scanned = inv.clusters.filter((c) => c.scanned !== false);
@@ -133,7 +137,7 @@ describe('a fleet scan with a dead cluster and a non-EKS context', () => {
   });
 
   it('shows them in the table as not scanned; --fail-on still applies (a gate that matches exits 3)', async () => {
-    const table = await runPodid(['scan', '--all-contexts', '--fail-on', 'warnings'], { env, timeoutMs: 60_000 });
+    const table = await podid(['scan', '--all-contexts', '--fail-on', 'warnings'], { env, timeoutMs: 60_000 });
     expect(table.code).toBe(3);
     expect(table.stdout).toContain(`dead  context ${DEAD}\n  not scanned: blocked\n  error CLUSTER_UNREACHABLE  context ${DEAD} was not scanned: cannot reach the Kubernetes API`);
     expect(table.stdout).toContain(`${KIND}  context ${KIND}\n  not scanned: blocked\n  error NOT_AN_EKS_CONTEXT`);
@@ -141,7 +145,7 @@ describe('a fleet scan with a dead cluster and a non-EKS context', () => {
   }, 90_000);
 
   it('migrate --dry-run plans the healthy clusters and exits 5', async () => {
-    const planned = await runPodid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env, timeoutMs: 60_000 });
+    const planned = await podid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env, timeoutMs: 60_000 });
     expect(planned.code, planned.stderr).toBe(5);
     const plan = JSON.parse(planned.stdout) as MigrationPlan;
     expect(plan.options.selection.contexts.sort()).toEqual([PROD, STAGING].sort());
@@ -158,33 +162,33 @@ describe('one cluster alone: the documented code in one line', () => {
     return lines[0]!;
   };
 
-  it('an unreachable API server exits 6 (environment)', async () => {
+  it('an unreachable API server (the binary) exits 6 (environment) in one line', async () => {
     const r = await runPodid(['scan', '--context', DEAD, '--request-timeout', '2s'], { env, timeoutMs: 60_000 });
     expect(r.code).toBe(6);
     expect(oneLine(r)).toContain(`cannot reach the Kubernetes API of context "${DEAD}"`);
   }, 90_000);
 
   it('a context that is not EKS exits 2 (usage) with the fix', async () => {
-    const r = await runPodid(['scan', '--context', KIND], { env });
+    const r = await podid(['scan', '--context', KIND], { env });
     expect(r.code).toBe(2);
     expect(oneLine(r)).toContain('pass --cluster NAME --region REGION');
   });
 
   it('an AWS endpoint nothing listens on exits 6 and names the endpoint', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const r = await runPodid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL: url }, timeoutMs: 60_000 });
+    const r = await podid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL: url }, timeoutMs: 60_000 });
     expect(r.code).toBe(6);
     expect(oneLine(r)).toContain(`cannot reach ${url} for sts:GetCallerIdentity`);
   }, 90_000);
 
   it('an AWS endpoint that is not a URL exits 6 in one line, no TypeError', async () => {
-    const r = await runPodid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL: 'not a url' }, timeoutMs: 60_000 });
+    const r = await podid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL: 'not a url' }, timeoutMs: 60_000 });
     expect(r.code).toBe(6);
     expect(oneLine(r)).toContain('AWS_ENDPOINT_URL');
   }, 90_000);
 
   it('a bad --request-timeout is a usage error', async () => {
-    const r = await runPodid(['scan', '--request-timeout', 'soon'], { env });
+    const r = await podid(['scan', '--request-timeout', 'soon'], { env });
     expect(r.code).toBe(2);
     expect(oneLine(r)).toContain('--request-timeout soon: expected a duration');
   });

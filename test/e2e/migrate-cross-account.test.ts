@@ -2,15 +2,17 @@
  * `podid migrate --dry-run --cross-account-source-role`: a service account whose IRSA role is in
  * another account moves to Pod Identity by role chaining. The association names a same-account
  * source role (whose trust podid edits) and targets the other account's role. The scan must
- * read the source role for the planner to judge it. The built binary against `podid sandbox` on
- * a small world.
+ * read the source role for the planner to judge it. The built CLI in-process (helpers/podid.ts)
+ * against the sandbox on a small world, over HTTP.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateAssociationStep, MigrationPlan, UpdateTrustStep } from '../../src/core/plan/model.js';
-import { runPodid, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+import type { SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 const ACCOUNT = '111122223333';
 const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/C0FFEE0000000000000000000000C0DE';
@@ -94,17 +96,17 @@ const WORLD = {
   },
 };
 
-let sb: SandboxProcess;
+let sb: SandboxEndpoint;
 
 beforeAll(async () => {
-  sb = await startSandboxWorld(WORLD);
+  sb = await sandboxServer(WORLD);
 });
 afterAll(async () => {
   await sb?.stop();
 });
 
 async function plan(...args: string[]): Promise<MigrationPlan> {
-  const r = await runPodid(['migrate', '--dry-run', '--all-contexts', ...args, '-o', 'json'], { env: sb.clientEnv });
+  const r = await podid(['migrate', '--dry-run', '--all-contexts', ...args, '-o', 'json'], { env: sb.clientEnv });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as MigrationPlan;
 }
@@ -159,7 +161,7 @@ describe('migrate --dry-run with a cross-account role', () => {
   it('the review tells how to fill in the externalId, and the Terraform references the association\'s external_id', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'podid-xacct-'));
     const tf = join(dir, 'plan.tf');
-    const r = await runPodid(['migrate', '--dry-run', '--all-contexts', '--cross-account-source-role', SOURCE, '--emit', 'terraform', tf, '--no-color'], { env: sb.clientEnv });
+    const r = await podid(['migrate', '--dry-run', '--all-contexts', '--cross-account-source-role', SOURCE, '--emit', 'terraform', tf, '--no-color'], { env: sb.clientEnv });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`"sts:ExternalId": "${EXTERNAL_ID}"`);
     expect(r.stdout).toContain('aws eks list-pod-identity-associations --cluster-name prod --region us-east-1 --namespace data --service-account exporter');

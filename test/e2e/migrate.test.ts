@@ -1,6 +1,7 @@
 /**
- * `podid migrate --dry-run` end to end: the built binary against `podid sandbox` on the demo
- * world. The plan is shown, saved, exported to Terraform, and nothing is changed.
+ * `podid migrate --dry-run` end to end against the sandbox on the demo world, over HTTP: the
+ * plan is shown, saved, exported to Terraform (the built binary), and nothing is changed; the
+ * selection and option flags through the built CLI in-process (helpers/podid.ts).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,20 +10,22 @@ import { parse as parseHcl } from '@cdktf/hcl2json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigrationPlan, UpdateTrustStep } from '../../src/core/plan/model.js';
 import { parsePlanDocument } from '../../src/core/plan/validate.js';
-import { clearSandboxCalls, runPodid, sandboxCalls, startSandboxProcess, type SandboxProcess } from '../helpers/cli.js';
+import { clearSandboxCalls, ROOT, runPodid, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
-let sb: SandboxProcess;
+let sb: SandboxEndpoint;
 const dir = mkdtempSync(join(tmpdir(), 'podid-migrate-'));
 
 beforeAll(async () => {
-  sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
+  sb = await sandboxServer({ file: join(ROOT, 'examples/world.yaml') });
 });
 afterAll(async () => {
   await sb?.stop();
 });
 
-describe('podid migrate --dry-run on the demo world', () => {
+describe('podid migrate --dry-run --out --emit terraform (the binary) on the demo world', () => {
   let stdout = '';
   let code: number | null = null;
   const planFile = join(dir, 'plan.json');
@@ -66,7 +69,7 @@ describe('podid migrate --dry-run on the demo world', () => {
   it('saves a plan document that validates and equals `-o json`', async () => {
     const saved = parsePlanDocument(readFileSync(planFile, 'utf8'), planFile);
     expect(saved.kind).toBe('podid-migration-plan');
-    const r = await runPodid(['migrate', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+    const r = await podid(['migrate', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
     expect(r.code).toBe(0);
     const printed = JSON.parse(r.stdout) as MigrationPlan;
     expect({ ...printed, createdAt: '' }).toEqual({ ...saved, createdAt: '' });
@@ -85,20 +88,20 @@ describe('podid migrate --dry-run on the demo world', () => {
 
 describe('podid migrate selection and options', () => {
   it('--role narrows the plan to one role', async () => {
-    const r = await runPodid(['migrate', '--all-contexts', '--role', 'arn:aws:iam::111122223333:role/cart', '-o', 'json'], { env: sb.clientEnv });
+    const r = await podid(['migrate', '--all-contexts', '--role', 'arn:aws:iam::111122223333:role/cart', '-o', 'json'], { env: sb.clientEnv });
     const plan = JSON.parse(r.stdout) as MigrationPlan;
     expect(plan.steps.map((s) => s.kind)).toEqual(['update-trust', 'create-association', 'restart-batch']);
   });
 
   it('--no-restart plans no restarts', async () => {
-    const r = await runPodid(['migrate', '--context', PROD, '--no-restart', '-o', 'json'], { env: sb.clientEnv });
+    const r = await podid(['migrate', '--context', PROD, '--no-restart', '-o', 'json'], { env: sb.clientEnv });
     const plan = JSON.parse(r.stdout) as MigrationPlan;
     expect(plan.steps.some((s) => s.kind === 'restart-batch')).toBe(false);
     expect(plan.options.restart).toBe(false);
   });
 
   it('--max-concurrent-rollouts sets the batch size', async () => {
-    const r = await runPodid(['migrate', '--context', PROD, '--max-concurrent-rollouts', '1', '-o', 'json'], { env: sb.clientEnv });
+    const r = await podid(['migrate', '--context', PROD, '--max-concurrent-rollouts', '1', '-o', 'json'], { env: sb.clientEnv });
     const plan = JSON.parse(r.stdout) as MigrationPlan;
     const batches = plan.steps.filter((s) => s.kind === 'restart-batch');
     expect(batches.length).toBe(7);
@@ -107,7 +110,7 @@ describe('podid migrate selection and options', () => {
 
   it('bad options are usage errors (exit 2), one line each', async () => {
     for (const args of [['--emit', 'pulumi', 'x'], ['--role', 'cart'], ['--max-concurrent-rollouts', '0'], ['--cross-account-source-role', 'nope']]) {
-      const r = await runPodid(['migrate', ...args], { env: sb.clientEnv });
+      const r = await podid(['migrate', ...args], { env: sb.clientEnv });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
@@ -115,7 +118,7 @@ describe('podid migrate selection and options', () => {
 
   it('a flag that only --apply reads is refused on a dry run (exit 2) instead of being ignored', async () => {
     for (const args of [['--verify-probe', 'amazon/aws-cli'], ['--rollout-timeout', '10m'], ['--dry-run', '--journal-dir', '/tmp/x']]) {
-      const r = await runPodid(['migrate', ...args], { env: sb.clientEnv });
+      const r = await podid(['migrate', ...args], { env: sb.clientEnv });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^podid: ${args.at(-2)} takes effect only with --apply`));
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);

@@ -1,19 +1,31 @@
 /**
- * `podid runs` and `podid rollback` end to end: the built binary against `podid sandbox`.
- * Rollback must return the world exactly to its state before the run, and pods to IRSA, as the
- * sandbox's credential probe sees them.
+ * `podid runs` and `podid rollback` end to end against the sandbox over HTTP (in the test
+ * process): the built CLI in-process (helpers/podid.ts), and the binary as a process of its own
+ * for one run of each command (runs, runs show, rollback --dry-run and --apply) and for runs the
+ * kill-after-k hook SIGKILLs. Rollback must return the world exactly to its state before the
+ * run, and pods to IRSA, as the sandbox's credential probe sees them.
  */
 import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearSandboxCalls, runPodid, sandboxCalls, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
-import { apply, essentialState, journalDir, readJournal, result, smallWorld, state } from './apply-helpers.js';
+import { clearSandboxCalls, runPodid, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
+import { apply, applyBinary, essentialState, journalDir, readJournal, result, smallWorld, state } from './apply-helpers.js';
 
-function rollback(sb: SandboxProcess, dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  return runPodid(['rollback', '--apply', '--yes', '--journal-dir', dir, '--propagation-wait', '0', '--rollout-timeout', '20s', ...args], { env: { ...sb.clientEnv, ...env }, timeoutMs: 60_000 });
+const ROLLBACK = (dir: string, args: string[]) => ['rollback', '--apply', '--yes', '--journal-dir', dir, '--propagation-wait', '0', '--rollout-timeout', '20s', ...args];
+
+/** `podid rollback --apply --yes` in-process. */
+function rollback(sb: SandboxEndpoint, dir: string, args: string[] = []) {
+  return podid(ROLLBACK(dir, args), { env: sb.clientEnv, timeoutMs: 60_000 });
+}
+
+/** The same through the built binary (a process the kill-after-k hook may SIGKILL). */
+function rollbackBinary(sb: SandboxEndpoint, dir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  return runPodid(ROLLBACK(dir, args), { env: { ...sb.clientEnv, ...env }, timeoutMs: 60_000 });
 }
 
 /** Every shop pod, as the sandbox's credential probe judges it. */
-async function probe(sb: SandboxProcess): Promise<Record<string, string>> {
+async function probe(sb: SandboxEndpoint): Promise<Record<string, string>> {
   const s = await state(sb);
   const pods = s.clusters[0]!.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'shop');
   const out: Record<string, string> = {};
@@ -25,20 +37,20 @@ async function probe(sb: SandboxProcess): Promise<Record<string, string>> {
 }
 
 /** Add-ons with their IRSA role and the associations they own. */
-async function addons(sb: SandboxProcess): Promise<string[]> {
+async function addons(sb: SandboxEndpoint): Promise<string[]> {
   const s = (await (await fetch(`${sb.endpoint}/_sandbox/state`)).json()) as { clusters: { addons: { name: string; serviceAccountRoleArn: string | null; podIdentityAssociations?: unknown[] }[] }[] };
   return s.clusters[0]!.addons.map((a) => `${a.name} role=${a.serviceAccountRoleArn ?? ''} associations=${JSON.stringify(a.podIdentityAssociations ?? [])}`).sort();
 }
 
 describe('podid rollback after a full apply', () => {
-  let sb: SandboxProcess;
+  let sb: SandboxEndpoint;
   const dir = journalDir();
   let before: object;
   let addonsBefore: string[];
   let runId: string;
 
   beforeAll(async () => {
-    sb = await startSandboxWorld(smallWorld());
+    sb = await sandboxServer(smallWorld());
     before = await essentialState(sb);
     addonsBefore = await addons(sb);
     const r = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
@@ -50,21 +62,21 @@ describe('podid rollback after a full apply', () => {
     await sb?.stop();
   });
 
-  it('podid runs lists the run with its outcomes; runs show prints its steps', async () => {
+  it('podid runs (the binary) lists the run with its outcomes; runs show prints its steps; an unknown run exits 2', async () => {
     const list = await runPodid(['runs', '--journal-dir', dir], { env: sb.clientEnv });
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`^${runId}\\s+apply\\s+\\S+\\s+prod\\s+3 migrated\\s+succeeded$`, 'm'));
-    const json = JSON.parse((await runPodid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { runId: string; outcomes: Record<string, number>; changes: number }[] };
+    const json = JSON.parse((await podid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { runId: string; outcomes: Record<string, number>; changes: number }[] };
     expect(json.runs[0]).toMatchObject({ runId, outcomes: { migrated: 3 }, changes: 7 });
     const show = await runPodid(['runs', 'show', runId, '--journal-dir', dir]);
     expect(show.stdout).toContain('+ create-association done  shop/cart');
     expect(show.stdout).toContain(`Undo it: podid rollback ${runId} --dry-run, then --apply.`);
-    const missing = await runPodid(['runs', 'show', 'nope', '--journal-dir', dir]);
+    const missing = await podid(['runs', 'show', 'nope', '--journal-dir', dir]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^podid: no run nope in .* — list the runs with podid runs/m);
   });
 
-  it('--dry-run shows what would be undone and changes nothing', async () => {
+  it('--dry-run (the binary) shows what would be undone and changes nothing; --apply without a terminal or --yes exits 2', async () => {
     await clearSandboxCalls(sb);
     const r = await runPodid(['rollback', '--dry-run', '--journal-dir', dir], { env: sb.clientEnv });
     expect(r.code, r.stderr).toBe(0);
@@ -72,14 +84,14 @@ describe('podid rollback after a full apply', () => {
     expect(r.stdout).toMatch(/- association shop\/cart -> arn:aws:iam::111122223333:role\/shop on prod/);
     expect(r.stdout).toMatch(/-\s+"Service": "pods.eks.amazonaws.com"/);
     expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
-    const noTty = await runPodid(['rollback', '--apply', '--journal-dir', dir], { env: sb.clientEnv });
+    const noTty = await podid(['rollback', '--apply', '--journal-dir', dir], { env: sb.clientEnv });
     expect(noTty.code).toBe(2);
     expect(noTty.stderr).toMatch(/no terminal to confirm on — review it \(podid rollback --dry-run\), then pass --yes/);
     expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
   });
 
-  it('returns trust, associations, add-ons and pods exactly to their state before the run; pods obtain their role through IRSA again', async () => {
-    const r = await rollback(sb, dir, ['-o', 'json']);
+  it('--apply (the binary) returns trust, associations, add-ons and pods exactly to their state before the run; pods obtain their role through IRSA again', async () => {
+    const r = await rollbackBinary(sb, dir, ['-o', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout) as { status: string; rollbackOf: string; serviceAccounts: { serviceAccount: string; outcome: string }[] };
     expect(res.rollbackOf).toBe(runId);
@@ -93,7 +105,7 @@ describe('podid rollback after a full apply', () => {
   });
 
   it('is journaled, listed as undoing the run, and a second rollback changes nothing', async () => {
-    const list = await runPodid(['runs', '--journal-dir', dir]);
+    const list = await podid(['runs', '--journal-dir', dir]);
     expect(list.stdout).toMatch(new RegExp(`rollback .* 3 restored\\s+succeeded; undoes ${runId}`));
     expect(list.stdout).toMatch(/apply .* rolled back by /);
     await clearSandboxCalls(sb);
@@ -103,22 +115,22 @@ describe('podid rollback after a full apply', () => {
     expect(res.steps.every((s) => s.status === 'already-done')).toBe(true);
     expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
     // Nothing is left to roll back by default.
-    const none = await runPodid(['rollback', '--dry-run', '--journal-dir', dir]);
+    const none = await podid(['rollback', '--dry-run', '--journal-dir', dir]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no apply or finalize run left to roll back');
   });
 });
 
-describe('podid rollback after a run killed mid-way', () => {
+describe('podid rollback after a run killed mid-way (the binary, SIGKILLed)', () => {
   it.each([2, 5])('restores what a run killed after %i mutating calls had done', async (k) => {
-    const sb = await startSandboxWorld(smallWorld());
+    const sb = await sandboxServer(smallWorld());
     try {
       const before = await essentialState(sb);
       const dir = journalDir();
-      const killed = await apply(sb, ['-o', 'json', '--journal-dir', dir, '--concurrency', '1', '--max-concurrent-rollouts', '1'], { env: { PODID_TEST_KILL_AFTER_MUTATIONS: String(k) } });
+      const killed = await applyBinary(sb, ['-o', 'json', '--journal-dir', dir, '--concurrency', '1', '--max-concurrent-rollouts', '1'], { env: { PODID_TEST_KILL_AFTER_MUTATIONS: String(k) } });
       expect(killed.signal).toBe('SIGKILL');
       expect(await essentialState(sb)).not.toEqual(before);
-      const runs = await runPodid(['runs', '--journal-dir', dir]);
+      const runs = await podid(['runs', '--journal-dir', dir]);
       expect(runs.stdout).toMatch(/apply .* unfinished \(killed, or still running\)/);
       const r = await rollback(sb, dir);
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -130,13 +142,13 @@ describe('podid rollback after a run killed mid-way', () => {
   }, 60_000);
 
   it('a rollback killed mid-way finishes when run again', async () => {
-    const sb = await startSandboxWorld(smallWorld());
+    const sb = await sandboxServer(smallWorld());
     try {
       const before = await essentialState(sb);
       const dir = journalDir();
       const r = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
       expect(r.code, r.stderr).toBe(0);
-      const killed = await rollback(sb, dir, ['--concurrency', '1', '--max-concurrent-rollouts', '1'], { PODID_TEST_KILL_AFTER_MUTATIONS: '3' });
+      const killed = await rollbackBinary(sb, dir, ['--concurrency', '1', '--max-concurrent-rollouts', '1'], { PODID_TEST_KILL_AFTER_MUTATIONS: '3' });
       expect(killed.signal).toBe('SIGKILL');
       const again = await rollback(sb, dir, [result(r).runId!]);
       expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
@@ -149,7 +161,7 @@ describe('podid rollback after a run killed mid-way', () => {
 
 describe('podid rollback when someone changed a role after the run', () => {
   it('refuses that role with the three-way difference (exit 4) and restores the rest', async () => {
-    const sb = await startSandboxWorld(smallWorld());
+    const sb = await sandboxServer(smallWorld());
     try {
       const before = (await state(sb)).iam.roles.find((x) => x.name === 'cni')!.assumeRolePolicyDocument;
       const dir = journalDir();
@@ -171,7 +183,7 @@ describe('podid rollback when someone changed a role after the run', () => {
       expect(s.iam.roles.find((x) => x.name === 'shop')!.assumeRolePolicyDocument).toEqual(edited);
       expect(s.iam.roles.find((x) => x.name === 'cni')!.assumeRolePolicyDocument).toEqual(before);
       expect(s.clusters[0]!.podIdentityAssociations).toEqual([]);
-      const journal = readJournal(JSON.parse((await runPodid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout).runs[0].journal);
+      const journal = readJournal(JSON.parse((await podid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout).runs[0].journal);
       expect(journal.at(-1)).toMatchObject({ record: 'finished', status: 'refused', exitCode: 4 });
     } finally {
       await sb.stop();

@@ -1,27 +1,30 @@
 /**
  * A narrowed scan (-n, --service-account) judges fewer service accounts, never a different
  * cluster: the Pod Identity Agent runs in kube-system whatever the scope, so prod stays ready
- * and its in-scope service accounts keep the verdicts a full scan gives them. The built binary
- * against `podid sandbox` on the demo world.
+ * and its in-scope service accounts keep the verdicts a full scan gives them. The built CLI
+ * in-process (helpers/podid.ts) against the sandbox on the demo world, over HTTP.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
 import type { Inventory } from '../../src/core/scan/inventory.js';
-import { runPodid, startSandboxProcess, type SandboxProcess } from '../helpers/cli.js';
+import { ROOT, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
 
-let sb: SandboxProcess;
+let sb: SandboxEndpoint;
 
 beforeAll(async () => {
-  sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
+  sb = await sandboxServer({ file: join(ROOT, 'examples/world.yaml') });
 });
 afterAll(async () => {
   await sb?.stop();
 });
 
 async function scan(...args: string[]): Promise<Inventory> {
-  const r = await runPodid(['scan', '--all-contexts', ...args, '-o', 'json'], { env: sb.clientEnv });
+  const r = await podid(['scan', '--all-contexts', ...args, '-o', 'json'], { env: sb.clientEnv });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as Inventory;
 }
@@ -56,7 +59,7 @@ describe('a scoped scan keeps cluster readiness', () => {
   });
 
   it('migrate --dry-run --service-account shop/cart plans cart\'s trust, association and restart', async () => {
-    const r = await runPodid(['migrate', '--dry-run', '--context', PROD, '--service-account', 'shop/cart', '-o', 'json'], { env: sb.clientEnv });
+    const r = await podid(['migrate', '--dry-run', '--context', PROD, '--service-account', 'shop/cart', '-o', 'json'], { env: sb.clientEnv });
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout) as MigrationPlan;
     expect(plan.blocked).toEqual([]);
@@ -72,7 +75,7 @@ describe('a scoped scan reports only the add-ons in scope', () => {
   it('--service-account shop/checkout: no vpc-cni add-on, so --fail-on irsa passes', async () => {
     const inv = await scan('--service-account', 'shop/checkout');
     expect(inv.addons).toEqual([]);
-    const r = await runPodid(['scan', '--service-account', 'shop/checkout', '--fail-on', 'irsa'], { env: sb.clientEnv });
+    const r = await podid(['scan', '--service-account', 'shop/checkout', '--fail-on', 'irsa'], { env: sb.clientEnv });
     expect(r.stdout + r.stderr).not.toContain('vpc-cni');
     expect(r.code, r.stderr).toBe(0);
   });
@@ -98,7 +101,7 @@ describe('a cluster that does not exist', () => {
     [['--cluster', 'nope'], /EKS cluster "nope" does not exist in us-east-1/],
     [['--context', PROD, '--region', 'eu-west-1'], /EKS cluster "prod" does not exist in eu-west-1/],
   ])('podid scan %j is a usage error (exit 2) on one line naming context, cluster and region', async (args, expected) => {
-    const r = await runPodid(['scan', ...args], { env: sb.clientEnv });
+    const r = await podid(['scan', ...args], { env: sb.clientEnv });
     expect(r.code, r.stderr).toBe(2);
     const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('podid:'));
     expect(lines).toHaveLength(1);

@@ -1,22 +1,26 @@
 /**
- * `podid scan` end to end: the built binary as a subprocess against `podid sandbox` on the demo
- * world, through unmodified AWS SDK and Kubernetes clients.
+ * `podid scan` end to end against the sandbox on the demo world (served over HTTP from the test
+ * process), through unmodified AWS SDK and Kubernetes clients: the fleet scan every test reads
+ * through the built binary, the output formats and scoping flags in-process (helpers/podid.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { InventorySchema } from '../../src/render/inventory-schema.js';
 import type { Inventory } from '../../src/core/scan/inventory.js';
-import { clearSandboxCalls, runPodid, sandboxCalls, startSandboxProcess, type SandboxProcess } from '../helpers/cli.js';
+import { clearSandboxCalls, ROOT, runPodid, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
 const STAGING = 'arn:aws:eks:us-east-1:111122223333:cluster/staging';
 
-let sb: SandboxProcess;
+let sb: SandboxEndpoint;
 let json: Inventory;
 
 beforeAll(async () => {
-  sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
+  sb = await sandboxServer({ file: join(ROOT, 'examples/world.yaml') });
   await clearSandboxCalls(sb);
   const r = await runPodid(['scan', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
   expect(r.stderr).toBe('');
@@ -27,7 +31,7 @@ afterAll(async () => {
   await sb?.stop();
 });
 
-describe('podid scan against the demo world', () => {
+describe('podid scan --all-contexts -o json (the binary) against the demo world', () => {
   it('prints JSON that matches the documented schema exactly', () => {
     expect(json.schemaVersion).toBe(1);
     expect(InventorySchema.parse(json)).toEqual(json);
@@ -86,7 +90,7 @@ describe('podid scan against the demo world', () => {
 
 describe('podid scan output formats', () => {
   it('table by default, grouped by cluster, with a summary line', async () => {
-    const r = await runPodid(['scan', '--all-contexts'], { env: sb.clientEnv });
+    const r = await podid(['scan', '--all-contexts'], { env: sb.clientEnv });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`prod  ${PROD}`);
     expect(r.stdout).toMatch(/18 service accounts in 2 clusters: 10 ready, 1 ready-with-warnings, 6 blocked, 1 migrated/);
@@ -94,13 +98,13 @@ describe('podid scan output formats', () => {
   });
 
   it('yaml is the same document as json', async () => {
-    const r = await runPodid(['scan', '--all-contexts', '-o', 'yaml'], { env: sb.clientEnv });
+    const r = await podid(['scan', '--all-contexts', '-o', 'yaml'], { env: sb.clientEnv });
     const doc = parse(r.stdout) as Inventory;
     expect({ ...doc, generatedAt: '' }).toEqual({ ...json, generatedAt: '' });
   });
 
   it('sarif 2.1.0 with a rule per finding code and a result per finding', async () => {
-    const r = await runPodid(['scan', '--all-contexts', '-o', 'sarif'], { env: sb.clientEnv });
+    const r = await podid(['scan', '--all-contexts', '-o', 'sarif'], { env: sb.clientEnv });
     const sarif = JSON.parse(r.stdout) as { version: string; runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; level: string }[] }[] };
     expect(sarif.version).toBe('2.1.0');
     const run = sarif.runs[0]!;
@@ -111,7 +115,7 @@ describe('podid scan output formats', () => {
   });
 
   it('junit with one failing testcase per blocked service account', async () => {
-    const r = await runPodid(['scan', '--all-contexts', '-o', 'junit'], { env: sb.clientEnv });
+    const r = await podid(['scan', '--all-contexts', '-o', 'junit'], { env: sb.clientEnv });
     expect(r.stdout.startsWith('<?xml')).toBe(true);
     expect(r.stdout).toContain('name="shop/cart"');
     const failures = r.stdout.match(/<testcase [^>]*name="[a-z-]+\/[a-z-]+"[^>]*>\s*<failure/g) ?? [];
@@ -119,7 +123,7 @@ describe('podid scan output formats', () => {
   });
 
   it('markdown for PR comments', async () => {
-    const r = await runPodid(['scan', '--all-contexts', '-o', 'markdown'], { env: sb.clientEnv });
+    const r = await podid(['scan', '--all-contexts', '-o', 'markdown'], { env: sb.clientEnv });
     expect(r.stdout).toMatch(/^#/);
     expect(r.stdout).toContain('| ');
   });
@@ -127,11 +131,11 @@ describe('podid scan output formats', () => {
 
 describe('podid scan targets and scoping', () => {
   it('scans the current context by default, and -n / --service-account narrow it', async () => {
-    const all = JSON.parse((await runPodid(['scan', '-o', 'json'], { env: sb.clientEnv })).stdout) as Inventory;
+    const all = JSON.parse((await podid(['scan', '-o', 'json'], { env: sb.clientEnv })).stdout) as Inventory;
     expect(all.clusters.map((c) => c.arn)).toEqual([PROD]);
-    const ns = JSON.parse((await runPodid(['scan', '-n', 'shop', '-o', 'json'], { env: sb.clientEnv })).stdout) as Inventory;
+    const ns = JSON.parse((await podid(['scan', '-n', 'shop', '-o', 'json'], { env: sb.clientEnv })).stdout) as Inventory;
     expect(ns.serviceAccounts.map((s) => s.name).sort()).toEqual(['cart', 'checkout', 'orders']);
-    const one = JSON.parse((await runPodid(['scan', '--context', STAGING, '--service-account', 'shop/search', '-o', 'json'], { env: sb.clientEnv })).stdout) as Inventory;
+    const one = JSON.parse((await podid(['scan', '--context', STAGING, '--service-account', 'shop/search', '-o', 'json'], { env: sb.clientEnv })).stdout) as Inventory;
     expect(one.serviceAccounts.map((s) => `${s.namespace}/${s.name}`)).toEqual(['shop/search']);
   });
 
@@ -141,22 +145,22 @@ describe('podid scan targets and scoping', () => {
     prod.cluster.server = prod.cluster.server.replace('/prod', '/staging');
     const file = `${sb.kubeconfig}.mixed`;
     writeFileSync(file, JSON.stringify(kc));
-    const r = await runPodid(['scan', '--kubeconfig', file, '--context', PROD], { env: sb.clientEnv });
+    const r = await podid(['scan', '--kubeconfig', file, '--context', PROD], { env: sb.clientEnv });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(PROD);
   });
 
   it('an unknown context is a usage error listing the known ones', async () => {
-    const r = await runPodid(['scan', '--context', 'nope'], { env: sb.clientEnv });
+    const r = await podid(['scan', '--context', 'nope'], { env: sb.clientEnv });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('nope');
     expect(r.stderr).toContain(PROD);
   });
 
   it('bad flag values are usage errors', async () => {
-    expect((await runPodid(['scan', '--service-account', 'cart'], { env: sb.clientEnv })).code).toBe(2);
-    expect((await runPodid(['scan', '--trust-policy-limit', 'big'], { env: sb.clientEnv })).code).toBe(2);
-    expect((await runPodid(['scan', '-o', 'xml'], { env: sb.clientEnv })).code).toBe(2);
+    expect((await podid(['scan', '--service-account', 'cart'], { env: sb.clientEnv })).code).toBe(2);
+    expect((await podid(['scan', '--trust-policy-limit', 'big'], { env: sb.clientEnv })).code).toBe(2);
+    expect((await podid(['scan', '-o', 'xml'], { env: sb.clientEnv })).code).toBe(2);
   });
 });

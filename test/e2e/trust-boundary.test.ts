@@ -1,6 +1,6 @@
 /**
- * The trust boundary end to end (issue 8): the built `podid migrate --dry-run` against `podid
- * sandbox` on a world with a role trusted by two clusters, an IRSA wildcard, a role with a path,
+ * The trust boundary end to end (issue 8): the built `podid migrate --dry-run` (in-process,
+ * helpers/podid.ts) against the sandbox (over HTTP) on a world with a role trusted by two clusters, an IRSA wildcard, a role with a path,
  * and an annotation its role never admitted. The plan is checked (who can assume each role,
  * before and after; the unproven grant blocked), then written into the sandbox through the
  * unmodified AWS SDK (a stand-in for `migrate --apply`, which does not exist yet), and the
@@ -14,7 +14,9 @@ import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateAssociationStep, MigrationPlan, UpdateTrustStep } from '../../src/core/plan/model.js';
-import { runPodid, startSandboxWorld, type SandboxProcess } from '../helpers/cli.js';
+import type { SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 const ACCOUNT = '111122223333';
 const PROD_ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/B0DA1234567890ABCDEF1234567890AB';
@@ -85,12 +87,12 @@ const WORLD = {
   },
 };
 
-let sb: SandboxProcess;
+let sb: SandboxEndpoint;
 let plan: MigrationPlan;
 
 beforeAll(async () => {
-  sb = await startSandboxWorld(WORLD);
-  const r = await runPodid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+  sb = await sandboxServer(WORLD);
+  const r = await podid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
   expect(r.code, r.stderr).toBe(0);
   plan = JSON.parse(r.stdout) as MigrationPlan;
 }, 60_000);
@@ -128,7 +130,7 @@ describe('migrate --dry-run: the boundary in the plan', () => {
   });
 
   it('shows the before/after sets in the review', async () => {
-    const r = await runPodid(['migrate', '--dry-run', '--all-contexts', '--no-color'], { env: sb.clientEnv });
+    const r = await podid(['migrate', '--dry-run', '--all-contexts', '--no-color'], { env: sb.clientEnv });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('  ~ role jobs (arn:aws:iam::111122223333:role/jobs)');
     expect(r.stdout).toContain('        before  IRSA via prod: jobs/*\n        after   IRSA via prod: jobs/*\n              + Pod Identity on prod: jobs/etl\n');
@@ -204,7 +206,7 @@ describe('the plan written into the sandbox: credentials as the sandbox evaluate
     expect(await probe(PROD, 'shop', await newPod(PROD, 'shop', 'typo'))).toMatchObject({ ok: false, mechanism: 'irsa', reason: 'trust-denied' });
 
     // Planning again: nothing left to change for the migrated ones.
-    const again = await runPodid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+    const again = await podid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as MigrationPlan).steps.filter((s) => s.kind === 'update-trust' || s.kind === 'create-association')).toEqual([]);
   }, 60_000);

@@ -1,20 +1,22 @@
 /**
- * `podid migrate --apply --verify-probe IMAGE` end to end: the built binary against `podid
- * sandbox`, which runs the probe pod's `aws sts get-caller-identity` through its credential model.
+ * `podid migrate --apply --verify-probe IMAGE` end to end: the built CLI in-process
+ * (helpers/podid.ts) against the sandbox (over HTTP), which runs the probe pod's `aws sts get-caller-identity` through its credential model.
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runPodid, type SandboxProcess, startSandboxWorld } from '../helpers/cli.js';
+import type { SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 import { ACCOUNT, apply, journalDir, readJournal, result, smallWorld, state } from './apply-helpers.js';
 
 describe('--verify-probe', () => {
-  let sb: SandboxProcess | undefined;
+  let sb: SandboxEndpoint | undefined;
   afterAll(async () => {
     await sb?.stop();
   });
 
   it('runs a get-caller-identity pod under each SA, records the role it obtained, and deletes the pod', async () => {
-    sb = await startSandboxWorld(smallWorld({ withAddon: false }));
+    sb = await sandboxServer(smallWorld({ withAddon: false }));
     const dir = journalDir();
     const r = await apply(sb, ['-o', 'json', '--journal-dir', dir, '--verify-probe', 'amazon/aws-cli']);
     expect(r.code, r.stderr).toBe(0);
@@ -37,10 +39,10 @@ describe('--verify-probe', () => {
 
   it('fails the SA when the probe pod obtains no credentials (its node is in no node group EKS knows)', async () => {
     await sb?.stop();
-    sb = await startSandboxWorld(smallWorld({ withAddon: false }));
+    sb = await sandboxServer(smallWorld({ withAddon: false }));
     const dir = journalDir();
     const planFile = join(dir, 'plan.json');
-    const planned = await runPodid(['migrate', '--dry-run', '--all-contexts', '--out', planFile], { env: sb.clientEnv });
+    const planned = await podid(['migrate', '--dry-run', '--all-contexts', '--out', planFile], { env: sb.clientEnv });
     expect(planned.code, planned.stderr).toBe(0);
     // After the plan, the nodes are relabelled out of node group ng-a: everything podid checks
     // statically (association, trust, agent on the node) still holds, but the agent's node role is
@@ -56,7 +58,7 @@ describe('--verify-probe', () => {
       });
       expect(patched.status).toBe(200);
     }
-    const r = await runPodid(['migrate', '--apply', '--yes', '--plan', planFile, '--propagation-wait', '0', '--rollout-timeout', '20s', '-o', 'json', '--journal-dir', dir, '--verify-probe', 'amazon/aws-cli'], { env: sb.clientEnv, timeoutMs: 60_000 });
+    const r = await podid(['migrate', '--apply', '--yes', '--plan', planFile, '--propagation-wait', '0', '--rollout-timeout', '20s', '-o', 'json', '--journal-dir', dir, '--verify-probe', 'amazon/aws-cli'], { env: sb.clientEnv, timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(5);
     const res = result(r);
     for (const sa of res.serviceAccounts) {

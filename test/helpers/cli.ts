@@ -37,13 +37,19 @@ export function runPodid(args: string[], opts: { env?: NodeJS.ProcessEnv; input?
   });
 }
 
-export interface SandboxProcess {
-  child: ChildProcess;
+/** A running sandbox, in this process (helpers/sandbox.ts) or as `podid sandbox` (below). */
+export interface SandboxEndpoint {
   endpoint: string;
+  /** Paths of its kubeconfig and env file. */
   kubeconfig: string;
   env: string;
   /** Environment that points AWS SDKs and the Kubernetes client at this sandbox. */
   clientEnv: NodeJS.ProcessEnv;
+  stop(): Promise<unknown>;
+}
+
+export interface SandboxProcess extends SandboxEndpoint {
+  child: ChildProcess;
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -93,18 +99,6 @@ export function startSandboxProcess(args: string[], timeoutMs = 60_000): Promise
       });
     });
   });
-}
-
-/** Start `podid sandbox` on a world given as YAML text or an object (written to a temp file). */
-export async function startSandboxWorld(world: string | object): Promise<SandboxProcess> {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { stringify } = await import('yaml');
-  const dir = mkdtempSync(join(tmpdir(), 'podid-test-world-'));
-  const file = join(dir, 'world.yaml');
-  writeFileSync(file, typeof world === 'string' ? world : stringify(world));
-  return startSandboxProcess(['--world', file, '--kubeconfig-out', join(dir, 'kubeconfig'), '--env-out', join(dir, 'env'), '--quiet']);
 }
 
 export interface CallRecord { service: string; operation: string; mutating: boolean; status: number }

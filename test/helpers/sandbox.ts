@@ -1,14 +1,48 @@
 /** Start the sandbox in-process from a world given as YAML text or an object. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { parseWorld } from '../../src/sandbox/world.js';
+import { loadWorldFile, parseWorld } from '../../src/sandbox/world.js';
 import type { Clock } from '../../src/sandbox/state.js';
+import type { SandboxEndpoint } from './cli.js';
 
 export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' };
 
 export async function sandboxFrom(world: string | object, clock?: Clock): Promise<Sandbox> {
   const text = typeof world === 'string' ? world : stringify(world);
   return startSandbox(clock ? { world: parseWorld(text, 'test-world.yaml'), clock } : { world: parseWorld(text, 'test-world.yaml') });
+}
+
+/**
+ * The sandbox in this test process, served over HTTP on a loopback port exactly as `podid
+ * sandbox` serves it, with its kubeconfig and env file written to a temporary directory: what
+ * a test needs to run podid (in-process or as the binary) against it, without a sandbox process
+ * to start. `world`: YAML text, an object, or `{ file }` (a world file, e.g. examples/world.yaml).
+ */
+export async function sandboxServer(world: string | object | { file: string }): Promise<SandboxEndpoint & { sandbox: Sandbox }> {
+  const file = typeof world === 'object' && typeof (world as { file?: unknown }).file === 'string' ? (world as { file: string }).file : undefined;
+  const sandbox = file !== undefined ? await startSandbox({ world: await loadWorldFile(file) }) : await sandboxFrom(world);
+  const dir = mkdtempSync(join(tmpdir(), 'podid-test-sandbox-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  const env = join(dir, 'env');
+  writeFileSync(kubeconfig, sandbox.kubeconfig(), { mode: 0o600 });
+  writeFileSync(env, sandbox.envFile(kubeconfig), { mode: 0o600 });
+  return {
+    sandbox,
+    endpoint: sandbox.endpoint,
+    kubeconfig,
+    env,
+    clientEnv: {
+      AWS_ENDPOINT_URL: sandbox.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey,
+      KUBECONFIG: kubeconfig,
+    },
+    stop: () => sandbox.close(),
+  };
 }
 
 /** SDK client config for a sandbox. */

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CreatePodIdentityAssociationCommand, EKSClient } from '@aws-sdk/client-eks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kubeconfigFromString, resolveTargets } from '../../src/adapters/kubeconfig.js';
 import { createScanPorts } from '../../src/adapters/scan-ports.js';
@@ -24,13 +24,11 @@ const role = (name: string) => `arn:aws:iam::111122223333:role/${name}`;
 /** Associations for service accounts no scan reports on (no such ServiceAccount exists). */
 const UNRELATED = 60;
 
-let sandbox: Sandbox | undefined;
-afterEach(async () => {
-  await sandbox?.close();
-  sandbox = undefined;
-});
-
-/** The demo world plus a vpc-cni association owned by the add-on (as UpdateAddon leaves it). */
+/**
+ * The demo world plus a vpc-cni association owned by the add-on (as UpdateAddon leaves it) and
+ * the unrelated associations (in the world file: no pod of theirs exists, so nothing depends on
+ * when they were made).
+ */
 function world(): object {
   const w = parse(WORLD) as { clusters: { name: string; podIdentityAssociations?: object[] }[]; iam: { roles: { name: string }[] } };
   // EKS checks that an association's role exists and admits Pod Identity.
@@ -43,16 +41,15 @@ function world(): object {
   prod.podIdentityAssociations = [
     ...(prod.podIdentityAssociations ?? []),
     { namespace: 'kube-system', serviceAccount: 'aws-node', roleArn: role('prod-vpc-cni'), ownerArn: addonArn(PROD, 'vpc-cni') },
+    ...Array.from({ length: UNRELATED }, (_, i) => ({ namespace: `team-${i % 7}`, serviceAccount: `svc-${i}`, roleArn: role(`unrelated-${i}`) })),
   ];
   return w;
 }
 
+/** An association made while the sandbox runs, through EKS: ledger's pods started before it. */
 async function populate(sb: Sandbox): Promise<void> {
   const eks = new EKSClient(awsConfig(sb));
   try {
-    for (let i = 0; i < UNRELATED; i++) {
-      await eks.send(new CreatePodIdentityAssociationCommand({ clusterName: 'prod', namespace: `team-${i % 7}`, serviceAccount: `svc-${i}`, roleArn: role(`unrelated-${i}`) }));
-    }
     // payments/ledger is annotated: its association is one the analysis reads.
     await eks.send(new CreatePodIdentityAssociationCommand({ clusterName: 'prod', namespace: 'payments', serviceAccount: 'ledger', roleArn: role('ledger') }));
   } finally {
@@ -78,9 +75,17 @@ const described = (snap: FleetSnapshot) =>
   snap.clusters.flatMap((c) => c.associations.filter((a) => a.roleArn !== null).map((a) => `${c.name}:${a.namespace}/${a.serviceAccount}`)).sort();
 
 describe('collectFleet describes only the associations the analysis reads', () => {
-  it('a full scan: the annotated service accounts\' and the IRSA add-on\'s, not the unrelated ones', async () => {
+  // Scans only read: one sandbox serves every test.
+  let sandbox: Sandbox;
+  beforeAll(async () => {
     sandbox = await sandboxFrom(world());
     await populate(sandbox);
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('a full scan: the annotated service accounts\' and the IRSA add-on\'s, not the unrelated ones', async () => {
     const { snap, log } = await scan(sandbox);
 
     const prod = snap.clusters.find((c) => c.arn === PROD)!;
@@ -107,9 +112,6 @@ describe('collectFleet describes only the associations the analysis reads', () =
   });
 
   it('a scoped scan: the in-scope annotated service accounts\' and the add-on\'s only', async () => {
-    sandbox = await sandboxFrom(world());
-    await populate(sandbox);
-
     const shop = await scan(sandbox, { namespaces: ['shop'] });
     // payments/ledger is out of scope; the add-on is reported whatever the scope.
     expect(described(shop.snap)).toEqual(['prod:kube-system/aws-node', 'prod:shop/checkout']);

@@ -3,7 +3,7 @@ import { DescribeClusterCommand, EKSClient, ListAddonsCommand } from '@aws-sdk/c
 import { GetAccountAuthorizationDetailsCommand, GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { clientConfig, createAwsPorts, decodePolicyDocument } from '../../src/adapters/aws.js';
 import { mapAwsError } from '../../src/adapters/aws-errors.js';
 import { ExitCode, exitCodeOf, PodidError, UsageError } from '../../src/core/errors.js';
@@ -15,6 +15,12 @@ afterEach(() => {
   iamMock.reset();
   eksMock.reset();
   stsMock.reset();
+});
+// The mocks patch the SDK clients' prototypes; a test worker runs other files after this one.
+afterAll(() => {
+  iamMock.restore();
+  eksMock.restore();
+  stsMock.restore();
 });
 
 const sdkError = (name: string, message: string, extra: object = {}) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 }, ...extra });

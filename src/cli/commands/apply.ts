@@ -6,11 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import type { RunResult } from '../../core/apply/result.js';
-import { confirmChange, defaultJournalDir } from '../confirm.js';
+import { confirmChange, journalDirOf } from '../confirm.js';
+import { pathIn, readAll, type CliContext } from '../context.js';
+import { readEnv } from '../env.js';
 import { parseDuration } from '../duration.js';
 import { createIo, type Io } from '../io.js';
 import { DEFAULT_REQUEST_TIMEOUT, parseRequestTimeout, positiveInt } from '../live-scan.js';
@@ -28,9 +29,9 @@ export function newRunId(now: Date): string {
 
 const SCOPE_FLAGS: (keyof MigrateCliOptions)[] = ['context', 'allContexts', 'cluster', 'namespace', 'allNamespaces', 'serviceAccount', 'role', 'installAgent', 'crossAccountSourceRole'];
 
-async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; source: string | null; partialScan?: boolean }> {
+async function loadPlan(opts: MigrateCliOptions, io: Io, ctx: CliContext): Promise<{ plan: MigrationPlan; source: string | null; partialScan?: boolean }> {
   if (opts.plan === undefined) {
-    const { plan, inventory, partial } = await makePlan(opts, io);
+    const { plan, inventory, partial } = await makePlan(opts, io, ctx);
     // Clusters that could not be scanned are not in the plan; say so, and apply the rest.
     if (partial) reportPartial(io, inventory);
     return { plan, source: null, partialScan: partial };
@@ -41,15 +42,15 @@ async function loadPlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: Migrat
   }
   let text: string;
   try {
-    text = opts.plan === '-' ? readFileSync(0, 'utf8') : readFileSync(opts.plan, 'utf8');
+    text = opts.plan === '-' ? (await readAll(ctx.stdin)).toString('utf8') : readFileSync(pathIn(ctx, opts.plan), 'utf8');
   } catch (err) {
     throw new UsageError('PLAN_UNREADABLE', `--plan ${opts.plan}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'pass the file written by podid migrate --dry-run --out FILE');
   }
   const { parsePlanDocument } = await import('../../core/plan/validate.js');
-  return { plan: parsePlanDocument(text, opts.plan), source: resolve(opts.plan) };
+  return { plan: parsePlanDocument(text, opts.plan), source: pathIn(ctx, opts.plan) };
 }
 
-export async function runApply(opts: MigrateCliOptions): Promise<number> {
+export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promise<number> {
   if (opts.dryRun) throw new UsageError('APPLY_FLAGS_CONFLICT', '--dry-run and --apply exclude each other', 'pass one of them');
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait ?? DEFAULT_PROPAGATION_WAIT, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT, '5m');
@@ -61,14 +62,14 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   if (verifyProbe !== null && (verifyProbe === '' || /\s/.test(verifyProbe))) {
     throw new UsageError('BAD_FLAG_VALUE', `--verify-probe ${JSON.stringify(opts.verifyProbe)}: not a container image reference`, 'name an image with the AWS CLI, for example --verify-probe amazon/aws-cli:2.17.0');
   }
-  const journalDir = resolve(opts.journalDir ?? defaultJournalDir());
+  const journalDir = journalDirOf(opts.journalDir, ctx);
   // -o json / yaml: the run result document on stdout (the review on stderr); text / table: the report.
   const json = opts.output === 'json' || opts.output === 'yaml';
   const documentText = async (result: RunResult) =>
     opts.output === 'yaml' ? (await import('yaml')).stringify(result) : (await import('../../render/apply.js')).renderRunResultJson(result);
-  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
 
-  const { plan, source, partialScan } = await loadPlan(opts, io);
+  const { plan, source, partialScan } = await loadPlan(opts, io, ctx);
   // Clusters the scan could not read were not applied: the run is partial even if all else went well.
   const exitFor = (code: number) => (partialScan && code === ExitCode.ok ? ExitCode.partial : code);
   const maxConcurrentRollouts = opts.plan !== undefined && opts.maxConcurrentRollouts === '5' ? plan.options.maxConcurrentRollouts : positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
@@ -89,7 +90,7 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
     return exitFor(ExitCode.ok);
   }
   const clusters = plan.clusters.map((c) => c.name).join(', ');
-  if (!(await confirmChange({ yes: opts.yes, command: 'podid migrate --apply', question: `Apply these changes to ${clusters}?`, hint: 'review the plan (podid migrate --dry-run), then pass --yes' }))) {
+  if (!(await confirmChange({ yes: opts.yes, command: 'podid migrate --apply', question: `Apply these changes to ${clusters}?`, hint: 'review the plan (podid migrate --dry-run), then pass --yes' }, ctx))) {
     io.warn('Apply cancelled; nothing was changed.');
     return ExitCode.ok;
   }
@@ -98,10 +99,10 @@ export async function runApply(opts: MigrateCliOptions): Promise<number> {
   if (source !== null) {
     // A saved plan says who made it; applying it as someone else is allowed, but said.
     const { createAwsPorts } = await import('../../adapters/aws.js');
-    const me = await (await createAwsPorts(liveAwsOptions(portOptions))).sts.getCallerIdentity();
+    const me = await (await createAwsPorts(liveAwsOptions(portOptions, readEnv(ctx.env)))).sts.getCallerIdentity();
     if (me.arn !== plan.caller.arn) io.warn(`Note: the plan was made by ${plan.caller.arn}; applying it as ${me.arn}.`);
   }
-  const ports = await createLivePorts(portOptions);
+  const ports = await createLivePorts(portOptions, ctx);
   const progress = eventsTo(io);
   return interruptible(io, 'podid migrate --apply', async (signal) => {
     const result = await app.applyPlan(

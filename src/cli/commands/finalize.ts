@@ -2,10 +2,9 @@
  * `podid finalize --dry-run | --apply`: scan, plan the removal of IRSA from ServiceAccounts that
  * run on Pod Identity, print the review, confirm, then run the use case (app/finalize.ts).
  */
-import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { confirmChange, defaultJournalDir } from '../confirm.js';
-import { readEnv } from '../env.js';
+import { confirmChange, journalDirOf } from '../confirm.js';
+import type { CliContext } from '../context.js';
 import { createIo } from '../io.js';
 import { createLivePorts, interruptible, liveServices } from '../live-ports.js';
 import { DEFAULT_REQUEST_TIMEOUT, parseRequestTimeout, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
@@ -24,22 +23,22 @@ export interface FinalizeCliOptions extends TargetFlags {
   color?: boolean;
 }
 
-export async function runFinalize(opts: FinalizeCliOptions): Promise<number> {
+export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Promise<number> {
   if (Boolean(opts.dryRun) === Boolean(opts.apply)) {
     throw new UsageError('ROLLBACK_FLAGS_CONFLICT', opts.dryRun ? '--dry-run and --apply exclude each other' : 'podid finalize needs --dry-run (review what would be removed) or --apply (remove it)', 'run podid finalize --dry-run first, then podid finalize --apply');
   }
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
-  const dir = resolve(opts.journalDir ?? defaultJournalDir());
+  const dir = journalDirOf(opts.journalDir, ctx);
   const json = opts.output === 'json';
-  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const app = await import('../../app/finalize.js');
   const [{ realClock }, { DEFAULT_RETRY }] = await Promise.all([import('../../core/apply/ports.js'), import('../../core/apply/retry.js')]);
-  const livePorts = (region: string | undefined) => createLivePorts({ profile: opts.profile, region: opts.region ?? region, kubeconfig: opts.kubeconfig, requestTimeoutMs: parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) || 2_147_483_647 });
+  const livePorts = (region: string | undefined) => createLivePorts({ profile: opts.profile, region: opts.region ?? region, kubeconfig: opts.kubeconfig, requestTimeoutMs: parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) || 2_147_483_647 }, ctx);
   // --delete-oidc-provider reads every role of the account (IAM is global: any region will do).
   let ports: Awaited<ReturnType<typeof livePorts>> | undefined = opts.deleteOidcProvider ? await livePorts(undefined) : undefined;
   let planned;
   try {
-    const { options, ports: scanPorts } = await setUpLiveScan(opts, readEnv(), new Date());
+    const { options, ports: scanPorts } = await setUpLiveScan(opts, ctx, new Date());
     planned = await app.planFinalizeRun(options, scanPorts, eventsTo(io), ports ? { iam: ports.iam, clock: realClock, retry: DEFAULT_RETRY, random: Math.random } : undefined);
   } finally {
     io.done();
@@ -68,7 +67,7 @@ export async function runFinalize(opts: FinalizeCliOptions): Promise<number> {
   }
   const clusters = plan.clusters.map((c) => c.name).join(', ');
   const providerHint = 'review it (podid finalize --dry-run --delete-oidc-provider), then pass --yes: with --yes, --delete-oidc-provider is the consent to delete';
-  if (finalizing && !(await confirmChange({ yes: opts.yes, command: 'podid finalize --apply', question: `Remove IRSA from these ServiceAccounts on ${clusters}?`, hint: deletions.length > 0 ? providerHint : 'review it (podid finalize --dry-run), then pass --yes' }))) {
+  if (finalizing && !(await confirmChange({ yes: opts.yes, command: 'podid finalize --apply', question: `Remove IRSA from these ServiceAccounts on ${clusters}?`, hint: deletions.length > 0 ? providerHint : 'review it (podid finalize --dry-run), then pass --yes' }, ctx))) {
     io.warn('Finalize cancelled; nothing was changed.');
     return ExitCode.ok;
   }
@@ -76,7 +75,7 @@ export async function runFinalize(opts: FinalizeCliOptions): Promise<number> {
     // The deletion has its own confirmation: a second question on a terminal; with --yes, --delete-oidc-provider itself is the consent.
     const names = deletions.map((p) => p.providerArn).join(', ');
     const which = [...new Set(deletions.map((p) => p.cluster.slice(p.cluster.lastIndexOf('/') + 1)))].join(', ');
-    const consent = await confirmChange({ yes: opts.yes, command: 'podid finalize --apply --delete-oidc-provider', question: `${finalizing ? 'Also DELETE' : 'DELETE'} the IAM OIDC provider ${names}? IRSA stops working for every ServiceAccount of ${which}.`, hint: providerHint });
+    const consent = await confirmChange({ yes: opts.yes, command: 'podid finalize --apply --delete-oidc-provider', question: `${finalizing ? 'Also DELETE' : 'DELETE'} the IAM OIDC provider ${names}? IRSA stops working for every ServiceAccount of ${which}.`, hint: providerHint }, ctx);
     if (!consent) {
       for (const p of deletions) Object.assign(p, { action: 'declined', reason: 'not confirmed: the provider is kept' });
       io.warn('The OIDC provider is kept.');

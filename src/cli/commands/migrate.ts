@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { unmatchedSelection } from '../../core/selection.js';
 import { plainPalette } from '../../render/palette.js';
-import { readEnv } from '../env.js';
+import type { CliContext } from '../context.js';
 import { writeOutputs, withNewline, type OutputFile } from '../files.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import type { Inventory } from '../../core/scan/inventory.js';
@@ -58,14 +58,14 @@ export function checkRoleFlag(flag: string, value: string): string {
  * Scan (read-only) and plan (pure): what --dry-run shows and --apply executes. A selection flag
  * that matches nothing is a usage error: a typo must not read as "already migrated".
  */
-export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<{ plan: MigrationPlan; inventory: Inventory; partial: boolean }> {
+export async function makePlan(opts: MigrateCliOptions, io: Io, ctx: CliContext): Promise<{ plan: MigrationPlan; inventory: Inventory; partial: boolean }> {
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const roles = (opts.role ?? []).map((r) => checkRoleFlag('--role', r));
   const crossAccountSourceRole = opts.crossAccountSourceRole ? checkRoleFlag('--cross-account-source-role', opts.crossAccountSourceRole) : null;
   let result;
   let scope: { namespaces: readonly string[]; serviceAccounts: readonly string[] };
   try {
-    const { options, ports } = await setUpLiveScan(opts, readEnv(), new Date());
+    const { options, ports } = await setUpLiveScan(opts, ctx, new Date());
     scope = options;
     const app = await import('../../app/plan.js');
     result = await app.plan({ scan: options, installAgent: Boolean(opts.installAgent), restart: opts.restart, maxConcurrentRollouts, crossAccountSourceRole, roles }, ports, eventsTo(io));
@@ -78,12 +78,12 @@ export async function makePlan(opts: MigrateCliOptions, io: Io): Promise<{ plan:
   return { plan, inventory, partial };
 }
 
-export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
+export async function runMigrate(opts: MigrateCliOptions, ctx: CliContext): Promise<number> {
   if (opts.plan !== undefined) throw new UsageError('APPLY_FLAGS_CONFLICT', '--plan FILE is read by --apply only', 'podid migrate --apply --plan plan.json');
   const emit = parseEmit(opts.emit);
   const routes = outputRoutes(opts.output, opts.out, emit?.terraform);
-  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
-  const { plan, inventory, partial } = await makePlan(opts, io);
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
+  const { plan, inventory, partial } = await makePlan(opts, io, ctx);
 
   const { renderPlan, renderPlanJson, renderPlanJsonChunks } = await import('../../render/plan.js');
   const documentText = (format: 'json' | 'yaml') => (format === 'json' ? renderPlanJson(plan) : planYaml(renderPlanJson(plan)));
@@ -96,7 +96,7 @@ export async function runMigrate(opts: MigrateCliOptions): Promise<number> {
     if (emit.terraform !== '-') files.push({ flag: '--emit terraform', path: emit.terraform, content: terraform });
   }
   // Every file or none: a failing --emit leaves no plan file behind it, and no output on stdout.
-  writeOutputs(files);
+  writeOutputs(files, { cwd: ctx.cwd });
 
   const review = () => renderPlan(plan, { palette: routes.stdout === 'review' ? io.palette : plainPalette });
   if (routes.stdout === 'review') io.out(review());

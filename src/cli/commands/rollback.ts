@@ -3,9 +3,9 @@
  * Reads the journal, prints the review, confirms, then runs the use case (app/rollback.ts).
  * Without RUN: the newest apply or finalize run that no successful rollback has undone.
  */
-import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { confirmChange, defaultJournalDir } from '../confirm.js';
+import { confirmChange, journalDirOf } from '../confirm.js';
+import type { CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { createIo } from '../io.js';
 import { createLivePorts, interruptible, liveServices } from '../live-ports.js';
@@ -31,7 +31,7 @@ export interface RollbackCliOptions {
   color?: boolean;
 }
 
-export async function runRollback(runArg: string | undefined, opts: RollbackCliOptions): Promise<number> {
+export async function runRollback(runArg: string | undefined, opts: RollbackCliOptions, ctx: CliContext): Promise<number> {
   if (Boolean(opts.dryRun) === Boolean(opts.apply)) {
     throw new UsageError('ROLLBACK_FLAGS_CONFLICT', opts.dryRun ? '--dry-run and --apply exclude each other' : 'podid rollback needs --dry-run (review what would be undone) or --apply (undo it)', 'run podid rollback --dry-run first, then podid rollback --apply');
   }
@@ -41,9 +41,9 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
-  const dir = resolve(opts.journalDir ?? defaultJournalDir());
+  const dir = journalDirOf(opts.journalDir, ctx);
   const json = opts.output === 'json';
-  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
 
   const [{ listRuns, readRun }, { planRollback, isEmptyRollback }, render] = await Promise.all([
     import('../../adapters/journal-fs.js'),
@@ -71,13 +71,13 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   else io.out(review);
   if (opts.dryRun || isEmptyRollback(plan)) return ExitCode.ok;
   const clusters = plan.clusters.map((c) => c.name).join(', ');
-  if (!(await confirmChange({ yes: opts.yes, command: 'podid rollback --apply', question: `Undo run ${plan.target.runId} on ${clusters}?`, hint: 'review it (podid rollback --dry-run), then pass --yes' }))) {
+  if (!(await confirmChange({ yes: opts.yes, command: 'podid rollback --apply', question: `Undo run ${plan.target.runId} on ${clusters}?`, hint: 'review it (podid rollback --dry-run), then pass --yes' }, ctx))) {
     io.warn('Rollback cancelled; nothing was changed.');
     return ExitCode.ok;
   }
 
   const app = await import('../../app/rollback.js');
-  const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs });
+  const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs }, ctx);
   const progress = eventsTo(io);
   const startedAt = new Date();
   return interruptible(io, `podid rollback ${plan.target.runId} --apply`, async (signal) => {

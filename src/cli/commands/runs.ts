@@ -1,7 +1,7 @@
 /** `podid runs` and `podid runs show ID`: what the journal directory holds. Read-only. */
-import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { defaultJournalDir } from '../confirm.js';
+import { journalDirOf } from '../confirm.js';
+import type { CliContext } from '../context.js';
 import { createIo } from '../io.js';
 
 export interface RunsCliOptions {
@@ -10,9 +10,9 @@ export interface RunsCliOptions {
   color?: boolean;
 }
 
-export async function runRuns(id: string | undefined, opts: RunsCliOptions): Promise<number> {
-  const dir = resolve(opts.journalDir ?? defaultJournalDir());
-  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+export async function runRuns(id: string | undefined, opts: RunsCliOptions, ctx: CliContext): Promise<number> {
+  const dir = journalDirOf(opts.journalDir, ctx);
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const [{ listRuns, readRun }, render] = await Promise.all([import('../../adapters/journal-fs.js'), import('../../render/runs.js')]);
   const runs = listRuns(dir);
   if (id === undefined) {

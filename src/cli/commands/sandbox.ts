@@ -4,10 +4,11 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { loadWorldFile, parseWorld, WorldError } from '../../sandbox/world.js';
 import { startSandbox } from '../../sandbox/server.js';
+import { pathIn, readAll, type CliContext } from '../context.js';
 import { writeOutputs } from '../files.js';
 import { createIo } from '../io.js';
 
@@ -28,9 +29,9 @@ export function parsePort(raw: string): number {
   return port;
 }
 
-export async function runSandbox(opts: SandboxCliOptions): Promise<void> {
+export async function runSandbox(opts: SandboxCliOptions, ctx: CliContext): Promise<void> {
   const port = parsePort(opts.port);
-  const world = opts.world === '-' ? parseWorld(await readStdin(), '<stdin>') : await loadWorldFile(opts.world);
+  const world = opts.world === '-' ? parseWorld((await readAll(ctx.stdin)).toString('utf8'), '<stdin>') : await loadWorldFile(pathIn(ctx, opts.world), opts.world);
   let sandbox;
   try {
     sandbox = await startSandbox({ world, port });
@@ -47,8 +48,8 @@ export async function runSandbox(opts: SandboxCliOptions): Promise<void> {
   const removeDir = () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   };
-  const kubeconfigPath = resolve(opts.kubeconfigOut ?? join(dir!, 'kubeconfig'));
-  const envPath = resolve(opts.envOut ?? join(dir!, 'env'));
+  const kubeconfigPath = pathIn(ctx, opts.kubeconfigOut ?? join(dir!, 'kubeconfig'));
+  const envPath = pathIn(ctx, opts.envOut ?? join(dir!, 'env'));
   try {
     // Both files or neither; a file named on the command line is never replaced without --force.
     writeOutputs([
@@ -63,7 +64,7 @@ export async function runSandbox(opts: SandboxCliOptions): Promise<void> {
   // Also on an exit podid did not plan (an uncaught error): the directory must not pile up in /tmp.
   process.once('exit', removeDir);
 
-  const io = await createIo({});
+  const io = await createIo({}, ctx);
   if (!opts.quiet) {
     const s = sandbox.state;
     io.warn(`podid sandbox: world ${opts.world}`);
@@ -91,10 +92,4 @@ export async function runSandbox(opts: SandboxCliOptions): Promise<void> {
   });
   io.out(`ready endpoint=${sandbox.endpoint} kubeconfig=${kubeconfigPath} env=${envPath}`);
   await stopped;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

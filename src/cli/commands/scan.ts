@@ -8,7 +8,7 @@ import { DEFAULT_TRUST_POLICY_LIMIT } from '../../core/policy/serialize.js';
 import type { FailOn } from '../../core/gate.js';
 import type { Inventory } from '../../core/scan/inventory.js';
 import type { ScanFormat } from '../../render/scan.js';
-import { readEnv } from '../env.js';
+import { readAll, type CliContext } from '../context.js';
 import { createIo, type Io } from '../io.js';
 import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
 import { eventsTo, reportPartial } from '../progress.js';
@@ -23,21 +23,21 @@ export interface ScanCliOptions extends TargetFlags {
   color?: boolean;
 }
 
-export async function runScan(opts: ScanCliOptions): Promise<number> {
-  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) });
+export async function runScan(opts: ScanCliOptions, ctx: CliContext): Promise<number> {
+  const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const now = new Date();
   // The allowlist is read first: a bad .podid.yaml should fail before any API call.
   const { loadConfig } = await import('../../adapters/config-file.js');
-  const config = await loadConfig(opts.config, process.cwd());
+  const config = await loadConfig(opts.config, ctx.cwd);
 
   const app = await import('../../app/scan.js');
   let scanned: Inventory;
   let partial = false;
   try {
     if (opts.manifests?.length) {
-      scanned = await scanManifests(opts, now);
+      scanned = await scanManifests(opts, now, ctx);
     } else {
-      const { options, ports } = await setUpLiveScan(opts, readEnv(), now);
+      const { options, ports } = await setUpLiveScan(opts, ctx, now);
       ({ inventory: scanned, partial } = await app.scanClusters(options, ports, eventsTo(io)));
     }
   } finally {
@@ -65,7 +65,7 @@ export async function runScan(opts: ScanCliOptions): Promise<number> {
   return ExitCode.ok;
 }
 
-async function scanManifests(opts: ScanCliOptions, now: Date): Promise<Inventory> {
+async function scanManifests(opts: ScanCliOptions, now: Date, ctx: CliContext): Promise<Inventory> {
   const live = (['context', 'allContexts', 'kubeconfig', 'region', 'profile'] as const).filter((k) => opts[k] !== undefined && opts[k] !== false);
   if (live.length > 0) {
     const flag = `--${live[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -82,7 +82,7 @@ async function scanManifests(opts: ScanCliOptions, now: Date): Promise<Inventory
   };
   const { readManifests } = await import('../../adapters/manifests.js');
   const { scanManifests: scanFiles } = await import('../../app/scan.js');
-  return scanFiles(options, { manifests: { read: (paths) => readManifests(paths) } });
+  return scanFiles(options, { manifests: { read: (paths) => readManifests(paths, { cwd: ctx.cwd, stdin: () => readAll(ctx.stdin) }) } });
 }
 
 function reportGate(io: Io, failOn: FailOn, reasons: readonly string[]): void {
