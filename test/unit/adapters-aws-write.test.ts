@@ -1,13 +1,18 @@
 /** Apply's AWS ports (adapters/aws-write.ts): pages walked, answers mapped, failures classified for the executor's retry. */
 import { DescribePodIdentityAssociationCommand, EKSClient, ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
 import { GetRoleCommand, IAMClient, NoSuchEntityException, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsApplyPorts } from '../../src/adapters/aws-write.js';
 import { ApplyCallError } from '../../src/core/apply/ports.js';
 
-const iamMock = mockClient(IAMClient);
-const eksMock = mockClient(EKSClient);
+let iamMock: AwsClientStub<IAMClient>;
+let eksMock: AwsClientStub<EKSClient>;
+// Mocked here, not at import: test/setup/no-leaks.ts records the clients as they were before the file.
+beforeAll(() => {
+  iamMock = mockClient(IAMClient);
+  eksMock = mockClient(EKSClient);
+});
 afterEach(() => {
   iamMock.reset();
   eksMock.reset();

@@ -2,15 +2,21 @@
 import { DescribeClusterCommand, EKSClient, ListAddonsCommand } from '@aws-sdk/client-eks';
 import { GetAccountAuthorizationDetailsCommand, GetPolicyCommand, GetPolicyVersionCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolesCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig, createAwsPorts, decodePolicyDocument } from '../../src/adapters/aws.js';
 import { mapAwsError } from '../../src/adapters/aws-errors.js';
 import { ExitCode, exitCodeOf, PodidError, UsageError } from '../../src/core/errors.js';
 
-const iamMock = mockClient(IAMClient);
-const eksMock = mockClient(EKSClient);
-const stsMock = mockClient(STSClient);
+let iamMock: AwsClientStub<IAMClient>;
+let eksMock: AwsClientStub<EKSClient>;
+let stsMock: AwsClientStub<STSClient>;
+// Mocked here, not at import: test/setup/no-leaks.ts records the clients as they were before the file.
+beforeAll(() => {
+  iamMock = mockClient(IAMClient);
+  eksMock = mockClient(EKSClient);
+  stsMock = mockClient(STSClient);
+});
 afterEach(() => {
   iamMock.reset();
   eksMock.reset();
