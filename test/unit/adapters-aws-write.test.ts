@@ -2,7 +2,7 @@
 import { DescribePodIdentityAssociationCommand, EKSClient, ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
 import { GetRoleCommand, IAMClient, NoSuchEntityException, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createAwsApplyPorts } from '../../src/adapters/aws-write.js';
 import { ApplyCallError } from '../../src/core/apply/ports.js';
 
@@ -11,6 +11,12 @@ const eksMock = mockClient(EKSClient);
 afterEach(() => {
   iamMock.reset();
   eksMock.reset();
+});
+// The mocks patch the SDK clients' prototypes; files that run after this one in the same worker
+// (isolate: false) talk to real sandboxes through the same classes.
+afterAll(() => {
+  iamMock.restore();
+  eksMock.restore();
 });
 
 const ports = () => createAwsApplyPorts({ region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } });
