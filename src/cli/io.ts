@@ -3,7 +3,7 @@
  * spinners (ora, only when stderr is a TTY), and where output goes (results on stdout,
  * progress and errors on stderr).
  */
-import { once } from 'node:events';
+import { UsageError } from '../core/errors.js';
 import type { Palette } from '../render/palette.js';
 import type { CliContext } from './context.js';
 
@@ -13,10 +13,12 @@ export interface Io {
   progress(message: string): void;
   /** Stop the spinner (before printing results or errors). */
   done(): void;
+  /** Writes to stdout; nothing once its reader has gone (see watchStdout). */
   out(text: string): void;
   /**
    * Writes a long document piece by piece, each piece made only when stdout has taken the last
-   * (a pipe to a slower reader would otherwise buffer the whole document in memory).
+   * (a pipe to a slower reader would otherwise buffer the whole document in memory). Stops as
+   * soon as the reader goes away.
    */
   outChunks(chunks: Iterable<string>): Promise<void>;
   warn(text: string): void;
@@ -43,6 +45,64 @@ export function spinnerWanted(stream: { isTTY?: boolean | undefined; columns?: n
   return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && env['CI'] === undefined;
 }
 
+interface StdoutState {
+  /** The reader closed the pipe (`podid scan | head`, `| grep -q`): nothing more can be written, and nothing is wrong. */
+  readerGone: boolean;
+  /** stdout failed otherwise (a full disk behind `> file`). */
+  failure: UsageError | undefined;
+}
+
+const stdoutStates = new WeakMap<object, StdoutState>();
+
+/**
+ * What became of the run's stdout, watched once per stream. A reader that went away (EPIPE)
+ * ends the output quietly and the command keeps its own exit code (a gate that failed still
+ * exits 3 under `| head`); any other failure is WRITE_FAILED, thrown from the next write and
+ * reported by flushStdout at the end of the run.
+ */
+export function watchStdout(stdout: CliContext['stdout']): StdoutState {
+  const known = stdoutStates.get(stdout);
+  if (known) return known;
+  const state: StdoutState = { readerGone: false, failure: undefined };
+  stdoutStates.set(stdout, state);
+  stdout.on('error', (err: unknown) => {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') state.readerGone = true;
+    else state.failure ??= new UsageError('WRITE_FAILED', `stdout: cannot write (${err instanceof Error ? err.message : String(err)})`, 'check where stdout goes (a full disk, a closed file), or write to a file with --out');
+  });
+  return state;
+}
+
+function destroyed(stream: NodeJS.WritableStream): boolean {
+  return (stream as { destroyed?: boolean }).destroyed === true;
+}
+
+/** Waits until stdout has handed everything written to the OS; the failure to, if any. */
+export async function flushStdout(stdout: CliContext['stdout']): Promise<UsageError | undefined> {
+  const state = watchStdout(stdout);
+  if (!state.readerGone && !state.failure && !destroyed(stdout)) await new Promise<void>((done) => stdout.write('', () => done()));
+  return state.failure;
+}
+
+/** Resolves when `stream` can take more ('drain') or nothing more ('error', 'close'). */
+function writable(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((done) => {
+    if (destroyed(stream)) {
+      done();
+      return;
+    }
+    const settle = (): void => {
+      stream.off('drain', settle);
+      stream.off('error', settle);
+      stream.off('close', settle);
+      done();
+    };
+    stream.on('drain', settle);
+    stream.on('error', settle);
+    stream.on('close', settle);
+  });
+}
+
 export async function createIo(opts: IoOptions, ctx: CliContext): Promise<Io> {
   const { plainPalette, chalkPalette } = await import('../render/palette.js');
   let palette = plainPalette;
@@ -55,6 +115,12 @@ export async function createIo(opts: IoOptions, ctx: CliContext): Promise<Io> {
   const tty = spinnerWanted(ctx.stderr, ctx.env);
   // ora loads only when there is a terminal to spin on.
   const ora = tty ? (await import('ora')).default : undefined;
+  const stdout = watchStdout(ctx.stdout);
+  /** False once the reader has gone; throws once stdout failed for another reason. */
+  const canWrite = (): boolean => {
+    if (stdout.failure) throw stdout.failure;
+    return !stdout.readerGone;
+  };
   return {
     palette,
     progress(message) {
@@ -67,11 +133,12 @@ export async function createIo(opts: IoOptions, ctx: CliContext): Promise<Io> {
       spinner = undefined;
     },
     out(text) {
-      ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      if (canWrite()) ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     },
     async outChunks(chunks) {
       for (const chunk of chunks) {
-        if (!ctx.stdout.write(chunk)) await once(ctx.stdout, 'drain');
+        if (!canWrite()) return;
+        if (!ctx.stdout.write(chunk)) await writable(ctx.stdout);
       }
     },
     warn(text) {

@@ -11,7 +11,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, exitCodeOf, formatError, PodidError, UsageError } from '../core/errors.js';
 import type { CliContext } from './context.js';
-import { colorWanted } from './io.js';
+import { colorWanted, flushStdout, watchStdout } from './io.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import type { FailOn } from '../core/gate.js';
 import { VERSION } from './version.js';
@@ -49,8 +49,11 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
   const program = buildProgram(ctx, (c) => {
     code = c;
   });
+  watchStdout(ctx.stdout);
   try {
     await program.parseAsync([...argv], { from: 'user' });
+    const failure = await flushStdout(ctx.stdout);
+    if (failure) throw failure;
     return { code, failed: false };
   } catch (err) {
     if (err instanceof CommanderError) {

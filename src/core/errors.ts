@@ -32,7 +32,7 @@ export const ERRORS = {
   PLAN_OPTION_INVALID: { exit: 'usage', summary: 'a planning option is out of range' },
   BAD_PORT: { exit: 'usage', summary: 'podid sandbox --port is not a port number' },
   PORT_IN_USE: { exit: 'usage', summary: 'podid sandbox --port is taken on 127.0.0.1' },
-  WRITE_FAILED: { exit: 'usage', summary: 'an output file (--out, --emit, --kubeconfig-out, --env-out) cannot be written' },
+  WRITE_FAILED: { exit: 'usage', summary: 'an output file (--out, --emit, --kubeconfig-out, --env-out) or stdout cannot be written (a reader that closes the pipe early is not an error)' },
   OUTPUT_EXISTS: { exit: 'usage', summary: 'podid sandbox would overwrite an existing --kubeconfig-out or --env-out file (pass --force)' },
   STDOUT_CONFLICT: { exit: 'usage', summary: 'two outputs were sent to stdout (-o json with --out -, or --emit ... -)' },
   SELECTION_EMPTY: { exit: 'usage', summary: 'migrate: --role, -n or --service-account matches nothing in the scanned clusters' },
