@@ -137,18 +137,10 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
   if (command === 'finalize') return planFinalizeRollback(run as FinalizeRunRecord, { ...base, command }, intents);
   const apply = run as RunRecord;
   const plan = apply.plan;
-  const out: RollbackPlan = {
-    target: { ...base, command: 'apply' },
-    clusters: plan.clusters.map((c) => ({ ...clusterFromArn(c.arn, c.context), name: c.name, region: c.region, account: c.account })),
-    associations: [],
-    addons: [],
-    agents: [],
-    workloads: [],
-    trust: [],
-    serviceAccounts: [],
-    oidcProviders: [],
-    subjects: [],
-  };
+  const out = emptyRollbackPlan(
+    { ...base, command: 'apply' },
+    plan.clusters.map((c) => ({ ...clusterFromArn(c.arn, c.context), name: c.name, region: c.region, account: c.account })),
+  );
   for (const s of plan.steps) {
     const sent = intentOf(s.id).length > 0;
     if (s.kind === 'create-association') {
@@ -217,19 +209,16 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
   return out;
 }
 
+/** A rollback plan of `target` over `clusters` that undoes nothing yet. */
+function emptyRollbackPlan(target: RollbackPlan['target'], clusters: RollbackPlan['clusters']): RollbackPlan {
+  return { target, clusters, associations: [], addons: [], agents: [], workloads: [], trust: [], serviceAccounts: [], oidcProviders: [], subjects: [] };
+}
+
 function planFinalizeRollback(run: FinalizeRunRecord, target: RollbackPlan['target'], intents: readonly IntentRecord[]): RollbackPlan {
-  const out: RollbackPlan = {
+  const out = emptyRollbackPlan(
     target,
-    clusters: run.clusters.map((arn) => clusterFromArn(arn, run.contexts[arn] ?? null)),
-    associations: [],
-    addons: [],
-    agents: [],
-    workloads: [],
-    trust: [],
-    serviceAccounts: [],
-    oidcProviders: [],
-    subjects: [],
-  };
+    run.clusters.map((arn) => clusterFromArn(arn, run.contexts[arn] ?? null)),
+  );
   for (const i of intents) {
     if (i.action === 'remove-oidc-trust') {
       const prev = run.previous.roles.find((r) => r.roleArn === i.target);

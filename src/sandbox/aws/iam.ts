@@ -336,7 +336,8 @@ export function createIamService(state: SandboxState): AwsServiceModule {
   });
 }
 
-function roleXml(r: RoleState, full: boolean): XmlObject {
+/** What a Role and a RoleDetail share. */
+function roleCommonXml(r: RoleState): XmlObject {
   return {
     Path: r.path,
     RoleName: r.name,
@@ -344,6 +345,12 @@ function roleXml(r: RoleState, full: boolean): XmlObject {
     Arn: r.arn,
     CreateDate: r.createDate,
     AssumeRolePolicyDocument: encodeDocument(r.assumeRolePolicyDocument),
+  };
+}
+
+function roleXml(r: RoleState, full: boolean): XmlObject {
+  return {
+    ...roleCommonXml(r),
     MaxSessionDuration: MAX_SESSION_DURATION,
     ...(full ? { Tags: tagList(r.tags), RoleLastUsed: {} } : {}),
     ...(full && r.permissionsBoundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: r.permissionsBoundary } } : {}),
@@ -353,12 +360,7 @@ function roleXml(r: RoleState, full: boolean): XmlObject {
 /** A RoleDetail of GetAccountAuthorizationDetails: the role with its policies (IAM API reference, RoleDetail). */
 function roleDetailXml(r: RoleState): XmlObject {
   return {
-    Path: r.path,
-    RoleName: r.name,
-    RoleId: r.roleId,
-    Arn: r.arn,
-    CreateDate: r.createDate,
-    AssumeRolePolicyDocument: encodeDocument(r.assumeRolePolicyDocument),
+    ...roleCommonXml(r),
     InstanceProfileList: [],
     RolePolicyList: Object.entries(r.inlinePolicies).map(([PolicyName, doc]) => ({ PolicyName, PolicyDocument: encodeDocument(doc) })),
     AttachedManagedPolicies: r.attachedPolicies.map((arn) => ({ PolicyName: splitPolicyArn(arn).name, PolicyArn: arn })),
