@@ -278,6 +278,7 @@ export const INVENTORY_DOCUMENT_SCHEMA: JsonSchema = {
             "AGENT_MISSING",
             "AGENT_NOT_ACTIVE",
             "AGENT_NOT_READY",
+            "POD_IDENTITY_PODS_WITHOUT_AGENT",
             "NODE_ROLE_MISSING_PERMISSION",
             "NODE_ROLE_UNCHECKED",
             "ASSOCIATION_QUOTA_EXCEEDED",

@@ -81,6 +81,7 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['AGENT_MISSING', 'scan:clusters', 'cluster:auto-mixed'],
   ['AGENT_NOT_ACTIVE', 'scan:clusters', 'cluster:agent-degraded'],
   ['AGENT_NOT_READY', 'scan:clusters', 'cluster:agent-gap'],
+  ['POD_IDENTITY_PODS_WITHOUT_AGENT', 'scan:clusters', 'cluster:stranded'],
   ['NODE_ROLE_MISSING_PERMISSION', 'scan:clusters', 'cluster:weak-node-role'],
   ['NODE_ROLE_UNCHECKED', 'scan:restricted', 'cluster:locked'],
   ['ASSOCIATION_QUOTA_EXCEEDED', 'scan:clusters', 'cluster:full'],
@@ -404,6 +405,8 @@ describe('every finding code comes from a world that produces it', () => {
     // Auto Mode's variant of AGENT_MISSING names the nodes outside Auto Mode.
     expect(observed.get('scan:clusters')!.get('cluster:auto-mixed')!.find((f) => f.code === 'AGENT_MISSING')!.message).toMatch(/Auto Mode/);
     expect(observed.get('scan:clusters')!.get('cluster:agent-gap')!.find((f) => f.code === 'AGENT_NOT_READY')!.message).toContain('ip-10-0-50-10.ec2.internal');
+    // Read from the running pods' env: the one app/api pod, on a node with no agent.
+    expect(observed.get('scan:clusters')!.get('cluster:stranded')!.find((f) => f.code === 'POD_IDENTITY_PODS_WITHOUT_AGENT')!.message).toMatch(/^1 running pod has Pod Identity credentials .* on 1 node where no eks-pod-identity-agent runs \(\S+\): .*\(app\/api-\S+\)$/);
     const peer = observed.get('scan:peer')!;
     // Read from GetRole's PermissionsBoundary, through the SDK.
     expect(peer.get('sa:prod/roles/bounded')!.find((f) => f.code === 'ROLE_PERMISSIONS_BOUNDARY')!.message).toContain('arn:aws:iam::111122223333:policy/team-boundary');

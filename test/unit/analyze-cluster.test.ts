@@ -107,6 +107,38 @@ describe('analyzeFleet: cluster readiness', () => {
       readiness: 'blocked',
     },
     {
+      name: 'pods already on Pod Identity with no agent add-on',
+      mutate: (s) => {
+        const c = prod(s);
+        c.addons = [];
+        c.kube.pods = c.kube.pods.filter((p) => p.owner?.kind !== 'DaemonSet');
+        c.kube.pods.push(pod('shop', 'cart-0', 'cart', 'pod-identity', { nodeName: 'ip-10-0-0-1' }), pod('shop', 'cart-1', 'cart', 'pod-identity', { phase: 'Succeeded' }));
+      },
+      codes: ['AGENT_MISSING', 'POD_IDENTITY_PODS_WITHOUT_AGENT'],
+      readiness: 'ready-with-warnings',
+    },
+    {
+      name: 'a pod on Pod Identity on the one node the agent is missing from',
+      mutate: (s) => {
+        const c = prod(s);
+        c.kube.pods = c.kube.pods.filter((p) => p.name !== 'eks-pod-identity-agent-1');
+        const stranded = c.kube.nodes[1]?.name ?? 'none';
+        c.kube.pods.push(pod('shop', 'cart-0', 'cart', 'pod-identity', { nodeName: stranded }), pod('shop', 'cart-1', 'cart', 'pod-identity', { nodeName: stranded, terminating: true }));
+      },
+      codes: ['AGENT_NOT_READY', 'POD_IDENTITY_PODS_WITHOUT_AGENT'],
+      readiness: 'blocked',
+    },
+    {
+      name: 'pods on Pod Identity where the agent runs, and IRSA pods where it does not',
+      mutate: (s) => {
+        const c = prod(s);
+        c.kube.pods = c.kube.pods.filter((p) => p.name !== 'eks-pod-identity-agent-1');
+        c.kube.pods.push(pod('shop', 'cart-0', 'cart', 'pod-identity', { nodeName: c.kube.nodes[0]?.name ?? 'none' }), pod('shop', 'cart-1', 'cart', 'irsa', { nodeName: c.kube.nodes[1]?.name ?? 'none' }));
+      },
+      codes: ['AGENT_NOT_READY'],
+      readiness: 'blocked',
+    },
+    {
       name: 'Fargate and Windows nodes need no agent',
       mutate: (s) => {
         prod(s).kube.nodes.push(
@@ -173,6 +205,23 @@ describe('analyzeFleet: cluster readiness', () => {
     const r = clusterReport(s);
     expect(r.agent).toEqual({ source: 'addon', addonVersion: 'v1.3.4-eksbuild.1', addonStatus: 'ACTIVE', nodesReady: 2, nodesTotal: 3 });
     expect(r.findings[0]?.message).toContain('ip-10-0-0-3');
+  });
+
+  it('names the nodes without an agent and the running Pod Identity pods on them, never a terminating or finished one', () => {
+    const s = baseFleet();
+    const c = prod(s);
+    c.kube.pods = c.kube.pods.filter((p) => p.name !== 'eks-pod-identity-agent-1');
+    c.kube.pods.push(
+      pod('shop', 'cart-0', 'cart', 'pod-identity', { nodeName: 'ip-10-0-0-2' }),
+      pod('shop', 'cart-1', 'cart', 'pod-identity', { nodeName: 'ip-10-0-0-2', terminating: true }),
+      pod('shop', 'cart-2', 'cart', 'pod-identity', { nodeName: 'ip-10-0-0-2', phase: 'Succeeded' }),
+      pod('shop', 'cart-3', 'cart', 'pod-identity', { nodeName: 'ip-10-0-0-1' }),
+    );
+    const f = clusterReport(s).findings.find((x) => x.code === 'POD_IDENTITY_PODS_WITHOUT_AGENT');
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toBe(
+      '1 running pod has Pod Identity credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI) on 1 node where no eks-pod-identity-agent runs (ip-10-0-0-2): their AWS SDKs get no credentials there (shop/cart-0)',
+    );
   });
 
   it('counts Auto Mode nodes as covered by the built-in agent', () => {

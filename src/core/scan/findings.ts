@@ -105,6 +105,13 @@ const DEFS = {
     (a: { ready: number; total: number; missing: readonly string[] }) =>
       `the eks-pod-identity-agent runs on ${a.ready} of ${plural(a.total, 'Linux node')}; none on ${list(a.missing)}`,
   ),
+  POD_IDENTITY_PODS_WITHOUT_AGENT: def(
+    'warning',
+    'Pods on Pod Identity where no agent runs',
+    'install the eks-pod-identity-agent add-on (podid migrate --install-agent plans it), or get its DaemonSet running on those nodes',
+    (a: { pods: number; nodes: readonly string[]; examples: readonly string[] }) =>
+      `${plural(a.pods, 'running pod has', 'running pods have')} Pod Identity credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI) on ${plural(a.nodes.length, 'node')} where no eks-pod-identity-agent runs (${list(a.nodes)}): their AWS SDKs get no credentials there (${list(a.examples, 3)})`,
+  ),
   NODE_ROLE_MISSING_PERMISSION: def(
     'error',
     'Node role cannot assume roles for pods',

@@ -99,6 +99,19 @@ function analyzeAgent(c: ClusterSnapshot): { agent: AgentReport; findings: Findi
   } else if (uncovered.length > 0) {
     findings.push(finding('AGENT_NOT_READY', { ready: agent.nodesReady, total: agent.nodesTotal, missing: uncovered }));
   }
+  // A pod the webhook gave Pod Identity env asks the agent on its own node (169.254.170.23) for
+  // credentials: where none runs, those calls fail now, whatever the migration plan says.
+  const bare = new Set(uncovered);
+  const stranded = c.kube.pods.filter((p) => p.identity === 'pod-identity' && p.phase === 'Running' && p.terminating !== true && p.nodeName !== null && bare.has(p.nodeName));
+  if (stranded.length > 0) {
+    findings.push(
+      finding('POD_IDENTITY_PODS_WITHOUT_AGENT', {
+        pods: stranded.length,
+        nodes: [...new Set(stranded.map((p) => p.nodeName as string))].sort(compareStrings),
+        examples: stranded.map((p) => `${p.namespace}/${p.name}`).sort(compareStrings),
+      }),
+    );
+  }
   return { agent, findings };
 }
 
