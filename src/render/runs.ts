@@ -11,9 +11,15 @@ export const RUNS_SCHEMA_VERSION = 1;
 const clusterName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 
-export function outcomesText(outcomes: Record<string, number>): string {
+/**
+ * ServiceAccounts per outcome. A run that changed something without a ServiceAccount outcome (a
+ * finalize that only deleted an OIDC provider, an apply that only installed the agent) says so
+ * rather than showing a bare "-" next to its changes.
+ */
+export function outcomesText(outcomes: Record<string, number>, changes = 0): string {
   const entries = Object.entries(outcomes).sort(([a], [b]) => compareStrings(a, b));
-  return entries.length === 0 ? '-' : entries.map(([k, v]) => `${v} ${k}`).join(', ');
+  if (entries.length > 0) return entries.map(([k, v]) => `${v} ${k}`).join(', ');
+  return changes > 0 ? `none (${changes} ${changes === 1 ? 'change' : 'changes'} to other resources)` : '-';
 }
 
 function statusText(r: RunSummary): string {
@@ -31,7 +37,7 @@ export function renderRuns(runs: readonly RunSummary[], opts: { palette?: Palett
       r.command,
       r.startedAt.replace(/\.\d{3}Z$/, 'Z'),
       r.clusters.map(clusterName).join(','),
-      outcomesText(r.outcomes),
+      outcomesText(r.outcomes, r.changes),
       { text: statusText(r), paint: r.status === 'succeeded' ? palette.green : r.status === 'partial' || r.status === 'unfinished' ? palette.red : r.status === 'refused' ? palette.yellow : undefined },
     ]),
   ];
@@ -51,7 +57,7 @@ export function renderRunDetail(summary: RunSummary, records: readonly JournalRe
     `  finished  ${summary.finishedAt ?? '-'}`,
     `  clusters  ${summary.clusters.join(', ')}`,
     `  changes   ${summary.changes}`,
-    `  outcomes  ${outcomesText(summary.outcomes)}`,
+    `  outcomes  ${outcomesText(summary.outcomes, summary.changes)}`,
   ];
   const steps = records.filter((r) => r.record === 'step');
   if (steps.length > 0) {

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../src/core/apply/journal.js';
+import { outcomesText, renderRuns } from '../../src/render/runs.js';
+
+const run = (over: Partial<RunSummary>): RunSummary => ({
+  runId: '20261204T120000Z-abc123',
+  command: 'finalize',
+  journal: '/runs/20261204T120000Z-abc123.jsonl',
+  startedAt: '2026-12-04T12:00:00.000Z',
+  finishedAt: '2026-12-04T12:00:05.000Z',
+  clusters: ['arn:aws:eks:us-east-1:111122223333:cluster/prod'],
+  status: 'succeeded',
+  exitCode: 0,
+  outcomes: {},
+  changes: 0,
+  rollbackOf: null,
+  rolledBackBy: [],
+  ...over,
+});
+
+describe('outcomesText: the SERVICE ACCOUNTS column of podid runs', () => {
+  it('counts ServiceAccounts per outcome, sorted by outcome', () => {
+    expect(outcomesText({ migrated: 3, failed: 1 }, 9)).toBe('1 failed, 3 migrated');
+  });
+
+  it('says a run changed other resources when it has changes but no ServiceAccount outcome (a finalize that only deleted the OIDC provider)', () => {
+    expect(outcomesText({}, 1)).toBe('none (1 change to other resources)');
+    expect(outcomesText({}, 2)).toBe('none (2 changes to other resources)');
+  });
+
+  it('is "-" for a run that changed nothing', () => {
+    expect(outcomesText({}, 0)).toBe('-');
+  });
+});
+
+describe('renderRuns', () => {
+  it('shows a provider-only finalize with its change, not a bare "-"', () => {
+    const text = renderRuns([run({ changes: 1 })], { dir: '/runs' });
+    expect(text.split('\n')[1]).toMatch(/^20261204T120000Z-abc123 +finalize +2026-12-04T12:00:00Z +prod +none \(1 change to other resources\) +succeeded$/);
+  });
+});
