@@ -1,0 +1,82 @@
+/**
+ * `podid migrate --apply` interrupted, as a process of its own (the built binary): SIGKILLed after
+ * its k-th mutating call (the test-only kill-after-k hook), and stopped by SIGINT. Each run again
+ * (in-process, helpers/podid.ts) finishes the job. The sandbox runs in the test process.
+ */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BIN, ROOT, sandboxCalls } from '../helpers/cli.js';
+import { sandboxServer } from '../helpers/sandbox.js';
+import { apply, applyBinary, essentialState, journalDir, readJournal, result, smallWorld } from './apply-helpers.js';
+
+describe('a run killed after its k-th mutating call (the binary, SIGKILLed)', () => {
+  it('converges, when run again, to the end state of an uninterrupted run, for every k', async () => {
+    const reference = await sandboxServer(smallWorld());
+    let expected: object;
+    let mutations: number;
+    try {
+      const r = await apply(reference, ['-o', 'json', '--journal-dir', journalDir()]);
+      expect(r.code, r.stderr).toBe(0);
+      mutations = (await sandboxCalls(reference)).filter((c) => c.mutating).length;
+      expect(mutations).toBe(7);
+      expected = await essentialState(reference);
+    } finally {
+      await reference.stop();
+    }
+    const round = async (k: number) => {
+      const sb = await sandboxServer(smallWorld());
+      try {
+        const dir = journalDir();
+        // One call at a time, so "after the k-th" is exact.
+        const killed = await applyBinary(sb, ['-o', 'json', '--journal-dir', dir, '--concurrency', '1', '--max-concurrent-rollouts', '1'], { env: { PODID_TEST_KILL_AFTER_MUTATIONS: String(k) } });
+        expect(killed.signal, `k=${k}: ${killed.stderr}`).toBe('SIGKILL');
+        expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toHaveLength(k);
+        // Run again (the dead run's lock is stale and taken over).
+        const again = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
+        expect(again.code, `k=${k}: ${again.stderr}`).toBe(0);
+        expect(await essentialState(sb), `k=${k}`).toEqual(expected);
+        // Nothing was done twice.
+        expect((await sandboxCalls(sb)).filter((c) => c.mutating).length, `k=${k}`).toBeLessThanOrEqual(mutations);
+      } finally {
+        await sb.stop();
+      }
+    };
+    // Three rounds at a time: each is mostly waiting for the killed process to start.
+    const ks = Array.from({ length: mutations }, (_, i) => i + 1);
+    for (let i = 0; i < ks.length; i += 3) await Promise.all(ks.slice(i, i + 3).map(round));
+  }, 240_000);
+});
+
+describe('SIGINT (the binary)', () => {
+  it('finishes the calls in flight, journals, exits 130; a second run finishes the job', async () => {
+    const sb = await sandboxServer(smallWorld({ withAddon: false, rolloutDelayMs: 3000 }));
+    try {
+      const dir = journalDir();
+      const child = spawn(process.execPath, [BIN, 'migrate', '--apply', '--yes', '--all-contexts', '--propagation-wait', '0', '--journal-dir', dir, '-o', 'json'], {
+        cwd: ROOT, env: { ...process.env, ...sb.clientEnv, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          // Interrupt while the restarts roll out.
+          if (stderr.includes('create-association done') && !child.killed) child.kill('SIGINT');
+        });
+        child.on('close', (c) => resolve(c));
+      });
+      expect(code, stderr).toBe(130);
+      expect(stderr).toContain('Interrupted: finishing the calls in flight');
+      const res = JSON.parse(stdout) as ReturnType<typeof result>;
+      expect(res.status).toBe('interrupted');
+      const records = readJournal(res.journal!);
+      expect(records.at(-1)).toMatchObject({ record: 'finished', status: 'interrupted', exitCode: 130 });
+      const again = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(result(again).serviceAccounts.map((s) => s.outcome)).toEqual(['migrated', 'migrated']);
+    } finally {
+      await sb.stop();
+    }
+  });
+});
