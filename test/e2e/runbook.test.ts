@@ -1,14 +1,15 @@
 /**
  * docs/runbook.md runs as written: every `sh` block, in order, in one bash session (set -euo
- * pipefail), with `podid` on PATH as the built binary. The runbook starts and stops its own
- * sandbox; a trap stops it if a command fails.
+ * pipefail), with `podid` on PATH: the built CLI run in the test process for each command
+ * (helpers/podid-on-path.ts), and `podid sandbox` as the built binary, a process the runbook
+ * starts in the background and stops with kill; a trap stops it if a command fails.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, ROOT } from '../helpers/cli.js';
+import { ROOT } from '../helpers/cli.js';
+import { podidOnPath } from '../helpers/podid-on-path.js';
 
 const RUNBOOK = readFileSync(join(ROOT, 'docs', 'runbook.md'), 'utf8');
 
@@ -43,19 +44,17 @@ describe('docs/runbook.md', () => {
   });
 
   it('every command in it runs against the sandbox as written', async () => {
-    const bin = mkdtempSync(join(tmpdir(), 'podid-runbook-bin-'));
-    writeFileSync(join(bin, 'podid'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
-    chmodSync(join(bin, 'podid'), 0o755);
+    const onPath = await podidOnPath();
     const script = [
       'set -euo pipefail',
       // If a command fails, stop the sandbox the runbook started.
       'trap \'if [ -n "${SANDBOX_PID:-}" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; fi\' EXIT',
       ...shellBlocks(RUNBOOK),
     ].join('\n');
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...onPath.env, PATH: `${onPath.bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     delete env['XDG_STATE_HOME'];
     delete env['KUBECONFIG'];
-    const r = await runScript(script, env);
+    const r = await runScript(script, env).finally(() => onPath.close());
     expect(r.code, `stdout:\n${r.stdout.slice(-4000)}\nstderr:\n${r.stderr.slice(-4000)}`).toBe(0);
     expect(r.stdout).toContain('Result: 2 migrated, 0 need a restart, 0 drifted, 0 failed, 0 skipped');
     expect(r.stdout).toContain('Result: 3 finalized, 0 refused');
