@@ -140,12 +140,12 @@ describe('rollouts and verification', () => {
 
   it('reports a stuck rollout as failed with the workload condition; exit 5; the others migrate', async () => {
     sb = await sandboxServer(smallWorld({ stuck: true, withAddon: false }));
-    const r = await apply(sb, ['-o', 'json', '--journal-dir', journalDir(), '--rollout-timeout', '2s']);
+    const r = await apply(sb, ['-o', 'json', '--journal-dir', journalDir(), '--rollout-timeout', '1s']);
     expect(r.code, r.stderr).toBe(5);
     const res = result(r);
     const loader = res.serviceAccounts.find((s) => s.serviceAccount === 'loader')!;
     expect(loader.outcome).toBe('failed');
-    expect(loader.reason).toMatch(/rollout stuck: no progress for 2s/);
+    expect(loader.reason).toMatch(/rollout stuck: no progress for 1s/);
     expect(loader.reason).toContain('Available=False (MinimumReplicasUnavailable');
     expect(loader.reason).toContain('Unschedulable');
     expect(res.serviceAccounts.filter((s) => s.serviceAccount !== 'loader').map((s) => s.outcome)).toEqual(['migrated', 'migrated']);
