@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BIN, ROOT, sandboxCalls } from '../helpers/cli.js';
-import { sandboxServer } from '../helpers/sandbox.js';
+import { FastForwardClock, sandboxServer } from '../helpers/sandbox.js';
 import { apply, applyBinary, essentialState, journalDir, readJournal, result, smallWorld } from './apply-helpers.js';
 
 describe('a run killed after its k-th mutating call (the binary, SIGKILLed)', () => {
@@ -49,7 +49,11 @@ describe('a run killed after its k-th mutating call (the binary, SIGKILLed)', ()
 
 describe('SIGINT (the binary)', () => {
   it('finishes the calls in flight, journals, exits 130; a second run finishes the job', async () => {
-    const sb = await sandboxServer(smallWorld({ withAddon: false, rolloutDelayMs: 3000 }));
+    // New pods take a minute to become ready: the interrupt lands while the restarts roll out
+    // however slow the machine. Once the run has exited, the sandbox's time runs 1000 times
+    // faster, so the second run waits out the rollouts under way in moments.
+    const clock = new FastForwardClock();
+    const sb = await sandboxServer(smallWorld({ withAddon: false, rolloutDelayMs: 60_000 }), clock);
     try {
       const dir = journalDir();
       const child = spawn(process.execPath, [BIN, 'migrate', '--apply', '--yes', '--all-contexts', '--propagation-wait', '0', '--journal-dir', dir, '-o', 'json'], {
@@ -72,6 +76,7 @@ describe('SIGINT (the binary)', () => {
       expect(res.status).toBe('interrupted');
       const records = readJournal(res.journal!);
       expect(records.at(-1)).toMatchObject({ record: 'finished', status: 'interrupted', exitCode: 130 });
+      clock.fastForward(1000);
       const again = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
       expect(again.code, again.stderr).toBe(0);
       expect(result(again).serviceAccounts.map((s) => s.outcome)).toEqual(['migrated', 'migrated']);

@@ -19,11 +19,12 @@ export async function sandboxFrom(world: string | object, clock?: Clock): Promis
  * The sandbox in this test process, served over HTTP on a loopback port exactly as `podid
  * sandbox` serves it, with its kubeconfig and env file written to a temporary directory: what
  * a test needs to run podid (in-process or as the binary) against it, without a sandbox process
- * to start. `world`: YAML text, an object, or `{ file }` (a world file, e.g. examples/world.yaml).
+ * to start. `world`: YAML text, an object, or `{ file }` (a world file, e.g. examples/world.yaml);
+ * `clock`: the sandbox's time (default the system clock).
  */
-export async function sandboxServer(world: string | object | { file: string }): Promise<SandboxEndpoint & { sandbox: Sandbox }> {
+export async function sandboxServer(world: string | object | { file: string }, clock?: Clock): Promise<SandboxEndpoint & { sandbox: Sandbox }> {
   const file = typeof world === 'object' && typeof (world as { file?: unknown }).file === 'string' ? (world as { file: string }).file : undefined;
-  const sandbox = file !== undefined ? await startSandbox({ world: await loadWorldFile(file) }) : await sandboxFrom(world);
+  const sandbox = file !== undefined ? await startSandbox({ world: await loadWorldFile(file), ...(clock ? { clock } : {}) }) : await sandboxFrom(world, clock);
   const dir = mkdtempSync(join(tmpdir(), 'podid-test-sandbox-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const env = join(dir, 'env');
@@ -58,5 +59,23 @@ export class ManualClock implements Clock {
   }
   advance(ms: number): void {
     this.t += ms;
+  }
+}
+
+/**
+ * Real time until fastForward(factor), then `factor` times faster: a sandbox rollout that takes
+ * minutes (rolloutDelayMs) while a test interrupts it passes in a moment once it may finish.
+ */
+export class FastForwardClock implements Clock {
+  private base = 0;
+  private since = 0;
+  private factor = 1;
+  now(): number {
+    return this.factor === 1 ? Date.now() : this.base + (Date.now() - this.since) * this.factor;
+  }
+  fastForward(factor: number): void {
+    this.base = this.now();
+    this.since = Date.now();
+    this.factor = factor;
   }
 }
