@@ -4,7 +4,7 @@
  * keys in the environment, and a demo that ends with what to run next. The built CLI in-process
  * (helpers/podid.ts); the binary for the SDK warning (a process's stderr) and the demo.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,38 @@ import { sandboxServer } from '../helpers/sandbox.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podid-polish-'));
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** `npm run demo` (scripts/demo.mjs) as a process, with a bounded wait. */
+function runDemo(): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['scripts/demo.mjs'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The demo applies the plan too: its rollouts take a while on a loaded machine.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the demo did not finish within 150 s\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, 150_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+// The demo is mostly waiting (its sandbox's rollouts): it starts first, the other tests run
+// meanwhile, and its own test (last) awaits it.
+let demo: ReturnType<typeof runDemo>;
+beforeAll(() => {
+  demo = runDemo();
+  demo.catch(() => undefined);
+});
+afterAll(async () => {
+  await demo?.catch(() => undefined);
+});
 
 describe('help', () => {
   it.each([[[]], [['scan']], [['migrate']], [['sandbox']], [['version']]])('podid %j --help ends with examples and shows defaults unquoted', async (command) => {
@@ -103,9 +135,8 @@ describe('against the demo world', () => {
 });
 
 describe('npm run demo', () => {
-  it('runs scan and migrate against the sandbox and ends with what to run next', () => {
-    // The demo applies the plan too: its rollouts take a while on a loaded machine.
-    const r = spawnSync(process.execPath, ['scripts/demo.mjs'], { cwd: ROOT, encoding: 'utf8', timeout: 150_000, env: { ...process.env, NO_COLOR: '1' } });
+  it('runs scan and migrate against the sandbox and ends with what to run next', async () => {
+    const r = await demo;
     expect(r.status, r.stderr).toBe(0);
     const next = r.stdout.lastIndexOf('What to run next:');
     expect(next).toBeGreaterThan(0);
