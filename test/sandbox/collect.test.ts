@@ -219,53 +219,71 @@ describe('collectFleet against the sandbox (examples/world.yaml)', () => {
     expect(log.filter((c) => c.service.startsWith('k8s:'))).toEqual([]);
   });
 
-  it('retries a throttled iam:GetRole and still succeeds', async () => {
+  // The throttled calls are mostly waiting out the retry back-off: each on its own sandbox, at once.
+  // (The hung requests below run alone: their 300 ms timeouts must not meet a busy event loop.)
+  it.concurrent('retries a throttled iam:GetRole and still succeeds', async ({ expect }) => {
     const world = parse(WORLD) as Record<string, unknown>;
     world['faults'] = [{ target: 'iam:GetRole', error: 'throttle', after: 0, times: 2 }];
-    sandbox = await sandboxFrom(world);
-    const snap = await scan(sandbox);
-    expect(snap.roles['arn:aws:iam::111122223333:role/external-dns']?.state).toBe('found');
-    const throttled = (await sandboxCalls(sandbox)).filter((c) => c.operation === 'GetRole' && c.status !== 200);
-    expect(throttled).toHaveLength(2);
-    expect(Object.values(snap.roles).filter((r) => r.state === 'found').length).toBeGreaterThan(10);
+    const sb = await sandboxFrom(world);
+    try {
+      const snap = await scan(sb);
+      expect(snap.roles['arn:aws:iam::111122223333:role/external-dns']?.state).toBe('found');
+      const throttled = (await sandboxCalls(sb)).filter((c) => c.operation === 'GetRole' && c.status !== 200);
+      expect(throttled).toHaveLength(2);
+      expect(Object.values(snap.roles).filter((r) => r.state === 'found').length).toBeGreaterThan(10);
+    } finally {
+      await sb.close();
+    }
   });
 
-  it('retries a throttled Kubernetes list (429) and still succeeds', async () => {
+  it.concurrent('retries a throttled Kubernetes list (429) and still succeeds', async ({ expect }) => {
     const world = parse(WORLD) as Record<string, unknown>;
     world['faults'] = [{ target: 'k8s:list:pods', error: 'throttle', after: 0, times: 1 }];
-    sandbox = await sandboxFrom(world);
-    const snap = await scan(sandbox);
-    expect(snap.clusters.every((c) => c.kube.pods.length > 0)).toBe(true);
-    expect((await sandboxCalls(sandbox)).filter((c) => c.operation === 'list:pods' && c.status === 429)).toHaveLength(1);
+    const sb = await sandboxFrom(world);
+    try {
+      const snap = await scan(sb);
+      expect(snap.clusters.every((c) => c.kube.pods.length > 0)).toBe(true);
+      expect((await sandboxCalls(sb)).filter((c) => c.operation === 'list:pods' && c.status === 429)).toHaveLength(1);
+    } finally {
+      await sb.close();
+    }
   });
 
   it('a hung IAM request times out and is retried; the scan still succeeds', async () => {
     const world = parse(WORLD) as Record<string, unknown>;
     world['faults'] = [{ target: 'iam:GetRole', error: 'timeout', after: 0, times: 1 }];
-    sandbox = await sandboxFrom(world);
-    const kubeconfig = await kubeconfigFromString(sandbox.kubeconfig());
-    const ports = await createScanPorts({
-      aws: { endpoint: sandbox.endpoint, credentials: SANDBOX_CREDENTIALS, region: 'us-east-1', requestTimeoutMs: 300 },
-      kubeconfig,
-    });
-    const snap = await collectFleet(resolveTargets(kubeconfig, { allContexts: true }), ports, { trustPolicyLimit: 2048 });
-    expect(Object.values(snap.roles).filter((r) => r.state === 'found').length).toBeGreaterThan(10);
-    expect((await sandboxCalls(sandbox)).filter((c) => c.operation === 'GetRole' && c.status === 0)).toHaveLength(1);
+    const sb = await sandboxFrom(world);
+    try {
+      const kubeconfig = await kubeconfigFromString(sb.kubeconfig());
+      const ports = await createScanPorts({
+        aws: { endpoint: sb.endpoint, credentials: SANDBOX_CREDENTIALS, region: 'us-east-1', requestTimeoutMs: 300 },
+        kubeconfig,
+      });
+      const snap = await collectFleet(resolveTargets(kubeconfig, { allContexts: true }), ports, { trustPolicyLimit: 2048 });
+      expect(Object.values(snap.roles).filter((r) => r.state === 'found').length).toBeGreaterThan(10);
+      expect((await sandboxCalls(sb)).filter((c) => c.operation === 'GetRole' && c.status === 0)).toHaveLength(1);
+    } finally {
+      await sb.close();
+    }
   });
 
   it('a hung Kubernetes list times out and is retried', async () => {
     const world = parse(WORLD) as Record<string, unknown>;
     world['faults'] = [{ target: 'k8s:list:serviceaccounts', error: 'timeout', after: 0, times: 1 }];
-    sandbox = await sandboxFrom(world);
-    const kubeconfig = await kubeconfigFromString(sandbox.kubeconfig());
-    const ports = await createScanPorts({
-      aws: { endpoint: sandbox.endpoint, credentials: SANDBOX_CREDENTIALS, region: 'us-east-1' },
-      kubeconfig,
-      kube: { requestTimeoutMs: 300, sleep: async () => undefined },
-    });
-    const snap = await collectFleet(resolveTargets(kubeconfig, { allContexts: true }), ports, { trustPolicyLimit: 2048 });
-    expect(snap.clusters.every((c) => c.kube.serviceAccounts.length > 0)).toBe(true);
-    expect((await sandboxCalls(sandbox)).filter((c) => c.operation === 'list:serviceaccounts' && c.status === 0)).toHaveLength(1);
+    const sb = await sandboxFrom(world);
+    try {
+      const kubeconfig = await kubeconfigFromString(sb.kubeconfig());
+      const ports = await createScanPorts({
+        aws: { endpoint: sb.endpoint, credentials: SANDBOX_CREDENTIALS, region: 'us-east-1' },
+        kubeconfig,
+        kube: { requestTimeoutMs: 300, sleep: async () => undefined },
+      });
+      const snap = await collectFleet(resolveTargets(kubeconfig, { allContexts: true }), ports, { trustPolicyLimit: 2048 });
+      expect(snap.clusters.every((c) => c.kube.serviceAccounts.length > 0)).toBe(true);
+      expect((await sandboxCalls(sb)).filter((c) => c.operation === 'list:serviceaccounts' && c.status === 0)).toHaveLength(1);
+    } finally {
+      await sb.close();
+    }
   });
 
   it('honours AWS_ENDPOINT_URL when no endpoint is passed', async () => {
