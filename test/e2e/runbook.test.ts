@@ -51,7 +51,7 @@ describe('docs/runbook.md', () => {
       'trap \'if [ -n "${SANDBOX_PID:-}" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; fi\' EXIT',
       ...shellBlocks(RUNBOOK),
     ].join('\n');
-    const env: NodeJS.ProcessEnv = { ...process.env, ...onPath.env, PATH: `${onPath.bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${onPath.bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     delete env['XDG_STATE_HOME'];
     delete env['KUBECONFIG'];
     const r = await runScript(script, env).finally(() => onPath.close());

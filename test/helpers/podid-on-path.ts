@@ -5,76 +5,74 @@
  * runbook) then runs every command as written, through bash, without a Node start and an SDK
  * load per command. `podid sandbox` is long-running and stopped by a signal, so it runs as the
  * built binary, a process of its own, as a user starts it.
+ *
+ * The `podid` on PATH is a bash script, so a command costs no Node start either: it writes the
+ * command to a directory of its own (argv and environment NUL-separated, the working directory,
+ * stdin when an argument is `-`), names that directory on a loopback connection (bash's
+ * /dev/tcp), and reads back the exit code; this process leaves stdout and stderr in the same
+ * directory.
  */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { BIN } from './cli.js';
 import { podid } from './podid.js';
 
-interface Forwarded {
-  argv: string[];
-  env: Record<string, string>;
-  cwd: string;
-  stdin: string;
-}
-
-/** What the `podid` on PATH runs: sends its command to the test process, prints the answer, exits with its code. */
-const CLIENT = `
-import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
-const stdin = process.stdin.isTTY ? '' : readFileSync(0).toString('base64');
-const body = JSON.stringify({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), stdin });
-const req = request(process.env.PODID_ON_PATH_URL, { method: 'POST' }, (res) => {
-  const chunks = [];
-  res.on('data', (c) => chunks.push(c));
-  res.on('end', () => {
-    const text = Buffer.concat(chunks).toString();
-    if (res.statusCode !== 200) { process.stderr.write(\`podid (forwarded): \${text}\\n\`); process.exitCode = 70; return; }
-    const r = JSON.parse(text);
-    process.stdout.write(r.stdout);
-    process.stderr.write(r.stderr);
-    process.exitCode = r.code;
-  });
-});
-req.end(body);
+const shim = (port: number) => `#!/bin/bash
+if [ "$1" = sandbox ]; then exec "${process.execPath}" "${BIN}" "$@"; fi
+call=$(mktemp -d "\${TMPDIR:-/tmp}/podid-call-XXXXXX") || exit 70
+printf '%s\\0' "$@" > "$call/argv"
+env -0 > "$call/env"
+pwd -P > "$call/cwd"
+: > "$call/stdin"
+# podid reads stdin only for an argument - (--manifests -, --plan -): forward it then.
+for a in "$@"; do case "$a" in -|*=-) cat > "$call/stdin"; break ;; esac; done
+exec 3<>/dev/tcp/127.0.0.1/${port}
+printf '%s\\n' "$call" >&3
+read -r code <&3
+exec 3<&-
+cat "$call/stdout"
+cat "$call/stderr" >&2
+rm -rf "$call"
+exit "\${code:-70}"
 `;
 
-/** A directory holding `podid` to put first on PATH, and the environment variable it needs; close() stops the forwarding. */
-export async function podidOnPath(): Promise<{ bin: string; env: Record<string, string>; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const f = JSON.parse(Buffer.concat(chunks).toString()) as Forwarded;
-      const { PODID_ON_PATH_URL: _url, ...env } = f.env;
-      // Exactly the shell's environment: what the test process has and the shell has not is unset.
-      const exact: NodeJS.ProcessEnv = { ...Object.fromEntries(Object.keys(process.env).map((k) => [k, undefined])), ...env };
-      podid(f.argv, { env: exact, cwd: f.cwd, input: Buffer.from(f.stdin, 'base64') }).then(
-        (r) => {
-          res.setHeader('content-type', 'application/json');
-          res.end(JSON.stringify({ code: r.code, stdout: r.stdout, stderr: r.stderr }));
-        },
-        (err: unknown) => {
-          res.statusCode = 500;
-          res.end(err instanceof Error ? err.message : String(err));
-        },
-      );
+/** Runs the command a shim left in `call`, and leaves its stdout and stderr there; resolves to the exit code. */
+async function answer(call: string): Promise<number> {
+  const nul = (file: string) => readFileSync(join(call, file), 'utf8').split('\0').slice(0, -1);
+  const argv = nul('argv');
+  const env = Object.fromEntries(nul('env').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  // Exactly the shell's environment: what the test process has and the shell has not is unset.
+  const exact: NodeJS.ProcessEnv = { ...Object.fromEntries(Object.keys(process.env).map((k) => [k, undefined])), ...env };
+  const cwd = readFileSync(join(call, 'cwd'), 'utf8').replace(/\n$/, '');
+  try {
+    const r = await podid(argv, { env: exact, cwd, input: readFileSync(join(call, 'stdin')) });
+    writeFileSync(join(call, 'stdout'), r.stdout);
+    writeFileSync(join(call, 'stderr'), r.stderr);
+    return r.code ?? 70;
+  } catch (err) {
+    writeFileSync(join(call, 'stdout'), '');
+    writeFileSync(join(call, 'stderr'), `podid (forwarded): ${err instanceof Error ? err.message : String(err)}\n`);
+    return 70;
+  }
+}
+
+/** A directory holding `podid` to put first on PATH; close() stops the forwarding. */
+export async function podidOnPath(): Promise<{ bin: string; close(): Promise<void> }> {
+  const server = createServer((socket: Socket) => {
+    createInterface({ input: socket }).once('line', (call) => {
+      void answer(call).then((code) => socket.end(`${code}\n`));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const bin = mkdtempSync(join(tmpdir(), 'podid-on-path-'));
-  writeFileSync(join(bin, 'client.mjs'), CLIENT);
-  writeFileSync(
-    join(bin, 'podid'),
-    `#!/bin/sh\nif [ "$1" = sandbox ]; then exec "${process.execPath}" "${BIN}" "$@"; fi\nexec "${process.execPath}" "${join(bin, 'client.mjs')}" "$@"\n`,
-  );
+  writeFileSync(join(bin, 'podid'), shim((server.address() as AddressInfo).port));
   chmodSync(join(bin, 'podid'), 0o755);
   return {
     bin,
-    env: { PODID_ON_PATH_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` },
     close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
 }
