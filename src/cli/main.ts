@@ -57,7 +57,15 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
     return { code, failed: false };
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return { code: ExitCode.ok, failed: false };
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        // Help and --version are output too: `podid --help > /dev/full` fails like any other write.
+        const failure = await flushStdout(ctx.stdout);
+        if (failure) {
+          ctx.stderr.write(`podid: ${formatError(failure)}\n`);
+          return { code: exitCodeOf(failure), failed: true };
+        }
+        return { code: ExitCode.ok, failed: false };
+      }
       return { code: ExitCode.usage, failed: true };
     }
     ctx.stderr.write(`podid: ${formatError(err)}\n`);
