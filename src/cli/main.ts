@@ -57,6 +57,8 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
     return { code, failed: false };
   } catch (err) {
     if (err instanceof CommanderError) {
+      // `podid` alone: the help went to stderr, and a script that forgot the command gets a usage exit.
+      if (err.code === 'commander.help' && err.exitCode !== 0) return { code: ExitCode.usage, failed: true };
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
         // Help and --version are output too: `podid --help > /dev/full` fails like any other write.
         const failure = await flushStdout(ctx.stdout);

@@ -45,6 +45,18 @@ describe('help', () => {
     }
   });
 
+  it('podid with no command prints the help on stderr and exits 2 (usage); podid help and --help print it on stdout, exit 0', async () => {
+    const bare = await podid([]);
+    expect(bare.code).toBe(ExitCode.usage);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toMatch(/^Usage: podid \[options\] \[command\]\n[\s\S]*\nExamples:\n/);
+    for (const args of [['help'], ['--help']]) {
+      const r = await podid(args);
+      expect(r.code, args[0]).toBe(0);
+      expect(r.stdout, args[0]).toBe(bare.stderr);
+    }
+  });
+
   it('shows defaults and choices as a user types them', async () => {
     const scan = await podid(['scan', '--help']);
     expect(scan.stdout.replace(/\s+/g, ' ')).toContain('(choices: irsa, blocked, warnings, never, default: never)');
