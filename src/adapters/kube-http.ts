@@ -6,16 +6,18 @@
  * request and hands back the body as a string, a second copy of every page that the scan only
  * parses a few fields out of (json-keep.ts parses the bytes directly).
  *
- * Auth is re-applied on every request (`KubeConfig.applyToHTTPSOptions`), so exec plugins
- * (`aws eks get-token`), token files and OIDC refresh as client-node refreshes them; the TLS
- * material (CA, client certificate, key, insecure-skip-tls-verify, tls-server-name) is read once
- * per context. A cluster with a `proxy-url` goes through the proxy agent client-node builds for
- * it (reused, not rebuilt per request).
+ * Credentials are applied on every request as client-node's KubeConfig.applyToHTTPSOptions
+ * applies them (kube-auth.ts, without loading client-node for what EKS kubeconfigs use: a token,
+ * an exec plugin such as `aws eks get-token`, client certificates, basic auth, impersonation);
+ * a user with an `auth-provider` or a cluster with a `proxy-url` goes through client-node itself
+ * (loaded then), its proxy agent reused. The TLS material (CA, client certificate, key,
+ * insecure-skip-tls-verify, tls-server-name) is read once per context, for its agent.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { gunzip } from 'node:zlib';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { credentialsOf, type Applied, type TlsOptions } from './kube-auth.js';
+import type { Kubeconfig } from './kubeconfig.js';
 
 /** An HTTP answer outside 2xx: the status, headers and body, as describeKubeFailure reads them. */
 export class KubeHttpStatusError extends Error {
@@ -52,27 +54,20 @@ export interface KubeGet {
   get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T>;
 }
 
-type TlsOptions = Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>;
-/** What applyToHTTPSOptions fills in: TLS options, `auth`, `headers` (a plain object), `agent`. */
-interface Applied extends TlsOptions {
-  auth?: string;
-  headers?: Record<string, string | string[] | number>;
-  agent?: unknown;
-}
-
-/** A GET client for the context `kc` is pinned to (its current context). */
-export function kubeGet(kc: KubeConfig): KubeGet {
-  const cluster = kc.getCurrentCluster();
+/** A GET client for `context` of the kubeconfig. */
+export function kubeGet(kc: Kubeconfig, context: string): KubeGet {
+  const ctx = kc.getContext(context);
+  const cluster = ctx ? kc.getCluster(ctx.cluster) : null;
   const server = cluster?.server ?? '';
   const base = new URL(server || 'http://invalid.');
   const secure = base.protocol === 'https:';
   const prefix = base.pathname.replace(/\/+$/, '');
+  const credentials = credentialsOf(kc, context);
   let agent: HttpAgent | undefined;
 
   /** The kubeconfig's credentials for one request (and, the first time, the context's agent). */
   async function apply(): Promise<Applied> {
-    const opts: Applied = {};
-    await kc.applyToHTTPSOptions(opts as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
+    const opts = await credentials();
     agent ??= makeAgent(opts);
     return opts;
   }

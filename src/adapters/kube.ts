@@ -6,15 +6,16 @@
  * list from the beginning.
  *
  * Pages are fetched with kube-http.ts (the kubeconfig's auth and TLS as @kubernetes/client-node
- * applies them, one keep-alive connection pool per context) and parsed from their bytes with
+ * applies them, without loading it for what EKS kubeconfigs use; one keep-alive connection pool
+ * per context) and parsed from their bytes with
  * json-keep.ts, keeping only the fields the mappers in kube-map.ts read (each mapper's Keep):
  * a fleet's pod lists are hundreds of MB of JSON of which the scan keeps a few fields per pod.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { PodidError } from '../core/errors.js';
 import type { KubePort, RequestLimiter } from '../core/ports.js';
 import { compileKeep, JsonKeepError, parseKept, type Keep, type KeepPlan } from './json-keep.js';
 import { kubeGet, KubeTransportError, type KubeGet } from './kube-http.js';
+import type { Kubeconfig } from './kubeconfig.js';
 import {
   CRONJOB_KEEP,
   NODE_KEEP,
@@ -146,16 +147,12 @@ const KEEP = {
 };
 
 /** A factory of per-context ports over one loaded kubeconfig. */
-export async function kubePortFactory(kubeconfig: KubeConfig, opts: KubeOptions = {}): Promise<(context: string) => KubePort> {
-  const k8s = await import('./k8s-client.js');
+export async function kubePortFactory(kubeconfig: Kubeconfig, opts: KubeOptions = {}): Promise<(context: string) => KubePort> {
   const ports = new Map<string, KubePort>();
   return (context: string) => {
     let port = ports.get(context);
     if (!port) {
-      // A copy pinned to this context, so contexts can be scanned in parallel.
-      const kc = new k8s.KubeConfig();
-      kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
-      port = createKubePort(kubeGet(kc), context, opts);
+      port = createKubePort(kubeGet(kubeconfig, context), context, opts);
       ports.set(context, port);
     }
     return port;
