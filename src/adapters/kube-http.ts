@@ -147,13 +147,19 @@ function send<T>(request: typeof httpRequest, options: RequestOptions, timeoutMs
  * fresh buffer per page costs page faults and external-memory pressure on the GC. A page is
  * parsed synchronously as soon as it is in (json-keep.ts copies out what it keeps), so its
  * buffer is free again at once; at most POOL_SIZE are kept, none larger than POOL_MAX_BYTES.
+ * Once no page has been read for IDLE_MS the pool is dropped: the lists are over (the analysis
+ * that follows would otherwise run with them resident, 10-30 MB).
  */
 const POOL_SIZE = 16;
 const POOL_MAX_BYTES = 16 * 1024 * 1024;
 const POOL_MIN_BYTES = 2 * 1024 * 1024;
+const IDLE_MS = 200;
 const pool: Buffer[] = [];
+let inUse = 0;
+let idle: NodeJS.Timeout | undefined;
 
 function acquire(size: number): Buffer {
+  inUse++;
   for (let i = 0; i < pool.length; i++) {
     if (pool[i]!.length >= size) return pool.splice(i, 1)[0]!;
   }
@@ -161,7 +167,17 @@ function acquire(size: number): Buffer {
 }
 
 function release(b: Buffer): void {
+  inUse--;
   if (b.length <= POOL_MAX_BYTES && pool.length < POOL_SIZE) pool.push(b);
+  if (inUse === 0) {
+    if (idle) idle.refresh();
+    else idle = setTimeout(dropIdlePool, IDLE_MS).unref();
+  }
+}
+
+function dropIdlePool(): void {
+  idle = undefined;
+  if (inUse === 0) pool.length = 0;
 }
 
 /**
@@ -173,6 +189,12 @@ function readBody(res: IncomingMessage): Promise<{ body: Buffer; pooled: Buffer 
     const announced = Number(res.headers['content-length']);
     let whole = Number.isSafeInteger(announced) && announced > 0 && announced <= MAX_PREALLOCATE ? acquire(announced) : undefined;
     const pooled = whole;
+    let held = pooled !== undefined;
+    /** Returns the pooled buffer (once) when the body is not handed on in it. */
+    const free = () => {
+      if (held) release(pooled!);
+      held = false;
+    };
     const chunks: Buffer[] = [];
     let length = 0;
     res.on('data', (chunk: Buffer) => {
@@ -186,23 +208,28 @@ function readBody(res: IncomingMessage): Promise<{ body: Buffer; pooled: Buffer 
       length += chunk.length;
     });
     res.on('error', (err) => {
-      if (pooled) release(pooled);
+      free();
       reject(err);
     });
     res.on('end', () => {
       const body = whole !== undefined ? whole.subarray(0, length) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
       if (!/^\s*gzip\s*$/i.test(res.headers['content-encoding'] ?? '')) {
-        resolve({ body, pooled: whole === undefined && pooled ? (release(pooled), undefined) : pooled });
+        if (whole === undefined) free();
+        // Handed on in `pooled`: the caller releases it once the page is read.
+        held = false;
+        resolve({ body, pooled: whole === undefined ? undefined : pooled });
         return;
       }
       gunzip(body, (err, out) => {
-        if (pooled) release(pooled);
+        free();
         if (err) reject(err);
         else resolve({ body: out, pooled: undefined });
       });
     });
     res.on('close', () => {
-      if (!res.complete) reject(Object.assign(new Error('the connection closed before the whole answer arrived'), { code: 'ECONNRESET' }));
+      if (res.complete) return;
+      free();
+      reject(Object.assign(new Error('the connection closed before the whole answer arrived'), { code: 'ECONNRESET' }));
     });
   });
 }
