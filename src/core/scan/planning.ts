@@ -12,7 +12,7 @@
 import { ROLE_ARN_ANNOTATION } from '../annotations.js';
 import { oidcProviderArn, parseRoleArn } from '../arn.js';
 import type { JsonObject } from '../json.js';
-import { parsePolicy } from '../policy/index.js';
+import { parsePolicyOnce } from '../policy/index.js';
 import type { AccessCluster, TrustPolicy } from '../policy/index.js';
 import { compareStrings } from '../text.js';
 import type { Inventory } from './inventory.js';
@@ -137,13 +137,9 @@ export function planningFacts(snapshot: FleetSnapshot): PlanningFacts {
   return { caller: { account: snapshot.caller.account, arn: snapshot.caller.arn }, clusters, roles, roleUsers: roleUsers(snapshot) };
 }
 
+/** The document parsed, once for the scan's analysis and these facts (parsePolicyOnce). */
 function parseTrust(doc: JsonObject | null): RolePlanningFacts['parsed'] {
-  if (doc === null) return null;
-  try {
-    return { ok: true, policy: parsePolicy(doc) };
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
-  }
+  return doc === null ? null : parsePolicyOnce(doc);
 }
 
 /**
