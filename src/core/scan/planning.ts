@@ -131,7 +131,9 @@ export function planningFacts(snapshot: FleetSnapshot): PlanningFacts {
 
   const roles: Record<string, RolePlanningFacts> = {};
   for (const [key, r] of Object.entries(snapshot.roles).sort(([a], [b]) => compareStrings(a, b))) {
-    roles[key] = { state: r.state, error: r.error, trustPolicy: r.trustPolicy === null ? null : structuredClone(r.trustPolicy), parsed: parseTrust(r.trustPolicy) };
+    // The snapshot's document itself, shared read-only like its parse: the planner copies what it
+    // puts in a plan (plan-trust.ts), and nothing writes to either.
+    roles[key] = { state: r.state, error: r.error, trustPolicy: r.trustPolicy, parsed: parseTrust(r.trustPolicy) };
   }
 
   return { caller: { account: snapshot.caller.account, arn: snapshot.caller.arn }, clusters, roles, roleUsers: roleUsers(snapshot) };
