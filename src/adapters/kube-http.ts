@@ -47,6 +47,8 @@ export class KubeTransportError extends Error {
 export interface KubeGet {
   /** The context's API server URL (with any path prefix). */
   readonly server: string;
+  /** The kubeconfig cluster's `proxy-url`, when the server is reached through a proxy. */
+  readonly proxyUrl?: string;
   /**
    * GETs `path` (with query) under the server and resolves with what `read` makes of the 2xx
    * body. `read` runs synchronously and must not keep the buffer: it is reused for later pages.
@@ -85,6 +87,7 @@ export function kubeGet(kc: Kubeconfig, context: string): KubeGet {
 
   return {
     server,
+    ...(cluster?.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
     async get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T> {
       const applied = await apply();
       const headers: Record<string, string | string[] | number> = { ...(applied.headers ?? {}), accept: 'application/json', 'accept-encoding': 'gzip' };

@@ -210,8 +210,9 @@ export function createKubePort(http: KubeGet, context: string, opts: KubeOptions
       });
     }
     if (f.network) {
-      return new PodidError('KUBE_UNREACHABLE', `cannot reach the Kubernetes API of context ${JSON.stringify(context)} at ${server} (${what}): ${f.message}`, {
-        hint: 'check the network, VPN or private endpoint access; podid retried before giving up',
+      const via = http.proxyUrl ? ` through the proxy ${http.proxyUrl} (the cluster's proxy-url)` : '';
+      return new PodidError('KUBE_UNREACHABLE', `cannot reach the Kubernetes API of context ${JSON.stringify(context)} at ${server}${via} (${what}): ${f.message}`, {
+        hint: `check the network, ${via ? 'the proxy, ' : ''}VPN or private endpoint access; podid retried before giving up`,
         cause: err,
       });
     }

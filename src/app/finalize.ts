@@ -16,6 +16,7 @@ import type { FinalizeResult } from '../core/finalize/result.js';
 import type { JsonObject } from '../core/json.js';
 import type { ScanPorts } from '../core/ports.js';
 import type { Inventory } from '../core/scan/inventory.js';
+import { unmatchedFinalizeSelection } from '../core/selection.js';
 import type { EventSink } from './events.js';
 import { runLocked, runRecord, type ExecutionServices, type RunIdentity } from './execution.js';
 import { scanClusters, type ClusterScanOptions } from './scan.js';
@@ -30,6 +31,8 @@ export interface ProviderAssessment {
 
 export async function planFinalizeRun(options: ClusterScanOptions, ports: ScanPorts, events: EventSink, oidc?: ProviderAssessment): Promise<{ plan: FinalizePlan; partial: boolean; inventory: Inventory }> {
   const scanned = await scanClusters(options, ports, events);
+  const unmatched = unmatchedFinalizeSelection(scanned.snapshot, options);
+  if (unmatched !== null) throw unmatched;
   const plan = planFinalize(scanned.snapshot, scanned.inventory);
   if (oidc) {
     events({ type: 'apply-progress', message: 'reading every role of the account (--delete-oidc-provider)' });

@@ -57,10 +57,21 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
     return { code, failed: false };
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return { code: ExitCode.ok, failed: false };
+      // `podid` alone: the help went to stderr, and a script that forgot the command gets a usage exit.
+      if (err.code === 'commander.help' && err.exitCode !== 0) return { code: ExitCode.usage, failed: true };
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        // Help and --version are output too: `podid --help > /dev/full` fails like any other write.
+        const failure = await flushStdout(ctx.stdout);
+        if (failure) {
+          ctx.stderr.write(`podid: ${formatError(failure)}\n`);
+          return { code: exitCodeOf(failure), failed: true };
+        }
+        return { code: ExitCode.ok, failed: false };
+      }
       return { code: ExitCode.usage, failed: true };
     }
     ctx.stderr.write(`podid: ${formatError(err)}\n`);
+    if (argv.includes('--debug') && err instanceof PodidError) ctx.stderr.write(`podid: error code ${err.code} (exit ${exitCodeOf(err)}; docs/errors.md)\n`);
     if (argv.includes('--debug') && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
     else if (!(err instanceof PodidError)) ctx.stderr.write('podid: run again with --debug for the stack trace\n');
     return { code: exitCodeOf(err), failed: true };
@@ -70,7 +81,7 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
 /** The command tree; each action hands its exit code to `exit`. */
 export function buildProgram(ctx: CliContext, exit: (code: number) => void): Command {
   const program = new Command('podid')
-    .description('Move Amazon EKS workloads from IRSA to EKS Pod Identity: scan a fleet or manifests (read-only), plan the move (dry run), gate CI, rehearse against a local sandbox.')
+    .description('Move Amazon EKS workloads from IRSA to EKS Pod Identity: scan a fleet or manifests (read-only), plan the move (dry run) and apply it (journaled), finalize or roll back, gate CI, rehearse against a local sandbox.')
     .version(VERSION, '-V, --version')
     .configureHelp({ optionDescription })
     .option('--debug', 'print stack traces for errors')
@@ -171,7 +182,7 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
       ['podid migrate --apply -n shop --yes -o json', 'plan and apply one namespace in CI; the run result as JSON'],
     ]))
     .action(async (opts, cmd: Command) => {
-      const options = { ...opts, color: cmd.optsWithGlobals()['color'] };
+      const options = { ...opts, color: cmd.optsWithGlobals()['color'], maxConcurrentRolloutsGiven: cmd.getOptionValueSource('maxConcurrentRollouts') === 'cli' };
       if (!opts.apply) refuseApplyOnlyFlags(cmd);
       if (opts.apply) {
         const { runApply } = await import('./commands/apply.js');
@@ -188,6 +199,11 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     .description('list the runs journaled in the journal directory (apply, rollback, finalize): id, time, clusters, outcomes, status')
     .option('--journal-dir <dir>', journalDirHelp)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText('after', examples([
+      ['podid runs', 'every journaled run, newest first'],
+      ['podid runs --journal-dir ci-runs -o json', 'the runs of another journal directory, for scripts'],
+      ['podid runs show RUN_ID', 'one run\'s steps and ServiceAccount outcomes'],
+    ]))
     .action(async (opts, cmd: Command) => {
       const { runRuns } = await import('./commands/runs.js');
       exit(await runRuns(undefined, { ...opts, color: cmd.optsWithGlobals()['color'] }, ctx));
@@ -198,10 +214,18 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     .argument('<run-id>', 'a run id from podid runs')
     .option('--journal-dir <dir>', journalDirHelp)
     .addOption(new Option('-o, --output <format>', 'output format (json: the summary and every journal record)').choices(['text', 'json']).default('text'))
+    .addHelpText('after', examples([
+      ['podid runs show RUN_ID', 'its steps, and the outcome of every ServiceAccount'],
+      ['podid runs show RUN_ID -o json | jq \'.records | length\'', 'the summary and every journal record'],
+    ]))
     .action(async (id: string, opts, cmd: Command) => {
       const { runRuns } = await import('./commands/runs.js');
+      // `runs` has the same options: commander gives them to it wherever they stand on the line
+      // (`runs show ID -o json`), so a value this command did not get from the line is the parent's.
       const parent = cmd.parent?.opts() ?? {};
-      exit(await runRuns(id, { ...opts, journalDir: opts.journalDir ?? parent['journalDir'], color: cmd.optsWithGlobals()['color'] }, ctx));
+      const own = (name: string): boolean => cmd.getOptionValueSource(name) === 'cli';
+      const output = (own('output') ? opts.output : parent['output']) as string;
+      exit(await runRuns(id, { ...opts, output, journalDir: opts.journalDir ?? parent['journalDir'], color: cmd.optsWithGlobals()['color'] }, ctx));
     });
 
   const finalize = program
@@ -238,10 +262,15 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     .option('--profile <name>', 'AWS profile from the shared config files')
     .option('--propagation-wait <duration>', 'wait this long after deleting associations before restarting', '15s')
     .option('--rollout-timeout <duration>', 'a rollout with no progress for this long is stuck (failed)', '5m')
-    .option('--request-timeout <duration>', 'time allowed for each AWS or Kubernetes call to answer', '30s')
+    .option('--request-timeout <duration>', REQUEST_TIMEOUT_HELP, '30s')
     .option('--max-concurrent-rollouts <n>', 'workloads restarted at once', '5')
     .option('--concurrency <n>', 'steps in flight at once', '8')
     .addOption(new Option('-o, --output <format>', 'text, or json (the rollback plan with --dry-run, the result with --apply)').choices(['text', 'json']).default('text'))
+    .addHelpText('after', examples([
+      ['podid rollback --dry-run', 'what undoing the newest apply or finalize run would change'],
+      ['podid rollback RUN_ID --apply', 'undo that run (asks for confirmation; journaled as a run of its own)'],
+      ['podid rollback --apply --yes -o json', 'in CI: undo the newest run; the result as JSON'],
+    ]))
     .action(async (id: string | undefined, opts, cmd: Command) => {
       const { runRollback } = await import('./commands/rollback.js');
       exit(await runRollback(id, { ...opts, color: cmd.optsWithGlobals()['color'] }, ctx));
@@ -251,6 +280,8 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const REQUEST_TIMEOUT_HELP = "longest wait for any one AWS or Kubernetes request (kubectl's flag: 30s, 1m, 500ms, a bare number of seconds; 0 for none)";
 
 /** An `Examples:` block for the end of a command's help: the command, then what it does. */
 function examples(rows: readonly (readonly [string, string])[], footer?: string): string {
@@ -295,14 +326,14 @@ function addTargetOptions(cmd: Command): Command {
     .option('--all-contexts', 'every context in the kubeconfig')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
     .option('--cluster <name>', 'EKS cluster name behind the context (when the context does not say)')
-    .option('--region <region>', 'AWS region (default: from the context, then AWS_REGION)')
+    .option('--region <region>', 'AWS region (default: from the context, then AWS_REGION, then AWS_DEFAULT_REGION)')
     .option('--profile <name>', 'AWS profile from the shared config files')
     .option('-n, --namespace <ns>', 'only this namespace (repeatable)', collect)
-    .option('-A, --all-namespaces', 'every namespace (the default)')
+    .option('-A, --all-namespaces', 'every namespace (the default; as in kubectl, it overrides -n)')
     .option('--service-account <ns/name>', 'only this ServiceAccount (repeatable)', collect)
     .option('--trust-policy-limit <n>', "IAM's role trust policy length quota, counted without whitespace", String(DEFAULT_TRUST_POLICY_LIMIT))
     .option('--concurrency <n>', 'AWS calls in flight at once, and Kubernetes requests in flight at once', '8')
-    .option('--request-timeout <duration>', 'longest wait for any one AWS or Kubernetes request (kubectl\'s flag: 30s, 1m, 500ms; 0 for none)', '30s');
+    .option('--request-timeout <duration>', REQUEST_TIMEOUT_HELP, '30s');
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
- * Selection flags of `podid migrate` (`-n`, `--service-account`, `--role`) checked against what
- * the scan found. Pure.
+ * Selection flags of `podid migrate` (`-n`, `--service-account`, `--role`) and `podid finalize`
+ * (`-n`, `--service-account`) checked against what the scan found. Pure.
  */
 import { UsageError } from './errors.js';
 import type { Inventory } from './scan/inventory.js';
+import type { FleetSnapshot } from './scan/snapshot.js';
 
 export interface Selection {
   readonly namespaces: readonly string[];
@@ -64,3 +65,29 @@ export function unmatchedSelection(inventory: Inventory, selection: Selection): 
   return null;
 }
 
+
+/**
+ * `podid finalize`'s `-n` and `--service-account` checked against the ServiceAccounts the scan
+ * listed, annotated or not. A finalized ServiceAccount no longer carries the IRSA annotation, so
+ * "nothing to finalize" is the truth for it; but a namespace with no ServiceAccount at all (every
+ * namespace has `default`) or a ServiceAccount that does not exist is a typo, said plainly (exit 2).
+ */
+export function unmatchedFinalizeSelection(snapshot: FleetSnapshot, selection: Omit<Selection, 'roles'>): UsageError | null {
+  const clusters = snapshot.clusters;
+  const where = clusters.length === 1 ? `cluster ${clusters[0]!.name}` : `the ${clusters.length} scanned clusters`;
+  const listed = clusters.flatMap((c) => c.kube.serviceAccounts);
+  const hint = 'kubectl get serviceaccounts -A lists them';
+  // The scan lists what -n AND --service-account select: with both, only their combination can be judged.
+  const both = selection.namespaces.length > 0 && selection.serviceAccounts.length > 0;
+  for (const ns of both ? [] : selection.namespaces) {
+    if (!listed.some((sa) => sa.namespace === ns)) return new UsageError('SELECTION_EMPTY', `-n ${ns}: no namespace ${ns} (not even its default ServiceAccount) in ${where}`, `check the namespace; ${hint}`);
+  }
+  for (const ref of both ? [] : selection.serviceAccounts) {
+    if (!listed.some((sa) => `${sa.namespace}/${sa.name}` === ref)) return new UsageError('SELECTION_EMPTY', `--service-account ${ref}: no ServiceAccount ${ref} in ${where}`, `check the name; ${hint}`);
+  }
+  if (both && listed.length === 0) {
+    const flags = [...selection.namespaces.map((n) => `-n ${n}`), ...selection.serviceAccounts.map((s) => `--service-account ${s}`)];
+    return new UsageError('SELECTION_EMPTY', `${flags.join(' ')}: no ServiceAccount in ${where} matches them all`, `loosen the selection; ${hint}`);
+  }
+  return null;
+}

@@ -17,15 +17,44 @@ import { sandboxServer } from '../helpers/sandbox.js';
 const dir = mkdtempSync(join(tmpdir(), 'podid-polish-'));
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
+/** The commands `podid --help` (and, for a command with subcommands, its own help) lists. */
+async function commandsListed(prefix: string[]): Promise<string[][]> {
+  const r = await podid([...prefix, '--help']);
+  const section = r.stdout.slice(r.stdout.indexOf('\nCommands:\n'), r.stdout.indexOf('\nExamples:\n'));
+  const names = [...section.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((n) => n !== 'help');
+  const out: string[][] = [];
+  for (const name of names) {
+    const sub = [...prefix, name];
+    out.push(sub, ...(await podid([...sub, '--help'])).stdout.includes('\nCommands:\n') ? await commandsListed(sub) : []);
+  }
+  return out;
+}
+
 describe('help', () => {
-  it.each([[[]], [['scan']], [['migrate']], [['sandbox']], [['version']]])('podid %j --help ends with examples and shows defaults unquoted', async (command) => {
-    const r = await podid([...command, '--help']);
-    expect(r.code).toBe(0);
-    const examples = r.stdout.lastIndexOf('\nExamples:\n');
-    expect(examples, r.stdout).toBeGreaterThan(0);
-    expect(r.stdout.slice(examples)).toMatch(/\n {2}\$ podid /);
-    expect(r.stdout).not.toMatch(/default: "/);
-    expect(r.stdout).not.toMatch(/choices: "/);
+  it('every command, subcommands included, ends its help with examples and shows defaults unquoted', async () => {
+    const commands = [[], ...(await commandsListed([]))];
+    expect(commands.map((c) => c.join(' '))).toEqual(expect.arrayContaining(['scan', 'migrate', 'finalize', 'rollback', 'runs', 'runs show', 'sandbox', 'version']));
+    for (const command of commands) {
+      const r = await podid([...command, '--help']);
+      expect(r.code, command.join(' ')).toBe(0);
+      const examples = r.stdout.lastIndexOf('\nExamples:\n');
+      expect(examples, `podid ${command.join(' ')} --help:\n${r.stdout}`).toBeGreaterThan(0);
+      expect(r.stdout.slice(examples), command.join(' ')).toMatch(/\n {2}\$ podid /);
+      expect(r.stdout, command.join(' ')).not.toMatch(/default: "/);
+      expect(r.stdout, command.join(' ')).not.toMatch(/choices: "/);
+    }
+  });
+
+  it('podid with no command prints the help on stderr and exits 2 (usage); podid help and --help print it on stdout, exit 0', async () => {
+    const bare = await podid([]);
+    expect(bare.code).toBe(ExitCode.usage);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toMatch(/^Usage: podid \[options\] \[command\]\n[\s\S]*\nExamples:\n/);
+    for (const args of [['help'], ['--help']]) {
+      const r = await podid(args);
+      expect(r.code, args[0]).toBe(0);
+      expect(r.stdout, args[0]).toBe(bare.stderr);
+    }
   });
 
   it('shows defaults and choices as a user types them', async () => {
@@ -36,11 +65,10 @@ describe('help', () => {
     expect(migrate.stdout.replace(/\s+/g, ' ')).toContain('(choices: text, table, json, yaml, default: text)');
   });
 
-  it('the top-level description claims only what is built', async () => {
+  it('the top-level description names what is built, in the order of a migration', async () => {
     const r = await podid(['--help']);
     const description = r.stdout.split('\n\n')[1]!.replace(/\s+/g, ' ');
-    expect(description).not.toMatch(/apply|verify|roll back/);
-    expect(description).toMatch(/scan .*plan .*dry run/);
+    expect(description).toMatch(/scan .*plan .*dry run.* apply .*finalize .*roll back.*gate CI.*sandbox/);
   });
 });
 
@@ -115,4 +143,19 @@ describe('npm run demo', () => {
     expect(r.stdout).toMatch(/Result: \d+ migrated, /);
     expect(r.stdout).toContain('No changes.');
   }, 180_000);
+});
+
+describe('--debug', () => {
+  it('adds the error code and the stack after the one line; without it, the one line alone', async () => {
+    const missing = join(dir, 'no-such-kubeconfig');
+    const plain = await podid(['scan', '--kubeconfig', missing]);
+    expect(plain.code).toBe(ExitCode.usage);
+    expect(plain.stderr.split('\n')).toHaveLength(2);
+    const debug = await podid(['scan', '--kubeconfig', missing, '--debug']);
+    expect(debug.code).toBe(ExitCode.usage);
+    const [first, second, ...stack] = debug.stderr.split('\n');
+    expect(`${first}\n`).toBe(plain.stderr);
+    expect(second).toBe('podid: error code KUBECONFIG_NOT_FOUND (exit 2; docs/errors.md)');
+    expect(stack.join('\n')).toMatch(/^UsageError: [^\n]*\n\s+at /);
+  });
 });

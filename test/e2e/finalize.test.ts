@@ -155,6 +155,20 @@ describe('podid finalize', () => {
     expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
   });
 
+  it('a selection: a finalized ServiceAccount has nothing left to finalize (exit 0); a namespace or ServiceAccount that does not exist is a usage error (exit 2), nothing changed', async () => {
+    await clearSandboxCalls(sb);
+    const done = await podid(['finalize', '--context', PROD, '--dry-run', '--service-account', 'shop/cart'], { env: sb.clientEnv });
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/^Nothing to finalize: no ServiceAccount in scope carries an IRSA annotation\./);
+    const typoNs = await podid(['finalize', '--context', PROD, '--dry-run', '-n', 'shpo'], { env: sb.clientEnv });
+    expect(typoNs.code).toBe(2);
+    expect(typoNs.stderr).toBe('podid: -n shpo: no namespace shpo (not even its default ServiceAccount) in cluster prod — check the namespace; kubectl get serviceaccounts -A lists them\n');
+    const typoSa = await podid(['finalize', '--context', PROD, '--apply', '--yes', '--journal-dir', dir, '--service-account', 'shop/crat'], { env: sb.clientEnv });
+    expect(typoSa.code).toBe(2);
+    expect(typoSa.stderr).toBe('podid: --service-account shop/crat: no ServiceAccount shop/crat in cluster prod — check the name; kubectl get serviceaccounts -A lists them\n');
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+  });
+
   it('is reversible: rollback restores the trust policies and annotations exactly', async () => {
     const runs = JSON.parse((await podid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { runId: string; command: string; outcomes: Record<string, number> }[] };
     const run = runs.runs.find((x) => x.command === 'finalize' && (x.outcomes['finalized'] ?? 0) > 0)!;

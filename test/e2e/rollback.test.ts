@@ -71,6 +71,14 @@ describe('podid rollback after a full apply', () => {
     const show = await runPodid(['runs', 'show', runId, '--journal-dir', dir]);
     expect(show.stdout).toContain('+ create-association done  shop/cart');
     expect(show.stdout).toContain(`Undo it: podid rollback ${runId} --dry-run, then --apply.`);
+    // -o json wherever it stands on the line (commander hands it to `runs`, the parent).
+    for (const args of [['runs', 'show', runId, '--journal-dir', dir, '-o', 'json'], ['runs', 'show', '-o', 'json', runId, '--journal-dir', dir], ['runs', '-o', 'json', 'show', runId, '--journal-dir', dir]]) {
+      const detail = await podid(args);
+      expect(detail.code, detail.stderr).toBe(0);
+      const doc = JSON.parse(detail.stdout) as { kind: string; run: { runId: string }; records: { type: string }[] };
+      expect({ kind: doc.kind, runId: doc.run.runId }, args.join(' ')).toEqual({ kind: 'podid-run', runId });
+      expect(doc.records.length).toBeGreaterThan(0);
+    }
     const missing = await podid(['runs', 'show', 'nope', '--journal-dir', dir]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^podid: no run nope in .* — list the runs with podid runs/m);
@@ -118,6 +126,12 @@ describe('podid rollback after a full apply', () => {
     const none = await podid(['rollback', '--dry-run', '--journal-dir', dir]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no apply or finalize run left to roll back');
+    // A rollback is not itself rolled back: one line, exit 2 (ROLLBACK_OF_ROLLBACK).
+    const runsJson = JSON.parse((await podid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { runId: string; command: string }[] };
+    const rollbackId = runsJson.runs.find((x) => x.command === 'rollback')!.runId;
+    const twice = await podid(['rollback', rollbackId, '--dry-run', '--journal-dir', dir]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toBe(`podid: run ${rollbackId} is itself a rollback; podid does not roll back a rollback — apply the migration again (podid migrate --apply), or finalize it\n`);
   });
 });
 

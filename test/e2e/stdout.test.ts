@@ -86,19 +86,20 @@ describe('a reader that closes stdout early (podid ... | head)', () => {
 });
 
 describe('stdout that cannot be written', () => {
-  it.skipIf(!existsSync('/dev/full'))('a full device: one line naming stdout and the reason, exit 2 (WRITE_FAILED)', async () => {
-    for (const format of ['json', 'table']) {
+  it.skipIf(!existsSync('/dev/full'))('a full device (scan output, --help, --version): one line naming stdout and the reason, exit 2 (WRITE_FAILED)', async () => {
+    const runs = [['scan', '--manifests', manifest, '-o', 'json'], ['scan', '--manifests', manifest, '-o', 'table'], ['--help'], ['--version']];
+    for (const args of runs) {
       const fd = openSync('/dev/full', 'w');
       try {
         const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-          const child = spawn(process.execPath, [BIN, 'scan', '--manifests', manifest, '-o', format], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', fd, 'pipe'] });
+          const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', fd, 'pipe'] });
           let stderr = '';
           child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
           child.on('error', reject);
           child.on('close', (code) => resolve({ code, stderr }));
         });
-        expect(r.stderr).toMatch(/^podid: stdout: cannot write \(ENOSPC[^\n]*\) — check where stdout goes[^\n]*\n$/);
-        expect(r.code).toBe(2);
+        expect(r.stderr, args.join(' ')).toMatch(/^podid: stdout: cannot write \(ENOSPC[^\n]*\) — check where stdout goes[^\n]*\n$/);
+        expect(r.code, args.join(' ')).toBe(2);
       } finally {
         closeSync(fd);
       }

@@ -5,9 +5,9 @@ import { ERROR_CODES, ERRORS, ExitCode, exitCodeOf, PodidError, UsageError } fro
 const DOC = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
 describe('error codes', () => {
-  it('docs/errors.md lists every code once, with the exit code the catalogue gives it', () => {
-    const rows = [...DOC.matchAll(/^\| `([A-Z_]+)` \| (\d+) \|/gm)].map((m) => [m[1], Number(m[2])]);
-    expect(rows).toEqual(ERROR_CODES.map((c) => [c, ExitCode[ERRORS[c].exit]]));
+  it('docs/errors.md lists every code once, with the exit code and the summary the catalogue gives it', () => {
+    const rows = [...DOC.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| (.*) \|$/gm)].map((m) => [m[1], Number(m[2]), m[3]]);
+    expect(rows).toEqual(ERROR_CODES.map((c) => [c, ExitCode[ERRORS[c].exit], ERRORS[c].summary]));
   });
 
   it('takes the exit code from the catalogue: usage 2, environment 6, a bug 1', () => {

@@ -72,7 +72,8 @@ export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promis
   const { plan, source, partialScan } = await loadPlan(opts, io, ctx);
   // Clusters the scan could not read were not applied: the run is partial even if all else went well.
   const exitFor = (code: number) => (partialScan && code === ExitCode.ok ? ExitCode.partial : code);
-  const maxConcurrentRollouts = opts.plan !== undefined && opts.maxConcurrentRollouts === '5' ? plan.options.maxConcurrentRollouts : positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
+  // A saved plan keeps its own limit unless the command line sets one (even the default value).
+  const maxConcurrentRollouts = opts.plan !== undefined && !opts.maxConcurrentRolloutsGiven ? plan.options.maxConcurrentRollouts : positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const restart = opts.restart && plan.options.restart;
 
   const { renderPlan } = await import('../../render/plan.js');

@@ -32,6 +32,8 @@ export interface MigrateCliOptions extends TargetFlags {
   installAgent?: boolean;
   restart: boolean;
   maxConcurrentRollouts: string;
+  /** --max-concurrent-rollouts was on the command line (not its default): it overrides a --plan's. */
+  maxConcurrentRolloutsGiven?: boolean;
   crossAccountSourceRole?: string;
   role?: string[];
   color?: boolean;

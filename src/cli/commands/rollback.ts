@@ -9,7 +9,7 @@ import type { CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { createIo } from '../io.js';
 import { createLivePorts, interruptible, liveServices } from '../live-ports.js';
-import { positiveInt } from '../live-scan.js';
+import { parseRequestTimeout, positiveInt } from '../live-scan.js';
 import { eventsTo } from '../progress.js';
 import { VERSION } from '../version.js';
 import { newRunId } from './apply.js';
@@ -37,7 +37,7 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   }
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout, '5m');
-  const requestTimeoutMs = parseDuration('--request-timeout', opts.requestTimeout, '30s');
+  const requestTimeoutMs = parseRequestTimeout(opts.requestTimeout);
   if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);

@@ -127,7 +127,7 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
   if (run === undefined || run.record !== 'run') throw new PodidError('JOURNAL_INVALID', `${journal}: the first record is not a run record`);
   const command = commandOf(run);
   if (command === 'rollback') {
-    throw new PodidError('RUN_NOT_FOUND', `run ${run.runId} is itself a rollback; podid does not roll back a rollback`, { hint: 'apply the migration again (podid migrate --apply), or finalize it', exit: 'usage' });
+    throw new PodidError('ROLLBACK_OF_ROLLBACK', `run ${run.runId} is itself a rollback; podid does not roll back a rollback`, { hint: 'apply the migration again (podid migrate --apply), or finalize it', exit: 'usage' });
   }
   const finished = records.find((r) => r.record === 'finished');
   const intents = records.filter((r): r is IntentRecord => r.record === 'intent');

@@ -1,0 +1,124 @@
+/**
+ * A kubeconfig cluster with `proxy-url` (kubectl's field: the API server is reached through an
+ * HTTP CONNECT or SOCKS proxy, as behind a bastion or a corporate proxy). podid reads through its
+ * own lean client (adapters/kube-http.ts) and writes through client-node (adapters/kube-write.ts):
+ * both must go through the proxy, or a user behind one gets timeouts (or reaches what they must
+ * not). A CONNECT proxy in this process forwards to the sandbox and counts its tunnels.
+ */
+import { createServer, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { SandboxEndpoint } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
+import { apply, journalDir, podIdentity, result, smallWorld, state } from './apply-helpers.js';
+
+interface Proxy {
+  url: string;
+  /** host:port of every CONNECT tunnel opened so far. */
+  tunnels: string[];
+  close(): Promise<void>;
+}
+
+function startConnectProxy(): Promise<Proxy> {
+  const tunnels: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((_req, res) => {
+    // Only CONNECT is served: a client that sent a plain request past the proxy would show here.
+    res.writeHead(405).end();
+  });
+  server.on('connect', (req, client: Socket, head: Buffer) => {
+    const target = req.url ?? '';
+    tunnels.push(target);
+    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+    const upstream = connect(port, host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    upstream.on('error', () => client.destroy());
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        tunnels,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+/** The sandbox's kubeconfig with `proxy-url` set on every cluster, written beside it. */
+function proxiedKubeconfig(sb: SandboxEndpoint, proxyUrl: string): string {
+  const kc = parse(readFileSync(sb.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+  for (const c of kc.clusters) c.cluster['proxy-url'] = proxyUrl;
+  const path = `${sb.kubeconfig}.proxied`;
+  writeFileSync(path, stringify(kc), { mode: 0o600 });
+  return path;
+}
+
+describe('a kubeconfig cluster with proxy-url', () => {
+  let sb: SandboxEndpoint;
+  let proxy: Proxy;
+  let kubeconfig: string;
+  const apiServer = (): string => new URL(sb.endpoint).host;
+
+  beforeAll(async () => {
+    sb = await sandboxServer(smallWorld());
+    proxy = await startConnectProxy();
+    kubeconfig = proxiedKubeconfig(sb, proxy.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await sb?.stop();
+  });
+
+  it('scan reads every cluster through the proxy, with the same inventory as without it', async () => {
+    const direct = await podid(['scan', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(proxy.tunnels).toEqual([]);
+
+    const viaProxy = await podid(['scan', '--all-contexts', '-o', 'json'], { env: { ...sb.clientEnv, KUBECONFIG: kubeconfig } });
+    expect(viaProxy.code, viaProxy.stderr).toBe(0);
+    expect(proxy.tunnels.length).toBeGreaterThan(0);
+    expect(new Set(proxy.tunnels)).toEqual(new Set([apiServer()]));
+    const strip = (s: string): unknown => ({ ...(JSON.parse(s) as object), generatedAt: null });
+    expect(strip(viaProxy.stdout)).toEqual(strip(direct.stdout));
+  });
+
+  it('migrate --apply restarts workloads through the proxy (the write path), and the pods move', async () => {
+    const before = proxy.tunnels.length;
+    const r = await apply(sb, ['-o', 'json', '--journal-dir', journalDir()], { env: { KUBECONFIG: kubeconfig } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(result(r).status).toBe('succeeded');
+    expect(proxy.tunnels.length).toBeGreaterThan(before);
+    expect(new Set(proxy.tunnels)).toEqual(new Set([apiServer()]));
+    const prod = (await state(sb)).clusters[0]!;
+    const shopPods = prod.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'shop');
+    expect(shopPods.length).toBeGreaterThan(0);
+    for (const p of shopPods) expect(podIdentity(p), p.metadata.name).toBe('pod-identity');
+  });
+
+  it('a proxy that is down: one line naming the context and the proxy, the environment exit code (6), no stack trace', async () => {
+    const dead = await startConnectProxy();
+    await dead.close();
+    const r = await podid(['scan', '--all-contexts', '-o', 'json'], { env: { ...sb.clientEnv, KUBECONFIG: proxiedKubeconfig(sb, dead.url) } });
+    expect(r.code).toBe(6);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^podid: cannot reach the Kubernetes API of context "[^"]+/prod" at \\S+ through the proxy ${dead.url.replace(/\./g, '\\.')} \\(the cluster's proxy-url\\) \\(list serviceaccounts\\): [^\\n]*ECONNREFUSED[^\\n]* — check the network, the proxy, [^\\n]*\\n$`));
+  });
+});
