@@ -26,6 +26,8 @@ export interface KeepPlan {
   readonly bytes: readonly Uint8Array[];
   readonly children: readonly (KeepPlan | null)[];
   readonly byName: ReadonlyMap<string, KeepPlan | null>;
+  /** Applied to each object kept with this plan as soon as it is parsed (see mapKept). */
+  readonly map?: (kept: Record<string, unknown>) => unknown;
 }
 
 /** Compiles `keep` once (for a reader that parses many documents with it); `null` keeps everything. */
@@ -39,6 +41,16 @@ export function compileKeep(keep: Keep): KeepPlan | null {
     children,
     byName: new Map(names.map((n, i) => [n, children[i]!])),
   };
+}
+
+/**
+ * `plan`, with `map` applied to each object it keeps, as soon as that object is parsed (for a
+ * list's items: one at a time, each kept object garbage at once instead of a page of them
+ * living until the page is mapped). An object value only: an array kept with `plan` is an array
+ * of mapped objects.
+ */
+export function mapKept(plan: KeepPlan, map: (kept: Record<string, unknown>) => unknown): KeepPlan {
+  return { ...plan, map };
 }
 
 export class JsonKeepError extends SyntaxError {
@@ -139,13 +151,13 @@ function parseObject(): Record<string, unknown> {
   }
 }
 
-function parseObjectKept(plan: KeepPlan): Record<string, unknown> {
+function parseObjectKept(plan: KeepPlan): unknown {
   const obj: Record<string, unknown> = {};
   pos++;
   skipWhitespace();
   if (buf[pos] === CLOSE_OBJECT) {
     pos++;
-    return obj;
+    return plan.map === undefined ? obj : plan.map(obj);
   }
   const { bytes, names, children } = plan;
   const wanted = bytes.length;
@@ -188,7 +200,7 @@ function parseObjectKept(plan: KeepPlan): Record<string, unknown> {
     expectColon();
     if (index >= 0) set(obj, names[index]!, parseValue(children[index]!));
     else pos = skip(b, pos, end);
-    if (afterMember(CLOSE_OBJECT)) return obj;
+    if (afterMember(CLOSE_OBJECT)) return plan.map === undefined ? obj : plan.map(obj);
   }
 }
 

@@ -7,11 +7,11 @@
  * The restart is `kubectl rollout restart`'s own request: a strategic merge patch of the pod
  * template's `kubectl.kubernetes.io/restartedAt` annotation.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { PodidError } from '../core/errors.js';
 import { isJsonObject } from '../core/json.js';
 import { ApplyCallError, type KubeApplyPort, type NodeState, type PodState, type RestartableKind, type WorkloadCondition, type WorkloadState } from '../core/apply/ports.js';
 import { classifyPodIdentity } from './kube-map.js';
+import type { Kubeconfig } from './kubeconfig.js';
 
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const AGENT_SELECTOR = 'app.kubernetes.io/name=eks-pod-identity-agent';
@@ -21,7 +21,7 @@ type Obj = Record<string, unknown>;
 
 const PLURAL: Record<RestartableKind, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 
-export async function kubeApplyPortFactory(kubeconfig: KubeConfig, opts: { requestTimeoutMs?: number } = {}): Promise<(context: string) => KubeApplyPort> {
+export async function kubeApplyPortFactory(kubeconfig: Kubeconfig, opts: { requestTimeoutMs?: number } = {}): Promise<(context: string) => KubeApplyPort> {
   const k8s = await import('./k8s-client.js');
   const ports = new Map<string, KubeApplyPort>();
   return (context) => {
@@ -39,7 +39,7 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const path = (o: unknown, p: string): unknown => p.split('.').reduce<unknown>((cur, k) => obj(cur)[k], o);
 
-function createKubeApplyPort(k8s: K8s, kubeconfig: KubeConfig, context: string, timeoutMs: number): KubeApplyPort {
+function createKubeApplyPort(k8s: K8s, kubeconfig: Kubeconfig, context: string, timeoutMs: number): KubeApplyPort {
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
   const server = kc.getCurrentCluster()?.server ?? '(no server)';

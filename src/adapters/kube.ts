@@ -6,15 +6,16 @@
  * list from the beginning.
  *
  * Pages are fetched with kube-http.ts (the kubeconfig's auth and TLS as @kubernetes/client-node
- * applies them, one keep-alive connection pool per context) and parsed from their bytes with
+ * applies them, without loading it for what EKS kubeconfigs use; one keep-alive connection pool
+ * per context) and parsed from their bytes with
  * json-keep.ts, keeping only the fields the mappers in kube-map.ts read (each mapper's Keep):
  * a fleet's pod lists are hundreds of MB of JSON of which the scan keeps a few fields per pod.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { PodidError } from '../core/errors.js';
 import type { KubePort, RequestLimiter } from '../core/ports.js';
-import { compileKeep, JsonKeepError, parseKept, type Keep, type KeepPlan } from './json-keep.js';
+import { compileKeep, JsonKeepError, mapKept, parseKept, type Keep, type KeepPlan } from './json-keep.js';
 import { kubeGet, KubeTransportError, type KubeGet } from './kube-http.js';
+import type { Kubeconfig } from './kubeconfig.js';
 import {
   CRONJOB_KEEP,
   NODE_KEEP,
@@ -132,30 +133,41 @@ interface WireList {
   metadata?: { continue?: string };
 }
 
-/** A list page: its continue token and, of each item, what `keep` names. */
-function listKeep(item: Keep): KeepPlan {
-  return compileKeep({ metadata: { continue: true }, items: item }) as KeepPlan;
+/**
+ * How a list's pages are read: the continue token and the items, each parsed to what `item`
+ * names and mapped to its snapshot object (`R`) as soon as it is parsed.
+ */
+interface ListPlan<R> {
+  readonly plan: KeepPlan;
+  /** The mapper, for an item that is not an object (the plan maps objects only). */
+  readonly map: (item: never) => R;
 }
 
-const KEEP = {
-  serviceAccounts: listKeep(SERVICE_ACCOUNT_KEEP),
-  pods: listKeep(POD_KEEP),
-  workloads: listKeep(WORKLOAD_KEEP),
-  cronJobs: listKeep(CRONJOB_KEEP),
-  nodes: listKeep(NODE_KEEP),
+function listPlan<R>(item: Keep, map: (item: never) => R): ListPlan<R> {
+  const base = compileKeep({ metadata: { continue: true }, items: item }) as KeepPlan;
+  const children = base.children.map((c, i) => (base.names[i] === 'items' ? mapKept(c!, map as (kept: Record<string, unknown>) => R) : c));
+  return { plan: { ...base, children, byName: new Map(base.names.map((n, i) => [n, children[i]!])) }, map };
+}
+
+const LISTS = {
+  serviceAccounts: listPlan(SERVICE_ACCOUNT_KEEP, toServiceAccount),
+  pods: listPlan(POD_KEEP, toPod),
+  nodes: listPlan(NODE_KEEP, toNode),
+  deployments: listPlan(WORKLOAD_KEEP, toDeployment),
+  replicaSets: listPlan(WORKLOAD_KEEP, toReplicaSet),
+  statefulSets: listPlan(WORKLOAD_KEEP, toStatefulSet),
+  daemonSets: listPlan(WORKLOAD_KEEP, toDaemonSet),
+  jobs: listPlan(WORKLOAD_KEEP, toJob),
+  cronJobs: listPlan(CRONJOB_KEEP, toCronJob),
 };
 
 /** A factory of per-context ports over one loaded kubeconfig. */
-export async function kubePortFactory(kubeconfig: KubeConfig, opts: KubeOptions = {}): Promise<(context: string) => KubePort> {
-  const k8s = await import('./k8s-client.js');
+export async function kubePortFactory(kubeconfig: Kubeconfig, opts: KubeOptions = {}): Promise<(context: string) => KubePort> {
   const ports = new Map<string, KubePort>();
   return (context: string) => {
     let port = ports.get(context);
     if (!port) {
-      // A copy pinned to this context, so contexts can be scanned in parallel.
-      const kc = new k8s.KubeConfig();
-      kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
-      port = createKubePort(kubeGet(kc), context, opts);
+      port = createKubePort(kubeGet(kubeconfig, context), context, opts);
       ports.set(context, port);
     }
     return port;
@@ -214,15 +226,16 @@ export function createKubePort(http: KubeGet, context: string, opts: KubeOptions
     return { items: list.items ?? [], continue: list.metadata?.continue };
   }
 
-  /** One paginated list, mapped page by page; each request (each attempt) through `each`. */
-  async function listAll<R>(what: string, path: string, keep: KeepPlan, map: (item: never) => R, each: RequestLimiter = direct): Promise<R[]> {
+  /** One paginated list (its items mapped as they are parsed, `plan`); each request (each attempt) through `each`. */
+  async function listAll<R>(what: string, path: string, list: ListPlan<R>, each: RequestLimiter = direct): Promise<R[]> {
     for (let restart = 0; ; restart++) {
       const out: R[] = [];
       let cont: string | undefined;
       try {
         do {
-          const res = await withKubeRetry(() => each(() => listPage(path, keep, cont)), attempts, sleep);
-          for (const item of res.items) out.push(map(item as never));
+          const res = await withKubeRetry(() => each(() => listPage(path, list.plan, cont)), attempts, sleep);
+          // Objects come mapped (the plan's map); anything else an API server should never send is mapped here.
+          for (const item of res.items) out.push(item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as R) : list.map(item as never));
           cont = res.continue || undefined;
         } while (cont);
         return out;
@@ -238,14 +251,14 @@ export function createKubePort(http: KubeGet, context: string, opts: KubeOptions
 
   return {
     context,
-    listServiceAccounts: (each) => listAll('list serviceaccounts', '/api/v1/serviceaccounts', KEEP.serviceAccounts, toServiceAccount, each),
-    listPods: (each) => listAll('list pods', '/api/v1/pods', KEEP.pods, toPod, each),
-    listNodes: (each) => listAll('list nodes', '/api/v1/nodes', KEEP.nodes, toNode, each),
-    listDeployments: (each) => listAll('list deployments', '/apis/apps/v1/deployments', KEEP.workloads, toDeployment, each),
-    listReplicaSets: (each) => listAll('list replicasets', '/apis/apps/v1/replicasets', KEEP.workloads, toReplicaSet, each),
-    listStatefulSets: (each) => listAll('list statefulsets', '/apis/apps/v1/statefulsets', KEEP.workloads, toStatefulSet, each),
-    listDaemonSets: (each) => listAll('list daemonsets', '/apis/apps/v1/daemonsets', KEEP.workloads, toDaemonSet, each),
-    listJobs: (each) => listAll('list jobs', '/apis/batch/v1/jobs', KEEP.workloads, toJob, each),
-    listCronJobs: (each) => listAll('list cronjobs', '/apis/batch/v1/cronjobs', KEEP.cronJobs, toCronJob, each),
+    listServiceAccounts: (each) => listAll('list serviceaccounts', '/api/v1/serviceaccounts', LISTS.serviceAccounts, each),
+    listPods: (each) => listAll('list pods', '/api/v1/pods', LISTS.pods, each),
+    listNodes: (each) => listAll('list nodes', '/api/v1/nodes', LISTS.nodes, each),
+    listDeployments: (each) => listAll('list deployments', '/apis/apps/v1/deployments', LISTS.deployments, each),
+    listReplicaSets: (each) => listAll('list replicasets', '/apis/apps/v1/replicasets', LISTS.replicaSets, each),
+    listStatefulSets: (each) => listAll('list statefulsets', '/apis/apps/v1/statefulsets', LISTS.statefulSets, each),
+    listDaemonSets: (each) => listAll('list daemonsets', '/apis/apps/v1/daemonsets', LISTS.daemonSets, each),
+    listJobs: (each) => listAll('list jobs', '/apis/batch/v1/jobs', LISTS.jobs, each),
+    listCronJobs: (each) => listAll('list cronjobs', '/apis/batch/v1/cronjobs', LISTS.cronJobs, each),
   };
 }

@@ -2,22 +2,66 @@
  * Which clusters a scan targets: kubeconfig contexts, and the EKS cluster (name, region) behind
  * each. `aws eks update-kubeconfig` names contexts and cluster entries by cluster ARN and writes
  * an exec user running `aws eks get-token --cluster-name X --region R`; both are read here, and
- * `--cluster`/`--region` override them. The Kubernetes client loads lazily.
+ * `--cluster`/`--region` override them.
+ *
+ * The files are read here without @kubernetes/client-node (whose KubeConfig pulls a 1.7 MB bundle,
+ * about 20 MB of memory and 0.2 s of CPU into every live scan), into the entries it models, with
+ * its rules: the same fields, the same checks and messages, relative certificate paths made
+ * absolute against the file's directory, a `token-file` read at load. A file the YAML parser
+ * reads with any error or warning is handed to client-node's loader instead, so what it accepts
+ * and how it words a failure stay its own. apply loads client-node (kube-write.ts) and passes it
+ * these entries as they are (KubeConfig.loadFromOptions).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, delimiter, join, resolve } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Cluster, Context, User } from '@kubernetes/client-node';
+import { parseDocument } from 'yaml';
 import { parseClusterArn } from '../core/arn.js';
 import { UsageError } from '../core/errors.js';
 
-/** The parts of a loaded kubeconfig target resolution reads (KubeConfig satisfies it). */
+/** The parts of a loaded kubeconfig target resolution reads. */
 export interface KubeconfigView {
   getCurrentContext(): string;
   getContexts(): readonly { name: string; cluster: string; user: string }[];
   getClusters(): readonly { name: string; server: string }[];
   getUsers(): readonly { name: string; exec?: unknown }[];
+}
+
+/**
+ * A loaded kubeconfig: its clusters, users and contexts as @kubernetes/client-node models them
+ * (KubeConfig.loadFromOptions takes them as they are), and the current context.
+ */
+export class Kubeconfig implements KubeconfigView {
+  constructor(
+    readonly clusters: Cluster[],
+    readonly users: User[],
+    readonly contexts: Context[],
+    readonly currentContext: string,
+  ) {}
+
+  getCurrentContext(): string {
+    return this.currentContext;
+  }
+  getContexts(): Context[] {
+    return this.contexts;
+  }
+  getClusters(): Cluster[] {
+    return this.clusters;
+  }
+  getUsers(): User[] {
+    return this.users;
+  }
+  /** The first entry of that name (client-node's lookup). */
+  getContext(name: string | undefined): Context | null {
+    return this.contexts.find((c) => c.name === name) ?? null;
+  }
+  getCluster(name: string | undefined): Cluster | null {
+    return this.clusters.find((c) => c.name === name) ?? null;
+  }
+  getUser(name: string | undefined): User | null {
+    return this.users.find((u) => u.name === name) ?? null;
+  }
 }
 
 export interface TargetOptions {
@@ -61,7 +105,7 @@ export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.Proces
  * Loads and merges the kubeconfig files (kubectl's rule: the first file's current-context wins).
  * Relative paths are relative to `cwd` (the run's working directory); messages name them as given.
  */
-export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir(), cwd?: string): Promise<KubeConfig> {
+export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir(), cwd?: string): Promise<Kubeconfig> {
   const paths = kubeconfigPaths(explicit, env, home);
   const at = (p: string) => (cwd === undefined ? p : resolve(cwd, p));
   const existing = paths.filter((p) => existsSync(at(p)));
@@ -72,28 +116,31 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
       'pass --kubeconfig PATH, set KUBECONFIG, or run aws eks update-kubeconfig --name CLUSTER --region REGION',
     );
   }
-  const k8s = await import('./k8s-client.js');
   // kubectl's merge rule: for a name defined in several files, the first file wins; so does the
-  // first current-context set. (KubeConfig.mergeConfig throws on duplicates instead.)
-  const clusters: KubeConfig['clusters'] = [];
-  const users: KubeConfig['users'] = [];
-  const contexts: KubeConfig['contexts'] = [];
+  // first current-context set. (client-node's KubeConfig.mergeConfig throws on duplicates instead.)
+  const clusters: Cluster[] = [];
+  const users: User[] = [];
+  const contexts: Context[] = [];
   let currentContext = '';
   const empty: string[] = [];
   for (const path of existing) {
-    const kc = new k8s.KubeConfig();
-    // kubectl reads an empty file as an empty config; the client library throws a TypeError.
-    const shape = kubeconfigShape(at(path));
-    if (shape === 'empty') {
-      empty.push(path);
-      continue;
-    }
-    if (shape !== 'mapping') {
-      throw new UsageError('KUBECONFIG_INVALID', `cannot read kubeconfig ${path}: expected a mapping with clusters, users and contexts, found ${shape}`, 'fix the file or pass another with --kubeconfig');
-    }
+    let kc: Kubeconfig;
     try {
-      kc.loadFromFile(at(path));
+      const text = readFileSync(at(path), 'utf8');
+      const doc = readYaml(text);
+      // kubectl reads an empty file as an empty config; client-node throws a TypeError.
+      // Unreadable YAML is left to client-node's loader, to report.
+      const shape = doc.value === undefined ? 'mapping' : documentShape(doc.value.js);
+      if (shape === 'empty') {
+        empty.push(path);
+        continue;
+      }
+      if (shape !== 'mapping') {
+        throw new UsageError('KUBECONFIG_INVALID', `cannot read kubeconfig ${path}: expected a mapping with clusters, users and contexts, found ${shape}`, 'fix the file or pass another with --kubeconfig');
+      }
+      kc = doc.clean ? fromDocument(doc.value!.js, dirname(at(path))) : await withClientNode(text, dirname(at(path)));
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       // The YAML parser's message carries a multi-line code frame; its first line says what and where.
       const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
       throw new UsageError('KUBECONFIG_INVALID', `cannot read kubeconfig ${path}: ${reason}`, 'fix the file or pass another with --kubeconfig');
@@ -113,34 +160,97 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
       'run aws eks update-kubeconfig --name CLUSTER --region REGION, or pass another file with --kubeconfig',
     );
   }
-  const merged = new k8s.KubeConfig();
-  merged.loadFromOptions({ clusters, users, contexts, currentContext });
-  return merged;
+  return new Kubeconfig(clusters, users, contexts, currentContext);
 }
 
-/** `empty` (nothing, or only comments), `mapping`, or what else the file holds; unreadable YAML is left to the loader. */
-function kubeconfigShape(path: string): 'empty' | 'mapping' | string {
-  let value: unknown;
-  try {
-    value = parse(readFileSync(path, 'utf8'));
-  } catch {
-    return 'mapping';
-  }
+/**
+ * The YAML document's value (none when the parser reports an error), and whether it was read
+ * without any error or warning: if not, client-node's loader reads the text.
+ */
+function readYaml(text: string): { value: { js: unknown } | undefined; clean: boolean } {
+  // Merge keys (<<) as js-yaml, client-node's parser, reads them.
+  const doc = parseDocument(text, { merge: true });
+  if (doc.errors.length > 0) return { value: undefined, clean: false };
+  return { value: { js: doc.toJS() as unknown }, clean: doc.warnings.length === 0 };
+}
+
+/** `empty` (nothing, or only comments), `mapping`, or what else the file holds. */
+function documentShape(value: unknown): 'empty' | 'mapping' | string {
   if (value === null || value === undefined) return 'empty';
   if (Array.isArray(value)) return 'a list';
   return typeof value === 'object' ? 'mapping' : `a ${typeof value}`;
 }
 
-/** A kubeconfig from YAML text (tests, and kubeconfigs passed on stdin). */
-export async function kubeconfigFromString(text: string): Promise<KubeConfig> {
+/**
+ * The entries of a parsed kubeconfig, as client-node's loadFromString and loadFromFile make them
+ * (config_types.js): the same fields, checks and messages, in the same order (clusters, contexts,
+ * users); `dir` (a file's directory) makes relative certificate paths absolute.
+ */
+function fromDocument(obj: any, dir?: string): Kubeconfig {
+  const list = (a: unknown): any[] => (Array.isArray(a) ? a : []);
+  const clusters: Cluster[] = list(obj.clusters).map((elt: any, i: number) => {
+    if (!elt.name) throw new Error(`clusters[${i}].name is missing`);
+    if (!elt.cluster) throw new Error(`clusters[${i}].cluster is missing`);
+    if (!elt.cluster.server) throw new Error(`clusters[${i}].cluster.server is missing`);
+    return {
+      caData: elt.cluster['certificate-authority-data'],
+      caFile: absolute(dir, elt.cluster['certificate-authority']),
+      name: elt.name,
+      server: elt.cluster.server.replace(/\/$/, ''),
+      skipTLSVerify: elt.cluster['insecure-skip-tls-verify'] === true,
+      tlsServerName: elt.cluster['tls-server-name'],
+      proxyUrl: elt.cluster['proxy-url'],
+    };
+  });
+  const contexts: Context[] = list(obj.contexts).map((elt: any, i: number) => {
+    if (!elt.name) throw new Error(`contexts[${i}].name is missing`);
+    if (!elt.context) throw new Error(`contexts[${i}].context is missing`);
+    if (!elt.context.cluster) throw new Error(`contexts[${i}].context.cluster is missing`);
+    return { cluster: elt.context.cluster, name: elt.name, user: elt.context.user || undefined, namespace: elt.context.namespace || undefined };
+  });
+  const users: User[] = list(obj.users).map((elt: any, i: number) => {
+    if (!elt.name) throw new Error(`users[${i}].name is missing`);
+    const u = elt.user;
+    return {
+      authProvider: u ? u['auth-provider'] : null,
+      certData: u ? u['client-certificate-data'] : null,
+      certFile: absolute(dir, u ? u['client-certificate'] : null),
+      exec: u ? u.exec : null,
+      keyData: u ? u['client-key-data'] : null,
+      keyFile: absolute(dir, u ? u['client-key'] : null),
+      name: elt.name,
+      // client-node reads a token-file once, at load (relative to the working directory).
+      token: u ? (u.token ? u.token : u['token-file'] ? readFileSync(u['token-file']).toString() : undefined) : undefined,
+      password: u ? u.password : null,
+      username: u ? u.username : null,
+      impersonateUser: u ? u.as : null,
+    };
+  });
+  return new Kubeconfig(clusters, users, contexts, obj['current-context']);
+}
+
+/** client-node's makeAbsolutePath, for a set path. */
+function absolute<T>(dir: string | undefined, file: T): T {
+  return dir && typeof file === 'string' && file && !isAbsolute(file) ? (join(dir, file) as T) : file;
+}
+
+/** A file the YAML parser had anything to say about, read by client-node itself (its errors, its values). */
+async function withClientNode(text: string, dir?: string): Promise<Kubeconfig> {
   const k8s = await import('./k8s-client.js');
   const kc = new k8s.KubeConfig();
+  kc.loadFromString(text);
+  if (dir !== undefined) kc.makePathsAbsolute(dir);
+  return new Kubeconfig(kc.clusters, kc.users, kc.contexts, kc.currentContext);
+}
+
+/** A kubeconfig from YAML text (tests, and kubeconfigs passed on stdin). */
+export async function kubeconfigFromString(text: string): Promise<Kubeconfig> {
   try {
-    kc.loadFromString(text);
+    const doc = readYaml(text);
+    return doc.clean ? fromDocument(doc.value!.js) : await withClientNode(text);
   } catch (err) {
     throw new UsageError('KUBECONFIG_INVALID', `cannot read kubeconfig: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return kc;
 }
 
 /** A selected context that names no EKS cluster podid can find (a fleet run goes on without it). */

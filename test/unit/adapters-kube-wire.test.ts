@@ -5,7 +5,9 @@
  * compressed answers, and how failures map (401, 403, 410, 429, 5xx, timeouts, not JSON).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
@@ -193,6 +195,67 @@ describe('Kubernetes port over HTTP', () => {
     const pods = await (await port(api.url, { sleep: noSleep })).listPods();
     expect(pods.map((p) => p.name)).toEqual(['a']);
     expect(api.requests).toHaveLength(2);
+  });
+
+  describe('credentials as client-node applies them, read without it', () => {
+    const config = (url: string, cluster: string, user: string) =>
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: c',
+        `clusters: [{ name: c, cluster: { server: "${url}"${cluster} } }]`,
+        `users: [{ name: u, user: ${user} }]`,
+        'contexts: [{ name: c, context: { cluster: c, user: u } }]',
+      ].join('\n');
+
+    it('runs an exec plugin once for the pages of several lists while its token is valid, with its env', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'podid-exec-'));
+      const runs = join(dir, 'runs');
+      const script = `require('fs').appendFileSync(${JSON.stringify(runs)}, 'x'); process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: 'exec-' + process.env.PODID_TEST_TOKEN, expirationTimestamp: new Date(Date.now() + 600000).toISOString() } }))`;
+      const user = `{ exec: { apiVersion: client.authentication.k8s.io/v1beta1, command: ${JSON.stringify(process.execPath)}, args: ["-e", ${JSON.stringify(script)}], env: [{ name: PODID_TEST_TOKEN, value: t0k }] } }`;
+      const page = (name: string, cont?: string) => ({ body: { kind: 'PodList', metadata: cont ? { continue: cont } : {}, items: [pod(name)] } });
+      const api = await apiServer([page('a', 't1'), page('b'), { body: { kind: 'NodeList', metadata: {}, items: [] } }]);
+      const p = (await kubePortFactory(await kubeconfigFromString(config(api.url, ', insecure-skip-tls-verify: true', user)), { pageSize: 1 }))('c');
+      await Promise.all([p.listPods(), p.listNodes()]);
+      expect(api.requests.map((r) => r.headers.authorization)).toEqual(['Bearer exec-t0k', 'Bearer exec-t0k', 'Bearer exec-t0k']);
+      expect(readFileSync(runs, 'utf8')).toBe('x');
+    });
+
+    it('an exec plugin that fails is the list\'s error, with what it printed on stderr', async () => {
+      const api = await apiServer([]);
+      const user = `{ exec: { command: ${JSON.stringify(process.execPath)}, args: ["-e", "process.stderr.write('no SSO session'); process.exit(1)"] } }`;
+      const err = await (await kubePortFactory(await kubeconfigFromString(config(api.url, ', insecure-skip-tls-verify: true', user)), { sleep: noSleep }))('c').listPods().catch((e: unknown) => e);
+      expect((err as PodidError).code).toBe('KUBE_ERROR');
+      expect((err as PodidError).message).toContain('no SSO session');
+      expect(api.requests).toHaveLength(0);
+    });
+
+    it('refuses a plain-HTTP server unless insecure-skip-tls-verify is set, as client-node does', async () => {
+      const api = await apiServer([]);
+      const err = await (await kubePortFactory(await kubeconfigFromString(config(api.url, '', '{ token: t }'))))('c').listPods().catch((e: unknown) => e);
+      expect((err as PodidError).message).toContain('HTTP protocol is not allowed when skipTLSVerify is not set or false');
+      expect(api.requests).toHaveLength(0);
+    });
+
+    it('sends basic auth and the impersonated user; a token-file is read at load', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'podid-token-'));
+      writeFileSync(join(dir, 'token'), 'from-file');
+      const api = await apiServer([{ body: { kind: 'PodList', metadata: {}, items: [] } }, { body: { kind: 'PodList', metadata: {}, items: [] } }]);
+      await (await kubePortFactory(await kubeconfigFromString(config(api.url, ', insecure-skip-tls-verify: true', '{ username: ada, password: pw, as: bob }'))))('c').listPods();
+      await (await kubePortFactory(await kubeconfigFromString(config(api.url, ', insecure-skip-tls-verify: true', `{ token-file: ${JSON.stringify(join(dir, 'token'))} }`))))('c').listPods();
+      expect(api.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('ada:pw').toString('base64')}`);
+      expect(api.requests[0]?.headers['impersonate-user']).toBe('bob');
+      expect(api.requests[1]?.headers.authorization).toBe('Bearer from-file');
+    });
+
+    it('a user with an auth-provider goes through client-node (its token file provider here)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'podid-provider-'));
+      writeFileSync(join(dir, 'token'), 'provider-token');
+      const api = await apiServer([{ body: { kind: 'PodList', metadata: {}, items: [] } }]);
+      const user = `{ auth-provider: { name: file, config: { tokenFile: ${JSON.stringify(join(dir, 'token'))} } } }`;
+      await (await kubePortFactory(await kubeconfigFromString(config(api.url, ', insecure-skip-tls-verify: true', user))))('c').listPods();
+      expect(api.requests[0]?.headers.authorization).toBe('Bearer provider-token');
+    });
   });
 
   describe('over TLS, with the kubeconfig\'s CA and client certificate', () => {

@@ -156,3 +156,50 @@ describe('loadKubeconfig', () => {
     expect((err as UsageError).code).toBe('KUBECONFIG_NOT_FOUND');
   });
 });
+
+describe('loadKubeconfig reads files as @kubernetes/client-node does', () => {
+  const files: [string, string][] = [
+    ['an EKS kubeconfig with exec users', kubeconfig()],
+    [
+      'relative certificate paths, a trailing slash, inline data, impersonation, basic auth',
+      stringify({
+        'current-context': 'a',
+        clusters: [{ name: 'a', cluster: { server: 'https://a.example/', 'certificate-authority': 'certs/ca.crt', 'tls-server-name': 'kube', 'insecure-skip-tls-verify': true } }, { name: 'b', cluster: { server: 'https://b', 'certificate-authority-data': 'Q0E=', 'proxy-url': 'socks5://p:1080' } }],
+        users: [{ name: 'u', user: { 'client-certificate': 'certs/c.crt', 'client-key': '/abs/c.key', as: 'bob', username: 'ada', password: 'pw' } }, { name: 'v' }, { name: 'w', user: { 'auth-provider': { name: 'oidc', config: { 'id-token': 'x' } } } }],
+        contexts: [{ name: 'a', context: { cluster: 'a', user: 'u', namespace: 'ns' } }, { name: 'b', context: { cluster: 'b' } }],
+      }),
+    ],
+    ['merge keys', 'clusters:\n- name: a\n  cluster: &c { server: "https://a" }\n- name: b\n  cluster:\n    <<: *c\n    tls-server-name: b\ncontexts: []\nusers: []\n'],
+    ['a cluster without a server', stringify({ clusters: [{ name: 'a', cluster: {} }], contexts: [], users: [] })],
+    ['a context without a cluster', stringify({ clusters: [], contexts: [{ name: 'a', context: { user: 'u' } }], users: [] })],
+    ['a user without a name', stringify({ clusters: [], contexts: [], users: [{ user: { token: 't' } }] })],
+    ['a missing token-file', stringify({ clusters: [], contexts: [], users: [{ name: 'u', user: { 'token-file': '/nonexistent/podid-token' } }] })],
+    ['unparseable YAML', 'clusters: [\n  - {'],
+    ['a custom tag', 'clusters: !custom []\ncontexts: []\nusers: []\n'],
+  ];
+
+  it.each(files)('%s', async (_name, text) => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadKubeconfig } = await import('../../src/adapters/kubeconfig.js');
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const dir = mkdtempSync(join(tmpdir(), 'podid-kc-'));
+    const path = join(dir, 'config');
+    writeFileSync(path, text);
+    const theirs = (() => {
+      try {
+        const kc = new KubeConfig();
+        kc.loadFromFile(path);
+        return { clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext || '' };
+      } catch (err) {
+        return `cannot read kubeconfig ${path}: ${(err as Error).message.split('\n')[0]!.trim()}`;
+      }
+    })();
+    const ours = await loadKubeconfig(path, {}, dir).then(
+      (kc) => ({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext }),
+      (err: unknown) => (err as UsageError).message,
+    );
+    expect(ours).toEqual(theirs);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileKeep, JsonKeepError, parseKept, type Keep } from '../../src/adapters/json-keep.js';
+import { compileKeep, JsonKeepError, mapKept, parseKept, type Keep, type KeepPlan } from '../../src/adapters/json-keep.js';
 
 /** The reference semantics: what `keep` keeps of an already parsed value. */
 function prune(value: unknown, keep: Keep): unknown {
@@ -72,6 +72,20 @@ describe('parseKept', () => {
         expect(canon(parseKept(Buffer.from(text, 'utf8'), compileKeep(keep)))).toBe(expected);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('a mapped plan maps each kept object as parsed: equals mapping the pruned objects', () => {
+    const map = (o: Record<string, unknown>) => ({ mapped: canon(o) });
+    /** The reference: each object that a `keep` object applies to, mapped after pruning. */
+    const mapPruned = (value: unknown, keep: Keep): unknown =>
+      Array.isArray(value) ? value.map((v) => mapPruned(v, keep)) : typeof value === 'object' && value !== null && keep !== true ? map(prune(value, keep) as Record<string, unknown>) : prune(value, keep);
+    fc.assert(
+      fc.property(document, keepTree.filter((k): k is Exclude<Keep, true> => k !== true), (text, keep) => {
+        const plan = mapKept(compileKeep(keep) as KeepPlan, map);
+        expect(canon(parseKept(Buffer.from(text, 'utf8'), plan))).toBe(canon(mapPruned(JSON.parse(text), keep)));
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -113,8 +113,16 @@ function matchTokens(tokens: readonly Token[], text: string): boolean {
 export function matchPattern(pattern: string, actual: string, opts: { glob: boolean; ignoreCase?: boolean }): boolean | undefined {
   const p = opts.ignoreCase ? pattern.toLowerCase() : pattern;
   const a = opts.ignoreCase ? actual.toLowerCase() : actual;
+  // No policy variable and nothing to expand: every token is a literal character, so the match
+  // is string equality (most values: each role's exact `sub`, ARNs, audiences).
+  if (isLiteral(p, opts.glob)) return p === a;
   const tokens = tokensOf(p, opts.glob);
   return tokens === undefined ? undefined : matchTokens(tokens, a);
+}
+
+/** A pattern tokenize would turn into literal characters only (no `${`, and no `*`/`?` when globbing). */
+function isLiteral(pattern: string, glob: boolean): boolean {
+  return !pattern.includes('$') && !(glob && (pattern.includes('*') || pattern.includes('?')));
 }
 
 /**

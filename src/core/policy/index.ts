@@ -1,7 +1,7 @@
 /** The trust-policy model: parse, serialise, compare, evaluate and edit IAM role trust policies. */
 export type { JsonObject, PrincipalType, TrustPolicy } from './types.js';
 export { PolicyEditError, PolicyParseError } from './types.js';
-export { parsePolicy, parseStatement } from './parse.js';
+export { parsePolicy, parsePolicyOnce, parseStatement } from './parse.js';
 export { policyLength, policyToJson, serializePolicy, withStatements } from './serialize.js';
 export { policiesEqual, statementsEqual } from './compare.js';
 export type { RequestValue } from './conditions.js';

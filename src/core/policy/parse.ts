@@ -37,6 +37,27 @@ function toDocument(input: string | object): unknown {
   }
 }
 
+/**
+ * A role's trust policy document, parsed once however many times it is asked for: the scan's
+ * analysis (per service account of the role) and the planner's facts (per role) read the same
+ * snapshot documents. Keyed by the document's identity; the parsed policy is shared read-only
+ * (nothing mutates a TrustPolicy: edits such as addPodIdentityTrust return a new one).
+ */
+const parsedDocuments = new WeakMap<object, { ok: true; policy: TrustPolicy } | { ok: false; error: string }>();
+
+export function parsePolicyOnce(doc: object): { ok: true; policy: TrustPolicy } | { ok: false; error: string } {
+  let hit = parsedDocuments.get(doc);
+  if (hit === undefined) {
+    try {
+      hit = { ok: true, policy: parsePolicy(doc) };
+    } catch (err) {
+      hit = { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    parsedDocuments.set(doc, hit);
+  }
+  return hit;
+}
+
 export function parsePolicy(input: string | object): TrustPolicy {
   const doc = toDocument(input);
   if (!isObject(doc)) throw new PolicyParseError('', 'the document must be a JSON object');

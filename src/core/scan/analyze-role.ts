@@ -7,7 +7,7 @@
  */
 import { parseRoleArn } from '../arn.js';
 import type { RoleArn } from '../arn.js';
-import { addPodIdentityTrust, admitsRequests, parsePolicy, podIdentityRequests, policyLength } from '../policy/index.js';
+import { addPodIdentityTrust, admitsRequests, parsePolicyOnce, podIdentityRequests, policyLength } from '../policy/index.js';
 import type { PodIdentitySubject, TrustPolicy } from '../policy/index.js';
 import { analyzeTrust } from '../trust.js';
 import type { TrustAnalysis } from '../trust.js';
@@ -87,8 +87,8 @@ export function analyzeRole(ctx: RoleContext): RoleAnalysis {
     if (snap.error !== null) findings.push(finding('TRUST_POLICY_INVALID', { role: parsed.arn, detail: snap.error }));
     return { role, parsed, trust: unknownTrust(limit), findings };
   }
-  const parsedPolicy = parseOnce(snap.trustPolicy);
-  if ('error' in parsedPolicy) {
+  const parsedPolicy = parsePolicyOnce(snap.trustPolicy);
+  if (!parsedPolicy.ok) {
     findings.push(finding('TRUST_POLICY_INVALID', { role: parsed.arn, detail: parsedPolicy.error }));
     return { role, parsed, trust: unknownTrust(limit), findings };
   }
@@ -101,28 +101,14 @@ export function analyzeRole(ctx: RoleContext): RoleAnalysis {
 /*
  * A role's trust policy is the same document for every service account annotated with it (a
  * fleet has thousands of those per shared role), and what follows from the document alone is
- * computed once per document: its parse, its length, and the length after adding every subject
- * using the role. Keyed by object identity (the snapshot's document, the parsed policy, the
- * subjects list analyzeFleet builds once per role), so entries live as long as the scan does.
- * The parsed policy is shared read-only: nothing in the analysis mutates a TrustPolicy
- * (addPodIdentityTrust returns a new one).
+ * computed once per document: its parse (parsePolicyOnce), its length, and the length after
+ * adding every subject using the role. Keyed by object identity (the snapshot's document, the
+ * parsed policy, the subjects list analyzeFleet builds once per role), so entries live as long
+ * as the scan does. The parsed policy is shared read-only: nothing in the analysis mutates a
+ * TrustPolicy (addPodIdentityTrust returns a new one).
  */
-const parsedPolicies = new WeakMap<object, { policy: TrustPolicy } | { error: string }>();
 const policyLengths = new WeakMap<TrustPolicy, number>();
 const lengthsAfter = new WeakMap<TrustPolicy, WeakMap<readonly PodIdentitySubject[], Map<string, { lengthAfter: number | null; edits: boolean }>>>();
-
-function parseOnce(doc: NonNullable<RoleSnapshot['trustPolicy']>): { policy: TrustPolicy } | { error: string } {
-  let hit = parsedPolicies.get(doc);
-  if (hit === undefined) {
-    try {
-      hit = { policy: parsePolicy(doc) };
-    } catch (err) {
-      hit = { error: err instanceof Error ? err.message : String(err) };
-    }
-    parsedPolicies.set(doc, hit);
-  }
-  return hit;
-}
 
 function lengthOnce(policy: TrustPolicy): number {
   const n = policyLength(policy);

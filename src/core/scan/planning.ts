@@ -12,7 +12,7 @@
 import { ROLE_ARN_ANNOTATION } from '../annotations.js';
 import { oidcProviderArn, parseRoleArn } from '../arn.js';
 import type { JsonObject } from '../json.js';
-import { parsePolicy } from '../policy/index.js';
+import { parsePolicyOnce } from '../policy/index.js';
 import type { AccessCluster, TrustPolicy } from '../policy/index.js';
 import { compareStrings } from '../text.js';
 import type { Inventory } from './inventory.js';
@@ -131,19 +131,17 @@ export function planningFacts(snapshot: FleetSnapshot): PlanningFacts {
 
   const roles: Record<string, RolePlanningFacts> = {};
   for (const [key, r] of Object.entries(snapshot.roles).sort(([a], [b]) => compareStrings(a, b))) {
-    roles[key] = { state: r.state, error: r.error, trustPolicy: r.trustPolicy === null ? null : structuredClone(r.trustPolicy), parsed: parseTrust(r.trustPolicy) };
+    // The snapshot's document itself, shared read-only like its parse: the planner copies what it
+    // puts in a plan (plan-trust.ts), and nothing writes to either.
+    roles[key] = { state: r.state, error: r.error, trustPolicy: r.trustPolicy, parsed: parseTrust(r.trustPolicy) };
   }
 
   return { caller: { account: snapshot.caller.account, arn: snapshot.caller.arn }, clusters, roles, roleUsers: roleUsers(snapshot) };
 }
 
+/** The document parsed, once for the scan's analysis and these facts (parsePolicyOnce). */
 function parseTrust(doc: JsonObject | null): RolePlanningFacts['parsed'] {
-  if (doc === null) return null;
-  try {
-    return { ok: true, policy: parsePolicy(doc) };
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
-  }
+  return doc === null ? null : parsePolicyOnce(doc);
 }
 
 /**
