@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { DeletePodIdentityAssociationCommand, EKSClient, ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
 import { CreateOpenIDConnectProviderCommand, DeleteOpenIDConnectProviderCommand, GetOpenIDConnectProviderCommand, IAMClient, NoSuchEntityException, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BIN, ROOT, clearSandboxCalls, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
@@ -117,8 +117,18 @@ describe('podid finalize --delete-oidc-provider', () => {
 
   it('never decides on an incomplete role listing: ListRoles throttled past the retries keeps the provider', async () => {
     await clearSandboxCalls(sb);
-    const r = await finalize(['--dry-run', '--delete-oidc-provider']);
+    // podid retries the throttled listing with full jitter drawn from Math.random (its retry
+    // context's `random`, src/cli/commands/finalize.ts): pinned to 0 for this in-process run, the
+    // five back-offs take no time (they averaged ~3 s, up to 6 s); every attempt is still made.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
+    let r: Awaited<ReturnType<typeof finalize>>;
+    try {
+      r = await finalize(['--dry-run', '--delete-oidc-provider']);
+    } finally {
+      random.mockRestore();
+    }
     expect(r.code, r.stderr).toBe(0);
+    expect((await sandboxCalls(sb)).filter((c) => c.operation === 'ListRoles').map((c) => c.status)).toEqual([400, 400, 400, 400, 400, 400]);
     expect(r.stdout).toContain(`! prod ${PROVIDER}: kept: the role listing is incomplete (iam:ListRoles page 1: iam:ListRoles was throttled`);
     expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
   });
