@@ -1,13 +1,13 @@
 /**
- * `podid finalize` end to end against the sandbox over HTTP: the built binary for the dry run,
- * the built CLI in-process (helpers/podid.ts) for the rest. Only this cluster's
+ * `podid finalize` end to end against the sandbox over HTTP, the built CLI in-process
+ * (helpers/podid.ts; the binary's finalize on a terminal is in finalize-oidc-provider.test.ts). Only this cluster's
  * OIDC grant of the finalized ServiceAccounts leaves a role's trust; other clusters' statements
  * and other ServiceAccounts' `sub` values stay; pods still on IRSA are refused; GitOps owners are
  * named; a second finalize changes nothing; rollback puts it all back.
  */
 import { CreatePodIdentityAssociationCommand, EKSClient } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearSandboxCalls, runPodid, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
+import { clearSandboxCalls, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 import { journalDir, state } from './apply-helpers.js';
@@ -108,9 +108,9 @@ describe('podid finalize', () => {
     await sb?.stop();
   });
 
-  it('--dry-run (the binary) shows the review, refuses what is not on Pod Identity, names the owners, and changes nothing; --apply without a terminal or --yes exits 2', async () => {
+  it('--dry-run shows the review, refuses what is not on Pod Identity, names the owners, and changes nothing; --apply without a terminal or --yes exits 2', async () => {
     await clearSandboxCalls(sb);
-    const r = await runPodid(['finalize', '--context', PROD, '--journal-dir', dir, '--dry-run'], { env: sb.clientEnv, timeoutMs: 60_000 });
+    const r = await finalize(sb, dir, ['--dry-run']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/- prod shop\/cart: remove eks.amazonaws.com\/role-arn/);
     expect(r.stdout).toMatch(/! prod shop\/orders: refused, it has no pod identity association/);

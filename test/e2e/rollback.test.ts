@@ -1,8 +1,8 @@
 /**
  * `podid runs` and `podid rollback` end to end against the sandbox over HTTP (in the test
  * process): the built CLI in-process (helpers/podid.ts), and the binary as a process of its own
- * for one run of each command (runs, runs show, rollback --dry-run and --apply) and for runs the
- * kill-after-k hook SIGKILLs. Rollback must return the world exactly to its state before the
+ * for one run of each command (runs, rollback --dry-run: their exit through bin/podid.js) and for
+ * runs the kill-after-k hook SIGKILLs. Rollback must return the world exactly to its state before the
  * run, and pods to IRSA, as the sandbox's credential probe sees them.
  */
 import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
@@ -62,13 +62,13 @@ describe('podid rollback after a full apply', () => {
     await sb?.stop();
   });
 
-  it('podid runs (the binary) lists the run with its outcomes; runs show prints its steps; an unknown run exits 2', async () => {
+  it('podid runs (the binary) lists the run with its outcomes; runs show (in-process) prints its steps; an unknown run exits 2', async () => {
     const list = await runPodid(['runs', '--journal-dir', dir], { env: sb.clientEnv });
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`^${runId}\\s+apply\\s+\\S+\\s+prod\\s+3 migrated\\s+succeeded$`, 'm'));
     const json = JSON.parse((await podid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { runId: string; outcomes: Record<string, number>; changes: number }[] };
     expect(json.runs[0]).toMatchObject({ runId, outcomes: { migrated: 3 }, changes: 7 });
-    const show = await runPodid(['runs', 'show', runId, '--journal-dir', dir]);
+    const show = await podid(['runs', 'show', runId, '--journal-dir', dir]);
     expect(show.stdout).toContain('+ create-association done  shop/cart');
     expect(show.stdout).toContain(`Undo it: podid rollback ${runId} --dry-run, then --apply.`);
     // -o json wherever it stands on the line (commander hands it to `runs`, the parent).
@@ -98,8 +98,8 @@ describe('podid rollback after a full apply', () => {
     expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
   });
 
-  it('--apply (the binary) returns trust, associations, add-ons and pods exactly to their state before the run; pods obtain their role through IRSA again', async () => {
-    const r = await rollbackBinary(sb, dir, ['-o', 'json']);
+  it('--apply returns trust, associations, add-ons and pods exactly to their state before the run; pods obtain their role through IRSA again', async () => {
+    const r = await rollback(sb, dir, ['-o', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout) as { status: string; rollbackOf: string; serviceAccounts: { serviceAccount: string; outcome: string }[] };
     expect(res.rollbackOf).toBe(runId);
