@@ -1,7 +1,8 @@
 /**
  * `podid migrate --dry-run` end to end against the sandbox on the demo world, over HTTP: the
- * plan is shown, saved, exported to Terraform (the built binary), and nothing is changed; the
- * selection and option flags through the built CLI in-process (helpers/podid.ts).
+ * plan is shown, saved, exported to Terraform, and nothing is changed; the selection and option
+ * flags; all through the built CLI in-process (helpers/podid.ts). The binary's migrate runs are
+ * the demo's (cli-polish.test.ts) and apply.test.ts's.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { parse as parseHcl } from '@cdktf/hcl2json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigrationPlan, UpdateTrustStep } from '../../src/core/plan/model.js';
 import { parsePlanDocument } from '../../src/core/plan/validate.js';
-import { clearSandboxCalls, ROOT, runPodid, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
+import { clearSandboxCalls, ROOT, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 
@@ -25,7 +26,7 @@ afterAll(async () => {
   await sb?.stop();
 });
 
-describe('podid migrate --dry-run --out --emit terraform (the binary) on the demo world', () => {
+describe('podid migrate --dry-run --out --emit terraform on the demo world', () => {
   let stdout = '';
   let code: number | null = null;
   const planFile = join(dir, 'plan.json');
@@ -33,7 +34,7 @@ describe('podid migrate --dry-run --out --emit terraform (the binary) on the dem
 
   beforeAll(async () => {
     await clearSandboxCalls(sb);
-    const r = await runPodid(['migrate', '--dry-run', '--all-contexts', '--out', planFile, '--emit', 'terraform', tfFile], { env: sb.clientEnv });
+    const r = await podid(['migrate', '--dry-run', '--all-contexts', '--out', planFile, '--emit', 'terraform', tfFile], { env: sb.clientEnv });
     stdout = r.stdout;
     code = r.code;
   });

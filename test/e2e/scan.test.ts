@@ -1,7 +1,9 @@
 /**
  * `podid scan` end to end against the sandbox on the demo world (served over HTTP from the test
- * process), through unmodified AWS SDK and Kubernetes clients: the fleet scan every test reads
- * through the built binary, the output formats and scoping flags in-process (helpers/podid.ts).
+ * process), through unmodified AWS SDK and Kubernetes clients, the built CLI in-process
+ * (helpers/podid.ts): the fleet scan every test reads, the output formats and scoping flags. The
+ * binary's scans (exit codes, stdin, stdout, profiles) are in gate, stdout, cli-input, cli-polish
+ * and fleet.test.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { InventorySchema } from '../../src/render/inventory-schema.js';
 import type { Inventory } from '../../src/core/scan/inventory.js';
-import { clearSandboxCalls, ROOT, runPodid, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
+import { clearSandboxCalls, ROOT, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 
@@ -22,7 +24,7 @@ let json: Inventory;
 beforeAll(async () => {
   sb = await sandboxServer({ file: join(ROOT, 'examples/world.yaml') });
   await clearSandboxCalls(sb);
-  const r = await runPodid(['scan', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+  const r = await podid(['scan', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   json = JSON.parse(r.stdout) as Inventory;
@@ -31,7 +33,7 @@ afterAll(async () => {
   await sb?.stop();
 });
 
-describe('podid scan --all-contexts -o json (the binary) against the demo world', () => {
+describe('podid scan --all-contexts -o json against the demo world', () => {
   it('prints JSON that matches the documented schema exactly', () => {
     expect(json.schemaVersion).toBe(1);
     expect(InventorySchema.parse(json)).toEqual(json);
