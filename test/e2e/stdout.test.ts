@@ -1,7 +1,8 @@
 /**
  * Where stdout goes is the process's business, so these run the built binary as a subprocess:
  * a reader that closes the pipe early (`podid scan | head`) ends the output quietly and the
- * command keeps its exit code; stdout that cannot be written (a full disk) is one line and exit 2.
+ * command keeps its exit code; stdout that cannot be written (a full disk, /dev/full) is one line
+ * and exit 2 (the other commands' full disk in-process, on a stdout that fails as /dev/full does).
  * The input is an offline manifest of many IRSA ServiceAccounts, large enough to outgrow a pipe's
  * buffer (64 KiB on Linux) in every format.
  */
@@ -9,8 +10,10 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT } from '../helpers/cli.js';
+import { podid } from '../helpers/podid.js';
 
 let dir: string;
 let manifest: string;
@@ -86,23 +89,37 @@ describe('a reader that closes stdout early (podid ... | head)', () => {
 });
 
 describe('stdout that cannot be written', () => {
-  it.skipIf(!existsSync('/dev/full'))('a full device (scan output, --help, --version): one line naming stdout and the reason, exit 2 (WRITE_FAILED)', async () => {
-    const runs = [['scan', '--manifests', manifest, '-o', 'json'], ['scan', '--manifests', manifest, '-o', 'table'], ['--help'], ['--version']];
-    for (const args of runs) {
-      const fd = openSync('/dev/full', 'w');
-      try {
-        const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-          const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', fd, 'pipe'] });
-          let stderr = '';
-          child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-          child.on('error', reject);
-          child.on('close', (code) => resolve({ code, stderr }));
-        });
-        expect(r.stderr, args.join(' ')).toMatch(/^podid: stdout: cannot write \(ENOSPC[^\n]*\) — check where stdout goes[^\n]*\n$/);
-        expect(r.code, args.join(' ')).toBe(2);
-      } finally {
-        closeSync(fd);
-      }
+  const fullDisk = /^podid: stdout: cannot write \(ENOSPC[^\n]*\) — check where stdout goes[^\n]*\n$/;
+
+  it.skipIf(!existsSync('/dev/full'))('a full device (the binary, scan -o json on /dev/full): one line naming stdout and the reason, exit 2 (WRITE_FAILED)', async () => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, 'scan', '--manifests', manifest, '-o', 'json'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', fd, 'pipe'] });
+        let stderr = '';
+        child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(r.stderr).toMatch(fullDisk);
+      expect(r.code).toBe(2);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  // The same in-process, on a stdout that fails every write as /dev/full does (the binary's
+  // stdout on a file or device fails its write with the error, and emits it, as this one does).
+  it('a full device (in-process: scan -o table, --help, --version): one line naming stdout and the reason, exit 2 (WRITE_FAILED)', async () => {
+    for (const args of [['scan', '--manifests', manifest, '-o', 'table'], ['--help'], ['--version']]) {
+      const full = new Writable({
+        write(_chunk, _encoding, done) {
+          done(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' }));
+        },
+      });
+      const r = await podid(args, { stdout: full });
+      expect(r.stderr, args.join(' ')).toMatch(fullDisk);
+      expect(r.code, args.join(' ')).toBe(2);
     }
   });
 });

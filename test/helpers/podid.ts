@@ -40,6 +40,8 @@ export interface InProcessOptions {
   cwd?: string;
   /** Fails the test when the run takes longer (default 60 s); it catches hangs only. */
   timeoutMs?: number;
+  /** The run's stdout stream instead of the one that collects `stdout` (e.g. one that fails as a full disk does). */
+  stdout?: NodeJS.WritableStream;
 }
 
 /** Run `podid ARGS` in-process; same options and result as runPodid. One run at a time. */
@@ -73,7 +75,7 @@ async function runOnce(args: string[], opts: InProcessOptions): Promise<RunResul
   try {
     const timeoutMs = opts.timeoutMs ?? 60_000;
     const code = await Promise.race([
-      runCli(args, { env, cwd: opts.cwd ?? ROOT, stdin, stdout: sink('out'), stderr: sink('err') }),
+      runCli(args, { env, cwd: opts.cwd ?? ROOT, stdin, stdout: opts.stdout ?? sink('out'), stderr: sink('err') }),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`podid ${args.join(' ')} (in-process) did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`)), timeoutMs);
       }),
