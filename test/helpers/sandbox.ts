@@ -2,7 +2,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { loadWorldFile, parseWorld } from '../../src/sandbox/world.js';
 import type { Clock } from '../../src/sandbox/state.js';
@@ -10,8 +9,9 @@ import type { SandboxEndpoint } from './cli.js';
 
 export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' };
 
+/** A world given as an object goes as JSON, which parseWorld reads natively (YAML took ~6 ms a world). */
 export async function sandboxFrom(world: string | object, clock?: Clock): Promise<Sandbox> {
-  const text = typeof world === 'string' ? world : stringify(world);
+  const text = typeof world === 'string' ? world : JSON.stringify(world);
   return startSandbox(clock ? { world: parseWorld(text, 'test-world.yaml'), clock } : { world: parseWorld(text, 'test-world.yaml') });
 }
 
