@@ -4,7 +4,8 @@
  * installed version): TLS (insecure-skip-tls-verify, tls-server-name, the CA and the client
  * certificate and key, from a file or inline), impersonation, then the Authorization header (an
  * exec plugin's ExecCredential, cached until its expirationTimestamp; a `token`, which wins), basic
- * auth, and its refusal of a plain-HTTP server unless TLS verification is skipped.
+ * auth. The plain-HTTP refusal and the scheme are decided once per cluster entry (clusterTransport
+ * in kubeconfig.ts).
  *
  * Without loading client-node for those (what EKS kubeconfigs use): a user with an `auth-provider`
  * (azure, gcp, oidc, a token file, exec through a provider) or a cluster with a `proxy-url` is
@@ -13,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
-import type { Cluster, User } from '@kubernetes/client-node';
+import type { User } from '@kubernetes/client-node';
 import type { Kubeconfig } from './kubeconfig.js';
 
 export type TlsOptions = Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>;
@@ -65,14 +66,8 @@ export function credentialsOf(kc: Kubeconfig, context: string): () => Promise<Ap
       if (user.token) opts.headers['Authorization'] = `Bearer ${user.token}`;
       if (user.username) opts.auth = `${user.username}:${user.password}`;
     }
-    refusePlainHttp(cluster);
     return opts;
   };
-}
-
-/** client-node's createAgent refuses an http:// server unless insecure-skip-tls-verify is set. */
-function refusePlainHttp(cluster: Cluster | null): void {
-  if (cluster?.server?.startsWith('http:') && !cluster.skipTLSVerify) throw new Error('HTTP protocol is not allowed when skipTLSVerify is not set or false');
 }
 
 /** client-node's bufferFromFileOrString: the file's bytes, else the base64 data, else null. */

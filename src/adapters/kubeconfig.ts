@@ -229,6 +229,42 @@ function fromDocument(obj: any, dir?: string): Kubeconfig {
   return new Kubeconfig(clusters, users, contexts, obj['current-context']);
 }
 
+/**
+ * Whether requests to a cluster entry's server go over TLS (`https:`) or plain HTTP (`http:`),
+ * decided once from the parsed URL (the scheme's case does not matter) for both the scan
+ * (kube-http.ts) and apply (kube-write.ts). client-go's rules, as one-line usage errors naming
+ * the entry: plain HTTP only with insecure-skip-tls-verify (the credentials travel unencrypted
+ * otherwise), no other scheme, and no certificate-authority together with
+ * insecure-skip-tls-verify (verification would be silently off).
+ */
+export function clusterTransport(cluster: Cluster): 'https:' | 'http:' {
+  const entry = `kubeconfig cluster ${JSON.stringify(cluster.name)}`;
+  const fix = 'fix the cluster entry in the kubeconfig (aws eks update-kubeconfig rewrites it)';
+  if (cluster.skipTLSVerify && (cluster.caFile || cluster.caData)) {
+    throw new UsageError(
+      'KUBECONFIG_INVALID',
+      `${entry} sets both insecure-skip-tls-verify and certificate-authority${cluster.caData ? '-data' : ''}: specifying a root certificates file with the insecure flag is not allowed`,
+      'remove insecure-skip-tls-verify to verify the server with the CA, or remove the CA',
+    );
+  }
+  let protocol: string;
+  try {
+    protocol = new URL(cluster.server).protocol;
+  } catch {
+    throw new UsageError('KUBECONFIG_INVALID', `${entry}: server ${JSON.stringify(cluster.server)} is not a URL`, fix);
+  }
+  if (protocol === 'https:') return 'https:';
+  if (protocol === 'http:') {
+    if (cluster.skipTLSVerify) return 'http:';
+    throw new UsageError(
+      'KUBECONFIG_INVALID',
+      `${entry}: server ${cluster.server} is plain HTTP, which would send the credentials unencrypted; HTTP is allowed only with insecure-skip-tls-verify: true`,
+      'use the https:// endpoint of the cluster',
+    );
+  }
+  throw new UsageError('KUBECONFIG_INVALID', `${entry}: server ${cluster.server} has the scheme ${protocol.replace(/:$/, '')}; only https (or http with insecure-skip-tls-verify) is supported`, fix);
+}
+
 /** client-node's makeAbsolutePath, for a set path. */
 function absolute<T>(dir: string | undefined, file: T): T {
   return dir && typeof file === 'string' && file && !isAbsolute(file) ? (join(dir, file) as T) : file;

@@ -230,10 +230,13 @@ describe('Kubernetes port over HTTP', () => {
       expect(api.requests).toHaveLength(0);
     });
 
-    it('refuses a plain-HTTP server unless insecure-skip-tls-verify is set, as client-node does', async () => {
+    it('refuses a plain-HTTP server unless insecure-skip-tls-verify is set, whatever the scheme\'s case', async () => {
       const api = await apiServer([]);
-      const err = await (await kubePortFactory(await kubeconfigFromString(config(api.url, '', '{ token: t }'))))('c').listPods().catch((e: unknown) => e);
-      expect((err as PodidError).message).toContain('HTTP protocol is not allowed when skipTLSVerify is not set or false');
+      for (const url of [api.url, api.url.replace(/^http:/, 'HTTP:')]) {
+        const err = await (await kubePortFactory(await kubeconfigFromString(config(url, '', '{ token: t }'))))('c').listPods().catch((e: unknown) => e);
+        expect((err as PodidError).code).toBe('KUBECONFIG_INVALID');
+        expect((err as PodidError).message).toContain('is plain HTTP');
+      }
       expect(api.requests).toHaveLength(0);
     });
 
