@@ -76,9 +76,9 @@ export function kubeGet(kc: Kubeconfig, context: string): KubeGet {
   let agent: HttpAgent | undefined;
 
   /** The kubeconfig's credentials for one request (and, the first time, the context's agent). */
-  async function apply(): Promise<Applied> {
+  async function apply(timeoutMs: number): Promise<Applied> {
     if (refused !== undefined) throw refused;
-    const opts = await credentials();
+    const opts = await credentials(timeoutMs);
     agent ??= makeAgent(opts);
     return opts;
   }
@@ -98,7 +98,7 @@ export function kubeGet(kc: Kubeconfig, context: string): KubeGet {
     server,
     ...(cluster?.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
     async get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T> {
-      const applied = await apply();
+      const applied = await apply(timeoutMs);
       const headers: Record<string, string | string[] | number> = { ...(applied.headers ?? {}), accept: 'application/json', 'accept-encoding': 'gzip' };
       const options: RequestOptions = {
         protocol: secure ? 'https:' : 'http:',

@@ -225,8 +225,8 @@ describe('Kubernetes port over HTTP', () => {
       const api = await apiServer([]);
       const user = `{ exec: { command: ${JSON.stringify(process.execPath)}, args: ["-e", "process.stderr.write('no SSO session'); process.exit(1)"] } }`;
       const err = await (await kubePortFactory(await kubeconfigFromString(config(api.url, ', insecure-skip-tls-verify: true', user)), { sleep: noSleep }))('c').listPods().catch((e: unknown) => e);
-      expect((err as PodidError).code).toBe('KUBE_ERROR');
-      expect((err as PodidError).message).toContain('no SSO session');
+      expect((err as PodidError).code).toBe('KUBE_CREDENTIALS_UNAVAILABLE');
+      expect((err as PodidError).message).toContain(`exec plugin ${JSON.stringify(process.execPath)} failed with exit code 1: no SSO session`);
       expect(api.requests).toHaveLength(0);
     });
 
@@ -240,7 +240,7 @@ describe('Kubernetes port over HTTP', () => {
       expect(api.requests).toHaveLength(0);
     });
 
-    it('sends basic auth and the impersonated user; a token-file is read at load', async () => {
+    it('sends basic auth and the impersonated user; a token-file is read for the request', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'podid-token-'));
       writeFileSync(join(dir, 'token'), 'from-file');
       const api = await apiServer([{ body: { kind: 'PodList', metadata: {}, items: [] } }, { body: { kind: 'PodList', metadata: {}, items: [] } }]);
