@@ -1,20 +1,27 @@
 /**
  * A kubeconfig context's credentials for one request, as @kubernetes/client-node's
- * KubeConfig.applyToHTTPSOptions fills in request options (config.js, exec_auth.js in the
- * installed version): TLS (insecure-skip-tls-verify, tls-server-name, the CA and the client
- * certificate and key, from a file or inline), impersonation, then the Authorization header (an
- * exec plugin's ExecCredential, cached until its expirationTimestamp; a `token`, which wins), basic
- * auth, and its refusal of a plain-HTTP server unless TLS verification is skipped.
+ * KubeConfig.applyToHTTPSOptions fills in request options (config.js in the installed version):
+ * TLS (insecure-skip-tls-verify, tls-server-name, the CA and the client certificate and key,
+ * from a file or inline), impersonation, then the Authorization header, and basic auth. Where
+ * client-node and client-go (kubectl) differ, client-go's rules hold:
+ * - an exec plugin runs only for a user without a token, token-file, basic auth or client
+ *   certificate and key; its ExecCredential is checked (a status, a token or a certificate and
+ *   key pair) and kept until its expirationTimestamp, or for the run when it has none; it gets
+ *   KUBERNETES_EXEC_INFO (non-interactive), no stdin, and is killed after the request timeout
+ *   (EXEC_CEILING_MS without one); a failure is one line naming the plugin (KubeCredentialError);
+ * - a token-file is read when a request needs it, trimmed, and read again after a minute.
+ * The plain-HTTP refusal and the scheme are decided once per cluster entry (clusterTransport in
+ * kubeconfig.ts).
  *
  * Without loading client-node for those (what EKS kubeconfigs use): a user with an `auth-provider`
- * (azure, gcp, oidc, a token file, exec through a provider) or a cluster with a `proxy-url` is
- * handed to client-node itself, loaded then, whose agent carries the proxy.
+ * (azure, gcp, oidc, exec through a provider) or a cluster with a `proxy-url` is handed to
+ * client-node itself, loaded then, whose agent carries the proxy.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
-import type { Cluster, User } from '@kubernetes/client-node';
-import type { Kubeconfig } from './kubeconfig.js';
+import { basename } from 'node:path';
+import type { KubeUser, Kubeconfig } from './kubeconfig.js';
 
 export type TlsOptions = Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>;
 /** What applyToHTTPSOptions fills in: TLS options, `auth`, `headers` (a plain object), `agent` (client-node's path only). */
@@ -24,19 +31,61 @@ export interface Applied extends TlsOptions {
   agent?: unknown;
 }
 
-/** An exec plugin's answer (client.authentication.k8s.io ExecCredential), as client-node reads it. */
+/** An exec plugin's answer (client.authentication.k8s.io ExecCredential), checked as client-go checks it. */
 interface ExecCredential {
+  apiVersion?: string;
   status: { token?: string; clientCertificateData?: string; clientKeyData?: string; expirationTimestamp?: string };
 }
 
-/** The credentials of `context` for each request. */
-export function credentialsOf(kc: Kubeconfig, context: string): () => Promise<Applied> {
+/** A user's exec plugin, as the kubeconfig gives it. */
+interface ExecConfig {
+  command?: string;
+  args?: string[];
+  env?: { name: string; value: string }[] | null;
+  apiVersion?: string;
+  installHint?: string;
+}
+
+/**
+ * The context's credentials could not be had: its exec plugin failed, timed out, is missing or
+ * printed no usable ExecCredential, or its token-file cannot be read. One line, with a hint;
+ * never retried (kube.ts maps it to KUBE_CREDENTIALS_UNAVAILABLE). It has no `code`, so it is
+ * never taken for a network failure.
+ */
+export class KubeCredentialError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+    options?: { cause: unknown },
+  ) {
+    super(message, options);
+    this.name = 'KubeCredentialError';
+  }
+}
+
+/** The plugin's deadline when --request-timeout is 0 (none): a plugin never holds a scan forever. */
+const EXEC_CEILING_MS = 60_000;
+/** client-go re-reads a token-file after a minute (cachingTokenSource). */
+const TOKEN_FILE_TTL_MS = 60_000;
+
+/** The plugin environment and directory: the run's (Kubeconfig.plugin), else this process's. */
+interface PluginContext {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/**
+ * The credentials of `context` for each request; `timeoutMs` (the request timeout, 0 for
+ * none) also bounds an exec plugin's run.
+ */
+export function credentialsOf(kc: Kubeconfig, context: string): (timeoutMs: number) => Promise<Applied> {
   const ctx = kc.getContext(context);
   const cluster = ctx ? kc.getCluster(ctx.cluster) : null;
   const user = ctx ? kc.getUser(ctx.user) : null;
   if (user?.authProvider || cluster?.proxyUrl) return viaClientNode(kc, context);
-  const exec = execCredentials();
-  return async () => {
+  const exec = execCredentials(kc.plugin);
+  const tokenFile = user?.tokenFile ? tokenFileReader(user.tokenFile) : undefined;
+  return async (timeoutMs) => {
     const opts: Applied = {};
     if (user) {
       // applyHTTPSOptions (nothing at all without a user, as there).
@@ -52,27 +101,24 @@ export function credentialsOf(kc: Kubeconfig, context: string): () => Promise<Ap
         opts.headers ??= {};
         opts.headers['Impersonate-User'] = user.impersonateUser;
       }
-      // applyAuthorizationHeader: the exec plugin's credential, then a token (which wins).
       opts.headers ??= {};
-      if (user.exec) {
-        const credential = await exec(user);
+      // client-go runs the exec plugin only for a user without other credentials: a token (or
+      // token-file), basic auth, or a client certificate and key.
+      const token = user.token || (tokenFile ? tokenFile() : undefined);
+      const hasOther = !!token || !!user.username || (!!cert && !!key);
+      if (user.exec && !hasOther) {
+        const credential = await exec(user, timeoutMs);
         if (credential) {
           if (credential.status.clientCertificateData) opts.cert = credential.status.clientCertificateData;
           if (credential.status.clientKeyData) opts.key = credential.status.clientKeyData;
           if (credential.status.token) opts.headers['Authorization'] = `Bearer ${credential.status.token}`;
         }
       }
-      if (user.token) opts.headers['Authorization'] = `Bearer ${user.token}`;
+      if (token) opts.headers['Authorization'] = `Bearer ${token}`;
       if (user.username) opts.auth = `${user.username}:${user.password}`;
     }
-    refusePlainHttp(cluster);
     return opts;
   };
-}
-
-/** client-node's createAgent refuses an http:// server unless insecure-skip-tls-verify is set. */
-function refusePlainHttp(cluster: Cluster | null): void {
-  if (cluster?.server?.startsWith('http:') && !cluster.skipTLSVerify) throw new Error('HTTP protocol is not allowed when skipTLSVerify is not set or false');
 }
 
 /** client-node's bufferFromFileOrString: the file's bytes, else the base64 data, else null. */
@@ -82,30 +128,50 @@ function fileOrData(file: string | undefined, data: string | undefined): Buffer 
   return null;
 }
 
+/** client-go's token-file: read when a request needs it, trimmed, read again after a minute. */
+function tokenFileReader(file: string): () => string {
+  let cached: { token: string; at: number } | undefined;
+  return () => {
+    if (cached && Date.now() - cached.at < TOKEN_FILE_TTL_MS) return cached.token;
+    let token: string;
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : err instanceof Error ? err.message : String(err);
+      throw new KubeCredentialError(`cannot read the token-file ${file}: ${reason}`, "fix the user's token-file in the kubeconfig", { cause: err });
+    }
+    cached = { token, at: Date.now() };
+    return token;
+  };
+}
+
 /**
- * client-node's ExecAuth: runs the user's exec command (its env added to this process's) and
- * reads the ExecCredential it prints; kept per user name until its expirationTimestamp (one
- * without is not kept). Requests that need one while it runs wait for the same run.
+ * client-go's exec authenticator: runs the user's exec command and reads the ExecCredential it
+ * prints; kept per user name until its expirationTimestamp, or for the whole run when it has
+ * none. Requests that need one while it runs wait for the same run; a failure is kept for the
+ * run (podid never retries it).
  */
-function execCredentials(): (user: User) => Promise<ExecCredential | null> {
+function execCredentials(plugin: PluginContext): (user: KubeUser, timeoutMs: number) => Promise<ExecCredential | null> {
   const cache = new Map<string, ExecCredential>();
   const running = new Map<string, Promise<ExecCredential | null>>();
-  return (user) => {
+  return (user, timeoutMs) => {
     const cached = cache.get(user.name);
     if (cached) {
-      if (Date.parse(cached.status.expirationTimestamp ?? '') > Date.now()) return Promise.resolve(cached);
+      const expires = cached.status.expirationTimestamp;
+      if (!expires || Date.parse(expires) > Date.now()) return Promise.resolve(cached);
       cache.delete(user.name);
     }
     let run = running.get(user.name);
     if (!run) {
-      run = runExec(user).then(
+      run = runExec(user.exec as ExecConfig | null | undefined, plugin, timeoutMs > 0 ? timeoutMs : EXEC_CEILING_MS).then(
         (credential) => {
           running.delete(user.name);
           if (credential) cache.set(user.name, credential);
           return credential;
         },
         (err: unknown) => {
-          running.delete(user.name);
+          // Kept for the run (`running` keeps the rejected run): a plugin that failed or hung
+          // fails the same way again, and each of the cluster's lists would wait for it anew.
           throw err;
         },
       );
@@ -115,31 +181,117 @@ function execCredentials(): (user: User) => Promise<ExecCredential | null> {
   };
 }
 
-function runExec(user: User): Promise<ExecCredential | null> {
-  const exec = user.exec as { command?: string; args?: string[]; env?: { name: string; value: string }[] } | null | undefined;
+const DEFAULT_EXEC_API_VERSION = 'client.authentication.k8s.io/v1beta1';
+
+/** "500 ms", "30 s". */
+function duration(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** What to do about a plugin that failed: the AWS tools' usual cause, else run it by hand. */
+function failureHint(command: string): string {
+  const tool = basename(command).replace(/\.exe$/i, '');
+  return tool === 'aws' || tool === 'aws-iam-authenticator'
+    ? 'check the AWS credentials the plugin uses (aws sso login, AWS_PROFILE)'
+    : 'run the command of the kubeconfig user yourself to see what it needs';
+}
+
+/**
+ * Runs the exec plugin once, killed after `deadlineMs`. Its stdin is not connected: client-go
+ * passes its stdin to a plugin only in interactive mode with a terminal, and podid runs
+ * non-interactively (spec.interactive false in KUBERNETES_EXEC_INFO), so a plugin that prompts
+ * (an MFA code, an SSO login) reads end-of-file and fails instead of waiting unseen. Its stderr
+ * is read for the failure message.
+ */
+function runExec(exec: ExecConfig | null | undefined, plugin: PluginContext, deadlineMs: number): Promise<ExecCredential | null> {
   if (!exec) return Promise.resolve(null);
-  if (!exec.command) return Promise.reject(new Error('No command was specified for exec authProvider!'));
-  const env = exec.env ? { ...process.env, ...Object.fromEntries(exec.env.map((e) => [e.name, e.value])) } : undefined;
+  const command = exec.command;
+  if (!command) return Promise.reject(new KubeCredentialError("the kubeconfig user's exec plugin has no command", 'set exec.command in the kubeconfig user'));
+  const name = `exec plugin ${JSON.stringify(command)}`;
+  const apiVersion = exec.apiVersion || DEFAULT_EXEC_API_VERSION;
+  const env: NodeJS.ProcessEnv = {
+    ...(plugin.env ?? process.env),
+    ...Object.fromEntries((exec.env ?? []).map((e) => [e.name, e.value])),
+    KUBERNETES_EXEC_INFO: JSON.stringify({ apiVersion, kind: 'ExecCredential', spec: { interactive: false } }),
+  };
   return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    let failed: unknown;
-    const child = spawn(exec.command!, exec.args ?? [], env ? { env } : {});
+    let settled = false;
+    const finish = (err: KubeCredentialError | null, value?: ExecCredential) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    const child = spawn(command, exec.args ?? [], { env, stdio: ['ignore', 'pipe', 'pipe'], ...(plugin.cwd !== undefined ? { cwd: plugin.cwd } : {}) });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      // A child of the plugin may still hold its pipes: stop reading them.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish(
+        new KubeCredentialError(
+          `${name} did not answer within ${duration(deadlineMs)}`,
+          'it may be waiting for input podid cannot give (an MFA code, an SSO login): run it yourself, or raise --request-timeout',
+        ),
+      );
+    }, deadlineMs);
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d: string) => (stdout += d));
-    child.stderr.on('data', (d: string) => (stderr += d));
-    child.on('error', (err) => (failed = err));
-    child.on('close', (code) => {
-      if (failed) return reject(failed);
-      if (code !== 0) return reject(new Error(stderr));
-      try {
-        resolve(JSON.parse(stdout) as ExecCredential | null);
-      } catch (err) {
-        reject(err);
+    child.stderr.on('data', (d: string) => {
+      if (stderr.length < 64 * 1024) stderr += d;
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        const where = command.includes('/') || command.includes('\\') ? '' : ' on PATH';
+        const hint = exec.installHint ? exec.installHint.replace(/\s+/g, ' ').trim() : 'install it, or fix exec.command in the kubeconfig user';
+        finish(new KubeCredentialError(`${name} not found${where}`, hint, { cause: err }));
+      } else if (err.code === 'EACCES') {
+        finish(new KubeCredentialError(`${name} cannot be run: permission denied`, 'make it executable (chmod +x), or fix exec.command in the kubeconfig user', { cause: err }));
+      } else {
+        finish(new KubeCredentialError(`${name} cannot be run: ${err.message}`, failureHint(command), { cause: err }));
       }
     });
+    child.on('close', (code, signal) => {
+      if (code !== 0) {
+        const said = stderr
+          .split('\n')
+          .map((l) => l.trim())
+          .find((l) => l !== '');
+        const how = code === null ? `was killed by ${signal ?? 'a signal'}` : `failed with exit code ${code}`;
+        return finish(new KubeCredentialError(`${name} ${how}${said ? `: ${said}` : ''}`, failureHint(command)));
+      }
+      const invalid = (what: string) =>
+        finish(new KubeCredentialError(`${name} ${what}`, 'run the command of the kubeconfig user yourself: it may be asking for input (an MFA code) or printing something else'));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(stdout);
+      } catch {
+        return invalid('printed no ExecCredential (decoding stdout: not JSON)');
+      }
+      const credential = parsed as Partial<ExecCredential> | null;
+      if (credential === null || typeof credential !== 'object' || typeof credential.status !== 'object' || credential.status === null) return invalid("didn't return a status field");
+      if (credential.apiVersion !== undefined && credential.apiVersion !== apiVersion) {
+        return invalid(`is configured to use API version ${apiVersion}, plugin returned version ${String(credential.apiVersion)}`);
+      }
+      const { token, clientCertificateData: cert, clientKeyData: key } = credential.status;
+      if (!token && !cert && !key) return invalid("didn't return a token or cert/key pair");
+      if (!!cert !== !!key) return invalid('returned only certificate or key, not both');
+      finish(null, credential as ExecCredential);
+    });
   });
+}
+
+/**
+ * The users for client-node's KubeConfig (which reads no `tokenFile`): the context's user with
+ * its token-file read now, as a token.
+ */
+export function clientNodeUsers(kc: Kubeconfig, context: string): KubeUser[] {
+  const name = kc.getContext(context)?.user;
+  return kc.users.map((u) => (u.name === name && u.tokenFile && !u.token ? { ...u, token: tokenFileReader(u.tokenFile)() } : u));
 }
 
 /** The context's credentials through client-node's own KubeConfig (loaded on the first request). */
@@ -148,7 +300,7 @@ function viaClientNode(kc: Kubeconfig, context: string): () => Promise<Applied> 
   return async () => {
     pinned ??= import('./k8s-client.js').then((k8s) => {
       const c = new k8s.KubeConfig();
-      c.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: context });
+      c.loadFromOptions({ clusters: kc.clusters, users: clientNodeUsers(kc, context), contexts: kc.contexts, currentContext: context });
       return c;
     });
     const opts: Applied = {};

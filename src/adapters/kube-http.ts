@@ -17,7 +17,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { gunzip } from 'node:zlib';
 import { credentialsOf, type Applied, type TlsOptions } from './kube-auth.js';
-import type { Kubeconfig } from './kubeconfig.js';
+import { clusterTransport, type Kubeconfig } from './kubeconfig.js';
 
 /** An HTTP answer outside 2xx: the status, headers and body, as describeKubeFailure reads them. */
 export class KubeHttpStatusError extends Error {
@@ -61,15 +61,24 @@ export function kubeGet(kc: Kubeconfig, context: string): KubeGet {
   const ctx = kc.getContext(context);
   const cluster = ctx ? kc.getCluster(ctx.cluster) : null;
   const server = cluster?.server ?? '';
-  const base = new URL(server || 'http://invalid.');
-  const secure = base.protocol === 'https:';
+  // https, or http with insecure-skip-tls-verify, decided once from the parsed URL; anything
+  // else is refused on the first request (a usage error naming the cluster entry).
+  let refused: unknown;
+  let secure = true;
+  try {
+    if (cluster) secure = clusterTransport(cluster) === 'https:';
+  } catch (err) {
+    refused = err;
+  }
+  const base = refused === undefined ? new URL(server || 'https://invalid.') : new URL('https://invalid.');
   const prefix = base.pathname.replace(/\/+$/, '');
   const credentials = credentialsOf(kc, context);
   let agent: HttpAgent | undefined;
 
   /** The kubeconfig's credentials for one request (and, the first time, the context's agent). */
-  async function apply(): Promise<Applied> {
-    const opts = await credentials();
+  async function apply(timeoutMs: number): Promise<Applied> {
+    if (refused !== undefined) throw refused;
+    const opts = await credentials(timeoutMs);
     agent ??= makeAgent(opts);
     return opts;
   }
@@ -89,10 +98,10 @@ export function kubeGet(kc: Kubeconfig, context: string): KubeGet {
     server,
     ...(cluster?.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
     async get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T> {
-      const applied = await apply();
+      const applied = await apply(timeoutMs);
       const headers: Record<string, string | string[] | number> = { ...(applied.headers ?? {}), accept: 'application/json', 'accept-encoding': 'gzip' };
       const options: RequestOptions = {
-        protocol: base.protocol,
+        protocol: secure ? 'https:' : 'http:',
         hostname: base.hostname.replace(/^\[|\]$/g, ''),
         port: base.port || (secure ? 443 : 80),
         path: `${prefix}${path}`,

@@ -11,7 +11,8 @@ import { PodidError } from '../core/errors.js';
 import { isJsonObject } from '../core/json.js';
 import { ApplyCallError, type KubeApplyPort, type NodeState, type PodState, type RestartableKind, type WorkloadCondition, type WorkloadState } from '../core/apply/ports.js';
 import { classifyPodIdentity } from './kube-map.js';
-import type { Kubeconfig } from './kubeconfig.js';
+import { clientNodeUsers, KubeCredentialError } from './kube-auth.js';
+import { clusterTransport, type Kubeconfig } from './kubeconfig.js';
 
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const AGENT_SELECTOR = 'app.kubernetes.io/name=eks-pod-identity-agent';
@@ -40,8 +41,19 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const path = (o: unknown, p: string): unknown => p.split('.').reduce<unknown>((cur, k) => obj(cur)[k], o);
 
 function createKubeApplyPort(k8s: K8s, kubeconfig: Kubeconfig, context: string, timeoutMs: number): KubeApplyPort {
+  // The scan's guards (kubeconfig.ts): https, or http only with insecure-skip-tls-verify, and
+  // not insecure-skip-tls-verify with a CA; client-node checks neither the scheme's case nor the CA.
+  const entry = kubeconfig.getCluster(kubeconfig.getContext(context)?.cluster);
+  if (entry) clusterTransport(entry);
   const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({ clusters: kubeconfig.clusters, users: kubeconfig.users, contexts: kubeconfig.contexts, currentContext: context });
+  let users;
+  try {
+    users = clientNodeUsers(kubeconfig, context);
+  } catch (err) {
+    if (!(err instanceof KubeCredentialError)) throw err;
+    throw new PodidError('KUBE_CREDENTIALS_UNAVAILABLE', `cannot get the credentials of context ${JSON.stringify(context)}: ${err.message}`, { hint: err.hint, cause: err });
+  }
+  kc.loadFromOptions({ clusters: kubeconfig.clusters, users, contexts: kubeconfig.contexts, currentContext: context });
   const server = kc.getCurrentCluster()?.server ?? '(no server)';
   const config = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(server, {}), authMethods: { default: kc } });
 

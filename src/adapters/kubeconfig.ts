@@ -7,18 +7,27 @@
  * The files are read here without @kubernetes/client-node (whose KubeConfig pulls a 1.7 MB bundle,
  * about 20 MB of memory and 0.2 s of CPU into every live scan), into the entries it models, with
  * its rules: the same fields, the same checks and messages, relative certificate paths made
- * absolute against the file's directory, a `token-file` read at load. A file the YAML parser
+ * absolute against the file's directory. Where client-go (kubectl) differs, its rules hold: a
+ * `token-file` and an exec command with a path separator are relative to the file's directory,
+ * the token-file read when a request needs it (kube-auth.ts). A file the YAML parser
  * reads with any error or warning is handed to client-node's loader instead, so what it accepts
  * and how it words a failure stay its own. apply loads client-node (kube-write.ts) and passes it
  * these entries as they are (KubeConfig.loadFromOptions).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
 import { parseClusterArn } from '../core/arn.js';
 import { UsageError } from '../core/errors.js';
+
+/**
+ * A kubeconfig user as client-node models it, plus `tokenFile`: the user's `token-file`, made
+ * absolute against its kubeconfig file's directory and read when a request needs it (kube-auth.ts;
+ * client-go's rule: a broken token-file of a user no selected context uses fails nothing).
+ */
+export type KubeUser = User & { tokenFile?: string };
 
 /** The parts of a loaded kubeconfig target resolution reads. */
 export interface KubeconfigView {
@@ -33,9 +42,15 @@ export interface KubeconfigView {
  * (KubeConfig.loadFromOptions takes them as they are), and the current context.
  */
 export class Kubeconfig implements KubeconfigView {
+  /**
+   * The environment and working directory exec credential plugins run with: the run's
+   * (CliContext's), set by loadKubeconfig; unset, this process's.
+   */
+  plugin: { env?: NodeJS.ProcessEnv; cwd?: string } = {};
+
   constructor(
     readonly clusters: Cluster[],
-    readonly users: User[],
+    readonly users: KubeUser[],
     readonly contexts: Context[],
     readonly currentContext: string,
   ) {}
@@ -49,7 +64,7 @@ export class Kubeconfig implements KubeconfigView {
   getClusters(): Cluster[] {
     return this.clusters;
   }
-  getUsers(): User[] {
+  getUsers(): KubeUser[] {
     return this.users;
   }
   /** The first entry of that name (client-node's lookup). */
@@ -59,7 +74,7 @@ export class Kubeconfig implements KubeconfigView {
   getCluster(name: string | undefined): Cluster | null {
     return this.clusters.find((c) => c.name === name) ?? null;
   }
-  getUser(name: string | undefined): User | null {
+  getUser(name: string | undefined): KubeUser | null {
     return this.users.find((u) => u.name === name) ?? null;
   }
 }
@@ -105,7 +120,13 @@ export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.Proces
  * Loads and merges the kubeconfig files (kubectl's rule: the first file's current-context wins).
  * Relative paths are relative to `cwd` (the run's working directory); messages name them as given.
  */
-export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir(), cwd?: string): Promise<Kubeconfig> {
+export async function loadKubeconfig(
+  explicit?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+  cwd?: string,
+  pluginEnv?: NodeJS.ProcessEnv,
+): Promise<Kubeconfig> {
   const paths = kubeconfigPaths(explicit, env, home);
   const at = (p: string) => (cwd === undefined ? p : resolve(cwd, p));
   const existing = paths.filter((p) => existsSync(at(p)));
@@ -119,7 +140,7 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
   // kubectl's merge rule: for a name defined in several files, the first file wins; so does the
   // first current-context set. (client-node's KubeConfig.mergeConfig throws on duplicates instead.)
   const clusters: Cluster[] = [];
-  const users: User[] = [];
+  const users: KubeUser[] = [];
   const contexts: Context[] = [];
   let currentContext = '';
   const empty: string[] = [];
@@ -160,7 +181,9 @@ export async function loadKubeconfig(explicit?: string, env: NodeJS.ProcessEnv =
       'run aws eks update-kubeconfig --name CLUSTER --region REGION, or pass another file with --kubeconfig',
     );
   }
-  return new Kubeconfig(clusters, users, contexts, currentContext);
+  const loaded = new Kubeconfig(clusters, users, contexts, currentContext);
+  loaded.plugin = { ...(pluginEnv ? { env: pluginEnv } : {}), ...(cwd !== undefined ? { cwd } : {}) };
+  return loaded;
 }
 
 /**
@@ -208,25 +231,76 @@ function fromDocument(obj: any, dir?: string): Kubeconfig {
     if (!elt.context.cluster) throw new Error(`contexts[${i}].context.cluster is missing`);
     return { cluster: elt.context.cluster, name: elt.name, user: elt.context.user || undefined, namespace: elt.context.namespace || undefined };
   });
-  const users: User[] = list(obj.users).map((elt: any, i: number) => {
+  const users: KubeUser[] = list(obj.users).map((elt: any, i: number) => {
     if (!elt.name) throw new Error(`users[${i}].name is missing`);
     const u = elt.user;
+    const tokenFile = u && !u.token ? absolute(dir, u['token-file']) : undefined;
     return {
       authProvider: u ? u['auth-provider'] : null,
       certData: u ? u['client-certificate-data'] : null,
       certFile: absolute(dir, u ? u['client-certificate'] : null),
-      exec: u ? u.exec : null,
+      exec: u ? execWithCommandIn(dir, u.exec) : null,
       keyData: u ? u['client-key-data'] : null,
       keyFile: absolute(dir, u ? u['client-key'] : null),
       name: elt.name,
-      // client-node reads a token-file once, at load (relative to the working directory).
-      token: u ? (u.token ? u.token : u['token-file'] ? readFileSync(u['token-file']).toString() : undefined) : undefined,
+      // client-go reads a token-file (relative to the kubeconfig's directory) when a request
+      // needs it, and again a minute later (client-node read it once at load, relative to the
+      // working directory): kube-auth.ts reads it.
+      token: u && u.token ? u.token : undefined,
+      ...(tokenFile ? { tokenFile } : {}),
       password: u ? u.password : null,
       username: u ? u.username : null,
       impersonateUser: u ? u.as : null,
     };
   });
   return new Kubeconfig(clusters, users, contexts, obj['current-context']);
+}
+
+/**
+ * client-go's rule for an exec command: one with a path separator (./bin/aws-token) is
+ * relative to the kubeconfig file's directory; a bare name (aws) is looked up on PATH.
+ */
+function execWithCommandIn(dir: string | undefined, exec: unknown): unknown {
+  if (typeof exec !== 'object' || exec === null) return exec;
+  const command = (exec as { command?: unknown }).command;
+  if (typeof command !== 'string' || !command.includes(sep)) return exec;
+  return { ...exec, command: absolute(dir, command) };
+}
+
+/**
+ * Whether requests to a cluster entry's server go over TLS (`https:`) or plain HTTP (`http:`),
+ * decided once from the parsed URL (the scheme's case does not matter) for both the scan
+ * (kube-http.ts) and apply (kube-write.ts). client-go's rules, as one-line usage errors naming
+ * the entry: plain HTTP only with insecure-skip-tls-verify (the credentials travel unencrypted
+ * otherwise), no other scheme, and no certificate-authority together with
+ * insecure-skip-tls-verify (verification would be silently off).
+ */
+export function clusterTransport(cluster: Cluster): 'https:' | 'http:' {
+  const entry = `kubeconfig cluster ${JSON.stringify(cluster.name)}`;
+  const fix = 'fix the cluster entry in the kubeconfig (aws eks update-kubeconfig rewrites it)';
+  if (cluster.skipTLSVerify && (cluster.caFile || cluster.caData)) {
+    throw new UsageError(
+      'KUBECONFIG_INVALID',
+      `${entry} sets both insecure-skip-tls-verify and certificate-authority${cluster.caData ? '-data' : ''}: specifying a root certificates file with the insecure flag is not allowed`,
+      'remove insecure-skip-tls-verify to verify the server with the CA, or remove the CA',
+    );
+  }
+  let protocol: string;
+  try {
+    protocol = new URL(cluster.server).protocol;
+  } catch {
+    throw new UsageError('KUBECONFIG_INVALID', `${entry}: server ${JSON.stringify(cluster.server)} is not a URL`, fix);
+  }
+  if (protocol === 'https:') return 'https:';
+  if (protocol === 'http:') {
+    if (cluster.skipTLSVerify) return 'http:';
+    throw new UsageError(
+      'KUBECONFIG_INVALID',
+      `${entry}: server ${cluster.server} is plain HTTP, which would send the credentials unencrypted; HTTP is allowed only with insecure-skip-tls-verify: true`,
+      'use the https:// endpoint of the cluster',
+    );
+  }
+  throw new UsageError('KUBECONFIG_INVALID', `${entry}: server ${cluster.server} has the scheme ${protocol.replace(/:$/, '')}; only https (or http with insecure-skip-tls-verify) is supported`, fix);
 }
 
 /** client-node's makeAbsolutePath, for a set path. */

@@ -137,5 +137,6 @@ export function awsTimeouts(ms: number): { requestTimeoutMs: number; connectionT
 /** The kubeconfig of a run: --kubeconfig, else KUBECONFIG, else ~/.kube/config; relative paths in the run's directory. */
 export async function loadRunKubeconfig(flag: string | undefined, ctx: CliContext): Promise<import('../adapters/kubeconfig.js').Kubeconfig> {
   const { loadKubeconfig } = await import('../adapters/kubeconfig.js');
-  return loadKubeconfig(flag, { KUBECONFIG: readEnv(ctx.env).kubeconfig }, homeOf(ctx), ctx.cwd);
+  // Exec credential plugins (aws eks get-token) run with the run's environment and directory.
+  return loadKubeconfig(flag, { KUBECONFIG: readEnv(ctx.env).kubeconfig }, homeOf(ctx), ctx.cwd, ctx.env);
 }

@@ -225,19 +225,22 @@ describe('Kubernetes port over HTTP', () => {
       const api = await apiServer([]);
       const user = `{ exec: { command: ${JSON.stringify(process.execPath)}, args: ["-e", "process.stderr.write('no SSO session'); process.exit(1)"] } }`;
       const err = await (await kubePortFactory(await kubeconfigFromString(config(api.url, ', insecure-skip-tls-verify: true', user)), { sleep: noSleep }))('c').listPods().catch((e: unknown) => e);
-      expect((err as PodidError).code).toBe('KUBE_ERROR');
-      expect((err as PodidError).message).toContain('no SSO session');
+      expect((err as PodidError).code).toBe('KUBE_CREDENTIALS_UNAVAILABLE');
+      expect((err as PodidError).message).toContain(`exec plugin ${JSON.stringify(process.execPath)} failed with exit code 1: no SSO session`);
       expect(api.requests).toHaveLength(0);
     });
 
-    it('refuses a plain-HTTP server unless insecure-skip-tls-verify is set, as client-node does', async () => {
+    it('refuses a plain-HTTP server unless insecure-skip-tls-verify is set, whatever the scheme\'s case', async () => {
       const api = await apiServer([]);
-      const err = await (await kubePortFactory(await kubeconfigFromString(config(api.url, '', '{ token: t }'))))('c').listPods().catch((e: unknown) => e);
-      expect((err as PodidError).message).toContain('HTTP protocol is not allowed when skipTLSVerify is not set or false');
+      for (const url of [api.url, api.url.replace(/^http:/, 'HTTP:')]) {
+        const err = await (await kubePortFactory(await kubeconfigFromString(config(url, '', '{ token: t }'))))('c').listPods().catch((e: unknown) => e);
+        expect((err as PodidError).code).toBe('KUBECONFIG_INVALID');
+        expect((err as PodidError).message).toContain('is plain HTTP');
+      }
       expect(api.requests).toHaveLength(0);
     });
 
-    it('sends basic auth and the impersonated user; a token-file is read at load', async () => {
+    it('sends basic auth and the impersonated user; a token-file is read for the request', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'podid-token-'));
       writeFileSync(join(dir, 'token'), 'from-file');
       const api = await apiServer([{ body: { kind: 'PodList', metadata: {}, items: [] } }, { body: { kind: 'PodList', metadata: {}, items: [] } }]);

@@ -173,7 +173,6 @@ describe('loadKubeconfig reads files as @kubernetes/client-node does', () => {
     ['a cluster without a server', stringify({ clusters: [{ name: 'a', cluster: {} }], contexts: [], users: [] })],
     ['a context without a cluster', stringify({ clusters: [], contexts: [{ name: 'a', context: { user: 'u' } }], users: [] })],
     ['a user without a name', stringify({ clusters: [], contexts: [], users: [{ user: { token: 't' } }] })],
-    ['a missing token-file', stringify({ clusters: [], contexts: [], users: [{ name: 'u', user: { 'token-file': '/nonexistent/podid-token' } }] })],
     ['unparseable YAML', 'clusters: [\n  - {'],
     ['a custom tag', 'clusters: !custom []\ncontexts: []\nusers: []\n'],
   ];
