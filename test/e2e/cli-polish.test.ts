@@ -4,38 +4,21 @@
  * keys in the environment, and a demo that ends with what to run next. The built CLI in-process
  * (helpers/podid.ts); the binary for the SDK warning (a process's stderr) and the demo.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/errors.js';
-import { ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
+import { ROOT, runPodid, runProcess, type RunResult, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podid-polish-'));
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** `npm run demo` (scripts/demo.mjs) as a process, with a bounded wait. */
-function runDemo(): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/demo.mjs'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // The demo applies the plan too: its rollouts take a while on a loaded machine.
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the demo did not finish within 150 s\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 150_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+/** `npm run demo` (scripts/demo.mjs) as a process, with a bounded wait (its rollouts take a while on a loaded machine). */
+function runDemo(): Promise<RunResult> {
+  return runProcess(process.execPath, ['scripts/demo.mjs'], { what: 'the demo', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 150_000 });
 }
 
 // The demo is mostly waiting (its sandbox's rollouts): it starts first, the other tests run
@@ -165,7 +148,7 @@ describe('against the demo world', () => {
 describe('npm run demo', () => {
   it('runs scan and migrate against the sandbox and ends with what to run next', async () => {
     const r = await demo;
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const next = r.stdout.lastIndexOf('What to run next:');
     expect(next).toBeGreaterThan(0);
     expect(r.stdout.slice(next)).toMatch(/podid\.js sandbox --world examples\/world\.yaml/);

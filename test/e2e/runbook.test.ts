@@ -4,11 +4,10 @@
  * (helpers/podid-on-path.ts), and `podid sandbox` as the built binary, a process the runbook
  * starts in the background and stops with kill; a trap stops it if a command fails.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT, runProcess, type RunResult } from '../helpers/cli.js';
 import { podidOnPath } from '../helpers/podid-on-path.js';
 
 const RUNBOOK = readFileSync(join(ROOT, 'docs', 'runbook.md'), 'utf8');
@@ -17,22 +16,8 @@ function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
 }
 
-function runScript(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the runbook did not finish in time\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 170_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runScript(script: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return runProcess('bash', ['-c', script], { what: 'the runbook', cwd: ROOT, env, timeoutMs: 170_000 });
 }
 
 describe('docs/runbook.md', () => {
