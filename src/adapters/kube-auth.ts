@@ -21,6 +21,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { basename } from 'node:path';
+import { PodidError } from '../core/errors.js';
 import type { KubeUser, Kubeconfig } from './kubeconfig.js';
 
 export type TlsOptions = Pick<RequestOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>;
@@ -61,6 +62,11 @@ export class KubeCredentialError extends Error {
     super(message, options);
     this.name = 'KubeCredentialError';
   }
+}
+
+/** KUBE_CREDENTIALS_UNAVAILABLE for the scan's reads and apply's writes alike. */
+export function credentialsUnavailable(err: KubeCredentialError, context: string, what?: string): PodidError {
+  return new PodidError('KUBE_CREDENTIALS_UNAVAILABLE', `cannot get the credentials of context ${JSON.stringify(context)}${what ? ` (${what})` : ''}: ${err.message}`, { hint: err.hint, cause: err });
 }
 
 /** The plugin's deadline when --request-timeout is 0 (none): a plugin never holds a scan forever. */
@@ -163,18 +169,13 @@ function execCredentials(plugin: PluginContext): (user: KubeUser, timeoutMs: num
     }
     let run = running.get(user.name);
     if (!run) {
-      run = runExec(user.exec as ExecConfig | null | undefined, plugin, timeoutMs > 0 ? timeoutMs : EXEC_CEILING_MS).then(
-        (credential) => {
-          running.delete(user.name);
-          if (credential) cache.set(user.name, credential);
-          return credential;
-        },
-        (err: unknown) => {
-          // Kept for the run (`running` keeps the rejected run): a plugin that failed or hung
-          // fails the same way again, and each of the cluster's lists would wait for it anew.
-          throw err;
-        },
-      );
+      // A rejected run stays in `running` for the run: a plugin that failed or hung fails the
+      // same way again, and each of the cluster's lists would wait for it anew.
+      run = runExec(user.exec as ExecConfig | null | undefined, plugin, timeoutMs > 0 ? timeoutMs : EXEC_CEILING_MS).then((credential) => {
+        running.delete(user.name);
+        if (credential) cache.set(user.name, credential);
+        return credential;
+      });
       running.set(user.name, run);
     }
     return run;

@@ -11,7 +11,7 @@ import { PodidError } from '../core/errors.js';
 import { isJsonObject } from '../core/json.js';
 import { ApplyCallError, type KubeApplyPort, type NodeState, type PodState, type RestartableKind, type WorkloadCondition, type WorkloadState } from '../core/apply/ports.js';
 import { classifyPodIdentity } from './kube-map.js';
-import { clientNodeUsers, KubeCredentialError } from './kube-auth.js';
+import { clientNodeUsers, credentialsUnavailable, KubeCredentialError } from './kube-auth.js';
 import { clusterTransport, type Kubeconfig } from './kubeconfig.js';
 
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -51,7 +51,7 @@ function createKubeApplyPort(k8s: K8s, kubeconfig: Kubeconfig, context: string, 
     users = clientNodeUsers(kubeconfig, context);
   } catch (err) {
     if (!(err instanceof KubeCredentialError)) throw err;
-    throw new PodidError('KUBE_CREDENTIALS_UNAVAILABLE', `cannot get the credentials of context ${JSON.stringify(context)}: ${err.message}`, { hint: err.hint, cause: err });
+    throw credentialsUnavailable(err, context);
   }
   kc.loadFromOptions({ clusters: kubeconfig.clusters, users, contexts: kubeconfig.contexts, currentContext: context });
   const server = kc.getCurrentCluster()?.server ?? '(no server)';

@@ -14,7 +14,7 @@
 import { PodidError } from '../core/errors.js';
 import type { KubePort, RequestLimiter } from '../core/ports.js';
 import { compileKeep, JsonKeepError, mapKept, parseKept, type Keep, type KeepPlan } from './json-keep.js';
-import { KubeCredentialError } from './kube-auth.js';
+import { credentialsUnavailable, KubeCredentialError } from './kube-auth.js';
 import { kubeGet, KubeTransportError, type KubeGet } from './kube-http.js';
 import type { Kubeconfig } from './kubeconfig.js';
 import {
@@ -193,7 +193,7 @@ export function createKubePort(http: KubeGet, context: string, opts: KubeOptions
     }
     if (err instanceof KubeCredentialError) {
       // Never retried: a plugin that failed (or timed out) fails the same way again.
-      return new PodidError('KUBE_CREDENTIALS_UNAVAILABLE', `cannot get the credentials of context ${JSON.stringify(context)} (${what}): ${err.message}`, { hint: err.hint, cause: err });
+      return credentialsUnavailable(err, context, what);
     }
     const f = describeKubeFailure(err);
     if (f.status === 401) {
