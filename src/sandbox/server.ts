@@ -158,7 +158,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     // send a kubeconfig's credentials over plain HTTP (kubernetes/kubectl#744), and the sandbox
     // speaks plain HTTP, so they are taken as the kubeconfig's user.
     const clientGo = / kubernetes\/[0-9a-f]+$/.test(String(req.headers['user-agent'] ?? ''));
-    if (!clientGo && !/^Bearer \S+/i.test(req.headers.authorization ?? '') && !/^\/(healthz|livez|readyz)(\/|$)/.test(path)) {
+    const bearer = /^Bearer (\S+)/i.exec(req.headers.authorization ?? '')?.[1];
+    const health = /^\/(healthz|livez|readyz)(\/|$)/.test(path);
+    if (!clientGo && !health && (bearer === undefined || !eksTokenCurrent(bearer, state.clock.now()))) {
       state.calls.push({ service, operation: 'unauthenticated', mutating: false, status: 401 });
       return send(res, kube.renderError(401, 'Unauthorized', 'Unauthorized'));
     }
@@ -351,3 +353,27 @@ export function renderEnvFile(state: SandboxState, kubeconfigPath: string): stri
   ];
   return vars.map(([k, v]) => `${k}=${q(v)}`).join('\n') + '\n';
 }
+
+/**
+ * Whether a bearer token is accepted: any token, but one in the form `aws eks get-token` prints
+ * (`k8s-aws-v1.` and a base64url presigned STS GetCallerIdentity URL) only while it is current,
+ * as EKS's authenticator (aws-iam-authenticator, pkg/token Verify) takes it: at most 15 minutes
+ * after its X-Amz-Date. The signature is not checked.
+ */
+function eksTokenCurrent(token: string, now: number): boolean {
+  if (!token.startsWith(EKS_TOKEN_PREFIX)) return true;
+  let url: URL;
+  try {
+    url = new URL(Buffer.from(token.slice(EKS_TOKEN_PREFIX.length), 'base64url').toString('utf8'));
+  } catch {
+    return false;
+  }
+  const date = [...url.searchParams].find(([k]) => k.toLowerCase() === 'x-amz-date')?.[1];
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date ?? '');
+  if (!m) return false;
+  const signed = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  return now <= signed + EKS_TOKEN_LIFETIME_MS;
+}
+
+const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
+const EKS_TOKEN_LIFETIME_MS = 15 * 60_000;
