@@ -4,4 +4,4 @@
  * client-node then keeps these and what they reach, not every generated model and API (loading
  * the whole package is most of a live scan's start-up).
  */
-export { ApiException, createConfiguration, HttpMethod, KubeConfig, ServerConfiguration } from '@kubernetes/client-node';
+export { KubeConfig } from '@kubernetes/client-node';

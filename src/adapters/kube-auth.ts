@@ -9,7 +9,9 @@
  *   key pair) and kept until its expirationTimestamp, or for the run when it has none; it gets
  *   KUBERNETES_EXEC_INFO (non-interactive), no stdin, and is killed after the request timeout
  *   (EXEC_CEILING_MS without one); a failure is one line naming the plugin (KubeCredentialError);
- * - a token-file is read when a request needs it, trimmed, and read again after a minute.
+ * - a token-file is read when a request needs it, trimmed, and read again after a minute;
+ * - a credential from an exec plugin or a token-file that the server rejects (401) is dropped
+ *   (`renew`): the next request runs the plugin, or reads the file, again (kube-http.ts).
  * The plain-HTTP refusal and the scheme are decided once per cluster entry (clusterTransport in
  * kubeconfig.ts).
  *
@@ -30,6 +32,12 @@ export interface Applied extends TlsOptions {
   auth?: string;
   headers?: Record<string, string | string[] | number>;
   agent?: unknown;
+  /**
+   * Drops these credentials, so that the next request gets new ones: set when they came from an
+   * exec plugin or a token-file, which can give other credentials when asked again (client-go's
+   * refresh after a 401). Dropping credentials that were already replaced does nothing.
+   */
+  renew?: () => void;
 }
 
 /** An exec plugin's answer (client.authentication.k8s.io ExecCredential), checked as client-go checks it. */
@@ -110,17 +118,20 @@ export function credentialsOf(kc: Kubeconfig, context: string): (timeoutMs: numb
       opts.headers ??= {};
       // client-go runs the exec plugin only for a user without other credentials: a token (or
       // token-file), basic auth, or a client certificate and key.
-      const token = user.token || (tokenFile ? tokenFile() : undefined);
+      const fileToken = !user.token && tokenFile ? tokenFile.read() : undefined;
+      const token = user.token || fileToken;
       const hasOther = !!token || !!user.username || (!!cert && !!key);
       if (user.exec && !hasOther) {
-        const credential = await exec(user, timeoutMs);
+        const credential = await exec.get(user, timeoutMs);
         if (credential) {
           if (credential.status.clientCertificateData) opts.cert = credential.status.clientCertificateData;
           if (credential.status.clientKeyData) opts.key = credential.status.clientKeyData;
           if (credential.status.token) opts.headers['Authorization'] = `Bearer ${credential.status.token}`;
+          opts.renew = () => exec.drop(user, credential);
         }
       }
       if (token) opts.headers['Authorization'] = `Bearer ${token}`;
+      if (fileToken !== undefined) opts.renew = () => tokenFile!.drop(fileToken);
       if (user.username) opts.auth = `${user.username}:${user.password}`;
     }
     return opts;
@@ -134,10 +145,16 @@ function fileOrData(file: string | undefined, data: string | undefined): Buffer 
   return null;
 }
 
-/** client-go's token-file: read when a request needs it, trimmed, read again after a minute. */
-function tokenFileReader(file: string): () => string {
+/**
+ * client-go's token-file: read when a request needs it, trimmed, read again after a minute, or
+ * at the next request once `drop` is told the token was rejected.
+ */
+function tokenFileReader(file: string): { read: () => string; drop: (token: string) => void } {
   let cached: { token: string; at: number } | undefined;
-  return () => {
+  const drop = (token: string) => {
+    if (cached?.token === token) cached = undefined;
+  };
+  const read = () => {
     if (cached && Date.now() - cached.at < TOKEN_FILE_TTL_MS) return cached.token;
     let token: string;
     try {
@@ -149,18 +166,27 @@ function tokenFileReader(file: string): () => string {
     cached = { token, at: Date.now() };
     return token;
   };
+  return { read, drop };
 }
 
 /**
  * client-go's exec authenticator: runs the user's exec command and reads the ExecCredential it
  * prints; kept per user name until its expirationTimestamp, or for the whole run when it has
- * none. Requests that need one while it runs wait for the same run; a failure is kept for the
- * run (podid never retries it).
+ * none, or until `drop` is told the server rejected it (client-go's maybeRefreshCreds: only if it
+ * is still the cached one, so that requests rejected together run the plugin once). Requests
+ * that need one while it runs wait for the same run; a failure is kept for the run (podid never
+ * retries it).
  */
-function execCredentials(plugin: PluginContext): (user: KubeUser, timeoutMs: number) => Promise<ExecCredential | null> {
+function execCredentials(plugin: PluginContext): {
+  get: (user: KubeUser, timeoutMs: number) => Promise<ExecCredential | null>;
+  drop: (user: KubeUser, credential: ExecCredential) => void;
+} {
   const cache = new Map<string, ExecCredential>();
   const running = new Map<string, Promise<ExecCredential | null>>();
-  return (user, timeoutMs) => {
+  const drop = (user: KubeUser, credential: ExecCredential) => {
+    if (cache.get(user.name) === credential) cache.delete(user.name);
+  };
+  const get = (user: KubeUser, timeoutMs: number) => {
     const cached = cache.get(user.name);
     if (cached) {
       const expires = cached.status.expirationTimestamp;
@@ -180,6 +206,7 @@ function execCredentials(plugin: PluginContext): (user: KubeUser, timeoutMs: num
     }
     return run;
   };
+  return { get, drop };
 }
 
 const DEFAULT_EXEC_API_VERSION = 'client.authentication.k8s.io/v1beta1';
@@ -290,9 +317,9 @@ function runExec(exec: ExecConfig | null | undefined, plugin: PluginContext, dea
  * The users for client-node's KubeConfig (which reads no `tokenFile`): the context's user with
  * its token-file read now, as a token.
  */
-export function clientNodeUsers(kc: Kubeconfig, context: string): KubeUser[] {
+function clientNodeUsers(kc: Kubeconfig, context: string): KubeUser[] {
   const name = kc.getContext(context)?.user;
-  return kc.users.map((u) => (u.name === name && u.tokenFile && !u.token ? { ...u, token: tokenFileReader(u.tokenFile)() } : u));
+  return kc.users.map((u) => (u.name === name && u.tokenFile && !u.token ? { ...u, token: tokenFileReader(u.tokenFile).read() } : u));
 }
 
 /** The context's credentials through client-node's own KubeConfig (loaded on the first request). */

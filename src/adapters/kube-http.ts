@@ -1,17 +1,23 @@
 /**
- * A lean GET for one kubeconfig context: the kubeconfig's TLS and auth as
- * @kubernetes/client-node applies them, over ONE keep-alive agent per context, answering with
- * the body's bytes (gunzipped when the server compressed them). The scan's list pages go through
- * here: client-node's own request path builds a new agent (a new TCP/TLS connection) for every
- * request and hands back the body as a string, a second copy of every page that the scan only
- * parses a few fields out of (json-keep.ts parses the bytes directly).
+ * Lean requests for one kubeconfig context: the kubeconfig's TLS and auth as
+ * @kubernetes/client-node applies them, over ONE keep-alive agent per context. The scan's list
+ * pages (`get`: the body's bytes, gunzipped when the server compressed them) and apply's reads
+ * and writes (`request`, kube-write.ts) go through here: client-node's own request path builds a
+ * new agent (a new TCP/TLS connection) for every request, hands back the body as a string (a
+ * second copy of every page that the scan only parses a few fields out of; json-keep.ts parses
+ * the bytes directly), and runs an exec plugin without a deadline, with this process's stdin and
+ * environment.
  *
  * Credentials are applied on every request as client-node's KubeConfig.applyToHTTPSOptions
  * applies them (kube-auth.ts, without loading client-node for what EKS kubeconfigs use: a token,
  * an exec plugin such as `aws eks get-token`, client certificates, basic auth, impersonation);
  * a user with an `auth-provider` or a cluster with a `proxy-url` goes through client-node itself
  * (loaded then), its proxy agent reused. The TLS material (CA, client certificate, key,
- * insecure-skip-tls-verify, tls-server-name) is read once per context, for its agent.
+ * insecure-skip-tls-verify, tls-server-name) is read for the context's agent, made again only
+ * when an exec plugin hands out another client certificate.
+ *
+ * A 401 answer to credentials from an exec plugin or a token-file drops them, gets new ones and
+ * sends the request once more (see `exchange`).
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
@@ -44,20 +50,47 @@ export class KubeTransportError extends Error {
   }
 }
 
-export interface KubeGet {
+/** One request of `KubeHttp.request`. */
+export interface KubeRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** The path under the server, with its query. */
+  path: string;
+  /** The request body (JSON text), sent with `contentType`. */
+  body?: string;
+  contentType?: string;
+  /** The Accept header (default application/json). */
+  accept?: string;
+  /** Bounds the request, answer included, and an exec plugin run for it (0: no request deadline). */
+  timeoutMs: number;
+}
+
+/** An answer of any status: lower-case headers (repeated ones joined), the body's bytes (its own). */
+export interface KubeAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface KubeHttp {
   /** The context's API server URL (with any path prefix). */
   readonly server: string;
   /** The kubeconfig cluster's `proxy-url`, when the server is reached through a proxy. */
   readonly proxyUrl?: string;
   /**
    * GETs `path` (with query) under the server and resolves with what `read` makes of the 2xx
-   * body. `read` runs synchronously and must not keep the buffer: it is reused for later pages.
+   * body (any other status: KubeHttpStatusError). `read` runs synchronously and must not keep
+   * the buffer: it is reused for later pages.
    */
   get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T>;
+  /** Sends one request and resolves with its answer, whatever the status. */
+  request(req: KubeRequest): Promise<KubeAnswer>;
 }
 
-/** A GET client for `context` of the kubeconfig. */
-export function kubeGet(kc: Kubeconfig, context: string): KubeGet {
+/** The answer `exchange` sends again after new credentials. */
+const RENEW = Symbol('renew');
+
+/** A client for `context` of the kubeconfig. */
+export function kubeHttp(kc: Kubeconfig, context: string): KubeHttp {
   const ctx = kc.getContext(context);
   const cluster = ctx ? kc.getCluster(ctx.cluster) : null;
   const server = cluster?.server ?? '';
@@ -74,18 +107,26 @@ export function kubeGet(kc: Kubeconfig, context: string): KubeGet {
   const prefix = base.pathname.replace(/\/+$/, '');
   const credentials = credentialsOf(kc, context);
   let agent: HttpAgent | undefined;
+  /** The client certificate and key the agent presents. */
+  let agentIdentity: { cert: Applied['cert']; key: Applied['key'] } | undefined;
 
-  /** The kubeconfig's credentials for one request (and, the first time, the context's agent). */
+  /** The kubeconfig's credentials for one request (and the context's agent for them). */
   async function apply(timeoutMs: number): Promise<Applied> {
     if (refused !== undefined) throw refused;
     const opts = await credentials(timeoutMs);
-    agent ??= makeAgent(opts);
+    if (cluster?.proxyUrl) {
+      // client-node's agent for a proxy (SOCKS or HTTP CONNECT), built with the same TLS options.
+      agent ??= opts.agent as HttpAgent;
+    } else if (!agent || (secure && (!same(opts.cert, agentIdentity?.cert) || !same(opts.key, agentIdentity?.key)))) {
+      // The first request, or an exec plugin handed out another client certificate: its
+      // connections present the new one (those of the old agent close once idle).
+      agent = makeAgent(opts);
+      agentIdentity = { cert: opts.cert, key: opts.key };
+    }
     return opts;
   }
 
   function makeAgent(opts: Applied): HttpAgent {
-    // client-node's agent for a proxy (SOCKS or HTTP CONNECT), built with the same TLS options.
-    if (cluster?.proxyUrl) return opts.agent as HttpAgent;
     if (!secure) return new HttpAgent({ keepAlive: true });
     const tls: TlsOptions = {};
     for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
@@ -94,28 +135,75 @@ export function kubeGet(kc: Kubeconfig, context: string): KubeGet {
     return new HttpsAgent({ keepAlive: true, ...tls });
   }
 
-  return {
-    server,
-    ...(cluster?.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
-    async get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T> {
-      const applied = await apply(timeoutMs);
-      const headers: Record<string, string | string[] | number> = { ...(applied.headers ?? {}), accept: 'application/json', 'accept-encoding': 'gzip' };
+  /**
+   * Sends one request with the context's credentials and hands its answer to `answer`
+   * (synchronously; the body is valid only during the call). A 401 to credentials from an exec
+   * plugin or a token-file is client-go's cue to drop them (exec.go's roundTripper calls
+   * maybeRefreshCreds on a 401); podid also sends the request once more with the new ones, so
+   * that a token that expired early (clock skew, a revoked session) does not fail a scan or an
+   * apply halfway. A second 401 is the answer. Sending again is safe for every method, writes
+   * included: authentication is the API server's first step, and a request it cannot
+   * authenticate is rejected with 401 before authorization, admission or storage see it
+   * (kubernetes.io/docs/concepts/security/controlling-access, "Authentication"), so nothing of
+   * it was applied.
+   */
+  async function exchange<T>(req: KubeRequest, answer: (status: number, headers: IncomingHttpHeaders, body: Buffer) => T): Promise<T> {
+    for (let renewed = false; ; renewed = true) {
+      const applied = await apply(req.timeoutMs);
+      const headers: Record<string, string | string[] | number> = { ...(applied.headers ?? {}), accept: req.accept ?? 'application/json', 'accept-encoding': 'gzip' };
+      const body = req.body === undefined ? undefined : Buffer.from(req.body, 'utf8');
+      if (body) {
+        headers['content-type'] = req.contentType ?? 'application/json';
+        headers['content-length'] = body.length;
+      }
       const options: RequestOptions = {
         protocol: secure ? 'https:' : 'http:',
         hostname: base.hostname.replace(/^\[|\]$/g, ''),
         port: base.port || (secure ? 443 : 80),
-        path: `${prefix}${path}`,
-        method: 'GET',
+        path: `${prefix}${req.path}`,
+        method: req.method,
         headers,
         agent: agent!,
         ...(applied.auth ? { auth: applied.auth } : {}),
       };
-      return send(secure ? httpsRequest : httpRequest, options, timeoutMs, `${server}${path}`, read);
+      const renew = renewed ? undefined : applied.renew;
+      const out = await send(secure ? httpsRequest : httpRequest, options, req.timeoutMs, `${server}${req.path}`, body, (status, h, b) => (status === 401 && renew ? RENEW : answer(status, h, b)));
+      if (out !== RENEW) return out;
+      renew!();
+    }
+  }
+
+  return {
+    server,
+    ...(cluster?.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
+    get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T> {
+      return exchange({ method: 'GET', path, timeoutMs }, (status, headers, body) => {
+        if (status >= 200 && status <= 299) return read(body);
+        throw new KubeHttpStatusError(status, flatHeaders(headers), body.toString('utf8'));
+      });
+    },
+    request(req: KubeRequest): Promise<KubeAnswer> {
+      // A copy: the body may be in a pooled page buffer.
+      return exchange(req, (status, headers, body) => ({ status, headers: flatHeaders(headers), body: Buffer.from(body) }));
     },
   };
 }
 
-function send<T>(request: typeof httpRequest, options: RequestOptions, timeoutMs: number, url: string, read: (body: Buffer) => T): Promise<T> {
+/** Whether two TLS values (a PEM string or its bytes; absent) are the same. */
+function same(a: Applied['cert'] | Applied['key'], b: Applied['cert'] | Applied['key']): boolean {
+  if (a === b) return true;
+  if ((typeof a !== 'string' && !Buffer.isBuffer(a)) || (typeof b !== 'string' && !Buffer.isBuffer(b))) return false;
+  return Buffer.from(a).equals(Buffer.from(b));
+}
+
+function send<T>(
+  request: typeof httpRequest,
+  options: RequestOptions,
+  timeoutMs: number,
+  url: string,
+  body: Buffer | undefined,
+  answer: (status: number, headers: IncomingHttpHeaders, body: Buffer) => T,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
@@ -129,10 +217,8 @@ function send<T>(request: typeof httpRequest, options: RequestOptions, timeoutMs
     const req = request(options, (res) => {
       readBody(res).then(
         ({ body, pooled }) => {
-          const status = res.statusCode ?? 0;
           try {
-            if (status >= 200 && status <= 299) finish(null, read(body));
-            else finish(new KubeHttpStatusError(status, flatHeaders(res.headers), body.toString('utf8')));
+            finish(null, answer(res.statusCode ?? 0, res.headers, body));
           } catch (err) {
             finish(err);
           } finally {
@@ -150,7 +236,7 @@ function send<T>(request: typeof httpRequest, options: RequestOptions, timeoutMs
         req.destroy();
       }, timeoutMs);
     }
-    req.end();
+    req.end(body);
   });
 }
 

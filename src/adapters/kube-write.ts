@@ -1,8 +1,10 @@
 /**
  * The Kubernetes side of apply's ports (core/apply/ports.ts) for one kubeconfig context, over
- * @kubernetes/client-node's request path (its configuration, auth and TLS; loaded lazily), as
- * kube.ts does for the scan. Each call is made once: failures are thrown as ApplyCallErrors
- * (429 throttled with Retry-After, 5xx, 409 conflict, no answer = lost) and the executor decides.
+ * the scan's transport (kube-http.ts: the kubeconfig's TLS and credentials as kube-auth.ts
+ * applies them, exec plugins bounded by the request timeout with the run's environment and
+ * directory, one keep-alive agent per context, a 401 to renewable credentials retried once with
+ * new ones). Each call is made once: failures are thrown as ApplyCallErrors (429 throttled with
+ * Retry-After, 5xx, 409 conflict, no answer = lost) and the executor decides.
  *
  * The restart is `kubectl rollout restart`'s own request: a strategic merge patch of the pod
  * template's `kubectl.kubernetes.io/restartedAt` annotation.
@@ -11,24 +13,23 @@ import { PodidError } from '../core/errors.js';
 import { isJsonObject } from '../core/json.js';
 import { ApplyCallError, type KubeApplyPort, type NodeState, type PodState, type RestartableKind, type WorkloadCondition, type WorkloadState } from '../core/apply/ports.js';
 import { classifyPodIdentity } from './kube-map.js';
-import { clientNodeUsers, credentialsUnavailable, KubeCredentialError } from './kube-auth.js';
+import { credentialsUnavailable, KubeCredentialError } from './kube-auth.js';
+import { kubeHttp, KubeTransportError, type KubeAnswer } from './kube-http.js';
 import { clusterTransport, type Kubeconfig } from './kubeconfig.js';
 
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const AGENT_SELECTOR = 'app.kubernetes.io/name=eks-pod-identity-agent';
 
-type K8s = typeof import('./k8s-client.js');
 type Obj = Record<string, unknown>;
 
 const PLURAL: Record<RestartableKind, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 
 export async function kubeApplyPortFactory(kubeconfig: Kubeconfig, opts: { requestTimeoutMs?: number } = {}): Promise<(context: string) => KubeApplyPort> {
-  const k8s = await import('./k8s-client.js');
   const ports = new Map<string, KubeApplyPort>();
   return (context) => {
     let port = ports.get(context);
     if (!port) {
-      port = createKubeApplyPort(k8s, kubeconfig, context, opts.requestTimeoutMs ?? 30_000);
+      port = createKubeApplyPort(kubeconfig, context, opts.requestTimeoutMs ?? 30_000);
       ports.set(context, port);
     }
     return port;
@@ -40,44 +41,35 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const path = (o: unknown, p: string): unknown => p.split('.').reduce<unknown>((cur, k) => obj(cur)[k], o);
 
-function createKubeApplyPort(k8s: K8s, kubeconfig: Kubeconfig, context: string, timeoutMs: number): KubeApplyPort {
-  // The scan's guards (kubeconfig.ts): https, or http only with insecure-skip-tls-verify, and
-  // not insecure-skip-tls-verify with a CA; client-node checks neither the scheme's case nor the CA.
+function createKubeApplyPort(kubeconfig: Kubeconfig, context: string, timeoutMs: number): KubeApplyPort {
+  // The scan's guards (kubeconfig.ts), checked when the port is made: https, or http only with
+  // insecure-skip-tls-verify, and not insecure-skip-tls-verify with a CA.
   const entry = kubeconfig.getCluster(kubeconfig.getContext(context)?.cluster);
   if (entry) clusterTransport(entry);
-  const kc = new k8s.KubeConfig();
-  let users;
-  try {
-    users = clientNodeUsers(kubeconfig, context);
-  } catch (err) {
-    if (!(err instanceof KubeCredentialError)) throw err;
-    throw credentialsUnavailable(err, context);
-  }
-  kc.loadFromOptions({ clusters: kubeconfig.clusters, users, contexts: kubeconfig.contexts, currentContext: context });
-  const server = kc.getCurrentCluster()?.server ?? '(no server)';
-  const config = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(server, {}), authMethods: { default: kc } });
+  const http = kubeHttp(kubeconfig, context);
+  const server = http.server || '(no server)';
 
   async function request(method: 'GET' | 'PATCH' | 'POST' | 'DELETE', what: string, p: string, opts: { query?: Record<string, string>; body?: unknown; contentType?: string; allow404?: boolean; text?: boolean } = {}): Promise<Obj | null> {
-    const ctx = config.baseServer.makeRequestContext(p, k8s.HttpMethod[method]);
-    ctx.setHeaderParam('Accept', opts.text ? 'text/plain' : 'application/json');
-    for (const [k, v] of Object.entries(opts.query ?? {})) ctx.setQueryParam(k, v);
-    if (opts.body !== undefined) {
-      ctx.setHeaderParam('Content-Type', opts.contentType ?? 'application/json');
-      ctx.setBody(JSON.stringify(opts.body));
-    }
-    await config.authMethods.default?.applySecurityAuthentication(ctx);
-    if (timeoutMs > 0) ctx.setSignal(AbortSignal.timeout(timeoutMs));
-    let rsp;
+    const query = new URLSearchParams(opts.query ?? {}).toString();
+    let rsp: KubeAnswer;
     try {
-      rsp = await config.httpApi.send(ctx).toPromise();
+      rsp = await http.request({
+        method,
+        path: query ? `${p}?${query}` : p,
+        accept: opts.text ? 'text/plain' : 'application/json',
+        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body), contentType: opts.contentType ?? 'application/json' } : {}),
+        timeoutMs,
+      });
     } catch (err) {
-      const e = obj(err);
-      const refused = e['code'] === 'ECONNREFUSED' || obj(e['cause'])['code'] === 'ECONNREFUSED';
+      // Never retried: a plugin that failed (or timed out) fails the same way again.
+      if (err instanceof KubeCredentialError) throw credentialsUnavailable(err, context, what);
+      if (!(err instanceof KubeTransportError)) throw err;
+      const refused = err.code === 'ECONNREFUSED';
       // Refused: nothing was sent. Anything else (reset, timeout): the request may have been applied.
-      throw new ApplyCallError(refused ? 'server' : 'lost', 'KUBE_UNREACHABLE', `${refused ? 'cannot reach' : 'no answer from'} the Kubernetes API of context ${JSON.stringify(context)} at ${server} (${what}): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new ApplyCallError(refused ? 'server' : 'lost', 'KUBE_UNREACHABLE', `${refused ? 'cannot reach' : 'no answer from'} the Kubernetes API of context ${JSON.stringify(context)} at ${server} (${what}): ${err.message}`, { cause: err });
     }
-    const text = await rsp.body.text();
-    const status = rsp.httpStatusCode;
+    const text = rsp.body.toString('utf8');
+    const status = rsp.status;
     if (status >= 200 && status < 300) return opts.text ? { text } : (JSON.parse(text) as Obj);
     if (status === 404 && opts.allow404) return null;
     let message = text.slice(0, 300);

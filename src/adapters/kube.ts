@@ -15,7 +15,7 @@ import { PodidError } from '../core/errors.js';
 import type { KubePort, RequestLimiter } from '../core/ports.js';
 import { compileKeep, JsonKeepError, mapKept, parseKept, type Keep, type KeepPlan } from './json-keep.js';
 import { credentialsUnavailable, KubeCredentialError } from './kube-auth.js';
-import { kubeGet, KubeTransportError, type KubeGet } from './kube-http.js';
+import { kubeHttp, KubeTransportError, type KubeHttp } from './kube-http.js';
 import type { Kubeconfig } from './kubeconfig.js';
 import {
   CRONJOB_KEEP,
@@ -168,7 +168,7 @@ export async function kubePortFactory(kubeconfig: Kubeconfig, opts: KubeOptions 
   return (context: string) => {
     let port = ports.get(context);
     if (!port) {
-      port = createKubePort(kubeGet(kubeconfig, context), context, opts);
+      port = createKubePort(kubeHttp(kubeconfig, context), context, opts);
       ports.set(context, port);
     }
     return port;
@@ -177,7 +177,7 @@ export async function kubePortFactory(kubeconfig: Kubeconfig, opts: KubeOptions 
 
 const direct: RequestLimiter = (fn) => fn();
 
-export function createKubePort(http: KubeGet, context: string, opts: KubeOptions): KubePort {
+export function createKubePort(http: KubeHttp, context: string, opts: KubeOptions): KubePort {
   const server = http.server || '(no server)';
   const pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
   const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;

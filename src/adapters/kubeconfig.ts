@@ -11,8 +11,8 @@
  * `token-file` and an exec command with a path separator are relative to the file's directory,
  * the token-file read when a request needs it (kube-auth.ts). A file the YAML parser
  * reads with any error or warning is handed to client-node's loader instead, so what it accepts
- * and how it words a failure stay its own. apply loads client-node (kube-write.ts) and passes it
- * these entries as they are (KubeConfig.loadFromOptions).
+ * and how it words a failure stay its own. A user with an auth-provider or a cluster with a
+ * proxy-url is handed to client-node as these entries (KubeConfig.loadFromOptions, kube-auth.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';

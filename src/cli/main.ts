@@ -39,9 +39,9 @@ export interface CliOutcome {
  * users rely on as the AWS CLI's); instead a host that runs podid in-process with another
  * environment makes process.env equal ctx.env for the duration of the run, one run at a time
  * (test/helpers/podid.ts does). The real process passes process.env, so the two always agree.
- * A kubeconfig exec credential plugin (aws eks get-token) on the scan path runs with ctx.env and
- * ctx.cwd (loadRunKubeconfig, Kubeconfig.plugin); on the apply path (kube-write.ts),
- * @kubernetes/client-node runs it with process.env and process.cwd(): the same exception.
+ * A kubeconfig exec credential plugin (aws eks get-token) runs with ctx.env and ctx.cwd
+ * (loadRunKubeconfig, Kubeconfig.plugin) for the scan's reads and apply's, rollback's and
+ * finalize's writes alike (both go through adapters/kube-http.ts and kube-auth.ts).
  */
 export async function runCli(argv: readonly string[], ctx: CliContext): Promise<number> {
   return (await runCliOutcome(argv, ctx)).code;

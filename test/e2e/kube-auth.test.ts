@@ -6,6 +6,12 @@
  * plugin (a fake `aws` written here, found on the run's PATH) that hangs, fails or is missing
  * is one line naming the plugin, exit 6, and in a fleet run only its cluster's finding; one
  * that answers runs once for the whole scan.
+ *
+ * apply's writes (migrate --apply, rollback) go the same way: a plugin that hangs when apply's
+ * port asks for credentials is killed after --request-timeout (one line, exit 6); the plugin
+ * runs in the run's directory with the run's environment; and a token the API server rejects
+ * (401: an `aws eks get-token` token past its 15 minutes, which the sandbox refuses as EKS does)
+ * is replaced by running the plugin again, and the request sent once more.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +22,7 @@ import type { Inventory } from '../../src/core/scan/inventory.js';
 import { ROOT, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
+import { apply, journalDir, podIdentity, smallWorld, state } from './apply-helpers.js';
 
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
 const STAGING = 'arn:aws:eks:us-east-1:111122223333:cluster/staging';
@@ -155,5 +162,100 @@ describe('exec credential plugins', () => {
     expect(prod.findings.map((f) => f.code)).toEqual(['CLUSTER_ACCESS_DENIED']);
     expect(prod.findings[0]!.message).toContain('exec plugin "aws" did not answer within 1 s');
     expect(inv.clusters.find((c) => c.context === STAGING)!.scanned).not.toBe(false);
+  });
+});
+
+/**
+ * A fake `aws` whose Nth run (1-based, counted in `log`) does what `byRun(N)` gives (sh); the
+ * default prints a current EKS token.
+ */
+function fakeAwsByRun(byRun: Record<number, string>): { bin: string; log: string } {
+  const cases = Object.entries(byRun)
+    .map(([k, body]) => `  ${k}) ${body} ;;`)
+    .join('\n');
+  return fakeAws(`n=$(wc -l < "$(dirname "$0")/runs.log")\ncase $n in\n${cases}\n  *) ${EKS_TOKEN('$(date -u +%Y%m%dT%H%M%SZ)')} ;;\nesac`);
+}
+
+/**
+ * sh printing an ExecCredential with an EKS token (as `aws eks get-token` prints it) whose
+ * X-Amz-Date is `date` (sh, expanded when it runs).
+ */
+const EKS_TOKEN = (date: string) =>
+  `url="https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=${date}&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&X-Amz-Signature=0"; ` +
+  `printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"k8s-aws-v1.%s"}}' "$(printf %s "$url" | base64 | tr '+/' '-_' | tr -d '=\n')"`;
+
+describe("apply's writes use the same credentials", () => {
+  let asb: SandboxEndpoint;
+  beforeAll(async () => {
+    asb = await sandboxServer(smallWorld());
+  }, 60_000);
+  afterAll(async () => {
+    await asb?.stop();
+  });
+
+  /** The apply sandbox's kubeconfig with the prod user running `aws eks get-token`. */
+  function applyKubeconfig(): string {
+    const kc = parse(readFileSync(asb.kubeconfig, 'utf8')) as Kc;
+    execProd(kc);
+    const file = join(dir, `kubeconfig-${++n}`);
+    writeFileSync(file, stringify(kc));
+    return file;
+  }
+
+  const env = (bin: string, kubeconfig: string, extra: NodeJS.ProcessEnv = {}) => ({ ...asb.clientEnv, PATH: `${bin}${delimiter}${process.env['PATH'] ?? ''}`, KUBECONFIG: kubeconfig, ...extra });
+  const unauthenticated = async () => ((await (await fetch(`${asb.endpoint}/_sandbox/calls`)).json()) as { operation: string }[]).filter((c) => c.operation === 'unauthenticated').length;
+
+  it('migrate --apply: a plugin that hangs for the writes is killed after --request-timeout, one line, exit 6', async () => {
+    // The scan's run answers; apply's port runs the plugin again, and that run hangs.
+    const aws = fakeAwsByRun({ 2: 'exec sleep 1000' });
+    const r = await apply(asb, ['--request-timeout', '1s', '--journal-dir', journalDir()], { env: env(aws.bin, applyKubeconfig()) });
+    expect(r.code, r.stderr).toBe(6);
+    const errors = r.stderr.split('\n').filter((l) => l.includes('KUBE_CREDENTIALS_UNAVAILABLE') || l.includes('did not answer'));
+    expect(errors, r.stderr).toHaveLength(1);
+    expect(errors[0]).toContain(`cannot get the credentials of context "${PROD}"`);
+    expect(errors[0]).toContain('exec plugin "aws" did not answer within 1 s');
+    expect(runs(aws.log)).toBe(2);
+  });
+
+  /** The journal of the migration below, which the rollback test after it undoes. */
+  const journal = journalDir();
+
+  it("the plugin runs with the run's directory and environment, for the scan and the writes", async () => {
+    const aws = fakeAws(`echo "$(pwd) $PODID_TEST_MARK" >> "$(dirname "$0")/seen.log"\n${EKS_TOKEN('$(date -u +%Y%m%dT%H%M%SZ)')}`);
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    const r = await podid(['migrate', '--apply', '--yes', '--all-contexts', '--propagation-wait', '0', '--rollout-timeout', '20s', '--journal-dir', journal, '-o', 'json'], {
+      env: env(aws.bin, applyKubeconfig(), { PODID_TEST_MARK: 'the-run' }),
+      cwd,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const seen = readFileSync(join(aws.bin, 'seen.log'), 'utf8').trim().split('\n');
+    // One run for the scan, one for apply's port.
+    expect(seen).toEqual([`${cwd} the-run`, `${cwd} the-run`]);
+    const pods = (await state(asb)).clusters[0]!.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'shop');
+    expect(pods.length).toBeGreaterThan(0);
+    expect(pods.map(podIdentity)).toEqual(pods.map(() => 'pod-identity'));
+  });
+
+  it('rollback (of the migration above): a token rejected with 401 is renewed by running the plugin again, and the request sent once more', async () => {
+    // rollback's first credentials: a token signed an hour ago (EKS refuses it after 15 minutes).
+    const aws = fakeAwsByRun({ 1: EKS_TOKEN('$(date -u -d "-1 hour" +%Y%m%dT%H%M%SZ)') });
+    const before = await unauthenticated();
+    const r = await podid(['rollback', '--apply', '--yes', '--journal-dir', journal, '--propagation-wait', '0', '--rollout-timeout', '20s', '-o', 'json'], { env: env(aws.bin, applyKubeconfig()) });
+    expect(r.code, r.stderr).toBe(0);
+    // Requests in flight together may each meet the stale token: they share one new run of the plugin.
+    expect(await unauthenticated()).toBeGreaterThan(before);
+    expect(runs(aws.log)).toBe(2);
+    const pods = (await state(asb)).clusters[0]!.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'shop');
+    expect(pods.map(podIdentity)).toEqual(pods.map(() => 'irsa'));
+  });
+
+  it('a second 401 is KUBE_UNAUTHORIZED, exit 6: the plugin ran twice', async () => {
+    const stale = EKS_TOKEN('20000101T000000Z');
+    const aws = fakeAwsByRun({ 1: stale, 2: stale });
+    const r = await podid(['scan', '--context', PROD], { env: env(aws.bin, applyKubeconfig()) });
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`Kubernetes rejected the credentials of context "${PROD}"`);
+    expect(runs(aws.log)).toBe(2);
   });
 });

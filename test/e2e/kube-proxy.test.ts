@@ -1,8 +1,8 @@
 /**
  * A kubeconfig cluster with `proxy-url` (kubectl's field: the API server is reached through an
- * HTTP CONNECT or SOCKS proxy, as behind a bastion or a corporate proxy). podid reads through its
- * own lean client (adapters/kube-http.ts) and writes through client-node (adapters/kube-write.ts):
- * both must go through the proxy, or a user behind one gets timeouts (or reaches what they must
+ * HTTP CONNECT or SOCKS proxy, as behind a bastion or a corporate proxy). podid reads and writes
+ * through its own lean client (adapters/kube-http.ts; kube-write.ts for apply's writes), with
+ * client-node's proxy agent: both must go through the proxy, or a user behind one gets timeouts (or reaches what they must
  * not). A CONNECT proxy in this process forwards to the sandbox and counts its tunnels.
  */
 import { createServer, type Server } from 'node:http';

@@ -5,16 +5,20 @@
  * into a temporary directory): bounded, no stdin, one-line failures, checked ExecCredentials,
  * cached for the run without an expiry, skipped for a user with a static credential; token-file
  * and exec command paths relative to the kubeconfig, the token-file read lazily and trimmed;
- * the run's environment and directory passed to the plugin.
+ * the run's environment and directory passed to the plugin; a 401 to credentials from a plugin
+ * or a token-file renews them once and sends the request (a write too, body and all) again.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { credentialsOf, KubeCredentialError } from '../../src/adapters/kube-auth.js';
+import { kubeApplyPortFactory } from '../../src/adapters/kube-write.js';
 import { describeKubeFailure, isRetryable } from '../../src/adapters/kube.js';
 import { clusterTransport, loadKubeconfig } from '../../src/adapters/kubeconfig.js';
-import { UsageError } from '../../src/core/errors.js';
+import { PodidError, UsageError } from '../../src/core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podid-kube-auth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -223,5 +227,83 @@ describe('static credentials', () => {
     writeFileSync(join(kdir, 't'), 'tf');
     expect((await credentialsOf(kc, 'c')(5_000)).headers?.['Authorization']).toBe('Bearer tf');
     expect(() => readFileSync(log)).toThrow();
+  });
+});
+
+describe('a 401 renews credentials from a plugin or a token-file once', () => {
+  /** A plain-HTTP API server that takes only `Bearer good`, recording each request. */
+  async function server(): Promise<{ url: string; seen: { method: string; auth: string; body: string }[]; close: () => void }> {
+    const seen: { method: string; auth: string; body: string }[] = [];
+    const srv = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        seen.push({ method: req.method ?? '', auth: req.headers.authorization ?? '', body });
+        const ok = req.headers.authorization === 'Bearer good';
+        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(ok ? '{"metadata":{}}' : '{"kind":"Status","message":"Unauthorized"}');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, seen, close: () => srv.close() };
+  }
+  const cluster = (url: string) => `server: ${url}\ninsecure-skip-tls-verify: true`;
+
+  it('a write rejected with a stale plugin token is sent again, body and all, with the new one', async () => {
+    const api = await server();
+    try {
+      const log = join(dir, `runs-${++n}.log`);
+      // First run: a token the server refuses; then a good one.
+      const plugin = script(`echo run >> ${log}\nif [ "$(wc -l < ${log})" -eq 1 ]; then echo '${CREDENTIAL('stale')}'; else echo '${CREDENTIAL('good')}'; fi`);
+      const { kc } = await kubeconfig(execUser(plugin), cluster(api.url));
+      const port = (await kubeApplyPortFactory(kc, { requestTimeoutMs: 5_000 }))('c');
+      await port.patchServiceAccountAnnotations('shop', 'cart', { a: 'b' });
+      expect(api.seen.map((r) => `${r.method} ${r.auth} ${r.body}`)).toEqual([
+        'PATCH Bearer stale {"metadata":{"annotations":{"a":"b"}}}',
+        'PATCH Bearer good {"metadata":{"annotations":{"a":"b"}}}',
+      ]);
+      expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(2);
+    } finally {
+      api.close();
+    }
+  });
+
+  it('a second 401 is KUBE_UNAUTHORIZED; a static token is not sent again', async () => {
+    const api = await server();
+    try {
+      const log = join(dir, `runs-${++n}.log`);
+      const plugin = script(`echo run >> ${log}\necho '${CREDENTIAL('stale')}'`);
+      const { kc } = await kubeconfig(execUser(plugin), cluster(api.url));
+      const port = (await kubeApplyPortFactory(kc, { requestTimeoutMs: 5_000 }))('c');
+      const err = (await failure(port.getServiceAccount('shop', 'cart'))) as PodidError;
+      expect(err.code).toBe('KUBE_UNAUTHORIZED');
+      expect(api.seen).toHaveLength(2);
+      expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(2);
+
+      api.seen.length = 0;
+      const { kc: staticKc } = await kubeconfig('token: stale', cluster(api.url));
+      const staticErr = (await failure((await kubeApplyPortFactory(staticKc, { requestTimeoutMs: 5_000 }))('c').getServiceAccount('shop', 'cart'))) as PodidError;
+      expect(staticErr.code).toBe('KUBE_UNAUTHORIZED');
+      expect(api.seen).toHaveLength(1);
+    } finally {
+      api.close();
+    }
+  });
+
+  it('a token-file is read again after a 401', async () => {
+    const api = await server();
+    try {
+      const { kc, dir: kdir } = await kubeconfig('token-file: token', cluster(api.url));
+      writeFileSync(join(kdir, 'token'), 'stale\n');
+      const port = (await kubeApplyPortFactory(kc, { requestTimeoutMs: 5_000 }))('c');
+      const first = (await failure(port.getServiceAccount('shop', 'cart'))) as PodidError;
+      expect(first.code).toBe('KUBE_UNAUTHORIZED');
+      // Rotated on disk (as a projected token is): the next 401 reads it again.
+      writeFileSync(join(kdir, 'token'), 'good\n');
+      await port.getServiceAccount('shop', 'cart');
+      expect(api.seen.map((r) => r.auth)).toEqual(['Bearer stale', 'Bearer stale', 'Bearer stale', 'Bearer good']);
+    } finally {
+      api.close();
+    }
   });
 });

@@ -2,7 +2,7 @@
  * What `podid migrate --apply` reads and writes through: the mutating EKS, IAM and Kubernetes
  * calls the executor makes, and the reads it needs to re-check a step's inputs, to read back
  * after a lost response, and to verify. Implemented over the AWS SDK (adapters/aws-write.ts)
- * and @kubernetes/client-node (adapters/kube-write.ts); unit tests hand in fakes.
+ * and podid's Kubernetes client (adapters/kube-write.ts over kube-http.ts); unit tests hand in fakes.
  *
  * Adapters do NOT retry: every call is made once and a failure is thrown as an ApplyCallError
  * saying what kind of failure it was, so the executor alone decides whether to retry (throttling,
