@@ -81,7 +81,7 @@ export const ERRORS = {
   AWS_ENDPOINT_INVALID: { exit: 'environment', summary: 'an AWS endpoint URL (AWS_ENDPOINT_URL*) is not a valid URL' },
   AWS_ERROR: { exit: 'environment', summary: 'an AWS call failed otherwise (the message names the call and AWS\'s error)' },
   KUBE_CREDENTIALS_UNAVAILABLE: { exit: 'environment', summary: 'a context\'s credentials could not be had: its exec plugin (aws eks get-token) is missing, failed, did not answer within the request timeout or printed no usable ExecCredential, or its token-file cannot be read' },
-  KUBE_UNAUTHORIZED: { exit: 'environment', summary: 'a Kubernetes API server rejected the context\'s credentials (401)' },
+  KUBE_UNAUTHORIZED: { exit: 'environment', summary: 'a Kubernetes API server rejected the context\'s credentials (401; for an exec plugin\'s or token-file\'s token, again after podid got a new one)' },
   KUBE_FORBIDDEN: { exit: 'environment', summary: 'a Kubernetes list was forbidden (403); the hint names the permissions' },
   KUBE_THROTTLED: { exit: 'environment', summary: 'a Kubernetes API server kept answering 429 past podid\'s retries' },
   KUBE_UNREACHABLE: { exit: 'environment', summary: 'a Kubernetes API server did not answer (network, timeout, TLS)' },
