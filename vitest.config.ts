@@ -19,6 +19,8 @@ export default defineConfig({
     // suite's CPU). test/setup/no-leaks.ts fails a file that leaves the process changed.
     isolate: false,
     setupFiles: ['test/setup/no-leaks.ts'],
+    // One temporary directory for the run, on a RAM disk where there is one (test/setup/tmpdir.ts).
+    globalSetup: ['test/setup/tmpdir.ts'],
     server: {
       deps: {
         // The built CLI (test/helpers/podid.ts runs it in-process) loads natively, as

@@ -76,13 +76,18 @@ function checkBoundary(before: TrustPolicy, clusters: readonly AccessCluster[], 
   // 2. Exactly as wide as before plus the migrated service accounts (the denied ones excepted).
   const picked = new Set(chosen.map(subjectKey));
   const denied = new Set(result.deniedSubjects.map(subjectKey));
+  // Every probe is checked; those that differ are listed, named, in one assertion (an expect()
+  // per probe cost more than the check itself: thousands per run).
+  const wrong: string[] = [];
   for (const s of probes) {
     const c = byArn.get(s.cluster)!;
     const expected = podAdmits(before, c, s) || (picked.has(subjectKey(s)) && !denied.has(subjectKey(s)));
-    expect(podAdmits(after, c, s), `${s.namespace}/${s.serviceAccount} on ${s.cluster}`).toBe(expected);
+    if (podAdmits(after, c, s) !== expected) wrong.push(`Pod Identity ${s.namespace}/${s.serviceAccount} on ${s.cluster}: expected ${expected ? 'admitted' : 'refused'}`);
     // 3. IRSA unchanged.
-    expect(admitsIrsaTwin(after, s, c.oidcProvider)).toBe(admitsIrsaTwin(before, s, c.oidcProvider));
+    const irsa = admitsIrsaTwin(before, s, c.oidcProvider);
+    if (admitsIrsaTwin(after, s, c.oidcProvider) !== irsa) wrong.push(`IRSA ${s.namespace}/${s.serviceAccount} on ${s.cluster}: expected ${irsa ? 'admitted' : 'refused'} as before`);
   }
+  expect(wrong).toEqual([]);
 
   // 4. Untouched statements byte-identical; a second run changes nothing.
   const extended = new Set(result.extended);

@@ -169,13 +169,29 @@ export class KubeCore {
     this.startingPods.delete(e);
   }
 
+  /** The instant a reconcile runs at (its passes, and the check of the work list, see one clock reading). */
+  private pinnedNow: number | undefined;
+
   now(): number {
-    return this.state.clock.now();
+    return this.pinnedNow ?? this.state.clock.now();
   }
 
   /** Let the controllers catch up with the clock and with the last write. */
   reconcile(): void {
     if (this.workListError) throw new Error(this.workListError);
+    if (this.pinnedNow !== undefined) return this.settle();
+    // One instant for the whole reconcile: with the clock read afresh by each pass, the check
+    // below ran later than the passes it checks, and a pod falling ready or a grace period
+    // ending in between (a loaded machine) looked like missed work.
+    this.pinnedNow = this.state.clock.now();
+    try {
+      this.settle();
+    } finally {
+      this.pinnedNow = undefined;
+    }
+  }
+
+  private settle(): void {
     // Nothing to do when no object changed since the last pass and nothing fell due (a pod
     // ready, a grace period over, a progress deadline): the controllers are a pure function of
     // the objects and the clock.
