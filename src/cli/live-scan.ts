@@ -134,9 +134,29 @@ export function awsTimeouts(ms: number): { requestTimeoutMs: number; connectionT
   return ms === 0 ? { requestTimeoutMs: 0, connectionTimeoutMs: 0 } : { requestTimeoutMs: ms, connectionTimeoutMs: Math.min(ms, 5_000) };
 }
 
-/** The kubeconfig of a run: --kubeconfig, else KUBECONFIG, else ~/.kube/config; relative paths in the run's directory. */
-export async function loadRunKubeconfig(flag: string | undefined, ctx: CliContext): Promise<import('../adapters/kubeconfig.js').Kubeconfig> {
-  const { loadKubeconfig } = await import('../adapters/kubeconfig.js');
-  // Exec credential plugins (aws eks get-token) run with the run's environment and directory.
-  return loadKubeconfig(flag, { KUBECONFIG: readEnv(ctx.env).kubeconfig }, homeOf(ctx), ctx.cwd, ctx.env);
+type Kubeconfig = import('../adapters/kubeconfig.js').Kubeconfig;
+
+/** The kubeconfigs a run has loaded, by --kubeconfig (one run = one CliContext). */
+const runKubeconfigs = new WeakMap<CliContext, Map<string, Promise<Kubeconfig>>>();
+
+/**
+ * The kubeconfig of a run: --kubeconfig, else KUBECONFIG, else ~/.kube/config; relative paths in
+ * the run's directory. Loaded once per run: `migrate --apply` and `finalize` scan and then write
+ * through the same Kubeconfig, so its exec plugin credentials (kept per Kubeconfig, kube-auth.ts)
+ * serve both, and `aws eks get-token` runs once per user, not once per phase.
+ */
+export function loadRunKubeconfig(flag: string | undefined, ctx: CliContext): Promise<Kubeconfig> {
+  let loaded = runKubeconfigs.get(ctx);
+  if (!loaded) runKubeconfigs.set(ctx, (loaded = new Map()));
+  const key = flag ?? '';
+  let kc = loaded.get(key);
+  if (!kc) {
+    kc = (async () => {
+      const { loadKubeconfig } = await import('../adapters/kubeconfig.js');
+      // Exec credential plugins (aws eks get-token) run with the run's environment and directory.
+      return loadKubeconfig(flag, { KUBECONFIG: readEnv(ctx.env).kubeconfig }, homeOf(ctx), ctx.cwd, ctx.env);
+    })();
+    loaded.set(key, kc);
+  }
+  return kc;
 }
