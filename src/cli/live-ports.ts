@@ -10,7 +10,7 @@ import { ExitCode } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
 import type { CliContext } from './context.js';
 import { readEnv, type CliEnv } from './env.js';
-import { awsTimeouts, DEFAULT_REQUEST_TIMEOUT, loadRunKubeconfig, parseRequestTimeout } from './live-scan.js';
+import { awsTimeouts, DEFAULT_REQUEST_TIMEOUT, loadRunKubeconfig, parseRequestTimeout, runProxies } from './live-scan.js';
 import type { Io } from './io.js';
 
 /**
@@ -67,6 +67,7 @@ export function liveAwsOptions(opts: LivePortOptions, env: CliEnv): AwsOptions {
     ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
     ...(region ? { region } : {}),
     ...awsTimeouts(opts.requestTimeoutMs),
+    proxy: runProxies(env),
   };
 }
 

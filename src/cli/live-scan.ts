@@ -9,7 +9,8 @@ import { UsageError } from '../core/errors.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import type { ScanPorts } from '../core/ports.js';
 import { homeOf, type CliContext } from './context.js';
-import { readEnv } from './env.js';
+import { readEnv, type CliEnv } from './env.js';
+import { envProxies, type ProxyFor } from '../adapters/proxy-env.js';
 import { VERSION } from './version.js';
 
 export interface TargetFlags {
@@ -110,7 +111,7 @@ export async function setUpLiveScan(flags: TargetFlags, ctx: CliContext, now: Da
   const region = flags.region ?? targets[0]?.region ?? env.awsRegion;
   const ports = await createScanPorts({
     // As with the AWS CLI, --profile wins over static keys in the environment (aws.ts).
-    aws: { ...(flags.profile ? { profile: flags.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs) },
+    aws: { ...(flags.profile ? { profile: flags.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs), proxy: runProxies(env) },
     kubeconfig: kc,
     kube: { requestTimeoutMs },
   });
@@ -127,6 +128,11 @@ export async function setUpLiveScan(flags: TargetFlags, ctx: CliContext, now: Da
     },
     ports,
   };
+}
+
+/** Where the run's proxy variables send each URL (null: they name no proxy). */
+export function runProxies(env: CliEnv): ProxyFor | null {
+  return envProxies(env.proxy);
 }
 
 /** --request-timeout bounds an AWS request's answer and its connection (0: the SDK's own, none). */
@@ -154,7 +160,9 @@ export function loadRunKubeconfig(flag: string | undefined, ctx: CliContext): Pr
     kc = (async () => {
       const { loadKubeconfig } = await import('../adapters/kubeconfig.js');
       // Exec credential plugins (aws eks get-token) run with the run's environment and directory.
-      return loadKubeconfig(flag, { KUBECONFIG: readEnv(ctx.env).kubeconfig }, homeOf(ctx), ctx.cwd, ctx.env);
+      const env = readEnv(ctx.env);
+      // A cluster without proxy-url goes through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY says not (kubectl's rule).
+      return loadKubeconfig(flag, { KUBECONFIG: env.kubeconfig }, homeOf(ctx), ctx.cwd, ctx.env, runProxies(env));
     })();
     loaded.set(key, kc);
   }

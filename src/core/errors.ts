@@ -40,6 +40,7 @@ export const ERRORS = {
   CONFIG_UNREADABLE: { exit: 'usage', summary: 'the config file cannot be read (a directory, permissions)' },
   CONFIG_INVALID: { exit: 'usage', summary: '.podid.yaml (or --config) is not valid; the message names the entry and field' },
   KUBECONFIG_NOT_FOUND: { exit: 'usage', summary: 'no kubeconfig at --kubeconfig, $KUBECONFIG or ~/.kube/config' },
+  PROXY_UNSUPPORTED: { exit: 'usage', summary: 'HTTPS_PROXY or HTTP_PROXY names a socks5:// proxy for an AWS call (AWS calls go through http:// or https:// proxies)' },
   KUBECONFIG_INVALID: { exit: 'usage', summary: 'a kubeconfig file does not parse, or a context\'s cluster entry cannot be used (in a fleet: KUBECONFIG_ENTRY_INVALID finding)' },
   KUBECONFIG_EMPTY: { exit: 'usage', summary: 'every kubeconfig file is empty: no clusters, users or contexts' },
   CONTEXT_NONE: { exit: 'usage', summary: 'the kubeconfig has no (current) context' },
