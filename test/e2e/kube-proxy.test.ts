@@ -154,7 +154,9 @@ describe('HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment', () => {
     for (const c of world.clusters) c.apiServerUrl = `http://${c.name}.${DOMAIN}:${port}/k8s/${world.account}/${world.region}/${c.name}`;
     sb = await sandboxServer(world, undefined, port);
     proxy = await startConnectProxy((h) => (h.endsWith(`.${DOMAIN}`) ? '127.0.0.1' : h));
-    env = { ...sb.clientEnv, AWS_ENDPOINT_URL: `http://${host('aws')}`, HTTP_PROXY: proxy.url };
+    // Whatever proxy variables the machine running the tests has are blanked (empty is unset).
+    const blank = Object.fromEntries(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy', 'REQUEST_METHOD'].map((k) => [k, '']));
+    env = { ...sb.clientEnv, ...blank, AWS_ENDPOINT_URL: `http://${host('aws')}`, HTTP_PROXY: proxy.url };
   });
   afterAll(async () => {
     await proxy?.close();
@@ -172,8 +174,7 @@ describe('HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment', () => {
 
   it('lower-case http_proxy is read too', async () => {
     const before = proxy.tunnels.length;
-    const { HTTP_PROXY: _, ...rest } = env;
-    const r = await podid(['scan', '--all-contexts', '-o', 'json'], { env: { ...rest, http_proxy: proxy.url } });
+    const r = await podid(['scan', '--all-contexts', '-o', 'json'], { env: { ...env, HTTP_PROXY: '', http_proxy: proxy.url } });
     expect(r.code, r.stderr).toBe(0);
     expect(proxy.tunnels.length).toBeGreaterThan(before);
   });
