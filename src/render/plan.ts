@@ -12,6 +12,7 @@ import type {
   BlockedItem, CreateAssociationStep, InstallAgentStep, ManualItem, MigrationPlan, PlanStep, RestartBatchStep, RoleAccess, RolloutTarget,
   UpdateAddonStep, UpdateTrustStep,
 } from '../core/plan/model.js';
+import type { Finding } from '../core/scan/inventory.js';
 import { POD_IDENTITY_SERVICE, parsePolicy } from '../core/policy/index.js';
 import { KIND_ABBREVIATION, bySeverity, oneLine, plural } from './common.js';
 import { trustDiff } from './diff.js';
@@ -49,7 +50,7 @@ export function renderPlan(plan: MigrationPlan, opts: PlanRenderOptions): string
     ['Pod identity associations (CreatePodIdentityAssociation)', associations(ctx, stepsOf('create-association'))],
     ['Add-ons (UpdateAddon)', stepsOf('update-addon').flatMap((s) => updateAddon(ctx, s))],
     ['Restarts (rollout restart, in batches)', restarts(ctx, stepsOf('restart-batch'))],
-    ['Blocked: not in this plan', plan.blocked.flatMap((b) => blocked(ctx, b))],
+    ['Blocked: not in this plan', blockedSection(ctx, plan.blocked)],
     ['Manual: podid will not restart these', plan.manual.flatMap((m) => manual(ctx, m))],
   ];
   const shown = sections.filter(([, lines]) => lines.length > 0);
@@ -302,13 +303,56 @@ function blockedLabel(ctx: Ctx, t: BlockedItem['target']): string {
   }
 }
 
-function blocked(ctx: Ctx, b: BlockedItem): string[] {
+function reasonLines(ctx: Ctx, reasons: readonly Finding[]): string[] {
   const { p } = ctx;
-  const lines = [`  ${p.red('!')} ${blockedLabel(ctx, b.target)}`];
-  for (const f of bySeverity(b.reasons)) {
+  return bySeverity(reasons).flatMap((f) => {
     const label = SEVERITY_LABEL[f.severity].padEnd(5);
-    lines.push(`      ${paintSeverity(p, f.severity, label)} ${oneLine(f.code)}  ${oneLine(f.message)}`);
-    lines.push(p.dim(`            fix: ${oneLine(f.fix)}`));
+    return [`      ${paintSeverity(p, f.severity, label)} ${oneLine(f.code)}  ${oneLine(f.message)}`, p.dim(`            fix: ${oneLine(f.fix)}`)];
+  });
+}
+
+/** Findings about the cluster that the planner gives each of its blocked service accounts and add-ons. */
+const CLUSTER_LEVEL = new Set(['CLUSTER_BLOCKED', 'CLUSTER_HAS_WARNINGS', 'AGENT_REQUIRED']);
+const reasonKey = (f: Finding) => `${f.code}\u0000${f.message}\u0000${f.fix}\u0000${f.suppressed?.reason ?? ''}`;
+
+/**
+ * The blocked items, a cluster's items together (the plan sorts them so). A cluster-level finding
+ * that several items of one cluster carry (CLUSTER_BLOCKED, AGENT_REQUIRED, ...) is shown once,
+ * above them, as the scan table does: on a blocked cluster of 200 service accounts the same
+ * finding 200 times would bury everything else.
+ */
+function blockedSection(ctx: Ctx, items: readonly BlockedItem[]): string[] {
+  const { p } = ctx;
+  const clusterOf = (b: BlockedItem) => (b.target.kind === 'service-account' || b.target.kind === 'addon' ? b.target.cluster : null);
+  const lines: string[] = [];
+  for (let i = 0; i < items.length;) {
+    const cluster = clusterOf(items[i]!);
+    let end = i + 1;
+    while (cluster !== null && end < items.length && clusterOf(items[end]!) === cluster) end += 1;
+    const group = items.slice(i, end);
+    i = end;
+    const counts = new Map<string, { finding: Finding; n: number }>();
+    for (const b of group) {
+      for (const f of new Map(b.reasons.filter((r) => CLUSTER_LEVEL.has(r.code)).map((r) => [reasonKey(r), r])).values()) {
+        const seen = counts.get(reasonKey(f)) ?? { finding: f, n: 0 };
+        seen.n += 1;
+        counts.set(reasonKey(f), seen);
+      }
+    }
+    const shared = cluster === null ? [] : [...counts.values()].filter((c) => c.n > 1).map((c) => c.finding);
+    const sharedKeys = new Set(shared.map(reasonKey));
+    if (shared.length > 0) {
+      const sas = group.filter((b) => b.target.kind === 'service-account' && b.reasons.some((r) => sharedKeys.has(reasonKey(r)))).length;
+      const addons = group.filter((b) => b.target.kind === 'addon' && b.reasons.some((r) => sharedKeys.has(reasonKey(r)))).length;
+      const what = [sas > 0 ? plural(sas, 'service account') : '', addons > 0 ? plural(addons, 'add-on') : ''].filter((x) => x !== '').join(' and ');
+      lines.push(`  ${p.red('!')} cluster ${clusterName(ctx, cluster!)}: for each of the ${what} below`, ...reasonLines(ctx, shared));
+    }
+    for (const b of group) {
+      const own = b.reasons.filter((r) => !sharedKeys.has(reasonKey(r)));
+      lines.push(`  ${p.red('!')} ${blockedLabel(ctx, b.target)}`);
+      if (own.length > 0) lines.push(...reasonLines(ctx, own));
+      else lines.push(p.dim(`      the cluster's findings above`));
+    }
   }
   return lines;
 }

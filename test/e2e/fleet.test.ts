@@ -153,6 +153,23 @@ describe('a fleet scan with a dead cluster and a non-EKS context', () => {
   }, 90_000);
 });
 
+describe('migrate --dry-run on a blocked cluster', () => {
+  it('shows a cluster-level finding once per cluster, not once per service account', async () => {
+    const r = await podid(['migrate', '--dry-run', '--context', STAGING], { env, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const blockedSection = r.stdout.slice(r.stdout.indexOf('Blocked: not in this plan'));
+    expect(blockedSection.match(/error CLUSTER_BLOCKED/g)).toHaveLength(1);
+    expect(blockedSection.match(/error AGENT_REQUIRED/g)).toHaveLength(1);
+    expect(blockedSection).toContain('  ! cluster staging: for each of the 4 service accounts below\n      error CLUSTER_BLOCKED  cluster staging is blocked:');
+    expect(blockedSection).toContain("  ! service account shop/cart on staging (role/staging-cart)\n      the cluster's findings above\n");
+    // The saved plan keeps every item's reasons as they are.
+    const json = await podid(['migrate', '--dry-run', '--context', STAGING, '-o', 'json'], { env, timeoutMs: 60_000 });
+    const plan = JSON.parse(json.stdout) as MigrationPlan;
+    expect(plan.blocked).toHaveLength(4);
+    for (const b of plan.blocked) expect(b.reasons.map((f) => f.code)).toEqual(['CLUSTER_BLOCKED', 'AGENT_REQUIRED']);
+  }, 90_000);
+});
+
 describe('one cluster alone: the documented code in one line', () => {
   const oneLine = (r: { stderr: string }) => {
     const lines = r.stderr.trim().split('\n');
