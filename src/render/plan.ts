@@ -10,7 +10,7 @@ import { parseClusterArn, parseRoleArn } from '../core/arn.js';
 import { clusterLabeller, type ClusterLabeller } from '../core/plan/labels.js';
 import type {
   BlockedItem, CreateAssociationStep, InstallAgentStep, ManualItem, MigrationPlan, PlanStep, RestartBatchStep, RoleAccess, RolloutTarget,
-  UpdateAddonStep, UpdateTrustStep,
+  UnscannedPlanCluster, UpdateAddonStep, UpdateTrustStep,
 } from '../core/plan/model.js';
 import type { Finding } from '../core/scan/inventory.js';
 import { POD_IDENTITY_SERVICE, parsePolicy } from '../core/policy/index.js';
@@ -45,6 +45,7 @@ export function renderPlan(plan: MigrationPlan, opts: PlanRenderOptions): string
   const stepsOf = <K extends PlanStep['kind']>(kind: K) => plan.steps.filter((s): s is Extract<PlanStep, { kind: K }> => s.kind === kind);
 
   const sections: [string, string[]][] = [
+    ['Not scanned: not in this plan', plan.unscanned.flatMap((u) => unscanned(ctx, u))],
     ['Agent add-ons (CreateAddon)', stepsOf('install-agent').flatMap((s) => installAgent(ctx, s))],
     ['Trust policies (UpdateAssumeRolePolicy)', stepsOf('update-trust').flatMap((s) => updateTrust(ctx, s))],
     ['Pod identity associations (CreatePodIdentityAssociation)', associations(ctx, stepsOf('create-association'))],
@@ -96,7 +97,7 @@ function header(ctx: Ctx): string[] {
   const o = plan.options;
   const lines = [p.bold(`podid migration plan, created ${oneLine(plan.createdAt)} by podid ${oneLine(plan.toolVersion)}`)];
   lines.push(`  caller     ${oneLine(plan.caller.arn)} (account ${oneLine(plan.caller.account)})`);
-  if (plan.clusters.length === 0) lines.push('  clusters   none');
+  if (plan.clusters.length === 0) lines.push(plan.unscanned.length === 0 ? '  clusters   none' : `  clusters   none: ${plural(plan.unscanned.length, 'cluster')} could not be scanned (see Not scanned)`);
   plan.clusters.forEach((c, i) => {
     const context = c.context !== null && c.context !== c.arn ? `, context ${oneLine(c.context)}` : '';
     lines.push(`  ${i === 0 ? 'clusters ' : '         '}  ${oneLine(c.name)} (${oneLine(c.arn)}${context})`);
@@ -311,6 +312,12 @@ function reasonLines(ctx: Ctx, reasons: readonly Finding[]): string[] {
   });
 }
 
+/** A cluster a fleet run could not scan: which, and why (its error finding). */
+function unscanned(ctx: Ctx, u: UnscannedPlanCluster): string[] {
+  const where = u.name === u.context ? `context ${oneLine(u.context)}` : `${oneLine(u.name)} (context ${oneLine(u.context)})`;
+  return [`  ${ctx.p.red('!')} ${where}`, ...reasonLines(ctx, u.reasons)];
+}
+
 /** Findings about the cluster that the planner gives each of its blocked service accounts and add-ons. */
 const CLUSTER_LEVEL = new Set(['CLUSTER_BLOCKED', 'CLUSTER_HAS_WARNINGS', 'AGENT_REQUIRED']);
 const reasonKey = (f: Finding) => `${f.code}\u0000${f.message}\u0000${f.fix}\u0000${f.suppressed?.reason ?? ''}`;
@@ -368,9 +375,17 @@ function summary(ctx: Ctx): string[] {
   const { p, plan } = ctx;
   const s = plan.summary;
   const lines: string[] = [];
-  if (plan.steps.length === 0) {
-    const why = s.blocked > 0 ? `${s.blocked} blocked: resolve them and plan again.` : 'Everything selected already uses EKS Pod Identity.';
-    lines.push(`${p.bold('No changes.')} ${why}`);
+  const skipped = plan.unscanned.length;
+  const uncovered = `this plan does not cover ${skipped === 1 ? 'it' : 'them'}; plan again once ${skipped === 1 ? 'it' : 'they'} can be read.`;
+  const notScanned = `${plural(skipped, 'cluster')} not scanned (see Not scanned): ${uncovered}`;
+  if (plan.steps.length === 0 && plan.clusters.length === 0 && skipped > 0) {
+    // Nothing was judged: "already uses EKS Pod Identity" would be a claim about clusters nobody read.
+    lines.push(`${p.bold('No plan:')} ${skipped === 1 ? 'the selected cluster could not be scanned' : `none of the ${skipped} selected clusters could be scanned`} (see Not scanned), so nothing was judged.`);
+  } else if (plan.steps.length === 0) {
+    const why = [s.blocked > 0 ? `${s.blocked} blocked: resolve them and plan again.` : '', skipped > 0 ? notScanned : ''].filter((x) => x !== '');
+    if (why.length === 0) why.push('Everything selected already uses EKS Pod Identity.');
+    const where = skipped > 0 ? ` on the ${plural(plan.clusters.length, 'scanned cluster')}` : '';
+    lines.push(`${p.bold(`No changes${where}.`)} ${why.join(' ')}`);
   } else {
     if (s.agentsToInstall > 0) lines.push(`Agents: ${plural(s.agentsToInstall, 'eks-pod-identity-agent add-on')} to install`);
     const blockedText = s.blocked > 0 ? p.red(`${s.blocked} blocked`) : `${s.blocked} blocked`;
@@ -379,5 +394,6 @@ function summary(ctx: Ctx): string[] {
     );
   }
   if (s.manual > 0) lines.push(`Manual: ${plural(s.manual, 'workload')} to restart or recreate yourself (see above)`);
+  if (plan.steps.length > 0 && skipped > 0) lines.push(p.red(`Not scanned: ${plural(skipped, 'cluster')} (see above): ${uncovered}`));
   return lines;
 }

@@ -153,6 +153,48 @@ describe('a fleet scan with a dead cluster and a non-EKS context', () => {
   }, 90_000);
 });
 
+describe('migrate --dry-run over clusters it could not scan', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'podid-fleet-plan-'));
+
+  it('with no cluster scanned says so, names them and why, never "already uses EKS Pod Identity"; exit 5', async () => {
+    const r = await podid(['migrate', '--dry-run', '--context', KIND, '--context', DEAD], { env, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stdout).not.toContain('already uses EKS Pod Identity');
+    expect(r.stdout).toContain('  clusters   none: 2 clusters could not be scanned (see Not scanned)\n');
+    expect(r.stdout).toContain(`Not scanned: not in this plan\n  ! dead (context ${DEAD})\n      error CLUSTER_UNREACHABLE  context ${DEAD} was not scanned: cannot reach the Kubernetes API`);
+    expect(r.stdout).toContain(`  ! context ${KIND}\n      error NOT_AN_EKS_CONTEXT  context ${KIND} was not scanned`);
+    expect(r.stdout).toMatch(/\nNo plan: none of the 2 selected clusters could be scanned \(see Not scanned\), so nothing was judged\.\n$/);
+    expect(r.stderr).toContain(`podid: partial result: 2 of 2 clusters could not be scanned (${DEAD}, ${KIND})`);
+  }, 90_000);
+
+  it('the saved plan and its review record the clusters not scanned; --apply --plan accepts it and says it is partial', async () => {
+    const planFile = join(dir, 'partial.json');
+    const r = await podid(['migrate', '--dry-run', '--all-contexts', '--role', 'arn:aws:iam::111122223333:role/cart', '--out', planFile], { env, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(5);
+    const plan = JSON.parse(readFileSync(planFile, 'utf8')) as MigrationPlan;
+    expect(plan.unscanned.map((u) => [u.context, u.name, u.reasons.map((f) => f.code)])).toEqual([
+      [DEAD, 'dead', ['CLUSTER_UNREACHABLE']],
+      [GONE, 'gone', ['CLUSTER_NOT_FOUND']],
+      [KIND, KIND, ['NOT_AN_EKS_CONTEXT']],
+    ]);
+    expect(plan.unscanned[0]!.reasons[0]!.message).toContain(`context ${DEAD} was not scanned: cannot reach the Kubernetes API`);
+    expect(plan.clusters.map((c) => c.name).sort()).toEqual(['prod', STAGING_NAME]);
+    expect(r.stdout).toContain(`Not scanned: not in this plan\n  ! dead (context ${DEAD})\n`);
+    expect(r.stdout).toContain(`  ! gone (context ${GONE})\n      error CLUSTER_NOT_FOUND`);
+    expect(r.stdout).toContain('\nNot scanned: 3 clusters (see above): this plan does not cover them; plan again once they can be read.\n');
+    const json = await podid(['migrate', '--dry-run', '--all-contexts', '--role', 'arn:aws:iam::111122223333:role/cart', '-o', 'json'], { env, timeoutMs: 60_000 });
+    expect((JSON.parse(json.stdout) as MigrationPlan).unscanned).toEqual(plan.unscanned);
+
+    // The demo world's webhook sees a new association after 1 s: wait longer before restarting.
+    const applied = await podid(['migrate', '--apply', '--yes', '--plan', planFile, '--propagation-wait', '2s', '--rollout-timeout', '20s', '-o', 'json', '--journal-dir', join(dir, 'runs')], { env, timeoutMs: 90_000 });
+    expect(applied.stderr).toContain(`podid: the plan was made from a partial scan: 3 of 5 clusters could not be scanned (${DEAD}, ${GONE}, ${KIND}); it changes nothing on them\n`);
+    expect(applied.stderr).not.toMatch(/PLAN_INVALID|\n\s+at /);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ status: 'succeeded' });
+    // The run did all it was asked; the clusters it could not cover make it partial, as a plan-and-apply of the fleet is.
+    expect(applied.code, applied.stderr).toBe(5);
+  }, 240_000);
+});
+
 describe('migrate --dry-run on a blocked cluster', () => {
   it('shows a cluster-level finding once per cluster, not once per service account', async () => {
     const r = await podid(['migrate', '--dry-run', '--context', STAGING], { env, timeoutMs: 60_000 });

@@ -66,6 +66,16 @@ describe('parsePlanDocument', () => {
     expect(parsePlanDocument(JSON.stringify(plan, null, 2), 'plan.json')).toEqual(plan);
   });
 
+  it('keeps the clusters a partial scan could not read, and loads a plan saved before `unscanned` existed as if it were empty', () => {
+    const plan = richPlan();
+    const partial = { ...plan, unscanned: [{ context: 'kind-local', name: 'kind-local', region: '', reasons: [{ code: 'NOT_AN_EKS_CONTEXT' as const, severity: 'error' as const, message: 'context kind-local was not scanned', fix: 'pass --cluster' }] }] };
+    expect(parsePlanDocument(JSON.stringify(partial), 'plan.json')).toEqual(partial);
+    const { unscanned: _, ...older } = plan;
+    expect(parsePlanDocument(JSON.stringify(older), 'plan.json')).toEqual({ ...older, unscanned: [] });
+    const e = failure(JSON.stringify({ ...partial, unscanned: [{ context: 'x', name: 'x', region: '', reasons: [], extra: 1 }] }));
+    expect(e.message).toContain('unscanned[0]');
+  });
+
   it('rejects text that is not JSON', () => {
     const e = failure('{"kind": ');
     expect(e.code).toBe('PLAN_INVALID');

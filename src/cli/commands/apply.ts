@@ -47,7 +47,13 @@ async function loadPlan(opts: MigrateCliOptions, io: Io, ctx: CliContext): Promi
     throw new UsageError('PLAN_UNREADABLE', `--plan ${opts.plan}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'pass the file written by podid migrate --dry-run --out FILE');
   }
   const { parsePlanDocument } = await import('../../core/plan/validate.js');
-  return { plan: parsePlanDocument(text, opts.plan), source: pathIn(ctx, opts.plan) };
+  const plan = parsePlanDocument(text, opts.plan);
+  // A plan made from a partial scan does not cover the clusters it could not read: say so, and
+  // the run is partial as a plan-and-apply of the same fleet would be.
+  if (plan.unscanned.length > 0) {
+    io.warn(`podid: the plan was made from a partial scan: ${plan.unscanned.length} of ${plan.unscanned.length + plan.clusters.length} clusters could not be scanned (${plan.unscanned.map((u) => u.context).join(', ')}); it changes nothing on them`);
+  }
+  return { plan, source: pathIn(ctx, opts.plan), partialScan: plan.unscanned.length > 0 };
 }
 
 export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promise<number> {

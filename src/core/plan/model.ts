@@ -28,6 +28,11 @@ export interface MigrationPlan {
   caller: { account: string; arn: string };
   options: PlanOptions;
   clusters: PlanCluster[];
+  /**
+   * The selected clusters a fleet run could not scan (unreachable, denied, not EKS, ...): nothing
+   * of theirs is in the plan. Empty when every cluster was scanned.
+   */
+  unscanned: UnscannedPlanCluster[];
   /** In execution order: agent installs, trust updates, associations, add-on updates, restart batches. */
   steps: PlanStep[];
   /** What the plan will not do, and why. */
@@ -56,6 +61,18 @@ export interface PlanCluster {
   endpoint: string;
   /** The cluster's IAM OIDC provider ARN (what IRSA trust policies name), or null without an issuer. */
   oidcProvider: string | null;
+}
+
+/** A cluster the plan does not cover because the scan could not read it. */
+export interface UnscannedPlanCluster {
+  /** The kubeconfig context. */
+  context: string;
+  /** The EKS cluster name when podid could tell it from the context, else the context's name. */
+  name: string;
+  /** The region, when known; else ''. */
+  region: string;
+  /** Why: the cluster-level error finding (CLUSTER_UNREACHABLE, CLUSTER_ACCESS_DENIED, NOT_AN_EKS_CONTEXT, ...). */
+  reasons: Finding[];
 }
 
 /** sha256 (hex) of the canonical JSON of the input a step depends on. */

@@ -129,6 +129,10 @@ export function planMigration(input: PlanInput): MigrationPlan {
     clusters: selection.clusters.map(({ report: c, facts }) => ({
       arn: c.arn, name: c.name, account: c.account, region: c.region, context: c.context, endpoint: c.endpoint, oidcProvider: facts.access.oidcProvider,
     })),
+    unscanned: inventory.clusters
+      .filter((c) => c.scanned === false)
+      .map((c) => ({ context: c.context ?? c.name, name: c.name, region: c.region, reasons: structuredClone(c.findings) }))
+      .sort((a, b) => cmp(a.context, b.context)),
     steps,
     blocked,
     manual: rollouts.manual,

@@ -147,6 +147,8 @@ const PlanSchema = z.strictObject({
   caller: z.strictObject({ account: z.string(), arn: z.string() }),
   options,
   clusters: z.array(cluster),
+  // Added within schemaVersion 2: a plan saved before it has none (every cluster was scanned, or it did not say).
+  unscanned: z.array(z.strictObject({ context: z.string().min(1), name: z.string().min(1), region: z.string(), reasons: z.array(finding) })).default([]),
   steps: z.array(step),
   blocked: z.array(z.strictObject({ target: blockedTarget, reasons: z.array(finding) })),
   manual: z.array(manual),
