@@ -35,7 +35,9 @@ export function unmatchedSelection(inventory: Inventory, selection: Selection): 
       return { namespace: owned?.namespace ?? 'kube-system', name: owned?.name ?? a.serviceAccount, roleArn: a.serviceAccountRoleArn };
     }),
   ];
-  const where = inventory.clusters.length === 1 ? `cluster ${inventory.clusters[0]!.name}` : `the ${inventory.clusters.length} scanned clusters`;
+  // A cluster a fleet run could not scan is in the inventory too, but nothing of it was judged.
+  const scanned = inventory.clusters.filter((c) => c.scanned !== false);
+  const where = scanned.length === 1 ? `cluster ${scanned[0]!.name}` : `the ${scanned.length} scanned clusters`;
   const hint = 'podid scan lists the IRSA service accounts and roles in scope';
   const inNamespace = (ns: string) => (i: Selectable) => i.namespace === ns;
   const isAccount = (key: string) => (i: Selectable) => `${i.namespace}/${i.name}` === key;

@@ -167,6 +167,24 @@ describe('migrate --dry-run over clusters it could not scan', () => {
     expect(r.stderr).toContain(`podid: partial result: 2 of 2 clusters could not be scanned (${DEAD}, ${KIND})`);
   }, 90_000);
 
+  it('a selection that matches nothing on the scanned clusters may be on the others: counted right, exit 5, not a usage error', async () => {
+    const some = await podid(['migrate', '--dry-run', '--context', PROD, '--context', DEAD, '-n', 'nowhere'], { env, timeoutMs: 60_000 });
+    expect(some.code, some.stderr).toBe(5);
+    expect(some.stderr).toContain(`podid: -n nowhere: no IRSA service account or add-on in namespace nowhere in cluster prod; it may be on the cluster that could not be scanned (${DEAD})\n`);
+    expect(some.stderr).not.toContain('SELECTION_EMPTY');
+    expect(some.stdout).not.toContain('already uses EKS Pod Identity');
+    expect(some.stdout).toContain('No changes on the 1 scanned cluster. 1 cluster not scanned (see Not scanned): this plan does not cover it; plan again once it can be read.\n');
+
+    const none = await podid(['migrate', '--dry-run', '--context', KIND, '--context', DEAD, '--service-account', 'shop/cart'], { env, timeoutMs: 60_000 });
+    expect(none.code, none.stderr).toBe(5);
+    expect(none.stderr).toContain(`podid: --service-account shop/cart: no IRSA service account shop/cart in the 0 scanned clusters; it may be on the 2 clusters that could not be scanned (${DEAD}, ${KIND})\n`);
+
+    // Every cluster scanned: still the usage error.
+    const all = await podid(['migrate', '--dry-run', '--context', PROD, '--context', STAGING, '-n', 'nowhere'], { env, timeoutMs: 60_000 });
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain('-n nowhere: no IRSA service account or add-on in namespace nowhere in the 2 scanned clusters');
+  }, 180_000);
+
   it('the saved plan and its review record the clusters not scanned; --apply --plan accepts it and says it is partial', async () => {
     const planFile = join(dir, 'partial.json');
     const r = await podid(['migrate', '--dry-run', '--all-contexts', '--role', 'arn:aws:iam::111122223333:role/cart', '--out', planFile], { env, timeoutMs: 60_000 });

@@ -58,7 +58,8 @@ export function checkRoleFlag(flag: string, value: string): string {
 
 /**
  * Scan (read-only) and plan (pure): what --dry-run shows and --apply executes. A selection flag
- * that matches nothing is a usage error: a typo must not read as "already migrated".
+ * that matches nothing is a usage error: a typo must not read as "already migrated". When some
+ * clusters could not be scanned it may match there: said on stderr, and the result is partial.
  */
 export async function makePlan(opts: MigrateCliOptions, io: Io, ctx: CliContext): Promise<{ plan: MigrationPlan; inventory: Inventory; partial: boolean }> {
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
@@ -76,7 +77,14 @@ export async function makePlan(opts: MigrateCliOptions, io: Io, ctx: CliContext)
   }
   const { plan, inventory, partial } = result;
   const unmatched = unmatchedSelection(inventory, { namespaces: scope.namespaces, serviceAccounts: scope.serviceAccounts, roles });
-  if (unmatched !== null) throw unmatched;
+  if (unmatched !== null) {
+    const skipped = inventory.clusters.filter((c) => c.scanned === false).map((c) => c.context ?? c.name);
+    if (skipped.length === 0) throw unmatched;
+    // What the selection names may be on a cluster that could not be read: not a usage error, a
+    // partial result (exit 5), and the (empty) plan still says which clusters it does not cover.
+    const them = skipped.length === 1 ? 'the cluster' : `the ${skipped.length} clusters`;
+    io.warn(`podid: ${unmatched.message}; it may be on ${them} that could not be scanned (${skipped.join(', ')})`);
+  }
   return { plan, inventory, partial };
 }
 
