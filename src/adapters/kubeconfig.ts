@@ -15,7 +15,6 @@
  * proxy-url is handed to client-node as these entries (KubeConfig.loadFromOptions, kube-auth.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
@@ -115,7 +114,7 @@ export interface ScanTarget {
 }
 
 /** The kubeconfig files in effect: --kubeconfig, else $KUBECONFIG (path list), else ~/.kube/config. */
-export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string[] {
+export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.ProcessEnv, home: string): string[] {
   if (explicit !== undefined && explicit !== '') return [explicit];
   const fromEnv = env['KUBECONFIG'];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv.split(delimiter).filter((p) => p !== '');
@@ -127,9 +126,9 @@ export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.Proces
  * Relative paths are relative to `cwd` (the run's working directory); messages name them as given.
  */
 export async function loadKubeconfig(
-  explicit?: string,
-  env: NodeJS.ProcessEnv = process.env,
-  home: string = homedir(),
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv,
+  home: string,
   cwd?: string,
   pluginEnv?: NodeJS.ProcessEnv,
   proxyFor?: ProxyFor | null,
