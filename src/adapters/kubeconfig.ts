@@ -230,8 +230,13 @@ function documentShape(value: unknown): 'empty' | 'mapping' | string {
  * users); `dir` (a file's directory) makes relative certificate paths absolute.
  */
 function fromDocument(obj: any, dir?: string): Kubeconfig {
-  const list = (a: unknown): any[] => (Array.isArray(a) ? a : []);
-  const clusters: Cluster[] = list(obj.clusters).map((elt: any, i: number) => {
+  // client-node reads a field that is not a list as empty; kubectl refuses the file (its JSON
+  // decoding of the Config fails), and so does podid: `clusters: 5` is a typo, not "no clusters".
+  const list = (a: unknown, field: string): any[] => {
+    if (Array.isArray(a) || a === undefined || a === null) return a ?? [];
+    throw new Error(`${field} must be a list, found ${typeof a === 'object' ? 'a mapping' : `a ${typeof a}`}`);
+  };
+  const clusters: Cluster[] = list(obj.clusters, 'clusters').map((elt: any, i: number) => {
     if (!elt.name) throw new Error(`clusters[${i}].name is missing`);
     if (!elt.cluster) throw new Error(`clusters[${i}].cluster is missing`);
     if (!elt.cluster.server) throw new Error(`clusters[${i}].cluster.server is missing`);
@@ -245,13 +250,13 @@ function fromDocument(obj: any, dir?: string): Kubeconfig {
       proxyUrl: elt.cluster['proxy-url'],
     };
   });
-  const contexts: Context[] = list(obj.contexts).map((elt: any, i: number) => {
+  const contexts: Context[] = list(obj.contexts, 'contexts').map((elt: any, i: number) => {
     if (!elt.name) throw new Error(`contexts[${i}].name is missing`);
     if (!elt.context) throw new Error(`contexts[${i}].context is missing`);
     if (!elt.context.cluster) throw new Error(`contexts[${i}].context.cluster is missing`);
     return { cluster: elt.context.cluster, name: elt.name, user: elt.context.user || undefined, namespace: elt.context.namespace || undefined };
   });
-  const users: KubeUser[] = list(obj.users).map((elt: any, i: number) => {
+  const users: KubeUser[] = list(obj.users, 'users').map((elt: any, i: number) => {
     if (!elt.name) throw new Error(`users[${i}].name is missing`);
     const u = elt.user;
     const tokenFile = u && !u.token ? absolute(dir, u['token-file']) : undefined;
