@@ -122,6 +122,33 @@ function runPodid(args) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * The floor (bench/lib/floor.mjs): the world's DescribePodIdentityAssociation calls through the
+ * AWS SDK alone, and its Kubernetes list pages read as bytes, each in a fresh process with no
+ * podid work: CPU that no change inside podid's own code can remove.
+ */
+function floor(mode) {
+  const annotated = world.clusters.flatMap((c) => {
+    const sas = new Set(c.objects.filter((o) => o.kind === 'ServiceAccount' && o.metadata.annotations?.['eks.amazonaws.com/role-arn']).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+    return (c.podIdentityAssociations ?? []).filter((a) => sas.has(`${a.namespace}/${a.serviceAccount}`)).map((a) => `${c.name}/${a.namespace}/${a.serviceAccount}`);
+  });
+  const floorEnv = {
+    ...env,
+    BENCH_FLOOR_CLUSTERS: JSON.stringify(world.clusters.map((c) => c.name)),
+    BENCH_FLOOR_WANTED: JSON.stringify(annotated),
+    BENCH_FLOOR_TOKEN: sandbox.token,
+    BENCH_FLOOR_SERVERS: JSON.stringify(sandbox.servers),
+    BENCH_FLOOR_PATHS: JSON.stringify(KUBE_KINDS.map(([, path]) => path)),
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bench/lib/floor.mjs'), mode], { env: floorEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`floor ${mode} exited ${code}`))));
+  });
+}
+
 async function measure(label, args, okCodes) {
   const wall = [];
   const cpu = [];
@@ -163,6 +190,11 @@ try {
     await measure('podid scan --all-contexts -o json', ['scan', '--all-contexts', '-o', 'json'], [0]),
     await measure('podid migrate --all-contexts --dry-run -o json', ['migrate', '--all-contexts', '--dry-run', '-o', 'json'], [0]),
   ];
+  const floors = { aws: [], kube: [] };
+  for (let i = 0; i < runs; i++) for (const mode of ['aws', 'kube']) floors[mode].push(await floor(mode));
+  const floorOf = (mode) => ({ calls: floors[mode][0].calls, cpuMs: median(floors[mode].map((f) => f.cpuMs)), wallMs: median(floors[mode].map((f) => f.wallMs)) });
+  const awsFloor = floorOf('aws');
+  const kubeFloor = floorOf('kube');
   const loadAfter = loadavg();
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${load.map((x) => x.toFixed(2)).join(' ')} before and ${loadAfter.map((x) => x.toFixed(2)).join(' ')} after (a machine shared with other jobs: wall times vary with their load)`;
   const lines = [
@@ -174,6 +206,8 @@ try {
     '| command | wall (median of ' + runs + ') | CPU | sandbox CPU | peak RSS | calls | vs minimum |',
     '|---|---|---|---|---|---|---|',
     ...results.map((r) => `| \`${r.label}\` | ${(r.wallMs / 1000).toFixed(2)} s (min ${(r.wallMin / 1000).toFixed(2)} s) | ${(r.cpuMs / 1000).toFixed(2)} s | ${Number.isNaN(r.sandboxCpuMs) ? 'n/a' : `${(r.sandboxCpuMs / 1000).toFixed(2)} s`} | ${r.rssMb.toFixed(0)} MB | ${r.calls} (k8s ${r.by.k8s}, eks ${r.by.eks}, iam ${r.by.iam}, sts ${r.by.sts}) | ${(r.calls / minTotal).toFixed(2)}x |`),
+    '',
+    `floor (bench/lib/floor.mjs, median of ${runs}, no podid code): ${awsFloor.calls} DescribePodIdentityAssociation through the AWS SDK alone, 8 in flight: ${(awsFloor.cpuMs / 1000).toFixed(2)} s CPU (${(awsFloor.cpuMs / awsFloor.calls).toFixed(2)} ms a call), ${(awsFloor.wallMs / 1000).toFixed(2)} s wall; ${kubeFloor.calls} Kubernetes list pages read as bytes: ${(kubeFloor.cpuMs / 1000).toFixed(2)} s CPU, ${(kubeFloor.wallMs / 1000).toFixed(2)} s wall`,
   ];
   console.log(lines.join('\n'));
   if (process.env.BENCH_VERBOSE) for (const r of results) console.log(r.label, r.ops);

@@ -15,7 +15,7 @@ import { ApplyCallError, type AddonRecord, type AssociationRecord, type CallFail
 import { allItems, callMapped } from './aws-call.js';
 import { addonInfo } from './aws-eks.js';
 import { awsErrorName, mapAwsError } from './aws-errors.js';
-import { IAM_REGION, clientConfig, decodePolicyDocument, iamEndpoint, roleRef, trackEndpoint, type AwsOptions } from './aws.js';
+import { IAM_REGION, awsAgents, clientConfig, decodePolicyDocument, iamEndpoint, roleRef, trackEndpoint, type AwsOptions } from './aws.js';
 
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'SlowDown', 'ProvisionedThroughputExceededException', 'RequestThrottled', 'RequestThrottledException']);
 const IN_USE = new Set(['ResourceInUseException', 'EntityAlreadyExists', 'EntityAlreadyExistsException', 'ResourceAlreadyExistsException']);
@@ -65,14 +65,14 @@ export interface AwsApplyPorts {
 }
 
 export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPorts> {
-  const [eksSdk, iamSdk] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam')]);
+  const [eksSdk, iamSdk, agents] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam'), awsAgents(opts)]);
   const single = { ...opts, maxAttempts: 1 };
   const defaultRegion = opts.region ?? 'us-east-1';
   const iamClients = new Map<string, IAMClient>();
   const iamFor = (partition: string): IAMClient => {
     let c = iamClients.get(partition);
     if (!c) {
-      c = new iamSdk.IAMClient(clientConfig(single, IAM_REGION[partition] ?? defaultRegion));
+      c = new iamSdk.IAMClient(clientConfig(single, IAM_REGION[partition] ?? defaultRegion, agents));
       trackEndpoint(c);
       iamClients.set(partition, c);
     }
@@ -172,7 +172,7 @@ export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPor
     eks(region) {
       let port = eksPorts.get(region);
       if (!port) {
-        const client = new eksSdk.EKSClient(clientConfig(single, region));
+        const client = new eksSdk.EKSClient(clientConfig(single, region, agents));
         trackEndpoint(client);
         port = createEksApplyPort(eksSdk, client, region);
         eksPorts.set(region, port);

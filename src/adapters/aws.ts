@@ -20,6 +20,9 @@ import type { RoleSnapshot } from '../core/scan/snapshot.js';
 import { allItems, callMapped } from './aws-call.js';
 import { ENDPOINT_PROPERTY, isAccessDenied, isNotFound, mapAwsError } from './aws-errors.js';
 import { createEksPort } from './aws-eks.js';
+import type { ProxyFor } from './proxy-env.js';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { AttachedPolicy, EksPort, IamPort, StsPort } from '../core/ports.js';
 
 export interface AwsOptions {
@@ -39,6 +42,18 @@ export interface AwsOptions {
   requestTimeoutMs?: number;
   /** Time allowed to connect (default 5 s). */
   connectionTimeoutMs?: number;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY of the run (proxy-env.ts); absent or null: no proxy. */
+  proxy?: ProxyFor | null;
+}
+
+/** The HTTP agents of every client of a run: set only when the environment names a proxy. */
+export type AwsAgents = { httpAgent: HttpAgent; httpsAgent: HttpsAgent } | undefined;
+
+/** The agents `opts.proxy` calls for (built once per run, shared by its clients). */
+export async function awsAgents(opts: AwsOptions): Promise<AwsAgents> {
+  if (!opts.proxy) return undefined;
+  const { proxyAgents } = await import('./proxy-env.js');
+  return proxyAgents(opts.proxy);
 }
 
 export interface AwsPorts {
@@ -65,7 +80,7 @@ const ignore = (): void => undefined;
 const QUIET_LOGGER = { trace: ignore, debug: ignore, info: ignore, warn: ignore, error: ignore };
 
 /** Client settings shared by the three services. */
-export function clientConfig(opts: AwsOptions, region: string) {
+export function clientConfig(opts: AwsOptions, region: string, agents?: AwsAgents) {
   return {
     region,
     maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -83,6 +98,8 @@ export function clientConfig(opts: AwsOptions, region: string) {
       requestTimeout: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       connectionTimeout: opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
       throwOnRequestTimeout: true,
+      // HTTPS_PROXY / NO_PROXY: agents that tunnel through the proxy where it applies.
+      ...(agents ?? {}),
     },
     // With a profile, the SDK's default chain skips static keys in the environment (the AWS CLI's
     // rule: --profile wins) but warns about the two sources on the console unless the client has a
@@ -120,7 +137,7 @@ export function trackEndpoint(client: StackClient): void {
 }
 
 export async function createAwsPorts(opts: AwsOptions = {}): Promise<AwsPorts> {
-  const [eksSdk, iamSdk, stsSdk] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam'), import('@aws-sdk/client-sts')]);
+  const [eksSdk, iamSdk, stsSdk, agents] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam'), import('@aws-sdk/client-sts'), awsAgents(opts)]);
   const defaultRegion = opts.region;
 
   const eksClients = new Map<string, EksPort>();
@@ -130,7 +147,7 @@ export async function createAwsPorts(opts: AwsOptions = {}): Promise<AwsPorts> {
   const iamFor = (partition: string): IAMClient => {
     let client = iamClients.get(partition);
     if (!client) {
-      client = new iamSdk.IAMClient(clientConfig(opts, IAM_REGION[partition] ?? defaultRegion ?? 'us-east-1'));
+      client = new iamSdk.IAMClient(clientConfig(opts, IAM_REGION[partition] ?? defaultRegion ?? 'us-east-1', agents));
       trackEndpoint(client);
       iamClients.set(partition, client);
     }
@@ -141,7 +158,7 @@ export async function createAwsPorts(opts: AwsOptions = {}): Promise<AwsPorts> {
     async getCallerIdentity() {
       const region = defaultRegion ?? 'us-east-1';
       if (!stsClient) {
-        stsClient = new stsSdk.STSClient(clientConfig(opts, region));
+        stsClient = new stsSdk.STSClient(clientConfig(opts, region, agents));
         trackEndpoint(stsClient);
       }
       try {
@@ -165,7 +182,7 @@ export async function createAwsPorts(opts: AwsOptions = {}): Promise<AwsPorts> {
     eks(region: string): EksPort {
       let port = eksClients.get(region);
       if (!port) {
-        const client: EKSClient = new eksSdk.EKSClient(clientConfig(opts, region));
+        const client: EKSClient = new eksSdk.EKSClient(clientConfig(opts, region, agents));
         trackEndpoint(client);
         port = createEksPort(eksSdk, client, region);
         eksClients.set(region, port);

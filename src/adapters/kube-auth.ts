@@ -97,7 +97,7 @@ export function credentialsOf(kc: Kubeconfig, context: string): (timeoutMs: numb
   const cluster = ctx ? kc.getCluster(ctx.cluster) : null;
   const user = ctx ? kc.getUser(ctx.user) : null;
   if (user?.authProvider || cluster?.proxyUrl) return viaClientNode(kc, context);
-  const exec = execCredentials(kc.plugin);
+  const exec = execCredentialsOf(kc);
   const tokenFile = user?.tokenFile ? tokenFileReader(user.tokenFile) : undefined;
   return async (timeoutMs) => {
     const opts: Applied = {};
@@ -207,6 +207,19 @@ function execCredentials(plugin: PluginContext): {
     return run;
   };
   return { get, drop };
+}
+
+/**
+ * One exec credential cache per loaded Kubeconfig, as client-go keeps one authenticator per exec
+ * config for the process: every context of a user, and the scan and the writes of one run
+ * (cli/live-scan.ts loads a run's kubeconfig once), share a credential and a run of the plugin.
+ */
+const execCaches = new WeakMap<Kubeconfig, ReturnType<typeof execCredentials>>();
+
+function execCredentialsOf(kc: Kubeconfig): ReturnType<typeof execCredentials> {
+  let cache = execCaches.get(kc);
+  if (!cache) execCaches.set(kc, (cache = execCredentials(kc.plugin)));
+  return cache;
 }
 
 const DEFAULT_EXEC_API_VERSION = 'client.authentication.k8s.io/v1beta1';

@@ -76,6 +76,8 @@ export interface KubeHttp {
   readonly server: string;
   /** The kubeconfig cluster's `proxy-url`, when the server is reached through a proxy. */
   readonly proxyUrl?: string;
+  /** Where proxyUrl comes from: the entry's proxy-url, or HTTPS_PROXY / HTTP_PROXY. */
+  readonly proxyFrom?: 'proxy-url' | 'HTTPS_PROXY' | 'HTTP_PROXY';
   /**
    * GETs `path` (with query) under the server and resolves with what `read` makes of the 2xx
    * body (any other status: KubeHttpStatusError). `read` runs synchronously and must not keep
@@ -175,7 +177,7 @@ export function kubeHttp(kc: Kubeconfig, context: string): KubeHttp {
 
   return {
     server,
-    ...(cluster?.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
+    ...(cluster?.proxyUrl ? { proxyUrl: cluster.proxyUrl, proxyFrom: kc.proxyFrom.get(cluster.name) ?? 'proxy-url' } : {}),
     get<T>(path: string, timeoutMs: number, read: (body: Buffer) => T): Promise<T> {
       return exchange({ method: 'GET', path, timeoutMs }, (status, headers, body) => {
         if (status >= 200 && status <= 299) return read(body);

@@ -215,7 +215,7 @@ export function createKubePort(http: KubeHttp, context: string, opts: KubeOption
       });
     }
     if (f.network) {
-      const via = http.proxyUrl ? ` through the proxy ${http.proxyUrl} (the cluster's proxy-url)` : '';
+      const via = http.proxyUrl ? ` through the proxy ${http.proxyUrl} (${http.proxyFrom === undefined || http.proxyFrom === 'proxy-url' ? "the cluster's proxy-url" : `from ${http.proxyFrom}`})` : '';
       return new PodidError('KUBE_UNREACHABLE', `cannot reach the Kubernetes API of context ${JSON.stringify(context)} at ${server}${via} (${what}): ${f.message}`, {
         hint: `check the network, ${via ? 'the proxy, ' : ''}VPN or private endpoint access; podid retried before giving up`,
         cause: err,

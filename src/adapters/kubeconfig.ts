@@ -15,12 +15,12 @@
  * proxy-url is handed to client-node as these entries (KubeConfig.loadFromOptions, kube-auth.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
 import { parseClusterArn } from '../core/arn.js';
 import { UsageError } from '../core/errors.js';
+import type { ProxyFor } from './proxy-env.js';
 
 /**
  * A kubeconfig user as client-node models it, plus `tokenFile`: the user's `token-file`, made
@@ -47,6 +47,11 @@ export class Kubeconfig implements KubeconfigView {
    * (CliContext's), set by loadKubeconfig; unset, this process's.
    */
   plugin: { env?: NodeJS.ProcessEnv; cwd?: string } = {};
+  /**
+   * Clusters whose `proxyUrl` came from HTTPS_PROXY / HTTP_PROXY (by cluster name; set by
+   * loadKubeconfig), not from the entry's proxy-url: for messages.
+   */
+  proxyFrom = new Map<string, 'HTTPS_PROXY' | 'HTTP_PROXY'>();
 
   constructor(
     readonly clusters: Cluster[],
@@ -109,7 +114,7 @@ export interface ScanTarget {
 }
 
 /** The kubeconfig files in effect: --kubeconfig, else $KUBECONFIG (path list), else ~/.kube/config. */
-export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string[] {
+export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.ProcessEnv, home: string): string[] {
   if (explicit !== undefined && explicit !== '') return [explicit];
   const fromEnv = env['KUBECONFIG'];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv.split(delimiter).filter((p) => p !== '');
@@ -121,11 +126,12 @@ export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.Proces
  * Relative paths are relative to `cwd` (the run's working directory); messages name them as given.
  */
 export async function loadKubeconfig(
-  explicit?: string,
-  env: NodeJS.ProcessEnv = process.env,
-  home: string = homedir(),
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv,
+  home: string,
   cwd?: string,
   pluginEnv?: NodeJS.ProcessEnv,
+  proxyFor?: ProxyFor | null,
 ): Promise<Kubeconfig> {
   const paths = kubeconfigPaths(explicit, env, home);
   const at = (p: string) => (cwd === undefined ? p : resolve(cwd, p));
@@ -181,7 +187,21 @@ export async function loadKubeconfig(
       'run aws eks update-kubeconfig --name CLUSTER --region REGION, or pass another file with --kubeconfig',
     );
   }
+  // kubectl sends a cluster without proxy-url through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY
+  // (or a loopback server) says not: client-go's transport uses Go's ProxyFromEnvironment when
+  // the entry sets no proxy (proxy-env.ts). The entry then reads as if it had that proxy-url.
+  const fromEnv = new Map<string, 'HTTPS_PROXY' | 'HTTP_PROXY'>();
+  if (proxyFor) {
+    clusters.forEach((c, i) => {
+      if (c.proxyUrl) return;
+      const proxy = proxyFor(c.server);
+      if (!proxy) return;
+      clusters[i] = { ...c, proxyUrl: proxy.url };
+      fromEnv.set(c.name, proxy.from);
+    });
+  }
   const loaded = new Kubeconfig(clusters, users, contexts, currentContext);
+  loaded.proxyFrom = fromEnv;
   loaded.plugin = { ...(pluginEnv ? { env: pluginEnv } : {}), ...(cwd !== undefined ? { cwd } : {}) };
   return loaded;
 }

@@ -4,6 +4,8 @@
  * process.env: what it decides (--profile over static keys) it passes to the adapters. The
  * environment is the run's (CliContext.env), never process.env read directly.
  */
+import type { ProxyEnv } from '../adapters/proxy-env.js';
+
 export interface CliEnv {
   /** AWS_REGION, else AWS_DEFAULT_REGION: the last-resort region of a context that names none. */
   readonly awsRegion: string | undefined;
@@ -14,6 +16,12 @@ export interface CliEnv {
    * keys in the environment (the AWS CLI's rule) without the SDK's two-sources console warning.
    */
   readonly awsProfile: string | undefined;
+  /**
+   * HTTPS_PROXY, HTTP_PROXY and NO_PROXY (each, unset or empty, from its lower-case name; Go's
+   * rule, which kubectl follows) and whether REQUEST_METHOD is set: AWS calls and Kubernetes
+   * requests go through the proxy they name (adapters/proxy-env.ts).
+   */
+  readonly proxy: ProxyEnv;
 }
 
 export function readEnv(env: Readonly<Record<string, string | undefined>>): CliEnv {
@@ -22,5 +30,11 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>): CliE
     awsRegion: nonEmpty(env['AWS_REGION']) ?? nonEmpty(env['AWS_DEFAULT_REGION']),
     kubeconfig: nonEmpty(env['KUBECONFIG']),
     awsProfile: nonEmpty(env['AWS_PROFILE']),
+    proxy: {
+      httpProxy: nonEmpty(env['HTTP_PROXY']) ?? nonEmpty(env['http_proxy']),
+      httpsProxy: nonEmpty(env['HTTPS_PROXY']) ?? nonEmpty(env['https_proxy']),
+      noProxy: nonEmpty(env['NO_PROXY']) ?? nonEmpty(env['no_proxy']),
+      cgi: nonEmpty(env['REQUEST_METHOD']) !== undefined,
+    },
   };
 }

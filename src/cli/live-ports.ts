@@ -10,7 +10,7 @@ import { ExitCode } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
 import type { CliContext } from './context.js';
 import { readEnv, type CliEnv } from './env.js';
-import { awsTimeouts, loadRunKubeconfig } from './live-scan.js';
+import { awsTimeouts, DEFAULT_REQUEST_TIMEOUT, loadRunKubeconfig, parseRequestTimeout, runProxies } from './live-scan.js';
 import type { Io } from './io.js';
 
 /**
@@ -43,6 +43,15 @@ export function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
   };
 }
 
+/**
+ * The ports options of a changing command (migrate --apply, rollback, finalize) from its flags:
+ * --request-timeout as kubectl reads it (0 stays 0: no request timeout, and an exec plugin gets
+ * kube-auth's 60 s ceiling), the region from --region, else the plan's or scan's first cluster's.
+ */
+export function livePortOptions(flags: { profile?: string | undefined; region?: string | undefined; kubeconfig?: string | undefined; requestTimeout?: string | undefined }, region: string | undefined): LivePortOptions {
+  return { profile: flags.profile, region: flags.region ?? region, kubeconfig: flags.kubeconfig, requestTimeoutMs: parseRequestTimeout(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) };
+}
+
 export interface LivePortOptions {
   profile?: string | undefined;
   /** --region, else the plan's first cluster's; AWS_REGION / AWS_DEFAULT_REGION when neither. */
@@ -58,6 +67,7 @@ export function liveAwsOptions(opts: LivePortOptions, env: CliEnv): AwsOptions {
     ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
     ...(region ? { region } : {}),
     ...awsTimeouts(opts.requestTimeoutMs),
+    proxy: runProxies(env),
   };
 }
 

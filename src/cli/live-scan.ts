@@ -9,7 +9,8 @@ import { UsageError } from '../core/errors.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import type { ScanPorts } from '../core/ports.js';
 import { homeOf, type CliContext } from './context.js';
-import { readEnv } from './env.js';
+import { readEnv, type CliEnv } from './env.js';
+import { envProxies, type ProxyFor } from '../adapters/proxy-env.js';
 import { VERSION } from './version.js';
 
 export interface TargetFlags {
@@ -110,7 +111,7 @@ export async function setUpLiveScan(flags: TargetFlags, ctx: CliContext, now: Da
   const region = flags.region ?? targets[0]?.region ?? env.awsRegion;
   const ports = await createScanPorts({
     // As with the AWS CLI, --profile wins over static keys in the environment (aws.ts).
-    aws: { ...(flags.profile ? { profile: flags.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs) },
+    aws: { ...(flags.profile ? { profile: flags.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs), proxy: runProxies(env) },
     kubeconfig: kc,
     kube: { requestTimeoutMs },
   });
@@ -129,14 +130,41 @@ export async function setUpLiveScan(flags: TargetFlags, ctx: CliContext, now: Da
   };
 }
 
+/** Where the run's proxy variables send each URL (null: they name no proxy). */
+export function runProxies(env: CliEnv): ProxyFor | null {
+  return envProxies(env.proxy);
+}
+
 /** --request-timeout bounds an AWS request's answer and its connection (0: the SDK's own, none). */
 export function awsTimeouts(ms: number): { requestTimeoutMs: number; connectionTimeoutMs: number } {
   return ms === 0 ? { requestTimeoutMs: 0, connectionTimeoutMs: 0 } : { requestTimeoutMs: ms, connectionTimeoutMs: Math.min(ms, 5_000) };
 }
 
-/** The kubeconfig of a run: --kubeconfig, else KUBECONFIG, else ~/.kube/config; relative paths in the run's directory. */
-export async function loadRunKubeconfig(flag: string | undefined, ctx: CliContext): Promise<import('../adapters/kubeconfig.js').Kubeconfig> {
-  const { loadKubeconfig } = await import('../adapters/kubeconfig.js');
-  // Exec credential plugins (aws eks get-token) run with the run's environment and directory.
-  return loadKubeconfig(flag, { KUBECONFIG: readEnv(ctx.env).kubeconfig }, homeOf(ctx), ctx.cwd, ctx.env);
+type Kubeconfig = import('../adapters/kubeconfig.js').Kubeconfig;
+
+/** The kubeconfigs a run has loaded, by --kubeconfig (one run = one CliContext). */
+const runKubeconfigs = new WeakMap<CliContext, Map<string, Promise<Kubeconfig>>>();
+
+/**
+ * The kubeconfig of a run: --kubeconfig, else KUBECONFIG, else ~/.kube/config; relative paths in
+ * the run's directory. Loaded once per run: `migrate --apply` and `finalize` scan and then write
+ * through the same Kubeconfig, so its exec plugin credentials (kept per Kubeconfig, kube-auth.ts)
+ * serve both, and `aws eks get-token` runs once per user, not once per phase.
+ */
+export function loadRunKubeconfig(flag: string | undefined, ctx: CliContext): Promise<Kubeconfig> {
+  let loaded = runKubeconfigs.get(ctx);
+  if (!loaded) runKubeconfigs.set(ctx, (loaded = new Map()));
+  const key = flag ?? '';
+  let kc = loaded.get(key);
+  if (!kc) {
+    kc = (async () => {
+      const { loadKubeconfig } = await import('../adapters/kubeconfig.js');
+      // Exec credential plugins (aws eks get-token) run with the run's environment and directory.
+      const env = readEnv(ctx.env);
+      // A cluster without proxy-url goes through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY says not (kubectl's rule).
+      return loadKubeconfig(flag, { KUBECONFIG: env.kubeconfig }, homeOf(ctx), ctx.cwd, ctx.env, runProxies(env));
+    })();
+    loaded.set(key, kc);
+  }
+  return kc;
 }

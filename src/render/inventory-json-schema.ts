@@ -299,6 +299,7 @@ export const INVENTORY_DOCUMENT_SCHEMA: JsonSchema = {
             "CLUSTER_UNREACHABLE",
             "CLUSTER_ACCESS_DENIED",
             "CLUSTER_THROTTLED",
+            "KUBECONFIG_ENTRY_INVALID",
             "CLUSTER_SCAN_FAILED",
             "ARN_WHITESPACE",
             "ARN_NOT_AN_ARN",

@@ -38,6 +38,7 @@ const EXCLUDED: Readonly<Partial<Record<FindingCode, string>>> = {
   NOT_AN_EKS_CONTEXT: 'produced end to end in test/e2e/fleet.test.ts',
   CLUSTER_UNREACHABLE: 'produced end to end in test/e2e/fleet.test.ts',
   CLUSTER_NOT_FOUND: 'produced end to end in test/e2e/fleet.test.ts',
+  KUBECONFIG_ENTRY_INVALID: 'produced end to end in test/e2e/fleet.test.ts',
   // The sandbox's faults and caller permissions apply to every cluster alike, so a fleet with
   // one denied, throttled or failing cluster is built from in-memory ports instead
   // (test/unit/collect-fleet-degrade.test.ts); a context another selected context deduplicates

@@ -193,3 +193,44 @@ describe('one cluster alone: the documented code in one line', () => {
     expect(oneLine(r)).toContain('--request-timeout soon: expected a duration');
   });
 });
+
+describe('a context whose kubeconfig cluster entry cannot be used', () => {
+  // staging's entry sets a CA together with insecure-skip-tls-verify, which kubectl refuses for
+  // that context alone; prod's entry is untouched.
+  let broken: NodeJS.ProcessEnv;
+  beforeAll(() => {
+    const kc = parse(readFileSync(sb.kubeconfig, 'utf8')) as { clusters: { name: string; cluster: Record<string, unknown> }[] };
+    const staging = kc.clusters.find((c) => c.name === STAGING)!;
+    staging.cluster['certificate-authority-data'] = Buffer.from('not a CA').toString('base64');
+    const dir = mkdtempSync(join(tmpdir(), 'podid-fleet-entry-'));
+    writeFileSync(join(dir, 'config'), JSON.stringify(kc));
+    broken = { ...sb.clientEnv, KUBECONFIG: join(dir, 'config') };
+  });
+
+  it('in a fleet run is one KUBECONFIG_ENTRY_INVALID finding naming the entry and the fix; the other cluster is scanned; exit 5', async () => {
+    const r = await podid(['scan', '--all-contexts', '-o', 'json'], { env: broken, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(5);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.clusters.filter((c) => c.scanned !== false).map((c) => c.context)).toEqual([PROD]);
+    expect(inv.serviceAccounts.length).toBeGreaterThan(0);
+    expect(inv.serviceAccounts.every((s) => s.cluster === PROD)).toBe(true);
+    const staging = inv.clusters.find((c) => c.context === STAGING)!;
+    expect(staging).toMatchObject({ scanned: false, readiness: 'blocked' });
+    expect(staging.findings).toEqual([
+      {
+        code: 'KUBECONFIG_ENTRY_INVALID',
+        severity: 'error',
+        message: `context ${STAGING} was not scanned: kubeconfig cluster "${STAGING}" sets both insecure-skip-tls-verify and certificate-authority-data: specifying a root certificates file with the insecure flag is not allowed`,
+        fix: 'remove insecure-skip-tls-verify to verify the server with the CA, or remove the CA',
+      },
+    ]);
+    expect(r.stderr).toContain('(KUBECONFIG_INVALID); scanning the other clusters');
+    expect(r.stderr).not.toMatch(/\n\s+at |TypeError/);
+  }, 90_000);
+
+  it('alone is a usage error (exit 2) in one line', async () => {
+    const r = await podid(['scan', '--context', STAGING], { env: broken, timeoutMs: 60_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining(`kubeconfig cluster "${STAGING}" sets both insecure-skip-tls-verify and certificate-authority-data`)]);
+  }, 90_000);
+});

@@ -22,7 +22,7 @@ import type { Inventory } from '../../src/core/scan/inventory.js';
 import { ROOT, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
-import { apply, journalDir, podIdentity, smallWorld, state } from './apply-helpers.js';
+import { journalDir, podIdentity, smallWorld, state } from './apply-helpers.js';
 
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
 const STAGING = 'arn:aws:eks:us-east-1:111122223333:cluster/staging';
@@ -205,22 +205,26 @@ describe("apply's writes use the same credentials", () => {
   const env = (bin: string, kubeconfig: string, extra: NodeJS.ProcessEnv = {}) => ({ ...asb.clientEnv, PATH: `${bin}${delimiter}${process.env['PATH'] ?? ''}`, KUBECONFIG: kubeconfig, ...extra });
   const unauthenticated = async () => ((await (await fetch(`${asb.endpoint}/_sandbox/calls`)).json()) as { operation: string }[]).filter((c) => c.operation === 'unauthenticated').length;
 
-  it('migrate --apply: a plugin that hangs for the writes is killed after --request-timeout, one line, exit 6', async () => {
-    // The scan's run answers; apply's port runs the plugin again, and that run hangs.
-    const aws = fakeAwsByRun({ 2: 'exec sleep 1000' });
-    const r = await apply(asb, ['--request-timeout', '1s', '--journal-dir', journalDir()], { env: env(aws.bin, applyKubeconfig()) });
+  it('migrate --apply --plan: a plugin that hangs for the writes is killed after --request-timeout, one line, exit 6', async () => {
+    // The plan is made with a plugin that answers; the apply of the saved plan reads nothing
+    // before its writes, so its one run of the plugin is the writes' own, and that run hangs.
+    const planFile = join(dir, `plan-${++n}.json`);
+    const planned = await podid(['migrate', '--dry-run', '--all-contexts', '--out', planFile], { env: env(fakeAws(EKS_TOKEN('$(date -u +%Y%m%dT%H%M%SZ)')).bin, applyKubeconfig()) });
+    expect(planned.code, planned.stderr).toBe(0);
+    const aws = fakeAws('exec sleep 1000');
+    const r = await podid(['migrate', '--apply', '--yes', '--plan', planFile, '--propagation-wait', '0', '--request-timeout', '1s', '--journal-dir', journalDir()], { env: env(aws.bin, applyKubeconfig()), timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(6);
     const errors = r.stderr.split('\n').filter((l) => l.includes('KUBE_CREDENTIALS_UNAVAILABLE') || l.includes('did not answer'));
     expect(errors, r.stderr).toHaveLength(1);
     expect(errors[0]).toContain(`cannot get the credentials of context "${PROD}"`);
     expect(errors[0]).toContain('exec plugin "aws" did not answer within 1 s');
-    expect(runs(aws.log)).toBe(2);
+    expect(runs(aws.log)).toBe(1);
   });
 
   /** The journal of the migration below, which the rollback test after it undoes. */
   const journal = journalDir();
 
-  it("the plugin runs with the run's directory and environment, for the scan and the writes", async () => {
+  it("the plugin runs once, with the run's directory and environment, for the scan and the writes", async () => {
     const aws = fakeAws(`echo "$(pwd) $PODID_TEST_MARK" >> "$(dirname "$0")/seen.log"\n${EKS_TOKEN('$(date -u +%Y%m%dT%H%M%SZ)')}`);
     const cwd = mkdtempSync(join(dir, 'cwd-'));
     const r = await podid(['migrate', '--apply', '--yes', '--all-contexts', '--propagation-wait', '0', '--rollout-timeout', '20s', '--journal-dir', journal, '-o', 'json'], {
@@ -229,8 +233,9 @@ describe("apply's writes use the same credentials", () => {
     });
     expect(r.code, r.stderr).toBe(0);
     const seen = readFileSync(join(aws.bin, 'seen.log'), 'utf8').trim().split('\n');
-    // One run for the scan, one for apply's port.
-    expect(seen).toEqual([`${cwd} the-run`, `${cwd} the-run`]);
+    // One run serves the scan and the writes: the run loads its kubeconfig once, and the
+    // credential is kept per kubeconfig (it had run once per phase).
+    expect(seen).toEqual([`${cwd} the-run`]);
     const pods = (await state(asb)).clusters[0]!.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'shop');
     expect(pods.length).toBeGreaterThan(0);
     expect(pods.map(podIdentity)).toEqual(pods.map(() => 'pod-identity'));

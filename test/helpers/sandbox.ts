@@ -11,9 +11,9 @@ import type { SandboxEndpoint } from './cli.js';
 export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' };
 
 /** A world given as an object goes as JSON, which parseWorld reads natively (YAML took ~6 ms a world). */
-export async function sandboxFrom(world: string | object, clock?: Clock): Promise<Sandbox> {
+export async function sandboxFrom(world: string | object, clock?: Clock, port?: number): Promise<Sandbox> {
   const text = typeof world === 'string' ? world : JSON.stringify(world);
-  return startSandbox(clock ? { world: parseWorld(text, 'test-world.yaml'), clock } : { world: parseWorld(text, 'test-world.yaml') });
+  return startSandbox({ world: parseWorld(text, 'test-world.yaml'), ...(clock ? { clock } : {}), ...(port !== undefined ? { port } : {}) });
 }
 
 const worldFiles = new Map<string, Promise<World>>();
@@ -35,11 +35,12 @@ async function worldFile(file: string): Promise<World> {
  * sandbox` serves it, with its kubeconfig and env file written to a temporary directory: what
  * a test needs to run podid (in-process or as the binary) against it, without a sandbox process
  * to start. `world`: YAML text, an object, or `{ file }` (a world file, e.g. examples/world.yaml);
- * `clock`: the sandbox's time (default the system clock).
+ * `clock`: the sandbox's time (default the system clock); `port`: the loopback port (default any
+ * free one), for a world whose apiServerUrl names it.
  */
-export async function sandboxServer(world: string | object | { file: string }, clock?: Clock): Promise<SandboxEndpoint & { sandbox: Sandbox }> {
+export async function sandboxServer(world: string | object | { file: string }, clock?: Clock, port?: number): Promise<SandboxEndpoint & { sandbox: Sandbox }> {
   const file = typeof world === 'object' && typeof (world as { file?: unknown }).file === 'string' ? (world as { file: string }).file : undefined;
-  const sandbox = file !== undefined ? await startSandbox({ world: await worldFile(file), ...(clock ? { clock } : {}) }) : await sandboxFrom(world, clock);
+  const sandbox = file !== undefined ? await startSandbox({ world: await worldFile(file), ...(clock ? { clock } : {}), ...(port !== undefined ? { port } : {}) }) : await sandboxFrom(world, clock, port);
   const dir = mkdtempSync(join(tmpdir(), 'podid-test-sandbox-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const env = join(dir, 'env');

@@ -55,8 +55,19 @@ describe('readEnv', () => {
   it('reads AWS_REGION before AWS_DEFAULT_REGION, treats empty values as unset, and never writes', async () => {
     const { readEnv } = await import('../../src/cli/env.js');
     const env: NodeJS.ProcessEnv = Object.freeze({ AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-west-1', KUBECONFIG: '/a:/b' });
-    expect(readEnv(env)).toEqual({ awsRegion: 'eu-west-1', kubeconfig: '/a:/b', awsProfile: undefined });
-    expect(readEnv({ AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'eu-west-1', AWS_PROFILE: 'dev' })).toEqual({ awsRegion: 'us-east-2', kubeconfig: undefined, awsProfile: 'dev' });
+    const noProxy = { httpProxy: undefined, httpsProxy: undefined, noProxy: undefined, cgi: false };
+    expect(readEnv(env)).toEqual({ awsRegion: 'eu-west-1', kubeconfig: '/a:/b', awsProfile: undefined, proxy: noProxy });
+    expect(readEnv({ AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'eu-west-1', AWS_PROFILE: 'dev' })).toEqual({ awsRegion: 'us-east-2', kubeconfig: undefined, awsProfile: 'dev', proxy: noProxy });
+  });
+
+  it('reads the proxy variables as Go does: upper case first, lower case when it is unset or empty; REQUEST_METHOD marks CGI', async () => {
+    const { readEnv } = await import('../../src/cli/env.js');
+    expect(readEnv({ HTTPS_PROXY: 'http://a:1', https_proxy: 'http://b:2', HTTP_PROXY: '', http_proxy: 'http://c:3', no_proxy: '.corp', REQUEST_METHOD: 'GET' }).proxy).toEqual({
+      httpsProxy: 'http://a:1',
+      httpProxy: 'http://c:3',
+      noProxy: '.corp',
+      cgi: true,
+    });
   });
 });
 

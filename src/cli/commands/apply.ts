@@ -14,8 +14,8 @@ import { pathIn, readAll, type CliContext } from '../context.js';
 import { readEnv } from '../env.js';
 import { parseDuration } from '../duration.js';
 import { createIo, type Io } from '../io.js';
-import { DEFAULT_REQUEST_TIMEOUT, parseRequestTimeout, positiveInt } from '../live-scan.js';
-import { createLivePorts, interruptible, liveAwsOptions, liveServices } from '../live-ports.js';
+import { positiveInt } from '../live-scan.js';
+import { createLivePorts, interruptible, liveAwsOptions, livePortOptions, liveServices } from '../live-ports.js';
 import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
 import { makePlan, type MigrateCliOptions } from './migrate.js';
@@ -55,7 +55,8 @@ export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promis
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait ?? DEFAULT_PROPAGATION_WAIT, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT, '5m');
   // The target flags' --request-timeout (kubectl's): each AWS or Kubernetes call; 0 for none.
-  const requestTimeoutMs = parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
+  // Checked here, before anything is read.
+  livePortOptions(opts, undefined);
   if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
   const verifyProbe = opts.verifyProbe === undefined ? null : opts.verifyProbe.trim();
@@ -96,7 +97,7 @@ export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promis
     return ExitCode.ok;
   }
 
-  const portOptions = { profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs };
+  const portOptions = livePortOptions(opts, plan.clusters[0]?.region);
   if (source !== null) {
     // A saved plan says who made it; applying it as someone else is allowed, but said.
     const { createAwsPorts } = await import('../../adapters/aws.js');

@@ -6,8 +6,8 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { confirmChange, journalDirOf } from '../confirm.js';
 import type { CliContext } from '../context.js';
 import { createIo } from '../io.js';
-import { createLivePorts, interruptible, liveServices } from '../live-ports.js';
-import { DEFAULT_REQUEST_TIMEOUT, parseRequestTimeout, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
+import { createLivePorts, interruptible, livePortOptions, liveServices } from '../live-ports.js';
+import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
 import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
 import { newRunId } from './apply.js';
@@ -33,7 +33,8 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const app = await import('../../app/finalize.js');
   const [{ realClock }, { DEFAULT_RETRY }] = await Promise.all([import('../../core/apply/ports.js'), import('../../core/apply/retry.js')]);
-  const livePorts = (region: string | undefined) => createLivePorts({ profile: opts.profile, region: opts.region ?? region, kubeconfig: opts.kubeconfig, requestTimeoutMs: parseRequestTimeout(opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) || 2_147_483_647 }, ctx);
+  livePortOptions(opts, undefined); // --request-timeout checked before anything is read
+  const livePorts = (region: string | undefined) => createLivePorts(livePortOptions(opts, region), ctx);
   // --delete-oidc-provider reads every role of the account (IAM is global: any region will do).
   let ports: Awaited<ReturnType<typeof livePorts>> | undefined = opts.deleteOidcProvider ? await livePorts(undefined) : undefined;
   let planned;

@@ -8,8 +8,8 @@ import { confirmChange, journalDirOf } from '../confirm.js';
 import type { CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { createIo } from '../io.js';
-import { createLivePorts, interruptible, liveServices } from '../live-ports.js';
-import { parseRequestTimeout, positiveInt } from '../live-scan.js';
+import { createLivePorts, interruptible, livePortOptions, liveServices } from '../live-ports.js';
+import { positiveInt } from '../live-scan.js';
 import { eventsTo } from '../progress.js';
 import { VERSION } from '../version.js';
 import { newRunId } from './apply.js';
@@ -37,7 +37,7 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   }
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout, '5m');
-  const requestTimeoutMs = parseRequestTimeout(opts.requestTimeout);
+  livePortOptions(opts, undefined); // --request-timeout checked before anything is read
   if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
@@ -77,7 +77,7 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   }
 
   const app = await import('../../app/rollback.js');
-  const ports = await createLivePorts({ profile: opts.profile, region: opts.region ?? plan.clusters[0]?.region, kubeconfig: opts.kubeconfig, requestTimeoutMs }, ctx);
+  const ports = await createLivePorts(livePortOptions(opts, plan.clusters[0]?.region), ctx);
   const progress = eventsTo(io);
   const startedAt = new Date();
   return interruptible(io, `podid rollback ${plan.target.runId} --apply`, async (signal) => {

@@ -235,6 +235,7 @@ const UNSCANNED_FINDING: Partial<Record<ErrorCode, FindingCode>> = {
   KUBE_CREDENTIALS_UNAVAILABLE: 'CLUSTER_ACCESS_DENIED',
   AWS_THROTTLED: 'CLUSTER_THROTTLED',
   KUBE_THROTTLED: 'CLUSTER_THROTTLED',
+  KUBECONFIG_INVALID: 'KUBECONFIG_ENTRY_INVALID',
 };
 
 /** The report of a cluster a fleet run could not scan: what the kubeconfig told, and why. */

@@ -73,11 +73,15 @@ export interface CollectOptions {
 
 /**
  * Whether a failure stops only its own cluster in a fleet run: AWS, Kubernetes or the network
- * failing for it (exit class environment), or a context that is not the cluster it names. A
+ * failing for it (exit class environment), a context that is not the cluster it names, or a
+ * kubeconfig entry of its own that cannot be used (KUBECONFIG_INVALID raised while the cluster is
+ * read is about its context's entries: plain HTTP without insecure-skip-tls-verify, another
+ * scheme, a CA together with insecure-skip-tls-verify; a file that does not parse stops the run
+ * before any cluster is read). kubectl refuses such a context and serves the others alike. A
  * usage error about the run itself, or a bug, still stops the run.
  */
 export function isClusterFailure(err: unknown): err is PodidError {
-  return err instanceof PodidError && (ERRORS[err.code].exit === 'environment' || err.code === 'CLUSTER_NOT_FOUND' || err.code === 'CONTEXT_ENDPOINT_MISMATCH');
+  return err instanceof PodidError && (ERRORS[err.code].exit === 'environment' || err.code === 'CLUSTER_NOT_FOUND' || err.code === 'CONTEXT_ENDPOINT_MISMATCH' || err.code === 'KUBECONFIG_INVALID');
 }
 
 export function unscannedCluster(target: { context: string; clusterName?: string | null; region?: string | null; server?: string | null }, err: PodidError): UnscannedCluster {

@@ -243,6 +243,12 @@ const DEFS = {
     'scan again later or with a lower --concurrency',
     (a: { context: string; detail: string }) => `context ${a.context} was not scanned: ${a.detail}`,
   ),
+  KUBECONFIG_ENTRY_INVALID: def(
+    'error',
+    'Kubeconfig entry unusable',
+    'fix the cluster entry in the kubeconfig (aws eks update-kubeconfig rewrites it)',
+    (a: { context: string; detail: string }) => `context ${a.context} was not scanned: ${a.detail}`,
+  ),
   CLUSTER_SCAN_FAILED: def(
     'error',
     'Cluster scan failed',
