@@ -2,8 +2,10 @@
 // podid against it exactly as a user would against a real fleet: the sandbox's env file points
 // the AWS SDK (AWS_ENDPOINT_URL, dummy keys) and the Kubernetes client (KUBECONFIG) at it.
 // It scans, plans, applies the saved plan (journal in a temporary directory) with verification,
-// then applies again to show that a second run has nothing left to do.
-import { spawn, spawnSync } from 'node:child_process';
+// then applies again to show that a second run has nothing left to do. Each command runs in this
+// process through runCli, what bin/podid.js runs for its command line (one Node start and one
+// load of the AWS SDK for the four commands, not one each).
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +13,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = 'bin/podid.js';
 
-const sandbox = spawn(process.execPath, [bin, 'sandbox', '--world', 'examples/world.yaml', '--quiet'], {
+const sandbox = spawn(process.execPath, ['bin/podid.js', 'sandbox', '--world', 'examples/world.yaml', '--quiet'], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
 });
@@ -28,16 +29,19 @@ const ready = await new Promise((resolve, reject) => {
   });
 });
 
-const env = { ...process.env };
+// The environment a user gets from `set -a; . ENV_FILE; set +a`: the AWS SDK reads it from
+// process.env, podid from the context runCli is given.
 for (const line of readFileSync(ready.env, 'utf8').split('\n')) {
   const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-  if (m) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+  if (m) process.env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
 }
+// As bin/podid.js: the SDK's Node 20 warning off (podid supports Node >= 20.19).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { runCli } = await import(new URL('../dist/podid.js', import.meta.url).href);
 
-function run(args) {
+async function run(args) {
   console.log(`\n$ podid ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, env, stdio: 'inherit' });
-  return r.status;
+  return runCli(args, { env: process.env, cwd: root, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
 }
 
 const work = mkdtempSync(join(tmpdir(), 'podid-demo-'));
@@ -47,12 +51,12 @@ let failed = false;
 try {
   console.log('$ podid sandbox --world examples/world.yaml');
   console.log(`ready endpoint=${ready.endpoint}   (set -a; . ${ready.env}; set +a  to use it yourself)`);
-  failed ||= run(['scan', '--all-contexts']) !== 0;
-  failed ||= run(['migrate', '--dry-run', '--all-contexts', '--out', planFile]) !== 0;
+  failed ||= (await run(['scan', '--all-contexts'])) !== 0;
+  failed ||= (await run(['migrate', '--dry-run', '--all-contexts', '--out', planFile])) !== 0;
   // Apply the reviewed plan; the demo world's webhook sees a new association after 1 s.
-  failed ||= run(['migrate', '--apply', '--plan', planFile, '--yes', '--propagation-wait', '1s', '--journal-dir', journalDir]) !== 0;
+  failed ||= (await run(['migrate', '--apply', '--plan', planFile, '--yes', '--propagation-wait', '1s', '--journal-dir', journalDir])) !== 0;
   // A second run finds nothing left to do.
-  failed ||= run(['migrate', '--apply', '--all-contexts', '--yes', '--journal-dir', journalDir]) !== 0;
+  failed ||= (await run(['migrate', '--apply', '--all-contexts', '--yes', '--journal-dir', journalDir])) !== 0;
 } finally {
   sandbox.kill('SIGTERM');
   // The sandbox removes its temporary directory (kubeconfig, env file) when it exits.

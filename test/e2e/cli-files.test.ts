@@ -1,12 +1,13 @@
 /**
  * Selections that match nothing, output files (stdout, atomic sets, no clobbering), temporary
- * directories and invalid Kubernetes names in a world. Every bad input gets one line on stderr,
+ * directories and invalid Kubernetes names in a world (the temporary directory `podid sandbox`
+ * removes when it stops: cli.test.ts, with its SIGTERM). Every bad input gets one line on stderr,
  * the documented exit code and no stack trace. The built CLI in-process (helpers/podid.ts)
- * against the sandbox over HTTP; `podid sandbox` as a process where it serves and stops.
+ * against the sandbox over HTTP; `podid sandbox` as a process where it serves (--force).
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
@@ -125,15 +126,6 @@ describe('podid sandbox files', () => {
     } finally {
       await forced.stop();
     }
-  });
-
-  it('removes its temporary directory when it stops on SIGTERM, exit 0', async () => {
-    const sb = await startSandboxProcess(['--world', 'examples/world.yaml', '--quiet']);
-    const tmp = dirname(sb.kubeconfig);
-    expect(existsSync(sb.kubeconfig)).toBe(true);
-    const stopped = await sb.stop();
-    expect(stopped, JSON.stringify(stopped)).toEqual({ code: 0, signal: null });
-    expect(existsSync(tmp)).toBe(false);
   });
 
   it('an invalid Kubernetes name in a world file is a world error naming the path (exit 2)', async () => {

@@ -1,9 +1,10 @@
 /**
  * The binary itself: version, help, a usage error's exit code, and `podid sandbox` serving and
- * stopping on SIGTERM (processes); the sandbox's bad inputs through the built CLI in-process
+ * stopping on SIGTERM, its temporary directory removed (processes); the sandbox's bad inputs through the built CLI in-process
  * (helpers/podid.ts).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runPodid, startSandboxProcess } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
@@ -58,8 +59,11 @@ describe('podid sandbox: bad input', () => {
 });
 
 describe('podid sandbox (subprocess)', () => {
-  it('prints a ready line, serves state and calls, and stops on SIGTERM with exit 0', async () => {
+  it('prints a ready line, serves state and calls, and stops on SIGTERM with exit 0, removing its temporary directory', async () => {
     const sb = await startSandboxProcess(['--world', 'examples/world.yaml']);
+    // Without --kubeconfig-out and --env-out, both go to a temporary directory of its own.
+    const tmp = dirname(sb.kubeconfig);
+    expect(dirname(sb.env)).toBe(tmp);
     try {
       expect(sb.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const state = (await (await fetch(`${sb.endpoint}/_sandbox/state`)).json()) as { clusters: { name: string; endpoint: string }[] };
@@ -76,7 +80,8 @@ describe('podid sandbox (subprocess)', () => {
       expect(calls).toEqual([{ service: 'unknown', operation: 'unsigned', mutating: false, status: 403 }]);
     } finally {
       const exit = await sb.stop();
-      expect(exit.code).toBe(0);
+      expect(exit, JSON.stringify(exit)).toEqual({ code: 0, signal: null });
     }
+    expect(existsSync(tmp)).toBe(false);
   });
 });

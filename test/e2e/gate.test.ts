@@ -1,7 +1,8 @@
 /**
  * The CI gate end to end: `podid scan --manifests` (offline) and live scans with `--fail-on`
- * and a `.podid.yaml` allowlist. Stdin and the gate's exit code through the built binary; the
- * other inputs, allowlists and formats through the built CLI in-process (helpers/podid.ts).
+ * and a `.podid.yaml` allowlist. The gate's exit code, on manifests read from the process's
+ * stdin (a pipe), through the built binary; the other inputs (what stdin holds included),
+ * allowlists and formats through the built CLI in-process (helpers/podid.ts).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,8 +31,9 @@ describe('podid scan --manifests', () => {
     expect(api.findings.map((f) => f.code)).toContain('IRSA_ANNOTATION');
   });
 
-  it('reads multi-document YAML from stdin (the binary)', async () => {
-    const r = await runPodid(['scan', '--manifests', '-', '-o', 'json'], { input: API_SA });
+  it('reads multi-document YAML from stdin', async () => {
+    const r = await podid(['scan', '--manifests', '-', '-o', 'json'], { input: API_SA });
+    expect(r.code, r.stderr).toBe(0);
     const inv = JSON.parse(r.stdout) as Inventory;
     expect(inv.serviceAccounts.map((s) => [s.name, s.location?.file, s.location?.line])).toEqual([['api', '<stdin>', 8]]);
     expect(inv.serviceAccounts[0]!.workloads.map((w) => `${w.kind}/${w.name}`)).toEqual(['Deployment/api']);

@@ -1,10 +1,11 @@
 /** Start the sandbox in-process from a world given as YAML text or an object. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { loadWorldFile, parseWorld } from '../../src/sandbox/world.js';
 import type { Clock } from '../../src/sandbox/state.js';
+import type { World } from '../../src/sandbox/world-types.js';
 import type { SandboxEndpoint } from './cli.js';
 
 export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' };
@@ -13,6 +14,20 @@ export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAc
 export async function sandboxFrom(world: string | object, clock?: Clock, port?: number): Promise<Sandbox> {
   const text = typeof world === 'string' ? world : JSON.stringify(world);
   return startSandbox({ world: parseWorld(text, 'test-world.yaml'), ...(clock ? { clock } : {}), ...(port !== undefined ? { port } : {}) });
+}
+
+const worldFiles = new Map<string, Promise<World>>();
+
+/**
+ * A world file, read and parsed once per test worker (examples/world.yaml: 20-40 ms of YAML a
+ * parse, and dozens of sandboxes a run start from it; loadWorldFile itself is tested in
+ * test/sandbox/world.test.ts and through `podid sandbox --world`); each sandbox gets its own copy.
+ */
+async function worldFile(file: string): Promise<World> {
+  const key = `${file}\0${statSync(file).mtimeMs}`;
+  let world = worldFiles.get(key);
+  if (world === undefined) worldFiles.set(key, (world = loadWorldFile(file)));
+  return structuredClone(await world);
 }
 
 /**
@@ -25,7 +40,7 @@ export async function sandboxFrom(world: string | object, clock?: Clock, port?: 
  */
 export async function sandboxServer(world: string | object | { file: string }, clock?: Clock, port?: number): Promise<SandboxEndpoint & { sandbox: Sandbox }> {
   const file = typeof world === 'object' && typeof (world as { file?: unknown }).file === 'string' ? (world as { file: string }).file : undefined;
-  const sandbox = file !== undefined ? await startSandbox({ world: await loadWorldFile(file), ...(clock ? { clock } : {}), ...(port !== undefined ? { port } : {}) }) : await sandboxFrom(world, clock, port);
+  const sandbox = file !== undefined ? await startSandbox({ world: await worldFile(file), ...(clock ? { clock } : {}), ...(port !== undefined ? { port } : {}) }) : await sandboxFrom(world, clock, port);
   const dir = mkdtempSync(join(tmpdir(), 'podid-test-sandbox-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const env = join(dir, 'env');
