@@ -194,6 +194,15 @@ describe('renderTerraform', () => {
     expect(tfIdentifier('1st.cluster')).toBe('_1st_cluster');
   });
 
+  it('names the clusters a partial scan could not read, which the file does not cover', async () => {
+    const finding = { code: 'CLUSTER_UNREACHABLE' as const, severity: 'error' as const, message: 'context x was not scanned', fix: 'check the network' };
+    const plan = { ...fullPlan(), unscanned: [{ context: 'arn:aws:eks:us-east-1:111122223333:cluster/dead', name: 'dead', region: 'us-east-1', reasons: [finding] }, { context: 'kind-local', name: 'kind-local', region: '', reasons: [{ ...finding, code: 'NOT_AN_EKS_CONTEXT' as const }] }] };
+    const text = renderTerraform(plan);
+    expect(text).toContain('# Not scanned, not in this file: dead (context arn:aws:eks:us-east-1:111122223333:cluster/dead): CLUSTER_UNREACHABLE.\n# Not scanned, not in this file: context kind-local: NOT_AN_EKS_CONTEXT.\n');
+    expect(await hcl(text)).toEqual(await hcl(renderTerraform(fullPlan())));
+    expect(renderTerraform(fullPlan())).not.toContain('Not scanned');
+  });
+
   it('parses for an empty plan and says there is nothing to do', async () => {
     const text = renderTerraform(emptyPlan());
     expect(text).toContain('# No changes: the plan has no steps.\n');
