@@ -9,7 +9,6 @@
  * error, whatever is still in flight).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
@@ -18,6 +17,7 @@ import type { MigrationPlan } from '../../src/core/plan/model.js';
 import type { Inventory } from '../../src/core/scan/inventory.js';
 import { ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
+import { unusedPort } from '../helpers/ports.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
@@ -28,14 +28,6 @@ const KIND = 'kind-local';
 /** A context naming an EKS cluster that does not exist (deleted since the kubeconfig was written). */
 const GONE = 'arn:aws:eks:us-east-1:111122223333:cluster/gone';
 
-/** A loopback port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let sb: SandboxEndpoint;
 let env: NodeJS.ProcessEnv;
@@ -43,7 +35,7 @@ let deadServer: string;
 
 beforeAll(async () => {
   const world = parse(readFileSync(join(ROOT, 'examples/world.yaml'), 'utf8')) as { clusters: object[] };
-  deadServer = `http://127.0.0.1:${await closedPort()}`;
+  deadServer = `http://127.0.0.1:${await unusedPort()}`;
   world.clusters.push({ name: 'dead', version: '1.29', platformVersion: 'eks.8', apiServerUrl: deadServer });
   sb = await sandboxServer(world);
   // A second kubeconfig file with a context that is not EKS (a kind cluster), merged as kubectl does.
@@ -175,7 +167,7 @@ describe('one cluster alone: the documented code in one line', () => {
   });
 
   it('an AWS endpoint nothing listens on exits 6 and names the endpoint', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await unusedPort()}`;
     const r = await podid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL: url }, timeoutMs: 60_000 });
     expect(r.code).toBe(6);
     expect(oneLine(r)).toContain(`cannot reach ${url} for sts:GetCallerIdentity`);
