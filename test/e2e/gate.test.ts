@@ -137,6 +137,44 @@ describe('the gate cannot pass by accident', () => {
     expect(r.stdout).toContain('IRSA_ANNOTATION');
   });
 
+  it('a duplicate key fails the gate with its line, and a role-arn under either key is IRSA', async () => {
+    // `annotations` twice: kubectl keeps the second (sigs.k8s.io/yaml is not strict) and would
+    // drop the IRSA annotation without a word.
+    const file = join(dir, 'duplicate-key.yaml');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: ServiceAccount', 'metadata:', '  name: app', '  namespace: shop', '  annotations:',
+      '    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/x', '  annotations: {a: b}',
+      '---', API_SA,
+    ].join('\n'));
+    const r = await gate(['--manifests', file, '-o', 'json']);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.inputFindings?.map((f) => [f.code, f.location?.line])).toEqual([['MANIFEST_DUPLICATE_KEY', 8], ['IRSA_ANNOTATION', 7]]);
+    expect(inv.inputFindings?.[0]?.message).toContain('key "annotations" appears twice in one mapping (first at line 6)');
+    expect(inv.inputFindings?.[1]?.message).toContain('shop/app of a document with a duplicate key');
+    // The file's other documents are still read.
+    expect(inv.serviceAccounts.map((s) => s.name)).toEqual(['api']);
+    expect(r.stderr).toContain(`${file}:7: IRSA annotation in a document with a duplicate key`);
+    expect(r.stderr).toContain(`${file}:8: error MANIFEST_DUPLICATE_KEY (the scan is incomplete)`);
+    // Without the annotation, the duplicate alone still fails the gate.
+    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  name: d\n');
+    const plain = await gate(['--manifests', file]);
+    expect(plain.code).toBe(ExitCode.gateFailed);
+    expect(plain.stderr).toContain(`${file}:5: error MANIFEST_DUPLICATE_KEY`);
+  });
+
+  it('a chart template whose if/else branches write a key twice stays an unrendered template', async () => {
+    const file = join(dir, 'templated-twice.yaml');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: ServiceAccount', 'metadata:', '  name: "{{ .Release.Name }}"', '  annotations:',
+      '    eks.amazonaws.com/role-arn: "{{ .Values.roleArn }}"', '  annotations:', '    team: "{{ .Values.team }}"', '',
+    ].join('\n'));
+    const r = await podid(['scan', '--manifests', file, '-o', 'json', '--fail-on', 'irsa']);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.inputFindings?.map((f) => [f.code, f.location?.line])).toEqual([['MANIFEST_UNRENDERED_TEMPLATE', 4], ['IRSA_ANNOTATION', 6]]);
+  });
+
   it('a bad glob in the config is a one-line usage error naming the file and the entry', async () => {
     const cfg = join(dir, 'bad-glob.yaml');
     writeFileSync(cfg, 'version: 1\nallowlist:\n  - namespace: "team-[ab"\n    reason: x\n    expires: 2999-01-01\n');
