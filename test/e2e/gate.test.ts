@@ -3,18 +3,52 @@
  * and a `.podid.yaml` allowlist. Stdin and the gate's exit code through the built binary; the
  * other inputs, allowlists and formats through the built CLI in-process (helpers/podid.ts).
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Inventory } from '../../src/core/scan/inventory.js';
 import { ExitCode } from '../../src/core/errors.js';
-import { ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
+import { BIN, ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 
 const FIXTURES = join(ROOT, 'test/fixtures/manifests');
 const dir = mkdtempSync(join(tmpdir(), 'podid-gate-'));
+const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Runs podid with stdin on a pseudo-terminal (util-linux `script`): once podid has written
+ * `prompt`, types `typed` and ends the input with Ctrl-D. Resolves with everything the terminal
+ * showed and the exit code.
+ */
+function typeOnTerminal(args: string[], prompt: string, typed: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let typedYet = false;
+    // Catches a hang only (podid waiting for input it was never told about).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`podid said nothing in time:\n${output}`));
+    }, 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (!typedYet && output.includes(prompt)) {
+        typedYet = true;
+        child.stdin.write(typed.endsWith('\n') ? typed : `${typed}\n`);
+        child.stdin.write('\x04');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
 const API_SA = readFileSync(join(FIXTURES, 'repo/apps/api/service-account.yaml'), 'utf8');
 // Exempts everything: only an input error can fail the gate under it.
 writeFileSync(join(dir, 'exempt-all.yaml'), 'version: 1\nallowlist:\n  - reason: everything\n    expires: 2999-01-01\n');
@@ -35,6 +69,17 @@ describe('podid scan --manifests', () => {
     const inv = JSON.parse(r.stdout) as Inventory;
     expect(inv.serviceAccounts.map((s) => [s.name, s.location?.file, s.location?.line])).toEqual([['api', '<stdin>', 8]]);
     expect(inv.serviceAccounts[0]!.workloads.map((w) => `${w.kind}/${w.name}`)).toEqual(['Deployment/api']);
+  });
+
+  // Needs util-linux `script` for a pseudo-terminal: shown as skipped where it is missing.
+  it.skipIf(!HAS_SCRIPT)('at a terminal, says it reads stdin and how to end it; piped, says nothing (the binary)', async () => {
+    const hint = 'podid: reading manifests from stdin (end with Ctrl-D)';
+    const tty = await typeOnTerminal(['scan', '--manifests', '-', '--fail-on', 'irsa'], hint, API_SA);
+    expect(tty.code, tty.output).toBe(ExitCode.gateFailed);
+    expect(tty.output).toContain('shop/api');
+    const piped = await runPodid(['scan', '--manifests', '-', '--fail-on', 'irsa'], { input: API_SA });
+    expect(piped.code).toBe(ExitCode.gateFailed);
+    expect(piped.stderr).not.toContain('reading manifests');
   });
 
   it('--fail-on irsa (the binary) exits 3 and says why on stderr; --fail-on never exits 0', async () => {
