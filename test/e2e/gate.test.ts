@@ -157,6 +157,30 @@ describe('the gate cannot pass by accident', () => {
     expect(r.stderr).toContain('MANIFEST_NOT_TEXT (the scan is incomplete)');
   });
 
+  it('refuses UTF-32 and text that still has NUL characters after its BOM as MANIFEST_NOT_TEXT, saying why', async () => {
+    const utf32 = (text: string, endian: 'le' | 'be') => {
+      const out = Buffer.alloc((text.length + 1) * 4);
+      [0xfeff, ...[...text].map((c) => c.codePointAt(0)!)].forEach((cp, i) => (endian === 'le' ? out.writeUInt32LE(cp, i * 4) : out.writeUInt32BE(cp, i * 4)));
+      return out;
+    };
+    const cases: [string, Buffer, string][] = [
+      ['utf32le.yaml', utf32(API_SA, 'le'), 'it starts with a UTF-32 LE byte-order mark: UTF-32 is not supported'],
+      ['utf32be.yaml', utf32(API_SA, 'be'), 'it starts with a UTF-32 BE byte-order mark: UTF-32 is not supported'],
+      // UTF-16 (no mark of its own) saved behind a UTF-8 byte-order mark: valid UTF-8, full of NULs.
+      ['utf8bom-utf16.yaml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf16(API_SA, 'le', false)]), 'decoded as UTF-8 (by its byte-order mark), its text contains NUL characters: not text'],
+      ['utf8bom-utf16bom.yaml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf16(API_SA, 'le')]), 'after its UTF-8 byte-order mark, it is not valid UTF-8'],
+    ];
+    for (const [name, bytes, why] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      const r = await gate(['--manifests', file, '-o', 'json']);
+      expect(r.code, name).toBe(ExitCode.gateFailed);
+      const inv = JSON.parse(r.stdout) as Inventory;
+      expect(inv.inputFindings?.map((f) => [f.code, f.location?.file, f.location?.line]), name).toEqual([['MANIFEST_NOT_TEXT', file, 1]]);
+      expect(inv.inputFindings?.[0]?.message, name).toContain(why);
+    }
+  });
+
   it('an empty stdin, an empty file and a directory with no YAML fail the gate with MANIFEST_INPUT_EMPTY', async () => {
     const empty = join(dir, 'empty.yaml');
     writeFileSync(empty, '');
