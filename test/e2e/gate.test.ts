@@ -254,6 +254,24 @@ describe('the gate cannot pass by accident', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('reads a .podid.yaml in UTF-16 by its byte-order mark, and refuses one that is not text in one line naming it', async () => {
+    const cfgDir = mkdtempSync(join(dir, 'utf16-config-'));
+    // An allowlist exempting shop/api, as PowerShell's `>` writes it: UTF-16 LE with a BOM.
+    writeFileSync(join(cfgDir, '.podid.yaml'), utf16('version: 1\r\nallowlist:\r\n  - namespace: shop\r\n    reason: vendor chart\r\n    expires: 2999-01-01\r\n', 'le'));
+    const exempt = await podid(['scan', '--manifests', '-', '--fail-on', 'irsa'], { input: API_SA, cwd: cfgDir });
+    expect(exempt.code, exempt.stderr).toBe(0);
+    const be = join(cfgDir, 'be.yaml');
+    writeFileSync(be, utf16('version: 1\nallowlist:\n  - namespace: shop\n    reason: vendor chart\n    expires: 2999-01-01\n', 'be'));
+    expect((await gate(['--manifests', '-', '--config', be], API_SA)).code).toBe(0);
+    const noBom = join(cfgDir, 'nobom.yaml');
+    writeFileSync(noBom, utf16('version: 1\n', 'le', false));
+    const r = await gate(['--manifests', '-', '--config', noBom], API_SA);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(oneLine(r.stderr)).toBe(1);
+    expect(r.stderr).toContain(`${noBom}: not text: it contains NUL bytes: binary, or UTF-16 without a byte-order mark`);
+    expect(r.stderr).not.toContain('expected a mapping');
+  });
+
   it('allowlist findings name the config file actually used', async () => {
     const cfgDir = mkdtempSync(join(dir, 'cwd-'));
     writeFileSync(join(cfgDir, '.podid.yaml'), 'version: 1\nallowlist:\n  - namespace: shop\n    reason: old\n    expires: 2020-01-01\n');
