@@ -38,7 +38,7 @@ export const ERRORS = {
   SELECTION_EMPTY: { exit: 'usage', summary: 'migrate: --role, -n or --service-account matches no IRSA service account or add-on; finalize: -n or --service-account names no namespace or ServiceAccount of the scanned clusters' },
   CONFIG_NOT_FOUND: { exit: 'usage', summary: '--config names a file that does not exist' },
   CONFIG_UNREADABLE: { exit: 'usage', summary: 'the config file cannot be read (a directory, permissions)' },
-  CONFIG_INVALID: { exit: 'usage', summary: '.podid.yaml (or --config) is not valid; the message names the entry and field' },
+  CONFIG_INVALID: { exit: 'usage', summary: '.podid.yaml (or --config) is not valid, or not text (UTF-8, or UTF-16 with a byte-order mark); the message names the entry and field' },
   KUBECONFIG_NOT_FOUND: { exit: 'usage', summary: 'no kubeconfig at --kubeconfig, $KUBECONFIG or ~/.kube/config' },
   PROXY_UNSUPPORTED: { exit: 'usage', summary: 'HTTPS_PROXY or HTTP_PROXY names a socks5:// proxy for an AWS call (AWS calls go through http:// or https:// proxies)' },
   KUBECONFIG_INVALID: { exit: 'usage', summary: 'a kubeconfig file does not parse, or a context\'s cluster entry cannot be used (in a fleet: KUBECONFIG_ENTRY_INVALID finding)' },

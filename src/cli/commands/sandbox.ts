@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { loadWorldFile, parseWorld, WorldError } from '../../sandbox/world.js';
 import { startSandbox } from '../../sandbox/server.js';
-import { pathIn, readAll, type CliContext } from '../context.js';
+import { pathIn, readStdin, type CliContext } from '../context.js';
 import { writeOutputs } from '../files.js';
 import { createIo } from '../io.js';
 
@@ -31,7 +31,7 @@ export function parsePort(raw: string): number {
 
 export async function runSandbox(opts: SandboxCliOptions, ctx: CliContext): Promise<void> {
   const port = parsePort(opts.port);
-  const world = opts.world === '-' ? parseWorld((await readAll(ctx.stdin)).toString('utf8'), '<stdin>') : await loadWorldFile(pathIn(ctx, opts.world), opts.world);
+  const world = opts.world === '-' ? parseWorld((await readStdin(ctx, 'the world')).toString('utf8'), '<stdin>') : await loadWorldFile(pathIn(ctx, opts.world), opts.world);
   let sandbox;
   try {
     sandbox = await startSandbox({ world, port });

@@ -565,6 +565,12 @@ const DEFS = {
     'fix the YAML (kubectl apply --dry-run=client -f FILE shows the same error), or leave the file out of --manifests',
     (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; podid could not look for IRSA annotations in it`,
   ),
+  MANIFEST_DUPLICATE_KEY: def(
+    'error',
+    'Manifest has a duplicate key',
+    'write the key once (merge the two entries): kubectl keeps the last one without a word, kustomize build refuses the file',
+    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; the document is skipped, and each eks.amazonaws.com/role-arn written in it is reported as IRSA`,
+  ),
   MANIFEST_NOT_TEXT: def(
     'error',
     'Manifest is not text',
