@@ -342,14 +342,16 @@ function addTargetOptions(cmd: Command): Command {
 /**
  * The shell around runCli for the real process: its argv, environment, working directory and
  * streams; SIGINT exits 130 (the changing commands install their own handler while they run).
- * A run that ended on an error exits at once, as before; otherwise the exit code is set and the
- * process ends when its output is flushed.
+ * A run that ended on an error, or with any code but 0 (a partial fleet result, a refused step,
+ * a gate that matched), exits at once once its stdout is flushed (runCliOutcome flushes it):
+ * requests it abandoned (a slow cluster's lists, retries) would otherwise keep the process alive
+ * until their --request-timeout. A run that succeeded ends when its output is flushed.
  */
 export async function main(): Promise<void> {
   // The AWS SDK warns about Node 20 on every client; podid supports Node >= 20.19, so keep stderr clean.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   process.on('SIGINT', () => process.exit(ExitCode.interrupted));
   const { code, failed } = await runCliOutcome(process.argv.slice(2), { env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
-  if (failed) process.exit(code);
+  if (failed || code !== ExitCode.ok) process.exit(code);
   process.exitCode = code;
 }

@@ -16,7 +16,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
 import type { Inventory } from '../../src/core/scan/inventory.js';
-import { ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
+import { ROOT, runPodid, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 
@@ -150,6 +150,38 @@ describe('a fleet scan with a dead cluster and a non-EKS context', () => {
     const plan = JSON.parse(planned.stdout) as MigrationPlan;
     expect(plan.options.selection.contexts.sort()).toEqual([PROD, STAGING].sort());
     expect(planned.stderr).toContain('podid: partial result: 3 of 5 clusters could not be scanned');
+  }, 90_000);
+});
+
+describe('a partial fleet run through the binary', () => {
+  let slow: SandboxEndpoint;
+
+  beforeAll(async () => {
+    // prod: its ServiceAccount list is refused (the connection dropped, every retry), so prod is
+    // given up at once; its pod list, sent alongside, is held open and never answered.
+    const world = parse(readFileSync(join(ROOT, 'examples/world.yaml'), 'utf8')) as Record<string, unknown>;
+    world['faults'] = [
+      { target: 'k8s:list:serviceaccounts', error: 'reset', after: 0, times: 1000, cluster: 'prod' },
+      { target: 'k8s:list:pods', error: 'timeout', after: 0, times: 1000, cluster: 'prod' },
+    ];
+    slow = await sandboxServer(world);
+  }, 60_000);
+
+  afterAll(async () => {
+    await slow?.stop();
+  });
+
+  it('exits 5 once its result is written, without waiting for the request it abandoned', async () => {
+    // The held pod list would end only at the 10-minute --request-timeout: the process exiting at
+    // all (runPodid fails it after 60 s) shows it did not wait for it.
+    const r = await runPodid(['scan', '--context', PROD, '--context', STAGING, '--request-timeout', '10m', '-o', 'json'], { env: slow.clientEnv, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(5);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.clusters.filter((c) => c.scanned !== false).map((c) => c.name)).toEqual([STAGING_NAME]);
+    expect(r.stderr).toContain('podid: partial result: 1 of 2 clusters could not be scanned');
+    // The sandbox was still holding prod's pod list when the process went.
+    const calls = await sandboxCalls(slow);
+    expect(calls).toContainEqual(expect.objectContaining({ service: 'k8s:prod', operation: 'list:pods', status: 0 }));
   }, 90_000);
 });
 
