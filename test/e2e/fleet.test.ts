@@ -216,7 +216,15 @@ describe('one cluster alone: the documented code in one line', () => {
   it('an AWS endpoint that is not a URL exits 6 in one line, no TypeError', async () => {
     const r = await podid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL: 'not a url' }, timeoutMs: 60_000 });
     expect(r.code).toBe(6);
-    expect(oneLine(r)).toContain('AWS_ENDPOINT_URL');
+    // The variable and the value the user set, not the SDK's default endpoint.
+    expect(oneLine(r)).toContain('AWS_ENDPOINT_URL is not a valid URL: "not a url"');
+    expect(r.stderr).not.toContain('amazonaws.com)');
+  }, 90_000);
+
+  it('a service\'s own endpoint variable that is not a URL is the one named', async () => {
+    const r = await podid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL_EKS: 'eks at home' }, timeoutMs: 60_000 });
+    expect(r.code).toBe(6);
+    expect(oneLine(r)).toContain('AWS_ENDPOINT_URL_EKS is not a valid URL: "eks at home"');
   }, 90_000);
 
   it('a bad --request-timeout is a usage error', async () => {
