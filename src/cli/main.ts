@@ -11,7 +11,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, exitCodeOf, formatError, PodidError, UsageError } from '../core/errors.js';
 import type { CliContext } from './context.js';
-import { colorWanted, flushStdout, watchStdout } from './io.js';
+import { colorWanted, flushStdout, offerOutFlag, watchStdout } from './io.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import type { FailOn } from '../core/gate.js';
 import { VERSION } from './version.js';
@@ -52,7 +52,10 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
   const program = buildProgram(ctx, (c) => {
     code = c;
   });
-  watchStdout(ctx.stdout);
+  watchStdout(ctx.stdout).outFlag = false;
+  program.hook('preAction', (_program, action) => {
+    if (action.options.some((o) => o.long === '--out')) offerOutFlag(ctx.stdout);
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     const failure = await flushStdout(ctx.stdout);
