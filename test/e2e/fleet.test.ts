@@ -185,6 +185,24 @@ describe('a partial fleet run through the binary', () => {
   }, 90_000);
 });
 
+describe('clusters whose AWS calls are denied', () => {
+  it('each has its own stderr line naming its context', async () => {
+    const world = parse(readFileSync(join(ROOT, 'examples/world.yaml'), 'utf8')) as Record<string, unknown>;
+    // Everything but eks:DescribeCluster: both clusters are denied the same call.
+    world['caller'] = { arn: 'arn:aws:iam::111122223333:user/ci', allow: ['sts:*', 'iam:*', 'eks:List*', 'eks:DescribeAddon*', 'eks:DescribeNodegroup', 'eks:DescribeFargateProfile', 'eks:DescribePodIdentityAssociation'] };
+    const denied = await sandboxServer(world);
+    try {
+      const r = await podid(['scan', '--context', PROD, '--context', STAGING, '-o', 'json'], { env: denied.clientEnv, timeoutMs: 60_000 });
+      const lines = r.stderr.trim().split('\n').filter((l) => l.endsWith('scanning the other clusters'));
+      expect(lines, r.stderr).toHaveLength(2);
+      expect(lines.find((l) => l.includes(`"${PROD}"`)), r.stderr).toContain('eks:DescribeCluster');
+      expect(lines.find((l) => l.includes(`"${STAGING}"`)), r.stderr).toContain('eks:DescribeCluster');
+    } finally {
+      await denied.stop();
+    }
+  }, 90_000);
+});
+
 describe('one cluster alone: the documented code in one line', () => {
   const oneLine = (r: { stderr: string }) => {
     const lines = r.stderr.trim().split('\n');
