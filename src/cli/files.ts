@@ -31,12 +31,24 @@ function describe(err: unknown): string {
   return code ?? String(err);
 }
 
+/** Two outputs naming one file would leave only the last: refused, naming both flags. */
+export function checkDistinctOutputs(files: readonly Pick<OutputFile, 'flag' | 'path'>[], cwd?: string): void {
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    const at = cwd === undefined ? resolve(f.path) : resolve(cwd, f.path);
+    const other = seen.get(at);
+    if (other !== undefined) throw new UsageError('OUTPUT_SAME_FILE', `${other} and ${f.flag} name the same file (${f.path})`, 'give each output its own file');
+    seen.set(at, f.flag);
+  }
+}
+
 /**
  * Writes every file or none (see the module comment). Throws a one-line UsageError. Relative
  * paths are relative to `cwd` (the run's working directory); messages name them as given.
  */
 export function writeOutputs(files: readonly OutputFile[], opts: { force?: boolean; cwd?: string } = {}): void {
   const at = (p: string) => (opts.cwd === undefined ? p : resolve(opts.cwd, p));
+  checkDistinctOutputs(files, opts.cwd);
   for (const f of files) {
     if (existsSync(at(f.path)) && statSync(at(f.path)).isDirectory()) {
       throw new UsageError('WRITE_FAILED', `${f.flag} ${f.path}: cannot write (it is a directory)`, 'name a file');

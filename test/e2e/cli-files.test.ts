@@ -99,6 +99,13 @@ describe('against the demo world', () => {
       expect((await import('node:fs')).readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     });
 
+    it('refuses --out and --emit naming the same file, writing neither', async () => {
+      const same = join(dir, 'same.out');
+      const r = await migrate(['--role', ROLE, '--out', same, '--emit', 'terraform', same]);
+      expectOneLine(r, ExitCode.usage, '--out and --emit terraform name the same file');
+      expect(existsSync(same)).toBe(false);
+    });
+
     it('writes both files when both can be written', async () => {
       const out = join(dir, 'both.json');
       const tf = join(dir, 'both.tf');
@@ -111,6 +118,13 @@ describe('against the demo world', () => {
 });
 
 describe('podid sandbox files', () => {
+  it('refuses --kubeconfig-out and --env-out naming the same file (exit 2, one line), --force or not', async () => {
+    const same = join(dir, 'same-file');
+    const r = await podid(['sandbox', '--world', 'examples/world.yaml', '--kubeconfig-out', same, '--env-out', join(dir, '.', 'same-file'), '--force', '--quiet'], { timeoutMs: 30_000 });
+    expectOneLine(r, ExitCode.usage, `--kubeconfig-out and --env-out name the same file`);
+    expect(existsSync(same)).toBe(false);
+  });
+
   it('refuses to overwrite --kubeconfig-out or --env-out unless --force', async () => {
     const kubeconfig = join(dir, 'existing.kubeconfig');
     const env = join(dir, 'fresh.env');
