@@ -167,4 +167,19 @@ describe('podid sandbox files', () => {
     const r = await podid(['sandbox', '--world', world, '--quiet']);
     expectOneLine(r, ExitCode.usage, `${world}: cluster prod: objects[0] (Deployment shop/web)`);
   });
+
+  it('an object of a shape Kubernetes refuses (env not a list, spec not an object, negative replicas) is a world error naming the object and the field (exit 2)', async () => {
+    const head = ['account: "111122223333"', 'region: us-east-1', 'clusters:', '  - name: prod', '    version: "1.30"', '    platformVersion: eks.9', '    objects:'];
+    const cases: [string, string[], string][] = [
+      ['env', ['      - apiVersion: v1', '        kind: Pod', '        metadata: { name: p, namespace: shop }', '        spec: { containers: [{ name: c, image: x, env: 7 }] }'], '(Pod shop/p): Pod "p" is invalid: spec.containers[0].env: Invalid value: 7: must be a list of {name, value} objects'],
+      ['spec', ['      - apiVersion: v1', '        kind: Pod', '        metadata: { name: p, namespace: shop }', '        spec: 5'], '(Pod shop/p): Pod "p" is invalid: spec: Invalid value: 5: must be an object'],
+      ['replicas', ['      - apiVersion: apps/v1', '        kind: Deployment', '        metadata: { name: web, namespace: shop }', '        spec: { replicas: -1, selector: { matchLabels: { app: web } }, template: { metadata: { labels: { app: web } }, spec: { containers: [{ name: c, image: x }] } } }'], '(Deployment shop/web): Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0'],
+    ];
+    for (const [name, object, message] of cases) {
+      const world = join(dir, `bad-shape-${name}.yaml`);
+      writeFileSync(world, [...head, ...object, ''].join('\n'));
+      const r = await podid(['sandbox', '--world', world, '--quiet'], { timeoutMs: 30_000 });
+      expectOneLine(r, ExitCode.usage, `${world}: cluster prod: objects[0] ${message}`);
+    }
+  });
 });
