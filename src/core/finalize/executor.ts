@@ -11,7 +11,7 @@
  */
 import { parseClusterArn } from '../arn.js';
 import { createLimiter } from '../concurrency.js';
-import { plural } from '../text.js';
+import { compareStrings, plural } from '../text.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { canonicalJson } from '../plan/fingerprint.js';
@@ -86,9 +86,9 @@ export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent>
         if (record !== null) previous.oidcProviders!.push({ cluster: p.cluster, ...record });
       })),
     ]);
-    previous.serviceAccounts.sort((a, b) => `${a.cluster}/${a.namespace}/${a.name}`.localeCompare(`${b.cluster}/${b.namespace}/${b.name}`));
-    previous.roles.sort((a, b) => a.roleArn.localeCompare(b.roleArn));
-    previous.oidcProviders!.sort((a, b) => a.arn.localeCompare(b.arn));
+    previous.serviceAccounts.sort((a, b) => compareStrings(`${a.cluster}/${a.namespace}/${a.name}`, `${b.cluster}/${b.namespace}/${b.name}`));
+    previous.roles.sort((a, b) => compareStrings(a.roleArn, b.roleArn));
+    previous.oidcProviders!.sort((a, b) => compareStrings(a.arn, b.arn));
     return previous;
   }
 

@@ -20,7 +20,7 @@
  */
 import { oidcProviderArn, parseRoleArn, type Partition } from '../arn.js';
 import { createLimiter } from '../concurrency.js';
-import { plural } from '../text.js';
+import { compareStrings, plural } from '../text.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { canonicalJson } from '../plan/fingerprint.js';
@@ -347,14 +347,14 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
       const a = await this.read(() => this.eks(cluster).describeAssociation(c.name, associationIdOf(arn)));
       if (a !== null) out.push({ serviceAccount: a.serviceAccount, roleArn: a.roleArn, namespace: a.namespace });
     }
-    return out.sort((x, y) => x.serviceAccount.localeCompare(y.serviceAccount));
+    return out.sort((x, y) => compareStrings(x.serviceAccount, y.serviceAccount));
   }
 
   private restoreAddon(a: AddonUndo): Promise<Outcome> {
     const c = this.cluster(a.cluster);
     const target = `${a.addonName} on ${c.name}`;
     const id = `addon:${a.cluster}/${a.addonName}`;
-    const key = (l: readonly { serviceAccount: string; roleArn: string }[]) => canonicalJson([...l].map((x) => ({ serviceAccount: x.serviceAccount, roleArn: x.roleArn })).sort((x, y) => x.serviceAccount.localeCompare(y.serviceAccount)));
+    const key = (l: readonly { serviceAccount: string; roleArn: string }[]) => canonicalJson([...l].map((x) => ({ serviceAccount: x.serviceAccount, roleArn: x.roleArn })).sort((x, y) => compareStrings(x.serviceAccount, y.serviceAccount)));
     return this.step(id, 'restore-addon', target, async () => {
       const eks = this.eks(a.cluster);
       const current = await this.read(() => eks.describeAddon(c.name, a.addonName));
@@ -511,7 +511,7 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
       const restarted = this.plan.workloads.filter((w) => w.cluster === s.cluster && w.namespace === ns && w.serviceAccounts.includes(s.serviceAccount) && ok(this.workloadStatus.get(`${w.cluster}/${w.kind}/${w.namespace}/${w.name}`) ?? 'skipped'));
       const irsa: string[] = [];
       const stale: string[] = [];
-      for (const p of pods.sort((a, b) => a.name.localeCompare(b.name))) {
+      for (const p of pods.sort((a, b) => compareStrings(a.name, b.name))) {
         const mustBeNew = restarted.some((w) => ownedBy(p, w.kind, w.name));
         if (p.identity === 'irsa') irsa.push(p.name);
         else if (p.identity === 'pod-identity') {
