@@ -102,6 +102,9 @@ export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPor
         throw toCallError(err, 'iam:UpdateAssumeRolePolicy', iamEndpoint(ref.partition));
       }
     },
+    // One page per call, not the SDK's paginateListRoles: apply's SDK retries are off and the
+    // executor retries each call itself (core/apply/retry.ts), so a throttled page is sent again
+    // on its own instead of the whole listing starting over.
     async listRolesPage(partition, marker) {
       let out;
       try {

@@ -15,7 +15,6 @@
  * proxy-url is handed to client-node as these entries (KubeConfig.loadFromOptions, kube-auth.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
@@ -115,7 +114,7 @@ export interface ScanTarget {
 }
 
 /** The kubeconfig files in effect: --kubeconfig, else $KUBECONFIG (path list), else ~/.kube/config. */
-export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string[] {
+export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.ProcessEnv, home: string): string[] {
   if (explicit !== undefined && explicit !== '') return [explicit];
   const fromEnv = env['KUBECONFIG'];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv.split(delimiter).filter((p) => p !== '');
@@ -127,9 +126,9 @@ export function kubeconfigPaths(explicit: string | undefined, env: NodeJS.Proces
  * Relative paths are relative to `cwd` (the run's working directory); messages name them as given.
  */
 export async function loadKubeconfig(
-  explicit?: string,
-  env: NodeJS.ProcessEnv = process.env,
-  home: string = homedir(),
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv,
+  home: string,
   cwd?: string,
   pluginEnv?: NodeJS.ProcessEnv,
   proxyFor?: ProxyFor | null,
@@ -231,8 +230,13 @@ function documentShape(value: unknown): 'empty' | 'mapping' | string {
  * users); `dir` (a file's directory) makes relative certificate paths absolute.
  */
 function fromDocument(obj: any, dir?: string): Kubeconfig {
-  const list = (a: unknown): any[] => (Array.isArray(a) ? a : []);
-  const clusters: Cluster[] = list(obj.clusters).map((elt: any, i: number) => {
+  // client-node reads a field that is not a list as empty; kubectl refuses the file (its JSON
+  // decoding of the Config fails), and so does podid: `clusters: 5` is a typo, not "no clusters".
+  const list = (a: unknown, field: string): any[] => {
+    if (Array.isArray(a) || a === undefined || a === null) return a ?? [];
+    throw new Error(`${field} must be a list, found ${typeof a === 'object' ? 'a mapping' : `a ${typeof a}`}`);
+  };
+  const clusters: Cluster[] = list(obj.clusters, 'clusters').map((elt: any, i: number) => {
     if (!elt.name) throw new Error(`clusters[${i}].name is missing`);
     if (!elt.cluster) throw new Error(`clusters[${i}].cluster is missing`);
     if (!elt.cluster.server) throw new Error(`clusters[${i}].cluster.server is missing`);
@@ -246,13 +250,13 @@ function fromDocument(obj: any, dir?: string): Kubeconfig {
       proxyUrl: elt.cluster['proxy-url'],
     };
   });
-  const contexts: Context[] = list(obj.contexts).map((elt: any, i: number) => {
+  const contexts: Context[] = list(obj.contexts, 'contexts').map((elt: any, i: number) => {
     if (!elt.name) throw new Error(`contexts[${i}].name is missing`);
     if (!elt.context) throw new Error(`contexts[${i}].context is missing`);
     if (!elt.context.cluster) throw new Error(`contexts[${i}].context.cluster is missing`);
     return { cluster: elt.context.cluster, name: elt.name, user: elt.context.user || undefined, namespace: elt.context.namespace || undefined };
   });
-  const users: KubeUser[] = list(obj.users).map((elt: any, i: number) => {
+  const users: KubeUser[] = list(obj.users, 'users').map((elt: any, i: number) => {
     if (!elt.name) throw new Error(`users[${i}].name is missing`);
     const u = elt.user;
     const tokenFile = u && !u.token ? absolute(dir, u['token-file']) : undefined;

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { execClusterRef, kubeconfigFromString, kubeconfigPaths, resolveTargets } from '../../src/adapters/kubeconfig.js';
 import { UsageError } from '../../src/core/errors.js';
@@ -154,6 +157,19 @@ describe('loadKubeconfig', () => {
     const err = await loadKubeconfig(join(dir, 'nope'), {}, dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).code).toBe('KUBECONFIG_NOT_FOUND');
+  });
+
+  it('refuses clusters, users or contexts that are not a list (kubectl does; client-node would read none): one line naming the file and the field', async () => {
+    const { loadKubeconfig } = await import('../../src/adapters/kubeconfig.js');
+    const dir = mkdtempSync(join(tmpdir(), 'podid-kc-'));
+    for (const [field, value, found] of [['clusters', 5, 'a number'], ['users', 'x', 'a string'], ['contexts', { a: 1 }, 'a mapping']] as const) {
+      const path = join(dir, `${field}.yaml`);
+      writeFileSync(path, stringify({ apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [], [field]: value }));
+      const err = await loadKubeconfig(path, {}, dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).code).toBe('KUBECONFIG_INVALID');
+      expect((err as UsageError).message).toBe(`cannot read kubeconfig ${path}: ${field} must be a list, found ${found}`);
+    }
   });
 });
 
