@@ -34,6 +34,7 @@ export const ERRORS = {
   PORT_IN_USE: { exit: 'usage', summary: 'podid sandbox --port is taken on 127.0.0.1' },
   WRITE_FAILED: { exit: 'usage', summary: 'an output file (--out, --emit, --kubeconfig-out, --env-out) or stdout cannot be written (a reader that closes the pipe early is not an error)' },
   OUTPUT_EXISTS: { exit: 'usage', summary: 'podid sandbox would overwrite an existing --kubeconfig-out or --env-out file (pass --force)' },
+  OUTPUT_SAME_FILE: { exit: 'usage', summary: 'two output flags name the same file (--kubeconfig-out and --env-out; --out and --emit)' },
   STDOUT_CONFLICT: { exit: 'usage', summary: 'two outputs were sent to stdout: two of -o json|yaml, --out -, --emit terraform - (-o json with --out - is the one plan document, allowed)' },
   SELECTION_EMPTY: { exit: 'usage', summary: 'migrate: --role, -n or --service-account matches no IRSA service account or add-on; finalize: -n or --service-account names no namespace or ServiceAccount of the scanned clusters' },
   CONFIG_NOT_FOUND: { exit: 'usage', summary: '--config names a file that does not exist' },

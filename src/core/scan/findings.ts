@@ -6,6 +6,7 @@
  * degrades `ready` to `ready-with-warnings`, an `info` never changes a verdict.
  */
 import type { ArnIssue } from '../arn.js';
+import { plural } from '../text.js';
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
@@ -39,7 +40,6 @@ function def<A>(severity: Severity, title: string, fix: string, message: (args: 
 type Issue = { message: string };
 const issueMessage = (a: Issue): string => a.message;
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const list = (items: readonly string[], max = 5): string =>
   items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 
