@@ -98,7 +98,9 @@ export function mapAwsError(err: unknown, action: string, fallbackEndpoint: stri
     });
   }
   if (code === 'ERR_INVALID_URL' || (name === 'TypeError' && /invalid url/i.test(message))) {
-    return new PodidError('AWS_ENDPOINT_INVALID', `the AWS endpoint for ${action} is not a valid URL (${endpoint})`, {
+    // Only where the request really went: the fallback is the SDK's default, not the bad value.
+    const where = typeof e[ENDPOINT_PROPERTY] === 'string' ? ` (${e[ENDPOINT_PROPERTY]})` : '';
+    return new PodidError('AWS_ENDPOINT_INVALID', `the AWS endpoint for ${action} is not a valid URL${where}`, {
       hint: 'fix AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> (or endpoint_url in the AWS config file): a URL such as https://eks.us-east-1.amazonaws.com',
       cause: err,
     });

@@ -82,6 +82,74 @@ export const WORKLOAD_KEEP: Keep = {
 export const CRONJOB_KEEP: Keep = { metadata: WORKLOAD_META, spec: { suspend: true, jobTemplate: { spec: { template: TEMPLATE } } } };
 export const NODE_KEEP: Keep = { metadata: { name: true, labels: true }, status: { nodeInfo: { operatingSystem: true } } };
 
+/**
+ * An object a list's mapper could not read: an API server (or something posing as one) sent a
+ * field in a shape Kubernetes never gives it (`env: 7`, `spec: 5`). Names the object and, where
+ * it can tell, the field; never the mapper's TypeError.
+ */
+export class KubeShapeError extends Error {
+  constructor(readonly object: string, readonly problem: string) {
+    super(`the API server sent ${object} in a shape podid cannot read: ${problem}`);
+    this.name = 'KubeShapeError';
+  }
+}
+
+const LIST_FIELDS = new Set(['containers', 'initContainers', 'env', 'ownerReferences']);
+const MAP_FIELDS = new Set(['labels', 'annotations', 'nodeSelector']);
+const NUMBER_FIELDS = new Set(['replicas', 'parallelism', 'active']);
+const BOOLEAN_FIELDS = new Set(['controller', 'suspend']);
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The first field of `value` (parsed with `keep`) whose shape the mappers cannot read, as `spec.containers[0].env is not a list`. */
+function shapeProblem(value: unknown, keep: Keep, path = ''): string | undefined {
+  if (keep === true) return undefined;
+  if (!isRecord(value)) return `${path || 'the object'} is not an object (${JSON.stringify(value) ?? String(value)})`;
+  for (const key of Object.keys(keep)) {
+    const v = value[key];
+    const sub = keep[key]!;
+    const at = path === '' ? key : `${path}.${key}`;
+    if (v === undefined || v === null) continue;
+    if (LIST_FIELDS.has(key)) {
+      if (!Array.isArray(v)) return `${at} is not a list`;
+      for (let i = 0; i < v.length; i++) {
+        const p = shapeProblem(v[i], sub, `${at}[${i}]`);
+        if (p !== undefined) return p;
+      }
+    } else if (MAP_FIELDS.has(key)) {
+      if (!isRecord(v) || Object.values(v).some((x) => typeof x !== 'string')) return `${at} is not a map of strings`;
+    } else if (NUMBER_FIELDS.has(key)) {
+      if (typeof v !== 'number') return `${at} is not a number`;
+    } else if (BOOLEAN_FIELDS.has(key)) {
+      if (typeof v !== 'boolean') return `${at} is not true or false`;
+    } else if (sub === true) {
+      if (typeof v !== 'string') return `${at} is not a string`;
+    } else {
+      const p = shapeProblem(v, sub, at);
+      if (p !== undefined) return p;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `map`, for one list's items (`kind` and `keep` of that list): an item it cannot read becomes a
+ * KubeShapeError naming the item. Checked only when the mapper fails, so a fleet's well-formed
+ * objects cost nothing more.
+ */
+export function guardedMapper<R>(kind: string, keep: Keep, map: (item: never) => R): (item: never) => R {
+  return (item) => {
+    try {
+      return map(item);
+    } catch (err) {
+      const meta: Record<string, unknown> = isRecord(item) && isRecord(item['metadata']) ? item['metadata'] : {};
+      const name = typeof meta['name'] === 'string' ? meta['name'] : '(no name)';
+      const object = `${kind} ${typeof meta['namespace'] === 'string' && meta['namespace'] !== '' ? `${meta['namespace']}/` : ''}${name}`;
+      throw new KubeShapeError(object, shapeProblem(item, keep) ?? `unexpected content (${err instanceof Error ? err.message : String(err)})`);
+    }
+  };
+}
+
 const strings = (r: Record<string, string> | undefined): Record<string, string> => ({ ...(r ?? {}) });
 
 export function toServiceAccount(sa: V1ServiceAccount): ServiceAccountObject {

@@ -19,6 +19,8 @@ import { kubeHttp, KubeTransportError, type KubeHttp } from './kube-http.js';
 import type { Kubeconfig } from './kubeconfig.js';
 import {
   CRONJOB_KEEP,
+  guardedMapper,
+  KubeShapeError,
   NODE_KEEP,
   POD_KEEP,
   SERVICE_ACCOUNT_KEEP,
@@ -144,22 +146,23 @@ interface ListPlan<R> {
   readonly map: (item: never) => R;
 }
 
-function listPlan<R>(item: Keep, map: (item: never) => R): ListPlan<R> {
+function listPlan<R>(kind: string, item: Keep, unguarded: (item: never) => R): ListPlan<R> {
+  const map = guardedMapper(kind, item, unguarded);
   const base = compileKeep({ metadata: { continue: true }, items: item }) as KeepPlan;
   const children = base.children.map((c, i) => (base.names[i] === 'items' ? mapKept(c!, map as (kept: Record<string, unknown>) => R) : c));
   return { plan: { ...base, children, byName: new Map(base.names.map((n, i) => [n, children[i]!])) }, map };
 }
 
 const LISTS = {
-  serviceAccounts: listPlan(SERVICE_ACCOUNT_KEEP, toServiceAccount),
-  pods: listPlan(POD_KEEP, toPod),
-  nodes: listPlan(NODE_KEEP, toNode),
-  deployments: listPlan(WORKLOAD_KEEP, toDeployment),
-  replicaSets: listPlan(WORKLOAD_KEEP, toReplicaSet),
-  statefulSets: listPlan(WORKLOAD_KEEP, toStatefulSet),
-  daemonSets: listPlan(WORKLOAD_KEEP, toDaemonSet),
-  jobs: listPlan(WORKLOAD_KEEP, toJob),
-  cronJobs: listPlan(CRONJOB_KEEP, toCronJob),
+  serviceAccounts: listPlan('ServiceAccount', SERVICE_ACCOUNT_KEEP, toServiceAccount),
+  pods: listPlan('Pod', POD_KEEP, toPod),
+  nodes: listPlan('Node', NODE_KEEP, toNode),
+  deployments: listPlan('Deployment', WORKLOAD_KEEP, toDeployment),
+  replicaSets: listPlan('ReplicaSet', WORKLOAD_KEEP, toReplicaSet),
+  statefulSets: listPlan('StatefulSet', WORKLOAD_KEEP, toStatefulSet),
+  daemonSets: listPlan('DaemonSet', WORKLOAD_KEEP, toDaemonSet),
+  jobs: listPlan('Job', WORKLOAD_KEEP, toJob),
+  cronJobs: listPlan('CronJob', CRONJOB_KEEP, toCronJob),
 };
 
 /** A factory of per-context ports over one loaded kubeconfig. */
@@ -185,6 +188,12 @@ export function createKubePort(http: KubeHttp, context: string, opts: KubeOption
   const sleep = opts.sleep ?? realSleep;
 
   function fail(err: unknown, what: string): PodidError {
+    if (err instanceof KubeShapeError) {
+      return new PodidError('KUBE_ERROR', `${what} in context ${JSON.stringify(context)}: ${err.message}`, {
+        hint: `look at the object (kubectl get ${err.object.split(' ')[0]!.toLowerCase()} -o yaml): Kubernetes itself never serves this shape`,
+        cause: err,
+      });
+    }
     if (err instanceof JsonKeepError) {
       return new PodidError('KUBE_ERROR', `${what} in context ${JSON.stringify(context)}: the API server's answer is not valid JSON (${err.message})`, {
         hint: 'check that the context points at a Kubernetes API server (not a proxy or login page)',

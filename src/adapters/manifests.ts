@@ -18,6 +18,7 @@ import { UsageError } from '../core/errors.js';
 import { isJsonObject } from '../core/json.js';
 import type { ManifestDoc, ManifestObject, ManifestPath, ManifestProblem } from '../core/scan/manifests.js';
 import { compareStrings } from '../core/text.js';
+import { decodeText } from './decode-text.js';
 
 export interface ReadManifestsOptions {
   /** Reads all of stdin; defaults to process.stdin. */
@@ -83,31 +84,9 @@ export async function readManifests(paths: readonly string[], opts: ReadManifest
   return docs;
 }
 
-/**
- * Text from bytes by byte-order mark: UTF-8, UTF-16 LE or BE (what Windows editors and
- * PowerShell's `>` write). Without a BOM the bytes must be UTF-8 with no NUL; anything else
- * is not a text manifest, and is refused rather than read as nothing.
- */
-export function decodeManifest(bytes: Uint8Array): { text: string } | { binary: string } {
-  const b = bytes;
-  if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return utf8(b.subarray(3));
-  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return { text: new TextDecoder('utf-16le').decode(b.subarray(2)) };
-  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return { text: new TextDecoder('utf-16be').decode(b.subarray(2)) };
-  if (b.includes(0)) return { binary: 'it contains NUL bytes: binary, or UTF-16 without a byte-order mark' };
-  return utf8(b);
-}
-
-function utf8(b: Uint8Array): { text: string } | { binary: string } {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(b) };
-  } catch {
-    return { binary: 'it is not valid UTF-8 (nor UTF-16 with a byte-order mark)' };
-  }
-}
-
 /** Decodes and parses one input's bytes; a binary input is one problem. */
 export function parseManifestBytes(bytes: Uint8Array, file: string): ManifestDoc[] {
-  const decoded = decodeManifest(bytes);
+  const decoded = decodeText(bytes);
   if ('binary' in decoded) return [{ type: 'problem', problem: 'not-text', file, line: 1, template: null, detail: decoded.binary }];
   return parseManifests(decoded.text, file);
 }
@@ -151,8 +130,16 @@ async function readProcessStdin(): Promise<Buffer> {
 export function parseManifests(text: string, file: string): ManifestDoc[] {
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const lineCounter = new LineCounter();
-  // Duplicate keys are tolerated (last wins, as kubectl does) rather than hiding the whole document.
-  const documents = parseAllDocuments(source, { lineCounter, uniqueKeys: false });
+  // Duplicate keys are reported (DUPLICATE_KEY errors), never resolved without a word: YAML
+  // forbids them, and kubectl keeps one of them silently. kubectl reads -f files through
+  // cli-runtime's StreamVisitor (pkg/resource/visitor.go), whose yaml.NewYAMLOrJSONDecoder has no
+  // WithStrict(), so each document goes through sigs.k8s.io/yaml's non-strict Unmarshal (go-yaml
+  // v2 yaml.Unmarshal, not UnmarshalStrict): "Duplicate fields are case-sensitively ignored in an
+  // undefined order" (kubernetes-sigs/yaml yaml.go, YAMLToJSON; go-yaml v2 keeps the last), and
+  // the JSON it sends no longer has the duplicate, so not even --validate=strict (server-side
+  // field validation) can see it (kubernetes/kubernetes#89303, #125885: the last key applied).
+  // An annotation the last key drops would be migrated by nobody: see parseManifests below.
+  const documents = parseAllDocuments(source, { lineCounter });
   const lineAt = (offset: number) => lineCounter.linePos(offset).line;
   const out: ManifestDoc[] = [];
   let templateReported: (ManifestProblem & { irsaLines: number[] }) | null = null;
@@ -164,6 +151,7 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
       const line = firstError.linePos?.[0].line ?? lineAt(firstError.pos[0]);
       const docText = source.slice(doc.range[0], doc.range[2]);
       // Helm chart sources are rarely valid YAML; say what to do instead of quoting the parser.
+      // (Their if/else branches often write a key twice: a template first, a duplicate second.)
       const templateLine = findTemplateLine(docText);
       if (templateLine !== null) {
         const firstLine = lineAt(doc.range[0]);
@@ -178,6 +166,13 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
         }
         templateReported = { type: 'problem', problem: 'unrendered-template', file, line: firstLine + templateLine - 1, template, detail: 'the file', irsaLines };
         out.push(templateReported);
+      } else if (doc.errors.every((e) => e.code === 'DUPLICATE_KEY')) {
+        // Valid YAML but for a key written twice in one mapping: an error with the key's line,
+        // and every role-arn annotation written in it is IRSA (the gate fails on it), whichever
+        // of the keys a tool keeps.
+        const firstLineNo = lineAt(doc.range[0]);
+        const irsaLines = findRoleArnLines(docText).map((l) => firstLineNo + l - 1);
+        out.push({ type: 'problem', problem: 'duplicate-key', file, line, template, detail: duplicateKeyDetail(doc, firstError.pos[0], lineAt), irsaLines, irsaSubject: duplicateKeySubject(doc) });
       } else {
         out.push({ type: 'problem', problem: 'parse-error', file, line, template, detail: firstLine(firstError.message) });
       }
@@ -188,6 +183,33 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
     collectObjects({ source, file, template, lineAt }, contents, out);
   }
   return out;
+}
+
+/** What a DUPLICATE_KEY error at `offset` is about: the key, and the line of its first occurrence. */
+function duplicateKeyDetail(doc: Document.Parsed, offset: number, lineAt: (offset: number) => number): string {
+  let detail = 'a key appears twice in one mapping';
+  visit(doc, {
+    Map(_key, map) {
+      const at = map.items.findIndex((p) => isScalar(p.key) && p.key.range?.[0] === offset);
+      const dup = map.items[at];
+      if (dup === undefined || !isScalar(dup.key)) return undefined;
+      const name = String(dup.key.value);
+      const first = map.items.find((p, i) => i < at && isScalar(p.key) && String(p.key.value) === name);
+      const firstAt = first !== undefined && isScalar(first.key) ? first.key.range?.[0] : undefined;
+      detail = `key ${JSON.stringify(name)} appears twice in one mapping${firstAt === undefined ? '' : ` (first at line ${lineAt(firstAt)})`}`;
+      return visit.BREAK;
+    },
+  });
+  return `${detail}, which YAML forbids (kubectl silently keeps the last one)`;
+}
+
+/** The ServiceAccount a document with a duplicate key would be, for its IRSA findings. */
+function duplicateKeySubject(doc: Document.Parsed): string {
+  const value: unknown = doc.toJSON();
+  const meta = isJsonObject(value) ? value['metadata'] : undefined;
+  const name = isJsonObject(meta) && typeof meta['name'] === 'string' ? meta['name'] : '(unnamed)';
+  const ns = isJsonObject(meta) && typeof meta['namespace'] === 'string' ? `${meta['namespace']}/` : '';
+  return `${ns}${name} of a document with a duplicate key`;
 }
 
 function firstLine(message: string): string {

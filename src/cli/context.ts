@@ -38,8 +38,18 @@ export function homeOf(ctx: Pick<CliContext, 'env'>): string {
   return home !== undefined && home !== '' ? home : homedir();
 }
 
+/**
+ * All of stdin, as bytes. At a terminal, podid would otherwise sit silent waiting for input
+ * that is never coming (a `-` typed by mistake, a pipe forgotten): one line on stderr says what
+ * it reads and how to end it. Nothing is said when stdin is a pipe or a file.
+ */
+export async function readStdin(ctx: Pick<CliContext, 'stdin' | 'stderr'>, what: string): Promise<Buffer> {
+  if (ctx.stdin.isTTY === true) ctx.stderr.write(`podid: reading ${what} from stdin (end with ${process.platform === 'win32' ? 'Ctrl-Z, Enter' : 'Ctrl-D'})\n`);
+  return readAll(ctx.stdin);
+}
+
 /** All of stdin, as bytes. */
-export async function readAll(stdin: CliContext['stdin']): Promise<Buffer> {
+async function readAll(stdin: CliContext['stdin']): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks);

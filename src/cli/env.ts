@@ -22,7 +22,16 @@ export interface CliEnv {
    * requests go through the proxy they name (adapters/proxy-env.ts).
    */
   readonly proxy: ProxyEnv;
+  /**
+   * AWS_ENDPOINT_URL and the service-specific AWS_ENDPOINT_URL_EKS, _IAM and _STS that are set
+   * (the SDK reads them itself; podid reads them only to name a bad one), none when
+   * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true tells the SDK to ignore them.
+   */
+  readonly awsEndpoints: readonly { readonly name: string; readonly value: string }[];
 }
+
+/** The endpoint variables of the services podid calls, each service's own first. */
+const AWS_ENDPOINT_VARIABLES = ['AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_EKS', 'AWS_ENDPOINT_URL_IAM', 'AWS_ENDPOINT_URL'] as const;
 
 export function readEnv(env: Readonly<Record<string, string | undefined>>): CliEnv {
   const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
@@ -36,5 +45,11 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>): CliE
       noProxy: nonEmpty(env['NO_PROXY']) ?? nonEmpty(env['no_proxy']),
       cgi: nonEmpty(env['REQUEST_METHOD']) !== undefined,
     },
+    awsEndpoints: env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']?.toLowerCase() === 'true'
+      ? []
+      : AWS_ENDPOINT_VARIABLES.flatMap((name) => {
+          const value = nonEmpty(env[name]);
+          return value === undefined ? [] : [{ name, value }];
+        }),
   };
 }

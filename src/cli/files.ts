@@ -31,6 +31,17 @@ function describe(err: unknown): string {
   return code ?? String(err);
 }
 
+/** Two outputs naming one file would leave only the last: refused, naming both flags. */
+export function checkDistinctOutputs(files: readonly Pick<OutputFile, 'flag' | 'path'>[], cwd?: string): void {
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    const at = cwd === undefined ? resolve(f.path) : resolve(cwd, f.path);
+    const other = seen.get(at);
+    if (other !== undefined) throw new UsageError('OUTPUT_SAME_FILE', `${other} and ${f.flag} name the same file (${f.path})`, 'give each output its own file');
+    seen.set(at, f.flag);
+  }
+}
+
 /** The file operations writeOutputs uses (tests give failing ones). */
 export interface OutputFs {
   renameSync: typeof renameSync;
@@ -54,6 +65,7 @@ const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 export function writeOutputs(files: readonly OutputFile[], opts: { force?: boolean; cwd?: string; fs?: OutputFs } = {}): void {
   const fs = opts.fs ?? NODE_FS;
   const at = (p: string) => (opts.cwd === undefined ? p : resolve(opts.cwd, p));
+  checkDistinctOutputs(files, opts.cwd);
   for (const f of files) {
     if (existsSync(at(f.path)) && statSync(at(f.path)).isDirectory()) {
       throw new UsageError('WRITE_FAILED', `${f.flag} ${f.path}: cannot write (it is a directory)`, 'name a file');

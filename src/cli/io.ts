@@ -50,6 +50,8 @@ interface StdoutState {
   readerGone: boolean;
   /** stdout failed otherwise (a full disk behind `> file`). */
   failure: UsageError | undefined;
+  /** The running command has --out (migrate): the failure's hint offers it. */
+  outFlag: boolean;
 }
 
 const stdoutStates = new WeakMap<object, StdoutState>();
@@ -63,14 +65,19 @@ const stdoutStates = new WeakMap<object, StdoutState>();
 export function watchStdout(stdout: CliContext['stdout']): StdoutState {
   const known = stdoutStates.get(stdout);
   if (known) return known;
-  const state: StdoutState = { readerGone: false, failure: undefined };
+  const state: StdoutState = { readerGone: false, failure: undefined, outFlag: false };
   stdoutStates.set(stdout, state);
   stdout.on('error', (err: unknown) => {
     const code = (err as { code?: unknown } | null)?.code;
     if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') state.readerGone = true;
-    else state.failure ??= new UsageError('WRITE_FAILED', `stdout: cannot write (${err instanceof Error ? err.message : String(err)})`, 'check where stdout goes (a full disk, a closed file), or write to a file with --out');
+    else state.failure ??= new UsageError('WRITE_FAILED', `stdout: cannot write (${err instanceof Error ? err.message : String(err)})`, `check where stdout goes (a full disk, a closed file), or ${state.outFlag ? 'write to a file with --out' : 'redirect it to a file with space'}`);
   });
   return state;
+}
+
+/** The running command has --out: a stdout that cannot be written suggests it. */
+export function offerOutFlag(stdout: CliContext['stdout']): void {
+  watchStdout(stdout).outFlag = true;
 }
 
 function destroyed(stream: NodeJS.WritableStream): boolean {

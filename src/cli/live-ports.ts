@@ -10,7 +10,7 @@ import { ExitCode } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
 import type { CliContext } from './context.js';
 import { readEnv, type CliEnv } from './env.js';
-import { awsTimeouts, DEFAULT_REQUEST_TIMEOUT, loadRunKubeconfig, parseRequestTimeout, runProxies } from './live-scan.js';
+import { awsTimeouts, checkAwsEndpoints, DEFAULT_REQUEST_TIMEOUT, loadRunKubeconfig, parseRequestTimeout, runProxies } from './live-scan.js';
 import type { Io } from './io.js';
 
 /**
@@ -63,6 +63,7 @@ export interface LivePortOptions {
 /** The AWS client options of a changing command: --profile, else AWS_PROFILE (named as such in errors); the region; the request and connection timeouts. */
 export function liveAwsOptions(opts: LivePortOptions, env: CliEnv): AwsOptions {
   const region = opts.region ?? env.awsRegion;
+  checkAwsEndpoints(env);
   return {
     ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
     ...(region ? { region } : {}),

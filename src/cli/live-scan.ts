@@ -5,7 +5,7 @@
  * the scan itself runs in app/scan.ts.
  */
 import type { ClusterScanOptions } from '../app/scan.js';
-import { UsageError } from '../core/errors.js';
+import { PodidError, UsageError } from '../core/errors.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import type { ScanPorts } from '../core/ports.js';
 import { homeOf, type CliContext } from './context.js';
@@ -107,6 +107,7 @@ export async function setUpLiveScan(flags: TargetFlags, ctx: CliContext, now: Da
     ...(env.awsRegion ? { defaultRegion: env.awsRegion } : {}),
   });
 
+  checkAwsEndpoints(env);
   const { createScanPorts } = await import('../adapters/scan-ports.js');
   const region = flags.region ?? targets[0]?.region ?? env.awsRegion;
   const ports = await createScanPorts({
@@ -133,6 +134,20 @@ export async function setUpLiveScan(flags: TargetFlags, ctx: CliContext, now: Da
 /** Where the run's proxy variables send each URL (null: they name no proxy). */
 export function runProxies(env: CliEnv): ProxyFor | null {
   return envProxies(env.proxy);
+}
+
+/**
+ * An AWS_ENDPOINT_URL* variable that is not a URL fails every AWS call; say so once, naming the
+ * variable and its value (the SDK's own error names neither). Exit 6 (environment).
+ */
+export function checkAwsEndpoints(env: CliEnv): void {
+  for (const { name, value } of env.awsEndpoints) {
+    if (!URL.canParse(value)) {
+      throw new PodidError('AWS_ENDPOINT_INVALID', `${name} is not a valid URL: ${JSON.stringify(value)}`, {
+        hint: `set ${name} to a URL such as ${name === 'AWS_ENDPOINT_URL' ? 'https://sts.us-east-1.amazonaws.com' : `https://${name.slice('AWS_ENDPOINT_URL_'.length).toLowerCase()}.us-east-1.amazonaws.com`}, or unset it`,
+      });
+    }
+  }
 }
 
 /** --request-timeout bounds an AWS request's answer and its connection (0: the SDK's own, none). */

@@ -11,10 +11,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, exitCodeOf, formatError, PodidError, UsageError } from '../core/errors.js';
 import type { CliContext } from './context.js';
-import { colorWanted, flushStdout, watchStdout } from './io.js';
+import { colorWanted, flushStdout, offerOutFlag, watchStdout } from './io.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
 import type { FailOn } from '../core/gate.js';
 import { VERSION } from './version.js';
+import { outputOption } from './output.js';
 
 /** How a run ended: its exit code, and whether it ended on an error (the shell then exits at once). */
 export interface CliOutcome {
@@ -52,7 +53,10 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
   const program = buildProgram(ctx, (c) => {
     code = c;
   });
-  watchStdout(ctx.stdout);
+  watchStdout(ctx.stdout).outFlag = false;
+  program.hook('preAction', (_program, action) => {
+    if (action.options.some((o) => o.long === '--out')) offerOutFlag(ctx.stdout);
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     const failure = await flushStdout(ctx.stdout);
@@ -162,7 +166,7 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     .option('--apply', 'make the changes: journal first, then trust, associations, add-ons, restarts, verification (see docs/apply.md)')
     .option('--plan <file>', 'with --apply: execute this saved plan (checked, and refused step by step where stale) instead of planning now')
     .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
-    .addOption(new Option('-o, --output <format>', 'how to print the plan (the review, or the plan document; table is an alias of text), or with --apply the run result').choices(['text', 'table', 'json', 'yaml']).default('text'))
+    .addOption(outputOption('how to print the plan (the review, or the plan document), or with --apply the run result'))
     .option('--out <file>', 'save the plan document (JSON) for review and a later apply; - for stdout')
     .option('--emit <format-and-file...>', 'also write the plan for another tool: --emit terraform FILE (- for stdout)')
     .option('--install-agent', 'plan the eks-pod-identity-agent add-on where it is missing')
@@ -201,7 +205,7 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     .command('runs')
     .description('list the runs journaled in the journal directory (apply, rollback, finalize): id, time, clusters, outcomes, status')
     .option('--journal-dir <dir>', journalDirHelp)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(outputOption('output format: the runs, or json (or yaml) for scripts'))
     .addHelpText('after', examples([
       ['podid runs', 'every journaled run, newest first'],
       ['podid runs --journal-dir ci-runs -o json', 'the runs of another journal directory, for scripts'],
@@ -216,7 +220,7 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     .description('show one run: its steps and the outcome of every ServiceAccount')
     .argument('<run-id>', 'a run id from podid runs')
     .option('--journal-dir <dir>', journalDirHelp)
-    .addOption(new Option('-o, --output <format>', 'output format (json: the summary and every journal record)').choices(['text', 'json']).default('text'))
+    .addOption(outputOption('output format (json: the summary and every journal record)'))
     .addHelpText('after', examples([
       ['podid runs show RUN_ID', 'its steps, and the outcome of every ServiceAccount'],
       ['podid runs show RUN_ID -o json | jq \'.records | length\'', 'the summary and every journal record'],
@@ -240,7 +244,7 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     .option('-y, --yes', 'with --apply: do not ask for confirmation (required without a terminal)')
     .option('--delete-oidc-provider', 'also delete each cluster\'s IAM OIDC provider once no role of its account refers to it (every role is read, with the trust policies this finalize writes); this breaks IRSA for every ServiceAccount of the cluster. Asked as a second question on a terminal; with --yes, this flag itself is the consent. Journaled: podid rollback creates it again')
     .option('--journal-dir <dir>', journalDirHelp)
-    .addOption(new Option('-o, --output <format>', 'text, or json (the finalize plan with --dry-run, the result with --apply)').choices(['text', 'json']).default('text'))
+    .addOption(outputOption('text, or json (the finalize plan with --dry-run, the result with --apply)'))
     .addHelpText('after', examples([
       ['podid finalize --dry-run --all-contexts -n shop', 'review what IRSA would be removed'],
       ['podid finalize --apply --all-contexts -n shop --yes', 'remove it (journaled; podid rollback undoes it)'],
@@ -268,7 +272,7 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     .option('--request-timeout <duration>', REQUEST_TIMEOUT_HELP, '30s')
     .option('--max-concurrent-rollouts <n>', 'workloads restarted at once', '5')
     .option('--concurrency <n>', 'steps in flight at once', '8')
-    .addOption(new Option('-o, --output <format>', 'text, or json (the rollback plan with --dry-run, the result with --apply)').choices(['text', 'json']).default('text'))
+    .addOption(outputOption('text, or json (the rollback plan with --dry-run, the result with --apply)'))
     .addHelpText('after', examples([
       ['podid rollback --dry-run', 'what undoing the newest apply or finalize run would change'],
       ['podid rollback RUN_ID --apply', 'undo that run (asks for confirmation; journaled as a run of its own)'],
@@ -342,14 +346,16 @@ function addTargetOptions(cmd: Command): Command {
 /**
  * The shell around runCli for the real process: its argv, environment, working directory and
  * streams; SIGINT exits 130 (the changing commands install their own handler while they run).
- * A run that ended on an error exits at once, as before; otherwise the exit code is set and the
- * process ends when its output is flushed.
+ * A run that ended on an error, or with any code but 0 (a partial fleet result, a refused step,
+ * a gate that matched), exits at once once its stdout is flushed (runCliOutcome flushes it):
+ * requests it abandoned (a slow cluster's lists, retries) would otherwise keep the process alive
+ * until their --request-timeout. A run that succeeded ends when its output is flushed.
  */
 export async function main(): Promise<void> {
   // The AWS SDK warns about Node 20 on every client; podid supports Node >= 20.19, so keep stderr clean.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   process.on('SIGINT', () => process.exit(ExitCode.interrupted));
   const { code, failed } = await runCliOutcome(process.argv.slice(2), { env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
-  if (failed) process.exit(code);
+  if (failed || code !== ExitCode.ok) process.exit(code);
   process.exitCode = code;
 }

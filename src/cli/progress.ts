@@ -17,7 +17,8 @@ export function progressText(e: AppEvent): string {
     case 'cluster-read':
       return `${e.cluster}: ${e.serviceAccounts} service accounts, ${e.pods} pods`;
     case 'cluster-failed':
-      return e.message;
+      // Kubernetes failures name their context; AWS ones name only the call: say whose it was.
+      return e.message.includes(`"${e.context}"`) ? e.message : `context "${e.context}": ${e.message}`;
     case 'iam-reading':
       return 'reading IAM roles';
     case 'iam-boundaries-unknown':

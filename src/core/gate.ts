@@ -223,8 +223,11 @@ export function evaluateGate(inv: Inventory, failOn: FailOn): GateResult {
       const counted = inv.serviceAccounts.some((sa) => sa.cluster === a.cluster && sa.addon === a.name);
       if (!counted && a.verdict !== 'migrated' && !isExempt(a.findings)) reasons.push(`${addonLabel(a, inv)}: still on IRSA (${a.verdict})`);
     }
-    // An IRSA annotation in an unrendered template is IRSA whatever the template renders to.
-    for (const f of inv.inputFindings ?? []) if (live(f) && f.code === 'IRSA_ANNOTATION') reasons.push(`${inputLabel(f)}: IRSA annotation in an unrendered template`);
+    // An IRSA annotation in an unrendered template is IRSA whatever the template renders to; in
+    // a document with a duplicate key, whichever key a tool keeps.
+    for (const f of inv.inputFindings ?? []) {
+      if (live(f) && f.code === 'IRSA_ANNOTATION') reasons.push(`${inputLabel(f)}: IRSA annotation in ${f.message.includes(' of an unrendered template ') ? 'an unrendered template' : 'a document with a duplicate key'}`);
+    }
   } else if (failOn === 'blocked') {
     const blockedBy = (findings: readonly Finding[]) => [...new Set(findings.filter((f) => live(f) && f.severity === 'error').map((f) => f.code))];
     for (const sa of inv.serviceAccounts) {

@@ -2,6 +2,11 @@
  * Small text helpers the domain shares (one copy each).
  */
 
+/** `1 workload`, `2 workloads`: a count and its noun in the form the count takes (`pluralForm` for irregular nouns). */
+export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : pluralForm}`;
+}
+
 /** Code-unit order, as `<` compares strings: stable across locales (unlike localeCompare), for sorting report rows and plan steps. */
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

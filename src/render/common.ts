@@ -4,6 +4,7 @@
  * and the findings about the inputs rather than any cluster.
  */
 import stringWidth from 'string-width';
+import { plural } from '../core/text.js';
 import {
   VERDICTS, type AddonReport, type ClusterReport, type Finding, type Inventory, type ServiceAccountReport, type Severity,
   type WorkloadReport,
@@ -198,9 +199,7 @@ export function oneLine(s: string): string {
   return s.replace(/\r\n|[\r\n\t]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
-export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${n} ${n === 1 ? singular : pluralForm}`;
-}
+export { plural };
 
 /**
  * `18 service accounts in 2 clusters: 6 ready, 3 ready-with-warnings, 7 blocked, 1 partial,

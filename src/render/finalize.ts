@@ -3,6 +3,7 @@ import type { FinalizeResult, FinalizeStepReport } from '../core/finalize/result
 import type { FinalizePlan } from '../core/finalize/plan.js';
 import { plainPalette, type Palette } from './palette.js';
 import { trustDiff } from './diff.js';
+import { plural } from './common.js';
 
 const clusterName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
@@ -17,7 +18,7 @@ export function providerLines(plan: FinalizePlan, p: Palette): string[] {
     if (o.action === 'delete') {
       const r = o.provider;
       lines.push(`  ${p.red('-')} ${who}: delete, ${clean(o.reason)}`);
-      if (r) lines.push(`      client IDs ${r.clientIds.join(', ') || 'none'}; ${r.thumbprints.length} thumbprint(s); tags ${r.tags.map((t) => `${t.key}=${clean(t.value)}`).join(', ') || 'none'} (journaled: podid rollback creates it again)`);
+      if (r) lines.push(`      client IDs ${r.clientIds.join(', ') || 'none'}; ${plural(r.thumbprints.length, 'thumbprint')}; tags ${r.tags.map((t) => `${t.key}=${clean(t.value)}`).join(', ') || 'none'} (journaled: podid rollback creates it again)`);
       lines.push(`      ${p.yellow('warning:')} IRSA stops working for every ServiceAccount of ${clusterName(o.cluster)}, in every namespace (IAM: "any attempt to assume a role that references a deleted provider fails"). Asked separately; with --yes the flag itself is the consent.`);
     } else if (o.action === 'absent') {
       lines.push(`  ${p.dim('=')} ${who}: ${clean(o.reason)}`);
@@ -49,7 +50,7 @@ export function renderFinalizePlan(plan: FinalizePlan, opts: { palette?: Palette
   lines.push(...providerLines(plan, p));
   const n = plan.serviceAccounts.filter((s) => s.action === 'finalize').length;
   const deleting = (plan.oidcProviders ?? []).filter((o) => o.action === 'delete').length;
-  lines.push('', `${n} ServiceAccount(s) to finalize, ${plan.serviceAccounts.length - n} refused, ${plan.trust.length} trust polic${plan.trust.length === 1 ? 'y' : 'ies'} to update${(plan.oidcProviders ?? []).length > 0 ? `, ${deleting} OIDC provider(s) to delete` : ''}. Every pod is verified again, live, before anything changes; podid rollback undoes it.`);
+  lines.push('', `${plural(n, 'ServiceAccount')} to finalize, ${plan.serviceAccounts.length - n} refused, ${plural(plan.trust.length, 'trust policy', 'trust policies')} to update${(plan.oidcProviders ?? []).length > 0 ? `, ${plural(deleting, 'OIDC provider')} to delete` : ''}. Every pod is verified again, live, before anything changes; podid rollback undoes it.`);
   lines.push(...hint);
   return `${lines.join('\n')}\n`;
 }
@@ -83,7 +84,7 @@ export function renderFinalizeResult(r: FinalizeResult, opts: { palette?: Palett
     }
   }
   const s = r.summary;
-  lines.push('', `Result: ${s.finalized} finalized, ${s.refused} refused, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped${(r.oidcProviders ?? []).length > 0 ? `, ${s.oidcProvidersDeleted ?? 0} OIDC provider(s) deleted` : ''}; ${s.mutatingCalls} mutating calls`);
+  lines.push('', `Result: ${s.finalized} finalized, ${s.refused} refused, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped${(r.oidcProviders ?? []).length > 0 ? `, ${plural(s.oidcProvidersDeleted ?? 0, 'OIDC provider')} deleted` : ''}; ${s.mutatingCalls} mutating calls`);
   if (r.runId) lines.push(`Undo it: podid rollback ${r.runId} --dry-run, then --apply.`);
   return `${lines.join('\n')}\n`;
 }

@@ -353,6 +353,7 @@ export const INVENTORY_DOCUMENT_SCHEMA: JsonSchema = {
             "IRSA_ANNOTATION",
             "IRSA_HAND_WIRED",
             "MANIFEST_PARSE_ERROR",
+            "MANIFEST_DUPLICATE_KEY",
             "MANIFEST_NOT_TEXT",
             "MANIFEST_INPUT_EMPTY",
             "MANIFEST_UNRENDERED_TEMPLATE",

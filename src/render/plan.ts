@@ -256,7 +256,7 @@ function updateAddon(ctx: Ctx, s: UpdateAddonStep): string[] {
   const lines = [`  ${p.yellow('~')} add-on ${oneLine(s.addonName)} on ${clusterName(ctx, s.cluster)}: ${from} -> podIdentityAssociations ${next}`];
   const details = [`version ${oneLine(s.addonVersion)}`];
   if (s.before.serviceAccountRoleArn !== null) details.push(`serviceAccountRoleArn ${roleRef(s.before.serviceAccountRoleArn, account)} is no longer used`);
-  if (s.before.podIdentityAssociations.length > 0) details.push(`replaces ${s.before.podIdentityAssociations.length} existing association(s)`);
+  if (s.before.podIdentityAssociations.length > 0) details.push(`replaces ${plural(s.before.podIdentityAssociations.length, 'existing association')}`);
   details.push("EKS restarts the add-on's pods");
   lines.push(p.dim(`      ${details.join('; ')}`));
   return lines;

@@ -2,6 +2,7 @@
 import { isEmptyRollback, type RollbackPlan } from '../core/rollback/plan.js';
 import type { RollbackResult, RollbackStepReport } from '../core/rollback/result.js';
 import { trustDiff } from './diff.js';
+import { plural } from './common.js';
 import { plainPalette, type Palette } from './palette.js';
 
 const clusterName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
@@ -19,7 +20,7 @@ export function renderRollbackPlan(plan: RollbackPlan, opts: { palette?: Palette
   }
   lines.push('Each step first re-reads its target: what is already as before is left alone, and what someone changed since the run is refused, not overwritten.', '');
   for (const o of plan.oidcProviders) {
-    lines.push(`  ${p.green('+')} OIDC provider ${o.arn} of ${clusterName(o.cluster)}: create it again (client IDs ${o.clientIds.join(', ') || 'none'}; ${o.thumbprints.length} thumbprint(s); tags ${o.tags.map((t) => `${t.key}=${clean(t.value)}`).join(', ') || 'none'}), so IRSA works again`);
+    lines.push(`  ${p.green('+')} OIDC provider ${o.arn} of ${clusterName(o.cluster)}: create it again (client IDs ${o.clientIds.join(', ') || 'none'}; ${plural(o.thumbprints.length, 'thumbprint')}; tags ${o.tags.map((t) => `${t.key}=${clean(t.value)}`).join(', ') || 'none'}), so IRSA works again`);
   }
   for (const s of plan.serviceAccounts) {
     lines.push(`  ${p.green('+')} ServiceAccount ${s.namespace}/${s.name} on ${clusterName(s.cluster)}: restore ${Object.entries(s.annotations).map(([k, v]) => `${k}=${clean(v)}`).join(', ')}`);
@@ -92,7 +93,7 @@ export function renderRollbackResult(r: RollbackResult, opts: { palette?: Palett
     ].filter((x) => x !== '')
     : [];
   if (undone.length > 0) lines.push('', `Back as before: ${undone.join(', ')}.`);
-  lines.push('', `Result: ${s.restored} restored, ${s.needsRestart} need a restart, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped; ${s.refusedSteps} step(s) refused; ${s.mutatingCalls} mutating calls`);
+  lines.push('', `Result: ${s.restored} restored, ${s.needsRestart} need a restart, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped; ${plural(s.refusedSteps, 'step')} refused; ${s.mutatingCalls} mutating calls`);
   if (s.refusedSteps > 0 || s.drifted > 0) lines.push('Refused: something the run changed was changed again by someone else since. podid left it as it is; reconcile it by hand, then run podid rollback again.');
   if (s.failed > 0 || r.status === 'interrupted') lines.push('Run podid rollback again to finish: it resumes, never repeats what is done.');
   return `${lines.join('\n')}\n`;

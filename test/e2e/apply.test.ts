@@ -302,6 +302,13 @@ describe('a full migration of the demo world (the binary)', () => {
     expect(first.status).toBe('succeeded');
   });
 
+  it('counts in words: "1 workload", "2 workloads", never "workload(s)"', () => {
+    const restarts = first.steps.filter((s) => s.kind === 'restart');
+    expect(restarts.length).toBeGreaterThan(0);
+    for (const s of restarts) expect(s.target).toMatch(/^(1 workload|([02-9]|\d\d+) workloads) on /);
+    expect(JSON.stringify(first)).not.toMatch(/[a-z]\(s\)/);
+  });
+
   it('leaves the sandbox in the migrated state: trust, associations, and new pods on Pod Identity', async () => {
     const s = await state(sb);
     const prod = s.clusters.find((c) => c.name === 'prod')!;

@@ -100,6 +100,13 @@ describe('against the demo world', () => {
       expect((await import('node:fs')).readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     });
 
+    it('refuses --out and --emit naming the same file, writing neither', async () => {
+      const same = join(dir, 'same.out');
+      const r = await migrate(['--role', ROLE, '--out', same, '--emit', 'terraform', same]);
+      expectOneLine(r, ExitCode.usage, '--out and --emit terraform name the same file');
+      expect(existsSync(same)).toBe(false);
+    });
+
     it('writes both files when both can be written', async () => {
       const out = join(dir, 'both.json');
       const tf = join(dir, 'both.tf');
@@ -112,6 +119,13 @@ describe('against the demo world', () => {
 });
 
 describe('podid sandbox files', () => {
+  it('refuses --kubeconfig-out and --env-out naming the same file (exit 2, one line), --force or not', async () => {
+    const same = join(dir, 'same-file');
+    const r = await podid(['sandbox', '--world', 'examples/world.yaml', '--kubeconfig-out', same, '--env-out', join(dir, '.', 'same-file'), '--force', '--quiet'], { timeoutMs: 30_000 });
+    expectOneLine(r, ExitCode.usage, `--kubeconfig-out and --env-out name the same file`);
+    expect(existsSync(same)).toBe(false);
+  });
+
   it('refuses to overwrite --kubeconfig-out or --env-out unless --force', async () => {
     const kubeconfig = join(dir, 'existing.kubeconfig');
     const env = join(dir, 'fresh.env');
@@ -144,5 +158,20 @@ describe('podid sandbox files', () => {
     ].join('\n'));
     const r = await podid(['sandbox', '--world', world, '--quiet']);
     expectOneLine(r, ExitCode.usage, `${world}: cluster prod: objects[0] (Deployment shop/web)`);
+  });
+
+  it('an object of a shape Kubernetes refuses (env not a list, spec not an object, negative replicas) is a world error naming the object and the field (exit 2)', async () => {
+    const head = ['account: "111122223333"', 'region: us-east-1', 'clusters:', '  - name: prod', '    version: "1.30"', '    platformVersion: eks.9', '    objects:'];
+    const cases: [string, string[], string][] = [
+      ['env', ['      - apiVersion: v1', '        kind: Pod', '        metadata: { name: p, namespace: shop }', '        spec: { containers: [{ name: c, image: x, env: 7 }] }'], '(Pod shop/p): Pod "p" is invalid: spec.containers[0].env: Invalid value: 7: must be a list of {name, value} objects'],
+      ['spec', ['      - apiVersion: v1', '        kind: Pod', '        metadata: { name: p, namespace: shop }', '        spec: 5'], '(Pod shop/p): Pod "p" is invalid: spec: Invalid value: 5: must be an object'],
+      ['replicas', ['      - apiVersion: apps/v1', '        kind: Deployment', '        metadata: { name: web, namespace: shop }', '        spec: { replicas: -1, selector: { matchLabels: { app: web } }, template: { metadata: { labels: { app: web } }, spec: { containers: [{ name: c, image: x }] } } }'], '(Deployment shop/web): Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0'],
+    ];
+    for (const [name, object, message] of cases) {
+      const world = join(dir, `bad-shape-${name}.yaml`);
+      writeFileSync(world, [...head, ...object, ''].join('\n'));
+      const r = await podid(['sandbox', '--world', world, '--quiet'], { timeoutMs: 30_000 });
+      expectOneLine(r, ExitCode.usage, `${world}: cluster prod: objects[0] ${message}`);
+    }
   });
 });

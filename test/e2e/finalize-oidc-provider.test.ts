@@ -139,7 +139,7 @@ describe('podid finalize --delete-oidc-provider', () => {
     const plan = JSON.parse(r.stdout) as { oidcProviders: { providerArn: string; action: string; trustedBy: string[]; trustedByCount: number; rolesRead: number }[] };
     // cart's grant is removed by this finalize, so only ci still refers to it.
     expect(plan.oidcProviders).toEqual([expect.objectContaining({ providerArn: PROVIDER, action: 'refused', trustedBy: [role('ci')], trustedByCount: 1, rolesRead: 3 })]);
-    expect(r.stderr).toContain(`kept: 1 role(s) still refer to it: ${role('ci')} (names it as a principal); deleting it would break IRSA for them`);
+    expect(r.stderr).toContain(`kept: 1 role still refers to it: ${role('ci')} (names it as a principal); deleting it would break IRSA for them`);
     // ci's owners move off IRSA.
     await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'ci', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'codebuild.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
   });

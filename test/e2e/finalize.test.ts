@@ -114,7 +114,7 @@ describe('podid finalize', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/- prod shop\/cart: remove eks.amazonaws.com\/role-arn/);
     expect(r.stdout).toMatch(/! prod shop\/orders: refused, it has no pod identity association/);
-    expect(r.stdout).toMatch(/! prod tools\/debug: refused, 1 running pod\(s\) still use IRSA credentials \(debug-/);
+    expect(r.stdout).toMatch(/! prod tools\/debug: refused, 1 running pod still uses IRSA credentials \(debug-/);
     expect(r.stdout).toMatch(/prod platform\/ext-dns: remove[^\n]*\n\s+warning: managed by Helm \(release external-dns\): eks.amazonaws.com\/role-arn comes back/);
     expect(r.stdout).toMatch(/prod platform\/api: remove[^\n]*\n\s+warning: managed by Argo CD \(application platform-api\)/);
     expect(r.stdout).toMatch(/-\s+"system:serviceaccount:shop:cart"/);

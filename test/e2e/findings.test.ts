@@ -166,6 +166,7 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['IRSA_ANNOTATION', 'scan:manifests', 'sa:shop/api'],
   ['IRSA_HAND_WIRED', 'scan:manifests', 'sa:shop/worker'],
   ['MANIFEST_PARSE_ERROR', 'scan:manifests', 'input'],
+  ['MANIFEST_DUPLICATE_KEY', 'scan:manifests', 'input'],
   ['MANIFEST_UNRENDERED_TEMPLATE', 'scan:manifests', 'input'],
   ['MANIFEST_NOT_TEXT', 'scan:manifests', 'input'],
   ['MANIFEST_INPUT_EMPTY', 'scan:manifests', 'input'],

@@ -9,15 +9,15 @@
  * error, whatever is still in flight).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
 import type { Inventory } from '../../src/core/scan/inventory.js';
-import { ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
+import { ROOT, runPodid, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
+import { unusedPort } from '../helpers/ports.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
@@ -28,14 +28,6 @@ const KIND = 'kind-local';
 /** A context naming an EKS cluster that does not exist (deleted since the kubeconfig was written). */
 const GONE = 'arn:aws:eks:us-east-1:111122223333:cluster/gone';
 
-/** A loopback port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let sb: SandboxEndpoint;
 let env: NodeJS.ProcessEnv;
@@ -43,7 +35,7 @@ let deadServer: string;
 
 beforeAll(async () => {
   const world = parse(readFileSync(join(ROOT, 'examples/world.yaml'), 'utf8')) as { clusters: object[] };
-  deadServer = `http://127.0.0.1:${await closedPort()}`;
+  deadServer = `http://127.0.0.1:${await unusedPort()}`;
   world.clusters.push({ name: 'dead', version: '1.29', platformVersion: 'eks.8', apiServerUrl: deadServer });
   sb = await sandboxServer(world);
   // A second kubeconfig file with a context that is not EKS (a kind cluster), merged as kubectl does.
@@ -230,6 +222,56 @@ describe('migrate --dry-run on a blocked cluster', () => {
   }, 90_000);
 });
 
+describe('a partial fleet run through the binary', () => {
+  let slow: SandboxEndpoint;
+
+  beforeAll(async () => {
+    // prod: its ServiceAccount list is refused (the connection dropped, every retry), so prod is
+    // given up at once; its pod list, sent alongside, is held open and never answered.
+    const world = parse(readFileSync(join(ROOT, 'examples/world.yaml'), 'utf8')) as Record<string, unknown>;
+    world['faults'] = [
+      { target: 'k8s:list:serviceaccounts', error: 'reset', after: 0, times: 1000, cluster: 'prod' },
+      { target: 'k8s:list:pods', error: 'timeout', after: 0, times: 1000, cluster: 'prod' },
+    ];
+    slow = await sandboxServer(world);
+  }, 60_000);
+
+  afterAll(async () => {
+    await slow?.stop();
+  });
+
+  it('exits 5 once its result is written, without waiting for the request it abandoned', async () => {
+    // The held pod list would end only at the 10-minute --request-timeout: the process exiting at
+    // all (runPodid fails it after 60 s) shows it did not wait for it.
+    const r = await runPodid(['scan', '--context', PROD, '--context', STAGING, '--request-timeout', '10m', '-o', 'json'], { env: slow.clientEnv, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(5);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.clusters.filter((c) => c.scanned !== false).map((c) => c.name)).toEqual([STAGING_NAME]);
+    expect(r.stderr).toContain('podid: partial result: 1 of 2 clusters could not be scanned');
+    // The sandbox was still holding prod's pod list when the process went.
+    const calls = await sandboxCalls(slow);
+    expect(calls).toContainEqual(expect.objectContaining({ service: 'k8s:prod', operation: 'list:pods', status: 0 }));
+  }, 90_000);
+});
+
+describe('clusters whose AWS calls are denied', () => {
+  it('each has its own stderr line naming its context', async () => {
+    const world = parse(readFileSync(join(ROOT, 'examples/world.yaml'), 'utf8')) as Record<string, unknown>;
+    // Everything but eks:DescribeCluster: both clusters are denied the same call.
+    world['caller'] = { arn: 'arn:aws:iam::111122223333:user/ci', allow: ['sts:*', 'iam:*', 'eks:List*', 'eks:DescribeAddon*', 'eks:DescribeNodegroup', 'eks:DescribeFargateProfile', 'eks:DescribePodIdentityAssociation'] };
+    const denied = await sandboxServer(world);
+    try {
+      const r = await podid(['scan', '--context', PROD, '--context', STAGING, '-o', 'json'], { env: denied.clientEnv, timeoutMs: 60_000 });
+      const lines = r.stderr.trim().split('\n').filter((l) => l.endsWith('scanning the other clusters'));
+      expect(lines, r.stderr).toHaveLength(2);
+      expect(lines.find((l) => l.includes(`"${PROD}"`)), r.stderr).toContain('eks:DescribeCluster');
+      expect(lines.find((l) => l.includes(`"${STAGING}"`)), r.stderr).toContain('eks:DescribeCluster');
+    } finally {
+      await denied.stop();
+    }
+  }, 90_000);
+});
+
 describe('one cluster alone: the documented code in one line', () => {
   const oneLine = (r: { stderr: string }) => {
     const lines = r.stderr.trim().split('\n');
@@ -252,7 +294,7 @@ describe('one cluster alone: the documented code in one line', () => {
   });
 
   it('an AWS endpoint nothing listens on exits 6 and names the endpoint', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await unusedPort()}`;
     const r = await podid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL: url }, timeoutMs: 60_000 });
     expect(r.code).toBe(6);
     expect(oneLine(r)).toContain(`cannot reach ${url} for sts:GetCallerIdentity`);
@@ -261,7 +303,15 @@ describe('one cluster alone: the documented code in one line', () => {
   it('an AWS endpoint that is not a URL exits 6 in one line, no TypeError', async () => {
     const r = await podid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL: 'not a url' }, timeoutMs: 60_000 });
     expect(r.code).toBe(6);
-    expect(oneLine(r)).toContain('AWS_ENDPOINT_URL');
+    // The variable and the value the user set, not the SDK's default endpoint.
+    expect(oneLine(r)).toContain('AWS_ENDPOINT_URL is not a valid URL: "not a url"');
+    expect(r.stderr).not.toContain('amazonaws.com)');
+  }, 90_000);
+
+  it('a service\'s own endpoint variable that is not a URL is the one named', async () => {
+    const r = await podid(['scan', '--context', PROD], { env: { ...env, AWS_ENDPOINT_URL_EKS: 'eks at home' }, timeoutMs: 60_000 });
+    expect(r.code).toBe(6);
+    expect(oneLine(r)).toContain('AWS_ENDPOINT_URL_EKS is not a valid URL: "eks at home"');
   }, 90_000);
 
   it('a bad --request-timeout is a usage error', async () => {

@@ -4,18 +4,52 @@
  * stdin (a pipe), through the built binary; the other inputs (what stdin holds included),
  * allowlists and formats through the built CLI in-process (helpers/podid.ts).
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Inventory } from '../../src/core/scan/inventory.js';
 import { ExitCode } from '../../src/core/errors.js';
-import { ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
+import { BIN, ROOT, runPodid, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 
 const FIXTURES = join(ROOT, 'test/fixtures/manifests');
 const dir = mkdtempSync(join(tmpdir(), 'podid-gate-'));
+const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * Runs podid with stdin on a pseudo-terminal (util-linux `script`): once podid has written
+ * `prompt`, types `typed` and ends the input with Ctrl-D. Resolves with everything the terminal
+ * showed and the exit code.
+ */
+function typeOnTerminal(args: string[], prompt: string, typed: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let typedYet = false;
+    // Catches a hang only (podid waiting for input it was never told about).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`podid said nothing in time:\n${output}`));
+    }, 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (!typedYet && output.includes(prompt)) {
+        typedYet = true;
+        child.stdin.write(typed.endsWith('\n') ? typed : `${typed}\n`);
+        child.stdin.write('\x04');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
 const API_SA = readFileSync(join(FIXTURES, 'repo/apps/api/service-account.yaml'), 'utf8');
 // Exempts everything: only an input error can fail the gate under it.
 writeFileSync(join(dir, 'exempt-all.yaml'), 'version: 1\nallowlist:\n  - reason: everything\n    expires: 2999-01-01\n');
@@ -37,6 +71,17 @@ describe('podid scan --manifests', () => {
     const inv = JSON.parse(r.stdout) as Inventory;
     expect(inv.serviceAccounts.map((s) => [s.name, s.location?.file, s.location?.line])).toEqual([['api', '<stdin>', 8]]);
     expect(inv.serviceAccounts[0]!.workloads.map((w) => `${w.kind}/${w.name}`)).toEqual(['Deployment/api']);
+  });
+
+  // Needs util-linux `script` for a pseudo-terminal: shown as skipped where it is missing.
+  it.skipIf(!HAS_SCRIPT)('at a terminal, says it reads stdin and how to end it; piped, says nothing (the binary)', async () => {
+    const hint = 'podid: reading manifests from stdin (end with Ctrl-D)';
+    const tty = await typeOnTerminal(['scan', '--manifests', '-', '--fail-on', 'irsa'], hint, API_SA);
+    expect(tty.code, tty.output).toBe(ExitCode.gateFailed);
+    expect(tty.output).toContain('shop/api');
+    const piped = await runPodid(['scan', '--manifests', '-', '--fail-on', 'irsa'], { input: API_SA });
+    expect(piped.code).toBe(ExitCode.gateFailed);
+    expect(piped.stderr).not.toContain('reading manifests');
   });
 
   it('--fail-on irsa (the binary) exits 3 and says why on stderr; --fail-on never exits 0', async () => {
@@ -114,6 +159,30 @@ describe('the gate cannot pass by accident', () => {
     expect(r.stderr).toContain('MANIFEST_NOT_TEXT (the scan is incomplete)');
   });
 
+  it('refuses UTF-32 and text that still has NUL characters after its BOM as MANIFEST_NOT_TEXT, saying why', async () => {
+    const utf32 = (text: string, endian: 'le' | 'be') => {
+      const out = Buffer.alloc((text.length + 1) * 4);
+      [0xfeff, ...[...text].map((c) => c.codePointAt(0)!)].forEach((cp, i) => (endian === 'le' ? out.writeUInt32LE(cp, i * 4) : out.writeUInt32BE(cp, i * 4)));
+      return out;
+    };
+    const cases: [string, Buffer, string][] = [
+      ['utf32le.yaml', utf32(API_SA, 'le'), 'it starts with a UTF-32 LE byte-order mark: UTF-32 is not supported'],
+      ['utf32be.yaml', utf32(API_SA, 'be'), 'it starts with a UTF-32 BE byte-order mark: UTF-32 is not supported'],
+      // UTF-16 (no mark of its own) saved behind a UTF-8 byte-order mark: valid UTF-8, full of NULs.
+      ['utf8bom-utf16.yaml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf16(API_SA, 'le', false)]), 'decoded as UTF-8 (by its byte-order mark), its text contains NUL characters: not text'],
+      ['utf8bom-utf16bom.yaml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf16(API_SA, 'le')]), 'after its UTF-8 byte-order mark, it is not valid UTF-8'],
+    ];
+    for (const [name, bytes, why] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      const r = await gate(['--manifests', file, '-o', 'json']);
+      expect(r.code, name).toBe(ExitCode.gateFailed);
+      const inv = JSON.parse(r.stdout) as Inventory;
+      expect(inv.inputFindings?.map((f) => [f.code, f.location?.file, f.location?.line]), name).toEqual([['MANIFEST_NOT_TEXT', file, 1]]);
+      expect(inv.inputFindings?.[0]?.message, name).toContain(why);
+    }
+  });
+
   it('an empty stdin, an empty file and a directory with no YAML fail the gate with MANIFEST_INPUT_EMPTY', async () => {
     const empty = join(dir, 'empty.yaml');
     writeFileSync(empty, '');
@@ -139,6 +208,44 @@ describe('the gate cannot pass by accident', () => {
     expect(r.stdout).toContain('IRSA_ANNOTATION');
   });
 
+  it('a duplicate key fails the gate with its line, and a role-arn under either key is IRSA', async () => {
+    // `annotations` twice: kubectl keeps the second (sigs.k8s.io/yaml is not strict) and would
+    // drop the IRSA annotation without a word.
+    const file = join(dir, 'duplicate-key.yaml');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: ServiceAccount', 'metadata:', '  name: app', '  namespace: shop', '  annotations:',
+      '    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/x', '  annotations: {a: b}',
+      '---', API_SA,
+    ].join('\n'));
+    const r = await gate(['--manifests', file, '-o', 'json']);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.inputFindings?.map((f) => [f.code, f.location?.line])).toEqual([['MANIFEST_DUPLICATE_KEY', 8], ['IRSA_ANNOTATION', 7]]);
+    expect(inv.inputFindings?.[0]?.message).toContain('key "annotations" appears twice in one mapping (first at line 6)');
+    expect(inv.inputFindings?.[1]?.message).toContain('shop/app of a document with a duplicate key');
+    // The file's other documents are still read.
+    expect(inv.serviceAccounts.map((s) => s.name)).toEqual(['api']);
+    expect(r.stderr).toContain(`${file}:7: IRSA annotation in a document with a duplicate key`);
+    expect(r.stderr).toContain(`${file}:8: error MANIFEST_DUPLICATE_KEY (the scan is incomplete)`);
+    // Without the annotation, the duplicate alone still fails the gate.
+    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  name: d\n');
+    const plain = await gate(['--manifests', file]);
+    expect(plain.code).toBe(ExitCode.gateFailed);
+    expect(plain.stderr).toContain(`${file}:5: error MANIFEST_DUPLICATE_KEY`);
+  });
+
+  it('a chart template whose if/else branches write a key twice stays an unrendered template', async () => {
+    const file = join(dir, 'templated-twice.yaml');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: ServiceAccount', 'metadata:', '  name: "{{ .Release.Name }}"', '  annotations:',
+      '    eks.amazonaws.com/role-arn: "{{ .Values.roleArn }}"', '  annotations:', '    team: "{{ .Values.team }}"', '',
+    ].join('\n'));
+    const r = await podid(['scan', '--manifests', file, '-o', 'json', '--fail-on', 'irsa']);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.inputFindings?.map((f) => [f.code, f.location?.line])).toEqual([['MANIFEST_UNRENDERED_TEMPLATE', 4], ['IRSA_ANNOTATION', 6]]);
+  });
+
   it('a bad glob in the config is a one-line usage error naming the file and the entry', async () => {
     const cfg = join(dir, 'bad-glob.yaml');
     writeFileSync(cfg, 'version: 1\nallowlist:\n  - namespace: "team-[ab"\n    reason: x\n    expires: 2999-01-01\n');
@@ -147,6 +254,24 @@ describe('the gate cannot pass by accident', () => {
     expect(oneLine(r.stderr)).toBe(1);
     expect(r.stderr).toContain(`${cfg}: allowlist[0].namespace: invalid glob "team-[ab"`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reads a .podid.yaml in UTF-16 by its byte-order mark, and refuses one that is not text in one line naming it', async () => {
+    const cfgDir = mkdtempSync(join(dir, 'utf16-config-'));
+    // An allowlist exempting shop/api, as PowerShell's `>` writes it: UTF-16 LE with a BOM.
+    writeFileSync(join(cfgDir, '.podid.yaml'), utf16('version: 1\r\nallowlist:\r\n  - namespace: shop\r\n    reason: vendor chart\r\n    expires: 2999-01-01\r\n', 'le'));
+    const exempt = await podid(['scan', '--manifests', '-', '--fail-on', 'irsa'], { input: API_SA, cwd: cfgDir });
+    expect(exempt.code, exempt.stderr).toBe(0);
+    const be = join(cfgDir, 'be.yaml');
+    writeFileSync(be, utf16('version: 1\nallowlist:\n  - namespace: shop\n    reason: vendor chart\n    expires: 2999-01-01\n', 'be'));
+    expect((await gate(['--manifests', '-', '--config', be], API_SA)).code).toBe(0);
+    const noBom = join(cfgDir, 'nobom.yaml');
+    writeFileSync(noBom, utf16('version: 1\n', 'le', false));
+    const r = await gate(['--manifests', '-', '--config', noBom], API_SA);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(oneLine(r.stderr)).toBe(1);
+    expect(r.stderr).toContain(`${noBom}: not text: it contains NUL bytes: binary, or UTF-16 without a byte-order mark`);
+    expect(r.stderr).not.toContain('expected a mapping');
   });
 
   it('allowlist findings name the config file actually used', async () => {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
+import { unusedPort } from '../helpers/ports.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 import { apply, journalDir, podIdentity, result, smallWorld, state } from './apply-helpers.js';
 
@@ -124,14 +125,6 @@ describe('a kubeconfig cluster with proxy-url', () => {
   });
 });
 
-/** A loopback port nothing listens on (bound, then released): the sandbox below listens there. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 /**
  * HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as kubectl and the AWS CLI honour them. Loopback servers
@@ -149,7 +142,7 @@ describe('HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment', () => {
   const host = (name: string) => `${name}.${DOMAIN}:${port}`;
 
   beforeAll(async () => {
-    port = await freePort();
+    port = await unusedPort();
     const world = smallWorld() as { account: string; region: string; clusters: { name: string; apiServerUrl?: string }[] };
     for (const c of world.clusters) c.apiServerUrl = `http://${c.name}.${DOMAIN}:${port}/k8s/${world.account}/${world.region}/${c.name}`;
     sb = await sandboxServer(world, undefined, port);

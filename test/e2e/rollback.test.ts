@@ -98,6 +98,23 @@ describe('podid rollback after a full apply', () => {
     expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
   });
 
+  it('-o takes the same names as scan and migrate: yaml is the json document in YAML, table the text', async () => {
+    const { parse: parseYaml } = await import('yaml');
+    const commands = [
+      ['runs', '--journal-dir', dir],
+      ['runs', 'show', runId, '--journal-dir', dir],
+      ['rollback', '--dry-run', '--journal-dir', dir],
+      ['finalize', '--dry-run', '--all-contexts', '--journal-dir', dir],
+    ];
+    for (const args of commands) {
+      const [json, yaml, text, table] = await Promise.all(['json', 'yaml', 'text', 'table'].map((o) => podid([...args, '-o', o], { env: sb.clientEnv, timeoutMs: 60_000 })));
+      for (const r of [json, yaml, text, table]) expect(r!.code, `${args.join(' ')}: ${r!.stderr}`).toBe(0);
+      expect(parseYaml(yaml!.stdout), args.join(' ')).toEqual(JSON.parse(json!.stdout));
+      expect(yaml!.stdout.trimStart().startsWith('{'), args.join(' ')).toBe(false);
+      expect(table!.stdout, args.join(' ')).toBe(text!.stdout);
+    }
+  }, 90_000);
+
   it('--apply returns trust, associations, add-ons and pods exactly to their state before the run; pods obtain their role through IRSA again', async () => {
     const r = await rollback(sb, dir, ['-o', 'json']);
     expect(r.code, r.stderr).toBe(0);

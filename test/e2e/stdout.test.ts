@@ -14,6 +14,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
+import { sandboxServer } from '../helpers/sandbox.js';
 
 let dir: string;
 let manifest: string;
@@ -120,6 +121,26 @@ describe('stdout that cannot be written', () => {
       const r = await podid(args, { stdout: full });
       expect(r.stderr, args.join(' ')).toMatch(fullDisk);
       expect(r.code, args.join(' ')).toBe(2);
+      // None of these has --out: the hint does not offer it.
+      expect(r.stderr, args.join(' ')).toContain('redirect it to a file with space');
+      expect(r.stderr, args.join(' ')).not.toContain('--out');
     }
   });
+
+  it('migrate, which has --out, offers it', async () => {
+    const sb = await sandboxServer({ file: join(ROOT, 'examples/world.yaml') });
+    try {
+      const full = new Writable({
+        write(_chunk, _encoding, done) {
+          done(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' }));
+        },
+      });
+      const r = await podid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { stdout: full, env: sb.clientEnv, timeoutMs: 60_000 });
+      expect(r.stderr).toMatch(fullDisk);
+      expect(r.stderr).toContain('or write to a file with --out');
+      expect(r.code).toBe(2);
+    } finally {
+      await sb.stop();
+    }
+  }, 90_000);
 });

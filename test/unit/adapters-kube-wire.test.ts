@@ -183,6 +183,36 @@ describe('Kubernetes port over HTTP', () => {
     expect((err as PodidError).message).toMatch(/list pods in context "c": the API server's answer is not valid JSON/);
   });
 
+  it('an object of a shape Kubernetes never serves is a KUBE_ERROR naming the object and the field, never a TypeError', async () => {
+    const bad = (change: (p: ReturnType<typeof pod>) => unknown) => {
+      const p = pod('odd');
+      change(p);
+      return { body: { kind: 'PodList', metadata: {}, items: [pod('fine'), p] } };
+    };
+    const cases: [ReturnType<typeof bad> | { body: unknown }, string, string][] = [
+      [bad((p) => ((p.spec.containers[0] as Record<string, unknown>)['env'] = 7)), 'list pods', 'Pod shop/odd in a shape podid cannot read: spec.containers[0].env is not a list'],
+      [bad((p) => ((p.spec as Record<string, unknown>)['containers'] = [null])), 'list pods', 'Pod shop/odd in a shape podid cannot read: spec.containers[0] is not an object (null)'],
+      [{ body: { kind: 'PodList', metadata: {}, items: [null] } }, 'list pods', 'Pod (no name) in a shape podid cannot read: the object is not an object (null)'],
+      [{ body: { kind: 'DeploymentList', metadata: {}, items: [{ metadata: { name: 'web', namespace: 'shop', ownerReferences: 3 }, spec: {} }] } }, 'list deployments', 'Deployment shop/web in a shape podid cannot read: metadata.ownerReferences is not a list'],
+    ];
+    for (const [reply, what, message] of cases) {
+      const api = await apiServer([reply]);
+      const p = await port(api.url, { sleep: noSleep });
+      const err = await (what === 'list pods' ? p.listPods() : p.listDeployments()).catch((e: unknown) => e);
+      expect(err, message).toBeInstanceOf(PodidError);
+      expect((err as PodidError).code).toBe('KUBE_ERROR');
+      expect((err as PodidError).message).toBe(`${what} in context "c": the API server sent ${message}`);
+      expect((err as PodidError).message).not.toMatch(/TypeError|not iterable|Cannot read/);
+      expect(api.requests).toHaveLength(1);
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+      server = undefined;
+    }
+    // What the mappers can read around (a spec that is not an object holds no containers) is read.
+    const api = await apiServer([bad((p) => ((p as Record<string, unknown>)['spec'] = 5))]);
+    const pods = await (await port(api.url)).listPods();
+    expect(pods.map((p) => [p.name, p.serviceAccount, p.identity])).toEqual([['fine', 'cart', 'none'], ['odd', 'default', 'none']]);
+  });
+
   it('a connection cut in the middle of a page is retried as a network failure', async () => {
     const api = await apiServer([
       (_req, res) => {

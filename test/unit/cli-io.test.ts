@@ -56,8 +56,8 @@ describe('readEnv', () => {
     const { readEnv } = await import('../../src/cli/env.js');
     const env: NodeJS.ProcessEnv = Object.freeze({ AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-west-1', KUBECONFIG: '/a:/b' });
     const noProxy = { httpProxy: undefined, httpsProxy: undefined, noProxy: undefined, cgi: false };
-    expect(readEnv(env)).toEqual({ awsRegion: 'eu-west-1', kubeconfig: '/a:/b', awsProfile: undefined, proxy: noProxy });
-    expect(readEnv({ AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'eu-west-1', AWS_PROFILE: 'dev' })).toEqual({ awsRegion: 'us-east-2', kubeconfig: undefined, awsProfile: 'dev', proxy: noProxy });
+    expect(readEnv(env)).toEqual({ awsRegion: 'eu-west-1', kubeconfig: '/a:/b', awsProfile: undefined, proxy: noProxy, awsEndpoints: [] });
+    expect(readEnv({ AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'eu-west-1', AWS_PROFILE: 'dev' })).toEqual({ awsRegion: 'us-east-2', kubeconfig: undefined, awsProfile: 'dev', proxy: noProxy, awsEndpoints: [] });
   });
 
   it('reads the proxy variables as Go does: upper case first, lower case when it is unset or empty; REQUEST_METHOD marks CGI', async () => {
@@ -68,6 +68,26 @@ describe('readEnv', () => {
       noProxy: '.corp',
       cgi: true,
     });
+  });
+});
+
+describe('AWS_ENDPOINT_URL*', () => {
+  it('are read, the service\'s own first; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true drops them', async () => {
+    const { readEnv } = await import('../../src/cli/env.js');
+    expect(readEnv({ AWS_ENDPOINT_URL: 'http://a', AWS_ENDPOINT_URL_IAM: 'http://i', AWS_ENDPOINT_URL_S3: 'x' }).awsEndpoints).toEqual([
+      { name: 'AWS_ENDPOINT_URL_IAM', value: 'http://i' },
+      { name: 'AWS_ENDPOINT_URL', value: 'http://a' },
+    ]);
+    expect(readEnv({ AWS_ENDPOINT_URL: 'bad', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }).awsEndpoints).toEqual([]);
+  });
+
+  it('one that is not a URL is an environment error naming the variable and its value', async () => {
+    const { readEnv } = await import('../../src/cli/env.js');
+    const { checkAwsEndpoints } = await import('../../src/cli/live-scan.js');
+    expect(() => checkAwsEndpoints(readEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }))).not.toThrow();
+    expect(() => checkAwsEndpoints(readEnv({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', AWS_ENDPOINT_URL_STS: 'not a url' }))).toThrow(
+      expect.objectContaining({ code: 'AWS_ENDPOINT_INVALID', exit: 'environment', message: 'AWS_ENDPOINT_URL_STS is not a valid URL: "not a url"' }),
+    );
   });
 });
 

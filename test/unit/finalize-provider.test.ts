@@ -63,7 +63,7 @@ describe('providerTrustedBy and decideDeletion', () => {
     expect(v.rolesRead).toBe(3);
     const d = decideDeletion(v, ACCOUNT);
     expect(d).toMatchObject({ action: 'refused', trustedBy: [roleArn('shared')], trustedByCount: 1 });
-    expect(d.reason).toContain('1 role(s) still refer to it');
+    expect(d.reason).toContain('1 role still refers to it');
     // Once shop/orders is finalized too, nothing refers to it.
     after.set(roleArn('shared').toLowerCase(), doc(podIdentity));
     expect(decideDeletion(providerTrustedBy(PROVIDER, roles, after), ACCOUNT)).toMatchObject({ action: 'delete', trustedByCount: 0, reason: `no role of account ${ACCOUNT} refers to it any more (3 roles read, every page)` });
@@ -74,7 +74,7 @@ describe('providerTrustedBy and decideDeletion', () => {
     const d = decideDeletion(providerTrustedBy(PROVIDER, roles), ACCOUNT);
     expect(d.trustedBy).toHaveLength(5);
     expect(d.trustedByCount).toBe(8);
-    expect(d.reason).toMatch(/^kept: 8 role\(s\) still refer to it: .*r4 \(names it as a principal\) and 3 more; deleting it would break IRSA for them$/);
+    expect(d.reason).toMatch(/^kept: 8 roles still refer to it: .*r4 \(names it as a principal\) and 3 more; deleting it would break IRSA for them$/);
   });
 
   it('refuses when a role\'s trust policy cannot be read: unknown is not "nobody"', () => {

@@ -10,7 +10,7 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import type { RunResult } from '../../core/apply/result.js';
 import { confirmChange, journalDirOf } from '../confirm.js';
-import { pathIn, readAll, type CliContext } from '../context.js';
+import { pathIn, readStdin, type CliContext } from '../context.js';
 import { readEnv } from '../env.js';
 import { parseDuration } from '../duration.js';
 import { createIo, type Io } from '../io.js';
@@ -42,7 +42,7 @@ async function loadPlan(opts: MigrateCliOptions, io: Io, ctx: CliContext): Promi
   }
   let text: string;
   try {
-    text = opts.plan === '-' ? (await readAll(ctx.stdin)).toString('utf8') : readFileSync(pathIn(ctx, opts.plan), 'utf8');
+    text = opts.plan === '-' ? (await readStdin(ctx, 'the plan')).toString('utf8') : readFileSync(pathIn(ctx, opts.plan), 'utf8');
   } catch (err) {
     throw new UsageError('PLAN_UNREADABLE', `--plan ${opts.plan}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'pass the file written by podid migrate --dry-run --out FILE');
   }

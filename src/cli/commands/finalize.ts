@@ -6,6 +6,7 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { confirmChange, journalDirOf } from '../confirm.js';
 import type { CliContext } from '../context.js';
 import { createIo } from '../io.js';
+import { documentFormat, inFormat, type OutputFormat } from '../output.js';
 import { createLivePorts, interruptible, livePortOptions, liveServices } from '../live-ports.js';
 import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
 import { eventsTo, reportPartial } from '../progress.js';
@@ -19,7 +20,7 @@ export interface FinalizeCliOptions extends TargetFlags {
   /** Also delete each cluster's OIDC provider nothing refers to any more (its own consent). */
   deleteOidcProvider?: boolean;
   journalDir?: string;
-  output: 'text' | 'json';
+  output: OutputFormat;
   color?: boolean;
 }
 
@@ -29,7 +30,9 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
   }
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
   const dir = journalDirOf(opts.journalDir, ctx);
-  const json = opts.output === 'json';
+  const format = documentFormat(opts.output);
+  const json = format !== 'text';
+  const doc = (json: string) => (format === 'text' ? json : inFormat(format, json));
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const app = await import('../../app/finalize.js');
   const [{ realClock }, { DEFAULT_RETRY }] = await Promise.all([import('../../core/apply/ports.js'), import('../../core/apply/retry.js')]);
@@ -50,7 +53,7 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
   if (json) io.warn(review);
   else io.out(review);
   if (opts.dryRun) {
-    if (json) io.out(`${JSON.stringify(plan, null, 2)}\n`);
+    if (json) io.out(await doc(`${JSON.stringify(plan, null, 2)}\n`));
     if (planned.partial) {
       reportPartial(io, planned.inventory);
       return ExitCode.partial;
@@ -63,7 +66,7 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
   if (!finalizing && deletions.length === 0) {
     // Something was refused (a ServiceAccount, or a provider some role still trusts) and nothing else is left to do: say so in the exit code.
     const exitCode = plan.serviceAccounts.length > 0 || providerRefused ? ExitCode.refused : ExitCode.ok;
-    if (json) io.out(`${JSON.stringify({ kind: 'podid-finalize-result', schemaVersion: 1, runId: null, journal: null, status: 'no-changes', exitCode, serviceAccounts: plan.serviceAccounts.map((s) => ({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.name, roleArn: s.roleArn, outcome: 'refused', reason: s.reason, warnings: s.warnings })), oidcProviders: plan.oidcProviders.map((p) => ({ cluster: p.cluster, providerArn: p.providerArn, outcome: p.action, reason: p.reason, trustedBy: p.trustedBy, trustedByCount: p.trustedByCount })) }, null, 2)}\n`);
+    if (json) io.out(await doc(`${JSON.stringify({ kind: 'podid-finalize-result', schemaVersion: 1, runId: null, journal: null, status: 'no-changes', exitCode, serviceAccounts: plan.serviceAccounts.map((s) => ({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.name, roleArn: s.roleArn, outcome: 'refused', reason: s.reason, warnings: s.warnings })), oidcProviders: plan.oidcProviders.map((p) => ({ cluster: p.cluster, providerArn: p.providerArn, outcome: p.action, reason: p.reason, trustedBy: p.trustedBy, trustedByCount: p.trustedByCount })) }, null, 2)}\n`));
     return exitCode;
   }
   const clusters = plan.clusters.map((c) => c.name).join(', ');
@@ -99,7 +102,7 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
       },
     );
     io.done();
-    io.out(json ? `${JSON.stringify(result, null, 2)}\n` : render.renderFinalizeResult(result, { palette: io.palette }));
+    io.out(json ? await doc(`${JSON.stringify(result, null, 2)}\n`) : render.renderFinalizeResult(result, { palette: io.palette }));
     if (planned.partial) reportPartial(io, planned.inventory);
     return result.exitCode;
   });

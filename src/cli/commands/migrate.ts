@@ -3,7 +3,7 @@
  * (`--out`) or export it to Terraform (`--emit terraform FILE`). Makes no mutating call.
  * `podid migrate --apply` is in apply.ts; it plans through makePlan.
  */
-import { stringify } from 'yaml';
+import { inFormat } from '../output.js';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { unmatchedSelection } from '../../core/selection.js';
 import { plainPalette } from '../../render/palette.js';
@@ -96,7 +96,7 @@ export async function runMigrate(opts: MigrateCliOptions, ctx: CliContext): Prom
   const { plan, inventory, partial } = await makePlan(opts, io, ctx);
 
   const { renderPlan, renderPlanJson, renderPlanJsonChunks } = await import('../../render/plan.js');
-  const documentText = (format: 'json' | 'yaml') => (format === 'json' ? renderPlanJson(plan) : planYaml(renderPlanJson(plan)));
+  const documentText = (format: 'json' | 'yaml') => inFormat(format, renderPlanJson(plan));
   const files: OutputFile[] = [];
   if (opts.out !== undefined && opts.out !== '-') files.push({ flag: '--out', path: opts.out, content: withNewline(renderPlanJson(plan)) });
   let terraform: string | undefined;
@@ -113,7 +113,7 @@ export async function runMigrate(opts: MigrateCliOptions, ctx: CliContext): Prom
   else if (routes.stdout === 'terraform') io.out(terraform!);
   // The plan document piece by piece: a fleet's plan is MB of JSON.
   else if (routes.stdout === 'json') await io.outChunks(renderPlanJsonChunks(plan));
-  else io.out(documentText(routes.stdout));
+  else io.out(await documentText(routes.stdout));
   // The review goes to stderr when stdout carries a document a pipe reads (--out -, --emit terraform -).
   if (routes.reviewOnStderr) io.warn(review());
   const human = routes.stdout === 'review' || routes.reviewOnStderr;
@@ -150,8 +150,4 @@ export function outputRoutes(output: MigrateCliOptions['output'], out: string | 
   return { stdout: format === 'text' ? 'review' : format, reviewOnStderr: false };
 }
 
-/** The plan document as YAML (`-o yaml`): the same content as the JSON, key for key. */
-function planYaml(json: string): string {
-  return stringify(JSON.parse(json), { indent: 2, lineWidth: 0, aliasDuplicateObjects: false });
-}
 

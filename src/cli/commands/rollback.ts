@@ -8,6 +8,7 @@ import { confirmChange, journalDirOf } from '../confirm.js';
 import type { CliContext } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { createIo } from '../io.js';
+import { documentFormat, inFormat, type OutputFormat } from '../output.js';
 import { createLivePorts, interruptible, livePortOptions, liveServices } from '../live-ports.js';
 import { positiveInt } from '../live-scan.js';
 import { eventsTo } from '../progress.js';
@@ -27,7 +28,7 @@ export interface RollbackCliOptions {
   requestTimeout: string;
   maxConcurrentRollouts: string;
   concurrency: string;
-  output: 'text' | 'json';
+  output: OutputFormat;
   color?: boolean;
 }
 
@@ -42,7 +43,9 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
   const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
   const dir = journalDirOf(opts.journalDir, ctx);
-  const json = opts.output === 'json';
+  const format = documentFormat(opts.output);
+  const json = format !== 'text';
+  const doc = (json: string) => (format === 'text' ? json : inFormat(format, json));
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
 
   const [{ listRuns, readRun }, { planRollback, isEmptyRollback }, render] = await Promise.all([
@@ -64,7 +67,7 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   const review = render.renderRollbackPlan(plan, { palette: io.palette });
   if (json && opts.dryRun) {
     io.warn(review);
-    io.out(`${JSON.stringify({ kind: 'podid-rollback-plan', schemaVersion: 1, ...plan }, null, 2)}\n`);
+    io.out(await doc(`${JSON.stringify({ kind: 'podid-rollback-plan', schemaVersion: 1, ...plan }, null, 2)}\n`));
     return ExitCode.ok;
   }
   if (json) io.warn(review);
@@ -92,7 +95,7 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
       },
     );
     io.done();
-    io.out(json ? render.renderRollbackResultJson(result) : render.renderRollbackResult(result, { palette: io.palette }));
+    io.out(json ? await doc(render.renderRollbackResultJson(result)) : render.renderRollbackResult(result, { palette: io.palette }));
     return result.exitCode;
   });
 }

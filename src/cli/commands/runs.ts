@@ -3,10 +3,11 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import { journalDirOf } from '../confirm.js';
 import type { CliContext } from '../context.js';
 import { createIo } from '../io.js';
+import { documentFormat, inFormat, type OutputFormat } from '../output.js';
 
 export interface RunsCliOptions {
   journalDir?: string;
-  output: 'text' | 'json';
+  output: OutputFormat;
   color?: boolean;
 }
 
@@ -15,13 +16,14 @@ export async function runRuns(id: string | undefined, opts: RunsCliOptions, ctx:
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const [{ listRuns, readRun }, render] = await Promise.all([import('../../adapters/journal-fs.js'), import('../../render/runs.js')]);
   const runs = listRuns(dir);
+  const format = documentFormat(opts.output);
   if (id === undefined) {
-    io.out(opts.output === 'json' ? render.renderRunsJson(runs, dir) : render.renderRuns(runs, { palette: io.palette, dir }));
+    io.out(format !== 'text' ? await inFormat(format, render.renderRunsJson(runs, dir)) : render.renderRuns(runs, { palette: io.palette, dir }));
     return ExitCode.ok;
   }
   const { records } = readRun(dir, id);
   const summary = runs.find((r) => r.runId === id);
   if (summary === undefined) throw new UsageError('JOURNAL_INVALID', `the journal of run ${id} in ${dir} cannot be summarised`, 'check the file; its first line must be the run record');
-  io.out(opts.output === 'json' ? render.renderRunDetailJson(summary, records) : render.renderRunDetail(summary, records, { palette: io.palette }));
+  io.out(format !== 'text' ? await inFormat(format, render.renderRunDetailJson(summary, records)) : render.renderRunDetail(summary, records, { palette: io.palette }));
   return ExitCode.ok;
 }

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { loadWorldFile, parseWorld, WorldError } from '../../sandbox/world.js';
 import { startSandbox } from '../../sandbox/server.js';
-import { pathIn, readAll, type CliContext } from '../context.js';
-import { writeOutputs } from '../files.js';
+import { pathIn, readStdin, type CliContext } from '../context.js';
+import { checkDistinctOutputs, writeOutputs } from '../files.js';
 import { createIo } from '../io.js';
 
 export interface SandboxCliOptions {
@@ -31,7 +31,10 @@ export function parsePort(raw: string): number {
 
 export async function runSandbox(opts: SandboxCliOptions, ctx: CliContext): Promise<void> {
   const port = parsePort(opts.port);
-  const world = opts.world === '-' ? parseWorld((await readAll(ctx.stdin)).toString('utf8'), '<stdin>') : await loadWorldFile(pathIn(ctx, opts.world), opts.world);
+  if (opts.kubeconfigOut !== undefined && opts.envOut !== undefined) {
+    checkDistinctOutputs([{ flag: '--kubeconfig-out', path: opts.kubeconfigOut }, { flag: '--env-out', path: opts.envOut }], ctx.cwd);
+  }
+  const world = opts.world === '-' ? parseWorld((await readStdin(ctx, 'the world')).toString('utf8'), '<stdin>') : await loadWorldFile(pathIn(ctx, opts.world), opts.world);
   let sandbox;
   try {
     sandbox = await startSandbox({ world, port });

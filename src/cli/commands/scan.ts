@@ -8,7 +8,7 @@ import { DEFAULT_TRUST_POLICY_LIMIT } from '../../core/policy/serialize.js';
 import type { FailOn } from '../../core/gate.js';
 import type { Inventory } from '../../core/scan/inventory.js';
 import type { ScanFormat } from '../../render/scan.js';
-import { readAll, type CliContext } from '../context.js';
+import { readStdin, type CliContext } from '../context.js';
 import { createIo, type Io } from '../io.js';
 import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
 import { eventsTo, reportPartial } from '../progress.js';
@@ -82,7 +82,7 @@ async function scanManifests(opts: ScanCliOptions, now: Date, ctx: CliContext): 
   };
   const { readManifests } = await import('../../adapters/manifests.js');
   const { scanManifests: scanFiles } = await import('../../app/scan.js');
-  return scanFiles(options, { manifests: { read: (paths) => readManifests(paths, { cwd: ctx.cwd, stdin: () => readAll(ctx.stdin) }) } });
+  return scanFiles(options, { manifests: { read: (paths) => readManifests(paths, { cwd: ctx.cwd, stdin: () => readStdin(ctx, 'manifests') }) } });
 }
 
 function reportGate(io: Io, failOn: FailOn, reasons: readonly string[]): void {

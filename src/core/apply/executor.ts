@@ -19,7 +19,7 @@ import { parseClusterArn } from '../arn.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { createLimiter, type Limiter } from '../concurrency.js';
-import { compareStrings } from '../text.js';
+import { compareStrings, plural } from '../text.js';
 import { checkNoWidening, parsePolicy } from '../policy/index.js';
 import { canonicalJson, fingerprintAddon, fingerprintAgent, fingerprintAssociationInput, fingerprintRestartBatch, fingerprintTrust } from '../plan/fingerprint.js';
 import type { ServedAssociation } from '../plan/fingerprint.js';
@@ -330,7 +330,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     }
     return {
       status: 'done',
-      message: `${[step.added.length > 0 ? `added ${step.added.length}` : '', step.extended.length > 0 ? `extended ${step.extended.length}` : ''].filter(Boolean).join(' and ')} Pod Identity statement(s) of ${step.roleName} for ${step.subjects.length} service account(s)${sent.readBack ? ' (confirmed by reading back after a lost answer)' : ''}`,
+      message: `${[step.added.length > 0 ? `added ${step.added.length}` : '', step.extended.length > 0 ? `extended ${step.extended.length}` : ''].filter(Boolean).join(' and ')} Pod Identity ${step.added.length + step.extended.length === 1 ? 'statement' : 'statements'} of ${step.roleName} for ${plural(step.subjects.length, 'service account')}${sent.readBack ? ' (confirmed by reading back after a lost answer)' : ''}`,
       mutatedAt,
       attempts: sent.attempts,
       journal: { written: step.after },
@@ -459,7 +459,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       if (blocker) this.setWorkload(u, 'skipped', `not restarted: ${blocker} ${depStatus.get(blocker)?.status ?? 'skipped'}`);
       else eligible.push(u);
     }
-    const what = `${batch.workloads.length} workload(s) on ${this.clusterOf(batch.cluster).name}`;
+    const what = `${plural(batch.workloads.length, 'workload')} on ${this.clusterOf(batch.cluster).name}`;
     if (!this.opts.restart) {
       for (const u of eligible) this.setWorkload(u, 'not-restarted', '--no-restart: restart it yourself (kubectl rollout restart)');
       await this.finishStep(batch, what, { status: 'skipped', message: '--no-restart', mutatedAt: null }, 0);
@@ -700,7 +700,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
         nodes,
       });
       const pods = { verified: result.verifiedPods, stale: result.stalePods };
-      await this.recordStep({ stepId: `verify:${s.key}`, action: 'verify', target: `${namespace}/${s.serviceAccount} on ${name}`, status: result.ok ? 'done' : 'failed', message: result.ok ? `verified ${result.verifiedPods.length} pod(s)` : result.problems.join('; '), result: { verifiedPods: result.verifiedPods, stalePods: result.stalePods } });
+      await this.recordStep({ stepId: `verify:${s.key}`, action: 'verify', target: `${namespace}/${s.serviceAccount} on ${name}`, status: result.ok ? 'done' : 'failed', message: result.ok ? `verified ${plural(result.verifiedPods.length, 'pod')}` : result.problems.join('; '), result: { verifiedPods: result.verifiedPods, stalePods: result.stalePods } });
       if (!result.ok) return done('failed', `verification: ${result.problems.join('; ')}`, pods);
       let probe: ProbeOutcome | null = null;
       if (this.opts.verifyProbe) {
@@ -723,11 +723,11 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       if (result.stalePods.length > 0 || restartLeft.length > 0) {
         const advice = s.manual.map((m) => `${m.kind.toLowerCase()}/${m.name}: ${m.advice}`);
         const restarts = restartLeft.map((w) => `kubectl -n ${w.namespace} rollout restart ${w.kind.toLowerCase()}/${w.name}`);
-        const stale = result.stalePods.length > 0 ? `${result.stalePods.length} pod(s) still run with IRSA credentials (${result.stalePods.join(', ')})` : 'its workloads were not restarted';
+        const stale = result.stalePods.length > 0 ? `${plural(result.stalePods.length, 'pod')} still ${result.stalePods.length === 1 ? 'runs' : 'run'} with IRSA credentials (${result.stalePods.join(', ')})` : 'its workloads were not restarted';
         if (s.via === 'addon') return done('migrated', `verified; EKS restarts the add-on's pods, ${stale}${probeText}`, pods);
         return done('needs-restart', `association and trust verified, but ${stale}${restarts.length ? `; run ${restarts.join('; ')}` : ''}${advice.length ? `; ${advice.join('; ')}` : ''}${probeText}`, pods);
       }
-      const podsText = result.verifiedPods.length > 0 ? `${result.verifiedPods.length} pod(s) on Pod Identity with a ready agent on their nodes` : 'no running pods (new pods get Pod Identity)';
+      const podsText = result.verifiedPods.length > 0 ? `${plural(result.verifiedPods.length, 'pod')} on Pod Identity with a ready agent on their nodes` : 'no running pods (new pods get Pod Identity)';
       return done('migrated', `verified: association ${result.associationId}, trust admits the session tags, ${podsText}${probeText}`, pods);
     } catch (err) {
       return done('failed', `verification could not run: ${msg(err)}`);

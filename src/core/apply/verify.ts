@@ -9,6 +9,7 @@
 import { parsePolicy, podIdentityAdmits } from '../policy/index.js';
 import type { JsonObject } from '../json.js';
 import type { AssociationRecord, NodeState, PodState } from './ports.js';
+import { compareStrings } from '../text.js';
 
 export interface VerifyInput {
   cluster: { arn: string; account: string; partition: string };
@@ -73,7 +74,7 @@ export function verifyServiceAccount(input: VerifyInput): VerifyResult {
   const nodes = new Map(input.nodes.map((n) => [n.name, n]));
   const agentReadyOn = new Set(input.agentPods.filter((p) => p.ready && p.phase === 'Running' && !p.terminating && p.nodeName !== null).map((p) => p.nodeName as string));
   const verifiedPods: string[] = [];
-  for (const p of [...fresh].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const p of [...fresh].sort((a, b) => compareStrings(a.name, b.name))) {
     if (p.identity !== 'pod-identity') {
       problems.push(`pod ${p.name} has ${p.identity === 'irsa' ? 'the IRSA env (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE)' : 'no AWS credential env'}, not the Pod Identity env`);
       continue;

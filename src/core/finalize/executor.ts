@@ -11,6 +11,7 @@
  */
 import { parseClusterArn } from '../arn.js';
 import { createLimiter } from '../concurrency.js';
+import { compareStrings, plural } from '../text.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { canonicalJson } from '../plan/fingerprint.js';
@@ -85,9 +86,9 @@ export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent>
         if (record !== null) previous.oidcProviders!.push({ cluster: p.cluster, ...record });
       })),
     ]);
-    previous.serviceAccounts.sort((a, b) => `${a.cluster}/${a.namespace}/${a.name}`.localeCompare(`${b.cluster}/${b.namespace}/${b.name}`));
-    previous.roles.sort((a, b) => a.roleArn.localeCompare(b.roleArn));
-    previous.oidcProviders!.sort((a, b) => a.arn.localeCompare(b.arn));
+    previous.serviceAccounts.sort((a, b) => compareStrings(`${a.cluster}/${a.namespace}/${a.name}`, `${b.cluster}/${b.namespace}/${b.name}`));
+    previous.roles.sort((a, b) => compareStrings(a.roleArn, b.roleArn));
+    previous.oidcProviders!.sort((a, b) => compareStrings(a.arn, b.arn));
     return previous;
   }
 
@@ -102,7 +103,7 @@ export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent>
     if (annotated !== undefined && annotated !== s.annotations[ROLE_ARN_ANNOTATION]) return { outcome: 'drifted', reason: `its ${ROLE_ARN_ANNOTATION} is now ${annotated}` };
     const pods = (await this.read(() => kube.listPods(s.namespace, s.name))).filter(active);
     const irsa = pods.filter((p) => p.identity !== 'pod-identity');
-    if (irsa.length > 0) return { outcome: 'refused', reason: `${irsa.length} running pod(s) still use ${irsa.some((p) => p.identity === 'irsa') ? 'IRSA' : 'no'} credentials (${irsa.map((p) => p.name).sort().join(', ')}): restart their workloads (kubectl rollout restart), then finalize` };
+    if (irsa.length > 0) return { outcome: 'refused', reason: `${plural(irsa.length, 'running pod')} still ${irsa.length === 1 ? 'uses' : 'use'} ${irsa.some((p) => p.identity === 'irsa') ? 'IRSA' : 'no'} credentials (${irsa.map((p) => p.name).sort().join(', ')}): restart their workloads (kubectl rollout restart), then finalize` };
     const eks = this.deps.ports.eks(c.region);
     const [associations, role, agentPods, nodes] = await Promise.all([
       this.read(() => eks.findAssociations(c.name, s.namespace, s.name)),
@@ -198,7 +199,7 @@ export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent>
       result = { cluster: p.cluster, providerArn: p.providerArn, outcome, reason, ...trusted };
     };
     const failedSteps = this.steps.filter((s) => s.status === 'failed');
-    const skip = !this.deps.signal.aborted && failedSteps.length > 0 ? `not deleted: ${failedSteps.length} step(s) of this run failed (${failedSteps.map((s) => s.target).join(', ')}); run podid finalize again` : undefined;
+    const skip = !this.deps.signal.aborted && failedSteps.length > 0 ? `not deleted: ${plural(failedSteps.length, 'step')} of this run failed (${failedSteps.map((s) => s.target).join(', ')}); run podid finalize again` : undefined;
     const out = await this.step(id, 'delete-oidc-provider', p.providerArn, async (): Promise<StepOutcome> => {
       const iam = this.deps.ports.iam;
       const record = await this.read(() => iam.getOidcProvider(p.providerArn));

@@ -8,6 +8,7 @@
 import { oidcProviderArn, parseRoleArn } from '../arn.js';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import type { JsonObject } from '../json.js';
+import { plural } from '../text.js';
 import { canonicalJson } from '../plan/fingerprint.js';
 import { parsePolicy, policyToJson, removeOidcTrust } from '../policy/index.js';
 import type { FleetSnapshot } from '../scan/snapshot.js';
@@ -74,7 +75,7 @@ export function planFinalize(snapshot: FleetSnapshot, inventory: Inventory): Fin
     let refusal: string | null = null;
     if (sa.association.state === 'none') refusal = 'it has no pod identity association: migrate it first (podid migrate --apply)';
     else if (sa.association.state === 'other-role') refusal = `its association names ${sa.association.roleArn ?? 'another role'}, not ${sa.role.arn}: reconcile them first`;
-    else if (irsaPods.length > 0) refusal = `${irsaPods.length} running pod(s) still use IRSA credentials (${irsaPods.map((p) => p.name).sort().join(', ')}): restart their workloads (kubectl rollout restart), then finalize`;
+    else if (irsaPods.length > 0) refusal = `${plural(irsaPods.length, 'running pod')} still ${irsaPods.length === 1 ? 'uses' : 'use'} IRSA credentials (${irsaPods.map((p) => p.name).sort().join(', ')}): restart their workloads (kubectl rollout restart), then finalize`;
     else if (sa.role.state !== 'found') refusal = `its role ${sa.role.arn} cannot be read (${sa.role.state})`;
     else if (sa.trust.podIdentity !== 'admits-cluster') refusal = `the trust policy of ${sa.role.arn} does not admit Pod Identity for this cluster: removing IRSA would cut it off`;
     sas.push({ ...base, action: refusal === null ? 'finalize' : 'refused', reason: refusal ?? `every running pod is on Pod Identity through association ${sa.association.associationId ?? ''}` });

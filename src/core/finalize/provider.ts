@@ -21,7 +21,7 @@
 import { issuerHostPath, providerIssuer } from '../arn.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
-import { compareStrings, wildcardMatch } from '../text.js';
+import { compareStrings, plural, wildcardMatch } from '../text.js';
 import type { IamApplyPort, ListedRole, OidcProviderRecord } from '../apply/ports.js';
 
 /** How many of the roles that still refer to a provider the plan and the review name. */
@@ -139,7 +139,7 @@ export function decideDeletion(verdict: ProviderTrustVerdict, account: string): 
   const base = { trustedBy: verdict.trustedBy.slice(0, TRUSTED_BY_SHOWN).map((t) => t.roleArn), trustedByCount: verdict.trustedBy.length, rolesRead: verdict.rolesRead };
   if (verdict.trustedBy.length > 0) {
     const shown = verdict.trustedBy.slice(0, TRUSTED_BY_SHOWN).map((t) => `${t.roleArn} (${t.why})`);
-    return { ...base, action: 'refused', reason: `kept: ${verdict.trustedBy.length} role(s) still refer to it: ${firstFew(shown, verdict.trustedBy.length)}; deleting it would break IRSA for them` };
+    return { ...base, action: 'refused', reason: `kept: ${plural(verdict.trustedBy.length, 'role')} still ${verdict.trustedBy.length === 1 ? 'refers' : 'refer'} to it: ${firstFew(shown, verdict.trustedBy.length)}; deleting it would break IRSA for them` };
   }
   if (verdict.unreadable.length > 0) {
     return { ...base, action: 'refused', reason: `kept: the trust policy of ${firstFew(verdict.unreadable.map((u) => `${u.roleArn} (${u.error})`), verdict.unreadable.length)} cannot be read, so podid cannot tell whether it still trusts the provider` };

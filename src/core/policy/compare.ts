@@ -8,6 +8,7 @@
  */
 import type { PrincipalSet, Statement, TrustPolicy } from './types.js';
 import { PRINCIPAL_TYPES } from './types.js';
+import { compareStrings } from '../text.js';
 
 function sortedSet(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
@@ -31,7 +32,7 @@ function canonicalConditions(s: Statement): unknown {
     const id = `${c.operator}\u0000${c.key.toLowerCase()}`;
     merged.set(id, [...(merged.get(id) ?? []), ...c.values]);
   }
-  return [...merged.entries()].map(([id, values]) => [id, sortedSet(values)]).sort(([a], [b]) => String(a).localeCompare(String(b)));
+  return [...merged.entries()].map(([id, values]) => [id, sortedSet(values)]).sort(([a], [b]) => compareStrings(String(a), String(b)));
 }
 
 /** A stable string capturing a statement's meaning; equal fingerprints = equal statements. */

@@ -20,6 +20,7 @@
  */
 import { oidcProviderArn, parseRoleArn, type Partition } from '../arn.js';
 import { createLimiter } from '../concurrency.js';
+import { compareStrings, plural } from '../text.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { canonicalJson } from '../plan/fingerprint.js';
@@ -239,7 +240,7 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
         await iam.createOidcProvider(record);
         return true;
       }, { readBack: async () => ((await iam.getOidcProvider(o.arn)) !== null ? true : undefined), inUseIsDone: true });
-      return { status: 'done', message: `created the OIDC provider again: ${o.url}, client IDs ${o.clientIds.join(', ') || 'none'}, ${o.thumbprints.length} thumbprint(s), ${o.tags.length} tag(s), as journaled`, attempts: sent.attempts, mutated: true, result: { provider: o as unknown as JsonObject } };
+      return { status: 'done', message: `created the OIDC provider again: ${o.url}, client IDs ${o.clientIds.join(', ') || 'none'}, ${plural(o.thumbprints.length, 'thumbprint')}, ${plural(o.tags.length, 'tag')}, as journaled`, attempts: sent.attempts, mutated: true, result: { provider: o as unknown as JsonObject } };
     });
   }
 
@@ -346,14 +347,14 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
       const a = await this.read(() => this.eks(cluster).describeAssociation(c.name, associationIdOf(arn)));
       if (a !== null) out.push({ serviceAccount: a.serviceAccount, roleArn: a.roleArn, namespace: a.namespace });
     }
-    return out.sort((x, y) => x.serviceAccount.localeCompare(y.serviceAccount));
+    return out.sort((x, y) => compareStrings(x.serviceAccount, y.serviceAccount));
   }
 
   private restoreAddon(a: AddonUndo): Promise<Outcome> {
     const c = this.cluster(a.cluster);
     const target = `${a.addonName} on ${c.name}`;
     const id = `addon:${a.cluster}/${a.addonName}`;
-    const key = (l: readonly { serviceAccount: string; roleArn: string }[]) => canonicalJson([...l].map((x) => ({ serviceAccount: x.serviceAccount, roleArn: x.roleArn })).sort((x, y) => x.serviceAccount.localeCompare(y.serviceAccount)));
+    const key = (l: readonly { serviceAccount: string; roleArn: string }[]) => canonicalJson([...l].map((x) => ({ serviceAccount: x.serviceAccount, roleArn: x.roleArn })).sort((x, y) => compareStrings(x.serviceAccount, y.serviceAccount)));
     return this.step(id, 'restore-addon', target, async () => {
       const eks = this.eks(a.cluster);
       const current = await this.read(() => eks.describeAddon(c.name, a.addonName));
@@ -398,7 +399,7 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
       const addon = await this.read(() => eks.describeAddon(c.name, addonName));
       if (addon === null) return { status: 'already-done', message: `${addonName} is not installed` };
       const left = await this.read(() => eks.listAssociationIds(c.name));
-      if (left.length > 0) return { status: 'skipped', message: `kept: the run installed it, but ${left.length} pod identity association(s) on ${c.name} still rely on an agent` };
+      if (left.length > 0) return { status: 'skipped', message: `kept: the run installed it, but ${plural(left.length, 'pod identity association')} on ${c.name} still ${left.length === 1 ? 'relies' : 'rely'} on an agent` };
       await this.intent(`agent:${cluster}`, 'delete-addon', `${addonName} on ${c.name}`, { addonName });
       const sent = await this.mutate(async () => {
         await eks.deleteAddon(c.name, addonName);
@@ -510,7 +511,7 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
       const restarted = this.plan.workloads.filter((w) => w.cluster === s.cluster && w.namespace === ns && w.serviceAccounts.includes(s.serviceAccount) && ok(this.workloadStatus.get(`${w.cluster}/${w.kind}/${w.namespace}/${w.name}`) ?? 'skipped'));
       const irsa: string[] = [];
       const stale: string[] = [];
-      for (const p of pods.sort((a, b) => a.name.localeCompare(b.name))) {
+      for (const p of pods.sort((a, b) => compareStrings(a.name, b.name))) {
         const mustBeNew = restarted.some((w) => ownedBy(p, w.kind, w.name));
         if (p.identity === 'irsa') irsa.push(p.name);
         else if (p.identity === 'pod-identity') {
@@ -521,9 +522,9 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
       const podsReport = { irsa, podIdentity: stale };
       if (problems.length > 0) return done('failed', `verification: ${problems.join('; ')}`, podsReport);
       if (stale.length > 0) {
-        return done('needs-restart', s.addon !== null ? `back on IRSA; EKS restarts the add-on's pods, ${stale.length} still run with Pod Identity (${stale.join(', ')})` : `back on IRSA, but ${stale.length} pod(s) podid did not restart still run with Pod Identity (${stale.join(', ')}): restart them`, podsReport);
+        return done('needs-restart', s.addon !== null ? `back on IRSA; EKS restarts the add-on's pods, ${stale.length} still run with Pod Identity (${stale.join(', ')})` : `back on IRSA, but ${plural(stale.length, 'pod')} podid did not restart still ${stale.length === 1 ? 'runs' : 'run'} with Pod Identity (${stale.join(', ')}): restart them`, podsReport);
       }
-      return done('restored', `verified: no association of the run left, ${roleArn ?? ''} trusts the cluster's OIDC provider for it, ${irsa.length > 0 ? `${irsa.length} pod(s) on IRSA` : 'no running pods (new pods get IRSA)'}`, podsReport);
+      return done('restored', `verified: no association of the run left, ${roleArn ?? ''} trusts the cluster's OIDC provider for it, ${irsa.length > 0 ? `${plural(irsa.length, 'pod')} on IRSA` : 'no running pods (new pods get IRSA)'}`, podsReport);
     } catch (err) {
       return done('failed', `verification could not run: ${errorText(err)}`);
     }

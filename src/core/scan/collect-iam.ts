@@ -9,7 +9,7 @@ import { parseRoleArn } from '../arn.js';
 import type { Limiter } from '../concurrency.js';
 import { ERRORS, PodidError } from '../errors.js';
 import type { NodeRoleSnapshot, RoleSnapshot } from './snapshot.js';
-import { wildcardMatch } from '../text.js';
+import { compareStrings, wildcardMatch } from '../text.js';
 
 export const POD_IDENTITY_ACTION = 'eks-auth:AssumeRoleForPodIdentity';
 
@@ -128,7 +128,7 @@ export class IamReader {
         await Promise.all(
           [...m]
             .filter(([k]) => keep.has(k))
-            .sort(([a], [b]) => a.localeCompare(b))
+            .sort(([a], [b]) => compareStrings(a, b))
             .map(async ([k, p]) => [k, await p] as const),
         ),
       );

@@ -6,6 +6,7 @@
  * degrades `ready` to `ready-with-warnings`, an `info` never changes a verdict.
  */
 import type { ArnIssue } from '../arn.js';
+import { plural } from '../text.js';
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
@@ -39,7 +40,6 @@ function def<A>(severity: Severity, title: string, fix: string, message: (args: 
 type Issue = { message: string };
 const issueMessage = (a: Issue): string => a.message;
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const list = (items: readonly string[], max = 5): string =>
   items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 
@@ -564,6 +564,12 @@ const DEFS = {
     'Manifest cannot be read',
     'fix the YAML (kubectl apply --dry-run=client -f FILE shows the same error), or leave the file out of --manifests',
     (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; podid could not look for IRSA annotations in it`,
+  ),
+  MANIFEST_DUPLICATE_KEY: def(
+    'error',
+    'Manifest has a duplicate key',
+    'write the key once (merge the two entries): kubectl keeps the last one without a word, kustomize build refuses the file',
+    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; the document is skipped, and each eks.amazonaws.com/role-arn written in it is reported as IRSA`,
   ),
   MANIFEST_NOT_TEXT: def(
     'error',

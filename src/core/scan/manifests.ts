@@ -52,18 +52,24 @@ export interface ManifestObject {
 export interface ManifestProblem {
   readonly type: 'problem';
   /**
-   * `parse-error`: not valid YAML/JSON; `unrendered-template`: a template; `not-text`: binary or
+   * `parse-error`: not valid YAML/JSON; `duplicate-key`: valid but for a key written twice in
+   * one mapping; `unrendered-template`: a template; `not-text`: binary or
    * an encoding podid cannot tell; `empty`: a path argument (stdin, a file, a directory) that
    * holds no Kubernetes object at all (`line` 0).
    */
-  readonly problem: 'parse-error' | 'unrendered-template' | 'not-text' | 'empty';
+  readonly problem: 'parse-error' | 'duplicate-key' | 'unrendered-template' | 'not-text' | 'empty';
   readonly file: string;
   readonly line: number;
   readonly template: string | null;
   /** One line: the parser's message, or what was found. */
   readonly detail: string;
-  /** An unrendered template: the lines that set `eks.amazonaws.com/role-arn` (IRSA whatever it renders to). */
+  /**
+   * An unrendered template, or a document with a duplicate key: the lines that set
+   * `eks.amazonaws.com/role-arn` (IRSA whatever it renders to, whichever key a tool keeps).
+   */
   readonly irsaLines?: readonly number[];
+  /** Who those lines belong to, for the message; `(name not rendered) of an unrendered template` when absent. */
+  readonly irsaSubject?: string;
 }
 
 export type ManifestDoc = ManifestObject | ManifestProblem;
@@ -374,20 +380,26 @@ function handWiredServiceAccount(namespace: string, name: string, workloads: rea
 
 function problemFinding(p: ManifestProblem): Finding {
   const where = p.line > 0 ? `${p.file}:${p.line}` : p.file;
-  const f = p.problem === 'parse-error'
-    ? finding('MANIFEST_PARSE_ERROR', { at: where, detail: p.detail })
-    : p.problem === 'not-text'
-      ? finding('MANIFEST_NOT_TEXT', { at: where, detail: p.detail })
-      : p.problem === 'empty'
-        ? finding('MANIFEST_INPUT_EMPTY', { at: where, detail: p.detail })
-        : finding('MANIFEST_UNRENDERED_TEMPLATE', { at: where, what: p.detail });
+  const f = p.problem === 'unrendered-template'
+    ? finding('MANIFEST_UNRENDERED_TEMPLATE', { at: where, what: p.detail })
+    : finding(PROBLEM_CODES[p.problem], { at: where, detail: p.detail });
   // An empty input has no line to point at (and may be a directory): its message names it.
   return p.line > 0 ? located(f, p.file, p.line) : f;
 }
 
-/** An IRSA annotation inside an unrendered template: IRSA whatever the template renders to. */
-function templatedIrsaFinding(file: string, line: number, template: string | null, what: string): Finding {
-  return located(finding('IRSA_ANNOTATION', { serviceAccount: `${what} of an unrendered template`, at: `${file}:${line}`, template }), file, line);
+const PROBLEM_CODES = {
+  'parse-error': 'MANIFEST_PARSE_ERROR',
+  'duplicate-key': 'MANIFEST_DUPLICATE_KEY',
+  'not-text': 'MANIFEST_NOT_TEXT',
+  empty: 'MANIFEST_INPUT_EMPTY',
+} as const;
+
+/**
+ * An IRSA annotation inside an unrendered template (IRSA whatever the template renders to), or
+ * in a document podid could not read as an object (a duplicate key). `subject` says which.
+ */
+function templatedIrsaFinding(file: string, line: number, template: string | null, subject: string): Finding {
+  return located(finding('IRSA_ANNOTATION', { serviceAccount: subject, at: `${file}:${line}`, template }), file, line);
 }
 
 
@@ -424,7 +436,7 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
     if (doc.type === 'problem') {
       if (doc.problem === 'unrendered-template') templatedFiles.add(doc.file);
       inputFindings.push(problemFinding(doc));
-      for (const line of doc.irsaLines ?? []) templatedIrsa(doc.file, line, doc.template, '(name not rendered)');
+      for (const line of doc.irsaLines ?? []) templatedIrsa(doc.file, line, doc.template, doc.irsaSubject ?? '(name not rendered) of an unrendered template');
       continue;
     }
     const kind = str(doc.value['kind']) ?? '';
@@ -439,7 +451,7 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
       if (skip?.problem === 'unrendered-template') {
         skipped(doc, label, skip);
         if (get(doc.value, ['metadata', 'annotations', ROLE_ARN_ANNOTATION]) !== undefined) {
-          templatedIrsa(doc.file, doc.lineOf(['metadata', 'annotations', ROLE_ARN_ANNOTATION]), doc.template, label.replace(/^ServiceAccount /, ''));
+          templatedIrsa(doc.file, doc.lineOf(['metadata', 'annotations', ROLE_ARN_ANNOTATION]), doc.template, `${label.replace(/^ServiceAccount /, '')} of an unrendered template`);
         }
         continue;
       }

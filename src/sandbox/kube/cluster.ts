@@ -12,6 +12,7 @@ import { callsGetCallerIdentity, globMatch, podStatus } from './pods.js';
 import { apiVersionOf, resource, type ResourceType } from './resources.js';
 import { fromLabelSelector, labelsOf, matches } from './selectors.js';
 import { KubeError, badRequest, conflict, invalid, notFound, qualified } from './status.js';
+import { checkShape } from './validate.js';
 import { ObjectStore, metaOf, nameOf, namespaceOf, type Entry } from './store.js';
 import { child, clone, deepEqual, getPath, isObj, isoTime, nameSuffix, num, objList, share, str, strMap } from './util.js';
 import { injectCredentials } from './webhook.js';
@@ -301,6 +302,7 @@ export class KubeCore {
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
       throw invalid(type.kind, type.group, name, 'metadata.name', `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
     }
+    checkShape(type, name, obj);
     if (type.namespaced) {
       meta.namespace = str(meta.namespace) ?? 'default';
       if (this.loading) this.ensureNamespace(String(meta.namespace));
@@ -343,6 +345,7 @@ export class KubeCore {
     const old = entry.obj;
     const next = clone(input);
     checkKind(type, next);
+    checkShape(type, name, next);
     const meta = metaOf(next);
     const oldMeta = metaOf(old);
     if (meta.name !== undefined && meta.name !== name) {
