@@ -3,10 +3,12 @@
  * stopping on SIGTERM, its temporary directory removed (processes); the sandbox's bad inputs through the built CLI in-process
  * (helpers/podid.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runPodid, startSandboxProcess } from '../helpers/cli.js';
+import { parse } from 'yaml';
+import { ROOT, runPodid, startSandboxProcess } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -60,7 +62,12 @@ describe('podid sandbox: bad input', () => {
 
 describe('podid sandbox (subprocess)', () => {
   it('prints a ready line, serves state and calls, and stops on SIGTERM with exit 0, removing its temporary directory', async () => {
-    const sb = await startSandboxProcess(['--world', 'examples/world.yaml']);
+    // The demo world, with staging's API server named by apiServerUrl (as a real endpoint would be).
+    const world = parse(readFileSync(join(ROOT, 'examples/world.yaml'), 'utf8')) as { clusters: { name: string; apiServerUrl?: string }[] };
+    world.clusters.find((c) => c.name === 'staging')!.apiServerUrl = 'https://staging.example.test/k8s';
+    const worldFile = join(mkdtempSync(join(tmpdir(), 'podid-cli-world-')), 'world.json');
+    writeFileSync(worldFile, JSON.stringify(world));
+    const sb = await startSandboxProcess(['--world', worldFile]);
     // Without --kubeconfig-out and --env-out, both go to a temporary directory of its own.
     const tmp = dirname(sb.kubeconfig);
     expect(dirname(sb.env)).toBe(tmp);
@@ -69,6 +76,10 @@ describe('podid sandbox (subprocess)', () => {
       const state = (await (await fetch(`${sb.endpoint}/_sandbox/state`)).json()) as { clusters: { name: string; endpoint: string }[] };
       expect(state.clusters.map((c) => c.name)).toEqual(['prod', 'staging']);
       expect(state.clusters[0]!.endpoint).toBe(`${sb.endpoint}/k8s/111122223333/us-east-1/prod`);
+      // The banner gives each cluster's API server as the kubeconfig does, and where it is served.
+      const banner = sb.stderr();
+      expect(banner).toContain(`cluster arn:aws:eks:us-east-1:111122223333:cluster/prod  Kubernetes 1.30 (eks.9)  api ${sb.endpoint}/k8s/111122223333/us-east-1/prod\n`);
+      expect(banner).toContain(`api https://staging.example.test/k8s (the world's apiServerUrl; served here at ${sb.endpoint}/k8s/111122223333/us-east-1/staging)`);
       const kubeconfig = readFileSync(sb.kubeconfig, 'utf8');
       expect(kubeconfig).toContain('arn:aws:eks:us-east-1:111122223333:cluster/prod');
       const env = readFileSync(sb.env, 'utf8');

@@ -61,6 +61,8 @@ export interface SandboxEndpoint {
 
 export interface SandboxProcess extends SandboxEndpoint {
   child: ChildProcess;
+  /** What it printed on stderr so far (the banner, unless --quiet). */
+  stderr(): string;
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -93,6 +95,7 @@ export function startSandboxProcess(args: string[], timeoutMs = 60_000): Promise
       );
       resolve({
         child,
+        stderr: () => stderr,
         endpoint: kv['endpoint']!,
         kubeconfig: kv['kubeconfig']!,
         env: kv['env']!,

@@ -72,7 +72,10 @@ export async function runSandbox(opts: SandboxCliOptions, ctx: CliContext): Prom
     const s = sandbox.state;
     io.warn(`podid sandbox: world ${opts.world}`);
     for (const c of s.clusters) {
-      io.warn(`  cluster ${c.arn}  Kubernetes ${c.version} (${c.platformVersion})  api ${sandbox.endpoint}${c.kubePath}`);
+      // The API server the kubeconfig and DescribeCluster give: the world's apiServerUrl if it sets one.
+      const api = s.apiServer(c);
+      const served = `${sandbox.endpoint}${c.kubePath}`;
+      io.warn(`  cluster ${c.arn}  Kubernetes ${c.version} (${c.platformVersion})  api ${api}${api === served ? '' : ` (the world's apiServerUrl; served here at ${served})`}`);
     }
     io.warn(`  ${s.roles.length} IAM roles, ${s.oidcProviders.length} OIDC providers`);
     io.warn(`  state: ${sandbox.endpoint}/_sandbox/state   calls: ${sandbox.endpoint}/_sandbox/calls`);
