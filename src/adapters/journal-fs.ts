@@ -160,8 +160,12 @@ export function journalDirectory(dir: string, now: () => string = () => new Date
   };
 }
 
-/** Every run journal in the directory, summarised and linked (rollbacks to their runs), newest first. */
-export function listRuns(dir: string): RunSummary[] {
+/**
+ * Every run journal in the directory, summarised and linked (rollbacks to their runs), newest
+ * first. A `.jsonl` file that is not a journal podid can read is left out and told to
+ * `unreadable` (its path and why), so a listing never hides it silently.
+ */
+export function listRuns(dir: string, unreadable: (path: string, reason: string) => void = () => undefined): RunSummary[] {
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => n.endsWith('.jsonl'));
@@ -175,8 +179,9 @@ export function listRuns(dir: string): RunSummary[] {
     try {
       const summary = summarizeJournal(path, parseJournal(readFileSync(path, 'utf8')));
       if (summary !== null) out.push(summary);
-    } catch {
-      // Not a journal podid can read (a damaged file): `podid runs show` names the problem.
+      else unreadable(path, 'its first record is not a podid run record');
+    } catch (err) {
+      unreadable(path, err instanceof Error ? err.message : String(err));
     }
   }
   return linkRuns(out);

@@ -173,3 +173,14 @@ describe('--debug', () => {
     expect(stack.join('\n')).toMatch(/^UsageError: [^\n]*\n\s+at /);
   });
 });
+
+describe('podid runs over a directory with a damaged journal', () => {
+  it('says which file it left out and why, on stderr, instead of a bare "No runs"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podid-runs-'));
+    writeFileSync(join(dir, 'run-1.jsonl'), 'not json\n');
+    const r = await podid(['runs', '--journal-dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`No runs in ${dir}.\n`);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^podid: ${join(dir, 'run-1.jsonl').replace(/[.]/g, '\\.')} is not a journal podid can read \\(.+\\); left out$`))]);
+  });
+});

@@ -15,7 +15,8 @@ export async function runRuns(id: string | undefined, opts: RunsCliOptions, ctx:
   const dir = journalDirOf(opts.journalDir, ctx);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const [{ listRuns, readRun }, render] = await Promise.all([import('../../adapters/journal-fs.js'), import('../../render/runs.js')]);
-  const runs = listRuns(dir);
+  // Only the listing warns: `runs show ID` names the problem of the one it reads.
+  const runs = listRuns(dir, id === undefined ? (path, reason) => io.warn(`podid: ${path} is not a journal podid can read (${reason}); left out`) : undefined);
   const format = documentFormat(opts.output);
   if (id === undefined) {
     io.out(format !== 'text' ? await inFormat(format, render.renderRunsJson(runs, dir)) : render.renderRuns(runs, { palette: io.palette, dir }));
