@@ -20,7 +20,7 @@
  * client-node itself, loaded then, whose agent carries the proxy.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { basename } from 'node:path';
 import { PodidError } from '../core/errors.js';
@@ -268,6 +268,9 @@ function runExec(exec: ExecConfig | null | undefined, plugin: PluginContext, dea
     };
     const child = spawn(command, exec.args ?? [], { env, stdio: ['ignore', 'pipe', 'pipe'], ...(plugin.cwd !== undefined ? { cwd: plugin.cwd } : {}) });
     const timer = setTimeout(() => {
+      // The plugin and what it started (a wrapper's `aws eks get-token`, a helper waiting for a
+      // login): each is killed, or a hung grandchild would outlive podid.
+      for (const pid of descendants(child.pid)) killQuietly(pid);
       child.kill('SIGKILL');
       // A child of the plugin may still hold its pipes: stop reading them.
       child.stdout.destroy();
@@ -324,6 +327,52 @@ function runExec(exec: ExecConfig | null | undefined, plugin: PluginContext, dea
       finish(null, credential as ExecCredential);
     });
   });
+}
+
+/**
+ * The processes below `root` (its children, theirs, ...), read from /proc (Linux) before any is killed: once
+ * the plugin dies its children are re-parented and can no longer be told apart. Elsewhere (no
+ * /proc) none are found and only the plugin itself is killed.
+ */
+function descendants(root: number | undefined): number[] {
+  if (root === undefined) return [];
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command (which may hold spaces and parentheses): state, ppid, ...
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }
 
 /**

@@ -8,7 +8,7 @@
  * the run's environment and directory passed to the plugin; a 401 to credentials from a plugin
  * or a token-file renews them once and sends the request (a write too, body and all) again.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -151,6 +151,27 @@ describe('exec credential plugins', () => {
     const { kc } = await kubeconfig(execUser(cmd));
     const err = await failure(credentialsOf(kc, 'c')(300));
     expect(err.message).toBe(`exec plugin ${JSON.stringify(cmd)} did not answer within 300 ms`);
+  });
+
+  it.runIf(existsSync('/proc/self/stat'))('what a plugin that does not answer started is killed with it (a wrapper script and its hung child)', async () => {
+    const pidFile = join(dir, 'grandchild.pid');
+    const cmd = script(`sleep 1000 & echo $! > ${pidFile}; wait`);
+    const { kc } = await kubeconfig(execUser(cmd));
+    const err = await failure(credentialsOf(kc, 'c')(300));
+    expect(err.message).toBe(`exec plugin ${JSON.stringify(cmd)} did not answer within 300 ms`);
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    /** Its state letter, or 'gone'; a zombie (Z, X) waits only to be reaped: no longer running. */
+    const state = (): string => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.charAt(stat.lastIndexOf(')') + 2);
+      } catch {
+        return 'gone';
+      }
+    };
+    // SIGKILL is delivered asynchronously: wait for it (bounded), then judge.
+    for (let i = 0; i < 100 && !['gone', 'Z', 'X'].includes(state()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(['gone', 'Z', 'X']).toContain(state());
   });
 
   it.each([
