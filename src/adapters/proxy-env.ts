@@ -85,16 +85,15 @@ function proxyUrl(value: string | undefined): string | null {
   }
 }
 
+/** IPv6 loopback: ::1, and IPv4's 127.0.0.0/8 written as mapped addresses. */
+const IPV6_LOOPBACK = new BlockList();
+IPV6_LOOPBACK.addAddress('::1', 'ipv6');
+IPV6_LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
 function isLoopback(host: string): boolean {
   const family = isIP(host);
   if (family === 4) return host.startsWith('127.');
-  if (family === 6) {
-    const loopback = new BlockList();
-    loopback.addAddress('::1', 'ipv6');
-    loopback.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
-    return loopback.check(host, 'ipv6');
-  }
-  return false;
+  return family === 6 && IPV6_LOOPBACK.check(host, 'ipv6');
 }
 
 /** NO_PROXY's entries as one test of a (lower-case) host and port. */

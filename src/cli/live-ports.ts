@@ -10,7 +10,7 @@ import { ExitCode } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
 import type { CliContext } from './context.js';
 import { readEnv, type CliEnv } from './env.js';
-import { awsTimeouts, checkAwsEndpoints, DEFAULT_REQUEST_TIMEOUT, loadRunKubeconfig, parseRequestTimeout, runProxies } from './live-scan.js';
+import { awsOptionsOf, DEFAULT_REQUEST_TIMEOUT, loadRunKubeconfig, parseRequestTimeout } from './live-scan.js';
 import type { Io } from './io.js';
 
 /**
@@ -60,16 +60,9 @@ export interface LivePortOptions {
   requestTimeoutMs: number;
 }
 
-/** The AWS client options of a changing command: --profile, else AWS_PROFILE (named as such in errors); the region; the request and connection timeouts. */
+/** The AWS client options of a changing command (awsOptionsOf, as the scan's). */
 export function liveAwsOptions(opts: LivePortOptions, env: CliEnv): AwsOptions {
-  const region = opts.region ?? env.awsRegion;
-  checkAwsEndpoints(env);
-  return {
-    ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
-    ...(region ? { region } : {}),
-    ...awsTimeouts(opts.requestTimeoutMs),
-    proxy: runProxies(env),
-  };
+  return awsOptionsOf(opts, env);
 }
 
 export async function createLivePorts(opts: LivePortOptions, ctx: CliContext): Promise<ApplyPorts> {

@@ -4,6 +4,7 @@
  * ports (AWS SDK and Kubernetes client, loaded lazily). Flags and the environment are read here;
  * the scan itself runs in app/scan.ts.
  */
+import type { AwsOptions } from '../adapters/aws.js';
 import type { ClusterScanOptions } from '../app/scan.js';
 import { PodidError, UsageError } from '../core/errors.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../core/policy/serialize.js';
@@ -107,12 +108,9 @@ export async function setUpLiveScan(flags: TargetFlags, ctx: CliContext, now: Da
     ...(env.awsRegion ? { defaultRegion: env.awsRegion } : {}),
   });
 
-  checkAwsEndpoints(env);
   const { createScanPorts } = await import('../adapters/scan-ports.js');
-  const region = flags.region ?? targets[0]?.region ?? env.awsRegion;
   const ports = await createScanPorts({
-    // As with the AWS CLI, --profile wins over static keys in the environment (aws.ts).
-    aws: { ...(flags.profile ? { profile: flags.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}), ...(region ? { region } : {}), ...awsTimeouts(requestTimeoutMs), proxy: runProxies(env) },
+    aws: awsOptionsOf({ profile: flags.profile, region: flags.region ?? targets[0]?.region, requestTimeoutMs }, env),
     kubeconfig: kc,
     kube: { requestTimeoutMs },
   });
@@ -128,6 +126,23 @@ export async function setUpLiveScan(flags: TargetFlags, ctx: CliContext, now: Da
       toolVersion: VERSION,
     },
     ports,
+  };
+}
+
+/**
+ * The AWS client options of a run, scan or change alike: --profile, else AWS_PROFILE (named as
+ * such in errors; as with the AWS CLI, either wins over static keys in the environment, aws.ts);
+ * the region (else AWS_REGION / AWS_DEFAULT_REGION); the request and connection timeouts; the
+ * proxies. A bad AWS_ENDPOINT_URL* is refused here, before any call.
+ */
+export function awsOptionsOf(opts: { profile?: string | undefined; region?: string | undefined; requestTimeoutMs: number }, env: CliEnv): AwsOptions {
+  checkAwsEndpoints(env);
+  const region = opts.region ?? env.awsRegion;
+  return {
+    ...(opts.profile ? { profile: opts.profile } : env.awsProfile ? { profile: env.awsProfile, profileFrom: 'AWS_PROFILE' as const } : {}),
+    ...(region ? { region } : {}),
+    ...awsTimeouts(opts.requestTimeoutMs),
+    proxy: runProxies(env),
   };
 }
 

@@ -21,6 +21,12 @@ export function suppressionOf(finding: Finding): Suppression | null {
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
 
 /** Findings most severe first, keeping the scan's order within a severity. */
+/**
+ * Findings a cluster passes to each of its service accounts and add-ons (docs/findings.md): the
+ * scan table and the plan review show each once per cluster, not once per row.
+ */
+export const CLUSTER_CARRIED_CODES: ReadonlySet<string> = new Set(['CLUSTER_BLOCKED', 'CLUSTER_HAS_WARNINGS']);
+
 export function bySeverity<F extends Finding>(findings: readonly F[]): F[] {
   return findings.map((f, i) => [f, i] as const)
     .sort(([a, i], [b, j]) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || i - j)

@@ -14,7 +14,7 @@ import type {
 } from '../core/plan/model.js';
 import type { Finding } from '../core/scan/inventory.js';
 import { POD_IDENTITY_SERVICE, parsePolicy } from '../core/policy/index.js';
-import { KIND_ABBREVIATION, bySeverity, oneLine, plural } from './common.js';
+import { CLUSTER_CARRIED_CODES, KIND_ABBREVIATION, bySeverity, oneLine, plural } from './common.js';
 import { trustDiff } from './diff.js';
 import { jsonChunks } from './json-chunks.js';
 import { SEVERITY_LABEL, paintSeverity, type Palette } from './palette.js';
@@ -318,8 +318,8 @@ function unscanned(ctx: Ctx, u: UnscannedPlanCluster): string[] {
   return [`  ${ctx.p.red('!')} ${where}`, ...reasonLines(ctx, u.reasons)];
 }
 
-/** Findings about the cluster that the planner gives each of its blocked service accounts and add-ons. */
-const CLUSTER_LEVEL = new Set(['CLUSTER_BLOCKED', 'CLUSTER_HAS_WARNINGS', 'AGENT_REQUIRED']);
+/** Findings about the cluster that the planner gives each of its blocked service accounts and add-ons: the scan's, and the agent it lacks. */
+const CLUSTER_LEVEL = new Set([...CLUSTER_CARRIED_CODES, 'AGENT_REQUIRED']);
 const reasonKey = (f: Finding) => `${f.code}\u0000${f.message}\u0000${f.fix}\u0000${f.suppressed?.reason ?? ''}`;
 
 /**

@@ -7,7 +7,7 @@
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from '../core/scan/inventory.js';
 import { alignColumns, type CellInput } from './columns.js';
 import {
-  bySeverity, clusterLabel, findingWhere, groupByCluster, inputFindings, locationLabel, oneLine, plural, podsLabel, roleLabel, saLabel,
+  CLUSTER_CARRIED_CODES, bySeverity, clusterLabel, findingWhere, groupByCluster, inputFindings, locationLabel, oneLine, plural, podsLabel, roleLabel, saLabel,
   summarySentence, suppressionOf, truncateMiddle, workloadsLabel, type ClusterGroup,
 } from './common.js';
 import { paintSeverity, paintVerdict, plainPalette, SEVERITY_LABEL, type Palette } from './palette.js';
@@ -71,9 +71,7 @@ function clusterBlock(inv: Inventory, group: ClusterGroup, p: Palette): string[]
   return lines;
 }
 
-/** Findings a cluster passes to each of its service accounts and add-ons (docs/findings.md). */
-const CARRIED_CODES = new Set(['CLUSTER_BLOCKED', 'CLUSTER_HAS_WARNINGS']);
-const isCarried = (f: Finding) => CARRIED_CODES.has(f.code);
+const isCarried = (f: Finding) => CLUSTER_CARRIED_CODES.has(f.code);
 
 /**
  * Each distinct carried finding of the group once, saying how many rows below carry it: on a
