@@ -6,7 +6,7 @@
 // machine's cores), and its API calls against the minimum the world requires, computed here (see
 // minimumCalls). With BENCH_WRITE=1 it appends the result to bench/RESULTS.md with the machine.
 // BENCH_CPU_PROF=DIR / BENCH_HEAP_PROF=DIR profile the podid process. BENCH_CLUSTERS, BENCH_SAS,
-// BENCH_PODS, BENCH_ROLES, BENCH_LATENCY_MS, BENCH_RUNS tune it. A benchmark, not a test.
+// BENCH_PODS, BENCH_ROLES, BENCH_ASSOCIATION_EVERY (0: no associations), BENCH_LATENCY_MS, BENCH_RUNS tune it. A benchmark, not a test.
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -19,6 +19,7 @@ const opts = {
   serviceAccounts: Number(process.env.BENCH_SAS ?? 10_000),
   pods: Number(process.env.BENCH_PODS ?? 100_000),
   roles: Number(process.env.BENCH_ROLES ?? 3_000),
+  associationEvery: Number(process.env.BENCH_ASSOCIATION_EVERY ?? 4),
 };
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 5);
 const runs = Number(process.env.BENCH_RUNS ?? 3);

@@ -2,12 +2,14 @@
 // Generates a large sandbox world (docs/sandbox.md schema), deterministic by seed, shared by the
 // benchmarks and the large-world test.
 //
-//   generateWorld({ seed, clusters, serviceAccounts, pods, roles, sharedRoleFraction, nodesPerCluster })
+//   generateWorld({ seed, clusters, serviceAccounts, pods, roles, sharedRoleFraction, nodesPerCluster,
+//                  associationEvery })
 //
 // ServiceAccounts are spread evenly over the clusters (20 namespaces each); every SA gets one
 // Deployment whose replicas add up to `pods` across the fleet. Roles: `sharedRoleFraction` of them
 // (default a third) are trusted by every cluster's OIDC provider, the rest by one cluster each;
-// SAs are annotated for IRSA with a role, and every fourth SA also has a Pod Identity association.
+// SAs are annotated for IRSA with a role, and every `associationEvery`-th SA (default every fourth;
+// 0: none) also has a Pod Identity association.
 //
 // CLI: node bench/generate-world.mjs [--seed N] [--clusters N] [--service-accounts N] [--pods N]
 //      [--roles N] [--json]   (writes YAML, or JSON with --json, to stdout)
@@ -34,6 +36,7 @@ export function generateWorld({
   nodesPerCluster = 100,
   namespacesPerCluster = 20,
   account = '111122223333',
+  associationEvery = 4,
 } = {}) {
   const rand = prng(seed);
   const issuer = (c) => `https://oidc.eks.us-east-1.amazonaws.com/id/GEN${String(seed).padStart(6, '0')}${String(c).padStart(23, '0')}`;
@@ -78,7 +81,7 @@ export function generateWorld({
           template: { metadata: { labels: { app: name } }, spec: { serviceAccountName: name, containers: [{ name: 'app', image: `example/${name}:1` }] } },
         },
       });
-      if (s % 4 === 0) associations.push({ namespace: ns, serviceAccount: name, roleArn });
+      if (associationEvery > 0 && s % associationEvery === 0) associations.push({ namespace: ns, serviceAccount: name, roleArn });
     }
     clusterList.push({
       name: `gen-${c}`,
