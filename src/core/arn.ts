@@ -132,10 +132,40 @@ function fail<T>(findings: readonly ArnIssue[], ...errors: ArnIssue[]): ArnParse
 }
 
 /**
+ * Parses are memoised by their input. A fleet scan and plan parse the same few thousand role
+ * ARNs (and a handful of cluster and OIDC provider ARNs) hundreds of thousands of times: once per
+ * service account in several places, once per subject in every trust edit and proof. A result
+ * is a value of readonly types that no caller writes to, so one can be shared. Each memo is
+ * cleared when it reaches MEMO_LIMIT entries, so a long-lived process (the sandbox, the tests)
+ * does not keep every ARN it has seen.
+ */
+const MEMO_LIMIT = 50_000;
+
+function memoised<T>(memo: Map<string, T>, key: string, compute: () => T): T {
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  const value = compute();
+  memo.set(key, value);
+  return value;
+}
+
+const roleArnMemo = new Map<string, ArnParseResult<RoleArn>>();
+const clusterArnMemo = new Map<string, ArnParseResult<ClusterArn>>();
+// undefined (not a provider ARN) is a result too: stored as null.
+const providerIssuerMemo = new Map<string, string | null>();
+
+/**
  * Parses an IAM role ARN. `ctx.region` (the cluster's region) enables the partition check.
  * Errors make the result unusable; whitespace (trimmed) and a role path are reported but usable.
  */
 export function parseRoleArn(raw: string, ctx: { region?: string } = {}): ArnParseResult<RoleArn> {
+  // A region never contains a NUL; \u0001 stands for "no region" (no partition check).
+  const region = ctx.region;
+  return memoised(roleArnMemo, `${region ?? '\u0001'}\u0000${raw}`, () => parseRoleArnUncached(raw, region));
+}
+
+function parseRoleArnUncached(raw: string, region: string | undefined): ArnParseResult<RoleArn> {
   const example = 'arn:aws:iam::111122223333:role/my-role';
   const pre = preflight(raw, 'role ARN', example);
   if (!pre.usable) return { ok: false, issues: pre.issues };
@@ -168,10 +198,10 @@ export function parseRoleArn(raw: string, ctx: { region?: string } = {}): ArnPar
   if (path !== '/' && (path.length > MAX_PATH_LENGTH || !segments.split('/').every((s) => PATH_SEGMENT_RE.test(s)))) {
     errors.push(issue('ARN_BAD_NAME', 'error', `role ARN ${JSON.stringify(trimmed)} has an invalid path ${JSON.stringify(path)}`));
   }
-  if (ctx.region !== undefined) {
-    const expected = partitionForRegion(ctx.region);
+  if (region !== undefined) {
+    const expected = partitionForRegion(region);
     if (expected !== parts.partition) {
-      errors.push(issue('ARN_PARTITION_MISMATCH', 'error', `role ARN ${JSON.stringify(trimmed)} is in partition ${parts.partition} but region ${ctx.region} is in ${expected}`, `use arn:${expected}:iam::...`));
+      errors.push(issue('ARN_PARTITION_MISMATCH', 'error', `role ARN ${JSON.stringify(trimmed)} is in partition ${parts.partition} but region ${region} is in ${expected}`, `use arn:${expected}:iam::...`));
     }
   }
   if (errors.length > 0) return fail(findings, ...errors);
@@ -185,6 +215,10 @@ export function parseRoleArn(raw: string, ctx: { region?: string } = {}): ArnPar
 
 /** Parses `arn:<partition>:eks:<region>:<account>:cluster/<name>`. */
 export function parseClusterArn(raw: string): ArnParseResult<ClusterArn> {
+  return memoised(clusterArnMemo, raw, () => parseClusterArnUncached(raw));
+}
+
+function parseClusterArnUncached(raw: string): ArnParseResult<ClusterArn> {
   const example = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
   const pre = preflight(raw, 'cluster ARN', example);
   if (!pre.usable) return { ok: false, issues: pre.issues };
@@ -224,7 +258,9 @@ export function oidcProviderArn(partition: Partition, account: string, issuerUrl
 
 /** The issuer host+path of an OIDC provider ARN, or undefined if it is not one. */
 export function providerIssuer(providerArn: string): string | undefined {
-  const parts = splitArn(providerArn.trim());
-  if (parts === undefined || parts.service !== 'iam' || !parts.resource.startsWith('oidc-provider/')) return undefined;
-  return parts.resource.slice('oidc-provider/'.length);
+  return memoised(providerIssuerMemo, providerArn, () => {
+    const parts = splitArn(providerArn.trim());
+    if (parts === undefined || parts.service !== 'iam' || !parts.resource.startsWith('oidc-provider/')) return null;
+    return parts.resource.slice('oidc-provider/'.length);
+  }) ?? undefined;
 }

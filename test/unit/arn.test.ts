@@ -117,3 +117,32 @@ describe('OIDC provider ARNs', () => {
     expect(providerIssuer('arn:aws:iam::111122223333:role/x')).toBeUndefined();
   });
 });
+
+describe('memoised parses', () => {
+  // The parsers remember results by input: a result for one input must never answer another.
+  it('keys a role ARN by the region it is checked against, and by the exact text', () => {
+    const raw = 'arn:aws:iam::111122223333:role/memo';
+    expect(parseRoleArn(raw, { region: 'us-east-1' }).ok).toBe(true);
+    const cn = parseRoleArn(raw, { region: 'cn-north-1' });
+    expect(cn.ok).toBe(false);
+    if (!cn.ok) expect(cn.issues.map((i) => i.code)).toEqual(['ARN_PARTITION_MISMATCH']);
+    expect(parseRoleArn(raw).ok).toBe(true);
+    const spaced = parseRoleArn(` ${raw}`, { region: 'us-east-1' });
+    expect(spaced.ok && spaced.findings.map((f) => f.code)).toEqual(['ARN_WHITESPACE']);
+    // Asked again, the same answers.
+    expect(parseRoleArn(raw, { region: 'cn-north-1' })).toEqual(cn);
+    expect(parseRoleArn(raw, { region: 'us-east-1' })).toEqual(parseRoleArn(raw, { region: 'eu-west-1' }));
+  });
+
+  it('answers cluster and provider ARNs the same every time, misses included', () => {
+    expect(parseClusterArn('arn:aws:eks:us-east-1:111122223333:cluster/memo').ok).toBe(true);
+    expect(parseClusterArn('arn:aws:eks:us-east-1:111122223333:cluster/memo ').ok).toBe(true);
+    expect(parseClusterArn('arn:aws:eks:us-east-1:111122223333:nodegroup/memo').ok).toBe(false);
+    expect(parseClusterArn('arn:aws:eks:us-east-1:111122223333:nodegroup/memo').ok).toBe(false);
+    const provider = 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/MEMO';
+    expect(providerIssuer(provider)).toBe('oidc.eks.us-east-1.amazonaws.com/id/MEMO');
+    expect(providerIssuer(provider)).toBe('oidc.eks.us-east-1.amazonaws.com/id/MEMO');
+    expect(providerIssuer('arn:aws:iam::111122223333:role/memo')).toBeUndefined();
+    expect(providerIssuer('arn:aws:iam::111122223333:role/memo')).toBeUndefined();
+  });
+});
