@@ -87,7 +87,7 @@ export const ERRORS = {
   KUBE_FORBIDDEN: { exit: 'environment', summary: 'a Kubernetes list was forbidden (403); the hint names the permissions' },
   KUBE_THROTTLED: { exit: 'environment', summary: 'a Kubernetes API server kept answering 429 past podid\'s retries' },
   KUBE_UNREACHABLE: { exit: 'environment', summary: 'a Kubernetes API server did not answer (network, timeout, TLS)' },
-  KUBE_ERROR: { exit: 'environment', summary: 'a Kubernetes call failed otherwise (the message names the call and the status)' },
+  KUBE_ERROR: { exit: 'environment', summary: 'a Kubernetes call failed otherwise (the message names the call and the status), or answered with an object in a shape Kubernetes never serves (scan, apply, rollback and finalize alike: the message names the object and the field)' },
   // --- unexpected (1): podid broke an invariant of its own -------------------------------------
   ROLE_ARN_INVALID: { exit: 'unexpected', summary: 'an internal call got a value that is not a role ARN (a bug)' },
   POLICY_UNSUPPORTED_OPERATOR: { exit: 'unexpected', summary: 'a condition operator reached an evaluator that cannot judge it (a bug)' },
