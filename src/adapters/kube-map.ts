@@ -94,9 +94,9 @@ export class KubeShapeError extends Error {
   }
 }
 
-const LIST_FIELDS = new Set(['containers', 'initContainers', 'env', 'ownerReferences']);
+const LIST_FIELDS = new Set(['containers', 'initContainers', 'env', 'ownerReferences', 'conditions', 'containerStatuses']);
 const MAP_FIELDS = new Set(['labels', 'annotations', 'nodeSelector']);
-const NUMBER_FIELDS = new Set(['replicas', 'parallelism', 'active']);
+const NUMBER_FIELDS = new Set(['replicas', 'parallelism', 'active', 'generation', 'observedGeneration', 'partition', 'exitCode']);
 const BOOLEAN_FIELDS = new Set(['controller', 'suspend']);
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -12,7 +12,8 @@
 import { PodidError } from '../core/errors.js';
 import { isJsonObject } from '../core/json.js';
 import { ApplyCallError, type KubeApplyPort, type NodeState, type PodState, type RestartableKind, type WorkloadCondition, type WorkloadState } from '../core/apply/ports.js';
-import { classifyPodIdentity } from './kube-map.js';
+import type { Keep } from './json-keep.js';
+import { classifyPodIdentity, guardedMapper, KubeShapeError } from './kube-map.js';
 import { credentialsUnavailable, KubeCredentialError } from './kube-auth.js';
 import { kubeHttp, KubeTransportError, type KubeAnswer } from './kube-http.js';
 import { clusterTransport, type Kubeconfig } from './kubeconfig.js';
@@ -21,6 +22,30 @@ export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const AGENT_SELECTOR = 'app.kubernetes.io/name=eks-pod-identity-agent';
 
 type Obj = Record<string, unknown>;
+
+/**
+ * What apply's readers take from a pod, a workload and a node: an object in another shape
+ * (`containers: 5`, `conditions: {}`) is a KubeShapeError naming it and the field (kube-map.ts),
+ * never a TypeError.
+ */
+const OWNERS: Keep = { kind: true, name: true, controller: true };
+const CONDITIONS: Keep = { type: true, status: true, reason: true, message: true };
+const CONTAINERS: Keep = { name: true, env: { name: true } };
+const APPLY_POD_KEEP: Keep = {
+  metadata: { namespace: true, name: true, uid: true, creationTimestamp: true, labels: true, ownerReferences: OWNERS },
+  spec: { serviceAccountName: true, nodeName: true, containers: CONTAINERS, initContainers: CONTAINERS },
+  status: { phase: true, conditions: CONDITIONS, containerStatuses: { state: { waiting: { reason: true, message: true }, terminated: { exitCode: true } } } },
+};
+const APPLY_WORKLOAD_KEEP: Keep = {
+  metadata: { namespace: true, name: true, uid: true, generation: true },
+  spec: { strategy: { type: true }, updateStrategy: { type: true, rollingUpdate: { partition: true } }, replicas: true, template: { metadata: { annotations: true } } },
+  status: { observedGeneration: true, conditions: CONDITIONS },
+};
+const APPLY_NODE_KEEP: Keep = { metadata: { name: true, labels: true } };
+
+const readPod = guardedMapper('Pod', APPLY_POD_KEEP, (p: Obj) => toPodState(p));
+const readNode = guardedMapper('Node', APPLY_NODE_KEEP, (n: Obj) => toNodeState(n));
+const readWorkload = (kind: RestartableKind) => guardedMapper(kind, APPLY_WORKLOAD_KEEP, (w: Obj) => toWorkloadState(kind, w));
 
 const PLURAL: Record<RestartableKind, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 
@@ -88,12 +113,27 @@ function createKubeApplyPort(kubeconfig: Kubeconfig, context: string, timeoutMs:
     });
   }
 
+  /** Reads an answer with `map`; an object in a shape podid cannot read is one KUBE_ERROR naming it. */
+  function shaped<T>(what: string, map: () => T): T {
+    try {
+      return map();
+    } catch (err) {
+      if (!(err instanceof KubeShapeError)) throw err;
+      throw new PodidError('KUBE_ERROR', `${what} in context ${JSON.stringify(context)}: ${err.message}`, {
+        hint: `look at the object (kubectl get ${err.object.split(' ')[0]!.toLowerCase()} -o yaml): Kubernetes itself never serves this shape`,
+        cause: err,
+      });
+    }
+  }
+
   async function listAll(what: string, p: string, query: Record<string, string>): Promise<Obj[]> {
     const items: Obj[] = [];
     let cont: string | undefined;
     do {
       const page = await request('GET', what, p, { query: { ...query, limit: '500', ...(cont ? { continue: cont } : {}) } });
-      for (const i of (page?.['items'] as unknown[] | undefined) ?? []) items.push(obj(i));
+      const got = page?.['items'] ?? [];
+      if (!Array.isArray(got)) throw new PodidError('KUBE_ERROR', `${what} in context ${JSON.stringify(context)}: the API server sent a list whose items are not a list`, { hint: 'check that the context points at a Kubernetes API server (not a proxy or login page)' });
+      for (const i of got) items.push(obj(i));
       cont = str(path(page, 'metadata.continue')) || undefined;
     } while (cont);
     return items;
@@ -108,7 +148,7 @@ function createKubeApplyPort(kubeconfig: Kubeconfig, context: string, timeoutMs:
     },
     async getWorkload(kind, namespace, name) {
       const w = await request('GET', `get ${PLURAL[kind]} ${namespace}/${name}`, `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${PLURAL[kind]}/${encodeURIComponent(name)}`, { allow404: true });
-      return w === null ? null : toWorkloadState(kind, w);
+      return w === null ? null : shaped(`get ${PLURAL[kind]} ${namespace}/${name}`, () => readWorkload(kind)(w as never));
     },
     async restartWorkload(kind, namespace, name, restartedAt) {
       await request('PATCH', `patch ${PLURAL[kind]} ${namespace}/${name}`, `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${PLURAL[kind]}/${encodeURIComponent(name)}`, {
@@ -134,16 +174,17 @@ function createKubeApplyPort(kubeconfig: Kubeconfig, context: string, timeoutMs:
       });
     },
     async listPods(namespace, serviceAccount) {
-      const pods = await listAll(`list pods in ${namespace}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { fieldSelector: `spec.serviceAccountName=${serviceAccount}` });
-      return pods.map(toPodState);
+      const what = `list pods in ${namespace}`;
+      const pods = await listAll(what, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { fieldSelector: `spec.serviceAccountName=${serviceAccount}` });
+      return shaped(what, () => pods.map((p) => readPod(p as never)));
     },
     async listAgentPods() {
       const pods = await listAll('list eks-pod-identity-agent pods', '/api/v1/namespaces/kube-system/pods', { labelSelector: AGENT_SELECTOR });
-      return pods.map(toPodState);
+      return shaped('list eks-pod-identity-agent pods', () => pods.map((p) => readPod(p as never)));
     },
     async listNodes() {
       const nodes = await listAll('list nodes', '/api/v1/nodes', {});
-      return nodes.map(toNodeState);
+      return shaped('list nodes', () => nodes.map((n) => readNode(n as never)));
     },
     async createPod(namespace, manifest) {
       await request('POST', `create pod in ${namespace}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { body: manifest, query: { fieldManager: 'podid' } });
@@ -151,10 +192,11 @@ function createKubeApplyPort(kubeconfig: Kubeconfig, context: string, timeoutMs:
     async getPodRun(namespace, name) {
       const p = await request('GET', `get pod ${namespace}/${name}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`, { allow404: true });
       if (p === null) return null;
+      const pod = shaped(`get pod ${namespace}/${name}`, () => readPod(p as never));
       const cs = obj(((path(p, 'status.containerStatuses') as unknown[] | undefined) ?? [])[0]);
       const terminated = path(cs, 'state.terminated');
       const exit = path(terminated, 'exitCode');
-      return { phase: str(path(p, 'status.phase')) ?? 'Unknown', exitCode: typeof exit === 'number' ? exit : null, waitingReason: toPodState(p).waitingReason };
+      return { phase: str(path(p, 'status.phase')) ?? 'Unknown', exitCode: typeof exit === 'number' ? exit : null, waitingReason: pod.waitingReason };
     },
     async readPodLog(namespace, name) {
       const r = await request('GET', `get pods/log ${namespace}/${name}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/log`, { text: true });

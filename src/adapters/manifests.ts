@@ -167,14 +167,20 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
         templateReported = { type: 'problem', problem: 'unrendered-template', file, line: firstLine + templateLine - 1, template, detail: 'the file', irsaLines };
         out.push(templateReported);
       } else if (doc.errors.every((e) => e.code === 'DUPLICATE_KEY')) {
-        // Valid YAML but for a key written twice in one mapping: an error with the key's line,
-        // and every role-arn annotation written in it is IRSA (the gate fails on it), whichever
-        // of the keys a tool keeps.
+        // Valid YAML but for a key written twice in one mapping: an error with the key's line;
+        // the document is still read as kubectl reads it (the last key wins), and a role-arn
+        // annotation written under a key it drops is IRSA too (the scan reports each line once).
         const firstLineNo = lineAt(doc.range[0]);
         const irsaLines = findRoleArnLines(docText).map((l) => firstLineNo + l - 1);
-        out.push({ type: 'problem', problem: 'duplicate-key', file, line, template, detail: duplicateKeyDetail(doc, firstError.pos[0], lineAt), irsaLines, irsaSubject: duplicateKeySubject(doc) });
+        out.push({ type: 'problem', problem: 'duplicate-key', file, line, template, detail: duplicateKeyDetail(doc, firstError.pos[0], lineAt), irsaLines, irsaSubject: duplicateKeySubject(doc, irsaLines, lineCounter) });
+        if (doc.contents !== null) collectObjects({ source, file, template, lineAt }, doc.contents, out);
       } else {
-        out.push({ type: 'problem', problem: 'parse-error', file, line, template, detail: firstLine(firstError.message) });
+        // Not YAML: its objects cannot be read, but a line that sets the IRSA annotation is
+        // still IRSA (the gate must not pass on it), as in an unrendered template.
+        const firstLineNo = lineAt(doc.range[0]);
+        const whole = source.slice(doc.range[0], documents[index + 1]?.range[0] ?? source.length);
+        const irsaLines = findRoleArnLines(whole).map((l) => firstLineNo + l - 1);
+        out.push({ type: 'problem', problem: 'parse-error', file, line, template, detail: firstLine(firstError.message), irsaLines, irsaSubject: irsaLines.map(() => UNPARSED_SUBJECT) });
       }
       continue;
     }
@@ -203,13 +209,31 @@ function duplicateKeyDetail(doc: Document.Parsed, offset: number, lineAt: (offse
   return `${detail}, which YAML forbids (kubectl silently keeps the last one)`;
 }
 
-/** The ServiceAccount a document with a duplicate key would be, for its IRSA findings. */
-function duplicateKeySubject(doc: Document.Parsed): string {
-  const value: unknown = doc.toJSON();
-  const meta = isJsonObject(value) ? value['metadata'] : undefined;
-  const name = isJsonObject(meta) && typeof meta['name'] === 'string' ? meta['name'] : '(unnamed)';
-  const ns = isJsonObject(meta) && typeof meta['namespace'] === 'string' ? `${meta['namespace']}/` : '';
-  return `${ns}${name} of a document with a duplicate key`;
+const UNPARSED_SUBJECT = '(name not read) of a document that does not parse';
+
+/**
+ * Whose each role-arn line of a document with a duplicate key is: the object (the document, or
+ * the List item) that holds the line, named as kubectl reads it (the last key wins).
+ */
+function duplicateKeySubject(doc: Document.Parsed, lines: readonly number[], lineCounter: LineCounter): string[] {
+  const objects: YamlNode[] = [];
+  const root = doc.contents;
+  if (root !== null) {
+    objects.push(root);
+    const items = isMap(root) ? root.get('items', true) : undefined;
+    if (isSeq(items)) for (const item of items.items) if (isMap(item)) objects.push(item);
+  }
+  return lines.map((line) => {
+    // The innermost object whose text holds the line: a List item rather than the List.
+    const holds = (n: YamlNode) => n.range !== undefined && n.range !== null
+      && lineCounter.linePos(n.range[0]).line <= line && line <= lineCounter.linePos(Math.max(n.range[0], n.range[1] - 1)).line;
+    const holder = objects.filter(holds).at(-1);
+    const value: unknown = holder?.toJSON();
+    const meta = isJsonObject(value) ? value['metadata'] : undefined;
+    const name = isJsonObject(meta) && typeof meta['name'] === 'string' ? meta['name'] : '(unnamed)';
+    const ns = isJsonObject(meta) && typeof meta['namespace'] === 'string' ? `${meta['namespace']}/` : '';
+    return `${ns}${name} of a document with a duplicate key`;
+  });
 }
 
 function firstLine(message: string): string {
@@ -317,7 +341,8 @@ function walkPath(root: YamlNode, path: ManifestPath, lineAt: (offset: number) =
   let line = lineAt((root.range ?? [0])[0]);
   for (const key of path) {
     if (typeof key === 'string' && isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : p.key) === key);
+      // A key written twice (MANIFEST_DUPLICATE_KEY) is read as kubectl reads it: the last one.
+      const pair = [...node.items].reverse().find((p) => (isScalar(p.key) ? String(p.key.value) : p.key) === key);
       if (pair === undefined) return { node: undefined, line };
       const keyNode = pair.key as YamlNode | null;
       const offset = keyNode?.range?.[0] ?? (pair.value as YamlNode | null)?.range?.[0];

@@ -16,6 +16,7 @@ import type { FinalizeResult } from '../core/finalize/result.js';
 import type { JsonObject } from '../core/json.js';
 import type { ScanPorts } from '../core/ports.js';
 import type { Inventory } from '../core/scan/inventory.js';
+import type { UsageError } from '../core/errors.js';
 import { unmatchedFinalizeSelection } from '../core/selection.js';
 import type { EventSink } from './events.js';
 import { runLocked, runRecord, type ExecutionServices, type RunIdentity } from './execution.js';
@@ -29,10 +30,15 @@ export interface ProviderAssessment {
   readonly random: () => number;
 }
 
-export async function planFinalizeRun(options: ClusterScanOptions, ports: ScanPorts, events: EventSink, oidc?: ProviderAssessment): Promise<{ plan: FinalizePlan; partial: boolean; inventory: Inventory }> {
+/**
+ * Scans and plans a finalize run. A selection that names nothing on the scanned clusters is a
+ * usage error when every cluster was scanned; in a partial fleet run it may name something on a
+ * cluster that could not be scanned, so it is returned (`unmatched`) for the caller to say.
+ */
+export async function planFinalizeRun(options: ClusterScanOptions, ports: ScanPorts, events: EventSink, oidc?: ProviderAssessment): Promise<{ plan: FinalizePlan; partial: boolean; inventory: Inventory; unmatched: UsageError | null }> {
   const scanned = await scanClusters(options, ports, events);
   const unmatched = unmatchedFinalizeSelection(scanned.snapshot, options);
-  if (unmatched !== null) throw unmatched;
+  if (unmatched !== null && !scanned.partial) throw unmatched;
   const plan = planFinalize(scanned.snapshot, scanned.inventory);
   if (oidc) {
     events({ type: 'apply-progress', message: 'reading every role of the account (--delete-oidc-provider)' });
@@ -42,7 +48,7 @@ export async function planFinalizeRun(options: ClusterScanOptions, ports: ScanPo
     const ctx = { clock: oidc.clock, policy: oidc.retry, random: oidc.random, signal: new AbortController().signal };
     plan.oidcProviders = await assessProviders(candidates, trustAfter(plan), { iam: oidc.iam, callerAccount: scanned.snapshot.caller.account, read: (fn) => readRetrying(ctx, fn) });
   }
-  return { plan, partial: scanned.partial, inventory: scanned.inventory };
+  return { plan, partial: scanned.partial, inventory: scanned.inventory, unmatched };
 }
 
 export interface FinalizeRunOptions extends RunIdentity {

@@ -75,12 +75,16 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
         }
         return { code: ExitCode.ok, failed: false };
       }
+      await flushStdout(ctx.stdout);
       return { code: ExitCode.usage, failed: true };
     }
     ctx.stderr.write(`podid: ${formatError(err)}\n`);
     if (argv.includes('--debug') && err instanceof PodidError) ctx.stderr.write(`podid: error code ${err.code} (exit ${exitCodeOf(err)}; docs/errors.md)\n`);
     if (argv.includes('--debug') && err instanceof Error && err.stack) ctx.stderr.write(`${err.stack}\n`);
     else if (!(err instanceof PodidError)) ctx.stderr.write('podid: run again with --debug for the stack trace\n');
+    // What the run wrote to stdout before the error (a review, part of a document) reaches its
+    // reader before main() exits; a failure to write it is not reported over the error itself.
+    await flushStdout(ctx.stdout);
     return { code: exitCodeOf(err), failed: true };
   }
 }
@@ -346,8 +350,9 @@ function addTargetOptions(cmd: Command): Command {
 /**
  * The shell around runCli for the real process: its argv, environment, working directory and
  * streams; SIGINT exits 130 (the changing commands install their own handler while they run).
- * A run that ended on an error, or with any code but 0 (a partial fleet result, a refused step,
- * a gate that matched), exits at once once its stdout is flushed (runCliOutcome flushes it):
+ * A run that ended on an error (thrown, or a usage error), or with any code but 0 (a partial
+ * fleet result, a refused step, a gate that matched), exits at once once its stdout is flushed
+ * (runCliOutcome flushes it on every path):
  * requests it abandoned (a slow cluster's lists, retries) would otherwise keep the process alive
  * until their --request-timeout. A run that succeeded ends when its output is flushed.
  */

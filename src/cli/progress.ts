@@ -62,6 +62,18 @@ export function eventsTo(io: Io): EventSink {
 }
 
 /** Exit 5's one line: the result is complete for every cluster but the ones named. */
+/**
+ * A selection (-n, --service-account, --role) that matches nothing on the scanned clusters of a
+ * fleet run where some could not be scanned may match there: not a usage error but a warning
+ * (the run is partial, exit 5). Rethrows the error when every cluster was scanned.
+ */
+export function warnSelectionUnscanned(io: Io, inventory: Inventory, unmatched: Error): void {
+  const skipped = inventory.clusters.filter((c) => c.scanned === false).map((c) => c.context ?? c.name);
+  if (skipped.length === 0) throw unmatched;
+  const them = skipped.length === 1 ? 'the cluster' : `the ${skipped.length} clusters`;
+  io.warn(`podid: ${unmatched.message}; it may be on ${them} that could not be scanned (${skipped.join(', ')})`);
+}
+
 export function reportPartial(io: Io, inventory: Inventory): void {
   const skipped = inventory.clusters.filter((c) => c.scanned === false).map((c) => c.context ?? c.name);
   io.warn(`podid: partial result: ${skipped.length} of ${inventory.clusters.length} clusters could not be scanned (${skipped.join(', ')}); their findings say why`);

@@ -36,7 +36,7 @@ export const ERRORS = {
   OUTPUT_EXISTS: { exit: 'usage', summary: 'podid sandbox would overwrite an existing --kubeconfig-out or --env-out file (pass --force)' },
   OUTPUT_SAME_FILE: { exit: 'usage', summary: 'two output flags name the same file (--kubeconfig-out and --env-out; --out and --emit)' },
   STDOUT_CONFLICT: { exit: 'usage', summary: 'two outputs were sent to stdout: two of -o json|yaml, --out -, --emit terraform - (-o json with --out - is the one plan document, allowed)' },
-  SELECTION_EMPTY: { exit: 'usage', summary: 'migrate: --role, -n or --service-account matches no IRSA service account or add-on of the scanned clusters (in a fleet run where some could not be scanned: a warning and exit 5 instead); finalize: -n or --service-account names no namespace or ServiceAccount of the scanned clusters' },
+  SELECTION_EMPTY: { exit: 'usage', summary: 'migrate: --role, -n or --service-account matches no IRSA service account or add-on of the scanned clusters; finalize: -n or --service-account names no namespace or ServiceAccount of the scanned clusters (either, in a fleet run where some could not be scanned: a warning and exit 5 instead)' },
   CONFIG_NOT_FOUND: { exit: 'usage', summary: '--config names a file that does not exist' },
   CONFIG_UNREADABLE: { exit: 'usage', summary: 'the config file cannot be read (a directory, permissions)' },
   CONFIG_INVALID: { exit: 'usage', summary: '.podid.yaml (or --config) is not valid, or not text (UTF-8, or UTF-16 with a byte-order mark); the message names the entry and field' },
@@ -87,7 +87,7 @@ export const ERRORS = {
   KUBE_FORBIDDEN: { exit: 'environment', summary: 'a Kubernetes list was forbidden (403); the hint names the permissions' },
   KUBE_THROTTLED: { exit: 'environment', summary: 'a Kubernetes API server kept answering 429 past podid\'s retries' },
   KUBE_UNREACHABLE: { exit: 'environment', summary: 'a Kubernetes API server did not answer (network, timeout, TLS)' },
-  KUBE_ERROR: { exit: 'environment', summary: 'a Kubernetes call failed otherwise (the message names the call and the status)' },
+  KUBE_ERROR: { exit: 'environment', summary: 'a Kubernetes call failed otherwise (the message names the call and the status), or answered with an object in a shape Kubernetes never serves (scan, apply, rollback and finalize alike: the message names the object and the field)' },
   // --- unexpected (1): podid broke an invariant of its own -------------------------------------
   ROLE_ARN_INVALID: { exit: 'unexpected', summary: 'an internal call got a value that is not a role ARN (a bug)' },
   POLICY_UNSUPPORTED_OPERATOR: { exit: 'unexpected', summary: 'a condition operator reached an evaluator that cannot judge it (a bug)' },

@@ -202,6 +202,13 @@ function saLabel(sa: ServiceAccountReport, inv: Inventory): string {
 const addonLabel = (a: AddonReport, inv: Inventory) => `add-on ${a.name} in ${clusterNameOf(a.cluster, inv.clusters) ?? a.cluster}`;
 const inputLabel = (f: Finding) => (f.location === undefined ? 'input' : f.location.line > 0 ? `${f.location.file}:${f.location.line}` : f.location.file);
 
+/** Where an input IRSA_ANNOTATION was written, from its subject (core/scan/manifests.ts). */
+function irsaInputWhere(message: string): string {
+  if (message.includes(' of an unrendered template ')) return 'an unrendered template';
+  if (message.includes(' of a document that does not parse ')) return 'a document that does not parse';
+  return 'a document with a duplicate key';
+}
+
 /**
  * `irsa`: a service account (or add-on) not `migrated` and not exempted by an allowlist entry
  * without codes. `blocked`: a `blocked` service account or add-on with an error no entry waives.
@@ -226,7 +233,7 @@ export function evaluateGate(inv: Inventory, failOn: FailOn): GateResult {
     // An IRSA annotation in an unrendered template is IRSA whatever the template renders to; in
     // a document with a duplicate key, whichever key a tool keeps.
     for (const f of inv.inputFindings ?? []) {
-      if (live(f) && f.code === 'IRSA_ANNOTATION') reasons.push(`${inputLabel(f)}: IRSA annotation in ${f.message.includes(' of an unrendered template ') ? 'an unrendered template' : 'a document with a duplicate key'}`);
+      if (live(f) && f.code === 'IRSA_ANNOTATION') reasons.push(`${inputLabel(f)}: IRSA annotation in ${irsaInputWhere(f.message)}`);
     }
   } else if (failOn === 'blocked') {
     const blockedBy = (findings: readonly Finding[]) => [...new Set(findings.filter((f) => live(f) && f.severity === 'error').map((f) => f.code))];

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
 import { journalDir, readJournal, result, smallWorld } from './apply-helpers.js';
@@ -29,6 +30,24 @@ describe('--max-concurrent-rollouts with --plan', () => {
   it("keeps the plan's limit when the flag is not given, and takes the flag's when it is, even at its default value (5)", async () => {
     expect(await journaledRolloutLimit([])).toBe(2);
     expect(await journaledRolloutLimit(['--max-concurrent-rollouts', '5'])).toBe(5);
+  });
+});
+
+describe('-o yaml', () => {
+  it("is the run result's JSON document in YAML, with every command's settings (no folded lines, no aliases)", async () => {
+    const sb = await sandboxServer(smallWorld());
+    try {
+      const dir = journalDir();
+      const r = await podid(['migrate', '--apply', '--yes', '--all-contexts', '--propagation-wait', '0', '-o', 'yaml', '--journal-dir', dir], { env: sb.clientEnv });
+      expect(r.code, r.stderr).toBe(0);
+      const doc = parse(r.stdout) as { journal: string };
+      // An outcome's reason runs past 80 columns: on one line, never folded (lineWidth 0).
+      expect(r.stdout).toMatch(/^ +reason: "verified: [^\n]{80,}"$/m);
+      expect(r.stdout).not.toMatch(/(^|\s)[&*]a\d+\b/m);
+      expect(r.stdout).toContain(`journal: ${doc.journal}\n`);
+    } finally {
+      await sb.stop();
+    }
   });
 });
 

@@ -177,6 +177,25 @@ describe('migrate --dry-run over clusters it could not scan', () => {
     expect(all.stderr).toContain('-n nowhere: no IRSA service account or add-on in namespace nowhere in the 2 scanned clusters');
   }, 180_000);
 
+  it('finalize: a selection that names nothing on the scanned clusters may be on the others: exit 5 with a note, not a usage error', async () => {
+    const dry = await podid(['finalize', '--dry-run', '--context', PROD, '--context', DEAD, '-n', 'nowhere'], { env, timeoutMs: 60_000 });
+    expect(dry.code, dry.stderr).toBe(5);
+    expect(dry.stderr).toContain(`podid: -n nowhere: no namespace nowhere (not even its default ServiceAccount) in cluster prod; it may be on the cluster that could not be scanned (${DEAD})\n`);
+    expect(dry.stderr).toContain('podid: partial result: 1 of 2 clusters could not be scanned');
+    expect(dry.stderr).not.toContain('SELECTION_EMPTY');
+
+    // --apply with nothing to finalize on the scanned clusters: partial too, never "done" (0).
+    const applied = await podid(['finalize', '--apply', '--yes', '--context', KIND, '--context', DEAD, '--service-account', 'shop/cart', '-o', 'json'], { env, timeoutMs: 60_000 });
+    expect(applied.code, applied.stderr).toBe(5);
+    expect(applied.stderr).toContain(`podid: --service-account shop/cart: no ServiceAccount shop/cart in the 0 scanned clusters; it may be on the 2 clusters that could not be scanned (${DEAD}, ${KIND})\n`);
+    expect((JSON.parse(applied.stdout) as { exitCode: number }).exitCode).toBe(5);
+
+    // Every cluster scanned: still the usage error.
+    const all = await podid(['finalize', '--dry-run', '--context', PROD, '--context', STAGING, '-n', 'nowhere'], { env, timeoutMs: 60_000 });
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain('-n nowhere: no namespace nowhere (not even its default ServiceAccount) in the 2 scanned clusters');
+  }, 180_000);
+
   it('the saved plan and its review record the clusters not scanned; --apply --plan accepts it and says it is partial', async () => {
     const planFile = join(dir, 'partial.json');
     const r = await podid(['migrate', '--dry-run', '--all-contexts', '--role', 'arn:aws:iam::111122223333:role/cart', '--out', planFile], { env, timeoutMs: 60_000 });

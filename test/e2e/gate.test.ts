@@ -234,6 +234,42 @@ describe('the gate cannot pass by accident', () => {
     expect(plain.stderr).toContain(`${file}:5: error MANIFEST_DUPLICATE_KEY`);
   });
 
+  it('a duplicate key in a List still reports its items, as kubectl reads them (the last key wins)', async () => {
+    const file = join(dir, 'duplicate-key-list.yaml');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: List', 'items:',
+      '- apiVersion: v1', '  kind: ServiceAccount', '  metadata:', '    name: cart', '    namespace: shop', '    annotations:',
+      '      eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/old', // 10: dropped by the key on line 11
+      '      eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/cart',
+      '- apiVersion: v1', '  kind: ServiceAccount', '  metadata:', '    name: pay', '    namespace: shop', '    labels: {a: b}', '    labels: {c: d}',
+      '    annotations:', '      eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/pay', // 20
+      '- apiVersion: apps/v1', '  kind: Deployment', '  metadata:', '    name: cart', '    namespace: shop', '  spec:', '    template:', '      spec:', '        serviceAccountName: cart',
+      '',
+    ].join('\n'));
+    const r = await gate(['--manifests', file, '-o', 'json']);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.serviceAccounts.map((s) => [s.name, s.roleArn, s.location?.line, s.workloads.map((w) => w.name)])).toEqual([
+      ['cart', 'arn:aws:iam::111122223333:role/cart', 11, ['cart']],
+      ['pay', 'arn:aws:iam::111122223333:role/pay', 20, []],
+    ]);
+    // The error stays (at the document's first duplicate); only the annotation the last key
+    // drops is an input finding of its own.
+    expect(inv.inputFindings?.map((f) => [f.code, f.location?.line])).toEqual([['MANIFEST_DUPLICATE_KEY', 11], ['IRSA_ANNOTATION', 10]]);
+    expect(inv.inputFindings?.[1]?.message).toContain('shop/cart of a document with a duplicate key');
+  });
+
+  it('an IRSA annotation in a document that does not parse fails --fail-on irsa, with its line', async () => {
+    const file = join(dir, 'unparsable-irsa.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/x\n  labels: [a\n---\n' + API_SA);
+    const r = await gate(['--manifests', file, '-o', 'json']);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    const inv = JSON.parse(r.stdout) as Inventory;
+    expect(inv.inputFindings?.map((f) => [f.code, f.location?.line])).toEqual([['MANIFEST_PARSE_ERROR', 8], ['IRSA_ANNOTATION', 6]]);
+    expect(inv.serviceAccounts.map((s) => s.name)).toEqual(['api']);
+    expect(r.stderr).toContain(`${file}:6: IRSA annotation in a document that does not parse`);
+  });
+
   it('a chart template whose if/else branches write a key twice stays an unrendered template', async () => {
     const file = join(dir, 'templated-twice.yaml');
     writeFileSync(file, [

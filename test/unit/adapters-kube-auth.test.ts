@@ -19,6 +19,7 @@ import { kubeApplyPortFactory } from '../../src/adapters/kube-write.js';
 import { describeKubeFailure, isRetryable } from '../../src/adapters/kube.js';
 import { clusterTransport, loadKubeconfig } from '../../src/adapters/kubeconfig.js';
 import { PodidError, UsageError } from '../../src/core/errors.js';
+import type { KubeApplyPort } from '../../src/core/apply/ports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'podid-kube-auth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -325,6 +326,43 @@ describe('a 401 renews credentials from a plugin or a token-file once', () => {
       expect(api.seen.map((r) => r.auth)).toEqual(['Bearer stale', 'Bearer stale', 'Bearer stale', 'Bearer good']);
     } finally {
       api.close();
+    }
+  });
+});
+
+describe("apply's reads of an object in a shape Kubernetes never serves", () => {
+  /** A plain-HTTP API server answering every GET with `body(path)`. */
+  async function serving(body: (path: string) => unknown): Promise<{ url: string; close: () => void }> {
+    const srv = createServer((req: IncomingMessage, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body(req.url ?? '')));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, close: () => srv.close() };
+  }
+  const pod = (extra: object) => ({ metadata: { namespace: 'shop', name: 'cart-1' }, spec: { containers: [{ name: 'a' }] }, status: { phase: 'Running' }, ...extra });
+
+  it('is one KUBE_ERROR naming the object and the field, never a TypeError', async () => {
+    const cases: [string, (port: KubeApplyPort) => Promise<unknown>, unknown, string][] = [
+      ['pods', (p) => p.listPods('shop', 'cart'), { items: [pod({ spec: { containers: 5 } })] }, 'list pods in shop in context "c": the API server sent Pod shop/cart-1 in a shape podid cannot read: spec.containers is not a list'],
+      ['pod conditions', (p) => p.listPods('shop', 'cart'), { items: [pod({ status: { conditions: { type: 'Ready' } } })] }, 'Pod shop/cart-1 in a shape podid cannot read: status.conditions is not a list'],
+      ['env', (p) => p.getPodRun!('shop', 'cart-1'), pod({ spec: { containers: [{ name: 'a', env: 7 }] } }), 'get pod shop/cart-1 in context "c": the API server sent Pod shop/cart-1 in a shape podid cannot read: spec.containers[0].env is not a list'],
+      ['workload', (p) => p.getWorkload('Deployment', 'shop', 'cart'), { metadata: { namespace: 'shop', name: 'cart' }, status: { conditions: 'Available' } }, 'get deployments shop/cart in context "c": the API server sent Deployment shop/cart in a shape podid cannot read: status.conditions is not a list'],
+      ['items', (p) => p.listNodes(), { items: { a: 1 } }, 'list nodes in context "c": the API server sent a list whose items are not a list'],
+    ];
+    for (const [label, call, body, message] of cases) {
+      const api = await serving(() => body);
+      try {
+        const { kc } = await kubeconfig('token: good', `server: ${api.url}\ninsecure-skip-tls-verify: true`);
+        const port = (await kubeApplyPortFactory(kc, { requestTimeoutMs: 5_000 }))('c');
+        const err = (await failure(call(port))) as PodidError;
+        expect(err, label).toBeInstanceOf(PodidError);
+        expect(err.code, label).toBe('KUBE_ERROR');
+        expect(err.message, label).toContain(message);
+        expect(err.message, label).not.toMatch(/TypeError|is not a function|is not iterable/);
+      } finally {
+        api.close();
+      }
     }
   });
 });

@@ -173,7 +173,7 @@ describe('analyzeManifests: values Kubernetes refuses', () => {
     expect(inv.serviceAccounts).toEqual([]);
     expect(inputs(inv)).toEqual([['MANIFEST_PARSE_ERROR', 'sa.yaml', 6]]);
     expect(inv.inputFindings?.[0]?.message).toBe(
-      'sa.yaml:6: ServiceAccount api: annotation eks.amazonaws.com/role-arn is a mapping, not a string, so Kubernetes refuses the object (quote the value); podid could not look for IRSA annotations in it',
+      'sa.yaml:6: ServiceAccount api: annotation eks.amazonaws.com/role-arn is a mapping, not a string, so Kubernetes refuses the object (quote the value); podid could not read the object there',
     );
     expect(serialised(inv)).not.toContain('[object Object]');
   });

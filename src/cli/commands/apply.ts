@@ -10,6 +10,7 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import type { MigrationPlan } from '../../core/plan/model.js';
 import type { RunResult } from '../../core/apply/result.js';
 import { confirmChange, journalDirOf } from '../confirm.js';
+import { inFormat } from '../output.js';
 import { pathIn, readStdin, type CliContext } from '../context.js';
 import { readEnv } from '../env.js';
 import { parseDuration } from '../duration.js';
@@ -72,8 +73,8 @@ export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promis
   const journalDir = journalDirOf(opts.journalDir, ctx);
   // -o json / yaml: the run result document on stdout (the review on stderr); text / table: the report.
   const json = opts.output === 'json' || opts.output === 'yaml';
-  const documentText = async (result: RunResult) =>
-    opts.output === 'yaml' ? (await import('yaml')).stringify(result) : (await import('../../render/apply.js')).renderRunResultJson(result);
+  // -o yaml: the JSON document in YAML with the settings of every other command (cli/output.ts).
+  const documentText = async (result: RunResult) => inFormat(opts.output === 'yaml' ? 'yaml' : 'json', (await import('../../render/apply.js')).renderRunResultJson(result));
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
 
   const { plan, source, partialScan } = await loadPlan(opts, io, ctx);

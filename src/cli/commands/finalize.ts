@@ -9,7 +9,7 @@ import { createIo } from '../io.js';
 import { documentFormat, inFormat, type OutputFormat } from '../output.js';
 import { createLivePorts, interruptible, livePortOptions, liveServices } from '../live-ports.js';
 import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
-import { eventsTo, reportPartial } from '../progress.js';
+import { eventsTo, reportPartial, warnSelectionUnscanned } from '../progress.js';
 import { VERSION } from '../version.js';
 import { newRunId } from './apply.js';
 
@@ -48,6 +48,8 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
     io.done();
   }
   const { plan } = planned;
+  // Named nothing on the scanned clusters, but some could not be scanned: it may be there (exit 5).
+  if (planned.unmatched !== null) warnSelectionUnscanned(io, planned.inventory, planned.unmatched);
   const render = await import('../../render/finalize.js');
   const review = render.renderFinalizePlan(plan, { palette: io.palette });
   if (json) io.warn(review);
@@ -65,8 +67,10 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
   const providerRefused = plan.oidcProviders.some((p) => p.action === 'refused');
   if (!finalizing && deletions.length === 0) {
     // Something was refused (a ServiceAccount, or a provider some role still trusts) and nothing else is left to do: say so in the exit code.
-    const exitCode = plan.serviceAccounts.length > 0 || providerRefused ? ExitCode.refused : ExitCode.ok;
+    // Else, over a partial scan, "nothing to do" is only said of the clusters that were scanned (exit 5).
+    const exitCode = plan.serviceAccounts.length > 0 || providerRefused ? ExitCode.refused : planned.partial ? ExitCode.partial : ExitCode.ok;
     if (json) io.out(await doc(`${JSON.stringify({ kind: 'podid-finalize-result', schemaVersion: 1, runId: null, journal: null, status: 'no-changes', exitCode, serviceAccounts: plan.serviceAccounts.map((s) => ({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.name, roleArn: s.roleArn, outcome: 'refused', reason: s.reason, warnings: s.warnings })), oidcProviders: plan.oidcProviders.map((p) => ({ cluster: p.cluster, providerArn: p.providerArn, outcome: p.action, reason: p.reason, trustedBy: p.trustedBy, trustedByCount: p.trustedByCount })) }, null, 2)}\n`));
+    if (planned.partial) reportPartial(io, planned.inventory);
     return exitCode;
   }
   const clusters = plan.clusters.map((c) => c.name).join(', ');

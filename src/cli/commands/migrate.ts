@@ -13,7 +13,7 @@ import type { MigrationPlan } from '../../core/plan/model.js';
 import type { Inventory } from '../../core/scan/inventory.js';
 import { createIo, type Io } from '../io.js';
 import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
-import { eventsTo, reportPartial } from '../progress.js';
+import { eventsTo, reportPartial, warnSelectionUnscanned } from '../progress.js';
 
 export interface MigrateCliOptions extends TargetFlags {
   dryRun?: boolean;
@@ -77,14 +77,9 @@ export async function makePlan(opts: MigrateCliOptions, io: Io, ctx: CliContext)
   }
   const { plan, inventory, partial } = result;
   const unmatched = unmatchedSelection(inventory, { namespaces: scope.namespaces, serviceAccounts: scope.serviceAccounts, roles });
-  if (unmatched !== null) {
-    const skipped = inventory.clusters.filter((c) => c.scanned === false).map((c) => c.context ?? c.name);
-    if (skipped.length === 0) throw unmatched;
-    // What the selection names may be on a cluster that could not be read: not a usage error, a
-    // partial result (exit 5), and the (empty) plan still says which clusters it does not cover.
-    const them = skipped.length === 1 ? 'the cluster' : `the ${skipped.length} clusters`;
-    io.warn(`podid: ${unmatched.message}; it may be on ${them} that could not be scanned (${skipped.join(', ')})`);
-  }
+  // What the selection names may be on a cluster that could not be read: not a usage error, a
+  // partial result (exit 5), and the (empty) plan still says which clusters it does not cover.
+  if (unmatched !== null) warnSelectionUnscanned(io, inventory, unmatched);
   return { plan, inventory, partial };
 }
 

@@ -563,13 +563,13 @@ const DEFS = {
     'error',
     'Manifest cannot be read',
     'fix the YAML (kubectl apply --dry-run=client -f FILE shows the same error), or leave the file out of --manifests',
-    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; podid could not look for IRSA annotations in it`,
+    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; podid could not read the object there`,
   ),
   MANIFEST_DUPLICATE_KEY: def(
     'error',
     'Manifest has a duplicate key',
     'write the key once (merge the two entries): kubectl keeps the last one without a word, kustomize build refuses the file',
-    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; the document is skipped, and each eks.amazonaws.com/role-arn written in it is reported as IRSA`,
+    (a: { at: string; detail: string }) => `${a.at}: ${a.detail}; the document is read as kubectl reads it (the last key wins), and an eks.amazonaws.com/role-arn written under a key it drops is reported as IRSA too`,
   ),
   MANIFEST_NOT_TEXT: def(
     'error',

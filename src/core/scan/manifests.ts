@@ -64,12 +64,14 @@ export interface ManifestProblem {
   /** One line: the parser's message, or what was found. */
   readonly detail: string;
   /**
-   * An unrendered template, or a document with a duplicate key: the lines that set
-   * `eks.amazonaws.com/role-arn` (IRSA whatever it renders to, whichever key a tool keeps).
+   * An unrendered template, a document with a duplicate key or one that does not parse: the
+   * lines that set `eks.amazonaws.com/role-arn` (IRSA whatever it renders to, whichever key a
+   * tool keeps). A duplicate-key document's objects are read too (the last key wins): its lines
+   * that one of them reports as an annotated ServiceAccount are not reported again.
    */
   readonly irsaLines?: readonly number[];
-  /** Who those lines belong to, for the message; `(name not rendered) of an unrendered template` when absent. */
-  readonly irsaSubject?: string;
+  /** Who each of those lines belongs to, for the message; `(name not rendered) of an unrendered template` when absent. */
+  readonly irsaSubject?: readonly string[];
 }
 
 export type ManifestDoc = ManifestObject | ManifestProblem;
@@ -395,8 +397,8 @@ const PROBLEM_CODES = {
 } as const;
 
 /**
- * An IRSA annotation inside an unrendered template (IRSA whatever the template renders to), or
- * in a document podid could not read as an object (a duplicate key). `subject` says which.
+ * An IRSA annotation inside an unrendered template (IRSA whatever the template renders to), in
+ * a document that does not parse, or under a key a duplicate drops. `subject` says which.
  */
 function templatedIrsaFinding(file: string, line: number, template: string | null, subject: string): Finding {
   return located(finding('IRSA_ANNOTATION', { serviceAccount: subject, at: `${file}:${line}`, template }), file, line);
@@ -432,11 +434,18 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
 
   const workloads: Workload[] = [];
   const serviceAccounts: { obj: ManifestObject; raw: string; namespace: string; name: string }[] = [];
+  // A duplicate-key document's role-arn lines wait until its objects are read: only those no
+  // annotated ServiceAccount reports (written under a key kubectl drops) become input findings.
+  const duplicateKeyIrsa: { file: string; line: number; template: string | null; subject: string }[] = [];
   for (const doc of docs) {
     if (doc.type === 'problem') {
       if (doc.problem === 'unrendered-template') templatedFiles.add(doc.file);
       inputFindings.push(problemFinding(doc));
-      for (const line of doc.irsaLines ?? []) templatedIrsa(doc.file, line, doc.template, doc.irsaSubject ?? '(name not rendered) of an unrendered template');
+      for (const [i, line] of (doc.irsaLines ?? []).entries()) {
+        const subject = doc.irsaSubject?.[i] ?? '(name not rendered) of an unrendered template';
+        if (doc.problem === 'duplicate-key') duplicateKeyIrsa.push({ file: doc.file, line, template: doc.template, subject });
+        else templatedIrsa(doc.file, line, doc.template, subject);
+      }
       continue;
     }
     const kind = str(doc.value['kind']) ?? '';
@@ -464,6 +473,9 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
       else if (raw !== undefined) serviceAccounts.push({ obj: doc, raw, namespace: str(get(doc.value, ['metadata', 'namespace'])) ?? 'default', name });
     }
   }
+
+  const annotationAt = new Set(serviceAccounts.map((sa) => `${sa.obj.file}:${sa.obj.lineOf(['metadata', 'annotations', ROLE_ARN_ANNOTATION])}`));
+  for (const d of duplicateKeyIrsa) if (!annotationAt.has(`${d.file}:${d.line}`)) templatedIrsa(d.file, d.line, d.template, d.subject);
 
   const usersOf = (ns: string, name: string) => workloads.filter((w) => w.namespace === ns && w.serviceAccount === name);
   const drafts: Draft[] = [];

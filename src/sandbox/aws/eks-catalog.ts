@@ -5,6 +5,7 @@
  * which any cluster can install. Built once from the initial world, so later UpdateAddon calls do
  * not change what versions exist.
  */
+import { compareStrings } from '../../core/text.js';
 import type { PodIdentityConfigurationSpec } from '../world-types.js';
 import type { SandboxState } from '../state.js';
 import { EksError, byKey, invalidParameter, paginate, type JsonBody } from './eks-wire.js';
@@ -187,7 +188,7 @@ export class AddonCatalog {
   }
 }
 
-/** Orders `v1.18.3-eksbuild.1` style versions numerically, part by part. */
+/** Orders `v1.18.3-eksbuild.1` style versions numerically, part by part (other parts in byte order, as EKS sorts them, never by locale). */
 export function compareVersions(a: string, b: string): number {
   const pa = a.replace(/^v/, '').split(/[.-]/);
   const pb = b.replace(/^v/, '').split(/[.-]/);
@@ -196,7 +197,7 @@ export function compareVersions(a: string, b: string): number {
     const y = pb[i] ?? '';
     const nx = Number(x);
     const ny = Number(y);
-    const c = x !== '' && y !== '' && Number.isFinite(nx) && Number.isFinite(ny) ? nx - ny : x.localeCompare(y);
+    const c = x !== '' && y !== '' && Number.isFinite(nx) && Number.isFinite(ny) ? nx - ny : compareStrings(x, y);
     if (c !== 0) return c;
   }
   return 0;

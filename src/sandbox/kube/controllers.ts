@@ -14,6 +14,7 @@
  * cluster.ts); deleted pods stay Terminating for their grace period. Doing it at request time
  * keeps the sandbox deterministic under a fake clock.
  */
+import { compareStrings } from '../../core/text.js';
 import type { JsonObject } from '../world-types.js';
 import type { KubeCore } from './cluster.js';
 import { nodeSelectorAllows } from './nodes.js';
@@ -314,7 +315,7 @@ function reconcileDeployment(k: KubeCore, d: Entry): boolean {
         const minAvailable = desired - maxUnavailable;
         const newUnavailable = replicasOf(current) - available(current);
         let maxScaledDown = all() - minAvailable - newUnavailable;
-        const oldest = [...old].sort((a, b) => String(metaOf(a.obj).creationTimestamp).localeCompare(String(metaOf(b.obj).creationTimestamp)) || revisionOf(a) - revisionOf(b));
+        const oldest = [...old].sort((a, b) => compareStrings(String(metaOf(a.obj).creationTimestamp), String(metaOf(b.obj).creationTimestamp)) || revisionOf(a) - revisionOf(b));
         for (const r of oldest) {
           if (maxScaledDown <= 0) break;
           const unhealthy = replicasOf(r) - available(r);
@@ -409,7 +410,7 @@ function victims(pods: Entry[], count: number): Entry[] {
   if (count <= 0) return [];
   const scheduled = (p: Entry) => Number(getPath(p.obj, 'spec.nodeName') !== undefined);
   return [...pods]
-    .sort((a, b) => scheduled(a) - scheduled(b) || Number(podReady(a.obj)) - Number(podReady(b.obj)) || String(metaOf(b.obj).creationTimestamp).localeCompare(String(metaOf(a.obj).creationTimestamp)))
+    .sort((a, b) => scheduled(a) - scheduled(b) || Number(podReady(a.obj)) - Number(podReady(b.obj)) || compareStrings(String(metaOf(b.obj).creationTimestamp), String(metaOf(a.obj).creationTimestamp)))
     .slice(0, count);
 }
 
