@@ -8,7 +8,10 @@ import type { FinalizeStepReport } from '../core/finalize/result.js';
 import type { RollbackSaReport, RollbackStepReport } from '../core/rollback/result.js';
 import type { ScanEvent } from '../core/scan/events.js';
 
-export type PlanEvent = { readonly type: 'planning'; readonly serviceAccounts: number; readonly addons: number };
+export type PlanEvent =
+  /** The clusters are read (`objects`: their Kubernetes objects): what follows is the analysis. */
+  | { readonly type: 'analysing'; readonly clusters: number; readonly objects: number }
+  | { readonly type: 'planning'; readonly serviceAccounts: number; readonly addons: number };
 
 export type ApplyAppEvent =
   | { readonly type: 'apply-reading' }

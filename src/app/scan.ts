@@ -80,9 +80,9 @@ export async function scanClusters(options: ClusterScanOptions, ports: ScanPorts
   return { snapshot, inventory, partial: (snapshot.unscanned?.length ?? 0) > 0 };
 }
 
-function collect(options: ClusterScanOptions, ports: ScanPorts, events: EventSink): Promise<FleetSnapshot> {
+async function collect(options: ClusterScanOptions, ports: ScanPorts, events: EventSink): Promise<FleetSnapshot> {
   events({ type: 'scan-started', contexts: [...options.targets.map((t) => t.context), ...(options.unresolved ?? []).map((u) => u.context)] });
-  return collectFleet(options.targets, ports, {
+  const snapshot = await collectFleet(options.targets, ports, {
     trustPolicyLimit: options.trustPolicyLimit,
     namespaces: options.namespaces,
     serviceAccounts: options.serviceAccounts,
@@ -91,6 +91,10 @@ function collect(options: ClusterScanOptions, ports: ScanPorts, events: EventSin
     ...(options.unresolved?.length ? { unresolved: options.unresolved } : {}),
     onEvent: events,
   });
+  let objects = 0;
+  for (const c of snapshot.clusters) objects += c.kube.serviceAccounts.length + c.kube.workloads.length + c.kube.pods.length + c.kube.nodes.length;
+  events({ type: 'analysing', clusters: snapshot.clusters.length, objects });
+  return snapshot;
 }
 
 /** Reads manifests (offline) and reports their IRSA service accounts. */

@@ -3,6 +3,7 @@ import type { AppEvent, EventSink } from '../app/events.js';
 import { finding } from '../core/scan/findings.js';
 import type { Inventory } from '../core/scan/inventory.js';
 import type { Io } from './io.js';
+import { OBJECTS_PER_SERVICE_ACCOUNT, releaseMemory } from './memory.js';
 
 export function progressText(e: AppEvent): string {
   switch (e.type) {
@@ -23,6 +24,8 @@ export function progressText(e: AppEvent): string {
       return 'reading IAM roles';
     case 'iam-boundaries-unknown':
       return finding('ROLE_BOUNDARIES_UNKNOWN', e).message;
+    case 'analysing':
+      return `analysing ${e.clusters === 1 ? 'the cluster' : `${e.clusters} clusters`}`;
     case 'planning':
       return `planning ${e.serviceAccounts} service accounts and ${e.addons} add-ons`;
     case 'apply-reading':
@@ -58,10 +61,12 @@ export function eventsTo(io: Io): EventSink {
     } else {
       io.progress(progressText(e));
     }
+    // Between a large run's phases, what the last one left behind is garbage (memory.ts).
+    if (e.type === 'analysing') releaseMemory(e.objects);
+    else if (e.type === 'planning') releaseMemory(e.serviceAccounts * OBJECTS_PER_SERVICE_ACCOUNT);
   };
 }
 
-/** Exit 5's one line: the result is complete for every cluster but the ones named. */
 /**
  * A selection (-n, --service-account, --role) that matches nothing on the scanned clusters of a
  * fleet run where some could not be scanned may match there: not a usage error but a warning
@@ -74,6 +79,7 @@ export function warnSelectionUnscanned(io: Io, inventory: Inventory, unmatched: 
   io.warn(`podid: ${unmatched.message}; it may be on ${them} that could not be scanned (${skipped.join(', ')})`);
 }
 
+/** Exit 5's one line: the result is complete for every cluster but the ones named. */
 export function reportPartial(io: Io, inventory: Inventory): void {
   const skipped = inventory.clusters.filter((c) => c.scanned === false).map((c) => c.context ?? c.name);
   io.warn(`podid: partial result: ${skipped.length} of ${inventory.clusters.length} clusters could not be scanned (${skipped.join(', ')}); their findings say why`);

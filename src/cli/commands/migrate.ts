@@ -13,6 +13,7 @@ import type { MigrationPlan } from '../../core/plan/model.js';
 import type { Inventory } from '../../core/scan/inventory.js';
 import { createIo, type Io } from '../io.js';
 import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
+import { OBJECTS_PER_SERVICE_ACCOUNT, releaseMemory } from '../memory.js';
 import { eventsTo, reportPartial, warnSelectionUnscanned } from '../progress.js';
 
 export interface MigrateCliOptions extends TargetFlags {
@@ -89,6 +90,8 @@ export async function runMigrate(opts: MigrateCliOptions, ctx: CliContext): Prom
   const routes = outputRoutes(opts.output, opts.out, emit?.terraform);
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const { plan, inventory, partial } = await makePlan(opts, io, ctx);
+  // The planner's garbage, before the plan is rendered (cli/memory.ts).
+  releaseMemory(inventory.serviceAccounts.length * OBJECTS_PER_SERVICE_ACCOUNT);
 
   const { renderPlan, renderPlanJson, renderPlanJsonChunks } = await import('../../render/plan.js');
   const documentText = (format: 'json' | 'yaml') => inFormat(format, renderPlanJson(plan));

@@ -11,6 +11,7 @@ import type { ScanFormat } from '../../render/scan.js';
 import { readStdin, type CliContext } from '../context.js';
 import { createIo, type Io } from '../io.js';
 import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
+import { OBJECTS_PER_SERVICE_ACCOUNT, releaseMemory } from '../memory.js';
 import { eventsTo, reportPartial } from '../progress.js';
 import { VERSION } from '../version.js';
 
@@ -44,6 +45,8 @@ export async function runScan(opts: ScanCliOptions, ctx: CliContext): Promise<nu
     io.done();
   }
   const { inventory, gate } = app.gate(scanned, { allowlist: config.allowlist, failOn: opts.failOn }, now);
+  // The analysis' garbage, before the report is rendered (cli/memory.ts).
+  releaseMemory(inventory.serviceAccounts.length * OBJECTS_PER_SERVICE_ACCOUNT);
 
   if (opts.output === 'json') {
     // Written piece by piece: a fleet's inventory is tens of MB of JSON.
