@@ -6,7 +6,7 @@
 // machine's cores), and its API calls against the minimum the world requires, computed here (see
 // minimumCalls). With BENCH_WRITE=1 it appends the result to bench/RESULTS.md with the machine.
 // BENCH_CPU_PROF=DIR / BENCH_HEAP_PROF=DIR profile the podid process. BENCH_CLUSTERS, BENCH_SAS,
-// BENCH_PODS, BENCH_ROLES, BENCH_ASSOCIATION_EVERY (0: no associations), BENCH_LATENCY_MS, BENCH_RUNS tune it. A benchmark, not a test.
+// BENCH_PODS, BENCH_ROLES, BENCH_ASSOCIATION_EVERY (0, or --no-associations: none), BENCH_LATENCY_MS, BENCH_RUNS tune it. A benchmark, not a test.
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -19,7 +19,8 @@ const opts = {
   serviceAccounts: Number(process.env.BENCH_SAS ?? 10_000),
   pods: Number(process.env.BENCH_PODS ?? 100_000),
   roles: Number(process.env.BENCH_ROLES ?? 3_000),
-  associationEvery: Number(process.env.BENCH_ASSOCIATION_EVERY ?? 4),
+  // `--no-associations`: the fleet issue 10 was measured on (no ServiceAccount has an association).
+  associationEvery: process.argv.includes('--no-associations') ? 0 : Number(process.env.BENCH_ASSOCIATION_EVERY ?? 4),
 };
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 5);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -199,7 +200,7 @@ try {
   const loadAfter = loadavg();
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${load.map((x) => x.toFixed(2)).join(' ')} before and ${loadAfter.map((x) => x.toFixed(2)).join(' ')} after (a machine shared with other jobs: wall times vary with their load)`;
   const lines = [
-    `world: ${size.clusters} clusters, ${size.serviceAccounts} ServiceAccounts, ${size.pods} pods, ${size.roles} roles (a third shared), ${latencyMs} ms latency per request`,
+    `world: ${size.clusters} clusters, ${size.serviceAccounts} ServiceAccounts, ${size.pods} pods, ${size.roles} roles (a third shared), ${world.clusters.reduce((n, c) => n + (c.podIdentityAssociations?.length ?? 0), 0)} Pod Identity associations, ${latencyMs} ms latency per request`,
     `objects listed: ${Object.entries(objects).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `minimum calls: ${minTotal} (k8s ${min.k8s} at limit=${KUBE_PAGE}, eks ${min.eks}, iam ${min.iam}, sts ${min.sts})`,
     `machine: ${machine}`,
@@ -208,7 +209,7 @@ try {
     '|---|---|---|---|---|---|---|',
     ...results.map((r) => `| \`${r.label}\` | ${(r.wallMs / 1000).toFixed(2)} s (min ${(r.wallMin / 1000).toFixed(2)} s) | ${(r.cpuMs / 1000).toFixed(2)} s | ${Number.isNaN(r.sandboxCpuMs) ? 'n/a' : `${(r.sandboxCpuMs / 1000).toFixed(2)} s`} | ${r.rssMb.toFixed(0)} MB | ${r.calls} (k8s ${r.by.k8s}, eks ${r.by.eks}, iam ${r.by.iam}, sts ${r.by.sts}) | ${(r.calls / minTotal).toFixed(2)}x |`),
     '',
-    `floor (bench/lib/floor.mjs, median of ${runs}, no podid code): ${awsFloor.calls} DescribePodIdentityAssociation through the AWS SDK alone, 8 in flight: ${(awsFloor.cpuMs / 1000).toFixed(2)} s CPU (${(awsFloor.cpuMs / awsFloor.calls).toFixed(2)} ms a call), ${(awsFloor.wallMs / 1000).toFixed(2)} s wall; ${kubeFloor.calls} Kubernetes list pages read as bytes: ${(kubeFloor.cpuMs / 1000).toFixed(2)} s CPU, ${(kubeFloor.wallMs / 1000).toFixed(2)} s wall`,
+    `floor (bench/lib/floor.mjs, median of ${runs}, no podid code): ${awsFloor.calls} DescribePodIdentityAssociation through the AWS SDK alone, 8 in flight: ${(awsFloor.cpuMs / 1000).toFixed(2)} s CPU (${awsFloor.calls > 0 ? `${(awsFloor.cpuMs / awsFloor.calls).toFixed(2)} ms a call` : 'none to make'}), ${(awsFloor.wallMs / 1000).toFixed(2)} s wall; ${kubeFloor.calls} Kubernetes list pages read as bytes: ${(kubeFloor.cpuMs / 1000).toFixed(2)} s CPU, ${(kubeFloor.wallMs / 1000).toFixed(2)} s wall`,
   ];
   console.log(lines.join('\n'));
   if (process.env.BENCH_VERBOSE) for (const r of results) console.log(r.label, r.ops);
