@@ -11,10 +11,10 @@
  * longer running is stale and taken over; a lock held by a live process, or by another host,
  * refuses the run (exit 4) with the file to delete if that run is known to be dead.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PodidError, RefusedError, UsageError } from '../core/errors.js';
 import { linkRuns, parseJournal, summarizeJournal, type AnyRunRecord, type HeldLock, type JournalRecord, type JournalStore, type JournalWriter, type LockPort, type RunSummary } from '../core/apply/journal.js';
 
@@ -30,9 +30,38 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * `mkdir -p`, one directory at a time from the nearest existing ancestor. Not
+ * `mkdirSync(..., { recursive: true })`: under a pseudo filesystem that answers ENOENT to every
+ * mkdir (`/proc/x`, `/sys/x`) Node's recursive mkdir retries the parent for ever, a hang.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  for (;;) {
+    try {
+      if (!statSync(at).isDirectory()) throw Object.assign(new Error(`${at} is not a directory`), { code: 'ENOTDIR' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      missing.push(at);
+      const parent = dirname(at);
+      if (parent === at) break;
+      at = parent;
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 function ensureDir(dir: string, flag: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir);
   } catch (err) {
     throw new UsageError('JOURNAL_DIR_UNUSABLE', `${flag} ${dir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'pass a writable --journal-dir');
   }

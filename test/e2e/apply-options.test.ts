@@ -64,3 +64,19 @@ describe('--request-timeout', () => {
     expect(bad.stderr).toBe('podid: --request-timeout 10 seconds: expected a duration such as 30s, 1m or 500ms (0 for none) — for example --request-timeout 10s\n');
   });
 });
+
+describe('--journal-dir that cannot be created', () => {
+  // Node's recursive mkdir retries for ever under /proc (every mkdir there answers ENOENT): a hang.
+  it.runIf(process.platform === 'linux')('under /proc is one line and exit 2 at once, nothing changed', async () => {
+    const sb = await sandboxServer(smallWorld());
+    try {
+      const r = await podid(['migrate', '--apply', '--yes', '--all-contexts', '--propagation-wait', '0', '--journal-dir', '/proc/podid-audit/runs'], { env: sb.clientEnv, timeoutMs: 15_000 });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/^podid: --journal-dir \/proc\/podid-audit\/runs(\/locks)?: cannot create the directory \(ENOENT\) — pass a writable --journal-dir$/m);
+      const calls = (await (await fetch(`${sb.endpoint}/_sandbox/calls`)).json()) as { target?: string; action?: string }[];
+      expect(JSON.stringify(calls)).not.toMatch(/UpdateAssumeRolePolicy|CreatePodIdentityAssociation/);
+    } finally {
+      await sb.stop();
+    }
+  }, 30_000);
+});

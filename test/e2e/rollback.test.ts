@@ -5,6 +5,7 @@
  * runs the kill-after-k hook SIGKILLs. Rollback must return the world exactly to its state before the
  * run, and pods to IRSA, as the sandbox's credential probe sees them.
  */
+import { join } from 'node:path';
 import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearSandboxCalls, runPodid, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
@@ -220,4 +221,37 @@ describe('podid rollback when someone changed a role after the run', () => {
       await sb.stop();
     }
   }, 60_000);
+});
+
+describe('podid rollback of a run that refused a ServiceAccount as drifted', () => {
+  it('verifies only what the run changed: a ServiceAccount it left untouched is not judged (exit 0, not 5 for ever)', async () => {
+    const sb = await sandboxServer(smallWorld({ stuck: true, withAddon: false }));
+    try {
+      const dir = journalDir();
+      const planFile = join(dir, 'plan.json');
+      const dry = await podid(['migrate', '--dry-run', '--all-contexts', '--out', planFile], { env: sb.clientEnv });
+      expect(dry.code, dry.stderr).toBe(0);
+      // After the review, someone narrows role loader's IRSA trust: the plan is stale for batch/loader.
+      const loader = (await state(sb)).iam.roles.find((x) => x.name === 'loader')!.assumeRolePolicyDocument as { Statement: { Condition: { StringEquals: Record<string, unknown> } }[] };
+      const stmt = loader.Statement[0]!;
+      const subKey = Object.keys(stmt.Condition.StringEquals).find((k) => k.endsWith(':sub'))!;
+      stmt.Condition.StringEquals[subKey] = ['system:serviceaccount:batch:other'];
+      const iam = new IAMClient({ region: 'us-east-1', endpoint: sb.endpoint, credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' } });
+      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'loader', PolicyDocument: JSON.stringify(loader) }));
+
+      const r = await podid(['migrate', '--apply', '--yes', '--plan', planFile, '--propagation-wait', '0', '--rollout-timeout', '20s', '-o', 'json', '--journal-dir', dir], { env: sb.clientEnv, timeoutMs: 60_000 });
+      expect(r.code, r.stderr).toBe(4);
+      expect(result(r).serviceAccounts.find((s) => s.serviceAccount === 'loader')!.outcome).toBe('drifted');
+
+      const rb = await rollback(sb, dir, ['-o', 'json']);
+      expect(rb.code, rb.stdout + rb.stderr).toBe(0);
+      const doc = JSON.parse(rb.stdout) as { serviceAccounts: { serviceAccount: string; outcome: string }[] };
+      expect(doc.serviceAccounts.map((s) => `${s.serviceAccount}:${s.outcome}`).sort()).toEqual(['cart:restored', 'orders:restored']);
+      const again = await rollback(sb, dir, [result(r).runId ?? '', '-o', 'json']);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect((JSON.parse(again.stdout) as { summary: { mutatingCalls: number } }).summary.mutatingCalls).toBe(0);
+    } finally {
+      await sb.stop();
+    }
+  }, 90_000);
 });

@@ -141,13 +141,19 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
     { ...base, command: 'apply' },
     plan.clusters.map((c) => ({ ...clusterFromArn(c.arn, c.context), name: c.name, region: c.region, account: c.account })),
   );
+  // ServiceAccounts whose association the run never asked for (refused as drifted, skipped, or
+  // not reached): nothing of theirs was changed unless their role's trust or a workload was.
+  const untouched: { cluster: string; namespace: string; serviceAccount: string; roles: string[] }[] = [];
   for (const s of plan.steps) {
     const sent = intentOf(s.id).length > 0;
     if (s.kind === 'create-association') {
       const prev = apply.previous.associations.find((a) => a.cluster === s.cluster && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
       const preexistingIds = (prev?.existing ?? []).map((a) => a.associationId);
       out.subjects.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roleArn: s.annotationRoleArn ?? s.roleArn, addon: null, preexisting: false });
-      if (!sent) continue;
+      if (!sent) {
+        untouched.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roles: [s.roleArn, s.targetRoleArn ?? s.roleArn] });
+        continue;
+      }
       const createdIds = steps
         .filter((st) => st.stepId === s.id && st.status === 'done' && st.result !== null)
         .map((st) => ((st.result as { association?: AssociationRecord }).association?.associationId ?? ''))
@@ -206,6 +212,13 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
     x.addon !== null
       ? out.addons.some((a) => a.cluster === x.cluster && a.addonName === x.addon)
       : !x.preexisting || out.workloads.some((w) => w.cluster === x.cluster && w.namespace === x.namespace && w.serviceAccounts.includes(x.serviceAccount)));
+  // A ServiceAccount the run changed nothing for is not the rollback's to verify: judging it
+  // against a trust someone else changed would fail it on every rollback, forever.
+  out.subjects = out.subjects.filter((x) => {
+    const u = untouched.find((y) => y.cluster === x.cluster && y.namespace === x.namespace && y.serviceAccount === x.serviceAccount);
+    if (u === undefined || x.addon !== null) return true;
+    return out.trust.some((t) => u.roles.includes(t.roleArn)) || out.workloads.some((w) => w.cluster === x.cluster && w.namespace === x.namespace && w.serviceAccounts.includes(x.serviceAccount));
+  });
   return out;
 }
 
