@@ -80,6 +80,8 @@ describe('ApplyExecutor', () => {
     expect(outcome).toEqual({ 'billing/invoices': 'migrated', 'shop/cart': 'drifted', 'shop/orders': 'drifted' });
     expect(w.trust.get(roleArn('shop'))).toEqual({ Version: '2012-10-17', Statement: [] });
     expect(mutations(w).filter((l) => l.includes('shop'))).toEqual([]);
+    // The restart line names every workload of its batch, those not restarted too.
+    expect(result.steps.filter((st) => st.kind === 'restart').map((st) => st.message).join(' | ')).toBe("Deployment/billing/invoices: restarted, Deployment/shop/cart: skipped, Deployment/shop/orders: skipped");
     expect(result.exitCode).toBe(4);
   });
 

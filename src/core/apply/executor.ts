@@ -532,7 +532,10 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     );
     const failed = results.filter((r) => r.status === 'failed' || r.status === 'skipped');
     const status: StepStatus = results.some((r) => r.status === 'failed') ? 'failed' : failed.length > 0 ? 'skipped' : results.every((r) => r.status === 'already-on-pod-identity') ? 'already-done' : 'done';
-    const message = results.map((r) => `${r.kind}/${r.namespace}/${r.name}: ${r.status}`).join(', ');
+    // Every workload of the batch, those not restarted (a step they needed did not succeed) too:
+    // the line counts the batch's workloads.
+    const notRestarted = units.filter((u) => !eligible.includes(u)).map((u) => this.workloadReports.get(u.id)).filter((r): r is WorkloadReport => r !== undefined);
+    const message = [...results, ...notRestarted].map((r) => `${r.kind}/${r.namespace}/${r.name}: ${r.status}`).join(', ');
     await this.finishStep(batch, what, { status, message, mutatedAt: null }, attempts);
   }
 
