@@ -14,6 +14,7 @@
  * is refused, nothing is collected (only memory is at stake, never a result).
  */
 import { setFlagsFromString } from 'node:v8';
+import type { AppEvent } from '../app/events.js';
 import { runInNewContext } from 'node:vm';
 
 let gc: (() => void) | null | undefined;
@@ -42,4 +43,10 @@ export function releaseMemory(objects: number): void {
   if (objects < LARGE_RUN_OBJECTS) return;
   if (gc === undefined) gc = collector();
   gc?.();
+}
+
+/** At the events that end a phase (the reading, the analysis), collects what the phase left behind. */
+export function releaseMemoryAt(e: AppEvent): void {
+  if (e.type === 'analysing') releaseMemory(e.objects);
+  else if (e.type === 'planning') releaseMemory(e.serviceAccounts * OBJECTS_PER_SERVICE_ACCOUNT);
 }

@@ -3,7 +3,7 @@ import type { AppEvent, EventSink } from '../app/events.js';
 import { finding } from '../core/scan/findings.js';
 import type { Inventory } from '../core/scan/inventory.js';
 import type { Io } from './io.js';
-import { OBJECTS_PER_SERVICE_ACCOUNT, releaseMemory } from './memory.js';
+import { releaseMemoryAt } from './memory.js';
 
 export function progressText(e: AppEvent): string {
   switch (e.type) {
@@ -61,9 +61,7 @@ export function eventsTo(io: Io): EventSink {
     } else {
       io.progress(progressText(e));
     }
-    // Between a large run's phases, what the last one left behind is garbage (memory.ts).
-    if (e.type === 'analysing') releaseMemory(e.objects);
-    else if (e.type === 'planning') releaseMemory(e.serviceAccounts * OBJECTS_PER_SERVICE_ACCOUNT);
+    releaseMemoryAt(e);
   };
 }
 
