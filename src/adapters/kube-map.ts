@@ -73,6 +73,16 @@ export const POD_KEEP: Keep = {
   spec: { serviceAccountName: true, nodeName: true, containers: CONTAINERS, initContainers: CONTAINERS },
   status: { phase: true },
 };
+/**
+ * The parts of a pod that repeat byte for byte across the pods of one controller (json-keep.ts
+ * shareKept): parsed once per distinct value and shared, frozen, by every pod that has it.
+ */
+export const POD_SHARED: readonly (readonly string[])[] = [
+  ['metadata', 'labels'],
+  ['metadata', 'ownerReferences'],
+  ['spec', 'containers'],
+  ['spec', 'initContainers'],
+];
 /** Deployments, StatefulSets, ReplicaSets, DaemonSets and Jobs (replicas, parallelism, active). */
 export const WORKLOAD_KEEP: Keep = {
   metadata: WORKLOAD_META,
@@ -213,15 +223,48 @@ const podOwners = new Interner<{ kind: string; name: string }>();
 const podLabels = new Interner<Record<string, string>>();
 const podTokenFiles = new Interner<Pick<PodObject, 'tokenFiles'>>();
 
+/**
+ * What was made from an input the list reader shared (POD_SHARED: the same frozen object for
+ * every pod with the same bytes), by that input's identity: no key to build for most pods.
+ * Inputs that are not frozen (a mapper called on objects from elsewhere) are not remembered.
+ */
+function byIdentity<K extends object, V>(): (input: K | undefined, make: () => V) => V {
+  const memo = new WeakMap<K, V>();
+  return (input, make) => {
+    if (input === undefined || !Object.isFrozen(input)) return make();
+    let v = memo.get(input);
+    if (v === undefined) {
+      v = make();
+      memo.set(input, v);
+    }
+    return v;
+  };
+}
+
+const ownerOf = byIdentity<V1OwnerReference[], { kind: string; name: string } | null>();
+const labelsOf = byIdentity<Record<string, string>, Record<string, string>>();
+/** Containers -> identity and token files; initContainers are few, their pods go the long way. */
+const containersOf = byIdentity<V1PodSpec['containers'], { identity: PodIdentityEnv; tokenFiles: Pick<PodObject, 'tokenFiles'> }>();
+
 function sharedOwner(meta: V1ObjectMeta | undefined): { kind: string; name: string } | null {
-  const owner = controllerOwner(meta);
-  return owner === null ? null : podOwners.get(`${owner.kind}\u0000${owner.name}`, () => owner);
+  return ownerOf(meta?.ownerReferences, () => {
+    const owner = controllerOwner(meta);
+    return owner === null ? null : podOwners.get(`${owner.kind}\u0000${owner.name}`, () => owner);
+  });
 }
 
 function sharedLabels(labels: Record<string, string> | undefined): Record<string, string> {
-  let key = '';
-  for (const k in labels) key += `${k}\u0000${labels[k]}\u0001`;
-  return podLabels.get(key, () => strings(labels));
+  return labelsOf(labels, () => {
+    let key = '';
+    for (const k in labels) key += `${k}\u0000${labels[k]}\u0001`;
+    return podLabels.get(key, () => strings(labels));
+  });
+}
+
+/** The pod's identity and token files, remembered by its containers when it has no init containers. */
+function identityAndTokenFiles(spec: V1PodSpec | undefined): { identity: PodIdentityEnv; tokenFiles: Pick<PodObject, 'tokenFiles'> } {
+  const make = () => ({ identity: classifyPodIdentity(spec), tokenFiles: sharedTokenFiles(spec) });
+  return spec?.initContainers === undefined || spec.initContainers.length === 0 ? containersOf(spec?.containers, make) : make();
 }
 
 function sharedTokenFiles(spec: V1PodSpec | undefined): Pick<PodObject, 'tokenFiles'> {
@@ -231,6 +274,7 @@ function sharedTokenFiles(spec: V1PodSpec | undefined): Pick<PodObject, 'tokenFi
 }
 
 export function toPod(pod: V1Pod): PodObject {
+  const { identity, tokenFiles } = identityAndTokenFiles(pod.spec);
   return {
     namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',
@@ -239,9 +283,9 @@ export function toPod(pod: V1Pod): PodObject {
     nodeName: pod.spec?.nodeName ?? null,
     phase: pod.status?.phase ?? 'Unknown',
     owner: sharedOwner(pod.metadata),
-    identity: classifyPodIdentity(pod.spec),
+    identity,
     labels: sharedLabels(pod.metadata?.labels),
-    ...sharedTokenFiles(pod.spec),
+    ...tokenFiles,
     // Being deleted (graceful termination): on its way out, whatever credentials it has.
     ...(pod.metadata?.deletionTimestamp ? { terminating: true } : {}),
   };

@@ -13,7 +13,7 @@
  */
 import { PodidError } from '../core/errors.js';
 import type { KubePort, RequestLimiter } from '../core/ports.js';
-import { compileKeep, JsonKeepError, mapKept, parseKept, type Keep, type KeepPlan } from './json-keep.js';
+import { compileKeep, JsonKeepError, mapKept, parseKept, shareKept, type Keep, type KeepPlan } from './json-keep.js';
 import { credentialsUnavailable, KubeCredentialError } from './kube-auth.js';
 import { kubeHttp, KubeTransportError, type KubeHttp } from './kube-http.js';
 import type { Kubeconfig } from './kubeconfig.js';
@@ -23,6 +23,7 @@ import {
   KubeShapeError,
   NODE_KEEP,
   POD_KEEP,
+  POD_SHARED,
   SERVICE_ACCOUNT_KEEP,
   toCronJob,
   toDaemonSet,
@@ -146,16 +147,17 @@ interface ListPlan<R> {
   readonly map: (item: never) => R;
 }
 
-function listPlan<R>(kind: string, item: Keep, unguarded: (item: never) => R): ListPlan<R> {
+function listPlan<R>(kind: string, item: Keep, unguarded: (item: never) => R, shared: readonly (readonly string[])[] = []): ListPlan<R> {
   const map = guardedMapper(kind, item, unguarded);
   const base = compileKeep({ metadata: { continue: true }, items: item }) as KeepPlan;
-  const children = base.children.map((c, i) => (base.names[i] === 'items' ? mapKept(c!, map as (kept: Record<string, unknown>) => R) : c));
+  const items = (c: KeepPlan) => mapKept(shared.length === 0 ? c : shareKept(c, shared), map as (kept: Record<string, unknown>) => R);
+  const children = base.children.map((c, i) => (base.names[i] === 'items' ? items(c!) : c));
   return { plan: { ...base, children, byName: new Map(base.names.map((n, i) => [n, children[i]!])) }, map };
 }
 
 const LISTS = {
   serviceAccounts: listPlan('ServiceAccount', SERVICE_ACCOUNT_KEEP, toServiceAccount),
-  pods: listPlan('Pod', POD_KEEP, toPod),
+  pods: listPlan('Pod', POD_KEEP, toPod, POD_SHARED),
   nodes: listPlan('Node', NODE_KEEP, toNode),
   deployments: listPlan('Deployment', WORKLOAD_KEEP, toDeployment),
   replicaSets: listPlan('ReplicaSet', WORKLOAD_KEEP, toReplicaSet),
