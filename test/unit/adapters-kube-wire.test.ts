@@ -163,6 +163,49 @@ describe('Kubernetes port over HTTP', () => {
     expect(new Set(api.requests.map((r) => r.socket.remotePort)).size).toBe(1);
   });
 
+  it('reads gzip answers streamed in pieces, small and larger than a page slot, interleaved with plain ones', async () => {
+    // Many pods with distinct names: the largest page decompresses to more than one 2 MB slot.
+    const many = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => pod(`${prefix}-${i}`, ['AWS_ROLE_ARN']));
+    const page = (items: unknown[], cont?: string) => JSON.stringify({ kind: 'PodList', metadata: cont ? { continue: cont } : {}, items });
+    const chunked = (text: string) => (_req: IncomingMessage, res: ServerResponse) => {
+      // No Content-Length (a compressed answer streams, as kube-apiserver's does), sent in pieces.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      const z = gzipSync(text);
+      for (let at = 0; at < z.length; at += 1000) res.write(z.subarray(at, at + 1000));
+      res.end();
+    };
+    const large = many('big', 12_000);
+    expect(Buffer.byteLength(page(large, 't2'))).toBeGreaterThan(2 * 1024 * 1024);
+    const api = await apiServer([chunked(page(many('a', 50), 't1')), chunked(page(large, 't2')), { body: JSON.parse(page(many('c', 3), 't3')) as unknown }, chunked(page(many('d', 2)))]);
+    const pods = await (await port(api.url)).listPods();
+    expect(pods.map((p) => p.name)).toEqual([...many('a', 50), ...large, ...many('c', 3), ...many('d', 2)].map((p) => p.metadata.name));
+  });
+
+  it('a gzip answer that is corrupt, or cut off, is retried as a network failure, then one clear error; never a hang', async () => {
+    const corrupt = (_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(Buffer.from('this is not gzip at all'));
+    };
+    const cutOff = (_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      const z = gzipSync(JSON.stringify({ kind: 'NodeList', metadata: {}, items: [] }));
+      res.write(z.subarray(0, z.length - 5));
+      setTimeout(() => res.socket?.destroy(), 10);
+    };
+    const nodes = { kind: 'NodeList', metadata: {}, items: [{ metadata: { name: 'n1' } }] };
+    // Retried: the next attempt's answer is read.
+    const api = await apiServer([corrupt, cutOff, { body: nodes }]);
+    expect((await (await port(api.url, { sleep: noSleep })).listNodes()).map((n) => n.name)).toEqual(['n1']);
+    expect(api.requests).toHaveLength(3);
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    // Every attempt corrupt: one error naming the list and the reason.
+    const bad = await apiServer([corrupt, corrupt, corrupt, corrupt, corrupt, corrupt]);
+    const err = await (await port(bad.url, { sleep: noSleep })).listNodes().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PodidError);
+    expect((err as PodidError).code).toBe('KUBE_UNREACHABLE');
+    expect((err as PodidError).message).toMatch(/list nodes.*incorrect header check/);
+  });
+
   it('a server that does not answer fails after the request timeout, tried twice', async () => {
     const api = await apiServer([() => undefined, () => undefined]);
     const err = await (await port(api.url, { requestTimeoutMs: 100, sleep: noSleep })).listNodes().catch((e: unknown) => e);
