@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzip } from 'node:zlib';
 import { stringify as toYaml } from 'yaml';
 import { AwsServiceError, type AwsRequest, type AwsServiceModule, type AwsServiceName, type HttpReply } from './aws/common.js';
 import { createEksService } from './aws/eks.js';
@@ -197,7 +198,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     }
     state.calls.push({ service, operation, mutating: routed.mutating, status: reply.status });
     if (isStream(reply)) return stream(res, reply);
-    send(res, reply);
+    if (acceptsGzip(req)) sendCompressed(res, reply);
+    else send(res, reply);
   }
 
   /** A watch: headers now, then each event as a chunk, until the watch ends or the client goes. */
@@ -261,6 +263,38 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * kube-apiserver compresses an answer when the client accepts gzip and the answer is larger than
+ * 128 KB, at gzip level 1, streaming it (no Content-Length): KEP-2338 "API gzip compression
+ * support" (beta, on by default since Kubernetes 1.16), and kubernetes/kubernetes#112299 (level
+ * 4 -> 1). So a client listing a large cluster reads compressed pages; the sandbox does the same.
+ */
+const GZIP_THRESHOLD = 128 * 1024;
+
+/** Whether the request's Accept-Encoding lists gzip (with a q-value above 0, when it has one). */
+function acceptsGzip(req: IncomingMessage): boolean {
+  for (const part of String(req.headers['accept-encoding'] ?? '').split(',')) {
+    const [coding = '', ...params] = part.split(';').map((p) => p.trim());
+    if (coding.toLowerCase() !== 'gzip') continue;
+    const q = params.find((p) => p.toLowerCase().startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
+}
+
+function sendCompressed(res: ServerResponse, reply: HttpReply): void {
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+  if (body.length <= GZIP_THRESHOLD) return send(res, reply);
+  gzip(body, { level: 1 }, (err, out) => {
+    reply.release?.();
+    if (res.headersSent || res.destroyed) return;
+    if (err) return send(res, { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `sandbox error: ${err.message}` }) });
+    const { 'content-length': _length, ...headers } = reply.headers;
+    res.writeHead(reply.status, { ...headers, 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'transfer-encoding': 'chunked' });
+    res.end(out);
+  });
 }
 
 function send(res: ServerResponse, reply: HttpReply): void {

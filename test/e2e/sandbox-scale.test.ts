@@ -6,6 +6,8 @@
  */
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +65,34 @@ describe('a generated fleet', () => {
         else expect(env.AWS_ROLE_ARN, key).toMatch(/^arn:aws:iam::111122223333:role\/gen-role-\d+$/);
       }
     }
+  });
+
+  it('compresses a large answer as kube-apiserver does: gzip for a client that accepts it, over 128 KB only', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(sb.kubeconfig);
+    const server = kc.getCurrentCluster()!.server;
+    const token = kc.getCurrentUser()!.token!;
+    const get = async (path: string, acceptEncoding?: string) => {
+      const res = await new Promise<IncomingMessage>((resolve, reject) =>
+        httpGet(`${server}${path}`, { headers: { authorization: `Bearer ${token}`, ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}) } }, resolve).on('error', reject),
+      );
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      return { headers: res.headers, body: Buffer.concat(chunks) };
+    };
+    const page = '/api/v1/pods?limit=500';
+    const plain = await get(page);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.length).toBeGreaterThan(128 * 1024);
+    const zipped = await get(page, 'gzip, deflate');
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['content-length']).toBeUndefined();
+    expect(zipped.body.length).toBeLessThan(plain.body.length / 5);
+    const items = (b: Buffer) => (JSON.parse(b.toString('utf8')) as { items: { metadata: { uid: string } }[] }).items.map((i) => i.metadata.uid);
+    expect(items(gunzipSync(zipped.body))).toEqual(items(plain.body));
+    // Refused (q=0), or too small to be worth it: plain.
+    expect((await get(page, 'gzip;q=0')).headers['content-encoding']).toBeUndefined();
+    expect((await get('/api/v1/pods?limit=5', 'gzip')).headers['content-encoding']).toBeUndefined();
   });
 
   it('serves the generated roles through IAM', async () => {
