@@ -209,7 +209,7 @@ try {
     '|---|---|---|---|---|---|---|',
     ...results.map((r) => `| \`${r.label}\` | ${(r.wallMs / 1000).toFixed(2)} s (min ${(r.wallMin / 1000).toFixed(2)} s) | ${(r.cpuMs / 1000).toFixed(2)} s | ${Number.isNaN(r.sandboxCpuMs) ? 'n/a' : `${(r.sandboxCpuMs / 1000).toFixed(2)} s`} | ${r.rssMb.toFixed(0)} MB | ${r.calls} (k8s ${r.by.k8s}, eks ${r.by.eks}, iam ${r.by.iam}, sts ${r.by.sts}) | ${(r.calls / minTotal).toFixed(2)}x |`),
     '',
-    `floor (bench/lib/floor.mjs, median of ${runs}, no podid code): ${awsFloor.calls} DescribePodIdentityAssociation through the AWS SDK alone, 8 in flight: ${(awsFloor.cpuMs / 1000).toFixed(2)} s CPU (${awsFloor.calls > 0 ? `${(awsFloor.cpuMs / awsFloor.calls).toFixed(2)} ms a call` : 'none to make'}), ${(awsFloor.wallMs / 1000).toFixed(2)} s wall; ${kubeFloor.calls} Kubernetes list pages read as bytes: ${(kubeFloor.cpuMs / 1000).toFixed(2)} s CPU, ${(kubeFloor.wallMs / 1000).toFixed(2)} s wall`,
+    `floor (bench/lib/floor.mjs, median of ${runs}, no podid code): ${awsFloor.calls} DescribePodIdentityAssociation through the AWS SDK alone, 8 in flight: ${(awsFloor.cpuMs / 1000).toFixed(2)} s CPU (${awsFloor.calls > 0 ? `${(awsFloor.cpuMs / awsFloor.calls).toFixed(2)} ms a call` : 'none to make'}), ${(awsFloor.wallMs / 1000).toFixed(2)} s wall; ${kubeFloor.calls} Kubernetes list pages read as bytes (gzip-decompressed as served): ${(kubeFloor.cpuMs / 1000).toFixed(2)} s CPU, ${(kubeFloor.wallMs / 1000).toFixed(2)} s wall`,
   ];
   console.log(lines.join('\n'));
   if (process.env.BENCH_VERBOSE) for (const r of results) console.log(r.label, r.ops);

@@ -9,6 +9,7 @@
 //   kube: every Kubernetes list page a scan reads (limit=500) over one keep-alive agent per
 //         server, 8 in flight, the bytes read and dropped (podid parses them besides).
 import http from 'node:http';
+import { createGunzip } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,10 +62,13 @@ if (mode === 'aws') {
   const get = (url) =>
     new Promise((resolve, reject) => {
       http
-        .get(url, { agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (res) => {
+        .get(url, { agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'accept-encoding': 'gzip' } }, (res) => {
+          // As podid reads them: large pages come gzipped (as from kube-apiserver), decompressed as they arrive.
           const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => resolve(Buffer.concat(chunks)));
+          const body = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip({ chunkSize: 256 * 1024 })) : res;
+          body.on('data', (c) => chunks.push(c));
+          body.on('end', () => resolve(Buffer.concat(chunks)));
+          body.on('error', reject);
           res.on('error', reject);
         })
         .on('error', reject);
