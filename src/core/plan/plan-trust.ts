@@ -9,7 +9,7 @@
  */
 import { parseRoleArn } from '../arn.js';
 import {
-  addPodIdentityTrust, admitsIrsaTwin, checkNoWidening, deniesRequests, matchStatement, policyLength, policyToJson, roleAccess, subjectKey, subjectRequests,
+  addPodIdentityTrust, admitsIrsaTwin, checkNoWidening, deniesRequests, policyLength, policyToJson, roleAccess, statementApplies, subjectKey, subjectRequests,
 } from '../policy/index.js';
 import type { AccessCluster, PodIdentitySubject, TrustPolicy } from '../policy/index.js';
 import { podIdentityDenyFix } from '../scan/analyze-role.js';
@@ -165,7 +165,7 @@ export function planRoleTrust(planning: PlanningFacts, input: RoleTrustInput, li
 
 function podIdentityAlready(policy: TrustPolicy, account: string, s: PodIdentitySubject): boolean {
   const requests = subjectRequests(account, s);
-  return requests.every((r) => policy.statements.some((st) => st.effect === 'Allow' && matchStatement(st, r).applies === 'yes'));
+  return requests.every((r) => policy.statements.some((st) => st.effect === 'Allow' && statementApplies(st, r) === 'yes'));
 }
 
 function uniqueSubjects(list: readonly PodIdentitySubject[]): PodIdentitySubject[] {
@@ -178,6 +178,6 @@ function denyingStatements(policy: TrustPolicy, account: string, subjects: reado
   const requests = subjects.flatMap((s) => subjectRequests(account, s));
   return policy.statements
     .map((s, i) => ({ s, i }))
-    .filter(({ s }) => s.effect === 'Deny' && requests.some((r) => matchStatement(s, r).applies !== 'no'))
+    .filter(({ s }) => s.effect === 'Deny' && requests.some((r) => statementApplies(s, r) !== 'no'))
     .map(({ i }) => i);
 }

@@ -22,7 +22,7 @@
  * ones it appends or extends changes, byte for byte.
  */
 import { parseClusterArn } from '../arn.js';
-import { matchStatement, principalMatches, statementCoversAction } from './evaluate.js';
+import { principalMatches, statementApplies, statementCoversAction } from './evaluate.js';
 import type { TrustRequest } from './evaluate.js';
 import { parseStatement } from './parse.js';
 import { ASSUME_ROLE_ACTION, POD_IDENTITY_SERVICE, TAG_SESSION_ACTION, podIdentityRequests } from './requests.js';
@@ -114,12 +114,12 @@ export function subjectRequests(clusterAccount: string, s: PodIdentitySubject): 
 
 /** Some Allow provably admits every request, and no Deny applies or may apply. */
 export function admitsRequests(statements: readonly Statement[], requests: readonly TrustRequest[]): boolean {
-  return requests.every((r) => statements.some((s) => s.effect === 'Allow' && matchStatement(s, r).applies === 'yes')) && !deniesRequests(statements, requests);
+  return requests.every((r) => statements.some((s) => s.effect === 'Allow' && statementApplies(s, r) === 'yes')) && !deniesRequests(statements, requests);
 }
 
 /** A Deny statement applies (or may apply: a condition podid cannot evaluate) to one of the requests. */
 export function deniesRequests(statements: readonly Statement[], requests: readonly TrustRequest[]): boolean {
-  return requests.some((r) => statements.some((s) => s.effect === 'Deny' && matchStatement(s, r).applies !== 'no'));
+  return requests.some((r) => statements.some((s) => s.effect === 'Deny' && statementApplies(s, r) !== 'no'));
 }
 
 /** clusters x namespaces x serviceAccounts: what one podid statement admits. */

@@ -7,7 +7,7 @@ export { policiesEqual, statementsEqual } from './compare.js';
 export type { RequestValue } from './conditions.js';
 export { actionMatches, evaluateCondition, matchesStringCondition, parseOperator } from './conditions.js';
 export type { TrustRequest } from './evaluate.js';
-export { isNotPrincipalAllow, matchStatement } from './evaluate.js';
+export { isNotPrincipalAllow, matchStatement, statementApplies } from './evaluate.js';
 export { POD_IDENTITY_SERVICE, podIdentityRequests } from './requests.js';
 export type { PodIdentitySubject } from './dual-trust.js';
 export { POD_IDENTITY_SID, addPodIdentityTrust, admitsRequests, deniesRequests, encodeSubjects, podIdentityStatement, subjectKey, subjectRequests } from './dual-trust.js';
