@@ -9,7 +9,7 @@
  */
 import { parseRoleArn } from '../arn.js';
 import {
-  addPodIdentityTrust, admitsIrsaTwin, checkNoWidening, deniesRequests, policyLength, policyToJson, roleAccess, statementApplies, subjectKey, subjectRequests,
+  addPodIdentityTrust, admitsIrsaTwin, checkNoWidening, irsaAudiences, deniesRequests, policyLength, policyToJson, roleAccess, statementApplies, subjectKey, subjectRequests,
 } from '../policy/index.js';
 import type { AccessCluster, PodIdentitySubject, TrustPolicy } from '../policy/index.js';
 import { podIdentityDenyFix } from '../scan/analyze-role.js';
@@ -91,9 +91,10 @@ export function planRoleTrust(planning: PlanningFacts, input: RoleTrustInput, li
   for (const d of input.dependents) {
     const view = viewOf.get(d.cluster.arn);
     if (view === undefined) continue;
+    const audiences = view.oidcProvider === null ? undefined : irsaAudiences(original, view.oidcProvider);
     const unproven = input.crossAccountSource === true
       ? []
-      : subjectsOf(d).filter((s) => !admitsIrsaTwin(original, s, view.oidcProvider) && !(d.cluster.account === account && podIdentityAlready(original, account, s)));
+      : subjectsOf(d).filter((s) => !admitsIrsaTwin(original, s, view.oidcProvider, audiences) && !(d.cluster.account === account && podIdentityAlready(original, account, s)));
     if (unproven.length > 0) {
       d.blockers.push(finding('TRUST_IRSA_NOT_PROVEN', { role: arn, serviceAccounts: unproven.map((s) => `${s.namespace}/${s.serviceAccount}`), cluster: d.cluster.name }));
       continue;

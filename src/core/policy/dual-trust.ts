@@ -226,14 +226,35 @@ export function statementRectangle(s: Statement, account: string): SubjectRectan
   return { clusters: [...new Set(clusters)], namespaces: [...new Set(namespaces)], serviceAccounts: [...new Set(serviceAccounts)] };
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === a.length;
+/** Same length, and the union of both holds that many distinct values. */
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > 16) return new Set([...a, ...b]).size === n;
+  // The union's size without building it (the lists podid compares hold a few values).
+  const at = (i: number) => (i < n ? a[i] : b[i - n]);
+  let distinct = 0;
+  for (let i = 0; i < 2 * n; i++) {
+    let first = true;
+    for (let j = 0; j < i && first; j++) if (at(j) === at(i)) first = false;
+    if (first) distinct++;
+  }
+  return distinct === n;
+}
+
+const DIMENSIONS: readonly (keyof SubjectRectangle)[] = ['clusters', 'namespaces', 'serviceAccounts'];
 
 /** Which one dimension to widen so that `existing` ∪ `rect` is still one product, or undefined. */
 function mergeDimension(existing: SubjectRectangle, rect: SubjectRectangle): keyof SubjectRectangle | undefined {
-  const dims: (keyof SubjectRectangle)[] = ['clusters', 'namespaces', 'serviceAccounts'];
-  const differing = dims.filter((d) => !sameSet(existing[d], rect[d]));
-  if (differing.length === 0) return 'serviceAccounts';
-  return differing.length === 1 ? differing[0] : undefined;
+  let differing: keyof SubjectRectangle | undefined;
+  let count = 0;
+  for (const d of DIMENSIONS) {
+    if (sameSet(existing[d], rect[d])) continue;
+    differing = d;
+    count++;
+  }
+  if (count === 0) return 'serviceAccounts';
+  return count === 1 ? differing : undefined;
 }
 
 const DIMENSION_KEY: Record<keyof SubjectRectangle, string> = { clusters: CLUSTER_TAG_KEY, namespaces: NAMESPACE_TAG_KEY, serviceAccounts: SERVICE_ACCOUNT_TAG_KEY };
@@ -259,9 +280,39 @@ function uniqueSid(statements: readonly Statement[]): string {
   }
 }
 
+/**
+ * The last edit made to each policy: the scan measures the length after admitting every service
+ * account of a role, and the plan then makes the same edit for the same service accounts. One
+ * entry per policy (keyed by its identity; the result is shared read-only like the policy), and
+ * a hit needs the same partition, account and validated subjects, compared value by value.
+ */
+const lastEdit = new WeakMap<TrustPolicy, { partition: string; account: string; subjects: readonly PodIdentitySubject[]; result: AddPodIdentityTrustResult }>();
+
+function sameSubjects(a: readonly PodIdentitySubject[], b: readonly PodIdentitySubject[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.cluster !== y.cluster || x.namespace !== y.namespace || x.serviceAccount !== y.serviceAccount) return false;
+  }
+  return true;
+}
+
+/** Every request is provably allowed by some Allow (Denies aside). */
+function allowsRequests(statements: readonly Statement[], requests: readonly TrustRequest[]): boolean {
+  return requests.every((r) => statements.some((s) => s.effect === 'Allow' && statementApplies(s, r) === 'yes'));
+}
+
 export function addPodIdentityTrust(policy: TrustPolicy, target: PodIdentityTrustTarget): AddPodIdentityTrustResult {
   const subjects = validateTarget(target);
-  const account = target.clusterAccount;
+  const last = lastEdit.get(policy);
+  if (last !== undefined && last.partition === target.partition && last.account === target.clusterAccount && sameSubjects(last.subjects, subjects)) return last.result;
+  const result = editPolicy(policy, target.clusterAccount, subjects);
+  lastEdit.set(policy, { partition: target.partition, account: target.clusterAccount, subjects, result });
+  return result;
+}
+
+function editPolicy(policy: TrustPolicy, account: string, subjects: readonly PodIdentitySubject[]): AddPodIdentityTrustResult {
   const original = policy.statements;
   const existingUnconditioned = original.some((s) => isPodIdentityGrant(s) && s.conditions.length === 0);
   const deniedSubjects: PodIdentitySubject[] = [];
@@ -270,7 +321,8 @@ export function addPodIdentityTrust(policy: TrustPolicy, target: PodIdentityTrus
   for (const s of subjects) {
     const requests = subjectRequests(account, s);
     if (deniesRequests(original, requests)) deniedSubjects.push(s);
-    else if (admitsRequests(original, requests)) alreadyAdmitted.push(s);
+    // Not denied: admitted when every request is allowed (admitsRequests less its Deny check).
+    else if (allowsRequests(original, requests)) alreadyAdmitted.push(s);
     else missing.push(s);
   }
   if (missing.length === 0) {
@@ -280,10 +332,19 @@ export function addPodIdentityTrust(policy: TrustPolicy, target: PodIdentityTrus
   const statements = [...original];
   const extended = new Set<number>();
   const added: number[] = [];
+  // Each statement's product read once for all the rectangles (statementRectangle is pure).
+  const rectangles = new Map<Statement, SubjectRectangle | undefined>();
+  const rectangleOf = (s: Statement) => {
+    if (rectangles.has(s)) return rectangles.get(s);
+    const r = statementRectangle(s, account);
+    rectangles.set(s, r);
+    return r;
+  };
   for (const rect of encodeSubjects(missing)) {
     let merged = false;
-    for (const [index, s] of statements.entries()) {
-      const existing = statementRectangle(s, account);
+    for (let index = 0; index < statements.length; index++) {
+      const s = statements[index]!;
+      const existing = rectangleOf(s);
       if (existing === undefined) continue;
       const dim = mergeDimension(existing, rect);
       if (dim === undefined) continue;

@@ -12,5 +12,5 @@ export { POD_IDENTITY_SERVICE, podIdentityRequests } from './requests.js';
 export type { PodIdentitySubject } from './dual-trust.js';
 export { POD_IDENTITY_SID, addPodIdentityTrust, admitsRequests, deniesRequests, encodeSubjects, podIdentityStatement, subjectKey, subjectRequests } from './dual-trust.js';
 export type { AccessCluster } from './access.js';
-export { admitsIrsaTwin, checkNoWidening, podIdentityAdmits, roleAccess } from './access.js';
+export { admitsIrsaTwin, checkNoWidening, irsaAudiences, podIdentityAdmits, roleAccess } from './access.js';
 export { removeOidcTrust } from './remove-oidc-trust.js';

@@ -109,18 +109,10 @@ export function analyzeRole(ctx: RoleContext): RoleAnalysis {
  * as the scan does. The parsed policy is shared read-only: nothing in the analysis mutates a
  * TrustPolicy (addPodIdentityTrust returns a new one).
  */
-const policyLengths = new WeakMap<TrustPolicy, number>();
 const lengthsAfter = new WeakMap<TrustPolicy, WeakMap<readonly PodIdentitySubject[], Map<string, { lengthAfter: number | null; edits: boolean }>>>();
 
-function lengthOnce(policy: TrustPolicy): number {
-  const n = policyLength(policy);
-  policyLengths.set(policy, n);
-  return n;
-}
-
-function cachedLength(policy: TrustPolicy): number {
-  return policyLengths.get(policy) ?? lengthOnce(policy);
-}
+/** policyLength remembers a model's length (serialize.ts): asked per service account, measured once. */
+const cachedLength = policyLength;
 
 /** The policy's length once podid admits `subjects`, and whether that edits it; null when podid would refuse the edit. */
 function lengthAfterAdding(policy: TrustPolicy, partition: string, clusterAccount: string, subjects: readonly PodIdentitySubject[]): { lengthAfter: number | null; edits: boolean } {
