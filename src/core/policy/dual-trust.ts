@@ -170,7 +170,7 @@ const one = (values: readonly string[]): JsonValue => (values.length === 1 && va
 
 /** The statement podid writes for one product of subjects. */
 export function podIdentityStatement(sid: string, clusterAccount: string, rect: SubjectRectangle): Statement {
-  return parseStatement({
+  const raw: JsonObject = {
     Sid: sid,
     Effect: 'Allow',
     Principal: { Service: POD_IDENTITY_SERVICE },
@@ -183,7 +183,24 @@ export function podIdentityStatement(sid: string, clusterAccount: string, rect: 
         [SERVICE_ACCOUNT_TAG_KEY]: one(rect.serviceAccounts),
       },
     },
-  });
+  };
+  // What parseStatement(raw) returns, built directly: podid's own statement has nothing to
+  // validate (the policy-parse unit tests hold the two equal).
+  const list = (values: readonly string[]) => [...values];
+  return {
+    sid,
+    effect: 'Allow',
+    principal: { wildcard: false, ids: { AWS: [], Service: [POD_IDENTITY_SERVICE], Federated: [], CanonicalUser: [] } },
+    notPrincipal: undefined,
+    action: { negated: false, values: [ASSUME_ROLE_ACTION, TAG_SESSION_ACTION] },
+    conditions: [
+      { operator: 'StringEquals', key: SOURCE_ACCOUNT_KEY, values: [clusterAccount] },
+      { operator: 'StringEquals', key: CLUSTER_TAG_KEY, values: list(rect.clusters) },
+      { operator: 'StringEquals', key: NAMESPACE_TAG_KEY, values: list(rect.namespaces) },
+      { operator: 'StringEquals', key: SERVICE_ACCOUNT_TAG_KEY, values: list(rect.serviceAccounts) },
+    ],
+    raw,
+  };
 }
 
 /** The statement's Action is exactly {sts:AssumeRole, sts:TagSession} (any case, string or list, no wildcard). */
@@ -280,36 +297,13 @@ function uniqueSid(statements: readonly Statement[]): string {
   }
 }
 
-/**
- * The last edit made to each policy: the scan measures the length after admitting every service
- * account of a role, and the plan then makes the same edit for the same service accounts. One
- * entry per policy (keyed by its identity; the result is shared read-only like the policy), and
- * a hit needs the same partition, account and validated subjects, compared value by value.
- */
-const lastEdit = new WeakMap<TrustPolicy, { partition: string; account: string; subjects: readonly PodIdentitySubject[]; result: AddPodIdentityTrustResult }>();
-
-function sameSubjects(a: readonly PodIdentitySubject[], b: readonly PodIdentitySubject[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.cluster !== y.cluster || x.namespace !== y.namespace || x.serviceAccount !== y.serviceAccount) return false;
-  }
-  return true;
-}
-
 /** Every request is provably allowed by some Allow (Denies aside). */
 function allowsRequests(statements: readonly Statement[], requests: readonly TrustRequest[]): boolean {
   return requests.every((r) => statements.some((s) => s.effect === 'Allow' && statementApplies(s, r) === 'yes'));
 }
 
 export function addPodIdentityTrust(policy: TrustPolicy, target: PodIdentityTrustTarget): AddPodIdentityTrustResult {
-  const subjects = validateTarget(target);
-  const last = lastEdit.get(policy);
-  if (last !== undefined && last.partition === target.partition && last.account === target.clusterAccount && sameSubjects(last.subjects, subjects)) return last.result;
-  const result = editPolicy(policy, target.clusterAccount, subjects);
-  lastEdit.set(policy, { partition: target.partition, account: target.clusterAccount, subjects, result });
-  return result;
+  return editPolicy(policy, target.clusterAccount, validateTarget(target));
 }
 
 function editPolicy(policy: TrustPolicy, account: string, subjects: readonly PodIdentitySubject[]): AddPodIdentityTrustResult {
