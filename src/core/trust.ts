@@ -6,10 +6,10 @@
 import { issuerHostPath, oidcProviderArn, providerIssuer } from './arn.js';
 import type { ConditionEntry, Statement, TrustPolicy } from './policy/types.js';
 import { evaluateCondition, hasWildcard, parseOperator } from './policy/conditions.js';
-import { conditionsForKey, isNotPrincipalAllow, matchStatement, principalMatches, statementCoversAction } from './policy/evaluate.js';
-import type { Tri } from './policy/evaluate.js';
+import { conditionsForKey, isNotPrincipalAllow, matchStatement, principalMatches, statementApplies, statementCoversAction } from './policy/evaluate.js';
+import type { Tri, TrustRequest } from './policy/evaluate.js';
 import { DEFAULT_AUDIENCE } from './annotations.js';
-import { TAG_SESSION_ACTION, WEB_IDENTITY_ACTION, podIdentityRequests, serviceAccountSubject, webIdentityRequest } from './policy/requests.js';
+import { POD_IDENTITY_SERVICE, TAG_SESSION_ACTION, WEB_IDENTITY_ACTION, podIdentityRequests, serviceAccountSubject, webIdentityRequest } from './policy/requests.js';
 import { isPodIdentityGrant } from './policy/dual-trust.js';
 
 export interface TrustSubject {
@@ -111,9 +111,9 @@ function isLiteralEqual(c: ConditionEntry, value: string, subject: string): bool
   return base === 'StringEquals' && value === subject;
 }
 
-function analyzeIrsaStatement(s: Statement, index: number, issuer: string, subject: string, subj: TrustSubject, providerArn: string): IrsaStatementAnalysis {
-  const subs = conditionsForKey(s, `${issuer}:sub`);
-  const auds = conditionsForKey(s, `${issuer}:aud`);
+function analyzeIrsaStatement(s: Statement, index: number, view: TrustView, subject: string, subj: TrustSubject, webReq: TrustRequest): IrsaStatementAnalysis {
+  const subs = conditionsForKey(s, view.subKey);
+  const auds = conditionsForKey(s, view.audKey);
   const audience = subj.audience ?? DEFAULT_AUDIENCE;
 
   let subMatch: SubMatch;
@@ -133,7 +133,8 @@ function analyzeIrsaStatement(s: Statement, index: number, issuer: string, subje
   const subValues = subs.flatMap((c) => c.values);
   const otherSubjects = [...new Set(positiveSubs.flatMap((c) => c.values.filter((v) => !isLiteralEqual(c, v, subject))))];
   const audMatch: AudMatch = auds.length === 0 ? 'absent' : auds.every((c) => evaluateCondition(c.operator, c.values, audience) === true) ? 'present-match' : 'present-mismatch';
-  const match = matchStatement(s, webIdentityRequest({ providerArn, namespace: subj.namespace, serviceAccount: subj.serviceAccount, audience }));
+  // webReq: the request for this provider, service account and audience (analyzeTrust builds it once).
+  const match = matchStatement(s, webReq);
   const onlyThisServiceAccount =
     subMatch === 'exact' &&
     positiveSubs.length === subs.length &&
@@ -167,38 +168,55 @@ function sourceArnValues(s: Statement): string[] {
     .flatMap((c) => c.values);
 }
 
-export function analyzeTrust(policy: TrustPolicy, subj: TrustSubject): TrustAnalysis {
-  const subject = serviceAccountSubject(subj.namespace, subj.serviceAccount);
-  const providerArn = subj.oidcIssuer === null ? null : oidcProviderArn(subj.partition, subj.clusterAccount, subj.oidcIssuer);
-  const issuer = subj.oidcIssuer === null ? null : issuerHostPath(subj.oidcIssuer);
-  const webReq =
-    providerArn === null ? undefined : webIdentityRequest({ providerArn, namespace: subj.namespace, serviceAccount: subj.serviceAccount, audience: subj.audience ?? DEFAULT_AUDIENCE });
-  const pod = podIdentityRequests({ clusterArn: subj.clusterArn, clusterAccount: subj.clusterAccount, namespace: subj.namespace, serviceAccount: subj.serviceAccount });
+/**
+ * What a trust policy says that does not depend on the service account, for one cluster (its
+ * partition, account, ARN and OIDC issuer): which statements are this provider's IRSA grants,
+ * Pod Identity grants, Denies and NotPrincipal Allows, and the other providers' statements.
+ * analyzeTrust reads it for each service account; the scan builds it once per role and cluster.
+ */
+export interface TrustView {
+  readonly policy: TrustPolicy;
+  readonly providerArn: string | null;
+  /** `<issuer host/path>:sub` and `:aud`, the keys of this provider's token conditions. */
+  readonly subKey: string;
+  readonly audKey: string;
+  /** Allow statements trusting this cluster's provider for AssumeRoleWithWebIdentity. */
+  readonly irsa: readonly number[];
+  readonly podIdentity: readonly number[];
+  readonly denies: readonly number[];
+  readonly otherClusterIrsa: readonly OtherProviderStatement[];
+  readonly unsupportedNotPrincipalAllows: readonly number[];
+  /**
+   * Some statement can apply to a Pod Identity request (a Deny, or an Allow whose principal
+   * includes pods.eks.amazonaws.com): without one, the requests need not be built (nothing can
+   * admit or deny them).
+   */
+  readonly podIdentityRelevant: boolean;
+}
 
-  const irsaStatements: IrsaStatementAnalysis[] = [];
-  const podIdentityStatements: PodIdentityStatementAnalysis[] = [];
+export function trustView(policy: TrustPolicy, cluster: Pick<TrustSubject, 'partition' | 'clusterAccount' | 'oidcIssuer'>): TrustView {
+  const providerArn = cluster.oidcIssuer === null ? null : oidcProviderArn(cluster.partition, cluster.clusterAccount, cluster.oidcIssuer);
+  const issuer = cluster.oidcIssuer === null ? null : issuerHostPath(cluster.oidcIssuer);
+  const irsa: number[] = [];
+  const podIdentity: number[] = [];
+  const denies: number[] = [];
   const otherClusterIrsa: OtherProviderStatement[] = [];
-  const denies: DenyStatementAnalysis[] = [];
   const unsupportedNotPrincipalAllows: number[] = [];
-
+  let podIdentityRelevant = false;
   for (const [index, s] of policy.statements.entries()) {
     if (s.effect === 'Deny') {
-      const checks: [DenyStatementAnalysis['blocks'], Tri][] = [
-        ['irsa', webReq === undefined ? 'no' : matchStatement(s, webReq).applies],
-        ['pod-identity', eitherApplies(matchStatement(s, pod.assumeRole).applies, matchStatement(s, pod.tagSession).applies)],
-      ];
-      for (const [blocks, applies] of checks) {
-        if (applies !== 'no') denies.push({ index, blocks, certain: applies === 'yes' });
-      }
+      denies.push(index);
+      podIdentityRelevant = true;
       continue;
     }
     if (isNotPrincipalAllow(s)) {
       unsupportedNotPrincipalAllows.push(index);
       continue;
     }
+    if (principalMatches(s, 'Service', POD_IDENTITY_SERVICE)) podIdentityRelevant = true;
 
     if (providerArn !== null && issuer !== null && principalMatches(s, 'Federated', providerArn) && s.principal !== undefined && statementCoversAction(s, WEB_IDENTITY_ACTION)) {
-      irsaStatements.push(analyzeIrsaStatement(s, index, issuer, subject, subj, providerArn));
+      irsa.push(index);
     }
 
     const otherProviders = (s.principal?.ids.Federated ?? []).filter((f) => f !== providerArn && providerIssuer(f) !== undefined);
@@ -211,7 +229,42 @@ export function analyzeTrust(policy: TrustPolicy, subj: TrustSubject): TrustAnal
       });
     }
 
-    if (isPodIdentityGrant(s)) {
+    if (isPodIdentityGrant(s)) podIdentity.push(index);
+  }
+  return { policy, providerArn, subKey: `${issuer}:sub`, audKey: `${issuer}:aud`, irsa, podIdentity, denies, otherClusterIrsa, unsupportedNotPrincipalAllows, podIdentityRelevant };
+}
+
+export function analyzeTrust(policy: TrustPolicy, subj: TrustSubject): TrustAnalysis {
+  return analyzeTrustIn(trustView(policy, subj), subj);
+}
+
+/** analyzeTrust with the view of the subject's cluster built already (the same partition, account and issuer). */
+export function analyzeTrustIn(view: TrustView, subj: TrustSubject): TrustAnalysis {
+  const { policy, providerArn } = view;
+  const subject = serviceAccountSubject(subj.namespace, subj.serviceAccount);
+  const webReq =
+    providerArn === null ? undefined : webIdentityRequest({ providerArn, namespace: subj.namespace, serviceAccount: subj.serviceAccount, audience: subj.audience ?? DEFAULT_AUDIENCE });
+  const pod = view.podIdentityRelevant
+    ? podIdentityRequests({ clusterArn: subj.clusterArn, clusterAccount: subj.clusterAccount, namespace: subj.namespace, serviceAccount: subj.serviceAccount })
+    : undefined;
+
+  const denies: DenyStatementAnalysis[] = [];
+  for (const index of view.denies) {
+    const s = policy.statements[index]!;
+    const irsa: Tri = webReq === undefined ? 'no' : statementApplies(s, webReq);
+    if (irsa !== 'no') denies.push({ index, blocks: 'irsa', certain: irsa === 'yes' });
+    // A Deny makes the Pod Identity requests relevant: `pod` is built.
+    const podIdentity = pod === undefined ? 'no' : eitherApplies(statementApplies(s, pod.assumeRole), statementApplies(s, pod.tagSession));
+    if (podIdentity !== 'no') denies.push({ index, blocks: 'pod-identity', certain: podIdentity === 'yes' });
+  }
+  // Statement order across the kinds is kept: each list is in statement order.
+  const irsaStatements: IrsaStatementAnalysis[] = [];
+  if (webReq !== undefined) for (const index of view.irsa) irsaStatements.push(analyzeIrsaStatement(policy.statements[index]!, index, view, subject, subj, webReq));
+
+  const podIdentityStatements: PodIdentityStatementAnalysis[] = [];
+  if (pod !== undefined) {
+    for (const index of view.podIdentity) {
+      const s = policy.statements[index]!;
       const assume = matchStatement(s, pod.assumeRole);
       const tag = matchStatement(s, pod.tagSession);
       podIdentityStatements.push({
@@ -227,9 +280,19 @@ export function analyzeTrust(policy: TrustPolicy, subj: TrustSubject): TrustAnal
   }
 
   const certainlyDenied = (blocks: DenyStatementAnalysis['blocks']) => denies.some((d) => d.blocks === blocks && d.certain);
-  const allowedFor = (req: typeof pod.assumeRole) => policy.statements.some((s) => s.effect === 'Allow' && matchStatement(s, req).applies === 'yes');
+  const allowedFor = (req: TrustRequest) => policy.statements.some((s) => s.effect === 'Allow' && statementApplies(s, req) === 'yes');
   const grantsIrsa = irsaStatements.some((st) => st.admits === 'yes') && !certainlyDenied('irsa');
-  const grantsPodIdentity = allowedFor(pod.assumeRole) && allowedFor(pod.tagSession) && !certainlyDenied('pod-identity');
+  const grantsPodIdentity = pod !== undefined && allowedFor(pod.assumeRole) && allowedFor(pod.tagSession) && !certainlyDenied('pod-identity');
 
-  return { providerArn, subject, irsaStatements, grantsIrsa, podIdentityStatements, grantsPodIdentity, otherClusterIrsa, denies, unsupportedNotPrincipalAllows };
+  return {
+    providerArn,
+    subject,
+    irsaStatements,
+    grantsIrsa,
+    podIdentityStatements,
+    grantsPodIdentity,
+    otherClusterIrsa: view.otherClusterIrsa,
+    denies,
+    unsupportedNotPrincipalAllows: view.unsupportedNotPrincipalAllows,
+  };
 }

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  POD_IDENTITY_SID, PolicyEditError, addPodIdentityTrust, encodeSubjects, parsePolicy, policyLength, serializePolicy,
+  POD_IDENTITY_SID, PolicyEditError, addPodIdentityTrust, encodeSubjects, parsePolicy, parseStatement, podIdentityStatement as buildPodIdentityStatement, policyLength, serializePolicy,
 } from '../../src/core/policy/index.js';
 import type { JsonObject, PodIdentitySubject, TrustPolicy } from '../../src/core/policy/index.js';
 import { analyzeTrust } from '../../src/core/trust.js';
@@ -229,5 +229,17 @@ describe('addPodIdentityTrust: existing Pod Identity statements', () => {
     ['a service account with a policy variable', target(sa('shop', '${aws:username}'))],
   ])('refuses %s', (_name, t) => {
     expect(() => addPodIdentityTrust(fixture('aws-docs-irsa'), t)).toThrow(PolicyEditError);
+  });
+});
+
+describe('podIdentityStatement', () => {
+  it('is what parsing its own JSON gives (it builds the model directly)', () => {
+    for (const rect of [
+      { clusters: ['arn:aws:eks:us-east-1:111122223333:cluster/a'], namespaces: ['ns'], serviceAccounts: ['sa'] },
+      { clusters: ['arn:aws:eks:us-east-1:111122223333:cluster/a', 'arn:aws:eks:us-east-1:111122223333:cluster/b'], namespaces: ['x', 'y'], serviceAccounts: ['s1', 's2', 's3'] },
+    ]) {
+      const s = buildPodIdentityStatement('PodidPodIdentity2', '111122223333', rect);
+      expect(s).toStrictEqual(parseStatement(structuredClone(s.raw)));
+    }
   });
 });

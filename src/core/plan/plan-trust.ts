@@ -9,7 +9,7 @@
  */
 import { parseRoleArn } from '../arn.js';
 import {
-  addPodIdentityTrust, admitsIrsaTwin, checkNoWidening, deniesRequests, matchStatement, policyLength, policyToJson, roleAccess, subjectKey, subjectRequests,
+  addPodIdentityTrust, admitsIrsaTwin, checkNoWidening, irsaAudiences, deniesRequests, policyLength, policyToJson, roleAccess, statementApplies, subjectKey, subjectRequests,
 } from '../policy/index.js';
 import type { AccessCluster, PodIdentitySubject, TrustPolicy } from '../policy/index.js';
 import { podIdentityDenyFix } from '../scan/analyze-role.js';
@@ -91,9 +91,10 @@ export function planRoleTrust(planning: PlanningFacts, input: RoleTrustInput, li
   for (const d of input.dependents) {
     const view = viewOf.get(d.cluster.arn);
     if (view === undefined) continue;
+    const audiences = view.oidcProvider === null ? undefined : irsaAudiences(original, view.oidcProvider);
     const unproven = input.crossAccountSource === true
       ? []
-      : subjectsOf(d).filter((s) => !admitsIrsaTwin(original, s, view.oidcProvider) && !(d.cluster.account === account && podIdentityAlready(original, account, s)));
+      : subjectsOf(d).filter((s) => !admitsIrsaTwin(original, s, view.oidcProvider, audiences) && !(d.cluster.account === account && podIdentityAlready(original, account, s)));
     if (unproven.length > 0) {
       d.blockers.push(finding('TRUST_IRSA_NOT_PROVEN', { role: arn, serviceAccounts: unproven.map((s) => `${s.namespace}/${s.serviceAccount}`), cluster: d.cluster.name }));
       continue;
@@ -165,7 +166,7 @@ export function planRoleTrust(planning: PlanningFacts, input: RoleTrustInput, li
 
 function podIdentityAlready(policy: TrustPolicy, account: string, s: PodIdentitySubject): boolean {
   const requests = subjectRequests(account, s);
-  return requests.every((r) => policy.statements.some((st) => st.effect === 'Allow' && matchStatement(st, r).applies === 'yes'));
+  return requests.every((r) => policy.statements.some((st) => st.effect === 'Allow' && statementApplies(st, r) === 'yes'));
 }
 
 function uniqueSubjects(list: readonly PodIdentitySubject[]): PodIdentitySubject[] {
@@ -178,6 +179,6 @@ function denyingStatements(policy: TrustPolicy, account: string, subjects: reado
   const requests = subjects.flatMap((s) => subjectRequests(account, s));
   return policy.statements
     .map((s, i) => ({ s, i }))
-    .filter(({ s }) => s.effect === 'Deny' && requests.some((r) => matchStatement(s, r).applies !== 'no'))
+    .filter(({ s }) => s.effect === 'Deny' && requests.some((r) => statementApplies(s, r) !== 'no'))
     .map(({ i }) => i);
 }

@@ -149,10 +149,6 @@ export interface WideningCheck {
   problems: string[];
 }
 
-function statementTexts(policy: TrustPolicy): string[] {
-  return policy.statements.map((s) => JSON.stringify(s.raw));
-}
-
 /** Literal values of a condition key under StringEquals, or undefined when it is not exactly that. */
 function literalValues(s: Statement, key: string): string[] | undefined {
   const entries = s.conditions.filter((c) => c.key.toLowerCase() === key.toLowerCase());
@@ -195,7 +191,7 @@ function enumerateAdded(s: Statement, clusters: ReadonlyMap<string, AccessCluste
 }
 
 /** Audiences worth trying for a provider: the default, and every literal `:aud` value the policy names. */
-function audiences(policy: TrustPolicy, provider: string): string[] {
+export function irsaAudiences(policy: TrustPolicy, provider: string): string[] {
   const issuer = providerIssuer(provider);
   const key = `${issuer ?? ''}:aud`.toLowerCase();
   const named = policy.statements.flatMap((s) => s.conditions.filter((c) => c.key.toLowerCase() === key).flatMap((c) => c.values)).filter((v) => !/[*?$]/.test(v));
@@ -203,9 +199,10 @@ function audiences(policy: TrustPolicy, provider: string): string[] {
 }
 
 /** Whether `policy` provably admits this service account through the cluster's OIDC provider (IRSA). */
-export function admitsIrsaTwin(policy: TrustPolicy, subject: PodIdentitySubject, oidcProvider: string | null): boolean {
+export function admitsIrsaTwin(policy: TrustPolicy, subject: PodIdentitySubject, oidcProvider: string | null, audiences?: readonly string[]): boolean {
   if (oidcProvider === null) return false;
-  return audiences(policy, oidcProvider).some((audience) => {
+  // `audiences`: irsaAudiences(policy, oidcProvider), when the caller has it for several subjects.
+  return (audiences ?? irsaAudiences(policy, oidcProvider)).some((audience) => {
     const req: TrustRequest = webIdentityRequest({ providerArn: oidcProvider, namespace: subject.namespace, serviceAccount: subject.serviceAccount, audience });
     return admitsRequests(policy.statements, [req]);
   });
@@ -234,19 +231,30 @@ export function checkNoWidening(
   const after = 'statementForm' in afterDoc ? (afterDoc as TrustPolicy) : parsePolicy(afterDoc);
   const clusters = new Map(clusterList.map((c) => [c.arn, c]));
   const problems: string[] = [];
-  const remaining = statementTexts(after);
+  // Each statement's JSON once: `after` shares the statements an edit left alone with `before`.
+  const texts = new Map<Statement, string>();
+  const textOf = (s: Statement) => {
+    let t = texts.get(s);
+    if (t === undefined) texts.set(s, (t = JSON.stringify(s.raw)));
+    return t;
+  };
   const afterCount = new Map<string, number>();
-  for (const t of remaining) afterCount.set(t, (afterCount.get(t) ?? 0) + 1);
+  for (const s of after.statements) {
+    const t = textOf(s);
+    afterCount.set(t, (afterCount.get(t) ?? 0) + 1);
+  }
   const beforeCount = new Map<string, number>();
   for (const [i, s] of before.statements.entries()) {
-    const t = JSON.stringify(s.raw);
+    const t = textOf(s);
     beforeCount.set(t, (beforeCount.get(t) ?? 0) + 1);
     if (s.effect === 'Deny' && (afterCount.get(t) ?? 0) < (beforeCount.get(t) ?? 0)) problems.push(`the Deny statement ${i} of before is changed or removed`);
   }
   const added = new Map<string, PodIdentitySubject>();
   const seen = new Map<string, number>();
+  // The audiences of `before` per provider, once for all the subjects on it.
+  const audiencesOf = new Map<string, string[]>();
   for (const [i, s] of after.statements.entries()) {
-    const t = JSON.stringify(s.raw);
+    const t = textOf(s);
     seen.set(t, (seen.get(t) ?? 0) + 1);
     if ((seen.get(t) ?? 0) <= (beforeCount.get(t) ?? 0)) continue; // unchanged from before
     const subjects = enumerateAdded(s, clusters);
@@ -258,13 +266,19 @@ export function checkNoWidening(
       const parsed = parseClusterArn(subject.cluster);
       const c = clusters.get(subject.cluster) ?? { arn: subject.cluster, account: parsed.ok ? parsed.arn.account : '', oidcProvider: null };
       // Only what `after` really admits counts (a Deny kept from before may still exclude it).
-      if (!admitsRequests(after.statements, subjectRequests(c.account, subject))) continue;
-      if (admitsRequests(before.statements, subjectRequests(c.account, subject))) continue;
+      const requests = subjectRequests(c.account, subject);
+      if (!admitsRequests(after.statements, requests)) continue;
+      if (admitsRequests(before.statements, requests)) continue;
       if (!clusters.has(subject.cluster)) {
         problems.push(`statement ${i} admits ${subject.namespace}/${subject.serviceAccount} on ${subject.cluster}, a cluster outside the plan that the trust policy did not admit`);
         continue;
       }
-      if (!chained.has(subjectKey(subject)) && !admitsIrsaTwin(before, subject, c.oidcProvider)) {
+      let audiences: string[] | undefined;
+      if (c.oidcProvider !== null) {
+        audiences = audiencesOf.get(c.oidcProvider);
+        if (audiences === undefined) audiencesOf.set(c.oidcProvider, (audiences = irsaAudiences(before, c.oidcProvider)));
+      }
+      if (!chained.has(subjectKey(subject)) && !admitsIrsaTwin(before, subject, c.oidcProvider, audiences)) {
         problems.push(`statement ${i} admits ${subject.namespace}/${subject.serviceAccount} on ${subject.cluster}, which the trust policy did not admit through IRSA`);
         continue;
       }

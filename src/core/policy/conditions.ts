@@ -37,6 +37,16 @@ const NEGATED_TO_POSITIVE: Readonly<Record<string, string>> = {
 const POSITIVE = new Set(['StringEquals', 'StringEqualsIgnoreCase', 'StringLike', 'ArnEquals', 'ArnLike', 'Bool']);
 
 export function parseOperator(operator: string): ParsedOperator {
+  return operatorOf(operator).op;
+}
+
+/** A parsed operator with the positive base its evaluation compares with (undefined: not evaluable). */
+interface OperatorInfo {
+  readonly op: ParsedOperator;
+  readonly positiveBase: string | undefined;
+}
+
+function parseOperatorUncached(operator: string): OperatorInfo {
   let rest = operator;
   let set: SetQualifier | undefined;
   for (const q of ['ForAnyValue', 'ForAllValues'] as const) {
@@ -47,7 +57,26 @@ export function parseOperator(operator: string): ParsedOperator {
   }
   const ifExists = rest.endsWith('IfExists') && rest !== 'IfExists';
   const base = ifExists ? rest.slice(0, -'IfExists'.length) : rest;
-  return { base, set, ifExists, negated: Object.hasOwn(NEGATED_TO_POSITIVE, base) };
+  const negated = Object.hasOwn(NEGATED_TO_POSITIVE, base);
+  const positive = negated ? NEGATED_TO_POSITIVE[base] : base;
+  return { op: { base, set, ifExists, negated }, positiveBase: positive !== undefined && POSITIVE.has(positive) ? positive : undefined };
+}
+
+/**
+ * Operators parsed once each: a policy names a handful (StringEquals, StringLike, ...) and a
+ * fleet scan evaluates them millions of times. The result is shared read-only. Bounded.
+ */
+const OPERATORS_LIMIT = 1_000;
+const operators = new Map<string, OperatorInfo>();
+
+function operatorOf(operator: string): OperatorInfo {
+  let op = operators.get(operator);
+  if (op === undefined) {
+    if (operators.size >= OPERATORS_LIMIT) operators.clear();
+    op = parseOperatorUncached(operator);
+    operators.set(operator, op);
+  }
+  return op;
 }
 
 /** True for operators podid can evaluate (string, ARN, Bool and Null families). */
@@ -111,12 +140,16 @@ function matchTokens(tokens: readonly Token[], text: string): boolean {
 
 /** Glob or exact match of one policy value against one request value; undefined if unresolvable. */
 export function matchPattern(pattern: string, actual: string, opts: { glob: boolean; ignoreCase?: boolean }): boolean | undefined {
-  const p = opts.ignoreCase ? pattern.toLowerCase() : pattern;
-  const a = opts.ignoreCase ? actual.toLowerCase() : actual;
+  return matchValue(pattern, actual, opts.glob, opts.ignoreCase === true);
+}
+
+function matchValue(pattern: string, actual: string, glob: boolean, ignoreCase: boolean): boolean | undefined {
+  const p = ignoreCase ? pattern.toLowerCase() : pattern;
+  const a = ignoreCase ? actual.toLowerCase() : actual;
   // No policy variable and nothing to expand: every token is a literal character, so the match
   // is string equality (most values: each role's exact `sub`, ARNs, audiences).
-  if (isLiteral(p, opts.glob)) return p === a;
-  const tokens = tokensOf(p, opts.glob);
+  if (isLiteral(p, glob)) return p === a;
+  const tokens = tokensOf(p, glob);
   return tokens === undefined ? undefined : matchTokens(tokens, a);
 }
 
@@ -156,7 +189,7 @@ function matchArn(pattern: string, actual: string): boolean | undefined {
   if (p === undefined || a === undefined) return false;
   let result: boolean | undefined = true;
   for (let i = 0; i < 6; i++) {
-    const m = matchPattern(p[i] ?? '', a[i] ?? '', { glob: true });
+    const m = matchValue(p[i] ?? '', a[i] ?? '', true, false);
     if (m === false) return false;
     if (m === undefined) result = undefined;
   }
@@ -166,11 +199,11 @@ function matchArn(pattern: string, actual: string): boolean | undefined {
 function matchPositive(base: string, pattern: string, actual: string): boolean | undefined {
   switch (base) {
     case 'StringEquals':
-      return matchPattern(pattern, actual, { glob: false });
+      return matchValue(pattern, actual, false, false);
     case 'StringEqualsIgnoreCase':
-      return matchPattern(pattern, actual, { glob: false, ignoreCase: true });
+      return matchValue(pattern, actual, false, true);
     case 'StringLike':
-      return matchPattern(pattern, actual, { glob: true });
+      return matchValue(pattern, actual, true, false);
     case 'ArnEquals':
     case 'ArnLike':
       return matchArn(pattern, actual);
@@ -181,23 +214,7 @@ function matchPositive(base: string, pattern: string, actual: string): boolean |
   }
 }
 
-/** Three-valued OR / AND over a list (undefined = cannot tell). */
-function some3<T>(items: readonly T[], f: (x: T) => boolean | undefined): boolean | undefined {
-  let unknown = false;
-  for (const x of items) {
-    const r = f(x);
-    if (r === true) return true;
-    if (r === undefined) unknown = true;
-  }
-  return unknown ? undefined : false;
-}
-function every3<T>(items: readonly T[], f: (x: T) => boolean | undefined): boolean | undefined {
-  const r = some3(items, (x) => {
-    const v = f(x);
-    return v === undefined ? undefined : !v;
-  });
-  return r === undefined ? undefined : !r;
-}
+/** Three-valued NOT (undefined = cannot tell). */
 function not3(v: boolean | undefined): boolean | undefined {
   return v === undefined ? undefined : !v;
 }
@@ -210,30 +227,78 @@ export type RequestValue = string | readonly string[] | undefined;
  * ARN, Bool and Null families, or a policy variable is involved: "cannot prove either way".
  */
 export function evaluateCondition(operator: string, policyValues: string | readonly string[], actual: RequestValue): boolean | undefined {
-  const op = parseOperator(operator);
-  const patterns = typeof policyValues === 'string' ? [policyValues] : policyValues;
-  const values = actual === undefined ? [] : typeof actual === 'string' ? [actual] : actual;
-  const absent = values.length === 0;
+  // The three-valued logic of some3/every3 over the patterns and the request values, in loops
+  // that allocate nothing (this runs for every condition of every statement of every request).
+  const { op, positiveBase } = operatorOf(operator);
+  const absent = actual === undefined || (typeof actual !== 'string' && actual.length === 0);
 
   if (op.base === 'Null') {
     if (op.set !== undefined || op.ifExists) return undefined;
-    return patterns.some((p) => (p.toLowerCase() === 'true' ? absent : p.toLowerCase() === 'false' ? !absent : false));
+    if (typeof policyValues === 'string') return nullHolds(policyValues, absent);
+    for (const p of policyValues) if (nullHolds(p, absent)) return true;
+    return false;
   }
-  const positiveBase = op.negated ? NEGATED_TO_POSITIVE[op.base] : op.base;
-  if (positiveBase === undefined || !POSITIVE.has(positiveBase)) return undefined;
+  if (positiveBase === undefined) return undefined;
 
   if (absent) {
     if (op.ifExists || op.set === 'ForAllValues') return true;
     if (op.set === 'ForAnyValue') return false;
     return op.negated;
   }
-  const matchesAny = (v: string) => some3(patterns, (p) => matchPositive(positiveBase, p, v));
-  const satisfies = (v: string) => (op.negated ? not3(matchesAny(v)) : matchesAny(v));
-  if (op.set === 'ForAllValues') return every3(values, satisfies);
-  if (op.set === 'ForAnyValue') return some3(values, satisfies);
+  // One request value: ForAllValues, ForAnyValue and the single-valued form all come to whether it satisfies.
+  if (typeof actual === 'string') return satisfies(positiveBase, op.negated, policyValues, actual);
+  const values = actual as readonly string[];
+  let unknown = false;
+  if (op.set === 'ForAllValues') {
+    for (const v of values) {
+      const r = satisfies(positiveBase, op.negated, policyValues, v);
+      if (r === false) return false;
+      if (r === undefined) unknown = true;
+    }
+    return unknown ? undefined : true;
+  }
+  if (op.set === 'ForAnyValue') {
+    for (const v of values) {
+      const r = satisfies(positiveBase, op.negated, policyValues, v);
+      if (r === true) return true;
+      if (r === undefined) unknown = true;
+    }
+    return unknown ? undefined : false;
+  }
   // A single-valued operator: positive holds if any request value matches, negated if none does.
-  const matched = some3(values, matchesAny);
+  let matched: boolean | undefined = false;
+  for (const v of values) {
+    const r = matchesAny(positiveBase, policyValues, v);
+    if (r === true) {
+      matched = true;
+      break;
+    }
+    if (r === undefined) unknown = true;
+  }
+  if (matched !== true && unknown) matched = undefined;
   return op.negated ? not3(matched) : matched;
+}
+
+function nullHolds(p: string, absent: boolean): boolean {
+  const v = p.toLowerCase();
+  return v === 'true' ? absent : v === 'false' ? !absent : false;
+}
+
+/** Some policy value matches the request value (three-valued). */
+function matchesAny(positiveBase: string, patterns: string | readonly string[], v: string): boolean | undefined {
+  if (typeof patterns === 'string') return matchPositive(positiveBase, patterns, v);
+  let unknown = false;
+  for (const p of patterns) {
+    const r = matchPositive(positiveBase, p, v);
+    if (r === true) return true;
+    if (r === undefined) unknown = true;
+  }
+  return unknown ? undefined : false;
+}
+
+function satisfies(positiveBase: string, negated: boolean, patterns: string | readonly string[], v: string): boolean | undefined {
+  const m = matchesAny(positiveBase, patterns, v);
+  return negated ? not3(m) : m;
 }
 
 /**

@@ -22,7 +22,7 @@
  * ones it appends or extends changes, byte for byte.
  */
 import { parseClusterArn } from '../arn.js';
-import { matchStatement, principalMatches, statementCoversAction } from './evaluate.js';
+import { principalMatches, statementApplies, statementCoversAction } from './evaluate.js';
 import type { TrustRequest } from './evaluate.js';
 import { parseStatement } from './parse.js';
 import { ASSUME_ROLE_ACTION, POD_IDENTITY_SERVICE, TAG_SESSION_ACTION, podIdentityRequests } from './requests.js';
@@ -114,12 +114,12 @@ export function subjectRequests(clusterAccount: string, s: PodIdentitySubject): 
 
 /** Some Allow provably admits every request, and no Deny applies or may apply. */
 export function admitsRequests(statements: readonly Statement[], requests: readonly TrustRequest[]): boolean {
-  return requests.every((r) => statements.some((s) => s.effect === 'Allow' && matchStatement(s, r).applies === 'yes')) && !deniesRequests(statements, requests);
+  return requests.every((r) => statements.some((s) => s.effect === 'Allow' && statementApplies(s, r) === 'yes')) && !deniesRequests(statements, requests);
 }
 
 /** A Deny statement applies (or may apply: a condition podid cannot evaluate) to one of the requests. */
 export function deniesRequests(statements: readonly Statement[], requests: readonly TrustRequest[]): boolean {
-  return requests.some((r) => statements.some((s) => s.effect === 'Deny' && matchStatement(s, r).applies !== 'no'));
+  return requests.some((r) => statements.some((s) => s.effect === 'Deny' && statementApplies(s, r) !== 'no'));
 }
 
 /** clusters x namespaces x serviceAccounts: what one podid statement admits. */
@@ -170,7 +170,7 @@ const one = (values: readonly string[]): JsonValue => (values.length === 1 && va
 
 /** The statement podid writes for one product of subjects. */
 export function podIdentityStatement(sid: string, clusterAccount: string, rect: SubjectRectangle): Statement {
-  return parseStatement({
+  const raw: JsonObject = {
     Sid: sid,
     Effect: 'Allow',
     Principal: { Service: POD_IDENTITY_SERVICE },
@@ -183,7 +183,24 @@ export function podIdentityStatement(sid: string, clusterAccount: string, rect: 
         [SERVICE_ACCOUNT_TAG_KEY]: one(rect.serviceAccounts),
       },
     },
-  });
+  };
+  // What parseStatement(raw) returns, built directly: podid's own statement has nothing to
+  // validate (the policy-parse unit tests hold the two equal).
+  const list = (values: readonly string[]) => [...values];
+  return {
+    sid,
+    effect: 'Allow',
+    principal: { wildcard: false, ids: { AWS: [], Service: [POD_IDENTITY_SERVICE], Federated: [], CanonicalUser: [] } },
+    notPrincipal: undefined,
+    action: { negated: false, values: [ASSUME_ROLE_ACTION, TAG_SESSION_ACTION] },
+    conditions: [
+      { operator: 'StringEquals', key: SOURCE_ACCOUNT_KEY, values: [clusterAccount] },
+      { operator: 'StringEquals', key: CLUSTER_TAG_KEY, values: list(rect.clusters) },
+      { operator: 'StringEquals', key: NAMESPACE_TAG_KEY, values: list(rect.namespaces) },
+      { operator: 'StringEquals', key: SERVICE_ACCOUNT_TAG_KEY, values: list(rect.serviceAccounts) },
+    ],
+    raw,
+  };
 }
 
 /** The statement's Action is exactly {sts:AssumeRole, sts:TagSession} (any case, string or list, no wildcard). */
@@ -226,14 +243,35 @@ export function statementRectangle(s: Statement, account: string): SubjectRectan
   return { clusters: [...new Set(clusters)], namespaces: [...new Set(namespaces)], serviceAccounts: [...new Set(serviceAccounts)] };
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === a.length;
+/** Same length, and the union of both holds that many distinct values. */
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > 16) return new Set([...a, ...b]).size === n;
+  // The union's size without building it (the lists podid compares hold a few values).
+  const at = (i: number) => (i < n ? a[i] : b[i - n]);
+  let distinct = 0;
+  for (let i = 0; i < 2 * n; i++) {
+    let first = true;
+    for (let j = 0; j < i && first; j++) if (at(j) === at(i)) first = false;
+    if (first) distinct++;
+  }
+  return distinct === n;
+}
+
+const DIMENSIONS: readonly (keyof SubjectRectangle)[] = ['clusters', 'namespaces', 'serviceAccounts'];
 
 /** Which one dimension to widen so that `existing` ∪ `rect` is still one product, or undefined. */
 function mergeDimension(existing: SubjectRectangle, rect: SubjectRectangle): keyof SubjectRectangle | undefined {
-  const dims: (keyof SubjectRectangle)[] = ['clusters', 'namespaces', 'serviceAccounts'];
-  const differing = dims.filter((d) => !sameSet(existing[d], rect[d]));
-  if (differing.length === 0) return 'serviceAccounts';
-  return differing.length === 1 ? differing[0] : undefined;
+  let differing: keyof SubjectRectangle | undefined;
+  let count = 0;
+  for (const d of DIMENSIONS) {
+    if (sameSet(existing[d], rect[d])) continue;
+    differing = d;
+    count++;
+  }
+  if (count === 0) return 'serviceAccounts';
+  return count === 1 ? differing : undefined;
 }
 
 const DIMENSION_KEY: Record<keyof SubjectRectangle, string> = { clusters: CLUSTER_TAG_KEY, namespaces: NAMESPACE_TAG_KEY, serviceAccounts: SERVICE_ACCOUNT_TAG_KEY };
@@ -259,9 +297,16 @@ function uniqueSid(statements: readonly Statement[]): string {
   }
 }
 
+/** Every request is provably allowed by some Allow (Denies aside). */
+function allowsRequests(statements: readonly Statement[], requests: readonly TrustRequest[]): boolean {
+  return requests.every((r) => statements.some((s) => s.effect === 'Allow' && statementApplies(s, r) === 'yes'));
+}
+
 export function addPodIdentityTrust(policy: TrustPolicy, target: PodIdentityTrustTarget): AddPodIdentityTrustResult {
-  const subjects = validateTarget(target);
-  const account = target.clusterAccount;
+  return editPolicy(policy, target.clusterAccount, validateTarget(target));
+}
+
+function editPolicy(policy: TrustPolicy, account: string, subjects: readonly PodIdentitySubject[]): AddPodIdentityTrustResult {
   const original = policy.statements;
   const existingUnconditioned = original.some((s) => isPodIdentityGrant(s) && s.conditions.length === 0);
   const deniedSubjects: PodIdentitySubject[] = [];
@@ -270,7 +315,8 @@ export function addPodIdentityTrust(policy: TrustPolicy, target: PodIdentityTrus
   for (const s of subjects) {
     const requests = subjectRequests(account, s);
     if (deniesRequests(original, requests)) deniedSubjects.push(s);
-    else if (admitsRequests(original, requests)) alreadyAdmitted.push(s);
+    // Not denied: admitted when every request is allowed (admitsRequests less its Deny check).
+    else if (allowsRequests(original, requests)) alreadyAdmitted.push(s);
     else missing.push(s);
   }
   if (missing.length === 0) {
@@ -280,10 +326,19 @@ export function addPodIdentityTrust(policy: TrustPolicy, target: PodIdentityTrus
   const statements = [...original];
   const extended = new Set<number>();
   const added: number[] = [];
+  // Each statement's product read once for all the rectangles (statementRectangle is pure).
+  const rectangles = new Map<Statement, SubjectRectangle | undefined>();
+  const rectangleOf = (s: Statement) => {
+    if (rectangles.has(s)) return rectangles.get(s);
+    const r = statementRectangle(s, account);
+    rectangles.set(s, r);
+    return r;
+  };
   for (const rect of encodeSubjects(missing)) {
     let merged = false;
-    for (const [index, s] of statements.entries()) {
-      const existing = statementRectangle(s, account);
+    for (let index = 0; index < statements.length; index++) {
+      const s = statements[index]!;
+      const existing = rectangleOf(s);
       if (existing === undefined) continue;
       const dim = mergeDimension(existing, rect);
       if (dim === undefined) continue;

@@ -71,6 +71,23 @@ export function evaluateConditions(s: Statement, keys: TrustRequest['keys']): { 
   return { result: failed ? 'no' : unknown ? 'unknown' : 'yes', unknownKeys };
 }
 
+/** evaluateConditions' result alone, without collecting the unknown keys (nothing allocated). */
+function conditionsResult(s: Statement, keys: TrustRequest['keys']): Tri {
+  let unknown = false;
+  for (const c of s.conditions) {
+    const lookup = c.key.toLowerCase();
+    if (!keys.has(lookup)) {
+      unknown = true;
+      continue;
+    }
+    const value = keys.get(lookup);
+    const r = evaluateCondition(c.operator, c.values, value === null ? undefined : value);
+    if (r === undefined) unknown = true;
+    else if (!r) return 'no';
+  }
+  return unknown ? 'unknown' : 'yes';
+}
+
 /**
  * `Allow` with `NotPrincipal`: IAM does not support that combination in a role trust policy, so
  * podid never counts such a statement as admitting anyone (it cannot prove the grant works).
@@ -85,6 +102,15 @@ export function matchStatement(s: Statement, req: TrustRequest): StatementMatch 
   const action = statementCoversAction(s, req.action);
   const { result, unknownKeys } = evaluateConditions(s, req.keys);
   return { principal, action, conditions: result, unknownKeys, applies: principal && action ? result : 'no' };
+}
+
+/**
+ * `matchStatement(s, req).applies` without building the match: the principal and the action
+ * first, the conditions only when both hold (they do not change the answer otherwise).
+ */
+export function statementApplies(s: Statement, req: TrustRequest): Tri {
+  if (isNotPrincipalAllow(s) || !principalMatches(s, req.principal.type, req.principal.id) || !statementCoversAction(s, req.action)) return 'no';
+  return conditionsResult(s, req.keys);
 }
 
 /** Condition entries for a key, compared case-insensitively as IAM does. */

@@ -59,8 +59,21 @@ export const DEFAULT_TRUST_POLICY_LIMIT = 2048;
  */
 export function policyLength(doc: TrustPolicy | JsonObject | string): number {
   if (typeof doc === 'string') return stripWhitespaceOutsideStrings(doc).length;
-  if (isTrustPolicy(doc)) return serializePolicyCompact(doc).length;
+  if (isTrustPolicy(doc)) return modelLength(doc);
   return JSON.stringify(doc).length;
+}
+
+/**
+ * A model's length, serialised once per model: the scan measures each role's policy and its
+ * edit, and the plan measures the same two again. Keyed by identity; a TrustPolicy is never
+ * mutated (edits return a new one), so its length cannot change.
+ */
+const modelLengths = new WeakMap<TrustPolicy, number>();
+
+function modelLength(policy: TrustPolicy): number {
+  let n = modelLengths.get(policy);
+  if (n === undefined) modelLengths.set(policy, (n = serializePolicyCompact(policy).length));
+  return n;
 }
 
 function stripWhitespaceOutsideStrings(text: string): string {

@@ -9,8 +9,8 @@ import { parseRoleArn } from '../arn.js';
 import type { RoleArn } from '../arn.js';
 import { addPodIdentityTrust, admitsRequests, parsePolicyOnce, podIdentityRequests, policyLength } from '../policy/index.js';
 import type { PodIdentitySubject, TrustPolicy } from '../policy/index.js';
-import { analyzeTrust } from '../trust.js';
-import type { TrustAnalysis } from '../trust.js';
+import { analyzeTrustIn, trustView } from '../trust.js';
+import type { TrustAnalysis, TrustView } from '../trust.js';
 import type { Finding, RoleRef, TrustReport } from './inventory.js';
 import type { ClusterSnapshot, FleetSnapshot, RoleSnapshot } from './snapshot.js';
 import { permissionsBoundaryFinding, trustShapeFindings } from './analyze-extra.js';
@@ -48,6 +48,8 @@ export interface RoleContext {
 export function lookupRole(roles: FleetSnapshot['roles'], normalised: string, written: string): RoleSnapshot | undefined {
   return roles[normalised] ?? roles[written] ?? roles[written.trim()];
 }
+
+const NO_ISSUERS: readonly string[] = [];
 
 function unknownTrust(limit: number): TrustReport {
   return { irsa: 'unknown', irsaStatements: [], podIdentity: 'unknown', length: null, lengthAfter: null, limit };
@@ -107,18 +109,10 @@ export function analyzeRole(ctx: RoleContext): RoleAnalysis {
  * as the scan does. The parsed policy is shared read-only: nothing in the analysis mutates a
  * TrustPolicy (addPodIdentityTrust returns a new one).
  */
-const policyLengths = new WeakMap<TrustPolicy, number>();
 const lengthsAfter = new WeakMap<TrustPolicy, WeakMap<readonly PodIdentitySubject[], Map<string, { lengthAfter: number | null; edits: boolean }>>>();
 
-function lengthOnce(policy: TrustPolicy): number {
-  const n = policyLength(policy);
-  policyLengths.set(policy, n);
-  return n;
-}
-
-function cachedLength(policy: TrustPolicy): number {
-  return policyLengths.get(policy) ?? lengthOnce(policy);
-}
+/** policyLength remembers a model's length (serialize.ts): asked per service account, measured once. */
+const cachedLength = policyLength;
 
 /** The policy's length once podid admits `subjects`, and whether that edits it; null when podid would refuse the edit. */
 function lengthAfterAdding(policy: TrustPolicy, partition: string, clusterAccount: string, subjects: readonly PodIdentitySubject[]): { lengthAfter: number | null; edits: boolean } {
@@ -142,21 +136,39 @@ function lengthAfterAdding(policy: TrustPolicy, partition: string, clusterAccoun
 }
 
 /**
- * trustShapeFindings depends on the document, the cluster (partition, issuer), the accounts and
- * the role ARN, not on the service account: computed once per role and cluster. The findings are
- * shared read-only, like the parsed policy (nothing mutates a Finding; the allowlist copies).
+ * What depends on the document and the cluster but not on the service account, computed once
+ * per role and cluster (a shared role is trusted by every cluster of the fleet): the trust view
+ * analyzeTrust reads (per account it is read for: the cluster's, and a cross-account role's own)
+ * and trustShapeFindings (by role ARN, which also fixes the accounts: the cluster's and the
+ * role's). Keyed by object identity (the parsed policy, the snapshot's cluster, the fleet's
+ * issuer list analyzeFleet builds once), so no key is built per service account. Shared
+ * read-only, like the parsed policy: nothing mutates a view or a Finding (the allowlist copies).
  */
-const shapeFindings = new WeakMap<TrustPolicy, WeakMap<readonly string[], Map<string, Finding[]>>>();
+interface RoleClusterFacts {
+  views: Map<string, TrustView>;
+  shapes: Map<string, Finding[]>;
+  fleetIssuers: readonly string[];
+}
 
-function shapeFindingsOnce(policy: TrustPolicy, cluster: ClusterSnapshot, accounts: readonly string[], role: string, fleetIssuers: readonly string[]): Finding[] {
-  let byIssuers = shapeFindings.get(policy);
-  if (byIssuers === undefined) shapeFindings.set(policy, (byIssuers = new WeakMap()));
-  // The fleet's issuers by identity: analyzeFleet builds the list once.
-  let byKey = byIssuers.get(fleetIssuers);
-  if (byKey === undefined) byIssuers.set(fleetIssuers, (byKey = new Map()));
-  const key = [cluster.partition, cluster.oidcIssuer ?? '', role, ...accounts].join('\u0000');
-  let hit = byKey.get(key);
-  if (hit === undefined) byKey.set(key, (hit = trustShapeFindings(policy, cluster, accounts, role, fleetIssuers)));
+const roleClusterFacts = new WeakMap<TrustPolicy, WeakMap<ClusterSnapshot, RoleClusterFacts>>();
+
+function factsOf(policy: TrustPolicy, cluster: ClusterSnapshot, fleetIssuers: readonly string[]): RoleClusterFacts {
+  let byCluster = roleClusterFacts.get(policy);
+  if (byCluster === undefined) roleClusterFacts.set(policy, (byCluster = new WeakMap()));
+  let facts = byCluster.get(cluster);
+  if (facts === undefined || facts.fleetIssuers !== fleetIssuers) byCluster.set(cluster, (facts = { views: new Map(), shapes: new Map(), fleetIssuers }));
+  return facts;
+}
+
+function viewOnce(facts: RoleClusterFacts, policy: TrustPolicy, cluster: ClusterSnapshot, account: string): TrustView {
+  let view = facts.views.get(account);
+  if (view === undefined) facts.views.set(account, (view = trustView(policy, { partition: cluster.partition, clusterAccount: account, oidcIssuer: cluster.oidcIssuer })));
+  return view;
+}
+
+function shapeFindingsOnce(facts: RoleClusterFacts, policy: TrustPolicy, cluster: ClusterSnapshot, accounts: readonly string[], role: string): Finding[] {
+  let hit = facts.shapes.get(role);
+  if (hit === undefined) facts.shapes.set(role, (hit = trustShapeFindings(policy, cluster, accounts, role, facts.fleetIssuers)));
   return hit;
 }
 
@@ -171,9 +183,10 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
     serviceAccount,
     ...(ctx.audience === null ? {} : { audience: ctx.audience }),
   };
-  const analysis = analyzeTrust(policy, subject);
+  const facts = factsOf(policy, cluster, ctx.fleetIssuers ?? NO_ISSUERS);
+  const analysis = analyzeTrustIn(viewOnce(facts, policy, cluster, cluster.account), subject);
   // Cross-account IRSA trusts an OIDC provider created in the role's own account.
-  const irsa = crossAccount ? analyzeTrust(policy, { ...subject, clusterAccount: parsed.account }) : analysis;
+  const irsa = crossAccount ? analyzeTrustIn(viewOnce(facts, policy, cluster, parsed.account), { ...subject, clusterAccount: parsed.account }) : analysis;
 
   const irsaReport = irsaFindings(irsa, parsed.arn, cluster, findings);
   const podIdentity = podIdentityFindings(analysis, policy, parsed.arn, crossAccount, findings);
@@ -184,10 +197,10 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
       findings.push(finding('ASSOCIATION_SESSION_TAGS_DISABLED', { id: ctx.sessionTagsDisabledBy, role: parsed.arn }));
     }
   }
-  findings.push(...shapeFindingsOnce(policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn, ctx.fleetIssuers ?? []));
+  findings.push(...shapeFindingsOnce(facts, policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn));
   // Which statements are NotPrincipal Allows does not depend on the subject: one analysis says.
   if (analysis.unsupportedNotPrincipalAllows.length > 0) {
-    findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: analysis.unsupportedNotPrincipalAllows }));
+    findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: [...analysis.unsupportedNotPrincipalAllows] }));
   }
 
   const length = cachedLength(policy);

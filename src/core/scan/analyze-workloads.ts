@@ -64,15 +64,31 @@ const isLive = (p: PodObject) => p.phase !== 'Succeeded' && p.phase !== 'Failed'
  */
 export interface ClusterIndex {
   workloadsByNamespace: ReadonlyMap<string, readonly WorkloadObject[]>;
-  /** Keyed by podKey(namespace, serviceAccount): the workloads whose template runs as it. */
-  workloadsByServiceAccount: ReadonlyMap<string, readonly WorkloadObject[]>;
-  /** Keyed by podKey(namespace, serviceAccount). */
-  podsByServiceAccount: ReadonlyMap<string, readonly PodObject[]>;
+  /** By namespace, then service account: the workloads whose template runs as it. */
+  workloadsByServiceAccount: ReadonlyMap<string, ReadonlyMap<string, readonly WorkloadObject[]>>;
+  /** By namespace, then service account. */
+  podsByServiceAccount: ReadonlyMap<string, ReadonlyMap<string, readonly PodObject[]>>;
   nodes: ReadonlyMap<string, NodeObject>;
 }
 
-// Namespace and service account names are DNS labels/subdomains: they never contain a NUL.
-export const podKey = (namespace: string, serviceAccount: string) => `${namespace}\u0000${serviceAccount}`;
+const NONE: readonly never[] = [];
+
+/** What a two-level index holds for a namespace and service account (no key string is built per pod or lookup). */
+export function ofServiceAccount<T>(index: ReadonlyMap<string, ReadonlyMap<string, readonly T[]>>, namespace: string, serviceAccount: string): readonly T[] {
+  return index.get(namespace)?.get(serviceAccount) ?? NONE;
+}
+
+function groupByServiceAccount<T extends { namespace: string; serviceAccount: string }>(items: readonly T[]): Map<string, Map<string, T[]>> {
+  const out = new Map<string, Map<string, T[]>>();
+  for (const item of items) {
+    let inNs = out.get(item.namespace);
+    if (inNs === undefined) out.set(item.namespace, (inNs = new Map()));
+    const list = inNs.get(item.serviceAccount);
+    if (list) list.push(item);
+    else inNs.set(item.serviceAccount, [item]);
+  }
+  return out;
+}
 
 function group<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -89,8 +105,8 @@ export function indexCluster(cluster: ClusterSnapshot): ClusterIndex {
   const { kube } = cluster;
   return {
     workloadsByNamespace: group(kube.workloads, (w) => w.namespace),
-    workloadsByServiceAccount: group(kube.workloads, (w) => podKey(w.namespace, w.serviceAccount)),
-    podsByServiceAccount: group(kube.pods, (p) => podKey(p.namespace, p.serviceAccount)),
+    workloadsByServiceAccount: groupByServiceAccount(kube.workloads),
+    podsByServiceAccount: groupByServiceAccount(kube.pods),
     nodes: new Map(kube.nodes.map((n) => [n.name, n])),
   };
 }
@@ -152,24 +168,38 @@ export function analyzeWorkloads(cluster: ClusterSnapshot, namespace: string, se
 
   // Workloads whose template names the service account, even with no pod yet. Completed Jobs
   // and ReplicaSets (their Deployment is listed itself; old revisions hold no pods) are skipped.
-  for (const w of index.workloadsByServiceAccount.get(podKey(namespace, serviceAccount)) ?? []) {
+  for (const w of ofServiceAccount(index.workloadsByServiceAccount, namespace, serviceAccount)) {
     if (w.kind === 'ReplicaSet' || (w.kind === 'Job' && (!w.active || w.owner !== null))) continue;
     templatePlacement(cluster, w, entry(w.kind, w.name), place);
   }
 
   const jobPods = new Map<Entry, number>();
-  for (const pod of index.podsByServiceAccount.get(podKey(namespace, serviceAccount)) ?? []) {
+  // A controller's pods come one after the other: the previous pod's owner, when it is the same
+  // and podid knows its controller, has the same entry (root is a function of the owner).
+  let lastOwner: { kind: string; name: string } | null = null;
+  let lastEntry: Entry | undefined;
+  for (const pod of ofServiceAccount(index.podsByServiceAccount, namespace, serviceAccount)) {
     if (!isLive(pod)) continue;
-    const r = pod.owner === null ? null : root(pod.owner.kind, pod.owner.name);
-    const e = r === null || 'foreign' in r ? entry('Pod', pod.name) : entry(r.kind, r.name);
-    if (r !== null && 'foreign' in r) e.foreignOwner = r.foreign;
-    if (pod.owner?.kind === 'Job') jobPods.set(e, (jobPods.get(e) ?? 0) + 1);
+    const owner = pod.owner;
+    let e: Entry;
+    if (owner !== null && lastEntry !== undefined && lastOwner !== null && owner.kind === lastOwner.kind && owner.name === lastOwner.name) {
+      e = lastEntry;
+    } else {
+      const r = owner === null ? null : root(owner.kind, owner.name);
+      e = r === null || 'foreign' in r ? entry('Pod', pod.name) : entry(r.kind, r.name);
+      if (r !== null && 'foreign' in r) e.foreignOwner = r.foreign;
+      lastOwner = owner;
+      lastEntry = r === null || 'foreign' in r ? undefined : e;
+    }
+    if (owner?.kind === 'Job') jobPods.set(e, (jobPods.get(e) ?? 0) + 1);
     e.pods[pod.identity === 'pod-identity' ? 'podIdentity' : pod.identity]++;
 
     const node = pod.nodeName === null ? undefined : nodes.get(pod.nodeName);
     if (node !== undefined) {
       const where = placementOfNode(node);
-      place(e, where, () => (where === 'fargate' ? `pod ${pod.name} on Fargate node ${node.name}` : `pod ${pod.name} on node ${node.name}`));
+      // Only Fargate and Windows placements carry a reason (most pods run on EC2 nodes).
+      if (where === 'fargate' || where === 'windows') place(e, where, () => (where === 'fargate' ? `pod ${pod.name} on Fargate node ${node.name}` : `pod ${pod.name} on node ${node.name}`));
+      else e.runsOn.add(where);
     } else {
       // Not scheduled yet: the Fargate admission decides from the namespace and labels.
       const profile = matchingFargateProfile(cluster.fargateProfiles, namespace, pod.labels);

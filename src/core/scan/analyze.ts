@@ -17,7 +17,7 @@ import { analyzeRole } from './analyze-role.js';
 import type { PodIdentitySubject } from '../policy/index.js';
 import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
 import { customTokenFileFindings, serviceAccountShapeFindings } from './analyze-extra.js';
-import { analyzeWorkloads, indexCluster, podKey, type ClusterIndex } from './analyze-workloads.js';
+import { analyzeWorkloads, indexCluster, ofServiceAccount, type ClusterIndex } from './analyze-workloads.js';
 import { finding, sortFindings, type FindingCode } from './findings.js';
 import { analyzeCluster } from './readiness.js';
 import { scopeFilter, type Scope } from './scope.js';
@@ -96,7 +96,10 @@ function subjectsByRole(snapshot: FleetSnapshot): Map<string, PodIdentitySubject
       if (raw === undefined) continue;
       const parsed = parseRoleArn(raw, { region: c.region });
       if (!parsed.ok || parsed.arn.account !== c.account) continue;
-      out.set(parsed.arn.arn, [...(out.get(parsed.arn.arn) ?? []), { cluster: c.arn, namespace: sa.namespace, serviceAccount: sa.name }]);
+      const subject = { cluster: c.arn, namespace: sa.namespace, serviceAccount: sa.name };
+      const list = out.get(parsed.arn.arn);
+      if (list === undefined) out.set(parsed.arn.arn, [subject]);
+      else list.push(subject);
     }
   }
   return out;
@@ -148,7 +151,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
   if (stsRegional !== null) findings.push(finding('ANNOTATION_STS_REGIONAL_ENDPOINTS', { value: stsRegional }));
   if (tokenExpiration !== null) findings.push(finding('ANNOTATION_TOKEN_EXPIRATION', { value: tokenExpiration }));
   findings.push(...serviceAccountShapeFindings(sa));
-  findings.push(...customTokenFileFindings(lookups.workloads.podsByServiceAccount.get(podKey(sa.namespace, sa.name)) ?? []));
+  findings.push(...customTokenFileFindings(ofServiceAccount(lookups.workloads.podsByServiceAccount, sa.namespace, sa.name)));
 
   const addon = addonOf(c, sa);
   if (addon !== null) {

@@ -169,5 +169,11 @@ function roleUsers(snapshot: FleetSnapshot): Record<string, string[]> {
 }
 
 function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
+  // Lists usually come in key order already (Kubernetes lists by namespace/name): then the
+  // record, built in that order, is its own sorted copy (the same keys in the same order).
+  const keys = Object.keys(r);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = compareStrings(keys[i - 1]!, keys[i]!) <= 0;
+  if (sorted) return r;
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => compareStrings(a, b)));
 }
