@@ -345,10 +345,12 @@ function intern(b: Buffer, start: number, stop: number, hash: number): string {
  * list's items come in key order (namespace, then name), so the items that repeat a value are
  * neighbours (a ReplicaSet's pods are named after it): comparing with the last one finds nearly
  * every repeat without hashing. A different value is parsed and takes the place; its bytes are
- * copied, since a page's buffer is reused once the page is parsed.
+ * copied (into a buffer kept for the place), since a page's buffer is reused once it is parsed.
  */
 class LastShared {
-  bytes: Buffer | undefined = undefined;
+  /** The last value's bytes: the first `length` bytes of a buffer reused from value to value. */
+  bytes: Buffer = Buffer.alloc(0);
+  length = -1;
   value: unknown = undefined;
 }
 
@@ -356,13 +358,15 @@ function parseShared(plan: KeepPlan | null, last: LastShared): unknown {
   const b = buf;
   const start = pos;
   const stop = skip(b, start, end);
-  const seen = last.bytes;
-  if (seen !== undefined && seen.length === stop - start && b.compare(seen, 0, seen.length, start, stop) === 0) {
+  const length = stop - start;
+  if (length === last.length && b.compare(last.bytes, 0, length, start, stop) === 0) {
     pos = stop;
     return last.value;
   }
   const value = deepFreeze(parseValue(plan));
-  last.bytes = Buffer.from(b.subarray(start, stop));
+  if (last.bytes.length < length) last.bytes = Buffer.allocUnsafeSlow(Math.max(length, 2 * last.bytes.length, 256));
+  b.copy(last.bytes, 0, start, stop);
+  last.length = length;
   last.value = value;
   return value;
 }
