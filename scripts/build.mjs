@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { sdkXmlTextPatch } from './sdk-patches.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const require = createRequire(import.meta.url);
@@ -44,7 +45,7 @@ await build({
   // dependency and stays external too: podid (Apache-2.0) never ships it; the credential probe
   // loads it when it is installed (a clone after npm ci) and answers 501 saying so otherwise.
   external: [...Object.keys(pkg.dependencies ?? {}).filter((d) => d !== '@kubernetes/client-node' && !SDK_CLIENTS.includes(d)), '@cloud-copilot/*'],
-  plugins: [sdkEsm],
+  plugins: [sdkEsm, sdkXmlTextPatch],
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
