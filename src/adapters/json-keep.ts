@@ -57,7 +57,8 @@ export function mapKept(plan: KeepPlan, map: (kept: Record<string, unknown>) => 
 
 /**
  * `plan`, with the values at `paths` (each a path of names from `plan`) shared: a value whose
- * bytes equal those of one parsed before is that same value, parsed once and frozen. For the
+ * bytes equal those of the value parsed last at that place (in this document or an earlier one
+ * parsed with the same plan) is that same value, parsed once and frozen. For the
  * parts of a list's items that repeat byte for byte: the pods of one ReplicaSet have the same
  * labels, owner and containers, so 100,000 pods hold about 10,000 distinct ones. Stepping over
  * the bytes and comparing them costs less than building the value again; the values are

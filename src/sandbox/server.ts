@@ -286,7 +286,7 @@ function acceptsGzip(req: IncomingMessage): boolean {
 
 function sendCompressed(res: ServerResponse, reply: HttpReply): void {
   const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
-  if (body.length <= GZIP_THRESHOLD) return send(res, reply);
+  if (body.length <= GZIP_THRESHOLD) return send(res, { ...reply, body });
   gzip(body, { level: 1 }, (err, out) => {
     reply.release?.();
     if (res.headersSent || res.destroyed) return;
