@@ -270,6 +270,34 @@ describe('safety rails', () => {
     expect(r.stderr).toMatch(/after is not podid's (dual-trust )?change of before/);
     expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
   });
+
+  // Each edit of a saved plan is refused when the plan is loaded: exit 2, one line naming the
+  // step, no stack, no mutating call. The first one used to pass the checks (the trust step's
+  // id still named role shop, so the association's dependency was met) and was only stopped
+  // later by the fingerprint of the other role's trust; with a role whose trust equals shop's, it
+  // wrote shop's Pod Identity statement onto that role.
+  type Step = { id: string; kind: string; roleArn?: string; roleName?: string; namespace?: string; serviceAccount?: string; after?: { Statement: Record<string, unknown>[] }; dependsOn: string[] };
+  const edits: [string, (steps: Step[]) => Step[], RegExp][] = [
+    ['a trust step moved to another role', (steps) => steps.map((s) => (s.kind === 'update-trust' ? { ...s, roleArn: `arn:aws:iam::${ACCOUNT}:role/node`, roleName: 'node' } : s)), /its id must be "trust:arn:aws:iam::111122223333:role\/node"/],
+    ['a trust step renamed', (steps) => steps.map((s) => (s.kind === 'update-trust' ? { ...s, roleName: 'node' } : s)), /roleName "node" is not the name in roleArn \(shop\)/],
+    ['an association moved to another namespace', (steps) => steps.map((s) => (s.kind === 'create-association' && s.serviceAccount === 'cart' ? { ...s, namespace: 'kube-system' } : s)), /its id must be "assoc:.*\/kube-system\/cart"/],
+    ['an association step added', (steps) => [...steps, { ...steps.find((s) => s.kind === 'create-association')!, id: `assoc:arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod/shop/evil`, serviceAccount: 'evil' }], /neither adds nor already admits shop\/evil/],
+    ['the Pod Identity condition dropped', (steps) => steps.map((s) => (s.kind === 'update-trust' ? { ...s, after: { ...s.after!, Statement: s.after!.Statement.map((st, i, all) => (i === all.length - 1 ? { ...st, Condition: undefined } : st)) } } : s)), /after is not podid's change of before/],
+  ];
+  it.each(edits)('refuses %s: exit 2, one line, nothing changed', async (_what, edit, message) => {
+    const dir = journalDir();
+    const planFile = join(dir, 'plan.json');
+    const planned = await podid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+    const plan = JSON.parse(planned.stdout) as { steps: Step[] };
+    plan.steps = edit(plan.steps);
+    writeFileSync(planFile, JSON.stringify(plan));
+    await clearSandboxCalls(sb);
+    const r = await podid(['migrate', '--apply', '--yes', '--plan', planFile, '--journal-dir', dir], { env: sb.clientEnv });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/^podid: [^\n]* — pass a plan written by podid migrate --dry-run --out FILE, unedited\n$/);
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+  });
 });
 
 describe('a full migration of the demo world (the binary)', () => {
