@@ -81,7 +81,7 @@ export const ERRORS = {
   AWS_THROTTLED: { exit: 'environment', summary: 'AWS kept throttling a call past podid\'s retries' },
   AWS_UNREACHABLE: { exit: 'environment', summary: 'an AWS endpoint did not answer (network, proxy, timeout)' },
   AWS_ENDPOINT_INVALID: { exit: 'environment', summary: 'an AWS endpoint URL (AWS_ENDPOINT_URL*) is not a valid URL' },
-  AWS_ERROR: { exit: 'environment', summary: 'an AWS call failed otherwise (the message names the call and AWS\'s error)' },
+  AWS_ERROR: { exit: 'environment', summary: 'an AWS call failed otherwise (the message names the call and AWS\'s error); an AWS quota error (`LimitExceeded`, "Cannot exceed quota for ...", such as a trust policy over the role trust policy length quota) is one of these, named as a quota and never retried, not `AWS_THROTTLED`' },
   KUBE_CREDENTIALS_UNAVAILABLE: { exit: 'environment', summary: 'a context\'s credentials could not be had: its exec plugin (aws eks get-token) is missing, failed, did not answer within the request timeout or printed no usable ExecCredential, or its token-file cannot be read' },
   KUBE_UNAUTHORIZED: { exit: 'environment', summary: 'a Kubernetes API server rejected the context\'s credentials (401; for an exec plugin\'s or token-file\'s token, again after podid got a new one)' },
   KUBE_FORBIDDEN: { exit: 'environment', summary: 'a Kubernetes list was forbidden (403); the hint names the permissions' },
