@@ -284,6 +284,20 @@ describe('safety rails', () => {
     ['an association step added', (steps) => [...steps, { ...steps.find((s) => s.kind === 'create-association')!, id: `assoc:arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod/shop/evil`, serviceAccount: 'evil' }], /neither adds nor already admits shop\/evil/],
     ['the Pod Identity condition dropped', (steps) => steps.map((s) => (s.kind === 'update-trust' ? { ...s, after: { ...s.after!, Statement: s.after!.Statement.map((st, i, all) => (i === all.length - 1 ? { ...st, Condition: undefined } : st)) } } : s)), /after is not podid's change of before/],
   ];
+  it('refuses a plan whose cluster names a context the kubeconfig lacks before changing anything (exit 2, not 6 halfway)', async () => {
+    const dir = journalDir();
+    const planFile = join(dir, 'plan.json');
+    const planned = await podid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+    const plan = JSON.parse(planned.stdout) as { clusters: { context: string | null }[] };
+    plan.clusters[0]!.context = 'prod-ci';
+    writeFileSync(planFile, JSON.stringify(plan));
+    await clearSandboxCalls(sb);
+    const r = await podid(['migrate', '--apply', '--yes', '--plan', planFile, '--journal-dir', dir], { env: sb.clientEnv });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^podid: the plan's cluster prod names kubeconfig context "prod-ci", which is not in the kubeconfig — use the kubeconfig the plan was made with .*nothing was changed\n$/);
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+  });
+
   it.each(edits)('refuses %s: exit 2, one line, nothing changed', async (_what, edit, message) => {
     const dir = journalDir();
     const planFile = join(dir, 'plan.json');
