@@ -314,6 +314,43 @@ describe('safety rails', () => {
   });
 });
 
+describe('a hand-edited plan that re-points an association at another role admitting the SA', () => {
+  it('is refused at the association (the live annotation is not the plan\'s): drifted, exit 4, no association to that role', async () => {
+    // Role twin admits shop/cart through IRSA and already through Pod Identity, so an edited plan
+    // needs no trust step for it and passes the integrity checks: only the SA's live annotation
+    // (role shop) says the association's role is not the SA's.
+    const world = smallWorld({ withAddon: false }) as { iam: { roles: { name: string; assumeRolePolicyDocument: { Statement: object[] } }[] } };
+    const twin = structuredClone(world.iam.roles.find((r) => r.name === 'shop')!);
+    twin.name = 'twin';
+    twin.assumeRolePolicyDocument.Statement.push({
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT, 'aws:RequestTag/eks-cluster-arn': `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`, 'aws:RequestTag/kubernetes-namespace': 'shop', 'aws:RequestTag/kubernetes-service-account': 'cart' } },
+    });
+    world.iam.roles.push(twin);
+    const sb = await sandboxServer(world);
+    try {
+      const dir = journalDir();
+      const planFile = join(dir, 'plan.json');
+      const planned = await podid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+      const plan = JSON.parse(planned.stdout) as { steps: { kind: string; serviceAccount?: string; roleArn?: string; annotationRoleArn?: string; dependsOn: string[] }[] };
+      const cart = plan.steps.find((s) => s.kind === 'create-association' && s.serviceAccount === 'cart')!;
+      cart.roleArn = cart.annotationRoleArn = `arn:aws:iam::${ACCOUNT}:role/twin`;
+      cart.dependsOn = [];
+      writeFileSync(planFile, JSON.stringify(plan));
+      const r = await podid(['migrate', '--apply', '--yes', '--plan', planFile, '--propagation-wait', '0', '--rollout-timeout', '20s', '-o', 'json', '--journal-dir', dir], { env: sb.clientEnv, timeoutMs: 60_000 });
+      expect(r.code, r.stderr).toBe(4);
+      const step = result(r).steps.find((s) => s.kind === 'create-association' && s.target.startsWith('shop/cart '))!;
+      expect(step.status).toBe('drifted');
+      expect(step.message).toBe(`ServiceAccount shop/cart is annotated with arn:aws:iam::${ACCOUNT}:role/shop, not the plan's arn:aws:iam::${ACCOUNT}:role/twin; make a new plan and review it`);
+      expect((await state(sb)).clusters[0]!.podIdentityAssociations.map((a) => `${a.serviceAccount} -> ${a.roleArn}`)).toEqual([`orders -> arn:aws:iam::${ACCOUNT}:role/shop`]);
+    } finally {
+      await sb.stop();
+    }
+  }, 90_000);
+});
+
 describe('a full migration of the demo world (the binary)', () => {
   let sb: SandboxEndpoint;
   let dir: string;

@@ -15,7 +15,8 @@
  * journaled (intent before, result after). Failures mark their SAs failed and the run goes on
  * (unless --fail-fast); an abort (SIGINT) lets the calls in flight finish and starts nothing new.
  */
-import { parseClusterArn } from '../arn.js';
+import { parseClusterArn, parseRoleArn } from '../arn.js';
+import { ROLE_ARN_ANNOTATION } from '../annotations.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { createLimiter, type Limiter } from '../concurrency.js';
@@ -368,6 +369,13 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     if (sa === null) return { status: 'drifted', message: `ServiceAccount ${step.namespace}/${step.serviceAccount} no longer exists`, mutatedAt: null };
     if (fingerprintAssociationInput({ association: null, saUid: sa.uid, saResourceVersion: sa.resourceVersion }) !== step.fingerprint) {
       return { status: 'drifted', message: `ServiceAccount ${step.namespace}/${step.serviceAccount} changed since the plan was made (uid or resourceVersion differs); make a new plan and review it`, mutatedAt: null };
+    }
+    // The plan's annotationRoleArn is what ties the association's role to the SA (plan
+    // integrity); the SA's fingerprint can be recomputed by whoever edits a plan, so the live
+    // annotation is compared too.
+    const annotated = sa.annotations[ROLE_ARN_ANNOTATION];
+    if (annotated === undefined || sameRole(annotated, step.annotationRoleArn) === false) {
+      return { status: 'drifted', message: `ServiceAccount ${step.namespace}/${step.serviceAccount} is annotated with ${annotated === undefined ? 'no role' : annotated}, not the plan's ${step.annotationRoleArn}; make a new plan and review it`, mutatedAt: null };
     }
     const token = requestToken(this.deps.runId, step.id);
     await this.intent(step.id, 'create-association', `${step.namespace}/${step.serviceAccount} on ${name}`, { roleArn: step.roleArn, targetRoleArn: step.targetRoleArn, clientRequestToken: token });
@@ -785,4 +793,13 @@ function sameAssociation(step: CreateAssociationStep, a: AssociationRecord): boo
 function foreignAssociationText(step: CreateAssociationStep, cluster: PlanCluster, other: AssociationRecord): string {
   const names = `${other.roleArn}${other.targetRoleArn ? ` -> ${other.targetRoleArn}` : ''}`;
   return `an association made since the plan, ${other.associationId}, gives ${step.namespace}/${step.serviceAccount} another role (${names}) than the plan's ${step.targetRoleArn ?? step.roleArn}; podid never overwrites or deletes one it did not create: keep it and make a new plan (podid migrate --dry-run), or delete it (aws eks delete-pod-identity-association --cluster-name ${cluster.name} --region ${cluster.region} --association-id ${other.associationId}) and apply again`;
+}
+
+/** Role ARNs compare trimmed and case-insensitively, as IAM role names are unique regardless of case. */
+function sameRole(a: string, b: string): boolean {
+  const key = (raw: string) => {
+    const parsed = parseRoleArn(raw);
+    return (parsed.ok ? parsed.arn.arn : raw.trim()).toLowerCase();
+  };
+  return key(a) === key(b);
 }
