@@ -91,6 +91,18 @@ export function mapAwsError(err: unknown, action: string, fallbackEndpoint: stri
   if (BAD_CREDENTIALS.has(name)) {
     return new PodidError('AWS_CREDENTIALS_INVALID', `AWS rejected the credentials on ${action}: ${name}: ${message}`, { hint: CREDENTIALS_HINT, cause: err });
   }
+  // IAM's quota errors share a name with throttling (LimitExceeded, 409): "Cannot exceed quota for
+  // ACLSizePerRole: 2048" is a document too long for the role, which no retry or wait changes.
+  const quota = /^Cannot exceed quota for (\w+)/i.exec(message);
+  if (quota !== null) {
+    const trust = quota[1] === 'ACLSizePerRole';
+    return new PodidError('AWS_ERROR', `${action} was refused by an AWS quota: ${name || 'LimitExceeded'}: ${message}${trust ? ' (the role trust policy length, counted without whitespace)' : ''}`, {
+      hint: trust
+        ? 'raise the "Role trust policy length" quota (Service Quotas L-C07B4B0D, at most 8,192; IAM User Guide, "IAM and AWS STS quotas") and make a new plan with --trust-policy-limit set to it, or shorten the trust policy'
+        : 'raise that quota in Service Quotas, or change less at once',
+      cause: err,
+    });
+  }
   if (THROTTLED.has(name) || e.$metadata?.httpStatusCode === 429) {
     return new PodidError('AWS_THROTTLED', `${action} was throttled by AWS past podid's retries: ${name || 'HTTP 429'}`, {
       hint: 'run again later, or lower --concurrency so fewer calls are in flight',

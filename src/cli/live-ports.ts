@@ -6,7 +6,7 @@
  */
 import type { AwsOptions } from '../adapters/aws.js';
 import type { ExecutionServices } from '../app/execution.js';
-import { ExitCode } from '../core/errors.js';
+import { ExitCode, UsageError } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
 import type { CliContext } from './context.js';
 import { readEnv, type CliEnv } from './env.js';
@@ -65,13 +65,27 @@ export function liveAwsOptions(opts: LivePortOptions, env: CliEnv): AwsOptions {
   return awsOptionsOf(opts, env);
 }
 
-export async function createLivePorts(opts: LivePortOptions, ctx: CliContext): Promise<ApplyPorts> {
+/**
+ * `clusters`: the clusters of a plan (or journal) whose Kubernetes API the run will use. Each
+ * must name a context of the kubeconfig, checked here, before anything is changed: found only at
+ * the first Kubernetes call, a missing one would fail the run halfway (after trust writes).
+ */
+export async function createLivePorts(opts: LivePortOptions, ctx: CliContext, clusters: readonly { name: string; context: string | null }[] = []): Promise<ApplyPorts> {
   const [{ createAwsApplyPorts }, { kubeApplyPortFactory }] = await Promise.all([
     import('../adapters/aws-write.js'),
     import('../adapters/kube-write.js'),
   ]);
   const aws = await createAwsApplyPorts(liveAwsOptions(opts, readEnv(ctx.env)));
   const kubeconfig = await loadRunKubeconfig(opts.kubeconfig, ctx);
+  for (const c of clusters) {
+    if (c.context === null || kubeconfig.getContext(c.context) === null) {
+      throw new UsageError(
+        'CONTEXT_UNKNOWN',
+        c.context === null ? `the plan's cluster ${c.name} names no kubeconfig context, so podid cannot reach its Kubernetes API` : `the plan's cluster ${c.name} names kubeconfig context ${JSON.stringify(c.context)}, which is not in the kubeconfig`,
+        'use the kubeconfig the plan was made with (--kubeconfig, KUBECONFIG), or make a new plan with this one (podid migrate --dry-run --out FILE); nothing was changed',
+      );
+    }
+  }
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
   const ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };
   // Test-only: the run's environment, never the process's, arms the hook.

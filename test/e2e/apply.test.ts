@@ -270,6 +270,85 @@ describe('safety rails', () => {
     expect(r.stderr).toMatch(/after is not podid's (dual-trust )?change of before/);
     expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
   });
+
+  // Each edit of a saved plan is refused when the plan is loaded: exit 2, one line naming the
+  // step, no stack, no mutating call. The first one used to pass the checks (the trust step's
+  // id still named role shop, so the association's dependency was met) and was only stopped
+  // later by the fingerprint of the other role's trust; with a role whose trust equals shop's, it
+  // wrote shop's Pod Identity statement onto that role.
+  type Step = { id: string; kind: string; roleArn?: string; roleName?: string; namespace?: string; serviceAccount?: string; after?: { Statement: Record<string, unknown>[] }; dependsOn: string[] };
+  const edits: [string, (steps: Step[]) => Step[], RegExp][] = [
+    ['a trust step moved to another role', (steps) => steps.map((s) => (s.kind === 'update-trust' ? { ...s, roleArn: `arn:aws:iam::${ACCOUNT}:role/node`, roleName: 'node' } : s)), /its id must be "trust:arn:aws:iam::111122223333:role\/node"/],
+    ['a trust step renamed', (steps) => steps.map((s) => (s.kind === 'update-trust' ? { ...s, roleName: 'node' } : s)), /roleName "node" is not the name in roleArn \(shop\)/],
+    ['an association moved to another namespace', (steps) => steps.map((s) => (s.kind === 'create-association' && s.serviceAccount === 'cart' ? { ...s, namespace: 'kube-system' } : s)), /its id must be "assoc:.*\/kube-system\/cart"/],
+    ['an association step added', (steps) => [...steps, { ...steps.find((s) => s.kind === 'create-association')!, id: `assoc:arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod/shop/evil`, serviceAccount: 'evil' }], /neither adds nor already admits shop\/evil/],
+    ['the Pod Identity condition dropped', (steps) => steps.map((s) => (s.kind === 'update-trust' ? { ...s, after: { ...s.after!, Statement: s.after!.Statement.map((st, i, all) => (i === all.length - 1 ? { ...st, Condition: undefined } : st)) } } : s)), /after is not podid's change of before/],
+  ];
+  it('refuses a plan whose cluster names a context the kubeconfig lacks before changing anything (exit 2, not 6 halfway)', async () => {
+    const dir = journalDir();
+    const planFile = join(dir, 'plan.json');
+    const planned = await podid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+    const plan = JSON.parse(planned.stdout) as { clusters: { context: string | null }[] };
+    plan.clusters[0]!.context = 'prod-ci';
+    writeFileSync(planFile, JSON.stringify(plan));
+    await clearSandboxCalls(sb);
+    const r = await podid(['migrate', '--apply', '--yes', '--plan', planFile, '--journal-dir', dir], { env: sb.clientEnv });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^podid: the plan's cluster prod names kubeconfig context "prod-ci", which is not in the kubeconfig — use the kubeconfig the plan was made with .*nothing was changed\n$/);
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it.each(edits)('refuses %s: exit 2, one line, nothing changed', async (_what, edit, message) => {
+    const dir = journalDir();
+    const planFile = join(dir, 'plan.json');
+    const planned = await podid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+    const plan = JSON.parse(planned.stdout) as { steps: Step[] };
+    plan.steps = edit(plan.steps);
+    writeFileSync(planFile, JSON.stringify(plan));
+    await clearSandboxCalls(sb);
+    const r = await podid(['migrate', '--apply', '--yes', '--plan', planFile, '--journal-dir', dir], { env: sb.clientEnv });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/^podid: [^\n]* — pass a plan written by podid migrate --dry-run --out FILE, unedited\n$/);
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+  });
+});
+
+describe('a hand-edited plan that re-points an association at another role admitting the SA', () => {
+  it('is refused at the association (the live annotation is not the plan\'s): drifted, exit 4, no association to that role', async () => {
+    // Role twin admits shop/cart through IRSA and already through Pod Identity, so an edited plan
+    // needs no trust step for it and passes the integrity checks: only the SA's live annotation
+    // (role shop) says the association's role is not the SA's.
+    const world = smallWorld({ withAddon: false }) as { iam: { roles: { name: string; assumeRolePolicyDocument: { Statement: object[] } }[] } };
+    const twin = structuredClone(world.iam.roles.find((r) => r.name === 'shop')!);
+    twin.name = 'twin';
+    twin.assumeRolePolicyDocument.Statement.push({
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT, 'aws:RequestTag/eks-cluster-arn': `arn:aws:eks:us-east-1:${ACCOUNT}:cluster/prod`, 'aws:RequestTag/kubernetes-namespace': 'shop', 'aws:RequestTag/kubernetes-service-account': 'cart' } },
+    });
+    world.iam.roles.push(twin);
+    const sb = await sandboxServer(world);
+    try {
+      const dir = journalDir();
+      const planFile = join(dir, 'plan.json');
+      const planned = await podid(['migrate', '--dry-run', '--all-contexts', '-o', 'json'], { env: sb.clientEnv });
+      const plan = JSON.parse(planned.stdout) as { steps: { kind: string; serviceAccount?: string; roleArn?: string; annotationRoleArn?: string; dependsOn: string[] }[] };
+      const cart = plan.steps.find((s) => s.kind === 'create-association' && s.serviceAccount === 'cart')!;
+      cart.roleArn = cart.annotationRoleArn = `arn:aws:iam::${ACCOUNT}:role/twin`;
+      cart.dependsOn = [];
+      writeFileSync(planFile, JSON.stringify(plan));
+      const r = await podid(['migrate', '--apply', '--yes', '--plan', planFile, '--propagation-wait', '0', '--rollout-timeout', '20s', '-o', 'json', '--journal-dir', dir], { env: sb.clientEnv, timeoutMs: 60_000 });
+      expect(r.code, r.stderr).toBe(4);
+      const step = result(r).steps.find((s) => s.kind === 'create-association' && s.target.startsWith('shop/cart '))!;
+      expect(step.status).toBe('drifted');
+      expect(step.message).toBe(`ServiceAccount shop/cart is annotated with arn:aws:iam::${ACCOUNT}:role/shop, not the plan's arn:aws:iam::${ACCOUNT}:role/twin; make a new plan and review it`);
+      expect((await state(sb)).clusters[0]!.podIdentityAssociations.map((a) => `${a.serviceAccount} -> ${a.roleArn}`)).toEqual([`orders -> arn:aws:iam::${ACCOUNT}:role/shop`]);
+    } finally {
+      await sb.stop();
+    }
+  }, 90_000);
 });
 
 describe('a full migration of the demo world (the binary)', () => {

@@ -111,7 +111,8 @@ export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promis
     const me = await (await createAwsPorts(liveAwsOptions(portOptions, readEnv(ctx.env)))).sts.getCallerIdentity();
     if (me.arn !== plan.caller.arn) io.warn(`Note: the plan was made by ${plan.caller.arn}; applying it as ${me.arn}.`);
   }
-  const ports = await createLivePorts(portOptions, ctx);
+  const kubeSteps = new Set(plan.steps.filter((s) => s.kind === 'create-association' || s.kind === 'restart-batch').map((s) => s.cluster));
+  const ports = await createLivePorts(portOptions, ctx, plan.clusters.filter((c) => kubeSteps.has(c.arn)));
   const progress = eventsTo(io);
   return interruptible(io, 'podid migrate --apply', async (signal) => {
     const result = await app.applyPlan(

@@ -15,7 +15,8 @@
  * journaled (intent before, result after). Failures mark their SAs failed and the run goes on
  * (unless --fail-fast); an abort (SIGINT) lets the calls in flight finish and starts nothing new.
  */
-import { parseClusterArn } from '../arn.js';
+import { parseClusterArn, parseRoleArn } from '../arn.js';
+import { ROLE_ARN_ANNOTATION } from '../annotations.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
 import { createLimiter, type Limiter } from '../concurrency.js';
@@ -310,6 +311,11 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     if (fingerprintTrust(current.document) !== step.fingerprint) {
       return { status: 'drifted', message: `the trust policy of ${step.roleArn} changed since the plan was made (its fingerprint differs); make a new plan and review it`, mutatedAt: null };
     }
+    // An association made outside podid since the plan, for a ServiceAccount this write would
+    // admit, to another role: that SA's association step will be refused, so the statement for it
+    // must not be written either. The whole role is refused (the plan's `after` is all or nothing).
+    const foreign = await this.foreignAssociation(step);
+    if (foreign !== null) return { status: 'drifted', message: `${foreign}; the trust policy of ${step.roleArn} was left as it is`, mutatedAt: null };
     // The trust boundary, proved again on the document as read now: what is written admits no one
     // but the Pod Identity twins of the service accounts the role's IRSA trust admits.
     const proof = checkNoWidening(parsePolicy(current.document), parsePolicy(step.after), this.plan.clusters.map((c) => ({ arn: c.arn, account: c.account, oidcProvider: c.oidcProvider })), step.basis === 'cross-account-source' ? { chained: step.subjects } : {});
@@ -337,23 +343,39 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     };
   }
 
+  /** Why an association step depending on `step` would be refused as drifted (an association for another role exists), or null. */
+  private async foreignAssociation(step: UpdateTrustStep): Promise<string | null> {
+    const dependents = this.plan.steps.filter((s): s is CreateAssociationStep => s.kind === 'create-association' && s.dependsOn.includes(step.id));
+    for (const a of dependents) {
+      const existing = await this.read(() => this.eks(a.cluster).findAssociations(this.clusterOf(a.cluster).name, a.namespace, a.serviceAccount));
+      const other = existing.find((e) => !sameAssociation(a, e));
+      if (other !== undefined && !existing.some((e) => sameAssociation(a, e))) return foreignAssociationText(a, this.clusterOf(a.cluster), other);
+    }
+    return null;
+  }
+
   // ---------------------------------------------------------------- create-association
 
   private async createAssociation(step: CreateAssociationStep): Promise<StepResult & { attempts?: number; journal?: JsonObject }> {
     const name = this.clusterOf(step.cluster).name;
     const eks = this.eks(step.cluster);
     const existing = await this.read(() => eks.findAssociations(name, step.namespace, step.serviceAccount));
-    const same = (a: AssociationRecord) => a.roleArn === step.roleArn && (a.targetRoleArn ?? null) === step.targetRoleArn;
+    const same = (a: AssociationRecord) => sameAssociation(step, a);
     const mine = existing.find(same);
     if (mine) return { status: 'already-done', message: `association ${mine.associationId} already names ${step.roleArn}`, mutatedAt: null, journal: { association: mine as unknown as JsonObject } };
     const other = existing[0];
-    if (other) {
-      return { status: 'drifted', message: `an association for another role exists (${other.associationId} -> ${other.roleArn}${other.targetRoleArn ? ` -> ${other.targetRoleArn}` : ''}); podid never overwrites one`, mutatedAt: null };
-    }
+    if (other) return { status: 'drifted', message: foreignAssociationText(step, this.clusterOf(step.cluster), other), mutatedAt: null };
     const sa = await this.read(() => this.kube(step.cluster).getServiceAccount(step.namespace, step.serviceAccount));
     if (sa === null) return { status: 'drifted', message: `ServiceAccount ${step.namespace}/${step.serviceAccount} no longer exists`, mutatedAt: null };
     if (fingerprintAssociationInput({ association: null, saUid: sa.uid, saResourceVersion: sa.resourceVersion }) !== step.fingerprint) {
       return { status: 'drifted', message: `ServiceAccount ${step.namespace}/${step.serviceAccount} changed since the plan was made (uid or resourceVersion differs); make a new plan and review it`, mutatedAt: null };
+    }
+    // The plan's annotationRoleArn is what ties the association's role to the SA (plan
+    // integrity); the SA's fingerprint can be recomputed by whoever edits a plan, so the live
+    // annotation is compared too.
+    const annotated = sa.annotations[ROLE_ARN_ANNOTATION];
+    if (annotated === undefined || sameRole(annotated, step.annotationRoleArn) === false) {
+      return { status: 'drifted', message: `ServiceAccount ${step.namespace}/${step.serviceAccount} is annotated with ${annotated === undefined ? 'no role' : annotated}, not the plan's ${step.annotationRoleArn}; make a new plan and review it`, mutatedAt: null };
     }
     const token = requestToken(this.deps.runId, step.id);
     await this.intent(step.id, 'create-association', `${step.namespace}/${step.serviceAccount} on ${name}`, { roleArn: step.roleArn, targetRoleArn: step.targetRoleArn, clientRequestToken: token });
@@ -760,4 +782,24 @@ function target(step: PlanStep): string {
     case 'restart-batch':
       return `batch ${step.batch} on ${step.cluster}`;
   }
+}
+
+/** An existing association is the planned one when it names the planned role (and target role). */
+function sameAssociation(step: CreateAssociationStep, a: AssociationRecord): boolean {
+  return a.roleArn === step.roleArn && (a.targetRoleArn ?? null) === step.targetRoleArn;
+}
+
+/** One line: whose association is in the way, and the two ways out. */
+function foreignAssociationText(step: CreateAssociationStep, cluster: PlanCluster, other: AssociationRecord): string {
+  const names = `${other.roleArn}${other.targetRoleArn ? ` -> ${other.targetRoleArn}` : ''}`;
+  return `an association made since the plan, ${other.associationId}, gives ${step.namespace}/${step.serviceAccount} another role (${names}) than the plan's ${step.targetRoleArn ?? step.roleArn}; podid never overwrites or deletes one it did not create: keep it and make a new plan (podid migrate --dry-run), or delete it (aws eks delete-pod-identity-association --cluster-name ${cluster.name} --region ${cluster.region} --association-id ${other.associationId}) and apply again`;
+}
+
+/** Role ARNs compare trimmed and case-insensitively, as IAM role names are unique regardless of case. */
+function sameRole(a: string, b: string): boolean {
+  const key = (raw: string) => {
+    const parsed = parseRoleArn(raw);
+    return (parsed.ok ? parsed.arn.arn : raw.trim()).toLowerCase();
+  };
+  return key(a) === key(b);
 }

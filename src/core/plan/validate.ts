@@ -16,7 +16,10 @@ import { FINDING_CODES } from '../scan/findings.js';
 import { externalIdPlaceholder, roleChaining } from './cross-account.js';
 import { canonicalJson, fingerprintTrust } from './fingerprint.js';
 import { PLAN_KIND, PLAN_SCHEMA_VERSION } from './model.js';
-import type { CreateAssociationStep, MigrationPlan, UpdateTrustStep } from './model.js';
+import type { CreateAssociationStep, MigrationPlan, PlanStep, UpdateTrustStep } from './model.js';
+import { agentStepId, addonStepId, associationStepId } from './plan.js';
+import { restartStepId } from './plan-rollout.js';
+import { trustStepId } from './plan-trust.js';
 
 const fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex fingerprint (64 lowercase hex digits)');
 const jsonObject = z.record(z.string(), z.unknown());
@@ -266,12 +269,31 @@ export function checkPlanIntegrity(plan: MigrationPlan, source = 'plan'): void {
   const trustByRole = new Map<string, UpdateTrustStep>();
   for (const step of plan.steps) if (step.kind === 'update-trust') trustByRole.set(roleKey(step.roleArn), step);
   for (const [i, step] of plan.steps.entries()) {
+    // The id is what dependencies and the journal name; it must be the one the step's own fields
+    // give, or a step could name one role (or SA) in its id and act on another.
+    const id = stepIdOf(step);
+    if (step.id !== id) throw invalid(source, `steps[${i}]`, `${step.kind} ${JSON.stringify(step.id)}: its id must be ${JSON.stringify(id)}, the id of what the step changes`);
     const problem =
       step.kind === 'update-trust' ? trustProblem(plan, step)
       : step.kind === 'create-association' ? associationProblem(plan, step, trustByRole.get(roleKey(step.roleArn))) ?? chainProblem(plan, step)
       : step.kind === 'install-agent' || step.kind === 'update-addon' || step.kind === 'restart-batch' ? (clusters.has(step.cluster) ? null : `its cluster ${step.cluster} is not in clusters`)
       : null;
     if (problem !== null) throw invalid(source, `steps[${i}]`, `${step.kind} ${JSON.stringify(step.id)}: ${problem}`);
+  }
+}
+
+function stepIdOf(step: PlanStep): string {
+  switch (step.kind) {
+    case 'install-agent':
+      return agentStepId(step.cluster);
+    case 'update-trust':
+      return trustStepId(step.roleArn);
+    case 'create-association':
+      return associationStepId(step.cluster, step.namespace, step.serviceAccount);
+    case 'update-addon':
+      return addonStepId(step.cluster, step.addonName);
+    case 'restart-batch':
+      return restartStepId(step.cluster, step.batch);
   }
 }
 
@@ -289,6 +311,7 @@ function trustProblem(plan: MigrationPlan, step: UpdateTrustStep): string | null
   if (step.fingerprint !== fingerprintTrust(step.before)) return 'fingerprint is not the fingerprint of before';
   const role = parseRoleArn(step.roleArn);
   if (!role.ok) return `roleArn ${JSON.stringify(step.roleArn)} is not a role ARN`;
+  if (step.roleName !== role.arn.name) return `roleName ${JSON.stringify(step.roleName)} is not the name in roleArn (${role.arn.name})`;
   const planClusters = new Map(plan.clusters.map((c) => [c.arn, c]));
   for (const arn of step.clusters) {
     const parsed = parseClusterArn(arn);
@@ -329,6 +352,8 @@ function trustProblem(plan: MigrationPlan, step: UpdateTrustStep): string | null
     return `added and extended must be ${JSON.stringify(result.added)} and ${JSON.stringify(result.extended)}`;
   }
   if (step.lengthBefore !== policyLength(original) || step.lengthAfter !== policyLength(current)) return 'lengthBefore or lengthAfter does not match the policies';
+  if (step.limit !== plan.options.trustPolicyLimit) return `limit ${step.limit} is not the plan's trustPolicyLimit ${plan.options.trustPolicyLimit}`;
+  if (step.lengthAfter > step.limit) return `after is ${step.lengthAfter} characters, over the trust policy limit of ${step.limit}`;
   if (canonicalJson({ before: roleAccess(original), after: roleAccess(current) }) !== canonicalJson(step.access)) {
     return 'access (who can assume the role before and after) does not recompute from before and after';
   }

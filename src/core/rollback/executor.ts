@@ -491,6 +491,13 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
       const kube = this.kube(s.cluster);
       const assocUndo = this.plan.associations.find((a) => a.cluster === s.cluster && a.namespace === ns && a.serviceAccount === s.serviceAccount);
       const found = await this.read(() => eks.findAssociations(c.name, ns, s.serviceAccount));
+      // Someone else's association (it existed when the run started; the run adopted it or was
+      // refused by it): kept, so this ServiceAccount cannot go back to IRSA by podid's hand.
+      const kept = found.filter((a) => (s.keptAssociationIds ?? []).includes(a.associationId));
+      if (kept.length > 0) {
+        const k = kept[0]!;
+        return done('drifted', `association ${k.associationId} -> ${k.roleArn} existed before the run and is not podid's, so it is kept and new pods get Pod Identity through it; to go back to IRSA, delete it (aws eks delete-pod-identity-association --cluster-name ${c.name} --region ${c.region} --association-id ${k.associationId}) and restart the workloads`);
+      }
       const leftover = found.filter((a) => !(assocUndo?.preexistingIds ?? []).includes(a.associationId) && !s.preexisting);
       if (leftover.length > 0) problems.push(`association ${leftover.map((a) => `${a.associationId} -> ${a.roleArn}`).join(', ')} still exists, so new pods get Pod Identity`);
       const sa = await this.read(() => kube.getServiceAccount(ns, s.serviceAccount));

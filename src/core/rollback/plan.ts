@@ -95,6 +95,11 @@ export interface RollbackSubject {
   addon: string | null;
   /** The association existed before the run (only its workloads were restarted). */
   preexisting: boolean;
+  /**
+   * Associations of this ServiceAccount that existed when the run started although the plan
+   * meant to create one (someone else made them after the plan): never podid's to delete.
+   */
+  keptAssociationIds?: string[];
 }
 
 export interface RollbackPlan {
@@ -149,7 +154,7 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
     if (s.kind === 'create-association') {
       const prev = apply.previous.associations.find((a) => a.cluster === s.cluster && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
       const preexistingIds = (prev?.existing ?? []).map((a) => a.associationId);
-      out.subjects.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roleArn: s.annotationRoleArn ?? s.roleArn, addon: null, preexisting: false });
+      out.subjects.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roleArn: s.annotationRoleArn ?? s.roleArn, addon: null, preexisting: false, ...(preexistingIds.length > 0 ? { keptAssociationIds: preexistingIds } : {}) });
       if (!sent) {
         untouched.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roles: [s.roleArn, s.targetRoleArn ?? s.roleArn] });
         continue;
