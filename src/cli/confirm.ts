@@ -28,18 +28,21 @@ export async function confirmChange(opts: { yes?: boolean | undefined; command: 
 
 /**
  * One question on the terminal; only 'yes' accepts. The input ending (Ctrl-D) is no answer: a
- * decline. Ctrl-C (readline reads it from the raw terminal; a SIGINT sent to the process alike)
- * is an interruption: CONFIRMATION_INTERRUPTED, exit 130, nothing changed.
+ * decline. Ctrl-C (readline reads it from the raw terminal; a SIGINT or SIGTERM sent to the
+ * process alike) is an interruption: CONFIRMATION_INTERRUPTED, exit 130, nothing changed.
  */
 export async function ask(question: string, ctx: Pick<CliContext, 'stdin' | 'stderr'>): Promise<boolean> {
   const rl = createInterface({ input: ctx.stdin, output: ctx.stderr });
-  const saved = process.listeners('SIGINT');
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const saved = signals.map((s) => [s, process.listeners(s)] as const);
   try {
     const answer = await new Promise<string | 'eof' | 'interrupt'>((resolve) => {
       const interrupt = () => resolve('interrupt');
       rl.on('SIGINT', interrupt);
-      process.removeAllListeners('SIGINT');
-      process.on('SIGINT', interrupt);
+      for (const s of signals) {
+        process.removeAllListeners(s);
+        process.on(s, interrupt);
+      }
       rl.on('close', () => resolve('eof'));
       // Node rejects a pending question when the interface closes (Ctrl-D): 'close' says which.
       rl.question(`\n${question} Only 'yes' will be accepted: `).then((a) => resolve(a), () => resolve('eof'));
@@ -49,8 +52,10 @@ export async function ask(question: string, ctx: Pick<CliContext, 'stdin' | 'std
     return answer !== 'eof' && answer.trim() === 'yes';
   } finally {
     rl.close();
-    process.removeAllListeners('SIGINT');
-    for (const l of saved) process.on('SIGINT', l as () => void);
+    for (const [s, listeners] of saved) {
+      process.removeAllListeners(s);
+      for (const l of listeners) process.on(s, l as () => void);
+    }
   }
 }
 

@@ -58,8 +58,8 @@ describe('a run killed after its k-th mutating call (the binary, SIGKILLed)', ()
   }, 240_000);
 });
 
-describe('SIGINT (the binary)', () => {
-  it('finishes the calls in flight, journals, exits 130; a second run finishes the job', async () => {
+describe('SIGINT, and SIGTERM (a CI job cancelled, a pod stopped) alike (the binary)', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s: finishes the calls in flight, journals, exits 130; a second run (SIGINT) or a rollback (SIGTERM) finishes the job', async (sig) => {
     // New pods take a minute to become ready: the interrupt lands while the restarts roll out
     // however slow the machine. Once the run has exited, the sandbox's time runs 1000 times
     // faster, so the second run waits out the rollouts under way in moments.
@@ -77,7 +77,7 @@ describe('SIGINT (the binary)', () => {
         child.stderr.on('data', (d: Buffer) => {
           stderr += d.toString();
           // Interrupt while the restarts roll out.
-          if (stderr.includes('create-association done') && !child.killed) child.kill('SIGINT');
+          if (stderr.includes('create-association done') && !child.killed) child.kill(sig);
         });
         child.on('close', (c) => resolve(c));
       });
@@ -88,9 +88,19 @@ describe('SIGINT (the binary)', () => {
       const records = readJournal(res.journal!);
       expect(records.at(-1)).toMatchObject({ record: 'finished', status: 'interrupted', exitCode: 130 });
       clock.fastForward(1000);
-      const again = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
-      expect(again.code, again.stderr).toBe(0);
-      expect(result(again).serviceAccounts.map((s) => s.outcome)).toEqual(['migrated', 'migrated']);
+      if (sig === 'SIGINT') {
+        const again = await apply(sb, ['-o', 'json', '--journal-dir', dir]);
+        expect(again.code, again.stderr).toBe(0);
+        expect(result(again).serviceAccounts.map((s) => s.outcome)).toEqual(['migrated', 'migrated']);
+      } else {
+        // Or undone: the interrupted run's journal is enough to roll back from.
+        const back = await podid(['rollback', '--apply', '--yes', '--journal-dir', dir], { env: sb.clientEnv, timeoutMs: 60_000 });
+        expect(back.code, back.stderr).toBe(0);
+        const end = await essentialState(sb) as { trust: Record<string, { Statement: unknown[] }>; associations: string[]; pods: string[] };
+        expect(end.associations).toEqual([]);
+        expect(end.trust['shop']!.Statement).toHaveLength(1);
+        expect(new Set(end.pods.map((p) => p.split(':')[1]))).toEqual(new Set(['irsa']));
+      }
     } finally {
       await sb.stop();
     }
