@@ -188,7 +188,7 @@ export async function createAwsApplyPorts(opts: AwsOptions): Promise<AwsApplyPor
 type EksSdk = typeof import('@aws-sdk/client-eks');
 
 function toAssociation(a: {
-  associationId?: string; associationArn?: string; namespace?: string; serviceAccount?: string; roleArn?: string; targetRoleArn?: string; ownerArn?: string; disableSessionTags?: boolean; createdAt?: Date;
+  associationId?: string; associationArn?: string; namespace?: string; serviceAccount?: string; roleArn?: string; targetRoleArn?: string; externalId?: string; ownerArn?: string; disableSessionTags?: boolean; createdAt?: Date;
 }): AssociationRecord {
   return {
     associationId: a.associationId ?? '',
@@ -197,6 +197,7 @@ function toAssociation(a: {
     serviceAccount: a.serviceAccount ?? '',
     roleArn: a.roleArn ?? '',
     targetRoleArn: a.targetRoleArn || null,
+    externalId: a.externalId || null,
     ownerArn: a.ownerArn || null,
     disableSessionTags: a.disableSessionTags === true,
     createdAt: a.createdAt instanceof Date ? a.createdAt.toISOString() : null,

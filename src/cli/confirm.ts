@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { UsageError } from '../core/errors.js';
+import { PodidError, UsageError } from '../core/errors.js';
 import { homeOf, pathIn, type CliContext } from './context.js';
 
 /** $XDG_STATE_HOME/podid/runs, else ~/.local/state/podid/runs (XDG Base Directory spec: a relative XDG_STATE_HOME is ignored). */
@@ -26,14 +26,36 @@ export async function confirmChange(opts: { yes?: boolean | undefined; command: 
   return ask(opts.question, ctx);
 }
 
-/** One question on the terminal; only 'yes' accepts. */
+/**
+ * One question on the terminal; only 'yes' accepts. The input ending (Ctrl-D) is no answer: a
+ * decline. Ctrl-C (readline reads it from the raw terminal; a SIGINT or SIGTERM sent to the
+ * process alike) is an interruption: CONFIRMATION_INTERRUPTED, exit 130, nothing changed.
+ */
 export async function ask(question: string, ctx: Pick<CliContext, 'stdin' | 'stderr'>): Promise<boolean> {
   const rl = createInterface({ input: ctx.stdin, output: ctx.stderr });
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const saved = signals.map((s) => [s, process.listeners(s)] as const);
   try {
-    const answer = await rl.question(`\n${question} Only 'yes' will be accepted: `);
-    return answer.trim() === 'yes';
+    const answer = await new Promise<string | 'eof' | 'interrupt'>((resolve) => {
+      const interrupt = () => resolve('interrupt');
+      rl.on('SIGINT', interrupt);
+      for (const s of signals) {
+        process.removeAllListeners(s);
+        process.on(s, interrupt);
+      }
+      rl.on('close', () => resolve('eof'));
+      // Node rejects a pending question when the interface closes (Ctrl-D): 'close' says which.
+      rl.question(`\n${question} Only 'yes' will be accepted: `).then((a) => resolve(a), () => resolve('eof'));
+    });
+    if (answer === 'eof' || answer === 'interrupt') ctx.stderr.write('\n');
+    if (answer === 'interrupt') throw new PodidError('CONFIRMATION_INTERRUPTED', 'interrupted at the confirmation question; nothing was changed', { hint: 'run the command again when ready' });
+    return answer !== 'eof' && answer.trim() === 'yes';
   } finally {
     rl.close();
+    for (const [s, listeners] of saved) {
+      process.removeAllListeners(s);
+      for (const l of listeners) process.on(s, l as () => void);
+    }
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * What every changing command (migrate --apply, rollback, finalize) builds the same way: the
  * live ports over the AWS SDK and the Kubernetes client (loaded lazily), the test-only
- * kill-after-k-mutations hook, and SIGINT handling (finish what is in flight, start nothing new,
- * exit 130; a second SIGINT exits at once).
+ * kill-after-k-mutations hook, and SIGINT and SIGTERM handling (finish what is in flight, start
+ * nothing new, exit 130; a second signal exits at once).
  */
 import type { AwsOptions } from '../adapters/aws.js';
 import type { ExecutionServices } from '../app/execution.js';
@@ -100,24 +100,34 @@ export async function liveServices(ports: ApplyPorts, journalDir: string, signal
   return { ports, journal: store, locks: store, clock: realClock, random: Math.random, retry: DEFAULT_RETRY, signal };
 }
 
-/** Runs `fn` with an AbortSignal that the first SIGINT aborts; restores the previous handlers after. */
+/**
+ * Runs `fn` with an AbortSignal that the first SIGINT or SIGTERM aborts (SIGTERM is how a CI job
+ * is cancelled and a pod stopped: it gets the same clean stop, exit 130); a second one exits at
+ * once. Restores the previous handlers after.
+ */
 export async function interruptible<T>(io: Io, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const abort = new AbortController();
-  const saved = process.listeners('SIGINT');
-  process.removeAllListeners('SIGINT');
   let interrupts = 0;
-  process.on('SIGINT', () => {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const onSignal = () => {
     interrupts++;
     if (interrupts > 1) process.exit(ExitCode.interrupted);
     io.done();
     io.warn(`Interrupted: finishing the calls in flight and writing the journal (interrupt again to stop at once). Run ${what} again to finish.`);
     abort.abort();
-  });
+  };
+  const saved = signals.map((s) => [s, process.listeners(s)] as const);
+  for (const s of signals) {
+    process.removeAllListeners(s);
+    process.on(s, onSignal);
+  }
   try {
     return await fn(abort.signal);
   } finally {
     io.done();
-    process.removeAllListeners('SIGINT');
-    for (const l of saved) process.on('SIGINT', l as () => void);
+    for (const [s, listeners] of saved) {
+      process.removeAllListeners(s);
+      for (const l of listeners) process.on(s, l as () => void);
+    }
   }
 }

@@ -74,6 +74,8 @@ export const ERRORS = {
   ROLLBACK_FLAGS_CONFLICT: { exit: 'usage', summary: 'rollback / finalize: neither or both of --dry-run and --apply, or a flag that needs the other' },
   // --- refused (4): podid declines to act ---------------------------------------------------------
   APPLY_LOCKED: { exit: 'refused', summary: 'another podid run (migrate --apply, finalize --apply or rollback --apply) holds the lock of a cluster of the plan; the message names the run and the lock file' },
+  // --- interrupted (130): the user stopped podid -------------------------------------------------
+  CONFIRMATION_INTERRUPTED: { exit: 'interrupted', summary: 'migrate --apply, finalize --apply or rollback --apply: Ctrl-C (SIGINT, or SIGTERM) at the confirmation question; nothing was changed' },
   // --- environment (6): AWS, Kubernetes or the network failed; the input was fine ---------------
   AWS_CREDENTIALS_INVALID: { exit: 'environment', summary: 'AWS rejected the credentials (expired, unknown key, bad signature)' },
   AWS_ACCESS_DENIED: { exit: 'environment', summary: 'an AWS call was denied; the hint names the IAM action to grant' },

@@ -236,7 +236,9 @@ function associations(ctx: Ctx, steps: readonly CreateAssociationStep[]): string
       const where = target.ok ? `account ${target.arn.account}` : 'the other account';
       const cluster = ctx.plan.clusters.find((c) => c.arn === s.cluster);
       const name = oneLine(cluster?.name ?? clusterName(ctx, s.cluster));
-      lines.push(p.yellow(`      two-phase: podid does not change ${where}, and does not restart these workloads (see Manual). After the association exists:`));
+      lines.push(p.yellow(`      two-phase: podid does not change ${where}, and does not restart these workloads (see Manual). Once the association exists,`));
+      lines.push(p.yellow('      every new pod of this service account (a scale-up, a rescheduled pod, the next rollout) gets no credentials until step 2 is done'));
+      lines.push(p.yellow("      (apply prints the externalId): do steps 1-3 right after the apply. After the association exists:"));
       lines.push(p.yellow(`      1. read its externalId: aws eks list-pod-identity-associations --cluster-name ${name}${cluster === undefined ? '' : ` --region ${oneLine(cluster.region)}`} --namespace ${oneLine(s.namespace)} --service-account ${oneLine(s.serviceAccount)},`));
       lines.push(p.yellow('         then aws eks describe-pod-identity-association --association-id ID (its externalId field)'));
       lines.push(p.yellow(`      2. add to the trust policy of ${oneLine(s.targetRoleArn)}, with that externalId in place of the placeholder:`));

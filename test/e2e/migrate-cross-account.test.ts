@@ -2,17 +2,26 @@
  * `podid migrate --dry-run --cross-account-source-role`: a service account whose IRSA role is in
  * another account moves to Pod Identity by role chaining. The association names a same-account
  * source role (whose trust podid edits) and targets the other account's role. The scan must
- * read the source role for the planner to judge it. The built CLI in-process (helpers/podid.ts)
- * against the sandbox on a small world, over HTTP.
+ * read the source role for the planner to judge it. Then `--apply` of such plans: the blocked
+ * SA untouched, the chained association created and the SA left `needs-restart` with the real
+ * externalId to put in the target's trust, and a plan edited to name the other account's role
+ * directly refused. The built CLI in-process (helpers/podid.ts) against the sandbox on a small
+ * world, over HTTP.
+ *
+ * AWS: "The EKS Pod Identity role must be in your EKS cluster's account due to IAM PassRole
+ * requirements, while the Target IAM Role can be in any AWS account" (EKS user guide, "Access AWS
+ * Resources using EKS Pod Identity Target IAM Roles", pod-id-assign-target-role.html; the
+ * targetRoleArn and externalId of CreatePodIdentityAssociation, EKS API reference, 2025-06-11).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateAssociationStep, MigrationPlan, UpdateTrustStep } from '../../src/core/plan/model.js';
-import type { SandboxEndpoint } from '../helpers/cli.js';
+import { clearSandboxCalls, sandboxCalls, type SandboxEndpoint } from '../helpers/cli.js';
 import { podid } from '../helpers/podid.js';
 import { sandboxServer } from '../helpers/sandbox.js';
+import { journalDir, podIdentity, result, state } from './apply-helpers.js';
 
 const ACCOUNT = '111122223333';
 const ISSUER = 'oidc.eks.us-east-1.amazonaws.com/id/C0FFEE0000000000000000000000C0DE';
@@ -167,6 +176,7 @@ describe('migrate --dry-run with a cross-account role', () => {
     expect(r.stdout).toContain('aws eks list-pod-identity-associations --cluster-name prod --region us-east-1 --namespace data --service-account exporter');
     expect(r.stdout).toMatch(/\? deploy\/exporter in data on prod/);
     expect(r.stdout).toContain('two-phase: podid does not change account 444455556666');
+    expect(r.stdout).toContain('every new pod of this service account (a scale-up, a rescheduled pod, the next rollout) gets no credentials until step 2 is done');
     const text = readFileSync(tf, 'utf8');
     expect(text).toContain('values   = [aws_eks_pod_identity_association.prod_data_exporter.external_id]');
     expect(text).toContain('version = ">= 6.2.0"');
@@ -192,5 +202,79 @@ describe('migrate --dry-run with a cross-account role', () => {
     const reason = p.blocked.flatMap((b) => b.reasons).find((r) => r.code === 'CROSS_ACCOUNT_SOURCE_ROLE_UNUSABLE')!;
     expect(reason.message).toContain('does not exist');
     expect(reason.message).not.toContain('did not read');
+  });
+});
+
+describe('migrate --apply with a cross-account role', () => {
+  let asb: SandboxEndpoint;
+  const dir = journalDir();
+  beforeAll(async () => {
+    asb = await sandboxServer(WORLD);
+  });
+  afterAll(async () => {
+    await asb?.stop();
+  });
+  const savePlan = async (name: string, ...args: string[]) => {
+    const file = join(dir, name);
+    const r = await podid(['migrate', '--dry-run', '--all-contexts', ...args, '--out', file], { env: asb.clientEnv });
+    expect(r.code, r.stderr).toBe(0);
+    return file;
+  };
+  const applyPlan = (file: string, ...args: string[]) => podid(['migrate', '--apply', '--yes', '--plan', file, '--propagation-wait', '0', '--journal-dir', dir, ...args], { env: asb.clientEnv, timeoutMs: 60_000 });
+  const exporterAssociations = async () => (await state(asb)).clusters[0]!.podIdentityAssociations.filter((a) => a.namespace === 'data' && a.serviceAccount === 'exporter');
+
+  it('a plan that blocked it (no --cross-account-source-role): applied, the SA untouched', async () => {
+    const file = await savePlan('blocked.json');
+    await clearSandboxCalls(asb);
+    const r = await applyPlan(file, '-o', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(result(r).serviceAccounts.map((s) => `${s.namespace}/${s.serviceAccount}`)).toEqual(['reports/reader']);
+    expect(result(r).blocked).toBe(1);
+    expect(await exporterAssociations()).toEqual([]);
+    const touched = (await sandboxCalls(asb)).filter((c) => c.mutating).map((c) => c.operation);
+    expect(touched.sort()).toEqual(['CreatePodIdentityAssociation', 'UpdateAssumeRolePolicy']);
+  });
+
+  it('a plan edited to associate the other account\'s role directly is refused before any change', async () => {
+    const file = await savePlan('chained.json', '--cross-account-source-role', SOURCE);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as MigrationPlan;
+    const assoc = doc.steps.find((s): s is CreateAssociationStep => s.kind === 'create-association' && s.namespace === 'data')!;
+    assoc.roleArn = TARGET;
+    assoc.targetRoleArn = null;
+    const edited = join(dir, 'edited.json');
+    writeFileSync(edited, JSON.stringify(doc));
+    await clearSandboxCalls(asb);
+    const r = await applyPlan(edited);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^podid: .*data\/exporter.*(role|account)/m);
+    expect((await sandboxCalls(asb)).filter((c) => c.mutating)).toEqual([]);
+  });
+
+  it('chains through the source role, leaves the workload alone, and names the real externalId the target must require', async () => {
+    const file = join(dir, 'chained.json');
+    await clearSandboxCalls(asb);
+    const before = (await state(asb)).clusters[0]!.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'data').map((p) => p.metadata.name);
+    const r = await applyPlan(file, '-o', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const [assoc] = await exporterAssociations();
+    expect(assoc).toMatchObject({ roleArn: SOURCE, targetRoleArn: TARGET });
+    const externalId = (assoc as unknown as { externalId: string }).externalId;
+    expect(externalId).toMatch(/^[0-9a-f-]{36}$/);
+    const sa = result(r).serviceAccounts.find((s) => s.namespace === 'data')!;
+    expect(sa.outcome).toBe('needs-restart');
+    // The reason says what breaks meanwhile, and gives the value to write.
+    expect(sa.reason).toContain(`sts:ExternalId ${externalId}`);
+    expect(sa.reason).toContain('every new pod of this service account');
+    expect(sa.reason).toContain(`admits ${SOURCE}`);
+    // Nothing in the other account, no restart: one trust update (the source role) and the association.
+    const mutating = (await sandboxCalls(asb)).filter((c) => c.mutating).map((c) => c.operation);
+    expect(mutating.sort()).toEqual(['CreatePodIdentityAssociation', 'UpdateAssumeRolePolicy']);
+    const s = await state(asb);
+    const pods = s.clusters[0]!.objects.filter((o) => o.kind === 'Pod' && o.metadata.namespace === 'data');
+    expect(pods.map((p) => p.metadata.name)).toEqual(before);
+    expect(pods.map((p) => podIdentity(p))).toEqual(['irsa']);
+    // The target role's trust is as it was: podid never writes another account.
+    const target = s.iam.roles.find((x) => x.arn === TARGET)!;
+    expect(target.assumeRolePolicyDocument).toEqual(irsaTrust('system:serviceaccount:data:exporter'));
   });
 });

@@ -88,7 +88,7 @@ describe('ApplyExecutor', () => {
   it('never overwrites an association for another role', async () => {
     const w = world();
     const plan = w.plan(SAS.slice(2));
-    w.associations.push({ associationId: 'a-other', associationArn: 'x/a-other', namespace: 'billing', serviceAccount: 'invoices', roleArn: roleArn('intruder'), targetRoleArn: null, ownerArn: null, disableSessionTags: false, createdAt: null });
+    w.associations.push({ associationId: 'a-other', associationArn: 'x/a-other', namespace: 'billing', serviceAccount: 'invoices', roleArn: roleArn('intruder'), targetRoleArn: null, externalId: null, ownerArn: null, disableSessionTags: false, createdAt: null });
     const { result, outcome } = await run(w, plan);
     expect(outcome).toEqual({ 'billing/invoices': 'drifted' });
     expect(result.serviceAccounts[0]?.reason).toContain('never overwrites');

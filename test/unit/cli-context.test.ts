@@ -1,8 +1,8 @@
 /**
  * The CLI runs against its CliContext (src/cli/context.ts): nothing in src/cli or src/app reads
  * the process's environment, working directory or streams, or ends the process, except main()
- * (the shell that passes the real process's) and the SIGINT handlers (a second interrupt exits
- * 130 at once). This is what lets the tests run the CLI in-process (test/helpers/podid.ts)
+ * (the shell that passes the real process's) and the SIGINT (and SIGTERM) handlers (a second
+ * interrupt exits 130 at once). This is what lets the tests run the CLI in-process (test/helpers/podid.ts)
  * without one run's environment or output leaking into another's.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';

@@ -743,7 +743,12 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       const probeText = probe === null ? '' : probe.ok ? `; ${probe.message}` : `; verification probe: ${probe.message}`;
       const restartLeft = base.workloads.filter((w) => w.status === 'not-restarted');
       if (s.targetRoleArn !== null) {
-        return done('needs-restart', `the association chains to ${s.targetRoleArn}: add the target trust statement with the association's externalId in that account, then restart the workloads (see the plan's Manual section)${probeText}`, pods);
+        // The webhook gives every pod created from now on Pod Identity, and EKS's second hop fails
+        // until the target trusts this association's externalId (EKS user guide, "Access AWS
+        // Resources using EKS Pod Identity Target IAM Roles"): said, with the value to write.
+        const chained = associations.find((a) => a.roleArn === expected.roleArn && a.targetRoleArn === s.targetRoleArn);
+        const externalId = chained?.externalId ? `sts:ExternalId ${chained.externalId} (association ${chained.associationId})` : "the association's sts:ExternalId";
+        return done('needs-restart', `the association chains to ${s.targetRoleArn}: until its trust policy admits ${expected.roleArn} with ${externalId} (the plan's target trust statement), every new pod of this service account (a scale-up, a rescheduled pod, the next rollout) gets no credentials; add it in that account now, then restart the workloads (see the plan's Manual section)${probeText}`, pods);
       }
       if (result.stalePods.length > 0 || restartLeft.length > 0) {
         const advice = s.manual.map((m) => `${m.kind.toLowerCase()}/${m.name}: ${m.advice}`);

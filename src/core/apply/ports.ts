@@ -93,6 +93,11 @@ export interface AssociationRecord {
   serviceAccount: string;
   roleArn: string;
   targetRoleArn: string | null;
+  /**
+   * With a targetRoleArn: the id EKS generated for the association, passed as sts:ExternalId when
+   * it assumes the target role (the target's trust must require it). Otherwise null.
+   */
+  externalId: string | null;
   ownerArn: string | null;
   disableSessionTags: boolean;
   /** ISO 8601, when EKS reports it. */
