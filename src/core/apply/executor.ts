@@ -15,7 +15,8 @@
  * journaled (intent before, result after). Failures mark their SAs failed and the run goes on
  * (unless --fail-fast); an abort (SIGINT) lets the calls in flight finish and starts nothing new.
  */
-import { parseClusterArn, parseRoleArn } from '../arn.js';
+import { parseClusterArn } from '../arn.js';
+import { roleKey } from '../scan/planning.js';
 import { ROLE_ARN_ANNOTATION } from '../annotations.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
@@ -348,8 +349,8 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     const dependents = this.plan.steps.filter((s): s is CreateAssociationStep => s.kind === 'create-association' && s.dependsOn.includes(step.id));
     for (const a of dependents) {
       const existing = await this.read(() => this.eks(a.cluster).findAssociations(this.clusterOf(a.cluster).name, a.namespace, a.serviceAccount));
-      const other = existing.find((e) => !sameAssociation(a, e));
-      if (other !== undefined && !existing.some((e) => sameAssociation(a, e))) return foreignAssociationText(a, this.clusterOf(a.cluster), other);
+      const other = foreignOf(a, existing);
+      if (other !== undefined) return foreignAssociationText(a, this.clusterOf(a.cluster), other);
     }
     return null;
   }
@@ -363,7 +364,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     const same = (a: AssociationRecord) => sameAssociation(step, a);
     const mine = existing.find(same);
     if (mine) return { status: 'already-done', message: `association ${mine.associationId} already names ${step.roleArn}`, mutatedAt: null, journal: { association: mine as unknown as JsonObject } };
-    const other = existing[0];
+    const other = foreignOf(step, existing);
     if (other) return { status: 'drifted', message: foreignAssociationText(step, this.clusterOf(step.cluster), other), mutatedAt: null };
     const sa = await this.read(() => this.kube(step.cluster).getServiceAccount(step.namespace, step.serviceAccount));
     if (sa === null) return { status: 'drifted', message: `ServiceAccount ${step.namespace}/${step.serviceAccount} no longer exists`, mutatedAt: null };
@@ -374,7 +375,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     // integrity); the SA's fingerprint can be recomputed by whoever edits a plan, so the live
     // annotation is compared too.
     const annotated = sa.annotations[ROLE_ARN_ANNOTATION];
-    if (annotated === undefined || sameRole(annotated, step.annotationRoleArn) === false) {
+    if (annotated === undefined || roleKey(annotated) !== roleKey(step.annotationRoleArn)) {
       return { status: 'drifted', message: `ServiceAccount ${step.namespace}/${step.serviceAccount} is annotated with ${annotated === undefined ? 'no role' : annotated}, not the plan's ${step.annotationRoleArn}; make a new plan and review it`, mutatedAt: null };
     }
     const token = requestToken(this.deps.runId, step.id);
@@ -794,17 +795,13 @@ function sameAssociation(step: CreateAssociationStep, a: AssociationRecord): boo
   return a.roleArn === step.roleArn && (a.targetRoleArn ?? null) === step.targetRoleArn;
 }
 
+/** An association for the SA that is not the planned one, when the planned one is not there (podid never replaces it). */
+function foreignOf(step: CreateAssociationStep, existing: readonly AssociationRecord[]): AssociationRecord | undefined {
+  return existing.some((e) => sameAssociation(step, e)) ? undefined : existing[0];
+}
+
 /** One line: whose association is in the way, and the two ways out. */
 function foreignAssociationText(step: CreateAssociationStep, cluster: PlanCluster, other: AssociationRecord): string {
   const names = `${other.roleArn}${other.targetRoleArn ? ` -> ${other.targetRoleArn}` : ''}`;
   return `an association made since the plan, ${other.associationId}, gives ${step.namespace}/${step.serviceAccount} another role (${names}) than the plan's ${step.targetRoleArn ?? step.roleArn}; podid never overwrites or deletes one it did not create: keep it and make a new plan (podid migrate --dry-run), or delete it (aws eks delete-pod-identity-association --cluster-name ${cluster.name} --region ${cluster.region} --association-id ${other.associationId}) and apply again`;
-}
-
-/** Role ARNs compare trimmed and case-insensitively, as IAM role names are unique regardless of case. */
-function sameRole(a: string, b: string): boolean {
-  const key = (raw: string) => {
-    const parsed = parseRoleArn(raw);
-    return (parsed.ok ? parsed.arn.arn : raw.trim()).toLowerCase();
-  };
-  return key(a) === key(b);
 }

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseClusterArn, parseRoleArn } from '../arn.js';
+import { roleKey } from '../scan/planning.js';
 import { UsageError } from '../errors.js';
 import { isJsonObject } from '../json.js';
 import { addPodIdentityTrust, checkNoWidening, parsePolicy, podIdentityAdmits, policyLength, policyToJson, roleAccess, subjectKey } from '../policy/index.js';
@@ -295,12 +296,6 @@ function stepIdOf(step: PlanStep): string {
     case 'restart-batch':
       return restartStepId(step.cluster, step.batch);
   }
-}
-
-/** Role ARNs compare trimmed and case-insensitively (IAM role names are unique regardless of case). */
-function roleKey(raw: string): string {
-  const parsed = parseRoleArn(raw);
-  return (parsed.ok ? parsed.arn.arn : raw.trim()).toLowerCase();
 }
 
 function accessClusters(plan: MigrationPlan): AccessCluster[] {
