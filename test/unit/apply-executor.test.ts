@@ -1,6 +1,7 @@
 /** The apply executor against an in-memory world with a fake clock (no real sleeping). */
 import { describe, expect, it } from 'vitest';
 import { ApplyExecutor, type ExecutorOptions } from '../../src/core/apply/executor.js';
+import { fingerprintRestartBatch } from '../../src/core/plan/fingerprint.js';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
 import { FakeWorld, MemoryJournal, PROD, roleArn } from './fixtures/apply-fake.js';
 
@@ -83,6 +84,48 @@ describe('ApplyExecutor', () => {
     // The restart line names every workload of its batch, those not restarted too.
     expect(result.steps.filter((st) => st.kind === 'restart').map((st) => st.message).join(' | ')).toBe("Deployment/billing/invoices: restarted, Deployment/shop/cart: skipped, Deployment/shop/orders: skipped");
     expect(result.exitCode).toBe(4);
+  });
+
+  describe('a workload added to a restart batch by hand (fingerprint recomputed) is never restarted', () => {
+    const withOrders = (w: FakeWorld, serviceAccounts: string[]): MigrationPlan => {
+      const plan = w.plan(SAS.slice(0, 1));
+      const batch = plan.steps.find((s) => s.kind === 'restart-batch')!;
+      if (batch.kind !== 'restart-batch') throw new Error('no restart batch');
+      batch.workloads.push({ kind: 'Deployment', namespace: 'shop', name: 'orders', serviceAccounts });
+      batch.fingerprint = fingerprintRestartBatch(batch.workloads.map((x) => `uid-shop-${x.name}`));
+      return plan;
+    };
+
+    it('listed under a ServiceAccount it does not run as', async () => {
+      const w = world();
+      const { result, outcome } = await run(w, withOrders(w, ['cart']));
+      expect(mutations(w).filter((l) => l.startsWith('Restart'))).toEqual([]);
+      expect(outcome['shop/cart']).toBe('drifted');
+      expect(result.steps.find((s) => s.kind === 'restart')).toMatchObject({ status: 'drifted', message: 'Deployment/shop/orders runs as ServiceAccount shop/orders, not shop/cart as the plan says; make a new plan and review it' });
+      expect(result.exitCode).toBe(4);
+    });
+
+    it('listed under its own ServiceAccount, which has no association and none in the plan', async () => {
+      const w = world();
+      const { result, outcome } = await run(w, withOrders(w, ['orders']));
+      expect(mutations(w).filter((l) => l.startsWith('Restart'))).toEqual([]);
+      expect(outcome['shop/orders']).toBe('drifted');
+      expect(result.steps.find((s) => s.kind === 'restart')?.message).toBe('ServiceAccount shop/orders has no pod identity association and the plan creates none: the plan does not migrate it; make a new plan and review it');
+    });
+  });
+
+  it('restarts every workload of a ServiceAccount that runs two in one batch (the second never waits on its own batch)', async () => {
+    const w = world();
+    w.addWorkload('shop', 'cart-worker', 'cart', 1);
+    const plan = w.plan(SAS.slice(0, 1));
+    const batch = plan.steps.find((s) => s.kind === 'restart-batch')!;
+    if (batch.kind !== 'restart-batch') throw new Error('no restart batch');
+    batch.workloads.push({ kind: 'Deployment', namespace: 'shop', name: 'cart-worker', serviceAccounts: ['cart'] });
+    batch.fingerprint = fingerprintRestartBatch(batch.workloads.map((x) => `uid-shop-${x.name}`));
+    const { result, outcome } = await run(w, plan);
+    expect(mutations(w).filter((l) => l.startsWith('Restart'))).toEqual(['Restart shop/cart', 'Restart shop/cart-worker']);
+    expect(result.steps.filter((s) => s.kind === 'restart')).toEqual([expect.objectContaining({ status: 'done', attempts: 2 })]);
+    expect(outcome).toEqual({ 'shop/cart': 'migrated' });
   });
 
   it('never overwrites an association for another role', async () => {

@@ -499,18 +499,12 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       return;
     }
 
-    // Re-read the batch's inputs: the workloads (by uid) and the existing associations it relies on.
+    // Re-read the batch's inputs: the workloads (by uid, and the ServiceAccount they run as) and
+    // the existing associations it relies on.
     let drift: string | null = null;
-    let states: (WorkloadState | null)[] = [];
     try {
-      states = await Promise.all(batch.workloads.map((w) => this.read(() => this.kube(batch.cluster).getWorkload(w.kind, w.namespace, w.name))));
-      const gone = batch.workloads.filter((_, i) => states[i] === null);
-      if (gone.length > 0) drift = `${gone.map((w) => `${w.kind}/${w.namespace}/${w.name}`).join(', ')} no longer exist`;
-      else {
-        const served = await this.servedAssociations(batch);
-        const fp = fingerprintRestartBatch(states.map((s) => s?.uid ?? ''), served);
-        if (fp !== batch.fingerprint) drift = 'a workload of the batch was re-created, or an association it relies on was deleted or re-pointed, since the plan was made; make a new plan and review it';
-      }
+      const states = await Promise.all(batch.workloads.map((w) => this.read(() => this.kube(batch.cluster).getWorkload(w.kind, w.namespace, w.name))));
+      drift = await this.batchDrift(batch, states);
     } catch (err) {
       for (const u of eligible) this.setWorkload(u, 'failed', msg(err));
       await this.finishStep(batch, what, { status: 'failed', message: msg(err), mutatedAt: null }, 0);
@@ -579,8 +573,32 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     return p;
   }
 
+  /** Why the batch must not run (its workloads or the associations it relies on are not what the plan says), or null. */
+  private async batchDrift(batch: RestartBatchStep, states: readonly (WorkloadState | null)[]): Promise<string | null> {
+    const gone = batch.workloads.filter((_, i) => states[i] === null);
+    if (gone.length > 0) return `${gone.map((w) => `${w.kind}/${w.namespace}/${w.name}`).join(', ')} no longer exist`;
+    // The plan says which ServiceAccounts each workload runs as; its pod template must agree, or
+    // the restart would move (or disrupt) the pods of a ServiceAccount the plan does not migrate.
+    for (const [i, w] of batch.workloads.entries()) {
+      const runsAs = states[i]?.serviceAccountName ?? '';
+      if (!w.serviceAccounts.includes(runsAs)) return `${w.kind}/${w.namespace}/${w.name} runs as ServiceAccount ${w.namespace}/${runsAs}, not ${w.serviceAccounts.map((sa) => `${w.namespace}/${sa}`).join(', ')} as the plan says; make a new plan and review it`;
+    }
+    const served = await this.servedAssociations(batch);
+    // A ServiceAccount whose association the plan does not create is restarted only for the one it has (its verdict was partial).
+    const planned = this.plannedAssociations();
+    const bare = batch.workloads.flatMap((w) => w.serviceAccounts.filter((sa) => !planned.has(`${batch.cluster}/${w.namespace}/${sa}`) && !served.some((a) => a.namespace === w.namespace && a.serviceAccount === sa)).map((sa) => `${w.namespace}/${sa}`));
+    if (bare.length > 0) return `ServiceAccount ${[...new Set(bare)].join(', ')} has no pod identity association and the plan creates none: the plan does not migrate it; make a new plan and review it`;
+    if (fingerprintRestartBatch(states.map((s) => s?.uid ?? ''), served) !== batch.fingerprint) return 'a workload of the batch was re-created, or an association it relies on was deleted or re-pointed, since the plan was made; make a new plan and review it';
+    return null;
+  }
+
+  /** `<cluster>/<namespace>/<sa>` of every association the plan creates. */
+  private plannedAssociations(): Set<string> {
+    return new Set(this.plan.steps.filter((s): s is CreateAssociationStep => s.kind === 'create-association').map((s) => `${s.cluster}/${s.namespace}/${s.serviceAccount}`));
+  }
+
   private async servedAssociations(batch: RestartBatchStep): Promise<ServedAssociation[]> {
-    const planned = new Set(this.plan.steps.filter((s): s is CreateAssociationStep => s.kind === 'create-association').map((s) => `${s.cluster}/${s.namespace}/${s.serviceAccount}`));
+    const planned = this.plannedAssociations();
     const name = this.clusterOf(batch.cluster).name;
     const out = new Map<string, ServedAssociation>();
     for (const w of batch.workloads) {
