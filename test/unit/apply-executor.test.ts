@@ -138,6 +138,25 @@ describe('ApplyExecutor', () => {
     expect(mutations(w).filter((l) => l.startsWith('CreatePod') || l.startsWith('Restart'))).toEqual([]);
   });
 
+  describe('a failed step reports the calls it really sent, in the result and the journal', () => {
+    it('a trust write throttled past its retries: 4 calls sent (the retry limit), not 0', async () => {
+      const w = world();
+      w.faults.set('UpdateAssumeRolePolicy', { kind: 'throttled', times: 100 });
+      const { result, journal } = await run(w, w.plan(SAS.slice(0, 1)));
+      expect(w.log.filter((l) => l.startsWith('UpdateAssumeRolePolicy'))).toHaveLength(4);
+      expect(result.steps.find((s) => s.kind === 'update-trust')).toMatchObject({ status: 'failed', attempts: 4 });
+      expect(journal.records.find((r) => (r as { record: string; action?: string }).record === 'step' && (r as { action?: string }).action === 'update-trust')).toMatchObject({ status: 'failed', attempts: 4 });
+      expect(result.summary.mutatingCalls).toBe(4);
+    });
+
+    it('a restart whose patch was refused: the batch counts the call sent', async () => {
+      const w = world();
+      w.faults.set('Restart', { kind: 'denied', times: 1 });
+      const { result } = await run(w, w.plan(SAS.slice(0, 1)));
+      expect(result.steps.find((s) => s.kind === 'restart')).toMatchObject({ status: 'failed', attempts: 1 });
+    });
+  });
+
   it('retries throttling and reads back a create whose answer was lost, never creating twice', async () => {
     const w = world();
     w.faults.set('UpdateAssumeRolePolicy', { kind: 'throttled', times: 2 });

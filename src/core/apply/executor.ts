@@ -218,11 +218,16 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       result = await this.limit(async (): Promise<StepResult & { attempts?: number; journal?: JsonObject }> => {
         const stop = this.stopped();
         if (stop) return { status: 'skipped', message: stop, mutatedAt: null };
-        try {
-          return await this.execute(step);
-        } catch (err) {
-          return { status: 'failed', message: msg(err), mutatedAt: null };
-        }
+        // The calls sent are counted whatever the step came to: one that fails after sending (a
+        // write retried past its limit) reports them, not 0.
+        const { value, sent } = await this.counted(async (): Promise<StepResult & { attempts?: number; journal?: JsonObject }> => {
+          try {
+            return await this.execute(step);
+          } catch (err) {
+            return { status: 'failed', message: msg(err), mutatedAt: null };
+          }
+        });
+        return { ...value, attempts: sent };
       });
     }
     return this.finishStep(step, target(step), result, result.attempts ?? 0);
@@ -236,7 +241,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     }
     const report: StepReport = { id: step.id, kind: step.kind === 'restart-batch' ? 'restart' : step.kind, target: what, status: result.status, message: result.message, attempts };
     this.reports.push(report);
-    await this.recordStep({ stepId: step.id, action: step.kind === 'restart-batch' ? 'restart' : step.kind, target: what, status: result.status, message: result.message, result: (result as { journal?: JsonObject }).journal ?? journalResult });
+    await this.recordStep({ stepId: step.id, action: step.kind === 'restart-batch' ? 'restart' : step.kind, target: what, status: result.status, message: result.message, result: (result as { journal?: JsonObject }).journal ?? journalResult, attempts });
     this.emit({ kind: 'step', report });
     return result;
   }
@@ -618,6 +623,12 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
   }
 
   private async restartOne(unit: WorkloadUnit): Promise<{ report: WorkloadReport; attempts: number }> {
+    const { value: report, sent } = await this.counted(() => this.restartUnit(unit));
+    return { report, attempts: sent };
+  }
+
+  /** Restarts one workload and awaits its rollout; its calls are counted by restartOne. */
+  private async restartUnit(unit: WorkloadUnit): Promise<WorkloadReport> {
     const { kind, namespace, name } = unit.target;
     const kube = this.kube(unit.cluster);
     const read = () => this.read(() => kube.getWorkload(kind, namespace, name));
@@ -632,23 +643,23 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       });
     try {
       const before = await read();
-      if (before === null) return { report: this.setWorkload(unit, 'drifted', 'the workload no longer exists'), attempts: 0 };
+      if (before === null) return this.setWorkload(unit, 'drifted', 'the workload no longer exists');
       // A rollout already under way (a run killed mid-rollout, or someone else): let it finish,
       // and restart only if pods are still on IRSA afterwards. Verified workloads are never restarted again.
       const pods = await this.workloadPods(unit);
       const settledFirst = pods.some((p) => p.identity !== 'pod-identity') ? await wait() : null;
-      if (settledFirst && settledFirst.state === 'interrupted') return { report: this.setWorkload(unit, 'skipped', settledFirst.message), attempts: 0 };
+      if (settledFirst && settledFirst.state === 'interrupted') return this.setWorkload(unit, 'skipped', settledFirst.message);
       const now = await this.workloadPods(unit);
       const active = now.filter((p) => !p.terminating && (p.phase === 'Running' || p.phase === 'Pending'));
       if (active.length > 0 && active.every((p) => p.identity === 'pod-identity')) {
-        return { report: this.setWorkload(unit, 'already-on-pod-identity', 'every pod already runs with Pod Identity credentials; not restarted'), attempts: 0 };
+        return this.setWorkload(unit, 'already-on-pod-identity', 'every pod already runs with Pod Identity credentials; not restarted');
       }
       const stop = this.stopped();
-      if (stop) return { report: this.setWorkload(unit, 'skipped', stop), attempts: 0 };
+      if (stop) return this.setWorkload(unit, 'skipped', stop);
 
       const restartedAt = restartStamp(this.deps.clock.now());
       await this.intent(unit.id, 'restart', `${kind}/${namespace}/${name}`, { restartedAt, previousRestartedAt: before.restartedAt });
-      const sent = await this.mutate(
+      await this.mutate(
         async () => {
           await kube.restartWorkload(kind, namespace, name, restartedAt);
           return true;
@@ -657,15 +668,15 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       );
       await this.recordStep({ stepId: unit.id, action: 'restart', target: `${kind}/${namespace}/${name}`, status: 'done', message: 'patched kubectl.kubernetes.io/restartedAt', result: { restartedAt, previousRestartedAt: before.restartedAt } });
       const outcome = await wait();
-      if (outcome.state === 'done') return { report: this.setWorkload(unit, 'restarted', outcome.message), attempts: sent.attempts };
-      if (outcome.state === 'interrupted') return { report: this.setWorkload(unit, 'skipped', outcome.message), attempts: sent.attempts };
+      if (outcome.state === 'done') return this.setWorkload(unit, 'restarted', outcome.message);
+      if (outcome.state === 'interrupted') return this.setWorkload(unit, 'skipped', outcome.message);
       this.failures++;
       if (this.opts.failFast) this.stop.abort();
-      return { report: this.setWorkload(unit, 'failed', rolloutFailure(outcome)), attempts: sent.attempts };
+      return this.setWorkload(unit, 'failed', rolloutFailure(outcome));
     } catch (err) {
       this.failures++;
       if (this.opts.failFast) this.stop.abort();
-      return { report: this.setWorkload(unit, 'failed', msg(err)), attempts: 0 };
+      return this.setWorkload(unit, 'failed', msg(err));
     }
   }
 
