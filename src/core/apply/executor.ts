@@ -368,7 +368,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     const existing = await this.read(() => eks.findAssociations(name, step.namespace, step.serviceAccount));
     const same = (a: AssociationRecord) => sameAssociation(step, a);
     const mine = existing.find(same);
-    if (mine) return { status: 'already-done', message: `association ${mine.associationId} already names ${step.roleArn}`, mutatedAt: null, journal: { association: mine as unknown as JsonObject } };
+    if (mine) return { status: 'already-done', message: this.adoptedText(step, mine), mutatedAt: null, journal: { association: mine as unknown as JsonObject } };
     const other = foreignOf(step, existing);
     if (other) return { status: 'drifted', message: foreignAssociationText(step, this.clusterOf(step.cluster), other), mutatedAt: null };
     const sa = await this.read(() => this.kube(step.cluster).getServiceAccount(step.namespace, step.serviceAccount));
@@ -392,11 +392,21 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     );
     return {
       status: 'done',
-      message: `created association ${sent.value.associationId} ${step.namespace}/${step.serviceAccount} -> ${step.roleArn}${sent.readBack ? ' (confirmed by reading back after a lost answer)' : ''}`,
+      message: `created association ${sent.value.associationId} ${step.namespace}/${step.serviceAccount} -> ${roles(step)}${sent.readBack ? ' (confirmed by reading back after a lost answer)' : ''}`,
       mutatedAt: this.deps.clock.now(),
       attempts: sent.attempts,
       journal: { association: sent.value as unknown as JsonObject },
     };
+  }
+
+  /**
+   * The planned association found in place (made by someone else since the plan, or by an earlier
+   * run): this step sent nothing, so it has no intent record, and rollback deletes only
+   * associations of steps that have one (rollback/plan.ts). Rolling this run back keeps it (and
+   * reports its ServiceAccount drifted, with the command to delete it, when it verifies it).
+   */
+  private adoptedText(step: CreateAssociationStep, mine: AssociationRecord): string {
+    return `association ${mine.associationId} already names ${roles(step)}; podid did not create it in this run, so rolling this run back (podid rollback) will not delete it`;
   }
 
   // ---------------------------------------------------------------- update-addon
@@ -817,6 +827,11 @@ function target(step: PlanStep): string {
     case 'restart-batch':
       return `batch ${step.batch} on ${step.cluster}`;
   }
+}
+
+/** The association's role, and for a chained (cross-account) one its target role: `ROLE -> TARGET`. */
+function roles(step: CreateAssociationStep): string {
+  return step.targetRoleArn === null ? step.roleArn : `${step.roleArn} -> target role ${step.targetRoleArn}`;
 }
 
 /** An existing association is the planned one when it names the planned role (and target role). */
