@@ -247,6 +247,19 @@ describe('parsePlanDocument', () => {
         expect(manual.message).toMatch(/is in the plan's manual list for data\/etl, which podid does not restart$/);
       });
 
+      it('a workload added for a ServiceAccount outside the plan\'s selection (-n, --service-account)', () => {
+        const ns = failure(edited((d) => {
+          (d['options'] as { selection: { namespaces: string[] } }).selection.namespaces = ['shop'];
+          workloads(d).push({ kind: 'Deployment', namespace: 'billing', name: 'invoices', serviceAccounts: ['invoices'] });
+        }));
+        expect(ns.message).toMatch(/workloads\[1\] Deployment\/billing\/invoices is restarted for billing\/invoices, outside the plan's selection \(-n shop\)$/);
+        const sa = failure(edited((d) => {
+          (d['options'] as { selection: { serviceAccounts: string[] } }).selection.serviceAccounts = ['shop/cart'];
+          workloads(d).push({ kind: 'Deployment', namespace: 'shop', name: 'orders', serviceAccounts: ['orders'] });
+        }));
+        expect(sa.message).toContain('is restarted for shop/orders, outside the plan\'s selection (--service-account shop/cart)');
+      });
+
       it('a batch that does not wait for the association it puts into effect', () => {
         const e = failure(edited((d) => (batch(d)['dependsOn'] = [])));
         expect(e.message).toMatch(/workloads\[0\] Deployment\/shop\/cart is restarted for shop\/cart, so the batch must depend on assoc:.*\/shop\/cart$/);

@@ -386,7 +386,7 @@ function associationProblem(plan: MigrationPlan, step: CreateAssociationStep, tr
 /**
  * A restart batch restarts only workloads of the ServiceAccounts the plan migrates, as the plan
  * records them: each workload names at least one ServiceAccount; none of them is one the plan
- * blocks; one whose association the plan creates is a same-account one (a cross-account
+ * blocks or outside its recorded selection (-n, --service-account); one whose association the plan creates is a same-account one (a cross-account
  * workload is never restarted: it is in the manual list) and the batch depends on that
  * association step; the workload is not in the manual list and in no other batch. (A
  * ServiceAccount with no association step is a partial one, whose association exists: apply
@@ -398,6 +398,10 @@ function restartProblem(plan: MigrationPlan, step: RestartBatchStep, restarted: 
   );
   const blocked = new Set(plan.blocked.flatMap((b) => (b.target.kind === 'service-account' ? [`${b.target.cluster}\u0000${b.target.namespace}\u0000${b.target.name}`] : [])));
   const manual = new Set(plan.manual.map((m) => `${m.cluster}\u0000${m.kind}\u0000${m.namespace}\u0000${m.name}\u0000${m.serviceAccount}`));
+  // The scan the plan was made from kept only what -n and --service-account select (both: their intersection).
+  const { namespaces, serviceAccounts } = plan.options.selection;
+  const inScope = (ns: string, sa: string) => (namespaces.length === 0 || namespaces.includes(ns)) && (serviceAccounts.length === 0 || serviceAccounts.includes(`${ns}/${sa}`));
+  const scopeText = [...namespaces.map((n) => `-n ${n}`), ...serviceAccounts.map((s) => `--service-account ${s}`)].join(' ');
   for (const [j, w] of step.workloads.entries()) {
     const what = `workloads[${j}] ${w.kind}/${w.namespace}/${w.name}`;
     if (w.serviceAccounts.length === 0) return `${what} names no ServiceAccount; podid restarts a workload only for a ServiceAccount the plan migrates`;
@@ -409,6 +413,7 @@ function restartProblem(plan: MigrationPlan, step: RestartBatchStep, restarted: 
       const saKey = `${step.cluster}\u0000${w.namespace}\u0000${sa}`;
       if (manual.has(`${key}\u0000${sa}`)) return `${what} is in the plan's manual list for ${w.namespace}/${sa}, which podid does not restart`;
       if (blocked.has(saKey)) return `${what} is restarted for ${w.namespace}/${sa}, a ServiceAccount the plan blocks`;
+      if (!inScope(w.namespace, sa)) return `${what} is restarted for ${w.namespace}/${sa}, outside the plan's selection (${scopeText})`;
       const association = associations.get(saKey);
       if (association === undefined) continue;
       if (association.targetRoleArn !== null) return `${what} is restarted for ${w.namespace}/${sa}, whose association is cross-account: podid never restarts those (they are in the manual list)`;
