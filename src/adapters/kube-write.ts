@@ -225,6 +225,8 @@ export function toWorkloadState(kind: RestartableKind, w: Obj): WorkloadState {
     uid: str(path(w, 'metadata.uid')) ?? '',
     generation: num(path(w, 'metadata.generation')),
     restartedAt: str(annotations[RESTARTED_AT]),
+    // serviceAccount is the deprecated alias the API server still honours; neither set: `default`.
+    serviceAccountName: str(path(spec, 'template.spec.serviceAccountName')) || str(path(spec, 'template.spec.serviceAccount')) || 'default',
     // The API server defaults the strategy to RollingUpdate.
     strategy: strategy ?? (kind === 'Deployment' ? null : 'RollingUpdate'),
     replicas: kind === 'DaemonSet' ? null : typeof spec['replicas'] === 'number' ? spec['replicas'] : 1,

@@ -65,12 +65,24 @@ export function liveAwsOptions(opts: LivePortOptions, env: CliEnv): AwsOptions {
   return awsOptionsOf(opts, env);
 }
 
+/** Whose clusters are checked, for the CONTEXT_UNKNOWN line: a plan's (apply) or a journaled run's (rollback). */
+export interface ContextSource {
+  /** `the plan's`, `the run's` */
+  whose: string;
+  hint: string;
+}
+
+const PLAN_CONTEXTS: ContextSource = {
+  whose: "the plan's",
+  hint: 'use the kubeconfig the plan was made with (--kubeconfig, KUBECONFIG), or make a new plan with this one (podid migrate --dry-run --out FILE); nothing was changed',
+};
+
 /**
  * `clusters`: the clusters of a plan (or journal) whose Kubernetes API the run will use. Each
  * must name a context of the kubeconfig, checked here, before anything is changed: found only at
  * the first Kubernetes call, a missing one would fail the run halfway (after trust writes).
  */
-export async function createLivePorts(opts: LivePortOptions, ctx: CliContext, clusters: readonly { name: string; context: string | null }[] = []): Promise<ApplyPorts> {
+export async function createLivePorts(opts: LivePortOptions, ctx: CliContext, clusters: readonly { name: string; context: string | null }[] = [], source: ContextSource = PLAN_CONTEXTS): Promise<ApplyPorts> {
   const [{ createAwsApplyPorts }, { kubeApplyPortFactory }] = await Promise.all([
     import('../adapters/aws-write.js'),
     import('../adapters/kube-write.js'),
@@ -81,8 +93,8 @@ export async function createLivePorts(opts: LivePortOptions, ctx: CliContext, cl
     if (c.context === null || kubeconfig.getContext(c.context) === null) {
       throw new UsageError(
         'CONTEXT_UNKNOWN',
-        c.context === null ? `the plan's cluster ${c.name} names no kubeconfig context, so podid cannot reach its Kubernetes API` : `the plan's cluster ${c.name} names kubeconfig context ${JSON.stringify(c.context)}, which is not in the kubeconfig`,
-        'use the kubeconfig the plan was made with (--kubeconfig, KUBECONFIG), or make a new plan with this one (podid migrate --dry-run --out FILE); nothing was changed',
+        c.context === null ? `${source.whose} cluster ${c.name} names no kubeconfig context, so podid cannot reach its Kubernetes API` : `${source.whose} cluster ${c.name} names kubeconfig context ${JSON.stringify(c.context)}, which is not in the kubeconfig`,
+        source.hint,
       );
     }
   }

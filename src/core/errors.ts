@@ -45,7 +45,7 @@ export const ERRORS = {
   KUBECONFIG_INVALID: { exit: 'usage', summary: 'a kubeconfig file does not parse, or a context\'s cluster entry cannot be used (in a fleet: KUBECONFIG_ENTRY_INVALID finding)' },
   KUBECONFIG_EMPTY: { exit: 'usage', summary: 'every kubeconfig file is empty: no clusters, users or contexts' },
   CONTEXT_NONE: { exit: 'usage', summary: 'the kubeconfig has no (current) context' },
-  CONTEXT_UNKNOWN: { exit: 'usage', summary: '--context (or the current context) is not in the kubeconfig; or migrate --apply: a cluster of the plan names a context that is not (checked before any change)' },
+  CONTEXT_UNKNOWN: { exit: 'usage', summary: '--context (or the current context) is not in the kubeconfig; or migrate --apply: a cluster of the plan, or rollback --apply: a cluster of the run it undoes, names a context that is not (checked before any change)' },
   CONTEXT_NO_SERVER: { exit: 'usage', summary: 'a context has no cluster with a server URL (in a fleet: NOT_AN_EKS_CONTEXT finding)' },
   CONTEXT_CLUSTER_UNKNOWN: { exit: 'usage', summary: 'podid cannot tell which EKS cluster a context points to (in a fleet: NOT_AN_EKS_CONTEXT finding)' },
   CONTEXT_REGION_UNKNOWN: { exit: 'usage', summary: 'podid cannot tell the region of a context\'s cluster (in a fleet: NOT_AN_EKS_CONTEXT finding)' },

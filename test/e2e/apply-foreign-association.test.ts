@@ -102,7 +102,7 @@ describe('an association created by someone else between plan and apply', () => 
       expect(Object.fromEntries(res.serviceAccounts.map((s) => [s.serviceAccount, s.outcome]))).toEqual({ cart: 'migrated', orders: 'migrated' });
       const cart = res.steps.find((s) => s.kind === 'create-association' && s.target.startsWith('shop/cart '))!;
       expect(cart.status).toBe('already-done');
-      expect(cart.message).toBe(`association ${id} already names ${role('shop')}`);
+      expect(cart.message).toBe(`association ${id} already names ${role('shop')}; podid did not create it in this run, so rolling this run back (podid rollback) will not delete it`);
       const created = (await associations(sb)).find((a) => a.startsWith('shop/orders '))!;
 
       const rb = await rollback(sb, dir);

@@ -276,5 +276,16 @@ describe('migrate --apply with a cross-account role', () => {
     // The target role's trust is as it was: podid never writes another account.
     const target = s.iam.roles.find((x) => x.arn === TARGET)!;
     expect(target.assumeRolePolicyDocument).toEqual(irsaTrust('system:serviceaccount:data:exporter'));
+    // The association's step names the target role it chains to: in the result and the line on stderr.
+    const step = result(r).steps.find((x) => x.kind === 'create-association' && x.target.startsWith('data/exporter '))!;
+    expect(step.message).toBe(`created association ${assoc!.associationId} data/exporter -> ${SOURCE} -> target role ${TARGET}`);
+    expect(r.stderr).toContain(`+ create-association done  data/exporter on ${step.target.slice('data/exporter on '.length)}: created association ${assoc!.associationId} data/exporter -> ${SOURCE} -> target role ${TARGET}\n`);
+    // Applied again: found in place, named with its target role, and not this run's to delete.
+    const again = await applyPlan(file, '-o', 'json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(result(again).steps.find((x) => x.kind === 'create-association' && x.target.startsWith('data/exporter '))).toMatchObject({
+      status: 'already-done',
+      message: `association ${assoc!.associationId} already names ${SOURCE} -> target role ${TARGET}; podid did not create it in this run, so rolling this run back (podid rollback) will not delete it`,
+    });
   });
 });

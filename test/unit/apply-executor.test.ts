@@ -1,6 +1,7 @@
 /** The apply executor against an in-memory world with a fake clock (no real sleeping). */
 import { describe, expect, it } from 'vitest';
 import { ApplyExecutor, type ExecutorOptions } from '../../src/core/apply/executor.js';
+import { fingerprintRestartBatch } from '../../src/core/plan/fingerprint.js';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
 import { FakeWorld, MemoryJournal, PROD, roleArn } from './fixtures/apply-fake.js';
 
@@ -85,6 +86,48 @@ describe('ApplyExecutor', () => {
     expect(result.exitCode).toBe(4);
   });
 
+  describe('a workload added to a restart batch by hand (fingerprint recomputed) is never restarted', () => {
+    const withOrders = (w: FakeWorld, serviceAccounts: string[]): MigrationPlan => {
+      const plan = w.plan(SAS.slice(0, 1));
+      const batch = plan.steps.find((s) => s.kind === 'restart-batch')!;
+      if (batch.kind !== 'restart-batch') throw new Error('no restart batch');
+      batch.workloads.push({ kind: 'Deployment', namespace: 'shop', name: 'orders', serviceAccounts });
+      batch.fingerprint = fingerprintRestartBatch(batch.workloads.map((x) => `uid-shop-${x.name}`));
+      return plan;
+    };
+
+    it('listed under a ServiceAccount it does not run as', async () => {
+      const w = world();
+      const { result, outcome } = await run(w, withOrders(w, ['cart']));
+      expect(mutations(w).filter((l) => l.startsWith('Restart'))).toEqual([]);
+      expect(outcome['shop/cart']).toBe('drifted');
+      expect(result.steps.find((s) => s.kind === 'restart')).toMatchObject({ status: 'drifted', message: 'Deployment/shop/orders runs as ServiceAccount shop/orders, not shop/cart as the plan says; make a new plan and review it' });
+      expect(result.exitCode).toBe(4);
+    });
+
+    it('listed under its own ServiceAccount, which has no association and none in the plan', async () => {
+      const w = world();
+      const { result, outcome } = await run(w, withOrders(w, ['orders']));
+      expect(mutations(w).filter((l) => l.startsWith('Restart'))).toEqual([]);
+      expect(outcome['shop/orders']).toBe('drifted');
+      expect(result.steps.find((s) => s.kind === 'restart')?.message).toBe('ServiceAccount shop/orders has no pod identity association and the plan creates none: the plan does not migrate it; make a new plan and review it');
+    });
+  });
+
+  it('restarts every workload of a ServiceAccount that runs two in one batch (the second never waits on its own batch)', async () => {
+    const w = world();
+    w.addWorkload('shop', 'cart-worker', 'cart', 1);
+    const plan = w.plan(SAS.slice(0, 1));
+    const batch = plan.steps.find((s) => s.kind === 'restart-batch')!;
+    if (batch.kind !== 'restart-batch') throw new Error('no restart batch');
+    batch.workloads.push({ kind: 'Deployment', namespace: 'shop', name: 'cart-worker', serviceAccounts: ['cart'] });
+    batch.fingerprint = fingerprintRestartBatch(batch.workloads.map((x) => `uid-shop-${x.name}`));
+    const { result, outcome } = await run(w, plan);
+    expect(mutations(w).filter((l) => l.startsWith('Restart'))).toEqual(['Restart shop/cart', 'Restart shop/cart-worker']);
+    expect(result.steps.filter((s) => s.kind === 'restart')).toEqual([expect.objectContaining({ status: 'done', attempts: 2 })]);
+    expect(outcome).toEqual({ 'shop/cart': 'migrated' });
+  });
+
   it('never overwrites an association for another role', async () => {
     const w = world();
     const plan = w.plan(SAS.slice(2));
@@ -93,6 +136,25 @@ describe('ApplyExecutor', () => {
     expect(outcome).toEqual({ 'billing/invoices': 'drifted' });
     expect(result.serviceAccounts[0]?.reason).toContain('never overwrites');
     expect(mutations(w).filter((l) => l.startsWith('CreatePod') || l.startsWith('Restart'))).toEqual([]);
+  });
+
+  describe('a failed step reports the calls it really sent, in the result and the journal', () => {
+    it('a trust write throttled past its retries: 4 calls sent (the retry limit), not 0', async () => {
+      const w = world();
+      w.faults.set('UpdateAssumeRolePolicy', { kind: 'throttled', times: 100 });
+      const { result, journal } = await run(w, w.plan(SAS.slice(0, 1)));
+      expect(w.log.filter((l) => l.startsWith('UpdateAssumeRolePolicy'))).toHaveLength(4);
+      expect(result.steps.find((s) => s.kind === 'update-trust')).toMatchObject({ status: 'failed', attempts: 4 });
+      expect(journal.records.find((r) => (r as { record: string; action?: string }).record === 'step' && (r as { action?: string }).action === 'update-trust')).toMatchObject({ status: 'failed', attempts: 4 });
+      expect(result.summary.mutatingCalls).toBe(4);
+    });
+
+    it('a restart whose patch was refused: the batch counts the call sent', async () => {
+      const w = world();
+      w.faults.set('Restart', { kind: 'denied', times: 1 });
+      const { result } = await run(w, w.plan(SAS.slice(0, 1)));
+      expect(result.steps.find((s) => s.kind === 'restart')).toMatchObject({ status: 'failed', attempts: 1 });
+    });
   });
 
   it('retries throttling and reads back a create whose answer was lost, never creating twice', async () => {

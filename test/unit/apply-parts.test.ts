@@ -14,7 +14,7 @@ import { FakeClock } from './fixtures/apply-fake.js';
 
 function workload(kind: WorkloadState['kind'], over: Partial<WorkloadState> = {}, status: Partial<WorkloadState['status']> = {}): WorkloadState {
   return {
-    kind, namespace: 'shop', name: 'cart', uid: 'u', generation: 2, restartedAt: null, strategy: 'RollingUpdate', replicas: kind === 'DaemonSet' ? null : 3, partition: null,
+    kind, namespace: 'shop', name: 'cart', uid: 'u', generation: 2, restartedAt: null, serviceAccountName: 'cart', strategy: 'RollingUpdate', replicas: kind === 'DaemonSet' ? null : 3, partition: null,
     ...over,
     status: {
       observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3, currentRevision: 'r2', updateRevision: 'r2',

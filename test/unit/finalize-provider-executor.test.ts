@@ -66,6 +66,14 @@ describe('finalize: deleting the OIDC provider', () => {
     expect(records.indexOf(intent)).toBeLessThan(records.findIndex((r) => (r as { record: string; action?: string }).record === 'step'));
   });
 
+  it('a deletion refused (access denied) fails with the one call it sent, in the result and the journal', async () => {
+    const w = world();
+    w.faults.set('DeleteOpenIDConnectProvider', { kind: 'denied', times: 1 });
+    const { result, records } = await finalize(w);
+    expect(result.steps).toEqual([expect.objectContaining({ status: 'failed', attempts: 1 })]);
+    expect(records.find((r) => (r as { record: string }).record === 'step')).toMatchObject({ status: 'failed', attempts: 1 });
+  });
+
   it('keeps it when a role refers to it since the review (decided again over a fresh listing): refused, exit 4', async () => {
     const w = world();
     w.trust.set(roleArn('late'), { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity' }] });
@@ -125,6 +133,16 @@ describe('rollback: creating the OIDC provider again', () => {
     const again = await rollback(w);
     expect(again.steps.map((s) => s.status)).toEqual(['already-done']);
     expect(again.summary).toMatchObject({ mutatingCalls: 0, undone: { oidcProviders: 1 } });
+  });
+
+  it('a create throttled past the retries fails with the calls it sent (3, the retry limit), not 0', async () => {
+    const w = world();
+    w.oidcProviders.clear();
+    w.faults.set('CreateOpenIDConnectProvider', { kind: 'throttled', times: 100 });
+    const r = await rollback(w);
+    expect(w.log.filter((l) => l.startsWith('CreateOpenIDConnectProvider'))).toHaveLength(3);
+    expect(r.steps).toEqual([expect.objectContaining({ kind: 'restore-oidc-provider', status: 'failed', attempts: 3 })]);
+    expect(r.summary.mutatingCalls).toBe(3);
   });
 
   it('refuses a provider someone created again with other settings', async () => {

@@ -214,6 +214,63 @@ describe('parsePlanDocument', () => {
       expect(e.message).toMatch(/create-association "assoc:.*\/data\/etl": crossAccount is not podid's role-chaining statements/);
     });
 
+    describe('a restart batch restarts only workloads of ServiceAccounts the plan migrates', () => {
+      type Workload = { kind: string; namespace: string; name: string; serviceAccounts: string[] };
+      const batch = (d: Doc) => d.steps.find((s) => s['kind'] === 'restart-batch')!;
+      const workloads = (d: Doc) => batch(d)['workloads'] as Workload[];
+
+      it('the planned batch restarts shop/cart for its association', () => {
+        const plan = richPlan();
+        const step = plan.steps.find((s) => s.kind === 'restart-batch')!;
+        expect(step.kind === 'restart-batch' && step.workloads).toEqual([{ kind: 'Deployment', namespace: 'shop', name: 'cart', serviceAccounts: ['cart'] }]);
+      });
+
+      it('a workload added with no ServiceAccount', () => {
+        const e = failure(edited((d) => workloads(d).push({ kind: 'Deployment', namespace: 'shop', name: 'intruder', serviceAccounts: [] })));
+        expect(e.code).toBe('PLAN_INVALID');
+        expect(e.message).toMatch(/^plan\.json: steps\[\d\]: restart-batch "restart:.*\/1": workloads\[1\] Deployment\/shop\/intruder names no ServiceAccount; podid restarts a workload only for a ServiceAccount the plan migrates$/);
+      });
+
+      it('a workload added for a ServiceAccount the plan blocks', () => {
+        const e = failure(edited((d) => workloads(d).push({ kind: 'Deployment', namespace: 'data', name: 'loader', serviceAccounts: ['gone'] })));
+        expect(e.message).toMatch(/workloads\[1\] Deployment\/data\/loader is restarted for data\/gone, a ServiceAccount the plan blocks$/);
+      });
+
+      it('a workload added for a cross-account ServiceAccount, or one in the manual list', () => {
+        const chained = failure(edited((d) => workloads(d).push({ kind: 'Deployment', namespace: 'data', name: 'etl', serviceAccounts: ['etl'] })));
+        expect(chained.message).toMatch(/workloads\[1\] Deployment\/data\/etl is restarted for data\/etl, whose association is cross-account: podid never restarts those/);
+        const manual = failure(edited((d) => {
+          const m = (d['manual'] as { kind: string; namespace: string; name: string; serviceAccount: string }[])[0]!;
+          m.kind = 'Deployment';
+          workloads(d).push({ kind: 'Deployment', namespace: m.namespace, name: m.name, serviceAccounts: [m.serviceAccount] });
+        }));
+        expect(manual.message).toMatch(/is in the plan's manual list for data\/etl, which podid does not restart$/);
+      });
+
+      it('a workload added for a ServiceAccount outside the plan\'s selection (-n, --service-account)', () => {
+        const ns = failure(edited((d) => {
+          (d['options'] as { selection: { namespaces: string[] } }).selection.namespaces = ['shop'];
+          workloads(d).push({ kind: 'Deployment', namespace: 'billing', name: 'invoices', serviceAccounts: ['invoices'] });
+        }));
+        expect(ns.message).toMatch(/workloads\[1\] Deployment\/billing\/invoices is restarted for billing\/invoices, outside the plan's selection \(-n shop\)$/);
+        const sa = failure(edited((d) => {
+          (d['options'] as { selection: { serviceAccounts: string[] } }).selection.serviceAccounts = ['shop/cart'];
+          workloads(d).push({ kind: 'Deployment', namespace: 'shop', name: 'orders', serviceAccounts: ['orders'] });
+        }));
+        expect(sa.message).toContain('is restarted for shop/orders, outside the plan\'s selection (--service-account shop/cart)');
+      });
+
+      it('a batch that does not wait for the association it puts into effect', () => {
+        const e = failure(edited((d) => (batch(d)['dependsOn'] = [])));
+        expect(e.message).toMatch(/workloads\[0\] Deployment\/shop\/cart is restarted for shop\/cart, so the batch must depend on assoc:.*\/shop\/cart$/);
+      });
+
+      it('a workload restarted twice', () => {
+        const e = failure(edited((d) => workloads(d).push({ ...workloads(d)[0]! })));
+        expect(e.message).toMatch(/workloads\[1\] Deployment\/shop\/cart is restarted by restart:.*\/1 already$/);
+      });
+    });
+
     it('checkPlanIntegrity accepts what the planner makes', () => {
       expect(() => checkPlanIntegrity(richPlan())).not.toThrow();
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JOURNAL_KIND, JOURNAL_SCHEMA_VERSION, linkRuns, summarizeJournal, type FinalizeRunRecord, type JournalRecord, type RunRecord } from '../../src/core/apply/journal.js';
-import { isEmptyRollback, planRollback } from '../../src/core/rollback/plan.js';
+import { isEmptyRollback, kubeClusters, planRollback } from '../../src/core/rollback/plan.js';
 import { FakeWorld, PROD, roleArn } from './fixtures/apply-fake.js';
 
 function applyJournal(sent: { trust?: boolean; cart?: boolean; orders?: boolean; restartCart?: boolean }): JournalRecord[] {
@@ -52,6 +52,11 @@ describe('planRollback', () => {
     const plan = planRollback('/j/r1.jsonl', applyJournal({ trust: true, cart: true, orders: true, restartCart: true }));
     expect(plan.associations.find((a) => a.serviceAccount === 'orders')).toMatchObject({ createdIds: [], roleArn: roleArn('shop') });
     expect(plan.workloads).toEqual([{ cluster: PROD, kind: 'Deployment', namespace: 'shop', name: 'cart', uid: 'u1', previousRestartedAt: null, writtenRestartedAt: '2026-12-01T00:00:02Z', serviceAccounts: ['cart'] }]);
+  });
+
+  it('names the clusters whose Kubernetes API the rollback uses (checked against the kubeconfig first): those with ServiceAccounts or workloads to restore or verify', () => {
+    expect(kubeClusters(planRollback('j', applyJournal({ trust: true, cart: true }))).map((c) => c.arn)).toEqual([PROD]);
+    expect(kubeClusters(planRollback('j', applyJournal({})))).toEqual([]);
   });
 
   it('has nothing to undo for a run that sent nothing, and refuses to roll back a rollback', () => {

@@ -48,7 +48,7 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   const doc = (json: string) => (format === 'text' ? json : inFormat(format, json));
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
 
-  const [{ listRuns, readRun }, { planRollback, isEmptyRollback }, render] = await Promise.all([
+  const [{ listRuns, readRun }, { planRollback, isEmptyRollback, kubeClusters }, render] = await Promise.all([
     import('../../adapters/journal-fs.js'),
     import('../../core/rollback/plan.js'),
     import('../../render/rollback.js'),
@@ -80,7 +80,12 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   }
 
   const app = await import('../../app/rollback.js');
-  const ports = await createLivePorts(livePortOptions(opts, plan.clusters[0]?.region), ctx);
+  // Every cluster whose Kubernetes API the rollback uses must be a context of this kubeconfig,
+  // checked before the lock, the journal and the first change (as apply checks a plan's).
+  const ports = await createLivePorts(livePortOptions(opts, plan.clusters[0]?.region), ctx, kubeClusters(plan), {
+    whose: "the run's",
+    hint: `roll back with the kubeconfig run ${plan.target.runId} used (--kubeconfig, KUBECONFIG), or add that context to this one; nothing was changed`,
+  });
   const progress = eventsTo(io);
   const startedAt = new Date();
   return interruptible(io, `podid rollback ${plan.target.runId} --apply`, async (signal) => {

@@ -5,6 +5,7 @@
  * run's status and exit code, and the waits and read-backs more than one of them makes (an
  * add-on settling, a trust policy or a ServiceAccount's annotations written and read back).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
@@ -105,6 +106,8 @@ export abstract class Execution<Previous, Event> {
   /** Aborted on SIGINT, or by the executor itself (apply's --fail-fast): reads stop retrying, nothing new starts. */
   protected readonly stop = new AbortController();
   protected readonly retryCtx: RetryContext;
+  /** The mutating calls sent by the step whose work runs in this async context (see `counted`). */
+  private readonly stepCalls = new AsyncLocalStorage<{ sent: number }>();
 
   constructor(protected readonly deps: ExecutorDeps<Previous, Event>) {
     this.retryCtx = {
@@ -137,16 +140,30 @@ export abstract class Execution<Previous, Event> {
   /** A mutating call, retried (core/apply/retry.ts) and counted; `attempts` is how many were sent. */
   protected async mutate<T>(send: () => Promise<T>, opts: Parameters<typeof withRetry<T>>[2] = {}): Promise<{ value: T; attempts: number; readBack: boolean }> {
     let attempts = 0;
+    const step = this.stepCalls.getStore();
     const result = await withRetry(
       { ...this.retryCtx, signal: this.deps.signal },
       () => {
         attempts++;
         this.mutatingCalls++;
+        if (step) step.sent++;
         return send();
       },
       opts,
     );
     return { ...result, attempts };
+  }
+
+  /**
+   * Runs one step's work and counts the mutating calls it sent (retries included), whatever it
+   * came to: a step that fails after a call was sent (a retried write that ran out of retries, a
+   * rollout that failed after its patch) reports the calls it really sent, not 0. `work` must not
+   * throw (it returns its failure).
+   */
+  protected async counted<T>(work: () => Promise<T>): Promise<{ value: T; sent: number }> {
+    const counter = { sent: 0 };
+    const value = await this.stepCalls.run(counter, work);
+    return { value, sent: counter.sent };
   }
 
   /** Opens the journal with the previous state: before the first mutation, always. */
@@ -175,14 +192,20 @@ export abstract class Execution<Previous, Event> {
     return { runId: this.deps.runId, journal: journal.path, startedAt, finishedAt, status, exitCode, clusters };
   }
 
-  /** Runs one step's work: skipped (`interrupted`) once the run is interrupted, failed on an error. */
+  /**
+   * Runs one step's work: skipped (`interrupted`) once the run is interrupted, failed on an error;
+   * `attempts` is the mutating calls it sent, counted (`counted`), failed or not.
+   */
   protected async guarded<O extends StepOutcome>(interrupted: string, run: () => Promise<O>): Promise<O | StepOutcome> {
     if (this.deps.signal.aborted) return { status: 'skipped', message: interrupted };
-    try {
-      return await run();
-    } catch (err) {
-      return { status: 'failed', message: errorText(err) };
-    }
+    const { value, sent } = await this.counted(async (): Promise<O | StepOutcome> => {
+      try {
+        return await run();
+      } catch (err) {
+        return { status: 'failed', message: errorText(err) };
+      }
+    });
+    return { ...value, attempts: sent };
   }
 
   /** UpdateAssumeRolePolicy with `document`, read back (GetRole) when an answer is lost. */

@@ -218,11 +218,16 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       result = await this.limit(async (): Promise<StepResult & { attempts?: number; journal?: JsonObject }> => {
         const stop = this.stopped();
         if (stop) return { status: 'skipped', message: stop, mutatedAt: null };
-        try {
-          return await this.execute(step);
-        } catch (err) {
-          return { status: 'failed', message: msg(err), mutatedAt: null };
-        }
+        // The calls sent are counted whatever the step came to: one that fails after sending (a
+        // write retried past its limit) reports them, not 0.
+        const { value, sent } = await this.counted(async (): Promise<StepResult & { attempts?: number; journal?: JsonObject }> => {
+          try {
+            return await this.execute(step);
+          } catch (err) {
+            return { status: 'failed', message: msg(err), mutatedAt: null };
+          }
+        });
+        return { ...value, attempts: sent };
       });
     }
     return this.finishStep(step, target(step), result, result.attempts ?? 0);
@@ -236,7 +241,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     }
     const report: StepReport = { id: step.id, kind: step.kind === 'restart-batch' ? 'restart' : step.kind, target: what, status: result.status, message: result.message, attempts };
     this.reports.push(report);
-    await this.recordStep({ stepId: step.id, action: step.kind === 'restart-batch' ? 'restart' : step.kind, target: what, status: result.status, message: result.message, result: (result as { journal?: JsonObject }).journal ?? journalResult });
+    await this.recordStep({ stepId: step.id, action: step.kind === 'restart-batch' ? 'restart' : step.kind, target: what, status: result.status, message: result.message, result: (result as { journal?: JsonObject }).journal ?? journalResult, attempts });
     this.emit({ kind: 'step', report });
     return result;
   }
@@ -363,7 +368,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     const existing = await this.read(() => eks.findAssociations(name, step.namespace, step.serviceAccount));
     const same = (a: AssociationRecord) => sameAssociation(step, a);
     const mine = existing.find(same);
-    if (mine) return { status: 'already-done', message: `association ${mine.associationId} already names ${step.roleArn}`, mutatedAt: null, journal: { association: mine as unknown as JsonObject } };
+    if (mine) return { status: 'already-done', message: this.adoptedText(step, mine), mutatedAt: null, journal: { association: mine as unknown as JsonObject } };
     const other = foreignOf(step, existing);
     if (other) return { status: 'drifted', message: foreignAssociationText(step, this.clusterOf(step.cluster), other), mutatedAt: null };
     const sa = await this.read(() => this.kube(step.cluster).getServiceAccount(step.namespace, step.serviceAccount));
@@ -387,11 +392,21 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     );
     return {
       status: 'done',
-      message: `created association ${sent.value.associationId} ${step.namespace}/${step.serviceAccount} -> ${step.roleArn}${sent.readBack ? ' (confirmed by reading back after a lost answer)' : ''}`,
+      message: `created association ${sent.value.associationId} ${step.namespace}/${step.serviceAccount} -> ${roles(step)}${sent.readBack ? ' (confirmed by reading back after a lost answer)' : ''}`,
       mutatedAt: this.deps.clock.now(),
       attempts: sent.attempts,
       journal: { association: sent.value as unknown as JsonObject },
     };
+  }
+
+  /**
+   * The planned association found in place (made by someone else since the plan, or by an earlier
+   * run): this step sent nothing, so it has no intent record, and rollback deletes only
+   * associations of steps that have one (rollback/plan.ts). Rolling this run back keeps it (and
+   * reports its ServiceAccount drifted, with the command to delete it, when it verifies it).
+   */
+  private adoptedText(step: CreateAssociationStep, mine: AssociationRecord): string {
+    return `association ${mine.associationId} already names ${roles(step)}; podid did not create it in this run, so rolling this run back (podid rollback) will not delete it`;
   }
 
   // ---------------------------------------------------------------- update-addon
@@ -499,18 +514,12 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       return;
     }
 
-    // Re-read the batch's inputs: the workloads (by uid) and the existing associations it relies on.
+    // Re-read the batch's inputs: the workloads (by uid, and the ServiceAccount they run as) and
+    // the existing associations it relies on.
     let drift: string | null = null;
-    let states: (WorkloadState | null)[] = [];
     try {
-      states = await Promise.all(batch.workloads.map((w) => this.read(() => this.kube(batch.cluster).getWorkload(w.kind, w.namespace, w.name))));
-      const gone = batch.workloads.filter((_, i) => states[i] === null);
-      if (gone.length > 0) drift = `${gone.map((w) => `${w.kind}/${w.namespace}/${w.name}`).join(', ')} no longer exist`;
-      else {
-        const served = await this.servedAssociations(batch);
-        const fp = fingerprintRestartBatch(states.map((s) => s?.uid ?? ''), served);
-        if (fp !== batch.fingerprint) drift = 'a workload of the batch was re-created, or an association it relies on was deleted or re-pointed, since the plan was made; make a new plan and review it';
-      }
+      const states = await Promise.all(batch.workloads.map((w) => this.read(() => this.kube(batch.cluster).getWorkload(w.kind, w.namespace, w.name))));
+      drift = await this.batchDrift(batch, states);
     } catch (err) {
       for (const u of eligible) this.setWorkload(u, 'failed', msg(err));
       await this.finishStep(batch, what, { status: 'failed', message: msg(err), mutatedAt: null }, 0);
@@ -579,8 +588,32 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     return p;
   }
 
+  /** Why the batch must not run (its workloads or the associations it relies on are not what the plan says), or null. */
+  private async batchDrift(batch: RestartBatchStep, states: readonly (WorkloadState | null)[]): Promise<string | null> {
+    const gone = batch.workloads.filter((_, i) => states[i] === null);
+    if (gone.length > 0) return `${gone.map((w) => `${w.kind}/${w.namespace}/${w.name}`).join(', ')} no longer exist`;
+    // The plan says which ServiceAccounts each workload runs as; its pod template must agree, or
+    // the restart would move (or disrupt) the pods of a ServiceAccount the plan does not migrate.
+    for (const [i, w] of batch.workloads.entries()) {
+      const runsAs = states[i]?.serviceAccountName ?? '';
+      if (!w.serviceAccounts.includes(runsAs)) return `${w.kind}/${w.namespace}/${w.name} runs as ServiceAccount ${w.namespace}/${runsAs}, not ${w.serviceAccounts.map((sa) => `${w.namespace}/${sa}`).join(', ')} as the plan says; make a new plan and review it`;
+    }
+    const served = await this.servedAssociations(batch);
+    // A ServiceAccount whose association the plan does not create is restarted only for the one it has (its verdict was partial).
+    const planned = this.plannedAssociations();
+    const bare = batch.workloads.flatMap((w) => w.serviceAccounts.filter((sa) => !planned.has(`${batch.cluster}/${w.namespace}/${sa}`) && !served.some((a) => a.namespace === w.namespace && a.serviceAccount === sa)).map((sa) => `${w.namespace}/${sa}`));
+    if (bare.length > 0) return `ServiceAccount ${[...new Set(bare)].join(', ')} has no pod identity association and the plan creates none: the plan does not migrate it; make a new plan and review it`;
+    if (fingerprintRestartBatch(states.map((s) => s?.uid ?? ''), served) !== batch.fingerprint) return 'a workload of the batch was re-created, or an association it relies on was deleted or re-pointed, since the plan was made; make a new plan and review it';
+    return null;
+  }
+
+  /** `<cluster>/<namespace>/<sa>` of every association the plan creates. */
+  private plannedAssociations(): Set<string> {
+    return new Set(this.plan.steps.filter((s): s is CreateAssociationStep => s.kind === 'create-association').map((s) => `${s.cluster}/${s.namespace}/${s.serviceAccount}`));
+  }
+
   private async servedAssociations(batch: RestartBatchStep): Promise<ServedAssociation[]> {
-    const planned = new Set(this.plan.steps.filter((s): s is CreateAssociationStep => s.kind === 'create-association').map((s) => `${s.cluster}/${s.namespace}/${s.serviceAccount}`));
+    const planned = this.plannedAssociations();
     const name = this.clusterOf(batch.cluster).name;
     const out = new Map<string, ServedAssociation>();
     for (const w of batch.workloads) {
@@ -600,6 +633,12 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
   }
 
   private async restartOne(unit: WorkloadUnit): Promise<{ report: WorkloadReport; attempts: number }> {
+    const { value: report, sent } = await this.counted(() => this.restartUnit(unit));
+    return { report, attempts: sent };
+  }
+
+  /** Restarts one workload and awaits its rollout; its calls are counted by restartOne. */
+  private async restartUnit(unit: WorkloadUnit): Promise<WorkloadReport> {
     const { kind, namespace, name } = unit.target;
     const kube = this.kube(unit.cluster);
     const read = () => this.read(() => kube.getWorkload(kind, namespace, name));
@@ -614,23 +653,23 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       });
     try {
       const before = await read();
-      if (before === null) return { report: this.setWorkload(unit, 'drifted', 'the workload no longer exists'), attempts: 0 };
+      if (before === null) return this.setWorkload(unit, 'drifted', 'the workload no longer exists');
       // A rollout already under way (a run killed mid-rollout, or someone else): let it finish,
       // and restart only if pods are still on IRSA afterwards. Verified workloads are never restarted again.
       const pods = await this.workloadPods(unit);
       const settledFirst = pods.some((p) => p.identity !== 'pod-identity') ? await wait() : null;
-      if (settledFirst && settledFirst.state === 'interrupted') return { report: this.setWorkload(unit, 'skipped', settledFirst.message), attempts: 0 };
+      if (settledFirst && settledFirst.state === 'interrupted') return this.setWorkload(unit, 'skipped', settledFirst.message);
       const now = await this.workloadPods(unit);
       const active = now.filter((p) => !p.terminating && (p.phase === 'Running' || p.phase === 'Pending'));
       if (active.length > 0 && active.every((p) => p.identity === 'pod-identity')) {
-        return { report: this.setWorkload(unit, 'already-on-pod-identity', 'every pod already runs with Pod Identity credentials; not restarted'), attempts: 0 };
+        return this.setWorkload(unit, 'already-on-pod-identity', 'every pod already runs with Pod Identity credentials; not restarted');
       }
       const stop = this.stopped();
-      if (stop) return { report: this.setWorkload(unit, 'skipped', stop), attempts: 0 };
+      if (stop) return this.setWorkload(unit, 'skipped', stop);
 
       const restartedAt = restartStamp(this.deps.clock.now());
       await this.intent(unit.id, 'restart', `${kind}/${namespace}/${name}`, { restartedAt, previousRestartedAt: before.restartedAt });
-      const sent = await this.mutate(
+      await this.mutate(
         async () => {
           await kube.restartWorkload(kind, namespace, name, restartedAt);
           return true;
@@ -639,15 +678,15 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
       );
       await this.recordStep({ stepId: unit.id, action: 'restart', target: `${kind}/${namespace}/${name}`, status: 'done', message: 'patched kubectl.kubernetes.io/restartedAt', result: { restartedAt, previousRestartedAt: before.restartedAt } });
       const outcome = await wait();
-      if (outcome.state === 'done') return { report: this.setWorkload(unit, 'restarted', outcome.message), attempts: sent.attempts };
-      if (outcome.state === 'interrupted') return { report: this.setWorkload(unit, 'skipped', outcome.message), attempts: sent.attempts };
+      if (outcome.state === 'done') return this.setWorkload(unit, 'restarted', outcome.message);
+      if (outcome.state === 'interrupted') return this.setWorkload(unit, 'skipped', outcome.message);
       this.failures++;
       if (this.opts.failFast) this.stop.abort();
-      return { report: this.setWorkload(unit, 'failed', rolloutFailure(outcome)), attempts: sent.attempts };
+      return this.setWorkload(unit, 'failed', rolloutFailure(outcome));
     } catch (err) {
       this.failures++;
       if (this.opts.failFast) this.stop.abort();
-      return { report: this.setWorkload(unit, 'failed', msg(err)), attempts: 0 };
+      return this.setWorkload(unit, 'failed', msg(err));
     }
   }
 
@@ -788,6 +827,11 @@ function target(step: PlanStep): string {
     case 'restart-batch':
       return `batch ${step.batch} on ${step.cluster}`;
   }
+}
+
+/** The association's role, and for a chained (cross-account) one its target role: `ROLE -> TARGET`. */
+function roles(step: CreateAssociationStep): string {
+  return step.targetRoleArn === null ? step.roleArn : `${step.roleArn} -> target role ${step.targetRoleArn}`;
 }
 
 /** An existing association is the planned one when it names the planned role (and target role). */

@@ -139,6 +139,8 @@ export interface StepRecord {
   message: string;
   /** What is there now, for rollback: the association created, the trust written, the restartedAt set. */
   result: JsonObject | null;
+  /** The mutating calls the step sent (retries included), failed or not; absent on per-workload, verify and older records. */
+  attempts?: number;
 }
 
 export interface OutcomeRecord {

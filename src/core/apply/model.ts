@@ -129,7 +129,9 @@ export function buildModel(plan: MigrationPlan): ApplyModel {
         subjectsOf.push(subject);
         for (const d of subject.steps) deps.add(d);
       }
-      const unit: WorkloadUnit = { id: `${s.id}#${w.kind}/${w.namespace}/${w.name}`, cluster: s.cluster, batch: s, target: w, deps: [...steps.keys()].filter((k) => deps.has(k)) };
+      // A restart batch is never a dependency: batches run per cluster, in order (a SA's steps list
+      // the batches of its other workloads, which are not for this one to wait on or run).
+      const unit: WorkloadUnit = { id: `${s.id}#${w.kind}/${w.namespace}/${w.name}`, cluster: s.cluster, batch: s, target: w, deps: [...steps.keys()].filter((k) => deps.has(k) && steps.get(k)?.kind !== 'restart-batch') };
       workloads.push(unit);
       for (const subject of subjectsOf) {
         subject.workloads.push(unit);

@@ -159,6 +159,8 @@ export interface WorkloadState {
   generation: number;
   /** spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'] */
   restartedAt: string | null;
+  /** spec.template.spec.serviceAccountName (the ServiceAccount its pods run as; `default` when unset). */
+  serviceAccountName: string;
   /** spec.updateStrategy.type (StatefulSet, DaemonSet) or spec.strategy.type (Deployment). */
   strategy: string | null;
   /** spec.replicas (Deployment, StatefulSet); null for a DaemonSet. */

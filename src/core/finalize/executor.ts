@@ -62,7 +62,7 @@ export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent>
     const out = skip !== undefined ? { status: 'skipped' as const, message: skip } : await this.guarded('not started: finalize was interrupted', run);
     const report: FinalizeStepReport = { id, kind, target, status: out.status, message: out.message, attempts: out.attempts ?? 0 };
     this.steps.push(report);
-    await this.recordStep({ stepId: id, action: kind, target, status: out.status, message: out.message, result: null });
+    await this.recordStep({ stepId: id, action: kind, target, status: out.status, message: out.message, result: null, attempts: out.attempts ?? 0 });
     this.emit({ kind: 'step', report });
     return out;
   }

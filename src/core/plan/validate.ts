@@ -17,7 +17,7 @@ import { FINDING_CODES } from '../scan/findings.js';
 import { externalIdPlaceholder, roleChaining } from './cross-account.js';
 import { canonicalJson, fingerprintTrust } from './fingerprint.js';
 import { PLAN_KIND, PLAN_SCHEMA_VERSION } from './model.js';
-import type { CreateAssociationStep, MigrationPlan, PlanStep, UpdateTrustStep } from './model.js';
+import type { CreateAssociationStep, MigrationPlan, PlanStep, RestartBatchStep, UpdateTrustStep } from './model.js';
 import { agentStepId, addonStepId, associationStepId } from './plan.js';
 import { restartStepId } from './plan-rollout.js';
 import { trustStepId } from './plan-trust.js';
@@ -269,6 +269,7 @@ export function checkPlanIntegrity(plan: MigrationPlan, source = 'plan'): void {
   const clusters = new Map(plan.clusters.map((c) => [c.arn, c]));
   const trustByRole = new Map<string, UpdateTrustStep>();
   for (const step of plan.steps) if (step.kind === 'update-trust') trustByRole.set(roleKey(step.roleArn), step);
+  const restarted = new Map<string, string>();
   for (const [i, step] of plan.steps.entries()) {
     // The id is what dependencies and the journal name; it must be the one the step's own fields
     // give, or a step could name one role (or SA) in its id and act on another.
@@ -279,6 +280,8 @@ export function checkPlanIntegrity(plan: MigrationPlan, source = 'plan'): void {
       : step.kind === 'create-association' ? associationProblem(plan, step, trustByRole.get(roleKey(step.roleArn))) ?? chainProblem(plan, step)
       : step.kind === 'install-agent' || step.kind === 'update-addon' || step.kind === 'restart-batch' ? (clusters.has(step.cluster) ? null : `its cluster ${step.cluster} is not in clusters`)
       : null;
+    const restart = problem === null && step.kind === 'restart-batch' ? restartProblem(plan, step, restarted) : null;
+    if (restart !== null) throw invalid(source, `steps[${i}]`, `${step.kind} ${JSON.stringify(step.id)}: ${restart}`);
     if (problem !== null) throw invalid(source, `steps[${i}]`, `${step.kind} ${JSON.stringify(step.id)}: ${problem}`);
   }
 }
@@ -376,6 +379,46 @@ function associationProblem(plan: MigrationPlan, step: CreateAssociationStep, tr
     const inStep = trust.subjects.some((s) => subjectKey(s) === subjectKey(subject));
     if (!inStep && !podIdentityAdmits(trust.before as Parameters<typeof podIdentityAdmits>[0], cluster.account, subject)) return `the trust step ${trust.id} neither adds nor already admits ${step.namespace}/${step.serviceAccount}`;
     if (inStep && !step.dependsOn.includes(trust.id)) return `it must depend on ${trust.id}, which admits it`;
+  }
+  return null;
+}
+
+/**
+ * A restart batch restarts only workloads of the ServiceAccounts the plan migrates, as the plan
+ * records them: each workload names at least one ServiceAccount; none of them is one the plan
+ * blocks or outside its recorded selection (-n, --service-account); one whose association the plan creates is a same-account one (a cross-account
+ * workload is never restarted: it is in the manual list) and the batch depends on that
+ * association step; the workload is not in the manual list and in no other batch. (A
+ * ServiceAccount with no association step is a partial one, whose association exists: apply
+ * refuses the batch if it has none.)
+ */
+function restartProblem(plan: MigrationPlan, step: RestartBatchStep, restarted: Map<string, string>): string | null {
+  const associations = new Map<string, CreateAssociationStep>(
+    plan.steps.filter((s): s is CreateAssociationStep => s.kind === 'create-association').map((s) => [`${s.cluster}\u0000${s.namespace}\u0000${s.serviceAccount}`, s] as const),
+  );
+  const blocked = new Set(plan.blocked.flatMap((b) => (b.target.kind === 'service-account' ? [`${b.target.cluster}\u0000${b.target.namespace}\u0000${b.target.name}`] : [])));
+  const manual = new Set(plan.manual.map((m) => `${m.cluster}\u0000${m.kind}\u0000${m.namespace}\u0000${m.name}\u0000${m.serviceAccount}`));
+  // The scan the plan was made from kept only what -n and --service-account select (both: their intersection).
+  const { namespaces, serviceAccounts } = plan.options.selection;
+  const inScope = (ns: string, sa: string) => (namespaces.length === 0 || namespaces.includes(ns)) && (serviceAccounts.length === 0 || serviceAccounts.includes(`${ns}/${sa}`));
+  const scopeText = [...namespaces.map((n) => `-n ${n}`), ...serviceAccounts.map((s) => `--service-account ${s}`)].join(' ');
+  for (const [j, w] of step.workloads.entries()) {
+    const what = `workloads[${j}] ${w.kind}/${w.namespace}/${w.name}`;
+    if (w.serviceAccounts.length === 0) return `${what} names no ServiceAccount; podid restarts a workload only for a ServiceAccount the plan migrates`;
+    const key = `${step.cluster}\u0000${w.kind}\u0000${w.namespace}\u0000${w.name}`;
+    const other = restarted.get(key);
+    if (other !== undefined) return `${what} is restarted by ${other} already`;
+    restarted.set(key, step.id);
+    for (const sa of w.serviceAccounts) {
+      const saKey = `${step.cluster}\u0000${w.namespace}\u0000${sa}`;
+      if (manual.has(`${key}\u0000${sa}`)) return `${what} is in the plan's manual list for ${w.namespace}/${sa}, which podid does not restart`;
+      if (blocked.has(saKey)) return `${what} is restarted for ${w.namespace}/${sa}, a ServiceAccount the plan blocks`;
+      if (!inScope(w.namespace, sa)) return `${what} is restarted for ${w.namespace}/${sa}, outside the plan's selection (${scopeText})`;
+      const association = associations.get(saKey);
+      if (association === undefined) continue;
+      if (association.targetRoleArn !== null) return `${what} is restarted for ${w.namespace}/${sa}, whose association is cross-account: podid never restarts those (they are in the manual list)`;
+      if (!step.dependsOn.includes(association.id)) return `${what} is restarted for ${w.namespace}/${sa}, so the batch must depend on ${association.id}`;
+    }
   }
   return null;
 }

@@ -110,10 +110,13 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
 
   /** Runs one step: skipped after an interruption, failed on an error, journaled and reported either way. */
   private async step(id: string, kind: RollbackStepKind, target: string, run: () => Promise<Outcome>): Promise<Outcome> {
-    const out: Outcome = await this.guarded('not started: the rollback was interrupted', run);
+    const guarded: Outcome = await this.guarded('not started: the rollback was interrupted', run);
+    // A step that failed after sending a call may have changed its target (a deletion, say): the
+    // propagation wait before the restarts counts it as a change.
+    const out: Outcome = guarded.mutated === undefined && (guarded.attempts ?? 0) > 0 ? { ...guarded, mutated: true } : guarded;
     const report: RollbackStepReport = { id, kind, target, status: out.status, message: out.message, attempts: out.attempts ?? 0, ...(out.conflict ? { conflict: out.conflict } : {}) };
     this.reports.push(report);
-    await this.recordStep({ stepId: id, action: kind, target, status: out.status, message: out.message, result: out.result ?? (out.conflict ? (out.conflict as unknown as JsonObject) : null) });
+    await this.recordStep({ stepId: id, action: kind, target, status: out.status, message: out.message, result: out.result ?? (out.conflict ? (out.conflict as unknown as JsonObject) : null), attempts: out.attempts ?? 0 });
     this.emit({ kind: 'step', report });
     return out;
   }

@@ -117,6 +117,15 @@ export interface RollbackPlan {
   subjects: RollbackSubject[];
 }
 
+/**
+ * The clusters whose Kubernetes API the rollback uses: where it restores workloads or
+ * ServiceAccount annotations, and where it verifies ServiceAccounts (their pods and annotations).
+ */
+export function kubeClusters(p: RollbackPlan): RollbackCluster[] {
+  const used = new Set([...p.workloads, ...p.subjects, ...p.serviceAccounts].map((x) => x.cluster));
+  return p.clusters.filter((c) => used.has(c.arn));
+}
+
 export function isEmptyRollback(p: RollbackPlan): boolean {
   return p.associations.length + p.addons.length + p.agents.length + p.workloads.length + p.trust.length + p.serviceAccounts.length + p.oidcProviders.length === 0;
 }
