@@ -69,34 +69,49 @@ export function liveAwsOptions(opts: LivePortOptions, env: CliEnv): AwsOptions {
 export interface ContextSource {
   /** `the plan's`, `the run's` */
   whose: string;
+  /** What a context pointing at another cluster would do: `applying the plan`, `rolling back`. */
+  doing: string;
   hint: string;
 }
 
 const PLAN_CONTEXTS: ContextSource = {
   whose: "the plan's",
+  doing: 'applying the plan',
   hint: 'use the kubeconfig the plan was made with (--kubeconfig, KUBECONFIG), or make a new plan with this one (podid migrate --dry-run --out FILE); nothing was changed',
 };
 
 /**
  * `clusters`: the clusters of a plan (or journal) whose Kubernetes API the run will use. Each
- * must name a context of the kubeconfig, checked here, before anything is changed: found only at
- * the first Kubernetes call, a missing one would fail the run halfway (after trust writes).
+ * must name a context of the kubeconfig, and that context's server must be the cluster's
+ * endpoint as EKS describes it (the scan's check, CONTEXT_ENDPOINT_MISMATCH), checked here,
+ * before the lock, the journal and anything is changed: found only at the first Kubernetes call,
+ * a missing context would fail the run halfway (after trust writes), and a context pointing at
+ * another cluster would read and write that other cluster's Kubernetes objects.
  */
-export async function createLivePorts(opts: LivePortOptions, ctx: CliContext, clusters: readonly { name: string; context: string | null }[] = [], source: ContextSource = PLAN_CONTEXTS): Promise<ApplyPorts> {
+export async function createLivePorts(opts: LivePortOptions, ctx: CliContext, clusters: readonly { name: string; region: string; context: string | null }[] = [], source: ContextSource = PLAN_CONTEXTS): Promise<ApplyPorts> {
   const [{ createAwsApplyPorts }, { kubeApplyPortFactory }] = await Promise.all([
     import('../adapters/aws-write.js'),
     import('../adapters/kube-write.js'),
   ]);
-  const aws = await createAwsApplyPorts(liveAwsOptions(opts, readEnv(ctx.env)));
+  const awsOptions = liveAwsOptions(opts, readEnv(ctx.env));
+  const aws = await createAwsApplyPorts(awsOptions);
   const kubeconfig = await loadRunKubeconfig(opts.kubeconfig, ctx);
-  for (const c of clusters) {
-    if (c.context === null || kubeconfig.getContext(c.context) === null) {
+  const targets = clusters.map((c) => {
+    const context = c.context === null ? null : kubeconfig.getContext(c.context);
+    if (c.context === null || context === null) {
       throw new UsageError(
         'CONTEXT_UNKNOWN',
         c.context === null ? `${source.whose} cluster ${c.name} names no kubeconfig context, so podid cannot reach its Kubernetes API` : `${source.whose} cluster ${c.name} names kubeconfig context ${JSON.stringify(c.context)}, which is not in the kubeconfig`,
         source.hint,
       );
     }
+    return { context: c.context, server: kubeconfig.getCluster(context.cluster)?.server ?? '', clusterName: c.name, region: c.region };
+  });
+  if (targets.length > 0) {
+    const [{ createAwsPorts }, { describeContextCluster }] = await Promise.all([import('../adapters/aws.js'), import('../core/scan/collect.js')]);
+    const eks = await createAwsPorts(awsOptions);
+    const direct = <T>(fn: () => Promise<T>): Promise<T> => fn();
+    await Promise.all(targets.map((t) => describeContextCluster(t, eks.eks(t.region), direct, `${source.doing} would mix two clusters`, `point the context at the cluster (aws eks update-kubeconfig --name ${t.clusterName} --region ${t.region}), or ${source.hint}`)));
   }
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
   const ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };

@@ -49,7 +49,7 @@ export const ERRORS = {
   CONTEXT_NO_SERVER: { exit: 'usage', summary: 'a context has no cluster with a server URL (in a fleet: NOT_AN_EKS_CONTEXT finding)' },
   CONTEXT_CLUSTER_UNKNOWN: { exit: 'usage', summary: 'podid cannot tell which EKS cluster a context points to (in a fleet: NOT_AN_EKS_CONTEXT finding)' },
   CONTEXT_REGION_UNKNOWN: { exit: 'usage', summary: 'podid cannot tell the region of a context\'s cluster (in a fleet: NOT_AN_EKS_CONTEXT finding)' },
-  CONTEXT_ENDPOINT_MISMATCH: { exit: 'usage', summary: 'a context\'s server is not its EKS cluster\'s endpoint (in a fleet: CLUSTER_ENDPOINT_MISMATCH finding)' },
+  CONTEXT_ENDPOINT_MISMATCH: { exit: 'usage', summary: 'a context\'s server is not its EKS cluster\'s endpoint (in a fleet: CLUSTER_ENDPOINT_MISMATCH finding); or migrate --apply: a cluster of the plan, or rollback --apply: a cluster of the run it undoes, names a context that points at another API server (checked before any change)' },
   CLUSTER_NOT_FOUND: { exit: 'usage', summary: 'the EKS cluster behind a context does not exist in its region (in a fleet: CLUSTER_NOT_FOUND finding)' },
   MANIFESTS_NOT_FOUND: { exit: 'usage', summary: 'a --manifests path does not exist' },
   MANIFESTS_UNREADABLE: { exit: 'usage', summary: 'a --manifests file cannot be read' },

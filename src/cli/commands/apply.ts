@@ -111,7 +111,10 @@ export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promis
     const me = await (await createAwsPorts(liveAwsOptions(portOptions, readEnv(ctx.env)))).sts.getCallerIdentity();
     if (me.arn !== plan.caller.arn) io.warn(`Note: the plan was made by ${plan.caller.arn}; applying it as ${me.arn}.`);
   }
-  const kubeSteps = new Set(plan.steps.filter((s) => s.kind === 'create-association' || s.kind === 'restart-batch').map((s) => s.cluster));
+  // The clusters whose Kubernetes API the run uses (associations and add-ons are verified on
+  // their pods, workloads restarted): each context is checked before the lock, the journal and
+  // any change: in the kubeconfig, and pointing at its cluster's endpoint (as the scan checks).
+  const kubeSteps = new Set(plan.steps.filter((s) => s.kind === 'create-association' || s.kind === 'update-addon' || s.kind === 'restart-batch').map((s) => s.cluster));
   const ports = await createLivePorts(portOptions, ctx, plan.clusters.filter((c) => kubeSteps.has(c.arn)));
   const progress = eventsTo(io);
   return interruptible(io, 'podid migrate --apply', async (signal) => {

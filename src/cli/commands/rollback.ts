@@ -81,9 +81,11 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
 
   const app = await import('../../app/rollback.js');
   // Every cluster whose Kubernetes API the rollback uses must be a context of this kubeconfig,
-  // checked before the lock, the journal and the first change (as apply checks a plan's).
+  // pointing at that cluster's endpoint, checked before the lock, the journal and the first
+  // change (as apply checks a plan's).
   const ports = await createLivePorts(livePortOptions(opts, plan.clusters[0]?.region), ctx, kubeClusters(plan), {
     whose: "the run's",
+    doing: 'rolling back',
     hint: `roll back with the kubeconfig run ${plan.target.runId} used (--kubeconfig, KUBECONFIG), or add that context to this one; nothing was changed`,
   });
   const progress = eventsTo(io);

@@ -257,14 +257,7 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: Re
   const eks = ports.eks(target.region);
   const name = target.clusterName;
   emit({ type: 'cluster-describing', context: target.context, cluster: name });
-  const info = await describeCluster(target, eks, call);
-  if (!sameEndpoint(info.endpoint, target.server)) {
-    throw new UsageError(
-      'CONTEXT_ENDPOINT_MISMATCH',
-      `context ${JSON.stringify(target.context)} talks to ${target.server}, but EKS cluster ${name} in ${target.region} has endpoint ${info.endpoint}; scanning would mix two clusters`,
-      `point the context at the cluster (aws eks update-kubeconfig --name ${name} --region ${target.region}) or pass the right --cluster/--region`,
-    );
-  }
+  const info = await describeContextCluster(target, eks, call);
   const arn = parseClusterArn(info.arn);
   const account = arn.ok ? arn.arn.account : (info.arn.split(':')[4] ?? '');
   const partition = arn.ok ? arn.arn.partition : (info.arn.split(':')[1] ?? 'aws');
@@ -345,6 +338,32 @@ async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: Re
     associations: associationList,
     kube: kubeSnapshot,
   };
+}
+
+/**
+ * The context check: DescribeCluster of the context's EKS cluster, refused
+ * (CONTEXT_ENDPOINT_MISMATCH) when the context's server is not the endpoint EKS reports, so that
+ * one cluster's AWS side is never read or written together with another's Kubernetes API. The
+ * scan makes it before anything else of the cluster is read; migrate --apply and rollback --apply
+ * make it for every cluster whose Kubernetes API they use, before the lock, the journal and any
+ * change (cli/live-ports.ts). `doing` and `hint` fit the message to the command.
+ */
+export async function describeContextCluster(
+  target: CollectTarget,
+  eks: EksPort,
+  call: Limiter,
+  doing = 'scanning would mix two clusters',
+  hint = `point the context at the cluster (aws eks update-kubeconfig --name ${target.clusterName} --region ${target.region}) or pass the right --cluster/--region`,
+): Promise<EksClusterInfo> {
+  const info = await describeCluster(target, eks, call);
+  if (!sameEndpoint(info.endpoint, target.server)) {
+    throw new UsageError(
+      'CONTEXT_ENDPOINT_MISMATCH',
+      `context ${JSON.stringify(target.context)} talks to ${target.server}, but EKS cluster ${target.clusterName} in ${target.region} has endpoint ${info.endpoint}; ${doing}`,
+      hint,
+    );
+  }
+  return info;
 }
 
 /**
