@@ -380,11 +380,18 @@ function summary(ctx: Ctx): string[] {
   const skipped = plan.unscanned.length;
   const uncovered = `this plan does not cover ${skipped === 1 ? 'it' : 'them'}; plan again once ${skipped === 1 ? 'it' : 'they'} can be read.`;
   const notScanned = `${plural(skipped, 'cluster')} not scanned (see Not scanned): ${uncovered}`;
+  let manualSaid = false;
   if (plan.steps.length === 0 && plan.clusters.length === 0 && skipped > 0) {
     // Nothing was judged: "already uses EKS Pod Identity" would be a claim about clusters nobody read.
     lines.push(`${p.bold('No plan:')} ${skipped === 1 ? 'the selected cluster could not be scanned' : `none of the ${skipped} selected clusters could be scanned`} (see Not scanned), so nothing was judged.`);
   } else if (plan.steps.length === 0) {
     const why = [s.blocked > 0 ? `${s.blocked} blocked: resolve them and plan again.` : '', skipped > 0 ? notScanned : ''].filter((x) => x !== '');
+    // Workloads podid does not restart (a bare Pod, a Job, ...) still run without Pod Identity:
+    // never "everything already uses it" while some are left to do by hand.
+    if (why.length === 0 && s.manual > 0) {
+      why.push(`Not everything selected uses EKS Pod Identity yet: ${plural(s.manual, 'workload')} to restart or recreate yourself (see Manual above).`);
+      manualSaid = true;
+    }
     if (why.length === 0) why.push('Everything selected already uses EKS Pod Identity.');
     const where = skipped > 0 ? ` on the ${plural(plan.clusters.length, 'scanned cluster')}` : '';
     lines.push(`${p.bold(`No changes${where}.`)} ${why.join(' ')}`);
@@ -395,7 +402,7 @@ function summary(ctx: Ctx): string[] {
       `${p.bold('Plan:')} ${plural(s.rolesToUpdate, 'role')} to update, ${plural(s.associationsToCreate, 'association')} to create, ${plural(s.addonsToUpdate, 'add-on')} to update, ${plural(s.workloadsToRestart, 'workload')} to restart, ${blockedText}`,
     );
   }
-  if (s.manual > 0) lines.push(`Manual: ${plural(s.manual, 'workload')} to restart or recreate yourself (see above)`);
+  if (s.manual > 0 && !manualSaid) lines.push(`Manual: ${plural(s.manual, 'workload')} to restart or recreate yourself (see above)`);
   if (plan.steps.length > 0 && skipped > 0) lines.push(p.red(`Not scanned: ${plural(skipped, 'cluster')} (see above): ${uncovered}`));
   return lines;
 }

@@ -455,4 +455,19 @@ describe('a full migration of the demo world (the binary)', () => {
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.filter((c) => c.mutating)).toEqual([]);
   });
+
+  it('then the bare Pod left on IRSA is said as what is left: the dry run never claims everything uses Pod Identity, finalize says to recreate it', async () => {
+    const planned = await podid(['migrate', '--dry-run', '-n', 'tools'], { env: sb.clientEnv });
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toContain('  ? pod/toolbox in tools on prod (service account debug-tools)\n');
+    expect(planned.stdout.endsWith('\nNo changes. Not everything selected uses EKS Pod Identity yet: 1 workload to restart or recreate yourself (see Manual above).\n')).toBe(true);
+    expect(planned.stdout).not.toContain('already uses EKS Pod Identity');
+
+    await clearSandboxCalls(sb);
+    const finalized = await podid(['finalize', '--apply', '-n', 'tools', '--yes', '--journal-dir', dir], { env: sb.clientEnv });
+    expect(finalized.code, finalized.stderr).toBe(4);
+    expect(finalized.stdout).toContain('tools/debug-tools: refused, 1 running pod still uses IRSA credentials (toolbox): delete and recreate Pod toolbox (no controller restarts it), then finalize');
+    expect(finalized.stdout).not.toContain('rollout restart');
+    expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
+  });
 });

@@ -58,6 +58,16 @@ describe('renderPlan', () => {
     expect(renderPlan(emptyPlan(), plain)).toBe(EMPTY);
   });
 
+  it('never says everything uses Pod Identity while workloads are left to restart or recreate by hand', () => {
+    const plan = emptyPlan();
+    plan.manual = [{ cluster: plan.clusters[0]!.arn, kind: 'Pod', namespace: 'tools', name: 'toolbox', serviceAccount: 'debug-tools', advice: 'delete and recreate the Pod after the association exists' }];
+    plan.summary = { ...plan.summary, manual: 1 };
+    const text = renderPlan(plan, plain);
+    expect(text).toContain('Manual: podid will not restart these\n  ? pod/toolbox in tools on prod (service account debug-tools)\n');
+    expect(text.endsWith('\nNo changes. Not everything selected uses EKS Pod Identity yet: 1 workload to restart or recreate yourself (see Manual above).\n')).toBe(true);
+    expect(text).not.toContain('already uses EKS Pod Identity');
+  });
+
   it('lists blocked items and says why nothing changes when everything is blocked', () => {
     const plan = { ...emptyPlan(), blocked: fullPlan().blocked, summary: { ...emptyPlan().summary, blocked: 2 } };
     const text = renderPlan(plan, plain);

@@ -20,7 +20,7 @@ import { errorText as msg, Execution, isActivePod as active, type ExecutorDeps, 
 import type { FinalizePrevious } from '../apply/journal.js';
 import type { StepStatus } from '../apply/result.js';
 import { verifyServiceAccount } from '../apply/verify.js';
-import { IRSA_ANNOTATIONS, trustEditFor, type FinalizePlan, type FinalizeSa } from './plan.js';
+import { IRSA_ANNOTATIONS, stalePodsRefusal, trustEditFor, type FinalizePlan, type FinalizeSa } from './plan.js';
 import { decideDeletion, listAllRoles, providerTrustedBy, type FinalizeProvider } from './provider.js';
 import {
   FINALIZE_RESULT_KIND, type FinalizeOutcome, type FinalizeProviderOutcome, type FinalizeProviderReport, type FinalizeResult, type FinalizeSaReport, type FinalizeStepReport,
@@ -103,7 +103,7 @@ export class FinalizeExecutor extends Execution<FinalizePrevious, FinalizeEvent>
     if (annotated !== undefined && annotated !== s.annotations[ROLE_ARN_ANNOTATION]) return { outcome: 'drifted', reason: `its ${ROLE_ARN_ANNOTATION} is now ${annotated}` };
     const pods = (await this.read(() => kube.listPods(s.namespace, s.name))).filter(active);
     const irsa = pods.filter((p) => p.identity !== 'pod-identity');
-    if (irsa.length > 0) return { outcome: 'refused', reason: `${plural(irsa.length, 'running pod')} still ${irsa.length === 1 ? 'uses' : 'use'} ${irsa.some((p) => p.identity === 'irsa') ? 'IRSA' : 'no'} credentials (${irsa.map((p) => p.name).sort().join(', ')}): restart their workloads (kubectl rollout restart), then finalize` };
+    if (irsa.length > 0) return { outcome: 'refused', reason: stalePodsRefusal(irsa) };
     const eks = this.deps.ports.eks(c.region);
     const [associations, role, agentPods, nodes] = await Promise.all([
       this.read(() => eks.findAssociations(c.name, s.namespace, s.name)),
