@@ -36,6 +36,8 @@ function runSlowReader(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const script = [
     `mkfifo '${fifo}'`,
+    // The error file exists before the wait below looks at it (the job opens it only once the fifo has a reader).
+    `: > '${errors}'`,
     `${command} > '${fifo}' 2> '${errors}' & pid=$!`,
     `exec 3< '${fifo}'`,
     `until grep -q '^podid:' '${errors}' || ! kill -0 $pid 2>/dev/null; do sleep 0.05; done`,

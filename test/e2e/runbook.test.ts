@@ -1,8 +1,8 @@
 /**
  * docs/runbook.md runs as written: every `sh` block, in order, in one bash session (set -euo
- * pipefail), with `podid` on PATH: the built CLI run in the test process for each command
- * (helpers/podid-on-path.ts), and `podid sandbox` as the built binary, a process the runbook
- * starts in the background and stops with kill; a trap stops it if a command fails.
+ * pipefail), with `podid` on PATH: the built binary, a process per command
+ * (helpers/podid-on-path.ts); `podid sandbox` is one the runbook starts in the background and
+ * stops with kill; a trap stops it if a command fails.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

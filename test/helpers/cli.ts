@@ -13,7 +13,7 @@ export interface RunResult {
   stderr: string;
 }
 
-export function runPodid(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+export function runPodid(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
   return runProcess(process.execPath, [BIN, ...args], {
     what: `podid ${args.join(' ')}`,
     cwd: opts.cwd ?? ROOT,
@@ -28,7 +28,7 @@ export function runPodid(args: string[], opts: { env?: NodeJS.ProcessEnv; input?
  * bounded wait: past `timeoutMs` it is SIGKILLed and the test fails naming `what` and its output.
  * `input`: written to its stdin, which is then closed; without it, stdin is /dev/null.
  */
-export function runProcess(command: string, args: readonly string[], opts: { what: string; cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; input?: string }): Promise<RunResult> {
+export function runProcess(command: string, args: readonly string[], opts: { what: string; cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; input?: string | Buffer }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -1,24 +1,19 @@
 /**
- * Run podid in-process: the built CLI (dist/podid.js, the code bin/podid.js runs) through
- * `runCli(argv, ctx)`, with its own environment, working directory and streams, against a real
- * sandbox over HTTP with the unmodified AWS SDK and Kubernetes clients. It answers what
- * `runPodid` (a subprocess) answers: exit code, stdout, stderr; without a Node start and a load
- * of the SDK per run. What only a process can show (exit codes through the binary, signals,
- * stdin and TTY handling, start-up, once-per-process warnings) stays with `runPodid`.
+ * Run podid for an end-to-end test: `podid()` runs the built binary (bin/podid.js) as a
+ * subprocess (helpers/cli.ts runPodid), against a real sandbox over HTTP with the unmodified
+ * AWS SDK and Kubernetes clients, and answers its exit code, stdout and stderr.
  *
- * The environment: podid reads its own variables from ctx.env, but the AWS SDK reads its own
- * (AWS_ENDPOINT_URL, credentials, AWS_PROFILE, AWS_CONFIG_FILE) from process.env (see runCli in
- * src/cli/main.ts). So each run makes process.env equal its environment for its duration, and
- * runs are serialised (one at a time per test worker) so no two runs see each other's.
- *
- * Anything podid, or a library under it, writes to the process's own stdout, stderr or console
- * during a run is appended to the run's stdout or stderr: an assertion on stderr holds in-process
- * exactly as it does for the binary.
+ * One case runs in-process instead: a run given its own `stdout` stream (one that fails every
+ * write as a full disk does), through the built CLI's `runCli(argv, ctx)` (dist/podid.js, the
+ * code bin/podid.js runs), with its own environment, working directory and streams. The AWS SDK
+ * reads its own variables from process.env, so such a run makes process.env equal its
+ * environment for its duration, and in-process runs are serialised. Anything written to the
+ * process's own streams or console during such a run is appended to the run's output.
  */
 import { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, type RunResult } from './cli.js';
+import { ROOT, runPodid, type RunResult } from './cli.js';
 
 type Cli = typeof import('../../src/cli/main.js');
 
@@ -44,8 +39,22 @@ export interface InProcessOptions {
   stdout?: NodeJS.WritableStream;
 }
 
-/** Run `podid ARGS` in-process; same options and result as runPodid. One run at a time. */
+/**
+ * Run `podid ARGS` as the end-to-end tests do: the built binary (bin/podid.js) as a subprocess,
+ * through runPodid. Only a run given its own `stdout` stream (one that fails as a full disk
+ * does) runs in-process, since a stream cannot be handed to a process; the binary on a real full
+ * device (/dev/full) has its own test in stdout.test.ts.
+ */
 export function podid(args: string[], opts: InProcessOptions = {}): Promise<RunResult> {
+  if (opts.stdout === undefined) {
+    const { stdout: _unused, ...rest } = opts;
+    return runPodid(args, rest);
+  }
+  return podidInProcess(args, opts);
+}
+
+/** Run `podid ARGS` in-process; same options and result as runPodid. One run at a time. */
+function podidInProcess(args: string[], opts: InProcessOptions): Promise<RunResult> {
   if (opts.env?.['PODID_TEST_KILL_AFTER_MUTATIONS'] !== undefined) {
     throw new Error('PODID_TEST_KILL_AFTER_MUTATIONS SIGKILLs the process it runs in: use runPodid (a subprocess)');
   }
