@@ -58,10 +58,10 @@ export function renderRunsJson(runs: readonly RunSummary[], dir: string): string
   return `${JSON.stringify({ kind: RUNS_KIND, schemaVersion: RUNS_SCHEMA_VERSION, journalDir: dir, runs }, null, 2)}\n`;
 }
 
-export function renderRunDetail(summary: RunSummary, records: readonly JournalRecord[], opts: { palette?: Palette } = {}): string {
+export function renderRunDetail(summary: RunSummary, records: readonly JournalRecord[], opts: { palette?: Palette; runs?: readonly RunSummary[] } = {}): string {
   const palette = opts.palette ?? plainPalette;
   const lines = [
-    `${palette.bold(`${summary.command} run ${summary.runId}`)}: ${statusText(summary)}${summary.exitCode !== null ? ` (exit ${summary.exitCode})` : ''}`,
+    `${palette.bold(`${summary.command} run ${summary.runId}`)}: ${statusText(summary, opts.runs)}${summary.exitCode !== null ? ` (exit ${summary.exitCode})` : ''}`,
     `  journal   ${summary.journal}`,
     `  started   ${summary.startedAt}`,
     `  finished  ${summary.finishedAt ?? '-'}`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/core/apply/journal.js';
-import { outcomesText, renderRuns } from '../../src/render/runs.js';
+import { outcomesText, renderRunDetail, renderRuns } from '../../src/render/runs.js';
 
 const run = (over: Partial<RunSummary>): RunSummary => ({
   runId: '20261204T120000Z-abc123',
@@ -47,5 +47,6 @@ describe('renderRuns', () => {
     const text = renderRuns([ok, refused, { ...apply, rolledBackBy: ['rb1', 'rb2'] }], { dir: '/runs' });
     expect(text).toMatch(/\na1 +apply .* succeeded; rolled back by rb2\n/);
     expect(text).toMatch(/\nrb2 +rollback .* succeeded; undoes a1 and a0\n/);
+    expect(renderRunDetail(apply, [], { runs: [refused, apply] }).split('\n')[0]).toBe('apply run a1: succeeded; rollback rb1 refused, not rolled back (exit 0)');
   });
 });
