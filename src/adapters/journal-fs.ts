@@ -189,6 +189,32 @@ export function journalDirectory(dir: string, now: () => string = () => new Date
   };
 }
 
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Why a journal's first record cannot be a run podid lists, shows or rolls back (null: it can):
+ * the same check for `podid runs`, `runs show` and `rollback`. The run id inside must be the
+ * file's name, so a copied journal never shows as a second run with the same id.
+ */
+export function runRecordProblem(fileName: string, records: readonly JournalRecord[]): string | null {
+  const run = records[0] as unknown as Record<string, unknown> | undefined;
+  if (run === undefined || summarizeJournal(fileName, records) === null) return 'its first record is not a podid run record';
+  if (typeof run['runId'] !== 'string' || typeof run['startedAt'] !== 'string') return 'its run record has no run id or start time';
+  if (!isStrings(run['clusters'])) return 'its run record\'s clusters is not a list of cluster ARNs';
+  const command = run['command'] ?? 'apply';
+  if (command === 'apply') {
+    const plan = run['plan'] as Record<string, unknown> | undefined;
+    if (!isObject(plan) || !Array.isArray(plan!['steps']) || !Array.isArray(plan!['clusters']) || !isObject(run['previous'])) return 'its run record has no plan or previous state';
+  } else if (command === 'finalize') {
+    if (!isObject(run['contexts']) || !isObject(run['previous'])) return 'its run record has no contexts or previous state';
+  } else if (command === 'rollback') {
+    if (typeof run['rollbackOf'] !== 'string') return 'its run record does not name the run it rolls back';
+  } else return `its run record names an unknown command ${JSON.stringify(command)}`;
+  if (`${String(run['runId'])}.jsonl` !== fileName) return `its run id ${JSON.stringify(run['runId'])} is not its file name (a copied or renamed journal)`;
+  return null;
+}
+
 /**
  * Every run journal in the directory, summarised and linked (rollbacks to their runs), newest
  * first. A `.jsonl` file that is not a journal podid can read is left out and told to
@@ -206,9 +232,11 @@ export function listRuns(dir: string, unreadable: (path: string, reason: string)
   for (const name of names) {
     const path = join(dir, name);
     try {
-      const summary = summarizeJournal(path, parseJournal(readFileSync(path, 'utf8')));
+      const records = parseJournal(readFileSync(path, 'utf8'));
+      const problem = runRecordProblem(name, records);
+      const summary = problem === null ? summarizeJournal(path, records) : null;
       if (summary !== null) out.push(summary);
-      else unreadable(path, 'its first record is not a podid run record');
+      else unreadable(path, problem ?? 'its first record is not a podid run record');
     } catch (err) {
       unreadable(path, err instanceof Error ? err.message : String(err));
     }
@@ -234,6 +262,7 @@ export function readRun(dir: string, runId: string): { path: string; records: Jo
   } catch (err) {
     throw new UsageError('JOURNAL_INVALID', `${path}: ${err instanceof Error ? err.message : String(err)}`, 'the journal is damaged beyond its last line; restore it from a backup');
   }
-  if (summarizeJournal(path, records) === null) throw new UsageError('JOURNAL_INVALID', `${path}: the first record is not a podid run record`, 'pass the id of a run listed by podid runs');
+  const problem = runRecordProblem(`${runId}.jsonl`, records);
+  if (problem !== null) throw new UsageError('JOURNAL_INVALID', `${path}: ${problem}`, 'pass the id of a run listed by podid runs');
   return { path, records };
 }

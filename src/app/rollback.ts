@@ -11,6 +11,8 @@ import { runLocked, runRecord, type ExecutionServices, type RunIdentity } from '
 
 export interface RollbackRunOptions extends RunIdentity {
   readonly plan: RollbackPlan;
+  /** Earlier runs this rollback undoes too (lineage.ts). */
+  readonly alsoRollsBack?: readonly string[];
   readonly options: RollbackOptions;
 }
 
@@ -23,6 +25,7 @@ export async function rollbackRun(o: RollbackRunOptions, services: ExecutionServ
       ...runRecord('rollback', o, clusters),
       rollbackOf: o.plan.target.runId,
       rollbackOfJournal: o.plan.target.journal,
+      ...(o.alsoRollsBack !== undefined && o.alsoRollsBack.length > 0 ? { alsoRollsBack: [...o.alsoRollsBack] } : {}),
       options: { propagationWaitMs: o.options.propagationWaitMs, maxConcurrentRollouts: o.options.maxConcurrentRollouts, rolloutTimeoutMs: o.options.rolloutTimeoutMs, concurrency: o.options.concurrency },
     }),
     events,

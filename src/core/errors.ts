@@ -70,7 +70,9 @@ export const ERRORS = {
   LOCK_FAILED: { exit: 'usage', summary: 'the apply lock file cannot be created in --journal-dir' },
   RUN_NOT_FOUND: { exit: 'usage', summary: 'runs show / rollback: no journal of that run id in --journal-dir, or no run to roll back' },
   ROLLBACK_OF_ROLLBACK: { exit: 'usage', summary: 'rollback: the run named is itself a rollback; podid does not roll back a rollback (apply or finalize again)' },
-  JOURNAL_INVALID: { exit: 'usage', summary: 'a run journal cannot be read: a line other than the last is not JSON, or the first record is not a run' },
+  ALREADY_ROLLED_BACK: { exit: 'usage', summary: 'rollback: a successful rollback already undid the run named; it is not rolled back again (what is in place now may be a later run\'s). Nothing changed' },
+  ROLLBACK_SUPERSEDED: { exit: 'usage', summary: 'rollback: a later apply or finalize run, not rolled back, changed the same association, trust policy, workload, add-on, ServiceAccount or OIDC provider (named); roll that run back first. Nothing changed' },
+  JOURNAL_INVALID: { exit: 'usage', summary: 'a run journal cannot be read: a line other than the last is not JSON, the first record is not a run, a field of the run record has the wrong type, or its run id is not its file name (runs show and rollback alike)' },
   ROLLBACK_FLAGS_CONFLICT: { exit: 'usage', summary: 'rollback / finalize: neither or both of --dry-run and --apply, or a flag that needs the other' },
   // --- refused (4): podid declines to act ---------------------------------------------------------
   APPLY_LOCKED: { exit: 'refused', summary: 'another podid run (migrate --apply, finalize --apply or rollback --apply) holds the lock of a cluster of the plan; the message names the run and the lock file' },

@@ -25,20 +25,33 @@ export function renderRollbackPlan(plan: RollbackPlan, opts: { palette?: Palette
   for (const s of plan.serviceAccounts) {
     lines.push(`  ${p.green('+')} ServiceAccount ${s.namespace}/${s.name} on ${clusterName(s.cluster)}: restore ${Object.entries(s.annotations).map(([k, v]) => `${k}=${clean(v)}`).join(', ')}`);
   }
+  if ((plan.adoptedFrom ?? []).length > 0) {
+    lines.push(`  Also undone: what this run found in place from the earlier run${plan.adoptedFrom!.length === 1 ? '' : 's'} of its plan ${plan.adoptedFrom!.join(', ')} (marked "from RUN").`, '');
+  }
+  const from = (x: { adoptedFrom?: string }) => (x.adoptedFrom !== undefined ? `, from ${x.adoptedFrom}` : '');
   for (const a of plan.associations) {
-    lines.push(`  ${p.red('-')} association ${a.namespace}/${a.serviceAccount} -> ${a.roleArn} on ${clusterName(a.cluster)}${a.createdIds.length > 0 ? ` (${a.createdIds.join(', ')})` : ' (created by the run; its answer was not journaled)'}`);
+    lines.push(`  ${p.red('-')} association ${a.namespace}/${a.serviceAccount} -> ${a.roleArn} on ${clusterName(a.cluster)}${a.createdIds.length > 0 ? ` (${a.createdIds.join(', ')}${from(a)}; only this id: an association with another id is kept)` : ' (created by the run; its answer was not journaled)'}`);
+  }
+  const kept = (cluster: string, namespace: string | null, sas: readonly string[]) => plan.subjects.filter((s) => s.cluster === cluster && s.namespace === namespace && sas.includes(s.serviceAccount) && (s.keptAssociationIds ?? []).length > 0);
+  for (const s of plan.subjects.filter((x) => (x.keptAssociationIds ?? []).length > 0)) {
+    lines.push(`  ${p.yellow('!')} association ${s.keptAssociationIds!.join(', ')} of ${s.namespace ?? '?'}/${s.serviceAccount} on ${clusterName(s.cluster)} existed before the run and is not podid's: kept, so ${s.serviceAccount} stays on Pod Identity (drifted, exit 4) while it exists; its workloads are not restarted`);
   }
   for (const a of plan.addons) {
     lines.push(`  ${p.yellow('~')} add-on ${a.addonName} on ${clusterName(a.cluster)}: associations ${a.written.map((w) => `${w.serviceAccount} -> ${w.roleArn}`).join(', ')} => ${a.previousOwned.length === 0 ? 'none' : a.previousOwned.map((w) => `${w.serviceAccount} -> ${w.roleArn}`).join(', ')}; IRSA role ${a.previous.serviceAccountRoleArn ?? 'none'}`);
   }
   for (const w of plan.workloads) {
-    lines.push(`  ${p.yellow('~')} restart ${w.kind}/${w.namespace}/${w.name} on ${clusterName(w.cluster)}: restartedAt ${w.writtenRestartedAt} => ${w.previousRestartedAt ?? 'none'} (its pods come back with IRSA), awaited as kubectl rollout status`);
+    const k = kept(w.cluster, w.namespace, w.serviceAccounts);
+    if (k.length > 0) {
+      lines.push(`  ${p.yellow('!')} ${w.kind}/${w.namespace}/${w.name} on ${clusterName(w.cluster)}: not restarted while association ${k.flatMap((x) => x.keptAssociationIds ?? []).join(', ')} is kept (a restart would not bring back IRSA)`);
+      continue;
+    }
+    lines.push(`  ${p.yellow('~')} restart ${w.kind}/${w.namespace}/${w.name} on ${clusterName(w.cluster)}: restartedAt ${w.writtenRestartedAt} => ${w.previousRestartedAt ?? 'none'} (its pods come back with IRSA)${from(w)}, awaited as kubectl rollout status`);
   }
   if (plan.target.command === 'apply' && plan.subjects.length > 0) {
     lines.push(`  ${p.dim('=')} verify back on IRSA: ${plan.subjects.map((s) => `${s.namespace ?? '?'}/${s.serviceAccount}`).join(', ')}`);
   }
   for (const tr of plan.trust) {
-    lines.push(`  ${p.yellow('~')} trust policy of ${tr.roleArn}: back to the document journaled before the run${plan.target.command === 'apply' ? ' (after its ServiceAccounts are verified on IRSA)' : ''}`);
+    lines.push(`  ${p.yellow('~')} trust policy of ${tr.roleArn}: back to the document journaled before the run${from(tr)}${plan.target.command === 'apply' ? ' (after its ServiceAccounts are verified on IRSA)' : ''}`);
     lines.push(...trustDiff(tr.written, tr.previous, { palette: p }));
   }
   for (const a of plan.agents) lines.push(`  ${p.red('-')} add-on ${a.addonName} on ${clusterName(a.cluster)}, installed by the run (only if no association is left)`);

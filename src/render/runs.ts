@@ -22,9 +22,19 @@ export function outcomesText(outcomes: Record<string, number>, changes = 0): str
   return changes > 0 ? `none (${changes} ${changes === 1 ? 'change' : 'changes'} to other resources)` : '-';
 }
 
-function statusText(r: RunSummary): string {
+/** The status, and which rollback undid the run (a rollback that did not succeed is said to have been tried, with its status). */
+function statusText(r: RunSummary, all: readonly RunSummary[] = []): string {
   const base = r.status === 'unfinished' ? 'unfinished (killed, or still running)' : r.status;
-  return r.rolledBackBy.length > 0 ? `${base}; rolled back by ${r.rolledBackBy.at(-1)}` : r.rollbackOf ? `${base}; undoes ${r.rollbackOf}` : base;
+  if (r.rolledBackBy.length > 0) {
+    const statusOf = (id: string) => all.find((x) => x.runId === id)?.status;
+    const done = [...r.rolledBackBy].reverse().find((id) => statusOf(id) === 'succeeded');
+    const last = r.rolledBackBy.at(-1)!;
+    if (all.length === 0 || done === last) return `${base}; rolled back by ${last}`;
+    const tried = `rollback ${last} ${statusOf(last) ?? 'unknown'}`;
+    return done !== undefined ? `${base}; rolled back by ${done}; ${tried}` : `${base}; ${tried}, not rolled back`;
+  }
+  if (r.rollbackOf) return `${base}; undoes ${[r.rollbackOf, ...(r.alsoRollsBack ?? [])].join(' and ')}`;
+  return base;
 }
 
 export function renderRuns(runs: readonly RunSummary[], opts: { palette?: Palette; dir: string }): string {
@@ -38,7 +48,7 @@ export function renderRuns(runs: readonly RunSummary[], opts: { palette?: Palett
       r.startedAt.replace(/\.\d{3}Z$/, 'Z'),
       r.clusters.map(clusterName).join(','),
       outcomesText(r.outcomes, r.changes),
-      { text: statusText(r), paint: r.status === 'succeeded' ? palette.green : r.status === 'partial' || r.status === 'unfinished' ? palette.red : r.status === 'refused' ? palette.yellow : undefined },
+      { text: statusText(r, runs), paint: r.status === 'succeeded' ? palette.green : r.status === 'partial' || r.status === 'unfinished' ? palette.red : r.status === 'refused' ? palette.yellow : undefined },
     ]),
   ];
   return `${alignColumns(rows).join('\n')}\n`;
@@ -48,10 +58,10 @@ export function renderRunsJson(runs: readonly RunSummary[], dir: string): string
   return `${JSON.stringify({ kind: RUNS_KIND, schemaVersion: RUNS_SCHEMA_VERSION, journalDir: dir, runs }, null, 2)}\n`;
 }
 
-export function renderRunDetail(summary: RunSummary, records: readonly JournalRecord[], opts: { palette?: Palette } = {}): string {
+export function renderRunDetail(summary: RunSummary, records: readonly JournalRecord[], opts: { palette?: Palette; runs?: readonly RunSummary[] } = {}): string {
   const palette = opts.palette ?? plainPalette;
   const lines = [
-    `${palette.bold(`${summary.command} run ${summary.runId}`)}: ${statusText(summary)}${summary.exitCode !== null ? ` (exit ${summary.exitCode})` : ''}`,
+    `${palette.bold(`${summary.command} run ${summary.runId}`)}: ${statusText(summary, opts.runs)}${summary.exitCode !== null ? ` (exit ${summary.exitCode})` : ''}`,
     `  journal   ${summary.journal}`,
     `  started   ${summary.startedAt}`,
     `  finished  ${summary.finishedAt ?? '-'}`,

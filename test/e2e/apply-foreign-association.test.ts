@@ -102,10 +102,17 @@ describe('an association created by someone else between plan and apply', () => 
       expect(Object.fromEntries(res.serviceAccounts.map((s) => [s.serviceAccount, s.outcome]))).toEqual({ cart: 'migrated', orders: 'migrated' });
       const cart = res.steps.find((s) => s.kind === 'create-association' && s.target.startsWith('shop/cart '))!;
       expect(cart.status).toBe('already-done');
-      expect(cart.message).toBe(`association ${id} already names ${role('shop')}; podid did not create it in this run, so rolling this run back (podid rollback) will not delete it`);
+      expect(cart.message).toBe(`association ${id} already names ${role('shop')}; podid did not create it in this run, so rolling this run back (podid rollback) deletes it only if an earlier podid run journaled creating it`);
       const created = (await associations(sb)).find((a) => a.startsWith('shop/orders '))!;
 
+      // The review says it: the adopted association is kept and cart is not restarted (a restart would not bring back IRSA).
+      const review = await podid(['rollback', '--dry-run', '--journal-dir', dir], { env: sb.clientEnv });
+      expect(review.stdout).toContain(`! Deployment/shop/cart on prod: not restarted while association ${id} is kept`);
       const rb = await rollback(sb, dir);
+      // Checked before acting: cart is not restarted, only refused.
+      const restart = (JSON.parse(rb.stdout) as { steps: { kind: string; target: string; status: string; message: string; attempts: number }[] }).steps.find((s) => s.kind === 'restore-restart' && s.target.startsWith('Deployment/shop/cart'))!;
+      expect(restart).toMatchObject({ status: 'drifted', attempts: 0 });
+      expect(restart.message).toMatch(/^not restarted: association /);
       // The adopted association stays; only the one this run created is deleted.
       const left = await associations(sb);
       expect(left).toEqual([`shop/cart -> ${role('shop')} ${id}`]);

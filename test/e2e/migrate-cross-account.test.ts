@@ -285,7 +285,7 @@ describe('migrate --apply with a cross-account role', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(result(again).steps.find((x) => x.kind === 'create-association' && x.target.startsWith('data/exporter '))).toMatchObject({
       status: 'already-done',
-      message: `association ${assoc!.associationId} already names ${SOURCE} -> target role ${TARGET}; podid did not create it in this run, so rolling this run back (podid rollback) will not delete it`,
+      message: `association ${assoc!.associationId} already names ${SOURCE} -> target role ${TARGET}; podid did not create it in this run, so rolling this run back (podid rollback) deletes it only if an earlier podid run journaled creating it`,
     });
   });
 });

@@ -130,15 +130,18 @@ describe('podid rollback after a full apply', () => {
     for (const v of Object.values(probed)) expect(v).toBe('ok irsa arn:aws:iam::111122223333:role/shop');
   });
 
-  it('is journaled, listed as undoing the run, and a second rollback changes nothing', async () => {
+  it('is journaled, listed as undoing the run, and a second rollback is refused: one line, exit 2, nothing changed', async () => {
     const list = await podid(['runs', '--journal-dir', dir]);
     expect(list.stdout).toMatch(new RegExp(`rollback .* 3 restored\\s+succeeded; undoes ${runId}`));
     expect(list.stdout).toMatch(/apply .* rolled back by /);
     await clearSandboxCalls(sb);
-    const again = await rollback(sb, dir, [runId, '-o', 'json']);
-    expect(again.code, again.stderr).toBe(0);
-    const res = JSON.parse(again.stdout) as { steps: { status: string }[] };
-    expect(res.steps.every((s) => s.status === 'already-done')).toBe(true);
+    const rolledBackBy = (JSON.parse((await podid(['runs', '--journal-dir', dir, '-o', 'json'])).stdout) as { runs: { runId: string; rolledBackBy: string[] }[] }).runs.find((x) => x.runId === runId)!.rolledBackBy[0]!;
+    for (const mode of [['--dry-run'], ['--apply', '--yes']]) {
+      const again = await podid(['rollback', runId, ...mode, '--journal-dir', dir], { env: sb.clientEnv });
+      expect(again.code, again.stderr).toBe(2);
+      expect(again.stdout).toBe('');
+      expect(again.stderr).toBe(`podid: run ${runId} was already rolled back by ${rolledBackBy} (succeeded); nothing of it is left to undo, and what is in place now is not its to remove — list the runs with podid runs\n`);
+    }
     expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
     // Nothing is left to roll back by default.
     const none = await podid(['rollback', '--dry-run', '--journal-dir', dir]);
@@ -247,9 +250,12 @@ describe('podid rollback of a run that refused a ServiceAccount as drifted', () 
       expect(rb.code, rb.stdout + rb.stderr).toBe(0);
       const doc = JSON.parse(rb.stdout) as { serviceAccounts: { serviceAccount: string; outcome: string }[] };
       expect(doc.serviceAccounts.map((s) => `${s.serviceAccount}:${s.outcome}`).sort()).toEqual(['cart:restored', 'orders:restored']);
+      // Rolled back: not rolled back again (exit 2, ALREADY_ROLLED_BACK), nothing sent.
+      await clearSandboxCalls(sb);
       const again = await rollback(sb, dir, [result(r).runId ?? '', '-o', 'json']);
-      expect(again.code, again.stdout + again.stderr).toBe(0);
-      expect((JSON.parse(again.stdout) as { summary: { mutatingCalls: number } }).summary.mutatingCalls).toBe(0);
+      expect(again.code, again.stdout + again.stderr).toBe(2);
+      expect(again.stderr).toContain('was already rolled back by');
+      expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
     } finally {
       await sb.stop();
     }

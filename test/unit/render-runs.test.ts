@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/core/apply/journal.js';
-import { outcomesText, renderRuns } from '../../src/render/runs.js';
+import { outcomesText, renderRunDetail, renderRuns } from '../../src/render/runs.js';
 
 const run = (over: Partial<RunSummary>): RunSummary => ({
   runId: '20261204T120000Z-abc123',
@@ -37,5 +37,16 @@ describe('renderRuns', () => {
   it('shows a provider-only finalize with its change, not a bare "-"', () => {
     const text = renderRuns([run({ changes: 1 })], { dir: '/runs' });
     expect(text.split('\n')[1]).toMatch(/^20261204T120000Z-abc123 +finalize +2026-12-04T12:00:00Z +prod +none \(1 change to other resources\) +succeeded$/);
+  });
+
+  it('says "rolled back by" only for a rollback that succeeded; a refused one is named as tried, not rolled back', () => {
+    const apply = run({ runId: 'a1', command: 'apply', rolledBackBy: ['rb1'] });
+    const refused = run({ runId: 'rb1', command: 'rollback', rollbackOf: 'a1', status: 'refused', startedAt: '2026-12-04T13:00:00.000Z' });
+    expect(renderRuns([refused, apply], { dir: '/runs' })).toMatch(/\na1 +apply .* succeeded; rollback rb1 refused, not rolled back\n/);
+    const ok = run({ runId: 'rb2', command: 'rollback', rollbackOf: 'a1', alsoRollsBack: ['a0'], startedAt: '2026-12-04T14:00:00.000Z' });
+    const text = renderRuns([ok, refused, { ...apply, rolledBackBy: ['rb1', 'rb2'] }], { dir: '/runs' });
+    expect(text).toMatch(/\na1 +apply .* succeeded; rolled back by rb2\n/);
+    expect(text).toMatch(/\nrb2 +rollback .* succeeded; undoes a1 and a0\n/);
+    expect(renderRunDetail(apply, [], { runs: [refused, apply] }).split('\n')[0]).toBe('apply run a1: succeeded; rollback rb1 refused, not rolled back (exit 0)');
   });
 });

@@ -48,21 +48,34 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   const doc = (json: string) => (format === 'text' ? json : inFormat(format, json));
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
 
-  const [{ listRuns, readRun }, { planRollback, isEmptyRollback, kubeClusters }, render] = await Promise.all([
+  const [{ listRuns, readRun }, { isEmptyRollback, kubeClusters }, { decideRollback }, render] = await Promise.all([
     import('../../adapters/journal-fs.js'),
     import('../../core/rollback/plan.js'),
+    import('../../core/rollback/lineage.js'),
     import('../../render/rollback.js'),
   ]);
+  const runs = listRuns(dir);
   let runId = runArg;
   if (runId === undefined) {
-    const runs = listRuns(dir);
     const succeeded = new Set(runs.filter((r) => r.command === 'rollback' && r.status === 'succeeded').map((r) => r.runId));
     const candidate = runs.find((r) => r.command !== 'rollback' && !r.rolledBackBy.some((id) => succeeded.has(id)));
     if (candidate === undefined) throw new UsageError('RUN_NOT_FOUND', `no apply or finalize run left to roll back in ${dir}`, 'list the runs with podid runs; pass --journal-dir if the runs were journaled elsewhere');
     runId = candidate.runId;
   }
+  // The same checks as podid runs show: a journal it cannot summarise is not rolled back either.
   const { path, records } = readRun(dir, runId);
-  const plan = planRollback(path, records);
+  const summary = runs.find((r) => r.runId === runId && r.journal === path);
+  if (summary === undefined) throw new UsageError('JOURNAL_INVALID', `the journal of run ${runId} in ${dir} cannot be summarised`, 'check the file; its first line must be the run record');
+  // Every run of the directory: a run already undone, or changed again by a later run, is refused;
+  // what this run adopted from an earlier run of its plan is undone with it.
+  const others = runs.filter((r) => r.journal !== path).flatMap((r) => {
+    try {
+      return [{ summary: r, records: readRun(dir, r.runId).records }];
+    } catch {
+      return [];
+    }
+  });
+  const { plan, alsoRollsBack } = decideRollback({ summary, records }, others);
 
   const review = render.renderRollbackPlan(plan, { palette: io.palette });
   if (json && opts.dryRun) {
@@ -92,7 +105,7 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   const startedAt = new Date();
   return interruptible(io, `podid rollback ${plan.target.runId} --apply`, async (signal) => {
     const result = await app.rollbackRun(
-      { plan, options: { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, pollMs: 500, settleTimeoutMs: Math.max(rolloutTimeoutMs, 60_000) }, runId: newRunId(startedAt), startedAt, toolVersion: VERSION },
+      { plan, alsoRollsBack, options: { propagationWaitMs, maxConcurrentRollouts, rolloutTimeoutMs, concurrency, pollMs: 500, settleTimeoutMs: Math.max(rolloutTimeoutMs, 60_000) }, runId: newRunId(startedAt), startedAt, toolVersion: VERSION },
       await liveServices(ports, dir, signal),
       (e) => {
         if (e.type === 'rollback-step') {

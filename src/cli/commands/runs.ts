@@ -25,6 +25,6 @@ export async function runRuns(id: string | undefined, opts: RunsCliOptions, ctx:
   const { records } = readRun(dir, id);
   const summary = runs.find((r) => r.runId === id);
   if (summary === undefined) throw new UsageError('JOURNAL_INVALID', `the journal of run ${id} in ${dir} cannot be summarised`, 'check the file; its first line must be the run record');
-  io.out(format !== 'text' ? await inFormat(format, render.renderRunDetailJson(summary, records)) : render.renderRunDetail(summary, records, { palette: io.palette }));
+  io.out(format !== 'text' ? await inFormat(format, render.renderRunDetailJson(summary, records)) : render.renderRunDetail(summary, records, { palette: io.palette, runs }));
   return ExitCode.ok;
 }

@@ -406,7 +406,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
    * reports its ServiceAccount drifted, with the command to delete it, when it verifies it).
    */
   private adoptedText(step: CreateAssociationStep, mine: AssociationRecord): string {
-    return `association ${mine.associationId} already names ${roles(step)}; podid did not create it in this run, so rolling this run back (podid rollback) will not delete it`;
+    return `association ${mine.associationId} already names ${roles(step)}; podid did not create it in this run, so rolling this run back (podid rollback) deletes it only if an earlier podid run journaled creating it`;
   }
 
   // ---------------------------------------------------------------- update-addon

@@ -68,6 +68,8 @@ export interface RollbackRunRecord {
   /** The run being undone, and its journal. */
   rollbackOf: string;
   rollbackOfJournal: string;
+  /** Earlier runs whose every change this rollback undoes too (a re-run adopted them). Absent in older journals. */
+  alsoRollsBack?: string[];
   options: { propagationWaitMs: number; maxConcurrentRollouts: number; rolloutTimeoutMs: number; concurrency: number };
 }
 
@@ -210,6 +212,8 @@ export interface RunSummary {
   rollbackOf: string | null;
   /** apply/finalize: the rollback runs that undid it, latest last. */
   rolledBackBy: string[];
+  /** rollback: earlier runs it undoes too (their changes were adopted by the run it undoes). */
+  alsoRollsBack?: string[];
 }
 
 /** Summarises one journal (pure). null when its first record is not a run record. */
@@ -233,6 +237,7 @@ export function summarizeJournal(path: string, records: readonly JournalRecord[]
     changes,
     rollbackOf: run.command === 'rollback' ? run.rollbackOf : null,
     rolledBackBy: [],
+    ...(run.command === 'rollback' && Array.isArray(run.alsoRollsBack) && run.alsoRollsBack.length > 0 ? { alsoRollsBack: run.alsoRollsBack.map(String) } : {}),
   };
 }
 
@@ -242,6 +247,7 @@ export function linkRuns(summaries: readonly RunSummary[]): RunSummary[] {
   const byId = new Map(sorted.map((s) => [s.runId, { ...s, rolledBackBy: [] as string[] }] as const));
   for (const s of [...sorted].reverse()) {
     if (s.rollbackOf !== null) byId.get(s.rollbackOf)?.rolledBackBy.push(s.runId);
+    for (const id of s.alsoRollsBack ?? []) byId.get(id)?.rolledBackBy.push(s.runId);
   }
   return sorted.map((s) => byId.get(s.runId)!);
 }

@@ -73,6 +73,11 @@ interface Outcome {
   result?: JsonObject | null;
 }
 
+/** An association the run found in place (not created by podid) that keeps a ServiceAccount on Pod Identity. */
+function keptMessage(k: { associationId: string; roleArn: string }, c: RollbackCluster): string {
+  return `association ${k.associationId} -> ${k.roleArn} existed before the run and is not podid's, so it is kept and new pods get Pod Identity through it; to go back to IRSA, delete it (aws eks delete-pod-identity-association --cluster-name ${c.name} --region ${c.region} --association-id ${k.associationId}) and restart the workloads`;
+}
+
 export class RollbackExecutor extends Execution<void, RollbackEvent> {
   private readonly reports: RollbackStepReport[] = [];
   private readonly limit;
@@ -310,11 +315,21 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
     return this.step(id, 'delete-association', target, async () => {
       const eks = this.eks(a.cluster);
       const found = await this.read(() => eks.findAssociations(c.name, a.namespace, a.serviceAccount));
-      // The run's: journaled as created by it, or (a run killed before it could journal the
-      // answer) one that did not exist before the run and names the role the run asked for.
-      const ours = found.filter((x) => !a.preexistingIds.includes(x.associationId) && x.ownerArn === null && (a.createdIds.includes(x.associationId) || (x.roleArn === a.roleArn && (x.targetRoleArn ?? null) === a.targetRoleArn)));
+      // The run's: the ids its journal records as created. Only a run killed before it could
+      // journal the answer falls back to one that did not exist before the run and names the
+      // role the run asked for. An association with another id is someone else's (or a later
+      // run's): never deleted.
+      const known = a.createdIds.length > 0;
+      const ours = found.filter((x) => !a.preexistingIds.includes(x.associationId) && x.ownerArn === null && (known ? a.createdIds.includes(x.associationId) : x.roleArn === a.roleArn && (x.targetRoleArn ?? null) === a.targetRoleArn));
       const others = found.filter((x) => !ours.includes(x) && !a.preexistingIds.includes(x.associationId));
       if (ours.length === 0) {
+        if (known && others.length > 0) {
+          const o = others[0]!;
+          return {
+            status: 'drifted',
+            message: `refused: the run created association ${a.createdIds.join(', ')}, which is gone; association ${others.map((x) => `${x.associationId} -> ${x.roleArn}`).join(', ')} was created since by someone else or a later run and is kept, so new pods keep Pod Identity. If it should go: aws eks delete-pod-identity-association --cluster-name ${c.name} --region ${c.region} --association-id ${o.associationId}, then restart the workloads`,
+          };
+        }
         return { status: 'already-done', message: others.length > 0 ? `no association of the run is left (association ${others.map((o) => o.associationId).join(', ')} was created by someone else and is kept)` : 'no association of the run is left' };
       }
       let attempts = 0;
@@ -423,6 +438,10 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
       const wait = () => waitForRollout({ read, clock: this.deps.clock, timeoutMs: this.opts.rolloutTimeoutMs, pollMs: this.opts.pollMs, signal: this.deps.signal });
       const before = await read();
       if (before === null) return { status: 'drifted', message: 'the workload no longer exists' };
+      // Check first, then act: a restart cannot bring back IRSA while an association that is not
+      // podid's to delete is kept for one of its ServiceAccounts.
+      const kept = await this.keptAssociation(w);
+      if (kept !== null) return { status: 'drifted', message: `not restarted: ${kept}` };
       const onPodIdentity = (pods: PodState[]) => pods.filter((p) => active(p) && p.identity === 'pod-identity');
       // A rollout under way (an interrupted rollback, or someone else's): let it finish first.
       if (onPodIdentity(await this.podsOf(kube, w)).length > 0) {
@@ -450,6 +469,18 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
     });
     this.workloadStatus.set(`${w.cluster}/${target}`, out.status);
     return out;
+  }
+
+  /** Why restarting w cannot bring its pods back to IRSA (a kept association of one of its ServiceAccounts), or null. */
+  private async keptAssociation(w: WorkloadUndo): Promise<string | null> {
+    const c = this.cluster(w.cluster);
+    for (const s of this.plan.subjects) {
+      if (s.cluster !== w.cluster || s.namespace !== w.namespace || !w.serviceAccounts.includes(s.serviceAccount) || (s.keptAssociationIds ?? []).length === 0) continue;
+      const found = await this.read(() => this.eks(w.cluster).findAssociations(c.name, w.namespace, s.serviceAccount));
+      const k = found.find((a) => (s.keptAssociationIds ?? []).includes(a.associationId));
+      if (k) return keptMessage(k, c);
+    }
+    return null;
   }
 
   // ---------------------------------------------------------------- verification, in reverse
@@ -499,7 +530,7 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
       const kept = found.filter((a) => (s.keptAssociationIds ?? []).includes(a.associationId));
       if (kept.length > 0) {
         const k = kept[0]!;
-        return done('drifted', `association ${k.associationId} -> ${k.roleArn} existed before the run and is not podid's, so it is kept and new pods get Pod Identity through it; to go back to IRSA, delete it (aws eks delete-pod-identity-association --cluster-name ${c.name} --region ${c.region} --association-id ${k.associationId}) and restart the workloads`);
+        return done('drifted', keptMessage(k, c));
       }
       const leftover = found.filter((a) => !(assocUndo?.preexistingIds ?? []).includes(a.associationId) && !s.preexisting);
       if (leftover.length > 0) problems.push(`association ${leftover.map((a) => `${a.associationId} -> ${a.roleArn}`).join(', ')} still exists, so new pods get Pod Identity`);

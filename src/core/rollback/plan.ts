@@ -14,6 +14,7 @@ import { commandOf, type FinalizeRunRecord, type IntentRecord, type JournalRecor
 import type { AddonRecord, AssociationRecord, OidcProviderRecord, RestartableKind } from '../apply/ports.js';
 import { PodidError } from '../errors.js';
 import type { JsonObject } from '../json.js';
+import { canonicalJson } from '../plan/fingerprint.js';
 
 export interface RollbackCluster {
   arn: string;
@@ -35,6 +36,8 @@ export interface AssociationUndo {
   createdIds: string[];
   /** Association ids that existed before the run: never deleted. */
   preexistingIds: string[];
+  /** The earlier run of podid that created them, when this run found them in place and adopted them. */
+  adoptedFrom?: string;
 }
 
 export interface AddonUndo {
@@ -60,6 +63,8 @@ export interface WorkloadUndo {
   previousRestartedAt: string | null;
   writtenRestartedAt: string;
   serviceAccounts: string[];
+  /** Restarted by an earlier podid run whose restart this run found in place. */
+  adoptedFrom?: string;
 }
 
 export interface TrustUndo {
@@ -68,6 +73,8 @@ export interface TrustUndo {
   previous: JsonObject;
   /** The document the run wrote. */
   written: JsonObject;
+  /** Written by an earlier podid run; this run found it in place. */
+  adoptedFrom?: string;
 }
 
 export interface ServiceAccountUndo {
@@ -115,6 +122,17 @@ export interface RollbackPlan {
   /** OIDC providers a finalize run deleted. */
   oidcProviders: OidcProviderUndo[];
   subjects: RollbackSubject[];
+  /**
+   * Earlier apply runs whose changes this run found in place and adopted (a re-run of the same
+   * plan): what of theirs this run's plan covers is undone with it (lineage.ts).
+   */
+  adoptedFrom?: string[];
+}
+
+/** An earlier apply run's rollback plan: what a later run may have found in place and adopted. */
+export interface EarlierPlan {
+  runId: string;
+  plan: RollbackPlan;
 }
 
 /**
@@ -136,7 +154,7 @@ function clusterFromArn(arn: string, context: string | null): RollbackCluster {
   return { arn, name: parsed.arn.name, region: parsed.arn.region, account: parsed.arn.account, partition: parsed.arn.partition, context };
 }
 
-export function planRollback(journal: string, records: readonly JournalRecord[]): RollbackPlan {
+export function planRollback(journal: string, records: readonly JournalRecord[], earlier: readonly EarlierPlan[] = []): RollbackPlan {
   const run = records[0];
   if (run === undefined || run.record !== 'run') throw new PodidError('JOURNAL_INVALID', `${journal}: the first record is not a run record`);
   const command = commandOf(run);
@@ -164,6 +182,17 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
       const prev = apply.previous.associations.find((a) => a.cluster === s.cluster && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
       const preexistingIds = (prev?.existing ?? []).map((a) => a.associationId);
       out.subjects.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roleArn: s.annotationRoleArn ?? s.roleArn, addon: null, preexisting: false, ...(preexistingIds.length > 0 ? { keptAssociationIds: preexistingIds } : {}) });
+      const adopted = sent ? undefined : adoptedAssociation(earlier, s.cluster, s.namespace, s.serviceAccount, preexistingIds);
+      if (adopted !== undefined) {
+        // Found in place, created by an earlier podid run of this plan: this run's to undo too.
+        const kept = preexistingIds.filter((id) => !adopted.ids.includes(id));
+        const subject = out.subjects.at(-1)!;
+        if (kept.length > 0) subject.keptAssociationIds = kept;
+        else delete subject.keptAssociationIds;
+        out.associations.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roleArn: s.roleArn, targetRoleArn: s.targetRoleArn, createdIds: adopted.ids, preexistingIds: kept, adoptedFrom: adopted.runId });
+        adopt(out, adopted.runId);
+        continue;
+      }
       if (!sent) {
         untouched.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roles: [s.roleArn, s.targetRoleArn ?? s.roleArn] });
         continue;
@@ -193,6 +222,17 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
     } else if (s.kind === 'update-trust') {
       const intent = intentOf(s.id)[0];
       const prev = apply.previous.roles.find((r) => r.roleArn === s.roleArn);
+      if (!intent && prev && prev.trustPolicy !== null) {
+        // Found already written: by an earlier podid run when it is exactly what that run wrote.
+        const found = prev.trustPolicy;
+        const e = earlier.find((x) => x.plan.trust.some((t) => t.roleArn === s.roleArn && canonicalJson(t.written) === canonicalJson(found)));
+        const t = e?.plan.trust.find((x) => x.roleArn === s.roleArn);
+        if (e && t && !out.trust.some((x) => x.roleArn === s.roleArn)) {
+          out.trust.push({ ...t, adoptedFrom: e.runId });
+          adopt(out, e.runId);
+        }
+        continue;
+      }
       if (!intent || !prev || prev.trustPolicy === null) continue;
       out.trust.push({ roleArn: s.roleArn, previous: prev.trustPolicy, written: (intent.request['after'] as JsonObject | undefined) ?? s.after });
     } else if (s.kind === 'restart-batch') {
@@ -205,14 +245,25 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
             out.subjects.push({ cluster: s.cluster, namespace: w.namespace, serviceAccount: sa, roleArn: '', addon: null, preexisting: true });
           }
         }
-        if (!intent) continue;
+        const before = earlier.map((e) => ({ runId: e.runId, w: e.plan.workloads.find((x) => x.cluster === s.cluster && x.kind === w.kind && x.namespace === w.namespace && x.name === w.name) })).find((x) => x.w !== undefined);
+        if (!intent) {
+          if (before?.w && !out.workloads.some((x) => x.cluster === s.cluster && x.kind === w.kind && x.namespace === w.namespace && x.name === w.name)) {
+            out.workloads.push({ ...before.w, adoptedFrom: before.runId });
+            adopt(out, before.runId);
+          }
+          continue;
+        }
+        const previousRestartedAt = prev?.restartedAt ?? ((intent.request['previousRestartedAt'] as string | null | undefined) ?? null);
+        // Restarted before by an earlier podid run of this plan: back to what it had before that run.
+        const chained = before?.w !== undefined && before.w.writtenRestartedAt === previousRestartedAt;
+        if (chained) adopt(out, before.runId);
         out.workloads.push({
           cluster: s.cluster,
           kind: w.kind,
           namespace: w.namespace,
           name: w.name,
           uid: prev?.uid ?? null,
-          previousRestartedAt: prev?.restartedAt ?? ((intent.request['previousRestartedAt'] as string | null | undefined) ?? null),
+          previousRestartedAt: chained ? before.w!.previousRestartedAt : previousRestartedAt,
           writtenRestartedAt: String(intent.request['restartedAt'] ?? ''),
           serviceAccounts: [...w.serviceAccounts],
         });
@@ -238,7 +289,22 @@ export function planRollback(journal: string, records: readonly JournalRecord[])
 
 /** A rollback plan of `target` over `clusters` that undoes nothing yet. */
 function emptyRollbackPlan(target: RollbackPlan['target'], clusters: RollbackPlan['clusters']): RollbackPlan {
-  return { target, clusters, associations: [], addons: [], agents: [], workloads: [], trust: [], serviceAccounts: [], oidcProviders: [], subjects: [] };
+  return { target, clusters, associations: [], addons: [], agents: [], workloads: [], trust: [], serviceAccounts: [], oidcProviders: [], subjects: [], adoptedFrom: [] };
+}
+
+function adopt(out: RollbackPlan, runId: string): void {
+  out.adoptedFrom ??= [];
+  if (!out.adoptedFrom.includes(runId)) out.adoptedFrom.push(runId);
+}
+
+/** The association ids an earlier run journaled as created that this run found in place (newest earlier run first). */
+function adoptedAssociation(earlier: readonly EarlierPlan[], cluster: string, namespace: string, serviceAccount: string, found: readonly string[]): { runId: string; ids: string[] } | undefined {
+  for (const e of earlier) {
+    const a = e.plan.associations.find((x) => x.cluster === cluster && x.namespace === namespace && x.serviceAccount === serviceAccount);
+    const ids = (a?.createdIds ?? []).filter((id) => found.includes(id));
+    if (ids.length > 0) return { runId: e.runId, ids };
+  }
+  return undefined;
 }
 
 function planFinalizeRollback(run: FinalizeRunRecord, target: RollbackPlan['target'], intents: readonly IntentRecord[]): RollbackPlan {

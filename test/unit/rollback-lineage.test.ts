@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { JOURNAL_KIND, JOURNAL_SCHEMA_VERSION, linkRuns, summarizeJournal, type JournalRecord, type RunRecord, type RunSummary } from '../../src/core/apply/journal.js';
+import { decideRollback, type JournaledRun } from '../../src/core/rollback/lineage.js';
+import { planRollback } from '../../src/core/rollback/plan.js';
+import { FakeWorld, PROD, roleArn } from './fixtures/apply-fake.js';
+
+/** An apply journal of shop/cart -> role shop: r1 creates it (trust, association a-1); a re-run finds both in place. */
+function journals(): { r1: JournalRecord[]; r2: JournalRecord[] } {
+  const world = new FakeWorld();
+  world.addRole('shop', ['shop:cart']);
+  world.addWorkload('shop', 'cart', 'cart', 1);
+  const plan = world.plan([{ namespace: 'shop', sa: 'cart', role: 'shop', workload: 'cart' }]);
+  const trust = plan.steps.find((s) => s.kind === 'update-trust');
+  if (trust?.kind !== 'update-trust') throw new Error('no trust step');
+  const run = (runId: string, startedAt: string, found: boolean): RunRecord => ({
+    kind: JOURNAL_KIND, schemaVersion: JOURNAL_SCHEMA_VERSION, record: 'run', command: 'apply', runId, startedAt, toolVersion: 't', clusters: [PROD], planSource: null,
+    options: { propagationWaitMs: 0, maxConcurrentRollouts: 1, rolloutTimeoutMs: 1000, concurrency: 1, failFast: false, restart: true },
+    plan,
+    previous: {
+      roles: [{ roleArn: roleArn('shop'), trustPolicy: found ? trust.after : trust.before }],
+      associations: [{ cluster: PROD, namespace: 'shop', serviceAccount: 'cart', existing: found ? [{ associationId: 'a-1', associationArn: 'arn:a-1', cluster: PROD, namespace: 'shop', serviceAccount: 'cart', roleArn: roleArn('shop'), targetRoleArn: null, ownerArn: null } as never] : [] }],
+      addons: [],
+      workloads: [],
+    },
+  });
+  const at = '2026-12-01T00:00:01.000Z';
+  const r1: JournalRecord[] = [
+    run('r1', '2026-12-01T00:00:00.000Z', false),
+    { record: 'intent', at, stepId: trust.id, action: 'update-trust', target: roleArn('shop'), request: { before: trust.before, after: trust.after } },
+    { record: 'intent', at, stepId: `assoc:${PROD}/shop/cart`, action: 'create-association', target: 'shop/cart', request: {} },
+    { record: 'step', at, stepId: `assoc:${PROD}/shop/cart`, action: 'create-association', target: 'shop/cart', status: 'done', message: '', result: { association: { associationId: 'a-1', roleArn: roleArn('shop') } } },
+    { record: 'finished', at, status: 'partial', exitCode: 5, summary: {} },
+  ];
+  const r2: JournalRecord[] = [run('r2', '2026-12-01T00:01:00.000Z', true), { record: 'finished', at, status: 'succeeded', exitCode: 0, summary: {} }];
+  return { r1, r2 };
+}
+
+const rollbackOf = (id: string, of: string, status: string, startedAt: string, also?: string[]): JournalRecord[] => [
+  { kind: JOURNAL_KIND, schemaVersion: JOURNAL_SCHEMA_VERSION, record: 'run', command: 'rollback', runId: id, startedAt, toolVersion: 't', clusters: [PROD], rollbackOf: of, rollbackOfJournal: `/j/${of}.jsonl`, ...(also ? { alsoRollsBack: also } : {}), options: { propagationWaitMs: 0, maxConcurrentRollouts: 1, rolloutTimeoutMs: 1, concurrency: 1 } },
+  { record: 'finished', at: startedAt, status, exitCode: status === 'succeeded' ? 0 : 4, summary: {} },
+];
+
+function runs(...js: JournalRecord[][]): JournaledRun[] {
+  const summaries = linkRuns(js.map((records) => summarizeJournal(`/j/${(records[0] as { runId: string }).runId}.jsonl`, records)!));
+  return summaries.map((summary: RunSummary) => ({ summary, records: js.find((r) => (r[0] as { runId: string }).runId === summary.runId)! }));
+}
+
+describe('rollback lineage', () => {
+  it('a re-run that found an earlier run\'s association and trust in place undoes them: only the journaled id, from that run', () => {
+    const { r1, r2 } = journals();
+    const alone = planRollback('/j/r2.jsonl', r2);
+    expect(alone.associations).toEqual([]);
+    expect(alone.trust).toEqual([]);
+    const all = runs(r1, r2);
+    const { plan, alsoRollsBack } = decideRollback(all.find((r) => r.summary.runId === 'r2')!, all.filter((r) => r.summary.runId !== 'r2'));
+    expect(plan.associations).toEqual([expect.objectContaining({ createdIds: ['a-1'], preexistingIds: [], adoptedFrom: 'r1' })]);
+    expect(plan.subjects[0]?.keptAssociationIds).toBeUndefined();
+    expect(plan.trust.map((t) => `${t.roleArn} from ${t.adoptedFrom ?? '-'}`)).toEqual([`${roleArn('shop')} from r1`]);
+    expect(alsoRollsBack).toEqual(['r1']);
+  });
+
+  it('refuses the earlier run while the re-run is not rolled back, naming it', () => {
+    const { r1, r2 } = journals();
+    const all = runs(r1, r2);
+    expect(() => decideRollback(all.find((r) => r.summary.runId === 'r1')!, all)).toThrow(/^run r1 cannot be rolled back: the later apply run r2 \(started 2026-12-01T00:01:00.000Z\) changed the association of shop\/cart on prod, the trust policy of .* again and has not been rolled back/);
+  });
+
+  it('refuses a run a successful rollback undid (also one that undid it through a re-run); a refused rollback does not count', () => {
+    const { r1, r2 } = journals();
+    const all = runs(r1, r2, rollbackOf('rb2', 'r2', 'succeeded', '2026-12-01T00:02:00.000Z', ['r1']));
+    for (const id of ['r1', 'r2']) {
+      expect(() => decideRollback(all.find((r) => r.summary.runId === id)!, all)).toThrow(expect.objectContaining({ code: 'ALREADY_ROLLED_BACK', message: expect.stringContaining(`run ${id} was already rolled back by rb2 (succeeded)`) }));
+    }
+    const refused = runs(r1, r2, rollbackOf('rb2', 'r2', 'refused', '2026-12-01T00:02:00.000Z'));
+    expect(decideRollback(refused.find((r) => r.summary.runId === 'r2')!, refused).plan.target.runId).toBe('r2');
+  });
+});
