@@ -70,7 +70,7 @@ export const SERVICE_ACCOUNT_KEEP: Keep = {
 };
 export const POD_KEEP: Keep = {
   metadata: { namespace: true, name: true, labels: true, ownerReferences: OWNERS, deletionTimestamp: true },
-  spec: { serviceAccountName: true, nodeName: true, containers: CONTAINERS, initContainers: CONTAINERS },
+  spec: { serviceAccountName: true, nodeName: true, nodeSelector: true, containers: CONTAINERS, initContainers: CONTAINERS },
   status: { phase: true },
 };
 /**
@@ -82,6 +82,7 @@ export const POD_SHARED: readonly (readonly string[])[] = [
   ['metadata', 'ownerReferences'],
   ['spec', 'containers'],
   ['spec', 'initContainers'],
+  ['spec', 'nodeSelector'],
 ];
 /** Deployments, StatefulSets, ReplicaSets, DaemonSets and Jobs (replicas, parallelism, active). */
 export const WORKLOAD_KEEP: Keep = {
@@ -273,6 +274,15 @@ function sharedTokenFiles(spec: V1PodSpec | undefined): Pick<PodObject, 'tokenFi
   return podTokenFiles.get(t.tokenFiles.map((f) => `${f.container}\u0000${f.path}`).join('\u0001'), () => ({ tokenFiles: Object.freeze(t.tokenFiles!.map((f) => Object.freeze(f))) as PodObject['tokenFiles'] }));
 }
 
+/**
+ * The pod's nodeSelector asks for Windows nodes, as the EKS Pod Identity webhook tells
+ * (aws/amazon-eks-pod-identity-webhook, pkg/handler/handler.go, getPodSpecPatch: `kubernetes.io/os`
+ * or `beta.kubernetes.io/os` equal to `windows`; node affinity is not looked at).
+ */
+function selectsWindows(selector: Record<string, string> | undefined): boolean {
+  return selector?.['kubernetes.io/os'] === 'windows' || selector?.['beta.kubernetes.io/os'] === 'windows';
+}
+
 export function toPod(pod: V1Pod): PodObject {
   const { identity, tokenFiles } = identityAndTokenFiles(pod.spec);
   return {
@@ -286,6 +296,8 @@ export function toPod(pod: V1Pod): PodObject {
     identity,
     labels: sharedLabels(pod.metadata?.labels),
     ...tokenFiles,
+    // The webhook writes Windows token paths for these (core/scan/analyze-extra.ts); rare, so the key only then.
+    ...(tokenFiles.tokenFiles !== undefined && selectsWindows(pod.spec?.nodeSelector) ? { windowsNodeSelector: true as const } : {}),
     // Being deleted (graceful termination): on its way out, whatever credentials it has.
     ...(pod.metadata?.deletionTimestamp ? { terminating: true } : {}),
   };

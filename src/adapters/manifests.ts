@@ -287,6 +287,26 @@ function collectObjects(ctx: ParseContext, node: YamlNode, out: ManifestDoc[], i
   if (!isK8sObject(value)) return;
   const kind = value['kind'] as string;
   const items = value['items'];
+  const textOf = (n: YamlNode) => (n.range === undefined || n.range === null ? undefined : ctx.source.slice(n.range[0], n.range[1]));
+  if (kind.endsWith('List') && items !== undefined && items !== null && !Array.isArray(items)) {
+    // `items:` a mapping or a scalar: kubectl refuses the List (its items are a JSON array in
+    // every List type), so none of what it holds is applied, and podid reads none of it either.
+    // Its role-arn lines are IRSA all the same, as in a document that does not parse.
+    const firstLineNo = ctx.lineAt(node.range?.[0] ?? 0);
+    const irsaLines = findRoleArnLines(textOf(node) ?? '').map((l) => firstLineNo + l - 1);
+    const shape = typeof items === 'object' ? 'a mapping' : `a ${typeof items} (${String(items)})`;
+    out.push({
+      type: 'problem',
+      problem: 'parse-error',
+      file: ctx.file,
+      line: walkPath(node, ['items'], ctx.lineAt).line,
+      template: ctx.template,
+      detail: `${kind}: items is ${shape}, not a list, so Kubernetes refuses the ${kind}`,
+      irsaLines,
+      irsaSubject: irsaLines.map(() => `(name not read) of a ${kind} Kubernetes refuses`),
+    });
+    return;
+  }
   if (kind.endsWith('List') && Array.isArray(items)) {
     const itemKind = kind === 'List' ? undefined : { kind: kind.slice(0, -'List'.length), apiVersion: value['apiVersion'] as string };
     const seq = isMap(node) ? node.get('items', true) : undefined;
@@ -297,7 +317,6 @@ function collectObjects(ctx: ParseContext, node: YamlNode, out: ManifestDoc[], i
     }
     return;
   }
-  const textOf = (n: YamlNode) => (n.range === undefined || n.range === null ? undefined : ctx.source.slice(n.range[0], n.range[1]));
   const object: ManifestObject = {
     type: 'object',
     file: ctx.file,

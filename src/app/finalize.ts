@@ -17,7 +17,7 @@ import type { JsonObject } from '../core/json.js';
 import type { ScanPorts } from '../core/ports.js';
 import type { Inventory } from '../core/scan/inventory.js';
 import type { UsageError } from '../core/errors.js';
-import { unmatchedFinalizeSelection } from '../core/selection.js';
+import { unmatchedListedSelection } from '../core/selection.js';
 import type { EventSink } from './events.js';
 import { runLocked, runRecord, type ExecutionServices, type RunIdentity } from './execution.js';
 import { scanClusters, type ClusterScanOptions } from './scan.js';
@@ -37,7 +37,7 @@ export interface ProviderAssessment {
  */
 export async function planFinalizeRun(options: ClusterScanOptions, ports: ScanPorts, events: EventSink, oidc?: ProviderAssessment): Promise<{ plan: FinalizePlan; partial: boolean; inventory: Inventory; unmatched: UsageError | null }> {
   const scanned = await scanClusters(options, ports, events);
-  const unmatched = unmatchedFinalizeSelection(scanned.snapshot, options);
+  const unmatched = unmatchedListedSelection(scanned.snapshot, options);
   if (unmatched !== null && !scanned.partial) throw unmatched;
   const plan = planFinalize(scanned.snapshot, scanned.inventory);
   if (oidc) {

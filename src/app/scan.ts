@@ -5,6 +5,7 @@
  * CLI builds the ports (AWS, Kubernetes, manifests) and renders the result.
  */
 import type { AllowlistEntry } from '../core/config.js';
+import type { UsageError } from '../core/errors.js';
 import { applyAllowlist, evaluateGate, type FailOn, type GateResult } from '../core/gate.js';
 import type { ManifestPort, ScanPorts } from '../core/ports.js';
 import { analyzeFleet } from '../core/scan/analyze.js';
@@ -13,6 +14,7 @@ import type { Inventory } from '../core/scan/inventory.js';
 import type { PlannableInventory } from '../core/scan/planning.js';
 import { analyzeManifests } from '../core/scan/manifests.js';
 import type { FleetSnapshot, UnscannedCluster } from '../core/scan/snapshot.js';
+import { unmatchedListedSelection } from '../core/selection.js';
 import type { EventSink } from './events.js';
 
 /** What to judge, common to both sources. */
@@ -65,12 +67,15 @@ export interface ScanResult {
 
 /**
  * `podid scan`: reads the clusters (read-only) and judges every IRSA service account and add-on,
- * for the report only (no planning facts; the snapshot is not kept).
+ * for the report only (no planning facts; the snapshot is not kept). `unmatched`: `-n` or
+ * `--service-account` names no namespace or ServiceAccount of the scanned clusters (a typo the
+ * gate must not pass on), for the caller to refuse, or to warn about in a partial fleet run.
  */
-export async function scanReport(options: ClusterScanOptions, ports: ScanPorts, events: EventSink): Promise<{ inventory: Inventory; partial: boolean }> {
+export async function scanReport(options: ClusterScanOptions, ports: ScanPorts, events: EventSink): Promise<{ inventory: Inventory; partial: boolean; unmatched: UsageError | null }> {
   const snapshot = await collect(options, ports, events);
   const partial = (snapshot.unscanned?.length ?? 0) > 0;
-  return { inventory: analyzeFleet(snapshot, { now: options.now, toolVersion: options.toolVersion, planning: false }), partial };
+  const unmatched = unmatchedListedSelection(snapshot, options);
+  return { inventory: analyzeFleet(snapshot, { now: options.now, toolVersion: options.toolVersion, planning: false }), partial, unmatched };
 }
 
 /** Reads the clusters (read-only) and judges every IRSA service account and add-on, for the planner. */

@@ -57,8 +57,18 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
   program.hook('preAction', (_program, action) => {
     if (action.options.some((o) => o.long === '--out')) offerOutFlag(ctx.stdout);
   });
+  const unknownTopic = unknownHelpTopic(program, argv);
+  if (unknownTopic !== null) {
+    // commander would print the whole help on stderr without a word about the name: say it, as
+    // `podid nope` does, in one line (the same usage exit).
+    const names = program.commands.map((c) => c.name());
+    ctx.stderr.write(`podid: error: unknown command '${unknownTopic}' (commands: ${[...names, 'help'].join(', ')}; run podid --help for usage)\n`);
+    return { code: ExitCode.usage, failed: true };
+  }
+  // `podid help help`: the help of help is the help (commander would print it on stderr, exit 2).
+  const args = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ') === 'help help' ? argv.filter((a, i) => !(a === 'help' && i === argv.lastIndexOf('help'))) : argv;
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync([...args], { from: 'user' });
     const failure = await flushStdout(ctx.stdout);
     if (failure) throw failure;
     return { code, failed: false };
@@ -87,6 +97,18 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
     await flushStdout(ctx.stdout);
     return { code: exitCodeOf(err), failed: true };
   }
+}
+
+/**
+ * `podid help NAME` where NAME is no command: NAME, else null. The global options before the
+ * command take no value, so the first two operands are `help` and the topic.
+ */
+function unknownHelpTopic(program: Command, argv: readonly string[]): string | null {
+  const operands = argv.filter((a) => !a.startsWith('-'));
+  if (argv.includes('--') || operands[0] !== 'help' || operands[1] === undefined) return null;
+  const topic = operands[1];
+  const known = program.commands.some((c) => c.name() === topic || c.aliases().includes(topic)) || topic === 'help';
+  return known ? null : topic;
 }
 
 /** The command tree; each action hands its exit code to `exit`. */

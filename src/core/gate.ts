@@ -206,6 +206,7 @@ const inputLabel = (f: Finding) => (f.location === undefined ? 'input' : f.locat
 function irsaInputWhere(message: string): string {
   if (message.includes(' of an unrendered template ')) return 'an unrendered template';
   if (message.includes(' of a document that does not parse ')) return 'a document that does not parse';
+  if (message.includes(' Kubernetes refuses ')) return 'an object Kubernetes refuses';
   return 'a document with a duplicate key';
 }
 

@@ -1,6 +1,6 @@
 /**
- * Selection flags of `podid migrate` (`-n`, `--service-account`, `--role`) and `podid finalize`
- * (`-n`, `--service-account`) checked against what the scan found. Pure.
+ * Selection flags of `podid migrate` (`-n`, `--service-account`, `--role`), and of `podid
+ * finalize` and `podid scan` (`-n`, `--service-account`), checked against what the scan found. Pure.
  */
 import { UsageError } from './errors.js';
 import type { Inventory } from './scan/inventory.js';
@@ -69,12 +69,14 @@ export function unmatchedSelection(inventory: Inventory, selection: Selection): 
 
 
 /**
- * `podid finalize`'s `-n` and `--service-account` checked against the ServiceAccounts the scan
- * listed, annotated or not. A finalized ServiceAccount no longer carries the IRSA annotation, so
- * "nothing to finalize" is the truth for it; but a namespace with no ServiceAccount at all (every
- * namespace has `default`) or a ServiceAccount that does not exist is a typo, said plainly (exit 2).
+ * `podid finalize`'s and `podid scan`'s `-n` and `--service-account` checked against the
+ * ServiceAccounts the scan listed, annotated or not. A finalized ServiceAccount no longer carries
+ * the IRSA annotation, so "nothing to finalize" (and, for the gate, "no IRSA left") is the truth
+ * for it; but a namespace with no ServiceAccount at all (every namespace has `default`) or a
+ * ServiceAccount that does not exist is a typo, said plainly (exit 2): the gate must not pass on
+ * nothing.
  */
-export function unmatchedFinalizeSelection(snapshot: FleetSnapshot, selection: Omit<Selection, 'roles'>): UsageError | null {
+export function unmatchedListedSelection(snapshot: FleetSnapshot, selection: Omit<Selection, 'roles'>): UsageError | null {
   const clusters = snapshot.clusters;
   const where = clusters.length === 1 ? `cluster ${clusters[0]!.name}` : `the ${clusters.length} scanned clusters`;
   const listed = clusters.flatMap((c) => c.kube.serviceAccounts);

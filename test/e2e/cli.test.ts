@@ -31,6 +31,29 @@ describe('the podid binary', () => {
   });
 });
 
+describe('podid help COMMAND', () => {
+  it('an unknown command is said in one line naming it and the commands, exit 2, as podid nope says it', async () => {
+    for (const args of [['help', 'nope'], ['--debug', 'help', 'nope']]) {
+      const r = await podid(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe("podid: error: unknown command 'nope' (commands: version, sandbox, scan, migrate, runs, finalize, rollback, help; run podid --help for usage)\n");
+    }
+    const direct = await podid(['nope']);
+    expect(direct.code).toBe(2);
+    expect(direct.stderr).toContain("unknown command 'nope'");
+  });
+
+  it('a known command (or help itself) still prints its help on stdout, exit 0', async () => {
+    const scan = await podid(['help', 'scan']);
+    expect(scan.code).toBe(0);
+    expect(scan.stdout).toMatch(/^Usage: podid scan \[options\]/);
+    const help = await podid(['help', 'help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: podid \[options\] \[command\]/);
+  });
+});
+
 describe('podid sandbox: bad input', () => {
   it('reports a missing world file in one line with exit 2', async () => {
     const r = await podid(['sandbox', '--world', 'does/not/exist.yaml']);

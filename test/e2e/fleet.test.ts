@@ -196,6 +196,21 @@ describe('migrate --dry-run over clusters it could not scan', () => {
     expect(all.stderr).toContain('-n nowhere: no namespace nowhere (not even its default ServiceAccount) in the 2 scanned clusters');
   }, 180_000);
 
+  it('scan: a selection that names nothing on the scanned clusters may be on the others: a note, exit 5 (3 when the gate matches), not a usage error', async () => {
+    const some = await podid(['scan', '--context', PROD, '--context', DEAD, '-n', 'nowhere', '--fail-on', 'irsa'], { env, timeoutMs: 60_000 });
+    expect(some.code, some.stderr).toBe(5);
+    expect(some.stderr).toContain(`podid: -n nowhere: no namespace nowhere (not even its default ServiceAccount) in cluster prod; it may be on the cluster that could not be scanned (${DEAD})\n`);
+    expect(some.stderr).toContain('podid: partial result: 1 of 2 clusters could not be scanned');
+
+    // Every cluster scanned: the usage error, with or without --fail-on.
+    for (const gate of [[], ['--fail-on', 'irsa']]) {
+      const all = await podid(['scan', '--context', PROD, '--context', STAGING, '-n', 'nowhere', ...gate], { env, timeoutMs: 60_000 });
+      expect(all.code, all.stderr).toBe(2);
+      expect(all.stdout).toBe('');
+      expect(all.stderr).toContain('-n nowhere: no namespace nowhere (not even its default ServiceAccount) in the 2 scanned clusters');
+    }
+  }, 180_000);
+
   it('the saved plan and its review record the clusters not scanned; --apply --plan accepts it and says it is partial', async () => {
     const planFile = join(dir, 'partial.json');
     const r = await podid(['migrate', '--dry-run', '--all-contexts', '--role', 'arn:aws:iam::111122223333:role/cart', '--out', planFile], { env, timeoutMs: 60_000 });

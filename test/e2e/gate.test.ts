@@ -270,6 +270,39 @@ describe('the gate cannot pass by accident', () => {
     expect(r.stderr).toContain(`${file}:6: IRSA annotation in a document that does not parse`);
   });
 
+  it('objects kubectl refuses fail the gate as MANIFEST_PARSE_ERROR with file:line, and a role-arn in them is IRSA', async () => {
+    const cases: [string, string[], [string, number][], string][] = [
+      // A List whose items are a mapping: kubectl refuses it, so its ServiceAccount is applied by nobody.
+      ['list-items-mapping.yaml', ['apiVersion: v1', 'kind: List', 'items:', '  sa:', '    apiVersion: v1', '    kind: ServiceAccount', '    metadata:', '      name: api',
+        '      annotations:', '        eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/api'],
+      [['MANIFEST_PARSE_ERROR', 3], ['IRSA_ANNOTATION', 10]], 'List: items is a mapping, not a list, so Kubernetes refuses the List'],
+      // annotations written as a list.
+      ['annotations-list.yaml', ['apiVersion: v1', 'kind: ServiceAccount', 'metadata:', '  name: api', '  namespace: shop', '  annotations:',
+        '    - eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/api'],
+      [['MANIFEST_PARSE_ERROR', 6], ['IRSA_ANNOTATION', 7]], 'ServiceAccount api: metadata.annotations is a list, not a mapping, so Kubernetes refuses the object'],
+      ['list-items-number.yaml', ['apiVersion: v1', 'kind: List', 'items: 5'], [['MANIFEST_PARSE_ERROR', 3]], 'List: items is a number (5), not a list'],
+    ];
+    for (const [name, lines, findings, message] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, lines.join('\n') + '\n');
+      const r = await gate(['--manifests', file, '-o', 'json']);
+      expect(r.code, name).toBe(ExitCode.gateFailed);
+      const inv = JSON.parse(r.stdout) as Inventory;
+      expect(inv.serviceAccounts, name).toEqual([]);
+      expect(inv.inputFindings?.map((f) => [f.code, f.location?.line]), name).toEqual(findings);
+      expect(inv.inputFindings?.[0]?.message).toContain(`${file}:${findings[0]![1]}: ${message}`);
+      if (findings.length > 1) expect(r.stderr).toContain(`${file}:${findings[1]![1]}: IRSA annotation in an object Kubernetes refuses`);
+      // Every gate fails on them, not only irsa.
+      expect((await podid(['scan', '--manifests', file, '--fail-on', 'blocked'])).code, name).toBe(ExitCode.gateFailed);
+    }
+    // Still read: a List with items: [] or none, and a ServiceAccount with annotations: {} or none.
+    const fine = join(dir, 'fine-lists.yaml');
+    writeFileSync(fine, ['apiVersion: v1\nkind: List\nitems: []', 'apiVersion: v1\nkind: List\nitems:', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  annotations: {}', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: b\n  annotations:'].join('\n---\n') + '\n');
+    const ok = await gate(['--manifests', fine, '-o', 'json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((JSON.parse(ok.stdout) as Inventory).inputFindings).toBeUndefined();
+  });
+
   it('a chart template whose if/else branches write a key twice stays an unrendered template', async () => {
     const file = join(dir, 'templated-twice.yaml');
     writeFileSync(file, [

@@ -71,6 +71,28 @@ describe('a scoped scan keeps cluster readiness', () => {
   });
 });
 
+describe('a selection that names nothing is a typo, never "no findings" (exit 2, as migrate and finalize)', () => {
+  it.each([
+    [['-n', 'typo', '--fail-on', 'irsa'], '-n typo: no namespace typo (not even its default ServiceAccount) in the 2 scanned clusters'],
+    [['--service-account', 'shop/typo', '--fail-on', 'irsa'], '--service-account shop/typo: no ServiceAccount shop/typo in the 2 scanned clusters'],
+    [['--service-account', 'shop/typo'], '--service-account shop/typo: no ServiceAccount shop/typo in the 2 scanned clusters'],
+    [['-n', 'typo', '-o', 'json'], '-n typo: no namespace typo'],
+    [['-n', 'shop', '--service-account', 'payments/ledger'], '-n shop --service-account payments/ledger: no ServiceAccount in the 2 scanned clusters matches them all'],
+  ])('scan %j: one line, exit 2, nothing on stdout', async (args, message) => {
+    const r = await podid(['scan', '--all-contexts', ...args], { env: sb.clientEnv });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`podid: ${message}`);
+    expect(r.stderr).toContain('kubectl get serviceaccounts -A lists them');
+  });
+
+  it('a namespace that exists but has no IRSA passes the gate: "no IRSA left" is the truth there', async () => {
+    const r = await podid(['scan', '--context', PROD, '-n', 'default', '--fail-on', 'irsa'], { env: sb.clientEnv });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('0 service accounts in 1 cluster; no findings');
+  });
+});
+
 describe('a scoped scan reports only the add-ons in scope', () => {
   it('--service-account shop/checkout: no vpc-cni add-on, so --fail-on irsa passes', async () => {
     const inv = await scan('--service-account', 'shop/checkout');
@@ -80,9 +102,9 @@ describe('a scoped scan reports only the add-ons in scope', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 
-  it('-n nope lists no add-on; -n kube-system and --service-account kube-system/aws-node list vpc-cni', async () => {
+  it('-n default lists no add-on; -n kube-system and --service-account kube-system/aws-node list vpc-cni', async () => {
     const [nope, kubeSystem, awsNode, full] = await Promise.all([
-      scan('-n', 'nope'),
+      scan('-n', 'default'),
       scan('-n', 'kube-system'),
       scan('--service-account', 'kube-system/aws-node'),
       scan(),

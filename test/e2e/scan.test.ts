@@ -65,6 +65,8 @@ describe('podid scan --all-contexts -o json against the demo world', () => {
       json.serviceAccounts.find((s) => s.cluster === cluster && s.namespace === ns && s.name === name)!.findings.map((f) => f.code);
     expect(codes('batch', 'etl')).toContain('WORKLOAD_ON_FARGATE');
     expect(codes('windows', 'win-reporter')).toContain('WORKLOAD_ON_WINDOWS');
+    // The webhook injected its Windows token path (C:\var\run\...) into this nodeSelector'd pod: not wired by hand.
+    expect(codes('windows', 'win-reporter')).not.toContain('POD_CUSTOM_TOKEN_FILE');
     expect(codes('data', 'exporter')).toContain('ROLE_CROSS_ACCOUNT');
     expect(codes('kube-system', 'efs-csi-node-sa')).toContain('TRUST_IRSA_WILDCARD');
     expect(codes('legacy', 'legacy-sync', STAGING)).toContain('ARN_WHITESPACE');

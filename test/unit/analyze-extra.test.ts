@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { customTokenFileFindings, trustShapeFindings, WEBHOOK_TOKEN_FILE } from '../../src/core/scan/analyze-extra.js';
+import { customTokenFileFindings, trustShapeFindings, WEBHOOK_TOKEN_FILE, WEBHOOK_WINDOWS_TOKEN_FILE } from '../../src/core/scan/analyze-extra.js';
 import { managedBy } from '../../src/core/scan/managed-by.js';
 import { parsePolicy } from '../../src/core/policy/index.js';
 import type { PodObject } from '../../src/core/scan/snapshot.js';
@@ -54,5 +54,14 @@ describe('customTokenFileFindings', () => {
     expect(customTokenFileFindings([pod('a', WEBHOOK_TOKEN_FILE)])).toEqual([]);
     const found = customTokenFileFindings([pod('a', '/custom'), pod('b', '/custom'), pod('c', WEBHOOK_TOKEN_FILE)]);
     expect(found.map((f) => f.message)).toEqual(['running pod n/a and 1 more (container app) sets AWS_WEB_IDENTITY_TOKEN_FILE to /custom, not the path the EKS webhook injects: it was wired by hand']);
+  });
+
+  it('takes the webhook\'s Windows path as the default for a pod whose nodeSelector asks for Windows, and only for it', () => {
+    const windows = (name: string, path: string): PodObject => ({ ...pod(name, path), windowsNodeSelector: true });
+    expect(WEBHOOK_WINDOWS_TOKEN_FILE).toBe('C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token');
+    expect(customTokenFileFindings([windows('w', WEBHOOK_WINDOWS_TOKEN_FILE)])).toEqual([]);
+    // A Linux pod with the Windows path, or a Windows pod with the Linux path: not what the webhook injects.
+    expect(customTokenFileFindings([pod('l', WEBHOOK_WINDOWS_TOKEN_FILE)]).map((f) => f.code)).toEqual(['POD_CUSTOM_TOKEN_FILE']);
+    expect(customTokenFileFindings([windows('w', WEBHOOK_TOKEN_FILE)]).map((f) => f.code)).toEqual(['POD_CUSTOM_TOKEN_FILE']);
   });
 });

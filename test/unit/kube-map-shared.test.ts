@@ -8,6 +8,7 @@ import { parseKept, compileKeep, shareKept, type KeepPlan } from '../../src/adap
 import { POD_KEEP, POD_SHARED, toPod } from '../../src/adapters/kube-map.js';
 
 const env = (pairs: Record<string, string>) => Object.entries(pairs).map(([name, value]) => ({ name, value }));
+const WIN_TOKEN = 'C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token';
 const IRSA = { AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/r', AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' };
 
 function pod(name: string, extra: Record<string, unknown> = {}) {
@@ -34,6 +35,10 @@ describe('toPod over shared values', () => {
       pod('svc-1-d'),
       pod('svc-1-e', { containers: [{ name: 'app', env: env({ AWS_WEB_IDENTITY_TOKEN_FILE: '/custom/token', AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/r' }) }] }),
       pod('svc-1-f', { containers: [{ name: 'app' }] }),
+      // Windows, as the webhook tells it (nodeSelector, either label): its token path is a Windows one.
+      pod('svc-1-g', { nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [{ name: 'app', env: env({ ...IRSA, AWS_WEB_IDENTITY_TOKEN_FILE: WIN_TOKEN }) }] }),
+      pod('svc-1-h', { nodeSelector: { 'beta.kubernetes.io/os': 'windows' }, containers: [{ name: 'app', env: env({ ...IRSA, AWS_WEB_IDENTITY_TOKEN_FILE: WIN_TOKEN }) }] }),
+      pod('svc-1-i', { nodeSelector: { 'kubernetes.io/os': 'linux' } }),
     ];
     const text = Buffer.from(JSON.stringify({ items: pods }));
     const shared = (parseKept(text, sharedPlan()) as { items: never[] }).items.map(toPod);
@@ -42,7 +47,8 @@ describe('toPod over shared values', () => {
     const plain = (parseKept(text, { items: POD_KEEP }) as { items: never[] }).items.map(toPod);
     expect(shared).toStrictEqual(plain);
     expect(again).toStrictEqual(plain);
-    expect(plain.map((p) => p.identity)).toEqual(['irsa', 'irsa', 'pod-identity', 'irsa', 'irsa', 'none']);
+    expect(plain.map((p) => p.identity)).toEqual(['irsa', 'irsa', 'pod-identity', 'irsa', 'irsa', 'none', 'irsa', 'irsa', 'irsa']);
+    expect(plain.map((p) => p.windowsNodeSelector ?? false)).toEqual([false, false, false, false, false, false, true, true, false]);
     expect(plain[4]!.tokenFiles).toEqual([{ container: 'app', path: '/custom/token' }]);
     expect(shared[0]!.owner).toBe(shared[1]!.owner);
   });

@@ -177,6 +177,26 @@ describe('parseManifests: problems', () => {
     ]);
   });
 
+  it('a List whose items are not a list is a parse error at items, its role-arn lines kept; the next document is still read', () => {
+    const text = 'apiVersion: v1\nkind: ServiceAccountList\nitems:\n  a:\n    metadata:\n      name: a\n      annotations:\n        eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/a\n---\napiVersion: v1\nkind: List\nitems: true\n';
+    const docs = parseManifests(text, 'l.yaml');
+    expect(docs).toEqual([
+      { type: 'problem', problem: 'parse-error', file: 'l.yaml', line: 3, template: null, detail: 'ServiceAccountList: items is a mapping, not a list, so Kubernetes refuses the ServiceAccountList', irsaLines: [8], irsaSubject: ['(name not read) of a ServiceAccountList Kubernetes refuses'] },
+      { type: 'problem', problem: 'parse-error', file: 'l.yaml', line: 12, template: null, detail: 'List: items is a boolean (true), not a list, so Kubernetes refuses the List', irsaLines: [], irsaSubject: [] },
+    ]);
+  });
+
+  it('a ServiceAccount whose metadata or annotations are not a mapping is a parse error; a role-arn written in them is IRSA', () => {
+    const text = 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  annotations:\n    - "eks.amazonaws.com/role-arn": arn:aws:iam::111122223333:role/a\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: [b]\n';
+    const inv = analyzeManifests(parseManifests(text, 's.yaml'), { now: NOW });
+    expect(inv.serviceAccounts).toEqual([]);
+    expect(inv.inputFindings?.map((f) => [f.code, f.location?.line, f.message])).toEqual([
+      ['MANIFEST_PARSE_ERROR', 5, 's.yaml:5: ServiceAccount a: metadata.annotations is a list, not a mapping, so Kubernetes refuses the object; podid could not read the object there'],
+      ['MANIFEST_PARSE_ERROR', 10, 's.yaml:10: ServiceAccount (unnamed): metadata is a list, not a mapping, so Kubernetes refuses the object; podid could not read the object there'],
+      ['IRSA_ANNOTATION', 6, 'ServiceAccount a of an object Kubernetes refuses uses IRSA (eks.amazonaws.com/role-arn) at s.yaml:6'],
+    ]);
+  });
+
   it('does not mistake Go templates in ConfigMap data for a chart', () => {
     const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: alerts}\ndata:\n  rule: "{{ $labels.instance }} is down"\n';
     const inv = analyzeManifests(parseManifests(text, 'alerts.yaml'), { now: NOW });

@@ -12,7 +12,7 @@ import { readStdin, type CliContext } from '../context.js';
 import { createIo, type Io } from '../io.js';
 import { checkNamespaceFlags, checkServiceAccountFlags, positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
 import { OBJECTS_PER_SERVICE_ACCOUNT, releaseMemory } from '../memory.js';
-import { eventsTo, reportPartial } from '../progress.js';
+import { eventsTo, reportPartial, warnSelectionUnscanned } from '../progress.js';
 import { VERSION } from '../version.js';
 
 export interface ScanCliOptions extends TargetFlags {
@@ -34,16 +34,21 @@ export async function runScan(opts: ScanCliOptions, ctx: CliContext): Promise<nu
   const app = await import('../../app/scan.js');
   let scanned: Inventory;
   let partial = false;
+  let unmatched: UsageError | null = null;
   try {
     if (opts.manifests?.length) {
       scanned = await scanManifests(opts, now, ctx);
     } else {
       const { options, ports } = await setUpLiveScan(opts, ctx, now);
-      ({ inventory: scanned, partial } = await app.scanReport(options, ports, eventsTo(io)));
+      ({ inventory: scanned, partial, unmatched } = await app.scanReport(options, ports, eventsTo(io)));
     }
   } finally {
     io.done();
   }
+  // -n or --service-account naming nothing is a typo, as in migrate and finalize: a usage error
+  // (exit 2), never "no findings" for the gate to pass on. In a fleet run where some clusters
+  // could not be scanned it may be there: said on stderr, and the result is partial (exit 5).
+  if (unmatched !== null) warnSelectionUnscanned(io, scanned, unmatched);
   const { inventory, gate } = app.gate(scanned, { allowlist: config.allowlist, failOn: opts.failOn }, now);
   // The analysis' garbage, before the report is rendered (cli/memory.ts).
   releaseMemory(inventory.serviceAccounts.length * OBJECTS_PER_SERVICE_ACCOUNT);

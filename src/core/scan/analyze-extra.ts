@@ -13,6 +13,13 @@ import { finding } from './findings.js';
 const OIDC_PROVIDER = /:oidc-provider\//;
 /** Where the EKS Pod Identity webhook mounts the projected token (amazon-eks-pod-identity-webhook). */
 export const WEBHOOK_TOKEN_FILE = '/var/run/secrets/eks.amazonaws.com/serviceaccount/token';
+/**
+ * The token file the webhook injects for a pod whose nodeSelector asks for Windows
+ * (`kubernetes.io/os` or `beta.kubernetes.io/os`: `windows`): the same path as a Windows one.
+ * Source: aws/amazon-eks-pod-identity-webhook, pkg/handler/handler.go, getPodSpecPatch ("Convert
+ * the unix file path to a windows file path"), and its testdata windowsPodWithoutVolumes.pod.yaml.
+ */
+export const WEBHOOK_WINDOWS_TOKEN_FILE = 'C:\\var\\run\\secrets\\eks.amazonaws.com\\serviceaccount\\token';
 
 /** `arn:<partition>:iam::<account>:oidc-provider/<issuer host and path>`, lowercased for comparison. */
 function providerArn(partition: string, account: string, issuer: string): string {
@@ -74,13 +81,17 @@ export function serviceAccountShapeFindings(sa: Pick<ServiceAccountObject, 'name
   return out;
 }
 
-/** Running pods whose spec sets the token file to a path of its own (the webhook's is {@link WEBHOOK_TOKEN_FILE}). */
+/**
+ * Running pods whose spec sets the token file to a path of its own. The webhook's is
+ * {@link WEBHOOK_TOKEN_FILE}, or {@link WEBHOOK_WINDOWS_TOKEN_FILE} for a pod whose nodeSelector
+ * asks for Windows (and only for such a pod, as the webhook decides).
+ */
 export function customTokenFileFindings(pods: readonly PodObject[]): Finding[] {
   // One finding per container and path: a Deployment's replicas all say the same.
   const groups = new Map<string, { container: string; path: string; pods: string[] }>();
   for (const pod of pods) {
     for (const t of pod.tokenFiles ?? []) {
-      if (t.path === WEBHOOK_TOKEN_FILE) continue;
+      if (t.path === (pod.windowsNodeSelector === true ? WEBHOOK_WINDOWS_TOKEN_FILE : WEBHOOK_TOKEN_FILE)) continue;
       const key = `${t.container}\u0000${t.path}`;
       const g = groups.get(key) ?? { container: t.container, path: t.path, pods: [] };
       g.pods.push(`${pod.namespace}/${pod.name}`);

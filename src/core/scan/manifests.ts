@@ -8,7 +8,8 @@
  * (a Windows nodeSelector, IRSA variables wired by hand). Everything the APIs would tell is
  * reported as unknown (`trust.*: unknown`, `role.state: unreadable`, no association, no pods).
  * An object that is an unrendered template, or that Kubernetes would refuse (a name or an IRSA
- * annotation that is not a string), is an input finding and skipped: never a guessed report.
+ * annotation that is not a string, annotations that are not a mapping; the adapter reports a List
+ * whose items are not a list), is an input finding and skipped: never a guessed report.
  * Pure and deterministic: the clock is passed in and every list is sorted.
  */
 import { summariseInventory } from './summary.js';
@@ -163,10 +164,11 @@ const HELM_ACTION_RE = /(?:^|[\s(|$])\.(?:Values|Release|Chart|Capabilities|File
 /** Why an object is skipped instead of reported: it is a template, or Kubernetes would refuse it. */
 type Skip = { readonly problem: 'unrendered-template'; readonly line: number } | { readonly problem: 'parse-error'; readonly line: number; readonly detail: string };
 
-/** A string field podid reads: where it is and what to call it in a message. */
+/** A string field podid reads (or, `mapping`, a mapping it reads in): where it is and what to call it in a message. */
 interface Field {
   readonly path: ManifestPath;
   readonly what: string;
+  readonly mapping?: true;
 }
 
 function describeValue(v: unknown): string {
@@ -176,12 +178,18 @@ function describeValue(v: unknown): string {
 }
 
 /** A field that must be a string, or absent. YAML reads an unquoted `{{ x }}` as a mapping: its source tells. */
-function fieldSkip(obj: ManifestObject, label: string, { path, what }: Field): Skip | null {
+function fieldSkip(obj: ManifestObject, label: string, { path, what, mapping }: Field): Skip | null {
   const v = get(obj.value, path);
   if (v === undefined || v === null) return null;
-  if (typeof v === 'string') return TEMPLATE_RE.test(v) ? { problem: 'unrendered-template', line: obj.lineOf(path) } : null;
+  if (mapping === true) {
+    if (isJsonObject(v)) return null;
+  } else if (typeof v === 'string') {
+    return TEMPLATE_RE.test(v) ? { problem: 'unrendered-template', line: obj.lineOf(path) } : null;
+  }
   const line = obj.lineOf(path);
   if (obj.sourceOf(path)?.includes('{{') === true) return { problem: 'unrendered-template', line };
+  // `annotations:` written as a list (`- key: value`) is refused by kubectl as a whole object.
+  if (mapping === true) return { problem: 'parse-error', line, detail: `${label}: ${what} is ${describeValue(v)}, not a mapping, so Kubernetes refuses the object` };
   return { problem: 'parse-error', line, detail: `${label}: ${what} is ${describeValue(v)}, not a string, so Kubernetes refuses the object (quote the value)` };
 }
 
@@ -221,7 +229,18 @@ const METADATA_FIELDS: readonly Field[] = [
   { path: ['metadata', 'namespace'], what: 'metadata.namespace' },
 ];
 
+/** Mappings a ServiceAccount's annotations are read from: written otherwise, kubectl refuses the object. */
+const SERVICE_ACCOUNT_MAPPINGS: readonly Field[] = [
+  { path: ['metadata'], what: 'metadata', mapping: true },
+  { path: ['metadata', 'annotations'], what: 'metadata.annotations', mapping: true },
+];
+
+/** A line that sets the IRSA annotation, as a key (also as a list item: `- eks.amazonaws.com/role-arn: ...`). */
+const ROLE_ARN_KEY_LINE = /^\s*(?:-\s+)?["']?eks\.amazonaws\.com\/role-arn["']?\s*:/;
+
 const SERVICE_ACCOUNT_FIELDS: readonly Field[] = [
+  // The mappings first: a skip reports the first field it finds wrong, and these hide the rest.
+  ...SERVICE_ACCOUNT_MAPPINGS,
   ...METADATA_FIELDS,
   ...[ROLE_ARN_ANNOTATION, AUDIENCE_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION]
     .map((key) => ({ path: ['metadata', 'annotations', key], what: `annotation ${key}` })),
@@ -465,7 +484,17 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
         continue;
       }
       const annotation = get(doc.value, ['metadata', 'annotations', ROLE_ARN_ANNOTATION]);
-      if (annotation === undefined) continue;
+      if (annotation === undefined) {
+        // metadata or annotations that are not a mapping (`annotations:` written as a list):
+        // kubectl refuses the object, and a role-arn written in them is IRSA all the same.
+        const shape = skipReason(doc, label, SERVICE_ACCOUNT_MAPPINGS);
+        if (shape !== null) {
+          skipped(doc, label, shape);
+          const subject = `${label.replace(/^ServiceAccount /, '')} of an object Kubernetes refuses`;
+          for (const [i, text] of doc.source.split('\n').entries()) if (ROLE_ARN_KEY_LINE.test(text)) templatedIrsa(doc.file, doc.line + i, doc.template, subject);
+        }
+        continue;
+      }
       const name = str(get(doc.value, ['metadata', 'name'])) ?? '';
       const raw = annotationValue(annotation);
       if (skip !== null) skipped(doc, label, skip);

@@ -165,6 +165,12 @@ export interface PodObject {
   labels: Record<string, string>;
   /** Containers whose env sets AWS_WEB_IDENTITY_TOKEN_FILE to a literal value, with it. */
   tokenFiles?: { container: string; path: string }[];
+  /**
+   * Set (with tokenFiles only) when the pod's nodeSelector asks for Windows nodes
+   * (`kubernetes.io/os` or `beta.kubernetes.io/os`: `windows`): the EKS webhook then injects the
+   * token path as a Windows path.
+   */
+  windowsNodeSelector?: true;
   /** metadata.deletionTimestamp is set: the pod is shutting down (finalize ignores it). */
   terminating?: boolean;
 }
