@@ -92,9 +92,7 @@ export function decideRollback(target: JournaledRun, runs: readonly JournaledRun
   }
   const alsoRollsBack = (plan.adoptedFrom ?? []).filter((id) => {
     const e = live.find((x) => x.summary.runId === id);
-    if (e === undefined) return false;
-    const covers = touched(plan);
-    return [...touched(planOf(e)).keys()].every((k) => covers.has(k));
+    return e !== undefined && [...touched(planOf(e)).keys()].every((k) => mine.has(k));
   });
   return { plan, alsoRollsBack };
 }
