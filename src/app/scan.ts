@@ -14,7 +14,7 @@ import type { Inventory } from '../core/scan/inventory.js';
 import type { PlannableInventory } from '../core/scan/planning.js';
 import { analyzeManifests } from '../core/scan/manifests.js';
 import type { FleetSnapshot, UnscannedCluster } from '../core/scan/snapshot.js';
-import { unmatchedListedSelection } from '../core/selection.js';
+import { unmatchedListedSelection, unmatchedManifestSelection } from '../core/selection.js';
 import type { EventSink } from './events.js';
 
 /** What to judge, common to both sources. */
@@ -102,10 +102,14 @@ async function collect(options: ClusterScanOptions, ports: ScanPorts, events: Ev
   return snapshot;
 }
 
-/** Reads manifests (offline) and reports their IRSA service accounts. */
-export async function scanManifests(options: ManifestScanOptions, ports: { manifests: ManifestPort }): Promise<Inventory> {
+/**
+ * Reads manifests (offline) and reports their IRSA service accounts. `unmatched`: `-n` or
+ * `--service-account` names no namespace or ServiceAccount of the files, for the caller to refuse
+ * as a live scan's (core/selection.ts).
+ */
+export async function scanManifests(options: ManifestScanOptions, ports: { manifests: ManifestPort }): Promise<{ inventory: Inventory; unmatched: UsageError | null }> {
   const docs = await ports.manifests.read(options.paths);
-  return analyzeManifests(docs, {
+  const inventory = analyzeManifests(docs, {
     now: options.now,
     toolVersion: options.toolVersion,
     namespaces: options.namespaces,
@@ -113,6 +117,7 @@ export async function scanManifests(options: ManifestScanOptions, ports: { manif
     trustPolicyLimit: options.trustPolicyLimit,
     ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
   });
+  return { inventory, unmatched: unmatchedManifestSelection(docs, inventory, options) };
 }
 
 /** Applies the allowlist and decides the gate (`--fail-on`). */

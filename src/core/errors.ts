@@ -36,7 +36,7 @@ export const ERRORS = {
   OUTPUT_EXISTS: { exit: 'usage', summary: 'podid sandbox would overwrite an existing --kubeconfig-out or --env-out file (pass --force)' },
   OUTPUT_SAME_FILE: { exit: 'usage', summary: 'two output flags name the same file (--kubeconfig-out and --env-out; --out and --emit)' },
   STDOUT_CONFLICT: { exit: 'usage', summary: 'two outputs were sent to stdout: two of -o json|yaml, --out -, --emit terraform - (-o json with --out - is the one plan document, allowed)' },
-  SELECTION_EMPTY: { exit: 'usage', summary: 'migrate: --role, -n or --service-account matches no IRSA service account or add-on of the scanned clusters; finalize and scan: -n or --service-account names no namespace or ServiceAccount of the scanned clusters (any of them, in a fleet run where some could not be scanned: a warning and exit 5 instead)' },
+  SELECTION_EMPTY: { exit: 'usage', summary: 'migrate: --role, -n or --service-account matches no IRSA service account or add-on of the scanned clusters; finalize and scan: -n or --service-account names no namespace or ServiceAccount of the scanned clusters, or of the files of `scan --manifests` (any of them, in a fleet run where some could not be scanned: a warning and exit 5 instead)' },
   CONFIG_NOT_FOUND: { exit: 'usage', summary: '--config names a file that does not exist' },
   CONFIG_UNREADABLE: { exit: 'usage', summary: 'the config file cannot be read (a directory, permissions)' },
   CONFIG_INVALID: { exit: 'usage', summary: '.podid.yaml (or --config) is not valid, or not text (UTF-8, or UTF-16 with a byte-order mark); the message names the entry and field' },

@@ -4,6 +4,7 @@
  */
 import { UsageError } from './errors.js';
 import type { Inventory } from './scan/inventory.js';
+import type { ManifestDoc } from './scan/manifests.js';
 import type { FleetSnapshot } from './scan/snapshot.js';
 
 export interface Selection {
@@ -68,6 +69,33 @@ export function unmatchedSelection(inventory: Inventory, selection: Selection): 
 }
 
 
+/** The namespaces and ServiceAccounts (`namespace/name`) that exist where a scan looked. */
+interface Listed {
+  readonly namespaces: ReadonlySet<string>;
+  readonly serviceAccounts: ReadonlySet<string>;
+}
+
+/**
+ * `-n` and `--service-account` checked against what exists (`listed`), in one line that says
+ * where (`where`) and what to run to see (`hint`); `noNamespace` says why a namespace counts as
+ * missing there. Live and manifests scans share it, so both refuse the same way (exit 2).
+ */
+function unmatchedListed(listed: Listed, selection: Omit<Selection, 'roles'>, where: string, noNamespace: string, hint: string): UsageError | null {
+  // With -n AND --service-account only their combination can be judged.
+  const both = selection.namespaces.length > 0 && selection.serviceAccounts.length > 0;
+  for (const ns of both ? [] : selection.namespaces) {
+    if (!listed.namespaces.has(ns)) return new UsageError('SELECTION_EMPTY', `-n ${ns}: no namespace ${ns} (${noNamespace}) in ${where}`, `check the namespace; ${hint}`);
+  }
+  for (const ref of both ? [] : selection.serviceAccounts) {
+    if (!listed.serviceAccounts.has(ref)) return new UsageError('SELECTION_EMPTY', `--service-account ${ref}: no ServiceAccount ${ref} in ${where}`, `check the name; ${hint}`);
+  }
+  if (both && !selection.serviceAccounts.some((ref) => listed.serviceAccounts.has(ref) && selection.namespaces.includes(ref.slice(0, ref.indexOf('/'))))) {
+    const flags = [...selection.namespaces.map((n) => `-n ${n}`), ...selection.serviceAccounts.map((s) => `--service-account ${s}`)];
+    return new UsageError('SELECTION_EMPTY', `${flags.join(' ')}: no ServiceAccount in ${where} matches them all`, `loosen the selection; ${hint}`);
+  }
+  return null;
+}
+
 /**
  * `podid finalize`'s and `podid scan`'s `-n` and `--service-account` checked against the
  * ServiceAccounts the scan listed, annotated or not. A finalized ServiceAccount no longer carries
@@ -80,18 +108,46 @@ export function unmatchedListedSelection(snapshot: FleetSnapshot, selection: Omi
   const clusters = snapshot.clusters;
   const where = clusters.length === 1 ? `cluster ${clusters[0]!.name}` : `the ${clusters.length} scanned clusters`;
   const listed = clusters.flatMap((c) => c.kube.serviceAccounts);
-  const hint = 'kubectl get serviceaccounts -A lists them';
-  // The scan lists what -n AND --service-account select: with both, only their combination can be judged.
-  const both = selection.namespaces.length > 0 && selection.serviceAccounts.length > 0;
-  for (const ns of both ? [] : selection.namespaces) {
-    if (!listed.some((sa) => sa.namespace === ns)) return new UsageError('SELECTION_EMPTY', `-n ${ns}: no namespace ${ns} (not even its default ServiceAccount) in ${where}`, `check the namespace; ${hint}`);
+  return unmatchedListed(
+    { namespaces: new Set(listed.map((sa) => sa.namespace)), serviceAccounts: new Set(listed.map((sa) => `${sa.namespace}/${sa.name}`)) },
+    selection,
+    where,
+    'not even its default ServiceAccount',
+    'kubectl get serviceaccounts -A lists them',
+  );
+}
+
+/**
+ * `podid scan --manifests`'s `-n` and `--service-account`, checked as a live scan checks them:
+ * a namespace exists in the files when an object in them is in it (`metadata.namespace`) or a
+ * Namespace object names it; a ServiceAccount when a ServiceAccount object of that namespace
+ * and name is in them (one without `metadata.namespace` is in `default`, as the scan reads it),
+ * or the scan reports it (a hand-wired one). Inputs podid could not read (a parse error, not
+ * text, empty: each fails every gate but `never` already) may hold what was asked for: then
+ * nothing is said here.
+ */
+export function unmatchedManifestSelection(docs: readonly ManifestDoc[], inventory: Inventory, selection: Omit<Selection, 'roles'>): UsageError | null {
+  if (selection.namespaces.length + selection.serviceAccounts.length === 0) return null;
+  if (docs.some((d) => d.type === 'problem' && d.problem !== 'duplicate-key' && d.problem !== 'unrendered-template')) return null;
+  const namespaces = new Set<string>();
+  const serviceAccounts = new Set<string>();
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  for (const d of docs) {
+    if (d.type !== 'object') continue;
+    const meta = d.value['metadata'];
+    const m = meta !== null && typeof meta === 'object' ? (meta as Record<string, unknown>) : {};
+    const ns = text(m['namespace']);
+    const name = text(m['name']);
+    if (ns !== undefined) namespaces.add(ns);
+    if (d.value['kind'] === 'Namespace' && name !== undefined) namespaces.add(name);
+    if (d.value['kind'] === 'ServiceAccount' && name !== undefined) {
+      namespaces.add(ns ?? 'default');
+      serviceAccounts.add(`${ns ?? 'default'}/${name}`);
+    }
   }
-  for (const ref of both ? [] : selection.serviceAccounts) {
-    if (!listed.some((sa) => `${sa.namespace}/${sa.name}` === ref)) return new UsageError('SELECTION_EMPTY', `--service-account ${ref}: no ServiceAccount ${ref} in ${where}`, `check the name; ${hint}`);
+  for (const sa of inventory.serviceAccounts) {
+    namespaces.add(sa.namespace);
+    serviceAccounts.add(`${sa.namespace}/${sa.name}`);
   }
-  if (both && listed.length === 0) {
-    const flags = [...selection.namespaces.map((n) => `-n ${n}`), ...selection.serviceAccounts.map((s) => `--service-account ${s}`)];
-    return new UsageError('SELECTION_EMPTY', `${flags.join(' ')}: no ServiceAccount in ${where} matches them all`, `loosen the selection; ${hint}`);
-  }
-  return null;
+  return unmatchedListed({ namespaces, serviceAccounts }, selection, 'the manifests', 'no object in it, no Namespace object names it', 'podid scan --manifests without -n or --service-account reports every IRSA service account in them');
 }

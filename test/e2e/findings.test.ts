@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreatePodIdentityAssociationCommand, EKSClient, UpdateAddonCommand } from '@aws-sdk/client-eks';
+import { GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
@@ -64,7 +65,8 @@ type Run =
   | 'scan:manifests'
   | 'scan:peer'
   | 'scan:peer:listing'
-  | 'scan:peer:listroles';
+  | 'scan:peer:listroles'
+  | 'scan:example';
 
 /**
  * Which run reports which code where. Targets: `cluster:NAME`, `sa:CLUSTER/NS/NAME` (a
@@ -302,6 +304,23 @@ async function associateLater(sb: SandboxEndpoint, cluster: string, namespace: s
   }
 }
 
+/** What `podid migrate` would add first: a statement that lets Pod Identity assume the role (EKS refuses an association without one). */
+async function trustPodIdentity(sb: SandboxEndpoint, roleName: string): Promise<void> {
+  const iam = new IAMClient({
+    endpoint: sb.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDSANDBOXEXAMPLE', secretAccessKey: 'sandbox' },
+  });
+  try {
+    const role = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+    const doc = JSON.parse(decodeURIComponent(role.Role!.AssumeRolePolicyDocument!)) as { Statement: unknown[] };
+    doc.Statement.push({ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] });
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(doc) }));
+  } finally {
+    iam.destroy();
+  }
+}
+
 const observed = new Map<Run, Observed>();
 /** The IAM role reads of the scan:peer:listing run, and the stderr of scan:peer:listroles. */
 const listingCalls: string[] = [];
@@ -342,6 +361,15 @@ beforeAll(async () => {
       const [inv, p] = await Promise.all([podidJson<Inventory>(scan, sb.clientEnv), podidJson<MigrationPlan>(plan, sb.clientEnv)]);
       observed.set('scan:clusters', fromInventory(inv));
       observed.set('plan:clusters', fromPlan(p));
+    }),
+    // The demo world after an association for the bare Pod tools/toolbox's service account
+    // and for shop/cart (a Deployment's): both partial, each with the fix its pods need.
+    withSandbox({ file: join(ROOT, 'examples/world.yaml') }, async (sb) => {
+      for (const [namespace, name] of [['tools', 'debug-tools'], ['shop', 'cart']] as const) {
+        await trustPodIdentity(sb, name);
+        await associateLater(sb, 'prod', namespace, name, `arn:aws:iam::111122223333:role/${name}`);
+      }
+      observed.set('scan:example', fromInventory(await podidJson<Inventory>(['scan', '--context', 'arn:aws:eks:us-east-1:111122223333:cluster/prod', '-o', 'json'], sb.clientEnv)));
     }),
     withSandbox(world('china.yaml'), async (sb) => {
       observed.set('scan:china', fromInventory(await podidJson<Inventory>(scan, sb.clientEnv)));
@@ -392,6 +420,16 @@ describe('every finding code comes from a world that produces it', () => {
     expect(found, `${run} on ${target}: ${findings!.map((f) => f.code).join(', ') || 'no finding'}`).toBeDefined();
     // With the catalogue's severity (verdicts and --fail-on depend on it).
     expect(found!.severity).toBe(FINDINGS[code].severity);
+  });
+
+  it('PODS_NEED_RESTART advises what fits the pods: no rollout restart for a bare Pod', () => {
+    const example = observed.get('scan:example')!;
+    const restart = (target: string) => example.get(target)?.find((f) => f.code === 'PODS_NEED_RESTART');
+    const bare = restart('sa:prod/tools/debug-tools');
+    expect(bare, `sa:prod/tools/debug-tools: ${example.get('sa:prod/tools/debug-tools')?.map((f) => f.code).join(', ')}`).toBeDefined();
+    expect(bare!.fix).toContain('delete and recreate Pod toolbox');
+    expect(bare!.fix).not.toContain('rollout restart');
+    expect(restart('sa:prod/shop/cart')!.fix).toBe(FINDINGS.PODS_NEED_RESTART.fix);
   });
 
   it('reports the details the worlds were built for', () => {

@@ -201,6 +201,45 @@ describe('the gate cannot pass by accident', () => {
     expect(r.stderr).toContain('MANIFEST_INPUT_EMPTY');
   });
 
+  it('-n or --service-account naming nothing in the files is a typo: one line, exit 2, as a live scan', async () => {
+    const hint = 'podid scan --manifests without -n or --service-account reports every IRSA service account in them';
+    for (const [args, message] of [
+      [['-n', 'typo', '--fail-on', 'irsa'], '-n typo: no namespace typo (no object in it, no Namespace object names it) in the manifests'],
+      [['--service-account', 'shop/typo', '--fail-on', 'irsa'], '--service-account shop/typo: no ServiceAccount shop/typo in the manifests'],
+      [['--service-account', 'shop/typo', '-o', 'json'], '--service-account shop/typo: no ServiceAccount shop/typo in the manifests'],
+      [['-n', 'payments', '--service-account', 'shop/api'], '-n payments --service-account shop/api: no ServiceAccount in the manifests matches them all'],
+    ] as const) {
+      const r = await podid(['scan', '--manifests', '-', ...args], { input: API_SA });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^podid: /)]);
+      expect(r.stderr).toContain(`podid: ${message}`);
+      expect(r.stderr).toContain(hint);
+    }
+  });
+
+  it('a namespace or ServiceAccount that is in the files passes or fails the gate on what it holds', async () => {
+    // A Namespace object names it; an object is in it; a ServiceAccount without IRSA: "no IRSA left" there.
+    const files = [
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: empty\n',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: config\n',
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: plain\n  namespace: web\n',
+    ].join('---\n');
+    for (const args of [['-n', 'empty'], ['-n', 'config'], ['-n', 'web'], ['--service-account', 'web/plain']]) {
+      const r = await podid(['scan', '--manifests', '-', ...args, '--fail-on', 'irsa'], { input: `${files}---\n${API_SA}` });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain('0 service accounts');
+    }
+    // The selected IRSA service account still fails the gate.
+    const api = await podid(['scan', '--manifests', '-', '-n', 'shop', '--service-account', 'shop/api', '--fail-on', 'irsa'], { input: API_SA });
+    expect(api.code, api.stderr).toBe(ExitCode.gateFailed);
+    // An input podid could not read may hold it: its own finding fails the gate instead.
+    const broken = await podid(['scan', '--manifests', '-', '-n', 'typo', '--fail-on', 'irsa'], { input: 'a: [\n' });
+    expect(broken.code, broken.stderr).toBe(ExitCode.gateFailed);
+    expect(broken.stderr).toContain('MANIFEST_PARSE_ERROR');
+    expect(broken.stderr).not.toContain('no namespace typo');
+  });
+
   it('an IRSA annotation in an unrendered Helm template fails --fail-on irsa, with its line', async () => {
     const r = await gate(['--manifests', join(FIXTURES, 'repo/charts/mychart/templates/serviceaccount.yaml')]);
     expect(r.code).toBe(ExitCode.gateFailed);

@@ -37,7 +37,7 @@ export async function runScan(opts: ScanCliOptions, ctx: CliContext): Promise<nu
   let unmatched: UsageError | null = null;
   try {
     if (opts.manifests?.length) {
-      scanned = await scanManifests(opts, now, ctx);
+      ({ inventory: scanned, unmatched } = await scanManifests(opts, now, ctx));
     } else {
       const { options, ports } = await setUpLiveScan(opts, ctx, now);
       ({ inventory: scanned, partial, unmatched } = await app.scanReport(options, ports, eventsTo(io)));
@@ -45,8 +45,8 @@ export async function runScan(opts: ScanCliOptions, ctx: CliContext): Promise<nu
   } finally {
     io.done();
   }
-  // -n or --service-account naming nothing is a typo, as in migrate and finalize: a usage error
-  // (exit 2), never "no findings" for the gate to pass on. In a fleet run where some clusters
+  // -n or --service-account naming nothing (on the clusters, or in the manifests) is a typo, as in
+  // migrate and finalize: a usage error (exit 2), never "no findings" for the gate to pass on. In a fleet run where some clusters
   // could not be scanned it may be there: said on stderr, and the result is partial (exit 5).
   if (unmatched !== null) warnSelectionUnscanned(io, scanned, unmatched);
   const { inventory, gate } = app.gate(scanned, { allowlist: config.allowlist, failOn: opts.failOn }, now);
@@ -73,7 +73,7 @@ export async function runScan(opts: ScanCliOptions, ctx: CliContext): Promise<nu
   return ExitCode.ok;
 }
 
-async function scanManifests(opts: ScanCliOptions, now: Date, ctx: CliContext): Promise<Inventory> {
+async function scanManifests(opts: ScanCliOptions, now: Date, ctx: CliContext): Promise<{ inventory: Inventory; unmatched: UsageError | null }> {
   const live = (['context', 'allContexts', 'kubeconfig', 'region', 'profile'] as const).filter((k) => opts[k] !== undefined && opts[k] !== false);
   if (live.length > 0) {
     const flag = `--${live[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -8,7 +8,8 @@
 import { oidcProviderArn, parseRoleArn } from '../arn.js';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import type { JsonObject } from '../json.js';
-import { compareStrings, plural } from '../text.js';
+import { plural } from '../text.js';
+import { podNames, restartAdvice, type StalePod } from '../restart-advice.js';
 import { canonicalJson } from '../plan/fingerprint.js';
 import { parsePolicy, policyToJson, removeOidcTrust } from '../policy/index.js';
 import type { FleetSnapshot } from '../scan/snapshot.js';
@@ -61,23 +62,10 @@ export interface FinalizePlan {
  * what to do that fits each pod's controller: `kubectl rollout restart` cannot restart a bare
  * Pod (delete and recreate it) or a Job's pod (let it finish, or delete and re-run the Job).
  */
-export function stalePodsRefusal(pods: readonly { name: string; identity: string; owner: { kind: string; name: string } | null }[]): string {
-  const names = (ps: readonly { name: string }[]) => ps.map((p) => p.name).sort(compareStrings).join(', ');
-  const bare = pods.filter((p) => p.owner === null);
-  const jobs = pods.filter((p) => p.owner?.kind === 'Job');
-  const rollouts = pods.filter((p) => p.owner !== null && ROLLOUT_OWNERS.has(p.owner.kind));
-  const others = pods.filter((p) => p.owner !== null && p.owner.kind !== 'Job' && !ROLLOUT_OWNERS.has(p.owner.kind));
-  const todo: string[] = [];
-  if (rollouts.length > 0) todo.push(`restart ${rollouts.length === pods.length ? 'their workloads' : `the workloads of ${names(rollouts)}`} (kubectl rollout restart)`);
-  if (bare.length > 0) todo.push(`delete and recreate ${bare.length === 1 ? 'Pod' : 'Pods'} ${names(bare)} (no controller restarts ${bare.length === 1 ? 'it' : 'them'})`);
-  if (jobs.length > 0) todo.push(`let ${jobs.length === 1 ? 'the Job' : 'the Jobs'} of ${names(jobs)} finish, or delete and re-run ${jobs.length === 1 ? 'it' : 'them'}`);
-  if (others.length > 0) todo.push(`restart ${names(others)} through ${others.length === 1 ? 'its controller' : 'their controllers'} (${[...new Set(others.map((p) => `${p.owner!.kind}/${p.owner!.name}`))].sort(compareStrings).join(', ')})`);
+export function stalePodsRefusal(pods: readonly (StalePod & { identity: string })[]): string {
   const credentials = pods.some((p) => p.identity === 'irsa') ? 'IRSA' : 'no';
-  return `${plural(pods.length, 'running pod')} still ${pods.length === 1 ? 'uses' : 'use'} ${credentials} credentials (${names(pods)}): ${todo.join('; ')}, then finalize`;
+  return `${plural(pods.length, 'running pod')} still ${pods.length === 1 ? 'uses' : 'use'} ${credentials} credentials (${podNames(pods)}): ${restartAdvice(pods).join('; ')}, then finalize`;
 }
-
-/** Controllers of a pod that `kubectl rollout restart` restarts (a ReplicaSet through its Deployment). */
-const ROLLOUT_OWNERS = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet']);
 
 export function planFinalize(snapshot: FleetSnapshot, inventory: Inventory): FinalizePlan {
   const clusters = snapshot.clusters.filter((c) => c.context !== null).map((c) => ({ arn: c.arn, name: c.name, region: c.region, context: c.context as string }));

@@ -55,7 +55,7 @@ function placementOfNode(node: NodeObject): Placement {
 }
 
 const cmp = compareStrings;
-const isLive = (p: PodObject) => p.phase !== 'Succeeded' && p.phase !== 'Failed';
+export const isLive = (p: PodObject): boolean => p.phase !== 'Succeeded' && p.phase !== 'Failed';
 
 /**
  * A cluster's workloads, pods and nodes grouped once, so each service account's analysis reads

@@ -12,16 +12,17 @@ import type { ErrorCode } from '../errors.js';
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from './inventory.js';
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import { planningFacts, type PlannableInventory } from './planning.js';
-import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
+import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, PodObject, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
 import { analyzeRole } from './analyze-role.js';
 import type { PodIdentitySubject } from '../policy/index.js';
 import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
 import { customTokenFileFindings, serviceAccountShapeFindings } from './analyze-extra.js';
-import { analyzeWorkloads, indexCluster, ofServiceAccount, type ClusterIndex } from './analyze-workloads.js';
+import { analyzeWorkloads, indexCluster, isLive, ofServiceAccount, type ClusterIndex } from './analyze-workloads.js';
 import { finding, sortFindings, type FindingCode } from './findings.js';
 import { analyzeCluster } from './readiness.js';
 import { scopeFilter, type Scope } from './scope.js';
 import { compareStrings } from '../text.js';
+import { isRolloutRestartable, restartAdvice } from '../restart-advice.js';
 
 
 /**
@@ -125,6 +126,19 @@ function clusterLookups(c: ClusterSnapshot): ClusterLookups {
   return { workloads: indexCluster(c), associations };
 }
 
+/**
+ * PODS_NEED_RESTART with a fix that fits the controllers of the pods still on IRSA (or none):
+ * `kubectl rollout restart` (the catalogue's fix) only when each of them has a Deployment,
+ * StatefulSet or DaemonSet; a bare Pod, a Job's pod or another controller's gets its own advice,
+ * as finalize gives it (core/restart-advice.ts).
+ */
+function podsNeedRestart(counts: { irsa: number; none: number }, saPods: readonly PodObject[]): Finding {
+  const stale = saPods.filter((p) => isLive(p) && p.identity !== 'pod-identity');
+  const args = { irsa: counts.irsa, none: counts.none };
+  if (stale.every(isRolloutRestartable)) return finding('PODS_NEED_RESTART', args);
+  return finding('PODS_NEED_RESTART', args, `${restartAdvice(stale, 'kubectl rollout restart; podid migrate plans the restarts').join('; ')}, so that new pods get Pod Identity credentials`);
+}
+
 function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleSubjects: Map<string, PodIdentitySubject[]>, lookups: ClusterLookups, fleetIssuers: readonly string[]): Draft {
   const ann = sa.annotations;
   const audience = ann[AUDIENCE_ANNOTATION] ?? null;
@@ -179,7 +193,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
   const { pods } = usage;
   const live = pods.irsa + pods.podIdentity + pods.none;
   if (live === 0) findings.push(finding('SA_NO_PODS', { workloads: usage.workloads.length }));
-  if (association.state === 'same-role' && pods.irsa + pods.none > 0) findings.push(finding('PODS_NEED_RESTART', { irsa: pods.irsa, none: pods.none }));
+  if (association.state === 'same-role' && pods.irsa + pods.none > 0) findings.push(podsNeedRestart(pods, ofServiceAccount(lookups.workloads.podsByServiceAccount, sa.namespace, sa.name)));
   else if (association.state === 'none' && pods.none > 0) findings.push(finding('PODS_WITHOUT_CREDENTIALS', { pods: pods.none }));
 
   return {
