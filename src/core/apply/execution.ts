@@ -166,6 +166,21 @@ export abstract class Execution<Previous, Event> {
     return { value, sent: counter.sent };
   }
 
+  /**
+   * One step's work, its error turned into its failure (`failed`), with `attempts`: the mutating
+   * calls it sent (`counted`), failed or not. Apply's steps and `guarded` share it.
+   */
+  protected async attempted<O extends object>(run: () => Promise<O>, failed: (err: unknown) => O): Promise<O & { attempts: number }> {
+    const { value, sent } = await this.counted(async () => {
+      try {
+        return await run();
+      } catch (err) {
+        return failed(err);
+      }
+    });
+    return { ...value, attempts: sent };
+  }
+
   /** Opens the journal with the previous state: before the first mutation, always. */
   protected async openJournal(previous: Previous): Promise<JournalWriter> {
     this.journal = await this.deps.openJournal(previous);
@@ -193,19 +208,11 @@ export abstract class Execution<Previous, Event> {
   }
 
   /**
-   * Runs one step's work: skipped (`interrupted`) once the run is interrupted, failed on an error;
-   * `attempts` is the mutating calls it sent, counted (`counted`), failed or not.
+   * Runs one step's work: skipped (`interrupted`) once the run is interrupted, else `attempted`.
    */
   protected async guarded<O extends StepOutcome>(interrupted: string, run: () => Promise<O>): Promise<O | StepOutcome> {
     if (this.deps.signal.aborted) return { status: 'skipped', message: interrupted };
-    const { value, sent } = await this.counted(async (): Promise<O | StepOutcome> => {
-      try {
-        return await run();
-      } catch (err) {
-        return { status: 'failed', message: errorText(err) };
-      }
-    });
-    return { ...value, attempts: sent };
+    return this.attempted<O | StepOutcome>(run, (err) => ({ status: 'failed', message: errorText(err) }));
   }
 
   /** UpdateAssumeRolePolicy with `document`, read back (GetRole) when an answer is lost. */

@@ -220,14 +220,7 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
         if (stop) return { status: 'skipped', message: stop, mutatedAt: null };
         // The calls sent are counted whatever the step came to: one that fails after sending (a
         // write retried past its limit) reports them, not 0.
-        const { value, sent } = await this.counted(async (): Promise<StepResult & { attempts?: number; journal?: JsonObject }> => {
-          try {
-            return await this.execute(step);
-          } catch (err) {
-            return { status: 'failed', message: msg(err), mutatedAt: null };
-          }
-        });
-        return { ...value, attempts: sent };
+        return this.attempted<StepResult & { journal?: JsonObject }>(() => this.execute(step), (err) => ({ status: 'failed', message: msg(err), mutatedAt: null }));
       });
     }
     return this.finishStep(step, target(step), result, result.attempts ?? 0);
