@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gzip } from 'node:zlib';
+import { gzipMember } from './gzip-parts.js';
 import { stringify as toYaml } from 'yaml';
 import { AwsServiceError, type AwsRequest, type AwsServiceModule, type AwsServiceName, type HttpReply } from './aws/common.js';
 import { createEksService } from './aws/eks.js';
@@ -272,6 +273,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
  * 4 -> 1). So a client listing a large cluster reads compressed pages; the sandbox does the same.
  */
 const GZIP_THRESHOLD = 128 * 1024;
+const GZIP_LEVEL = 1;
 
 /** Whether the request's Accept-Encoding lists gzip (with a q-value above 0, when it has one). */
 function acceptsGzip(req: IncomingMessage): boolean {
@@ -287,7 +289,26 @@ function acceptsGzip(req: IncomingMessage): boolean {
 function sendCompressed(res: ServerResponse, reply: HttpReply): void {
   const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
   if (body.length <= GZIP_THRESHOLD) return send(res, { ...reply, body });
-  gzip(body, { level: 1 }, (err, out) => {
+  if (reply.compressParts) {
+    reply.compressParts(GZIP_LEVEL).then(
+      (parts) => {
+        reply.release?.();
+        if (res.headersSent || res.destroyed) return;
+        const { 'content-length': _length, ...headers } = reply.headers;
+        res.writeHead(reply.status, { ...headers, 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'transfer-encoding': 'chunked' });
+        const buffers = gzipMember(parts);
+        for (let i = 0; i < buffers.length - 1; i++) res.write(buffers[i]);
+        res.end(buffers[buffers.length - 1]);
+      },
+      (err: unknown) => {
+        reply.release?.();
+        if (res.headersSent || res.destroyed) return;
+        send(res, { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `sandbox error: ${err instanceof Error ? err.message : String(err)}` }) });
+      },
+    );
+    return;
+  }
+  gzip(body, { level: GZIP_LEVEL }, (err, out) => {
     reply.release?.();
     if (res.headersSent || res.destroyed) return;
     if (err) return send(res, { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `sandbox error: ${err.message}` }) });

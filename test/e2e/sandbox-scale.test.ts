@@ -6,8 +6,8 @@
  */
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { get as httpGet, type IncomingMessage } from 'node:http';
-import { gunzipSync } from 'node:zlib';
+import { get as httpGet, request as httpRequest, type IncomingMessage } from 'node:http';
+import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,50 @@ describe('a generated fleet', () => {
     // Refused (q=0), or too small to be worth it: plain.
     expect((await get(page, 'gzip;q=0')).headers['content-encoding']).toBeUndefined();
     expect((await get('/api/v1/pods?limit=5', 'gzip')).headers['content-encoding']).toBeUndefined();
+  });
+
+  it('sends the same page again from its kept compressed items: one gzip member, and a write shows at once', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(sb.kubeconfig);
+    const server = kc.getCurrentCluster()!.server;
+    const token = kc.getCurrentUser()!.token!;
+    const request = async (path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) => {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = httpRequest(`${server}${path}`, { method: init.method ?? 'GET', headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip', ...init.headers } }, resolve);
+        req.on('error', reject);
+        req.end(init.body);
+      });
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
+    };
+    type Page = { metadata: { continue?: string }; items: { metadata: { name: string; namespace: string; labels?: Record<string, string> } }[] };
+    const read = async (path: string) => {
+      const r = await request(path);
+      expect(r.headers['content-encoding']).toBe('gzip');
+      const text = gunzipSync(r.body);
+      // One member: a single deflate stream, header to trailer, holds the whole page.
+      expect(inflateRawSync(r.body.subarray(10, r.body.length - 8)).equals(text)).toBe(true);
+      return JSON.parse(text.toString('utf8')) as Page;
+    };
+    const first = await read('/api/v1/pods?limit=500');
+    const second = await read('/api/v1/pods?limit=500');
+    expect(second.metadata.continue).not.toBe(first.metadata.continue);
+    expect(second.items).toEqual(first.items);
+    // The next page follows its own token, from the kept items too.
+    const next = await read(`/api/v1/pods?limit=500&continue=${encodeURIComponent(second.metadata.continue!)}`);
+    expect(next.items[0]!.metadata.name).not.toBe(first.items[0]!.metadata.name);
+    // A write changes what the page holds: the kept bytes are not served again.
+    const pod = first.items[3]!.metadata;
+    const patched = await request(`/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ metadata: { labels: { 'podid-test': 'patched' } } }),
+    });
+    expect(patched.status).toBe(200);
+    const after = await read('/api/v1/pods?limit=500');
+    expect(after.items[3]!.metadata.labels?.['podid-test']).toBe('patched');
+    expect(after.items.filter((i) => i.metadata.labels?.['podid-test'] === 'patched')).toHaveLength(1);
   });
 
   it('serves the generated roles through IAM', async () => {

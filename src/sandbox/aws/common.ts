@@ -4,6 +4,7 @@
  * log it, check the caller's `allow` list and inject faults), then runs it.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { DeflatedPart } from '../gzip-parts.js';
 
 export type AwsServiceName = 'iam' | 'sts' | 'eks';
 
@@ -43,6 +44,12 @@ export interface HttpReply {
   body: string | Buffer;
   /** Called once the body has been written (a pooled buffer goes back to its pool). */
   release?: () => void;
+  /**
+   * The body as parts to compress one by one (server.ts sendCompressed; gzip-parts.ts), when
+   * some of them repeat from call to call and are kept compressed: a list page's items. The
+   * body is not released before the promise settles.
+   */
+  compressParts?: (level: number) => Promise<readonly DeflatedPart[]>;
 }
 
 /** A request the service module recognised. `run` performs it against the sandbox state. */

@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpReply } from '../aws/common.js';
+import { deflatePart, deflatePartSync, type DeflatedPart } from '../gzip-parts.js';
 import type { JsonObject } from '../world-types.js';
 import type { KubeCore } from './cluster.js';
 import { JsonBodyWriter } from './json-body.js';
@@ -315,6 +316,7 @@ function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): Htt
   const out = new JsonBodyWriter();
   const head = JSON.stringify({ kind: `${t.type.kind}List`, apiVersion: apiVersionOf(t.type), metadata });
   out.text(`${head.slice(0, -1)},"items":[`);
+  const itemsAt = out.length;
   for (let i = offset; i < end; i++) {
     if (i > offset) out.ascii(',');
     const e = entries[i] as Entry;
@@ -337,7 +339,16 @@ function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): Htt
   }
   out.ascii(']}');
   const { body, release } = out.finish();
-  return { ...jsonReply(200, ''), body, release };
+  // Compressed (server.ts), the head is compressed per call (it holds this call's continue
+  // token) and the items once per resourceVersion (the next listing sends the same bytes).
+  const compressParts = async (level: number): Promise<DeflatedPart[]> => {
+    const parts = [deflatePartSync(body.subarray(0, itemsAt), level)];
+    const pageKey = `${listKey}&offset=${offset}&end=${end}&level=${level}`;
+    parts.push(await k.store.compressedPage(pageKey, rv, () => deflatePart(body.subarray(itemsAt, body.length - 2), level)));
+    parts.push(deflatePartSync(body.subarray(body.length - 2), level));
+    return parts;
+  };
+  return { ...jsonReply(200, ''), body, release, compressParts };
 }
 
 /** How often an open watch lets the controllers catch up with the clock (pods ready, deadlines). */
