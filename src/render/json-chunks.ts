@@ -13,6 +13,18 @@
 const BATCH = 64;
 
 /**
+ * `elements` as they appear inside a top-level array of `JSON.stringify(doc, null, 2)`, each
+ * after `[` (the first of the array) or `,`, then a newline and four spaces: one stringify of the batch
+ * inside an object's array (so at that depth, undefined elements as null), without its frame.
+ */
+function elementsText(elements: readonly unknown[], first: boolean): string {
+  const text = JSON.stringify({ a: elements }, null, 2);
+  return (first ? '[' : ',') + text.slice(FRAME_HEAD.length - 5, text.length - FRAME_TAIL.length);
+}
+const FRAME_HEAD = '{\n  "a": [\n    ';
+const FRAME_TAIL = '\n  ]\n}';
+
+/**
  * The chunks of `JSON.stringify(shell, null, 2)` where each key in `streamed` holds an iterable
  * of the array's elements instead (its position in `shell`, if any, gives its place; a key
  * absent from `shell` is appended at the end, like a property added last).
@@ -27,19 +39,18 @@ export function* jsonChunks(shell: Record<string, unknown>, streamed: Readonly<R
       pending += `${first ? '' : ','}\n  ${JSON.stringify(key)}: `;
       first = false;
       let count = 0;
-      let batch = '';
+      let batch: unknown[] = [];
       for (const element of streamed[key]!) {
-        // As JSON.stringify writes array elements: undefined, functions and symbols become null.
-        const text = JSON.stringify(element, null, 2) as string | undefined;
-        batch += `${count === 0 ? '[' : ','}\n    ${text === undefined ? 'null' : text.replace(/\n/g, '\n    ')}`;
+        batch.push(element);
         count++;
-        if (count % BATCH === 0) {
-          yield pending + batch;
+        if (batch.length === BATCH) {
+          yield pending + elementsText(batch, count === BATCH);
           pending = '';
-          batch = '';
+          batch = [];
         }
       }
-      pending += count === 0 ? '[]' : `${batch}\n  ]`;
+      if (batch.length > 0) pending += elementsText(batch, count === batch.length);
+      pending += count === 0 ? '[]' : '\n  ]';
       continue;
     }
     const value = shell[key];
