@@ -37,7 +37,7 @@ export function renderRollbackPlan(plan: RollbackPlan, opts: { palette?: Palette
     lines.push(`  ${p.yellow('!')} association ${s.keptAssociationIds!.join(', ')} of ${s.namespace ?? '?'}/${s.serviceAccount} on ${clusterName(s.cluster)} existed before the run and is not podid's: kept, so ${s.serviceAccount} stays on Pod Identity (drifted, exit 4) while it exists; its workloads are not restarted`);
   }
   for (const a of plan.addons) {
-    lines.push(`  ${p.yellow('~')} add-on ${a.addonName} on ${clusterName(a.cluster)}: associations ${a.written.map((w) => `${w.serviceAccount} -> ${w.roleArn}`).join(', ')} => ${a.previousOwned.length === 0 ? 'none' : a.previousOwned.map((w) => `${w.serviceAccount} -> ${w.roleArn}`).join(', ')}; IRSA role ${a.previous.serviceAccountRoleArn ?? 'none'}`);
+    lines.push(`  ${p.yellow('~')} add-on ${a.addonName} on ${clusterName(a.cluster)}: associations ${a.written.map((w) => `${w.serviceAccount} -> ${w.roleArn}`).join(', ')} => ${a.previousOwned.length === 0 ? 'none' : a.previousOwned.map((w) => `${w.serviceAccount} -> ${w.roleArn}`).join(', ')}; IRSA role ${a.previous.serviceAccountRoleArn ?? 'none'}${from(a)}`);
   }
   for (const w of plan.workloads) {
     const k = kept(w.cluster, w.namespace, w.serviceAccounts);
@@ -54,7 +54,7 @@ export function renderRollbackPlan(plan: RollbackPlan, opts: { palette?: Palette
     lines.push(`  ${p.yellow('~')} trust policy of ${tr.roleArn}: back to the document journaled before the run${from(tr)}${plan.target.command === 'apply' ? ' (after its ServiceAccounts are verified on IRSA)' : ''}`);
     lines.push(...trustDiff(tr.written, tr.previous, { palette: p }));
   }
-  for (const a of plan.agents) lines.push(`  ${p.red('-')} add-on ${a.addonName} on ${clusterName(a.cluster)}, installed by the run (only if no association is left)`);
+  for (const a of plan.agents) lines.push(`  ${p.red('-')} add-on ${a.addonName} on ${clusterName(a.cluster)}, installed by the run${from(a)} (only if no association is left)`);
   return `${lines.join('\n')}\n`;
 }
 

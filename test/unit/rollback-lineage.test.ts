@@ -75,3 +75,77 @@ describe('rollback lineage', () => {
     expect(decideRollback(refused.find((r) => r.summary.runId === 'r2')!, refused).plan.target.runId).toBe('r2');
   });
 });
+
+describe('rollback lineage: add-ons', () => {
+  /** r1 installs the agent and updates the vpc-cni add-on (IRSA role -> association); the re-run r2 finds both done. */
+  function addonJournals(r2FoundInPlace: { serviceAccount: string; roleArn: string }[]): { r1: JournalRecord[]; r2: JournalRecord[] } {
+    const world = new FakeWorld();
+    world.addRole('cni', ['kube-system:aws-node']);
+    const base = world.plan([]);
+    const agentId = `agent:${PROD}`;
+    const addonId = `addon:${PROD}/vpc-cni`;
+    const wanted = [{ serviceAccount: 'aws-node', roleArn: roleArn('cni') }];
+    const plan = {
+      ...base,
+      steps: [
+        { id: agentId, dependsOn: [], kind: 'install-agent', cluster: PROD, addonName: 'eks-pod-identity-agent', addonVersion: null, fingerprint: 'f-agent' },
+        { id: addonId, dependsOn: [agentId], kind: 'update-addon', cluster: PROD, addonName: 'vpc-cni', addonVersion: 'v1', podIdentityAssociations: wanted, before: { serviceAccountRoleArn: roleArn('cni'), podIdentityAssociations: [] }, fingerprint: 'f-addon' },
+      ],
+    } as unknown as RunRecord['plan'];
+    const addon = (pia: string[]) => ({ name: 'vpc-cni', version: 'v1', status: 'ACTIVE', arn: 'addon/vpc-cni', serviceAccountRoleArn: roleArn('cni'), podIdentityAssociations: pia, issues: [] });
+    const owned = (pairs: { serviceAccount: string; roleArn: string }[]) => pairs.map((p, i) => ({ associationId: `a-cni-${i}`, associationArn: `arn:a-cni-${i}`, cluster: PROD, namespace: 'kube-system', serviceAccount: p.serviceAccount, roleArn: p.roleArn, targetRoleArn: null, ownerArn: 'addon/vpc-cni' }) as never);
+    const run = (runId: string, startedAt: string, found: boolean): RunRecord => ({
+      kind: JOURNAL_KIND, schemaVersion: JOURNAL_SCHEMA_VERSION, record: 'run', command: 'apply', runId, startedAt, toolVersion: 't', clusters: [PROD], planSource: null,
+      options: { propagationWaitMs: 0, maxConcurrentRollouts: 1, rolloutTimeoutMs: 1000, concurrency: 1, failFast: false, restart: true },
+      plan,
+      previous: {
+        roles: [],
+        associations: [],
+        addons: [
+          { cluster: PROD, addonName: 'eks-pod-identity-agent', addon: found ? { ...addon([]), name: 'eks-pod-identity-agent', arn: 'addon/agent', serviceAccountRoleArn: null } : null, ownedAssociations: [] },
+          { cluster: PROD, addonName: 'vpc-cni', addon: addon(found ? ['arn:a-cni-0'] : []), ownedAssociations: found ? owned(r2FoundInPlace) : [] },
+        ],
+        workloads: [],
+      },
+    });
+    const at = '2026-12-01T00:00:01.000Z';
+    const r1: JournalRecord[] = [
+      run('r1', '2026-12-01T00:00:00.000Z', false),
+      { record: 'intent', at, stepId: agentId, action: 'install-agent', target: 'prod', request: {} },
+      { record: 'step', at, stepId: agentId, action: 'install-agent', target: 'prod', status: 'done', message: '', result: null },
+      { record: 'intent', at, stepId: addonId, action: 'update-addon', target: 'vpc-cni on prod', request: {} },
+      { record: 'step', at, stepId: addonId, action: 'update-addon', target: 'vpc-cni on prod', status: 'done', message: '', result: null },
+      { record: 'finished', at, status: 'partial', exitCode: 5, summary: {} },
+    ];
+    const r2: JournalRecord[] = [
+      run('r2', '2026-12-01T00:01:00.000Z', true),
+      { record: 'step', at, stepId: agentId, action: 'install-agent', target: 'prod', status: 'already-done', message: '', result: null },
+      { record: 'step', at, stepId: addonId, action: 'update-addon', target: 'vpc-cni on prod', status: 'already-done', message: '', result: null },
+      { record: 'finished', at, status: 'succeeded', exitCode: 0, summary: {} },
+    ];
+    return { r1, r2 };
+  }
+
+  it('a re-run that found an earlier run\'s add-on update and agent in place undoes them too, and rolls that run back with it', () => {
+    const { r1, r2 } = addonJournals([{ serviceAccount: 'aws-node', roleArn: roleArn('cni') }]);
+    const alone = planRollback('/j/r2.jsonl', r2);
+    expect(alone.addons).toEqual([]);
+    expect(alone.agents).toEqual([]);
+    const all = runs(r1, r2);
+    const { plan, alsoRollsBack } = decideRollback(all.find((r) => r.summary.runId === 'r2')!, all.filter((r) => r.summary.runId !== 'r2'));
+    expect(plan.addons).toEqual([expect.objectContaining({ addonName: 'vpc-cni', previousOwned: [], written: [{ serviceAccount: 'aws-node', roleArn: roleArn('cni') }], adoptedFrom: 'r1' })]);
+    expect(plan.agents).toEqual([{ cluster: PROD, addonName: 'eks-pod-identity-agent', adoptedFrom: 'r1' }]);
+    expect(plan.subjects.map((s) => `${s.serviceAccount} via ${s.addon}`)).toEqual(['aws-node via vpc-cni']);
+    expect(alsoRollsBack).toEqual(['r1']);
+    // The earlier run is refused while the re-run that took its changes over is not rolled back.
+    expect(() => decideRollback(all.find((r) => r.summary.runId === 'r1')!, all)).toThrow(/changed add-on vpc-cni on prod, the installation of eks-pod-identity-agent on prod again/);
+  });
+
+  it('does not adopt an add-on whose associations in place are not what the earlier run wrote', () => {
+    const { r1, r2 } = addonJournals([{ serviceAccount: 'aws-node', roleArn: roleArn('someone-else') }]);
+    const all = runs(r1, r2);
+    const { plan, alsoRollsBack } = decideRollback(all.find((r) => r.summary.runId === 'r2')!, all.filter((r) => r.summary.runId !== 'r2'));
+    expect(plan.addons).toEqual([]);
+    expect(alsoRollsBack).toEqual([]);
+  });
+});

@@ -31,6 +31,7 @@ export function touched(p: RollbackPlan): Map<string, string> {
   for (const t of p.trust) out.set(`trust ${t.roleArn}`, `the trust policy of ${t.roleArn}`);
   for (const w of p.workloads) out.set(`workload ${w.cluster} ${w.kind}/${w.namespace}/${w.name}`, `${w.kind}/${w.namespace}/${w.name} on ${clusterName(w.cluster)}`);
   for (const a of p.addons) out.set(`addon ${a.cluster} ${a.addonName}`, `add-on ${a.addonName} on ${clusterName(a.cluster)}`);
+  for (const a of p.agents) out.set(`agent ${a.cluster} ${a.addonName}`, `the installation of ${a.addonName} on ${clusterName(a.cluster)}`);
   for (const s of p.serviceAccounts) out.set(`sa ${s.cluster} ${s.namespace}/${s.name}`, `ServiceAccount ${s.namespace}/${s.name} on ${clusterName(s.cluster)}`);
   for (const o of p.oidcProviders) out.set(`oidc ${o.arn}`, `OIDC provider ${o.arn}`);
   return out;

@@ -51,6 +51,8 @@ export interface AddonUndo {
   written: { serviceAccount: string; roleArn: string }[];
   /** The add-on's namespace, as far as the journal knows it (the associations it owned or got). */
   namespace: string | null;
+  /** The earlier podid run whose update this run found in place (its associations as that run wrote them). */
+  adoptedFrom?: string;
 }
 
 export interface WorkloadUndo {
@@ -115,7 +117,8 @@ export interface RollbackPlan {
   associations: AssociationUndo[];
   addons: AddonUndo[];
   /** Agent add-ons the run installed: removed when no association is left on the cluster. */
-  agents: { cluster: string; addonName: string }[];
+  /** Agent add-ons the run installed (or, adoptedFrom, an earlier podid run of the plan installed and this run found). */
+  agents: { cluster: string; addonName: string; adoptedFrom?: string }[];
   workloads: WorkloadUndo[];
   trust: TrustUndo[];
   serviceAccounts: ServiceAccountUndo[];
@@ -207,7 +210,20 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
       const resultAssocs = steps.flatMap((st) => (st.stepId === s.id && st.result !== null ? ((st.result as { associations?: AssociationRecord[] }).associations ?? []) : []));
       const namespace = prev?.ownedAssociations[0]?.namespace ?? resultAssocs[0]?.namespace ?? null;
       for (const a of s.podIdentityAssociations) out.subjects.push({ cluster: s.cluster, namespace, serviceAccount: a.serviceAccount, roleArn: a.roleArn, addon: s.addonName, preexisting: false });
-      if (!sent || !prev?.addon) continue;
+      if (!sent) {
+        // Found with its associations by an earlier podid run of this plan: back to what the add-on had before that run.
+        const pair = (a: { serviceAccount: string; roleArn: string }) => `${a.serviceAccount}\u0000${a.roleArn}`;
+        const inPlace = new Set((prev?.ownedAssociations ?? []).map(pair));
+        const before = earlier
+          .map((e) => ({ runId: e.runId, a: e.plan.addons.find((x) => x.cluster === s.cluster && x.addonName === s.addonName) }))
+          .find((x) => x.a !== undefined);
+        if (before?.a && before.a.written.every((w) => inPlace.has(pair(w))) && !out.addons.some((x) => x.cluster === s.cluster && x.addonName === s.addonName)) {
+          out.addons.push({ ...before.a, adoptedFrom: before.runId });
+          adopt(out, before.runId);
+        }
+        continue;
+      }
+      if (!prev?.addon) continue;
       out.addons.push({
         cluster: s.cluster,
         addonName: s.addonName,
@@ -219,6 +235,14 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
     } else if (s.kind === 'install-agent') {
       const prev = apply.previous.addons.find((a) => a.cluster === s.cluster && a.addonName === s.addonName);
       if (sent && prev !== undefined && prev.addon === null) out.agents.push({ cluster: s.cluster, addonName: s.addonName });
+      else if (!sent && prev?.addon) {
+        // Found installed: by an earlier podid run of this plan when that run's journal says it installed it.
+        const e = earlier.find((x) => x.plan.agents.some((a) => a.cluster === s.cluster && a.addonName === s.addonName));
+        if (e && !out.agents.some((a) => a.cluster === s.cluster && a.addonName === s.addonName)) {
+          out.agents.push({ cluster: s.cluster, addonName: s.addonName, adoptedFrom: e.runId });
+          adopt(out, e.runId);
+        }
+      }
     } else if (s.kind === 'update-trust') {
       const intent = intentOf(s.id)[0];
       const prev = apply.previous.roles.find((r) => r.roleArn === s.roleArn);
