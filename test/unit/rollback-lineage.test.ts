@@ -111,15 +111,15 @@ describe('rollback lineage: add-ons', () => {
     const at = '2026-12-01T00:00:01.000Z';
     const r1: JournalRecord[] = [
       run('r1', '2026-12-01T00:00:00.000Z', false),
-      { record: 'intent', at, stepId: agentId, action: 'install-agent', target: 'prod', request: {} },
-      { record: 'step', at, stepId: agentId, action: 'install-agent', target: 'prod', status: 'done', message: '', result: null },
+      { record: 'intent', at, stepId: agentId, action: 'create-addon', target: 'prod', request: {} },
+      { record: 'step', at, stepId: agentId, action: 'create-addon', target: 'prod', status: 'done', message: '', result: null },
       { record: 'intent', at, stepId: addonId, action: 'update-addon', target: 'vpc-cni on prod', request: {} },
       { record: 'step', at, stepId: addonId, action: 'update-addon', target: 'vpc-cni on prod', status: 'done', message: '', result: null },
       { record: 'finished', at, status: 'partial', exitCode: 5, summary: {} },
     ];
     const r2: JournalRecord[] = [
       run('r2', '2026-12-01T00:01:00.000Z', true),
-      { record: 'step', at, stepId: agentId, action: 'install-agent', target: 'prod', status: 'already-done', message: '', result: null },
+      { record: 'step', at, stepId: agentId, action: 'create-addon', target: 'prod', status: 'already-done', message: '', result: null },
       { record: 'step', at, stepId: addonId, action: 'update-addon', target: 'vpc-cni on prod', status: 'already-done', message: '', result: null },
       { record: 'finished', at, status: 'succeeded', exitCode: 0, summary: {} },
     ];
