@@ -1,7 +1,7 @@
 /**
  * One gzip member (RFC 1952) assembled from separately compressed parts, so that the part of an
  * answer that repeats from call to call (a list page's items) is compressed once and kept, and
- * only the part that changes (the page's head: its continue token) is compressed per call.
+ * the few bytes that change (the page's head: its continue token) go as stored blocks.
  *
  * Each part is a raw deflate stream (RFC 1951) ended by a sync flush: its last block is not
  * final and it ends on a byte boundary, so the parts can follow one another; an empty final
@@ -10,7 +10,7 @@
  * The result is one member, as kube-apiserver's Go gzip writer sends, not a series of members,
  * which some clients read only the first of.
  */
-import { constants, deflateRaw, deflateRawSync } from 'node:zlib';
+import { constants, deflateRaw } from 'node:zlib';
 
 /** A raw deflate stream ended by a sync flush, with the CRC-32 and length of the data it holds. */
 export interface DeflatedPart {
@@ -26,10 +26,21 @@ const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 const OPTIONS = (level: number) => ({ level, finishFlush: constants.Z_SYNC_FLUSH });
 
-/** `data` compressed as a part (synchronously: for small parts). */
-export function deflatePartSync(data: Uint8Array, level: number): DeflatedPart {
-  return { deflated: deflateRawSync(data, OPTIONS(level)), crc: crc32(data), length: data.length };
+/**
+ * `data` as a part of stored (uncompressed) deflate blocks: for the few bytes that change per
+ * call (a page's head), where setting up a compressor would cost more than it saves.
+ */
+export function storedPart(data: Uint8Array): DeflatedPart {
+  const blocks: Buffer[] = [];
+  for (let at = 0; at < data.length || blocks.length === 0; at += STORED_MAX) {
+    const chunk = data.subarray(at, Math.min(data.length, at + STORED_MAX));
+    // BFINAL 0, BTYPE 00 and the padding to the byte boundary, then LEN and its complement NLEN.
+    const head = Buffer.from([0x00, chunk.length & 0xff, chunk.length >>> 8, ~chunk.length & 0xff, (~chunk.length >>> 8) & 0xff]);
+    blocks.push(head, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return { deflated: Buffer.concat(blocks), crc: crc32(data), length: data.length };
 }
+const STORED_MAX = 0xffff;
 
 /** `data` compressed as a part on libuv's thread pool (its CRC is computed here meanwhile). */
 export function deflatePart(data: Uint8Array, level: number): Promise<DeflatedPart> {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32, crc32Combine, deflatePart, deflatePartSync, gzipMember } from '../../src/sandbox/gzip-parts.js';
+import { crc32, crc32Combine, deflatePart, gzipMember, storedPart } from '../../src/sandbox/gzip-parts.js';
 
 const trailerOf = (gz: Buffer) => gz.subarray(gz.length - 8);
 
@@ -29,20 +29,28 @@ describe('gzip members from parts', () => {
   });
 
   it('decodes to the parts in order, as one member with zlib\'s trailer', async () => {
-    const member = Buffer.concat(gzipMember([deflatePartSync(head, 1), await deflatePart(items, 1), deflatePartSync(tail, 1)]));
+    const member = Buffer.concat(gzipMember([storedPart(head), await deflatePart(items, 1), storedPart(tail)]));
     expect(gunzipSync(member).equals(whole)).toBe(true);
     // One deflate stream from the 10-byte header to the 8-byte trailer holds all of it.
     expect(inflateRawSync(member.subarray(10, member.length - 8)).equals(whole)).toBe(true);
     expect(trailerOf(member).equals(trailerOf(gzipSync(whole)))).toBe(true);
     // The same compressed part serves again behind another head.
     const other = Buffer.from('{"metadata":{"continue":"xyz"},"items":[');
-    const again = Buffer.concat(gzipMember([deflatePartSync(other, 1), await deflatePart(items, 1), deflatePartSync(tail, 1)]));
+    const again = Buffer.concat(gzipMember([storedPart(other), await deflatePart(items, 1), storedPart(tail)]));
     expect(gunzipSync(again).equals(Buffer.concat([other, items, tail]))).toBe(true);
+  });
+
+  it('stores parts larger than a stored block holds (65,535 bytes) in several blocks', async () => {
+    const big = randomBytes(200_000);
+    const member = Buffer.concat(gzipMember([storedPart(big), await deflatePart(items, 1), storedPart(big.subarray(0, 65_535))]));
+    const expected = Buffer.concat([big, items, big.subarray(0, 65_535)]);
+    expect(inflateRawSync(member.subarray(10, member.length - 8)).equals(expected)).toBe(true);
+    expect(trailerOf(member).equals(trailerOf(gzipSync(expected)))).toBe(true);
   });
 
   it('handles empty parts and no parts', () => {
     expect(gunzipSync(Buffer.concat(gzipMember([]))).length).toBe(0);
-    const member = Buffer.concat(gzipMember([deflatePartSync(Buffer.alloc(0), 1), deflatePartSync(tail, 1), deflatePartSync(Buffer.alloc(0), 1)]));
+    const member = Buffer.concat(gzipMember([storedPart(Buffer.alloc(0)), storedPart(tail), storedPart(Buffer.alloc(0))]));
     expect(gunzipSync(member).toString()).toBe(']}');
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpReply } from '../aws/common.js';
-import { deflatePart, deflatePartSync, type DeflatedPart } from '../gzip-parts.js';
+import { deflatePart, storedPart, type DeflatedPart } from '../gzip-parts.js';
 import type { JsonObject } from '../world-types.js';
 import type { KubeCore } from './cluster.js';
 import { JsonBodyWriter } from './json-body.js';
@@ -339,13 +339,14 @@ function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): Htt
   }
   out.ascii(']}');
   const { body, release } = out.finish();
-  // Compressed (server.ts), the head is compressed per call (it holds this call's continue
-  // token) and the items once per resourceVersion (the next listing sends the same bytes).
+  // Compressed (server.ts), the head (it holds this call's continue token) and the end go as
+  // stored blocks, made per call, and the items are compressed once per resourceVersion (the
+  // next listing sends the same bytes).
   const compressParts = async (level: number): Promise<DeflatedPart[]> => {
-    const parts = [deflatePartSync(body.subarray(0, itemsAt), level)];
+    const parts = [storedPart(body.subarray(0, itemsAt))];
     const pageKey = `${listKey}&offset=${offset}&end=${end}&level=${level}`;
     parts.push(await k.store.compressedPage(pageKey, rv, () => deflatePart(body.subarray(itemsAt, body.length - 2), level)));
-    parts.push(deflatePartSync(body.subarray(body.length - 2), level));
+    parts.push(storedPart(body.subarray(body.length - 2)));
     return parts;
   };
   return { ...jsonReply(200, ''), body, release, compressParts };
