@@ -6,11 +6,12 @@
  */
 import type { AwsOptions } from '../adapters/aws.js';
 import type { ExecutionServices } from '../app/execution.js';
+import { DEFAULT_CONCURRENCY } from '../core/concurrency.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import type { ApplyPorts } from '../core/apply/ports.js';
 import type { CliContext } from './context.js';
 import { readEnv, type CliEnv } from './env.js';
-import { awsOptionsOf, DEFAULT_REQUEST_TIMEOUT, loadRunKubeconfig, parseRequestTimeout } from './live-scan.js';
+import { awsOptionsOf, DEFAULT_REQUEST_TIMEOUT, loadRunKubeconfig, parseRequestTimeout, positiveInt } from './live-scan.js';
 import type { Io } from './io.js';
 
 /**
@@ -46,10 +47,17 @@ export function killAfter(ports: ApplyPorts, k: number): ApplyPorts {
 /**
  * The ports options of a changing command (migrate --apply, rollback, finalize) from its flags:
  * --request-timeout as kubectl reads it (0 stays 0: no request timeout, and an exec plugin gets
- * kube-auth's 60 s ceiling), the region from --region, else the plan's or scan's first cluster's.
+ * kube-auth's 60 s ceiling), --concurrency (8 when absent), the region from --region, else the
+ * plan's or scan's first cluster's.
  */
-export function livePortOptions(flags: { profile?: string | undefined; region?: string | undefined; kubeconfig?: string | undefined; requestTimeout?: string | undefined }, region: string | undefined): LivePortOptions {
-  return { profile: flags.profile, region: flags.region ?? region, kubeconfig: flags.kubeconfig, requestTimeoutMs: parseRequestTimeout(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) };
+export function livePortOptions(flags: { profile?: string | undefined; region?: string | undefined; kubeconfig?: string | undefined; requestTimeout?: string | undefined; concurrency?: string | undefined }, region: string | undefined): LivePortOptions {
+  return {
+    profile: flags.profile,
+    region: flags.region ?? region,
+    kubeconfig: flags.kubeconfig,
+    requestTimeoutMs: parseRequestTimeout(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT),
+    concurrency: positiveInt('--concurrency', flags.concurrency ?? String(DEFAULT_CONCURRENCY), DEFAULT_CONCURRENCY),
+  };
 }
 
 export interface LivePortOptions {
@@ -58,6 +66,8 @@ export interface LivePortOptions {
   region?: string | undefined;
   kubeconfig?: string | undefined;
   requestTimeoutMs: number;
+  /** --concurrency: the DescribeCluster calls checking the clusters' contexts in flight at once (as the scan bounds its AWS calls). */
+  concurrency: number;
 }
 
 /** The AWS client options of a changing command (awsOptionsOf, as the scan's). */
@@ -108,10 +118,9 @@ export async function createLivePorts(opts: LivePortOptions, ctx: CliContext, cl
     return { context: c.context, server: kubeconfig.getCluster(context.cluster)?.server ?? '', clusterName: c.name, region: c.region };
   });
   if (targets.length > 0) {
-    const [{ createAwsPorts }, { describeContextCluster }] = await Promise.all([import('../adapters/aws.js'), import('../core/scan/collect.js')]);
+    const [{ createAwsPorts }, { describeContextClusters }] = await Promise.all([import('../adapters/aws.js'), import('../core/scan/collect.js')]);
     const eks = await createAwsPorts(awsOptions);
-    const direct = <T>(fn: () => Promise<T>): Promise<T> => fn();
-    await Promise.all(targets.map((t) => describeContextCluster(t, eks.eks(t.region), direct, `${source.doing} would mix two clusters`, `point the context at the cluster (aws eks update-kubeconfig --name ${t.clusterName} --region ${t.region}), or ${source.hint}`)));
+    await describeContextClusters(targets, (region) => eks.eks(region), opts.concurrency, `${source.doing} would mix two clusters`, (t) => `point the context at the cluster (aws eks update-kubeconfig --name ${t.clusterName} --region ${t.region}), or ${source.hint}`);
   }
   const kube = await kubeApplyPortFactory(kubeconfig, { requestTimeoutMs: opts.requestTimeoutMs });
   const ports: ApplyPorts = { iam: aws.iam, eks: aws.eks, kube };

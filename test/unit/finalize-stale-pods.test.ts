@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stalePodsRefusal } from '../../src/core/finalize/plan.js';
+import { withReplicaSetOwners } from '../../src/core/restart-advice.js';
 
 const pod = (name: string, owner: { kind: string; name: string } | null, identity = 'irsa') => ({ name, identity, owner });
 
@@ -21,5 +22,16 @@ describe('stalePodsRefusal: what to do fits each pod\'s controller', () => {
       '5 running pods still use IRSA credentials (a, b, c-1, load-x, web-0): restart the workloads of web-0 (kubectl rollout restart); delete and recreate Pods a, b (no controller restarts them); let the Job of load-x finish, or delete and re-run it; restart c-1 through its controller (Rollout/c), then finalize',
     );
     expect(stalePodsRefusal([pod('x', null, 'none')])).toBe('1 running pod still uses no credentials (x): delete and recreate Pod x (no controller restarts it), then finalize');
+  });
+  it("a bare ReplicaSet's pod (no Deployment owns the ReplicaSet, as the scan read it): delete the pod, the ReplicaSet recreates it", () => {
+    const workloads = [
+      { kind: 'ReplicaSet', namespace: 'shop', name: 'cart-7d9', owner: { kind: 'Deployment', name: 'cart' } },
+      { kind: 'ReplicaSet', namespace: 'shop', name: 'worker', owner: null },
+      { kind: 'ReplicaSet', namespace: 'other', name: 'cart-7d9', owner: null },
+    ];
+    const pods = withReplicaSetOwners([{ ...pod('worker-x', { kind: 'ReplicaSet', name: 'worker' }), namespace: 'shop' }, { ...pod('cart-7d9-a', { kind: 'ReplicaSet', name: 'cart-7d9' }), namespace: 'shop' }], workloads);
+    const reason = stalePodsRefusal(pods);
+    expect(reason).toBe('2 running pods still use IRSA credentials (cart-7d9-a, worker-x): restart the workloads of cart-7d9-a (kubectl rollout restart); delete Pod worker-x (ReplicaSet/worker, which no Deployment owns, recreates it), then finalize');
+    expect(stalePodsRefusal(pods.slice(0, 1))).not.toContain('rollout restart');
   });
 });

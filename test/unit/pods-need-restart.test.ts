@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeFleet } from '../../src/core/scan/analyze.js';
 import { FINDINGS } from '../../src/core/scan/findings.js';
 import type { FleetSnapshot } from '../../src/core/scan/snapshot.js';
-import { ACCOUNT, baseFleet, pod, prod, roleArn } from './analyze-snapshot.js';
+import { ACCOUNT, baseFleet, pod, prod, roleArn, workload } from './analyze-snapshot.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 
@@ -55,6 +55,26 @@ describe('PODS_NEED_RESTART: the fix fits the controllers of the pods still on I
     expect(fix).toBe(
       `restart the workloads of ${rs} (kubectl rollout restart; podid migrate plans the restarts); delete and recreate Pod debug (no controller restarts it); let the Job of load-x finish, or delete and re-run it; restart c-1 through its controller (Rollout/c), so that new pods get Pod Identity credentials`,
     );
+  });
+  it('a bare ReplicaSet\'s pods (its ReplicaSet has no Deployment): delete the pods, never rollout restart', () => {
+    const fix = restartFix((s) => {
+      const c = prod(s);
+      c.kube.pods = c.kube.pods.filter((p) => p.namespace !== 'shop');
+      c.kube.workloads.push(workload('ReplicaSet', 'shop', 'cart-bare', 'cart', { owner: null }));
+      c.kube.pods.push(pod('shop', 'cart-bare-b', 'cart', 'irsa', { owner: { kind: 'ReplicaSet', name: 'cart-bare' } }), pod('shop', 'cart-bare-a', 'cart', 'irsa', { owner: { kind: 'ReplicaSet', name: 'cart-bare' } }));
+    });
+    expect(fix).toBe('delete Pods cart-bare-a, cart-bare-b (ReplicaSet/cart-bare, which no Deployment owns, recreates them), so that new pods get Pod Identity credentials');
+    expect(fix).not.toContain('rollout restart');
+  });
+
+  it("an Argo Rollout's ReplicaSet: restart through the Rollout, not kubectl rollout restart", () => {
+    const fix = restartFix((s) => {
+      const c = prod(s);
+      c.kube.pods = c.kube.pods.filter((p) => p.namespace !== 'shop');
+      c.kube.workloads.push(workload('ReplicaSet', 'shop', 'cart-ro-5f', 'cart', { owner: { kind: 'Rollout', name: 'cart-ro' } }));
+      c.kube.pods.push(pod('shop', 'cart-ro-5f-x', 'cart', 'irsa', { owner: { kind: 'ReplicaSet', name: 'cart-ro-5f' } }));
+    });
+    expect(fix).toBe('restart cart-ro-5f-x through its controller (Rollout/cart-ro), so that new pods get Pod Identity credentials');
   });
 });
 

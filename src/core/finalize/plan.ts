@@ -9,7 +9,7 @@ import { oidcProviderArn, parseRoleArn } from '../arn.js';
 import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import type { JsonObject } from '../json.js';
 import { plural } from '../text.js';
-import { podNames, restartAdvice, type StalePod } from '../restart-advice.js';
+import { podNames, restartAdvice, withReplicaSetOwners, type StalePod } from '../restart-advice.js';
 import { canonicalJson } from '../plan/fingerprint.js';
 import { parsePolicy, policyToJson, removeOidcTrust } from '../policy/index.js';
 import type { FleetSnapshot } from '../scan/snapshot.js';
@@ -60,7 +60,8 @@ export interface FinalizePlan {
 /**
  * Why a ServiceAccount is refused while some of its running pods are not on Pod Identity, with
  * what to do that fits each pod's controller: `kubectl rollout restart` cannot restart a bare
- * Pod (delete and recreate it) or a Job's pod (let it finish, or delete and re-run the Job).
+ * Pod (delete and recreate it), a bare ReplicaSet's pod (delete it; the ReplicaSet recreates it)
+ * or a Job's pod (let it finish, or delete and re-run the Job).
  */
 export function stalePodsRefusal(pods: readonly (StalePod & { identity: string })[]): string {
   const credentials = pods.some((p) => p.identity === 'irsa') ? 'IRSA' : 'no';
@@ -86,7 +87,7 @@ export function planFinalize(snapshot: FleetSnapshot, inventory: Inventory): Fin
     let refusal: string | null = null;
     if (sa.association.state === 'none') refusal = 'it has no pod identity association: migrate it first (podid migrate --apply)';
     else if (sa.association.state === 'other-role') refusal = `its association names ${sa.association.roleArn ?? 'another role'}, not ${sa.role.arn}: reconcile them first`;
-    else if (irsaPods.length > 0) refusal = stalePodsRefusal(irsaPods);
+    else if (irsaPods.length > 0) refusal = stalePodsRefusal(withReplicaSetOwners(irsaPods, cluster.kube.workloads));
     else if (sa.role.state !== 'found') refusal = `its role ${sa.role.arn} cannot be read (${sa.role.state})`;
     else if (sa.trust.podIdentity !== 'admits-cluster') refusal = `the trust policy of ${sa.role.arn} does not admit Pod Identity for this cluster: removing IRSA would cut it off`;
     sas.push({ ...base, action: refusal === null ? 'finalize' : 'refused', reason: refusal ?? `every running pod is on Pod Identity through association ${sa.association.associationId ?? ''}` });

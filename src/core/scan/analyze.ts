@@ -12,7 +12,7 @@ import type { ErrorCode } from '../errors.js';
 import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountReport } from './inventory.js';
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import { planningFacts, type PlannableInventory } from './planning.js';
-import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, PodObject, ServiceAccountObject, UnscannedCluster } from './snapshot.js';
+import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, PodObject, ServiceAccountObject, UnscannedCluster, WorkloadObject } from './snapshot.js';
 import { analyzeRole } from './analyze-role.js';
 import type { PodIdentitySubject } from '../policy/index.js';
 import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
@@ -22,7 +22,7 @@ import { finding, sortFindings, type FindingCode } from './findings.js';
 import { analyzeCluster } from './readiness.js';
 import { scopeFilter, type Scope } from './scope.js';
 import { compareStrings } from '../text.js';
-import { isRolloutRestartable, restartAdvice } from '../restart-advice.js';
+import { isRolloutRestartable, restartAdvice, withReplicaSetOwners } from '../restart-advice.js';
 
 
 /**
@@ -129,11 +129,12 @@ function clusterLookups(c: ClusterSnapshot): ClusterLookups {
 /**
  * PODS_NEED_RESTART with a fix that fits the controllers of the pods still on IRSA (or none):
  * `kubectl rollout restart` (the catalogue's fix) only when each of them has a Deployment,
- * StatefulSet or DaemonSet; a bare Pod, a Job's pod or another controller's gets its own advice,
+ * StatefulSet or DaemonSet; a bare Pod, a bare ReplicaSet's pod (its ReplicaSet, read with the
+ * namespace's workloads, has no Deployment), a Job's pod or another controller's gets its own advice,
  * as finalize gives it (core/restart-advice.ts).
  */
-function podsNeedRestart(counts: { irsa: number; none: number }, saPods: readonly PodObject[]): Finding {
-  const stale = saPods.filter((p) => isLive(p) && p.identity !== 'pod-identity');
+function podsNeedRestart(counts: { irsa: number; none: number }, saPods: readonly PodObject[], nsWorkloads: readonly WorkloadObject[]): Finding {
+  const stale = withReplicaSetOwners(saPods.filter((p) => isLive(p) && p.identity !== 'pod-identity'), nsWorkloads);
   const args = { irsa: counts.irsa, none: counts.none };
   if (stale.every(isRolloutRestartable)) return finding('PODS_NEED_RESTART', args);
   return finding('PODS_NEED_RESTART', args, `${restartAdvice(stale, 'kubectl rollout restart; podid migrate plans the restarts').join('; ')}, so that new pods get Pod Identity credentials`);
@@ -193,7 +194,7 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
   const { pods } = usage;
   const live = pods.irsa + pods.podIdentity + pods.none;
   if (live === 0) findings.push(finding('SA_NO_PODS', { workloads: usage.workloads.length }));
-  if (association.state === 'same-role' && pods.irsa + pods.none > 0) findings.push(podsNeedRestart(pods, ofServiceAccount(lookups.workloads.podsByServiceAccount, sa.namespace, sa.name)));
+  if (association.state === 'same-role' && pods.irsa + pods.none > 0) findings.push(podsNeedRestart(pods, ofServiceAccount(lookups.workloads.podsByServiceAccount, sa.namespace, sa.name), lookups.workloads.workloadsByNamespace.get(sa.namespace) ?? []));
   else if (association.state === 'none' && pods.none > 0) findings.push(finding('PODS_WITHOUT_CREDENTIALS', { pods: pods.none }));
 
   return {

@@ -367,6 +367,23 @@ export async function describeContextCluster(
 }
 
 /**
+ * describeContextCluster for each target, as a changing command (migrate --apply, rollback,
+ * finalize) checks its clusters' contexts before any change: through one limiter of `concurrency`
+ * (its --concurrency), as the scan bounds its AWS calls, so a plan over many clusters does not
+ * send every DescribeCluster at once. Rejects with the first mismatch or failure.
+ */
+export async function describeContextClusters(
+  targets: readonly CollectTarget[],
+  eks: (region: string) => EksPort,
+  concurrency: number,
+  doing: string,
+  hint: (target: CollectTarget) => string,
+): Promise<void> {
+  const call = createLimiter(concurrency);
+  await Promise.all(targets.map((t) => describeContextCluster(t, eks(t.region), call, doing, hint(t))));
+}
+
+/**
  * DescribeCluster, with a cluster that does not exist reported as what it is: a wrong
  * --cluster/--region or a context pointing at a deleted cluster (a usage problem, exit 2),
  * not an unexpected failure.
