@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreatePodIdentityAssociationCommand, EKSClient, UpdateAddonCommand } from '@aws-sdk/client-eks';
 import { GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
@@ -304,6 +305,27 @@ async function associateLater(sb: SandboxEndpoint, cluster: string, namespace: s
   }
 }
 
+/** A ServiceAccount annotated with `roleArn` and a bare ReplicaSet of two pods using it, created through the Kubernetes API; waits for its pods. */
+async function orphanReplicaSet(sb: SandboxEndpoint, namespace: string, name: string, roleArn: string): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(sb.kubeconfig);
+  kc.setCurrentContext('arn:aws:eks:us-east-1:111122223333:cluster/prod');
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name, annotations: { 'eks.amazonaws.com/role-arn': roleArn } } } });
+  const labels = { app: name };
+  await apps.createNamespacedReplicaSet({
+    namespace,
+    body: { metadata: { name: `${name}-rs`, labels }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { serviceAccountName: name, containers: [{ name: 'app', image: 'public.ecr.aws/docker/library/busybox:latest' }] } } } },
+  });
+  for (let i = 0; i < 100; i++) {
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: `app=${name}` });
+    if (pods.items.length === 2) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`ReplicaSet ${namespace}/${name}-rs made no pods`);
+}
+
 /** What `podid migrate` would add first: a statement that lets Pod Identity assume the role (EKS refuses an association without one). */
 async function trustPodIdentity(sb: SandboxEndpoint, roleName: string): Promise<void> {
   const iam = new IAMClient({
@@ -365,10 +387,14 @@ beforeAll(async () => {
     // The demo world after an association for the bare Pod tools/toolbox's service account
     // and for shop/cart (a Deployment's): both partial, each with the fix its pods need.
     withSandbox({ file: join(ROOT, 'examples/world.yaml') }, async (sb) => {
+      // And a ReplicaSet no Deployment owns (kubectl rollout restart cannot restart it), its
+      // ServiceAccount associated after its pods started.
+      await orphanReplicaSet(sb, 'shop', 'legacy', 'arn:aws:iam::111122223333:role/cart');
       for (const [namespace, name] of [['tools', 'debug-tools'], ['shop', 'cart']] as const) {
         await trustPodIdentity(sb, name);
         await associateLater(sb, 'prod', namespace, name, `arn:aws:iam::111122223333:role/${name}`);
       }
+      await associateLater(sb, 'prod', 'shop', 'legacy', 'arn:aws:iam::111122223333:role/cart');
       observed.set('scan:example', fromInventory(await podidJson<Inventory>(['scan', '--context', 'arn:aws:eks:us-east-1:111122223333:cluster/prod', '-o', 'json'], sb.clientEnv)));
     }),
     withSandbox(world('china.yaml'), async (sb) => {
@@ -430,6 +456,11 @@ describe('every finding code comes from a world that produces it', () => {
     expect(bare!.fix).toContain('delete and recreate Pod toolbox');
     expect(bare!.fix).not.toContain('rollout restart');
     expect(restart('sa:prod/shop/cart')!.fix).toBe(FINDINGS.PODS_NEED_RESTART.fix);
+    // A ReplicaSet no Deployment owns: its pods are deleted for it to recreate, not rolled out.
+    const orphan = restart('sa:prod/shop/legacy');
+    expect(orphan, `sa:prod/shop/legacy: ${example.get('sa:prod/shop/legacy')?.map((f) => f.code).join(', ')}`).toBeDefined();
+    expect(orphan!.fix).toMatch(/delete Pods legacy-rs-\S+, legacy-rs-\S+ \(ReplicaSet\/legacy-rs, which no Deployment owns, recreates them\)/);
+    expect(orphan!.fix).not.toContain('rollout restart');
   });
 
   it('reports the details the worlds were built for', () => {
