@@ -54,7 +54,7 @@ export function renderRollbackPlan(plan: RollbackPlan, opts: { palette?: Palette
     lines.push(`  ${p.yellow('~')} trust policy of ${tr.roleArn}: back to the document journaled before the run${from(tr)}${plan.target.command === 'apply' ? ' (after its ServiceAccounts are verified on IRSA)' : ''}`);
     lines.push(...trustDiff(tr.written, tr.previous, { palette: p }));
   }
-  for (const a of plan.agents) lines.push(`  ${p.red('-')} add-on ${a.addonName} on ${clusterName(a.cluster)}, installed by the run${from(a)} (only if no association is left)`);
+  for (const a of plan.agents) lines.push(`  ${p.red('-')} add-on ${a.addonName} on ${clusterName(a.cluster)}, installed by the run (only if no association is left)`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -126,7 +126,7 @@ describe('rollback lineage: add-ons', () => {
     return { r1, r2 };
   }
 
-  it('a re-run that found an earlier run\'s add-on update and agent in place undoes them too, and rolls that run back with it', () => {
+  it('a re-run that found an earlier run\'s add-on update in place undoes it too; the agent stays the earlier run\'s to remove', () => {
     const { r1, r2 } = addonJournals([{ serviceAccount: 'aws-node', roleArn: roleArn('cni') }]);
     const alone = planRollback('/j/r2.jsonl', r2);
     expect(alone.addons).toEqual([]);
@@ -134,11 +134,24 @@ describe('rollback lineage: add-ons', () => {
     const all = runs(r1, r2);
     const { plan, alsoRollsBack } = decideRollback(all.find((r) => r.summary.runId === 'r2')!, all.filter((r) => r.summary.runId !== 'r2'));
     expect(plan.addons).toEqual([expect.objectContaining({ addonName: 'vpc-cni', previousOwned: [], written: [{ serviceAccount: 'aws-node', roleArn: roleArn('cni') }], adoptedFrom: 'r1' })]);
-    expect(plan.agents).toEqual([{ cluster: PROD, addonName: 'eks-pod-identity-agent', adoptedFrom: 'r1' }]);
+    expect(plan.agents).toEqual([]);
     expect(plan.subjects.map((s) => `${s.serviceAccount} via ${s.addon}`)).toEqual(['aws-node via vpc-cni']);
-    expect(alsoRollsBack).toEqual(['r1']);
-    // The earlier run is refused while the re-run that took its changes over is not rolled back.
-    expect(() => decideRollback(all.find((r) => r.summary.runId === 'r1')!, all)).toThrow(/changed add-on vpc-cni on prod, the installation of eks-pod-identity-agent on prod again/);
+    // r1 installed the agent, which r2's rollback leaves: r1 is not undone with it.
+    expect(alsoRollsBack).toEqual([]);
+    // The earlier run is refused while the re-run that took its add-on update over is not rolled back.
+    expect(() => decideRollback(all.find((r) => r.summary.runId === 'r1')!, all)).toThrow(/changed add-on vpc-cni on prod again/);
+    // Once the re-run is rolled back, the earlier run's rollback removes its agent.
+    const after = runs(r1, r2, rollbackOf('rb2', 'r2', 'succeeded', '2026-12-01T00:02:00.000Z'));
+    expect(decideRollback(after.find((r) => r.summary.runId === 'r1')!, after).plan.agents).toEqual([{ cluster: PROD, addonName: 'eks-pod-identity-agent' }]);
+  });
+
+  it('another plan\'s run that found the agent installed does not hold up the rollback of the run that installed it', () => {
+    const { r1, r2 } = addonJournals([{ serviceAccount: 'aws-node', roleArn: roleArn('cni') }]);
+    // r2 ran another plan: only the agent (found installed), none of r1's add-on update.
+    const other = r2.map((rec) => (rec.record === 'run' ? { ...rec, plan: { ...(rec as RunRecord).plan, steps: (rec as RunRecord).plan.steps.filter((st) => st.kind === 'install-agent') } } : rec)).filter((rec) => rec.record !== 'step' || rec.action !== 'update-addon') as JournalRecord[];
+    const all = runs(r1, other);
+    const { plan } = decideRollback(all.find((r) => r.summary.runId === 'r1')!, all);
+    expect(plan.agents).toEqual([{ cluster: PROD, addonName: 'eks-pod-identity-agent' }]);
   });
 
   it('does not adopt an add-on whose associations in place are not what the earlier run wrote', () => {

@@ -117,8 +117,8 @@ export interface RollbackPlan {
   associations: AssociationUndo[];
   addons: AddonUndo[];
   /** Agent add-ons the run installed: removed when no association is left on the cluster. */
-  /** Agent add-ons the run installed (or, adoptedFrom, an earlier podid run of the plan installed and this run found). */
-  agents: { cluster: string; addonName: string; adoptedFrom?: string }[];
+  /** Agent add-ons the run installed. */
+  agents: { cluster: string; addonName: string }[];
   workloads: WorkloadUndo[];
   trust: TrustUndo[];
   serviceAccounts: ServiceAccountUndo[];
@@ -234,15 +234,10 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
       });
     } else if (s.kind === 'install-agent') {
       const prev = apply.previous.addons.find((a) => a.cluster === s.cluster && a.addonName === s.addonName);
+      // An agent found installed is not adopted from an earlier run: every plan made before the
+      // agent was there installs it, so the run that found it may be another team's, and the
+      // installing run's own rollback removes it (once no association is left).
       if (sent && prev !== undefined && prev.addon === null) out.agents.push({ cluster: s.cluster, addonName: s.addonName });
-      else if (!sent && prev?.addon) {
-        // Found installed: by an earlier podid run of this plan when that run's journal says it installed it.
-        const e = earlier.find((x) => x.plan.agents.some((a) => a.cluster === s.cluster && a.addonName === s.addonName));
-        if (e && !out.agents.some((a) => a.cluster === s.cluster && a.addonName === s.addonName)) {
-          out.agents.push({ cluster: s.cluster, addonName: s.addonName, adoptedFrom: e.runId });
-          adopt(out, e.runId);
-        }
-      }
     } else if (s.kind === 'update-trust') {
       const intent = intentOf(s.id)[0];
       const prev = apply.previous.roles.find((r) => r.roleArn === s.roleArn);
