@@ -123,16 +123,12 @@ export function unmatchedListedSelection(snapshot: FleetSnapshot, selection: Omi
  * Namespace object names it; a ServiceAccount when a ServiceAccount object of that namespace
  * and name is in them (one without `metadata.namespace` is in `default`, as the scan reads it),
  * or the scan reports it (a hand-wired one). Inputs podid could not read (a parse error, not
- * text, empty: each fails every gate but `never` already) or could not tell the names of (an
- * unrendered template: a warning, MANIFEST_UNRENDERED_TEMPLATE) may hold what was asked for:
- * then nothing is said here, and the run reports that input's finding.
+ * text, empty: each fails every gate but `never` already) may hold what was asked for: then
+ * nothing is said here.
  */
 export function unmatchedManifestSelection(docs: readonly ManifestDoc[], inventory: Inventory, selection: Omit<Selection, 'roles'>): UsageError | null {
   if (selection.namespaces.length + selection.serviceAccounts.length === 0) return null;
-  if (docs.some((d) => d.type === 'problem' && d.problem !== 'duplicate-key')) return null;
-  // An object that parsed but is a template (`namespace: "{{ .Release.Namespace }}"`) renders to
-  // names no one can tell: as unreadable as a template that did not parse.
-  if (inventory.inputFindings?.some((f) => f.code === 'MANIFEST_UNRENDERED_TEMPLATE')) return null;
+  if (docs.some((d) => d.type === 'problem' && d.problem !== 'duplicate-key' && d.problem !== 'unrendered-template')) return null;
   const namespaces = new Set<string>();
   const serviceAccounts = new Set<string>();
   const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);

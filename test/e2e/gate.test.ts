@@ -240,35 +240,6 @@ describe('the gate cannot pass by accident', () => {
     expect(broken.stderr).not.toContain('no namespace typo');
   });
 
-  it('-n or --service-account with an unrendered template among the inputs: the template may hold it, so the run reports the template, not SELECTION_EMPTY', async () => {
-    // A chart file that does not parse as YAML, and one that parses but whose names are template syntax.
-    const unparsed = join(dir, 'template-deployment.yaml');
-    writeFileSync(unparsed, [
-      '{{- if .Values.enabled -}}', 'apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: {{ .Release.Name }}', '  namespace: {{ .Release.Namespace }}',
-      'spec:', '  template:', '    spec:', '      serviceAccountName: {{ .Values.serviceAccount }}', '{{- end }}', '',
-    ].join('\n'));
-    const parsed = join(dir, 'template-sa.yaml');
-    writeFileSync(parsed, ['apiVersion: v1', 'kind: ServiceAccount', 'metadata:', '  name: "{{ .Values.serviceAccount }}"', '  namespace: "{{ .Release.Namespace }}"', ''].join('\n'));
-    for (const file of [unparsed, parsed]) {
-      for (const args of [['-n', 'payments'], ['--service-account', 'payments/api']]) {
-        const r = await podid(['scan', '--manifests', file, ...args, '-o', 'json']);
-        expect(r.code, `${file} ${args.join(' ')}: ${r.stderr}`).toBe(ExitCode.ok);
-        expect(r.stderr).not.toContain('SELECTION_EMPTY');
-        expect(r.stderr).not.toContain('no namespace payments');
-        const inv = JSON.parse(r.stdout) as Inventory;
-        expect(inv.inputFindings?.map((f) => f.code)).toEqual(['MANIFEST_UNRENDERED_TEMPLATE']);
-      }
-      // The template's own finding is what a gate fails on.
-      const warnings = await podid(['scan', '--manifests', file, '-n', 'payments', '--fail-on', 'warnings']);
-      expect(warnings.code, warnings.stderr).toBe(ExitCode.gateFailed);
-      expect(warnings.stderr).toContain('MANIFEST_UNRENDERED_TEMPLATE');
-    }
-    // The chart's templated ServiceAccount with an IRSA annotation: -n still fails --fail-on irsa on it.
-    const chart = await podid(['scan', '--manifests', join(FIXTURES, 'repo/charts/mychart/templates/serviceaccount.yaml'), '-n', 'payments', '--fail-on', 'irsa']);
-    expect(chart.code, chart.stderr).toBe(ExitCode.gateFailed);
-    expect(chart.stderr).toMatch(/serviceaccount\.yaml:7: IRSA annotation in an unrendered template/);
-  });
-
   it('an IRSA annotation in an unrendered Helm template fails --fail-on irsa, with its line', async () => {
     const r = await gate(['--manifests', join(FIXTURES, 'repo/charts/mychart/templates/serviceaccount.yaml')]);
     expect(r.code).toBe(ExitCode.gateFailed);
