@@ -124,7 +124,7 @@ export function unmatchedListedSelection(snapshot: FleetSnapshot, selection: Omi
  * and name is in them (one without `metadata.namespace` is in `default`, as the scan reads it),
  * or the scan reports it (a hand-wired one). Inputs podid could not read (a parse error, not
  * text, empty: each fails every gate but `never` already) may hold what was asked for: then
- * nothing is said here.
+ * nothing is said here. An unrendered template is not such an input (see below).
  */
 export function unmatchedManifestSelection(docs: readonly ManifestDoc[], inventory: Inventory, selection: Omit<Selection, 'roles'>): UsageError | null {
   if (selection.namespaces.length + selection.serviceAccounts.length === 0) return null;
@@ -149,5 +149,12 @@ export function unmatchedManifestSelection(docs: readonly ManifestDoc[], invento
     namespaces.add(sa.namespace);
     serviceAccounts.add(`${sa.namespace}/${sa.name}`);
   }
-  return unmatchedListed({ namespaces, serviceAccounts }, selection, 'the manifests', 'no object in it, no Namespace object names it', 'podid scan --manifests without -n or --service-account reports every IRSA service account in them');
+  // Unrendered templates (MANIFEST_UNRENDERED_TEMPLATE) may set the name at render time, but
+  // they do not stop the refusal: a typo must not pass the gate because a chart sits in the
+  // repository. The hint says to render them.
+  const templates = [...new Set((inventory.inputFindings ?? []).filter((f) => f.code === 'MANIFEST_UNRENDERED_TEMPLATE').map((f) => f.location?.file ?? ''))].filter((f) => f !== '');
+  const hint = templates.length === 0
+    ? 'podid scan --manifests without -n or --service-account reports every IRSA service account in them'
+    : `the manifests hold ${templates.length === 1 ? 'an unrendered template' : `${templates.length} unrendered templates`} (${templates[0]}${templates.length > 1 ? ', ...' : ''}) whose names podid cannot read: render them (helm template ... --namespace NS) and scan the output, or run without -n or --service-account`;
+  return unmatchedListed({ namespaces, serviceAccounts }, selection, 'the manifests', 'no object in it, no Namespace object names it', hint);
 }

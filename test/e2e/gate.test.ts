@@ -240,6 +240,19 @@ describe('the gate cannot pass by accident', () => {
     expect(broken.stderr).not.toContain('no namespace typo');
   });
 
+  it('a typo in -n or --service-account is refused even with unrendered templates among the files, whose names it may be in: the hint says to render them', async () => {
+    const chart = join(FIXTURES, 'repo/charts/mychart/templates/serviceaccount.yaml');
+    for (const args of [['-n', 'paymnets'], ['--service-account', 'shop/apii']]) {
+      const r = await podid(['scan', '--manifests', '-', chart, ...args, '--fail-on', 'irsa'], { input: API_SA });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^podid: /)]);
+      expect(r.stderr).toMatch(/the manifests hold an unrendered template \(\S*serviceaccount\.yaml\) whose names podid cannot read: render them \(helm template/);
+    }
+    // What is in the rendered files is judged as before.
+    const api = await podid(['scan', '--manifests', '-', chart, '-n', 'shop', '--fail-on', 'irsa'], { input: API_SA });
+    expect(api.code, api.stderr).toBe(ExitCode.gateFailed);
+  });
+
   it('an IRSA annotation in an unrendered Helm template fails --fail-on irsa, with its line', async () => {
     const r = await gate(['--manifests', join(FIXTURES, 'repo/charts/mychart/templates/serviceaccount.yaml')]);
     expect(r.code).toBe(ExitCode.gateFailed);
