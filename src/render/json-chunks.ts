@@ -3,7 +3,9 @@
  * in `streamed` are stringified a few at a time (and may come from an iterable that builds each
  * one only when it is written), so a fleet's 25 MB inventory never exists as one string, nor as
  * one document, at the same time as the data it was made from. The concatenated chunks are
- * byte for byte `JSON.stringify(document, null, 2)` (test/unit/render-json-chunks.test.ts).
+ * byte for byte `JSON.stringify(document, null, 2)` (test/unit/render-json-chunks.test.ts), but
+ * for the key a `toJSON` method is called with (an element's index within its batch, a shell
+ * value's ''): nothing podid renders has one.
  *
  * Re-indenting a nested value's own `JSON.stringify(v, null, 2)` by its depth is exact because
  * JSON text holds no raw newline outside its structure (strings escape them).

@@ -54,7 +54,7 @@ export interface WatchEvent {
 }
 
 const EVENT_HISTORY = 2000;
-/** Compressed list pages kept (a fleet's 100,000 pods: about 30 MB). */
+/** Compressed list pages kept per cluster (a cluster of 25,000 pods: about 8 MB). */
 const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 const SNAPSHOTS = 64;
 
@@ -123,8 +123,9 @@ export class ObjectStore {
   /**
    * A list page's items compressed (gzip-parts.ts), kept by `key` (the list, its selectors and
    * the page's range) while the store is at `rv`: at one resourceVersion a list's page holds the
-   * same objects, so the same bytes. A page of an older snapshot is compressed and not kept; any
-   * write drops what is kept; at most PAGE_CACHE_BYTES are kept (the oldest go first).
+   * same objects, so the same bytes. A page of an older snapshot is compressed and not kept; after
+   * any write, the next page compressed drops what was kept; at most PAGE_CACHE_BYTES are kept
+   * (the oldest go first; compressions still running are not counted).
    */
   compressedPage(key: string, rv: number, compress: () => Promise<DeflatedPart>): Promise<DeflatedPart> {
     if (rv !== this.rv) return compress();
