@@ -54,7 +54,7 @@ export interface WatchEvent {
 }
 
 const EVENT_HISTORY = 2000;
-/** Compressed list pages kept per cluster (a cluster of 25,000 pods: about 8 MB). */
+/** Compressed list pages kept per cluster (a cluster of 25,000 generated pods: about 3 MB). */
 const PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 const SNAPSHOTS = 64;
 
