@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { gzipMember } from './gzip-parts.js';
 import { stringify as toYaml } from 'yaml';
@@ -274,6 +275,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
  */
 const GZIP_THRESHOLD = 128 * 1024;
 const GZIP_LEVEL = 1;
+const gzipAsync = promisify(gzip);
 
 /** Whether the request's Accept-Encoding lists gzip (with a q-value above 0, when it has one). */
 function acceptsGzip(req: IncomingMessage): boolean {
@@ -289,33 +291,23 @@ function acceptsGzip(req: IncomingMessage): boolean {
 function sendCompressed(res: ServerResponse, reply: HttpReply): void {
   const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
   if (body.length <= GZIP_THRESHOLD) return send(res, { ...reply, body });
-  if (reply.compressParts) {
-    reply.compressParts(GZIP_LEVEL).then(
-      (parts) => {
-        reply.release?.();
-        if (res.headersSent || res.destroyed) return;
-        const { 'content-length': _length, ...headers } = reply.headers;
-        res.writeHead(reply.status, { ...headers, 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'transfer-encoding': 'chunked' });
-        const buffers = gzipMember(parts);
-        for (let i = 0; i < buffers.length - 1; i++) res.write(buffers[i]);
-        res.end(buffers[buffers.length - 1]);
-      },
-      (err: unknown) => {
-        reply.release?.();
-        if (res.headersSent || res.destroyed) return;
-        send(res, { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `sandbox error: ${err instanceof Error ? err.message : String(err)}` }) });
-      },
-    );
-    return;
-  }
-  gzip(body, { level: GZIP_LEVEL }, (err, out) => {
-    reply.release?.();
-    if (res.headersSent || res.destroyed) return;
-    if (err) return send(res, { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `sandbox error: ${err.message}` }) });
-    const { 'content-length': _length, ...headers } = reply.headers;
-    res.writeHead(reply.status, { ...headers, 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'transfer-encoding': 'chunked' });
-    res.end(out);
-  });
+  // A list page comes in parts, some kept compressed (gzip-parts.ts); anything else is gzipped whole.
+  const compressed = reply.compressParts ? reply.compressParts(GZIP_LEVEL).then(gzipMember) : gzipAsync(body, { level: GZIP_LEVEL }).then((out) => [out]);
+  compressed.then(
+    (buffers) => {
+      reply.release?.();
+      if (res.headersSent || res.destroyed) return;
+      const { 'content-length': _length, ...headers } = reply.headers;
+      res.writeHead(reply.status, { ...headers, 'content-encoding': 'gzip', vary: 'Accept-Encoding', 'transfer-encoding': 'chunked' });
+      for (let i = 0; i < buffers.length - 1; i++) res.write(buffers[i]);
+      res.end(buffers[buffers.length - 1]);
+    },
+    (err: unknown) => {
+      reply.release?.();
+      if (res.headersSent || res.destroyed) return;
+      send(res, { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `sandbox error: ${err instanceof Error ? err.message : String(err)}` }) });
+    },
+  );
 }
 
 function send(res: ServerResponse, reply: HttpReply): void {

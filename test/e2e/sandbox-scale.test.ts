@@ -134,6 +134,13 @@ describe('a generated fleet', () => {
       body: JSON.stringify({ metadata: { labels: { 'podid-test': 'patched' } } }),
     });
     expect(patched.status).toBe(200);
+    // An answer that is not a list page (an object with 150 KB of annotations) is gzipped whole.
+    const big = 'x'.repeat(150 * 1024);
+    const created = await request(`/api/v1/namespaces/${pod.namespace}/serviceaccounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'big', annotations: { 'example.com/big': big } } }) });
+    expect(created.status, created.body.toString()).toBe(201);
+    const sa = await request(`/api/v1/namespaces/${pod.namespace}/serviceaccounts/big`);
+    expect(sa.headers['content-encoding']).toBe('gzip');
+    expect((JSON.parse(gunzipSync(sa.body).toString('utf8')) as { metadata: { annotations: Record<string, string> } }).metadata.annotations['example.com/big']).toBe(big);
     const after = await read('/api/v1/pods?limit=500');
     expect(after.items[3]!.metadata.labels?.['podid-test']).toBe('patched');
     expect(after.items.filter((i) => i.metadata.labels?.['podid-test'] === 'patched')).toHaveLength(1);
