@@ -117,7 +117,6 @@ export interface RollbackPlan {
   associations: AssociationUndo[];
   addons: AddonUndo[];
   /** Agent add-ons the run installed: removed when no association is left on the cluster. */
-  /** Agent add-ons the run installed. */
   agents: { cluster: string; addonName: string }[];
   workloads: WorkloadUndo[];
   trust: TrustUndo[];
@@ -211,7 +210,9 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
       const namespace = prev?.ownedAssociations[0]?.namespace ?? resultAssocs[0]?.namespace ?? null;
       for (const a of s.podIdentityAssociations) out.subjects.push({ cluster: s.cluster, namespace, serviceAccount: a.serviceAccount, roleArn: a.roleArn, addon: s.addonName, preexisting: false });
       if (!sent) {
-        // Found with its associations by an earlier podid run of this plan: back to what the add-on had before that run.
+        // Found with the associations an earlier podid run asked for (a run of this plan, or of
+        // another that asked the same update: this run would have made it too): back to what the
+        // add-on had before that run. The rollback restores it only if it still owns exactly those.
         const pair = (a: { serviceAccount: string; roleArn: string }) => `${a.serviceAccount}\u0000${a.roleArn}`;
         const inPlace = new Set((prev?.ownedAssociations ?? []).map(pair));
         const before = earlier
