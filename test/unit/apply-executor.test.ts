@@ -1,7 +1,9 @@
 /** The apply executor against an in-memory world with a fake clock (no real sleeping). */
 import { describe, expect, it } from 'vitest';
 import { ApplyExecutor, type ExecutorOptions } from '../../src/core/apply/executor.js';
-import { fingerprintRestartBatch } from '../../src/core/plan/fingerprint.js';
+import { JOURNAL_KIND, JOURNAL_SCHEMA_VERSION, type JournalRecord, type RunRecord, type StepRecord } from '../../src/core/apply/journal.js';
+import { fingerprintAgent, fingerprintRestartBatch } from '../../src/core/plan/fingerprint.js';
+import { planRollback } from '../../src/core/rollback/plan.js';
 import type { MigrationPlan } from '../../src/core/plan/model.js';
 import { FakeWorld, MemoryJournal, PROD, roleArn } from './fixtures/apply-fake.js';
 
@@ -234,6 +236,51 @@ describe('ApplyExecutor', () => {
     expect(outcome).toEqual({ 'billing/invoices': 'needs-restart' });
     expect(result.serviceAccounts[0]?.reason).toContain('kubectl -n billing rollout restart deployment/invoices');
     expect(mutations(w).some((l) => l.startsWith('Restart'))).toBe(false);
+  });
+
+  describe('the agent add-on: what its journal lets a rollback remove', () => {
+    const withAgent = (w: FakeWorld): MigrationPlan => {
+      const plan = w.plan(SAS.slice(0, 1));
+      const agent = { id: `agent:${PROD}`, dependsOn: [], kind: 'install-agent' as const, cluster: PROD, addonName: 'eks-pod-identity-agent' as const, addonVersion: null, fingerprint: fingerprintAgent(null) };
+      return { ...plan, steps: [agent, ...plan.steps] };
+    };
+    const agentOutcome = async (w: FakeWorld) => {
+      const plan = withAgent(w);
+      const { journal } = await run(w, plan, { settleTimeoutMs: 2_000 });
+      // The run record the journal file starts with (journal-fs.ts writes it; MemoryJournal keeps what follows).
+      const runRecord: RunRecord = {
+        kind: JOURNAL_KIND, schemaVersion: JOURNAL_SCHEMA_VERSION, record: 'run', command: 'apply', runId: 'run-1', startedAt: '2026-12-01T00:00:00.000Z', toolVersion: 't', clusters: [PROD], planSource: null,
+        options: { propagationWaitMs: 0, maxConcurrentRollouts: 1, rolloutTimeoutMs: 1000, concurrency: 1, failFast: false, restart: true },
+        plan,
+        previous: journal.previous!,
+      };
+      const records = [runRecord, ...journal.records] as JournalRecord[];
+      const step = records.find((r) => r.record === 'step' && r.stepId === `agent:${PROD}`) as StepRecord;
+      return { step, agents: planRollback('/memory/run.jsonl', records).agents };
+    };
+
+    it('created: the rollback removes it', async () => {
+      const { step, agents } = await agentOutcome(world());
+      expect(step).toMatchObject({ status: 'done' });
+      expect(agents).toEqual([{ cluster: PROD, addonName: 'eks-pod-identity-agent' }]);
+    });
+
+    it('created but never healthy (CREATE_FAILED): failed, journaled as created, and the rollback removes it', async () => {
+      const w = world();
+      const set = w.addons.set.bind(w.addons);
+      w.addons.set = (k, v) => set(k, { ...v, status: 'CREATE_FAILED' });
+      const { step, agents } = await agentOutcome(w);
+      expect(step).toMatchObject({ status: 'failed', result: { created: true } });
+      expect(agents).toEqual([{ cluster: PROD, addonName: 'eks-pod-identity-agent' }]);
+    });
+
+    it('CreateAddon refused: nothing created, so an agent someone installs later is not the rollback\'s to remove', async () => {
+      const w = world();
+      w.faults.set('CreateAddon', { kind: 'denied', times: 1 });
+      const { step, agents } = await agentOutcome(w);
+      expect(step).toMatchObject({ status: 'failed', result: null });
+      expect(agents).toEqual([]);
+    });
   });
 
   it('orders plan steps in the result and names the journal', async () => {

@@ -288,7 +288,8 @@ export class ApplyExecutor extends Execution<PreviousState, ApplyEvent> {
     const mutatedAt = this.deps.clock.now();
     this.installedAgent.add(step.cluster);
     const settled = await this.addonSettled(step.cluster, step.addonName);
-    if (settled !== null) return { status: 'failed', message: settled, mutatedAt, attempts: sent.attempts };
+    // Created but not healthy: the journal says it was created, so a rollback removes it.
+    if (settled !== null) return { status: 'failed', message: settled, mutatedAt, attempts: sent.attempts, journal: { created: true } };
     const after = await this.read(() => eks.describeAddon(name, step.addonName));
     return { status: 'done', message: `installed ${step.addonName} ${after?.version ?? ''}`.trim(), mutatedAt, attempts: sent.attempts, journal: { addon: (after ?? null) as unknown as JsonObject } };
   }

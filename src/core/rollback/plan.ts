@@ -237,8 +237,13 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
       const prev = apply.previous.addons.find((a) => a.cluster === s.cluster && a.addonName === s.addonName);
       // An agent found installed is not adopted from an earlier run: every plan made before the
       // agent was there installs it, so the run that found it may be another team's, and the
-      // installing run's own rollback removes it (once no association is left).
-      if (sent && prev !== undefined && prev.addon === null) out.agents.push({ cluster: s.cluster, addonName: s.addonName });
+      // installing run's own rollback removes it (once no association is left). The run's own
+      // install counts when it was done, or created and failed to become healthy, or its outcome
+      // is unknown (the run stopped after the intent); not when it failed without creating
+      // anything (CreateAddon refused): an agent there now is someone else's.
+      const last = steps.filter((st) => st.stepId === s.id).at(-1);
+      const created = last === undefined || last.status === 'done' || (last.result !== null && last.result['created'] === true);
+      if (sent && prev !== undefined && prev.addon === null && created) out.agents.push({ cluster: s.cluster, addonName: s.addonName });
     } else if (s.kind === 'update-trust') {
       const intent = intentOf(s.id)[0];
       const prev = apply.previous.roles.find((r) => r.roleArn === s.roleArn);
