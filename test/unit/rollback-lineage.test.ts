@@ -31,7 +31,13 @@ function journals(): { r1: JournalRecord[]; r2: JournalRecord[] } {
     { record: 'step', at, stepId: `assoc:${PROD}/shop/cart`, action: 'create-association', target: 'shop/cart', status: 'done', message: '', result: { association: { associationId: 'a-1', roleArn: roleArn('shop') } } },
     { record: 'finished', at, status: 'partial', exitCode: 5, summary: {} },
   ];
-  const r2: JournalRecord[] = [run('r2', '2026-12-01T00:01:00.000Z', true), { record: 'finished', at, status: 'succeeded', exitCode: 0, summary: {} }];
+  // The re-run found both in place (already-done, no intent).
+  const r2: JournalRecord[] = [
+    run('r2', '2026-12-01T00:01:00.000Z', true),
+    { record: 'step', at, stepId: trust.id, action: 'update-trust', target: roleArn('shop'), status: 'already-done', message: '', result: null },
+    { record: 'step', at, stepId: `assoc:${PROD}/shop/cart`, action: 'create-association', target: 'shop/cart', status: 'already-done', message: '', result: null },
+    { record: 'finished', at, status: 'succeeded', exitCode: 0, summary: {} },
+  ];
   return { r1, r2 };
 }
 
@@ -46,6 +52,39 @@ function runs(...js: JournalRecord[][]): JournaledRun[] {
 }
 
 describe('rollback lineage', () => {
+  it('refuses to take over an earlier run\'s association that a finalize in between built on (its pods would be left with no credentials)', () => {
+    const { r1, r2 } = journals();
+    const at = '2026-12-01T00:00:30.000Z';
+    // F finalized shop/cart between r1 and the re-run r2 (which found the association in place).
+    const f: JournalRecord[] = [
+      { kind: JOURNAL_KIND, schemaVersion: JOURNAL_SCHEMA_VERSION, record: 'run', command: 'finalize', runId: 'f1', startedAt: at, toolVersion: 't', clusters: [PROD], contexts: { [PROD]: 'prod' }, plan: {},
+        previous: { roles: [], serviceAccounts: [{ cluster: PROD, namespace: 'shop', name: 'cart', uid: 'u-cart', annotations: { 'eks.amazonaws.com/role-arn': roleArn('shop') } }], oidcProviders: [] } } as never,
+      { record: 'intent', at, stepId: 'sa:shop/cart', action: 'remove-irsa-annotations', target: 'shop/cart', request: { cluster: PROD, namespace: 'shop', name: 'cart' } },
+      { record: 'finished', at, status: 'succeeded', exitCode: 0, summary: {} },
+    ];
+    const all = runs(r1, f, r2);
+    expect(() => decideRollback(all.find((r) => r.summary.runId === 'r2')!, all)).toThrow(
+      expect.objectContaining({ code: 'ROLLBACK_SUPERSEDED', message: expect.stringMatching(/^run r2 cannot be rolled back: it would undo what the earlier run r1 did \(found in place by this run\), but the later finalize run f1 .* built on the association of shop\/cart on prod/) }),
+    );
+    // And r1 itself, newest first: the finalize built on its association.
+    expect(() => decideRollback(all.find((r) => r.summary.runId === 'r1')!, all)).toThrow(/the later (apply run r2|finalize run f1) \(started [^)]*\) (changed|built on) the association of shop\/cart on prod/);
+    const withoutRerun = runs(r1, f);
+    expect(() => decideRollback(withoutRerun.find((r) => r.summary.runId === 'r1')!, withoutRerun)).toThrow(/^run r1 cannot be rolled back: the later finalize run f1 \(started [^)]*\) built on the association of shop\/cart on prod and has not been rolled back; nothing was changed$/);
+    // Without the finalize in between, the same re-run's rollback takes r1's association over.
+    const plain = runs(r1, r2);
+    expect(decideRollback(plain.find((r) => r.summary.runId === 'r2')!, plain).plan.associations).toEqual([expect.objectContaining({ adoptedFrom: 'r1' })]);
+  });
+
+  it('a re-run that refused its steps (a stale plan: drifted) adopts nothing: its rollback undoes nothing of the earlier run', () => {
+    const { r1, r2 } = journals();
+    const refused = r2.map((rec) => (rec.record === 'step' ? { ...rec, status: 'drifted' as const } : rec.record === 'finished' ? { ...rec, status: 'drifted', exitCode: 4 } : rec)) as JournalRecord[];
+    const all = runs(r1, refused);
+    const { plan, alsoRollsBack } = decideRollback(all.find((r) => r.summary.runId === 'r2')!, all.filter((r) => r.summary.runId !== 'r2'));
+    expect(plan.associations).toEqual([]);
+    expect(plan.trust).toEqual([]);
+    expect(alsoRollsBack).toEqual([]);
+  });
+
   it('a re-run that found an earlier run\'s association and trust in place undoes them: only the journaled id, from that run', () => {
     const { r1, r2 } = journals();
     const alone = planRollback('/j/r2.jsonl', r2);

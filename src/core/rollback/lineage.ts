@@ -32,7 +32,11 @@ export function touched(p: RollbackPlan): Map<string, string> {
   for (const w of p.workloads) out.set(`workload ${w.cluster} ${w.kind}/${w.namespace}/${w.name}`, `${w.kind}/${w.namespace}/${w.name} on ${clusterName(w.cluster)}`);
   for (const a of p.addons) out.set(`addon ${a.cluster} ${a.addonName}`, `add-on ${a.addonName} on ${clusterName(a.cluster)}`);
   for (const a of p.agents) out.set(`agent ${a.cluster} ${a.addonName}`, `the installation of ${a.addonName} on ${clusterName(a.cluster)}`);
-  for (const s of p.serviceAccounts) out.set(`sa ${s.cluster} ${s.namespace}/${s.name}`, `ServiceAccount ${s.namespace}/${s.name} on ${clusterName(s.cluster)}`);
+  for (const s of p.serviceAccounts) {
+    out.set(`sa ${s.cluster} ${s.namespace}/${s.name}`, `ServiceAccount ${s.namespace}/${s.name} on ${clusterName(s.cluster)}`);
+    // A finalize took IRSA away from it: from then on its pods depend on its association.
+    if (p.target.command === 'finalize') out.set(`assoc ${s.cluster} ${s.namespace}/${s.name}`, `the association of ${s.namespace}/${s.name} on ${clusterName(s.cluster)}`);
+  }
   for (const o of p.oidcProviders) out.set(`oidc ${o.arn}`, `OIDC provider ${o.arn}`);
   return out;
 }
@@ -86,8 +90,26 @@ export function decideRollback(target: JournaledRun, runs: readonly JournaledRun
     if (shared.length > 0) {
       throw new UsageError(
         'ROLLBACK_SUPERSEDED',
-        `run ${t.runId} cannot be rolled back: the later ${later.summary.command} run ${later.summary.runId} (started ${later.summary.startedAt}) changed ${shared.slice(0, 3).join(', ')}${shared.length > 3 ? ` and ${shared.length - 3} more` : ''} again and has not been rolled back; nothing was changed`,
+        `run ${t.runId} cannot be rolled back: the later ${later.summary.command} run ${later.summary.runId} (started ${later.summary.startedAt}) ${later.summary.command === 'finalize' ? 'built on' : 'changed'} ${shared.slice(0, 3).join(', ')}${shared.length > 3 ? ` and ${shared.length - 3} more` : ''}${later.summary.command === 'finalize' ? '' : ' again'} and has not been rolled back; nothing was changed`,
         `runs are undone newest first: podid rollback ${later.summary.runId} --dry-run`,
+      );
+    }
+  }
+  // What the rollback takes over from earlier runs (a re-run's lineage) must not have been built on
+  // since by a run in between that stays: a finalize after the earlier apply removed IRSA, so
+  // undoing that apply's associations now would leave its pods with no credentials at all.
+  const adopted = live.filter((x) => (plan.adoptedFrom ?? []).includes(x.summary.runId));
+  const earliest = adopted.map((x) => x.summary).sort(order)[0];
+  if (earliest !== undefined) {
+    for (const mid of live.filter((x) => order(x.summary, earliest) > 0 && order(x.summary, t) < 0 && !adopted.includes(x))) {
+      const theirs = touched(planOf(mid));
+      const shared = [...mine.entries()].filter(([k]) => theirs.has(k)).map(([, words]) => words);
+      // A run of the same lineage (every change of it is undone here too) is not in the way.
+      if (shared.length === 0 || [...theirs.keys()].every((k) => mine.has(k))) continue;
+      throw new UsageError(
+        'ROLLBACK_SUPERSEDED',
+        `run ${t.runId} cannot be rolled back: it would undo what the earlier run ${earliest.runId} did (found in place by this run), but the later ${mid.summary.command} run ${mid.summary.runId} (started ${mid.summary.startedAt}) built on ${shared.slice(0, 3).join(', ')}${shared.length > 3 ? ` and ${shared.length - 3} more` : ''} and has not been rolled back; nothing was changed`,
+        `runs are undone newest first: podid rollback ${mid.summary.runId} --dry-run`,
       );
     }
   }

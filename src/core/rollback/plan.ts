@@ -167,6 +167,11 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
   const intents = records.filter((r): r is IntentRecord => r.record === 'intent');
   const steps = records.filter((r): r is StepRecord => r.record === 'step');
   const intentOf = (stepId: string) => intents.filter((i) => i.stepId === stepId);
+  // A change of an earlier run is taken over (adopted) only where this run found it in place and
+  // said so (already-done), never where this run refused its step (drifted: the plan was stale,
+  // the world moved on, perhaps by a later finalize) or never reached it.
+  const statusOf = (stepId: string) => steps.filter((st) => st.stepId === stepId).at(-1)?.status;
+  const foundInPlace = (stepId: string) => statusOf(stepId) === 'already-done';
   const base = { runId: run.runId, journal, startedAt: run.startedAt, status: finished?.status ?? 'unfinished' };
   if (command === 'finalize') return planFinalizeRollback(run as FinalizeRunRecord, { ...base, command }, intents);
   const apply = run as RunRecord;
@@ -184,7 +189,7 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
       const prev = apply.previous.associations.find((a) => a.cluster === s.cluster && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
       const preexistingIds = (prev?.existing ?? []).map((a) => a.associationId);
       out.subjects.push({ cluster: s.cluster, namespace: s.namespace, serviceAccount: s.serviceAccount, roleArn: s.annotationRoleArn ?? s.roleArn, addon: null, preexisting: false, ...(preexistingIds.length > 0 ? { keptAssociationIds: preexistingIds } : {}) });
-      const adopted = sent ? undefined : adoptedAssociation(earlier, s.cluster, s.namespace, s.serviceAccount, preexistingIds);
+      const adopted = sent || !foundInPlace(s.id) ? undefined : adoptedAssociation(earlier, s.cluster, s.namespace, s.serviceAccount, preexistingIds);
       if (adopted !== undefined) {
         // Found in place, created by an earlier podid run of this plan: this run's to undo too.
         const kept = preexistingIds.filter((id) => !adopted.ids.includes(id));
@@ -218,7 +223,7 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
         const before = earlier
           .map((e) => ({ runId: e.runId, a: e.plan.addons.find((x) => x.cluster === s.cluster && x.addonName === s.addonName) }))
           .find((x) => x.a !== undefined);
-        if (before?.a && before.a.written.every((w) => inPlace.has(pair(w))) && !out.addons.some((x) => x.cluster === s.cluster && x.addonName === s.addonName)) {
+        if (foundInPlace(s.id) && before?.a && before.a.written.every((w) => inPlace.has(pair(w))) && !out.addons.some((x) => x.cluster === s.cluster && x.addonName === s.addonName)) {
           out.addons.push({ ...before.a, adoptedFrom: before.runId });
           adopt(out, before.runId);
         }
@@ -252,7 +257,7 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
         const found = prev.trustPolicy;
         const e = earlier.find((x) => x.plan.trust.some((t) => t.roleArn === s.roleArn && canonicalJson(t.written) === canonicalJson(found)));
         const t = e?.plan.trust.find((x) => x.roleArn === s.roleArn);
-        if (e && t && !out.trust.some((x) => x.roleArn === s.roleArn)) {
+        if (foundInPlace(s.id) && e && t && !out.trust.some((x) => x.roleArn === s.roleArn)) {
           out.trust.push({ ...t, adoptedFrom: e.runId });
           adopt(out, e.runId);
         }
@@ -272,7 +277,9 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
         }
         const before = earlier.map((e) => ({ runId: e.runId, w: e.plan.workloads.find((x) => x.cluster === s.cluster && x.kind === w.kind && x.namespace === w.namespace && x.name === w.name) })).find((x) => x.w !== undefined);
         if (!intent) {
-          if (before?.w && !out.workloads.some((x) => x.cluster === s.cluster && x.kind === w.kind && x.namespace === w.namespace && x.name === w.name)) {
+          // The batch looked at it and found its pods on Pod Identity already (a unit without an intent in a batch done or already-done).
+          const batch = statusOf(s.id);
+          if ((batch === 'done' || batch === 'already-done') && before?.w && !out.workloads.some((x) => x.cluster === s.cluster && x.kind === w.kind && x.namespace === w.namespace && x.name === w.name)) {
             out.workloads.push({ ...before.w, adoptedFrom: before.runId });
             adopt(out, before.runId);
           }
