@@ -75,6 +75,31 @@ describe('rollback lineage', () => {
     expect(decideRollback(plain.find((r) => r.summary.runId === 'r2')!, plain).plan.associations).toEqual([expect.objectContaining({ adoptedFrom: 'r1' })]);
   });
 
+  it('a new plan that only restarted what an interrupted run left (its association already there) takes that association over: the restart alone cannot bring IRSA back', () => {
+    const { r1 } = journals();
+    const first = r1[0] as RunRecord;
+    const restart = first.plan.steps.find((st) => st.kind === 'restart-batch')!;
+    const plan = { ...first.plan, steps: [{ ...restart, dependsOn: [] }] } as RunRecord['plan'];
+    const at = '2026-12-01T00:01:01.000Z';
+    const unit = `${restart.id}#Deployment/shop/cart`;
+    const r3: JournalRecord[] = [
+      { ...first, runId: 'r3', startedAt: '2026-12-01T00:01:00.000Z', plan, previous: { roles: [], associations: [], addons: [], workloads: [{ cluster: PROD, kind: 'Deployment', namespace: 'shop', name: 'cart', uid: 'u', restartedAt: null }] } },
+      { record: 'intent', at, stepId: unit, action: 'restart', target: 'Deployment/shop/cart', request: { restartedAt: at, previousRestartedAt: null } },
+      { record: 'step', at, stepId: unit, action: 'restart', target: 'Deployment/shop/cart', status: 'done', message: '', result: { restartedAt: at, previousRestartedAt: null } },
+      { record: 'step', at, stepId: restart.id, action: 'restart', target: 'batch 1', status: 'done', message: '', result: null },
+      { record: 'finished', at, status: 'succeeded', exitCode: 0, summary: {} },
+    ];
+    // Its own journal alone: only the restart, and the ServiceAccount is not the rollback's to verify.
+    expect(planRollback('/j/r3.jsonl', r3).associations).toEqual([]);
+    const all = runs(r1, r3);
+    const { plan: rb, alsoRollsBack } = decideRollback(all.find((r) => r.summary.runId === 'r3')!, all);
+    expect(rb.associations).toEqual([expect.objectContaining({ namespace: 'shop', serviceAccount: 'cart', createdIds: ['a-1'], adoptedFrom: 'r1' })]);
+    expect(rb.workloads.map((w) => w.name)).toEqual(['cart']);
+    expect(rb.subjects).toEqual([expect.objectContaining({ serviceAccount: 'cart', preexisting: false, roleArn: roleArn('shop') })]);
+    // r1's trust edit is not r3's to undo: r1 stays listed, rolled back after r3.
+    expect(alsoRollsBack).toEqual([]);
+  });
+
   it('a re-run that refused its steps (a stale plan: drifted) adopts nothing: its rollback undoes nothing of the earlier run', () => {
     const { r1, r2 } = journals();
     const refused = r2.map((rec) => (rec.record === 'step' ? { ...rec, status: 'drifted' as const } : rec.record === 'finished' ? { ...rec, status: 'drifted', exitCode: 4 } : rec)) as JournalRecord[];

@@ -285,6 +285,20 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
           }
           continue;
         }
+        // This run restarted it for ServiceAccounts whose association it did not create: apply
+        // restarts only once the association is there, so a podid run before it created it (a run
+        // interrupted before its restarts, then a new plan that had only the restarts left). The
+        // restart alone cannot bring IRSA back while that association stays: take it over too.
+        for (const sa of w.serviceAccounts) {
+          const subject = out.subjects.find((x) => x.cluster === s.cluster && x.namespace === w.namespace && x.serviceAccount === sa);
+          if (subject === undefined || !subject.preexisting || out.associations.some((a) => a.cluster === s.cluster && a.namespace === w.namespace && a.serviceAccount === sa)) continue;
+          const from = earlier.map((e) => ({ runId: e.runId, a: e.plan.associations.find((x) => x.cluster === s.cluster && x.namespace === w.namespace && x.serviceAccount === sa && x.createdIds.length > 0) })).find((x) => x.a !== undefined);
+          if (from?.a === undefined) continue;
+          out.associations.push({ ...from.a, preexistingIds: [], adoptedFrom: from.runId });
+          subject.preexisting = false;
+          subject.roleArn = from.a.targetRoleArn ?? from.a.roleArn;
+          adopt(out, from.runId);
+        }
         const previousRestartedAt = prev?.restartedAt ?? ((intent.request['previousRestartedAt'] as string | null | undefined) ?? null);
         // Restarted before by an earlier podid run of this plan: back to what it had before that run.
         const chained = before?.w !== undefined && before.w.writtenRestartedAt === previousRestartedAt;
