@@ -161,7 +161,11 @@ export class RollbackExecutor extends Execution<void, RollbackEvent> {
     const refusedSteps = this.reports.filter((r) => r.status === 'drifted').length;
     const failedSteps = this.reports.filter((r) => r.status === 'failed').length;
     const summary = { restored: count('restored'), needsRestart: count('needs-restart'), drifted: count('drifted'), failed: count('failed'), skipped: count('skipped'), refusedSteps, undone: countUndone(this.reports), mutatingCalls: this.mutatingCalls };
-    const { runId, ...header } = await this.finish(journal, startedAt, p.clusters.map((c) => c.arn), summary.failed > 0 || failedSteps > 0, summary.drifted > 0 || refusedSteps > 0, summary);
+    // A trust policy left as the run wrote it, waiting for pods to be restarted (needs-restart), is
+    // work left: the rollback ends partial (exit 5), so that running it again once they are
+    // restarted finishes it, instead of the run counting as rolled back with its trust edit in place.
+    const trustLeft = summary.drifted === 0 && refusedSteps === 0 && this.reports.some((r) => r.kind === 'restore-trust' && r.status === 'skipped');
+    const { runId, ...header } = await this.finish(journal, startedAt, p.clusters.map((c) => c.arn), summary.failed > 0 || failedSteps > 0 || trustLeft, summary.drifted > 0 || refusedSteps > 0, summary);
     return {
       kind: ROLLBACK_RESULT_KIND,
       schemaVersion: ROLLBACK_RESULT_SCHEMA_VERSION,
