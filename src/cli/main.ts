@@ -61,8 +61,7 @@ export async function runCliOutcome(argv: readonly string[], ctx: CliContext): P
   if (unknownTopic !== null) {
     // commander would print the whole help on stderr without a word about the name: say it, as
     // `podid nope` does, in one line (the same usage exit).
-    const names = program.commands.map((c) => c.name());
-    ctx.stderr.write(`podid: error: unknown command '${unknownTopic}' (commands: ${[...names, 'help'].join(', ')}; run podid --help for usage)\n`);
+    ctx.stderr.write(`podid: error: unknown command '${unknownTopic}' (${commandList(program)}; run podid --help for usage)\n`);
     return { code: ExitCode.usage, failed: true };
   }
   // `podid help help`: the help of help is the help (commander would print it on stderr, exit 2).
@@ -111,6 +110,11 @@ function unknownHelpTopic(program: Command, argv: readonly string[]): string | n
   return known ? null : topic;
 }
 
+/** `commands: scan, migrate, ...`: the top-level commands, for a line about an unknown one. */
+function commandList(program: Command): string {
+  return `commands: ${[...program.commands.map((c) => c.name()), 'help'].join(', ')}`;
+}
+
 /** The command tree; each action hands its exit code to `exit`. */
 export function buildProgram(ctx: CliContext, exit: (code: number) => void): Command {
   const program = new Command('podid')
@@ -119,11 +123,16 @@ export function buildProgram(ctx: CliContext, exit: (code: number) => void): Com
     .configureHelp({ optionDescription })
     .option('--debug', 'print stack traces for errors')
     .option('--no-color', 'disable colours (NO_COLOR is honoured too)')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
-      writeErr: (s) => ctx.stderr.write(s.startsWith('error:') ? `podid: ${s}` : s),
+      writeErr: (s) => ctx.stderr.write(s),
+      // A usage error in one line, with the way to the usage (README: exit 2, one line).
+      outputError: (s, write) => {
+        const line = s.trimEnd();
+        const unknown = /^error: unknown command '/.test(line) ? `${commandList(program)}; ` : '';
+        write(`podid: ${line} (${unknown}run ${unknown ? 'podid' : 'with'} --help for usage)\n`);
+      },
       // commander's defaults, from the run's streams: the terminal's width, else 80.
       getOutHelpWidth: () => (ctx.stdout.isTTY ? ctx.stdout.columns : undefined) ?? 80,
       getErrHelpWidth: () => (ctx.stderr.isTTY ? ctx.stderr.columns : undefined) ?? 80,

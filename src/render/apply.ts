@@ -1,6 +1,7 @@
 /** The run result of `podid migrate --apply`, for people (text) and machines (JSON). Pure. */
 import type { RunResult, ServiceAccountReport, StepReport } from '../core/apply/result.js';
 import { plainPalette, type Palette } from './palette.js';
+import { plural } from './common.js';
 
 const clusterName = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 /** One line, no control characters: text from clusters and IAM cannot move the cursor. */
@@ -39,7 +40,7 @@ export function renderRunResult(result: RunResult, opts: { palette?: Palette } =
   const s = result.summary;
   lines.push(
     '',
-    `Result: ${s.migrated} migrated, ${s.needsRestart} need a restart, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped; ${s.mutatingCalls} mutating calls${result.blocked ? `; ${result.blocked} blocked in the plan` : ''}`,
+    `Result: ${s.migrated} migrated, ${s.needsRestart} need a restart, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped; ${plural(s.mutatingCalls, 'mutating call')}${result.blocked ? `; ${result.blocked} blocked in the plan` : ''}`,
   );
   if (s.drifted > 0) lines.push('Drifted: what the plan was made from has changed. Make a new plan (podid migrate --dry-run), review it, and apply that.');
   if (s.failed > 0) lines.push('Failed: see the reasons above. Fix them and run podid migrate --apply again: it resumes, never repeats what is done.');

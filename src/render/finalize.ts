@@ -84,7 +84,7 @@ export function renderFinalizeResult(r: FinalizeResult, opts: { palette?: Palett
     }
   }
   const s = r.summary;
-  lines.push('', `Result: ${s.finalized} finalized, ${s.refused} refused, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped${(r.oidcProviders ?? []).length > 0 ? `, ${plural(s.oidcProvidersDeleted ?? 0, 'OIDC provider')} deleted` : ''}; ${s.mutatingCalls} mutating calls`);
+  lines.push('', `Result: ${s.finalized} finalized, ${s.refused} refused, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped${(r.oidcProviders ?? []).length > 0 ? `, ${plural(s.oidcProvidersDeleted ?? 0, 'OIDC provider')} deleted` : ''}; ${plural(s.mutatingCalls, 'mutating call')}`);
   if (r.runId) lines.push(`Undo it: podid rollback ${r.runId} --dry-run, then --apply.`);
   return `${lines.join('\n')}\n`;
 }

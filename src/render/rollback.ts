@@ -106,7 +106,7 @@ export function renderRollbackResult(r: RollbackResult, opts: { palette?: Palett
     ].filter((x) => x !== '')
     : [];
   if (undone.length > 0) lines.push('', `Back as before: ${undone.join(', ')}.`);
-  lines.push('', `Result: ${s.restored} restored, ${s.needsRestart} need a restart, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped; ${plural(s.refusedSteps, 'step')} refused; ${s.mutatingCalls} mutating calls`);
+  lines.push('', `Result: ${s.restored} restored, ${s.needsRestart} need a restart, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped; ${plural(s.refusedSteps, 'step')} refused; ${plural(s.mutatingCalls, 'mutating call')}`);
   if (s.refusedSteps > 0 || s.drifted > 0) lines.push('Refused: something the run changed was changed again by someone else since. podid left it as it is; reconcile it by hand, then run podid rollback again.');
   if (s.failed > 0 || r.status === 'interrupted') lines.push('Run podid rollback again to finish: it resumes, never repeats what is done.');
   return `${lines.join('\n')}\n`;

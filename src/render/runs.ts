@@ -37,8 +37,10 @@ function statusText(r: RunSummary, all: readonly RunSummary[] = []): string {
   return base;
 }
 
-export function renderRuns(runs: readonly RunSummary[], opts: { palette?: Palette; dir: string }): string {
+export function renderRuns(runs: readonly RunSummary[], opts: { palette?: Palette; dir: string; dirMissing?: boolean }): string {
   const palette = opts.palette ?? plainPalette;
+  // A directory that does not exist may be a mistyped --journal-dir: say so rather than "no runs" alone.
+  if (runs.length === 0 && opts.dirMissing === true) return `No runs: ${opts.dir} does not exist (runs are journaled there, or in the --journal-dir they were given).\n`;
   if (runs.length === 0) return `No runs in ${opts.dir}.\n`;
   const rows = [
     ['RUN', 'COMMAND', 'STARTED', 'CLUSTERS', 'SERVICE ACCOUNTS', 'STATUS'].map((text) => ({ text, paint: palette.bold })),

@@ -183,4 +183,11 @@ describe('podid runs over a directory with a damaged journal', () => {
     expect(r.stdout).toBe(`No runs in ${dir}.\n`);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^podid: ${join(dir, 'run-1.jsonl').replace(/[.]/g, '\\.')} is not a journal podid can read \\(.+\\); left out$`))]);
   });
+
+  it('a --journal-dir that does not exist is said to be missing (a typo), not just empty', async () => {
+    const dir = join(tmpdir(), 'podid-runs-typo-does-not-exist');
+    const r = await podid(['runs', '--journal-dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`No runs: ${dir} does not exist (runs are journaled there, or in the --journal-dir they were given).\n`);
+  });
 });

@@ -41,7 +41,13 @@ describe('podid help COMMAND', () => {
     }
     const direct = await podid(['nope']);
     expect(direct.code).toBe(2);
-    expect(direct.stderr).toContain("unknown command 'nope'");
+    expect(direct.stderr).toBe("podid: error: unknown command 'nope' (commands: version, sandbox, scan, migrate, runs, finalize, rollback, help; run podid --help for usage)\n");
+    // Every usage error from the flags is one line too.
+    for (const args of [['scan', '--bogus'], ['scan', '-o', 'xml']]) {
+      const r = await podid(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')).toEqual([expect.stringMatching(/^podid: error: .* \(run with --help for usage\)$/), '']);
+    }
   });
 
   it('a known command (or help itself) still prints its help on stdout, exit 0', async () => {

@@ -95,7 +95,7 @@ describe('runCli against its own context', () => {
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
     const bad = await run(['scan', '--frobnicate'], { cwd: dir });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^podid: error: unknown option '--frobnicate'\n/);
+    expect(bad.stderr).toBe("podid: error: unknown option '--frobnicate' (run with --help for usage)\n");
     const stdin = await run(['scan', '--manifests', '-', '--fail-on', 'irsa'], { cwd: dir, input: API_SA });
     expect(stdin.code).toBe(3);
     expect(stdin.stderr).toContain('gate failed (--fail-on irsa)');

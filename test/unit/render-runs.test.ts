@@ -35,6 +35,8 @@ describe('outcomesText: the SERVICE ACCOUNTS column of podid runs', () => {
 
 describe('renderRuns', () => {
   it('shows a provider-only finalize with its change, not a bare "-"', () => {
+    expect(renderRuns([], { dir: '/runs' })).toBe('No runs in /runs.\n');
+    expect(renderRuns([], { dir: '/typo', dirMissing: true })).toBe('No runs: /typo does not exist (runs are journaled there, or in the --journal-dir they were given).\n');
     const text = renderRuns([run({ changes: 1 })], { dir: '/runs' });
     expect(text.split('\n')[1]).toMatch(/^20261204T120000Z-abc123 +finalize +2026-12-04T12:00:00Z +prod +none \(1 change to other resources\) +succeeded$/);
   });

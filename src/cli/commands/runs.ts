@@ -1,4 +1,5 @@
 /** `podid runs` and `podid runs show ID`: what the journal directory holds. Read-only. */
+import { existsSync } from 'node:fs';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { journalDirOf } from '../confirm.js';
 import type { CliContext } from '../context.js';
@@ -19,7 +20,7 @@ export async function runRuns(id: string | undefined, opts: RunsCliOptions, ctx:
   const runs = listRuns(dir, id === undefined ? (path, reason) => io.warn(`podid: ${path} is not a journal podid can read (${reason}); left out`) : undefined);
   const format = documentFormat(opts.output);
   if (id === undefined) {
-    io.out(format !== 'text' ? await inFormat(format, render.renderRunsJson(runs, dir)) : render.renderRuns(runs, { palette: io.palette, dir }));
+    io.out(format !== 'text' ? await inFormat(format, render.renderRunsJson(runs, dir)) : render.renderRuns(runs, { palette: io.palette, dir, dirMissing: runs.length === 0 && !existsSync(dir) }));
     return ExitCode.ok;
   }
   const { records } = readRun(dir, id);
