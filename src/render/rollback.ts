@@ -22,13 +22,21 @@ export function renderRollbackPlan(plan: RollbackPlan, opts: { palette?: Palette
   for (const o of plan.oidcProviders) {
     lines.push(`  ${p.green('+')} OIDC provider ${o.arn} of ${clusterName(o.cluster)}: create it again (client IDs ${o.clientIds.join(', ') || 'none'}; ${plural(o.thumbprints.length, 'thumbprint')}; tags ${o.tags.map((t) => `${t.key}=${clean(t.value)}`).join(', ') || 'none'}), so IRSA works again`);
   }
+  // In the order the rollback does it: a finalize's trust policies come back before its annotations.
+  const trustLines = () => {
+    for (const tr of plan.trust) {
+      lines.push(`  ${p.yellow('~')} trust policy of ${tr.roleArn}: back to the document journaled before the run${from(tr)}${plan.target.command === 'apply' ? ' (after its ServiceAccounts are verified on IRSA)' : ''}`);
+      lines.push(...trustDiff(tr.written, tr.previous, { palette: p }));
+    }
+  };
+  const from = (x: { adoptedFrom?: string }) => (x.adoptedFrom !== undefined ? `, from ${x.adoptedFrom}` : '');
+  if (t.command === 'finalize') trustLines();
   for (const s of plan.serviceAccounts) {
     lines.push(`  ${p.green('+')} ServiceAccount ${s.namespace}/${s.name} on ${clusterName(s.cluster)}: restore ${Object.entries(s.annotations).map(([k, v]) => `${k}=${clean(v)}`).join(', ')}`);
   }
   if ((plan.adoptedFrom ?? []).length > 0) {
     lines.push(`  Also undone: what this run found in place from the earlier run${plan.adoptedFrom!.length === 1 ? '' : 's'} of its plan ${plan.adoptedFrom!.join(', ')} (marked "from RUN").`, '');
   }
-  const from = (x: { adoptedFrom?: string }) => (x.adoptedFrom !== undefined ? `, from ${x.adoptedFrom}` : '');
   for (const a of plan.associations) {
     lines.push(`  ${p.red('-')} association ${a.namespace}/${a.serviceAccount} -> ${a.roleArn} on ${clusterName(a.cluster)}${a.createdIds.length > 0 ? ` (${a.createdIds.join(', ')}${from(a)}; only this id: an association with another id is kept)` : ' (created by the run; its answer was not journaled)'}`);
   }
@@ -50,10 +58,7 @@ export function renderRollbackPlan(plan: RollbackPlan, opts: { palette?: Palette
   if (plan.target.command === 'apply' && plan.subjects.length > 0) {
     lines.push(`  ${p.dim('=')} verify back on IRSA: ${plan.subjects.map((s) => `${s.namespace ?? '?'}/${s.serviceAccount}`).join(', ')}`);
   }
-  for (const tr of plan.trust) {
-    lines.push(`  ${p.yellow('~')} trust policy of ${tr.roleArn}: back to the document journaled before the run${from(tr)}${plan.target.command === 'apply' ? ' (after its ServiceAccounts are verified on IRSA)' : ''}`);
-    lines.push(...trustDiff(tr.written, tr.previous, { palette: p }));
-  }
+  if (t.command !== 'finalize') trustLines();
   for (const a of plan.agents) lines.push(`  ${p.red('-')} add-on ${a.addonName} on ${clusterName(a.cluster)}, installed by the run (only if no association is left)`);
   return `${lines.join('\n')}\n`;
 }
