@@ -61,11 +61,10 @@ export async function runApply(opts: MigrateCliOptions, ctx: CliContext): Promis
   if (opts.dryRun) throw new UsageError('APPLY_FLAGS_CONFLICT', '--dry-run and --apply exclude each other', 'pass one of them');
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait ?? DEFAULT_PROPAGATION_WAIT, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout ?? DEFAULT_ROLLOUT_TIMEOUT, '5m');
-  // The target flags' --request-timeout (kubectl's): each AWS or Kubernetes call; 0 for none.
-  // Checked here, before anything is read.
-  livePortOptions(opts, undefined);
+  // The target flags' --request-timeout (kubectl's: each AWS or Kubernetes call; 0 for none) and
+  // --concurrency, checked here, before anything is read.
+  const { concurrency } = livePortOptions(opts, undefined);
   if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
-  const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
   const verifyProbe = opts.verifyProbe === undefined ? null : opts.verifyProbe.trim();
   if (verifyProbe !== null && (verifyProbe === '' || /\s/.test(verifyProbe))) {
     throw new UsageError('BAD_FLAG_VALUE', `--verify-probe ${JSON.stringify(opts.verifyProbe)}: not a container image reference`, 'name an image with the AWS CLI, for example --verify-probe amazon/aws-cli:2.17.0');

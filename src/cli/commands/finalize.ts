@@ -8,7 +8,7 @@ import type { CliContext } from '../context.js';
 import { createIo } from '../io.js';
 import { documentFormat, inFormat, type OutputFormat } from '../output.js';
 import { createLivePorts, interruptible, livePortOptions, liveServices } from '../live-ports.js';
-import { positiveInt, setUpLiveScan, type TargetFlags } from '../live-scan.js';
+import { setUpLiveScan, type TargetFlags } from '../live-scan.js';
 import { eventsTo, reportPartial, warnSelectionUnscanned } from '../progress.js';
 import { VERSION } from '../version.js';
 import { newRunId } from './apply.js';
@@ -28,7 +28,6 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
   if (Boolean(opts.dryRun) === Boolean(opts.apply)) {
     throw new UsageError('ROLLBACK_FLAGS_CONFLICT', opts.dryRun ? '--dry-run and --apply exclude each other' : 'podid finalize needs --dry-run (review what would be removed) or --apply (remove it)', 'run podid finalize --dry-run first, then podid finalize --apply');
   }
-  const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
   const dir = journalDirOf(opts.journalDir, ctx);
   const format = documentFormat(opts.output);
   const json = format !== 'text';
@@ -36,7 +35,8 @@ export async function runFinalize(opts: FinalizeCliOptions, ctx: CliContext): Pr
   const io = await createIo({ ...(opts.color === false ? { color: false } : {}) }, ctx);
   const app = await import('../../app/finalize.js');
   const [{ realClock }, { DEFAULT_RETRY }] = await Promise.all([import('../../core/apply/ports.js'), import('../../core/apply/retry.js')]);
-  livePortOptions(opts, undefined); // --request-timeout checked before anything is read
+  // --request-timeout and --concurrency, checked before anything is read.
+  const { concurrency } = livePortOptions(opts, undefined);
   const livePorts = (region: string | undefined) => createLivePorts(livePortOptions(opts, region), ctx);
   // --delete-oidc-provider reads every role of the account (IAM is global: any region will do).
   let ports: Awaited<ReturnType<typeof livePorts>> | undefined = opts.deleteOidcProvider ? await livePorts(undefined) : undefined;

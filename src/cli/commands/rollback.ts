@@ -38,10 +38,10 @@ export async function runRollback(runArg: string | undefined, opts: RollbackCliO
   }
   const propagationWaitMs = parseDuration('--propagation-wait', opts.propagationWait, '15s');
   const rolloutTimeoutMs = parseDuration('--rollout-timeout', opts.rolloutTimeout, '5m');
-  livePortOptions(opts, undefined); // --request-timeout checked before anything is read
+  // --request-timeout and --concurrency, checked before anything is read.
+  const { concurrency } = livePortOptions(opts, undefined);
   if (rolloutTimeoutMs < 1000) throw new UsageError('BAD_FLAG_VALUE', `--rollout-timeout ${opts.rolloutTimeout}: must be at least 1s`, 'for example --rollout-timeout 5m');
   const maxConcurrentRollouts = positiveInt('--max-concurrent-rollouts', opts.maxConcurrentRollouts, 5);
-  const concurrency = positiveInt('--concurrency', opts.concurrency, 8);
   const dir = journalDirOf(opts.journalDir, ctx);
   const format = documentFormat(opts.output);
   const json = format !== 'text';

@@ -292,11 +292,11 @@ export function planRollback(journal: string, records: readonly JournalRecord[],
         for (const sa of w.serviceAccounts) {
           const subject = out.subjects.find((x) => x.cluster === s.cluster && x.namespace === w.namespace && x.serviceAccount === sa);
           if (subject === undefined || !subject.preexisting || out.associations.some((a) => a.cluster === s.cluster && a.namespace === w.namespace && a.serviceAccount === sa)) continue;
-          const from = earlier.map((e) => ({ runId: e.runId, a: e.plan.associations.find((x) => x.cluster === s.cluster && x.namespace === w.namespace && x.serviceAccount === sa && x.createdIds.length > 0) })).find((x) => x.a !== undefined);
-          if (from?.a === undefined) continue;
-          out.associations.push({ ...from.a, preexistingIds: [], adoptedFrom: from.runId });
+          const from = adoptedAssociation(earlier, s.cluster, w.namespace, sa);
+          if (from === undefined) continue;
+          out.associations.push({ ...from.undo, createdIds: from.ids, preexistingIds: [], adoptedFrom: from.runId });
           subject.preexisting = false;
-          subject.roleArn = from.a.targetRoleArn ?? from.a.roleArn;
+          subject.roleArn = from.undo.targetRoleArn ?? from.undo.roleArn;
           adopt(out, from.runId);
         }
         const previousRestartedAt = prev?.restartedAt ?? ((intent.request['previousRestartedAt'] as string | null | undefined) ?? null);
@@ -343,12 +343,15 @@ function adopt(out: RollbackPlan, runId: string): void {
   if (!out.adoptedFrom.includes(runId)) out.adoptedFrom.push(runId);
 }
 
-/** The association ids an earlier run journaled as created that this run found in place (newest earlier run first). */
-function adoptedAssociation(earlier: readonly EarlierPlan[], cluster: string, namespace: string, serviceAccount: string, found: readonly string[]): { runId: string; ids: string[] } | undefined {
+/**
+ * The association ids an earlier run journaled as created (newest earlier run first): those this
+ * run found in place, or, without `found`, all of them.
+ */
+function adoptedAssociation(earlier: readonly EarlierPlan[], cluster: string, namespace: string, serviceAccount: string, found?: readonly string[]): { runId: string; ids: string[]; undo: AssociationUndo } | undefined {
   for (const e of earlier) {
-    const a = e.plan.associations.find((x) => x.cluster === cluster && x.namespace === namespace && x.serviceAccount === serviceAccount);
-    const ids = (a?.createdIds ?? []).filter((id) => found.includes(id));
-    if (ids.length > 0) return { runId: e.runId, ids };
+    const undo = e.plan.associations.find((x) => x.cluster === cluster && x.namespace === namespace && x.serviceAccount === serviceAccount);
+    const ids = (undo?.createdIds ?? []).filter((id) => found === undefined || found.includes(id));
+    if (undo !== undefined && ids.length > 0) return { runId: e.runId, ids, undo };
   }
   return undefined;
 }
