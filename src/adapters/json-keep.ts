@@ -358,12 +358,17 @@ class LastShared {
 function parseShared(plan: KeepPlan | null, last: LastShared): unknown {
   const b = buf;
   const start = pos;
-  const stop = skip(b, start, end);
-  const length = stop - start;
-  if (length === last.length && b.compare(last.bytes, 0, length, start, stop) === 0) {
-    pos = stop;
+  // The last value's bytes first, compared natively: a JSON object, array or string ends where
+  // its own brackets or quotes say, so bytes equal to a whole value already checked are that
+  // value, and the bytes after it need not be stepped through (about half of a pod's bytes are
+  // its labels, owner and containers). A number or literal could go on past them: never shared.
+  const known = last.length;
+  if (known > 0 && start + known <= end && (b[start] === OPEN_OBJECT || b[start] === OPEN_ARRAY || b[start] === QUOTE) && b.compare(last.bytes, 0, known, start, start + known) === 0) {
+    pos = start + known;
     return last.value;
   }
+  const stop = skip(b, start, end);
+  const length = stop - start;
   const value = deepFreeze(parseValue(plan));
   if (last.bytes.length < length) last.bytes = Buffer.allocUnsafeSlow(Math.max(length, 2 * last.bytes.length, 256));
   b.copy(last.bytes, 0, start, stop);

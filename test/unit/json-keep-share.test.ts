@@ -70,6 +70,19 @@ describe('shareKept', () => {
     expect(() => parseKept(Buffer.from('{"items":[{"metadata":{"labels":{"a":tru}}}]}'), listPlan())).toThrow(JsonKeepError);
   });
 
+  it('takes a repeat by its bytes without stepping through it again, never past where the value ends', () => {
+    // A number goes on past the last one's bytes ("1" then "12"): numbers and literals are stepped as before.
+    const nums = parseKept(Buffer.from('{"items":[{"metadata":{"labels":1}},{"metadata":{"labels":12}},{"metadata":{"labels":true}}]}'), listPlan()) as { items: Item[] };
+    expect(nums.items.map((i) => i.metadata.labels)).toStrictEqual([1, 12, true]);
+    // A string or an object ends where its own bytes say: what follows the repeat is still checked.
+    expect(() => parseKept(Buffer.from('{"items":[{"metadata":{"labels":{"a":"1"}}},{"metadata":{"labels":{"a":"1"}x}}]}'), listPlan())).toThrow(JsonKeepError);
+    expect(() => parseKept(Buffer.from('{"items":[{"metadata":{"labels":"ab"}},{"metadata":{"labels":"ab'), listPlan())).toThrow(JsonKeepError);
+    const strs = parseKept(Buffer.from('{"items":[{"metadata":{"labels":"ab"}},{"metadata":{"labels":"ab"}},{"metadata":{"labels":"abc"}}]}'), listPlan()) as { items: Item[] };
+    expect(strs.items.map((i) => i.metadata.labels)).toStrictEqual(['ab', 'ab', 'abc']);
+    // A page shorter than the last value's bytes is no match (and no read past its end).
+    expect(() => parseKept(Buffer.from('{"items":[{"metadata":{"labels":{"a":"1"}}},{"metadata":{"labels":{"a"'), listPlan())).toThrow(JsonKeepError);
+  });
+
   it('refuses paths that are not kept, or that go inside a value kept whole', () => {
     const plan = compileKeep(ITEM) as KeepPlan;
     expect(() => shareKept(plan, [['metadata', 'uid']])).toThrow(/uid is not kept/);
