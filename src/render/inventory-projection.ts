@@ -11,23 +11,65 @@ import { INVENTORY_DOCUMENT_SCHEMA, type JsonSchema } from './inventory-json-sch
 
 /** `value` as `schema` describes it: object keys in the schema's order, keys it does not name left out. */
 export function project(value: unknown, schema: JsonSchema, root: JsonSchema = schema): unknown {
-  if (schema.$ref !== undefined) return project(value, resolveRef(root, schema.$ref), root);
+  return projector(schema, root)(value);
+}
+
+type Projector = (value: unknown) => unknown;
+
+/**
+ * Each schema node compiled once into a function (per root: a `$ref` resolves against it): a
+ * fleet's document projects about a million values, and walking the schema for each (its
+ * properties' entries, a `$ref`'s regular expression, an `anyOf`'s search) cost more than
+ * stringifying the result.
+ */
+const compiled = new WeakMap<JsonSchema, WeakMap<JsonSchema, Projector>>();
+
+function projector(schema: JsonSchema, root: JsonSchema): Projector {
+  let byRoot = compiled.get(root);
+  if (byRoot === undefined) compiled.set(root, (byRoot = new WeakMap()));
+  const known = byRoot.get(schema);
+  if (known !== undefined) return known;
+  // Placed before compiling what it refers to, so a recursive schema resolves to itself.
+  let inner: Projector = identity;
+  const self: Projector = (value) => inner(value);
+  byRoot.set(schema, self);
+  inner = compile(schema, root);
+  return self;
+}
+
+const identity: Projector = (value) => value;
+
+function compile(schema: JsonSchema, root: JsonSchema): Projector {
+  if (schema.$ref !== undefined) {
+    const target = resolveRef(root, schema.$ref);
+    let resolved: Projector | undefined;
+    return (value) => (resolved ??= projector(target, root))(value);
+  }
   if (schema.anyOf !== undefined) {
-    if (value === null) return null;
     const branch = schema.anyOf.find((b) => b.type !== 'null');
-    return branch === undefined ? value : project(value, branch, root);
+    if (branch === undefined) return identity;
+    const next = projector(branch, root);
+    return (value) => (value === null ? null : next(value));
   }
-  if (schema.type === 'array' && schema.items !== undefined && Array.isArray(value)) return value.map((v) => project(v, schema.items!, root));
-  if (schema.type === 'object' && schema.properties !== undefined && typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    const from = value as Record<string, unknown>;
-    for (const [key, sub] of Object.entries(schema.properties)) {
-      const v = from[key];
-      if (v !== undefined) out[key] = project(v, sub, root);
-    }
-    return out;
+  if (schema.type === 'array' && schema.items !== undefined) {
+    const item = projector(schema.items, root);
+    return (value) => (Array.isArray(value) ? value.map(item) : value);
   }
-  return value;
+  if (schema.type === 'object' && schema.properties !== undefined) {
+    const keys = Object.keys(schema.properties);
+    const subs = keys.map((k) => projector(schema.properties![k]!, root));
+    return (value) => {
+      if (typeof value !== 'object' || value === null) return value;
+      const out: Record<string, unknown> = {};
+      const from = value as Record<string, unknown>;
+      for (let i = 0; i < keys.length; i++) {
+        const v = from[keys[i]!];
+        if (v !== undefined) out[keys[i]!] = subs[i]!(v);
+      }
+      return out;
+    };
+  }
+  return identity;
 }
 
 function resolveRef(root: JsonSchema, ref: string): JsonSchema {
