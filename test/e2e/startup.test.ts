@@ -44,4 +44,10 @@ describe('start-up path', () => {
     expect(entry).toMatch(/import\(["']\.\/chunks\//);
     expect(entry).not.toMatch(/@aws-sdk|@kubernetes\/client-node/);
   });
+
+  it('yaml, bundled into a chunk of its own (scripts/build.mjs), is not on the static path either', () => {
+    const { files } = staticGraph(join(ROOT, 'dist/podid.js'));
+    const withYaml = files.filter((f) => readFileSync(f, 'utf8').includes('YAMLParseError'));
+    expect(withYaml).toEqual([]);
+  });
 });
