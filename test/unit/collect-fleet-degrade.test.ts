@@ -113,6 +113,36 @@ describe('a fleet run with one cluster failing', () => {
     expect(exitCodeOf(err)).toBe(ExitCode.environment);
   });
 
+  it('the caller is identified while the clusters are described, and nothing is listed before the answer', async () => {
+    const p = ports();
+    const order: string[] = [];
+    let answer!: () => void;
+    p.sts = { getCallerIdentity: () => new Promise((resolve) => (answer = () => resolve({ account: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci` }))) };
+    const eks = p.eks('us-east-1');
+    p.eks = () => ({ ...eks, describeCluster: (name) => (order.push(`describe ${name}`), eks.describeCluster(name)) });
+    const kube = p.kube;
+    p.kube = (context) => ({ ...kube(context), listServiceAccounts: (each) => (order.push(`list ${context}`), kube(context).listServiceAccounts(each)) });
+    const run = collectFleet(FLEET, p, { trustPolicyLimit: 2048 });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual(['describe a', 'describe b', 'describe c']);
+    answer();
+    const snap = await run;
+    expect(order.slice(3).sort()).toEqual(['list ctx-a', 'list ctx-b', 'list ctx-c']);
+    expect(snap.caller.account).toBe(ACCOUNT);
+  });
+
+  it.each([
+    ['a fleet', FLEET],
+    ['one context', [target('b')]],
+  ])('in %s, an STS failure fails the run with its own error, even when a cluster failed first', async (_what, targets) => {
+    const p = ports({ eks: { b: 'AWS_UNREACHABLE' } });
+    const events: ScanEvent[] = [];
+    p.sts = { getCallerIdentity: () => new Promise((_, reject) => setTimeout(() => reject(new PodidError('AWS_CREDENTIALS_INVALID', 'sts:GetCallerIdentity failed (AWS_CREDENTIALS_INVALID)')), 10)) };
+    const err = await collectFleet(targets, p, { trustPolicyLimit: 2048, onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+    expect((err as PodidError).code).toBe('AWS_CREDENTIALS_INVALID');
+    expect(events.filter((e) => e.type === 'cluster-failed' || e.type === 'cluster-reading')).toEqual([]);
+  });
+
   it('contexts the caller could not resolve are reported beside the scanned ones', async () => {
     const unresolved = [{ context: 'kind', clusterName: null, region: null, server: 'https://127.0.0.1:6443', error: { code: 'CONTEXT_CLUSTER_UNKNOWN' as const, message: 'not EKS', hint: 'pass --cluster' } }];
     const snap = await collectFleet([target('a')], ports(), { trustPolicyLimit: 2048, unresolved });

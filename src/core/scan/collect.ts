@@ -114,9 +114,25 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
   const kubeCall = createLimiter(opts.concurrency ?? DEFAULT_CONCURRENCY);
   const emit: ScanEventSink = opts.onEvent ?? (() => undefined);
 
-  const caller = await call(() => ports.sts.getCallerIdentity());
-  const iam = new IamReader(ports, call, caller.account, opts.listRolesThreshold ?? LIST_ROLES_THRESHOLD);
-  iam.roles(normalisedRoleArns(opts.extraRoleArns ?? []));
+  // Who the caller is (its account decides how roles are read) is asked while the clusters are
+  // described: both are a round trip before any list can start. A cluster reads nothing until
+  // the answer is in (`identified`), and a failure to identify the caller fails the run as it
+  // always has, with STS's error, whatever the clusters answered meanwhile.
+  let iam!: IamReader;
+  let identityFailure: unknown = undefined;
+  const identified = call(() => ports.sts.getCallerIdentity()).then(
+    (caller) => {
+      iam = new IamReader(ports, call, caller.account, opts.listRolesThreshold ?? LIST_ROLES_THRESHOLD);
+      iam.roles(normalisedRoleArns(opts.extraRoleArns ?? []));
+      return caller;
+    },
+    (err: unknown) => {
+      identityFailure = err;
+      throw err;
+    },
+  );
+  // Handled where each cluster awaits it, and below; never left unhandled in between.
+  identified.catch(() => undefined);
 
   // Two contexts for one cluster (an alias and the ARN-named one) would list it twice.
   const unique = new Map<string, CollectTarget>();
@@ -154,8 +170,9 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
     [...unique.values()].map(async (target) => {
       const references = refer();
       try {
-        return await collectCluster(target, ports, clusterCalls(call, kubeCall), scope, emit, references);
+        return await collectCluster(target, ports, clusterCalls(call, kubeCall), scope, emit, references, identified);
       } catch (err) {
+        if (identityFailure !== undefined && err === identityFailure) throw err;
         references.serviceAccountsListed();
         if (!fleet || !isClusterFailure(err)) throw err;
         emit({ type: 'cluster-failed', context: target.context, code: err.code, message: err.message });
@@ -164,6 +181,7 @@ export async function collectFleet(targets: readonly CollectTarget[], ports: Sca
       }
     }),
   );
+  const caller = await identified;
   const clusters = collected.filter((c): c is ClusterSnapshot => c !== null);
   unscanned.sort((a, b) => compareStrings(a.context, b.context));
   emit({ type: 'iam-reading' });
@@ -252,12 +270,24 @@ interface RoleReferences {
   serviceAccountsListed(): void;
 }
 
-async function collectCluster(target: CollectTarget, ports: ScanPorts, calls: ReturnType<typeof clusterCalls>, scope: Scope, emit: ScanEventSink, refer: RoleReferences): Promise<ClusterSnapshot> {
+async function collectCluster(
+  target: CollectTarget,
+  ports: ScanPorts,
+  calls: ReturnType<typeof clusterCalls>,
+  scope: Scope,
+  emit: ScanEventSink,
+  refer: RoleReferences,
+  identified: Promise<unknown>,
+): Promise<ClusterSnapshot> {
   const { aws: call, kube: each, settled } = calls;
   const eks = ports.eks(target.region);
   const name = target.clusterName;
   emit({ type: 'cluster-describing', context: target.context, cluster: name });
-  const info = await describeContextCluster(target, eks, call);
+  const describing = describeContextCluster(target, eks, call);
+  describing.catch(() => undefined);
+  // The caller's identity first: its failure is the run's, not this cluster's.
+  await identified;
+  const info = await describing;
   const arn = parseClusterArn(info.arn);
   const account = arn.ok ? arn.arn.account : (info.arn.split(':')[4] ?? '');
   const partition = arn.ok ? arn.arn.partition : (info.arn.split(':')[1] ?? 'aws');
