@@ -21,6 +21,6 @@ export function documentFormat(output: OutputFormat | undefined): 'text' | 'json
 /** A JSON document (as podid renders it) in the format asked for: unchanged for json, YAML for yaml. */
 export async function inFormat(format: 'json' | 'yaml', json: string): Promise<string> {
   if (format === 'json') return json;
-  const { stringify } = await import('yaml');
-  return stringify(JSON.parse(json), { indent: 2, lineWidth: 0, aliasDuplicateObjects: false });
+  const { jsonAsYaml } = await import('../render/yaml.js');
+  return jsonAsYaml(json);
 }

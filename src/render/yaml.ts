@@ -12,3 +12,12 @@ export function renderYaml(inv: Inventory): string {
     aliasDuplicateObjects: false,
   });
 }
+
+/**
+ * A JSON document (as podid renders it) as YAML, with the same settings. For `-o yaml` of the
+ * commands that render JSON first; imported lazily (cli/output.ts) through this module rather
+ * than `import('yaml')`, whose bundled CommonJS chunk exposes only a default export.
+ */
+export function jsonAsYaml(json: string): string {
+  return stringify(JSON.parse(json), { indent: 2, lineWidth: 0, aliasDuplicateObjects: false });
+}
