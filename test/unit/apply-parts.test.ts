@@ -112,7 +112,7 @@ describe('journal file and lock', () => {
     expect(lockIsStale({ pid: 1, host: 'other', runId: 'x', cluster: 'c', startedAt: '' }, { host: 'h', alive: () => false })).toBe(false);
     const dir = mkdtempSync(join(tmpdir(), 'podid-unit-'));
     const a = acquireLocks(dir, ['arn:c1'], 'run-a', () => 'now');
-    expect(() => acquireLocks(dir, ['arn:c2', 'arn:c1'], 'run-b', () => 'now')).toThrow(/another podid apply is running on arn:c1 \(run run-a/);
+    expect(() => acquireLocks(dir, ['arn:c2', 'arn:c1'], 'run-b', () => 'now')).toThrow(/another podid run holds the lock of arn:c1 \(run run-a/);
     // The refused run released the lock it had taken on c2.
     const c2 = acquireLocks(dir, ['arn:c2'], 'run-c', () => 'now');
     c2.release();
