@@ -22,7 +22,7 @@ export function outcomesText(outcomes: Record<string, number>, changes = 0, stat
   const counted = `${changes} ${changes === 1 ? 'change' : 'changes'}`;
   // A run killed before its end journaled no outcome: its changes were to its ServiceAccounts'
   // trust, associations and workloads as much as to anything else.
-  if (changes > 0 && status === 'unfinished') return `not recorded (${counted}; the run stopped before judging them)`;
+  if (changes > 0 && status === 'unfinished') return `not recorded (${counted})`;
   return changes > 0 ? `none (${counted} to other resources)` : '-';
 }
 

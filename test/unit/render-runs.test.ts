@@ -29,8 +29,8 @@ describe('outcomesText: the SERVICE ACCOUNTS column of podid runs', () => {
   });
 
   it('does not say "other resources" for a run stopped before it judged its ServiceAccounts (killed: no outcome recorded)', () => {
-    expect(outcomesText({}, 5, 'unfinished')).toBe('not recorded (5 changes; the run stopped before judging them)');
-    expect(outcomesText({}, 1, 'unfinished')).toBe('not recorded (1 change; the run stopped before judging them)');
+    expect(outcomesText({}, 5, 'unfinished')).toBe('not recorded (5 changes)');
+    expect(outcomesText({}, 1, 'unfinished')).toBe('not recorded (1 change)');
     expect(outcomesText({}, 0, 'unfinished')).toBe('-');
     expect(outcomesText({}, 2, 'succeeded')).toBe('none (2 changes to other resources)');
   });
