@@ -168,7 +168,7 @@ export function acquireLocks(dir: string, clusters: readonly string[], runId: st
           }
           throw new RefusedError(
             'APPLY_LOCKED',
-            `another podid apply is running on ${cluster}${owner ? ` (run ${owner.runId}, pid ${owner.pid} on ${owner.host}, since ${owner.startedAt})` : ''}`,
+            `another podid run holds the lock of ${cluster}${owner ? ` (run ${owner.runId}, pid ${owner.pid} on ${owner.host}, since ${owner.startedAt})` : ''}`,
             `wait for it to finish; if that run is dead, delete ${path}`,
           );
         }

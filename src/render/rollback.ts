@@ -110,7 +110,9 @@ export function renderRollbackResult(r: RollbackResult, opts: { palette?: Palett
       u.agents > 0 ? `${n(u.agents, 'agent add-on', 'agent add-ons')} removed` : '',
     ].filter((x) => x !== '')
     : [];
-  if (undone.length > 0) lines.push('', `Back as before: ${undone.join(', ')}.`);
+  // Only a rollback that finished puts the world back as before; one that stopped or left
+  // something (interrupted, partial, refused) says what it undid so far.
+  if (undone.length > 0) lines.push('', `${r.status === 'succeeded' ? 'Back as before' : 'Undone so far'}: ${undone.join(', ')}.`);
   lines.push('', `Result: ${s.restored} restored, ${s.needsRestart} need a restart, ${s.drifted} drifted, ${s.failed} failed, ${s.skipped} skipped; ${plural(s.refusedSteps, 'step')} refused; ${plural(s.mutatingCalls, 'mutating call')}`);
   if (s.refusedSteps > 0 || s.drifted > 0) lines.push('Refused: something the run changed was changed again by someone else since. podid left it as it is; reconcile it by hand, then run podid rollback again.');
   if (s.failed > 0 || r.status === 'interrupted') lines.push('Run podid rollback again to finish: it resumes, never repeats what is done.');

@@ -16,10 +16,14 @@ const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
  * finalize that only deleted an OIDC provider, an apply that only installed the agent) says so
  * rather than showing a bare "-" next to its changes.
  */
-export function outcomesText(outcomes: Record<string, number>, changes = 0): string {
+export function outcomesText(outcomes: Record<string, number>, changes = 0, status?: string): string {
   const entries = Object.entries(outcomes).sort(([a], [b]) => compareStrings(a, b));
   if (entries.length > 0) return entries.map(([k, v]) => `${v} ${k}`).join(', ');
-  return changes > 0 ? `none (${changes} ${changes === 1 ? 'change' : 'changes'} to other resources)` : '-';
+  const counted = `${changes} ${changes === 1 ? 'change' : 'changes'}`;
+  // A run killed before its end journaled no outcome: its changes were to its ServiceAccounts'
+  // trust, associations and workloads as much as to anything else.
+  if (changes > 0 && status === 'unfinished') return `not recorded (${counted})`;
+  return changes > 0 ? `none (${counted} to other resources)` : '-';
 }
 
 /** The status, and which rollback undid the run (a rollback that did not succeed is said to have been tried, with its status). */
@@ -49,7 +53,7 @@ export function renderRuns(runs: readonly RunSummary[], opts: { palette?: Palett
       r.command,
       r.startedAt.replace(/\.\d{3}Z$/, 'Z'),
       r.clusters.map(clusterName).join(','),
-      outcomesText(r.outcomes, r.changes),
+      outcomesText(r.outcomes, r.changes, r.status),
       { text: statusText(r, runs), paint: r.status === 'succeeded' ? palette.green : r.status === 'partial' || r.status === 'unfinished' ? palette.red : r.status === 'refused' ? palette.yellow : undefined },
     ]),
   ];
@@ -69,7 +73,7 @@ export function renderRunDetail(summary: RunSummary, records: readonly JournalRe
     `  finished  ${summary.finishedAt ?? '-'}`,
     `  clusters  ${summary.clusters.join(', ')}`,
     `  changes   ${summary.changes}`,
-    `  outcomes  ${outcomesText(summary.outcomes, summary.changes)}`,
+    `  outcomes  ${outcomesText(summary.outcomes, summary.changes, summary.status)}`,
   ];
   const steps = records.filter((r) => r.record === 'step');
   if (steps.length > 0) {

@@ -249,7 +249,7 @@ describe('safety rails', () => {
     try {
       const r = await apply(sb, ['--journal-dir', dir]);
       expect(r.code).toBe(4);
-      expect(r.stderr).toMatch(/another podid apply is running on arn:aws:eks:us-east-1:111122223333:cluster\/prod \(run other-run, pid \d+/);
+      expect(r.stderr).toMatch(/another podid run holds the lock of arn:aws:eks:us-east-1:111122223333:cluster\/prod \(run other-run, pid \d+/);
       expect((await sandboxCalls(sb)).filter((c) => c.mutating)).toEqual([]);
     } finally {
       held.release();

@@ -31,6 +31,11 @@ describe('rolloutStatus (kubectl rollout status)', () => {
     ['Deployment', {}, { replicas: 4 }, 'waiting', 'Waiting for deployment "cart" rollout to finish: 1 old replicas are pending termination...'],
     ['Deployment', {}, { availableReplicas: 2 }, 'waiting', 'Waiting for deployment "cart" rollout to finish: 2 of 3 updated replicas are available...'],
     ['Deployment', {}, { conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'x' }] }, 'failed', 'deployment "cart" exceeded its progress deadline'],
+    // Paused (kubectl rollout pause): the controller will not roll the new template out until it is
+    // resumed, so waiting --rollout-timeout (5m by default) for it is pointless; done if it already is.
+    ['Deployment', {}, { updatedReplicas: 0, conditions: [{ type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }] }, 'failed', 'deployment "cart" is paused: its pods are not replaced until it is resumed (kubectl rollout resume deployment/cart -n shop)'],
+    ['Deployment', {}, { conditions: [{ type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }] }, 'done', 'deployment "cart" successfully rolled out'],
+    ['Deployment', {}, { availableReplicas: 2, conditions: [{ type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }] }, 'waiting', 'Waiting for deployment "cart" rollout to finish: 2 of 3 updated replicas are available...'],
     ['StatefulSet', {}, {}, 'done', 'statefulset rolling update complete 3 pods at revision r2...'],
     ['StatefulSet', {}, { readyReplicas: 1 }, 'waiting', 'Waiting for 2 pods to be ready...'],
     ['StatefulSet', {}, { currentRevision: 'r1' }, 'waiting', 'waiting for statefulset rolling update to complete 3 pods at revision r2...'],
@@ -112,7 +117,7 @@ describe('journal file and lock', () => {
     expect(lockIsStale({ pid: 1, host: 'other', runId: 'x', cluster: 'c', startedAt: '' }, { host: 'h', alive: () => false })).toBe(false);
     const dir = mkdtempSync(join(tmpdir(), 'podid-unit-'));
     const a = acquireLocks(dir, ['arn:c1'], 'run-a', () => 'now');
-    expect(() => acquireLocks(dir, ['arn:c2', 'arn:c1'], 'run-b', () => 'now')).toThrow(/another podid apply is running on arn:c1 \(run run-a/);
+    expect(() => acquireLocks(dir, ['arn:c2', 'arn:c1'], 'run-b', () => 'now')).toThrow(/another podid run holds the lock of arn:c1 \(run run-a/);
     // The refused run released the lock it had taken on c2.
     const c2 = acquireLocks(dir, ['arn:c2'], 'run-c', () => 'now');
     c2.release();

@@ -87,6 +87,23 @@ describe('removeOidcTrust', () => {
     expect(result).toMatchObject({ change: 'none', steps: [], needsManual: false });
   });
 
+  it('matches the statement on the service account\'s token audience (eks.amazonaws.com/audience), not only the default one', () => {
+    const custom = parsePolicy({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Federated: provider(USE1) }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${USE1}:sub`]: 'system:serviceaccount:logging:shipper', [`${USE1}:aud`]: 'custom-aud' } } },
+        { Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] },
+      ],
+    });
+    const target = { providerArn: provider(USE1), namespace: 'logging', serviceAccount: 'shipper' };
+    // With the default audience the statement does not admit it: nothing to remove.
+    expect(removeOidcTrust(custom, target).change).toBe('none');
+    const result = removeOidcTrust(custom, { ...target, audience: 'custom-aud' });
+    expect(result.change).toBe('removed');
+    expect(result.steps).toEqual([{ index: 0, action: 'dropped-statement', reason: expect.any(String) }]);
+    expect(statementsOf(result.policy)).toEqual([statementsOf(custom)[1]]);
+  });
+
   it('reports a statement without a sub condition as needs-manual', () => {
     const policy = parsePolicy({
       Statement: [

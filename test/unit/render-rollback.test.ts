@@ -1,7 +1,8 @@
 /** render/rollback.ts: the review lists a rollback's changes in the order the rollback makes them. */
 import { describe, expect, it } from 'vitest';
 import type { RollbackPlan } from '../../src/core/rollback/plan.js';
-import { renderRollbackPlan } from '../../src/render/rollback.js';
+import type { RollbackResult } from '../../src/core/rollback/result.js';
+import { renderRollbackPlan, renderRollbackResult } from '../../src/render/rollback.js';
 
 const PROD = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
 const ROLE = 'arn:aws:iam::111122223333:role/shop';
@@ -27,5 +28,25 @@ describe('renderRollbackPlan', () => {
 
   it('an apply\'s rollback: trust last, after its ServiceAccounts are verified', () => {
     expect(renderRollbackPlan(plan('apply'))).toMatch(/trust policy of \S+: back to the document journaled before the run \(after its ServiceAccounts are verified on IRSA\)/);
+  });
+});
+
+describe('renderRollbackResult: what is undone', () => {
+  const result = (status: 'succeeded' | 'interrupted' | 'partial' | 'refused'): RollbackResult => ({
+    kind: 'podid-rollback-result', schemaVersion: 1, runId: 'rb1', rollbackOf: 'r1', journal: '/j/rb1.jsonl', startedAt: 's', finishedAt: 'f', status, exitCode: status === 'succeeded' ? 0 : status === 'interrupted' ? 130 : status === 'partial' ? 5 : 4, clusters: [PROD],
+    steps: [], serviceAccounts: [],
+    summary: { restored: 1, needsRestart: 0, drifted: 0, failed: 0, skipped: 1, refusedSteps: 0, mutatingCalls: 3, undone: { oidcProviders: 0, trustPolicies: 0, annotations: 0, associations: 2, addons: 0, workloads: 1, agents: 0 } },
+  }) as RollbackResult;
+
+  it('a rollback that finished says the world is back as before', () => {
+    expect(renderRollbackResult(result('succeeded'))).toContain('\nBack as before: associations of 2 ServiceAccounts removed, 1 workload restarted back.\n');
+  });
+
+  it('one that did not finish (interrupted, partial, refused) does not claim it: it says what is undone so far', () => {
+    for (const status of ['interrupted', 'partial', 'refused'] as const) {
+      const text = renderRollbackResult(result(status));
+      expect(text).not.toContain('Back as before');
+      expect(text).toContain('\nUndone so far: associations of 2 ServiceAccounts removed, 1 workload restarted back.\n');
+    }
   });
 });

@@ -28,6 +28,13 @@ describe('outcomesText: the SERVICE ACCOUNTS column of podid runs', () => {
     expect(outcomesText({}, 2)).toBe('none (2 changes to other resources)');
   });
 
+  it('does not say "other resources" for a run stopped before it judged its ServiceAccounts (killed: no outcome recorded)', () => {
+    expect(outcomesText({}, 5, 'unfinished')).toBe('not recorded (5 changes)');
+    expect(outcomesText({}, 1, 'unfinished')).toBe('not recorded (1 change)');
+    expect(outcomesText({}, 0, 'unfinished')).toBe('-');
+    expect(outcomesText({}, 2, 'succeeded')).toBe('none (2 changes to other resources)');
+  });
+
   it('is "-" for a run that changed nothing', () => {
     expect(outcomesText({}, 0)).toBe('-');
   });

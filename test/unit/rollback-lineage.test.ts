@@ -123,6 +123,25 @@ describe('rollback lineage', () => {
     expect(alsoRollsBack).toEqual(['r1']);
   });
 
+  it('a run of another plan that found a succeeded earlier run\'s work in place adopts none of it: its rollback restores what was there before it, and the earlier run rolls back on its own', () => {
+    const { r1, r2 } = journals();
+    // r1 finished (succeeded); r2 applied another plan, made before r1 ran (a stale plan covering
+    // the same ServiceAccount), and found r1's association and trust in place.
+    const done = r1.map((rec) => (rec.record === 'finished' ? { ...rec, status: 'succeeded', exitCode: 0 } : rec)) as JournalRecord[];
+    const other = r2.map((rec) => (rec.record === 'run' ? { ...rec, plan: { ...(rec as RunRecord).plan, createdAt: '2026-11-30T00:00:00.000Z' } } : rec)) as JournalRecord[];
+    const all = runs(done, other);
+    const { plan, alsoRollsBack } = decideRollback(all.find((r) => r.summary.runId === 'r2')!, all);
+    expect(plan.associations).toEqual([]);
+    expect(plan.trust).toEqual([]);
+    expect(plan.adoptedFrom ?? []).toEqual([]);
+    expect(alsoRollsBack).toEqual([]);
+    // r2 did not change what r1 did: r1 is not superseded by it.
+    expect(decideRollback(all.find((r) => r.summary.runId === 'r1')!, all).plan.associations).toEqual([expect.objectContaining({ createdIds: ['a-1'] })]);
+    // A re-run of the same plan still takes the succeeded run's work over.
+    const same = runs(done, r2);
+    expect(decideRollback(same.find((r) => r.summary.runId === 'r2')!, same).plan.associations).toEqual([expect.objectContaining({ adoptedFrom: 'r1' })]);
+  });
+
   it('refuses the earlier run while the re-run is not rolled back, naming it', () => {
     const { r1, r2 } = journals();
     const all = runs(r1, r2);

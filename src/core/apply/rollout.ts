@@ -20,9 +20,17 @@ export function rolloutStatus(w: WorkloadState): RolloutJudgement {
     if (w.generation <= s.observedGeneration) {
       const progressing = s.conditions.find((c) => c.type === 'Progressing');
       if (progressing?.reason === 'ProgressDeadlineExceeded') return { state: 'failed', message: `${short(w)} exceeded its progress deadline` };
+      // kubectl waits on a paused Deployment (kubectl rollout pause) until --timeout; its controller
+      // replaces no pod until it is resumed, so podid says so at once instead of waiting out
+      // --rollout-timeout with no progress.
+      const waiting = (message: string): RolloutJudgement =>
+        progressing?.reason === 'DeploymentPaused'
+          ? { state: 'failed', message: `${short(w)} is paused: its pods are not replaced until it is resumed (kubectl rollout resume deployment/${w.name} -n ${w.namespace})` }
+          : { state: 'waiting', message };
       const want = w.replicas ?? 1;
-      if (s.updatedReplicas < want) return { state: 'waiting', message: `Waiting for ${short(w)} rollout to finish: ${s.updatedReplicas} out of ${want} new replicas have been updated...` };
-      if (s.replicas > s.updatedReplicas) return { state: 'waiting', message: `Waiting for ${short(w)} rollout to finish: ${s.replicas - s.updatedReplicas} old replicas are pending termination...` };
+      if (s.updatedReplicas < want) return waiting(`Waiting for ${short(w)} rollout to finish: ${s.updatedReplicas} out of ${want} new replicas have been updated...`);
+      if (s.replicas > s.updatedReplicas) return waiting(`Waiting for ${short(w)} rollout to finish: ${s.replicas - s.updatedReplicas} old replicas are pending termination...`);
+      // Pods already created become available without the controller: keep waiting for them.
       if (s.availableReplicas < s.updatedReplicas) return { state: 'waiting', message: `Waiting for ${short(w)} rollout to finish: ${s.availableReplicas} of ${s.updatedReplicas} updated replicas are available...` };
       return { state: 'done', message: `${short(w)} successfully rolled out` };
     }

@@ -11,7 +11,7 @@ import type { JsonObject } from '../json.js';
 import { plural } from '../text.js';
 import { podNames, restartAdvice, withReplicaSetOwners, type StalePod } from '../restart-advice.js';
 import { canonicalJson } from '../plan/fingerprint.js';
-import { parsePolicy, policyToJson, removeOidcTrust } from '../policy/index.js';
+import { parsePolicy, policyToJson, removeOidcTrust, type OidcTrustTarget } from '../policy/index.js';
 import type { FleetSnapshot } from '../scan/snapshot.js';
 import type { Inventory } from '../scan/inventory.js';
 import type { FinalizeProvider } from './provider.js';
@@ -104,7 +104,7 @@ export function planFinalize(snapshot: FleetSnapshot, inventory: Inventory): Fin
     const names: string[] = [];
     for (const s of sas.filter((x) => x.action === 'finalize' && x.roleArn === roleArn)) {
       if (s.providerArn === null) continue;
-      const r = removeOidcTrust(policy, { providerArn: s.providerArn, namespace: s.namespace, serviceAccount: s.name });
+      const r = removeOidcTrust(policy, oidcTarget(s, s.providerArn));
       for (const st of r.steps) if (st.action === 'needs-manual') s.warnings.push(`trust statement ${st.index} of ${roleArn} still grants it through the OIDC provider and is left for you: ${st.reason}`);
       if (r.change === 'removed') {
         policy = r.policy;
@@ -126,11 +126,21 @@ export function trustAfter(plan: Pick<FinalizePlan, 'trust'>): Map<string, JsonO
  * The same edit made again on the document read at apply time, for the ServiceAccounts still
  * verified: never more than the plan showed (a subset of its SAs, over the same document).
  */
+/**
+ * What finalize removes for one ServiceAccount: its grant through this cluster's provider, for the
+ * token audience its pods were given (`eks.amazonaws.com/audience`, default `sts.amazonaws.com`),
+ * so that a statement admitting only a custom audience is found and removed too.
+ */
+function oidcTarget(s: FinalizeSa, providerArn: string): OidcTrustTarget {
+  const audience = s.annotations[AUDIENCE_ANNOTATION];
+  return { providerArn, namespace: s.namespace, serviceAccount: s.name, ...(audience !== undefined && audience !== '' ? { audience } : {}) };
+}
+
 export function trustEditFor(current: JsonObject, sas: readonly FinalizeSa[]): JsonObject {
   let policy = parsePolicy(current);
   for (const s of sas) {
     if (s.providerArn === null) continue;
-    const r = removeOidcTrust(policy, { providerArn: s.providerArn, namespace: s.namespace, serviceAccount: s.name });
+    const r = removeOidcTrust(policy, oidcTarget(s, s.providerArn));
     if (r.change === 'removed') policy = r.policy;
   }
   return policyToJson(policy);

@@ -13,4 +13,4 @@ export type { PodIdentitySubject } from './dual-trust.js';
 export { POD_IDENTITY_SID, addPodIdentityTrust, admitsRequests, deniesRequests, encodeSubjects, podIdentityStatement, subjectKey, subjectRequests } from './dual-trust.js';
 export type { AccessCluster } from './access.js';
 export { admitsIrsaTwin, checkNoWidening, irsaAudiences, podIdentityAdmits, roleAccess } from './access.js';
-export { removeOidcTrust } from './remove-oidc-trust.js';
+export { removeOidcTrust, type OidcTrustTarget } from './remove-oidc-trust.js';

@@ -18,6 +18,8 @@ export interface OidcTrustTarget {
   readonly providerArn: string;
   readonly namespace: string;
   readonly serviceAccount: string;
+  /** The token audience (the ServiceAccount's `eks.amazonaws.com/audience`); default `sts.amazonaws.com`. */
+  readonly audience?: string;
 }
 
 export interface OidcRemovalStep {

@@ -11,10 +11,12 @@
  *   `already-done`, no intent journaled). Its rollback plan takes those changes from the earlier
  *   run's journal (plan.ts: `adoptedFrom`), so rolling back the re-run undoes them too; an earlier
  *   run whose every change the re-run covers is rolled back with it (the rollback journals it as
- *   `alsoRollsBack`).
+ *   `alsoRollsBack`). A succeeded earlier run is taken over only by a re-run of the same plan
+ *   (`resumes`): another plan's run that found its work in place did not change it.
  */
 import { UsageError } from '../errors.js';
 import type { JournalRecord, RunSummary } from '../apply/journal.js';
+import { canonicalJson } from '../plan/fingerprint.js';
 import { planRollback, type EarlierPlan, type RollbackPlan } from './plan.js';
 
 export interface JournaledRun {
@@ -39,6 +41,26 @@ export function touched(p: RollbackPlan): Map<string, string> {
   }
   for (const o of p.oidcProviders) out.set(`oidc ${o.arn}`, `OIDC provider ${o.arn}`);
   return out;
+}
+
+/** The plan document a run's journal holds (apply runs), as canonical JSON. */
+const planOfRun = (r: JournaledRun): string | undefined => {
+  const first = r.records[0] as { record?: string; plan?: unknown } | undefined;
+  return first?.record === 'run' && first.plan !== undefined ? canonicalJson(first.plan) : undefined;
+};
+
+/**
+ * Whether `later` may take over what `earlier` did (found in place): when it finishes it (the
+ * earlier run did not succeed: interrupted, killed, partial, refused; run again, with the same
+ * plan or a new one), or when it is a re-run of the very same plan. A run of another plan that
+ * found a succeeded run's work in place (a plan made before that run, covering the same
+ * ServiceAccounts) did not change it: its rollback restores what was there before it, which is
+ * that work, and the earlier run stays its own to roll back.
+ */
+function resumes(later: JournaledRun, earlier: JournaledRun): boolean {
+  if (earlier.summary.status !== 'succeeded') return true;
+  const a = planOfRun(earlier);
+  return a !== undefined && a === planOfRun(later);
 }
 
 const order = (a: RunSummary, b: RunSummary) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
@@ -75,7 +97,7 @@ export function decideRollback(target: JournaledRun, runs: readonly JournaledRun
     let p = planned.get(r.summary.runId);
     if (p === undefined) {
       const earlier: EarlierPlan[] = r.summary.command === 'apply'
-        ? pool.filter((x) => x.summary.command === 'apply' && order(x.summary, r.summary) < 0).reverse().map((x) => ({ runId: x.summary.runId, plan: planOf(x) }))
+        ? pool.filter((x) => x.summary.command === 'apply' && order(x.summary, r.summary) < 0 && resumes(r, x)).reverse().map((x) => ({ runId: x.summary.runId, plan: planOf(x) }))
         : [];
       p = planRollback(r.summary.journal, r.records, earlier);
       planned.set(r.summary.runId, p);
