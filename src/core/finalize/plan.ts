@@ -123,10 +123,6 @@ export function trustAfter(plan: Pick<FinalizePlan, 'trust'>): Map<string, JsonO
 }
 
 /**
- * The same edit made again on the document read at apply time, for the ServiceAccounts still
- * verified: never more than the plan showed (a subset of its SAs, over the same document).
- */
-/**
  * What finalize removes for one ServiceAccount: its grant through this cluster's provider, for the
  * token audience its pods were given (`eks.amazonaws.com/audience`, default `sts.amazonaws.com`),
  * so that a statement admitting only a custom audience is found and removed too.
@@ -136,6 +132,10 @@ function oidcTarget(s: FinalizeSa, providerArn: string): OidcTrustTarget {
   return { providerArn, namespace: s.namespace, serviceAccount: s.name, ...(audience !== undefined && audience !== '' ? { audience } : {}) };
 }
 
+/**
+ * The same edit made again on the document read at apply time, for the ServiceAccounts still
+ * verified: never more than the plan showed (a subset of its SAs, over the same document).
+ */
 export function trustEditFor(current: JsonObject, sas: readonly FinalizeSa[]): JsonObject {
   let policy = parsePolicy(current);
   for (const s of sas) {
