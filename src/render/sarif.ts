@@ -2,7 +2,8 @@
  * `podid scan -o sarif`: SARIF 2.1.0 for code-scanning UIs (GitHub, GitLab, Azure DevOps). One
  * rule per finding code, one result per finding. Manifests-mode findings point at the file and
  * line; live findings name the Kubernetes object as a logical location
- * (`<cluster-arn>/<namespace>/<name>`). Findings about the inputs (`inputFindings`: manifests
+ * (`<cluster-arn>/<namespace>/<name>`) and, since GitHub refuses a result without an artifact
+ * location, a physical one that names it too (`eks/<account>/<region>/<cluster>/...`). Findings about the inputs (`inputFindings`: manifests
  * that do not parse or are templates, stale allowlist entries) point at their file when they
  * have one, under the logical location `inputs/<file>`. Allowlisted findings carry an external
  * suppression, so viewers show them as dismissed rather than dropping them.
@@ -78,7 +79,12 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
     const location: SarifLocation = {
       logicalLocations: [{ name: subject.name, fullyQualifiedName: subject.fullyQualifiedName, kind: 'resource' }],
     };
-    if (where) location.physicalLocation = { artifactLocation: { uri: fileUri(where.file) }, region: { startLine: Math.max(1, where.line) } };
+    // GitHub code scanning rejects the whole file when one result has no artifact location
+    // ("locationFromSarifResult: expected artifact location"), so a finding with no file (a live
+    // object, an unlocated input finding) points at a stable path that names its subject.
+    location.physicalLocation = where
+      ? { artifactLocation: { uri: fileUri(where.file) }, region: { startLine: Math.max(1, where.line) } }
+      : { artifactLocation: { uri: subjectUri(subject.fullyQualifiedName) }, region: { startLine: 1 } };
     const result: SarifResult = {
       ruleId: f.code,
       ruleIndex: index,
@@ -86,7 +92,9 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
       message: { text: subject.label === '' ? f.message : `${subject.label}: ${f.message}` },
       locations: [location],
       // Stable across runs, so code-scanning UIs track a finding rather than reopening it.
-      partialFingerprints: { 'podidFinding/v1': `${f.code}:${subject.fingerprint ?? subject.fullyQualifiedName}` },
+      // The file is part of it: the same ServiceAccount in two overlays is two results, not one
+      // alert GitHub would merge (the line is not: an edit above it must not reopen the alert).
+      partialFingerprints: { 'podidFinding/v1': `${f.code}:${subject.fingerprint ?? subject.fullyQualifiedName}${subject.fingerprint === undefined && where ? `@${where.file.replace(/\\/g, '/')}` : ''}` },
     };
     const suppressed = suppressionOf(f);
     if (suppressed) {
@@ -150,6 +158,18 @@ export function describeCode(code: string): string {
   const words = code.toLowerCase().split('_').filter((w) => w !== '');
   const text = words.join(' ');
   return text === '' ? code : text[0]!.toUpperCase() + text.slice(1);
+}
+
+/**
+ * The artifact URI of a finding that has no file: its fully qualified name as a relative path, a
+ * cluster ARN read as `eks/ACCOUNT/REGION/CLUSTER` (an ARN's colons would make it a URI with an
+ * `arn:` scheme), anything else under `podid/`. Stable across runs, never a file in the repository.
+ */
+export function subjectUri(fullyQualifiedName: string): string {
+  const encode = (p: string) => p.split('/').map(encodeURIComponent).join('/');
+  const arn = /^arn:[^:/]+:eks:([^:/]*):([^:/]*):cluster\/([^/]+)(\/.*)?$/.exec(fullyQualifiedName);
+  if (arn) return `eks/${encode(arn[2]!)}/${encode(arn[1]!)}/${encode(arn[3]!)}${encode(arn[4] ?? '')}`;
+  return `podid/${encode(fullyQualifiedName)}`;
 }
 
 /**

@@ -123,6 +123,16 @@ describe('podid scan --manifests', () => {
     const res = sarif.runs[0]!.results.find((x) => x.ruleId === 'IRSA_ANNOTATION')!;
     expect(res.locations[0]!.physicalLocation?.region.startLine).toBe(8);
   });
+
+  it('SARIF gives every result an artifact location (upload-sarif rejects the whole file otherwise), an expired entry included', async () => {
+    const expired = join(dir, 'expired-nothing.yaml');
+    writeFileSync(expired, 'version: 1\nallowlist:\n  - namespace: nothing-here\n    reason: old\n    expires: 2020-01-01\n');
+    const r = await podid(['scan', '--manifests', '-', '-o', 'sarif', '--config', expired], { input: API_SA });
+    const sarif = JSON.parse(r.stdout) as { runs: { results: { ruleId: string; locations: { physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
+    const results = sarif.runs[0]!.results;
+    expect(results.map((x) => x.ruleId)).toContain('ALLOWLIST_EXPIRED');
+    for (const x of results) expect(x.locations[0]!.physicalLocation?.artifactLocation.uri).toEqual(expect.any(String));
+  });
 });
 
 describe('the gate cannot pass by accident', () => {
