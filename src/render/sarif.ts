@@ -9,6 +9,7 @@
  * suppression, so viewers show them as dismissed rather than dropping them.
  */
 import type { Invocation, Location, Log, ReportingConfiguration, ReportingDescriptor, Result, Run, ToolComponent } from 'sarif';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { FINDINGS, isFindingCode } from '../core/scan/findings.js';
 import type { Finding, Inventory, Severity } from '../core/scan/inventory.js';
 import { groupByCluster, suppressionOf } from './common.js';
@@ -20,6 +21,17 @@ export interface SarifOptions {
   readonly toolVersion?: string;
   /** Where users read about podid (tool.driver.informationUri). */
   readonly informationUri?: string;
+  /**
+   * Where podid ran and the root of the repository around it: manifest paths (relative to `cwd`)
+   * are then written relative to `root`, which is how code scanning resolves them. Without it,
+   * paths are written as given.
+   */
+  readonly base?: SourceBase;
+}
+
+export interface SourceBase {
+  readonly cwd: string;
+  readonly root: string;
 }
 
 /** The levels podid uses (SARIF's `none` is never one: every finding has a severity). */
@@ -82,8 +94,9 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
     // GitHub code scanning rejects the whole file when one result has no artifact location
     // ("locationFromSarifResult: expected artifact location"), so a finding with no file (a live
     // object, an unlocated input finding) points at a stable path that names its subject.
-    location.physicalLocation = where
-      ? { artifactLocation: { uri: fileUri(where.file) }, region: { startLine: Math.max(1, where.line) } }
+    const uri = where ? fileUri(where.file, opts.base) : null;
+    location.physicalLocation = where && uri !== null
+      ? { artifactLocation: { uri }, region: { startLine: Math.max(1, where.line) } }
       : { artifactLocation: { uri: subjectUri(subject.fullyQualifiedName) }, region: { startLine: 1 } };
     const result: SarifResult = {
       ruleId: f.code,
@@ -94,7 +107,7 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
       // Stable across runs, so code-scanning UIs track a finding rather than reopening it.
       // The file is part of it: the same ServiceAccount in two overlays is two results, not one
       // alert GitHub would merge (the line is not: an edit above it must not reopen the alert).
-      partialFingerprints: { 'podidFinding/v1': `${f.code}:${subject.fingerprint ?? subject.fullyQualifiedName}${subject.fingerprint === undefined && where ? `@${where.file.replace(/\\/g, '/')}` : ''}` },
+      partialFingerprints: { 'podidFinding/v1': `${f.code}:${subject.fingerprint ?? subject.fullyQualifiedName}${subject.fingerprint === undefined && uri !== null ? `@${uri}` : ''}` },
     };
     const suppressed = suppressionOf(f);
     if (suppressed) {
@@ -172,12 +185,20 @@ export function subjectUri(fullyQualifiedName: string): string {
   return `podid/${encode(fullyQualifiedName)}`;
 }
 
+/** What manifests mode names stdin (adapters/manifests.ts STDIN_NAME): no file to resolve. */
+const STDIN_NAME = '<stdin>';
+
 /**
- * A SARIF artifact URI for a manifest path: relative paths stay relative (resolved against the
- * repository root by code-scanning UIs), absolute ones become file:// URIs; separators are `/`
+ * A SARIF artifact URI for a manifest path: with `base`, a path inside the repository is made
+ * relative to its root; relative paths stay relative (resolved against the repository root by
+ * code-scanning UIs), absolute ones become file:// URIs; separators are `/`
  * and characters that are not allowed in a URI are percent-encoded.
  */
-export function fileUri(file: string): string {
+export function fileUri(file: string, base?: SourceBase): string {
+  if (base !== undefined && file !== STDIN_NAME && !/^[A-Za-z]:[\\/]/.test(file)) {
+    const rel = relative(base.root, resolve(base.cwd, file));
+    if (rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) file = rel;
+  }
   let path = file.replace(/\\/g, '/');
   const encode = (p: string) => p.split('/').map(encodeURIComponent).join('/');
   const drive = /^([A-Za-z]):\//.exec(path);

@@ -205,4 +205,18 @@ describe('SARIF helpers', () => {
     expect(fileUri('/repo/k8s/sa.yaml')).toBe('file:///repo/k8s/sa.yaml');
     expect(fileUri('C:\\repo\\sa.yaml')).toBe('file:///C:/repo/sa.yaml');
   });
+
+  it('makes a path relative to the repository root when it knows it (GitHub resolves relative URIs against the root)', () => {
+    const base = { cwd: '/w/repo/k8s', root: '/w/repo' };
+    // podid run in a subdirectory (working-directory: k8s): relative to the root, not to where podid ran.
+    expect(fileUri('sa.yaml', base)).toBe('k8s/sa.yaml');
+    expect(fileUri('../apps/a b.yaml', base)).toBe('apps/a%20b.yaml');
+    // An absolute path in the checkout: relative, so the runner's workspace does not leak.
+    expect(fileUri('/w/repo/k8s/sa.yaml', base)).toBe('k8s/sa.yaml');
+    // Outside the repository: as before.
+    expect(fileUri('/tmp/rendered.yaml', base)).toBe('file:///tmp/rendered.yaml');
+    expect(fileUri('<stdin>', base)).toBe('%3Cstdin%3E');
+    const run = buildSarif(manifestsInventory, { ...TOOL, base: { cwd: '/w/repo/deploy', root: '/w/repo' } }).runs[0];
+    expect(run.results[0]!.locations[0]!.physicalLocation!.artifactLocation!.uri).toBe('deploy/apps/worker/all%20in%20one.yaml');
+  });
 });

@@ -59,7 +59,10 @@ export async function runScan(opts: ScanCliOptions, ctx: CliContext): Promise<nu
     await io.outChunks(renderJsonChunks(inventory));
   } else {
     const { renderScan } = await import('../../render/scan.js');
-    io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
+    // SARIF manifest paths relative to the repository root, as code scanning reads them.
+    const root = opts.output === 'sarif' && opts.manifests?.length ? (await import('../../adapters/repo-root.js')).findRepoRoot(ctx.cwd) : null;
+    const sarif = { toolVersion: VERSION, ...(root === null ? {} : { base: { cwd: ctx.cwd, root } }) };
+    io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif }));
   }
 
   if (gate.failed) {
