@@ -50,13 +50,23 @@ export function renderJunit(inv: Inventory): string {
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * A cluster a fleet run could not scan has no ARN (key ''): it is named by its context, as in
+ * SARIF, so that two of them are two suites rather than one "(no cluster)" with a "manifests"
+ * classname in a live scan.
+ */
+function unscannedName(group: ClusterGroup): string | null {
+  const c = group.cluster;
+  return c !== null && c.scanned === false ? `context ${c.context ?? c.name}` : null;
+}
+
 function suiteName(inv: Inventory, group: ClusterGroup): string {
   if (group.key !== '') return group.key;
-  return inv.source === 'manifests' ? 'manifests' : '(no cluster)';
+  return unscannedName(group) ?? (inv.source === 'manifests' ? 'manifests' : '(no cluster)');
 }
 
 function testCases(group: ClusterGroup): TestCase[] {
-  const classname = group.key === '' ? 'manifests' : group.key;
+  const classname = group.key !== '' ? group.key : unscannedName(group) ?? 'manifests';
   const cases: TestCase[] = [];
   if (group.cluster) {
     cases.push({ classname, name: 'cluster readiness', blocked: group.cluster.readiness === 'blocked', findings: group.cluster.findings });

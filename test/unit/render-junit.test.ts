@@ -128,6 +128,18 @@ describe('renderJunit', () => {
     expect(tc.children.map((c) => c.name)).toEqual(['system-out']);
   });
 
+  it('names a cluster a fleet run could not scan by its context, one suite each (not "(no cluster)" / "manifests")', () => {
+    const base = liveInventory.clusters[0]!;
+    const unscanned = (context: string) => ({ ...base, arn: '', name: context, context, scanned: false as const, readiness: 'blocked' as const,
+      findings: [{ code: 'CLUSTER_UNREACHABLE' as never, severity: 'error' as const, message: `${context} unreachable`, fix: 'f' }] });
+    const inv: Inventory = { ...liveInventory, clusters: [...liveInventory.clusters, unscanned('dead-a'), unscanned('dead-b')] };
+    const doc = parseXml(renderJunit(inv));
+    const suites = doc.children.slice(-2);
+    expect(suites.map((s) => s.attrs['name'])).toEqual(['context dead-a', 'context dead-b']);
+    expect(suites.map((s) => s.children[0]!.attrs['classname'])).toEqual(['context dead-a', 'context dead-b']);
+    expect(suites.map((s) => s.attrs['failures'])).toEqual(['1', '1']);
+  });
+
   it('puts a manifests scan in one suite', () => {
     const m = parseXml(renderJunit(manifestsInventory));
     expect(m.children.map((s) => s.attrs['name'])).toEqual(['manifests']);
