@@ -139,6 +139,16 @@ describe('podid scan --manifests', () => {
     expect(new Set(uris(abs.stdout))).toEqual(new Set(['k8s/sa.yaml']));
   });
 
+  it('JUnit under --fail-on irsa fails the service account the gate failed on (the test report agrees with exit 3)', async () => {
+    const r = await podid(['scan', '--manifests', '-', '--fail-on', 'irsa', '-o', 'junit'], { input: API_SA });
+    expect(r.code).toBe(ExitCode.gateFailed);
+    expect(r.stdout).toMatch(/<testsuites [^>]*failures="1"/);
+    expect(r.stdout).toContain('message="--fail-on irsa: still on IRSA');
+    const never = await podid(['scan', '--manifests', '-', '-o', 'junit'], { input: API_SA });
+    expect(never.code).toBe(0);
+    expect(never.stdout).toMatch(/<testsuites [^>]*failures="0"/);
+  });
+
   it('SARIF gives every result an artifact location (upload-sarif rejects the whole file otherwise), an expired entry included', async () => {
     const expired = join(dir, 'expired-nothing.yaml');
     writeFileSync(expired, 'version: 1\nallowlist:\n  - namespace: nothing-here\n    reason: old\n    expires: 2020-01-01\n');
