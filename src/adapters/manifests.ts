@@ -12,7 +12,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isCollection, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
+import { isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import { UsageError } from '../core/errors.js';
 import { isJsonObject } from '../core/json.js';
@@ -139,7 +139,10 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
   // the JSON it sends no longer has the duplicate, so not even --validate=strict (server-side
   // field validation) can see it (kubernetes/kubernetes#89303, #125885: the last key applied).
   // An annotation the last key drops would be migrated by nobody: see parseManifests below.
-  const documents = parseAllDocuments(source, { lineCounter });
+  // `merge: true`: go-yaml (kubectl's parser) applies `<<` merge keys, so podid must see the
+  // annotations they bring in; aliases are resolved per document in collectObjects.
+  // logLevel 'error': toJS would otherwise warn on stderr about the mapping keys `{{ }}` becomes.
+  const documents = parseAllDocuments(source, { lineCounter, merge: true, logLevel: 'error' });
   const lineAt = (offset: number) => lineCounter.linePos(offset).line;
   const out: ManifestDoc[] = [];
   let templateReported: (ManifestProblem & { irsaLines: number[] }) | null = null;
@@ -173,7 +176,7 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
         const firstLineNo = lineAt(doc.range[0]);
         const irsaLines = findRoleArnLines(docText).map((l) => firstLineNo + l - 1);
         out.push({ type: 'problem', problem: 'duplicate-key', file, line, template, detail: duplicateKeyDetail(doc, firstError.pos[0], lineAt), irsaLines, irsaSubject: duplicateKeySubject(doc, irsaLines, lineCounter) });
-        if (doc.contents !== null) collectObjects({ source, file, template, lineAt }, doc.contents, out);
+        if (doc.contents !== null) collectObjects({ source, file, template, lineAt, doc }, doc.contents, out);
       } else {
         // Not YAML: its objects cannot be read, but a line that sets the IRSA annotation is
         // still IRSA (the gate must not pass on it), as in an unrendered template.
@@ -186,7 +189,7 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
     }
     const contents = doc.contents;
     if (contents === null) continue;
-    collectObjects({ source, file, template, lineAt }, contents, out);
+    collectObjects({ source, file, template, lineAt, doc }, contents, out);
   }
   return out;
 }
@@ -273,7 +276,12 @@ interface ParseContext {
   readonly file: string;
   readonly template: string | null;
   readonly lineAt: (offset: number) => number;
+  /** The document the node is in: its anchors resolve the node's aliases. */
+  readonly doc: Document.Parsed;
 }
+
+/** Most aliases one object may expand (a "billion laughs" document is refused, as kubectl refuses it). */
+const MAX_ALIAS_COUNT = 100;
 
 /**
  * Adds the object at `node` (the document root, or a List item) to `out`; List items become
@@ -281,13 +289,36 @@ interface ParseContext {
  * and apiVersion, which are then taken from the list.
  */
 function collectObjects(ctx: ParseContext, node: YamlNode, out: ManifestDoc[], inherited?: { kind: string; apiVersion: string }): void {
-  const raw: unknown = node.toJSON();
+  const textOf = (n: YamlNode) => (n.range === undefined || n.range === null ? undefined : ctx.source.slice(n.range[0], n.range[1]));
+  let raw: unknown;
+  try {
+    // With the document, so that aliases (`*ann`) and `<<` merge keys resolve as kubectl resolves
+    // them; without it, an alias reads as `{source: NAME}` and the annotation it holds is lost.
+    const unresolved = unresolvedAlias(node, ctx.doc);
+    if (unresolved !== null) throw new Error(`alias *${unresolved} refers to no anchor &${unresolved} defined before it in the document`);
+    raw = node.toJS(ctx.doc, { maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // An alias to an anchor not defined before it in the document, a merge of a non-mapping, an
+    // alias bomb: kubectl refuses the file. Its role-arn lines are IRSA all the same.
+    const firstLineNo = ctx.lineAt(node.range?.[0] ?? 0);
+    const irsaLines = findRoleArnLines(textOf(node) ?? '').map((l) => firstLineNo + l - 1);
+    out.push({
+      type: 'problem',
+      problem: 'parse-error',
+      file: ctx.file,
+      line: firstLineNo,
+      template: ctx.template,
+      detail: firstLine(error instanceof Error ? error.message : String(error)),
+      irsaLines,
+      irsaSubject: irsaLines.map(() => UNPARSED_SUBJECT),
+    });
+    return;
+  }
   const value = isJsonObject(raw) && inherited !== undefined && raw['kind'] === undefined ? { apiVersion: inherited.apiVersion, kind: inherited.kind, ...raw } : raw;
   // Not a Kubernetes object (values files, Chart.yaml, CI configs): skipped without a word.
   if (!isK8sObject(value)) return;
   const kind = value['kind'] as string;
   const items = value['items'];
-  const textOf = (n: YamlNode) => (n.range === undefined || n.range === null ? undefined : ctx.source.slice(n.range[0], n.range[1]));
   if (kind.endsWith('List') && items !== undefined && items !== null && !Array.isArray(items)) {
     // `items:` a mapping or a scalar: kubectl refuses the List (its items are a JSON array in
     // every List type), so none of what it holds is applied, and podid reads none of it either.
@@ -332,6 +363,19 @@ function collectObjects(ctx: ParseContext, node: YamlNode, out: ManifestDoc[], i
     bareTemplateLine: bareTemplateLine(node, ctx),
   };
   out.push(object);
+}
+
+/** The name of the first alias under `root` whose anchor the document does not define before it; null when all resolve. */
+function unresolvedAlias(root: YamlNode, doc: Document.Parsed): string | null {
+  let name: string | null = null;
+  visit(root, (_key, n) => {
+    if (isAlias(n) && n.resolve(doc) === undefined) {
+      name = n.source;
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return name;
 }
 
 /**

@@ -23,6 +23,12 @@ export interface GateResult {
   readonly failed: boolean;
   /** One line per thing that failed the gate, in report order. */
   readonly reasons: string[];
+  /**
+   * What matched, by the report object (a service account, add-on or cluster report, or an input
+   * finding, of the inventory the gate was evaluated on) with why, without its label: so that a
+   * per-item report (JUnit) fails exactly the items the gate failed on.
+   */
+  readonly matched: ReadonlyMap<object, readonly string[]>;
 }
 
 /** What an entry is matched against; a selector the entry sets never matches an absent (null) value. */
@@ -218,43 +224,50 @@ function irsaInputWhere(message: string): string {
  * every gate but `never`: the scan is incomplete, so a pass would mean nothing.
  */
 export function evaluateGate(inv: Inventory, failOn: FailOn): GateResult {
-  if (failOn === 'never') return { failed: false, reasons: [] };
+  const matched = new Map<object, string[]>();
+  if (failOn === 'never') return { failed: false, reasons: [], matched };
   const reasons: string[] = [];
+  const match = (subject: object, label: string, why: string) => {
+    reasons.push(`${label}: ${why}`);
+    const list = matched.get(subject);
+    if (list === undefined) matched.set(subject, [why]);
+    else list.push(why);
+  };
   const inputErrors = (inv.inputFindings ?? []).filter((f) => live(f) && f.severity === 'error');
 
   if (failOn === 'irsa') {
     for (const sa of inv.serviceAccounts) {
-      if (sa.verdict !== 'migrated' && !isExempt(sa.findings)) reasons.push(`${saLabel(sa, inv)}: still on IRSA (${sa.verdict})`);
+      if (sa.verdict !== 'migrated' && !isExempt(sa.findings)) match(sa, saLabel(sa, inv), `still on IRSA (${sa.verdict})`);
     }
     for (const a of inv.addons) {
       // An add-on's service account usually has its own row; the add-on is counted once.
       const counted = inv.serviceAccounts.some((sa) => sa.cluster === a.cluster && sa.addon === a.name);
-      if (!counted && a.verdict !== 'migrated' && !isExempt(a.findings)) reasons.push(`${addonLabel(a, inv)}: still on IRSA (${a.verdict})`);
+      if (!counted && a.verdict !== 'migrated' && !isExempt(a.findings)) match(a, addonLabel(a, inv), `still on IRSA (${a.verdict})`);
     }
     // An IRSA annotation in an unrendered template is IRSA whatever the template renders to; in
     // a document with a duplicate key, whichever key a tool keeps.
     for (const f of inv.inputFindings ?? []) {
-      if (live(f) && f.code === 'IRSA_ANNOTATION') reasons.push(`${inputLabel(f)}: IRSA annotation in ${irsaInputWhere(f.message)}`);
+      if (live(f) && f.code === 'IRSA_ANNOTATION') match(f, inputLabel(f), `IRSA annotation in ${irsaInputWhere(f.message)}`);
     }
   } else if (failOn === 'blocked') {
     const blockedBy = (findings: readonly Finding[]) => [...new Set(findings.filter((f) => live(f) && f.severity === 'error').map((f) => f.code))];
     for (const sa of inv.serviceAccounts) {
       const codes = blockedBy(sa.findings);
-      if (sa.verdict === 'blocked' && codes.length > 0) reasons.push(`${saLabel(sa, inv)}: blocked (${codes.join(', ')})`);
+      if (sa.verdict === 'blocked' && codes.length > 0) match(sa, saLabel(sa, inv), `blocked (${codes.join(', ')})`);
     }
     for (const a of inv.addons) {
       const codes = blockedBy(a.findings);
-      if (a.verdict === 'blocked' && codes.length > 0) reasons.push(`${addonLabel(a, inv)}: blocked (${codes.join(', ')})`);
+      if (a.verdict === 'blocked' && codes.length > 0) match(a, addonLabel(a, inv), `blocked (${codes.join(', ')})`);
     }
   } else {
-    const report = (label: string, findings: readonly Finding[]) => {
-      for (const f of findings) if (live(f) && f.severity !== 'info') reasons.push(`${label}: ${f.severity} ${f.code}`);
+    const report = (subject: object, label: string, findings: readonly Finding[]) => {
+      for (const f of findings) if (live(f) && f.severity !== 'info') match(subject, label, `${f.severity} ${f.code}`);
     };
-    for (const c of inv.clusters) report(`cluster ${c.name}`, c.findings);
-    for (const sa of inv.serviceAccounts) report(saLabel(sa, inv), sa.findings);
-    for (const a of inv.addons) report(addonLabel(a, inv), a.findings);
-    for (const f of inv.inputFindings ?? []) if (live(f) && f.severity === 'warning') reasons.push(`${inputLabel(f)}: warning ${f.code}`);
+    for (const c of inv.clusters) report(c, `cluster ${c.name}`, c.findings);
+    for (const sa of inv.serviceAccounts) report(sa, saLabel(sa, inv), sa.findings);
+    for (const a of inv.addons) report(a, addonLabel(a, inv), a.findings);
+    for (const f of inv.inputFindings ?? []) if (live(f) && f.severity === 'warning') match(f, inputLabel(f), `warning ${f.code}`);
   }
-  for (const f of inputErrors) reasons.push(`${inputLabel(f)}: error ${f.code} (the scan is incomplete)`);
-  return { failed: reasons.length > 0, reasons };
+  for (const f of inputErrors) match(f, inputLabel(f), `error ${f.code} (the scan is incomplete)`);
+  return { failed: reasons.length > 0, reasons, matched };
 }

@@ -6,6 +6,7 @@
  * everything else passes, with its findings in <system-out> so reporters still show warnings.
  * Findings about the inputs (`inputFindings`) get a last suite, `inputs`, one testcase each.
  */
+import type { FailOn } from '../core/gate.js';
 import type { Finding, Inventory } from '../core/scan/inventory.js';
 import {
   bySeverity, findingWhere, groupByCluster, inputFindings, locationLabel, oneLine, suppressionOf, truncateEnd, type ClusterGroup,
@@ -13,6 +14,8 @@ import {
 import { attrs, escapeText } from './xml.js';
 
 interface TestCase {
+  /** The report object (service account, add-on, cluster, input finding) the gate matches by. */
+  readonly subject: object;
   readonly classname: string;
   readonly name: string;
   readonly blocked: boolean;
@@ -21,7 +24,18 @@ interface TestCase {
 
 const INPUTS = 'inputs';
 
-export function renderJunit(inv: Inventory): string {
+export interface JunitOptions {
+  /**
+   * The `--fail-on` gate evaluated on this inventory (core/gate.ts evaluateGate's `matched`).
+   * Under any gate but `never`, a testcase fails exactly when the gate matched its subject, so the
+   * CI test report is red when (and only when) the job failed on it.
+   */
+  readonly gate?: { readonly failOn: FailOn; readonly matched: ReadonlyMap<object, readonly string[]> };
+}
+
+export function renderJunit(inv: Inventory, opts: JunitOptions = {}): string {
+  const gate = opts.gate !== undefined && opts.gate.failOn !== 'never' ? opts.gate : undefined;
+  const isFailure = (tc: TestCase) => (gate === undefined ? isBlockedFailure(tc) : gate.matched.has(tc.subject));
   const suites = groupByCluster(inv).map((g) => ({ name: suiteName(inv, g), cases: testCases(g) }));
   const inputs = inputCases(inv);
   if (inputs.length > 0) suites.push({ name: INPUTS, cases: inputs });
@@ -43,29 +57,39 @@ export function renderJunit(inv: Inventory): string {
       continue;
     }
     out.push(`  <testsuite${attrs(suiteAttrs)}>`);
-    for (const tc of cases) out.push(...testCaseXml(tc));
+    for (const tc of cases) out.push(...testCaseXml(tc, isFailure(tc), gate === undefined ? undefined : { failOn: gate.failOn, why: gate.matched.get(tc.subject) ?? [] }));
     out.push('  </testsuite>');
   }
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * A cluster a fleet run could not scan has no ARN (key ''): it is named by its context, as in
+ * SARIF, so that two of them are two suites rather than one "(no cluster)" with a "manifests"
+ * classname in a live scan.
+ */
+function unscannedName(group: ClusterGroup): string | null {
+  const c = group.cluster;
+  return c !== null && c.scanned === false ? `context ${c.context ?? c.name}` : null;
+}
+
 function suiteName(inv: Inventory, group: ClusterGroup): string {
   if (group.key !== '') return group.key;
-  return inv.source === 'manifests' ? 'manifests' : '(no cluster)';
+  return unscannedName(group) ?? (inv.source === 'manifests' ? 'manifests' : '(no cluster)');
 }
 
 function testCases(group: ClusterGroup): TestCase[] {
-  const classname = group.key === '' ? 'manifests' : group.key;
+  const classname = group.key !== '' ? group.key : unscannedName(group) ?? 'manifests';
   const cases: TestCase[] = [];
   if (group.cluster) {
-    cases.push({ classname, name: 'cluster readiness', blocked: group.cluster.readiness === 'blocked', findings: group.cluster.findings });
+    cases.push({ subject: group.cluster, classname, name: 'cluster readiness', blocked: group.cluster.readiness === 'blocked', findings: group.cluster.findings });
   }
   for (const sa of group.serviceAccounts) {
-    cases.push({ classname, name: `${sa.namespace}/${sa.name}`, blocked: sa.verdict === 'blocked', findings: sa.findings });
+    cases.push({ subject: sa, classname, name: `${sa.namespace}/${sa.name}`, blocked: sa.verdict === 'blocked', findings: sa.findings });
   }
   for (const a of group.addons) {
-    cases.push({ classname, name: `addon/${a.name}`, blocked: a.verdict === 'blocked', findings: a.findings });
+    cases.push({ subject: a, classname, name: `addon/${a.name}`, blocked: a.verdict === 'blocked', findings: a.findings });
   }
   return cases;
 }
@@ -77,6 +101,7 @@ function testCases(group: ClusterGroup): TestCase[] {
  */
 function inputCases(inv: Inventory): TestCase[] {
   return inputFindings(inv).map((f) => ({
+    subject: f,
     classname: INPUTS,
     // The file and line tell two findings of one code apart; an unlocated one names its subject in the message.
     name: `${f.code} ${f.location ? locationLabel(f.location) : truncateEnd(oneLine(f.message), MAX_NAME)}`,
@@ -96,7 +121,7 @@ function activeErrors(tc: TestCase): Finding[] {
  * passes: that is what the allowlist is for. Blocked with no error findings at all is still a
  * failure (the verdict is the scan's judgement), reported under the type BLOCKED.
  */
-function isFailure(tc: TestCase): boolean {
+function isBlockedFailure(tc: TestCase): boolean {
   if (!tc.blocked) return false;
   const errors = tc.findings.filter((f) => f.severity === 'error');
   return errors.length === 0 || activeErrors(tc).length > 0;
@@ -112,12 +137,14 @@ function findingText(f: Finding): string {
   return lines.join('\n');
 }
 
-function testCaseXml(tc: TestCase): string[] {
+function testCaseXml(tc: TestCase, failed: boolean, gate: { failOn: FailOn; why: readonly string[] } | undefined): string[] {
   const open = `    <testcase${attrs({ classname: tc.classname, name: tc.name })}`;
   const sorted = bySeverity(tc.findings);
-  if (isFailure(tc)) {
+  if (failed) {
     const first = activeErrors(tc)[0];
-    const failure = attrs({ message: first ? oneLine(first.message) : 'blocked', type: first ? first.code : 'BLOCKED' });
+    const failure = gate !== undefined
+      ? attrs({ message: `--fail-on ${gate.failOn}: ${gate.why.join('; ')}`, type: first ? first.code : `FAIL_ON_${gate.failOn.toUpperCase()}` })
+      : attrs({ message: first ? oneLine(first.message) : 'blocked', type: first ? first.code : 'BLOCKED' });
     const body = sorted.map(findingText).join('\n');
     return [`${open}>`, `      <failure${failure}>${escapeText(body)}</failure>`, '    </testcase>'];
   }

@@ -21,10 +21,17 @@ export interface MarkdownOptions {
    * characters; what does not fit is counted and left to the JSON or SARIF report.
    */
   readonly maxFindingsChars?: number;
+  /**
+   * Cap on the characters of the service-account and add-on table rows, all clusters together,
+   * for the same reason: a fleet of thousands of IRSA service accounts would otherwise write a
+   * comment GitHub refuses. Rows that do not fit are counted under their table.
+   */
+  readonly maxTableChars?: number;
 }
 
 const DEFAULT_TITLE = 'podid scan: IRSA to Pod Identity readiness';
 const DEFAULT_MAX_FINDINGS_CHARS = 40_000;
+const DEFAULT_MAX_TABLE_CHARS = 16_000;
 const MAX_TOP_FINDING = 140;
 const MAX_ROLE = 80;
 
@@ -52,7 +59,8 @@ export function renderMarkdown(inv: Inventory, opts: MarkdownOptions = {}): stri
   out.push(`${escapeInline(summarySentence(inv))}.`, '');
   out.push(...verdictTable(inv), '');
   const groups = groupByCluster(inv);
-  for (const group of groups) out.push(...clusterSection(inv, group), '');
+  const tableBudget = { left: opts.maxTableChars ?? DEFAULT_MAX_TABLE_CHARS };
+  for (const group of groups) out.push(...clusterSection(inv, group, tableBudget), '');
   const budget = { left: opts.maxFindingsChars ?? DEFAULT_MAX_FINDINGS_CHARS };
   const inputs = inputsSection(inv, budget);
   out.push(...inputs, '');
@@ -65,7 +73,7 @@ function verdictTable(inv: Inventory): string[] {
   return ['| Verdict | Service accounts |', '| --- | ---: |', ...rows];
 }
 
-function clusterSection(inv: Inventory, group: ClusterGroup): string[] {
+function clusterSection(inv: Inventory, group: ClusterGroup, budget: Budget): string[] {
   const c = group.cluster;
   const heading = c ? `### ${escapeInline(c.name)} (\`${(c.scanned === false ? `context ${c.context ?? ''}` : c.arn).replace(/`/g, '')}\`)` : `### ${escapeInline(inv.source === 'manifests' ? 'Manifests' : clusterLabel(group))}`;
   const out = [heading, ''];
@@ -85,17 +93,23 @@ function clusterSection(inv: Inventory, group: ClusterGroup): string[] {
     out.push('No service accounts with an IRSA role annotation.');
   } else {
     out.push('| Service account | Role | Verdict | Top finding |', '| --- | --- | --- | --- |');
-    for (const sa of group.serviceAccounts) {
+    const rows = group.serviceAccounts.map((sa) => {
       const top = topFinding(sa.findings);
-      out.push(`| ${escapeCell(saLabel(sa))} | ${escapeCell(truncateMiddle(roleLabel(sa), MAX_ROLE))} | ${verdictMarker(sa.verdict)} | ${top ? findingCell(top) : ''} |`);
-    }
+      return `| ${escapeCell(saLabel(sa))} | ${escapeCell(truncateMiddle(roleLabel(sa), MAX_ROLE))} | ${verdictMarker(sa.verdict)} | ${top ? findingCell(top) : ''} |`;
+    });
+    const { kept, left } = fit(rows, budget);
+    out.push(...kept);
+    if (left > 0) out.push('', notShownRows(left, 'service accounts'));
   }
   if (group.addons.length > 0) {
     out.push('', '| Add-on (UpdateAddon) | Version | Pod Identity | Verdict | Top finding |', '| --- | --- | --- | --- | --- |');
-    for (const a of group.addons) {
+    const rows = group.addons.map((a) => {
       const top = topFinding(a.findings);
-      out.push(`| ${escapeCell(a.name)} | ${escapeCell(a.version)} | ${a.supportsPodIdentity ? 'supported' : 'unsupported'} | ${verdictMarker(a.verdict)} | ${top ? findingCell(top) : ''} |`);
-    }
+      return `| ${escapeCell(a.name)} | ${escapeCell(a.version)} | ${a.supportsPodIdentity ? 'supported' : 'unsupported'} | ${verdictMarker(a.verdict)} | ${top ? findingCell(top) : ''} |`;
+    });
+    const { kept, left } = fit(rows, budget);
+    out.push(...kept);
+    if (left > 0) out.push('', notShownRows(left, 'add-on migrations'));
   }
   return out;
 }
@@ -133,6 +147,7 @@ function fit(items: readonly string[], budget: Budget): { kept: string[]; left: 
   return { kept, left: items.length - kept.length };
 }
 
+const notShownRows = (n: number, what: string) => `${n} more ${what} not shown here; run \`podid scan -o json\` for all of them (the verdict counts above include them).`;
 const notShown = (n: number) => `${n} more not shown here; run \`podid scan -o json\` or \`-o sarif\` for all of them.`;
 
 /**

@@ -2,12 +2,14 @@
  * `podid scan -o sarif`: SARIF 2.1.0 for code-scanning UIs (GitHub, GitLab, Azure DevOps). One
  * rule per finding code, one result per finding. Manifests-mode findings point at the file and
  * line; live findings name the Kubernetes object as a logical location
- * (`<cluster-arn>/<namespace>/<name>`). Findings about the inputs (`inputFindings`: manifests
+ * (`<cluster-arn>/<namespace>/<name>`) and, since GitHub refuses a result without an artifact
+ * location, a physical one that names it too (`eks/<account>/<region>/<cluster>/...`). Findings about the inputs (`inputFindings`: manifests
  * that do not parse or are templates, stale allowlist entries) point at their file when they
  * have one, under the logical location `inputs/<file>`. Allowlisted findings carry an external
  * suppression, so viewers show them as dismissed rather than dropping them.
  */
 import type { Invocation, Location, Log, ReportingConfiguration, ReportingDescriptor, Result, Run, ToolComponent } from 'sarif';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { FINDINGS, isFindingCode } from '../core/scan/findings.js';
 import type { Finding, Inventory, Severity } from '../core/scan/inventory.js';
 import { groupByCluster, suppressionOf } from './common.js';
@@ -19,6 +21,17 @@ export interface SarifOptions {
   readonly toolVersion?: string;
   /** Where users read about podid (tool.driver.informationUri). */
   readonly informationUri?: string;
+  /**
+   * Where podid ran and the root of the repository around it: manifest paths (relative to `cwd`)
+   * are then written relative to `root`, which is how code scanning resolves them. Without it,
+   * paths are written as given.
+   */
+  readonly base?: SourceBase;
+}
+
+export interface SourceBase {
+  readonly cwd: string;
+  readonly root: string;
 }
 
 /** The levels podid uses (SARIF's `none` is never one: every finding has a severity). */
@@ -78,7 +91,13 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
     const location: SarifLocation = {
       logicalLocations: [{ name: subject.name, fullyQualifiedName: subject.fullyQualifiedName, kind: 'resource' }],
     };
-    if (where) location.physicalLocation = { artifactLocation: { uri: fileUri(where.file) }, region: { startLine: Math.max(1, where.line) } };
+    // GitHub code scanning rejects the whole file when one result has no artifact location
+    // ("locationFromSarifResult: expected artifact location"), so a finding with no file (a live
+    // object, an unlocated input finding) points at a stable path that names its subject.
+    const uri = where ? fileUri(where.file, opts.base) : null;
+    location.physicalLocation = where && uri !== null
+      ? { artifactLocation: { uri }, region: { startLine: Math.max(1, where.line) } }
+      : { artifactLocation: { uri: subjectUri(subject.fullyQualifiedName) }, region: { startLine: 1 } };
     const result: SarifResult = {
       ruleId: f.code,
       ruleIndex: index,
@@ -86,7 +105,9 @@ export function buildSarif(inv: Inventory, opts: SarifOptions): SarifLog {
       message: { text: subject.label === '' ? f.message : `${subject.label}: ${f.message}` },
       locations: [location],
       // Stable across runs, so code-scanning UIs track a finding rather than reopening it.
-      partialFingerprints: { 'podidFinding/v1': `${f.code}:${subject.fingerprint ?? subject.fullyQualifiedName}` },
+      // The file is part of it: the same ServiceAccount in two overlays is two results, not one
+      // alert GitHub would merge (the line is not: an edit above it must not reopen the alert).
+      partialFingerprints: { 'podidFinding/v1': `${f.code}:${subject.fingerprint ?? subject.fullyQualifiedName}${subject.fingerprint === undefined && uri !== null ? `@${uri}` : ''}` },
     };
     const suppressed = suppressionOf(f);
     if (suppressed) {
@@ -153,11 +174,31 @@ export function describeCode(code: string): string {
 }
 
 /**
- * A SARIF artifact URI for a manifest path: relative paths stay relative (resolved against the
- * repository root by code-scanning UIs), absolute ones become file:// URIs; separators are `/`
+ * The artifact URI of a finding that has no file: its fully qualified name as a relative path, a
+ * cluster ARN read as `eks/ACCOUNT/REGION/CLUSTER` (an ARN's colons would make it a URI with an
+ * `arn:` scheme), anything else under `podid/`. Stable across runs, never a file in the repository.
+ */
+export function subjectUri(fullyQualifiedName: string): string {
+  const encode = (p: string) => p.split('/').map(encodeURIComponent).join('/');
+  const arn = /^arn:[^:/]+:eks:([^:/]*):([^:/]*):cluster\/([^/]+)(\/.*)?$/.exec(fullyQualifiedName);
+  if (arn) return `eks/${encode(arn[2]!)}/${encode(arn[1]!)}/${encode(arn[3]!)}${encode(arn[4] ?? '')}`;
+  return `podid/${encode(fullyQualifiedName)}`;
+}
+
+/** What manifests mode names stdin (adapters/manifests.ts STDIN_NAME): no file to resolve. */
+const STDIN_NAME = '<stdin>';
+
+/**
+ * A SARIF artifact URI for a manifest path: with `base`, a path inside the repository is made
+ * relative to its root; relative paths stay relative (resolved against the repository root by
+ * code-scanning UIs), absolute ones become file:// URIs; separators are `/`
  * and characters that are not allowed in a URI are percent-encoded.
  */
-export function fileUri(file: string): string {
+export function fileUri(file: string, base?: SourceBase): string {
+  if (base !== undefined && file !== STDIN_NAME && !/^[A-Za-z]:[\\/]/.test(file)) {
+    const rel = relative(base.root, resolve(base.cwd, file));
+    if (rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel)) file = rel;
+  }
   let path = file.replace(/\\/g, '/');
   const encode = (p: string) => p.split('/').map(encodeURIComponent).join('/');
   const drive = /^([A-Za-z]):\//.exec(path);

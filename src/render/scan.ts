@@ -1,7 +1,7 @@
 /** One entry point for `podid scan -o FORMAT`, so the command file maps a flag to a string. */
 import type { Inventory } from '../core/scan/inventory.js';
 import { renderJson } from './json.js';
-import { renderJunit } from './junit.js';
+import { renderJunit, type JunitOptions } from './junit.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';
 import { plainPalette, type Palette } from './palette.js';
 import { renderSarif, type SarifOptions } from './sarif.js';
@@ -16,6 +16,7 @@ export interface ScanRenderOptions {
   readonly palette?: Palette;
   readonly sarif: SarifOptions;
   readonly markdown?: MarkdownOptions;
+  readonly junit?: JunitOptions;
 }
 
 export function renderScan(inv: Inventory, format: ScanFormat, opts: ScanRenderOptions): string {
@@ -29,7 +30,7 @@ export function renderScan(inv: Inventory, format: ScanFormat, opts: ScanRenderO
     case 'sarif':
       return renderSarif(inv, opts.sarif);
     case 'junit':
-      return renderJunit(inv);
+      return renderJunit(inv, opts.junit);
     case 'markdown':
       return renderMarkdown(inv, opts.markdown);
   }

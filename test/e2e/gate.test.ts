@@ -5,7 +5,7 @@
  * allowlists and formats through the built CLI in-process (helpers/podid.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,41 @@ describe('podid scan --manifests', () => {
     const sarif = JSON.parse(r.stdout) as { runs: { results: { ruleId: string; locations: { physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
     const res = sarif.runs[0]!.results.find((x) => x.ruleId === 'IRSA_ANNOTATION')!;
     expect(res.locations[0]!.physicalLocation?.region.startLine).toBe(8);
+  });
+
+  it('SARIF paths are relative to the repository root, also when podid runs in a subdirectory or is given absolute paths', async () => {
+    const repo = join(dir, 'repo-root');
+    mkdirSync(join(repo, '.git'), { recursive: true });
+    mkdirSync(join(repo, 'k8s'), { recursive: true });
+    writeFileSync(join(repo, 'k8s', 'sa.yaml'), API_SA);
+    type Sarif = { runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
+    const uris = (stdout: string) => (JSON.parse(stdout) as Sarif).runs[0]!.results.map((x) => x.locations[0]!.physicalLocation.artifactLocation.uri);
+    // A CI step with working-directory: k8s. GitHub reads "sa.yaml" as the root's sa.yaml.
+    const sub = await podid(['scan', '--manifests', '.', '-o', 'sarif'], { cwd: join(repo, 'k8s') });
+    expect(new Set(uris(sub.stdout))).toEqual(new Set(['k8s/sa.yaml']));
+    // An absolute path: no file:// URI naming the runner's workspace.
+    const abs = await podid(['scan', '--manifests', join(repo, 'k8s'), '-o', 'sarif'], { cwd: repo });
+    expect(new Set(uris(abs.stdout))).toEqual(new Set(['k8s/sa.yaml']));
+  });
+
+  it('JUnit under --fail-on irsa fails the service account the gate failed on (the test report agrees with exit 3)', async () => {
+    const r = await podid(['scan', '--manifests', '-', '--fail-on', 'irsa', '-o', 'junit'], { input: API_SA });
+    expect(r.code).toBe(ExitCode.gateFailed);
+    expect(r.stdout).toMatch(/<testsuites [^>]*failures="1"/);
+    expect(r.stdout).toContain('message="--fail-on irsa: still on IRSA');
+    const never = await podid(['scan', '--manifests', '-', '-o', 'junit'], { input: API_SA });
+    expect(never.code).toBe(0);
+    expect(never.stdout).toMatch(/<testsuites [^>]*failures="0"/);
+  });
+
+  it('SARIF gives every result an artifact location (upload-sarif rejects the whole file otherwise), an expired entry included', async () => {
+    const expired = join(dir, 'expired-nothing.yaml');
+    writeFileSync(expired, 'version: 1\nallowlist:\n  - namespace: nothing-here\n    reason: old\n    expires: 2020-01-01\n');
+    const r = await podid(['scan', '--manifests', '-', '-o', 'sarif', '--config', expired], { input: API_SA });
+    const sarif = JSON.parse(r.stdout) as { runs: { results: { ruleId: string; locations: { physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
+    const results = sarif.runs[0]!.results;
+    expect(results.map((x) => x.ruleId)).toContain('ALLOWLIST_EXPIRED');
+    for (const x of results) expect(x.locations[0]!.physicalLocation?.artifactLocation.uri).toEqual(expect.any(String));
   });
 });
 

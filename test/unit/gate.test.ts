@@ -65,11 +65,11 @@ describe('evaluateGate without an allowlist', () => {
   const inv = inventory();
 
   it('never: never fails', () => {
-    expect(evaluateGate(inv, 'never')).toEqual({ failed: false, reasons: [] });
+    expect(evaluateGate(inv, 'never')).toEqual({ failed: false, reasons: [], matched: new Map() });
   });
 
   it('irsa: fails for every service account and add-on not migrated', () => {
-    expect(evaluateGate(inv, 'irsa')).toEqual({
+    expect(evaluateGate(inv, 'irsa')).toMatchObject({
       failed: true,
       reasons: [
         'shop/cart in prod: still on IRSA (ready)',
@@ -78,6 +78,15 @@ describe('evaluateGate without an allowlist', () => {
         'add-on aws-ebs-csi-driver in staging: still on IRSA (blocked)',
       ],
     });
+  });
+
+  it('says which report objects matched, with why, so per-item reports agree with the gate', () => {
+    const { matched, reasons } = evaluateGate(inv, 'irsa');
+    expect([...matched.values()].flat()).toHaveLength(reasons.length);
+    const cart = inv.serviceAccounts.find((sa) => sa.name === 'cart')!;
+    expect(matched.get(cart)).toEqual(['still on IRSA (ready)']);
+    const warned = evaluateGate(inv, 'warnings');
+    expect([...warned.matched.values()].flat()).toHaveLength(warned.reasons.length);
   });
 
   it('blocked: fails for blocked service accounts and add-ons, naming the errors', () => {

@@ -197,6 +197,24 @@ describe('parseManifests: problems', () => {
     ]);
   });
 
+  it('resolves YAML aliases and merge keys as kubectl does: an aliased IRSA annotation is reported', () => {
+    // kubectl (sigs.k8s.io/yaml, go-yaml) resolves anchors, aliases and `<<` merge keys.
+    const text = 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c, annotations: &ann {eks.amazonaws.com/role-arn: "arn:aws:iam::111122223333:role/anch"}}\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata:\n    name: merged\n    namespace: s\n    annotations:\n      <<: *ann\n- apiVersion: v1\n  kind: ServiceAccount\n  metadata:\n    name: aliased\n    namespace: s\n    annotations: *ann\n';
+    const inv = analyzeManifests(parseManifests(text, 'a.yaml'), { now: NOW });
+    expect(inv.serviceAccounts.map((s) => [s.namespace, s.name, s.roleArn, codes(s).includes('IRSA_ANNOTATION')])).toEqual([
+      ['s', 'aliased', 'arn:aws:iam::111122223333:role/anch', true],
+      ['s', 'merged', 'arn:aws:iam::111122223333:role/anch', true],
+    ]);
+  });
+
+  it('an alias to an anchor that is not defined (kubectl refuses the file) is a parse error, not nothing', () => {
+    const text = 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  namespace: s\n  annotations:\n    <<: *ann\n';
+    const inv = analyzeManifests(parseManifests(text, 'u.yaml'), { now: NOW });
+    expect(inv.serviceAccounts).toEqual([]);
+    expect(inv.inputFindings?.map((f) => [f.code, f.location?.line])).toEqual([['MANIFEST_PARSE_ERROR', 1]]);
+    expect(inv.inputFindings?.[0]?.message).toContain('ann');
+  });
+
   it('does not mistake Go templates in ConfigMap data for a chart', () => {
     const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: alerts}\ndata:\n  rule: "{{ $labels.instance }} is down"\n';
     const inv = analyzeManifests(parseManifests(text, 'alerts.yaml'), { now: NOW });

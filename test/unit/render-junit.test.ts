@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Inventory } from '../../src/core/scan/inventory.js';
+import { evaluateGate, type FailOn } from '../../src/core/gate.js';
 import { renderJunit } from '../../src/render/junit.js';
 import { escapeAttr, escapeText } from '../../src/render/xml.js';
 import { inputsInventory, liveInventory, manifestsInventory, PROD, STAGING } from './fixtures/inventory.js';
@@ -128,11 +129,56 @@ describe('renderJunit', () => {
     expect(tc.children.map((c) => c.name)).toEqual(['system-out']);
   });
 
+  it('names a cluster a fleet run could not scan by its context, one suite each (not "(no cluster)" / "manifests")', () => {
+    const base = liveInventory.clusters[0]!;
+    const unscanned = (context: string) => ({ ...base, arn: '', name: context, context, scanned: false as const, readiness: 'blocked' as const,
+      findings: [{ code: 'CLUSTER_UNREACHABLE' as never, severity: 'error' as const, message: `${context} unreachable`, fix: 'f' }] });
+    const inv: Inventory = { ...liveInventory, clusters: [...liveInventory.clusters, unscanned('dead-a'), unscanned('dead-b')] };
+    const doc = parseXml(renderJunit(inv));
+    const suites = doc.children.slice(-2);
+    expect(suites.map((s) => s.attrs['name'])).toEqual(['context dead-a', 'context dead-b']);
+    expect(suites.map((s) => s.children[0]!.attrs['classname'])).toEqual(['context dead-a', 'context dead-b']);
+    expect(suites.map((s) => s.attrs['failures'])).toEqual(['1', '1']);
+  });
+
   it('puts a manifests scan in one suite', () => {
     const m = parseXml(renderJunit(manifestsInventory));
     expect(m.children.map((s) => s.attrs['name'])).toEqual(['manifests']);
     expect(m.attrs['failures']).toBe('1');
     expect(m.children[0]!.children[1]!.children[0]!.text).toContain('at apps/worker/all in one.yaml:9');
+  });
+});
+
+describe('renderJunit under --fail-on: the testcases that fail are the ones the gate failed on', () => {
+  const failedCases = (xml: string) => parseXml(xml).children.flatMap((s) => s.children)
+    .filter((c) => c.children.some((x) => x.name === 'failure'))
+    .map((c) => `${c.attrs['classname']} ${c.attrs['name']}`);
+
+  it('--fail-on irsa: every service account still on IRSA fails (a ready one too), so the CI test report is red when the job is', () => {
+    // Before, a ready or ready-with-warnings IRSA SA passed: exit 3, yet GitLab/Jenkins showed no failing test.
+    const gate = evaluateGate(liveInventory, 'irsa');
+    const xml = renderJunit(liveInventory, { gate: { failOn: 'irsa', matched: gate.matched } });
+    expect(failedCases(xml)).toContain(`${PROD} shop/cart`);
+    const doc = parseXml(xml);
+    expect(doc.attrs['failures']).toBe(String(gate.matched.size));
+    const cart = doc.children[0]!.children.find((c) => c.attrs['name'] === 'shop/cart')!;
+    expect(cart.children[0]!.attrs).toMatchObject({ type: 'FAIL_ON_IRSA', message: '--fail-on irsa: still on IRSA (ready)' });
+  });
+
+  it('under every gate, the failing testcases are the subjects the gate matched: the counts agree with the exit code', () => {
+    for (const failOn of ['irsa', 'blocked', 'warnings'] as FailOn[]) {
+      for (const inv of [liveInventory, inputsInventory]) {
+        const gate = evaluateGate(inv, failOn);
+        const doc = parseXml(renderJunit(inv, { gate: { failOn, matched: gate.matched } }));
+        expect(doc.attrs['failures']).toBe(String(gate.matched.size));
+        expect(gate.failed).toBe(gate.matched.size > 0);
+      }
+    }
+  });
+
+  it('--fail-on never (or no gate) keeps the verdict rule: blocked fails', () => {
+    const never = evaluateGate(liveInventory, 'never');
+    expect(renderJunit(liveInventory, { gate: { failOn: 'never', matched: never.matched } })).toBe(renderJunit(liveInventory));
   });
 });
 

@@ -79,6 +79,20 @@ describe('renderMarkdown', () => {
     expect(capped).toContain(`${9 - items.length} more not shown here`);
   });
 
+  it('stays under GitHub\'s 65,536-character comment limit for a large fleet: the service-account tables are capped too', () => {
+    // 3,000 IRSA service accounts rendered 480 KB: a PR comment GitHub refuses (422, body too long).
+    const [one] = manifestsInventory.serviceAccounts;
+    const many = Array.from({ length: 3000 }, (_, i) => ({ ...one!, name: `service-account-${i}`, namespace: `namespace-${i % 10}` }));
+    const inv: Inventory = { ...manifestsInventory, serviceAccounts: many };
+    const out = renderMarkdown(inv);
+    expect(out.length).toBeLessThan(65_536);
+    const rows = out.split('\n').filter((l) => l.startsWith('| namespace-'));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(out).toContain(`${3000 - rows.length} more service accounts not shown here`);
+    // Small reports are unchanged: every row is there.
+    expect(renderMarkdown(liveInventory)).not.toContain('not shown here');
+  });
+
   it('renders a manifests scan with file and line, and a clean scan without findings', () => {
     const m = renderMarkdown(manifestsInventory);
     expect(m).toContain('### Manifests');

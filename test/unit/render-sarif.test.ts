@@ -81,12 +81,44 @@ describe('SARIF', () => {
     const run = buildSarif(liveInventory, TOOL).runs[0];
     const payments = run.results.find((r) => r.ruleId === 'ROLE_UNREADABLE')!;
     expect(payments.message.text).toBe(`shop/payments (prod): ${liveInventory.serviceAccounts[2]!.findings[0]!.message}`);
-    expect(payments.locations).toEqual([{ logicalLocations: [{ name: 'shop/payments', fullyQualifiedName: `${PROD}/shop/payments`, kind: 'resource' }] }]);
+    expect(payments.locations).toEqual([{
+      logicalLocations: [{ name: 'shop/payments', fullyQualifiedName: `${PROD}/shop/payments`, kind: 'resource' }],
+      physicalLocation: { artifactLocation: { uri: 'eks/111122223333/us-east-1/prod/shop/payments' }, region: { startLine: 1 } },
+    }]);
     const cluster = run.results.find((r) => r.ruleId === 'AGENT_NOT_READY')!;
     expect(cluster.locations[0]!.logicalLocations[0]!.fullyQualifiedName).toBe(STAGING);
     const addon = run.results.find((r) => r.ruleId === 'ADDON_VERSION_UNSUPPORTED')!;
     expect(addon.locations[0]!.logicalLocations[0]!.fullyQualifiedName).toBe(`${STAGING}/addon/aws-ebs-csi-driver`);
-    for (const r of run.results) expect(r.locations[0]).not.toHaveProperty('physicalLocation');
+  });
+
+  it('gives every result a physical location, as GitHub code scanning requires (it rejects the whole file otherwise)', () => {
+    // upload-sarif: "locationFromSarifResult: expected artifact location" for a logical-only location.
+    for (const inv of [liveInventory, manifestsInventory, inputsInventory]) {
+      for (const r of buildSarif(inv, TOOL).runs[0].results) {
+        expect(r.locations).toHaveLength(1);
+        const uri = r.locations[0]!.physicalLocation?.artifactLocation?.uri;
+        expect(typeof uri).toBe('string');
+        // A relative reference that names no scheme (an ARN's colons would read as `arn:` one).
+        expect(uri).toMatch(/^[A-Za-z0-9._~%!$&'()*+,;=@/-]+$/);
+        expect(uri).not.toMatch(/^[A-Za-z][A-Za-z0-9+.-]*:/);
+        expect(r.locations[0]!.physicalLocation?.region?.startLine).toBeGreaterThanOrEqual(1);
+      }
+    }
+    const run = buildSarif(liveInventory, TOOL).runs[0];
+    const uriOf = (code: string) => run.results.find((r) => r.ruleId === code)!.locations[0]!.physicalLocation!.artifactLocation!.uri;
+    // Live objects have no file: a stable path naming the object, under eks/ACCOUNT/REGION/CLUSTER.
+    expect(uriOf('ROLE_UNREADABLE')).toBe('eks/111122223333/us-east-1/prod/shop/payments');
+    expect(uriOf('AGENT_NOT_READY')).toBe('eks/111122223333/eu-west-1/staging');
+    expect(uriOf('ADDON_VERSION_UNSUPPORTED')).toBe('eks/111122223333/eu-west-1/staging/addon/aws-ebs-csi-driver');
+  });
+
+  it('fingerprints the same ServiceAccount in two files (two overlays) as two results, not one', () => {
+    const first = manifestsInventory.serviceAccounts[1];
+    expect(first!.findings).not.toEqual([]);
+    const other = { ...first!, location: { file: 'overlays/staging/sa.yaml', line: 3 }, findings: first!.findings.map((f) => (f.location ? { ...f, location: { file: 'overlays/staging/sa.yaml', line: 3 } } : f)) };
+    const inv: Inventory = { ...manifestsInventory, serviceAccounts: [first!, other] };
+    const prints = buildSarif(inv, TOOL).runs[0].results.map((r) => r.partialFingerprints['podidFinding/v1']);
+    expect(new Set(prints).size).toBe(prints.length);
   });
 
   it('points manifests findings at file and line, the finding\'s own location first', () => {
@@ -137,7 +169,10 @@ describe('SARIF: findings about the inputs', () => {
       physicalLocation: { artifactLocation: { uri: 'broken/bad.yaml' }, region: { startLine: 6 } },
     }]);
     const expired = run.results.find((r) => r.ruleId === 'ALLOWLIST_EXPIRED')!;
-    expect(expired.locations).toEqual([{ logicalLocations: [{ name: 'inputs', fullyQualifiedName: 'inputs', kind: 'resource' }] }]);
+    expect(expired.locations).toEqual([{
+      logicalLocations: [{ name: 'inputs', fullyQualifiedName: 'inputs', kind: 'resource' }],
+      physicalLocation: { artifactLocation: { uri: 'podid/inputs' }, region: { startLine: 1 } },
+    }]);
   });
 
   it('keeps rule ids unique when a code appears on a service account and in the inputs', () => {
@@ -169,5 +204,19 @@ describe('SARIF helpers', () => {
     expect(fileUri('k8s\\prod\\sa #1.yaml')).toBe('k8s/prod/sa%20%231.yaml');
     expect(fileUri('/repo/k8s/sa.yaml')).toBe('file:///repo/k8s/sa.yaml');
     expect(fileUri('C:\\repo\\sa.yaml')).toBe('file:///C:/repo/sa.yaml');
+  });
+
+  it('makes a path relative to the repository root when it knows it (GitHub resolves relative URIs against the root)', () => {
+    const base = { cwd: '/w/repo/k8s', root: '/w/repo' };
+    // podid run in a subdirectory (working-directory: k8s): relative to the root, not to where podid ran.
+    expect(fileUri('sa.yaml', base)).toBe('k8s/sa.yaml');
+    expect(fileUri('../apps/a b.yaml', base)).toBe('apps/a%20b.yaml');
+    // An absolute path in the checkout: relative, so the runner's workspace does not leak.
+    expect(fileUri('/w/repo/k8s/sa.yaml', base)).toBe('k8s/sa.yaml');
+    // Outside the repository: as before.
+    expect(fileUri('/tmp/rendered.yaml', base)).toBe('file:///tmp/rendered.yaml');
+    expect(fileUri('<stdin>', base)).toBe('%3Cstdin%3E');
+    const run = buildSarif(manifestsInventory, { ...TOOL, base: { cwd: '/w/repo/deploy', root: '/w/repo' } }).runs[0];
+    expect(run.results[0]!.locations[0]!.physicalLocation!.artifactLocation!.uri).toBe('deploy/apps/worker/all%20in%20one.yaml');
   });
 });

@@ -59,7 +59,12 @@ export async function runScan(opts: ScanCliOptions, ctx: CliContext): Promise<nu
     await io.outChunks(renderJsonChunks(inventory));
   } else {
     const { renderScan } = await import('../../render/scan.js');
-    io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif: { toolVersion: VERSION } }));
+    // SARIF manifest paths relative to the repository root, as code scanning reads them.
+    const root = opts.output === 'sarif' && opts.manifests?.length ? (await import('../../adapters/repo-root.js')).findRepoRoot(ctx.cwd) : null;
+    const sarif = { toolVersion: VERSION, ...(root === null ? {} : { base: { cwd: ctx.cwd, root } }) };
+    // JUnit fails the testcases the gate failed on, so the CI test report agrees with the exit code.
+    const junit = { gate: { failOn: opts.failOn, matched: gate.matched } };
+    io.out(renderScan(inventory, opts.output === 'text' ? 'table' : opts.output, { palette: io.palette, sarif, junit }));
   }
 
   if (gate.failed) {
