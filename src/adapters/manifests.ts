@@ -19,6 +19,7 @@ import { isJsonObject } from '../core/json.js';
 import type { ManifestDoc, ManifestObject, ManifestPath, ManifestProblem } from '../core/scan/manifests.js';
 import { compareStrings } from '../core/text.js';
 import { decodeText } from './decode-text.js';
+import { isKustomizationFile, jsonPatchIrsa, kustomizationIrsa } from './kustomize-irsa.js';
 
 export interface ReadManifestsOptions {
   /** Reads all of stdin; defaults to process.stdin. */
@@ -98,7 +99,7 @@ function describeFsError(err: NodeJS.ErrnoException): string {
 }
 
 /**
- * Every `.yaml`, `.yml` and `.json` file under `dir`, in a stable order (byte order of names at
+ * Every `.yaml`, `.yml` and `.json` file (and kustomize's `Kustomization`) under `dir`, in a stable order (byte order of names at
  * each level, so the output does not depend on the filesystem or locale). Hidden entries
  * (`.git`, `.github`, `.podid.yaml`) and node_modules are skipped; symbolic links to
  * directories are not followed, so a link cycle cannot loop.
@@ -116,7 +117,8 @@ async function walk(dir: string, at: (p: string) => string): Promise<string[]> {
   return out;
 }
 
-const hasManifestExtension = (name: string) => EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext));
+// `Kustomization` (no extension) is one of kustomize's own file names (kustomize-irsa.ts).
+const hasManifestExtension = (name: string) => EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext)) || name === 'Kustomization';
 
 async function readProcessStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -189,6 +191,9 @@ export function parseManifests(text: string, file: string): ManifestDoc[] {
     }
     const contents = doc.contents;
     if (contents === null) continue;
+    // Kustomize sources that annotate ServiceAccounts once built (a raw overlay in a GitOps repo).
+    const added = isKustomizationFile(file) ? kustomizationIrsa(contents, lineAt) : (jsonPatchIrsa(contents, lineAt) ?? []);
+    for (const a of added) out.push({ type: 'irsa-source', file, line: a.line, subject: a.subject });
     collectObjects({ source, file, template, lineAt, doc }, contents, out);
   }
   return out;

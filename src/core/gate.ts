@@ -213,6 +213,9 @@ function irsaInputWhere(message: string): string {
   if (message.includes(' of an unrendered template ')) return 'an unrendered template';
   if (message.includes(' of a document that does not parse ')) return 'a document that does not parse';
   if (message.includes(' Kubernetes refuses ')) return 'an object Kubernetes refuses';
+  if (message.includes(' of a kustomize patch ')) return 'a kustomize patch';
+  if (message.includes(" of a kustomization's commonAnnotations ")) return "a kustomization's commonAnnotations";
+  if (message.includes(' of a JSON patch ')) return 'a JSON patch';
   return 'a document with a duplicate key';
 }
 

@@ -93,6 +93,28 @@ describe('podid scan --manifests', () => {
     expect(pass.code).toBe(0);
   });
 
+  it('a raw kustomize overlay that adds IRSA in a patch, a patch file or commonAnnotations fails --fail-on irsa (the binary), with each line', async () => {
+    const repo = join(FIXTURES, 'kustomize-irsa');
+    const r = await runPodid(['scan', '--manifests', '.', '--fail-on', 'irsa'], { cwd: repo });
+    expect(r.code).toBe(ExitCode.gateFailed);
+    const reasons = r.stderr.split('\n').filter((l) => l.includes('IRSA annotation in'));
+    expect(reasons).toEqual([
+      "  overlays/prod/extra/Kustomization:3: IRSA annotation in a kustomization's commonAnnotations",
+      '  overlays/prod/irsa-patch.yaml:1: IRSA annotation in a JSON patch',
+      '  overlays/prod/kustomization.yaml:7: IRSA annotation in a kustomize patch',
+      '  overlays/prod/kustomization.yaml:20: IRSA annotation in a kustomize patch',
+    ]);
+    // overlays/clean only removes the annotation (a JSON patch remove, a strategic merge null): nothing of it is reported.
+    const json = await runPodid(['scan', '--manifests', '.', '-o', 'json'], { cwd: repo });
+    const inv = JSON.parse(json.stdout) as Inventory;
+    expect((inv.inputFindings ?? []).map((f) => `${f.code} ${f.location?.file}:${f.location?.line}`)).toEqual([
+      'IRSA_ANNOTATION overlays/prod/extra/Kustomization:3',
+      'IRSA_ANNOTATION overlays/prod/irsa-patch.yaml:1',
+      'IRSA_ANNOTATION overlays/prod/kustomization.yaml:7',
+      'IRSA_ANNOTATION overlays/prod/kustomization.yaml:20',
+    ]);
+  });
+
   it('an allowlist entry with a reason exempts a service account until it expires', async () => {
     const ok = join(dir, 'ok.yaml');
     writeFileSync(ok, 'version: 1\nallowlist:\n  - namespace: shop\n    serviceAccount: api\n    reason: vendor chart, tracked in PLAT-123\n    expires: 2999-01-01\n');

@@ -75,7 +75,20 @@ export interface ManifestProblem {
   readonly irsaSubject?: readonly string[];
 }
 
-export type ManifestDoc = ManifestObject | ManifestProblem;
+/**
+ * Lines of a kustomize source (a kustomization's commonAnnotations or inline patch, a JSON 6902
+ * patch file) that add `eks.amazonaws.com/role-arn` once built: IRSA, though no ServiceAccount
+ * the scan reads carries it (adapters/kustomize-irsa.ts).
+ */
+export interface ManifestIrsaSource {
+  readonly type: 'irsa-source';
+  readonly file: string;
+  readonly line: number;
+  /** What adds it, for the message (`cart of a kustomize patch`). */
+  readonly subject: string;
+}
+
+export type ManifestDoc = ManifestObject | ManifestProblem | ManifestIrsaSource;
 
 export interface AnalyzeManifestsOptions {
   now: Date;
@@ -457,6 +470,10 @@ export function analyzeManifests(docs: readonly ManifestDoc[], opts: AnalyzeMani
   // annotated ServiceAccount reports (written under a key kubectl drops) become input findings.
   const duplicateKeyIrsa: { file: string; line: number; template: string | null; subject: string }[] = [];
   for (const doc of docs) {
+    if (doc.type === 'irsa-source') {
+      templatedIrsa(doc.file, doc.line, null, doc.subject);
+      continue;
+    }
     if (doc.type === 'problem') {
       if (doc.problem === 'unrendered-template') templatedFiles.add(doc.file);
       inputFindings.push(problemFinding(doc));
