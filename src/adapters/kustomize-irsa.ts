@@ -1,7 +1,8 @@
 /**
  * The IRSA annotation as kustomize sources add it, for a gate run over a repository's raw
  * overlays (`podid scan --manifests k8s/` rather than `kustomize build ... | podid scan`): a
- * kustomization's `commonAnnotations`, its inline patches (strategic merge or JSON 6902, under
+ * kustomization's `commonAnnotations` (or the key anywhere else in it, such as a `helmCharts`
+ * entry's `valuesInline`), its inline patches (strategic merge or JSON 6902, under
  * `patches`, `patchesStrategicMerge` or `patchesJson6902`), and JSON 6902 patch files (a YAML or
  * JSON list of operations) that a kustomization names by path. None of them is a ServiceAccount
  * the scan can read, yet `kustomize build` turns them into annotated ones: each line that adds
@@ -38,11 +39,13 @@ export function kustomizationIrsa(root: YamlNode, lineAt: LineAt): IrsaAddition[
   if (!isMap(root)) return [];
   const out: IrsaAddition[] = [];
   const common = root.get('commonAnnotations', true);
-  if (isMap(common)) {
-    for (const pair of common.items) {
-      if (keyIs(pair, ROLE_ARN) && setsValue(pair.value)) out.push({ line: lineOfPair(pair, lineAt), subject: "(every object) of a kustomization's commonAnnotations" });
-    }
-  }
+  // commonAnnotations, and anywhere else the kustomization writes the key (a helmCharts entry's
+  // valuesInline, say): what kustomize renders from it carries the annotation.
+  visitPairs(root, (pair) => {
+    if (!keyIs(pair, ROLE_ARN) || !setsValue(pair.value)) return;
+    const everyObject = isMap(common) && common.items.includes(pair);
+    out.push({ line: lineOfPair(pair, lineAt), subject: everyObject ? "(every object) of a kustomization's commonAnnotations" : '(rendered by kustomize) of a kustomization' });
+  });
   for (const field of ['patches', 'patchesStrategicMerge', 'patchesJson6902']) {
     const list = root.get(field, true);
     if (!isSeq(list)) continue;

@@ -216,6 +216,7 @@ function irsaInputWhere(message: string): string {
   if (message.includes(' of a kustomize patch ')) return 'a kustomize patch';
   if (message.includes(" of a kustomization's commonAnnotations ")) return "a kustomization's commonAnnotations";
   if (message.includes(' of a JSON patch ')) return 'a JSON patch';
+  if (message.includes(' of a kustomization ')) return 'a kustomization';
   return 'a document with a duplicate key';
 }
 

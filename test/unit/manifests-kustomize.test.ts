@@ -56,6 +56,8 @@ describe('kustomize sources that add the IRSA annotation', () => {
     for (const file of ['k/kustomization.yaml', 'k/kustomization.yml', 'k/Kustomization']) {
       expect(irsa(text, file)).toEqual([{ line: 4, message: expect.stringContaining("(every object) of a kustomization's commonAnnotations") }]);
     }
+    const chart = 'helmCharts:\n  - name: app\n    valuesInline:\n      serviceAccount:\n        annotations:\n          eks.amazonaws.com/role-arn: ' + ARN + '\n';
+    expect(irsa(chart, 'k/kustomization.yaml')).toEqual([{ line: 6, message: expect.stringContaining('(rendered by kustomize) of a kustomization uses IRSA') }]);
     // The same mapping in a file kustomize does not read as a kustomization is not one.
     expect(irsa(text, 'k/values.yaml')).toEqual([]);
   });
