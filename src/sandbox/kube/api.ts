@@ -13,6 +13,7 @@ import { applyPatch, patchTypeOf } from './patch.js';
 import { apiVersionOf, discoveryDocument, resourceByPlural, versionInfo, type ResourceType } from './resources.js';
 import { labelsOf, matches, matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeError, badRequest, errorReply, jsonReply, statusBody } from './status.js';
+import { includeObjectOf, negotiate, table } from './table.js';
 import type { Entry } from './store.js';
 import { clone, getPath, isObj } from './util.js';
 
@@ -146,12 +147,19 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
   const mutating = ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(verb);
   const run = (): HttpReply | KubeStream => {
     switch (verb) {
-      case 'list':
-        return list(k, t, req.query, parsedPath);
+      case 'list': {
+        const rendering = negotiate(req.headers.accept);
+        return rendering.as === 'Table' ? listTable(k, t, req.query, parsedPath, rendering.version) : list(k, t, req.query, parsedPath);
+      }
       case 'watch':
         return watchStream(k, t, req.query);
-      case 'get':
-        return jsonReply(200, manifestView(k.entry(plural, t.namespace ?? '', t.name ?? '').obj, t.type));
+      case 'get': {
+        const rendering = negotiate(req.headers.accept);
+        const obj = k.entry(plural, t.namespace ?? '', t.name ?? '').obj;
+        if (rendering.as === 'plain') return jsonReply(200, manifestView(obj, t.type));
+        const metadata = { resourceVersion: String(getPath(obj, 'metadata.resourceVersion') ?? '') };
+        return jsonReply(200, table({ type: t.type, objects: [obj], metadata, version: rendering.version, include: includeObjectOf(req.query), now: k.now() }));
+      }
       case 'create':
         return write(k, req, 201, (dryRun) => {
           const body = parseBody(req.body);
@@ -281,12 +289,10 @@ function selected(k: KubeCore, t: Target, query: URLSearchParams): JsonObject[] 
 }
 
 /**
- * A list, or one page of it. The first page selects the objects (a snapshot of references: stored
- * objects never change) and later pages continue that snapshot, so a paged list is consistent as
- * the API server's is; each page encodes only its own items, the real API's list items without
- * kind and apiVersion.
+ * The page a list request selects: the first page snapshots the selected objects (references:
+ * stored objects never change) and later pages, by continue token, continue that snapshot.
  */
-function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): HttpReply {
+function listPage(k: KubeCore, t: Target, query: URLSearchParams, path: string) {
   const limitRaw = query.get('limit');
   const limit = limitRaw ? Number(limitRaw) : 0;
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${limitRaw}"`);
@@ -309,6 +315,28 @@ function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): Htt
     metadata.continue = k.store.saveSnapshot(entries, items, end, rv, listKey);
     metadata.remainingItemCount = items.length - end;
   }
+  return { entries, items, offset, end, rv, metadata, listKey };
+}
+
+/**
+ * A list (or one page of it) as a meta.k8s.io Table (table.ts): the same page, continue token and
+ * resourceVersion as the plain list, a row per object. Sent as one JSON body (gzipped whole when
+ * large, server.ts); the compressed-page cache is for plain lists only.
+ */
+function listTable(k: KubeCore, t: Target, query: URLSearchParams, path: string, version: 'v1' | 'v1beta1'): HttpReply {
+  const include = includeObjectOf(query);
+  const { items, offset, end, metadata } = listPage(k, t, query, path);
+  return jsonReply(200, table({ type: t.type, objects: items.slice(offset, end), metadata, version, include, now: k.now() }));
+}
+
+/**
+ * A list, or one page of it. The first page selects the objects (a snapshot of references: stored
+ * objects never change) and later pages continue that snapshot, so a paged list is consistent as
+ * the API server's is; each page encodes only its own items, the real API's list items without
+ * kind and apiVersion.
+ */
+function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): HttpReply {
+  const { entries, items, offset, end, rv, metadata, listKey } = listPage(k, t, query, path);
   // What jsonReply would write for { kind, apiVersion, metadata, items }, an item at a time. An
   // object's bytes are kept the second time it is encoded (if it is still its entry's current
   // object) and copied from then on: keeping them costs about as much again as encoding (fresh
