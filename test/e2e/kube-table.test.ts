@@ -3,8 +3,8 @@
  * serves it, asked with kubectl's own Accept header (a meta.k8s.io/v1 Table, then v1beta1, then
  * plain JSON), answers a Table with kube-apiserver's built-in columns and cells (pods: READY
  * STATUS RESTARTS AGE and the -o wide ones; deployments; service accounts; nodes; the rest), pages
- * it with limit/continue, honours includeObject, and answers 406 to a Table of a version it cannot
- * produce. Without `as=Table` the answer is the plain list it always was.
+ * it with limit/continue, honours includeObject, streams a watch as Tables, and answers 406 to a
+ * Table of a version it cannot produce. Without `as=Table` the answer is the plain list it always was.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -169,6 +169,22 @@ describe('Table answers (server-side printing)', () => {
       const refused = await get('/api/v1/namespaces/shop/pods', accept);
       expect(refused.status).toBe(406);
       expect(refused.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'NotAcceptable', code: 406 });
+    }
+  });
+
+  it('a watch as Tables (kubectl get -w): one-row Tables, column definitions on the first event only', async () => {
+    const res = await fetch(`${server}/api/v1/namespaces/shop/pods?watch=true&timeoutSeconds=1`, { headers: { accept: KUBECTL_ACCEPT, authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const events = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: JsonObject });
+    expect(events).toHaveLength(4);
+    expect(events.map((e) => e.type)).toEqual(['ADDED', 'ADDED', 'ADDED', 'ADDED']);
+    expect(events.map((e) => e.object.kind)).toEqual(['Table', 'Table', 'Table', 'Table']);
+    expect(columns(events[0]?.object as JsonObject)).toHaveLength(9);
+    expect(events.slice(1).map((e) => e.object.columnDefinitions)).toEqual([null, null, null]);
+    for (const e of events) {
+      expect(rows(e.object)).toHaveLength(1);
+      expect(rows(e.object)[0]?.cells.slice(1, 3)).toEqual(['1/1', 'Running']);
+      expect((e.object.metadata as JsonObject).resourceVersion).toBe((rows(e.object)[0]?.object?.metadata as JsonObject).resourceVersion);
     }
   });
 

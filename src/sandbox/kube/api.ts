@@ -13,7 +13,7 @@ import { applyPatch, patchTypeOf } from './patch.js';
 import { apiVersionOf, discoveryDocument, resourceByPlural, versionInfo, type ResourceType } from './resources.js';
 import { labelsOf, matches, matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeError, badRequest, errorReply, jsonReply, statusBody } from './status.js';
-import { includeObjectOf, negotiate, table } from './table.js';
+import { includeObjectOf, negotiate, table, type IncludeObject } from './table.js';
 import type { Entry } from './store.js';
 import { clone, getPath, isObj } from './util.js';
 
@@ -151,8 +151,10 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
         const rendering = negotiate(req.headers.accept);
         return rendering.as === 'Table' ? listTable(k, t, req.query, parsedPath, rendering.version) : list(k, t, req.query, parsedPath);
       }
-      case 'watch':
-        return watchStream(k, t, req.query);
+      case 'watch': {
+        const rendering = negotiate(req.headers.accept);
+        return watchStream(k, t, req.query, rendering.as === 'Table' ? { version: rendering.version, include: includeObjectOf(req.query) } : undefined);
+      }
       case 'get': {
         const rendering = negotiate(req.headers.accept);
         const obj = k.entry(plural, t.namespace ?? '', t.name ?? '').obj;
@@ -394,7 +396,7 @@ const BOOKMARK_MS = 60_000;
  * seen through the selectors (an object that stops matching is DELETED, one that starts is
  * ADDED); BOOKMARK events with allowWatchBookmarks; the stream ends after timeoutSeconds.
  */
-function watchStream(k: KubeCore, t: Target, query: URLSearchParams): HttpReply | KubeStream {
+function watchStream(k: KubeCore, t: Target, query: URLSearchParams, asTable?: { version: 'v1' | 'v1beta1'; include: IncludeObject }): HttpReply | KubeStream {
   const labels = parseLabelSelector(query.get('labelSelector') ?? '');
   const fields = parseFieldSelector(query.get('fieldSelector') ?? '', t.type);
   const rvParam = query.get('resourceVersion') ?? '';
@@ -408,7 +410,18 @@ function watchStream(k: KubeCore, t: Target, query: URLSearchParams): HttpReply 
   const match = (o: JsonObject) => matches(labels, labelsOf(o)) && matchesFields(fields, o);
   const keyOf = (o: JsonObject) => `${String(getPath(o, 'metadata.namespace') ?? '')}/${String(getPath(o, 'metadata.name') ?? '')}`;
   const line = (type: string, object: JsonObject) => `${JSON.stringify({ type, object })}\n`;
-  const objectLine = (type: string, o: JsonObject) => line(type, manifestView(o, t.type));
+  // As a Table (kubectl get -w), each event's object is a one-row Table; only the first carries
+  // the column definitions (later ones have null), as the API server's watch sets NoHeaders.
+  let headers = true;
+  const tableOf = (objects: JsonObject[], resourceVersion: string): JsonObject => {
+    if (!asTable) throw new Error('not a Table watch');
+    const out = table({ type: t.type, objects, metadata: { resourceVersion }, version: asTable.version, include: asTable.include, now: k.now() });
+    if (!headers) out.columnDefinitions = null;
+    headers = false;
+    return out;
+  };
+  const objectLine = (type: string, o: JsonObject) =>
+    line(type, asTable ? tableOf([o], String(getPath(o, 'metadata.resourceVersion') ?? '')) : manifestView(o, t.type));
 
   // Everything the watch starts with is computed now, before any later write.
   let initial: string[];
@@ -440,7 +453,10 @@ function watchStream(k: KubeCore, t: Target, query: URLSearchParams): HttpReply 
         return () => undefined;
       }
       const bookmark = () => {
-        if (bookmarks) write(line('BOOKMARK', { kind: t.type.kind, apiVersion: apiVersionOf(t.type), metadata: { resourceVersion: k.store.resourceVersion } }));
+        if (!bookmarks) return;
+        // A Table watch's bookmark is a Table holding only the resourceVersion.
+        if (asTable) write(line('BOOKMARK', { kind: 'Table', apiVersion: `meta.k8s.io/${asTable.version}`, metadata: { resourceVersion: k.store.resourceVersion }, columnDefinitions: null, rows: null }));
+        else write(line('BOOKMARK', { kind: t.type.kind, apiVersion: apiVersionOf(t.type), metadata: { resourceVersion: k.store.resourceVersion } }));
       };
       const unsubscribe = k.store.subscribe((e) => {
         if (e.plural !== t.type.plural || (ns !== undefined && e.namespace !== ns)) return;

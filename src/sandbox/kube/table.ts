@@ -53,7 +53,7 @@ export function negotiate(accept: string | string[] | undefined): Rendering {
   return { as: 'plain' };
 }
 
-type IncludeObject = 'None' | 'Metadata' | 'Object';
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
 /** The includeObject query parameter (TableOptions): Metadata when absent. */
 export function includeObjectOf(query: URLSearchParams): IncludeObject {
