@@ -13,6 +13,7 @@ import { applyPatch, patchTypeOf } from './patch.js';
 import { apiVersionOf, discoveryDocument, resourceByPlural, versionInfo, type ResourceType } from './resources.js';
 import { labelsOf, matches, matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { KubeError, badRequest, errorReply, jsonReply, statusBody } from './status.js';
+import { includeObjectOf, negotiate, table, type IncludeObject } from './table.js';
 import type { Entry } from './store.js';
 import { clone, getPath, isObj } from './util.js';
 
@@ -146,12 +147,21 @@ export function route(k: KubeCore, req: KubeRequest): KubeRouted {
   const mutating = ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(verb);
   const run = (): HttpReply | KubeStream => {
     switch (verb) {
-      case 'list':
-        return list(k, t, req.query, parsedPath);
-      case 'watch':
-        return watchStream(k, t, req.query);
-      case 'get':
-        return jsonReply(200, manifestView(k.entry(plural, t.namespace ?? '', t.name ?? '').obj, t.type));
+      case 'list': {
+        const rendering = negotiate(req.headers.accept);
+        return rendering.as === 'Table' ? listTable(k, t, req.query, parsedPath, rendering.version) : list(k, t, req.query, parsedPath);
+      }
+      case 'watch': {
+        const rendering = negotiate(req.headers.accept);
+        return watchStream(k, t, req.query, rendering.as === 'Table' ? { version: rendering.version, include: includeObjectOf(req.query) } : undefined);
+      }
+      case 'get': {
+        const rendering = negotiate(req.headers.accept);
+        const obj = k.entry(plural, t.namespace ?? '', t.name ?? '').obj;
+        if (rendering.as === 'plain') return jsonReply(200, manifestView(obj, t.type));
+        const metadata = { resourceVersion: String(getPath(obj, 'metadata.resourceVersion') ?? '') };
+        return jsonReply(200, table({ type: t.type, objects: [obj], metadata, version: rendering.version, include: includeObjectOf(req.query), now: k.now() }));
+      }
       case 'create':
         return write(k, req, 201, (dryRun) => {
           const body = parseBody(req.body);
@@ -281,12 +291,10 @@ function selected(k: KubeCore, t: Target, query: URLSearchParams): JsonObject[] 
 }
 
 /**
- * A list, or one page of it. The first page selects the objects (a snapshot of references: stored
- * objects never change) and later pages continue that snapshot, so a paged list is consistent as
- * the API server's is; each page encodes only its own items, the real API's list items without
- * kind and apiVersion.
+ * The page a list request selects: the first page snapshots the selected objects (references:
+ * stored objects never change) and later pages, by continue token, continue that snapshot.
  */
-function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): HttpReply {
+function listPage(k: KubeCore, t: Target, query: URLSearchParams, path: string) {
   const limitRaw = query.get('limit');
   const limit = limitRaw ? Number(limitRaw) : 0;
   if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: "${limitRaw}"`);
@@ -309,6 +317,28 @@ function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): Htt
     metadata.continue = k.store.saveSnapshot(entries, items, end, rv, listKey);
     metadata.remainingItemCount = items.length - end;
   }
+  return { entries, items, offset, end, rv, metadata, listKey };
+}
+
+/**
+ * A list (or one page of it) as a meta.k8s.io Table (table.ts): the same page, continue token and
+ * resourceVersion as the plain list, a row per object. Sent as one JSON body (gzipped whole when
+ * large, server.ts); the compressed-page cache is for plain lists only.
+ */
+function listTable(k: KubeCore, t: Target, query: URLSearchParams, path: string, version: 'v1' | 'v1beta1'): HttpReply {
+  const include = includeObjectOf(query);
+  const { items, offset, end, metadata } = listPage(k, t, query, path);
+  return jsonReply(200, table({ type: t.type, objects: items.slice(offset, end), metadata, version, include, now: k.now() }));
+}
+
+/**
+ * A list, or one page of it. The first page selects the objects (a snapshot of references: stored
+ * objects never change) and later pages continue that snapshot, so a paged list is consistent as
+ * the API server's is; each page encodes only its own items, the real API's list items without
+ * kind and apiVersion.
+ */
+function list(k: KubeCore, t: Target, query: URLSearchParams, path: string): HttpReply {
+  const { entries, items, offset, end, rv, metadata, listKey } = listPage(k, t, query, path);
   // What jsonReply would write for { kind, apiVersion, metadata, items }, an item at a time. An
   // object's bytes are kept the second time it is encoded (if it is still its entry's current
   // object) and copied from then on: keeping them costs about as much again as encoding (fresh
@@ -366,7 +396,7 @@ const BOOKMARK_MS = 60_000;
  * seen through the selectors (an object that stops matching is DELETED, one that starts is
  * ADDED); BOOKMARK events with allowWatchBookmarks; the stream ends after timeoutSeconds.
  */
-function watchStream(k: KubeCore, t: Target, query: URLSearchParams): HttpReply | KubeStream {
+function watchStream(k: KubeCore, t: Target, query: URLSearchParams, asTable?: { version: 'v1' | 'v1beta1'; include: IncludeObject }): HttpReply | KubeStream {
   const labels = parseLabelSelector(query.get('labelSelector') ?? '');
   const fields = parseFieldSelector(query.get('fieldSelector') ?? '', t.type);
   const rvParam = query.get('resourceVersion') ?? '';
@@ -380,7 +410,18 @@ function watchStream(k: KubeCore, t: Target, query: URLSearchParams): HttpReply 
   const match = (o: JsonObject) => matches(labels, labelsOf(o)) && matchesFields(fields, o);
   const keyOf = (o: JsonObject) => `${String(getPath(o, 'metadata.namespace') ?? '')}/${String(getPath(o, 'metadata.name') ?? '')}`;
   const line = (type: string, object: JsonObject) => `${JSON.stringify({ type, object })}\n`;
-  const objectLine = (type: string, o: JsonObject) => line(type, manifestView(o, t.type));
+  // As a Table (kubectl get -w), each event's object is a one-row Table; only the first carries
+  // the column definitions (later ones have null), as the API server's watch sets NoHeaders.
+  let headers = true;
+  const tableOf = (objects: JsonObject[], resourceVersion: string): JsonObject => {
+    if (!asTable) throw new Error('not a Table watch');
+    const out = table({ type: t.type, objects, metadata: { resourceVersion }, version: asTable.version, include: asTable.include, now: k.now() });
+    if (!headers) out.columnDefinitions = null;
+    headers = false;
+    return out;
+  };
+  const objectLine = (type: string, o: JsonObject) =>
+    line(type, asTable ? tableOf([o], String(getPath(o, 'metadata.resourceVersion') ?? '')) : manifestView(o, t.type));
 
   // Everything the watch starts with is computed now, before any later write.
   let initial: string[];
@@ -412,7 +453,10 @@ function watchStream(k: KubeCore, t: Target, query: URLSearchParams): HttpReply 
         return () => undefined;
       }
       const bookmark = () => {
-        if (bookmarks) write(line('BOOKMARK', { kind: t.type.kind, apiVersion: apiVersionOf(t.type), metadata: { resourceVersion: k.store.resourceVersion } }));
+        if (!bookmarks) return;
+        // A Table watch's bookmark is a Table holding only the resourceVersion.
+        if (asTable) write(line('BOOKMARK', { kind: 'Table', apiVersion: `meta.k8s.io/${asTable.version}`, metadata: { resourceVersion: k.store.resourceVersion }, columnDefinitions: null, rows: null }));
+        else write(line('BOOKMARK', { kind: t.type.kind, apiVersion: apiVersionOf(t.type), metadata: { resourceVersion: k.store.resourceVersion } }));
       };
       const unsubscribe = k.store.subscribe((e) => {
         if (e.plural !== t.type.plural || (ns !== undefined && e.namespace !== ns)) return;
