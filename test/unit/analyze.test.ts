@@ -149,6 +149,18 @@ describe('analyzeFleet: service account findings and verdicts', () => {
       verdict: 'blocked',
     },
     {
+      // No pod yet (scaled to zero, or Pending while a Windows node group scales up from zero).
+      name: 'a required node affinity pinning Windows, no pod running',
+      mutate: (s) => {
+        const c = prod(s);
+        c.kube.pods = c.kube.pods.filter((p) => p.namespace !== 'shop');
+        const d = c.kube.workloads.find((w) => w.kind === 'Deployment' && w.name === 'cart');
+        if (d) d.windowsAffinity = true;
+      },
+      codes: ['SA_NO_PODS', 'WORKLOAD_ON_WINDOWS'],
+      verdict: 'blocked',
+    },
+    {
       name: 'a pod on a Windows node',
       mutate: (s) => {
         const c = prod(s);
