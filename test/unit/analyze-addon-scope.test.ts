@@ -116,6 +116,12 @@ describe("analyzeFleet: an add-on's own role", () => {
     expect(a.verdict).toBe('migrated');
   });
 
+  it('a role of another account blocks it (ADDON_ROLE_CROSS_ACCOUNT: UpdateAddon cannot chain roles)', () => {
+    const a = report((s) => (prod(s).addons.find((x) => x.name === 'vpc-cni')!.serviceAccountRoleArn = 'arn:aws:iam::444455556666:role/vpc-cni'));
+    expect(a.findings.map((f) => f.code)).toEqual(['ADDON_ROLE_CROSS_ACCOUNT']);
+    expect(a.verdict).toBe('blocked');
+  });
+
   it('a readable role adds nothing', () => {
     expect(report(() => {}).findings).toEqual([]);
   });

@@ -219,7 +219,7 @@ function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn
   if (!supportsPodIdentity) findings.push(finding('ADDON_VERSION_UNSUPPORTED', { addon: a.name, version: a.version }));
   if (a.status !== 'ACTIVE') findings.push(finding('ADDON_NOT_ACTIVE', { addon: a.name, status: a.status }));
   if (a.podIdentityAssociations.length > 0) findings.push(finding('ADDON_MIGRATED', { addon: a.name, associations: a.podIdentityAssociations.length }));
-  else findings.push(...addonRoleFindings(c, serviceAccountRoleArn, roles));
+  else findings.push(...addonRoleFindings(c, a, serviceAccountRoleArn, roles));
   if (carried !== null) findings.push(carried);
   const sorted = sortFindings(findings);
   return {
@@ -237,11 +237,13 @@ function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn
 /**
  * The add-on's IRSA role, judged as a service account's is: the plan gives its association this
  * role and blocks the add-on when the role does not exist or cannot be read, so the scan says so
- * too (not `ready`). A role of another account is the plan's ADDON_ROLE_CROSS_ACCOUNT.
+ * too (not `ready`), and a role of another account (UpdateAddon cannot chain roles: the plan's
+ * ADDON_ROLE_CROSS_ACCOUNT).
  */
-function addonRoleFindings(c: ClusterSnapshot, arn: string, roles: FleetSnapshot['roles']): Finding[] {
+function addonRoleFindings(c: ClusterSnapshot, a: AddonSnapshot, arn: string, roles: FleetSnapshot['roles']): Finding[] {
   const parsed = parseRoleArn(arn, { region: c.region });
-  if (!parsed.ok || parsed.arn.account !== c.account) return [];
+  if (!parsed.ok) return [];
+  if (parsed.arn.account !== c.account) return [finding('ADDON_ROLE_CROSS_ACCOUNT', { addon: a.name, role: parsed.arn.arn, clusterAccount: c.account })];
   const snap = lookupRole(roles, parsed.arn.arn, arn);
   if (snap?.state === 'missing') {
     return [finding('ROLE_NOT_FOUND', { role: parsed.arn.arn, detail: snap.error }, "create the role, or give the add-on an existing one (aws eks update-addon --service-account-role-arn): the add-on's IRSA is broken today")];
