@@ -305,6 +305,16 @@ describe('analyzeFleet: service account details', () => {
     expect((shared.lengthAfter ?? 0) - (single.lengthAfter ?? 0)).toBeGreaterThan(STAGING.length);
   });
 
+  it('names a negated sub condition as one (StringNotEquals admits everyone but its values)', () => {
+    const s = baseFleet();
+    setTrust(s, irsaStatement('system:serviceaccount:kube-system:admin', { operator: 'StringNotEquals', aud: false }));
+    const admitted = saReport(run(s)).findings.find((x) => x.code === 'TRUST_IRSA_WILDCARD');
+    expect(admitted?.message).toContain('(not system:serviceaccount:kube-system:admin)');
+    setTrust(s, irsaStatement(CART_SUB, { operator: 'StringNotEquals', aud: false }));
+    const refused = saReport(run(s)).findings.find((x) => x.code === 'TRUST_NO_IRSA_GRANT');
+    expect(refused?.message).toContain(`the sub condition (not ${CART_SUB}) does not admit ${CART_SUB}`);
+  });
+
   it('says why the trust policy is too large, with both lengths', () => {
     const s = baseFleet();
     s.trustPolicyLimit = 300;
