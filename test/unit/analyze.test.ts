@@ -117,10 +117,34 @@ describe('analyzeFleet: service account findings and verdicts', () => {
         c.associations.push(association(roleArn('cart')));
         c.kube.pods = c.kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
       },
-      codes: ['ASSOCIATION_EXISTS', 'TRUST_POD_IDENTITY_OTHER_CLUSTERS', 'TRUST_POD_IDENTITY_SOURCE_ARN'],
+      codes: ['ASSOCIATION_EXISTS', 'ASSOCIATION_TRUST_MISSING', 'TRUST_POD_IDENTITY_OTHER_CLUSTERS', 'TRUST_POD_IDENTITY_SOURCE_ARN'],
       verdict: 'partial',
     },
-    { name: 'association but pods still on IRSA', mutate: (s) => prod(s).associations.push(association(roleArn('cart'))), codes: ['ASSOCIATION_EXISTS', 'PODS_NEED_RESTART'], verdict: 'partial' },
+    {
+      name: 'association and trust, but pods still on IRSA',
+      mutate: (s) => {
+        setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson([PROD]));
+        prod(s).associations.push(association(roleArn('cart')));
+      },
+      codes: ['ASSOCIATION_EXISTS', 'PODS_NEED_RESTART', 'TRUST_POD_IDENTITY_PRESENT'],
+      verdict: 'partial',
+    },
+    {
+      // The trust's Pod Identity statement removed after the association was made: pods restarted onto it get AccessDenied.
+      name: 'association but no Pod Identity trust, pods still on IRSA',
+      mutate: (s) => prod(s).associations.push(association(roleArn('cart'))),
+      codes: ['ASSOCIATION_EXISTS', 'ASSOCIATION_TRUST_MISSING', 'PODS_NEED_RESTART'],
+      verdict: 'partial',
+    },
+    {
+      name: 'association but no Pod Identity trust, every pod on Pod Identity (no credentials today)',
+      mutate: (s) => {
+        prod(s).associations.push(association(roleArn('cart')));
+        prod(s).kube.pods = prod(s).kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
+      },
+      codes: ['ASSOCIATION_EXISTS', 'ASSOCIATION_TRUST_MISSING'],
+      verdict: 'partial',
+    },
     { name: 'association for another role', mutate: (s) => prod(s).associations.push(association(roleArn('other'))), codes: ['ASSOCIATION_CONFLICT'], verdict: 'blocked' },
     {
       name: 'a pod on a Fargate node',
@@ -220,7 +244,7 @@ describe('analyzeFleet: service account findings and verdicts', () => {
         c.associations.push(association(roleArn('cart')));
         c.kube.pods = c.kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
       },
-      codes: ['ASSOCIATION_EXISTS', 'CLUSTER_BLOCKED'],
+      codes: ['ASSOCIATION_EXISTS', 'ASSOCIATION_TRUST_MISSING', 'CLUSTER_BLOCKED'],
       verdict: 'blocked',
     },
     {

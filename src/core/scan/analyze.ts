@@ -189,6 +189,11 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     );
   }
 
+  // The verdict is `partial` then (analyze-verdict.ts); this says why, which no restart cures.
+  if (association.state === 'same-role' && assoc !== null && role.role.state === 'found' && !role.role.crossAccount && (role.trust.podIdentity === 'none' || role.trust.podIdentity === 'other-clusters')) {
+    findings.push(finding('ASSOCIATION_TRUST_MISSING', { id: assoc.associationId, role: role.role.arn }));
+  }
+
   const usage = analyzeWorkloads(c, sa.namespace, sa.name, lookups.workloads);
   findings.push(...usage.findings);
   const { pods } = usage;
