@@ -23,6 +23,7 @@ import type {
   V1ServiceAccount,
   V1StatefulSet,
 } from '@kubernetes/client-node';
+import { requiredAffinityPinsWindows } from '../core/scan/analyze-workloads.js';
 import { managedBy } from '../core/scan/managed-by.js';
 import type { NodeObject, PodIdentityEnv, PodObject, ServiceAccountObject, WorkloadKind, WorkloadObject } from '../core/scan/snapshot.js';
 import type { Keep } from './json-keep.js';
@@ -61,8 +62,10 @@ function controllerOwner(meta: V1ObjectMeta | undefined): { kind: string; name: 
 /** What of an object's metadata the mappers read (ownerReferences: the controller and its name). */
 const OWNERS: Keep = { apiVersion: true, kind: true, name: true, controller: true };
 const CONTAINERS: Keep = { name: true, env: { name: true, value: true } };
-/** A pod template: its labels, service account and node selector. */
-const TEMPLATE: Keep = { metadata: { labels: true }, spec: { serviceAccountName: true, nodeSelector: true } };
+/** The required node affinity's OS expressions (requiredAffinityPinsWindows). */
+const REQUIRED_AFFINITY: Keep = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { matchExpressions: { key: true, operator: true, values: true } } } } };
+/** A pod template: its labels, service account, node selector and required node affinity. */
+const TEMPLATE: Keep = { metadata: { labels: true }, spec: { serviceAccountName: true, nodeSelector: true, affinity: REQUIRED_AFFINITY } };
 const WORKLOAD_META: Keep = { namespace: true, name: true, uid: true, resourceVersion: true, ownerReferences: OWNERS };
 
 export const SERVICE_ACCOUNT_KEEP: Keep = {
@@ -105,7 +108,7 @@ export class KubeShapeError extends Error {
   }
 }
 
-const LIST_FIELDS = new Set(['containers', 'initContainers', 'env', 'ownerReferences', 'conditions', 'containerStatuses']);
+const LIST_FIELDS = new Set(['containers', 'initContainers', 'env', 'ownerReferences', 'conditions', 'containerStatuses', 'nodeSelectorTerms', 'matchExpressions', 'values']);
 const MAP_FIELDS = new Set(['labels', 'annotations', 'nodeSelector']);
 const NUMBER_FIELDS = new Set(['replicas', 'parallelism', 'active', 'generation', 'observedGeneration', 'partition', 'exitCode']);
 const BOOLEAN_FIELDS = new Set(['controller', 'suspend']);
@@ -318,6 +321,8 @@ function workload(
     serviceAccount: template?.spec?.serviceAccountName || 'default',
     templateLabels: strings(template?.metadata?.labels),
     nodeSelector: strings(template?.spec?.nodeSelector),
+    // Rare: the key only then, as windowsNodeSelector on pods.
+    ...(requiredAffinityPinsWindows(template?.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms) ? { windowsAffinity: true as const } : {}),
     owner: controllerOwner(meta),
     ...rest,
   };

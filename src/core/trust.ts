@@ -38,6 +38,10 @@ export interface IrsaStatementAnalysis {
   readonly subMatch: SubMatch;
   /** Operator of the first `:sub` condition, e.g. `StringEquals`, `StringLike`. */
   readonly subOperator: string | undefined;
+  /**
+   * The `:sub` values, for messages: a negated operator's (`StringNotEquals`, `StringNotLike`)
+   * as `not VALUE`, since it admits every subject but those.
+   */
   readonly subValues: readonly string[];
   readonly audMatch: AudMatch;
   /** The statement admits this service account and no other one. */
@@ -130,7 +134,7 @@ function analyzeIrsaStatement(s: Statement, index: number, view: TrustView, subj
   }
 
   const positiveSubs = subs.filter((c) => !parseOperator(c.operator).negated);
-  const subValues = subs.flatMap((c) => c.values);
+  const subValues = subs.flatMap((c) => (parseOperator(c.operator).negated ? c.values.map((v) => `not ${v}`) : c.values));
   const otherSubjects = [...new Set(positiveSubs.flatMap((c) => c.values.filter((v) => !isLiteralEqual(c, v, subject))))];
   const audMatch: AudMatch = auds.length === 0 ? 'absent' : auds.every((c) => evaluateCondition(c.operator, c.values, audience) === true) ? 'present-match' : 'present-mismatch';
   // webReq: the request for this provider, service account and audience (analyzeTrust builds it once).

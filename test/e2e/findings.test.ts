@@ -119,6 +119,8 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['TRUST_POLICY_TOO_LARGE', 'scan:service-accounts', 'sa:prod/trust/crowded'],
   // --- associations
   ['ASSOCIATION_EXISTS', 'scan:service-accounts', 'sa:prod/assoc/same-role'],
+  // app's trust has no Pod Identity statement: the association gives its pods nothing.
+  ['ASSOCIATION_TRUST_MISSING', 'scan:service-accounts', 'sa:prod/assoc/same-role'],
   ['ASSOCIATION_CONFLICT', 'scan:service-accounts', 'sa:prod/assoc/other-role'],
   ['ASSOCIATION_SESSION_TAGS_DISABLED', 'scan:service-accounts', 'sa:prod/assoc/no-tags'],
   ['ASSOCIATION_SESSION_TAGS_DISABLED', 'plan:service-accounts', 'sa:prod/assoc/no-tags'],

@@ -40,6 +40,23 @@ describe('slim mappers', () => {
     expect(toPod(pod)).toEqual({ namespace: 'n', name: 'p', serviceAccount: 'default', nodeName: 'node-1', phase: 'Running', owner: { kind: 'ReplicaSet', name: 'rs' }, identity: 'none', labels: { app: 'a' } });
   });
 
+  it('maps a pod template whose required node affinity pins every term to Windows (the scheduler then only places it there)', () => {
+    const affinity = (...terms: { key: string; operator: string; values?: string[] }[][]) => ({
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms.map((matchExpressions) => ({ matchExpressions })) } },
+    });
+    const deploy = (a: unknown) => toDeployment({ metadata: { name: 'd', namespace: 'n' }, spec: { selector: {}, template: { spec: { containers: [], affinity: a as never } } } });
+    const windows = { key: 'kubernetes.io/os', operator: 'In', values: ['windows'] };
+    expect(deploy(affinity([windows]))).toMatchObject({ windowsAffinity: true });
+    expect(deploy(affinity([{ key: 'beta.kubernetes.io/os', operator: 'In', values: ['windows'] }]))).toMatchObject({ windowsAffinity: true });
+    expect(deploy(affinity([windows], [{ key: 'kubernetes.io/os', operator: 'In', values: ['windows'] }, { key: 'zone', operator: 'In', values: ['a'] }]))).toMatchObject({ windowsAffinity: true });
+    // Linux allowed too (a term or a value), or a preference only: it may run on Linux.
+    expect(deploy(affinity([windows], [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }])).windowsAffinity).toBeUndefined();
+    expect(deploy(affinity([{ key: 'kubernetes.io/os', operator: 'In', values: ['linux', 'windows'] }])).windowsAffinity).toBeUndefined();
+    expect(deploy(affinity([{ key: 'kubernetes.io/os', operator: 'NotIn', values: ['windows'] }])).windowsAffinity).toBeUndefined();
+    expect(deploy({ nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [windows] } }] } }).windowsAffinity).toBeUndefined();
+    expect(deploy(undefined).windowsAffinity).toBeUndefined();
+  });
+
   it('maps workloads: replicas default to 1, scaled-to-zero is inactive, suspended CronJobs are inactive', () => {
     const template = { metadata: { labels: { app: 'x' } }, spec: { serviceAccountName: 'sa', nodeSelector: { 'kubernetes.io/os': 'windows' }, containers: [] } };
     expect(toDeployment({ metadata: { name: 'd', namespace: 'n' }, spec: { selector: {}, template } })).toMatchObject({ kind: 'Deployment', replicas: 1, active: true, serviceAccount: 'sa', nodeSelector: { 'kubernetes.io/os': 'windows' }, templateLabels: { app: 'x' } });

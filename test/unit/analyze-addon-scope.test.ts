@@ -87,3 +87,42 @@ describe('scanScope', () => {
     expect(() => scanScope([], ['cart'])).toThrow(/NAMESPACE\/NAME/);
   });
 });
+
+describe("analyzeFleet: an add-on's own role", () => {
+  const report = (mutate: (s: FleetSnapshot) => void) => {
+    const s = fleet();
+    mutate(s);
+    return analyzeFleet(s, { now: NOW }).addons.find((a) => a.name === 'vpc-cni')!;
+  };
+
+  it('a role that does not exist blocks the add-on (ROLE_NOT_FOUND), as the plan blocks it', () => {
+    const a = report((s) => (s.roles[roleArn('vpc-cni')] = { arn: roleArn('vpc-cni'), state: 'missing', trustPolicy: null, error: 'role vpc-cni does not exist' }));
+    expect(a.findings.map((f) => f.code)).toEqual(['ROLE_NOT_FOUND']);
+    expect(a.verdict).toBe('blocked');
+  });
+
+  it('a role podid could not read blocks it too (ROLE_UNREADABLE)', () => {
+    const a = report((s) => (s.roles[roleArn('vpc-cni')] = { arn: roleArn('vpc-cni'), state: 'unreadable', trustPolicy: null, error: 'AccessDenied' }));
+    expect(a.findings.map((f) => f.code)).toEqual(['ROLE_UNREADABLE']);
+    expect(a.verdict).toBe('blocked');
+  });
+
+  it('an add-on already migrated stays migrated when its old IRSA role is gone', () => {
+    const a = report((s) => {
+      s.roles[roleArn('vpc-cni')] = { arn: roleArn('vpc-cni'), state: 'missing', trustPolicy: null, error: 'gone' };
+      prod(s).addons.find((x) => x.name === 'vpc-cni')!.podIdentityAssociations.push('a-1');
+    });
+    expect(a.findings.map((f) => f.code)).toEqual(['ADDON_MIGRATED']);
+    expect(a.verdict).toBe('migrated');
+  });
+
+  it('a role of another account blocks it (ADDON_ROLE_CROSS_ACCOUNT: UpdateAddon cannot chain roles)', () => {
+    const a = report((s) => (prod(s).addons.find((x) => x.name === 'vpc-cni')!.serviceAccountRoleArn = 'arn:aws:iam::444455556666:role/vpc-cni'));
+    expect(a.findings.map((f) => f.code)).toEqual(['ADDON_ROLE_CROSS_ACCOUNT']);
+    expect(a.verdict).toBe('blocked');
+  });
+
+  it('a readable role adds nothing', () => {
+    expect(report(() => {}).findings).toEqual([]);
+  });
+});

@@ -117,10 +117,34 @@ describe('analyzeFleet: service account findings and verdicts', () => {
         c.associations.push(association(roleArn('cart')));
         c.kube.pods = c.kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
       },
-      codes: ['ASSOCIATION_EXISTS', 'TRUST_POD_IDENTITY_OTHER_CLUSTERS', 'TRUST_POD_IDENTITY_SOURCE_ARN'],
+      codes: ['ASSOCIATION_EXISTS', 'ASSOCIATION_TRUST_MISSING', 'TRUST_POD_IDENTITY_OTHER_CLUSTERS', 'TRUST_POD_IDENTITY_SOURCE_ARN'],
       verdict: 'partial',
     },
-    { name: 'association but pods still on IRSA', mutate: (s) => prod(s).associations.push(association(roleArn('cart'))), codes: ['ASSOCIATION_EXISTS', 'PODS_NEED_RESTART'], verdict: 'partial' },
+    {
+      name: 'association and trust, but pods still on IRSA',
+      mutate: (s) => {
+        setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson([PROD]));
+        prod(s).associations.push(association(roleArn('cart')));
+      },
+      codes: ['ASSOCIATION_EXISTS', 'PODS_NEED_RESTART', 'TRUST_POD_IDENTITY_PRESENT'],
+      verdict: 'partial',
+    },
+    {
+      // The trust's Pod Identity statement removed after the association was made: pods restarted onto it get AccessDenied.
+      name: 'association but no Pod Identity trust, pods still on IRSA',
+      mutate: (s) => prod(s).associations.push(association(roleArn('cart'))),
+      codes: ['ASSOCIATION_EXISTS', 'ASSOCIATION_TRUST_MISSING', 'PODS_NEED_RESTART'],
+      verdict: 'partial',
+    },
+    {
+      name: 'association but no Pod Identity trust, every pod on Pod Identity (no credentials today)',
+      mutate: (s) => {
+        prod(s).associations.push(association(roleArn('cart')));
+        prod(s).kube.pods = prod(s).kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
+      },
+      codes: ['ASSOCIATION_EXISTS', 'ASSOCIATION_TRUST_MISSING'],
+      verdict: 'partial',
+    },
     { name: 'association for another role', mutate: (s) => prod(s).associations.push(association(roleArn('other'))), codes: ['ASSOCIATION_CONFLICT'], verdict: 'blocked' },
     {
       name: 'a pod on a Fargate node',
@@ -146,6 +170,18 @@ describe('analyzeFleet: service account findings and verdicts', () => {
         if (d) d.nodeSelector = { 'kubernetes.io/os': 'windows' };
       },
       codes: ['WORKLOAD_ON_WINDOWS'],
+      verdict: 'blocked',
+    },
+    {
+      // No pod yet (scaled to zero, or Pending while a Windows node group scales up from zero).
+      name: 'a required node affinity pinning Windows, no pod running',
+      mutate: (s) => {
+        const c = prod(s);
+        c.kube.pods = c.kube.pods.filter((p) => p.namespace !== 'shop');
+        const d = c.kube.workloads.find((w) => w.kind === 'Deployment' && w.name === 'cart');
+        if (d) d.windowsAffinity = true;
+      },
+      codes: ['SA_NO_PODS', 'WORKLOAD_ON_WINDOWS'],
       verdict: 'blocked',
     },
     {
@@ -208,7 +244,7 @@ describe('analyzeFleet: service account findings and verdicts', () => {
         c.associations.push(association(roleArn('cart')));
         c.kube.pods = c.kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
       },
-      codes: ['ASSOCIATION_EXISTS', 'CLUSTER_BLOCKED'],
+      codes: ['ASSOCIATION_EXISTS', 'ASSOCIATION_TRUST_MISSING', 'CLUSTER_BLOCKED'],
       verdict: 'blocked',
     },
     {
@@ -291,6 +327,16 @@ describe('analyzeFleet: service account details', () => {
     expect(shared.length).toBe(single.length);
     // The second cluster ARN goes into the same statement's aws:SourceArn list.
     expect((shared.lengthAfter ?? 0) - (single.lengthAfter ?? 0)).toBeGreaterThan(STAGING.length);
+  });
+
+  it('names a negated sub condition as one (StringNotEquals admits everyone but its values)', () => {
+    const s = baseFleet();
+    setTrust(s, irsaStatement('system:serviceaccount:kube-system:admin', { operator: 'StringNotEquals', aud: false }));
+    const admitted = saReport(run(s)).findings.find((x) => x.code === 'TRUST_IRSA_WILDCARD');
+    expect(admitted?.message).toContain('(not system:serviceaccount:kube-system:admin)');
+    setTrust(s, irsaStatement(CART_SUB, { operator: 'StringNotEquals', aud: false }));
+    const refused = saReport(run(s)).findings.find((x) => x.code === 'TRUST_NO_IRSA_GRANT');
+    expect(refused?.message).toContain(`the sub condition (not ${CART_SUB}) does not admit ${CART_SUB}`);
   });
 
   it('says why the trust policy is too large, with both lengths', () => {

@@ -58,6 +58,15 @@ describe('readManifests: files and formats', () => {
     expect(worker.verdict).toBe('blocked');
   });
 
+  it('says what pins a workload to Windows: a required node affinity is not a nodeSelector', () => {
+    const text = [
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: w\n  namespace: win\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/w',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w\n  namespace: win\nspec:\n  template:\n    spec:\n      serviceAccountName: w\n      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchExpressions:\n                  - { key: beta.kubernetes.io/os, operator: In, values: [windows] }',
+    ].join('\n---\n');
+    const windows = sa(analyzeManifests(parseManifests(text, 'w.yaml'), { now: NOW }), 'win', 'w').findings.find((f) => f.code === 'WORKLOAD_ON_WINDOWS');
+    expect(windows?.message).toContain('(required node affinity kubernetes.io/os In (windows) at w.yaml:21)');
+  });
+
   it('reads typed lists whose items omit kind and apiVersion', () => {
     const text = 'apiVersion: v1\nkind: ServiceAccountList\nitems:\n  - metadata:\n      name: a\n      namespace: x\n      annotations:\n        eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/a\n';
     const [obj] = objects(parseManifests(text, 'list.yaml'));

@@ -251,6 +251,8 @@ function noGrantReason(a: TrustAnalysis, cluster: ClusterSnapshot): string {
   }
   if (a.irsaStatements.some((s) => s.subMatch !== 'none' && s.audMatch === 'present-mismatch')) return 'the aud condition does not admit the token audience';
   const subs = [...new Set(a.irsaStatements.flatMap((s) => s.subValues))];
+  // A negated value (`not X`) reads as a list of what is admitted only with the other wording.
+  if (subs.some((v) => v.startsWith('not '))) return `the sub condition (${subs.join(', ')}) does not admit ${a.subject}`;
   return `the sub condition admits ${subs.length === 0 ? 'other service accounts' : subs.join(', ')}, not ${a.subject}`;
 }
 

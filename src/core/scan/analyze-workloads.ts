@@ -43,6 +43,30 @@ export function matchingFargateProfile(profiles: readonly FargateProfileSnapshot
   return null;
 }
 
+const OS_KEYS = new Set(['kubernetes.io/os', 'beta.kubernetes.io/os']);
+
+/**
+ * Whether a pod spec's `requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms` admit
+ * Windows nodes only: the terms are ORed, so every term must pin the OS (an `In` expression on
+ * `kubernetes.io/os` or `beta.kubernetes.io/os` whose values are all `windows`; expressions of a
+ * term are ANDed, so one such expression is enough). Untyped: live objects and manifests alike.
+ */
+export function requiredAffinityPinsWindows(terms: unknown): boolean {
+  if (!Array.isArray(terms) || terms.length === 0) return false;
+  const record = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  return terms.every((term) => {
+    const expressions = record(term) ? term['matchExpressions'] : undefined;
+    return (
+      Array.isArray(expressions) &&
+      expressions.some((e) => {
+        if (!record(e)) return false;
+        const values = e['values'];
+        return OS_KEYS.has(String(e['key'])) && e['operator'] === 'In' && Array.isArray(values) && values.length > 0 && values.every((x) => String(x).toLowerCase() === 'windows');
+      })
+    );
+  });
+}
+
 function isWindowsSelector(nodeSelector: Readonly<Record<string, string>>): boolean {
   const os = nodeSelector['kubernetes.io/os'] ?? nodeSelector['beta.kubernetes.io/os'];
   return os?.toLowerCase() === 'windows';
@@ -239,4 +263,5 @@ function templatePlacement(cluster: ClusterSnapshot, w: WorkloadObject, e: Entry
     if (profile !== null) place(e, 'fargate', () => `Fargate profile ${profile} selects its pods`);
   }
   if (isWindowsSelector(w.nodeSelector)) place(e, 'windows', () => 'nodeSelector kubernetes.io/os=windows');
+  else if (w.windowsAffinity === true) place(e, 'windows', () => 'required node affinity kubernetes.io/os In (windows)');
 }

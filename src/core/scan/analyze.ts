@@ -13,7 +13,7 @@ import type { AddonReport, ClusterReport, Finding, Inventory, ServiceAccountRepo
 import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import { planningFacts, type PlannableInventory } from './planning.js';
 import type { AddonSnapshot, AssociationSnapshot, ClusterSnapshot, FleetSnapshot, PodObject, ServiceAccountObject, UnscannedCluster, WorkloadObject } from './snapshot.js';
-import { analyzeRole } from './analyze-role.js';
+import { analyzeRole, lookupRole } from './analyze-role.js';
 import type { PodIdentitySubject } from '../policy/index.js';
 import { addonVerdict, clusterFinding, serviceAccountVerdict } from './analyze-verdict.js';
 import { customTokenFileFindings, serviceAccountShapeFindings } from './analyze-extra.js';
@@ -189,6 +189,11 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
     );
   }
 
+  // The verdict is `partial` then (analyze-verdict.ts); this says why, which no restart cures.
+  if (association.state === 'same-role' && assoc !== null && role.role.state === 'found' && !role.role.crossAccount && (role.trust.podIdentity === 'none' || role.trust.podIdentity === 'other-clusters')) {
+    findings.push(finding('ASSOCIATION_TRUST_MISSING', { id: assoc.associationId, role: role.role.arn }));
+  }
+
   const usage = analyzeWorkloads(c, sa.namespace, sa.name, lookups.workloads);
   findings.push(...usage.findings);
   const { pods } = usage;
@@ -213,12 +218,13 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
   };
 }
 
-function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn: string, carried: Finding | null): AddonReport {
+function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn: string, carried: Finding | null, roles: FleetSnapshot['roles']): AddonReport {
   const findings: Finding[] = [];
   const supportsPodIdentity = a.podIdentityConfiguration !== null;
   if (!supportsPodIdentity) findings.push(finding('ADDON_VERSION_UNSUPPORTED', { addon: a.name, version: a.version }));
   if (a.status !== 'ACTIVE') findings.push(finding('ADDON_NOT_ACTIVE', { addon: a.name, status: a.status }));
   if (a.podIdentityAssociations.length > 0) findings.push(finding('ADDON_MIGRATED', { addon: a.name, associations: a.podIdentityAssociations.length }));
+  else findings.push(...addonRoleFindings(c, a, serviceAccountRoleArn, roles));
   if (carried !== null) findings.push(carried);
   const sorted = sortFindings(findings);
   return {
@@ -233,6 +239,23 @@ function addonReport(c: ClusterSnapshot, a: AddonSnapshot, serviceAccountRoleArn
   };
 }
 
+/**
+ * The add-on's IRSA role, judged as a service account's is: the plan gives its association this
+ * role and blocks the add-on when the role does not exist or cannot be read, so the scan says so
+ * too (not `ready`), and a role of another account (UpdateAddon cannot chain roles: the plan's
+ * ADDON_ROLE_CROSS_ACCOUNT).
+ */
+function addonRoleFindings(c: ClusterSnapshot, a: AddonSnapshot, arn: string, roles: FleetSnapshot['roles']): Finding[] {
+  const parsed = parseRoleArn(arn, { region: c.region });
+  if (!parsed.ok) return [];
+  if (parsed.arn.account !== c.account) return [finding('ADDON_ROLE_CROSS_ACCOUNT', { addon: a.name, role: parsed.arn.arn, clusterAccount: c.account })];
+  const snap = lookupRole(roles, parsed.arn.arn, arn);
+  if (snap?.state === 'missing') {
+    return [finding('ROLE_NOT_FOUND', { role: parsed.arn.arn, detail: snap.error }, "create the role, or give the add-on an existing one (aws eks update-addon --service-account-role-arn): the add-on's IRSA is broken today")];
+  }
+  if (snap === undefined || snap.state === 'unreadable') return [finding('ROLE_UNREADABLE', { role: parsed.arn.arn, detail: snap?.error ?? 'the scan did not fetch it' })];
+  return [];
+}
 
 const compare = compareStrings;
 
@@ -311,7 +334,7 @@ export function analyzeFleet(snapshot: FleetSnapshot, opts: AnalyzeOptions & { p
       serviceAccounts.push({ ...d, verdict: serviceAccountVerdict({ ...d, findings }), findings });
     }
     for (const a of c.addons) {
-      if (a.serviceAccountRoleArn !== null && addonInScope(c, a, scope)) addons.push(addonReport(c, a, a.serviceAccountRoleArn, carried));
+      if (a.serviceAccountRoleArn !== null && addonInScope(c, a, scope)) addons.push(addonReport(c, a, a.serviceAccountRoleArn, carried, snapshot.roles));
     }
   }
 

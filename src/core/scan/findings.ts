@@ -523,6 +523,13 @@ const DEFS = {
     (a: { id: string; role: string }) =>
       `pod identity association ${a.id} sets disableSessionTags, so EKS sends no aws:RequestTag/* values: a trust policy of ${a.role} scoped by session tags (as podid writes it) denies its pods`,
   ),
+  ASSOCIATION_TRUST_MISSING: def(
+    'warning',
+    'Association without a Pod Identity trust',
+    'add a pods.eks.amazonaws.com statement for this service account to the role trust policy (podid migrate plans it); restarting the pods does not help until then',
+    (a: { id: string; role: string }) =>
+      `pod identity association ${a.id} binds this service account to ${a.role}, but the role's trust policy does not provably admit it through EKS Pod Identity: pods started since the association get no credentials from it (AccessDenied)`,
+  ),
   ASSOCIATION_QUOTA_FULL: def(
     'error',
     'No association left in the quota',

@@ -20,6 +20,7 @@ import { INVENTORY_SCHEMA_VERSION } from './inventory.js';
 import { serviceAccountVerdict } from './analyze-verdict.js';
 import { arnFinding, finding, sortFindings } from './findings.js';
 import { compareStrings } from '../text.js';
+import { requiredAffinityPinsWindows } from './analyze-workloads.js';
 import { isJsonObject } from '../json.js';
 import { DEFAULT_TRUST_POLICY_LIMIT } from '../policy/serialize.js';
 
@@ -135,6 +136,8 @@ interface Workload {
   readonly serviceAccount: string;
   /** Line of the Windows node selection, when the pod template asks for Windows nodes. */
   readonly windowsLine: number | null;
+  /** What pins it to Windows: the nodeSelector, or the required node affinity. */
+  readonly windowsWhy: string;
   readonly handWired: readonly HandWired[];
 }
 
@@ -150,8 +153,6 @@ function get(value: unknown, path: ManifestPath): unknown {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const records = (v: unknown): Record<string, unknown>[] =>
-  Array.isArray(v) ? v.filter(isJsonObject) : [];
 const at = (obj: ManifestObject, line: number) => `${obj.file}:${line}`;
 const located = (f: Finding, file: string, line: number): Finding => ({ ...f, location: { file, line } });
 const compare = compareStrings;
@@ -265,21 +266,15 @@ function workloadFields(spec: ManifestPath): Field[] {
 
 // ---- workloads --------------------------------------------------------------------------------
 
-function isWindows(obj: ManifestObject, spec: ManifestPath): number | null {
+function isWindows(obj: ManifestObject, spec: ManifestPath): { line: number; why: string } | null {
   const selector = get(obj.value, [...spec, 'nodeSelector']);
   for (const key of ['kubernetes.io/os', 'beta.kubernetes.io/os']) {
     const os = str(get(selector, [key]));
-    if (os?.toLowerCase() === 'windows') return obj.lineOf([...spec, 'nodeSelector', key]);
+    if (os?.toLowerCase() === 'windows') return { line: obj.lineOf([...spec, 'nodeSelector', key]), why: `nodeSelector ${key}=windows` };
   }
-  // Required node affinity where every term pins the OS to Windows only.
+  // Required node affinity where every term pins the OS to Windows only (as a live scan judges it).
   const termsPath = [...spec, 'affinity', 'nodeAffinity', 'requiredDuringSchedulingIgnoredDuringExecution', 'nodeSelectorTerms'];
-  const terms = records(get(obj.value, termsPath));
-  const windowsOnly = (term: Record<string, unknown>) =>
-    records(term['matchExpressions']).some((e) => {
-      const values = e['values'];
-      return e['key'] === 'kubernetes.io/os' && e['operator'] === 'In' && Array.isArray(values) && values.length > 0 && values.every((x) => String(x).toLowerCase() === 'windows');
-    });
-  return terms.length > 0 && terms.every(windowsOnly) ? obj.lineOf(termsPath) : null;
+  return requiredAffinityPinsWindows(get(obj.value, termsPath)) ? { line: obj.lineOf(termsPath), why: 'required node affinity kubernetes.io/os In (windows)' } : null;
 }
 
 function handWiredContainers(obj: ManifestObject, spec: ManifestPath): HandWired[] {
@@ -313,7 +308,8 @@ function readWorkload(obj: ManifestObject, kind: WorkloadKind, label: string): W
   const namespace = str(get(obj.value, ['metadata', 'namespace'])) ?? 'default';
   // serviceAccount is the deprecated alias; with neither, pods run as `default`.
   const serviceAccount = str(get(obj.value, [...spec, 'serviceAccountName'])) ?? str(get(obj.value, [...spec, 'serviceAccount'])) ?? 'default';
-  return { obj, kind, namespace, name, serviceAccount, windowsLine: isWindows(obj, spec), handWired: handWiredContainers(obj, spec) };
+  const windows = isWindows(obj, spec);
+  return { obj, kind, namespace, name, serviceAccount, windowsLine: windows?.line ?? null, windowsWhy: windows?.why ?? '', handWired: handWiredContainers(obj, spec) };
 }
 
 // ---- service accounts -------------------------------------------------------------------------
@@ -334,7 +330,7 @@ function workloadFindings(w: Workload): Finding[] {
   const label = `${w.kind} ${w.namespace}/${w.name}`;
   const out: Finding[] = [];
   if (w.windowsLine !== null) {
-    out.push(located(finding('WORKLOAD_ON_WINDOWS', { workload: label, why: `nodeSelector kubernetes.io/os=windows at ${at(w.obj, w.windowsLine)}` }), w.obj.file, w.windowsLine));
+    out.push(located(finding('WORKLOAD_ON_WINDOWS', { workload: label, why: `${w.windowsWhy} at ${at(w.obj, w.windowsLine)}` }), w.obj.file, w.windowsLine));
   }
   for (const h of w.handWired) {
     out.push(located(finding('IRSA_HAND_WIRED', { workload: label, container: h.container, variables: h.variables, at: at(w.obj, h.line) }), w.obj.file, h.line));

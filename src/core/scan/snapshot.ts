@@ -144,6 +144,12 @@ export interface WorkloadObject {
   templateLabels: Record<string, string>;
   /** Pod template nodeSelector (kubernetes.io/os: windows means Windows nodes). */
   nodeSelector: Record<string, string>;
+  /**
+   * Set when the pod template's required node affinity admits Windows nodes only (every term pins
+   * `kubernetes.io/os` or `beta.kubernetes.io/os` to `windows`, see requiredAffinityPinsWindows):
+   * its pods can only run there, even before one is scheduled.
+   */
+  windowsAffinity?: true;
   replicas: number | null;
   /** ReplicaSet/Job owner (e.g. the Deployment of a ReplicaSet, the CronJob of a Job). */
   owner: { kind: string; name: string } | null;
