@@ -110,6 +110,8 @@ const EXPECTED: readonly (readonly [FindingCode, Run, string])[] = [
   ['TRUST_IRSA_WILDCARD', 'scan:service-accounts', 'sa:prod/trust/wildcard'],
   ['TRUST_IRSA_UNCONSTRAINED', 'scan:service-accounts', 'sa:prod/trust/unconstrained'],
   ['TRUST_POD_IDENTITY_PRESENT', 'scan:service-accounts', 'sa:prod/trust/dual'],
+  // dual's Pod Identity statement pins the cluster only: every service account of it.
+  ['TRUST_POD_IDENTITY_BROAD', 'scan:service-accounts', 'sa:prod/trust/dual'],
   ['TRUST_POD_IDENTITY_OTHER_CLUSTERS', 'scan:service-accounts', 'sa:prod/trust/other-cluster'],
   ['TRUST_POD_IDENTITY_SOURCE_ARN', 'scan:service-accounts', 'sa:prod/trust/source-arn'],
   ['TRUST_POD_IDENTITY_UNCONDITIONED', 'scan:service-accounts', 'sa:prod/trust/eksctl'],

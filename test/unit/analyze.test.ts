@@ -82,7 +82,13 @@ describe('analyzeFleet: service account findings and verdicts', () => {
       codes: ['TRUST_IRSA_UNCONSTRAINED'],
       verdict: 'ready',
     },
-    { name: 'Pod Identity already trusted for this cluster', mutate: (s) => setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson([PROD])), codes: ['TRUST_POD_IDENTITY_PRESENT'], verdict: 'ready' },
+    { name: 'Pod Identity already trusted for this cluster', mutate: (s) => setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson([PROD])), codes: ['TRUST_POD_IDENTITY_BROAD', 'TRUST_POD_IDENTITY_PRESENT'], verdict: 'ready-with-warnings' },
+    {
+      name: 'Pod Identity already trusted for this service account only',
+      mutate: (s) => setTrust(s, irsaStatement(CART_SUB), { ...podIdentityStatementJson(null), Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT, 'aws:RequestTag/eks-cluster-arn': PROD, 'aws:RequestTag/kubernetes-namespace': 'shop', 'aws:RequestTag/kubernetes-service-account': 'cart' } } }),
+      codes: ['TRUST_POD_IDENTITY_PRESENT'],
+      verdict: 'ready',
+    },
     { name: 'Pod Identity trusted for other clusters', mutate: (s) => setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson([STAGING])), codes: ['TRUST_POD_IDENTITY_OTHER_CLUSTERS'], verdict: 'ready' },
     {
       name: 'a Pod Identity statement that depends on aws:SourceArn (undocumented value)',
@@ -106,7 +112,7 @@ describe('analyzeFleet: service account findings and verdicts', () => {
         c.associations.push(association(roleArn('cart')));
         c.kube.pods = c.kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
       },
-      codes: ['ASSOCIATION_EXISTS', 'TRUST_POD_IDENTITY_PRESENT'],
+      codes: ['ASSOCIATION_EXISTS', 'TRUST_POD_IDENTITY_BROAD', 'TRUST_POD_IDENTITY_PRESENT'],
       verdict: 'migrated',
     },
     {
@@ -126,7 +132,7 @@ describe('analyzeFleet: service account findings and verdicts', () => {
         setTrust(s, irsaStatement(CART_SUB), podIdentityStatementJson([PROD]));
         prod(s).associations.push(association(roleArn('cart')));
       },
-      codes: ['ASSOCIATION_EXISTS', 'PODS_NEED_RESTART', 'TRUST_POD_IDENTITY_PRESENT'],
+      codes: ['ASSOCIATION_EXISTS', 'PODS_NEED_RESTART', 'TRUST_POD_IDENTITY_BROAD', 'TRUST_POD_IDENTITY_PRESENT'],
       verdict: 'partial',
     },
     {
@@ -258,7 +264,7 @@ describe('analyzeFleet: service account findings and verdicts', () => {
         c.associations.push(association(roleArn('cart')));
         c.kube.pods = c.kube.pods.map((p) => (p.namespace === 'shop' ? { ...p, identity: 'pod-identity' } : p));
       },
-      codes: ['ASSOCIATION_EXISTS', 'CLUSTER_HAS_WARNINGS', 'TRUST_POD_IDENTITY_PRESENT'],
+      codes: ['ASSOCIATION_EXISTS', 'CLUSTER_HAS_WARNINGS', 'TRUST_POD_IDENTITY_BROAD', 'TRUST_POD_IDENTITY_PRESENT'],
       verdict: 'migrated',
     },
   ];

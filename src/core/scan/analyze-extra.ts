@@ -5,6 +5,7 @@
  * role; an annotation a controller re-applies; a running pod that wires IRSA by hand. Each is
  * something a reviewer of the migration should know (docs/findings.md). Pure.
  */
+import { roleAccess } from '../policy/index.js';
 import type { TrustPolicy } from '../policy/index.js';
 import type { Finding } from './inventory.js';
 import type { ClusterSnapshot, PodObject, RoleSnapshot, ServiceAccountObject } from './snapshot.js';
@@ -66,6 +67,30 @@ export function trustShapeFindings(policy: TrustPolicy, cluster: Pick<ClusterSna
       out.push(finding('TRUST_IRSA_MULTIPLE_SUBJECTS', { role, subjects }));
       break;
     }
+  }
+  return out;
+}
+
+/**
+ * A Pod Identity statement already in the trust that admits this cluster without pinning the
+ * service account or the namespace (no `aws:RequestTag/kubernetes-service-account` or
+ * `kubernetes-namespace` condition): every ServiceAccount it covers that is given an association
+ * to the role gets the role, though its IRSA trust admits named service accounts. podid keeps the
+ * statement as it is (it never edits what it did not write), so the reviewer hears of it here.
+ * An unconditioned statement is TRUST_POD_IDENTITY_UNCONDITIONED; patterns under StringLike
+ * (`app-*`) are shown as written, not flagged.
+ */
+export function podIdentityBreadthFindings(policy: TrustPolicy, cluster: Pick<ClusterSnapshot, 'arn' | 'name' | 'account'>, role: string): Finding[] {
+  const any = (values: readonly string[]) => values.length === 1 && values[0] === '*';
+  const out: Finding[] = [];
+  for (const g of roleAccess(policy).podIdentity) {
+    if (g.kind !== 'scoped') continue;
+    const admitsCluster = (any(g.clusters) || g.clusters.some((c) => c === cluster.arn || c === `name:${cluster.name}`)) && (any(g.accounts) || g.accounts.includes(cluster.account));
+    if (!admitsCluster || (!any(g.serviceAccounts) && !any(g.namespaces))) continue;
+    const who = any(g.namespaces)
+      ? any(g.serviceAccounts) ? 'any service account of any namespace' : `service accounts named ${g.serviceAccounts.join(', ')} in any namespace`
+      : `any service account of namespace${g.namespaces.length > 1 ? 's' : ''} ${g.namespaces.join(', ')}`;
+    out.push(finding('TRUST_POD_IDENTITY_BROAD', { role, statement: g.statement, who, anyCluster: any(g.clusters) }));
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { analyzeTrustIn, trustView } from '../trust.js';
 import type { TrustAnalysis, TrustView } from '../trust.js';
 import type { Finding, RoleRef, TrustReport } from './inventory.js';
 import type { ClusterSnapshot, FleetSnapshot, RoleSnapshot } from './snapshot.js';
-import { permissionsBoundaryFinding, trustShapeFindings } from './analyze-extra.js';
+import { permissionsBoundaryFinding, podIdentityBreadthFindings, trustShapeFindings } from './analyze-extra.js';
 import { arnFinding, finding } from './findings.js';
 
 export interface RoleAnalysis {
@@ -172,6 +172,14 @@ function shapeFindingsOnce(facts: RoleClusterFacts, policy: TrustPolicy, cluster
   return hit;
 }
 
+function breadthOnce(facts: RoleClusterFacts, policy: TrustPolicy, cluster: ClusterSnapshot, role: string): Finding[] {
+  // In the shapes map under a key no role ARN has: two roles with the same document share facts.
+  const key = `breadth\u0000${role}`;
+  let hit = facts.shapes.get(key);
+  if (hit === undefined) facts.shapes.set(key, (hit = podIdentityBreadthFindings(policy, cluster, role)));
+  return hit;
+}
+
 function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean, policy: TrustPolicy, findings: Finding[]): TrustReport {
   const { cluster, namespace, serviceAccount, limit } = ctx;
   const subject = {
@@ -198,6 +206,8 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
     }
   }
   findings.push(...shapeFindingsOnce(facts, policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn));
+  // A cross-account role is the association's target: it trusts the source role, not pods.eks.
+  if (!crossAccount) findings.push(...breadthOnce(facts, policy, cluster, parsed.arn));
   // Which statements are NotPrincipal Allows does not depend on the subject: one analysis says.
   if (analysis.unsupportedNotPrincipalAllows.length > 0) {
     findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: [...analysis.unsupportedNotPrincipalAllows] }));

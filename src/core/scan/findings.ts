@@ -330,6 +330,13 @@ const DEFS = {
     (a: { role: string; statements: readonly number[] }) =>
       `the trust policy of ${a.role} trusts pods.eks.amazonaws.com without conditions (statement ${a.statements.join(', ')})`,
   ),
+  TRUST_POD_IDENTITY_BROAD: def(
+    'warning',
+    'Pod Identity trust wider than one service account',
+    'scope the statement with StringEquals on aws:RequestTag/kubernetes-namespace and aws:RequestTag/kubernetes-service-account (and aws:RequestTag/eks-cluster-arn) to the service accounts that need the role; podid keeps the statement as it is and adds nothing wider',
+    (a: { role: string; statement: number; who: string; anyCluster: boolean }) =>
+      `the trust policy of ${a.role} already admits EKS Pod Identity for ${a.who}${a.anyCluster ? ' of any cluster of the account' : ' of this cluster'} (statement ${a.statement}): any of them given an association to the role gets it`,
+  ),
   TRUST_POD_IDENTITY_DENIED: def(
     'error',
     'Pod Identity denied by the trust policy',
