@@ -289,6 +289,20 @@ describe('analyzeFleet: service account findings and verdicts', () => {
   });
 });
 
+describe('PODS_NEED_RESTART beside ASSOCIATION_TRUST_MISSING', () => {
+  it('says to fix the trust before restarting (a restart first leaves the new pods without credentials)', () => {
+    const s = baseFleet();
+    prod(s).associations.push(association(roleArn('cart')));
+    const restart = saReport(run(s)).findings.find((f) => f.code === 'PODS_NEED_RESTART')!;
+    expect(restart.fix).toMatch(/^first add the Pod Identity trust \(ASSOCIATION_TRUST_MISSING.*\), then restart the workloads/);
+    // With the trust in place, the catalogue's fix as before.
+    const ok = baseFleet();
+    setTrust(ok, irsaStatement(CART_SUB), podIdentityStatementJson([PROD]));
+    prod(ok).associations.push(association(roleArn('cart')));
+    expect(saReport(run(ok)).findings.find((f) => f.code === 'PODS_NEED_RESTART')!.fix).toMatch(/^restart the workloads/);
+  });
+});
+
 describe('analyzeFleet: service account details', () => {
   it('reports the role, trust, pods and workloads of a ready service account', () => {
     const r = saReport(run(baseFleet()));

@@ -133,11 +133,14 @@ function clusterLookups(c: ClusterSnapshot): ClusterLookups {
  * namespace's workloads, has no Deployment), a Job's pod or another controller's gets its own advice,
  * as finalize gives it (core/restart-advice.ts).
  */
-function podsNeedRestart(counts: { irsa: number; none: number }, saPods: readonly PodObject[], nsWorkloads: readonly WorkloadObject[]): Finding {
+function podsNeedRestart(counts: { irsa: number; none: number }, saPods: readonly PodObject[], nsWorkloads: readonly WorkloadObject[], trustMissing: boolean): Finding {
   const stale = withReplicaSetOwners(saPods.filter((p) => isLive(p) && p.identity !== 'pod-identity'), nsWorkloads);
   const args = { irsa: counts.irsa, none: counts.none };
-  if (stale.every(isRolloutRestartable)) return finding('PODS_NEED_RESTART', args);
-  return finding('PODS_NEED_RESTART', args, `${restartAdvice(stale, 'kubectl rollout restart; podid migrate plans the restarts').join('; ')}, so that new pods get Pod Identity credentials`);
+  // Restarted onto an association whose role does not trust them, pods get no credentials at
+  // all: the trust first (ASSOCIATION_TRUST_MISSING), then the restart.
+  const first = trustMissing ? 'first add the Pod Identity trust (ASSOCIATION_TRUST_MISSING: a restart before it leaves the new pods without credentials), then ' : '';
+  if (stale.every(isRolloutRestartable)) return trustMissing ? finding('PODS_NEED_RESTART', args, `${first}restart the workloads (kubectl rollout restart; podid migrate plans both) so new pods get Pod Identity credentials`) : finding('PODS_NEED_RESTART', args);
+  return finding('PODS_NEED_RESTART', args, `${first}${restartAdvice(stale, 'kubectl rollout restart; podid migrate plans the restarts').join('; ')}, so that new pods get Pod Identity credentials`);
 }
 
 function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: ServiceAccountObject, annotation: string, roleSubjects: Map<string, PodIdentitySubject[]>, lookups: ClusterLookups, fleetIssuers: readonly string[]): Draft {
@@ -190,16 +193,15 @@ function analyzeServiceAccount(snapshot: FleetSnapshot, c: ClusterSnapshot, sa: 
   }
 
   // The verdict is `partial` then (analyze-verdict.ts); this says why, which no restart cures.
-  if (association.state === 'same-role' && assoc !== null && role.role.state === 'found' && !role.role.crossAccount && (role.trust.podIdentity === 'none' || role.trust.podIdentity === 'other-clusters')) {
-    findings.push(finding('ASSOCIATION_TRUST_MISSING', { id: assoc.associationId, role: role.role.arn }));
-  }
+  const trustMissing = association.state === 'same-role' && assoc !== null && role.role.state === 'found' && !role.role.crossAccount && (role.trust.podIdentity === 'none' || role.trust.podIdentity === 'other-clusters');
+  if (trustMissing && assoc !== null) findings.push(finding('ASSOCIATION_TRUST_MISSING', { id: assoc.associationId, role: role.role.arn }));
 
   const usage = analyzeWorkloads(c, sa.namespace, sa.name, lookups.workloads);
   findings.push(...usage.findings);
   const { pods } = usage;
   const live = pods.irsa + pods.podIdentity + pods.none;
   if (live === 0) findings.push(finding('SA_NO_PODS', { workloads: usage.workloads.length }));
-  if (association.state === 'same-role' && pods.irsa + pods.none > 0) findings.push(podsNeedRestart(pods, ofServiceAccount(lookups.workloads.podsByServiceAccount, sa.namespace, sa.name), lookups.workloads.workloadsByNamespace.get(sa.namespace) ?? []));
+  if (association.state === 'same-role' && pods.irsa + pods.none > 0) findings.push(podsNeedRestart(pods, ofServiceAccount(lookups.workloads.podsByServiceAccount, sa.namespace, sa.name), lookups.workloads.workloadsByNamespace.get(sa.namespace) ?? [], trustMissing));
   else if (association.state === 'none' && pods.none > 0) findings.push(finding('PODS_WITHOUT_CREDENTIALS', { pods: pods.none }));
 
   return {
