@@ -2,13 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { analyzeFleet } from '../../src/core/scan/analyze.js';
 import { FINDINGS } from '../../src/core/scan/findings.js';
 import type { FleetSnapshot } from '../../src/core/scan/snapshot.js';
-import { ACCOUNT, baseFleet, pod, prod, roleArn, workload } from './analyze-snapshot.js';
+import { ACCOUNT, PROD, baseFleet, foundRole, irsaStatement, pod, podIdentityStatementJson, policy, prod, roleArn, workload } from './analyze-snapshot.js';
 
 const NOW = new Date('2025-06-01T12:00:00Z');
 
-/** The shop/cart fixture (a Deployment's pods on IRSA) with its association, after `mutate`. */
+/**
+ * The shop/cart fixture (a Deployment's pods on IRSA) with its association and a trust that
+ * admits Pod Identity (without it the fix says to add the trust first: analyze.test.ts), after
+ * `mutate`.
+ */
 function restartFix(mutate: (s: FleetSnapshot) => void): string {
   const s = baseFleet();
+  s.roles[roleArn('cart')] = foundRole(roleArn('cart'), policy(irsaStatement('system:serviceaccount:shop:cart'), podIdentityStatementJson([PROD])));
   prod(s).associations.push({
     associationId: 'a-123', associationArn: `arn:aws:eks:us-east-1:${ACCOUNT}:podidentityassociation/prod/a-123`, namespace: 'shop', serviceAccount: 'cart', roleArn: roleArn('cart'), targetRoleArn: null, ownerArn: null,
   });
