@@ -97,13 +97,17 @@ export function decideRollback(target: JournaledRun, runs: readonly JournaledRun
     let p = planned.get(r.summary.runId);
     if (p === undefined) {
       const earlier: EarlierPlan[] = r.summary.command === 'apply'
-        ? pool.filter((x) => x.summary.command === 'apply' && order(x.summary, r.summary) < 0 && resumes(r, x)).reverse().map((x) => ({ runId: x.summary.runId, plan: planOf(x) }))
+        ? pool.filter((x) => x.summary.command === 'apply' && order(x.summary, r.summary) < 0 && resumes(r, x) && !finishedBetween(x, r)).reverse().map((x) => ({ runId: x.summary.runId, plan: planOf(x) }))
         : [];
       p = planRollback(r.summary.journal, r.records, earlier);
       planned.set(r.summary.runId, p);
     }
     return p;
   };
+  // An unfinished run that a succeeded run of another plan took over in between (it finished it)
+  // is that run's work now: `r`, which found it in place, did not change it either.
+  const finishedBetween = (x: JournaledRun, r: JournaledRun): boolean =>
+    pool.some((y) => y.summary.command === 'apply' && order(x.summary, y.summary) < 0 && order(y.summary, r.summary) < 0 && !resumes(r, y) && (planOf(y).adoptedFrom ?? []).includes(x.summary.runId));
   const plan = planOf(target);
   const mine = touched(plan);
   for (const later of live.filter((x) => order(x.summary, t) > 0).reverse()) {
