@@ -43,10 +43,18 @@ export function touched(p: RollbackPlan): Map<string, string> {
   return out;
 }
 
-/** The plan document a run's journal holds (apply runs), as canonical JSON. */
+/**
+ * The plan document a run's journal holds (apply runs), as canonical JSON: made once per journal
+ * (a plan of thousands of ServiceAccounts is megabytes, and every run is compared with every
+ * earlier one).
+ */
+const canonicalPlans = new WeakMap<readonly JournalRecord[], string | undefined>();
 const planOfRun = (r: JournaledRun): string | undefined => {
+  if (canonicalPlans.has(r.records)) return canonicalPlans.get(r.records);
   const first = r.records[0] as { record?: string; plan?: unknown } | undefined;
-  return first?.record === 'run' && first.plan !== undefined ? canonicalJson(first.plan) : undefined;
+  const canonical = first?.record === 'run' && first.plan !== undefined ? canonicalJson(first.plan) : undefined;
+  canonicalPlans.set(r.records, canonical);
+  return canonical;
 };
 
 /**
