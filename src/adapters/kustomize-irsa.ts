@@ -55,6 +55,9 @@ export function kustomizationIrsa(root: YamlNode, lineAt: LineAt): IrsaAddition[
       if (!isScalar(patch) || typeof patch.value !== 'string') continue;
       // One line without the annotation: a patch file's name (read as a file of its own).
       if (!patch.value.includes('\n') && !patch.value.includes('role-arn')) continue;
+      // A target of another kind (kustomize reads target.kind as a regular expression): the patch
+      // never reaches a ServiceAccount, as a Deployment's role-arn annotation is no IRSA either.
+      if (isMap(item) && !kindMayBeServiceAccount(item.get('target', true))) continue;
       const target = isMap(item) ? targetName(item.get('target', true)) : null;
       for (const a of inlinePatchLines(patch, lineAt)) out.push({ line: a.line, subject: `${a.name ?? target ?? '(named by the patch)'} of a kustomize patch` });
     }
@@ -108,6 +111,7 @@ function inlinePatchLines(patch: YamlNode & { value: unknown }, lineAt: LineAt):
     }
     // A strategic merge patch: the annotation set anywhere in it (null deletes it); the object
     // it patches is named in its own metadata.
+    if (!kindMayBeServiceAccount(root)) continue;
     const meta = isMap(root) ? root.get('metadata', true) : undefined;
     const name = isMap(meta) ? targetName(meta) : null;
     visitPairs(root, (pair) => {
@@ -140,6 +144,21 @@ function setsValue(value: unknown): boolean {
 function lineOfPair(pair: Pair, lineAt: LineAt): number {
   const key = pair.key as YamlNode | null;
   return lineAt(key?.range?.[0] ?? 0);
+}
+
+/**
+ * Whether a patch target (or a strategic merge patch, by its own `kind`) may select a
+ * ServiceAccount: no kind says nothing; kustomize matches a target's kind as an anchored regular
+ * expression (one that does not compile is taken to match).
+ */
+function kindMayBeServiceAccount(node: unknown): boolean {
+  const kind = isMap(node) ? node.get('kind') : undefined;
+  if (typeof kind !== 'string' || kind === '') return true;
+  try {
+    return new RegExp(`^(?:${kind})$`).test('ServiceAccount');
+  } catch {
+    return true;
+  }
 }
 
 function targetName(target: unknown): string | null {

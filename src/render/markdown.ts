@@ -22,9 +22,10 @@ export interface MarkdownOptions {
    */
   readonly maxFindingsChars?: number;
   /**
-   * Cap on the characters of the service-account and add-on table rows, all clusters together,
-   * for the same reason: a fleet of thousands of IRSA service accounts would otherwise write a
-   * comment GitHub refuses. Rows that do not fit are counted under their table.
+   * Cap on the characters of the cluster sections (heading, summary, service-account and add-on
+   * tables), all clusters together, for the same reason: a fleet of thousands of IRSA service
+   * accounts, or of hundreds of clusters, would otherwise write a comment GitHub refuses. Rows
+   * that do not fit are counted under their table, clusters after the last section.
    */
   readonly maxTableChars?: number;
 }
@@ -60,7 +61,22 @@ export function renderMarkdown(inv: Inventory, opts: MarkdownOptions = {}): stri
   out.push(...verdictTable(inv), '');
   const groups = groupByCluster(inv);
   const tableBudget = { left: opts.maxTableChars ?? DEFAULT_MAX_TABLE_CHARS };
-  for (const group of groups) out.push(...clusterSection(inv, group, tableBudget), '');
+  // The sections themselves (heading, summary, table header) are charged too: a fleet of a few
+  // hundred clusters is past GitHub's limit on its headings alone. Clusters past the budget are
+  // counted; their findings still count in the details below.
+  let clustersLeft = 0;
+  for (const group of groups) {
+    if (tableBudget.left <= 0) {
+      clustersLeft++;
+      continue;
+    }
+    const before = tableBudget.left;
+    const section = clusterSection(inv, group, tableBudget);
+    const size = section.reduce((n, line) => n + line.length + 1, 1);
+    tableBudget.left -= Math.max(0, size - (before - tableBudget.left));
+    out.push(...section, '');
+  }
+  if (clustersLeft > 0) out.push(notShownRows(clustersLeft, 'clusters'), '');
   const budget = { left: opts.maxFindingsChars ?? DEFAULT_MAX_FINDINGS_CHARS };
   const inputs = inputsSection(inv, budget);
   out.push(...inputs, '');

@@ -24,3 +24,18 @@ describe('finalize trust edit: a ServiceAccount with a custom token audience', (
     expect(after['Statement']).toEqual([trust.Statement[1]]);
   });
 });
+
+describe('finalize trust edit: a custom audience does not hide the default-audience grant', () => {
+  it('removes a statement admitting the ServiceAccount with sts.amazonaws.com too (IRSA through the default audience stays granted otherwise)', () => {
+    const both = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${ISSUER}:sub`]: 'system:serviceaccount:logging:log-shipper', [`${ISSUER}:aud`]: 'sts.amazonaws.com' } } },
+        trust.Statement[0]!,
+        trust.Statement[1]!,
+      ],
+    };
+    const after = trustEditFor(both, [sa({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/log-shipper', 'eks.amazonaws.com/audience': 'custom-aud' })]);
+    expect(after['Statement']).toEqual([trust.Statement[1]]);
+  });
+});

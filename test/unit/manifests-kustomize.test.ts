@@ -94,6 +94,26 @@ describe('kustomize sources that add the IRSA annotation', () => {
     expect(irsa(text)).toEqual([]);
   });
 
+  it('an inline patch whose target (or own kind) is not a ServiceAccount is not IRSA: kustomize applies it to that kind only', () => {
+    const op = ['    patch: |-', '      - op: add', '        path: /metadata/annotations/eks.amazonaws.com~1role-arn', `        value: ${ARN}`];
+    const text = [
+      'patches:',
+      '  - target: {kind: Deployment, name: cart}',
+      ...op,
+      '  - patch: |-',
+      '      apiVersion: apps/v1',
+      '      kind: Deployment',
+      '      metadata:',
+      '        name: cart',
+      '        annotations:',
+      `          eks.amazonaws.com/role-arn: ${ARN}`,
+      // kustomize's target kind is a regular expression: one that admits ServiceAccount is IRSA.
+      '  - target: {kind: "Service.*", name: orders}',
+      ...op,
+    ].join('\n');
+    expect(irsa(text)).toEqual([{ line: 16, message: expect.stringContaining('ServiceAccount orders of a kustomize patch') }]);
+  });
+
   it('fails --fail-on irsa, naming where', () => {
     const docs = parseManifests(`commonAnnotations:\n  eks.amazonaws.com/role-arn: ${ARN}\n`, 'k/kustomization.yaml');
     const gate = evaluateGate(analyzeManifests(docs, { now }), 'irsa');

@@ -93,6 +93,20 @@ describe('renderMarkdown', () => {
     expect(renderMarkdown(liveInventory)).not.toContain('not shown here');
   });
 
+  it("stays under GitHub's comment limit for a fleet of many clusters: cluster sections share the tables' budget", () => {
+    // 200 clusters of 10 service accounts rendered 77 KB: every cluster kept its heading, summary
+    // line, table header and 'not shown' line once the rows' budget was spent.
+    const [c0] = liveInventory.clusters;
+    const [sa0] = liveInventory.serviceAccounts;
+    const clusters = Array.from({ length: 200 }, (_, i) => ({ ...c0!, arn: `${c0!.arn}-${i}`, name: `${c0!.name}-${i}` }));
+    const serviceAccounts = clusters.flatMap((c) => Array.from({ length: 10 }, (_, j) => ({ ...sa0!, cluster: c.arn, name: `sa-${j}` })));
+    const out = renderMarkdown({ ...liveInventory, clusters, serviceAccounts, addons: [] });
+    expect(out.length).toBeLessThan(65_536);
+    const shown = out.split('\n').filter((l) => l.startsWith('### ')).length;
+    expect(shown).toBeGreaterThan(0);
+    expect(out).toContain(`${200 - shown} more clusters not shown here`);
+  });
+
   it('renders a manifests scan with file and line, and a clean scan without findings', () => {
     const m = renderMarkdown(manifestsInventory);
     expect(m).toContain('### Manifests');

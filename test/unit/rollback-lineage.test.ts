@@ -142,6 +142,24 @@ describe('rollback lineage', () => {
     expect(decideRollback(same.find((r) => r.summary.runId === 'r2')!, same).plan.associations).toEqual([expect.objectContaining({ adoptedFrom: 'r1' })]);
   });
 
+  it("a run of another plan does not adopt an interrupted run's work that a succeeded run of a third plan already finished: it found that run's work in place", () => {
+    const { r1, r2 } = journals();
+    // r1 (plan P) was interrupted after creating the association; r2 (plan Q) finished it and
+    // succeeded; r3 (plan R, made before r2 ran) found it all in place.
+    const planned = (recs: JournalRecord[], runId: string, startedAt: string, createdAt: string) =>
+      recs.map((rec) => (rec.record === 'run' ? { ...rec, runId, startedAt, plan: { ...(rec as RunRecord).plan, createdAt } } : rec)) as JournalRecord[];
+    const q = planned(r2, 'r2', '2026-12-01T00:01:00.000Z', '2026-11-30T00:00:00.000Z');
+    const r = planned(r2, 'r3', '2026-12-01T00:02:00.000Z', '2026-11-29T00:00:00.000Z');
+    const all = runs(r1, q, r);
+    // r2 takes r1's association over (it finished the interrupted run)...
+    expect(decideRollback(all.find((x) => x.summary.runId === 'r2')!, all).plan.associations).toEqual([expect.objectContaining({ adoptedFrom: 'r1' })]);
+    // ...but r3 changed nothing: rolling it back must not put shop/cart back on IRSA under r2.
+    const { plan, alsoRollsBack } = decideRollback(all.find((x) => x.summary.runId === 'r3')!, all);
+    expect(plan.associations).toEqual([]);
+    expect(plan.trust).toEqual([]);
+    expect(alsoRollsBack).toEqual([]);
+  });
+
   it('refuses the earlier run while the re-run is not rolled back, naming it', () => {
     const { r1, r2 } = journals();
     const all = runs(r1, r2);

@@ -6,7 +6,7 @@
  * accounts' grants never touched). Pure: planned from a scan; the executor re-checks it live.
  */
 import { oidcProviderArn, parseRoleArn } from '../arn.js';
-import { AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
+import { AUDIENCE_ANNOTATION, DEFAULT_AUDIENCE, ROLE_ARN_ANNOTATION, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION } from '../annotations.js';
 import type { JsonObject } from '../json.js';
 import { plural } from '../text.js';
 import { podNames, restartAdvice, withReplicaSetOwners, type StalePod } from '../restart-advice.js';
@@ -104,12 +104,19 @@ export function planFinalize(snapshot: FleetSnapshot, inventory: Inventory): Fin
     const names: string[] = [];
     for (const s of sas.filter((x) => x.action === 'finalize' && x.roleArn === roleArn)) {
       if (s.providerArn === null) continue;
-      const r = removeOidcTrust(policy, oidcTarget(s, s.providerArn));
-      for (const st of r.steps) if (st.action === 'needs-manual') s.warnings.push(`trust statement ${st.index} of ${roleArn} still grants it through the OIDC provider and is left for you: ${st.reason}`);
-      if (r.change === 'removed') {
-        policy = r.policy;
-        names.push(`${s.namespace}/${s.name} on ${s.cluster.slice(s.cluster.lastIndexOf('/') + 1)}`);
+      let removed = false;
+      for (const target of oidcTargets(s, s.providerArn)) {
+        const r = removeOidcTrust(policy, target);
+        for (const st of r.steps) {
+          const warning = `trust statement ${st.index} of ${roleArn} still grants it through the OIDC provider and is left for you: ${st.reason}`;
+          if (st.action === 'needs-manual' && !s.warnings.includes(warning)) s.warnings.push(warning);
+        }
+        if (r.change === 'removed') {
+          policy = r.policy;
+          removed = true;
+        }
       }
+      if (removed) names.push(`${s.namespace}/${s.name} on ${s.cluster.slice(s.cluster.lastIndexOf('/') + 1)}`);
     }
     const after = policyToJson(policy);
     if (canonicalJson(after) !== canonicalJson(doc)) trust.push({ roleArn, before: doc, after, serviceAccounts: names });
@@ -124,12 +131,14 @@ export function trustAfter(plan: Pick<FinalizePlan, 'trust'>): Map<string, JsonO
 
 /**
  * What finalize removes for one ServiceAccount: its grant through this cluster's provider, for the
- * token audience its pods were given (`eks.amazonaws.com/audience`, default `sts.amazonaws.com`),
- * so that a statement admitting only a custom audience is found and removed too.
+ * token audience its pods were given (`eks.amazonaws.com/audience`), so that a statement admitting
+ * only a custom audience is found and removed too, and for the default `sts.amazonaws.com`, which
+ * a token for the ServiceAccount can still ask for whatever the annotation said.
  */
-function oidcTarget(s: FinalizeSa, providerArn: string): OidcTrustTarget {
+function oidcTargets(s: FinalizeSa, providerArn: string): OidcTrustTarget[] {
   const audience = s.annotations[AUDIENCE_ANNOTATION];
-  return { providerArn, namespace: s.namespace, serviceAccount: s.name, ...(audience !== undefined && audience !== '' ? { audience } : {}) };
+  const base = { providerArn, namespace: s.namespace, serviceAccount: s.name };
+  return audience !== undefined && audience !== '' && audience !== DEFAULT_AUDIENCE ? [{ ...base, audience }, base] : [base];
 }
 
 /**
@@ -140,8 +149,10 @@ export function trustEditFor(current: JsonObject, sas: readonly FinalizeSa[]): J
   let policy = parsePolicy(current);
   for (const s of sas) {
     if (s.providerArn === null) continue;
-    const r = removeOidcTrust(policy, oidcTarget(s, s.providerArn));
-    if (r.change === 'removed') policy = r.policy;
+    for (const target of oidcTargets(s, s.providerArn)) {
+      const r = removeOidcTrust(policy, target);
+      if (r.change === 'removed') policy = r.policy;
+    }
   }
   return policyToJson(policy);
 }

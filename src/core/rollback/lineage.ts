@@ -43,10 +43,18 @@ export function touched(p: RollbackPlan): Map<string, string> {
   return out;
 }
 
-/** The plan document a run's journal holds (apply runs), as canonical JSON. */
+/**
+ * The plan document a run's journal holds (apply runs), as canonical JSON: made once per journal
+ * (a plan of thousands of ServiceAccounts is megabytes, and every run is compared with every
+ * earlier one).
+ */
+const canonicalPlans = new WeakMap<readonly JournalRecord[], string | undefined>();
 const planOfRun = (r: JournaledRun): string | undefined => {
+  if (canonicalPlans.has(r.records)) return canonicalPlans.get(r.records);
   const first = r.records[0] as { record?: string; plan?: unknown } | undefined;
-  return first?.record === 'run' && first.plan !== undefined ? canonicalJson(first.plan) : undefined;
+  const canonical = first?.record === 'run' && first.plan !== undefined ? canonicalJson(first.plan) : undefined;
+  canonicalPlans.set(r.records, canonical);
+  return canonical;
 };
 
 /**
@@ -97,13 +105,17 @@ export function decideRollback(target: JournaledRun, runs: readonly JournaledRun
     let p = planned.get(r.summary.runId);
     if (p === undefined) {
       const earlier: EarlierPlan[] = r.summary.command === 'apply'
-        ? pool.filter((x) => x.summary.command === 'apply' && order(x.summary, r.summary) < 0 && resumes(r, x)).reverse().map((x) => ({ runId: x.summary.runId, plan: planOf(x) }))
+        ? pool.filter((x) => x.summary.command === 'apply' && order(x.summary, r.summary) < 0 && resumes(r, x) && !finishedBetween(x, r)).reverse().map((x) => ({ runId: x.summary.runId, plan: planOf(x) }))
         : [];
       p = planRollback(r.summary.journal, r.records, earlier);
       planned.set(r.summary.runId, p);
     }
     return p;
   };
+  // An unfinished run that a succeeded run of another plan took over in between (it finished it)
+  // is that run's work now: `r`, which found it in place, did not change it either.
+  const finishedBetween = (x: JournaledRun, r: JournaledRun): boolean =>
+    pool.some((y) => y.summary.command === 'apply' && order(x.summary, y.summary) < 0 && order(y.summary, r.summary) < 0 && !resumes(r, y) && (planOf(y).adoptedFrom ?? []).includes(x.summary.runId));
   const plan = planOf(target);
   const mine = touched(plan);
   for (const later of live.filter((x) => order(x.summary, t) > 0).reverse()) {
