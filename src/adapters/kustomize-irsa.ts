@@ -112,6 +112,8 @@ function inlinePatchLines(patch: YamlNode & { value: unknown }, lineAt: LineAt):
     // A strategic merge patch: the annotation set anywhere in it (null deletes it); the object
     // it patches is named in its own metadata.
     if (!kindMayBeServiceAccount(root)) continue;
+    // `$patch: delete` removes the object it names: nothing of it is applied.
+    if (isMap(root) && root.get('$patch') === 'delete') continue;
     const meta = isMap(root) ? root.get('metadata', true) : undefined;
     const name = isMap(meta) ? targetName(meta) : null;
     visitPairs(root, (pair) => {

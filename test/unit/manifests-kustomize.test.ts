@@ -75,6 +75,11 @@ describe('kustomize sources that add the IRSA annotation', () => {
     expect(irsa('- one\n- two\n', 'list.yaml')).toEqual([]);
   });
 
+  it('a strategic merge patch that deletes its object ($patch: delete) is not IRSA, whatever it holds', () => {
+    const text = ['patches:', '  - patch: |-', '      apiVersion: v1', '      kind: ServiceAccount', '      metadata:', '        name: cart', '        annotations:', `          eks.amazonaws.com/role-arn: ${ARN}`, '      $patch: delete'].join('\n');
+    expect(irsa(text)).toEqual([]);
+  });
+
   it('a patch that removes the annotation (null in a strategic merge patch) is not IRSA', () => {
     const text = [
       'patches:',
