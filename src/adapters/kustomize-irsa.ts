@@ -113,7 +113,8 @@ function inlinePatchLines(patch: YamlNode & { value: unknown }, lineAt: LineAt):
     // it patches is named in its own metadata.
     if (!kindMayBeServiceAccount(root)) continue;
     // `$patch: delete` removes the object it names: nothing of it is applied.
-    if (isMap(root) && root.get('$patch') === 'delete') continue;
+    const directive = isMap(root) ? root.get('$patch', true) : undefined;
+    if (isScalar(directive) && (directive.value as unknown) === 'delete') continue;
     const meta = isMap(root) ? root.get('metadata', true) : undefined;
     const name = isMap(meta) ? targetName(meta) : null;
     visitPairs(root, (pair) => {
