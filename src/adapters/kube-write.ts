@@ -38,7 +38,7 @@ const APPLY_POD_KEEP: Keep = {
 };
 const APPLY_WORKLOAD_KEEP: Keep = {
   metadata: { namespace: true, name: true, uid: true, generation: true },
-  spec: { strategy: { type: true }, updateStrategy: { type: true, rollingUpdate: { partition: true } }, replicas: true, template: { metadata: { annotations: true } } },
+  spec: { strategy: { type: true }, updateStrategy: { type: true, rollingUpdate: { partition: true } }, replicas: true, paused: true, template: { metadata: { annotations: true } } },
   status: { observedGeneration: true, conditions: CONDITIONS },
 };
 const APPLY_NODE_KEEP: Keep = { metadata: { name: true, labels: true } };
@@ -231,6 +231,7 @@ export function toWorkloadState(kind: RestartableKind, w: Obj): WorkloadState {
     strategy: strategy ?? (kind === 'Deployment' ? null : 'RollingUpdate'),
     replicas: kind === 'DaemonSet' ? null : typeof spec['replicas'] === 'number' ? spec['replicas'] : 1,
     partition: typeof partition === 'number' ? partition : null,
+    paused: spec['paused'] === true,
     status: {
       observedGeneration: num(status['observedGeneration']),
       replicas: num(status['replicas']),

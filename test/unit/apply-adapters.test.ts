@@ -33,7 +33,8 @@ describe('Kubernetes objects as apply reads them', () => {
       spec: { replicas: 3, template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-12-04T10:00:00Z' } } } },
       status: { observedGeneration: 3, replicas: 4, updatedReplicas: 1, readyReplicas: 3, availableReplicas: 3, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'ok' }] },
     });
-    expect(w).toMatchObject({ uid: 'u1', generation: 4, restartedAt: '2026-12-04T10:00:00Z', replicas: 3, strategy: null, status: { observedGeneration: 3, updatedReplicas: 1, conditions: [{ type: 'Available', status: 'True' }] } });
+    expect(w).toMatchObject({ uid: 'u1', generation: 4, restartedAt: '2026-12-04T10:00:00Z', replicas: 3, strategy: null, paused: false, status: { observedGeneration: 3, updatedReplicas: 1, conditions: [{ type: 'Available', status: 'True' }] } });
+    expect(toWorkloadState('Deployment', { spec: { paused: true } })).toMatchObject({ paused: true });
     expect(toWorkloadState('StatefulSet', { spec: { updateStrategy: { rollingUpdate: { partition: 2 } } } })).toMatchObject({ strategy: 'RollingUpdate', partition: 2, replicas: 1 });
     expect(toWorkloadState('DaemonSet', { spec: { updateStrategy: { type: 'OnDelete' } } })).toMatchObject({ strategy: 'OnDelete', replicas: null });
   });

@@ -37,6 +37,9 @@ describe('rolloutStatus (kubectl rollout status)', () => {
     ['Deployment', {}, { conditions: [{ type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }] }, 'done', 'deployment "cart" successfully rolled out'],
     ['Deployment', {}, { availableReplicas: 2, conditions: [{ type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused' }] }, 'waiting', 'Waiting for deployment "cart" rollout to finish: 2 of 3 updated replicas are available...'],
     ['StatefulSet', {}, {}, 'done', 'statefulset rolling update complete 3 pods at revision r2...'],
+    // spec.paused without the condition (no progress deadline): paused all the same.
+    ['Deployment', { paused: true }, { updatedReplicas: 0 }, 'failed', 'deployment "cart" is paused: its pods are not replaced until it is resumed (kubectl rollout resume deployment/cart -n shop)'],
+    ['Deployment', { paused: true }, {}, 'done', 'deployment "cart" successfully rolled out'],
     ['StatefulSet', {}, { readyReplicas: 1 }, 'waiting', 'Waiting for 2 pods to be ready...'],
     ['StatefulSet', {}, { currentRevision: 'r1' }, 'waiting', 'waiting for statefulset rolling update to complete 3 pods at revision r2...'],
     ['StatefulSet', { strategy: 'OnDelete' }, {}, 'failed', 'rollout status is only available for RollingUpdate strategy type (statefulset "cart" uses OnDelete)'],

@@ -167,6 +167,8 @@ export interface WorkloadState {
   replicas: number | null;
   /** spec.updateStrategy.rollingUpdate.partition (StatefulSet). */
   partition: number | null;
+  /** spec.paused (Deployment, `kubectl rollout pause`); absent when not read. */
+  paused?: boolean;
   status: {
     observedGeneration: number;
     replicas: number;

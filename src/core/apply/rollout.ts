@@ -22,9 +22,11 @@ export function rolloutStatus(w: WorkloadState): RolloutJudgement {
       if (progressing?.reason === 'ProgressDeadlineExceeded') return { state: 'failed', message: `${short(w)} exceeded its progress deadline` };
       // kubectl waits on a paused Deployment (kubectl rollout pause) until --timeout; its controller
       // replaces no pod until it is resumed, so podid says so at once instead of waiting out
-      // --rollout-timeout with no progress.
+      // --rollout-timeout with no progress. spec.paused says it directly; the controller's
+      // DeploymentPaused condition only when the Deployment has a progress deadline.
+      const paused = w.paused === true || progressing?.reason === 'DeploymentPaused';
       const waiting = (message: string): RolloutJudgement =>
-        progressing?.reason === 'DeploymentPaused'
+        paused
           ? { state: 'failed', message: `${short(w)} is paused: its pods are not replaced until it is resumed (kubectl rollout resume deployment/${w.name} -n ${w.namespace})` }
           : { state: 'waiting', message };
       const want = w.replicas ?? 1;
