@@ -208,16 +208,15 @@ function saLabel(sa: ServiceAccountReport, inv: Inventory): string {
 const addonLabel = (a: AddonReport, inv: Inventory) => `add-on ${a.name} in ${clusterNameOf(a.cluster, inv.clusters) ?? a.cluster}`;
 const inputLabel = (f: Finding) => (f.location === undefined ? 'input' : f.location.line > 0 ? `${f.location.file}:${f.location.line}` : f.location.file);
 
-/** Where an input IRSA_ANNOTATION was written, from its subject (core/scan/manifests.ts). */
+/**
+ * Where an input IRSA_ANNOTATION was written: its subject ends with ` of <where>` (core/scan/
+ * manifests.ts: `... of an unrendered template`, `... of a kustomize patch`, `... of a document
+ * with a duplicate key`), so a new kind of input needs no case here.
+ */
 function irsaInputWhere(message: string): string {
-  if (message.includes(' of an unrendered template ')) return 'an unrendered template';
-  if (message.includes(' of a document that does not parse ')) return 'a document that does not parse';
+  // Whatever kind of object it was (an item, a List), the gate names the family.
   if (message.includes(' Kubernetes refuses ')) return 'an object Kubernetes refuses';
-  if (message.includes(' of a kustomize patch ')) return 'a kustomize patch';
-  if (message.includes(" of a kustomization's commonAnnotations ")) return "a kustomization's commonAnnotations";
-  if (message.includes(' of a JSON patch ')) return 'a JSON patch';
-  if (message.includes(' of a kustomization ')) return 'a kustomization';
-  return 'a document with a duplicate key';
+  return / of ((?:an?|the) [^()]*?) uses IRSA \(/.exec(message)?.[1] ?? 'an input';
 }
 
 /**

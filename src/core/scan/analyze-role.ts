@@ -166,17 +166,19 @@ function viewOnce(facts: RoleClusterFacts, policy: TrustPolicy, cluster: Cluster
   return view;
 }
 
-function shapeFindingsOnce(facts: RoleClusterFacts, policy: TrustPolicy, cluster: ClusterSnapshot, accounts: readonly string[], role: string): Finding[] {
+/**
+ * trustShapeFindings, and for a role of the cluster's account podIdentityBreadthFindings (a
+ * cross-account role is the association's target: it trusts the source role, not pods.eks),
+ * once per role and cluster.
+ */
+function shapeFindingsOnce(facts: RoleClusterFacts, policy: TrustPolicy, cluster: ClusterSnapshot, role: string, roleAccount: string | null): Finding[] {
   let hit = facts.shapes.get(role);
-  if (hit === undefined) facts.shapes.set(role, (hit = trustShapeFindings(policy, cluster, accounts, role, facts.fleetIssuers)));
-  return hit;
-}
-
-function breadthOnce(facts: RoleClusterFacts, policy: TrustPolicy, cluster: ClusterSnapshot, role: string): Finding[] {
-  // In the shapes map under a key no role ARN has: two roles with the same document share facts.
-  const key = `breadth\u0000${role}`;
-  let hit = facts.shapes.get(key);
-  if (hit === undefined) facts.shapes.set(key, (hit = podIdentityBreadthFindings(policy, cluster, role)));
+  if (hit === undefined) {
+    hit = roleAccount === null
+      ? [...trustShapeFindings(policy, cluster, [cluster.account], role, facts.fleetIssuers), ...podIdentityBreadthFindings(policy, cluster, role)]
+      : trustShapeFindings(policy, cluster, [cluster.account, roleAccount], role, facts.fleetIssuers);
+    facts.shapes.set(role, hit);
+  }
   return hit;
 }
 
@@ -205,9 +207,7 @@ function analyzePolicy(ctx: RoleContext, parsed: RoleArn, crossAccount: boolean,
       findings.push(finding('ASSOCIATION_SESSION_TAGS_DISABLED', { id: ctx.sessionTagsDisabledBy, role: parsed.arn }));
     }
   }
-  findings.push(...shapeFindingsOnce(facts, policy, cluster, crossAccount ? [cluster.account, parsed.account] : [cluster.account], parsed.arn));
-  // A cross-account role is the association's target: it trusts the source role, not pods.eks.
-  if (!crossAccount) findings.push(...breadthOnce(facts, policy, cluster, parsed.arn));
+  findings.push(...shapeFindingsOnce(facts, policy, cluster, parsed.arn, crossAccount ? parsed.account : null));
   // Which statements are NotPrincipal Allows does not depend on the subject: one analysis says.
   if (analysis.unsupportedNotPrincipalAllows.length > 0) {
     findings.push(finding('TRUST_NOT_PRINCIPAL_ALLOW', { role: parsed.arn, statements: [...analysis.unsupportedNotPrincipalAllows] }));
